@@ -1,0 +1,15 @@
+/* avow/avow.h - every public header of libavow. */
+#ifndef AVOW_AVOW_H
+#define AVOW_AVOW_H
+
+#include <avow/bytes.h>
+#include <avow/claims.h>
+#include <avow/err.h>
+#include <avow/evidence.h>
+#include <avow/profile.h>
+#include <avow/signer.h>
+#include <avow/verify.h>
+
+#define AVOW_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * avow/bytes.h - byte views, owned buffers, and the PEM/DER armour.
+ */
+#ifndef AVOW_BYTES_H
+#define AVOW_BYTES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <avow/err.h>
+#include <avow/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Borrowed bytes; the owner is named where a view is returned. */
+typedef struct avow_view {
+    const uint8_t *ptr;
+    size_t len;
+} avow_view;
+
+/* Owned bytes; release with avow_buf_free(). */
+typedef struct avow_buf {
+    uint8_t *ptr;
+    size_t len;
+} avow_buf;
+
+/* Frees b->ptr (cleansed first) and zeroes b. No-op for NULL. */
+AVOW_EXPORT void avow_buf_free(avow_buf *b);
+
+/*
+ * Reads input that is either DER or PEM with the given label (for example
+ * "EVIDENCE", "CERTIFICATE REQUEST"). PEM is recognised by its "-----BEGIN "
+ * line; any other input is taken as DER unchanged. On success *out holds the
+ * DER bytes (caller frees with avow_buf_free). Errors: AVOW_ERR_PEM when the
+ * armour or its base64 is bad or the label differs, AVOW_ERR_TOO_LARGE when
+ * the input is over max_len.
+ */
+AVOW_EXPORT avow_err avow_unarmor(const uint8_t *in, size_t in_len, const char *label,
+                                  size_t max_len, avow_buf *out, avow_diag *diag);
+
+/* Wraps DER in PEM with the label; *out is NUL-terminated text (len excludes the NUL). */
+AVOW_EXPORT avow_err avow_armor(const uint8_t *der, size_t der_len, const char *label,
+                                avow_buf *out);
+
+/* Reads a whole file ("-" = stdin) of at most max_len bytes into *out. */
+AVOW_EXPORT avow_err avow_read_file(const char *path, size_t max_len, avow_buf *out,
+                                    avow_diag *diag);
+
+/*
+ * Writes data to path ("-" = stdout) through a temporary file renamed into
+ * place, so a failure never leaves a partial file behind.
+ */
+AVOW_EXPORT avow_err avow_write_file(const char *path, const uint8_t *data, size_t len,
+                                     avow_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,101 @@
+/*
+ * avow/err.h - the one error enum of avow and the per-call diagnostic record.
+ *
+ * Every public function returns avow_err. Numbers are grouped in ranges and
+ * never renumbered: 1-99 API misuse and environment, 100-199 malformed input,
+ * 200-299 verification and policy, 300-399 back ends, 900+ internal.
+ */
+#ifndef AVOW_ERR_H
+#define AVOW_ERR_H
+
+#include <stddef.h>
+
+#include <avow/export.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(name, number, message). Append only; do not reorder or renumber. */
+#define AVOW_ERRORS(X)                                                              \
+    X(AVOW_OK, 0, "success")                                                       \
+    X(AVOW_ERR_ARG, 1, "invalid argument")                                         \
+    X(AVOW_ERR_NOMEM, 2, "out of memory")                                          \
+    X(AVOW_ERR_STATE, 3, "object is not in a state for this call")                 \
+    X(AVOW_ERR_IO, 4, "cannot read or write a file")                               \
+    X(AVOW_ERR_CONFIG, 5, "invalid configuration")                                 \
+    X(AVOW_ERR_UNSUPPORTED, 6, "unsupported feature or algorithm")                 \
+    X(AVOW_ERR_USAGE, 7, "invalid command-line usage")                             \
+    X(AVOW_ERR_NOT_FOUND, 8, "object not found")                                   \
+    X(AVOW_ERR_TRUNCATED, 100, "input is truncated")                               \
+    X(AVOW_ERR_TRAILING, 101, "trailing bytes after the structure")                \
+    X(AVOW_ERR_NOT_DER, 102, "encoding is not DER")                                \
+    X(AVOW_ERR_WRONG_TAG, 103, "unexpected ASN.1 tag")                             \
+    X(AVOW_ERR_MALFORMED, 104, "malformed structure")                              \
+    X(AVOW_ERR_TOO_LARGE, 105, "input exceeds a size or count limit")              \
+    X(AVOW_ERR_VERSION, 106, "unsupported version")                                \
+    X(AVOW_ERR_EMPTY, 107, "a list that needs at least one entry is empty")        \
+    X(AVOW_ERR_CLAIM_TYPE, 108, "claim value has the wrong type")                  \
+    X(AVOW_ERR_CLAIM_VALUE, 109, "claim value is out of range")                    \
+    X(AVOW_ERR_DUP_ELEMENT, 110, "element repeated that may appear once")          \
+    X(AVOW_ERR_DUP_CLAIM, 111, "claim repeated that may appear once")              \
+    X(AVOW_ERR_DUP_KEY, 112, "two key elements describe the same key")            \
+    X(AVOW_ERR_MISSING_CLAIM, 113, "a mandatory claim is missing")                 \
+    X(AVOW_ERR_SIGNER_ID, 114, "signer identifier must hold exactly one choice")   \
+    X(AVOW_ERR_PEM, 115, "bad PEM armour")                                         \
+    X(AVOW_ERR_JSON, 116, "bad JSON input")                                        \
+    X(AVOW_ERR_BAD_CERT, 117, "certificate cannot be parsed")                      \
+    X(AVOW_ERR_BAD_SPKI, 118, "public key info cannot be parsed")                  \
+    X(AVOW_ERR_VALUE_MISSING, 119, "claim has no value")                           \
+    X(AVOW_ERR_CLAIM_PLACE, 120, "claim stands in an element it does not belong")  \
+    X(AVOW_ERR_OID, 121, "invalid object identifier")                              \
+    X(AVOW_ERR_BAD_TIME, 122, "invalid time value")                                \
+    X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                     \
+    X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                      \
+    X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                  \
+    X(AVOW_ERR_ALG_MISMATCH, 203, "signature algorithm does not fit the key")      \
+    X(AVOW_ERR_KEY_UNKNOWN, 204, "signer key cannot be resolved")                  \
+    X(AVOW_ERR_CHAIN, 205, "certificate chain does not reach a trust anchor")      \
+    X(AVOW_ERR_AK_EKU, 206, "signer certificate lacks the attestation-key EKU")    \
+    X(AVOW_ERR_AK_KU, 207, "signer certificate lacks keyUsage digitalSignature")   \
+    X(AVOW_ERR_AK_SPKI, 208, "signer key is not listed in the ak-spki claims")     \
+    X(AVOW_ERR_NONCE_MISSING, 209, "evidence carries no nonce")                    \
+    X(AVOW_ERR_NONCE_MISMATCH, 210, "nonce differs from the expected one")         \
+    X(AVOW_ERR_UNTRUSTED, 211, "evidence is not trusted")                          \
+    X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                       \
+    X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                              \
+    X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                   \
+    X(AVOW_ERR_INTERNAL, 900, "internal error")
+
+typedef enum avow_err {
+#define AVOW_ERR_ENUM_(name, num, msg) name = num,
+    AVOW_ERRORS(AVOW_ERR_ENUM_)
+#undef AVOW_ERR_ENUM_
+} avow_err;
+
+/* Static message for err; "unknown error" for a value not in the enum. */
+AVOW_EXPORT const char *avow_strerror(avow_err err);
+
+/* Symbolic name ("AVOW_ERR_TRUNCATED"), or NULL for a value not in the enum. */
+AVOW_EXPORT const char *avow_errname(avow_err err);
+
+/*
+ * Detail of one failed call, filled by functions that take an avow_diag *
+ * (which may be NULL). `field` names the part of the input at fault, for
+ * example "tbs.reportedElements[1].claims[0].value"; `backend` keeps the
+ * raw code of OpenSSL (ERR_get_error) or PKCS#11 (CK_RV) when one caused it.
+ */
+typedef struct avow_diag {
+    avow_err code;
+    unsigned long backend;
+    char field[96];
+    char detail[256];
+} avow_diag;
+
+/* Clears d (no-op for NULL). */
+AVOW_EXPORT void avow_diag_clear(avow_diag *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

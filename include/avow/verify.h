@@ -1,0 +1,134 @@
+/*
+ * avow/verify.h - verifying PKIX Evidence by the rules of
+ * draft-ietf-rats-pkix-key-attestation-07, section 6.
+ *
+ * An avow_verifier holds trust anchors, extra certificates and a key set.
+ * Set it up once; afterwards avow_verify_evidence() may be called from many
+ * threads at once on the same verifier (it is only read).
+ */
+#ifndef AVOW_VERIFY_H
+#define AVOW_VERIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include <avow/claims.h>
+#include <avow/err.h>
+#include <avow/evidence.h>
+#include <avow/export.h>
+#include <avow/profile.h>
+#include <avow/signer.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct avow_verifier avow_verifier;
+
+/* Verification flags; 0 is fully strict. */
+enum {
+    /* Trust the Evidence when at least one signature verifies to a trusted
+     * key (a verifier that checks only its own operational environment);
+     * by default every signature block must verify. */
+    AVOW_VERIFY_ANY_SIGNATURE = 1u << 0,
+    /* Do not require the signer's SPKI to be listed in ak-spki claims when
+     * some are present (the draft says SHOULD). */
+    AVOW_VERIFY_IGNORE_AK_SPKI = 1u << 1,
+    /* Fail when the Evidence has no nonce, even if none is expected. */
+    AVOW_VERIFY_REQUIRE_NONCE = 1u << 2
+};
+
+/* profile NULL = compiled-in defaults. Caller frees *out with avow_verifier_free. */
+AVOW_EXPORT avow_err avow_verifier_new(const avow_profile *profile, avow_verifier **out);
+/* No-op for NULL. */
+AVOW_EXPORT void avow_verifier_free(avow_verifier *v);
+
+/* A trust anchor (reference taken). */
+AVOW_EXPORT avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert);
+/* An untrusted certificate for path building and key-id lookup (reference taken). */
+AVOW_EXPORT avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert);
+/*
+ * A raw public key the caller trusts, found by key id (reference taken).
+ * A key id given in a SignatureBlock is looked up here first, then among
+ * the SubjectKeyIdentifiers of the added and embedded certificates (which
+ * must then chain to an anchor).
+ */
+AVOW_EXPORT avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len,
+                                           EVP_PKEY *pub);
+/* Time at which certificates are checked; 0 (the default) means now. */
+AVOW_EXPORT void avow_verifier_set_time(avow_verifier *v, time_t at);
+AVOW_EXPORT void avow_verifier_set_flags(avow_verifier *v, unsigned flags);
+AVOW_EXPORT const avow_profile *avow_verifier_profile(const avow_verifier *v);
+
+/* Outcome of one SignatureBlock. */
+typedef struct avow_sig_result {
+    avow_err status;        /* AVOW_OK: signature valid and the key trusted */
+    avow_sid_kind sid_kind;
+    avow_sigalg alg;        /* AVOW_SIGALG_NONE when the algorithm is unsupported */
+    const char *key_source; /* "key set", "certificate", "spki", or NULL when unresolved */
+    EVP_PKEY *key;          /* borrowed; NULL when unresolved */
+    X509 *cert;             /* borrowed signer certificate; NULL for raw keys */
+    STACK_OF(X509) *chain;  /* borrowed validated chain, signer first, anchor last; may be NULL */
+    int ak_spki;            /* 1 listed in ak-spki, 0 not listed, -1 no ak-spki claim */
+    char detail[192];       /* why status is not AVOW_OK */
+} avow_sig_result;
+
+typedef enum avow_nonce_state {
+    AVOW_NONCE_NOT_CHECKED = 0, /* no nonce expected */
+    AVOW_NONCE_MATCH,
+    AVOW_NONCE_MISMATCH,
+    AVOW_NONCE_ABSENT
+} avow_nonce_state;
+
+/* Everything verify learnt; read-only for the caller. */
+typedef struct avow_evidence_result {
+    avow_err status; /* same value avow_verify_evidence returned */
+    int trusted;     /* 1 only when status is AVOW_OK */
+    avow_nonce_state nonce;
+    size_t nsigs;
+    const avow_sig_result *sigs;
+    avow_claimset claims;    /* every claim, known or not */
+    size_t unknown_elements; /* kept, reported, not appraised */
+    size_t unknown_claims;
+} avow_evidence_result;
+
+typedef struct avow_verify_opts {
+    const uint8_t *nonce; /* expected nonce; NULL when none is expected */
+    size_t nonce_len;
+    unsigned flags;       /* added to the verifier's flags */
+} avow_verify_opts;
+
+/*
+ * Verifies ev. Returns AVOW_OK only when the Evidence is trusted: at least one
+ * signature, every signature (or one, with AVOW_VERIFY_ANY_SIGNATURE) valid
+ * under a resolved and trusted key, signer certificates with keyUsage
+ * digitalSignature and the attestation-key EKU, signer SPKIs listed in
+ * ak-spki when such claims exist, and the nonce equal to the expected one.
+ * Otherwise returns the first reason (AVOW_ERR_UNSIGNED, AVOW_ERR_SIG_INVALID,
+ * AVOW_ERR_CHAIN, AVOW_ERR_NONCE_MISMATCH, ...). In both cases *out, when
+ * out is not NULL, receives the full result (caller frees with
+ * avow_evidence_result_free); it borrows from ev and v, so free it first.
+ */
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_verify_evidence(const avow_verifier *v,
+                                                          const avow_evidence *ev,
+                                                          const avow_verify_opts *opts,
+                                                          avow_evidence_result **out,
+                                                          avow_diag *diag);
+
+/* No-op for NULL. */
+AVOW_EXPORT void avow_evidence_result_free(avow_evidence_result *r);
+
+/*
+ * The result as a JSON document (UTF-8, NUL-terminated, len excludes the NUL):
+ * {"trusted":..., "status":..., "nonce":..., "signatures":[...], "claims":[...]}.
+ * Caller frees *out with avow_buf_free.
+ */
+AVOW_EXPORT avow_err avow_evidence_result_to_json(const avow_evidence_result *r, avow_buf *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

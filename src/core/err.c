@@ -1,0 +1,90 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "core/internal.h"
+
+const char *avow_strerror(avow_err err)
+{
+    switch (err) {
+#define AVOW_ERR_MSG_(name, num, msg) \
+    case name:                        \
+        return msg;
+        AVOW_ERRORS(AVOW_ERR_MSG_)
+#undef AVOW_ERR_MSG_
+    }
+    return "unknown error";
+}
+
+const char *avow_errname(avow_err err)
+{
+    switch (err) {
+#define AVOW_ERR_NAME_(name, num, msg) \
+    case name:                         \
+        return #name;
+        AVOW_ERRORS(AVOW_ERR_NAME_)
+#undef AVOW_ERR_NAME_
+    }
+    return NULL;
+}
+
+void avow_diag_clear(avow_diag *d)
+{
+    if (d != NULL)
+        memset(d, 0, sizeof(*d));
+}
+
+static void diag_vset(avow_diag *d, avow_err code, const char *field, const char *fmt, va_list ap)
+{
+    d->code = code;
+    d->backend = 0;
+    avow__strlcpy(d->field, field != NULL ? field : "", sizeof(d->field));
+    if (fmt != NULL)
+        vsnprintf(d->detail, sizeof(d->detail), fmt, ap);
+    else
+        d->detail[0] = '\0';
+}
+
+avow_err avow__fail(avow_diag *d, avow_err code, const char *field, const char *fmt, ...)
+{
+    if (d == NULL)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vset(d, code, field, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+avow_err avow__fail_ossl(avow_diag *d, avow_err code, const char *field, const char *fmt, ...)
+{
+    if (d == NULL) {
+        ERR_clear_error();
+        return code;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vset(d, code, field, fmt, ap);
+    va_end(ap);
+
+    const char *data = NULL;
+    int flags = 0;
+    unsigned long e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags);
+    if (e != 0) {
+        size_t used = strlen(d->detail);
+        const char *reason = ERR_reason_error_string(e);
+        snprintf(d->detail + used, sizeof(d->detail) - used, "%s(%s%s%s)", used ? " " : "",
+                 reason != NULL ? reason : "openssl error",
+                 (data != NULL && (flags & ERR_TXT_STRING)) ? ": " : "",
+                 (data != NULL && (flags & ERR_TXT_STRING)) ? data : "");
+        d->backend = e;
+    }
+    ERR_clear_error();
+    return code;
+}
+
+void avow__ossl_clear(void)
+{
+    ERR_clear_error();
+}
