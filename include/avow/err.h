@@ -50,6 +50,9 @@ extern "C" {
     X(AVOW_ERR_CLAIM_PLACE, 120, "claim stands in an element it does not belong")  \
     X(AVOW_ERR_OID, 121, "invalid object identifier")                              \
     X(AVOW_ERR_BAD_TIME, 122, "invalid time value")                                \
+    X(AVOW_ERR_NO_ATTESTATION, 123, "request carries no attestation")              \
+    X(AVOW_ERR_DUP_ATTRIBUTE, 124, "attestation attribute or extension repeated")  \
+    X(AVOW_ERR_BAD_POLICY, 125, "appraisal policy document is invalid")           \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                  \
@@ -62,9 +65,20 @@ extern "C" {
     X(AVOW_ERR_NONCE_MISSING, 209, "evidence carries no nonce")                    \
     X(AVOW_ERR_NONCE_MISMATCH, 210, "nonce differs from the expected one")         \
     X(AVOW_ERR_UNTRUSTED, 211, "evidence is not trusted")                          \
+    X(AVOW_ERR_POP, 212, "request signature (proof of possession) does not verify") \
+    X(AVOW_ERR_KEY_BINDING, 213, "request key is not the attested key")            \
+    X(AVOW_ERR_NONCE_REPLAY, 214, "nonce was already used")                        \
+    X(AVOW_ERR_NONCE_UNKNOWN, 215, "nonce was not issued by this verifier")        \
+    X(AVOW_ERR_NONCE_EXPIRED, 216, "nonce has expired")                            \
+    X(AVOW_ERR_POLICY, 217, "appraisal policy is not satisfied")                   \
+    X(AVOW_ERR_STATEMENT_TYPE, 218, "no verifier for the statement type")          \
+    X(AVOW_ERR_NOT_AFFIRMING, 219, "attestation result is not affirming")          \
+    X(AVOW_ERR_EXPIRED, 220, "token or result has expired")                        \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                   \
+    X(AVOW_ERR_STORE, 303, "store back end failure")                               \
+    X(AVOW_ERR_JOSE, 304, "JOSE library failure")                                  \
     X(AVOW_ERR_INTERNAL, 900, "internal error")
 
 typedef enum avow_err {

@@ -99,6 +99,8 @@ typedef struct avow_verify_opts {
     const uint8_t *nonce; /* expected nonce; NULL when none is expected */
     size_t nonce_len;
     unsigned flags;       /* added to the verifier's flags */
+    STACK_OF(X509) *untrusted; /* more certificates for path building and key-id lookup
+                                  for this call only (e.g. an AttestationBundle's certs); may be NULL */
 } avow_verify_opts;
 
 /*

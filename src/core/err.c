@@ -35,6 +35,7 @@ void avow_diag_clear(avow_diag *d)
         memset(d, 0, sizeof(*d));
 }
 
+AVOW_PRINTF(4, 0)
 static void diag_vset(avow_diag *d, avow_err code, const char *field, const char *fmt, va_list ap)
 {
     d->code = code;
@@ -68,17 +69,29 @@ avow_err avow__fail_ossl(avow_diag *d, avow_err code, const char *field, const c
     diag_vset(d, code, field, fmt, ap);
     va_end(ap);
 
+    /* The first error is the cause; later ones (OpenSSL's nested ASN.1 errors) carry
+     * "Field=..., Type=..." data that locates it. Keep the cause and every location. */
+    size_t used = strlen(d->detail);
     const char *data = NULL;
     int flags = 0;
-    unsigned long e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags);
-    if (e != 0) {
-        size_t used = strlen(d->detail);
-        const char *reason = ERR_reason_error_string(e);
-        snprintf(d->detail + used, sizeof(d->detail) - used, "%s(%s%s%s)", used ? " " : "",
-                 reason != NULL ? reason : "openssl error",
-                 (data != NULL && (flags & ERR_TXT_STRING)) ? ": " : "",
-                 (data != NULL && (flags & ERR_TXT_STRING)) ? data : "");
-        d->backend = e;
+    unsigned long e;
+    int first = 1;
+    while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+        const char *txt = (data != NULL && (flags & ERR_TXT_STRING) && *data) ? data : NULL;
+        if (first) {
+            const char *reason = ERR_reason_error_string(e);
+            d->backend = e;
+            int n = snprintf(d->detail + used, sizeof(d->detail) - used, "%s(%s%s%s)",
+                             used ? " " : "", reason != NULL ? reason : "openssl error",
+                             txt ? ": " : "", txt ? txt : "");
+            first = 0;
+            used = n < 0 ? used : used + (size_t)n;
+        } else if (txt != NULL && used < sizeof(d->detail)) {
+            int n = snprintf(d->detail + used, sizeof(d->detail) - used, " [%s]", txt);
+            used = n < 0 ? used : used + (size_t)n;
+        }
+        if (used >= sizeof(d->detail))
+            used = sizeof(d->detail) - 1;
     }
     ERR_clear_error();
     return code;

@@ -1,0 +1,85 @@
+/*
+ * "avow evidence": the command table of the group, "show", and the profile
+ * and input handling create, show and verify share.
+ */
+#include <stdlib.h>
+
+#include <avow/avow.h>
+
+#include "cli/cli.h"
+#include "cli/evidence_cmds.h"
+
+static const cli_opt show_opts[] = {
+    {"in", CLI_VALUE, "FILE", "Evidence to show (default: stdin)"},
+    {"inform", CLI_VALUE, "PEM|DER", "input format (default: detected)"},
+    {"json", CLI_FLAG, NULL, "print JSON (readable back by create -claims) instead of text"},
+    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d)
+{
+    avow_profile_default(p);
+    const char *arc = cli_get(a, "arc");
+    const char *eku = cli_get(a, "eku");
+    if (arc == NULL)
+        arc = getenv(AVOW_ENV_EVIDENCE_ARC);
+    if (eku == NULL)
+        eku = getenv(AVOW_ENV_AK_EKU);
+    if (arc != NULL && arc[0] == '\0')
+        arc = NULL;
+    if (eku != NULL && eku[0] == '\0')
+        eku = NULL;
+    return avow_profile_set(p, arc, eku, d);
+}
+
+avow_err cli_evidence_load(const cli_args *a, const avow_profile *p, avow_evidence **ev,
+                           avow_diag *d)
+{
+    cli_form form;
+    avow_err err = cli_parse_form(cli_get(a, "inform"), CLI_FORM_AUTO, &form, d);
+    avow_buf der = {0};
+    if (err == AVOW_OK)
+        err = cli_read_der(cli_get(a, "in"), AVOW_EVIDENCE_PEM_LABEL, form, &der, d);
+    if (err == AVOW_OK)
+        err = avow_evidence_decode(der.ptr, der.len, p, 0, ev, d);
+    avow_buf_free(&der);
+    return err;
+}
+
+static int run_show(const char *prog, const cli_args *a)
+{
+    (void)prog;
+    avow_diag d;
+    avow_profile p;
+    avow_evidence *ev = NULL;
+    avow_buf out = {0};
+    avow_diag_clear(&d);
+    avow_err err = cli_evidence_profile(a, &p, &d);
+    if (err == AVOW_OK)
+        err = cli_evidence_load(a, &p, &ev, &d);
+    if (err == AVOW_OK)
+        err = cli_flag(a, "json") ? avow_evidence_to_json(ev, &out) : avow_evidence_to_text(ev, &out);
+    if (err == AVOW_OK)
+        err = cli_print(&out, &d);
+    avow_buf_free(&out);
+    avow_evidence_free(ev);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
+static const cli_cmd commands[] = {
+    {"create", "Build PKIX Evidence from claims and sign it.", "[options] -signkey KEY [-signcert CERT]",
+     cli_evidence_create_opts, 0, cli_evidence_create},
+    {"show", "Print PKIX Evidence as text or JSON.", "[-in FILE] [-inform PEM|DER] [-json]",
+     show_opts, 0, run_show},
+    {"verify", "Verify PKIX Evidence against trust anchors and print the verdict.",
+     "-in FILE -CAfile ANCHORS [options]", cli_evidence_verify_opts, 0, cli_evidence_verify},
+};
+
+int cli_group_evidence(const char *prog, int argc, char **argv)
+{
+    return cli_run_table(prog, "Create, show and verify PKIX Evidence "
+                               "(draft-ietf-rats-pkix-key-attestation-07).",
+                         commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
+}

@@ -1,0 +1,448 @@
+/*
+ * "avow evidence create": gathers claims (a JSON file, then flags), signs
+ * with each -signkey and writes the Evidence. Claims from flags are turned
+ * into the same JSON the library reads, so there is one path into the
+ * builder. The special values "now" and "auto" are resolved here: the
+ * library stays deterministic and knows nothing of clocks or key files.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <avow/avow.h>
+
+#include "cli/cli.h"
+#include "cli/evidence_cmds.h"
+
+#define MAX_SIGNERS AVOW_EVIDENCE_MAX_SIGNATURES
+
+const cli_opt cli_evidence_create_opts[] = {
+    {"claims", CLI_VALUE, "FILE", "claims as JSON (docs/claims-json.md), read before the flags"},
+    {"nonce", CLI_VALUE, "HEX", "transaction nonce"},
+    {"timestamp", CLI_VALUE, "TIME", "transaction timestamp: now, @SECONDS or RFC 3339"},
+    {"ak-spki", CLI_FLAG, NULL, "add an ak-spki claim for each signing key"},
+    {"vendor", CLI_VALUE, "TEXT", "platform vendor"},
+    {"oemid", CLI_VALUE, "TEXT", "platform oemid (the bytes of TEXT)"},
+    {"hwmodel", CLI_VALUE, "TEXT", "platform hwmodel (the bytes of TEXT)"},
+    {"hwversion", CLI_VALUE, "TEXT", "platform hwversion"},
+    {"hwserial", CLI_VALUE, "TEXT", "platform hwserial"},
+    {"swname", CLI_VALUE, "TEXT", "platform swname"},
+    {"swversion", CLI_VALUE, "TEXT", "platform swversion"},
+    {"dbgstat", CLI_VALUE, "N", "platform dbgstat (0..4)"},
+    {"uptime", CLI_VALUE, "N", "platform uptime in seconds"},
+    {"bootcount", CLI_VALUE, "N", "platform bootcount"},
+    {"fipsboot", CLI_VALUE, "BOOL", "platform fipsboot (true|false)"},
+    {"fipsver", CLI_VALUE, "TEXT", "platform fipsver (\"FIPS 140-3\")"},
+    {"fipslevel", CLI_VALUE, "N", "platform fipslevel (1..4)"},
+    {"fipsmodule", CLI_VALUE, "TEXT", "platform fipsmodule"},
+    {"key-spki", CLI_MULTI, "FILE", "add a key element for this public key, certificate or key"},
+    {"key-ident", CLI_MULTI, "NAME", "identifier of the matching -key-spki (default: key id hex)"},
+    {"signkey", CLI_MULTI, "FILE", "private key to sign with (one signature each)"},
+    {"signcert", CLI_MULTI, "FILE", "certificate of the matching -signkey"},
+    {"chain", CLI_MULTI, "FILE", "certificates to carry in intermediateCertificates"},
+    {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
+    {"sid", CLI_VALUE, "KIND", "signer id: keyid, spki or cert (default: cert if -signcert, else spki)"},
+    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"outform", CLI_VALUE, "PEM|DER", "output format (default: PEM, label EVIDENCE)"},
+    {"out", CLI_VALUE, "FILE", "output file (default: stdout)"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+typedef struct create_ctx {
+    avow_signer *signers[MAX_SIGNERS];
+    avow_buf spkis[MAX_SIGNERS];
+    size_t nsigners;
+    avow_evidence *ev;
+    avow_diag d;
+} create_ctx;
+
+static avow_err nomem(avow_diag *d)
+{
+    return cli_fail(d, AVOW_ERR_NOMEM, "", "out of memory");
+}
+
+static avow_err load_signers(create_ctx *c, const cli_args *a)
+{
+    size_t nkeys = cli_count(a, "signkey"), ncerts = cli_count(a, "signcert");
+    if (nkeys > MAX_SIGNERS)
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "signkey", "at most %u signing keys", MAX_SIGNERS);
+    if (ncerts > nkeys)
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "signcert", "-signcert %lu has no -signkey",
+                        (unsigned long)nkeys + 1);
+    for (size_t i = 0; i < nkeys; i++) {
+        const char *path = cli_get_n(a, "signkey", i);
+        EVP_PKEY *pkey = NULL;
+        avow_sigalg alg = AVOW_SIGALG_NONE;
+        avow_err err = cli_load_private_key(path, &pkey, &c->d);
+        if (err != AVOW_OK)
+            return err;
+        err = avow_sigalg_for_key(pkey, cli_flag(a, "pss"), &alg);
+        if (err == AVOW_OK)
+            err = avow_signer_new_pkey(pkey, alg, &c->signers[i]);
+        EVP_PKEY_free(pkey);
+        if (err != AVOW_OK)
+            return cli_fail(&c->d, err, path, "cannot sign with this key");
+        c->nsigners++;
+        err = cli_spki_der(avow_signer_get0_pubkey(c->signers[i]), &c->spkis[i], &c->d);
+        if (err != AVOW_OK)
+            return err;
+        if (i >= ncerts)
+            continue;
+        const char *cpath = cli_get_n(a, "signcert", i);
+        X509 *cert = NULL;
+        err = cli_load_cert(cpath, &cert, &c->d);
+        if (err != AVOW_OK)
+            return err;
+        if (EVP_PKEY_eq(X509_get0_pubkey(cert), avow_signer_get0_pubkey(c->signers[i])) != 1)
+            err = cli_fail_ossl(&c->d, AVOW_ERR_USAGE, cpath, "certificate is not for %s", path);
+        else
+            err = avow_signer_set1_cert(c->signers[i], cert, NULL);
+        X509_free(cert);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+static json_t *hex_string(const avow_buf *b)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *h = malloc(b->len * 2 + 1);
+    if (h == NULL)
+        return NULL;
+    for (size_t i = 0; i < b->len; i++) {
+        h[2 * i] = digits[b->ptr[i] >> 4];
+        h[2 * i + 1] = digits[b->ptr[i] & 15];
+    }
+    h[b->len * 2] = '\0';
+    json_t *s = json_string(h);
+    free(h);
+    return s;
+}
+
+/* {"hex": ...}: how the hand-written form spells bytes. */
+static json_t *spki_hex(const avow_buf *spki)
+{
+    return json_pack("{s:o}", "hex", hex_string(spki));
+}
+
+/* [{"hex": SPKI}, ...] for every signing key. */
+static json_t *signer_spkis(const create_ctx *c)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr != NULL && i < c->nsigners; i++) {
+        if (json_array_append_new(arr, spki_hex(&c->spkis[i])) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    return arr;
+}
+
+static int is_str(const json_t *v, const char *s)
+{
+    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
+static json_t *now_text(void)
+{
+    char buf[32];
+    cli_format_time(time(NULL), buf, sizeof(buf));
+    return json_string(buf);
+}
+
+/* In the printed form a claim is one object; "auto" ak-spki becomes one claim per key. */
+static avow_err resolve_listed(create_ctx *c, json_t *claims)
+{
+    for (size_t j = 0; j < json_array_size(claims); j++) {
+        json_t *cl = json_array_get(claims, j);
+        const char *name = json_string_value(json_object_get(cl, "name"));
+        json_t *value = json_object_get(cl, "value");
+        if (name != NULL && strcmp(name, "timestamp") == 0 && is_str(value, "now")) {
+            if (json_object_set_new(cl, "value", now_text()) != 0)
+                return nomem(&c->d);
+        } else if (name != NULL && strcmp(name, "ak-spki") == 0 && is_str(value, "auto")) {
+            if (c->nsigners == 0)
+                return cli_fail(&c->d, AVOW_ERR_USAGE, "ak-spki", "\"auto\" needs -signkey");
+            json_array_remove(claims, j);
+            for (size_t k = 0; k < c->nsigners; k++) {
+                /* the printed form holds bytes as plain hex */
+                json_t *one = json_pack("{s:s,s:o}", "name", "ak-spki", "value",
+                                        hex_string(&c->spkis[k]));
+                if (one == NULL || json_array_insert_new(claims, j + k, one) != 0)
+                    return nomem(&c->d);
+            }
+            j += c->nsigners - 1;
+        }
+    }
+    return AVOW_OK;
+}
+
+static avow_err resolve_specials(create_ctx *c, json_t *root)
+{
+    json_t *tx = json_object_get(root, "transaction");
+    if (json_is_object(tx) && is_str(json_object_get(tx, "timestamp"), "now") &&
+        json_object_set_new(tx, "timestamp", now_text()) != 0)
+        return nomem(&c->d);
+    if (json_is_object(tx) && is_str(json_object_get(tx, "ak-spki"), "auto")) {
+        if (c->nsigners == 0)
+            return cli_fail(&c->d, AVOW_ERR_USAGE, "transaction.ak-spki", "\"auto\" needs -signkey");
+        if (json_object_set_new(tx, "ak-spki", signer_spkis(c)) != 0)
+            return nomem(&c->d);
+    }
+    json_t *els = json_object_get(root, "elements");
+    for (size_t i = 0; i < json_array_size(els); i++) {
+        json_t *el = json_array_get(els, i);
+        if (is_str(json_object_get(el, "type"), "transaction")) {
+            avow_err err = resolve_listed(c, json_object_get(el, "claims"));
+            if (err != AVOW_OK)
+                return err;
+        }
+    }
+    return AVOW_OK;
+}
+
+static avow_err add_json(create_ctx *c, json_t *root)
+{
+    char *text = json_dumps(root, JSON_COMPACT);
+    if (text == NULL)
+        return nomem(&c->d);
+    avow_err err = avow_evidence_add_claims_json(c->ev, text, strlen(text), &c->d);
+    free(text);
+    return err;
+}
+
+static avow_err add_claims_file(create_ctx *c, const char *path)
+{
+    avow_buf raw = {0};
+    avow_err err = cli_read(path, &raw, &c->d);
+    if (err != AVOW_OK)
+        return err;
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)raw.ptr, raw.len, JSON_REJECT_DUPLICATES, &jerr);
+    avow_buf_free(&raw);
+    if (root == NULL)
+        return cli_fail(&c->d, AVOW_ERR_JSON, path, "line %d column %d: %s", jerr.line,
+                        jerr.column, jerr.text);
+    err = resolve_specials(c, root);
+    if (err == AVOW_OK)
+        err = add_json(c, root);
+    json_decref(root);
+    return err;
+}
+
+static avow_err flag_value(create_ctx *c, const avow_claim_info *info, const char *text,
+                           json_t **out)
+{
+    char *end = NULL;
+    long long v = 0;
+    switch (info->type) {
+    case AVOW_VALUE_INT:
+        errno = 0;
+        v = strtoll(text, &end, 10);
+        if (end == text || *end != '\0' || errno != 0)
+            return cli_fail(&c->d, AVOW_ERR_USAGE, info->name, "\"%s\" is not an integer", text);
+        *out = json_integer(v);
+        break;
+    case AVOW_VALUE_BOOL:
+        if (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0 || strcasecmp(text, "yes") == 0)
+            *out = json_true();
+        else if (strcasecmp(text, "false") == 0 || strcmp(text, "0") == 0 || strcasecmp(text, "no") == 0)
+            *out = json_false();
+        else
+            return cli_fail(&c->d, AVOW_ERR_USAGE, info->name, "\"%s\" is not true or false", text);
+        break;
+    default:
+        *out = json_string(text);
+        break;
+    }
+    return *out != NULL ? AVOW_OK : nomem(&c->d);
+}
+
+/* Key id text of a key: hex SHA-1 of its public key bits (RFC 5280 method 1). */
+static avow_err default_ident(create_ctx *c, EVP_PKEY *pkey, char *buf, size_t cap)
+{
+    X509_PUBKEY *xpk = NULL;
+    const unsigned char *bits = NULL;
+    int nbits = 0;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    int ok = X509_PUBKEY_set(&xpk, pkey) && X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, xpk) &&
+             EVP_Digest(bits, (size_t)nbits, md, &mdlen, EVP_sha1(), NULL);
+    X509_PUBKEY_free(xpk);
+    if (!ok)
+        return cli_fail_ossl(&c->d, AVOW_ERR_CRYPTO, "key-spki", "cannot hash the key");
+    for (unsigned i = 0; i < mdlen && 2 * i + 2 < cap; i++)
+        snprintf(buf + 2 * i, cap - 2 * i, "%02x", md[i]);
+    return AVOW_OK;
+}
+
+static avow_err add_key_flags(create_ctx *c, const cli_args *a, json_t *keys)
+{
+    size_t n = cli_count(a, "key-spki");
+    if (cli_count(a, "key-ident") > n)
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "key-ident", "more -key-ident than -key-spki");
+    for (size_t i = 0; i < n; i++) {
+        const char *path = cli_get_n(a, "key-spki", i);
+        EVP_PKEY *pkey = NULL;
+        avow_buf spki = {0};
+        char ident[64] = "";
+        avow_err err = cli_load_public_key(path, &pkey, &c->d);
+        if (err == AVOW_OK)
+            err = cli_spki_der(pkey, &spki, &c->d);
+        if (err == AVOW_OK && i >= cli_count(a, "key-ident"))
+            err = default_ident(c, pkey, ident, sizeof(ident));
+        EVP_PKEY_free(pkey);
+        const char *name = i < cli_count(a, "key-ident") ? cli_get_n(a, "key-ident", i) : ident;
+        json_t *key = err == AVOW_OK ? json_pack("{s:[s],s:o}", "identifier", name, "spki", spki_hex(&spki)) : NULL;
+        avow_buf_free(&spki);
+        if (err != AVOW_OK)
+            return err;
+        if (key == NULL || json_array_append_new(keys, key) != 0)
+            return nomem(&c->d);
+    }
+    return AVOW_OK;
+}
+
+/* Flags become {"transaction":{..},"platform":{..},"keys":[..]} for the library. */
+static avow_err add_flag_claims(create_ctx *c, const cli_args *a)
+{
+    json_t *root = json_object(), *tx = json_object(), *pf = json_object(), *keys = json_array();
+    avow_err err = root != NULL && tx != NULL && pf != NULL && keys != NULL ? AVOW_OK : nomem(&c->d);
+    const char *nonce = cli_get(a, "nonce"), *ts = cli_get(a, "timestamp");
+    if (err == AVOW_OK && nonce != NULL)
+        json_object_set_new(tx, "nonce", json_pack("{s:s}", "hex", nonce));
+    if (err == AVOW_OK && ts != NULL) {
+        time_t t;
+        char buf[32];
+        err = cli_parse_time(ts, &t, &c->d);
+        if (err == AVOW_OK) {
+            cli_format_time(t, buf, sizeof(buf));
+            json_object_set_new(tx, "timestamp", json_string(buf));
+        }
+    }
+    if (err == AVOW_OK && cli_flag(a, "ak-spki")) {
+        if (c->nsigners == 0)
+            err = cli_fail(&c->d, AVOW_ERR_USAGE, "ak-spki", "-ak-spki needs -signkey");
+        else
+            json_object_set_new(tx, "ak-spki", signer_spkis(c));
+    }
+    for (const cli_opt *o = cli_evidence_create_opts; err == AVOW_OK && o->name != NULL; o++) {
+        const avow_claim_info *info = avow_claim_info_by_name(o->name);
+        const char *text = cli_get(a, o->name);
+        json_t *v = NULL;
+        if (info == NULL || info->element != AVOW_ELEMENT_PLATFORM || text == NULL)
+            continue;
+        err = flag_value(c, info, text, &v);
+        if (err == AVOW_OK && json_object_set_new(pf, o->name, v) != 0)
+            err = nomem(&c->d);
+    }
+    if (err == AVOW_OK)
+        err = add_key_flags(c, a, keys);
+    if (err == AVOW_OK && json_object_size(tx) > 0)
+        json_object_set(root, "transaction", tx);
+    if (err == AVOW_OK && json_object_size(pf) > 0)
+        json_object_set(root, "platform", pf);
+    if (err == AVOW_OK && json_array_size(keys) > 0)
+        json_object_set(root, "keys", keys);
+    if (err == AVOW_OK && json_object_size(root) > 0)
+        err = add_json(c, root);
+    json_decref(root);
+    json_decref(tx);
+    json_decref(pf);
+    json_decref(keys);
+    return err;
+}
+
+static avow_err add_chain(create_ctx *c, const cli_args *a)
+{
+    for (size_t i = 0; i < cli_count(a, "chain"); i++) {
+        STACK_OF(X509) *sk = NULL;
+        avow_err err = cli_load_certs(cli_get_n(a, "chain", i), &sk, &c->d);
+        for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++)
+            err = avow_evidence_add_intermediate(c->ev, sk_X509_value(sk, j));
+        sk_X509_pop_free(sk, X509_free);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+static avow_err parse_sid(create_ctx *c, const char *text, avow_sid_kind *sid)
+{
+    if (strcmp(text, "keyid") == 0)
+        *sid = AVOW_SID_KEYID;
+    else if (strcmp(text, "spki") == 0)
+        *sid = AVOW_SID_SPKI;
+    else if (strcmp(text, "cert") == 0)
+        *sid = AVOW_SID_CERT;
+    else
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "sid", "\"%s\" is not keyid, spki or cert", text);
+    return AVOW_OK;
+}
+
+static avow_err sign_all(create_ctx *c, const cli_args *a)
+{
+    const char *sid_text = cli_get(a, "sid");
+    for (size_t i = 0; i < c->nsigners; i++) {
+        int has_cert = avow_signer_get0_cert(c->signers[i]) != NULL;
+        avow_sid_kind sid = has_cert ? AVOW_SID_CERT : AVOW_SID_SPKI;
+        avow_err err = sid_text != NULL ? parse_sid(c, sid_text, &sid) : AVOW_OK;
+        if (err == AVOW_OK && sid == AVOW_SID_CERT && !has_cert)
+            err = cli_fail(&c->d, AVOW_ERR_USAGE, "sid", "-sid cert needs a -signcert for -signkey %s",
+                           cli_get_n(a, "signkey", i));
+        if (err == AVOW_OK)
+            err = avow_evidence_sign(c->ev, c->signers[i], sid, &c->d);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+int cli_evidence_create(const char *prog, const cli_args *a)
+{
+    (void)prog;
+    create_ctx c;
+    memset(&c, 0, sizeof(c));
+    avow_profile p;
+    cli_form form;
+    avow_buf der = {0};
+    avow_err err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &form, &c.d);
+    if (err == AVOW_OK)
+        err = cli_evidence_profile(a, &p, &c.d);
+    if (err == AVOW_OK && cli_get(a, "sid") != NULL) {
+        avow_sid_kind sid;
+        err = parse_sid(&c, cli_get(a, "sid"), &sid);
+    }
+    if (err == AVOW_OK)
+        err = load_signers(&c, a);
+    if (err == AVOW_OK)
+        err = avow_evidence_new(&p, &c.ev);
+    if (err == AVOW_OK && cli_get(a, "claims") != NULL)
+        err = add_claims_file(&c, cli_get(a, "claims"));
+    if (err == AVOW_OK)
+        err = add_flag_claims(&c, a);
+    if (err == AVOW_OK && avow_evidence_element_count(c.ev) == 0)
+        err = cli_fail(&c.d, AVOW_ERR_USAGE, "claims", "no claims: give -claims FILE or claim options");
+    if (err == AVOW_OK)
+        err = add_chain(&c, a);
+    if (err == AVOW_OK)
+        err = sign_all(&c, a);
+    if (err == AVOW_OK)
+        err = avow_evidence_encode(c.ev, &der);
+    if (err == AVOW_OK)
+        err = cli_write(cli_get(a, "out"), der.ptr, der.len, AVOW_EVIDENCE_PEM_LABEL, form, &c.d);
+    avow_buf_free(&der);
+    avow_evidence_free(c.ev);
+    for (size_t i = 0; i < c.nsigners; i++) {
+        avow_signer_free(c.signers[i]);
+        avow_buf_free(&c.spkis[i]);
+    }
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
+}

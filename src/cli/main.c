@@ -1,0 +1,64 @@
+/*
+ * avow - the command-line face of libavow. main() only dispatches: each
+ * command group lives in its own file and takes one row in the table below.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/opensslv.h>
+
+#include <avow/avow.h>
+
+#include "cli/cli.h"
+
+typedef struct cli_group {
+    const char *name;
+    const char *summary;
+    int (*run)(const char *prog, int argc, char **argv);
+} cli_group;
+
+/* The one place a command group is registered. */
+static const cli_group groups[] = {
+    {"evidence", "create, show and verify PKIX Evidence", cli_group_evidence},
+};
+
+static void usage(FILE *f)
+{
+    fputs("Usage: avow [--help | --version] GROUP COMMAND [options]\n\n"
+          "Remote attestation toolkit (PKIX Evidence, draft-ietf-rats-pkix-key-attestation-07).\n\n"
+          "Groups:\n",
+          f);
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+        fprintf(f, "  %-10s %s\n", groups[i].name, groups[i].summary);
+    fputs("\nRun 'avow GROUP --help' for its commands. Exit status: 0 success (trusted), "
+          "1 failure\n(untrusted), 2 usage error, 3 malformed input, 4 I/O error.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *first = argv[1];
+    if (strcmp(first, "--help") == 0 || strcmp(first, "-help") == 0 || strcmp(first, "-h") == 0 ||
+        strcmp(first, "help") == 0) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(first, "--version") == 0 || strcmp(first, "-version") == 0) {
+        printf("avow %s (%s)\n", AVOW_VERSION, OpenSSL_version(OPENSSL_VERSION));
+        return CLI_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        if (strcmp(first, groups[i].name) == 0) {
+            char prog[64];
+            snprintf(prog, sizeof(prog), "avow %s", groups[i].name);
+            return groups[i].run(prog, argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "avow: unknown command \"%s\"\n\n", first);
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+}

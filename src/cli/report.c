@@ -1,0 +1,83 @@
+/* How the avow command turns avow_err into words on stderr and an exit status. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include <avow/err.h>
+
+#include "cli/cli.h"
+
+int cli_exit_code(avow_err err)
+{
+    if (err == AVOW_OK)
+        return CLI_EXIT_OK;
+    if (err == AVOW_ERR_USAGE || err == AVOW_ERR_ARG)
+        return CLI_EXIT_USAGE;
+    if (err == AVOW_ERR_IO)
+        return CLI_EXIT_IO;
+    if (err >= 100 && err < 200)
+        return CLI_EXIT_MALFORMED;
+    return CLI_EXIT_FAIL;
+}
+
+int cli_report(avow_err err, const avow_diag *diag)
+{
+    const char *name = avow_errname(err);
+    const char *msg = diag != NULL && diag->detail[0] != '\0' ? diag->detail : avow_strerror(err);
+    if (diag != NULL && diag->field[0] != '\0')
+        fprintf(stderr, "avow: %s: %s (%s)\n", diag->field, msg, name != NULL ? name : "?");
+    else
+        fprintf(stderr, "avow: %s (%s)\n", msg, name != NULL ? name : "?");
+    return cli_exit_code(err);
+}
+
+int cli_usage_error(const char *prog, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputs("\n", stderr);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+static void diag_vset(avow_diag *diag, avow_err err, const char *field, const char *fmt,
+                      va_list ap)
+{
+    diag->code = err;
+    diag->backend = 0;
+    snprintf(diag->field, sizeof(diag->field), "%s", field != NULL ? field : "");
+    vsnprintf(diag->detail, sizeof(diag->detail), fmt, ap);
+}
+
+avow_err cli_fail(avow_diag *diag, avow_err err, const char *field, const char *fmt, ...)
+{
+    if (diag == NULL)
+        return err;
+    va_list ap;
+    va_start(ap, fmt);
+    diag_vset(diag, err, field, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+avow_err cli_fail_ossl(avow_diag *diag, avow_err err, const char *field, const char *fmt, ...)
+{
+    unsigned long e = ERR_peek_error();
+    if (diag != NULL) {
+        va_list ap;
+        va_start(ap, fmt);
+        diag_vset(diag, err, field, fmt, ap);
+        va_end(ap);
+        const char *reason = e != 0 ? ERR_reason_error_string(e) : NULL;
+        size_t used = strlen(diag->detail);
+        if (reason != NULL)
+            snprintf(diag->detail + used, sizeof(diag->detail) - used, " (%s)", reason);
+        diag->backend = e;
+    }
+    ERR_clear_error();
+    return err;
+}

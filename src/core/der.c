@@ -1,0 +1,208 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "core/der.h"
+
+avow_err avow__der_header(const uint8_t *p, size_t len, uint8_t *tag, size_t *hdr, size_t *body)
+{
+    if (len < 2)
+        return AVOW_ERR_TRUNCATED;
+    if ((p[0] & 0x1f) == 0x1f)
+        return AVOW_ERR_MALFORMED; /* high tag numbers appear nowhere in these formats */
+    *tag = p[0];
+    size_t n;
+    size_t h;
+    if (p[1] < 0x80) {
+        n = p[1];
+        h = 2;
+    } else if (p[1] == 0x80) {
+        return AVOW_ERR_NOT_DER; /* indefinite length is BER only */
+    } else {
+        size_t k = p[1] & 0x7f;
+        if (k > sizeof(size_t) || k > 4)
+            return AVOW_ERR_TOO_LARGE;
+        if (len < 2 + k)
+            return AVOW_ERR_TRUNCATED;
+        if (p[2] == 0)
+            return AVOW_ERR_NOT_DER; /* leading zero octet in the length */
+        n = 0;
+        for (size_t i = 0; i < k; i++)
+            n = (n << 8) | p[2 + i];
+        if (n < 0x80)
+            return AVOW_ERR_NOT_DER; /* long form where the short one fits */
+        h = 2 + k;
+    }
+    if (n > len - h)
+        return AVOW_ERR_TRUNCATED;
+    *hdr = h;
+    *body = n;
+    return AVOW_OK;
+}
+
+static avow_err check_one(const uint8_t *p, size_t len, size_t *used, unsigned depth)
+{
+    uint8_t tag;
+    size_t h, n;
+    avow_err rc = avow__der_header(p, len, &tag, &h, &n);
+    if (rc != AVOW_OK)
+        return rc;
+    const uint8_t *c = p + h;
+    if (tag & 0x20) {
+        if (depth == 0)
+            return AVOW_ERR_TOO_LARGE;
+        for (size_t off = 0; off < n;) {
+            size_t u;
+            rc = check_one(c + off, n - off, &u, depth - 1);
+            if (rc != AVOW_OK)
+                return rc;
+            off += u;
+        }
+    } else if (tag == 0x01) { /* BOOLEAN */
+        if (n != 1 || (c[0] != 0x00 && c[0] != 0xff))
+            return AVOW_ERR_NOT_DER;
+    } else if (tag == 0x02 || tag == 0x0a) { /* INTEGER, ENUMERATED */
+        if (n == 0)
+            return AVOW_ERR_MALFORMED;
+        if (n > 1 && ((c[0] == 0x00 && !(c[1] & 0x80)) || (c[0] == 0xff && (c[1] & 0x80))))
+            return AVOW_ERR_NOT_DER;
+    }
+    *used = h + n;
+    return AVOW_OK;
+}
+
+avow_err avow__der_check(const uint8_t *p, size_t len, unsigned max_depth)
+{
+    size_t used;
+    avow_err rc = check_one(p, len, &used, max_depth);
+    if (rc != AVOW_OK)
+        return rc;
+    return used == len ? AVOW_OK : AVOW_ERR_TRAILING;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static int digits(const uint8_t *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+static int days_in_month(unsigned y, unsigned m)
+{
+    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return dm[m - 1] + (m == 2 && leap);
+}
+
+static avow_err to_epoch(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
+                         time_t *out)
+{
+    if (mo < 1 || mo > 12 || d < 1 || (int)d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
+        return AVOW_ERR_BAD_TIME;
+    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    if (sizeof(time_t) < 8 && (t > INT32_MAX || t < INT32_MIN))
+        return AVOW_ERR_BAD_TIME;
+    *out = (time_t)t;
+    return AVOW_OK;
+}
+
+avow_err avow__gentime_parse(const uint8_t *s, size_t len, time_t *out)
+{
+    unsigned y, mo, d, h, mi, sec;
+    if (len < 15 || s[len - 1] != 'Z')
+        return AVOW_ERR_BAD_TIME;
+    if (!digits(s, 4, &y) || !digits(s + 4, 2, &mo) || !digits(s + 6, 2, &d) ||
+        !digits(s + 8, 2, &h) || !digits(s + 10, 2, &mi) || !digits(s + 12, 2, &sec))
+        return AVOW_ERR_BAD_TIME;
+    size_t rest = len - 15;
+    if (rest > 0) {
+        /* DER (X.690 11.7): a fraction uses '.', has digits, no trailing zero. */
+        unsigned ignored;
+        if (s[14] != '.' || rest < 2 || !digits(s + 15, rest - 1, &ignored) || s[len - 2] == '0')
+            return AVOW_ERR_BAD_TIME;
+    }
+    return to_epoch(y, mo, d, h, mi, sec, out);
+}
+
+avow_err avow__gentime_format(time_t t, char out[16])
+{
+    int64_t days = (int64_t)t / 86400, secs = (int64_t)t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999)
+        return AVOW_ERR_BAD_TIME;
+    /* The modulos are no-ops on these ranges; they tell the compiler the width fits. */
+    snprintf(out, 16, "%04u%02u%02u%02u%02u%02uZ", (unsigned)y % 10000u, m % 100u, d % 100u,
+             (unsigned)(secs / 3600) % 100u,
+             (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+    return AVOW_OK;
+}
+
+avow_err avow__rfc3339_format(time_t t, char out[21])
+{
+    char g[16];
+    avow_err rc = avow__gentime_format(t, g);
+    if (rc != AVOW_OK)
+        return rc;
+    snprintf(out, 21, "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", g, g + 4, g + 6, g + 8, g + 10, g + 12);
+    return AVOW_OK;
+}
+
+avow_err avow__rfc3339_parse(const char *str, time_t *out)
+{
+    const uint8_t *s = (const uint8_t *)str;
+    size_t len = strlen(str);
+    unsigned y, mo, d, h, mi, sec;
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
+        return AVOW_ERR_BAD_TIME;
+    if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
+        !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
+        return AVOW_ERR_BAD_TIME;
+    size_t i = 19;
+    if (s[i] == '.') {
+        unsigned ignored;
+        size_t j = i + 1;
+        while (j < len && s[j] >= '0' && s[j] <= '9')
+            j++;
+        if (j == i + 1 || !digits(s + i + 1, j - i - 1 > 9 ? 9 : j - i - 1, &ignored))
+            return AVOW_ERR_BAD_TIME;
+        i = j;
+    }
+    if (!((i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) || (i + 6 == len && strcmp(str + i, "+00:00") == 0)))
+        return AVOW_ERR_BAD_TIME; /* only UTC: an offset would need more care than it is worth here */
+    return to_epoch(y, mo, d, h, mi, sec, out);
+}

@@ -1,0 +1,36 @@
+/* Strict DER checks that OpenSSL's lenient paths do not make. */
+#ifndef AVOW_DER_H
+#define AVOW_DER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <avow/err.h>
+
+/*
+ * Reads the tag and length of the TLV at p[0..len): definite, minimal
+ * length, single-byte tag number. *hdr gets the header size, *body the
+ * content length. Errors: AVOW_ERR_TRUNCATED, AVOW_ERR_NOT_DER, AVOW_ERR_MALFORMED.
+ */
+avow_err avow__der_header(const uint8_t *p, size_t len, uint8_t *tag, size_t *hdr, size_t *body);
+
+/*
+ * Checks that p[0..len) is exactly one DER TLV, recursively through
+ * constructed ones up to max_depth, with DER BOOLEAN and INTEGER contents.
+ */
+avow_err avow__der_check(const uint8_t *p, size_t len, unsigned max_depth);
+
+/* Strict DER GeneralizedTime "YYYYMMDDHHMMSS[.f*]Z" to seconds since the epoch. */
+avow_err avow__gentime_parse(const uint8_t *s, size_t len, time_t *out);
+
+/* Seconds since the epoch to "YYYYMMDDHHMMSSZ" (16 bytes with the NUL). */
+avow_err avow__gentime_format(time_t t, char out[16]);
+
+/* Seconds since the epoch to RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
+avow_err avow__rfc3339_format(time_t t, char out[21]);
+
+/* RFC 3339 "YYYY-MM-DDTHH:MM:SS[.f]Z" (or +00:00) to seconds since the epoch. */
+avow_err avow__rfc3339_parse(const char *s, time_t *out);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * ASN.1 schema of PKIX Evidence (-07) as OpenSSL templates: pure schema, no
+ * callbacks. Decoded once, then indexed into avow's own model.
+ */
+#ifndef AVOW_EVIDENCE_ASN1_H
+#define AVOW_EVIDENCE_ASN1_H
+
+#include <openssl/asn1t.h>
+#include <openssl/x509.h>
+
+typedef struct {
+    ASN1_OBJECT *type;
+    ASN1_TYPE *value; /* open type, OPTIONAL */
+} AVOW_CLAIM_ASN1;
+DECLARE_ASN1_FUNCTIONS(AVOW_CLAIM_ASN1)
+DEFINE_STACK_OF(AVOW_CLAIM_ASN1)
+
+typedef struct {
+    ASN1_OBJECT *type;
+    STACK_OF(AVOW_CLAIM_ASN1) *claims;
+} AVOW_ELEMENT_ASN1;
+DECLARE_ASN1_FUNCTIONS(AVOW_ELEMENT_ASN1)
+DEFINE_STACK_OF(AVOW_ELEMENT_ASN1)
+
+typedef struct {
+    ASN1_INTEGER *version;
+    STACK_OF(AVOW_ELEMENT_ASN1) *elements;
+} AVOW_TBS_ASN1;
+DECLARE_ASN1_FUNCTIONS(AVOW_TBS_ASN1)
+
+typedef struct {
+    ASN1_OCTET_STRING *key_id; /* [0] EXPLICIT */
+    X509_PUBKEY *spki;         /* [1] EXPLICIT */
+    X509 *cert;                /* [2] EXPLICIT */
+} AVOW_SID_ASN1;
+DECLARE_ASN1_FUNCTIONS(AVOW_SID_ASN1)
+
+typedef struct {
+    AVOW_SID_ASN1 *sid;
+    X509_ALGOR *alg;
+    ASN1_OCTET_STRING *value;
+} AVOW_SIG_ASN1;
+DECLARE_ASN1_FUNCTIONS(AVOW_SIG_ASN1)
+DEFINE_STACK_OF(AVOW_SIG_ASN1)
+
+typedef struct {
+    AVOW_TBS_ASN1 *tbs;
+    STACK_OF(AVOW_SIG_ASN1) *sigs;
+    STACK_OF(X509) *certs; /* intermediateCertificates [0] OPTIONAL */
+} AVOW_EVIDENCE_ASN1;
+/* Two encodings of one structure: [0] IMPLICIT (deployed) and [0] EXPLICIT (module text). */
+DECLARE_ASN1_FUNCTIONS(AVOW_EVIDENCE_ASN1)
+DECLARE_ASN1_ITEM(AVOW_EVIDENCE_EXPLICIT_ASN1)
+
+/* KeyPurposes ::= SEQUENCE OF OBJECT IDENTIFIER */
+typedef STACK_OF(ASN1_OBJECT) AVOW_PURPOSES_ASN1;
+DECLARE_ASN1_ITEM(AVOW_PURPOSES_ASN1)
+
+#endif

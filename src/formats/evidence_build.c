@@ -1,0 +1,306 @@
+/*
+ * Building Evidence claim by claim. Each change goes into the template
+ * object and the index is rebuilt, so a built Evidence obeys exactly the
+ * rules a decoded one does; a change the rules refuse is undone.
+ */
+#include <string.h>
+
+#include <openssl/asn1.h>
+
+#include "core/internal.h"
+#include "formats/evidence_int.h"
+
+avow_err avow_evidence_new(const avow_profile *profile, avow_evidence **out)
+{
+    if (out == NULL)
+        return AVOW_ERR_ARG;
+    *out = NULL;
+    avow_evidence *ev = OPENSSL_zalloc(sizeof(*ev));
+    if (ev == NULL)
+        return AVOW_ERR_NOMEM;
+    if (profile != NULL)
+        ev->profile = *profile;
+    else
+        avow_profile_default(&ev->profile);
+    ev->building = 1;
+    ev->version = 1;
+    ev->asn1 = AVOW_EVIDENCE_ASN1_new();
+    if (ev->asn1 == NULL || !ASN1_INTEGER_set_int64(ev->asn1->tbs->version, 1)) {
+        avow_evidence_free(ev);
+        avow__ossl_clear();
+        return AVOW_ERR_NOMEM;
+    }
+    *out = ev;
+    return AVOW_OK;
+}
+
+avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind, size_t *index)
+{
+    if (ev == NULL || kind > AVOW_ELEMENT_KEY)
+        return AVOW_ERR_ARG;
+    if (ev->frozen)
+        return AVOW_ERR_STATE;
+    AVOW_ELEMENT_ASN1 *ea = AVOW_ELEMENT_ASN1_new();
+    uint8_t sfx[2] = {0, (uint8_t)kind};
+    if (ea == NULL || (ea->type = avow__arc_object(&ev->profile, sfx, 2)) == NULL ||
+        !sk_AVOW_ELEMENT_ASN1_push(ev->asn1->tbs->elements, ea)) {
+        AVOW_ELEMENT_ASN1_free(ea);
+        avow__ossl_clear();
+        return AVOW_ERR_NOMEM;
+    }
+    avow_err rc = avow__evidence_index(ev, NULL);
+    if (rc != AVOW_OK) {
+        sk_AVOW_ELEMENT_ASN1_pop(ev->asn1->tbs->elements);
+        AVOW_ELEMENT_ASN1_free(ea);
+        avow__evidence_index(ev, NULL);
+        return rc;
+    }
+    if (index != NULL)
+        *index = ev->nelements - 1;
+    return AVOW_OK;
+}
+
+static ASN1_STRING *purposes_der(const avow_value *v)
+{
+    STACK_OF(ASN1_OBJECT) *st = sk_ASN1_OBJECT_new_null();
+    ASN1_STRING *s = NULL;
+    unsigned char *der = NULL;
+    if (st == NULL)
+        return NULL;
+    for (size_t i = 0; i < v->npurposes; i++) {
+        const avow_view *o = &v->purposes[i].oid;
+        unsigned char tlv[2 + 127];
+        if (o->len == 0 || o->len > 127)
+            goto done;
+        tlv[0] = V_ASN1_OBJECT;
+        tlv[1] = (unsigned char)o->len;
+        memcpy(tlv + 2, o->ptr, o->len);
+        const unsigned char *q = tlv;
+        ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &q, (long)o->len + 2);
+        if (obj == NULL || !sk_ASN1_OBJECT_push(st, obj)) {
+            ASN1_OBJECT_free(obj);
+            goto done;
+        }
+    }
+    int n = ASN1_item_i2d((ASN1_VALUE *)st, &der, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
+    if (n > 0 && (s = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) != NULL &&
+        !ASN1_STRING_set(s, der, n)) {
+        ASN1_STRING_free(s);
+        s = NULL;
+    }
+done:
+    OPENSSL_free(der);
+    sk_ASN1_OBJECT_pop_free(st, ASN1_OBJECT_free);
+    return s;
+}
+
+/* The open-type value of a claim, in the universal type the table declares. */
+static ASN1_TYPE *value_to_type(const avow_value *v)
+{
+    ASN1_TYPE *t = ASN1_TYPE_new();
+    if (t == NULL)
+        return NULL;
+    ASN1_STRING *s = NULL;
+    int ok = 0;
+    switch (v->type) {
+    case AVOW_VALUE_BYTES:
+    case AVOW_VALUE_UTF8:
+        s = ASN1_STRING_type_new(v->type == AVOW_VALUE_BYTES ? V_ASN1_OCTET_STRING : V_ASN1_UTF8STRING);
+        ok = s != NULL && ASN1_STRING_set(s, v->bytes.ptr, (int)v->bytes.len);
+        if (ok)
+            ASN1_TYPE_set(t, ASN1_STRING_type(s), s);
+        break;
+    case AVOW_VALUE_BOOL:
+        ASN1_TYPE_set(t, V_ASN1_BOOLEAN, v->integer ? (void *)t : NULL);
+        ok = 1;
+        break;
+    case AVOW_VALUE_INT: {
+        ASN1_INTEGER *i = ASN1_INTEGER_new();
+        ok = i != NULL && ASN1_INTEGER_set_int64(i, v->integer);
+        if (ok)
+            ASN1_TYPE_set(t, V_ASN1_INTEGER, i);
+        else
+            ASN1_INTEGER_free(i);
+        break;
+    }
+    case AVOW_VALUE_TIME: {
+        ASN1_GENERALIZEDTIME *g = ASN1_GENERALIZEDTIME_set(NULL, v->time);
+        ok = g != NULL;
+        if (ok)
+            ASN1_TYPE_set(t, V_ASN1_GENERALIZEDTIME, g);
+        break;
+    }
+    case AVOW_VALUE_OIDS:
+        s = purposes_der(v);
+        ok = s != NULL;
+        if (ok)
+            ASN1_TYPE_set(t, V_ASN1_SEQUENCE, s);
+        break;
+    case AVOW_VALUE_RAW:
+        break;
+    }
+    if (!ok) {
+        ASN1_STRING_free(s);
+        ASN1_TYPE_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_id id,
+                                 const avow_value *value, avow_diag *diag)
+{
+    const avow_claim_info *info = avow_claim_info_get(id);
+    if (ev == NULL || value == NULL || info == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "claim", "no evidence, claim or value");
+    if (ev->frozen)
+        return avow__fail(diag, AVOW_ERR_STATE, info->name, "evidence is signed; claims are frozen");
+    if (element >= ev->nelements)
+        return avow__fail(diag, AVOW_ERR_ARG, info->name, "no element %zu", element);
+    if (value->type != info->type)
+        return avow__fail(diag, AVOW_ERR_CLAIM_TYPE, info->name, "value of the wrong type");
+    if (!value->present)
+        return avow__fail(diag, AVOW_ERR_VALUE_MISSING, info->name, "evidence claims carry a value");
+    if ((value->type == AVOW_VALUE_BYTES || value->type == AVOW_VALUE_UTF8) &&
+        (value->bytes.len > INT32_MAX || (value->bytes.ptr == NULL && value->bytes.len > 0)))
+        return avow__fail(diag, AVOW_ERR_ARG, info->name, "bad byte string");
+    if (value->type == AVOW_VALUE_OIDS && value->npurposes > AVOW_EVIDENCE_MAX_PURPOSES)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, info->name, "too many purposes");
+
+    AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(ev->asn1->tbs->elements, (int)element);
+    AVOW_CLAIM_ASN1 *ca = AVOW_CLAIM_ASN1_new();
+    uint8_t sfx[3] = {1, (uint8_t)info->element, info->arc_claim};
+    if (ca == NULL || (ca->type = avow__arc_object(&ev->profile, sfx, 3)) == NULL ||
+        (ca->value = value_to_type(value)) == NULL || !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
+        AVOW_CLAIM_ASN1_free(ca);
+        avow__ossl_clear();
+        return avow__fail(diag, AVOW_ERR_NOMEM, info->name, "cannot build the claim");
+    }
+    avow_err rc = avow__evidence_index(ev, diag);
+    if (rc != AVOW_OK) {
+        sk_AVOW_CLAIM_ASN1_pop(ea->claims);
+        AVOW_CLAIM_ASN1_free(ca);
+        avow__evidence_index(ev, NULL);
+    }
+    avow__ossl_clear();
+    return rc;
+}
+
+avow_err avow_evidence_add_bytes(avow_evidence *ev, size_t element, avow_claim_id id,
+                                 const uint8_t *p, size_t len, avow_diag *diag)
+{
+    avow_value v = {.type = AVOW_VALUE_BYTES, .present = 1, .bytes = {p, len}};
+    return avow_evidence_add_claim(ev, element, id, &v, diag);
+}
+
+avow_err avow_evidence_add_utf8(avow_evidence *ev, size_t element, avow_claim_id id, const char *s,
+                                avow_diag *diag)
+{
+    if (s == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "claim", "no string");
+    avow_value v = {.type = AVOW_VALUE_UTF8, .present = 1, .bytes = {(const uint8_t *)s, strlen(s)}};
+    return avow_evidence_add_claim(ev, element, id, &v, diag);
+}
+
+avow_err avow_evidence_add_bool(avow_evidence *ev, size_t element, avow_claim_id id, int b,
+                                avow_diag *diag)
+{
+    avow_value v = {.type = AVOW_VALUE_BOOL, .present = 1, .integer = b != 0};
+    return avow_evidence_add_claim(ev, element, id, &v, diag);
+}
+
+avow_err avow_evidence_add_int(avow_evidence *ev, size_t element, avow_claim_id id, int64_t i,
+                               avow_diag *diag)
+{
+    avow_value v = {.type = AVOW_VALUE_INT, .present = 1, .integer = i};
+    return avow_evidence_add_claim(ev, element, id, &v, diag);
+}
+
+avow_err avow_evidence_add_time(avow_evidence *ev, size_t element, avow_claim_id id, time_t t,
+                                avow_diag *diag)
+{
+    avow_value v = {.type = AVOW_VALUE_TIME, .present = 1, .time = t};
+    return avow_evidence_add_claim(ev, element, id, &v, diag);
+}
+
+avow_err avow_evidence_add_purposes(avow_evidence *ev, size_t element, const avow_capability *caps,
+                                    size_t ncaps, avow_diag *diag)
+{
+    if (ev == NULL || (caps == NULL && ncaps > 0))
+        return avow__fail(diag, AVOW_ERR_ARG, "purpose", "no capabilities");
+    if (ncaps > AVOW_EVIDENCE_MAX_PURPOSES)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "purpose", "too many purposes");
+    avow_purpose ps[AVOW_EVIDENCE_MAX_PURPOSES];
+    uint8_t oids[AVOW_EVIDENCE_MAX_PURPOSES][AVOW_OID_MAX + 2];
+    const avow_oid *arc = &ev->profile.evidence_arc;
+    for (size_t i = 0; i < ncaps; i++) {
+        if ((unsigned)caps[i] >= AVOW_CAP_COUNT_)
+            return avow__fail(diag, AVOW_ERR_CLAIM_VALUE, "purpose", "unknown capability %d", caps[i]);
+        memcpy(oids[i], arc->der, arc->len);
+        oids[i][arc->len] = 2;
+        oids[i][arc->len + 1] = (uint8_t)caps[i];
+        ps[i].cap = caps[i];
+        ps[i].oid.ptr = oids[i];
+        ps[i].oid.len = (size_t)arc->len + 2;
+    }
+    avow_value v = {.type = AVOW_VALUE_OIDS, .present = 1, .npurposes = ncaps, .purposes = ps};
+    return avow_evidence_add_claim(ev, element, AVOW_CLAIM_KEY_PURPOSE, &v, diag);
+}
+
+avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert)
+{
+    if (ev == NULL || cert == NULL)
+        return AVOW_ERR_ARG;
+    if (ev->asn1->certs == NULL && (ev->asn1->certs = sk_X509_new_null()) == NULL)
+        return AVOW_ERR_NOMEM;
+    if (sk_X509_num(ev->asn1->certs) >= (int)AVOW_EVIDENCE_MAX_CERTS)
+        return AVOW_ERR_TOO_LARGE;
+    if (!X509_up_ref(cert))
+        return AVOW_ERR_CRYPTO;
+    if (!sk_X509_push(ev->asn1->certs, cert)) {
+        X509_free(cert);
+        return AVOW_ERR_NOMEM;
+    }
+    return AVOW_OK;
+}
+
+/*
+ * Applies the decoder's full rules to an Evidence under construction. With
+ * leave = 1 it stays finished on success; with 0 it stays open for more claims.
+ */
+avow_err avow__evidence_check(avow_evidence *ev, int leave, avow_diag *diag)
+{
+    if (!ev->building)
+        return AVOW_OK;
+    ev->building = 0;
+    avow_err rc = avow__evidence_index(ev, diag);
+    if (rc != AVOW_OK || !leave) {
+        ev->building = 1;
+        avow__evidence_index(ev, NULL);
+    }
+    return rc;
+}
+
+avow_err avow_evidence_encode(const avow_evidence *ev, avow_buf *out)
+{
+    if (ev == NULL || out == NULL)
+        return AVOW_ERR_ARG;
+    out->ptr = NULL;
+    out->len = 0;
+    /* What is encoded must decode: an Evidence still being built meets the full rules first. */
+    avow_err rc = avow__evidence_check((avow_evidence *)ev, 0, NULL);
+    if (rc != AVOW_OK)
+        return rc;
+    unsigned char *der = NULL;
+    int n = ASN1_item_i2d((ASN1_VALUE *)ev->asn1, &der,
+                          (ev->flags & AVOW_DECODE_EXPLICIT_INTERMEDIATES)
+                              ? ASN1_ITEM_rptr(AVOW_EVIDENCE_EXPLICIT_ASN1)
+                              : ASN1_ITEM_rptr(AVOW_EVIDENCE_ASN1));
+    if (n <= 0) {
+        avow__ossl_clear();
+        return AVOW_ERR_CRYPTO;
+    }
+    out->ptr = der;
+    out->len = (size_t)n;
+    return AVOW_OK;
+}

@@ -1,0 +1,205 @@
+/* Strict DER decoding of Evidence, and the read accessors. */
+#include <string.h>
+
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+
+#include "core/der.h"
+#include "core/internal.h"
+#include "formats/evidence_int.h"
+
+static const ASN1_ITEM *evidence_item(unsigned flags)
+{
+    return (flags & AVOW_DECODE_EXPLICIT_INTERMEDIATES) ? ASN1_ITEM_rptr(AVOW_EVIDENCE_EXPLICIT_ASN1)
+                                                        : ASN1_ITEM_rptr(AVOW_EVIDENCE_ASN1);
+}
+
+/* OpenSSL's reason for a failed d2i, mapped to the closest avow code. */
+static avow_err d2i_reason(void)
+{
+    unsigned long e = ERR_peek_error();
+    if (ERR_GET_LIB(e) != ERR_LIB_ASN1)
+        return e == 0 ? AVOW_ERR_MALFORMED : AVOW_ERR_MALFORMED;
+    switch (ERR_GET_REASON(e)) {
+    case ASN1_R_TOO_LONG:
+    case ASN1_R_HEADER_TOO_LONG:
+    case ASN1_R_NOT_ENOUGH_DATA:
+        return AVOW_ERR_TRUNCATED;
+    case ASN1_R_WRONG_TAG:
+    case ASN1_R_MSTRING_WRONG_TAG:
+    case ASN1_R_TYPE_NOT_CONSTRUCTED:
+    case ASN1_R_TYPE_NOT_PRIMITIVE:
+        return AVOW_ERR_WRONG_TAG;
+    case ASN1_R_NESTED_TOO_DEEP:
+        return AVOW_ERR_TOO_LARGE;
+    case ASN1_R_ILLEGAL_PADDING:
+    case ASN1_R_INVALID_BIT_STRING_BITS_LEFT:
+        return AVOW_ERR_NOT_DER;
+    default:
+        return AVOW_ERR_MALFORMED;
+    }
+}
+
+/* The first byte at which two encodings part, for a message a person can act on. */
+static size_t first_difference(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+    size_t n = alen < blen ? alen : blen;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return i;
+    return n;
+}
+
+avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile *profile,
+                              unsigned flags, avow_evidence **out, avow_diag *diag)
+{
+    if (out == NULL || (der == NULL && len > 0))
+        return avow__fail(diag, AVOW_ERR_ARG, "input", "no input or no output pointer");
+    *out = NULL;
+    if (len > AVOW_EVIDENCE_MAX_SIZE)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "Evidence", "%zu bytes, limit %u", len,
+                          AVOW_EVIDENCE_MAX_SIZE);
+
+    /* Frame first: OpenSSL reads a prefix and says nothing of what follows it. */
+    uint8_t tag;
+    size_t h, n;
+    avow_err rc = avow__der_header(der, len, &tag, &h, &n);
+    if (rc != AVOW_OK)
+        return avow__fail(diag, rc, "Evidence", "outer SEQUENCE: %s", avow_strerror(rc));
+    if (tag != 0x30)
+        return avow__fail(diag, AVOW_ERR_WRONG_TAG, "Evidence", "expected SEQUENCE, found tag 0x%02x", tag);
+    if (h + n != len)
+        return avow__fail(diag, AVOW_ERR_TRAILING, "Evidence", "%zu bytes after the Evidence",
+                          len - h - n);
+    size_t th, tn;
+    rc = avow__der_header(der + h, n, &tag, &th, &tn);
+    if (rc != AVOW_OK)
+        return avow__fail(diag, rc, "tbs", "TbsEvidence header: %s", avow_strerror(rc));
+    if (tag != 0x30)
+        return avow__fail(diag, AVOW_ERR_WRONG_TAG, "tbs", "expected SEQUENCE, found tag 0x%02x", tag);
+
+    avow_evidence *ev = OPENSSL_zalloc(sizeof(*ev));
+    if (ev == NULL)
+        return AVOW_ERR_NOMEM;
+    if (profile != NULL)
+        ev->profile = *profile;
+    else
+        avow_profile_default(&ev->profile);
+    ev->flags = flags;
+    ev->frozen = 1;
+
+    const ASN1_ITEM *item = evidence_item(flags);
+    const unsigned char *q = der;
+    ev->asn1 = (AVOW_EVIDENCE_ASN1 *)ASN1_item_d2i(NULL, &q, (long)len, item);
+    if (ev->asn1 == NULL) {
+        rc = avow__fail_ossl(diag, d2i_reason(), "Evidence", "cannot decode");
+        goto fail;
+    }
+
+    /* The templates accept some BER; DER is what re-encodes to the same bytes. */
+    unsigned char *again = NULL;
+    int alen = ASN1_item_i2d((ASN1_VALUE *)ev->asn1, &again, item);
+    if (alen <= 0) {
+        rc = avow__fail_ossl(diag, AVOW_ERR_MALFORMED, "Evidence", "cannot re-encode");
+        goto fail;
+    }
+    if ((size_t)alen != len || memcmp(again, der, len) != 0) {
+        size_t at = first_difference(der, len, again, (size_t)alen);
+        OPENSSL_free(again);
+        rc = avow__fail(diag, AVOW_ERR_NOT_DER, "Evidence",
+                        "not DER: the canonical encoding differs at byte %zu", at);
+        goto fail;
+    }
+    OPENSSL_free(again);
+
+    ev->tbs.ptr = avow__memdup(der + h, th + tn);
+    if (ev->tbs.ptr == NULL) {
+        rc = AVOW_ERR_NOMEM;
+        goto fail;
+    }
+    ev->tbs.len = th + tn;
+    rc = avow__evidence_index(ev, diag);
+    if (rc != AVOW_OK)
+        goto fail;
+    avow__ossl_clear();
+    *out = ev;
+    return AVOW_OK;
+fail:
+    avow_evidence_free(ev);
+    avow__ossl_clear();
+    return rc;
+}
+
+void avow_evidence_free(avow_evidence *ev)
+{
+    if (ev == NULL)
+        return;
+    avow__evidence_unindex(ev);
+    AVOW_EVIDENCE_ASN1_free(ev->asn1);
+    avow_buf_free(&ev->tbs);
+    OPENSSL_free(ev);
+}
+
+const avow_profile *avow_evidence_profile(const avow_evidence *ev)
+{
+    return ev != NULL ? &ev->profile : NULL;
+}
+
+long avow_evidence_version(const avow_evidence *ev)
+{
+    return ev != NULL ? ev->version : 0;
+}
+
+size_t avow_evidence_element_count(const avow_evidence *ev)
+{
+    return ev != NULL ? ev->nelements : 0;
+}
+
+const avow_element *avow_evidence_get0_element(const avow_evidence *ev, size_t i)
+{
+    return ev != NULL && i < ev->nelements ? &ev->elements[i] : NULL;
+}
+
+size_t avow_evidence_signature_count(const avow_evidence *ev)
+{
+    return ev != NULL ? ev->nsigs : 0;
+}
+
+const avow_signature_block *avow_evidence_get0_signature(const avow_evidence *ev, size_t i)
+{
+    return ev != NULL && i < ev->nsigs ? &ev->sigs[i] : NULL;
+}
+
+STACK_OF(X509) *avow_evidence_get0_intermediates(const avow_evidence *ev)
+{
+    if (ev == NULL || ev->asn1 == NULL || sk_X509_num(ev->asn1->certs) <= 0)
+        return NULL;
+    return ev->asn1->certs;
+}
+
+avow_view avow_evidence_tbs(const avow_evidence *ev)
+{
+    avow_view v = {NULL, 0};
+    if (ev != NULL) {
+        v.ptr = ev->tbs.ptr;
+        v.len = ev->tbs.len;
+    }
+    return v;
+}
+
+const avow_claim *avow_evidence_find_claim(const avow_evidence *ev, avow_claim_id id)
+{
+    const avow_claim_info *info = avow_claim_info_get(id);
+    if (ev == NULL || info == NULL)
+        return NULL;
+    for (size_t i = 0; i < ev->nelements; i++) {
+        const avow_element *el = &ev->elements[i];
+        if (el->kind != info->element)
+            continue;
+        for (size_t j = 0; j < el->nclaims; j++)
+            if (el->claims[j].id == id)
+                return &el->claims[j];
+        return NULL;
+    }
+    return NULL;
+}

@@ -1,0 +1,488 @@
+/*
+ * From the decoded template object to avow's model, applying every rule of
+ * draft -07 that a decoder can check on its own (section 6, verifier rules
+ * on structure; section 5, the value type of each claim).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
+#include "core/der.h"
+#include "core/internal.h"
+#include "formats/evidence_int.h"
+
+#define RAW_MAX_DEPTH 16
+
+typedef struct {
+    avow_evidence *ev;
+    avow_diag *diag;
+    char field[96];
+} ictx;
+
+static void *keep(avow_evidence *ev, void *p)
+{
+    if (p == NULL)
+        return NULL;
+    if (ev->nkept == ev->capkept) {
+        size_t cap = ev->capkept ? ev->capkept * 2 : 8;
+        void **n = OPENSSL_realloc(ev->kept, cap * sizeof(*n));
+        if (n == NULL) {
+            OPENSSL_free(p);
+            return NULL;
+        }
+        ev->kept = n;
+        ev->capkept = cap;
+    }
+    ev->kept[ev->nkept++] = p;
+    return p;
+}
+
+static int keep_purposes(avow_evidence *ev, AVOW_PURPOSES_ASN1 *st)
+{
+    if (ev->npurp == ev->cappurp) {
+        size_t cap = ev->cappurp ? ev->cappurp * 2 : 4;
+        void **n = OPENSSL_realloc(ev->kept_purposes, cap * sizeof(*n));
+        if (n == NULL)
+            return 0;
+        ev->kept_purposes = n;
+        ev->cappurp = cap;
+    }
+    ev->kept_purposes[ev->npurp++] = st;
+    return 1;
+}
+
+void avow__evidence_unindex(avow_evidence *ev)
+{
+    for (size_t i = 0; i < ev->nkept; i++)
+        OPENSSL_free(ev->kept[i]);
+    for (size_t i = 0; i < ev->npurp; i++)
+        ASN1_item_free((ASN1_VALUE *)ev->kept_purposes[i], ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
+    OPENSSL_free(ev->kept);
+    OPENSSL_free(ev->kept_purposes);
+    OPENSSL_free(ev->elements);
+    OPENSSL_free(ev->claims);
+    OPENSSL_free(ev->sigs);
+    ev->kept = NULL;
+    ev->kept_purposes = NULL;
+    ev->nkept = ev->capkept = ev->npurp = ev->cappurp = 0;
+    ev->elements = NULL;
+    ev->claims = NULL;
+    ev->sigs = NULL;
+    ev->nelements = ev->nclaims = ev->nsigs = 0;
+}
+
+static avow_view obj_view(const ASN1_OBJECT *o)
+{
+    avow_view v = {OBJ_get0_data(o), (size_t)OBJ_length(o)};
+    return v;
+}
+
+static avow_view str_view(const ASN1_STRING *s)
+{
+    avow_view v = {ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s)};
+    return v;
+}
+
+static int utf8_valid(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned long c;
+        int n = UTF8_getc(p + i, (int)(len - i), &c);
+        if (n <= 0)
+            return 0;
+        /* UTF8_getc accepts surrogates and over-long forms are refused by it; refuse surrogates too. */
+        if (c >= 0xd800 && c <= 0xdfff)
+            return 0;
+        i += (size_t)n;
+    }
+    return 1;
+}
+
+static avow_err spki_check(ictx *c, avow_view v)
+{
+    if (v.len == 0)
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "empty SubjectPublicKeyInfo");
+    avow_err rc = avow__der_check(v.ptr, v.len, RAW_MAX_DEPTH);
+    if (rc != AVOW_OK)
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field,
+                          "not a DER SubjectPublicKeyInfo (%s)", avow_strerror(rc));
+    const unsigned char *q = v.ptr;
+    ERR_set_mark();
+    X509_PUBKEY *pk = d2i_X509_PUBKEY(NULL, &q, (long)v.len);
+    ERR_pop_to_mark();
+    int ok = pk != NULL && q == v.ptr + v.len;
+    X509_PUBKEY_free(pk);
+    if (!ok)
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "not a SubjectPublicKeyInfo");
+    return AVOW_OK;
+}
+
+static avow_err wrong_type(ictx *c, const avow_claim_info *info, int got)
+{
+    static const char *const want[] = {"OCTET STRING", "UTF8String",  "BOOLEAN",
+                                       "INTEGER",      "GeneralizedTime", "SEQUENCE OF OBJECT IDENTIFIER"};
+    return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, c->field, "claim %s must be %s, not %s",
+                      info->name, want[info->type], ASN1_tag2str(got));
+}
+
+static avow_err purposes_value(ictx *c, const ASN1_STRING *seq, avow_value *out)
+{
+    avow_evidence *ev = c->ev;
+    const unsigned char *der = ASN1_STRING_get0_data(seq);
+    long len = ASN1_STRING_length(seq);
+    const unsigned char *q = der;
+    AVOW_PURPOSES_ASN1 *st =
+        (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(NULL, &q, len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
+    if (st == NULL)
+        return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_TYPE, c->field,
+                               "purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
+    if (!keep_purposes(ev, st)) {
+        ASN1_item_free((ASN1_VALUE *)st, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
+        return AVOW_ERR_NOMEM;
+    }
+    /* ANY keeps a SEQUENCE's bytes as they came, so judge them as DER here. */
+    if (q != der + len || avow__der_check(der, (size_t)len, 2) != AVOW_OK)
+        return avow__fail(c->diag, AVOW_ERR_NOT_DER, c->field, "purpose is not DER");
+    int n = sk_ASN1_OBJECT_num(st);
+    if (n > (int)AVOW_EVIDENCE_MAX_PURPOSES)
+        return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, c->field, "%d purposes, limit %u", n,
+                          AVOW_EVIDENCE_MAX_PURPOSES);
+    avow_purpose *ps = NULL;
+    if (n > 0) {
+        ps = keep(ev, OPENSSL_zalloc(sizeof(*ps) * (size_t)n));
+        if (ps == NULL)
+            return AVOW_ERR_NOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        ps[i].oid = obj_view(sk_ASN1_OBJECT_value(st, i));
+        uint8_t sfx[2];
+        ps[i].cap = AVOW_CAP_UNKNOWN;
+        if (avow__arc_suffix(&ev->profile, ps[i].oid.ptr, ps[i].oid.len, sfx, 2) && sfx[0] == 2 &&
+            sfx[1] < AVOW_CAP_COUNT_)
+            ps[i].cap = (avow_capability)sfx[1];
+    }
+    out->npurposes = (size_t)n;
+    out->purposes = ps;
+    return AVOW_OK;
+}
+
+/* The value of a claim from the table: type first, then its range. */
+static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYPE *t,
+                            avow_value *out)
+{
+    int type = ASN1_TYPE_get(t);
+    out->type = info->type;
+    out->present = 1;
+    avow_err rc;
+    switch (info->type) {
+    case AVOW_VALUE_BYTES:
+        if (type != V_ASN1_OCTET_STRING)
+            return wrong_type(c, info, type);
+        out->bytes = str_view(t->value.octet_string);
+        if (info->id == AVOW_CLAIM_AK_SPKI || info->id == AVOW_CLAIM_KEY_SPKI)
+            return spki_check(c, out->bytes);
+        return AVOW_OK;
+    case AVOW_VALUE_UTF8:
+        if (type != V_ASN1_UTF8STRING)
+            return wrong_type(c, info, type);
+        out->bytes = str_view(t->value.utf8string);
+        if (!utf8_valid(out->bytes.ptr, out->bytes.len))
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "%s is not valid UTF-8",
+                              info->name);
+        return AVOW_OK;
+    case AVOW_VALUE_BOOL:
+        if (type != V_ASN1_BOOLEAN)
+            return wrong_type(c, info, type);
+        /* OpenSSL keeps the content octet and writes it back as it came. */
+        if (t->value.boolean != 0 && t->value.boolean != 0xff)
+            return avow__fail(c->diag, AVOW_ERR_NOT_DER, c->field, "BOOLEAN TRUE must be 0xFF");
+        out->integer = t->value.boolean != 0;
+        return AVOW_OK;
+    case AVOW_VALUE_INT: {
+        if (type != V_ASN1_INTEGER)
+            return wrong_type(c, info, type);
+        int64_t v;
+        if (!ASN1_INTEGER_get_int64(&v, t->value.integer))
+            return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_VALUE, c->field,
+                                   "%s does not fit 64 bits", info->name);
+        out->integer = v;
+        int bad = v < 0 || (info->id == AVOW_CLAIM_FIPSLEVEL && (v < 1 || v > 4)) ||
+                  (info->id == AVOW_CLAIM_DBGSTAT && v > 4);
+        if (bad)
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "%s %lld is out of range",
+                              info->name, (long long)v);
+        return AVOW_OK;
+    }
+    case AVOW_VALUE_TIME:
+        if (type != V_ASN1_GENERALIZEDTIME)
+            return wrong_type(c, info, type);
+        out->bytes = str_view(t->value.generalizedtime);
+        rc = avow__gentime_parse(out->bytes.ptr, out->bytes.len, &out->time);
+        if (rc != AVOW_OK)
+            return avow__fail(c->diag, AVOW_ERR_BAD_TIME, c->field,
+                              "%s is not a DER GeneralizedTime", info->name);
+        return AVOW_OK;
+    case AVOW_VALUE_OIDS:
+        if (type != V_ASN1_SEQUENCE)
+            return wrong_type(c, info, type);
+        return purposes_value(c, t->value.sequence, out);
+    case AVOW_VALUE_RAW:
+        break;
+    }
+    return AVOW_ERR_INTERNAL;
+}
+
+static avow_err raw_value(ictx *c, const ASN1_TYPE *t, avow_value *out)
+{
+    unsigned char *der = NULL;
+    int n = i2d_ASN1_TYPE(t, &der);
+    if (n <= 0)
+        return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, c->field, "cannot re-encode value");
+    if (keep(c->ev, der) == NULL)
+        return AVOW_ERR_NOMEM;
+    out->type = AVOW_VALUE_RAW;
+    out->present = 1;
+    out->bytes.ptr = der;
+    out->bytes.len = (size_t)n;
+    avow_err rc = avow__der_check(der, (size_t)n, RAW_MAX_DEPTH);
+    if (rc != AVOW_OK)
+        return avow__fail(c->diag, rc == AVOW_ERR_TOO_LARGE ? rc : AVOW_ERR_NOT_DER, c->field,
+                          "value of an unknown claim is not DER");
+    return AVOW_OK;
+}
+
+static int same_view(avow_view a, avow_view b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* Repeats inside one element: only identifier and ak-spki may, and ak-spki names a key once. */
+static avow_err check_repeat(ictx *c, const avow_element *el, const avow_claim *cl)
+{
+    if (cl->id == AVOW_CLAIM_UNKNOWN)
+        return AVOW_OK; /* the draft lets unknown claims through unchecked */
+    const avow_claim_info *info = avow_claim_info_get(cl->id);
+    for (size_t i = 0; i < el->nclaims; i++) {
+        const avow_claim *o = &el->claims[i];
+        if (o->id != cl->id)
+            continue;
+        if (!info->repeatable)
+            return avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, c->field,
+                              "claim %s appears twice in one element", info->name);
+        if (cl->id == AVOW_CLAIM_AK_SPKI && cl->value.present && o->value.present &&
+            same_view(o->value.bytes, cl->value.bytes))
+            return avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, c->field,
+                              "ak-spki lists the same key twice");
+    }
+    return AVOW_OK;
+}
+
+static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca, avow_claim *cl)
+{
+    avow_evidence *ev = c->ev;
+    memset(cl, 0, sizeof(*cl));
+    cl->oid = obj_view(ca->type);
+    cl->id = AVOW_CLAIM_UNKNOWN;
+    uint8_t sfx[3];
+    const avow_claim_info *info = NULL;
+    if (avow__arc_suffix(&ev->profile, cl->oid.ptr, cl->oid.len, sfx, 3) && sfx[0] == 1)
+        info = avow__claim_by_arc(sfx[1], sfx[2]);
+    if (info != NULL) {
+        if (el->kind != AVOW_ELEMENT_UNKNOWN && info->element != el->kind)
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_PLACE, c->field,
+                              "%s claim %s in a %s element", avow_element_name(info->element),
+                              info->name, avow_element_name(el->kind));
+        cl->id = info->id;
+    }
+    avow_err rc = check_repeat(c, el, cl);
+    if (rc != AVOW_OK)
+        return rc;
+    if (ca->value == NULL) {
+        if (!(ev->flags & AVOW_DECODE_ALLOW_VALUELESS))
+            return avow__fail(c->diag, AVOW_ERR_VALUE_MISSING, c->field,
+                              "claim %s has no value", info ? info->name : "(unknown)");
+        cl->value.type = info ? info->type : AVOW_VALUE_RAW;
+        return AVOW_OK;
+    }
+    size_t flen = strlen(c->field);
+    snprintf(c->field + flen, sizeof(c->field) - flen, ".value");
+    rc = info ? known_value(c, info, ca->value, &cl->value) : raw_value(c, ca->value, &cl->value);
+    c->field[flen] = '\0';
+    return rc;
+}
+
+static avow_err check_keys(ictx *c, size_t ei)
+{
+    const avow_element *el = &c->ev->elements[ei];
+    const avow_claim *id = NULL, *spki = NULL;
+    for (size_t i = 0; i < el->nclaims; i++) {
+        if (el->claims[i].id == AVOW_CLAIM_KEY_IDENTIFIER && id == NULL)
+            id = &el->claims[i];
+        if (el->claims[i].id == AVOW_CLAIM_KEY_SPKI)
+            spki = &el->claims[i];
+    }
+    snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%zu]", ei);
+    if (id == NULL && !c->ev->building)
+        return avow__fail(c->diag, AVOW_ERR_MISSING_CLAIM, c->field,
+                          "a key element must report identifier");
+    /* Two key elements for one key: a shared identifier or a shared public key. */
+    for (size_t j = 0; j < ei; j++) {
+        const avow_element *o = &c->ev->elements[j];
+        if (o->kind != AVOW_ELEMENT_KEY)
+            continue;
+        for (size_t a = 0; a < o->nclaims; a++) {
+            const avow_claim *x = &o->claims[a];
+            for (size_t b = 0; b < el->nclaims; b++) {
+                const avow_claim *y = &el->claims[b];
+                if (x->id != y->id || !x->value.present || !y->value.present)
+                    continue;
+                if ((x->id == AVOW_CLAIM_KEY_IDENTIFIER || x->id == AVOW_CLAIM_KEY_SPKI) &&
+                    same_view(x->value.bytes, y->value.bytes))
+                    return avow__fail(c->diag, AVOW_ERR_DUP_KEY, c->field,
+                                      "same %s as reportedElements[%zu]",
+                                      x->id == AVOW_CLAIM_KEY_SPKI ? "spki" : "identifier", j);
+            }
+        }
+    }
+    (void)spki;
+    return AVOW_OK;
+}
+
+static avow_err index_elements(ictx *c)
+{
+    avow_evidence *ev = c->ev;
+    const STACK_OF(AVOW_ELEMENT_ASN1) *els = ev->asn1->tbs->elements;
+    int ne = sk_AVOW_ELEMENT_ASN1_num(els);
+    if (ne <= 0 && !ev->building)
+        return avow__fail(c->diag, AVOW_ERR_EMPTY, "tbs.reportedElements", "no element");
+    if (ne > (int)AVOW_EVIDENCE_MAX_ELEMENTS)
+        return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "tbs.reportedElements",
+                          "%d elements, limit %u", ne, AVOW_EVIDENCE_MAX_ELEMENTS);
+    size_t total = 0;
+    for (int i = 0; i < ne; i++) {
+        int n = sk_AVOW_CLAIM_ASN1_num(sk_AVOW_ELEMENT_ASN1_value(els, i)->claims);
+        snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d].claims", i);
+        if (n <= 0 && !ev->building)
+            return avow__fail(c->diag, AVOW_ERR_EMPTY, c->field, "element without claims");
+        if (n > (int)AVOW_EVIDENCE_MAX_CLAIMS)
+            return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, c->field, "%d claims, limit %u", n,
+                              AVOW_EVIDENCE_MAX_CLAIMS);
+        total += (size_t)n;
+    }
+    if (ne == 0)
+        return AVOW_OK;
+    ev->elements = OPENSSL_zalloc(sizeof(*ev->elements) * (size_t)ne);
+    ev->claims = OPENSSL_zalloc(sizeof(*ev->claims) * (total ? total : 1));
+    if (ev->elements == NULL || ev->claims == NULL)
+        return AVOW_ERR_NOMEM;
+    int seen[2] = {-1, -1};
+    for (int i = 0; i < ne; i++) {
+        const AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(els, i);
+        avow_element *el = &ev->elements[i];
+        el->oid = obj_view(ea->type);
+        el->kind = AVOW_ELEMENT_UNKNOWN;
+        el->claims = &ev->claims[ev->nclaims];
+        ev->nelements = (size_t)i + 1;
+        uint8_t sfx[2];
+        if (avow__arc_suffix(&ev->profile, el->oid.ptr, el->oid.len, sfx, 2) && sfx[0] == 0 &&
+            sfx[1] <= AVOW_ELEMENT_KEY)
+            el->kind = (avow_element_kind)sfx[1];
+        if (el->kind == AVOW_ELEMENT_TRANSACTION || el->kind == AVOW_ELEMENT_PLATFORM) {
+            if (seen[el->kind] >= 0) {
+                snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d]", i);
+                return avow__fail(c->diag, AVOW_ERR_DUP_ELEMENT, c->field,
+                                  "second %s element (the first is reportedElements[%d])",
+                                  avow_element_name(el->kind), seen[el->kind]);
+            }
+            seen[el->kind] = i;
+        }
+        int nc = sk_AVOW_CLAIM_ASN1_num(ea->claims);
+        for (int j = 0; j < nc; j++) {
+            snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d].claims[%d]", i, j);
+            avow_claim *cl = &ev->claims[ev->nclaims];
+            avow_err rc = index_claim(c, el, sk_AVOW_CLAIM_ASN1_value(ea->claims, j), cl);
+            if (rc != AVOW_OK)
+                return rc;
+            el->nclaims++;
+            ev->nclaims++;
+        }
+        if (el->kind == AVOW_ELEMENT_KEY) {
+            avow_err rc = check_keys(c, (size_t)i);
+            if (rc != AVOW_OK)
+                return rc;
+        }
+    }
+    return AVOW_OK;
+}
+
+static avow_err index_signatures(ictx *c)
+{
+    avow_evidence *ev = c->ev;
+    int ns = sk_AVOW_SIG_ASN1_num(ev->asn1->sigs);
+    if (ns > (int)AVOW_EVIDENCE_MAX_SIGNATURES)
+        return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "signatures", "%d signatures, limit %u", ns,
+                          AVOW_EVIDENCE_MAX_SIGNATURES);
+    if (ns > 0) {
+        ev->sigs = OPENSSL_zalloc(sizeof(*ev->sigs) * (size_t)ns);
+        if (ev->sigs == NULL)
+            return AVOW_ERR_NOMEM;
+    }
+    for (int i = 0; i < ns; i++) {
+        const AVOW_SIG_ASN1 *sa = sk_AVOW_SIG_ASN1_value(ev->asn1->sigs, i);
+        avow_signature_block *sb = &ev->sigs[i];
+        snprintf(c->field, sizeof(c->field), "signatures[%d].sid", i);
+        int choices = (sa->sid->key_id != NULL) + (sa->sid->spki != NULL) + (sa->sid->cert != NULL);
+        if (choices != 1)
+            return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, c->field,
+                              "%d signer identifier choices present", choices);
+        if (sa->sid->key_id != NULL) {
+            sb->sid_kind = AVOW_SID_KEYID;
+            sb->key_id = str_view(sa->sid->key_id);
+            if (sb->key_id.len == 0)
+                return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, c->field, "empty keyId");
+        } else if (sa->sid->spki != NULL) {
+            sb->sid_kind = AVOW_SID_SPKI;
+            unsigned char *der = NULL;
+            int n = i2d_X509_PUBKEY(sa->sid->spki, &der);
+            if (n <= 0 || keep(ev, der) == NULL)
+                return avow__fail_ossl(c->diag, AVOW_ERR_BAD_SPKI, c->field, "bad subjectPublicKeyInfo");
+            sb->spki.ptr = der;
+            sb->spki.len = (size_t)n;
+        } else {
+            sb->sid_kind = AVOW_SID_CERT;
+            sb->cert = sa->sid->cert;
+        }
+        unsigned char *alg = NULL;
+        int n = i2d_X509_ALGOR(sa->alg, &alg);
+        if (n <= 0 || keep(ev, alg) == NULL)
+            return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, "signatureAlgorithm", "bad algorithm");
+        sb->algorithm.ptr = alg;
+        sb->algorithm.len = (size_t)n;
+        sb->value = str_view(sa->value);
+        ev->nsigs = (size_t)i + 1;
+    }
+    if (sk_X509_num(ev->asn1->certs) > (int)AVOW_EVIDENCE_MAX_CERTS)
+        return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "intermediateCertificates",
+                          "%d certificates, limit %u", sk_X509_num(ev->asn1->certs),
+                          AVOW_EVIDENCE_MAX_CERTS);
+    return AVOW_OK;
+}
+
+avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag)
+{
+    ictx c = {ev, diag, {0}};
+    avow__evidence_unindex(ev);
+    int64_t version;
+    if (!ASN1_INTEGER_get_int64(&version, ev->asn1->tbs->version) || version != 1) {
+        avow__ossl_clear();
+        return avow__fail(diag, AVOW_ERR_VERSION, "tbs.version", "version must be 1");
+    }
+    ev->version = (long)version;
+    avow_err rc = index_elements(&c);
+    if (rc == AVOW_OK)
+        rc = index_signatures(&c);
+    return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * The inside of avow_evidence. The OpenSSL template object is the single
+ * source of truth; `elements`/`sigs` are an index over it whose views point
+ * into that object (or into `kept` blobs), rebuilt after every change.
+ */
+#ifndef AVOW_EVIDENCE_INT_H
+#define AVOW_EVIDENCE_INT_H
+
+#include <avow/evidence.h>
+
+#include "formats/evidence_asn1.h"
+
+struct avow_evidence {
+    avow_profile profile;
+    unsigned flags; /* AVOW_DECODE_* in force */
+    AVOW_EVIDENCE_ASN1 *asn1;
+    long version;
+
+    avow_element *elements;
+    size_t nelements;
+    avow_claim *claims; /* every claim, elements[i].claims points into it */
+    size_t nclaims;
+    avow_signature_block *sigs;
+    size_t nsigs;
+
+    avow_buf tbs;  /* DER of tbs once fixed (decoded, or first signature) */
+    int frozen;    /* claims may no longer change */
+    int building;  /* under construction: empty lists and a missing identifier are allowed for now */
+
+    void **kept;   /* blobs the index owns (OPENSSL_malloc) */
+    size_t nkept, capkept;
+    void **kept_purposes; /* AVOW_PURPOSES_ASN1 stacks the index decoded */
+    size_t npurp, cappurp;
+};
+
+/* Rebuilds the index from ev->asn1 and applies every structural rule. */
+avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag);
+
+/* Full rules on a built Evidence; leave = 1 ends construction on success. */
+avow_err avow__evidence_check(avow_evidence *ev, int leave, avow_diag *diag);
+
+/* Drops the index (keeps ev->asn1). */
+void avow__evidence_unindex(avow_evidence *ev);
+
+/* OID helpers against the profile's arc: content = arc || sub-arcs. */
+int avow__arc_suffix(const avow_profile *p, const uint8_t *oid, size_t len, uint8_t *suffix,
+                     size_t nsuffix);
+ASN1_OBJECT *avow__arc_object(const avow_profile *p, const uint8_t *suffix, size_t nsuffix);
+
+/* Claim table lookups by (element, number). */
+const avow_claim_info *avow__claim_by_arc(uint8_t element, uint8_t number);
+
+#endif

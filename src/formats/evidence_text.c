@@ -1,0 +1,223 @@
+/*
+ * avow_evidence_to_text: a human dump in the manner of `openssl x509 -text`.
+ * Written through a memory BIO so certificate names and times come from the
+ * same OpenSSL printers users already know.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <openssl/bio.h>
+#include <openssl/x509.h>
+
+#include <avow/evidence.h>
+
+#include "core/internal.h"
+#include "formats/show_util.h"
+
+#define HEX_PER_LINE 32
+
+static void put_hex(BIO *b, const uint8_t *p, size_t len, int indent)
+{
+    if (len == 0) {
+        BIO_puts(b, "(empty)");
+        return;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (i > 0 && i % HEX_PER_LINE == 0)
+            BIO_printf(b, "\n%*s", indent, "");
+        BIO_printf(b, "%02x", p[i]);
+    }
+}
+
+/* UTF-8 claims come from the attester: escape control bytes so they cannot
+ * drive the terminal. */
+static void put_quoted(BIO *b, const uint8_t *p, size_t len)
+{
+    BIO_puts(b, "\"");
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] == '"' || p[i] == '\\')
+            BIO_printf(b, "\\%c", p[i]);
+        else if (p[i] < 0x20 || p[i] == 0x7f)
+            BIO_printf(b, "\\x%02x", p[i]);
+        else
+            BIO_write(b, &p[i], 1);
+    }
+    BIO_puts(b, "\"");
+}
+
+static void put_purposes(BIO *b, const avow_value *v)
+{
+    for (size_t i = 0; i < v->npurposes; i++) {
+        const avow_purpose *pu = &v->purposes[i];
+        const char *name = avow_capability_name(pu->cap);
+        char oid[128];
+        if (i > 0)
+            BIO_puts(b, ", ");
+        if (name != NULL) {
+            BIO_puts(b, name);
+        } else {
+            avow_oid_to_text(pu->oid.ptr, pu->oid.len, oid, sizeof(oid));
+            BIO_puts(b, oid);
+        }
+    }
+    if (v->npurposes == 0)
+        BIO_puts(b, "(none)");
+}
+
+static void put_value(BIO *b, const avow_claim *c, int indent)
+{
+    const avow_value *v = &c->value;
+    char tmp[96];
+    if (!v->present) {
+        BIO_puts(b, "(no value)");
+        return;
+    }
+    switch (v->type) {
+    case AVOW_VALUE_BYTES:
+        if (c->id == AVOW_CLAIM_AK_SPKI || c->id == AVOW_CLAIM_KEY_SPKI) {
+            avow__show_spki(v->bytes.ptr, v->bytes.len, tmp, sizeof(tmp));
+            BIO_printf(b, "%s, %lu bytes\n%*s", tmp, (unsigned long)v->bytes.len, indent, "");
+            put_hex(b, v->bytes.ptr, v->bytes.len, indent);
+        } else {
+            put_hex(b, v->bytes.ptr, v->bytes.len, indent);
+            if (avow__show_printable(v->bytes.ptr, v->bytes.len)) {
+                BIO_puts(b, " (");
+                put_quoted(b, v->bytes.ptr, v->bytes.len);
+                BIO_puts(b, ")");
+            }
+        }
+        break;
+    case AVOW_VALUE_UTF8:
+        put_quoted(b, v->bytes.ptr, v->bytes.len);
+        break;
+    case AVOW_VALUE_BOOL:
+        BIO_puts(b, v->integer ? "true" : "false");
+        break;
+    case AVOW_VALUE_INT:
+        BIO_printf(b, "%lld", (long long)v->integer);
+        break;
+    case AVOW_VALUE_TIME:
+        avow__show_rfc3339(v->time, tmp, sizeof(tmp));
+        BIO_puts(b, tmp);
+        break;
+    case AVOW_VALUE_OIDS:
+        put_purposes(b, v);
+        break;
+    case AVOW_VALUE_RAW:
+    default:
+        BIO_puts(b, "DER ");
+        put_hex(b, v->bytes.ptr, v->bytes.len, indent);
+        break;
+    }
+}
+
+static void put_element(BIO *b, const avow_element *el, size_t index)
+{
+    char oid[128];
+    avow_oid_to_text(el->oid.ptr, el->oid.len, oid, sizeof(oid));
+    BIO_printf(b, "        [%lu] %s (%s)\n", (unsigned long)index, avow_element_name(el->kind),
+               oid);
+    for (size_t i = 0; i < el->nclaims; i++) {
+        const avow_claim *c = &el->claims[i];
+        const avow_claim_info *info = avow_claim_info_get(c->id);
+        avow_oid_to_text(c->oid.ptr, c->oid.len, oid, sizeof(oid));
+        BIO_printf(b, "            %s (%s) %s: ", info != NULL ? info->name : "unknown claim", oid,
+                   avow__show_asn1_name(c->value.type));
+        put_value(b, c, 16);
+        BIO_puts(b, "\n");
+    }
+}
+
+static void put_cert(BIO *b, X509 *x, const char *pad)
+{
+    char name[512], nb[32], na[32], key[96];
+    avow__show_name(X509_get_subject_name(x), name, sizeof(name));
+    BIO_printf(b, "%sSubject: %s\n", pad, name);
+    avow__show_name(X509_get_issuer_name(x), name, sizeof(name));
+    BIO_printf(b, "%sIssuer: %s\n", pad, name);
+    avow__show_serial(x, name, sizeof(name));
+    BIO_printf(b, "%sSerial: %s\n", pad, name);
+    avow__show_validity(x, nb, sizeof(nb), na, sizeof(na));
+    BIO_printf(b, "%sValidity: %s to %s\n", pad, nb, na);
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    if (pk != NULL)
+        avow__show_pkey(pk, key, sizeof(key));
+    else
+        avow__strlcpy(key, "unparsable key", sizeof(key));
+    BIO_printf(b, "%sKey: %s\n", pad, key);
+    avow__ossl_clear();
+}
+
+static void put_signature(BIO *b, const avow_signature_block *s, size_t index)
+{
+    char name[64], oid[128], key[96];
+    BIO_printf(b, "        [%lu] Signer: ", (unsigned long)index);
+    switch (s->sid_kind) {
+    case AVOW_SID_KEYID:
+        BIO_puts(b, "key id ");
+        put_hex(b, s->key_id.ptr, s->key_id.len, 20);
+        BIO_puts(b, "\n");
+        break;
+    case AVOW_SID_SPKI:
+        avow__show_spki(s->spki.ptr, s->spki.len, key, sizeof(key));
+        BIO_printf(b, "public key %s\n", key);
+        break;
+    case AVOW_SID_CERT:
+    default:
+        BIO_puts(b, "certificate\n");
+        if (s->cert != NULL)
+            put_cert(b, s->cert, "                ");
+        break;
+    }
+    avow__show_sigalg(s->algorithm, name, sizeof(name), oid, sizeof(oid));
+    BIO_printf(b, "            Algorithm: %s (%s)\n", name, oid);
+    BIO_printf(b, "            Signature: %lu bytes\n", (unsigned long)s->value.len);
+}
+
+avow_err avow_evidence_to_text(const avow_evidence *ev, avow_buf *out)
+{
+    if (ev == NULL || out == NULL)
+        return AVOW_ERR_ARG;
+    out->ptr = NULL;
+    out->len = 0;
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return AVOW_ERR_NOMEM;
+
+    size_t nel = avow_evidence_element_count(ev);
+    BIO_printf(b, "PKIX Evidence:\n    Version: %ld\n", avow_evidence_version(ev));
+    BIO_printf(b, "    Reported elements: %lu\n", (unsigned long)nel);
+    for (size_t i = 0; i < nel; i++)
+        put_element(b, avow_evidence_get0_element(ev, i), i);
+
+    size_t nsig = avow_evidence_signature_count(ev);
+    BIO_printf(b, "    Signatures: %lu%s\n", (unsigned long)nsig, nsig == 0 ? " (unsigned)" : "");
+    for (size_t i = 0; i < nsig; i++)
+        put_signature(b, avow_evidence_get0_signature(ev, i), i);
+
+    STACK_OF(X509) *inter = avow_evidence_get0_intermediates(ev);
+    int ninter = inter != NULL ? sk_X509_num(inter) : 0;
+    if (ninter > 0) {
+        BIO_printf(b, "    Intermediate certificates: %d\n", ninter);
+        for (int i = 0; i < ninter; i++) {
+            BIO_printf(b, "        [%d]\n", i);
+            put_cert(b, sk_X509_value(inter, i), "            ");
+        }
+    }
+
+    char *data = NULL;
+    long len = BIO_get_mem_data(b, &data);
+    avow_err err = AVOW_ERR_NOMEM;
+    if (len >= 0) {
+        out->ptr = OPENSSL_malloc((size_t)len + 1);
+        if (out->ptr != NULL) {
+            memcpy(out->ptr, data, (size_t)len);
+            out->ptr[len] = '\0';
+            out->len = (size_t)len;
+            err = AVOW_OK;
+        }
+    }
+    BIO_free(b);
+    avow__ossl_clear();
+    return err;
+}

@@ -1,0 +1,271 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include <avow/signer.h>
+
+#include "core/internal.h"
+#include "formats/show_util.h"
+
+static const struct {
+    avow_value_type type;
+    const char *name;
+    const char *asn1;
+} type_names[] = {
+    {AVOW_VALUE_BYTES, "bytes", "OCTET STRING"}, {AVOW_VALUE_UTF8, "utf8", "UTF8String"},
+    {AVOW_VALUE_BOOL, "bool", "BOOLEAN"},        {AVOW_VALUE_INT, "int", "INTEGER"},
+    {AVOW_VALUE_TIME, "time", "GeneralizedTime"}, {AVOW_VALUE_OIDS, "oids", "SEQUENCE OF OID"},
+    {AVOW_VALUE_RAW, "raw", "unknown"},
+};
+
+const char *avow__show_type_name(avow_value_type t)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+        if (type_names[i].type == t)
+            return type_names[i].name;
+    return "raw";
+}
+
+const char *avow__show_asn1_name(avow_value_type t)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+        if (type_names[i].type == t)
+            return type_names[i].asn1;
+    return "unknown";
+}
+
+int avow__show_type_by_name(const char *name, avow_value_type *t)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+        if (strcmp(type_names[i].name, name) == 0) {
+            *t = type_names[i].type;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void avow__show_rfc3339_tm(const struct tm *tm, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm->tm_year + 1900, tm->tm_mon + 1,
+             tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec);
+}
+
+void avow__show_rfc3339(time_t t, char *buf, size_t cap)
+{
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL) {
+        avow__strlcpy(buf, "(time out of range)", cap);
+        return;
+    }
+    avow__show_rfc3339_tm(&tm, buf, cap);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm):
+ * timegm() is not POSIX, and mktime() would apply the local zone. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int digits(const char **s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*s)[i];
+        if (c < '0' || c > '9')
+            return 0;
+        v = v * 10 + (c - '0');
+    }
+    *s += n;
+    *out = v;
+    return 1;
+}
+
+static int expect(const char **s, const char *one_of)
+{
+    if (**s == '\0' || strchr(one_of, **s) == NULL)
+        return 0;
+    (*s)++;
+    return 1;
+}
+
+int avow__show_rfc3339_parse(const char *s, time_t *out)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, mo, d, h, mi, sec;
+    if (!digits(&s, 4, &y) || !expect(&s, "-") || !digits(&s, 2, &mo) || !expect(&s, "-") ||
+        !digits(&s, 2, &d) || !expect(&s, "Tt ") || !digits(&s, 2, &h) || !expect(&s, ":") ||
+        !digits(&s, 2, &mi) || !expect(&s, ":") || !digits(&s, 2, &sec))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return -1;
+    if (*s == '.') {
+        s++;
+        if (*s < '0' || *s > '9')
+            return -1;
+        while (*s >= '0' && *s <= '9')
+            s++;
+    }
+    int64_t offset = 0;
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        int sign = *s == '-' ? -1 : 1, oh, om;
+        s++;
+        if (!digits(&s, 2, &oh) || !expect(&s, ":") || !digits(&s, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        offset = sign * ((int64_t)oh * 3600 + om * 60);
+    } else {
+        return -1;
+    }
+    if (*s != '\0')
+        return -1;
+    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
+    if ((int64_t)(time_t)t != t)
+        return -1;
+    *out = (time_t)t;
+    return 0;
+}
+
+int avow__show_printable(const uint8_t *p, size_t len)
+{
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (p[i] < 0x20 || p[i] > 0x7e)
+            return 0;
+    return 1;
+}
+
+void avow__show_pkey(const EVP_PKEY *pkey, char *buf, size_t cap)
+{
+    switch (EVP_PKEY_get_base_id(pkey)) {
+    case EVP_PKEY_EC: {
+        char group[64] = "";
+        size_t glen = 0;
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                            sizeof(group), &glen))
+            avow__strlcpy(group, "unknown curve", sizeof(group));
+        const char *nist = EC_curve_nid2nist(OBJ_sn2nid(group));
+        snprintf(buf, cap, "EC %s (%d bit)", nist != NULL ? nist : group, EVP_PKEY_get_bits(pkey));
+        break;
+    }
+    case EVP_PKEY_RSA:
+        snprintf(buf, cap, "RSA %d bit", EVP_PKEY_get_bits(pkey));
+        break;
+    case EVP_PKEY_RSA_PSS:
+        snprintf(buf, cap, "RSA-PSS %d bit", EVP_PKEY_get_bits(pkey));
+        break;
+    case EVP_PKEY_ED25519:
+        avow__strlcpy(buf, "Ed25519", cap);
+        break;
+    case EVP_PKEY_ED448:
+        avow__strlcpy(buf, "Ed448", cap);
+        break;
+    default: {
+        const char *name = EVP_PKEY_get0_type_name(pkey);
+        snprintf(buf, cap, "%s %d bit", name != NULL ? name : "unknown key",
+                 EVP_PKEY_get_bits(pkey));
+        break;
+    }
+    }
+    avow__ossl_clear();
+}
+
+void avow__show_spki(const uint8_t *der, size_t len, char *buf, size_t cap)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *pkey = len <= 65536 ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
+    if (pkey == NULL || p != der + len) {
+        avow__strlcpy(buf, "unparsable key", cap);
+    } else {
+        avow__show_pkey(pkey, buf, cap);
+    }
+    EVP_PKEY_free(pkey);
+    avow__ossl_clear();
+}
+
+void avow__show_sigalg(avow_view alg_der, char *name, size_t name_cap, char *oid, size_t oid_cap)
+{
+    avow_sigalg alg = AVOW_SIGALG_NONE;
+    const char *n = NULL;
+    if (avow_sigalg_from_der(alg_der.ptr, alg_der.len, &alg, NULL) == AVOW_OK)
+        n = avow_sigalg_name(alg);
+    avow__strlcpy(name, n != NULL ? n : "unsupported", name_cap);
+    avow__strlcpy(oid, "?", oid_cap);
+    const unsigned char *p = alg_der.ptr;
+    X509_ALGOR *a = alg_der.len <= 65536 ? d2i_X509_ALGOR(NULL, &p, (long)alg_der.len) : NULL;
+    if (a != NULL) {
+        const ASN1_OBJECT *obj = NULL;
+        X509_ALGOR_get0(&obj, NULL, NULL, a);
+        if (obj != NULL && oid_cap <= 0x7fffffff)
+            OBJ_obj2txt(oid, (int)oid_cap, obj, 1);
+    }
+    X509_ALGOR_free(a);
+    avow__ossl_clear();
+}
+
+void avow__show_name(const X509_NAME *n, char *buf, size_t cap)
+{
+    avow__strlcpy(buf, "", cap);
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return;
+    if (X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        char *data = NULL;
+        long len = BIO_get_mem_data(b, &data);
+        if (len > 0 && (size_t)len < cap) {
+            memcpy(buf, data, (size_t)len);
+            buf[len] = '\0';
+        } else if (len > 0 && cap > 4) {
+            memcpy(buf, data, cap - 4);
+            memcpy(buf + cap - 4, "...", 4);
+        }
+    }
+    BIO_free(b);
+    avow__ossl_clear();
+}
+
+void avow__show_serial(const X509 *x, char *buf, size_t cap)
+{
+    avow__strlcpy(buf, "?", cap);
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+    if (hex != NULL)
+        avow__strlcpy(buf, hex, cap);
+    OPENSSL_free(hex);
+    BN_free(bn);
+    avow__ossl_clear();
+}
+
+static void show_asn1_time(const ASN1_TIME *t, char *buf, size_t cap)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof(tm));
+    if (t != NULL && ASN1_TIME_to_tm(t, &tm))
+        avow__show_rfc3339_tm(&tm, buf, cap);
+    else
+        avow__strlcpy(buf, "?", cap);
+}
+
+void avow__show_validity(const X509 *x, char *nb, size_t nbcap, char *na, size_t nacap)
+{
+    show_asn1_time(X509_get0_notBefore(x), nb, nbcap);
+    show_asn1_time(X509_get0_notAfter(x), na, nacap);
+    avow__ossl_clear();
+}

@@ -1,0 +1,164 @@
+/*
+ * avow_verifier: the trust configuration of a verifier. All work that can be
+ * done once (SPKI DER of keys and certificates, warming OpenSSL's extension
+ * cache) happens here, so verification itself only reads.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509v3.h>
+
+#include "core/internal.h"
+#include "verifier/verify_int.h"
+
+avow_err avow_verifier_new(const avow_profile *profile, avow_verifier **out)
+{
+    if (out == NULL)
+        return AVOW_ERR_ARG;
+    *out = NULL;
+    avow_verifier *v = OPENSSL_zalloc(sizeof(*v));
+    if (v == NULL)
+        return AVOW_ERR_NOMEM;
+    if (profile != NULL)
+        v->profile = *profile;
+    else
+        avow_profile_default(&v->profile);
+    v->store = X509_STORE_new();
+    v->untrusted = sk_X509_new_null();
+    if (v->store == NULL || v->untrusted == NULL) {
+        avow_verifier_free(v);
+        avow__ossl_clear();
+        return AVOW_ERR_NOMEM;
+    }
+    *out = v;
+    return AVOW_OK;
+}
+
+void avow_verifier_free(avow_verifier *v)
+{
+    if (v == NULL)
+        return;
+    X509_STORE_free(v->store);
+    sk_X509_free(v->untrusted); /* references are held by certs[] */
+    for (size_t i = 0; i < v->ncerts; i++) {
+        X509_free(v->certs[i].cert);
+        OPENSSL_free(v->certs[i].spki);
+    }
+    OPENSSL_free(v->certs);
+    for (size_t i = 0; i < v->nkeys; i++) {
+        OPENSSL_free(v->keys[i].id);
+        OPENSSL_free(v->keys[i].spki);
+        EVP_PKEY_free(v->keys[i].pub);
+    }
+    OPENSSL_free(v->keys);
+    OPENSSL_free(v);
+}
+
+avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert)
+{
+    if (v == NULL || cert == NULL)
+        return AVOW_ERR_ARG;
+    /* X509_STORE_add_cert takes its own reference; a repeated anchor is harmless. */
+    if (!X509_STORE_add_cert(v->store, cert)) {
+        avow__ossl_clear();
+        return AVOW_ERR_NOMEM;
+    }
+    return AVOW_OK;
+}
+
+static avow_err spki_der(EVP_PKEY *pub, uint8_t **der, size_t *len)
+{
+    unsigned char *p = NULL;
+    int n = i2d_PUBKEY(pub, &p);
+    if (n <= 0) {
+        avow__ossl_clear();
+        return AVOW_ERR_BAD_SPKI;
+    }
+    *der = p;
+    *len = (size_t)n;
+    return AVOW_OK;
+}
+
+static int grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 1;
+    size_t ncap = *cap != 0 ? *cap * 2 : 8;
+    void *p = OPENSSL_realloc(*arr, ncap * elem);
+    if (p == NULL)
+        return 0;
+    *arr = p;
+    *cap = ncap;
+    return 1;
+}
+
+avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert)
+{
+    if (v == NULL || cert == NULL)
+        return AVOW_ERR_ARG;
+    EVP_PKEY *pub = X509_get0_pubkey(cert);
+    if (pub == NULL) {
+        avow__ossl_clear();
+        return AVOW_ERR_BAD_CERT;
+    }
+    if (!grow((void **)&v->certs, &v->capcerts, v->ncerts + 1, sizeof(*v->certs)))
+        return AVOW_ERR_NOMEM;
+    avow__vcert c = {cert, NULL, 0};
+    avow_err rc = spki_der(pub, &c.spki, &c.spki_len);
+    if (rc != AVOW_OK)
+        return rc;
+    /* Caches the parsed extensions now rather than inside concurrent verifies. */
+    (void)X509_get0_subject_key_id(cert);
+    if (!X509_up_ref(cert)) {
+        OPENSSL_free(c.spki);
+        avow__ossl_clear();
+        return AVOW_ERR_NOMEM;
+    }
+    if (!sk_X509_push(v->untrusted, cert)) {
+        X509_free(cert);
+        OPENSSL_free(c.spki);
+        avow__ossl_clear();
+        return AVOW_ERR_NOMEM;
+    }
+    v->certs[v->ncerts++] = c;
+    avow__ossl_clear();
+    return AVOW_OK;
+}
+
+avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len, EVP_PKEY *pub)
+{
+    if (v == NULL || key_id == NULL || len == 0 || pub == NULL)
+        return AVOW_ERR_ARG;
+    if (!grow((void **)&v->keys, &v->capkeys, v->nkeys + 1, sizeof(*v->keys)))
+        return AVOW_ERR_NOMEM;
+    avow__vkey k = {NULL, len, pub, NULL, 0};
+    avow_err rc = spki_der(pub, &k.spki, &k.spki_len);
+    if (rc != AVOW_OK)
+        return rc;
+    k.id = avow__memdup(key_id, len);
+    if (k.id == NULL || !EVP_PKEY_up_ref(pub)) {
+        OPENSSL_free(k.id);
+        OPENSSL_free(k.spki);
+        avow__ossl_clear();
+        return AVOW_ERR_NOMEM;
+    }
+    v->keys[v->nkeys++] = k;
+    return AVOW_OK;
+}
+
+void avow_verifier_set_time(avow_verifier *v, time_t at)
+{
+    if (v != NULL)
+        v->at = at;
+}
+
+void avow_verifier_set_flags(avow_verifier *v, unsigned flags)
+{
+    if (v != NULL)
+        v->flags = flags;
+}
+
+const avow_profile *avow_verifier_profile(const avow_verifier *v)
+{
+    return v != NULL ? &v->profile : NULL;
+}

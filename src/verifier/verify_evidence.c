@@ -1,0 +1,387 @@
+/*
+ * avow_verify_evidence: draft-ietf-rats-pkix-key-attestation-07 section 6.
+ * Per SignatureBlock: resolve a trusted key from the sid, check the AK
+ * certificate profile (KU digitalSignature, EKU id-kp-attestationKey),
+ * verify the signature over tbs, then bind the signer to ak-spki claims.
+ * Afterwards the nonce. Only the verifier's setup is read, never written.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/x509v3.h>
+
+#include "core/internal.h"
+#include "verifier/verify_int.h"
+
+typedef struct vctx {
+    const avow_verifier *v;
+    const avow_evidence *ev;
+    STACK_OF(X509) *untrusted; /* verifier certs + intermediateCertificates, built on first use */
+    int own_untrusted;
+} vctx;
+
+static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...)
+    AVOW_PRINTF(3, 4);
+
+static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
+    va_end(ap);
+    r->status = code;
+    return code;
+}
+
+static STACK_OF(X509) *untrusted_of(vctx *c)
+{
+    if (c->untrusted != NULL)
+        return c->untrusted;
+    STACK_OF(X509) *im = avow_evidence_get0_intermediates(c->ev);
+    if (im == NULL || sk_X509_num(im) == 0) {
+        c->untrusted = c->v->untrusted;
+        return c->untrusted;
+    }
+    /* A borrowed view of both lists: the stack holds no references of its own. */
+    STACK_OF(X509) *all = sk_X509_dup(c->v->untrusted);
+    for (int i = 0; all != NULL && i < sk_X509_num(im); i++) {
+        if (!sk_X509_push(all, sk_X509_value(im, i))) {
+            sk_X509_free(all);
+            all = NULL;
+        }
+    }
+    if (all == NULL)
+        return NULL;
+    c->untrusted = all;
+    c->own_untrusted = 1;
+    return all;
+}
+
+/* The AK certificate profile of -07: checked by us, not by OpenSSL's purposes. */
+static avow_err check_ak_profile(const avow_verifier *v, X509 *cert, avow_sig_result *r)
+{
+    if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
+        !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))
+        return sig_fail(r, AVOW_ERR_AK_KU, "signer certificate has no keyUsage digitalSignature");
+    int crit = 0;
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
+    int found = 0;
+    for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
+        const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+        if ((size_t)OBJ_length(o) == v->profile.ak_eku.len &&
+            memcmp(OBJ_get0_data(o), v->profile.ak_eku.der, v->profile.ak_eku.len) == 0)
+            found = 1;
+    }
+    EXTENDED_KEY_USAGE_free(eku);
+    if (!found) {
+        char oid[128];
+        avow_oid_to_text(v->profile.ak_eku.der, v->profile.ak_eku.len, oid, sizeof(oid));
+        return sig_fail(r, AVOW_ERR_AK_EKU, "signer certificate %s extendedKeyUsage %s",
+                        eku == NULL && crit == -1 ? "has no" : "lacks", oid);
+    }
+    return AVOW_OK;
+}
+
+/* Builds a path from cert to an anchor at the verifier's time; on success r->chain holds it. */
+static avow_err chain_to_anchor(vctx *c, X509 *cert, avow_sig_result *r)
+{
+    STACK_OF(X509) *untrusted = untrusted_of(c);
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    if (untrusted == NULL || ctx == NULL) {
+        X509_STORE_CTX_free(ctx);
+        return sig_fail(r, AVOW_ERR_NOMEM, "out of memory building the chain");
+    }
+    avow_err rc = AVOW_OK;
+    if (!X509_STORE_CTX_init(ctx, c->v->store, cert, untrusted)) {
+        rc = sig_fail(r, AVOW_ERR_NOMEM, "cannot set up path building");
+    } else {
+        /* ANY: the AK EKU is unknown to OpenSSL; check_ak_profile judges it. */
+        X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+        if (c->v->at != 0)
+            X509_STORE_CTX_set_time(ctx, 0, c->v->at);
+        if (X509_verify_cert(ctx) != 1) {
+            int err = X509_STORE_CTX_get_error(ctx);
+            rc = sig_fail(r, AVOW_ERR_CHAIN, "certificate chain: %s (depth %d)",
+                          X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
+        } else {
+            r->chain = X509_STORE_CTX_get1_chain(ctx);
+            if (r->chain == NULL)
+                rc = sig_fail(r, AVOW_ERR_NOMEM, "out of memory keeping the chain");
+        }
+    }
+    X509_STORE_CTX_free(ctx);
+    return rc;
+}
+
+/* A certificate as signer: the path, then the AK profile. Sets key/cert on success. */
+static avow_err trust_cert(vctx *c, X509 *cert, avow_sig_result *r)
+{
+    sk_X509_pop_free(r->chain, X509_free);
+    r->chain = NULL;
+    r->cert = cert;
+    r->key = X509_get0_pubkey(cert);
+    r->key_source = "certificate";
+    if (r->key == NULL)
+        return sig_fail(r, AVOW_ERR_BAD_CERT, "signer certificate has an unusable public key");
+    avow_err rc = chain_to_anchor(c, cert, r);
+    if (rc == AVOW_OK)
+        rc = check_ak_profile(c->v, cert, r);
+    return rc;
+}
+
+static int ski_is(X509 *x, avow_view id)
+{
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(x);
+    return ski != NULL && (size_t)ASN1_STRING_length(ski) == id.len &&
+           memcmp(ASN1_STRING_get0_data(ski), id.ptr, id.len) == 0;
+}
+
+/*
+ * Candidate certificates are tried in turn; the first that is trusted wins,
+ * otherwise the first one's failure is what the caller sees.
+ */
+static avow_err try_cert(vctx *c, X509 *cert, avow_sig_result *r, avow_sig_result *first,
+                         int *tried)
+{
+    avow_err rc = trust_cert(c, cert, r);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    if ((*tried)++ == 0) {
+        first->status = r->status;
+        memcpy(first->detail, r->detail, sizeof(first->detail));
+    }
+    sk_X509_pop_free(r->chain, X509_free);
+    r->chain = NULL;
+    return rc;
+}
+
+static void untried(avow_sig_result *r)
+{
+    r->key = NULL;
+    r->cert = NULL;
+    r->key_source = NULL;
+}
+
+static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_result *r)
+{
+    const avow_verifier *v = c->v;
+    avow_sig_result first = {0};
+    int tried = 0;
+    switch (b->sid_kind) {
+    case AVOW_SID_CERT:
+        if (b->cert == NULL)
+            return sig_fail(r, AVOW_ERR_KEY_UNKNOWN, "sid.certificate is empty");
+        return trust_cert(c, b->cert, r);
+    case AVOW_SID_SPKI:
+        for (size_t i = 0; i < v->nkeys; i++) {
+            if (v->keys[i].spki_len == b->spki.len &&
+                memcmp(v->keys[i].spki, b->spki.ptr, b->spki.len) == 0) {
+                r->key = v->keys[i].pub;
+                r->key_source = "key set";
+                return AVOW_OK;
+            }
+        }
+        for (size_t i = 0; i < v->ncerts; i++) {
+            if (v->certs[i].spki_len == b->spki.len &&
+                memcmp(v->certs[i].spki, b->spki.ptr, b->spki.len) == 0 &&
+                try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
+                return AVOW_OK;
+        }
+        untried(r);
+        if (tried > 0)
+            return sig_fail(r, first.status, "%s", first.detail);
+        return sig_fail(r, AVOW_ERR_KEY_UNKNOWN,
+                        "sid.subjectPublicKeyInfo is neither in the key set nor the key of a "
+                        "known certificate (a bare SPKI is not trusted)");
+    case AVOW_SID_KEYID: {
+        for (size_t i = 0; i < v->nkeys; i++) {
+            if (v->keys[i].id_len == b->key_id.len &&
+                memcmp(v->keys[i].id, b->key_id.ptr, b->key_id.len) == 0) {
+                r->key = v->keys[i].pub;
+                r->key_source = "key set";
+                return AVOW_OK;
+            }
+        }
+        for (size_t i = 0; i < v->ncerts; i++)
+            if (ski_is(v->certs[i].cert, b->key_id) &&
+                try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
+                return AVOW_OK;
+        STACK_OF(X509) *im = avow_evidence_get0_intermediates(c->ev);
+        for (int i = 0; i < sk_X509_num(im); i++)
+            if (ski_is(sk_X509_value(im, i), b->key_id) &&
+                try_cert(c, sk_X509_value(im, i), r, &first, &tried) == AVOW_OK)
+                return AVOW_OK;
+        untried(r);
+        if (tried > 0)
+            return sig_fail(r, first.status, "%s", first.detail);
+        return sig_fail(r, AVOW_ERR_KEY_UNKNOWN,
+                        "sid.keyId matches no key in the key set and no certificate's "
+                        "SubjectKeyIdentifier");
+    }
+    }
+    return sig_fail(r, AVOW_ERR_KEY_UNKNOWN, "unknown SignerIdentifier choice");
+}
+
+/* 1 listed, 0 not listed, -1 no ak-spki claim; AVOW_ERR_NOMEM-style failure as -2. */
+static int ak_spki_state(const avow_evidence *ev, EVP_PKEY *key)
+{
+    uint8_t *der = NULL;
+    int len = -1, claims = 0, listed = 0;
+    size_t nel = avow_evidence_element_count(ev);
+    for (size_t e = 0; e < nel && !listed; e++) {
+        const avow_element *el = avow_evidence_get0_element(ev, e);
+        if (el->kind != AVOW_ELEMENT_TRANSACTION)
+            continue;
+        for (size_t i = 0; i < el->nclaims && !listed; i++) {
+            const avow_claim *cl = &el->claims[i];
+            if (cl->id != AVOW_CLAIM_AK_SPKI || !cl->value.present)
+                continue;
+            claims++;
+            if (der == NULL && (len = i2d_PUBKEY(key, &der)) <= 0) {
+                avow__ossl_clear();
+                return -2;
+            }
+            listed = cl->value.bytes.len == (size_t)len &&
+                     memcmp(cl->value.bytes.ptr, der, (size_t)len) == 0;
+        }
+    }
+    OPENSSL_free(der);
+    return claims == 0 ? -1 : listed;
+}
+
+static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r)
+{
+    const avow_signature_block *b = avow_evidence_get0_signature(c->ev, idx);
+    r->sid_kind = b->sid_kind;
+    avow_diag d = {0};
+    if (avow_sigalg_from_der(b->algorithm.ptr, b->algorithm.len, &r->alg, &d) != AVOW_OK) {
+        sig_fail(r, AVOW_ERR_SIG_ALG, "signatureAlgorithm%s%s: %s", d.field[0] ? "." : "",
+                 d.field, d.detail);
+        return;
+    }
+    if (resolve_key(c, b, r) != AVOW_OK)
+        return;
+    avow_view tbs = avow_evidence_tbs(c->ev);
+    avow_err rc = avow_sigalg_verify(r->alg, r->key, tbs.ptr, tbs.len, b->value.ptr, b->value.len,
+                                     &d);
+    if (rc != AVOW_OK) {
+        sig_fail(r, rc, "%s", d.detail);
+        return;
+    }
+    r->ak_spki = ak_spki_state(c->ev, r->key);
+    if (r->ak_spki == -2) {
+        sig_fail(r, AVOW_ERR_NOMEM, "cannot encode the signer's SPKI");
+        return;
+    }
+    if (r->ak_spki == 0 && !(flags & AVOW_VERIFY_IGNORE_AK_SPKI)) {
+        sig_fail(r, AVOW_ERR_AK_SPKI, "signer SPKI is not among the ak-spki claims");
+        return;
+    }
+    r->status = AVOW_OK;
+}
+
+static avow_nonce_state check_nonce(const avow_evidence *ev, const avow_verify_opts *opts)
+{
+    if (opts == NULL || opts->nonce == NULL)
+        return AVOW_NONCE_NOT_CHECKED;
+    const avow_claim *n = avow_evidence_find_claim(ev, AVOW_CLAIM_NONCE);
+    if (n == NULL || !n->value.present)
+        return AVOW_NONCE_ABSENT;
+    return avow__ct_equal(n->value.bytes.ptr, n->value.bytes.len, opts->nonce, opts->nonce_len)
+               ? AVOW_NONCE_MATCH
+               : AVOW_NONCE_MISMATCH;
+}
+
+static int has_nonce(const avow_evidence *ev)
+{
+    const avow_claim *n = avow_evidence_find_claim(ev, AVOW_CLAIM_NONCE);
+    return n != NULL && n->value.present;
+}
+
+void avow_evidence_result_free(avow_evidence_result *r)
+{
+    if (r == NULL)
+        return;
+    /* The result owns its sigs array and each chain; everything else is borrowed. */
+    avow_sig_result *sigs = (avow_sig_result *)r->sigs;
+    for (size_t i = 0; i < r->nsigs; i++)
+        sk_X509_pop_free(sigs[i].chain, X509_free);
+    OPENSSL_free(sigs);
+    avow_claimset_clear(&r->claims);
+    OPENSSL_free(r);
+}
+
+avow_err avow_verify_evidence(const avow_verifier *v, const avow_evidence *ev,
+                              const avow_verify_opts *opts, avow_evidence_result **out,
+                              avow_diag *diag)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (v == NULL || ev == NULL || (opts != NULL && opts->nonce == NULL && opts->nonce_len != 0))
+        return avow__fail(diag, AVOW_ERR_ARG, NULL, "NULL argument");
+    unsigned flags = v->flags | (opts != NULL ? opts->flags : 0);
+    size_t nsigs = avow_evidence_signature_count(ev);
+
+    avow_evidence_result *res = OPENSSL_zalloc(sizeof(*res));
+    avow_sig_result *sigs = nsigs > 0 ? OPENSSL_zalloc(nsigs * sizeof(*sigs)) : NULL;
+    if (res == NULL || (nsigs > 0 && sigs == NULL)) {
+        OPENSSL_free(res);
+        OPENSSL_free(sigs);
+        return avow__fail(diag, AVOW_ERR_NOMEM, NULL, "out of memory");
+    }
+    res->sigs = sigs;
+    res->nsigs = nsigs;
+
+    vctx c = {v, ev, NULL, 0};
+    uint32_t signed_by = 0;
+    size_t first_bad = nsigs;
+    for (size_t i = 0; i < nsigs; i++) {
+        sigs[i].ak_spki = -1;
+        verify_block(&c, i, flags, &sigs[i]);
+        if (sigs[i].status == AVOW_OK)
+            signed_by |= (uint32_t)1 << (i & 31);
+        else if (first_bad == nsigs)
+            first_bad = i;
+    }
+    if (c.own_untrusted)
+        sk_X509_free(c.untrusted);
+
+    avow_err rc = AVOW_OK;
+    if (nsigs == 0) {
+        rc = avow__fail(diag, AVOW_ERR_UNSIGNED, "signatures",
+                        "evidence has no SignatureBlock; its claims must not be relied on");
+    } else if (first_bad < nsigs && (signed_by == 0 || !(flags & AVOW_VERIFY_ANY_SIGNATURE))) {
+        char field[48];
+        snprintf(field, sizeof(field), "signatures[%zu]", first_bad);
+        rc = avow__fail(diag, sigs[first_bad].status, field, "%s", sigs[first_bad].detail);
+    }
+
+    res->nonce = check_nonce(ev, opts);
+    if (rc == AVOW_OK) {
+        if (res->nonce == AVOW_NONCE_ABSENT ||
+            ((flags & AVOW_VERIFY_REQUIRE_NONCE) && !has_nonce(ev)))
+            rc = avow__fail(diag, AVOW_ERR_NONCE_MISSING, "tbs.transaction.nonce",
+                            "evidence carries no nonce");
+        else if (res->nonce == AVOW_NONCE_MISMATCH)
+            rc = avow__fail(diag, AVOW_ERR_NONCE_MISMATCH, "tbs.transaction.nonce",
+                            "nonce differs from the expected one");
+    }
+
+    /* Only a caller who reads the result pays for the claim set. */
+    avow_err crc = out == NULL ? AVOW_OK
+                               : avow__claimset_build(ev, signed_by, &res->claims,
+                                                      &res->unknown_elements, &res->unknown_claims);
+    if (crc != AVOW_OK && rc == AVOW_OK)
+        rc = avow__fail(diag, crc, NULL, "cannot build the claim set");
+    res->status = rc;
+    res->trusted = rc == AVOW_OK;
+    /* X509_verify_cert and friends may queue errors a caller must not inherit. */
+    avow__ossl_clear();
+    if (out != NULL)
+        *out = res;
+    else
+        avow_evidence_result_free(res);
+    return rc;
+}

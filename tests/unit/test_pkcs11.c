@@ -1,0 +1,777 @@
+/*
+ * The PKCS#11 back end against SoftHSM2: every test gets a fresh token in a
+ * temporary directory, so the tests share nothing and may run in any order.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <avow/avow.h>
+#include <avow/pkcs11.h>
+
+#define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
+#define TOKEN_LABEL "avow-test"
+#define USER_PIN "1234"
+
+extern char **environ;
+
+typedef struct fx {
+    char dir[64];
+    char conf[96];
+    avow_p11_module *mod;
+    avow_p11_session *s;
+} fx;
+
+/* Runs argv with stdout to out_path (NULL: /dev/null); returns the exit status. */
+static int run(const char *out_path, char *const argv[])
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return -1;
+    int st = 0;
+    if (waitpid(pid, &st, 0) < 0)
+        return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    snprintf(f->dir, sizeof(f->dir), "/tmp/avow-p11-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    char tokens[96], text[256];
+    snprintf(tokens, sizeof(tokens), "%s/tokens", f->dir);
+    assert_int_equal(mkdir(tokens, 0700), 0);
+    snprintf(f->conf, sizeof(f->conf), "%s/softhsm2.conf", f->dir);
+    snprintf(text, sizeof(text),
+             "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n",
+             tokens);
+    write_text(f->conf, text);
+    /* SoftHSM reads its configuration at C_Initialize, so this must come
+     * before the module is loaded (and after the previous one finalised). */
+    setenv("SOFTHSM2_CONF", f->conf, 1);
+    char *init[] = {"softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL,
+                    "--so-pin", "12345678", "--pin", USER_PIN, NULL};
+    assert_int_equal(run(NULL, init), 0);
+
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_p11_module_load(SOFTHSM_MODULE, &f->mod, &d), AVOW_OK);
+    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:token=" TOKEN_LABEL, AVOW_P11_RW,
+                                           &f->s, &d),
+                     AVOW_OK);
+    assert_int_equal(avow_p11_login(f->s, USER_PIN, &d), AVOW_OK);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    avow_p11_session_free(f->s);
+    avow_p11_module_free(f->mod);
+    char *rm[] = {"rm", "-rf", f->dir, NULL};
+    run(NULL, rm);
+    unsetenv("SOFTHSM2_CONF");
+    free(f);
+    /* Every public call must leave the OpenSSL error queue empty. */
+    assert_int_equal(ERR_peek_error(), 0);
+    return 0;
+}
+
+static avow_p11_handle keygen(fx *f, avow_p11_keytype type, const char *label, uint8_t id,
+                              int sensitive, int extractable)
+{
+    avow_p11_keygen_params p;
+    memset(&p, 0, sizeof(p));
+    p.type = type;
+    p.rsa_bits = 2048;
+    p.label = label;
+    p.id = &id;
+    p.id_len = 1;
+    p.sensitive = sensitive;
+    p.extractable = extractable;
+    avow_p11_handle priv = 0, pub = 0;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err e = avow_p11_keygen(f->s, &p, &priv, &pub, &d);
+    if (e != AVOW_OK)
+        print_error("keygen: %s\n", d.detail);
+    assert_int_equal(e, AVOW_OK);
+    assert_true(priv != 0 && pub != 0);
+    return priv;
+}
+
+static const avow_claim *find_claim(const avow_element *el, avow_claim_id id,
+                                    const avow_claim *after)
+{
+    size_t i = 0;
+    if (after != NULL)
+        i = (size_t)(after - el->claims) + 1;
+    for (; i < el->nclaims; i++)
+        if (el->claims[i].id == id)
+            return &el->claims[i];
+    return NULL;
+}
+
+static int claim_bool(const avow_element *el, avow_claim_id id)
+{
+    const avow_claim *c = find_claim(el, id, NULL);
+    assert_non_null(c);
+    assert_int_equal(c->value.type, AVOW_VALUE_BOOL);
+    return (int)c->value.integer;
+}
+
+static int has_purpose(const avow_element *el, avow_capability cap)
+{
+    const avow_claim *c = find_claim(el, AVOW_CLAIM_KEY_PURPOSE, NULL);
+    assert_non_null(c);
+    for (size_t i = 0; i < c->value.npurposes; i++)
+        if (c->value.purposes[i].cap == cap)
+            return 1;
+    return 0;
+}
+
+/* Builds an Evidence with one key element for key; returns the element. */
+static const avow_element *key_element(fx *f, avow_p11_handle key, avow_evidence **ev)
+{
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_evidence_new(NULL, ev), AVOW_OK);
+    size_t idx = 99;
+    avow_err e = avow_p11_add_key_claims(f->s, key, *ev, &idx, &d);
+    if (e != AVOW_OK)
+        print_error("key claims: %s %s\n", d.field, d.detail);
+    assert_int_equal(e, AVOW_OK);
+    assert_int_equal(idx, 0);
+    const avow_element *el = avow_evidence_get0_element(*ev, idx);
+    assert_non_null(el);
+    assert_int_equal(el->kind, AVOW_ELEMENT_KEY);
+    return el;
+}
+
+static EVP_PKEY *spki_key(const avow_element *el)
+{
+    const avow_claim *c = find_claim(el, AVOW_CLAIM_KEY_SPKI, NULL);
+    assert_non_null(c);
+    const unsigned char *p = c->value.bytes.ptr;
+    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)c->value.bytes.len);
+    assert_non_null(k);
+    return k;
+}
+
+/* --- claims --- */
+
+static void test_claims_nonextractable(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
+    avow_evidence *ev = NULL;
+    const avow_element *el = key_element(f, k, &ev);
+
+    const avow_claim *id1 = find_claim(el, AVOW_CLAIM_KEY_IDENTIFIER, NULL);
+    assert_non_null(id1);
+    assert_int_equal(id1->value.bytes.len, 2);
+    assert_memory_equal(id1->value.bytes.ptr, "ak", 2);
+    const avow_claim *id2 = find_claim(el, AVOW_CLAIM_KEY_IDENTIFIER, id1);
+    assert_non_null(id2);
+    assert_int_equal(id2->value.bytes.len, 2);
+    assert_memory_equal(id2->value.bytes.ptr, "a1", 2);
+
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_SENSITIVE), 1);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_EXTRACTABLE), 0);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE), 1);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_LOCAL), 1);
+    assert_null(find_claim(el, AVOW_CLAIM_KEY_EXPIRY, NULL));
+    assert_true(has_purpose(el, AVOW_CAP_SIGN));
+    assert_true(has_purpose(el, AVOW_CAP_VERIFY));
+    assert_false(has_purpose(el, AVOW_CAP_DECRYPT));
+    assert_false(has_purpose(el, AVOW_CAP_DERIVE));
+
+    /* the spki claim is the token's public key */
+    EVP_PKEY *claimed = spki_key(el), *tok = NULL;
+    assert_int_equal(avow_p11_get1_pubkey(f->s, k, &tok, NULL), AVOW_OK);
+    assert_int_equal(EVP_PKEY_eq(claimed, tok), 1);
+    assert_int_equal(EVP_PKEY_get_bits(tok), 256);
+    EVP_PKEY_free(claimed);
+    EVP_PKEY_free(tok);
+    avow_evidence_free(ev);
+}
+
+static void test_claims_extractable(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P384, "exportable", 0x02, 0, 1);
+    avow_evidence *ev = NULL;
+    const avow_element *el = key_element(f, k, &ev);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_EXTRACTABLE), 1);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_SENSITIVE), 0);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE), 0);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_LOCAL), 1);
+    avow_evidence_free(ev);
+}
+
+static void test_claims_expiry_and_caps(void **state)
+{
+    fx *f = *state;
+    uint8_t id = 7;
+    avow_p11_keygen_params p;
+    memset(&p, 0, sizeof(p));
+    p.type = AVOW_P11_KEY_RSA;
+    p.rsa_bits = 2048;
+    p.id = &id;
+    p.id_len = 1;
+    p.sensitive = 1;
+    p.end_date = "20301231";
+    p.caps = (1u << AVOW_CAP_DECRYPT) | (1u << AVOW_CAP_ENCRYPT) | (1u << AVOW_CAP_SIGN);
+    avow_p11_handle k = 0;
+    assert_int_equal(avow_p11_keygen(f->s, &p, &k, NULL, NULL), AVOW_OK);
+
+    avow_evidence *ev = NULL;
+    const avow_element *el = key_element(f, k, &ev);
+    /* no label: the hex id is the only identifier */
+    const avow_claim *id1 = find_claim(el, AVOW_CLAIM_KEY_IDENTIFIER, NULL);
+    assert_non_null(id1);
+    assert_memory_equal(id1->value.bytes.ptr, "07", 2);
+    assert_null(find_claim(el, AVOW_CLAIM_KEY_IDENTIFIER, id1));
+    const avow_claim *exp = find_claim(el, AVOW_CLAIM_KEY_EXPIRY, NULL);
+    assert_non_null(exp);
+    assert_int_equal((long long)exp->value.time, 1924991999LL); /* 2030-12-31T23:59:59Z */
+    assert_true(has_purpose(el, AVOW_CAP_DECRYPT));
+    assert_true(has_purpose(el, AVOW_CAP_ENCRYPT));
+    assert_true(has_purpose(el, AVOW_CAP_SIGN));
+    assert_false(has_purpose(el, AVOW_CAP_VERIFY));
+
+    assert_int_equal(avow_p11_keygen(f->s, &(avow_p11_keygen_params){.end_date = "2030-12"},
+                                     NULL, NULL, NULL),
+                     AVOW_ERR_ARG);
+    avow_evidence_free(ev);
+}
+
+/* The fields pkcs11-tool prints for the private key labelled `label`. */
+static void tool_lines(fx *f, const char *label, char *usage, char *access, size_t cap)
+{
+    char out[128];
+    snprintf(out, sizeof(out), "%s/list.txt", f->dir);
+    char *argv[] = {"pkcs11-tool", "--module", SOFTHSM_MODULE, "--login", "--pin", USER_PIN,
+                    "--list-objects", "--type", "privkey", NULL};
+    assert_int_equal(run(out, argv), 0);
+    FILE *fp = fopen(out, "r");
+    assert_non_null(fp);
+    char line[512];
+    int in = 0;
+    usage[0] = access[0] = '\0';
+    while (fgets(line, sizeof(line), fp) != NULL) {
+        char *v = strchr(line, ':');
+        if (strncmp(line, "Private Key Object", 18) == 0)
+            in = 0;
+        if (v == NULL)
+            continue;
+        for (v++; *v == ' '; v++)
+            ;
+        v[strcspn(v, "\n")] = '\0';
+        if (strstr(line, "label:") != NULL)
+            in = strcmp(v, label) == 0;
+        else if (in && strstr(line, "Usage:") != NULL)
+            snprintf(usage, cap, "%s", v);
+        else if (in && strstr(line, "Access:") != NULL)
+            snprintf(access, cap, "%s", v);
+    }
+    fclose(fp);
+}
+
+static void test_claims_match_pkcs11_tool(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
+    avow_p11_handle x = keygen(f, AVOW_P11_KEY_EC_P256, "ex", 0xa2, 0, 1);
+    char usage[256], access[256];
+
+    avow_evidence *ev = NULL;
+    const avow_element *el = key_element(f, k, &ev);
+    tool_lines(f, "ak", usage, access, sizeof(usage));
+    assert_non_null(strstr(access, "sensitive"));
+    assert_non_null(strstr(access, "never extractable"));
+    assert_null(strstr(access, ", extractable"));
+    assert_non_null(strstr(access, "local"));
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_SENSITIVE), 1);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE), 1);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_EXTRACTABLE), 0);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_LOCAL), 1);
+    /* pkcs11-tool prints the private object's usage only */
+    assert_string_equal(usage, "sign");
+    assert_true(has_purpose(el, AVOW_CAP_SIGN));
+    avow_evidence_free(ev);
+
+    el = key_element(f, x, &ev);
+    tool_lines(f, "ex", usage, access, sizeof(usage));
+    assert_non_null(strstr(access, "extractable"));
+    assert_null(strstr(access, "never extractable"));
+    assert_null(strstr(access, "sensitive"));
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_EXTRACTABLE), 1);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_SENSITIVE), 0);
+    avow_evidence_free(ev);
+}
+
+static void test_platform_claims(void **state)
+{
+    fx *f = *state;
+    avow_evidence *ev = NULL;
+    size_t idx = 0;
+    assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &idx), AVOW_OK);
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err e = avow_p11_add_platform_claims(f->s, ev, idx, &d);
+    if (e != AVOW_OK)
+        print_error("platform: %s\n", d.detail);
+    assert_int_equal(e, AVOW_OK);
+    const avow_element *el = avow_evidence_get0_element(ev, idx);
+    const avow_claim *c = find_claim(el, AVOW_CLAIM_VENDOR, NULL);
+    assert_non_null(c);
+    assert_int_equal(c->value.bytes.len, strlen("SoftHSM project"));
+    assert_memory_equal(c->value.bytes.ptr, "SoftHSM project", c->value.bytes.len);
+    c = find_claim(el, AVOW_CLAIM_HWMODEL, NULL);
+    assert_non_null(c);
+    assert_memory_equal(c->value.bytes.ptr, "SoftHSM v2", c->value.bytes.len);
+    assert_non_null(find_claim(el, AVOW_CLAIM_HWSERIAL, NULL));
+    assert_non_null(find_claim(el, AVOW_CLAIM_HWVERSION, NULL));
+    assert_non_null(find_claim(el, AVOW_CLAIM_SWNAME, NULL));
+    c = find_claim(el, AVOW_CLAIM_SWVERSION, NULL);
+    assert_non_null(c);
+    assert_memory_equal(c->value.bytes.ptr, "fw ", 3);
+    assert_null(find_claim(el, AVOW_CLAIM_FIPSBOOT, NULL));
+    avow_evidence_free(ev);
+}
+
+/* --- errors --- */
+
+static void test_wrong_pin(void **state)
+{
+    fx *f = *state;
+    avow_p11_session *s2 = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    /* SoftHSM logs in per token, so log the fixture's session out first by closing it. */
+    avow_p11_session_free(f->s);
+    f->s = NULL;
+    assert_int_equal(avow_p11_session_open(f->mod, NULL, 0, &s2, &d), AVOW_OK);
+    assert_int_equal(avow_p11_login(s2, "0000", &d), AVOW_ERR_PIN);
+    assert_int_equal(d.code, AVOW_ERR_PIN);
+    assert_int_equal(d.backend, 0xa0); /* CKR_PIN_INCORRECT */
+    assert_non_null(strstr(d.detail, "C_Login"));
+    assert_int_equal(avow_p11_login(s2, USER_PIN, &d), AVOW_OK);
+    avow_p11_session_free(s2);
+}
+
+static void test_missing_module(void **state)
+{
+    (void)state;
+    avow_p11_module *m = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err e = avow_p11_module_load("/nonexistent/libnothing.so", &m, &d);
+    assert_int_equal(e, AVOW_ERR_NOT_FOUND);
+    assert_null(m);
+    assert_non_null(strstr(d.detail, "/nonexistent/libnothing.so"));
+    e = avow_p11_module_load("no-such-p11-kit-module", &m, &d);
+    assert_true(e == AVOW_ERR_NOT_FOUND || e == AVOW_ERR_PKCS11);
+    assert_non_null(strstr(d.detail, "no-such-p11-kit-module"));
+    /* a file that is not a module */
+    e = avow_p11_module_load("/etc/hostname", &m, &d);
+    assert_int_equal(e, AVOW_ERR_PKCS11);
+    assert_null(m);
+}
+
+static void test_missing_key_and_token(void **state)
+{
+    fx *f = *state;
+    keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
+    avow_p11_handle h = 0;
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=nope", &h, &d), AVOW_ERR_NOT_FOUND);
+    assert_int_equal(h, 0);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:id=%a2", &h, &d), AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:token=other;object=ak", &h, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:", &h, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_p11_find_key(f->s, "http://x", &h, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=ak;id=%a1", &h, &d), AVOW_OK);
+    assert_int_not_equal(h, 0);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:token=" TOKEN_LABEL ";object=ak;type=public",
+                                       &h, &d),
+                     AVOW_OK);
+
+    avow_evidence *ev = NULL;
+    assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
+    assert_int_equal(avow_p11_add_key_claims_uri(f->s, "pkcs11:object=gone", ev, NULL, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_evidence_element_count(ev), 0);
+    avow_evidence_free(ev);
+
+    avow_p11_session *s2 = NULL;
+    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:token=absent", 0, &s2, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_null(s2);
+    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:library-manufacturer=Nobody", 0,
+                                           &s2, &d),
+                     AVOW_ERR_NOT_FOUND);
+    X509 *cert = NULL;
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=ak", &h, &d), AVOW_OK);
+    assert_int_equal(avow_p11_get1_cert(f->s, h, &cert, &d), AVOW_ERR_NOT_FOUND);
+}
+
+static void test_pin_resolve(void **state)
+{
+    fx *f = *state;
+    avow_buf pin = {0};
+    avow_diag d;
+    char path[128], spec[160], uri[200];
+    snprintf(path, sizeof(path), "%s/pin.txt", f->dir);
+    write_text(path, "4321\n");
+
+    assert_int_equal(avow_p11_pin_resolve(NULL, "pass:1234", &pin, &d), AVOW_OK);
+    assert_string_equal((char *)pin.ptr, "1234");
+    avow_buf_free(&pin);
+    setenv("AVOW_TEST_PIN", "9876", 1);
+    assert_int_equal(avow_p11_pin_resolve("pkcs11:pin-value=1111", "env:AVOW_TEST_PIN", &pin, &d),
+                     AVOW_OK);
+    assert_string_equal((char *)pin.ptr, "9876");
+    avow_buf_free(&pin);
+    unsetenv("AVOW_TEST_PIN");
+    assert_int_equal(avow_p11_pin_resolve(NULL, "env:AVOW_TEST_PIN", &pin, &d),
+                     AVOW_ERR_NOT_FOUND);
+    snprintf(spec, sizeof(spec), "file:%s", path);
+    assert_int_equal(avow_p11_pin_resolve(NULL, spec, &pin, &d), AVOW_OK);
+    assert_string_equal((char *)pin.ptr, "4321");
+    assert_int_equal(pin.len, 4);
+    avow_buf_free(&pin);
+    assert_int_equal(avow_p11_pin_resolve("pkcs11:token=x;pin-value=1111", NULL, &pin, &d),
+                     AVOW_OK);
+    assert_string_equal((char *)pin.ptr, "1111");
+    avow_buf_free(&pin);
+    snprintf(uri, sizeof(uri), "pkcs11:token=x?pin-source=file:%s", path);
+    assert_int_equal(avow_p11_pin_resolve(uri, NULL, &pin, &d), AVOW_OK);
+    assert_string_equal((char *)pin.ptr, "4321");
+    avow_buf_free(&pin);
+    assert_int_equal(avow_p11_pin_resolve("pkcs11:token=x", NULL, &pin, &d), AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_pin_resolve(NULL, "file:/nonexistent/pin", &pin, &d), AVOW_ERR_IO);
+    assert_int_equal(avow_p11_pin_resolve(NULL, "stdin", &pin, &d), AVOW_ERR_ARG);
+    assert_null(pin.ptr);
+}
+
+/* --- signing --- */
+
+/* An independent check through the EVP API, not avow's verifier. */
+static int evp_verify(EVP_PKEY *k, const char *md, int pss, const uint8_t *data, size_t len,
+                      const avow_buf *sig)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    int ok = EVP_DigestVerifyInit_ex(ctx, &pctx, md, NULL, NULL, k, NULL) == 1;
+    if (ok && pss)
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+    ok = ok && EVP_DigestVerify(ctx, sig->ptr, sig->len, data, len) == 1;
+    EVP_MD_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+static void sign_and_check(fx *f, avow_p11_keytype type, avow_sigalg alg, const char *md,
+                           int pss)
+{
+    avow_p11_handle k = keygen(f, type, "signer", 0x51, 1, 0);
+    avow_signer *sg = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err e = avow_p11_signer_new(f->s, k, alg, &sg, &d);
+    if (e != AVOW_OK)
+        print_error("signer: %s\n", d.detail);
+    assert_int_equal(e, AVOW_OK);
+    avow_sigalg got = avow_signer_alg(sg);
+    if (alg != AVOW_SIGALG_NONE)
+        assert_int_equal(got, alg);
+
+    static const uint8_t msg[] = "attest me, token";
+    avow_buf sig = {0};
+    e = avow_signer_sign(sg, msg, sizeof(msg), &sig, &d);
+    if (e != AVOW_OK)
+        print_error("sign: %s\n", d.detail);
+    assert_int_equal(e, AVOW_OK);
+
+    /* the key from the token's attributes, not the signer's copy */
+    EVP_PKEY *pub = NULL;
+    assert_int_equal(avow_p11_get1_pubkey(f->s, k, &pub, &d), AVOW_OK);
+    assert_int_equal(avow_sigalg_verify(got, pub, msg, sizeof(msg), sig.ptr, sig.len, &d),
+                     AVOW_OK);
+    assert_true(evp_verify(pub, md, pss, msg, sizeof(msg), &sig));
+    assert_int_equal(avow_sigalg_verify(got, pub, msg, sizeof(msg) - 1, sig.ptr, sig.len, &d),
+                     AVOW_ERR_SIG_INVALID);
+    if (type != AVOW_P11_KEY_RSA) {
+        /* DER ECDSA-Sig-Value, never r || s */
+        const unsigned char *p = sig.ptr;
+        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)sig.len);
+        assert_non_null(es);
+        assert_ptr_equal(p, sig.ptr + sig.len);
+        ECDSA_SIG_free(es);
+    }
+    avow_buf_free(&sig);
+    EVP_PKEY_free(pub);
+    avow_signer_free(sg);
+}
+
+static void test_sign_p256(void **state)
+{
+    sign_and_check(*state, AVOW_P11_KEY_EC_P256, AVOW_SIGALG_NONE, "SHA256", 0);
+}
+
+static void test_sign_p384(void **state)
+{
+    sign_and_check(*state, AVOW_P11_KEY_EC_P384, AVOW_SIGALG_ECDSA_SHA384, "SHA384", 0);
+}
+
+static void test_sign_rsa_pkcs1(void **state)
+{
+    sign_and_check(*state, AVOW_P11_KEY_RSA, AVOW_SIGALG_RSA_PKCS1_SHA256, "SHA256", 0);
+}
+
+static void test_sign_rsa_pkcs1_sha512(void **state)
+{
+    sign_and_check(*state, AVOW_P11_KEY_RSA, AVOW_SIGALG_RSA_PKCS1_SHA512, "SHA512", 0);
+}
+
+static void test_sign_rsa_pss(void **state)
+{
+    sign_and_check(*state, AVOW_P11_KEY_RSA, AVOW_SIGALG_RSA_PSS_SHA256, "SHA256", 1);
+}
+
+static void test_sign_rsa_pss384(void **state)
+{
+    sign_and_check(*state, AVOW_P11_KEY_RSA, AVOW_SIGALG_RSA_PSS_SHA384, "SHA384", 1);
+}
+
+static void test_signer_alg_mismatch_and_lifetime(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
+    avow_signer *sg = NULL;
+    avow_diag d;
+    assert_int_equal(avow_p11_signer_new(f->s, k, AVOW_SIGALG_RSA_PSS_SHA256, &sg, &d),
+                     AVOW_ERR_ALG_MISMATCH);
+    assert_null(sg);
+    assert_int_equal(avow_p11_signer_new(f->s, k, AVOW_SIGALG_NONE, &sg, &d), AVOW_OK);
+    assert_int_equal(avow_signer_alg(sg), AVOW_SIGALG_ECDSA_SHA256);
+
+    /* The signer keeps session and module alive after the caller lets go. */
+    avow_p11_session_free(f->s);
+    avow_p11_module_free(f->mod);
+    f->s = NULL;
+    f->mod = NULL;
+    avow_buf sig = {0};
+    assert_int_equal(avow_signer_sign(sg, (const uint8_t *)"x", 1, &sig, &d), AVOW_OK);
+    assert_int_equal(avow_sigalg_verify(AVOW_SIGALG_ECDSA_SHA256, avow_signer_get0_pubkey(sg),
+                                        (const uint8_t *)"x", 1, sig.ptr, sig.len, &d),
+                     AVOW_OK);
+    avow_buf_free(&sig);
+    avow_signer_free(sg);
+}
+
+static void test_sign_needs_login(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
+    (void)k;
+    /* A fresh session on a token nobody is logged in to sees no private key. */
+    avow_p11_session_free(f->s);
+    f->s = NULL;
+    avow_p11_session *s2 = NULL;
+    avow_diag d;
+    assert_int_equal(avow_p11_session_open(f->mod, NULL, 0, &s2, &d), AVOW_OK);
+    avow_p11_handle h = 0;
+    assert_int_equal(avow_p11_find_key(s2, "pkcs11:object=ak", &h, &d), AVOW_ERR_NOT_FOUND);
+    assert_non_null(strstr(d.detail, "login"));
+    avow_p11_session_free(s2);
+}
+
+static void test_certificate_from_token(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
+    /* Any certificate will do: the lookup goes by CKA_ID only. */
+    EVP_PKEY *sk = EVP_EC_gen("P-256");
+    assert_non_null(sk);
+    X509 *x = X509_new();
+    assert_non_null(x);
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+                               (const unsigned char *)"ak", -1, -1, 0);
+    X509_set_issuer_name(x, X509_get_subject_name(x));
+    X509_set_pubkey(x, sk);
+    assert_true(X509_sign(x, sk, EVP_sha256()) > 0);
+    char path[128];
+    snprintf(path, sizeof(path), "%s/cert.der", f->dir);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(i2d_X509_fp(fp, x), 1);
+    fclose(fp);
+    char *argv[] = {"pkcs11-tool", "--module", SOFTHSM_MODULE, "--login", "--pin", USER_PIN,
+                    "--write-object", path, "--type", "cert", "--id", "a1", "--label", "ak",
+                    NULL};
+    assert_int_equal(run(NULL, argv), 0);
+
+    X509 *got = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err e = avow_p11_get1_cert(f->s, k, &got, &d);
+    if (e != AVOW_OK)
+        print_error("cert: %s\n", d.detail);
+    assert_int_equal(e, AVOW_OK);
+    assert_int_equal(X509_cmp(got, x), 0);
+    X509_free(got);
+    X509_free(x);
+    EVP_PKEY_free(sk);
+}
+
+/* --- Evidence end to end --- */
+
+static void evidence_round_trip(fx *f, avow_p11_keytype type, avow_sigalg alg)
+{
+    avow_p11_handle ak = keygen(f, type, "ak", 0xa1, 1, 0);
+    keygen(f, AVOW_P11_KEY_EC_P256, "attested", 0xb2, 1, 0);
+    avow_diag d;
+    avow_diag_clear(&d);
+
+    avow_evidence *ev = NULL;
+    size_t plat = 0, key = 0;
+    assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &plat), AVOW_OK);
+    assert_int_equal(avow_p11_add_platform_claims(f->s, ev, plat, &d), AVOW_OK);
+    assert_int_equal(avow_p11_add_key_claims_uri(f->s, "pkcs11:object=attested", ev, &key, &d),
+                     AVOW_OK);
+    assert_int_equal(key, 1);
+
+    avow_signer *sg = NULL;
+    assert_int_equal(avow_p11_signer_new(f->s, ak, alg, &sg, &d), AVOW_OK);
+    avow_err e = avow_evidence_sign(ev, sg, AVOW_SID_SPKI, &d);
+    if (e != AVOW_OK)
+        print_error("sign: %s %s\n", d.field, d.detail);
+    assert_int_equal(e, AVOW_OK);
+    avow_buf der = {0};
+    assert_int_equal(avow_evidence_encode(ev, &der), AVOW_OK);
+    avow_evidence_free(ev);
+    avow_signer_free(sg);
+
+    avow_evidence *back = NULL;
+    e = avow_evidence_decode(der.ptr, der.len, NULL, 0, &back, &d);
+    if (e != AVOW_OK)
+        print_error("decode: %s %s\n", d.field, d.detail);
+    assert_int_equal(e, AVOW_OK);
+    assert_int_equal(avow_evidence_element_count(back), 2);
+    const avow_claim *vendor = avow_evidence_find_claim(back, AVOW_CLAIM_VENDOR);
+    assert_non_null(vendor);
+    assert_memory_equal(vendor->value.bytes.ptr, "SoftHSM", 7);
+    const avow_claim *ne = avow_evidence_find_claim(back, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE);
+    assert_non_null(ne);
+    assert_int_equal(ne->value.integer, 1);
+
+    assert_int_equal(avow_evidence_signature_count(back), 1);
+    const avow_signature_block *sb = avow_evidence_get0_signature(back, 0);
+    assert_int_equal(sb->sid_kind, AVOW_SID_SPKI);
+    avow_sigalg got = AVOW_SIGALG_NONE;
+    assert_int_equal(avow_sigalg_from_der(sb->algorithm.ptr, sb->algorithm.len, &got, &d),
+                     AVOW_OK);
+    assert_int_equal(got, alg);
+    /* the SPKI read from the token, not the one the Evidence carries */
+    EVP_PKEY *pub = NULL;
+    assert_int_equal(avow_p11_get1_pubkey(f->s, ak, &pub, &d), AVOW_OK);
+    avow_view tbs = avow_evidence_tbs(back);
+    e = avow_sigalg_verify(got, pub, tbs.ptr, tbs.len, sb->value.ptr, sb->value.len, &d);
+    if (e != AVOW_OK)
+        print_error("verify: %s\n", d.detail);
+    assert_int_equal(e, AVOW_OK);
+    EVP_PKEY_free(pub);
+    avow_evidence_free(back);
+    avow_buf_free(&der);
+}
+
+static void test_evidence_ec(void **state)
+{
+    evidence_round_trip(*state, AVOW_P11_KEY_EC_P384, AVOW_SIGALG_ECDSA_SHA384);
+}
+
+static void test_evidence_rsa_pss(void **state)
+{
+    evidence_round_trip(*state, AVOW_P11_KEY_RSA, AVOW_SIGALG_RSA_PSS_SHA256);
+}
+
+int main(void)
+{
+    if (access(SOFTHSM_MODULE, R_OK) != 0) {
+        printf("SKIP: %s not installed\n", SOFTHSM_MODULE);
+        return 77;
+    }
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_claims_nonextractable),
+        T(test_claims_extractable),
+        T(test_claims_expiry_and_caps),
+        T(test_claims_match_pkcs11_tool),
+        T(test_platform_claims),
+        T(test_wrong_pin),
+        T(test_missing_module),
+        T(test_missing_key_and_token),
+        T(test_pin_resolve),
+        T(test_sign_p256),
+        T(test_sign_p384),
+        T(test_sign_rsa_pkcs1),
+        T(test_sign_rsa_pkcs1_sha512),
+        T(test_sign_rsa_pss),
+        T(test_sign_rsa_pss384),
+        T(test_signer_alg_mismatch_and_lifetime),
+        T(test_sign_needs_login),
+        T(test_certificate_from_token),
+        T(test_evidence_ec),
+        T(test_evidence_rsa_pss),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
