@@ -6,6 +6,7 @@
 #include <avow/claims.h>
 #include <avow/err.h>
 #include <avow/evidence.h>
+#include <avow/pkcs11.h>
 #include <avow/profile.h>
 #include <avow/signer.h>
 #include <avow/verify.h>

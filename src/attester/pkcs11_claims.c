@@ -315,6 +315,7 @@ avow_err avow_p11_add_platform_claims(avow_p11_session *s, avow_evidence *ev, si
     if (rv != CKR_OK)
         return avow__p11_fail(diag, AVOW_ERR_PKCS11, rv, "C_GetInfo", NULL);
     rv = s->fl->C_GetTokenInfo(s->slot, &ti);
+    avow__ossl_clear();
     if (rv != CKR_OK)
         return avow__p11_fail(diag, AVOW_ERR_PKCS11, rv, "C_GetTokenInfo", NULL);
 
@@ -387,6 +388,34 @@ static void end_date_time(const avow_buf *b, time_t *t, int *has)
         return;
     *t = (time_t)(days_from_civil(y, m, d) * 86400 + 86399);
     *has = 1;
+}
+
+/*
+ * CKA_END_DATE of the key, else of its public object. Read into a fixed
+ * CK_DATE rather than by a length query, and errors are taken as "no date":
+ * SoftHSM 2.6 answers the length query with 0 for a set date and fails with
+ * CKR_GENERAL_ERROR for private objects (it stores the date in clear but
+ * decrypts it on the way out). An expiry is advisory; losing it must not
+ * stop the attestation.
+ */
+static void read_end_date(avow_p11_session *s, CK_OBJECT_HANDLE key, CK_OBJECT_HANDLE pub,
+                          time_t *t, int *has)
+{
+    CK_OBJECT_HANDLE objs[2] = {key, pub};
+    *has = 0;
+    for (int i = 0; i < 2 && !*has; i++) {
+        if (objs[i] == 0 || (i == 1 && pub == key))
+            continue;
+        CK_DATE dt;
+        memset(&dt, 0, sizeof(dt));
+        CK_ATTRIBUTE a = {CKA_END_DATE, &dt, sizeof(dt)};
+        CK_RV rv = s->fl->C_GetAttributeValue(s->h, objs[i], &a, 1);
+        avow__ossl_clear();
+        if (rv != CKR_OK || a.ulValueLen != sizeof(dt))
+            continue;
+        avow_buf b = {(uint8_t *)&dt, sizeof(dt)};
+        end_date_time(&b, t, has);
+    }
 }
 
 /* Everything a key element needs, read before the element is made. */
@@ -464,19 +493,14 @@ static avow_err read_facts(avow_p11_session *s, CK_OBJECT_HANDLE key, key_facts 
     if (e != AVOW_OK)
         return e;
 
-    avow_buf date;
-    e = avow__p11_attr(s, key, CKA_END_DATE, &date, &present, d);
-    if (e != AVOW_OK)
-        return e;
-    end_date_time(&date, &f->expiry, &f->has_expiry);
-    avow_buf_free(&date);
-
     /* A key pair's usage is split between its two objects (sign on the
      * private, verify on the public); the element describes the pair. */
     CK_OBJECT_HANDLE pub = 0;
     e = avow__p11_partner(s, key, &pub, d);
     if (e != AVOW_OK)
         return e;
+    read_end_date(s, key, pub, &f->expiry, &f->has_expiry);
+
     for (int c = 0; c < AVOW_CAP_COUNT_; c++) {
         int a = -1, b = -1;
         e = avow__p11_bool(s, key, cap_attr[c], &a, d);

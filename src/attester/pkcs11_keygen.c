@@ -119,6 +119,7 @@ avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
 
     CK_OBJECT_HANDLE hu = 0, hr = 0;
     CK_RV rv = s->fl->C_GenerateKeyPair(s->h, &mech, tu.a, tu.n, tr.a, tr.n, &hu, &hr);
+    avow__ossl_clear(); /* the module's OpenSSL, if any, shares our queue */
     if (rv != CKR_OK)
         return avow__p11_fail(diag, AVOW_ERR_PKCS11, rv, "C_GenerateKeyPair",
                               rv == CKR_SESSION_READ_ONLY ? "open the session with AVOW_P11_RW"

@@ -78,6 +78,9 @@ avow_err avow_p11_module_load(const char *module, avow_p11_module **out, avow_di
     free(byname);
 
     CK_RV rv = p11_kit_module_initialize(fl);
+    /* Modules built on OpenSSL (SoftHSM) share our error queue and leave
+     * entries in it (engines they could not load); they are not ours. */
+    avow__ossl_clear();
     if (rv != CKR_OK) {
         p11_kit_module_release(fl);
         return avow__p11_fail(diag, AVOW_ERR_PKCS11, rv, "C_Initialize", module);
@@ -101,6 +104,7 @@ void avow_p11_module_free(avow_p11_module *m)
         return;
     p11_kit_module_finalize(m->fl);
     p11_kit_module_release(m->fl);
+    avow__ossl_clear();
     OPENSSL_free(m);
 }
 
@@ -154,6 +158,7 @@ static avow_err pick_slot(CK_FUNCTION_LIST *fl, P11KitUri *uri, const char *text
         return avow__p11_fail(diag, AVOW_ERR_PKCS11, rv, "C_GetSlotList", NULL);
     }
 
+    avow__ossl_clear();
     CK_SLOT_ID want_id = p11_kit_uri_get_slot_id(uri);
     size_t matches = 0;
     for (CK_ULONG i = 0; i < n; i++) {
@@ -175,6 +180,7 @@ static avow_err pick_slot(CK_FUNCTION_LIST *fl, P11KitUri *uri, const char *text
         }
     }
     OPENSSL_free(slots);
+    avow__ossl_clear();
     if (matches == 0)
         return avow__fail(diag, AVOW_ERR_NOT_FOUND, "uri", "no initialised token matches \"%s\"",
                           text);
@@ -211,6 +217,7 @@ avow_err avow_p11_session_open(avow_p11_module *m, const char *uri, unsigned fla
     }
     CK_FLAGS sf = CKF_SERIAL_SESSION | ((flags & AVOW_P11_RW) ? CKF_RW_SESSION : 0);
     CK_RV rv = m->fl->C_OpenSession(s->slot, sf, NULL, NULL, &s->h);
+    avow__ossl_clear();
     if (rv != CKR_OK) {
         OPENSSL_free(s);
         return avow__p11_fail(diag, AVOW_ERR_PKCS11, rv, "C_OpenSession", NULL);
@@ -233,6 +240,7 @@ void avow_p11_session_free(avow_p11_session *s)
     if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1)
         return;
     s->fl->C_CloseSession(s->h);
+    avow__ossl_clear();
     avow_buf_free(&s->pin);
     avow_p11_module_free(s->mod);
     OPENSSL_free(s);
@@ -244,6 +252,7 @@ avow_err avow_p11_login(avow_p11_session *s, const char *pin, avow_diag *diag)
         return avow__fail(diag, AVOW_ERR_ARG, "pin", "no session or PIN");
     size_t len = strlen(pin);
     CK_RV rv = s->fl->C_Login(s->h, CKU_USER, (CK_UTF8CHAR *)pin, (CK_ULONG)len);
+    avow__ossl_clear();
     switch (rv) {
     case CKR_OK:
     case CKR_USER_ALREADY_LOGGED_IN:
@@ -353,6 +362,7 @@ avow_err avow__p11_attr(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TY
     *present = 0;
     CK_ATTRIBUTE a = {t, NULL, 0};
     CK_RV rv = s->fl->C_GetAttributeValue(s->h, o, &a, 1);
+    avow__ossl_clear();
     if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
         a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
         return AVOW_OK;
@@ -368,6 +378,7 @@ avow_err avow__p11_attr(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TY
     if (a.pValue == NULL)
         return avow__fail(d, AVOW_ERR_NOMEM, NULL, "out of memory");
     rv = s->fl->C_GetAttributeValue(s->h, o, &a, 1);
+    avow__ossl_clear();
     if (rv != CKR_OK) {
         OPENSSL_free(a.pValue);
         *present = 0;
@@ -424,6 +435,7 @@ avow_err avow__p11_find(avow_p11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
     if (rv == CKR_OK && got == max)
         rv = s->fl->C_FindObjects(s->h, &extra, 1, &more);
     CK_RV rv2 = s->fl->C_FindObjectsFinal(s->h);
+    avow__ossl_clear();
     if (rv != CKR_OK)
         return avow__p11_fail(d, AVOW_ERR_PKCS11, rv, "C_FindObjects", NULL);
     if (rv2 != CKR_OK)

@@ -18,6 +18,7 @@ typedef struct p11_signer {
     CK_OBJECT_HANDLE key;
     CK_KEY_TYPE kt;
     int always_auth; /* CKA_ALWAYS_AUTHENTICATE: log in again at each C_SignInit */
+    CK_ULONG sig_max; /* a signature's size bound, from the public key */
 } p11_signer;
 
 /* DER prefixes of DigestInfo for SHA-256/384/512 (RFC 8017, section 9.2 note 1). */
@@ -83,42 +84,58 @@ static int plan_for(avow_sigalg alg, alg_plan *p)
     }
 }
 
-/* One C_SignInit + C_Sign; *sig allocated with OPENSSL_malloc. */
+/*
+ * One C_SignInit + C_Sign into a buffer sized from the public key up front:
+ * PKCS#11 2.40 has no way to abandon an operation once C_SignInit succeeded
+ * except by finishing it, so nothing that can fail may come between them.
+ */
 static avow_err token_sign(p11_signer *ps, CK_MECHANISM *mech, const uint8_t *in, size_t len,
                            avow_buf *sig, CK_RV *init_rv, avow_diag *d)
 {
     CK_FUNCTION_LIST *fl = ps->s->fl;
     CK_SESSION_HANDLE h = ps->s->h;
+    *init_rv = CKR_OK;
+    if (ps->always_auth && ps->s->pin.ptr == NULL)
+        return avow__fail(d, AVOW_ERR_STATE, "pkcs11",
+                          "key has CKA_ALWAYS_AUTHENTICATE; log in with a PIN first");
+    CK_ULONG cap = ps->sig_max;
+    uint8_t *buf = OPENSSL_malloc(cap);
+    if (buf == NULL)
+        return avow__fail(d, AVOW_ERR_NOMEM, NULL, "out of memory");
+
     CK_RV rv = fl->C_SignInit(h, mech, ps->key);
+    avow__ossl_clear(); /* the module's OpenSSL, if any, shares our queue */
     *init_rv = rv;
     if (rv != CKR_OK) {
+        OPENSSL_free(buf);
         avow_err code = rv == CKR_USER_NOT_LOGGED_IN ? AVOW_ERR_STATE : AVOW_ERR_PKCS11;
         return avow__p11_fail(d, code, rv, "C_SignInit",
                               rv == CKR_USER_NOT_LOGGED_IN ? "log in first" : NULL);
     }
     if (ps->always_auth) {
-        if (ps->s->pin.ptr == NULL) {
-            /* End the operation the module started; its result no longer matters. */
-            CK_ULONG n = 0;
-            fl->C_Sign(h, (CK_BYTE *)in, (CK_ULONG)len, NULL, &n);
-            return avow__fail(d, AVOW_ERR_STATE, "pkcs11",
-                              "key has CKA_ALWAYS_AUTHENTICATE; log in with a PIN first");
-        }
         rv = fl->C_Login(h, CKU_CONTEXT_SPECIFIC, ps->s->pin.ptr, (CK_ULONG)(ps->s->pin.len - 1));
-        if (rv != CKR_OK)
+        avow__ossl_clear();
+        if (rv != CKR_OK) {
+            /* Finish the operation so the session is usable again. */
+            CK_ULONG n = cap;
+            fl->C_Sign(h, (CK_BYTE *)in, (CK_ULONG)len, buf, &n);
+            avow__ossl_clear();
+            OPENSSL_free(buf);
             return avow__p11_fail(d, AVOW_ERR_PIN, rv, "C_Login(CKU_CONTEXT_SPECIFIC)", NULL);
+        }
     }
-    CK_ULONG n = 0;
-    rv = fl->C_Sign(h, (CK_BYTE *)in, (CK_ULONG)len, NULL, &n);
-    if (rv != CKR_OK)
-        return avow__p11_fail(d, AVOW_ERR_PKCS11, rv, "C_Sign", "length query");
-    uint8_t *buf = OPENSSL_malloc(n > 0 ? n : 1);
-    if (buf == NULL) {
-        CK_ULONG zero = 0;
-        fl->C_Sign(h, (CK_BYTE *)in, (CK_ULONG)len, NULL, &zero);
-        return avow__fail(d, AVOW_ERR_NOMEM, NULL, "out of memory");
-    }
+    CK_ULONG n = cap;
     rv = fl->C_Sign(h, (CK_BYTE *)in, (CK_ULONG)len, buf, &n);
+    avow__ossl_clear();
+    if (rv == CKR_BUFFER_TOO_SMALL && n > cap) {
+        /* The operation is still active after this answer; retry at its size. */
+        uint8_t *bigger = OPENSSL_realloc(buf, n);
+        if (bigger != NULL) {
+            buf = bigger;
+            rv = fl->C_Sign(h, (CK_BYTE *)in, (CK_ULONG)len, buf, &n);
+            avow__ossl_clear();
+        }
+    }
     if (rv != CKR_OK) {
         OPENSSL_free(buf);
         return avow__p11_fail(d, AVOW_ERR_PKCS11, rv, "C_Sign", NULL);
@@ -166,7 +183,8 @@ static avow_err p11_sign(void *impl, avow_sigalg alg, const uint8_t *data, size_
     /* room for the longest DigestInfo prefix and a SHA-512 hash */
     uint8_t in[sizeof(di_sha512) + EVP_MAX_MD_SIZE];
     unsigned int hlen = 0;
-    memcpy(in, p.di, p.di_len);
+    if (p.di_len > 0) /* memcpy from NULL is undefined even for 0 bytes */
+        memcpy(in, p.di, p.di_len);
     if (!EVP_Digest(data, len, in + p.di_len, &hlen, EVP_get_digestbyname(p.md), NULL))
         return avow__fail_ossl(d, AVOW_ERR_CRYPTO, "signature", "EVP_Digest %s", p.md);
 
@@ -251,6 +269,8 @@ avow_err avow_p11_signer_new(avow_p11_session *s, avow_p11_handle key, avow_siga
     ps->key = key;
     ps->kt = kt;
     ps->always_auth = always == 1;
+    /* EVP_PKEY_get_size bounds the DER form, which is longer than r || s. */
+    ps->sig_max = (CK_ULONG)(EVP_PKEY_get_size(pub) > 0 ? EVP_PKEY_get_size(pub) : 1024);
     avow__p11_session_ref(s);
     e = avow_signer_new(&p11_ops, ps, pub, alg, out);
     EVP_PKEY_free(pub); /* the signer took its own reference */

@@ -44,6 +44,9 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 4, 0)))
+#endif
 static void diag_vset(avow_diag *diag, avow_err err, const char *field, const char *fmt,
                       va_list ap)
 {

@@ -48,6 +48,9 @@ static avow_err check_one(const uint8_t *p, size_t len, size_t *used, unsigned d
         return rc;
     const uint8_t *c = p + h;
     if (tag & 0x20) {
+        /* BER may split a universal string into a constructed one; DER never does. */
+        if ((tag & 0xc0) == 0 && tag != 0x30 && tag != 0x31)
+            return AVOW_ERR_NOT_DER;
         if (depth == 0)
             return AVOW_ERR_TOO_LARGE;
         for (size_t off = 0; off < n;) {
@@ -59,6 +62,10 @@ static avow_err check_one(const uint8_t *p, size_t len, size_t *used, unsigned d
         }
     } else if (tag == 0x01) { /* BOOLEAN */
         if (n != 1 || (c[0] != 0x00 && c[0] != 0xff))
+            return AVOW_ERR_NOT_DER;
+    } else if (tag == 0x03) { /* BIT STRING: unused bits counted right and zero */
+        if (n == 0 || c[0] > 7 || (n == 1 && c[0] != 0) ||
+            (n > 1 && (c[n - 1] & ((1u << c[0]) - 1)) != 0))
             return AVOW_ERR_NOT_DER;
     } else if (tag == 0x02 || tag == 0x0a) { /* INTEGER, ENUMERATED */
         if (n == 0)

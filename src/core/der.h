@@ -15,6 +15,9 @@
  */
 avow_err avow__der_header(const uint8_t *p, size_t len, uint8_t *tag, size_t *hdr, size_t *body);
 
+/* Nesting depth any structure avow reads may reach (certificates included). */
+#define AVOW_DER_MAX_DEPTH 32
+
 /*
  * Checks that p[0..len) is exactly one DER TLV, recursively through
  * constructed ones up to max_depth, with DER BOOLEAN and INTEGER contents.

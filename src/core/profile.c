@@ -1,7 +1,7 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/objects.h>
 
 #include "core/internal.h"
 #include <avow/profile.h>
@@ -9,29 +9,57 @@
 /* The draft appends at most three one-byte sub-arcs to id-evidence. */
 #define ARC_HEADROOM 3
 
+/*
+ * Dotted text to DER content octets. Written out rather than through
+ * OBJ_txt2obj, which is slow (BIGNUM and table lookups) and accepts names:
+ * the profile must be exactly the numbers the user wrote.
+ */
 avow_err avow_oid_from_text(avow_oid *o, const char *text)
 {
-    if (o == NULL || text == NULL || *text == '\0')
+    if (o == NULL || text == NULL)
         return AVOW_ERR_OID;
-    /* Only numeric dotted form: a name would make the arc depend on OpenSSL's table. */
-    for (const char *p = text; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || *p == '.'))
+    uint64_t arcs[AVOW_OID_MAX];
+    size_t n = 0;
+    const char *p = text;
+    for (;;) {
+        if (*p < '0' || *p > '9' || n == AVOW_OID_MAX)
             return AVOW_ERR_OID;
-    ASN1_OBJECT *obj = OBJ_txt2obj(text, 1);
-    if (obj == NULL) {
-        avow__ossl_clear();
+        if (*p == '0' && p[1] >= '0' && p[1] <= '9')
+            return AVOW_ERR_OID; /* no leading zeros */
+        uint64_t v = 0;
+        while (*p >= '0' && *p <= '9') {
+            if (v > (UINT64_MAX - 9) / 10 / 2) /* keep room for 40 * first + second */
+                return AVOW_ERR_OID;
+            v = v * 10 + (uint64_t)(*p++ - '0');
+        }
+        arcs[n++] = v;
+        if (*p == '\0')
+            break;
+        if (*p++ != '.')
+            return AVOW_ERR_OID;
+    }
+    if (n < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] > 39))
         return AVOW_ERR_OID;
+    uint8_t der[AVOW_OID_MAX];
+    size_t len = 0;
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = i == 1 ? arcs[0] * 40 + arcs[1] : arcs[i];
+        uint8_t tmp[10];
+        size_t k = 0;
+        do {
+            tmp[k++] = (uint8_t)(v & 0x7f);
+            v >>= 7;
+        } while (v != 0);
+        if (len + k > AVOW_OID_MAX)
+            return AVOW_ERR_OID;
+        while (k > 0) {
+            k--;
+            der[len++] = (uint8_t)(tmp[k] | (k > 0 ? 0x80 : 0));
+        }
     }
-    int len = OBJ_length(obj);
-    const unsigned char *der = OBJ_get0_data(obj);
-    avow_err rc = AVOW_ERR_OID;
-    if (len > 0 && len <= AVOW_OID_MAX && der != NULL) {
-        o->len = (uint8_t)len;
-        memcpy(o->der, der, (size_t)len);
-        rc = AVOW_OK;
-    }
-    ASN1_OBJECT_free(obj);
-    return rc;
+    o->len = (uint8_t)len;
+    memcpy(o->der, der, len);
+    return AVOW_OK;
 }
 
 void avow_oid_to_text(const uint8_t *der, size_t len, char *buf, size_t cap)

@@ -28,9 +28,20 @@ typedef struct {
 } AVOW_TBS_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_TBS_ASN1)
 
+/*
+ * SubjectPublicKeyInfo as plain structure. X509_PUBKEY would decode the key
+ * itself through OpenSSL 3's decoder machinery, which costs more than a
+ * signature check; the key is parsed only where it is used.
+ */
+typedef struct {
+    X509_ALGOR *algorithm;
+    ASN1_BIT_STRING *key;
+} AVOW_SPKI_ASN1;
+DECLARE_ASN1_FUNCTIONS(AVOW_SPKI_ASN1)
+
 typedef struct {
     ASN1_OCTET_STRING *key_id; /* [0] EXPLICIT */
-    X509_PUBKEY *spki;         /* [1] EXPLICIT */
+    AVOW_SPKI_ASN1 *spki;      /* [1] EXPLICIT */
     X509 *cert;                /* [2] EXPLICIT */
 } AVOW_SID_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_SID_ASN1)

@@ -15,11 +15,33 @@
 
 #define RAW_MAX_DEPTH 16
 
+/* Where the indexer is; the field name is written only when something fails. */
 typedef struct {
     avow_evidence *ev;
     avow_diag *diag;
+    int ei, ci;      /* element and claim index, -1 when not inside one */
+    const char *sub; /* what follows them: ".value", ".claims", ... */
     char field[96];
 } ictx;
+
+static const char *fld(ictx *c)
+{
+    if (c->ci >= 0)
+        snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d].claims[%d]%s", c->ei, c->ci,
+                 c->sub);
+    else if (c->ei >= 0)
+        snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d]%s", c->ei, c->sub);
+    else
+        avow__strlcpy(c->field, c->sub, sizeof(c->field));
+    return c->field;
+}
+
+static void at(ictx *c, int ei, int ci, const char *sub)
+{
+    c->ei = ei;
+    c->ci = ci;
+    c->sub = sub;
+}
 
 static void *keep(avow_evidence *ev, void *p)
 {
@@ -104,19 +126,19 @@ static int utf8_valid(const uint8_t *p, size_t len)
 static avow_err spki_check(ictx *c, avow_view v)
 {
     if (v.len == 0)
-        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "empty SubjectPublicKeyInfo");
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "empty SubjectPublicKeyInfo");
     avow_err rc = avow__der_check(v.ptr, v.len, RAW_MAX_DEPTH);
     if (rc != AVOW_OK)
-        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field,
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c),
                           "not a DER SubjectPublicKeyInfo (%s)", avow_strerror(rc));
     const unsigned char *q = v.ptr;
     ERR_set_mark();
-    X509_PUBKEY *pk = d2i_X509_PUBKEY(NULL, &q, (long)v.len);
+    AVOW_SPKI_ASN1 *pk = d2i_AVOW_SPKI_ASN1(NULL, &q, (long)v.len);
     ERR_pop_to_mark();
     int ok = pk != NULL && q == v.ptr + v.len;
-    X509_PUBKEY_free(pk);
+    AVOW_SPKI_ASN1_free(pk);
     if (!ok)
-        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "not a SubjectPublicKeyInfo");
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "not a SubjectPublicKeyInfo");
     return AVOW_OK;
 }
 
@@ -124,7 +146,7 @@ static avow_err wrong_type(ictx *c, const avow_claim_info *info, int got)
 {
     static const char *const want[] = {"OCTET STRING", "UTF8String",  "BOOLEAN",
                                        "INTEGER",      "GeneralizedTime", "SEQUENCE OF OBJECT IDENTIFIER"};
-    return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, c->field, "claim %s must be %s, not %s",
+    return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c), "claim %s must be %s, not %s",
                       info->name, want[info->type], ASN1_tag2str(got));
 }
 
@@ -137,7 +159,7 @@ static avow_err purposes_value(ictx *c, const ASN1_STRING *seq, avow_value *out)
     AVOW_PURPOSES_ASN1 *st =
         (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(NULL, &q, len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
     if (st == NULL)
-        return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_TYPE, c->field,
+        return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
                                "purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
     if (!keep_purposes(ev, st)) {
         ASN1_item_free((ASN1_VALUE *)st, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
@@ -145,10 +167,10 @@ static avow_err purposes_value(ictx *c, const ASN1_STRING *seq, avow_value *out)
     }
     /* ANY keeps a SEQUENCE's bytes as they came, so judge them as DER here. */
     if (q != der + len || avow__der_check(der, (size_t)len, 2) != AVOW_OK)
-        return avow__fail(c->diag, AVOW_ERR_NOT_DER, c->field, "purpose is not DER");
+        return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c), "purpose is not DER");
     int n = sk_ASN1_OBJECT_num(st);
     if (n > (int)AVOW_EVIDENCE_MAX_PURPOSES)
-        return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, c->field, "%d purposes, limit %u", n,
+        return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, fld(c), "%d purposes, limit %u", n,
                           AVOW_EVIDENCE_MAX_PURPOSES);
     avow_purpose *ps = NULL;
     if (n > 0) {
@@ -190,7 +212,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYP
             return wrong_type(c, info, type);
         out->bytes = str_view(t->value.utf8string);
         if (!utf8_valid(out->bytes.ptr, out->bytes.len))
-            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "%s is not valid UTF-8",
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s is not valid UTF-8",
                               info->name);
         return AVOW_OK;
     case AVOW_VALUE_BOOL:
@@ -198,7 +220,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYP
             return wrong_type(c, info, type);
         /* OpenSSL keeps the content octet and writes it back as it came. */
         if (t->value.boolean != 0 && t->value.boolean != 0xff)
-            return avow__fail(c->diag, AVOW_ERR_NOT_DER, c->field, "BOOLEAN TRUE must be 0xFF");
+            return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c), "BOOLEAN TRUE must be 0xFF");
         out->integer = t->value.boolean != 0;
         return AVOW_OK;
     case AVOW_VALUE_INT: {
@@ -206,13 +228,13 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYP
             return wrong_type(c, info, type);
         int64_t v;
         if (!ASN1_INTEGER_get_int64(&v, t->value.integer))
-            return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_VALUE, c->field,
+            return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c),
                                    "%s does not fit 64 bits", info->name);
         out->integer = v;
         int bad = v < 0 || (info->id == AVOW_CLAIM_FIPSLEVEL && (v < 1 || v > 4)) ||
                   (info->id == AVOW_CLAIM_DBGSTAT && v > 4);
         if (bad)
-            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, c->field, "%s %lld is out of range",
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s %lld is out of range",
                               info->name, (long long)v);
         return AVOW_OK;
     }
@@ -222,7 +244,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYP
         out->bytes = str_view(t->value.generalizedtime);
         rc = avow__gentime_parse(out->bytes.ptr, out->bytes.len, &out->time);
         if (rc != AVOW_OK)
-            return avow__fail(c->diag, AVOW_ERR_BAD_TIME, c->field,
+            return avow__fail(c->diag, AVOW_ERR_BAD_TIME, fld(c),
                               "%s is not a DER GeneralizedTime", info->name);
         return AVOW_OK;
     case AVOW_VALUE_OIDS:
@@ -240,7 +262,7 @@ static avow_err raw_value(ictx *c, const ASN1_TYPE *t, avow_value *out)
     unsigned char *der = NULL;
     int n = i2d_ASN1_TYPE(t, &der);
     if (n <= 0)
-        return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, c->field, "cannot re-encode value");
+        return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, fld(c), "cannot re-encode value");
     if (keep(c->ev, der) == NULL)
         return AVOW_ERR_NOMEM;
     out->type = AVOW_VALUE_RAW;
@@ -249,7 +271,7 @@ static avow_err raw_value(ictx *c, const ASN1_TYPE *t, avow_value *out)
     out->bytes.len = (size_t)n;
     avow_err rc = avow__der_check(der, (size_t)n, RAW_MAX_DEPTH);
     if (rc != AVOW_OK)
-        return avow__fail(c->diag, rc == AVOW_ERR_TOO_LARGE ? rc : AVOW_ERR_NOT_DER, c->field,
+        return avow__fail(c->diag, rc == AVOW_ERR_TOO_LARGE ? rc : AVOW_ERR_NOT_DER, fld(c),
                           "value of an unknown claim is not DER");
     return AVOW_OK;
 }
@@ -270,11 +292,11 @@ static avow_err check_repeat(ictx *c, const avow_element *el, const avow_claim *
         if (o->id != cl->id)
             continue;
         if (!info->repeatable)
-            return avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, c->field,
+            return avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, fld(c),
                               "claim %s appears twice in one element", info->name);
         if (cl->id == AVOW_CLAIM_AK_SPKI && cl->value.present && o->value.present &&
             same_view(o->value.bytes, cl->value.bytes))
-            return avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, c->field,
+            return avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, fld(c),
                               "ak-spki lists the same key twice");
     }
     return AVOW_OK;
@@ -292,7 +314,7 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
         info = avow__claim_by_arc(sfx[1], sfx[2]);
     if (info != NULL) {
         if (el->kind != AVOW_ELEMENT_UNKNOWN && info->element != el->kind)
-            return avow__fail(c->diag, AVOW_ERR_CLAIM_PLACE, c->field,
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_PLACE, fld(c),
                               "%s claim %s in a %s element", avow_element_name(info->element),
                               info->name, avow_element_name(el->kind));
         cl->id = info->id;
@@ -302,15 +324,14 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
         return rc;
     if (ca->value == NULL) {
         if (!(ev->flags & AVOW_DECODE_ALLOW_VALUELESS))
-            return avow__fail(c->diag, AVOW_ERR_VALUE_MISSING, c->field,
+            return avow__fail(c->diag, AVOW_ERR_VALUE_MISSING, fld(c),
                               "claim %s has no value", info ? info->name : "(unknown)");
         cl->value.type = info ? info->type : AVOW_VALUE_RAW;
         return AVOW_OK;
     }
-    size_t flen = strlen(c->field);
-    snprintf(c->field + flen, sizeof(c->field) - flen, ".value");
+    c->sub = ".value";
     rc = info ? known_value(c, info, ca->value, &cl->value) : raw_value(c, ca->value, &cl->value);
-    c->field[flen] = '\0';
+    c->sub = "";
     return rc;
 }
 
@@ -324,9 +345,9 @@ static avow_err check_keys(ictx *c, size_t ei)
         if (el->claims[i].id == AVOW_CLAIM_KEY_SPKI)
             spki = &el->claims[i];
     }
-    snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%zu]", ei);
+    at(c, (int)ei, -1, "");
     if (id == NULL && !c->ev->building)
-        return avow__fail(c->diag, AVOW_ERR_MISSING_CLAIM, c->field,
+        return avow__fail(c->diag, AVOW_ERR_MISSING_CLAIM, fld(c),
                           "a key element must report identifier");
     /* Two key elements for one key: a shared identifier or a shared public key. */
     for (size_t j = 0; j < ei; j++) {
@@ -341,7 +362,7 @@ static avow_err check_keys(ictx *c, size_t ei)
                     continue;
                 if ((x->id == AVOW_CLAIM_KEY_IDENTIFIER || x->id == AVOW_CLAIM_KEY_SPKI) &&
                     same_view(x->value.bytes, y->value.bytes))
-                    return avow__fail(c->diag, AVOW_ERR_DUP_KEY, c->field,
+                    return avow__fail(c->diag, AVOW_ERR_DUP_KEY, fld(c),
                                       "same %s as reportedElements[%zu]",
                                       x->id == AVOW_CLAIM_KEY_SPKI ? "spki" : "identifier", j);
             }
@@ -364,11 +385,11 @@ static avow_err index_elements(ictx *c)
     size_t total = 0;
     for (int i = 0; i < ne; i++) {
         int n = sk_AVOW_CLAIM_ASN1_num(sk_AVOW_ELEMENT_ASN1_value(els, i)->claims);
-        snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d].claims", i);
+        at(c, i, -1, ".claims");
         if (n <= 0 && !ev->building)
-            return avow__fail(c->diag, AVOW_ERR_EMPTY, c->field, "element without claims");
+            return avow__fail(c->diag, AVOW_ERR_EMPTY, fld(c), "element without claims");
         if (n > (int)AVOW_EVIDENCE_MAX_CLAIMS)
-            return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, c->field, "%d claims, limit %u", n,
+            return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, fld(c), "%d claims, limit %u", n,
                               AVOW_EVIDENCE_MAX_CLAIMS);
         total += (size_t)n;
     }
@@ -392,8 +413,8 @@ static avow_err index_elements(ictx *c)
             el->kind = (avow_element_kind)sfx[1];
         if (el->kind == AVOW_ELEMENT_TRANSACTION || el->kind == AVOW_ELEMENT_PLATFORM) {
             if (seen[el->kind] >= 0) {
-                snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d]", i);
-                return avow__fail(c->diag, AVOW_ERR_DUP_ELEMENT, c->field,
+                at(c, i, -1, "");
+                return avow__fail(c->diag, AVOW_ERR_DUP_ELEMENT, fld(c),
                                   "second %s element (the first is reportedElements[%d])",
                                   avow_element_name(el->kind), seen[el->kind]);
             }
@@ -401,7 +422,7 @@ static avow_err index_elements(ictx *c)
         }
         int nc = sk_AVOW_CLAIM_ASN1_num(ea->claims);
         for (int j = 0; j < nc; j++) {
-            snprintf(c->field, sizeof(c->field), "tbs.reportedElements[%d].claims[%d]", i, j);
+            at(c, i, j, "");
             avow_claim *cl = &ev->claims[ev->nclaims];
             avow_err rc = index_claim(c, el, sk_AVOW_CLAIM_ASN1_value(ea->claims, j), cl);
             if (rc != AVOW_OK)
@@ -433,22 +454,24 @@ static avow_err index_signatures(ictx *c)
     for (int i = 0; i < ns; i++) {
         const AVOW_SIG_ASN1 *sa = sk_AVOW_SIG_ASN1_value(ev->asn1->sigs, i);
         avow_signature_block *sb = &ev->sigs[i];
-        snprintf(c->field, sizeof(c->field), "signatures[%d].sid", i);
+        char where[32];
+        snprintf(where, sizeof(where), "signatures[%d].sid", i);
+        at(c, -1, -1, where);
         int choices = (sa->sid->key_id != NULL) + (sa->sid->spki != NULL) + (sa->sid->cert != NULL);
         if (choices != 1)
-            return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, c->field,
+            return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, fld(c),
                               "%d signer identifier choices present", choices);
         if (sa->sid->key_id != NULL) {
             sb->sid_kind = AVOW_SID_KEYID;
             sb->key_id = str_view(sa->sid->key_id);
             if (sb->key_id.len == 0)
-                return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, c->field, "empty keyId");
+                return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, fld(c), "empty keyId");
         } else if (sa->sid->spki != NULL) {
             sb->sid_kind = AVOW_SID_SPKI;
             unsigned char *der = NULL;
-            int n = i2d_X509_PUBKEY(sa->sid->spki, &der);
+            int n = i2d_AVOW_SPKI_ASN1(sa->sid->spki, &der);
             if (n <= 0 || keep(ev, der) == NULL)
-                return avow__fail_ossl(c->diag, AVOW_ERR_BAD_SPKI, c->field, "bad subjectPublicKeyInfo");
+                return avow__fail_ossl(c->diag, AVOW_ERR_BAD_SPKI, fld(c), "bad subjectPublicKeyInfo");
             sb->spki.ptr = der;
             sb->spki.len = (size_t)n;
         } else {
@@ -473,7 +496,7 @@ static avow_err index_signatures(ictx *c)
 
 avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag)
 {
-    ictx c = {ev, diag, {0}};
+    ictx c = {ev, diag, -1, -1, "", {0}};
     avow__evidence_unindex(ev);
     int64_t version;
     if (!ASN1_INTEGER_get_int64(&version, ev->asn1->tbs->version) || version != 1) {

@@ -144,8 +144,10 @@ static avow_err parse_bytes(const json_t *v, str_bytes mode, const char *path, a
     return avow__fail(d, AVOW_ERR_JSON, path, "unknown byte encoding \"%s\"", key);
 }
 
-static avow_err parse_purposes(const json_t *v, const char *path, avow_purpose **items,
-                               avow_oid **oids, size_t *n, avow_diag *d)
+/* Each purpose carries its OID: a capability's is id-evidence.2.N of the
+ * Evidence's profile, a third party's is given dotted. */
+static avow_err parse_purposes(const avow_evidence *ev, const json_t *v, const char *path,
+                               avow_purpose **items, avow_oid **oids, size_t *n, avow_diag *d)
 {
     if (!json_is_array(v))
         return avow__fail(d, AVOW_ERR_CLAIM_TYPE, path, "purpose is an array of names or OIDs");
@@ -163,12 +165,20 @@ static avow_err parse_purposes(const json_t *v, const char *path, avow_purpose *
         const char *s = json_string_value(json_array_get(v, i));
         if (s == NULL)
             return avow__fail(d, AVOW_ERR_CLAIM_TYPE, sub, "purpose is a string");
+        avow_oid *o = &(*oids)[i];
         (*items)[i].cap = avow_capability_by_name(s);
-        if ((*items)[i].cap != AVOW_CAP_UNKNOWN)
-            continue;
-        if (avow_oid_from_text(&(*oids)[i], s) != AVOW_OK)
+        if ((*items)[i].cap != AVOW_CAP_UNKNOWN) {
+            const avow_oid *arc = &avow_evidence_profile(ev)->evidence_arc;
+            if (arc->len + 2u > AVOW_OID_MAX)
+                return avow__fail(d, AVOW_ERR_OID, sub, "evidence arc too long");
+            memcpy(o->der, arc->der, arc->len);
+            o->der[arc->len] = 2;
+            o->der[arc->len + 1] = (uint8_t)(*items)[i].cap;
+            o->len = (uint8_t)(arc->len + 2);
+        } else if (avow_oid_from_text(o, s) != AVOW_OK) {
             return avow__fail(d, AVOW_ERR_JSON, sub,
                               "\"%s\" is neither a capability name nor a dotted OID", s);
+        }
         (*items)[i].oid.ptr = (*oids)[i].der;
         (*items)[i].oid.len = (*oids)[i].len;
     }
@@ -223,7 +233,7 @@ static avow_err add_value(avow_evidence *ev, size_t element, const avow_claim_in
         else if (avow__show_rfc3339_parse(s, &val.time) != 0)
             err = avow__fail(d, AVOW_ERR_BAD_TIME, path, "\"%s\" is not an RFC 3339 time", s);
     } else if (info->type == AVOW_VALUE_OIDS) {
-        err = parse_purposes(v, path, &purposes, &oids, &val.npurposes, d);
+        err = parse_purposes(ev, v, path, &purposes, &oids, &val.npurposes, d);
         val.purposes = purposes;
     } else {
         err = avow__fail(d, AVOW_ERR_UNSUPPORTED, path, "claim type cannot be built from JSON");

@@ -36,10 +36,16 @@ static avow_err make_sid(avow_signer *signer, avow_sid_kind kind, AVOW_SID_ASN1 
     case AVOW_SID_KEYID:
         sid->key_id = key_id_of(signer);
         return sid->key_id ? AVOW_OK : avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.keyId", "no key id");
-    case AVOW_SID_SPKI:
-        if (!X509_PUBKEY_set(&sid->spki, avow_signer_get0_pubkey(signer)))
+    case AVOW_SID_SPKI: {
+        unsigned char *der = NULL;
+        int n = i2d_PUBKEY(avow_signer_get0_pubkey(signer), &der);
+        const unsigned char *q = der;
+        sid->spki = n > 0 ? d2i_AVOW_SPKI_ASN1(NULL, &q, n) : NULL;
+        OPENSSL_free(der);
+        if (sid->spki == NULL)
             return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.subjectPublicKeyInfo", "cannot encode key");
         return AVOW_OK;
+    }
     case AVOW_SID_CERT: {
         X509 *cert = avow_signer_get0_cert(signer);
         if (cert == NULL)

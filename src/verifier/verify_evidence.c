@@ -18,7 +18,8 @@
 typedef struct vctx {
     const avow_verifier *v;
     const avow_evidence *ev;
-    STACK_OF(X509) *untrusted; /* verifier certs + intermediateCertificates, built on first use */
+    STACK_OF(X509) *extra;     /* avow_verify_opts.untrusted: this call's certificates */
+    STACK_OF(X509) *untrusted; /* verifier + call + intermediateCertificates, built on first use */
     int own_untrusted;
 } vctx;
 
@@ -40,12 +41,18 @@ static STACK_OF(X509) *untrusted_of(vctx *c)
     if (c->untrusted != NULL)
         return c->untrusted;
     STACK_OF(X509) *im = avow_evidence_get0_intermediates(c->ev);
-    if (im == NULL || sk_X509_num(im) == 0) {
+    if (sk_X509_num(im) <= 0 && sk_X509_num(c->extra) <= 0) {
         c->untrusted = c->v->untrusted;
         return c->untrusted;
     }
-    /* A borrowed view of both lists: the stack holds no references of its own. */
+    /* A borrowed view of all lists: the stack holds no references of its own. */
     STACK_OF(X509) *all = sk_X509_dup(c->v->untrusted);
+    for (int i = 0; all != NULL && i < sk_X509_num(c->extra); i++) {
+        if (!sk_X509_push(all, sk_X509_value(c->extra, i))) {
+            sk_X509_free(all);
+            all = NULL;
+        }
+    }
     for (int i = 0; all != NULL && i < sk_X509_num(im); i++) {
         if (!sk_X509_push(all, sk_X509_value(im, i))) {
             sk_X509_free(all);
@@ -138,6 +145,16 @@ static int ski_is(X509 *x, avow_view id)
            memcmp(ASN1_STRING_get0_data(ski), id.ptr, id.len) == 0;
 }
 
+/* DER comparison of a certificate's SubjectPublicKeyInfo with spki. */
+static int spki_is(X509 *x, avow_view spki)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+    int eq = n > 0 && (size_t)n == spki.len && memcmp(der, spki.ptr, spki.len) == 0;
+    OPENSSL_free(der);
+    return eq;
+}
+
 /*
  * Candidate certificates are tried in turn; the first that is trusted wins,
  * otherwise the first one's failure is what the caller sees.
@@ -189,6 +206,11 @@ static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_res
                 try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
                 return AVOW_OK;
         }
+        for (int i = 0; i < sk_X509_num(c->extra); i++) {
+            X509 *x = sk_X509_value(c->extra, i);
+            if (spki_is(x, b->spki) && try_cert(c, x, r, &first, &tried) == AVOW_OK)
+                return AVOW_OK;
+        }
         untried(r);
         if (tried > 0)
             return sig_fail(r, first.status, "%s", first.detail);
@@ -207,6 +229,10 @@ static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_res
         for (size_t i = 0; i < v->ncerts; i++)
             if (ski_is(v->certs[i].cert, b->key_id) &&
                 try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
+                return AVOW_OK;
+        for (int i = 0; i < sk_X509_num(c->extra); i++)
+            if (ski_is(sk_X509_value(c->extra, i), b->key_id) &&
+                try_cert(c, sk_X509_value(c->extra, i), r, &first, &tried) == AVOW_OK)
                 return AVOW_OK;
         STACK_OF(X509) *im = avow_evidence_get0_intermediates(c->ev);
         for (int i = 0; i < sk_X509_num(im); i++)
@@ -334,7 +360,7 @@ avow_err avow_verify_evidence(const avow_verifier *v, const avow_evidence *ev,
     res->sigs = sigs;
     res->nsigs = nsigs;
 
-    vctx c = {v, ev, NULL, 0};
+    vctx c = {v, ev, opts != NULL ? opts->untrusted : NULL, NULL, 0};
     uint32_t signed_by = 0;
     size_t first_bad = nsigs;
     for (size_t i = 0; i < nsigs; i++) {

@@ -1,0 +1,1029 @@
+/*
+ * Negative vectors for the PKIX Evidence decoder, table-driven: each row is a
+ * name saying what is wrong, a function that writes the bytes with the small
+ * DER composer below (so each case reads like the ASN.1), and the exact code
+ * avow_evidence_decode must return. Every row also checks that *out is reset
+ * to NULL, that diag.field names a place and that the OpenSSL queue is empty.
+ *
+ * Beyond the named rows, truncation sweeps cut a valid Evidence inside every
+ * header and content (with the enclosing lengths fixed up so the cut is not
+ * just caught by the outer frame) and demand TRUNCATED or MALFORMED.
+ */
+#include "testutil.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------- a tiny DER composer; blobs live in an arena freed after each case ---------- */
+
+typedef struct blob {
+    struct blob *next;
+    size_t len;
+    uint8_t b[];
+} blob;
+
+static blob *arena;
+
+static blob *bnew(size_t len)
+{
+    blob *x = malloc(sizeof(*x) + len + 1);
+    assert_non_null(x);
+    x->next = arena;
+    x->len = len;
+    arena = x;
+    return x;
+}
+
+static void arena_free(void)
+{
+    while (arena != NULL) {
+        blob *n = arena->next;
+        free(arena);
+        arena = n;
+    }
+}
+
+#define END ((blob *)NULL)
+
+static blob *bytes(const void *p, size_t n)
+{
+    blob *x = bnew(n);
+    if (n > 0)
+        memcpy(x->b, p, n);
+    return x;
+}
+
+/* Raw bytes from hex text; spaces are ignored. */
+static blob *hex(const char *h)
+{
+    blob *x = bnew(strlen(h) / 2);
+    size_t n = 0;
+    for (const char *p = h; *p;) {
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        unsigned v;
+        assert_int_equal(sscanf(p, "%2x", &v), 1);
+        x->b[n++] = (uint8_t)v;
+        p += 2;
+    }
+    x->len = n;
+    return x;
+}
+
+static size_t put_len(uint8_t *o, size_t n)
+{
+    if (n < 0x80) {
+        o[0] = (uint8_t)n;
+        return 1;
+    }
+    size_t k = 0;
+    for (size_t v = n; v > 0; v >>= 8)
+        k++;
+    o[0] = (uint8_t)(0x80 | k);
+    for (size_t i = 0; i < k; i++)
+        o[1 + i] = (uint8_t)(n >> (8 * (k - 1 - i)));
+    return 1 + k;
+}
+
+/* Minimal-length TLV around content p[0..n). */
+static blob *tlv(uint8_t tag, const void *p, size_t n)
+{
+    uint8_t h[10];
+    h[0] = tag;
+    size_t hl = 1 + put_len(h + 1, n);
+    blob *x = bnew(hl + n);
+    memcpy(x->b, h, hl);
+    if (n > 0)
+        memcpy(x->b + hl, p, n);
+    return x;
+}
+
+/* Concatenation of a NULL-terminated list of blobs. */
+static blob *cat_va(blob *first, va_list ap)
+{
+    size_t n = 0;
+    va_list aq;
+    va_copy(aq, ap);
+    for (blob *c = first; c != NULL; c = va_arg(aq, blob *))
+        n += c->len;
+    va_end(aq);
+    blob *x = bnew(n);
+    n = 0;
+    for (blob *c = first; c != NULL; c = va_arg(ap, blob *)) {
+        memcpy(x->b + n, c->b, c->len);
+        n += c->len;
+    }
+    return x;
+}
+
+static blob *cat(blob *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    blob *x = cat_va(first, ap);
+    va_end(ap);
+    return x;
+}
+
+/* Constructed TLV of the concatenated children. */
+static blob *cons(uint8_t tag, blob *first, ...)
+{
+    va_list ap;
+    va_start(ap, first);
+    blob *c = cat_va(first, ap);
+    va_end(ap);
+    return tlv(tag, c->b, c->len);
+}
+
+/* TLV with a long-form length of k octets (k > minimal gives a non-DER length). */
+static blob *tlv_longlen(uint8_t tag, size_t k, blob *content)
+{
+    blob *x = bnew(2 + k + content->len);
+    x->b[0] = tag;
+    x->b[1] = (uint8_t)(0x80 | k);
+    for (size_t i = 0; i < k; i++)
+        x->b[2 + i] = (uint8_t)(content->len >> (8 * (k - 1 - i)));
+    memcpy(x->b + 2 + k, content->b, content->len);
+    return x;
+}
+
+/* Indefinite-length (BER) TLV: tag 0x80 content 00 00. */
+static blob *tlv_indef(uint8_t tag, blob *content)
+{
+    return cat(hex(""), bytes(&tag, 1), hex("80"), content, hex("0000"), END);
+}
+
+#define NOTHING hex("")
+#define SEQ(...) cons(0x30, __VA_ARGS__, END)
+#define SET(...) cons(0x31, __VA_ARGS__, END)
+#define CTX(n, ...) cons((uint8_t)(0xa0 | (n)), __VA_ARGS__, END)
+#define OCT(h) prim(0x04, hex(h))
+#define BOOLV(b) hex((b) ? "0101ff" : "010100")
+#define NUL hex("0500")
+
+static blob *prim(uint8_t tag, blob *content)
+{
+    return tlv(tag, content->b, content->len);
+}
+
+static blob *INT(int64_t v)
+{
+    uint8_t c[9];
+    size_t n = 0;
+    int started = 0;
+    for (int i = 7; i >= 0; i--) {
+        uint8_t byte = (uint8_t)((uint64_t)v >> (8 * i));
+        if (!started) {
+            /* skip redundant sign octets */
+            uint8_t next = i > 0 ? (uint8_t)((uint64_t)v >> (8 * (i - 1))) : 0;
+            if (i > 0 && ((byte == 0x00 && !(next & 0x80)) || (byte == 0xff && (next & 0x80))))
+                continue;
+            started = 1;
+        }
+        c[n++] = byte;
+    }
+    return tlv(0x02, c, n);
+}
+
+static blob *UTF8(const char *s)
+{
+    return tlv(0x0c, s, strlen(s));
+}
+
+static blob *GTIME(const char *s)
+{
+    return tlv(0x18, s, strlen(s));
+}
+
+static blob *OID(const char *dotted)
+{
+    avow_oid o;
+    assert_int_equal(avow_oid_from_text(&o, dotted), AVOW_OK);
+    return tlv(0x06, o.der, o.len);
+}
+
+/* OID under the default id-evidence arc: EOID("1.0.0") = arc.1.0.0 */
+static blob *EOID(const char *sub)
+{
+    char t[128];
+    snprintf(t, sizeof(t), "%s.%s", AVOW_DEFAULT_EVIDENCE_ARC, sub);
+    return OID(t);
+}
+
+/* Short names for the claim table. */
+enum {
+    NONCE = AVOW_CLAIM_NONCE, TIMESTAMP = AVOW_CLAIM_TIMESTAMP, AKSPKI = AVOW_CLAIM_AK_SPKI,
+    VENDOR = AVOW_CLAIM_VENDOR, HWMODEL = AVOW_CLAIM_HWMODEL, DBGSTAT = AVOW_CLAIM_DBGSTAT,
+    UPTIME = AVOW_CLAIM_UPTIME, BOOTCOUNT = AVOW_CLAIM_BOOTCOUNT, FIPSBOOT = AVOW_CLAIM_FIPSBOOT,
+    FIPSLEVEL = AVOW_CLAIM_FIPSLEVEL, IDENT = AVOW_CLAIM_KEY_IDENTIFIER, SPKI = AVOW_CLAIM_KEY_SPKI,
+    EXPIRY = AVOW_CLAIM_KEY_EXPIRY, PURPOSE = AVOW_CLAIM_KEY_PURPOSE
+};
+
+/* ReportedClaim of table claim `id` with value (NULL = no value). */
+static blob *C(int id, blob *value)
+{
+    const avow_claim_info *info = avow_claim_info_get((avow_claim_id)id);
+    assert_non_null(info);
+    char sub[32];
+    snprintf(sub, sizeof(sub), "1.%d.%d", (int)info->element, (int)info->arc_claim);
+    return value != NULL ? SEQ(EOID(sub), value) : SEQ(EOID(sub));
+}
+
+static blob *ELEM(int kind, blob *claims)
+{
+    char sub[16];
+    snprintf(sub, sizeof(sub), "0.%d", kind);
+    return SEQ(EOID(sub), claims);
+}
+
+#define CLAIMS(...) SEQ(__VA_ARGS__)
+#define TX(...) ELEM(AVOW_ELEMENT_TRANSACTION, CLAIMS(__VA_ARGS__))
+#define PLAT(...) ELEM(AVOW_ELEMENT_PLATFORM, CLAIMS(__VA_ARGS__))
+#define KEY(...) ELEM(AVOW_ELEMENT_KEY, CLAIMS(__VA_ARGS__))
+#define TBSV(ver, ...) SEQ(ver, SEQ(__VA_ARGS__))
+#define TBS(...) TBSV(INT(1), __VA_ARGS__)
+#define SIGS(...) SEQ(__VA_ARGS__)
+#define NOSIGS SEQ(NOTHING)
+#define EVIDENCE(...) SEQ(__VA_ARGS__)
+
+/* Fixtures made once: two SubjectPublicKeyInfos and one certificate. */
+static avow_buf g_spki_a, g_spki_b, g_cert;
+static EVP_PKEY *g_key_a, *g_key_b;
+
+static blob *SPKI_A(void)
+{
+    return tlv(0x04, g_spki_a.ptr, g_spki_a.len);
+}
+static blob *SPKI_B(void)
+{
+    return tlv(0x04, g_spki_b.ptr, g_spki_b.len);
+}
+static blob *CERT(void)
+{
+    return bytes(g_cert.ptr, g_cert.len);
+}
+
+static blob *VENDOR_OK(void)
+{
+    return C(VENDOR, UTF8("Acme Corp"));
+}
+static blob *ALG(void)
+{
+    return SEQ(OID("1.2.840.10045.4.3.2"));
+}
+static blob *SIGVAL(void)
+{
+    return OCT("3006020101020101");
+}
+static blob *SID_KEYID(void)
+{
+    return SEQ(CTX(0, OCT("1d0a7417")));
+}
+static blob *SIG_KEYID(void)
+{
+    return SEQ(SID_KEYID(), ALG(), SIGVAL());
+}
+/* One platform element with one claim: the smallest valid Evidence around `tbs_claims`. */
+static blob *EV_PLAT(blob *claim)
+{
+    return EVIDENCE(TBS(PLAT(claim)), NOSIGS);
+}
+static blob *EV_KEY(blob *claim)
+{
+    return EVIDENCE(TBS(KEY(C(IDENT, UTF8("k1")), claim)), NOSIGS);
+}
+static blob *EV_TX(blob *claim)
+{
+    return EVIDENCE(TBS(TX(claim)), NOSIGS);
+}
+static blob *EV_SIG(blob *sig)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), SIGS(sig));
+}
+
+/* A rich valid Evidence: every element kind, all three sid choices, intermediates. */
+static blob *rich(void)
+{
+    return EVIDENCE(
+        TBS(TX(C(NONCE, OCT("deadbeefcafebabe")), C(TIMESTAMP, GTIME("20260721111338Z")),
+               C(AKSPKI, SPKI_A()), C(AKSPKI, SPKI_B())),
+            PLAT(VENDOR_OK(), C(HWMODEL, OCT("48534d2d39303030")), C(DBGSTAT, INT(3)),
+                 C(UPTIME, INT(86400)), C(FIPSBOOT, BOOLV(1)), C(FIPSLEVEL, INT(3))),
+            KEY(C(IDENT, UTF8("9a25f603")), C(IDENT, UTF8("alias")), C(SPKI, SPKI_A()),
+                C(AVOW_CLAIM_KEY_EXTRACTABLE, BOOLV(0)), C(EXPIRY, GTIME("20300101000000Z")),
+                C(PURPOSE, SEQ(EOID("2.4"), EOID("2.6"), OID("1.2.3.4")))),
+            KEY(C(IDENT, UTF8("85704b99")), C(SPKI, SPKI_B())),
+            SEQ(OID("1.2.3.888.0"), SEQ(SEQ(OID("1.2.3.888.1"), SEQ(INT(5), UTF8("x")))))),
+        SIGS(SIG_KEYID(), SEQ(SEQ(CTX(1, bytes(g_spki_a.ptr, g_spki_a.len))), ALG(), SIGVAL()),
+             SEQ(SEQ(CTX(2, CERT())), ALG(), SIGVAL())),
+        CTX(0, CERT()));
+}
+
+/* ---------- the named cases ---------- */
+
+static blob *m_empty_input(void)
+{
+    return NOTHING;
+}
+static blob *m_one_byte(void)
+{
+    return hex("30");
+}
+static blob *m_outer_set(void)
+{
+    return cons(0x31, TBS(PLAT(VENDOR_OK())), NOSIGS, END);
+}
+static blob *m_outer_octets(void)
+{
+    return OCT("3000");
+}
+static blob *m_outer_high_tag(void)
+{
+    return hex("1f8100 00");
+}
+static blob *m_tbs_not_seq(void)
+{
+    return EVIDENCE(SET(INT(1), SEQ(PLAT(VENDOR_OK()))), NOSIGS);
+}
+static blob *m_tbs_missing(void)
+{
+    return EVIDENCE(NOSIGS);
+}
+static blob *m_outer_indefinite(void)
+{
+    return tlv_indef(0x30, cat(TBS(PLAT(VENDOR_OK())), NOSIGS, END));
+}
+static blob *m_inner_indefinite(void)
+{
+    return EVIDENCE(TBS(tlv_indef(0x30, cat(EOID("0.1"), SEQ(VENDOR_OK()), END))), NOSIGS);
+}
+static blob *m_outer_longlen_short(void)
+{
+    return tlv_longlen(0x30, 1, cat(TBS(PLAT(C(VENDOR, UTF8("A")))), NOSIGS, END));
+}
+static blob *m_outer_len_leading_zero(void)
+{
+    return tlv_longlen(0x30, 3, cat(TBS(PLAT(VENDOR_OK())), NOSIGS, END));
+}
+static blob *m_inner_longlen(void)
+{
+    return EVIDENCE(TBS(PLAT(cons(0x30, EOID("1.1.0"), tlv_longlen(0x0c, 1, hex("41")), END))), NOSIGS);
+}
+static blob *m_inner_len_leading_zero(void)
+{
+    return EVIDENCE(TBS(PLAT(tlv_longlen(0x30, 2, cat(EOID("1.1.0"), UTF8("Acme"), END)))), NOSIGS);
+}
+static blob *m_length_too_many_octets(void)
+{
+    return hex("30 85 00 00 00 00 05 3003020101");
+}
+static blob *m_trailing_after(void)
+{
+    return cat(EV_PLAT(VENDOR_OK()), hex("00"), END);
+}
+static blob *m_trailing_evidence(void)
+{
+    return cat(EV_PLAT(VENDOR_OK()), EV_PLAT(VENDOR_OK()), END);
+}
+static blob *m_trailing_in_tbs(void)
+{
+    return EVIDENCE(SEQ(INT(1), SEQ(PLAT(VENDOR_OK())), NUL), NOSIGS);
+}
+static blob *m_trailing_in_claim(void)
+{
+    return EV_PLAT(SEQ(EOID("1.1.0"), UTF8("Acme"), NUL));
+}
+static blob *m_trailing_in_evidence_seq(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, CTX(0, CERT()), NUL);
+}
+static blob *m_version(int v)
+{
+    return EVIDENCE(TBSV(INT(v), PLAT(VENDOR_OK())), NOSIGS);
+}
+static blob *m_version_huge(void)
+{
+    return EVIDENCE(TBSV(prim(0x02, hex("01000000000000000001")), PLAT(VENDOR_OK())), NOSIGS);
+}
+static blob *m_version_padded(void)
+{
+    return EVIDENCE(TBSV(prim(0x02, hex("0001")), PLAT(VENDOR_OK())), NOSIGS);
+}
+static blob *m_version_bool(void)
+{
+    return EVIDENCE(TBSV(BOOLV(1), PLAT(VENDOR_OK())), NOSIGS);
+}
+static blob *m_no_elements(void)
+{
+    return EVIDENCE(SEQ(INT(1), SEQ(NOTHING)), NOSIGS);
+}
+static blob *m_elements_missing(void)
+{
+    return EVIDENCE(SEQ(INT(1)), NOSIGS);
+}
+static blob *m_element_no_claims(void)
+{
+    return EVIDENCE(TBS(ELEM(AVOW_ELEMENT_PLATFORM, SEQ(NOTHING))), NOSIGS);
+}
+static blob *m_element_unknown_no_claims(void)
+{
+    return EVIDENCE(TBS(SEQ(OID("1.2.3.4"), SEQ(NOTHING))), NOSIGS);
+}
+static blob *m_element_type_not_oid(void)
+{
+    return EVIDENCE(TBS(SEQ(UTF8("platform"), SEQ(VENDOR_OK()))), NOSIGS);
+}
+static blob *m_element_bad_oid(void)
+{
+    return EVIDENCE(TBS(SEQ(prim(0x06, hex("2b0601050587")), SEQ(VENDOR_OK()))), NOSIGS);
+}
+static blob *m_claim_type_empty_oid(void)
+{
+    return EV_PLAT(SEQ(prim(0x06, NOTHING), UTF8("x")));
+}
+static blob *m_claim_not_seq(void)
+{
+    return EVIDENCE(TBS(PLAT(SET(EOID("1.1.0"), UTF8("Acme")))), NOSIGS);
+}
+
+/* Each claim of the table with a value of some other universal type. */
+static blob *m_wrong_type(int id)
+{
+    const avow_claim_info *info = avow_claim_info_get((avow_claim_id)id);
+    blob *v;
+    switch (info->type) {
+    case AVOW_VALUE_BYTES:
+        v = UTF8("not octets");
+        break;
+    case AVOW_VALUE_UTF8:
+        v = OCT("414243");
+        break;
+    case AVOW_VALUE_BOOL:
+        v = INT(1);
+        break;
+    case AVOW_VALUE_INT:
+        v = BOOLV(1);
+        break;
+    case AVOW_VALUE_TIME:
+        v = prim(0x17, hex("3236303130313030303030305a")); /* UTCTime 260101000000Z */
+        break;
+    default:
+        v = SET(EOID("2.4"));
+        break;
+    }
+    switch (info->element) {
+    case AVOW_ELEMENT_TRANSACTION:
+        return EV_TX(C(id, v));
+    case AVOW_ELEMENT_PLATFORM:
+        return EV_PLAT(C(id, v));
+    default:
+        if (id == IDENT)
+            return EVIDENCE(TBS(KEY(C(IDENT, v))), NOSIGS);
+        return EV_KEY(C(id, v));
+    }
+}
+static blob *m_context_tagged_value(void)
+{
+    return EV_PLAT(C(VENDOR, prim(0x81, hex("41636d65"))));
+}
+static blob *m_bool_01(void)
+{
+    return EV_PLAT(C(FIPSBOOT, hex("010101")));
+}
+static blob *m_bool_long(void)
+{
+    return EV_PLAT(C(FIPSBOOT, hex("0102ffff")));
+}
+static blob *m_bool_01_unknown(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), hex("010101")));
+}
+static blob *m_int_padded(void)
+{
+    return EV_PLAT(C(UPTIME, prim(0x02, hex("0005"))));
+}
+static blob *m_int_ff_padded(void)
+{
+    return EV_PLAT(C(UPTIME, prim(0x02, hex("ff85"))));
+}
+static blob *m_int_empty(void)
+{
+    return EV_PLAT(C(UPTIME, prim(0x02, NOTHING)));
+}
+static blob *m_int_value(int args)
+{
+    int id = args >> 8;
+    return EV_PLAT(C(id, INT((int8_t)(args & 0xff))));
+}
+static blob *m_int_too_big(void)
+{
+    return EV_PLAT(C(UPTIME, prim(0x02, hex("010000000000000000"))));
+}
+static blob *m_int_huge_negative(void)
+{
+    return EV_PLAT(C(BOOTCOUNT, prim(0x02, hex("ff7fffffffffffffff"))));
+}
+static blob *m_time(int which)
+{
+    static const char *const bad[] = {
+        "20260101000000+0100", /* offset instead of Z */
+        "20260101000000",      /* no Z */
+        "20260101000000.10Z",  /* fraction with a trailing zero */
+        "20261301000000Z",     /* month 13 */
+        "20260230000000Z",     /* 30 February */
+        "202601010000Z",       /* no seconds */
+        "20260101000000.Z",    /* empty fraction */
+        "20260101000000,5Z",   /* comma as decimal sign */
+        "20260101240000Z",     /* hour 24 */
+        "20260101000060Z",     /* leap second */
+        "2026010100000aZ",     /* not a digit */
+    };
+    return EV_TX(C(TIMESTAMP, GTIME(bad[which])));
+}
+static blob *m_expiry_bad(void)
+{
+    return EV_KEY(C(EXPIRY, GTIME("20290229000000Z"))); /* 2029 is not a leap year */
+}
+static blob *m_utf8(int which)
+{
+    static const char *const bad[] = {
+        "41ff42",   /* 0xFF never appears in UTF-8 */
+        "c0af",     /* over-long '/' */
+        "eda080",   /* surrogate U+D800 */
+        "e282",     /* cut sequence */
+        "f4908080", /* above U+10FFFF */
+    };
+    return EV_PLAT(C(VENDOR, prim(0x0c, hex(bad[which]))));
+}
+static blob *m_ident_bad_utf8(void)
+{
+    return EVIDENCE(TBS(KEY(C(IDENT, prim(0x0c, hex("80"))))), NOSIGS);
+}
+static blob *m_spki_not_spki(void)
+{
+    return EV_KEY(C(SPKI, OCT("3003020101")));
+}
+static blob *m_spki_empty(void)
+{
+    return EV_KEY(C(SPKI, OCT("")));
+}
+static blob *m_spki_trailing(void)
+{
+    return EV_KEY(C(SPKI, prim(0x04, cat(bytes(g_spki_a.ptr, g_spki_a.len), hex("00"), END))));
+}
+static blob *m_akspki_garbage(void)
+{
+    return EV_TX(C(AKSPKI, OCT("deadbeef")));
+}
+static blob *m_akspki_dup(void)
+{
+    return EVIDENCE(TBS(TX(C(AKSPKI, SPKI_A()), C(AKSPKI, SPKI_B()), C(AKSPKI, SPKI_A()))), NOSIGS);
+}
+static blob *m_purpose_octets(void)
+{
+    return EV_KEY(C(PURPOSE, OCT("3003060100")));
+}
+static blob *m_purpose_non_oid(void)
+{
+    return EV_KEY(C(PURPOSE, SEQ(EOID("2.4"), INT(4))));
+}
+static blob *m_purpose_nested_seq(void)
+{
+    return EV_KEY(C(PURPOSE, SEQ(SEQ(EOID("2.4")))));
+}
+static blob *m_purpose_ber(void)
+{
+    return EV_KEY(C(PURPOSE, SEQ(tlv_longlen(0x06, 1, hex("2b0601050587670204")))));
+}
+static blob *m_purpose_too_many(void)
+{
+    blob *l = NOTHING;
+    for (unsigned i = 0; i < AVOW_EVIDENCE_MAX_PURPOSES + 1; i++)
+        l = cat(l, EOID("2.4"), END);
+    return EV_KEY(C(PURPOSE, prim(0x30, l)));
+}
+static blob *m_two_tx(void)
+{
+    return EVIDENCE(TBS(TX(C(NONCE, OCT("01"))), PLAT(VENDOR_OK()), TX(C(NONCE, OCT("02")))),
+                    NOSIGS);
+}
+static blob *m_two_plat(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK()), PLAT(C(HWMODEL, OCT("01")))), NOSIGS);
+}
+static blob *m_two_nonce(void)
+{
+    return EV_TX(cat(C(NONCE, OCT("01")), C(NONCE, OCT("02")), END));
+}
+static blob *m_two_vendor(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK(), C(UPTIME, INT(1)), C(VENDOR, UTF8("Other")))), NOSIGS);
+}
+static blob *m_two_spki_one_key(void)
+{
+    return EV_KEY(cat(C(SPKI, SPKI_A()), C(SPKI, SPKI_B()), END));
+}
+static blob *m_two_fipslevel_same_value(void)
+{
+    return EVIDENCE(TBS(PLAT(C(FIPSLEVEL, INT(2)), C(FIPSLEVEL, INT(2)))), NOSIGS);
+}
+static blob *m_key_no_ident(void)
+{
+    return EVIDENCE(TBS(KEY(C(SPKI, SPKI_A()))), NOSIGS);
+}
+static blob *m_key_same_ident(void)
+{
+    return EVIDENCE(TBS(KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A())),
+                        KEY(C(IDENT, UTF8("k2")), C(IDENT, UTF8("k1")))),
+                    NOSIGS);
+}
+static blob *m_key_same_spki(void)
+{
+    return EVIDENCE(TBS(KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A())),
+                        PLAT(VENDOR_OK()),
+                        KEY(C(IDENT, UTF8("k2")), C(SPKI, SPKI_A()))),
+                    NOSIGS);
+}
+static blob *m_tx_claim_in_plat(void)
+{
+    return EV_PLAT(C(NONCE, OCT("01")));
+}
+static blob *m_key_claim_in_tx(void)
+{
+    return EV_TX(C(IDENT, UTF8("k1")));
+}
+static blob *m_plat_claim_in_key(void)
+{
+    return EV_KEY(C(FIPSLEVEL, INT(3)));
+}
+static blob *m_valueless(void)
+{
+    return EV_TX(C(NONCE, NULL));
+}
+static blob *m_valueless_unknown(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5")));
+}
+static blob *m_sid_none(void)
+{
+    return EV_SIG(SEQ(SEQ(NOTHING), ALG(), SIGVAL()));
+}
+static blob *m_sid_two(void)
+{
+    return EV_SIG(SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_a.ptr, g_spki_a.len))), ALG(),
+                      SIGVAL()));
+}
+static blob *m_sid_keyid_empty(void)
+{
+    return EV_SIG(SEQ(SEQ(CTX(0, OCT(""))), ALG(), SIGVAL()));
+}
+static blob *m_sid_implicit_keyid(void)
+{
+    return EV_SIG(SEQ(SEQ(prim(0x80, hex("01020304"))), ALG(), SIGVAL()));
+}
+static blob *m_sid_bad_spki(void)
+{
+    return EV_SIG(SEQ(SEQ(CTX(1, SEQ(INT(1)))), ALG(), SIGVAL()));
+}
+static blob *m_sid_bad_cert(void)
+{
+    return EV_SIG(SEQ(SEQ(CTX(2, SEQ(INT(1)))), ALG(), SIGVAL()));
+}
+static blob *m_sig_no_alg(void)
+{
+    return EV_SIG(SEQ(SID_KEYID(), SIGVAL()));
+}
+static blob *m_sig_no_value(void)
+{
+    return EV_SIG(SEQ(SID_KEYID(), ALG()));
+}
+static blob *m_sig_value_bitstring(void)
+{
+    return EV_SIG(SEQ(SID_KEYID(), ALG(), prim(0x03, hex("003006020101020101"))));
+}
+static blob *m_sig_alg_not_seq(void)
+{
+    return EV_SIG(SEQ(SID_KEYID(), OID("1.2.840.10045.4.3.2"), SIGVAL()));
+}
+static blob *m_sig_alg_params_ber(void)
+{
+    return EV_SIG(SEQ(SID_KEYID(), SEQ(OID("1.2.840.113549.1.1.10"), SEQ(hex("010101"))), SIGVAL()));
+}
+static blob *m_sigs_missing(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())));
+}
+static blob *m_sigs_set(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), SET(SIG_KEYID()));
+}
+static blob *m_certs_explicit(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, CTX(0, SEQ(CERT())));
+}
+static blob *m_certs_universal(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, SEQ(CERT()));
+}
+static blob *m_certs_not_cert(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, CTX(0, SEQ(INT(1))));
+}
+static blob *m_certs_tag1(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, CTX(1, CERT()));
+}
+static blob *m_oversize(void)
+{
+    size_t n = AVOW_EVIDENCE_MAX_SIZE + 1 - 5;
+    blob *x = bnew(AVOW_EVIDENCE_MAX_SIZE + 1);
+    memset(x->b, 0, x->len);
+    x->b[0] = 0x30;
+    x->b[1] = 0x83;
+    x->b[2] = (uint8_t)(n >> 16);
+    x->b[3] = (uint8_t)(n >> 8);
+    x->b[4] = (uint8_t)n;
+    return x;
+}
+static blob *many_elements(unsigned n)
+{
+    blob *l = NOTHING;
+    for (unsigned i = 0; i < n; i++)
+        l = cat(l, SEQ(OID("1.2.3.4"), SEQ(SEQ(OID("1.2.3.5"), NUL))), END);
+    return EVIDENCE(SEQ(INT(1), prim(0x30, l)), NOSIGS);
+}
+static blob *many_claims(unsigned n)
+{
+    blob *l = NOTHING;
+    for (unsigned i = 0; i < n; i++)
+        l = cat(l, SEQ(OID("1.2.3.5"), INT(i)), END);
+    return EVIDENCE(TBS(SEQ(OID("1.2.3.4"), prim(0x30, l))), NOSIGS);
+}
+static blob *many_sigs(unsigned n)
+{
+    blob *l = NOTHING;
+    for (unsigned i = 0; i < n; i++)
+        l = cat(l, SIG_KEYID(), END);
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), prim(0x30, l));
+}
+static blob *many_certs(unsigned n)
+{
+    blob *l = NOTHING;
+    for (unsigned i = 0; i < n; i++)
+        l = cat(l, CERT(), END);
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, prim(0xa0, l));
+}
+static blob *m_too_many(int what)
+{
+    switch (what) {
+    case 0:
+        return many_elements(AVOW_EVIDENCE_MAX_ELEMENTS + 1);
+    case 1:
+        return many_claims(AVOW_EVIDENCE_MAX_CLAIMS + 1);
+    case 2:
+        return many_sigs(AVOW_EVIDENCE_MAX_SIGNATURES + 1);
+    default:
+        return many_certs(AVOW_EVIDENCE_MAX_CERTS + 1);
+    }
+}
+static blob *m_unknown_ber_longlen(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), tlv_longlen(0x30, 1, INT(1))));
+}
+static blob *m_unknown_ber_indef(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), tlv_indef(0x30, INT(1))));
+}
+static blob *m_unknown_ber_constructed_octets(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), cons(0x24, OCT("01"), OCT("02"), END)));
+}
+static blob *m_unknown_ber_inner_int(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), SEQ(prim(0x02, hex("0001")))));
+}
+static blob *m_unknown_ber_inner_bool(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), SEQ(UTF8("a"), hex("010105"))));
+}
+static blob *m_unknown_ber_inner_ctx(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), CTX(3, tlv_longlen(0x04, 1, hex("00")))));
+}
+static blob *nest(uint8_t tag, unsigned depth, blob *leaf)
+{
+    blob *x = leaf;
+    for (unsigned i = 0; i < depth; i++)
+        x = prim(tag, x);
+    return x;
+}
+static blob *m_depth(int which)
+{
+    switch (which) {
+    case 0: /* 100 nested SEQUENCEs in an unknown claim */
+        return EV_PLAT(SEQ(OID("1.2.3.5"), nest(0x30, 100, NUL)));
+    case 1: /* 4000 nested [0] in an unknown claim */
+        return EV_PLAT(SEQ(OID("1.2.3.5"), nest(0xa0, 4000, NUL)));
+    case 2: /* 5000 nested SETs in an unknown element's unknown claim, in a key element */
+        return EV_KEY(SEQ(OID("1.2.3.5"), nest(0x31, 5000, NOTHING)));
+    case 3: { /* BER: 200 nested indefinite constructed OCTET STRINGs */
+        blob *x = OCT("00");
+        for (unsigned i = 0; i < 200; i++)
+            x = tlv_indef(0x24, x);
+        return EV_PLAT(SEQ(OID("1.2.3.5"), x));
+    }
+    case 4: /* 3000 nested SEQUENCEs as a purpose list */
+        return EV_KEY(C(PURPOSE, nest(0x30, 3000, EOID("2.4"))));
+    case 5: /* 3000 nested SEQUENCEs in the algorithm parameters */
+        return EV_SIG(SEQ(SID_KEYID(), SEQ(OID("1.2.840.10045.4.3.2"), nest(0x30, 3000, NUL)),
+                          SIGVAL()));
+    default: /* 3000 nested [0] as the keyId */
+        return EV_SIG(SEQ(SEQ(nest(0xa0, 3000, OCT("01"))), ALG(), SIGVAL()));
+    }
+}
+
+typedef struct mcase {
+    const char *name;
+    blob *(*make)(void);
+    blob *(*make_arg)(int);
+    int arg;
+    unsigned flags;
+    avow_err expect;
+} mcase;
+
+#define M(name, fn, err) {name, fn, NULL, 0, 0, err}
+#define MA(name, fn, arg, err) {name, NULL, fn, arg, 0, err}
+#define MF(name, fn, flags, err) {name, fn, NULL, 0, flags, err}
+#define IV(id, v) (((id) << 8) | ((v) & 0xff))
+
+static const mcase cases[] = {
+    /* framing */
+    M("empty input", m_empty_input, AVOW_ERR_TRUNCATED),
+    M("one byte: a tag without length", m_one_byte, AVOW_ERR_TRUNCATED),
+    M("outer tag SET instead of SEQUENCE", m_outer_set, AVOW_ERR_WRONG_TAG),
+    M("outer tag OCTET STRING", m_outer_octets, AVOW_ERR_WRONG_TAG),
+    M("outer tag in high-tag-number form", m_outer_high_tag, AVOW_ERR_MALFORMED),
+    M("tbs is a SET", m_tbs_not_seq, AVOW_ERR_WRONG_TAG),
+    M("tbs missing: Evidence holds only signatures", m_tbs_missing, AVOW_ERR_MALFORMED),
+    M("outer SEQUENCE with indefinite length (BER)", m_outer_indefinite, AVOW_ERR_NOT_DER),
+    M("element with indefinite length (BER)", m_inner_indefinite, AVOW_ERR_NOT_DER),
+    M("outer length in long form where short fits", m_outer_longlen_short, AVOW_ERR_NOT_DER),
+    M("outer length with a leading zero octet", m_outer_len_leading_zero, AVOW_ERR_NOT_DER),
+    M("UTF8String length in long form where short fits", m_inner_longlen, AVOW_ERR_NOT_DER),
+    M("claim length with a leading zero octet", m_inner_len_leading_zero, AVOW_ERR_NOT_DER),
+    M("length of five octets", m_length_too_many_octets, AVOW_ERR_TOO_LARGE),
+    M("a byte after the Evidence", m_trailing_after, AVOW_ERR_TRAILING),
+    M("a second Evidence after the first", m_trailing_evidence, AVOW_ERR_TRAILING),
+    M("NULL after reportedElements inside tbs", m_trailing_in_tbs, AVOW_ERR_TRAILING),
+    M("NULL after the value inside a claim", m_trailing_in_claim, AVOW_ERR_TRAILING),
+    M("NULL after intermediateCertificates", m_trailing_in_evidence_seq, AVOW_ERR_TRAILING),
+    /* version */
+    MA("version 0", m_version, 0, AVOW_ERR_VERSION),
+    MA("version 2", m_version, 2, AVOW_ERR_VERSION),
+    MA("version -1", m_version, -1, AVOW_ERR_VERSION),
+    M("version 2^72+1 (beyond 64 bits)", m_version_huge, AVOW_ERR_VERSION),
+    M("version 1 with a leading zero octet", m_version_padded, AVOW_ERR_NOT_DER),
+    M("version is a BOOLEAN", m_version_bool, AVOW_ERR_WRONG_TAG),
+    /* lists */
+    M("reportedElements empty", m_no_elements, AVOW_ERR_EMPTY),
+    M("reportedElements missing", m_elements_missing, AVOW_ERR_MALFORMED),
+    M("platform element with no claims", m_element_no_claims, AVOW_ERR_EMPTY),
+    M("unknown element with no claims", m_element_unknown_no_claims, AVOW_ERR_EMPTY),
+    M("elementType is a UTF8String", m_element_type_not_oid, AVOW_ERR_WRONG_TAG),
+    M("elementType OID ends inside a sub-identifier", m_element_bad_oid, AVOW_ERR_OID),
+    M("claimType is an empty OID", m_claim_type_empty_oid, AVOW_ERR_OID),
+    M("ReportedClaim is a SET", m_claim_not_seq, AVOW_ERR_WRONG_TAG),
+    /* each claim with a value of a wrong universal type */
+    MA("nonce as UTF8String", m_wrong_type, AVOW_CLAIM_NONCE, AVOW_ERR_CLAIM_TYPE),
+    MA("timestamp as UTCTime", m_wrong_type, AVOW_CLAIM_TIMESTAMP, AVOW_ERR_CLAIM_TYPE),
+    MA("ak-spki as UTF8String", m_wrong_type, AVOW_CLAIM_AK_SPKI, AVOW_ERR_CLAIM_TYPE),
+    MA("vendor as OCTET STRING", m_wrong_type, AVOW_CLAIM_VENDOR, AVOW_ERR_CLAIM_TYPE),
+    MA("oemid as UTF8String", m_wrong_type, AVOW_CLAIM_OEMID, AVOW_ERR_CLAIM_TYPE),
+    MA("hwmodel as UTF8String", m_wrong_type, AVOW_CLAIM_HWMODEL, AVOW_ERR_CLAIM_TYPE),
+    MA("hwversion as OCTET STRING", m_wrong_type, AVOW_CLAIM_HWVERSION, AVOW_ERR_CLAIM_TYPE),
+    MA("hwserial as OCTET STRING", m_wrong_type, AVOW_CLAIM_HWSERIAL, AVOW_ERR_CLAIM_TYPE),
+    MA("swname as OCTET STRING", m_wrong_type, AVOW_CLAIM_SWNAME, AVOW_ERR_CLAIM_TYPE),
+    MA("swversion as OCTET STRING", m_wrong_type, AVOW_CLAIM_SWVERSION, AVOW_ERR_CLAIM_TYPE),
+    MA("dbgstat as BOOLEAN", m_wrong_type, AVOW_CLAIM_DBGSTAT, AVOW_ERR_CLAIM_TYPE),
+    MA("uptime as BOOLEAN", m_wrong_type, AVOW_CLAIM_UPTIME, AVOW_ERR_CLAIM_TYPE),
+    MA("bootcount as BOOLEAN", m_wrong_type, AVOW_CLAIM_BOOTCOUNT, AVOW_ERR_CLAIM_TYPE),
+    MA("fipsboot as INTEGER", m_wrong_type, AVOW_CLAIM_FIPSBOOT, AVOW_ERR_CLAIM_TYPE),
+    MA("fipsver as OCTET STRING", m_wrong_type, AVOW_CLAIM_FIPSVER, AVOW_ERR_CLAIM_TYPE),
+    MA("fipslevel as BOOLEAN", m_wrong_type, AVOW_CLAIM_FIPSLEVEL, AVOW_ERR_CLAIM_TYPE),
+    MA("fipsmodule as OCTET STRING", m_wrong_type, AVOW_CLAIM_FIPSMODULE, AVOW_ERR_CLAIM_TYPE),
+    MA("identifier as OCTET STRING", m_wrong_type, AVOW_CLAIM_KEY_IDENTIFIER, AVOW_ERR_CLAIM_TYPE),
+    MA("spki as UTF8String", m_wrong_type, AVOW_CLAIM_KEY_SPKI, AVOW_ERR_CLAIM_TYPE),
+    MA("extractable as INTEGER", m_wrong_type, AVOW_CLAIM_KEY_EXTRACTABLE, AVOW_ERR_CLAIM_TYPE),
+    MA("sensitive as INTEGER", m_wrong_type, AVOW_CLAIM_KEY_SENSITIVE, AVOW_ERR_CLAIM_TYPE),
+    MA("never-extractable as INTEGER", m_wrong_type, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE,
+       AVOW_ERR_CLAIM_TYPE),
+    MA("local as INTEGER", m_wrong_type, AVOW_CLAIM_KEY_LOCAL, AVOW_ERR_CLAIM_TYPE),
+    MA("expiry as UTCTime", m_wrong_type, AVOW_CLAIM_KEY_EXPIRY, AVOW_ERR_CLAIM_TYPE),
+    MA("purpose as SET OF", m_wrong_type, AVOW_CLAIM_KEY_PURPOSE, AVOW_ERR_CLAIM_TYPE),
+    M("vendor as context-tagged [1] (the -05 CHOICE)", m_context_tagged_value, AVOW_ERR_CLAIM_TYPE),
+    /* values */
+    M("fipsboot BOOLEAN TRUE as 0x01", m_bool_01, AVOW_ERR_NOT_DER),
+    M("fipsboot BOOLEAN of two octets", m_bool_long, AVOW_ERR_MALFORMED),
+    M("unknown claim with BOOLEAN TRUE as 0x01", m_bool_01_unknown, AVOW_ERR_NOT_DER),
+    M("uptime INTEGER 5 padded with 0x00", m_int_padded, AVOW_ERR_NOT_DER),
+    M("uptime INTEGER -123 padded with 0xFF", m_int_ff_padded, AVOW_ERR_NOT_DER),
+    M("uptime INTEGER with no content octets", m_int_empty, AVOW_ERR_MALFORMED),
+    MA("fipslevel 0", m_int_value, IV(AVOW_CLAIM_FIPSLEVEL, 0), AVOW_ERR_CLAIM_VALUE),
+    MA("fipslevel 5", m_int_value, IV(AVOW_CLAIM_FIPSLEVEL, 5), AVOW_ERR_CLAIM_VALUE),
+    MA("fipslevel -1", m_int_value, IV(AVOW_CLAIM_FIPSLEVEL, -1), AVOW_ERR_CLAIM_VALUE),
+    MA("dbgstat 7", m_int_value, IV(AVOW_CLAIM_DBGSTAT, 7), AVOW_ERR_CLAIM_VALUE),
+    MA("dbgstat 5", m_int_value, IV(AVOW_CLAIM_DBGSTAT, 5), AVOW_ERR_CLAIM_VALUE),
+    MA("dbgstat -1", m_int_value, IV(AVOW_CLAIM_DBGSTAT, -1), AVOW_ERR_CLAIM_VALUE),
+    MA("bootcount -1", m_int_value, IV(AVOW_CLAIM_BOOTCOUNT, -1), AVOW_ERR_CLAIM_VALUE),
+    MA("uptime -100", m_int_value, IV(AVOW_CLAIM_UPTIME, -100), AVOW_ERR_CLAIM_VALUE),
+    M("uptime 2^64 (too big for 64 bits)", m_int_too_big, AVOW_ERR_CLAIM_VALUE),
+    M("bootcount below -2^63", m_int_huge_negative, AVOW_ERR_CLAIM_VALUE),
+    MA("timestamp with +0100 offset", m_time, 0, AVOW_ERR_BAD_TIME),
+    MA("timestamp without Z", m_time, 1, AVOW_ERR_BAD_TIME),
+    MA("timestamp fraction with trailing zero", m_time, 2, AVOW_ERR_BAD_TIME),
+    MA("timestamp month 13", m_time, 3, AVOW_ERR_BAD_TIME),
+    MA("timestamp 30 February", m_time, 4, AVOW_ERR_BAD_TIME),
+    MA("timestamp without seconds", m_time, 5, AVOW_ERR_BAD_TIME),
+    MA("timestamp with an empty fraction", m_time, 6, AVOW_ERR_BAD_TIME),
+    MA("timestamp with a comma fraction", m_time, 7, AVOW_ERR_BAD_TIME),
+    MA("timestamp hour 24", m_time, 8, AVOW_ERR_BAD_TIME),
+    MA("timestamp second 60", m_time, 9, AVOW_ERR_BAD_TIME),
+    MA("timestamp with a letter", m_time, 10, AVOW_ERR_BAD_TIME),
+    M("expiry 29 February of a common year", m_expiry_bad, AVOW_ERR_BAD_TIME),
+    MA("vendor UTF8String with 0xFF", m_utf8, 0, AVOW_ERR_CLAIM_VALUE),
+    MA("vendor UTF8String over-long form", m_utf8, 1, AVOW_ERR_CLAIM_VALUE),
+    MA("vendor UTF8String with a surrogate", m_utf8, 2, AVOW_ERR_CLAIM_VALUE),
+    MA("vendor UTF8String cut inside a character", m_utf8, 3, AVOW_ERR_CLAIM_VALUE),
+    MA("vendor UTF8String above U+10FFFF", m_utf8, 4, AVOW_ERR_CLAIM_VALUE),
+    M("identifier UTF8String with a lone continuation byte", m_ident_bad_utf8, AVOW_ERR_CLAIM_VALUE),
+    M("spki is an INTEGER, not an SPKI", m_spki_not_spki, AVOW_ERR_CLAIM_VALUE),
+    M("spki is empty", m_spki_empty, AVOW_ERR_CLAIM_VALUE),
+    M("spki with a byte after the SPKI", m_spki_trailing, AVOW_ERR_CLAIM_VALUE),
+    M("ak-spki is not DER", m_akspki_garbage, AVOW_ERR_CLAIM_VALUE),
+    M("ak-spki lists one key twice", m_akspki_dup, AVOW_ERR_DUP_CLAIM),
+    M("purpose is an OCTET STRING", m_purpose_octets, AVOW_ERR_CLAIM_TYPE),
+    M("purpose holds an INTEGER", m_purpose_non_oid, AVOW_ERR_CLAIM_TYPE),
+    M("purpose holds a SEQUENCE", m_purpose_nested_seq, AVOW_ERR_CLAIM_TYPE),
+    M("purpose OID with a long-form length", m_purpose_ber, AVOW_ERR_NOT_DER),
+    M("purpose with 33 OIDs", m_purpose_too_many, AVOW_ERR_TOO_LARGE),
+    /* structure rules */
+    M("two transaction elements", m_two_tx, AVOW_ERR_DUP_ELEMENT),
+    M("two platform elements", m_two_plat, AVOW_ERR_DUP_ELEMENT),
+    M("nonce twice", m_two_nonce, AVOW_ERR_DUP_CLAIM),
+    M("vendor twice", m_two_vendor, AVOW_ERR_DUP_CLAIM),
+    M("spki twice in one key element", m_two_spki_one_key, AVOW_ERR_DUP_CLAIM),
+    M("fipslevel twice with one value", m_two_fipslevel_same_value, AVOW_ERR_DUP_CLAIM),
+    M("key element without identifier", m_key_no_ident, AVOW_ERR_MISSING_CLAIM),
+    M("two key elements share an identifier", m_key_same_ident, AVOW_ERR_DUP_KEY),
+    M("two key elements share an spki", m_key_same_spki, AVOW_ERR_DUP_KEY),
+    M("nonce in the platform element", m_tx_claim_in_plat, AVOW_ERR_CLAIM_PLACE),
+    M("identifier in the transaction element", m_key_claim_in_tx, AVOW_ERR_CLAIM_PLACE),
+    M("fipslevel in a key element", m_plat_claim_in_key, AVOW_ERR_CLAIM_PLACE),
+    M("nonce without value (request form)", m_valueless, AVOW_ERR_VALUE_MISSING),
+    M("unknown claim without value", m_valueless_unknown, AVOW_ERR_VALUE_MISSING),
+    /* signature blocks */
+    M("SignerIdentifier with no choice", m_sid_none, AVOW_ERR_SIGNER_ID),
+    M("SignerIdentifier with keyId and spki", m_sid_two, AVOW_ERR_SIGNER_ID),
+    M("SignerIdentifier with an empty keyId", m_sid_keyid_empty, AVOW_ERR_SIGNER_ID),
+    M("keyId IMPLICIT [0] instead of EXPLICIT", m_sid_implicit_keyid, AVOW_ERR_MALFORMED),
+    M("sid spki is not an SPKI", m_sid_bad_spki, AVOW_ERR_WRONG_TAG),
+    M("sid certificate is not a certificate", m_sid_bad_cert, AVOW_ERR_WRONG_TAG),
+    M("SignatureBlock without signatureAlgorithm", m_sig_no_alg, AVOW_ERR_WRONG_TAG),
+    M("SignatureBlock without signatureValue", m_sig_no_value, AVOW_ERR_MALFORMED),
+    M("signatureValue as BIT STRING", m_sig_value_bitstring, AVOW_ERR_WRONG_TAG),
+    M("signatureAlgorithm is a bare OID", m_sig_alg_not_seq, AVOW_ERR_WRONG_TAG),
+    M("algorithm parameters hold BOOLEAN 0x01", m_sig_alg_params_ber, AVOW_ERR_NOT_DER),
+    M("signatures list missing", m_sigs_missing, AVOW_ERR_MALFORMED),
+    M("signatures as a SET", m_sigs_set, AVOW_ERR_WRONG_TAG),
+    /* intermediateCertificates */
+    M("intermediates EXPLICIT [0] read as IMPLICIT", m_certs_explicit, AVOW_ERR_WRONG_TAG),
+    MF("intermediates IMPLICIT [0] read as EXPLICIT", many_certs_one, AVOW_DECODE_EXPLICIT_INTERMEDIATES,
+       AVOW_ERR_WRONG_TAG),
+    M("intermediates untagged SEQUENCE", m_certs_universal, AVOW_ERR_TRAILING),
+    M("intermediates hold a non-certificate", m_certs_not_cert, AVOW_ERR_WRONG_TAG),
+    M("intermediates under [1]", m_certs_tag1, AVOW_ERR_TRAILING),
+    /* limits */
+    M("input of AVOW_EVIDENCE_MAX_SIZE + 1 bytes", m_oversize, AVOW_ERR_TOO_LARGE),
+    MA("65 elements", m_too_many, 0, AVOW_ERR_TOO_LARGE),
+    MA("257 claims in one element", m_too_many, 1, AVOW_ERR_TOO_LARGE),
+    MA("17 signature blocks", m_too_many, 2, AVOW_ERR_TOO_LARGE),
+    MA("17 intermediate certificates", m_too_many, 3, AVOW_ERR_TOO_LARGE),
+    /* unknown claims must still be DER */
+    M("unknown claim SEQUENCE with long-form length", m_unknown_ber_longlen, AVOW_ERR_NOT_DER),
+    M("unknown claim SEQUENCE with indefinite length", m_unknown_ber_indef, AVOW_ERR_NOT_DER),
+    M("unknown claim constructed OCTET STRING", m_unknown_ber_constructed_octets, AVOW_ERR_NOT_DER),
+    M("unknown claim INTEGER padded inside a SEQUENCE", m_unknown_ber_inner_int, AVOW_ERR_NOT_DER),
+    M("unknown claim BOOLEAN 0x05 inside a SEQUENCE", m_unknown_ber_inner_bool, AVOW_ERR_NOT_DER),
+    M("unknown claim [3] holding a long-form length", m_unknown_ber_inner_ctx, AVOW_ERR_NOT_DER),
+    /* nesting bombs */
+    MA("100 nested SEQUENCEs in an unknown claim", m_depth, 0, AVOW_ERR_TOO_LARGE),
+    MA("4000 nested [0] in an unknown claim", m_depth, 1, AVOW_ERR_TOO_LARGE),
+    MA("5000 nested SETs in an unknown claim of a key element", m_depth, 2, AVOW_ERR_TOO_LARGE),
+    MA("200 nested indefinite constructed OCTET STRINGs", m_depth, 3, AVOW_ERR_TOO_LARGE),
+    MA("3000 nested SEQUENCEs as purpose", m_depth, 4, AVOW_ERR_CLAIM_TYPE),
+    MA("3000 nested SEQUENCEs as algorithm parameters", m_depth, 5, AVOW_ERR_TOO_LARGE),
+    MA("3000 nested [0] as keyId", m_depth, 6, AVOW_ERR_MALFORMED),
+};

@@ -1,0 +1,843 @@
+/*
+ * avow_verify_evidence: every SignerIdentifier kind, the AK certificate
+ * profile, trust anchors, ak-spki binding, nonce, ALL vs ANY, unknown
+ * elements, the result as JSON, and the published samples.
+ */
+#include "testutil.h"
+
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/x509v3.h>
+
+#define SAMPLES "pkix/head-9f03a1c/"
+
+static const uint8_t NONCE[] = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04};
+
+typedef struct fixture {
+    tu_pki pki;   /* CA -> intermediate -> AK with the full AK profile */
+    tu_pki other; /* an unrelated hierarchy */
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    tu_pki_make(&f->pki, NULL, 0);
+    tu_pki_make(&f->other, NULL, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    tu_pki_free(&f->pki);
+    tu_pki_free(&f->other);
+    free(f);
+    return 0;
+}
+
+/* What goes into a test Evidence. */
+typedef struct spec {
+    int nonce;            /* add NONCE */
+    EVP_PKEY *ak_spki[2]; /* keys listed in ak-spki claims */
+} spec;
+
+static avow_evidence *make_unsigned(const spec *sp)
+{
+    avow_evidence *ev = NULL;
+    avow_diag d = {0};
+    size_t tr, pl, key;
+    assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
+    if (sp->nonce || sp->ak_spki[0] != NULL) {
+        assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tr), AVOW_OK);
+        if (sp->nonce)
+            assert_int_equal(
+                avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_NONCE, NONCE, sizeof(NONCE), &d), AVOW_OK);
+        for (int i = 0; i < 2 && sp->ak_spki[i] != NULL; i++) {
+            avow_buf spki = tu_spki(sp->ak_spki[i]);
+            assert_int_equal(
+                avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_AK_SPKI, spki.ptr, spki.len, &d), AVOW_OK);
+            avow_buf_free(&spki);
+        }
+    }
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl), AVOW_OK);
+    assert_int_equal(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_VENDOR, "Acme Corp", &d), AVOW_OK);
+    assert_int_equal(avow_evidence_add_bool(ev, pl, AVOW_CLAIM_FIPSBOOT, 1, &d), AVOW_OK);
+    assert_int_equal(avow_evidence_add_int(ev, pl, AVOW_CLAIM_FIPSLEVEL, 3, &d), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key), AVOW_OK);
+    assert_int_equal(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, "key-1", &d), AVOW_OK);
+    avow_capability caps[] = {AVOW_CAP_SIGN, AVOW_CAP_VERIFY};
+    assert_int_equal(avow_evidence_add_purposes(ev, key, caps, 2, &d), AVOW_OK);
+    assert_int_equal(avow_evidence_add_time(ev, key, AVOW_CLAIM_KEY_EXPIRY,
+                                            tu_utc(2030, 1, 2, 3, 4, 5), &d),
+                     AVOW_OK);
+    TU_NO_OSSL_ERR();
+    return ev;
+}
+
+static void sign_with(avow_evidence *ev, EVP_PKEY *key, avow_sigalg alg, X509 *cert,
+                      avow_sid_kind sid)
+{
+    avow_signer *s = NULL;
+    avow_diag d = {0};
+    assert_int_equal(avow_signer_new_pkey(key, alg, &s), AVOW_OK);
+    if (cert != NULL)
+        assert_int_equal(avow_signer_set1_cert(s, cert, NULL), AVOW_OK);
+    avow_err rc = avow_evidence_sign(ev, s, sid, &d);
+    if (rc != AVOW_OK)
+        fail_msg("sign: %s %s", d.field, d.detail);
+    avow_signer_free(s);
+    TU_NO_OSSL_ERR();
+}
+
+/* Through DER and back: what a verifier receives. */
+static avow_evidence *reparse(avow_evidence *ev)
+{
+    avow_buf der = {0};
+    assert_int_equal(avow_evidence_encode(ev, &der), AVOW_OK);
+    avow_evidence_free(ev);
+    avow_evidence *out = NULL;
+    avow_diag d = {0};
+    avow_err rc = avow_evidence_decode(der.ptr, der.len, NULL, 0, &out, &d);
+    if (rc != AVOW_OK)
+        fail_msg("decode: %s %s", d.field, d.detail);
+    avow_buf_free(&der);
+    return out;
+}
+
+/* Evidence signed by pki's AK with the given sid; intermediate embedded for CERT. */
+static avow_evidence *signed_by_ak(const tu_pki *pki, avow_sid_kind sid, const spec *sp)
+{
+    avow_evidence *ev = make_unsigned(sp);
+    if (sid == AVOW_SID_CERT)
+        assert_int_equal(avow_evidence_add_intermediate(ev, pki->inter), AVOW_OK);
+    sign_with(ev, pki->ak_key, AVOW_SIGALG_NONE, pki->ak, sid);
+    return reparse(ev);
+}
+
+static avow_verifier *verifier_for(const tu_pki *pki)
+{
+    avow_verifier *v = NULL;
+    assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
+    if (pki != NULL)
+        assert_int_equal(avow_verifier_add_anchor(v, pki->ca), AVOW_OK);
+    return v;
+}
+
+/* Runs verify, checks the contract every call keeps, returns the result. */
+static avow_err run(const avow_verifier *v, const avow_evidence *ev, const avow_verify_opts *o,
+                    avow_evidence_result **r)
+{
+    avow_diag d = {0};
+    avow_err rc = avow_verify_evidence(v, ev, o, r, &d);
+    TU_NO_OSSL_ERR();
+    assert_int_equal(d.code, rc);
+    assert_non_null(*r);
+    assert_int_equal((*r)->status, rc);
+    assert_int_equal((*r)->trusted, rc == AVOW_OK);
+    if (rc != AVOW_OK)
+        assert_true(d.detail[0] != '\0');
+    return rc;
+}
+
+static void expect(const avow_verifier *v, const avow_evidence *ev, const avow_verify_opts *o,
+                   avow_err want)
+{
+    avow_evidence_result *r = NULL;
+    avow_err rc = run(v, ev, o, &r);
+    if (rc != want)
+        fail_msg("want %s, got %s (%s)", avow_errname(want), avow_errname(rc),
+                 r->nsigs > 0 ? r->sigs[0].detail : "");
+    avow_evidence_result_free(r);
+}
+
+static void test_sid_certificate(void **state)
+{
+    fixture *f = *state;
+    spec sp = {1, {f->pki.ak_key, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
+    avow_verifier *v = verifier_for(&f->pki);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_int_equal(r->nsigs, 1);
+    assert_int_equal(r->sigs[0].status, AVOW_OK);
+    assert_int_equal(r->sigs[0].sid_kind, AVOW_SID_CERT);
+    assert_int_equal(r->sigs[0].alg, AVOW_SIGALG_ECDSA_SHA256);
+    assert_string_equal(r->sigs[0].key_source, "certificate");
+    assert_int_equal(X509_cmp(r->sigs[0].cert, f->pki.ak), 0);
+    assert_int_equal(sk_X509_num(r->sigs[0].chain), 3);
+    assert_int_equal(X509_cmp(sk_X509_value(r->sigs[0].chain, 2), f->pki.ca), 0);
+    assert_int_equal(r->sigs[0].ak_spki, 1);
+    assert_int_equal(r->nonce, AVOW_NONCE_NOT_CHECKED);
+    assert_int_equal(r->unknown_elements, 0);
+    assert_int_equal(r->unknown_claims, 0);
+
+    const avow_nclaim *c = avow_claimset_find(&r->claims, "platform", "vendor", NULL);
+    assert_non_null(c);
+    assert_true(c->known);
+    assert_int_equal(c->signed_by, 1);
+    assert_int_equal(c->element_index, 1);
+    assert_int_equal(c->value.bytes.len, 9);
+    assert_memory_equal(c->value.bytes.ptr, "Acme Corp", 9);
+    assert_null(avow_claimset_find(&r->claims, "platform", "vendor", c));
+    assert_null(avow_claimset_find(&r->claims, "key", "vendor", NULL));
+    assert_non_null(avow_claimset_find(&r->claims, NULL, "identifier", NULL));
+    assert_non_null(avow_claimset_find(&r->claims, "transaction", "ak-spki", NULL));
+    avow_evidence_result_free(r);
+
+    /* Without the intermediate in the Evidence, the verifier's own copy serves. */
+    avow_evidence *bare = make_unsigned(&sp);
+    sign_with(bare, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_CERT);
+    expect(v, bare, NULL, AVOW_ERR_CHAIN);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    expect(v, bare, NULL, AVOW_OK); /* built, never encoded: the builder path */
+    avow_evidence_free(bare);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static void test_sid_keyid(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {f->pki.ak_key, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_KEYID, &sp);
+    const avow_signature_block *b = avow_evidence_get0_signature(ev, 0);
+    const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(f->pki.ak);
+    assert_int_equal(b->sid_kind, AVOW_SID_KEYID);
+    assert_memory_equal(b->key_id.ptr, ASN1_STRING_get0_data(ski), b->key_id.len);
+
+    /* Nothing known about the key id. */
+    avow_verifier *v = verifier_for(&f->pki);
+    expect(v, ev, NULL, AVOW_ERR_KEY_UNKNOWN);
+    /* Certificates given for this call only (opts.untrusted). */
+    STACK_OF(X509) *call = sk_X509_new_null();
+    assert_int_equal(sk_X509_push(call, f->pki.ak), 1);
+    assert_int_equal(sk_X509_push(call, f->pki.inter), 2);
+    avow_verify_opts o = {NULL, 0, 0, call};
+    expect(v, ev, &o, AVOW_OK);
+    sk_X509_free(call);
+    /* The AK certificate, by SubjectKeyIdentifier, chained through the intermediate. */
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak), AVOW_OK);
+    expect(v, ev, NULL, AVOW_ERR_CHAIN);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_string_equal(r->sigs[0].key_source, "certificate");
+    assert_int_equal(sk_X509_num(r->sigs[0].chain), 3);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+
+    /* A raw key in the key set needs no certificate at all. */
+    v = verifier_for(NULL);
+    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->pki.ak_key), AVOW_OK);
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_string_equal(r->sigs[0].key_source, "key set");
+    assert_null(r->sigs[0].cert);
+    assert_null(r->sigs[0].chain);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+
+    /* The AK certificate shipped among the Evidence's intermediates. */
+    avow_evidence *ev2 = make_unsigned(&sp);
+    assert_int_equal(avow_evidence_add_intermediate(ev2, f->pki.ak), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev2, f->pki.inter), AVOW_OK);
+    sign_with(ev2, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_KEYID);
+    ev2 = reparse(ev2);
+    v = verifier_for(&f->pki);
+    expect(v, ev2, NULL, AVOW_OK);
+    avow_verifier_free(v);
+    avow_evidence_free(ev2);
+    avow_evidence_free(ev);
+}
+
+static void test_sid_spki(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_SPKI, &sp);
+    /* A bare SPKI proves nothing: it must be a key the verifier already trusts. */
+    avow_verifier *v = verifier_for(&f->pki);
+    expect(v, ev, NULL, AVOW_ERR_KEY_UNKNOWN);
+    /* The AK certificate's key, once the certificate chains. */
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak), AVOW_OK);
+    expect(v, ev, NULL, AVOW_ERR_CHAIN);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_string_equal(r->sigs[0].key_source, "certificate");
+    assert_int_equal(r->sigs[0].ak_spki, -1);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+
+    v = verifier_for(NULL);
+    static const uint8_t id[] = {1, 2, 3};
+    assert_int_equal(avow_verifier_add_key(v, id, sizeof(id), f->other.ak_key), AVOW_OK);
+    expect(v, ev, NULL, AVOW_ERR_KEY_UNKNOWN);
+    assert_int_equal(avow_verifier_add_key(v, id, sizeof(id), f->pki.ak_key), AVOW_OK);
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_string_equal(r->sigs[0].key_source, "key set");
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static void test_untrusted_anchor(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
+    avow_verifier *v = verifier_for(&f->other);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_ERR_CHAIN);
+    assert_int_equal(r->sigs[0].status, AVOW_ERR_CHAIN);
+    assert_null(r->sigs[0].chain);
+    assert_non_null(strstr(r->sigs[0].detail, "certificate chain"));
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+    /* No anchors at all; and the intermediate is no anchor (no partial chains). */
+    v = verifier_for(NULL);
+    expect(v, ev, NULL, AVOW_ERR_CHAIN);
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.inter), AVOW_OK);
+    expect(v, ev, NULL, AVOW_ERR_CHAIN);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+/* An AK certificate variant under the same CA, and the error it must get. */
+static void expect_ak_variant(fixture *f, unsigned flags, avow_err want)
+{
+    X509 *ak = tu_cert_issue("variant AK", f->pki.ak_key, f->pki.inter, f->pki.int_key, 0, flags);
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = make_unsigned(&sp);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
+    ev = reparse(ev);
+    avow_verifier *v = verifier_for(&f->pki);
+    expect(v, ev, NULL, want);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+    X509_free(ak);
+}
+
+static void test_ak_profile(void **state)
+{
+    fixture *f = *state;
+    expect_ak_variant(f, 0, AVOW_OK);
+    expect_ak_variant(f, TU_AK_NO_EKU, AVOW_ERR_AK_EKU);
+    expect_ak_variant(f, TU_AK_OTHER_EKU, AVOW_ERR_AK_EKU);
+    expect_ak_variant(f, TU_AK_NO_KU, AVOW_ERR_AK_KU);
+    expect_ak_variant(f, TU_AK_NO_DS, AVOW_ERR_AK_KU);
+    expect_ak_variant(f, TU_AK_EXPIRED, AVOW_ERR_CHAIN);
+
+    /* The EKU is the profile's: a verifier with another ak_eku refuses the default one. */
+    avow_profile prof;
+    avow_profile_default(&prof);
+    assert_int_equal(avow_profile_set(&prof, NULL, "1.3.6.1.4.1.99999.1", NULL), AVOW_OK);
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
+    avow_verifier *v = NULL;
+    assert_int_equal(avow_verifier_new(&prof, &v), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca), AVOW_OK);
+    assert_memory_equal(avow_verifier_profile(v), &prof, sizeof(prof));
+    expect(v, ev, NULL, AVOW_ERR_AK_EKU);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static void test_wrong_key_in_key_set(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_KEYID, &sp);
+    const avow_signature_block *b = avow_evidence_get0_signature(ev, 0);
+    avow_verifier *v = verifier_for(NULL);
+    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->other.ak_key),
+                     AVOW_OK);
+    expect(v, ev, NULL, AVOW_ERR_SIG_INVALID);
+    avow_verifier_free(v);
+    /* A key of another type under that id: the algorithm does not fit. */
+    EVP_PKEY *ed = tu_key_ed25519();
+    v = verifier_for(NULL);
+    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, ed), AVOW_OK);
+    expect(v, ev, NULL, AVOW_ERR_ALG_MISMATCH);
+    avow_verifier_free(v);
+    EVP_PKEY_free(ed);
+    avow_evidence_free(ev);
+}
+
+static void test_tampered_tbs(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
+    avow_buf der = {0};
+    assert_int_equal(avow_evidence_encode(ev, &der), AVOW_OK);
+    avow_evidence_free(ev);
+    uint8_t *p = NULL;
+    for (size_t i = 0; i + 9 <= der.len; i++)
+        if (memcmp(der.ptr + i, "Acme Corp", 9) == 0)
+            p = der.ptr + i;
+    assert_non_null(p);
+    p[0] = 'X'; /* still valid UTF-8 and DER: only the signature can notice */
+    avow_diag d = {0};
+    assert_int_equal(avow_evidence_decode(der.ptr, der.len, NULL, 0, &ev, &d), AVOW_OK);
+    avow_verifier *v = verifier_for(&f->pki);
+    expect(v, ev, NULL, AVOW_ERR_SIG_INVALID);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+    avow_buf_free(&der);
+}
+
+static void test_zero_signatures(void **state)
+{
+    fixture *f = *state;
+    spec sp = {1, {NULL, NULL}};
+    avow_evidence *ev = make_unsigned(&sp);
+    avow_verifier *v = verifier_for(&f->pki);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_ERR_UNSIGNED);
+    assert_int_equal(r->nsigs, 0);
+    /* The claims are reported, signed by nobody. */
+    const avow_nclaim *c = avow_claimset_find(&r->claims, "platform", "vendor", NULL);
+    assert_non_null(c);
+    assert_int_equal(c->signed_by, 0);
+    avow_evidence_result_free(r);
+    /* Also without a result. */
+    assert_int_equal(avow_verify_evidence(v, ev, NULL, NULL, NULL), AVOW_ERR_UNSIGNED);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static void test_ak_spki(void **state)
+{
+    fixture *f = *state;
+    /* Listed: another key only. */
+    spec sp = {0, {f->other.ak_key, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
+    avow_verifier *v = verifier_for(&f->pki);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_ERR_AK_SPKI);
+    assert_int_equal(r->sigs[0].ak_spki, 0);
+    avow_evidence_result_free(r);
+    avow_verify_opts o = {NULL, 0, AVOW_VERIFY_IGNORE_AK_SPKI, NULL};
+    assert_int_equal(run(v, ev, &o, &r), AVOW_OK);
+    assert_int_equal(r->sigs[0].ak_spki, 0);
+    avow_evidence_result_free(r);
+    avow_verifier_set_flags(v, AVOW_VERIFY_IGNORE_AK_SPKI);
+    expect(v, ev, NULL, AVOW_OK);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+
+    /* Listed second of two: fine. */
+    spec sp2 = {0, {f->other.ak_key, f->pki.ak_key}};
+    ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp2);
+    v = verifier_for(&f->pki);
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_int_equal(r->sigs[0].ak_spki, 1);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static void test_nonce(void **state)
+{
+    fixture *f = *state;
+    spec with = {1, {NULL, NULL}}, without = {0, {NULL, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &with);
+    avow_evidence *bare = signed_by_ak(&f->pki, AVOW_SID_CERT, &without);
+    avow_verifier *v = verifier_for(&f->pki);
+    avow_evidence_result *r = NULL;
+
+    avow_verify_opts o = {NONCE, sizeof(NONCE), 0, NULL};
+    assert_int_equal(run(v, ev, &o, &r), AVOW_OK);
+    assert_int_equal(r->nonce, AVOW_NONCE_MATCH);
+    avow_evidence_result_free(r);
+
+    uint8_t other[sizeof(NONCE)];
+    memcpy(other, NONCE, sizeof(other));
+    other[sizeof(other) - 1] ^= 1;
+    o.nonce = other;
+    assert_int_equal(run(v, ev, &o, &r), AVOW_ERR_NONCE_MISMATCH);
+    assert_int_equal(r->nonce, AVOW_NONCE_MISMATCH);
+    avow_evidence_result_free(r);
+    o.nonce = NONCE;
+    o.nonce_len = sizeof(NONCE) - 1; /* a prefix is not the nonce */
+    expect(v, ev, &o, AVOW_ERR_NONCE_MISMATCH);
+
+    o.nonce_len = sizeof(NONCE);
+    assert_int_equal(run(v, bare, &o, &r), AVOW_ERR_NONCE_MISSING);
+    assert_int_equal(r->nonce, AVOW_NONCE_ABSENT);
+    avow_evidence_result_free(r);
+
+    /* No expected nonce: not checked, unless REQUIRE_NONCE. */
+    assert_int_equal(run(v, bare, NULL, &r), AVOW_OK);
+    assert_int_equal(r->nonce, AVOW_NONCE_NOT_CHECKED);
+    avow_evidence_result_free(r);
+    avow_verify_opts req = {NULL, 0, AVOW_VERIFY_REQUIRE_NONCE, NULL};
+    expect(v, bare, &req, AVOW_ERR_NONCE_MISSING);
+    expect(v, ev, &req, AVOW_OK);
+
+    avow_verify_opts bad = {NULL, 4, 0, NULL};
+    assert_int_equal(avow_verify_evidence(v, ev, &bad, &r, NULL), AVOW_ERR_ARG);
+    assert_null(r);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+    avow_evidence_free(bare);
+}
+
+static void test_any_vs_all(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {f->pki.ak_key, f->other.ak_key}};
+    avow_evidence *ev = make_unsigned(&sp);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->other.inter), AVOW_OK);
+    sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_CERT);
+    sign_with(ev, f->other.ak_key, AVOW_SIGALG_NONE, f->other.ak, AVOW_SID_CERT);
+    ev = reparse(ev);
+    assert_int_equal(avow_evidence_signature_count(ev), 2);
+
+    /* Only our own hierarchy is an anchor: ALL fails on the second block. */
+    avow_verifier *v = verifier_for(&f->pki);
+    avow_diag d = {0};
+    avow_evidence_result *r = NULL;
+    assert_int_equal(avow_verify_evidence(v, ev, NULL, &r, &d), AVOW_ERR_CHAIN);
+    assert_string_equal(d.field, "signatures[1]");
+    assert_int_equal(r->sigs[0].status, AVOW_OK);
+    assert_int_equal(r->sigs[1].status, AVOW_ERR_CHAIN);
+    assert_int_equal(avow_claimset_find(&r->claims, NULL, "vendor", NULL)->signed_by, 1);
+    avow_evidence_result_free(r);
+
+    avow_verify_opts any = {NULL, 0, AVOW_VERIFY_ANY_SIGNATURE, NULL};
+    assert_int_equal(run(v, ev, &any, &r), AVOW_OK);
+    assert_int_equal(avow_claimset_find(&r->claims, NULL, "vendor", NULL)->signed_by, 1);
+    avow_evidence_result_free(r);
+
+    /* Both anchors: both verify under ALL. */
+    assert_int_equal(avow_verifier_add_anchor(v, f->other.ca), AVOW_OK);
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_int_equal(avow_claimset_find(&r->claims, NULL, "vendor", NULL)->signed_by, 3);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+
+    /* Neither: ANY still fails, with the first reason. */
+    v = verifier_for(NULL);
+    assert_int_equal(avow_verify_evidence(v, ev, &any, NULL, &d), AVOW_ERR_CHAIN);
+    assert_string_equal(d.field, "signatures[0]");
+    TU_NO_OSSL_ERR();
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static void test_other_algorithms(void **state)
+{
+    (void)state;
+    struct {
+        EVP_PKEY *key;
+        avow_sigalg alg;
+    } cases[] = {{tu_key_ed25519(), AVOW_SIGALG_ED25519},
+                 {tu_key_rsa(2048), AVOW_SIGALG_RSA_PSS_SHA384},
+                 {tu_key_ec("P-384"), AVOW_SIGALG_ECDSA_SHA384}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tu_pki pki;
+        tu_pki_make(&pki, cases[i].key, 0);
+        spec sp = {1, {cases[i].key, NULL}};
+        avow_evidence *ev = make_unsigned(&sp);
+        assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter), AVOW_OK);
+        sign_with(ev, pki.ak_key, cases[i].alg, pki.ak, AVOW_SID_CERT);
+        ev = reparse(ev);
+        avow_verifier *v = verifier_for(&pki);
+        avow_evidence_result *r = NULL;
+        assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+        assert_int_equal(r->sigs[0].alg, cases[i].alg);
+        avow_evidence_result_free(r);
+        avow_verifier_free(v);
+        avow_evidence_free(ev);
+        tu_pki_free(&pki);
+        EVP_PKEY_free(cases[i].key);
+    }
+}
+
+/* Replaces the first occurrence of `from` in der by `to` (same length). */
+static void patch(avow_buf *der, const char *from_hex, const char *to_hex)
+{
+    long nf = 0, nt = 0;
+    unsigned char *from = OPENSSL_hexstr2buf(from_hex, &nf);
+    unsigned char *to = OPENSSL_hexstr2buf(to_hex, &nt);
+    assert_int_equal(nf, nt);
+    int done = 0;
+    for (size_t i = 0; !done && i + (size_t)nf <= der->len; i++)
+        if (memcmp(der->ptr + i, from, (size_t)nf) == 0) {
+            memcpy(der->ptr + i, to, (size_t)nt);
+            done = 1;
+        }
+    assert_true(done);
+    OPENSSL_free(from);
+    OPENSSL_free(to);
+}
+
+static void test_unknown_element(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = make_unsigned(&sp);
+    avow_buf der = {0};
+    assert_int_equal(avow_evidence_encode(ev, &der), AVOW_OK);
+    avow_evidence_free(ev);
+    /* platform element 1.3.6.1.5.5.999.0.1 -> .0.9 and its vendor claim .1.1.0 -> .1.9.0 */
+    patch(&der, "06092b06010505876700" "01", "06092b06010505876700" "09");
+    patch(&der, "060a2b060105058767010100", "060a2b060105058767010900");
+    avow_diag d = {0};
+    avow_err rc = avow_evidence_decode(der.ptr, der.len, NULL, 0, &ev, &d);
+    if (rc != AVOW_OK)
+        fail_msg("decode: %s %s", d.field, d.detail);
+    avow_buf_free(&der);
+    sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_KEYID);
+
+    avow_verifier *v = verifier_for(&f->pki);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_int_equal(r->unknown_elements, 1);
+    assert_true(r->unknown_claims >= 1);
+    const avow_nclaim *c = avow_claimset_find(&r->claims, "1.3.6.1.5.5.999.0.9", NULL, NULL);
+    assert_non_null(c);
+    assert_int_equal(c->known, 0);
+    assert_string_equal(c->name, "1.3.6.1.5.5.999.1.9.0");
+    assert_int_equal(c->value.type, AVOW_VALUE_RAW);
+    assert_int_equal(c->signed_by, 1);
+    assert_non_null(avow_claimset_find(&r->claims, "key", "identifier", NULL));
+
+    avow_buf js = {0};
+    assert_int_equal(avow_evidence_result_to_json(r, &js), AVOW_OK);
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)js.ptr, js.len, 0, &jerr);
+    assert_non_null(root);
+    assert_int_equal(json_integer_value(json_object_get(root, "unknown_elements")), 1);
+    json_t *claims = json_object_get(root, "claims");
+    json_t *first = json_array_get(claims, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "element")), "1.3.6.1.5.5.999.0.9");
+    assert_true(json_is_false(json_object_get(first, "known")));
+    assert_string_equal(json_string_value(json_object_get(first, "type")), "raw");
+    json_decref(root);
+    avow_buf_free(&js);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    if (s == NULL)
+        fail_msg("no string \"%s\"", key);
+    return s;
+}
+
+static void test_result_json(void **state)
+{
+    fixture *f = *state;
+    spec sp = {1, {f->pki.ak_key, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
+    avow_verifier *v = verifier_for(&f->pki);
+    avow_verify_opts o = {NONCE, sizeof(NONCE), 0, NULL};
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, &o, &r), AVOW_OK);
+    avow_buf js = {0};
+    assert_int_equal(avow_evidence_result_to_json(r, &js), AVOW_OK);
+    TU_NO_OSSL_ERR();
+    assert_int_equal(strlen((const char *)js.ptr), js.len);
+    json_error_t jerr;
+    json_t *root = json_loadb((const char *)js.ptr, js.len, 0, &jerr);
+    assert_non_null(root);
+    assert_true(json_is_true(json_object_get(root, "trusted")));
+    assert_string_equal(jstr(root, "status"), "AVOW_OK");
+    assert_string_equal(jstr(root, "message"), "success");
+    assert_string_equal(jstr(root, "nonce"), "match");
+    json_t *sig = json_array_get(json_object_get(root, "signatures"), 0);
+    assert_int_equal(json_integer_value(json_object_get(sig, "index")), 0);
+    assert_string_equal(jstr(sig, "status"), "AVOW_OK");
+    assert_string_equal(jstr(sig, "sid"), "certificate");
+    assert_string_equal(jstr(sig, "algorithm"), "ecdsa-sha256");
+    assert_string_equal(jstr(sig, "key_source"), "certificate");
+    assert_string_equal(jstr(sig, "signer"), "CN=Test AK,O=avow tests");
+    assert_int_equal(json_array_size(json_object_get(sig, "chain")), 3);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(sig, "chain"), 2)),
+                        "CN=Test Root CA,O=avow tests");
+    assert_string_equal(jstr(sig, "ak_spki"), "listed");
+    assert_true(json_is_null(json_object_get(sig, "detail")));
+
+    size_t i;
+    json_t *c;
+    int seen = 0;
+    json_array_foreach(json_object_get(root, "claims"), i, c)
+    {
+        const char *name = jstr(c, "name");
+        if (strcmp(name, "nonce") == 0) {
+            assert_string_equal(jstr(c, "value"), "deadbeef01020304");
+            assert_string_equal(jstr(c, "type"), "bytes");
+            assert_string_equal(jstr(c, "element"), "transaction");
+            seen |= 1;
+        } else if (strcmp(name, "vendor") == 0) {
+            assert_string_equal(jstr(c, "value"), "Acme Corp");
+            assert_int_equal(json_integer_value(json_object_get(c, "element_index")), 1);
+            assert_true(json_is_true(json_object_get(c, "known")));
+            seen |= 2;
+        } else if (strcmp(name, "fipslevel") == 0) {
+            assert_int_equal(json_integer_value(json_object_get(c, "value")), 3);
+            seen |= 4;
+        } else if (strcmp(name, "fipsboot") == 0) {
+            assert_true(json_is_true(json_object_get(c, "value")));
+            seen |= 8;
+        } else if (strcmp(name, "expiry") == 0) {
+            assert_string_equal(jstr(c, "value"), "2030-01-02T03:04:05Z");
+            seen |= 16;
+        } else if (strcmp(name, "purpose") == 0) {
+            json_t *p = json_object_get(c, "value");
+            assert_int_equal(json_array_size(p), 2);
+            assert_string_equal(json_string_value(json_array_get(p, 0)), "sign");
+            assert_string_equal(json_string_value(json_array_get(p, 1)), "verify");
+            seen |= 32;
+        }
+    }
+    assert_int_equal(seen, 63);
+    json_decref(root);
+    avow_buf_free(&js);
+    avow_evidence_result_free(r);
+
+    /* A failed result says why. */
+    avow_verifier *untrusting = verifier_for(NULL);
+    assert_int_equal(run(untrusting, ev, NULL, &r), AVOW_ERR_CHAIN);
+    assert_int_equal(avow_evidence_result_to_json(r, &js), AVOW_OK);
+    root = json_loadb((const char *)js.ptr, js.len, 0, &jerr);
+    assert_non_null(root);
+    assert_true(json_is_false(json_object_get(root, "trusted")));
+    assert_string_equal(jstr(root, "status"), "AVOW_ERR_CHAIN");
+    sig = json_array_get(json_object_get(root, "signatures"), 0);
+    assert_string_equal(jstr(sig, "status"), "AVOW_ERR_CHAIN");
+    assert_non_null(strstr(jstr(sig, "detail"), "certificate chain"));
+    assert_string_equal(jstr(root, "nonce"), "not-checked");
+    json_decref(root);
+    avow_buf_free(&js);
+    avow_evidence_result_free(r);
+    assert_int_equal(avow_evidence_result_to_json(NULL, &js), AVOW_ERR_ARG);
+    avow_verifier_free(untrusting);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+static avow_evidence *load_sample(const char *name, avow_err want)
+{
+    char rel[128];
+    snprintf(rel, sizeof(rel), SAMPLES "%s", name);
+    avow_buf der = tu_read_vector(rel);
+    avow_evidence *ev = NULL;
+    avow_diag d = {0};
+    avow_err rc = avow_evidence_decode(der.ptr, der.len, NULL, 0, &ev, &d);
+    avow_buf_free(&der);
+    if (rc != want)
+        fail_msg("%s: want %s got %s (%s %s)", name, avow_errname(want), avow_errname(rc), d.field,
+                 d.detail);
+    TU_NO_OSSL_ERR();
+    return ev;
+}
+
+static void test_samples(void **state)
+{
+    (void)state;
+    X509 *ca = tu_load_cert(SAMPLES "ca.crt");
+    X509 *in = tu_load_cert(SAMPLES "int.crt");
+    X509 *ak = tu_load_cert(SAMPLES "ak.crt");
+    static const uint8_t nonce[] = {0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe, 0xba, 0xbe};
+    avow_verify_opts o = {nonce, sizeof(nonce), 0, NULL};
+    avow_evidence_result *r = NULL;
+
+    /* evidence1: keyId; the AK and intermediate come from the verifier. */
+    avow_evidence *ev1 = load_sample("evidence1.der", AVOW_OK);
+    avow_verifier *v = NULL;
+    assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
+    avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
+    assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+    expect(v, ev1, &o, AVOW_ERR_KEY_UNKNOWN);
+    assert_int_equal(avow_verifier_add_cert(v, ak), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, in), AVOW_OK);
+    assert_int_equal(run(v, ev1, &o, &r), AVOW_OK);
+    assert_int_equal(r->sigs[0].sid_kind, AVOW_SID_KEYID);
+    assert_int_equal(r->sigs[0].ak_spki, 1);
+    assert_int_equal(r->nonce, AVOW_NONCE_MATCH);
+    assert_int_equal(sk_X509_num(r->sigs[0].chain), 3);
+    const avow_nclaim *c = avow_claimset_find(&r->claims, "platform", "uptime", NULL);
+    assert_non_null(c);
+    assert_int_equal(c->value.integer, 86400);
+    avow_evidence_result_free(r);
+    /* Before the certificates' notBefore (2026-07-21T11:12:38Z). */
+    avow_verifier_set_time(v, tu_utc(2026, 7, 21, 11, 0, 0));
+    expect(v, ev1, &o, AVOW_ERR_CHAIN);
+    avow_verifier_free(v);
+
+    /* evidence2: embedded AK certificate and intermediate; only the root is configured. */
+    avow_evidence *ev2 = load_sample("evidence2.der", AVOW_OK);
+    assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
+    avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
+    assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+    assert_int_equal(run(v, ev2, NULL, &r), AVOW_OK);
+    assert_int_equal(r->sigs[0].sid_kind, AVOW_SID_CERT);
+    assert_string_equal(r->sigs[0].key_source, "certificate");
+    assert_int_equal(X509_cmp(r->sigs[0].cert, ak), 0);
+    assert_non_null(avow_claimset_find(&r->claims, "key", "identifier", NULL));
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+
+    /* evidence3: two platform elements, refused before any signature is looked at. */
+    avow_evidence *ev3 = load_sample("evidence3.der", AVOW_ERR_DUP_ELEMENT);
+    assert_null(ev3);
+
+    avow_evidence_free(ev1);
+    avow_evidence_free(ev2);
+    X509_free(ca);
+    X509_free(in);
+    X509_free(ak);
+}
+
+static void test_verifier_args(void **state)
+{
+    fixture *f = *state;
+    avow_verifier *v = NULL;
+    assert_int_equal(avow_verifier_new(NULL, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
+    avow_profile def;
+    avow_profile_default(&def);
+    assert_memory_equal(avow_verifier_profile(v), &def, sizeof(def));
+    assert_int_equal(avow_verifier_add_anchor(v, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_cert(NULL, f->pki.ak), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key), AVOW_ERR_ARG);
+    avow_evidence_result *r = (avow_evidence_result *)&r;
+    assert_int_equal(avow_verify_evidence(v, NULL, NULL, &r, NULL), AVOW_ERR_ARG);
+    assert_null(r);
+    /* Adding the same anchor twice is harmless. */
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca), AVOW_OK);
+    TU_NO_OSSL_ERR();
+    avow_verifier_free(v);
+    avow_verifier_free(NULL);
+    avow_evidence_result_free(NULL);
+    avow_claimset_clear(NULL);
+    assert_null(avow_claimset_find(NULL, NULL, "vendor", NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sid_certificate), cmocka_unit_test(test_sid_keyid),
+        cmocka_unit_test(test_sid_spki),        cmocka_unit_test(test_untrusted_anchor),
+        cmocka_unit_test(test_ak_profile),      cmocka_unit_test(test_wrong_key_in_key_set),
+        cmocka_unit_test(test_tampered_tbs),    cmocka_unit_test(test_zero_signatures),
+        cmocka_unit_test(test_ak_spki),         cmocka_unit_test(test_nonce),
+        cmocka_unit_test(test_any_vs_all),      cmocka_unit_test(test_other_algorithms),
+        cmocka_unit_test(test_unknown_element), cmocka_unit_test(test_result_json),
+        cmocka_unit_test(test_samples),         cmocka_unit_test(test_verifier_args),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
