@@ -116,7 +116,10 @@ AVOW_EXPORT const char *avow_capability_name(avow_capability cap);
 /* Capability by short name; AVOW_CAP_UNKNOWN when unknown. */
 AVOW_EXPORT avow_capability avow_capability_by_name(const char *name);
 
-/* One OID of a key purpose list. */
+/*
+ * One OID of a key purpose list. Decoded: both fields set. When building,
+ * an empty oid means "the capability cap under the profile's arc".
+ */
 typedef struct avow_purpose {
     avow_capability cap; /* AVOW_CAP_UNKNOWN for a third-party OID */
     avow_view oid;       /* DER content octets of the OID */

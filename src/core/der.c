@@ -60,6 +60,9 @@ static avow_err check_one(const uint8_t *p, size_t len, size_t *used, unsigned d
                 return rc;
             off += u;
         }
+    } else if (tag == 0x10 || tag == 0x11) {
+        /* SEQUENCE and SET are constructed in every encoding (X.690 8.9.1, 8.11.1). */
+        return AVOW_ERR_MALFORMED;
     } else if (tag == 0x01) { /* BOOLEAN */
         if (n != 1 || (c[0] != 0x00 && c[0] != 0xff))
             return AVOW_ERR_NOT_DER;

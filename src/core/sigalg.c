@@ -335,7 +335,8 @@ avow_err avow_sigalg_from_der(const uint8_t *der, size_t len, avow_sigalg *alg, 
 static enum family key_family(const EVP_PKEY *pkey, int *is_pss_key)
 {
     *is_pss_key = 0;
-    switch (EVP_PKEY_get_base_id(pkey)) {
+    /* get_id, not get_base_id: the latter searches ENGINE tables under a lock on every call. */
+    switch (EVP_PKEY_get_id(pkey)) {
     case EVP_PKEY_EC:
         return FAM_ECDSA;
     case EVP_PKEY_RSA:

@@ -60,7 +60,8 @@ avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind, si
     return AVOW_OK;
 }
 
-static ASN1_STRING *purposes_der(const avow_value *v)
+/* Each purpose by its OID, or by its capability under the profile's arc when no OID is given. */
+static ASN1_STRING *purposes_der(const avow_profile *p, const avow_value *v)
 {
     STACK_OF(ASN1_OBJECT) *st = sk_ASN1_OBJECT_new_null();
     ASN1_STRING *s = NULL;
@@ -69,14 +70,22 @@ static ASN1_STRING *purposes_der(const avow_value *v)
         return NULL;
     for (size_t i = 0; i < v->npurposes; i++) {
         const avow_view *o = &v->purposes[i].oid;
-        unsigned char tlv[2 + 127];
-        if (o->len == 0 || o->len > 127)
-            goto done;
-        tlv[0] = V_ASN1_OBJECT;
-        tlv[1] = (unsigned char)o->len;
-        memcpy(tlv + 2, o->ptr, o->len);
-        const unsigned char *q = tlv;
-        ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &q, (long)o->len + 2);
+        ASN1_OBJECT *obj = NULL;
+        if (o->len == 0) {
+            uint8_t sfx[2] = {2, (uint8_t)v->purposes[i].cap};
+            if ((unsigned)v->purposes[i].cap >= AVOW_CAP_COUNT_)
+                goto done;
+            obj = avow__arc_object(p, sfx, 2);
+        } else {
+            unsigned char tlv[2 + 127];
+            if (o->len > 127 || o->ptr == NULL)
+                goto done;
+            tlv[0] = V_ASN1_OBJECT;
+            tlv[1] = (unsigned char)o->len;
+            memcpy(tlv + 2, o->ptr, o->len);
+            const unsigned char *q = tlv;
+            obj = d2i_ASN1_OBJECT(NULL, &q, (long)o->len + 2);
+        }
         if (obj == NULL || !sk_ASN1_OBJECT_push(st, obj)) {
             ASN1_OBJECT_free(obj);
             goto done;
@@ -95,7 +104,7 @@ done:
 }
 
 /* The open-type value of a claim, in the universal type the table declares. */
-static ASN1_TYPE *value_to_type(const avow_value *v)
+static ASN1_TYPE *value_to_type(const avow_profile *p, const avow_value *v)
 {
     ASN1_TYPE *t = ASN1_TYPE_new();
     if (t == NULL)
@@ -131,7 +140,7 @@ static ASN1_TYPE *value_to_type(const avow_value *v)
         break;
     }
     case AVOW_VALUE_OIDS:
-        s = purposes_der(v);
+        s = purposes_der(p, v);
         ok = s != NULL;
         if (ok)
             ASN1_TYPE_set(t, V_ASN1_SEQUENCE, s);
@@ -171,7 +180,7 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
     AVOW_CLAIM_ASN1 *ca = AVOW_CLAIM_ASN1_new();
     uint8_t sfx[3] = {1, (uint8_t)info->element, info->arc_claim};
     if (ca == NULL || (ca->type = avow__arc_object(&ev->profile, sfx, 3)) == NULL ||
-        (ca->value = value_to_type(value)) == NULL || !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
+        (ca->value = value_to_type(&ev->profile, value)) == NULL || !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
         AVOW_CLAIM_ASN1_free(ca);
         avow__ossl_clear();
         return avow__fail(diag, AVOW_ERR_NOMEM, info->name, "cannot build the claim");

@@ -32,6 +32,10 @@ static avow_err d2i_reason(void)
         return AVOW_ERR_WRONG_TAG;
     case ASN1_R_NESTED_TOO_DEEP:
         return AVOW_ERR_TOO_LARGE;
+    case ASN1_R_SEQUENCE_LENGTH_MISMATCH: /* content left after the last field */
+        return AVOW_ERR_TRAILING;
+    case ASN1_R_INVALID_OBJECT_ENCODING:
+        return AVOW_ERR_OID;
     case ASN1_R_ILLEGAL_PADDING:
     case ASN1_R_INVALID_BIT_STRING_BITS_LEFT:
         return AVOW_ERR_NOT_DER;

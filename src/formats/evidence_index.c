@@ -332,6 +332,9 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
     c->sub = ".value";
     rc = info ? known_value(c, info, ca->value, &cl->value) : raw_value(c, ca->value, &cl->value);
     c->sub = "";
+    /* ak-spki's rule (one key once) compares values, so it runs once this value is read. */
+    if (rc == AVOW_OK && cl->id == AVOW_CLAIM_AK_SPKI)
+        rc = check_repeat(c, el, cl);
     return rc;
 }
 

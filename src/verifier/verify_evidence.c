@@ -250,14 +250,45 @@ static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_res
     return sig_fail(r, AVOW_ERR_KEY_UNKNOWN, "unknown SignerIdentifier choice");
 }
 
-/* 1 listed, 0 not listed, -1 no ak-spki claim; AVOW_ERR_NOMEM-style failure as -2. */
-static int ak_spki_state(const avow_evidence *ev, EVP_PKEY *key)
+/*
+ * DER SPKI of the resolved key. i2d_PUBKEY goes through OpenSSL's encoder
+ * framework and costs as much as an ECDSA verify, so the forms we already
+ * hold are used: the key set's precomputed DER, or the certificate's parsed
+ * X509_PUBKEY. *owned is set when the bytes must be freed.
+ */
+static int signer_spki(const vctx *c, const avow_sig_result *r, avow_view *out, uint8_t **owned)
 {
-    uint8_t *der = NULL;
-    int len = -1, claims = 0, listed = 0;
-    size_t nel = avow_evidence_element_count(ev);
+    *owned = NULL;
+    if (r->cert == NULL) {
+        for (size_t i = 0; i < c->v->nkeys; i++)
+            if (c->v->keys[i].pub == r->key) {
+                out->ptr = c->v->keys[i].spki;
+                out->len = c->v->keys[i].spki_len;
+                return 1;
+            }
+    }
+    unsigned char *der = NULL;
+    int n = r->cert != NULL ? i2d_X509_PUBKEY(X509_get_X509_PUBKEY(r->cert), &der)
+                            : i2d_PUBKEY(r->key, &der);
+    if (n <= 0) {
+        avow__ossl_clear();
+        return 0;
+    }
+    *owned = der;
+    out->ptr = der;
+    out->len = (size_t)n;
+    return 1;
+}
+
+/* 1 listed, 0 not listed, -1 no ak-spki claim, -2 the signer's SPKI cannot be encoded. */
+static int ak_spki_state(const vctx *c, const avow_sig_result *r)
+{
+    avow_view spki = {NULL, 0};
+    uint8_t *owned = NULL;
+    int claims = 0, listed = 0, have = 0;
+    size_t nel = avow_evidence_element_count(c->ev);
     for (size_t e = 0; e < nel && !listed; e++) {
-        const avow_element *el = avow_evidence_get0_element(ev, e);
+        const avow_element *el = avow_evidence_get0_element(c->ev, e);
         if (el->kind != AVOW_ELEMENT_TRANSACTION)
             continue;
         for (size_t i = 0; i < el->nclaims && !listed; i++) {
@@ -265,15 +296,13 @@ static int ak_spki_state(const avow_evidence *ev, EVP_PKEY *key)
             if (cl->id != AVOW_CLAIM_AK_SPKI || !cl->value.present)
                 continue;
             claims++;
-            if (der == NULL && (len = i2d_PUBKEY(key, &der)) <= 0) {
-                avow__ossl_clear();
+            if (!have && !(have = signer_spki(c, r, &spki, &owned)))
                 return -2;
-            }
-            listed = cl->value.bytes.len == (size_t)len &&
-                     memcmp(cl->value.bytes.ptr, der, (size_t)len) == 0;
+            listed = cl->value.bytes.len == spki.len &&
+                     memcmp(cl->value.bytes.ptr, spki.ptr, spki.len) == 0;
         }
     }
-    OPENSSL_free(der);
+    OPENSSL_free(owned);
     return claims == 0 ? -1 : listed;
 }
 
@@ -296,7 +325,7 @@ static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r
         sig_fail(r, rc, "%s", d.detail);
         return;
     }
-    r->ak_spki = ak_spki_state(c->ev, r->key);
+    r->ak_spki = ak_spki_state(c, r);
     if (r->ak_spki == -2) {
         sig_fail(r, AVOW_ERR_NOMEM, "cannot encode the signer's SPKI");
         return;
@@ -350,12 +379,28 @@ avow_err avow_verify_evidence(const avow_verifier *v, const avow_evidence *ev,
     unsigned flags = v->flags | (opts != NULL ? opts->flags : 0);
     size_t nsigs = avow_evidence_signature_count(ev);
 
-    avow_evidence_result *res = OPENSSL_zalloc(sizeof(*res));
-    avow_sig_result *sigs = nsigs > 0 ? OPENSSL_zalloc(nsigs * sizeof(*sigs)) : NULL;
-    if (res == NULL || (nsigs > 0 && sigs == NULL)) {
-        OPENSSL_free(res);
-        OPENSSL_free(sigs);
-        return avow__fail(diag, AVOW_ERR_NOMEM, NULL, "out of memory");
+    /*
+     * A caller who only wants the verdict (the hot path) gets no heap
+     * result at all: the per-signature records live on the stack.
+     */
+    avow_evidence_result local_res;
+    avow_sig_result local_sigs[AVOW_EVIDENCE_MAX_SIGNATURES];
+    int on_stack = out == NULL && nsigs <= AVOW_EVIDENCE_MAX_SIGNATURES;
+    avow_evidence_result *res;
+    avow_sig_result *sigs;
+    if (on_stack) {
+        memset(&local_res, 0, sizeof(local_res));
+        memset(local_sigs, 0, nsigs * sizeof(local_sigs[0]));
+        res = &local_res;
+        sigs = local_sigs;
+    } else {
+        res = OPENSSL_zalloc(sizeof(*res));
+        sigs = nsigs > 0 ? OPENSSL_zalloc(nsigs * sizeof(*sigs)) : NULL;
+        if (res == NULL || (nsigs > 0 && sigs == NULL)) {
+            OPENSSL_free(res);
+            OPENSSL_free(sigs);
+            return avow__fail(diag, AVOW_ERR_NOMEM, NULL, "out of memory");
+        }
     }
     res->sigs = sigs;
     res->nsigs = nsigs;
@@ -405,9 +450,13 @@ avow_err avow_verify_evidence(const avow_verifier *v, const avow_evidence *ev,
     res->trusted = rc == AVOW_OK;
     /* X509_verify_cert and friends may queue errors a caller must not inherit. */
     avow__ossl_clear();
-    if (out != NULL)
+    if (out != NULL) {
         *out = res;
-    else
+    } else if (on_stack) {
+        for (size_t i = 0; i < nsigs; i++)
+            sk_X509_pop_free(sigs[i].chain, X509_free);
+    } else {
         avow_evidence_result_free(res);
+    }
     return rc;
 }

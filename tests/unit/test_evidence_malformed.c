@@ -444,6 +444,14 @@ static blob *m_claim_type_empty_oid(void)
 {
     return EV_PLAT(SEQ(prim(0x06, NOTHING), UTF8("x")));
 }
+static blob *m_claims_primitive_seq(void)
+{
+    return EVIDENCE(TBS(SEQ(EOID("0.1"), prim(0x10, VENDOR_OK()))), NOSIGS);
+}
+static blob *m_tbs_primitive_seq(void)
+{
+    return EVIDENCE(prim(0x10, cat(INT(1), SEQ(PLAT(VENDOR_OK())), END)), NOSIGS);
+}
 static blob *m_claim_not_seq(void)
 {
     return EVIDENCE(TBS(PLAT(SET(EOID("1.1.0"), UTF8("Acme")))), NOSIGS);
@@ -776,6 +784,10 @@ static blob *many_certs(unsigned n)
         l = cat(l, CERT(), END);
     return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, prim(0xa0, l));
 }
+static blob *many_certs_one(void)
+{
+    return many_certs(1);
+}
 static blob *m_too_many(int what)
 {
     switch (what) {
@@ -896,6 +908,8 @@ static const mcase cases[] = {
     M("elementType OID ends inside a sub-identifier", m_element_bad_oid, AVOW_ERR_OID),
     M("claimType is an empty OID", m_claim_type_empty_oid, AVOW_ERR_OID),
     M("ReportedClaim is a SET", m_claim_not_seq, AVOW_ERR_WRONG_TAG),
+    M("claims SEQUENCE OF with the primitive tag 0x10", m_claims_primitive_seq, AVOW_ERR_MALFORMED),
+    M("tbs with the primitive tag 0x10", m_tbs_primitive_seq, AVOW_ERR_WRONG_TAG),
     /* each claim with a value of a wrong universal type */
     MA("nonce as UTF8String", m_wrong_type, AVOW_CLAIM_NONCE, AVOW_ERR_CLAIM_TYPE),
     MA("timestamp as UTCTime", m_wrong_type, AVOW_CLAIM_TIMESTAMP, AVOW_ERR_CLAIM_TYPE),
@@ -926,7 +940,7 @@ static const mcase cases[] = {
     M("vendor as context-tagged [1] (the -05 CHOICE)", m_context_tagged_value, AVOW_ERR_CLAIM_TYPE),
     /* values */
     M("fipsboot BOOLEAN TRUE as 0x01", m_bool_01, AVOW_ERR_NOT_DER),
-    M("fipsboot BOOLEAN of two octets", m_bool_long, AVOW_ERR_MALFORMED),
+    M("fipsboot BOOLEAN of two octets", m_bool_long, AVOW_ERR_NOT_DER),
     M("unknown claim with BOOLEAN TRUE as 0x01", m_bool_01_unknown, AVOW_ERR_NOT_DER),
     M("uptime INTEGER 5 padded with 0x00", m_int_padded, AVOW_ERR_NOT_DER),
     M("uptime INTEGER -123 padded with 0xFF", m_int_ff_padded, AVOW_ERR_NOT_DER),
@@ -1002,9 +1016,9 @@ static const mcase cases[] = {
     M("intermediates EXPLICIT [0] read as IMPLICIT", m_certs_explicit, AVOW_ERR_WRONG_TAG),
     MF("intermediates IMPLICIT [0] read as EXPLICIT", many_certs_one, AVOW_DECODE_EXPLICIT_INTERMEDIATES,
        AVOW_ERR_WRONG_TAG),
-    M("intermediates untagged SEQUENCE", m_certs_universal, AVOW_ERR_TRAILING),
+    M("intermediates untagged SEQUENCE", m_certs_universal, AVOW_ERR_WRONG_TAG),
     M("intermediates hold a non-certificate", m_certs_not_cert, AVOW_ERR_WRONG_TAG),
-    M("intermediates under [1]", m_certs_tag1, AVOW_ERR_TRAILING),
+    M("intermediates under [1]", m_certs_tag1, AVOW_ERR_WRONG_TAG),
     /* limits */
     M("input of AVOW_EVIDENCE_MAX_SIZE + 1 bytes", m_oversize, AVOW_ERR_TOO_LARGE),
     MA("65 elements", m_too_many, 0, AVOW_ERR_TOO_LARGE),
@@ -1022,8 +1036,353 @@ static const mcase cases[] = {
     MA("100 nested SEQUENCEs in an unknown claim", m_depth, 0, AVOW_ERR_TOO_LARGE),
     MA("4000 nested [0] in an unknown claim", m_depth, 1, AVOW_ERR_TOO_LARGE),
     MA("5000 nested SETs in an unknown claim of a key element", m_depth, 2, AVOW_ERR_TOO_LARGE),
-    MA("200 nested indefinite constructed OCTET STRINGs", m_depth, 3, AVOW_ERR_TOO_LARGE),
-    MA("3000 nested SEQUENCEs as purpose", m_depth, 4, AVOW_ERR_CLAIM_TYPE),
+    MA("200 nested indefinite constructed OCTET STRINGs (BER)", m_depth, 3, AVOW_ERR_NOT_DER),
+    MA("3000 nested SEQUENCEs as purpose", m_depth, 4, AVOW_ERR_TOO_LARGE),
     MA("3000 nested SEQUENCEs as algorithm parameters", m_depth, 5, AVOW_ERR_TOO_LARGE),
-    MA("3000 nested [0] as keyId", m_depth, 6, AVOW_ERR_MALFORMED),
+    MA("3000 nested [0] as keyId", m_depth, 6, AVOW_ERR_TOO_LARGE),
 };
+
+static int failures;
+
+#define CASE_FAIL(...)                          \
+    do {                                        \
+        print_error(__VA_ARGS__);               \
+        print_error("\n");                      \
+        failures++;                             \
+        ERR_clear_error();                      \
+        return;                                 \
+    } while (0)
+
+/* Decodes b, expects `expect`, and checks the contract of a failed decode. */
+static void expect_fail(const char *name, const uint8_t *p, size_t n, unsigned flags,
+                        avow_err expect)
+{
+    avow_evidence *ev = (avow_evidence *)&ev; /* not NULL: the call must reset it */
+    avow_diag d;
+    memset(&d, 0, sizeof(d));
+    avow_err rc = avow_evidence_decode(p, n, NULL, flags, &ev, &d);
+    if (rc != expect) {
+        if (rc == AVOW_OK)
+            avow_evidence_free(ev);
+        CASE_FAIL("%s: got %s (%s: %s), expected %s", name, avow_errname(rc), d.field, d.detail,
+                 avow_errname(expect));
+    }
+    if (ev != NULL)
+        CASE_FAIL("%s: *out not NULL after failure", name);
+    if (d.field[0] == '\0')
+        CASE_FAIL("%s: diag.field is empty", name);
+    if (d.code != expect)
+        CASE_FAIL("%s: diag.code %s differs from the result", name, avow_errname(d.code));
+    if (ERR_peek_error() != 0)
+        CASE_FAIL("%s: OpenSSL error queue not empty", name);
+}
+
+static void test_malformed_table(void **state)
+{
+    (void)state;
+    size_t n = sizeof(cases) / sizeof(cases[0]);
+    assert_true(n >= 70);
+    for (size_t i = 0; i < n; i++) {
+        const mcase *c = &cases[i];
+        blob *b = c->make != NULL ? c->make() : c->make_arg(c->arg);
+        expect_fail(c->name, b->b, b->len, c->flags, c->expect);
+        arena_free();
+    }
+    if (failures > 0)
+        fail_msg("%d of %zu rows failed", failures, n);
+    print_message("%zu malformed rows rejected with their exact code\n", n);
+}
+
+/* Each relaxation and each limit has a passing neighbour, so the rows above fail for their stated reason. */
+typedef struct pcase {
+    const char *name;
+    blob *(*make)(void);
+    blob *(*make_arg)(int);
+    int arg;
+    unsigned flags;
+} pcase;
+
+static blob *p_rich(void)
+{
+    return rich();
+}
+static blob *p_minimal(void)
+{
+    return EV_PLAT(VENDOR_OK());
+}
+static blob *p_limits(int what)
+{
+    switch (what) {
+    case 0:
+        return many_elements(AVOW_EVIDENCE_MAX_ELEMENTS);
+    case 1:
+        return many_claims(AVOW_EVIDENCE_MAX_CLAIMS);
+    case 2:
+        return many_sigs(AVOW_EVIDENCE_MAX_SIGNATURES);
+    case 3:
+        return many_certs(AVOW_EVIDENCE_MAX_CERTS);
+    default: {
+        blob *l = NOTHING;
+        for (unsigned i = 0; i < AVOW_EVIDENCE_MAX_PURPOSES; i++)
+            l = cat(l, EOID("2.4"), END);
+        return EV_KEY(C(PURPOSE, prim(0x30, l)));
+    }
+    }
+}
+static blob *p_certs_explicit(void)
+{
+    return m_certs_explicit();
+}
+static blob *p_unknown_nested_16(void)
+{
+    return EV_PLAT(SEQ(OID("1.2.3.5"), nest(0x30, 15, NUL)));
+}
+static blob *p_empty_intermediates(void)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, prim(0xa0, NOTHING));
+}
+static blob *p_fraction(void)
+{
+    return EV_TX(C(TIMESTAMP, GTIME("20260101000000.125Z")));
+}
+static blob *p_same_value_distinct_claims(void)
+{
+    /* identifier may repeat; two keys may share every other value */
+    return EVIDENCE(TBS(KEY(C(IDENT, UTF8("a")), C(IDENT, UTF8("b")), C(PURPOSE, SEQ(NOTHING))),
+                        KEY(C(IDENT, UTF8("c")), C(PURPOSE, SEQ(NOTHING)))),
+                    NOSIGS);
+}
+
+static const pcase passing[] = {
+    {"rich Evidence", p_rich, NULL, 0, 0},
+    {"minimal Evidence", p_minimal, NULL, 0, 0},
+    {"64 elements", NULL, p_limits, 0, 0},
+    {"256 claims", NULL, p_limits, 1, 0},
+    {"16 signatures", NULL, p_limits, 2, 0},
+    {"16 intermediates", NULL, p_limits, 3, 0},
+    {"32 purposes", NULL, p_limits, 4, 0},
+    {"EXPLICIT intermediates with the flag", p_certs_explicit, NULL, 0,
+     AVOW_DECODE_EXPLICIT_INTERMEDIATES},
+    {"valueless nonce with the flag", m_valueless, NULL, 0, AVOW_DECODE_ALLOW_VALUELESS},
+    {"valueless unknown claim with the flag", m_valueless_unknown, NULL, 0,
+     AVOW_DECODE_ALLOW_VALUELESS},
+    {"unknown claim nested 15 deep", p_unknown_nested_16, NULL, 0, 0},
+    {"empty intermediateCertificates", p_empty_intermediates, NULL, 0, 0},
+    {"timestamp with a DER fraction", p_fraction, NULL, 0, 0},
+    {"repeated identifier, shared empty purpose", p_same_value_distinct_claims, NULL, 0, 0},
+};
+
+static void test_passing_neighbours(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(passing) / sizeof(passing[0]); i++) {
+        const pcase *c = &passing[i];
+        blob *b = c->make != NULL ? c->make() : c->make_arg(c->arg);
+        avow_evidence *ev = NULL;
+        avow_diag d;
+        memset(&d, 0, sizeof(d));
+        avow_err rc = avow_evidence_decode(b->b, b->len, NULL, c->flags, &ev, &d);
+        if (rc != AVOW_OK)
+            fail_msg("%s: %s (%s: %s)", c->name, avow_errname(rc), d.field, d.detail);
+        TU_NO_OSSL_ERR();
+        avow_buf out = {0};
+        assert_int_equal(avow_evidence_encode(ev, &out), AVOW_OK);
+        if (out.len != b->len || memcmp(out.ptr, b->b, b->len) != 0)
+            fail_msg("%s: re-encoding differs", c->name);
+        avow_buf_free(&out);
+        avow_evidence_free(ev);
+        TU_NO_OSSL_ERR();
+        arena_free();
+    }
+}
+
+/* The same flags reject each relaxed case when absent: flags = 0 is fully strict. */
+static void test_flags_zero_strict(void **state)
+{
+    (void)state;
+    blob *b = m_valueless();
+    expect_fail("valueless nonce", b->b, b->len, 0, AVOW_ERR_VALUE_MISSING);
+    arena_free();
+    b = m_certs_explicit();
+    expect_fail("explicit intermediates", b->b, b->len, 0, AVOW_ERR_WRONG_TAG);
+    arena_free();
+}
+
+/* ---------- truncation sweeps ---------- */
+
+/*
+ * The DER tree at p[0..len) cut inside node `target` (preorder index) after
+ * its first `cut` bytes: all that follows is dropped and every enclosing
+ * length rewritten to fit, so only the cut node itself is short. *hit tells
+ * whether target exists.
+ */
+static blob *cut_tree(const uint8_t *p, size_t len, size_t target, size_t cut, size_t *counter,
+                      int *hit)
+{
+    blob *out = NOTHING;
+    size_t off = 0;
+    while (off < len) {
+        const uint8_t *q = p + off;
+        size_t h = 2, n = q[1];
+        if (q[1] & 0x80) {
+            size_t k = q[1] & 0x7f;
+            n = 0;
+            for (size_t i = 0; i < k; i++)
+                n = (n << 8) | q[2 + i];
+            h = 2 + k;
+        }
+        size_t me = (*counter)++;
+        if (me == target) {
+            *hit = 1;
+            out = cat(out, bytes(q, cut), END);
+        } else if (q[0] & 0x20) {
+            blob *inner = cut_tree(q + h, n, target, cut, counter, hit);
+            out = cat(out, tlv(q[0], inner->b, inner->len), END);
+        } else {
+            out = cat(out, bytes(q, h + n), END);
+        }
+        if (*hit)
+            break; /* everything after the cut is gone */
+        off += h + n;
+    }
+    return out;
+}
+
+/* Node sizes in preorder, for picking cut points. */
+static size_t node_sizes(const uint8_t *p, size_t len, size_t *sizes, size_t *hdrs, size_t cap,
+                         size_t count)
+{
+    size_t off = 0;
+    while (off < len) {
+        const uint8_t *q = p + off;
+        size_t h = 2, n = q[1];
+        if (q[1] & 0x80) {
+            size_t k = q[1] & 0x7f;
+            n = 0;
+            for (size_t i = 0; i < k; i++)
+                n = (n << 8) | q[2 + i];
+            h = 2 + k;
+        }
+        if (count < cap) {
+            sizes[count] = h + n;
+            hdrs[count] = h;
+        }
+        count++;
+        if (q[0] & 0x20)
+            count = node_sizes(q + h, n, sizes, hdrs, cap, count);
+        off += h + n;
+    }
+    return count;
+}
+
+static void truncation_sweep(const char *what, const uint8_t *der, size_t len, size_t *ncases)
+{
+    char name[128];
+    /* Plain prefixes: every length short of the whole. */
+    for (size_t i = 0; i < len; i++) {
+        snprintf(name, sizeof(name), "%s: prefix of %zu bytes", what, i);
+        avow_evidence *ev = NULL;
+        avow_diag d;
+        memset(&d, 0, sizeof(d));
+        avow_err rc = avow_evidence_decode(der, i, NULL, 0, &ev, &d);
+        if (rc != AVOW_ERR_TRUNCATED)
+            fail_msg("%s: %s", name, avow_errname(rc));
+        assert_null(ev);
+        assert_true(d.field[0] != '\0');
+        TU_NO_OSSL_ERR();
+        (*ncases)++;
+    }
+    /* Inner cuts: inside each header and content, enclosing lengths fixed up. */
+    enum { CAP = 4096 };
+    static size_t sizes[CAP], hdrs[CAP];
+    size_t nodes = node_sizes(der, len, sizes, hdrs, CAP, 0);
+    assert_true(nodes <= CAP);
+    for (size_t t = 1; t < nodes; t++) {
+        size_t cuts[16], nc = 0;
+        for (size_t c = 1; c < hdrs[t] + 2 && c < sizes[t]; c++)
+            cuts[nc++] = c; /* inside the header and at the first content byte */
+        size_t body = sizes[t] - hdrs[t];
+        if (body > 2) {
+            cuts[nc++] = hdrs[t] + body / 2;
+            cuts[nc++] = sizes[t] - 1;
+        }
+        for (size_t k = 0; k < nc; k++) {
+            size_t counter = 0;
+            int hit = 0;
+            blob *b = cut_tree(der, len, t, cuts[k], &counter, &hit);
+            assert_true(hit);
+            snprintf(name, sizeof(name), "%s: node %zu cut to %zu of %zu bytes", what, t, cuts[k],
+                     sizes[t]);
+            avow_evidence *ev = NULL;
+            avow_diag d;
+            memset(&d, 0, sizeof(d));
+            avow_err rc = avow_evidence_decode(b->b, b->len, NULL, 0, &ev, &d);
+            if (rc != AVOW_ERR_TRUNCATED && rc != AVOW_ERR_MALFORMED)
+                fail_msg("%s: %s (%s: %s)", name, avow_errname(rc), d.field, d.detail);
+            assert_null(ev);
+            assert_true(d.field[0] != '\0');
+            TU_NO_OSSL_ERR();
+            (*ncases)++;
+            arena_free();
+        }
+    }
+}
+
+static void test_truncations(void **state)
+{
+    (void)state;
+    size_t ncases = 0;
+    blob *r = rich();
+    avow_buf copy = {malloc(r->len), r->len};
+    assert_non_null(copy.ptr);
+    memcpy(copy.ptr, r->b, r->len);
+    arena_free();
+    truncation_sweep("rich", copy.ptr, copy.len, &ncases);
+    free(copy.ptr);
+    avow_buf s = tu_read_vector("pkix/head-9f03a1c/evidence2.der");
+    truncation_sweep("head evidence2", s.ptr, s.len, &ncases);
+    avow_buf_free(&s);
+    print_message("%zu truncated inputs rejected\n", ncases);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    g_key_a = tu_key_ec("P-256");
+    g_key_b = tu_key_ec("P-384");
+    g_spki_a = tu_spki(g_key_a);
+    g_spki_b = tu_spki(g_key_b);
+    X509 *x = tu_cert_issue("avow test CA", g_key_a, NULL, g_key_a, 1, 0);
+    unsigned char *der = NULL;
+    int n = i2d_X509(x, &der);
+    assert_true(n > 0);
+    g_cert.ptr = der;
+    g_cert.len = (size_t)n;
+    X509_free(x);
+    ERR_clear_error();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    avow_buf_free(&g_spki_a);
+    avow_buf_free(&g_spki_b);
+    OPENSSL_free(g_cert.ptr);
+    g_cert.ptr = NULL;
+    EVP_PKEY_free(g_key_a);
+    EVP_PKEY_free(g_key_b);
+    arena_free();
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_malformed_table),
+        cmocka_unit_test(test_passing_neighbours),
+        cmocka_unit_test(test_flags_zero_strict),
+        cmocka_unit_test(test_truncations),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

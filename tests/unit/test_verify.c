@@ -5,6 +5,7 @@
  */
 #include "testutil.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -801,6 +802,51 @@ static void test_samples(void **state)
     X509_free(ak);
 }
 
+typedef struct worker {
+    const avow_verifier *v;
+    const avow_evidence *ev;
+    int ok;
+    int queue_clean;
+} worker;
+
+static void *verify_many(void *arg)
+{
+    worker *w = arg;
+    w->queue_clean = 1;
+    for (int i = 0; i < 25; i++) {
+        avow_evidence_result *r = NULL;
+        if (avow_verify_evidence(w->v, w->ev, NULL, &r, NULL) == AVOW_OK &&
+            sk_X509_num(r->sigs[0].chain) == 3)
+            w->ok++;
+        avow_evidence_result_free(r);
+        if (ERR_peek_error() != 0)
+            w->queue_clean = 0;
+    }
+    return NULL;
+}
+
+/* One verifier, set up once, read by several threads at once (chain building included). */
+static void test_concurrent(void **state)
+{
+    fixture *f = *state;
+    spec sp = {1, {f->pki.ak_key, NULL}};
+    avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
+    avow_verifier *v = verifier_for(&f->pki);
+    worker w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){v, ev, 0, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, verify_many, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].ok, 25);
+        assert_true(w[i].queue_clean);
+    }
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
 static void test_verifier_args(void **state)
 {
     fixture *f = *state;
@@ -838,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_any_vs_all),      cmocka_unit_test(test_other_algorithms),
         cmocka_unit_test(test_unknown_element), cmocka_unit_test(test_result_json),
         cmocka_unit_test(test_samples),         cmocka_unit_test(test_verifier_args),
+        cmocka_unit_test(test_concurrent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

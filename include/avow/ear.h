@@ -1,0 +1,163 @@
+/*
+ * avow/ear.h - Attestation Results as EAR (draft-ietf-rats-ear-03): built
+ * from what verification and appraisal found, written as JSON with the -03
+ * claim names, signed as a JWT through an avow_signer, and read back (-03
+ * and the older -02 names, chosen by eat_profile). docs/ear.md describes
+ * the mapping, the private "avow_reasons" claim and the JWT rules.
+ */
+#ifndef AVOW_EAR_H
+#define AVOW_EAR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include <avow/bytes.h>
+#include <avow/err.h>
+#include <avow/export.h>
+#include <avow/policy.h>
+#include <avow/signer.h>
+#include <avow/verify.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The eat_profile of the EAR avow writes: the one place this string lives. */
+#define AVOW_EAR_PROFILE "tag:ietf.org,2026:rats/ear#03"
+/* The profile of EARs up to -02 (claims "ear.status", ...); read, never written. */
+#define AVOW_EAR_PROFILE_02 "tag:ietf.org,2025-07:ear"
+/* Media types of a signed EAR. */
+#define AVOW_EAR_MEDIA_TYPE_JWT "application/eat-jwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
+#define AVOW_EAR_MEDIA_TYPE_CWT "application/eat-cwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
+/* JOSE "typ" header of an EAR JWT (the media type without "application/"). */
+#define AVOW_EAR_JWT_TYP "eat-jwt"
+#define AVOW_EAR_DEVELOPER "avow"
+
+/* Limits of EAR input. */
+#define AVOW_EAR_MAX_SIZE (256u * 1024u)
+#define AVOW_EAR_MAX_SUBMODS 64u
+#define AVOW_EAR_MAX_REASONS 64u /* per submod */
+
+/* One reason for a tier worse than affirming (the "avow_reasons" claim). */
+typedef struct avow_ear_reason {
+    int is_rule;      /* 1: a policy rule ("rule"), 0: a verification check ("check") */
+    char name[64];    /* rule id, or the check: "signature", "nonce", "freshness", "key-binding" */
+    avow_err code;    /* AVOW_ERR_POLICY for rules; the verification error for checks */
+    avow_tier tier;   /* what the reason cost */
+    char detail[224];
+} avow_ear_reason;
+
+/* One appraisal (a submod). */
+typedef struct avow_ear_submod {
+    char *name;
+    avow_tier status;
+    int8_t vector[AVOW_TV_COUNT_]; /* meaningful where vector_set has the bit */
+    unsigned vector_set;           /* bit (1u << key) set: the vector claim is present */
+    size_t npolicy_ids;
+    char **policy_ids;
+    avow_buf akpub;                /* attested key SPKI DER; empty when absent */
+    size_t nreasons;
+    avow_ear_reason *reasons;
+} avow_ear_submod;
+
+/* A whole EAR; read-only for callers, made by avow_ear_build or avow_ear_from_json. */
+typedef struct avow_ear {
+    int draft;         /* 3 for -03 names (what avow writes), 2 when read from a -02 document */
+    time_t iat;
+    time_t exp;        /* 0: no exp claim */
+    int has_status;    /* top-level ear_status present */
+    avow_tier status;  /* top-level; never better than the worst submod */
+    char *developer;   /* ear_verifier_id */
+    char *build;
+    char *nonce;       /* eat_nonce text (base64url of the nonce bytes); NULL when absent */
+    size_t nsubmods;
+    avow_ear_submod *submods;
+} avow_ear;
+
+/* What verification and appraisal found about one statement. */
+typedef struct avow_ear_statement {
+    const char *name;                 /* submod name, e.g. "pkix-evidence" (unique) */
+    avow_err verify_status;           /* AVOW_OK when the Evidence verified and is trusted */
+    const char *verify_detail;        /* why not (may be NULL) */
+    const avow_policy_report *report; /* NULL: not appraised */
+    avow_nonce_state nonce;           /* from verification */
+    avow_err freshness;               /* avow_nonce_consume's result; AVOW_OK when none was used */
+    const uint8_t *akpub;             /* attested key SPKI DER; NULL when none */
+    size_t akpub_len;
+} avow_ear_statement;
+
+typedef struct avow_ear_opts {
+    time_t iat;             /* 0 = now */
+    unsigned ttl;           /* > 0: exp = iat + ttl; 0: no exp */
+    const uint8_t *nonce;   /* eat_nonce (8..64 bytes, written base64url); NULL: none */
+    size_t nonce_len;
+    const char *build;      /* ear_verifier_id.build; NULL = "avow <version>" */
+} avow_ear_opts;
+
+/*
+ * Builds an EAR with one submod per statement: tiers and vector claims from
+ * the verification status, the nonce and freshness results and each rule of
+ * the report (docs/ear.md has the table), one avow_reasons entry per
+ * failure, the top-level status the worst of the submods. opts may be NULL.
+ * Caller frees *out with avow_ear_free. Errors: AVOW_ERR_ARG (no statements,
+ * too many, a duplicate or empty name), AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_ear_build(const avow_ear_statement *st, size_t n,
+                                    const avow_ear_opts *opts, avow_ear **out, avow_diag *diag);
+
+/* No-op for NULL. */
+AVOW_EXPORT void avow_ear_free(avow_ear *ear);
+
+/*
+ * The EAR as compact JSON with -03 names and sorted keys (stable output),
+ * NUL-terminated (len excludes the NUL). Caller frees *out with avow_buf_free.
+ */
+AVOW_EXPORT avow_err avow_ear_to_json(const avow_ear *ear, avow_buf *out, avow_diag *diag);
+
+/*
+ * Reads EAR JSON (-03 names, or -02 names when eat_profile is
+ * AVOW_EAR_PROFILE_02). Requires eat_profile, iat, a verifier id and at
+ * least one submod with a valid status; vector values outside -128..127,
+ * unknown vector keys and unknown tiers are rejected. Unknown other claims
+ * are ignored. Errors: AVOW_ERR_JSON, AVOW_ERR_MALFORMED (diag->field names
+ * the claim), AVOW_ERR_VERSION (another profile), AVOW_ERR_TOO_LARGE.
+ */
+AVOW_EXPORT avow_err avow_ear_from_json(const char *json, size_t len, avow_ear **out,
+                                        avow_diag *diag);
+
+/*
+ * Signs the EAR's JSON as a JWS compact serialisation through signer:
+ * header {"alg", "typ": "eat-jwt", "kid" when kid is not NULL}. alg follows
+ * the signer: ES256 / ES384 / ES512 (ECDSA on P-256 / P-384 / P-521 with
+ * the matching hash; the DER signature becomes raw r||s), RS256/384/512,
+ * PS256/384/512, EdDSA (Ed25519). *out is NUL-terminated text (len excludes
+ * the NUL), owned by the caller (avow_buf_free). Errors: AVOW_ERR_UNSUPPORTED
+ * (no JOSE name for the signer's algorithm and key), signer errors.
+ */
+AVOW_EXPORT avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer, const char *kid,
+                                       avow_buf *out, avow_diag *diag);
+
+/*
+ * Verifies an EAR JWT with pub and returns its payload JSON (pass it to
+ * avow_ear_from_json). Refuses: alg "none" and HS* and unknown algs
+ * (AVOW_ERR_SIG_ALG), an alg that does not fit pub (AVOW_ERR_ALG_MISMATCH),
+ * ECDSA signatures that are not raw r||s of the curve's size, and any
+ * signature that does not verify (AVOW_ERR_SIG_INVALID), a "typ" other than
+ * eat-jwt / application/eat-jwt (with or without the eat_profile parameter),
+ * a "crit" header, bad base64url or JSON (AVOW_ERR_MALFORMED / AVOW_ERR_JSON),
+ * a payload whose eat_profile is not an EAR profile (AVOW_ERR_VERSION), and
+ * an exp earlier than now - leeway (AVOW_ERR_EXPIRED). now = 0: the current
+ * time. payload may be NULL; otherwise the caller frees it (avow_buf_free).
+ */
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jwt(const char *jwt, size_t len,
+                                                         EVP_PKEY *pub, time_t now,
+                                                         unsigned leeway, avow_buf *payload,
+                                                         avow_diag *diag);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,612 @@
+/*
+ * Strict parser of appraisal policy documents (docs/policy.md) and the
+ * embedded default policy. Every rejection names its JSON path.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include <avow/policy.h>
+
+#include "core/internal.h"
+#include "verifier/policy_int.h"
+
+static const char DEFAULT_POLICY[] =
+    "{\"name\":\"avow-default\",\"rules\":["
+    "{\"id\":\"key-sensitive\",\"element\":\"key\",\"claim\":\"sensitive\",\"equals\":true,"
+    "\"required\":true,\"vector\":\"storage-opaque\"},"
+    "{\"id\":\"key-not-extractable\",\"element\":\"key\",\"claim\":\"extractable\",\"equals\":false,"
+    "\"required\":true,\"vector\":\"storage-opaque\"},"
+    "{\"id\":\"key-never-extractable\",\"element\":\"key\",\"claim\":\"never-extractable\","
+    "\"equals\":true,\"required\":true,\"vector\":\"storage-opaque\"},"
+    "{\"id\":\"key-local\",\"element\":\"key\",\"claim\":\"local\",\"equals\":true,"
+    "\"required\":true,\"vector\":\"storage-opaque\"},"
+    "{\"id\":\"nonce\",\"claim\":\"nonce\",\"present\":true,\"required\":true,"
+    "\"when\":\"nonce-expected\",\"vector\":\"instance-identity\"}"
+    "]}";
+
+const char *avow_policy_default_json(void)
+{
+    return DEFAULT_POLICY;
+}
+
+/* --- names --- */
+
+static const char *const TV_NAMES[AVOW_TV_COUNT_] = {
+    "instance-identity", "configuration", "executables",    "file-system",
+    "hardware",          "runtime-opaque", "storage-opaque", "sourced-data"};
+
+const char *avow_tv_name(avow_tv_key k)
+{
+    if ((int)k < 0 || k >= AVOW_TV_COUNT_)
+        return NULL;
+    return TV_NAMES[k];
+}
+
+avow_tv_key avow_tv_by_name(const char *name)
+{
+    if (name == NULL)
+        return AVOW_TV_NONE;
+    for (int i = 0; i < AVOW_TV_COUNT_; i++)
+        if (strcmp(TV_NAMES[i], name) == 0)
+            return (avow_tv_key)i;
+    return AVOW_TV_NONE;
+}
+
+const char *avow_tier_name(avow_tier t)
+{
+    switch (t) {
+    case AVOW_TIER_NONE:
+        return "none";
+    case AVOW_TIER_AFFIRMING:
+        return "affirming";
+    case AVOW_TIER_WARNING:
+        return "warning";
+    case AVOW_TIER_CONTRAINDICATED:
+        return "contraindicated";
+    }
+    return NULL;
+}
+
+avow_err avow_tier_by_name(const char *name, avow_tier *out)
+{
+    static const avow_tier all[] = {AVOW_TIER_NONE, AVOW_TIER_AFFIRMING, AVOW_TIER_WARNING,
+                                    AVOW_TIER_CONTRAINDICATED};
+    if (name == NULL || out == NULL)
+        return AVOW_ERR_ARG;
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (strcmp(avow_tier_name(all[i]), name) == 0) {
+            *out = all[i];
+            return AVOW_OK;
+        }
+    return AVOW_ERR_ARG;
+}
+
+avow_tier avow_tier_of_value(int v)
+{
+    int a = v < 0 ? -v : v;
+    if (a <= 1)
+        return AVOW_TIER_NONE;
+    if (a < 32)
+        return AVOW_TIER_AFFIRMING;
+    if (a < 96)
+        return AVOW_TIER_WARNING;
+    return AVOW_TIER_CONTRAINDICATED;
+}
+
+static int tier_rank(avow_tier t)
+{
+    switch (t) {
+    case AVOW_TIER_AFFIRMING:
+        return 0;
+    case AVOW_TIER_NONE:
+        return 1;
+    case AVOW_TIER_WARNING:
+        return 2;
+    case AVOW_TIER_CONTRAINDICATED:
+        return 3;
+    }
+    return 3;
+}
+
+int avow_tier_worse(avow_tier a, avow_tier b)
+{
+    return tier_rank(a) > tier_rank(b);
+}
+
+const char *avow_rule_outcome_name(avow_rule_outcome o)
+{
+    switch (o) {
+    case AVOW_RULE_PASS:
+        return "pass";
+    case AVOW_RULE_FAIL:
+        return "fail";
+    case AVOW_RULE_UNKNOWN:
+        return "unknown";
+    case AVOW_RULE_SKIPPED:
+        return "skipped";
+    }
+    return "unknown";
+}
+
+/* --- versions --- */
+
+int avow__version_parse(const char *text, size_t len, uint32_t *parts, size_t *nparts)
+{
+    size_t i = 0, n = 0;
+    if (len > 0 && (text[0] == 'v' || text[0] == 'V'))
+        i = 1;
+    if (i >= len)
+        return 0;
+    while (i < len) {
+        uint32_t v = 0;
+        size_t digits = 0;
+        while (i < len && text[i] >= '0' && text[i] <= '9') {
+            if (digits == 9)
+                return 0;
+            v = v * 10 + (uint32_t)(text[i] - '0');
+            digits++;
+            i++;
+        }
+        if (digits == 0 || n == AVOW__VERSION_PARTS)
+            return 0;
+        parts[n++] = v;
+        if (i == len)
+            break;
+        if (text[i] != '.' || i + 1 == len)
+            return 0;
+        i++;
+    }
+    *nparts = n;
+    return 1;
+}
+
+/* --- freeing --- */
+
+static void lit_free(avow__lit *l)
+{
+    OPENSSL_free(l->s);
+    l->s = NULL;
+}
+
+static void rule_free(avow__rule *r)
+{
+    OPENSSL_free(r->id);
+    OPENSSL_free(r->claim);
+    OPENSSL_free(r->element);
+    lit_free(&r->equals);
+    for (size_t i = 0; i < r->nin; i++)
+        lit_free(&r->in[i]);
+    OPENSSL_free(r->in);
+}
+
+void avow_policy_free(avow_policy *p)
+{
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < p->nrules; i++)
+        rule_free(&p->rules[i]);
+    OPENSSL_free(p->rules);
+    OPENSSL_free(p->name);
+    OPENSSL_free(p);
+}
+
+const char *avow_policy_name(const avow_policy *p)
+{
+    return p != NULL ? p->name : NULL;
+}
+
+size_t avow_policy_rule_count(const avow_policy *p)
+{
+    return p != NULL ? p->nrules : 0;
+}
+
+/* --- parsing --- */
+
+typedef struct pctx {
+    avow_diag *diag;
+    char path[96];
+} pctx;
+
+/* snprintf for paths: truncation is harmless. */
+AVOW_PRINTF(3, 4)
+static void pathf(char *d, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d, cap, fmt, ap);
+    va_end(ap);
+}
+
+AVOW_PRINTF(3, 4)
+static avow_err bad(pctx *c, const char *key, const char *fmt, ...)
+{
+    char field[96];
+    if (key != NULL)
+        pathf(field, sizeof(field), "%s%s%s", c->path, c->path[0] ? "." : "", key);
+    else
+        avow__strlcpy(field, c->path, sizeof(field));
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return avow__fail(c->diag, AVOW_ERR_BAD_POLICY, field, "%s: %s", field, msg);
+}
+
+/* A JSON string without NULs, at most max bytes; *out is a new copy. */
+static avow_err get_str(pctx *c, const char *key, json_t *v, size_t max, char **out)
+{
+    if (!json_is_string(v))
+        return bad(c, key, "must be a string");
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (n == 0)
+        return bad(c, key, "must not be empty");
+    if (n > max)
+        return bad(c, key, "longer than %zu bytes", max);
+    if (memchr(s, '\0', n) != NULL)
+        return bad(c, key, "contains a NUL character");
+    *out = OPENSSL_strndup(s, n);
+    return *out != NULL ? AVOW_OK : AVOW_ERR_NOMEM;
+}
+
+static int is_dotted_oid(const char *s)
+{
+    int dots = 0;
+    if (!(s[0] >= '0' && s[0] <= '2'))
+        return 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '.') {
+            if (p[1] < '0' || p[1] > '9')
+                return 0;
+            dots++;
+        } else if (*p < '0' || *p > '9') {
+            return 0;
+        }
+    }
+    return dots >= 1;
+}
+
+/* "tpm:pcr0": format tag [a-z0-9-]+, a colon, a non-empty name. */
+static int is_foreign_name(const char *s)
+{
+    const char *colon = strchr(s, ':');
+    if (colon == NULL || colon == s || colon[1] == '\0')
+        return 0;
+    for (const char *p = s; p < colon; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return 0;
+    return 1;
+}
+
+static avow_tv_key default_vector(avow_claim_id id)
+{
+    switch (id) {
+    case AVOW_CLAIM_NONCE:
+    case AVOW_CLAIM_TIMESTAMP:
+    case AVOW_CLAIM_AK_SPKI:
+        return AVOW_TV_INSTANCE_IDENTITY;
+    case AVOW_CLAIM_VENDOR:
+    case AVOW_CLAIM_OEMID:
+    case AVOW_CLAIM_HWMODEL:
+    case AVOW_CLAIM_HWVERSION:
+    case AVOW_CLAIM_HWSERIAL:
+    case AVOW_CLAIM_FIPSVER:
+    case AVOW_CLAIM_FIPSLEVEL:
+    case AVOW_CLAIM_FIPSMODULE:
+        return AVOW_TV_HARDWARE;
+    case AVOW_CLAIM_SWNAME:
+    case AVOW_CLAIM_SWVERSION:
+        return AVOW_TV_EXECUTABLES;
+    case AVOW_CLAIM_DBGSTAT:
+    case AVOW_CLAIM_FIPSBOOT:
+    case AVOW_CLAIM_KEY_PURPOSE:
+    case AVOW_CLAIM_KEY_EXPIRY:
+        return AVOW_TV_CONFIGURATION;
+    case AVOW_CLAIM_KEY_IDENTIFIER:
+    case AVOW_CLAIM_KEY_SPKI:
+    case AVOW_CLAIM_KEY_EXTRACTABLE:
+    case AVOW_CLAIM_KEY_SENSITIVE:
+    case AVOW_CLAIM_KEY_NEVER_EXTRACTABLE:
+    case AVOW_CLAIM_KEY_LOCAL:
+        return AVOW_TV_STORAGE_OPAQUE;
+    default:
+        return AVOW_TV_NONE;
+    }
+}
+
+/* A literal that fits the claim's type (any scalar when the type is not known). */
+static avow_err get_lit(pctx *c, const char *key, json_t *v, const avow__rule *r, avow__lit *out)
+{
+    if (json_is_boolean(v)) {
+        if (r->known_type && r->type != AVOW_VALUE_BOOL)
+            return bad(c, key, "a boolean does not fit claim \"%s\"", r->claim);
+        out->kind = AVOW__LIT_BOOL;
+        out->i = json_is_true(v) ? 1 : 0;
+        return AVOW_OK;
+    }
+    if (json_is_integer(v)) {
+        if (r->known_type && r->type != AVOW_VALUE_INT)
+            return bad(c, key, "an integer does not fit claim \"%s\"", r->claim);
+        out->kind = AVOW__LIT_INT;
+        out->i = (int64_t)json_integer_value(v);
+        return AVOW_OK;
+    }
+    if (json_is_string(v)) {
+        if (r->known_type && r->type != AVOW_VALUE_UTF8 && r->type != AVOW_VALUE_BYTES)
+            return bad(c, key, "a string does not fit claim \"%s\"", r->claim);
+        size_t n = json_string_length(v);
+        out->kind = AVOW__LIT_STR;
+        /* n + 1 bytes: jansson keeps a NUL after the value. */
+        out->s = (char *)avow__memdup((const uint8_t *)json_string_value(v), n + 1);
+        if (out->s == NULL)
+            return AVOW_ERR_NOMEM;
+        out->slen = n;
+        return AVOW_OK;
+    }
+    return bad(c, key, "must be a boolean, an integer or a string");
+}
+
+static int bool_of(json_t *v, int *out)
+{
+    if (!json_is_boolean(v))
+        return 0;
+    *out = json_is_true(v) ? 1 : 0;
+    return 1;
+}
+
+static const char *const RULE_KEYS[] = {"id",  "claim", "element", "scope", "required",
+                                        "when", "on_fail", "vector", "equals", "in",
+                                        "min", "max",   "version_at_least", "present",
+                                        "description"};
+
+static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
+{
+    avow_err rc;
+    if (!json_is_object(jr))
+        return bad(c, NULL, "a rule must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(jr, key, v) {
+        size_t k = 0;
+        while (k < sizeof(RULE_KEYS) / sizeof(RULE_KEYS[0]) && strcmp(RULE_KEYS[k], key) != 0)
+            k++;
+        if (k == sizeof(RULE_KEYS) / sizeof(RULE_KEYS[0]))
+            return bad(c, key, "unknown key");
+    }
+
+    /* id and claim first: the rest is checked against the claim. */
+    if ((v = json_object_get(jr, "id")) == NULL)
+        return bad(c, "id", "missing");
+    if ((rc = get_str(c, "id", v, AVOW_POLICY_ID_MAX, &r->id)) != AVOW_OK)
+        return rc;
+    if ((v = json_object_get(jr, "claim")) == NULL)
+        return bad(c, "claim", "missing");
+    if ((rc = get_str(c, "claim", v, 160, &r->claim)) != AVOW_OK)
+        return rc;
+    if (strncmp(r->claim, "pkix:", 5) == 0)
+        memmove(r->claim, r->claim + 5, strlen(r->claim + 5) + 1);
+
+    const avow_claim_info *info = avow_claim_info_by_name(r->claim);
+    r->vector = AVOW_TV_NONE;
+    if (info != NULL) {
+        r->known_type = 1;
+        r->type = info->type;
+        r->vector = default_vector(info->id);
+    } else if (!is_foreign_name(r->claim) && !is_dotted_oid(r->claim)) {
+        return bad(c, "claim", "unknown claim \"%s\"", r->claim);
+    }
+
+    if ((v = json_object_get(jr, "element")) != NULL) {
+        if ((rc = get_str(c, "element", v, 160, &r->element)) != AVOW_OK)
+            return rc;
+        if (info != NULL && strcmp(r->element, avow_element_name(info->element)) != 0)
+            return bad(c, "element", "claim \"%s\" stands in element \"%s\", not \"%s\"",
+                       r->claim, avow_element_name(info->element), r->element);
+    } else if (info != NULL) {
+        r->element = OPENSSL_strdup(avow_element_name(info->element));
+        if (r->element == NULL)
+            return AVOW_ERR_NOMEM;
+    }
+
+    r->scope = AVOW__SCOPE_ATTESTED_KEY;
+    if ((v = json_object_get(jr, "scope")) != NULL) {
+        const char *s = json_string_value(v);
+        if (r->element == NULL || strcmp(r->element, "key") != 0)
+            return bad(c, "scope", "only rules on the key element have a scope");
+        if (s != NULL && strcmp(s, "attested-key") == 0)
+            r->scope = AVOW__SCOPE_ATTESTED_KEY;
+        else if (s != NULL && strcmp(s, "all-keys") == 0)
+            r->scope = AVOW__SCOPE_ALL_KEYS;
+        else
+            return bad(c, "scope", "must be \"attested-key\" or \"all-keys\"");
+    }
+    if ((v = json_object_get(jr, "required")) != NULL && !bool_of(v, &r->required))
+        return bad(c, "required", "must be a boolean");
+    if ((v = json_object_get(jr, "when")) != NULL) {
+        const char *s = json_string_value(v);
+        if (s == NULL || strcmp(s, "nonce-expected") != 0)
+            return bad(c, "when", "must be \"nonce-expected\"");
+        r->when_nonce = 1;
+    }
+    r->tier = AVOW_TIER_CONTRAINDICATED;
+    if ((v = json_object_get(jr, "on_fail")) != NULL) {
+        const char *s = json_string_value(v);
+        if (s != NULL && strcmp(s, "warning") == 0)
+            r->tier = AVOW_TIER_WARNING;
+        else if (s == NULL || strcmp(s, "contraindicated") != 0)
+            return bad(c, "on_fail", "must be \"contraindicated\" or \"warning\"");
+    }
+    if ((v = json_object_get(jr, "vector")) != NULL) {
+        const char *s = json_string_value(v);
+        if (s != NULL && strcmp(s, "none") == 0)
+            r->vector = AVOW_TV_NONE;
+        else if (s == NULL || (r->vector = avow_tv_by_name(s)) == AVOW_TV_NONE)
+            return bad(c, "vector", "not a trustworthiness-vector key");
+    }
+    if ((v = json_object_get(jr, "description")) != NULL && !json_is_string(v))
+        return bad(c, "description", "must be a string");
+
+    int scalar = !r->known_type || r->type == AVOW_VALUE_BOOL || r->type == AVOW_VALUE_INT ||
+                 r->type == AVOW_VALUE_UTF8 || r->type == AVOW_VALUE_BYTES;
+    if ((v = json_object_get(jr, "equals")) != NULL) {
+        if (!scalar)
+            return bad(c, "equals", "claim \"%s\" cannot be compared with equals", r->claim);
+        if ((rc = get_lit(c, "equals", v, r, &r->equals)) != AVOW_OK)
+            return rc;
+        r->ops |= AVOW__OP_EQUALS;
+    }
+    if ((v = json_object_get(jr, "in")) != NULL) {
+        if (!scalar)
+            return bad(c, "in", "claim \"%s\" cannot be compared with in", r->claim);
+        if (!json_is_array(v) || json_array_size(v) == 0)
+            return bad(c, "in", "must be a non-empty array");
+        if (json_array_size(v) > AVOW_POLICY_MAX_IN)
+            return bad(c, "in", "more than %u entries", AVOW_POLICY_MAX_IN);
+        r->in = OPENSSL_zalloc(json_array_size(v) * sizeof(*r->in));
+        if (r->in == NULL)
+            return AVOW_ERR_NOMEM;
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) {
+            char k[24];
+            pathf(k, sizeof(k), "in[%zu]", i);
+            if ((rc = get_lit(c, k, e, r, &r->in[i])) != AVOW_OK)
+                return rc;
+            r->nin = i + 1;
+        }
+        r->ops |= AVOW__OP_IN;
+    }
+    static const char *const bounds[2] = {"min", "max"};
+    for (int b = 0; b < 2; b++) {
+        if ((v = json_object_get(jr, bounds[b])) == NULL)
+            continue;
+        if (r->known_type && r->type != AVOW_VALUE_INT)
+            return bad(c, bounds[b], "claim \"%s\" is not an integer", r->claim);
+        if (!json_is_integer(v))
+            return bad(c, bounds[b], "must be an integer");
+        if (b == 0) {
+            r->min = (int64_t)json_integer_value(v);
+            r->ops |= AVOW__OP_MIN;
+        } else {
+            r->max = (int64_t)json_integer_value(v);
+            r->ops |= AVOW__OP_MAX;
+        }
+    }
+    if ((r->ops & AVOW__OP_MIN) && (r->ops & AVOW__OP_MAX) && r->min > r->max)
+        return bad(c, "max", "smaller than min");
+    if ((v = json_object_get(jr, "version_at_least")) != NULL) {
+        if (r->known_type && r->type != AVOW_VALUE_UTF8)
+            return bad(c, "version_at_least", "claim \"%s\" is not text", r->claim);
+        if (!json_is_string(v) ||
+            !avow__version_parse(json_string_value(v), json_string_length(v), r->version,
+                                 &r->nversion))
+            return bad(c, "version_at_least", "must be a dotted numeric version such as \"2.6\"");
+        r->ops |= AVOW__OP_VERSION;
+    }
+    if ((v = json_object_get(jr, "present")) != NULL) {
+        if (!bool_of(v, &r->present))
+            return bad(c, "present", "must be a boolean");
+        if (!r->present && (r->ops != 0 || r->required))
+            return bad(c, "present", "\"present\": false cannot be combined with other checks");
+        r->ops |= AVOW__OP_PRESENT;
+    }
+    if (r->ops == 0 && !r->required)
+        return bad(c, NULL, "rule \"%s\" checks nothing (give an operator or \"required\": true)",
+                   r->id);
+    return AVOW_OK;
+}
+
+static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)
+{
+    avow_err rc;
+    if (!json_is_object(root))
+        return bad(c, NULL, "the policy must be a JSON object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        if (strcmp(key, "name") != 0 && strcmp(key, "rules") != 0 &&
+            strcmp(key, "description") != 0)
+            return bad(c, key, "unknown key");
+    }
+    if ((v = json_object_get(root, "name")) == NULL)
+        return bad(c, "name", "missing");
+    if ((rc = get_str(c, "name", v, AVOW_POLICY_NAME_MAX, &p->name)) != AVOW_OK)
+        return rc;
+    if ((v = json_object_get(root, "description")) != NULL && !json_is_string(v))
+        return bad(c, "description", "must be a string");
+    json_t *rules = json_object_get(root, "rules");
+    if (rules == NULL)
+        return bad(c, "rules", "missing");
+    if (!json_is_array(rules) || json_array_size(rules) == 0)
+        return bad(c, "rules", "must be a non-empty array");
+    if (json_array_size(rules) > AVOW_POLICY_MAX_RULES)
+        return bad(c, "rules", "more than %u rules", AVOW_POLICY_MAX_RULES);
+    p->rules = OPENSSL_zalloc(json_array_size(rules) * sizeof(*p->rules));
+    if (p->rules == NULL)
+        return AVOW_ERR_NOMEM;
+    size_t i;
+    json_t *jr;
+    json_array_foreach(rules, i, jr) {
+        pathf(c->path, sizeof(c->path), "rules[%zu]", i);
+        p->nrules = i + 1;
+        if ((rc = parse_rule(c, jr, &p->rules[i])) != AVOW_OK)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->rules[j].id, p->rules[i].id) == 0)
+                return bad(c, "id", "rule id \"%s\" repeats rules[%zu]", p->rules[i].id, j);
+    }
+    return AVOW_OK;
+}
+
+avow_err avow_policy_parse(const char *json, size_t len, avow_policy **out, avow_diag *diag)
+{
+    if (out == NULL || (json == NULL && len != 0))
+        return avow__fail(diag, AVOW_ERR_ARG, "policy", "no policy text or output");
+    *out = NULL;
+    if (len > AVOW_POLICY_MAX_SIZE)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "policy", "policy is %zu bytes, limit %u",
+                          len, AVOW_POLICY_MAX_SIZE);
+    json_error_t jerr;
+    json_t *root = json_loadb(json != NULL ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return avow__fail(diag, AVOW_ERR_JSON, "policy", "line %d column %d: %s", jerr.line,
+                          jerr.column, jerr.text);
+    avow_policy *p = OPENSSL_zalloc(sizeof(*p));
+    if (p == NULL) {
+        json_decref(root);
+        return avow__fail(diag, AVOW_ERR_NOMEM, "policy", "out of memory");
+    }
+    pctx c = {diag, ""};
+    avow_err rc = parse_doc(&c, root, p);
+    json_decref(root);
+    if (rc != AVOW_OK) {
+        if (rc == AVOW_ERR_NOMEM)
+            avow__fail(diag, rc, c.path, "out of memory");
+        avow_policy_free(p);
+        return rc;
+    }
+    *out = p;
+    return AVOW_OK;
+}
+
+avow_err avow_policy_load(const char *path, avow_policy **out, avow_diag *diag)
+{
+    if (path == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "policy", "no path or output");
+    avow_buf b = {0};
+    avow_err rc = avow_read_file(path, AVOW_POLICY_MAX_SIZE, &b, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    rc = avow_policy_parse((const char *)b.ptr, b.len, out, diag);
+    avow_buf_free(&b);
+    return rc;
+}
+
+avow_err avow_policy_default(avow_policy **out)
+{
+    return avow_policy_parse(DEFAULT_POLICY, sizeof(DEFAULT_POLICY) - 1, out, NULL);
+}

@@ -1,0 +1,177 @@
+/*
+ * Claims JSON in (avow_evidence_add_claims_json) and the JSON and text views
+ * out: a table of refused documents with the error and JSON path each gives,
+ * and the round trip hand-written -> printed -> rebuilt with identical tbs.
+ */
+#include "testutil.h"
+
+#include <string.h>
+
+static avow_evidence *fresh(void)
+{
+    avow_evidence *ev = NULL;
+    assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
+    return ev;
+}
+
+static const struct bad_case {
+    const char *json;
+    avow_err err;
+    const char *field; /* the JSON path named in the diagnostic */
+    const char *why;
+} bad_cases[] = {
+    {"[1]", AVOW_ERR_JSON, "json", "the document is not an object"},
+    {"{\"platform\":", AVOW_ERR_JSON, "json", "not JSON"},
+    {"{\"colour\":1}", AVOW_ERR_JSON, "colour", "unknown top-level member"},
+    {"{\"platform\":{\"colour\":\"red\"}}", AVOW_ERR_JSON, "platform.colour", "unknown claim"},
+    {"{\"platform\":{\"nonce\":\"x\"}}", AVOW_ERR_CLAIM_PLACE, "platform.nonce", "claim of another element"},
+    {"{\"platform\":{\"fipsboot\":\"yes\"}}", AVOW_ERR_CLAIM_TYPE, "platform.fipsboot", "string for a BOOLEAN"},
+    {"{\"platform\":{\"uptime\":1.5}}", AVOW_ERR_CLAIM_TYPE, "platform.uptime", "real for an INTEGER"},
+    {"{\"platform\":{\"vendor\":7}}", AVOW_ERR_CLAIM_TYPE, "platform.vendor", "number for a UTF8String"},
+    {"{\"platform\":{\"oemid\":{\"hex\":\"0g\"}}}", AVOW_ERR_JSON, "platform.oemid", "bad hex"},
+    {"{\"platform\":{\"oemid\":{\"base64\":\"!!\"}}}", AVOW_ERR_JSON, "platform.oemid", "bad base64"},
+    {"{\"platform\":{\"oemid\":{\"rot13\":\"x\"}}}", AVOW_ERR_JSON, "platform.oemid", "unknown byte encoding"},
+    {"{\"platform\":{\"oemid\":{\"hex\":\"00\",\"base64\":\"AA==\"}}}", AVOW_ERR_CLAIM_TYPE, "platform.oemid", "two encodings"},
+    {"{\"transaction\":{\"timestamp\":\"yesterday\"}}", AVOW_ERR_BAD_TIME, "transaction.timestamp", "not RFC 3339"},
+    {"{\"transaction\":{\"timestamp\":\"2025-02-29T00:00:00Z\"}}", AVOW_ERR_BAD_TIME, "transaction.timestamp", "no such day"},
+    {"{\"transaction\":{\"timestamp\":\"now\"}}", AVOW_ERR_JSON, "transaction.timestamp", "now is the caller's"},
+    {"{\"transaction\":{\"ak-spki\":\"auto\"}}", AVOW_ERR_JSON, "transaction.ak-spki", "auto is the caller's"},
+    {"{\"transaction\":{\"ak-spki\":[]}}", AVOW_ERR_EMPTY, "transaction.ak-spki", "empty list"},
+    {"{\"keys\":[{\"identifier\":\"k\",\"purpose\":[\"sign\",\"fly\"]}]}", AVOW_ERR_JSON, "keys[0].purpose[1]", "unknown capability"},
+    {"{\"keys\":[{\"identifier\":\"k\",\"purpose\":\"sign\"}]}", AVOW_ERR_CLAIM_TYPE, "keys[0].purpose", "purpose not a list"},
+    {"{\"keys\":[{}]}", AVOW_ERR_EMPTY, "keys[0]", "key element without claims"},
+    {"{\"keys\":{\"identifier\":\"k\"}}", AVOW_ERR_JSON, "keys", "keys not an array"},
+    {"{\"version\":2}", AVOW_ERR_VERSION, "version", "version other than 1"},
+    {"{\"elements\":[{\"type\":\"vault\",\"claims\":[]}]}", AVOW_ERR_JSON, "elements[0].type", "unknown element type"},
+    {"{\"elements\":[{\"type\":\"platform\",\"claims\":[]}]}", AVOW_ERR_EMPTY, "elements[0].claims", "element without claims"},
+    {"{\"elements\":[{\"type\":\"platform\",\"claims\":[{\"name\":\"vendor\",\"type\":\"int\",\"value\":\"A\"}]}]}",
+     AVOW_ERR_CLAIM_TYPE, "elements[0].claims[0].type", "declared type differs"},
+    {"{\"elements\":[{\"type\":\"platform\",\"claims\":[{\"name\":\"vendor\"}]}]}",
+     AVOW_ERR_VALUE_MISSING, "elements[0].claims[0].value", "claim without value member"},
+    {"{\"elements\":[{\"type\":\"platform\",\"claims\":[{\"name\":\"1.2.3\",\"value\":\"00\"}]}]}",
+     AVOW_ERR_JSON, "elements[0].claims[0].name", "unknown claim cannot be rebuilt"},
+    {"{\"elements\":[{\"type\":\"platform\",\"claims\":[{\"name\":\"hwmodel\",\"value\":\"HSM\"}]}]}",
+     AVOW_ERR_JSON, "elements[0].claims[0].value", "printed bytes are hex"},
+    {"{\"elements\":[{\"type\":\"platform\",\"extra\":1,\"claims\":[]}]}", AVOW_ERR_JSON, "elements[0].extra", "unknown element member"},
+};
+
+static void test_refused(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const struct bad_case *c = &bad_cases[i];
+        avow_evidence *ev = fresh();
+        avow_diag d;
+        avow_diag_clear(&d);
+        avow_err err = avow_evidence_add_claims_json(ev, c->json, strlen(c->json), &d);
+        if (err != c->err || strcmp(d.field, c->field) != 0)
+            fail_msg("%s: got %s at \"%s\" (%s), wanted %s at \"%s\"", c->why, avow_errname(err),
+                     d.field, d.detail, avow_errname(c->err), c->field);
+        TU_NO_OSSL_ERR();
+        avow_evidence_free(ev);
+    }
+}
+
+static const char hand[] =
+    "{\"transaction\":{\"nonce\":{\"hex\":\"0102\"},\"timestamp\":\"2026-07-21T13:13:38+02:00\"},"
+    "\"platform\":{\"vendor\":\"Acme\",\"hwmodel\":\"HSM-9000\",\"oemid\":{\"base64\":\"AQID\"},"
+    "\"fipsboot\":true,\"fipslevel\":3,\"dbgstat\":1},"
+    "\"keys\":[{\"identifier\":[\"k1\",\"k1-alias\"],\"extractable\":false,"
+    "\"expiry\":\"2030-01-01T00:00:00Z\",\"purpose\":[\"sign\",\"derive\",\"1.2.3.4\"]}]}";
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    avow_diag d;
+    avow_evidence *ev = fresh(), *again = fresh();
+    avow_buf json = {0}, text = {0}, der1 = {0}, der2 = {0};
+    assert_int_equal(avow_evidence_add_claims_json(ev, hand, strlen(hand), &d), AVOW_OK);
+    assert_int_equal(avow_evidence_to_json(ev, &json), AVOW_OK);
+    assert_non_null(strstr((char *)json.ptr, "\"value\": \"2026-07-21T11:13:38Z\""));
+    assert_non_null(strstr((char *)json.ptr, "\"derive\""));
+    assert_non_null(strstr((char *)json.ptr, "\"1.2.3.4\""));
+    assert_int_equal(avow_evidence_add_claims_json(again, (char *)json.ptr, json.len, &d), AVOW_OK);
+    assert_int_equal(avow_evidence_encode(ev, &der1), AVOW_OK);
+    assert_int_equal(avow_evidence_encode(again, &der2), AVOW_OK);
+    assert_int_equal(der1.len, der2.len);
+    assert_memory_equal(der1.ptr, der2.ptr, der1.len);
+
+    assert_int_equal(avow_evidence_to_text(ev, &text), AVOW_OK);
+    assert_int_equal(strlen((char *)text.ptr), text.len);
+    assert_non_null(strstr((char *)text.ptr, "48534d2d39303030 (\"HSM-9000\")"));
+    assert_non_null(strstr((char *)text.ptr, "vendor ("));
+    assert_non_null(strstr((char *)text.ptr, "UTF8String: \"Acme\""));
+    assert_non_null(strstr((char *)text.ptr, "purpose ("));
+    assert_non_null(strstr((char *)text.ptr, "sign, derive, 1.2.3.4"));
+    assert_non_null(strstr((char *)text.ptr, "Signatures: 0 (unsigned)"));
+    TU_NO_OSSL_ERR();
+    avow_buf_free(&json);
+    avow_buf_free(&text);
+    avow_buf_free(&der1);
+    avow_buf_free(&der2);
+    avow_evidence_free(ev);
+    avow_evidence_free(again);
+}
+
+/* Transaction and platform given twice join one element; a claim given twice does not. */
+static void test_joins_elements(void **state)
+{
+    (void)state;
+    avow_diag d;
+    avow_evidence *ev = fresh();
+    const char *a = "{\"platform\":{\"vendor\":\"Acme\"}}";
+    const char *b = "{\"platform\":{\"hwserial\":\"SN1\"}}";
+    assert_int_equal(avow_evidence_add_claims_json(ev, a, strlen(a), &d), AVOW_OK);
+    assert_int_equal(avow_evidence_add_claims_json(ev, b, strlen(b), &d), AVOW_OK);
+    assert_int_equal(avow_evidence_element_count(ev), 1);
+    assert_int_equal(avow_evidence_get0_element(ev, 0)->nclaims, 2);
+    assert_int_not_equal(avow_evidence_add_claims_json(ev, a, strlen(a), &d), AVOW_OK);
+    assert_string_equal(d.field, "platform.vendor");
+    TU_NO_OSSL_ERR();
+    avow_evidence_free(ev);
+}
+
+static void test_signed_views(void **state)
+{
+    (void)state;
+    tu_pki p;
+    tu_pki_make(&p, NULL, 0);
+    avow_diag d;
+    avow_signer *s = NULL;
+    avow_evidence *ev = fresh();
+    avow_buf json = {0}, text = {0};
+    const char *c = "{\"platform\":{\"vendor\":\"Acme\"}}";
+    assert_int_equal(avow_evidence_add_claims_json(ev, c, strlen(c), &d), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, p.inter), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(p.ak_key, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_set1_cert(s, p.ak, NULL), AVOW_OK);
+    assert_int_equal(avow_evidence_sign(ev, s, AVOW_SID_CERT, &d), AVOW_OK);
+    assert_int_equal(avow_evidence_to_text(ev, &text), AVOW_OK);
+    assert_non_null(strstr((char *)text.ptr, "Signer: certificate"));
+    assert_non_null(strstr((char *)text.ptr, "Algorithm: ecdsa-sha256 (1.2.840.10045.4.3.2)"));
+    assert_non_null(strstr((char *)text.ptr, "Intermediate certificates: 1"));
+    assert_int_equal(avow_evidence_to_json(ev, &json), AVOW_OK);
+    assert_non_null(strstr((char *)json.ptr, "\"sid\": \"cert\""));
+    assert_non_null(strstr((char *)json.ptr, "\"intermediates\""));
+    /* the printed document, signatures and all, is valid claims input */
+    avow_evidence *again = fresh();
+    assert_int_equal(avow_evidence_add_claims_json(again, (char *)json.ptr, json.len, &d), AVOW_OK);
+    TU_NO_OSSL_ERR();
+    avow_evidence_free(again);
+    avow_buf_free(&json);
+    avow_buf_free(&text);
+    avow_signer_free(s);
+    avow_evidence_free(ev);
+    tu_pki_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_joins_elements),
+        cmocka_unit_test(test_signed_views),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
