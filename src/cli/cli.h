@@ -48,5 +48,6 @@ avow_err cli_fail_ossl(avow_diag *diag, avow_err err, const char *field, const c
  * "avow <group>"; argv[0] is the group name.
  */
 int cli_group_evidence(const char *prog, int argc, char **argv);
+int cli_group_keygen(const char *prog, int argc, char **argv);
 
 #endif

@@ -9,17 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include <avow/avow.h>
+#include <avow/pkcs11.h>
 
 #include "cli/cli.h"
 #include "cli/evidence_cmds.h"
 
 #define MAX_SIGNERS AVOW_EVIDENCE_MAX_SIGNATURES
+#define P11_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 
 const cli_opt cli_evidence_create_opts[] = {
     {"claims", CLI_VALUE, "FILE", "claims as JSON (docs/claims-json.md), read before the flags"},
@@ -42,13 +45,19 @@ const cli_opt cli_evidence_create_opts[] = {
     {"fipsmodule", CLI_VALUE, "TEXT", "platform fipsmodule"},
     {"key-spki", CLI_MULTI, "FILE", "add a key element for this public key, certificate or key"},
     {"key-ident", CLI_MULTI, "NAME", "identifier of the matching -key-spki (default: key id hex)"},
-    {"signkey", CLI_MULTI, "FILE", "private key to sign with (one signature each)"},
-    {"signcert", CLI_MULTI, "FILE", "certificate of the matching -signkey"},
+    {"attest-key", CLI_MULTI, "URI", "add a key element for this pkcs11: key, read from the token"},
+    {"platform-from", CLI_VALUE, "URI", "add platform claims read from this pkcs11: token"},
+    {"signkey", CLI_MULTI, "KEY", "private key file or pkcs11: URI to sign with (one signature each)"},
+    {"signcert", CLI_MULTI, "FILE", "certificate of the matching -signkey (pkcs11: default: the token's, same CKA_ID)"},
     {"chain", CLI_MULTI, "FILE", "certificates to carry in intermediateCertificates"},
     {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
     {"sid", CLI_VALUE, "KIND", "signer id: keyid, spki or cert (default: cert if -signcert, else spki)"},
     {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
     {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",
+     "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " P11_DEFAULT_MODULE ")"},
+    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
+    {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
     {"outform", CLI_VALUE, "PEM|DER", "output format (default: PEM, label EVIDENCE)"},
     {"out", CLI_VALUE, "FILE", "output file (default: stdout)"},
     {NULL, CLI_FLAG, NULL, NULL},
@@ -59,12 +68,117 @@ typedef struct create_ctx {
     avow_buf spkis[MAX_SIGNERS];
     size_t nsigners;
     avow_evidence *ev;
+    avow_p11_module *p11; /* loaded on first use of a pkcs11: URI */
     avow_diag d;
 } create_ctx;
 
 static avow_err nomem(avow_diag *d)
 {
     return cli_fail(d, AVOW_ERR_NOMEM, "", "out of memory");
+}
+
+static int is_p11_uri(const char *text)
+{
+    return strncmp(text, "pkcs11:", 7) == 0;
+}
+
+/* -pkcs11-module, else $AVOW_PKCS11_MODULE, else SoftHSM2 when installed. */
+static avow_err p11_module(create_ctx *c, const cli_args *a)
+{
+    if (c->p11 != NULL)
+        return AVOW_OK;
+    const char *module = cli_get(a, "pkcs11-module");
+    if (module == NULL)
+        module = getenv("AVOW_PKCS11_MODULE");
+    if (module != NULL && module[0] == '\0')
+        module = NULL;
+    if (module == NULL && access(P11_DEFAULT_MODULE, F_OK) == 0)
+        module = P11_DEFAULT_MODULE;
+    if (module == NULL)
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
+                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE (" P11_DEFAULT_MODULE
+                        " is not installed)");
+    return avow_p11_module_load(module, &c->p11, &c->d);
+}
+
+/*
+ * A session on the token `uri` names, logged in with -pin, -pin-source or the
+ * URI's own PIN. Without any PIN the session stays logged out unless
+ * need_login (private keys), which is then a usage error.
+ */
+static avow_err p11_open(create_ctx *c, const cli_args *a, const char *uri, int need_login,
+                         avow_p11_session **s)
+{
+    const char *pin_text = cli_get(a, "pin"), *spec = cli_get(a, "pin-source");
+    if (pin_text != NULL && spec != NULL)
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "pin", "give -pin or -pin-source, not both");
+    avow_err err = p11_module(c, a);
+    if (err == AVOW_OK)
+        err = avow_p11_session_open(c->p11, uri, 0, s, &c->d);
+    if (err != AVOW_OK)
+        return err;
+    avow_buf pin = {0};
+    if (pin_text == NULL) {
+        avow_diag tmp;
+        avow_diag_clear(&tmp);
+        err = avow_p11_pin_resolve(uri, spec, &pin, &tmp);
+        if (err == AVOW_ERR_NOT_FOUND && spec == NULL) {
+            err = need_login ? cli_fail(&c->d, AVOW_ERR_USAGE, "pin",
+                                        "%s needs the token's user PIN: give -pin-source "
+                                        "env:NAME|file:PATH|pass:TEXT", uri)
+                             : AVOW_OK;
+        } else if (err != AVOW_OK) {
+            c->d = tmp;
+        } else {
+            pin_text = (const char *)pin.ptr;
+        }
+    }
+    if (err == AVOW_OK && pin_text != NULL)
+        err = avow_p11_login(*s, pin_text, &c->d);
+    avow_buf_free(&pin);
+    if (err != AVOW_OK) {
+        avow_p11_session_free(*s);
+        *s = NULL;
+    }
+    return err;
+}
+
+/* A signer whose key stays in the token; its certificate from the token when it has one. */
+static avow_err p11_signer(create_ctx *c, const cli_args *a, const char *uri, int want_cert,
+                           avow_signer **out)
+{
+    avow_p11_session *s = NULL;
+    avow_p11_handle key = 0;
+    EVP_PKEY *pub = NULL;
+    X509 *cert = NULL;
+    avow_sigalg alg = AVOW_SIGALG_NONE;
+    avow_err err = p11_open(c, a, uri, 1, &s);
+    if (err == AVOW_OK)
+        err = avow_p11_find_key(s, uri, &key, &c->d);
+    if (err == AVOW_OK && cli_flag(a, "pss")) {
+        err = avow_p11_get1_pubkey(s, key, &pub, &c->d);
+        if (err == AVOW_OK && avow_sigalg_for_key(pub, 1, &alg) != AVOW_OK)
+            err = cli_fail(&c->d, AVOW_ERR_UNSUPPORTED, "signkey", "%s: unsupported key type", uri);
+    }
+    if (err == AVOW_OK)
+        err = avow_p11_signer_new(s, key, alg, out, &c->d);
+    if (err == AVOW_OK && want_cert) {
+        avow_diag tmp;
+        avow_diag_clear(&tmp);
+        avow_err cerr = avow_p11_get1_cert(s, key, &cert, &tmp);
+        if (cerr == AVOW_OK)
+            err = avow_signer_set1_cert(*out, cert, NULL);
+        else if (cerr != AVOW_ERR_NOT_FOUND)
+            err = cli_fail(&c->d, cerr, uri, "certificate in the token: %s", tmp.detail);
+        if (err != AVOW_OK) {
+            avow_signer_free(*out);
+            *out = NULL;
+        }
+    }
+    X509_free(cert);
+    EVP_PKEY_free(pub);
+    avow_p11_session_free(s); /* the signer keeps its own reference */
+    return err;
 }
 
 static avow_err load_signers(create_ctx *c, const cli_args *a)
@@ -77,17 +191,24 @@ static avow_err load_signers(create_ctx *c, const cli_args *a)
                         (unsigned long)nkeys + 1);
     for (size_t i = 0; i < nkeys; i++) {
         const char *path = cli_get_n(a, "signkey", i);
-        EVP_PKEY *pkey = NULL;
-        avow_sigalg alg = AVOW_SIGALG_NONE;
-        avow_err err = cli_load_private_key(path, &pkey, &c->d);
-        if (err != AVOW_OK)
-            return err;
-        err = avow_sigalg_for_key(pkey, cli_flag(a, "pss"), &alg);
-        if (err == AVOW_OK)
-            err = avow_signer_new_pkey(pkey, alg, &c->signers[i]);
-        EVP_PKEY_free(pkey);
-        if (err != AVOW_OK)
-            return cli_fail(&c->d, err, path, "cannot sign with this key");
+        avow_err err = AVOW_OK;
+        if (is_p11_uri(path)) {
+            err = p11_signer(c, a, path, i >= ncerts, &c->signers[i]);
+            if (err != AVOW_OK)
+                return err;
+        } else {
+            EVP_PKEY *pkey = NULL;
+            avow_sigalg alg = AVOW_SIGALG_NONE;
+            err = cli_load_private_key(path, &pkey, &c->d);
+            if (err != AVOW_OK)
+                return err;
+            err = avow_sigalg_for_key(pkey, cli_flag(a, "pss"), &alg);
+            if (err == AVOW_OK)
+                err = avow_signer_new_pkey(pkey, alg, &c->signers[i]);
+            EVP_PKEY_free(pkey);
+            if (err != AVOW_OK)
+                return cli_fail(&c->d, err, path, "cannot sign with this key");
+        }
         c->nsigners++;
         err = cli_spki_der(avow_signer_get0_pubkey(c->signers[i]), &c->spkis[i], &c->d);
         if (err != AVOW_OK)
@@ -360,6 +481,40 @@ static avow_err add_flag_claims(create_ctx *c, const cli_args *a)
     return err;
 }
 
+/* -platform-from: token and module facts join the platform element, if there is one. */
+static avow_err add_p11_platform(create_ctx *c, const cli_args *a, const char *uri)
+{
+    size_t index = 0, n = avow_evidence_element_count(c->ev);
+    while (index < n && avow_evidence_get0_element(c->ev, index)->kind != AVOW_ELEMENT_PLATFORM)
+        index++;
+    avow_p11_session *s = NULL;
+    avow_err err = p11_open(c, a, uri, 0, &s);
+    if (err == AVOW_OK && index == n)
+        err = avow_evidence_add_element(c->ev, AVOW_ELEMENT_PLATFORM, &index);
+    if (err == AVOW_OK)
+        err = avow_p11_add_platform_claims(s, c->ev, index, &c->d);
+    avow_p11_session_free(s);
+    return err;
+}
+
+/* -attest-key: one key element per URI, every claim read from the token. */
+static avow_err add_p11_keys(create_ctx *c, const cli_args *a)
+{
+    for (size_t i = 0; i < cli_count(a, "attest-key"); i++) {
+        const char *uri = cli_get_n(a, "attest-key", i);
+        avow_p11_session *s = NULL;
+        if (!is_p11_uri(uri))
+            return cli_fail(&c->d, AVOW_ERR_USAGE, "attest-key", "\"%s\" is not a pkcs11: URI", uri);
+        avow_err err = p11_open(c, a, uri, 1, &s);
+        if (err == AVOW_OK)
+            err = avow_p11_add_key_claims_uri(s, uri, c->ev, NULL, &c->d);
+        avow_p11_session_free(s);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
 static avow_err add_chain(create_ctx *c, const cli_args *a)
 {
     for (size_t i = 0; i < cli_count(a, "chain"); i++) {
@@ -428,6 +583,15 @@ int cli_evidence_create(const char *prog, const cli_args *a)
         err = add_claims_file(&c, cli_get(a, "claims"));
     if (err == AVOW_OK)
         err = add_flag_claims(&c, a);
+    if (err == AVOW_OK && cli_get(a, "platform-from") != NULL) {
+        if (!is_p11_uri(cli_get(a, "platform-from")))
+            err = cli_fail(&c.d, AVOW_ERR_USAGE, "platform-from", "\"%s\" is not a pkcs11: URI",
+                           cli_get(a, "platform-from"));
+        else
+            err = add_p11_platform(&c, a, cli_get(a, "platform-from"));
+    }
+    if (err == AVOW_OK)
+        err = add_p11_keys(&c, a);
     if (err == AVOW_OK && avow_evidence_element_count(c.ev) == 0)
         err = cli_fail(&c.d, AVOW_ERR_USAGE, "claims", "no claims: give -claims FILE or claim options");
     if (err == AVOW_OK)
@@ -444,5 +608,6 @@ int cli_evidence_create(const char *prog, const cli_args *a)
         avow_signer_free(c.signers[i]);
         avow_buf_free(&c.spkis[i]);
     }
+    avow_p11_module_free(c.p11); /* signers keep the module while they live */
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
 }

@@ -20,6 +20,7 @@ typedef struct cli_group {
 /* The one place a command group is registered. */
 static const cli_group groups[] = {
     {"evidence", "create, show and verify PKIX Evidence", cli_group_evidence},
+    {"keygen", "generate a key pair inside a PKCS#11 token", cli_group_keygen},
 };
 
 static void usage(FILE *f)

@@ -131,12 +131,21 @@ static avow_err spki_check(ictx *c, avow_view v)
     if (rc != AVOW_OK)
         return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c),
                           "not a DER SubjectPublicKeyInfo (%s)", avow_strerror(rc));
-    const unsigned char *q = v.ptr;
-    ERR_set_mark();
-    AVOW_SPKI_ASN1 *pk = d2i_AVOW_SPKI_ASN1(NULL, &q, (long)v.len);
-    ERR_pop_to_mark();
-    int ok = pk != NULL && q == v.ptr + v.len;
-    AVOW_SPKI_ASN1_free(pk);
+    /*
+     * The walk above proved every TLV sound; what is left is the shape
+     * SEQUENCE { SEQUENCE { OID, ... }, BIT STRING }, read off the headers.
+     * (A template decode here cost more than the rest of the Evidence.)
+     */
+    uint8_t tag;
+    size_t h, n, ah, an, oh, on;
+    int ok = avow__der_header(v.ptr, v.len, &tag, &h, &n) == AVOW_OK && tag == 0x30;
+    const uint8_t *p = v.ptr + h, *end = p + n;
+    ok = ok && avow__der_header(p, (size_t)(end - p), &tag, &ah, &an) == AVOW_OK && tag == 0x30;
+    ok = ok && avow__der_header(p + ah, an, &tag, &oh, &on) == AVOW_OK && tag == 0x06 && on > 0;
+    if (ok)
+        p += ah + an;
+    ok = ok && avow__der_header(p, (size_t)(end - p), &tag, &h, &n) == AVOW_OK && tag == 0x03 &&
+         p + h + n == end;
     if (!ok)
         return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "not a SubjectPublicKeyInfo");
     return AVOW_OK;

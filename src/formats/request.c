@@ -212,7 +212,7 @@ avow_err avow_request_subject_text(const avow_request *r, avow_buf *out)
         return AVOW_ERR_NOMEM;
     avow_err rc = AVOW_OK;
     if (name != NULL &&
-        X509_NAME_print_ex(bio, name, 0, (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | XN_FLAG_DN_REV) < 0)
+        X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~(ASN1_STRFLGS_ESC_MSB | XN_FLAG_DN_REV)) < 0)
         rc = AVOW_ERR_CRYPTO;
     char *data = NULL;
     long n = BIO_get_mem_data(bio, &data);
