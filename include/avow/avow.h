@@ -4,8 +4,11 @@
 
 #include <avow/bytes.h>
 #include <avow/claims.h>
+#include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>
+#include <avow/nonce.h>
+#include <avow/policy.h>
 #include <avow/pkcs11.h>
 #include <avow/profile.h>
 #include <avow/signer.h>
