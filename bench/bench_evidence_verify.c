@@ -65,9 +65,9 @@ static void setup(bench *b)
         b->nonce[i] = (uint8_t)(0xa0 + i);
 
     /* The shape of the draft's evidence1: transaction + platform, keyId signer. */
-    avow_evidence *ev;
-    avow_signer *signer;
-    size_t t, p;
+    avow_evidence *ev = NULL;
+    avow_signer *signer = NULL;
+    size_t t = 0, p = 0;
     if ((rc = avow_evidence_new(NULL, &ev)) || (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t)) ||
         (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p)))
         die("build", rc);

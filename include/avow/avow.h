@@ -2,15 +2,19 @@
 #ifndef AVOW_AVOW_H
 #define AVOW_AVOW_H
 
+#include <avow/appraise.h>
 #include <avow/bytes.h>
 #include <avow/claims.h>
 #include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>
 #include <avow/nonce.h>
-#include <avow/policy.h>
 #include <avow/pkcs11.h>
+#include <avow/policy.h>
 #include <avow/profile.h>
+#include <avow/registry.h>
+#include <avow/request.h>
+#include <avow/request_verify.h>
 #include <avow/signer.h>
 #include <avow/verify.h>
 

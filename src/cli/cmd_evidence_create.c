@@ -19,10 +19,10 @@
 #include <avow/pkcs11.h>
 
 #include "cli/cli.h"
+#include "cli/p11.h"
 #include "cli/evidence_cmds.h"
 
 #define MAX_SIGNERS AVOW_EVIDENCE_MAX_SIGNATURES
-#define P11_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 
 const cli_opt cli_evidence_create_opts[] = {
     {"claims", CLI_VALUE, "FILE", "claims as JSON (docs/claims-json.md), read before the flags"},
@@ -55,7 +55,7 @@ const cli_opt cli_evidence_create_opts[] = {
     {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
     {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
-     "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " P11_DEFAULT_MODULE ")"},
+     "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
     {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
     {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
     {"outform", CLI_VALUE, "PEM|DER", "output format (default: PEM, label EVIDENCE)"},
@@ -87,16 +87,10 @@ static avow_err p11_module(create_ctx *c, const cli_args *a)
 {
     if (c->p11 != NULL)
         return AVOW_OK;
-    const char *module = cli_get(a, "pkcs11-module");
-    if (module == NULL)
-        module = getenv("AVOW_PKCS11_MODULE");
-    if (module != NULL && module[0] == '\0')
-        module = NULL;
-    if (module == NULL && access(P11_DEFAULT_MODULE, F_OK) == 0)
-        module = P11_DEFAULT_MODULE;
+    const char *module = cli_p11_module(cli_get(a, "pkcs11-module"));
     if (module == NULL)
         return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
-                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE (" P11_DEFAULT_MODULE
+                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE (" CLI_P11_DEFAULT_MODULE
                         " is not installed)");
     return avow_p11_module_load(module, &c->p11, &c->d);
 }

@@ -21,15 +21,15 @@
 #include <avow/pkcs11.h>
 
 #include "cli/cli.h"
+#include "cli/p11.h"
 #include "cli/io.h"
 #include "cli/opts.h"
 
-#define DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
 #define MAX_ID 64
 
 static const cli_opt keygen_opts[] = {
     {"module", CLI_VALUE, "PATH|NAME",
-     "PKCS#11 module file or p11-kit name (default: $AVOW_PKCS11_MODULE, else " DEFAULT_MODULE ")"},
+     "PKCS#11 module file or p11-kit name (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
     {"token-uri", CLI_VALUE, "URI", "pkcs11: URI of the token; object= and id= name the key"},
     {"uri", CLI_VALUE, "URI", "the same as -token-uri"},
     {"pin-source", CLI_VALUE, "SPEC", "user PIN: env:NAME, file:PATH or pass:TEXT"},
@@ -230,24 +230,14 @@ static avow_err check_unused(keygen_ctx *c, avow_p11_session *s)
     return AVOW_OK;
 }
 
-static const char *default_module(void)
-{
-    const char *env = getenv("AVOW_PKCS11_MODULE");
-    if (env != NULL && env[0] != '\0')
-        return env;
-    return access(DEFAULT_MODULE, F_OK) == 0 ? DEFAULT_MODULE : NULL;
-}
-
 /* Module, session (read/write) and login. */
 static avow_err open_token(keygen_ctx *c, const cli_args *a, const char *uri,
                            avow_p11_module **m, avow_p11_session **s)
 {
-    const char *module = cli_get(a, "module");
-    if (module == NULL)
-        module = default_module();
+    const char *module = cli_p11_module(cli_get(a, "module"));
     if (module == NULL)
         return cli_fail(&c->d, AVOW_ERR_USAGE, "module",
-                        "no PKCS#11 module: give -module or set AVOW_PKCS11_MODULE (" DEFAULT_MODULE
+                        "no PKCS#11 module: give -module or set AVOW_PKCS11_MODULE (" CLI_P11_DEFAULT_MODULE
                         " is not installed)");
     if (cli_get(a, "pin") != NULL && cli_get(a, "pin-source") != NULL)
         return cli_fail(&c->d, AVOW_ERR_USAGE, "pin", "give -pin or -pin-source, not both");

@@ -109,10 +109,8 @@ static avow_err parse_certs(const avow_buf *b, STACK_OF(X509) *sk)
         const unsigned char *p = b->ptr, *end = b->ptr + b->len;
         while (p < end) {
             X509 *x = d2i_X509(NULL, &p, (long)(end - p));
-            if (x == NULL) {
-                sk_X509_pop_free(sk, X509_free);
-                return AVOW_ERR_BAD_CERT;
-            }
+            if (x == NULL)
+                return AVOW_ERR_BAD_CERT; /* the caller owns sk and frees what was read */
             if (!sk_X509_push(sk, x))
                 X509_free(x);
         }

@@ -94,7 +94,7 @@ static avow_rule_outcome one(const char *rule, const cs *c, const avow_policy_in
     assert_int_equal(r->nrules, 1);
     avow_rule_outcome o = r->rules[0].outcome;
     if (detail != NULL)
-        strcpy(detail, r->rules[0].detail);
+        snprintf(detail, 256, "%s", r->rules[0].detail);
     assert_int_equal(rc, r->satisfied ? AVOW_OK : AVOW_ERR_POLICY);
     avow_policy_report_free(r);
     avow_policy_free(p);
