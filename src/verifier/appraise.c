@@ -1,0 +1,206 @@
+/*
+ * From an attested request to an Attestation Result. The order matters:
+ * the nonce is consumed only once a statement carrying it has verified, so
+ * a forged request cannot burn the nonces of honest clients.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/internal.h"
+#include <avow/appraise.h>
+
+#define MAX_NAME 64
+
+void avow_appraisal_free(avow_appraisal *a)
+{
+    if (a == NULL)
+        return;
+    avow_request_result_free(a->request);
+    avow_policy_report_free(a->report);
+    avow_ear_free(a->ear);
+    OPENSSL_free(a);
+}
+
+/* The signed nonce claim of a verified statement. */
+static const avow_nclaim *signed_nonce(const avow_statement_result *st)
+{
+    const avow_nclaim *c = avow_claimset_find(&st->claims, "transaction", "nonce", NULL);
+    if (c == NULL || c->signed_by == 0 || !c->value.present || c->value.type != AVOW_VALUE_BYTES)
+        return NULL;
+    return c;
+}
+
+static avow_err check_freshness(const avow_appraise_opts *o, const avow_statement_result *bound,
+                                time_t now)
+{
+    if (o->nonces == NULL)
+        return AVOW_OK;
+    if (bound == NULL || bound->status != AVOW_OK)
+        return AVOW_OK; /* nothing trustworthy to check; the result is negative anyway */
+    const uint8_t *nonce = o->nonce;
+    size_t len = o->nonce_len;
+    if (nonce == NULL) {
+        const avow_nclaim *c = signed_nonce(bound);
+        if (c == NULL)
+            return AVOW_ERR_NONCE_MISSING;
+        nonce = c->value.bytes.ptr;
+        len = c->value.bytes.len;
+    }
+    return avow_nonce_consume(o->nonces, nonce, len, now, NULL);
+}
+
+/*
+ * Which statement answers for the request as a whole (proof of possession,
+ * key binding): the bound one, else the first that verified, else the first
+ * of a known type. -1 when every statement is of an unknown type.
+ */
+static long lead_statement(const avow_request_result *res)
+{
+    if (res->bound_statement >= 0)
+        return res->bound_statement;
+    long known = -1;
+    for (size_t i = 0; i < res->nstatements; i++) {
+        if (res->statements[i].status == AVOW_OK)
+            return (long)i;
+        if (known < 0 && res->statements[i].status != AVOW_ERR_STATEMENT_TYPE)
+            known = (long)i;
+    }
+    return known;
+}
+
+avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
+                               const avow_appraise_opts *opts, avow_appraisal **out,
+                               avow_diag *diag)
+{
+    static const avow_appraise_opts none = {0};
+    if (v == NULL || req == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "appraise", "no verifier, request or output");
+    *out = NULL;
+    const avow_appraise_opts *o = opts != NULL ? opts : &none;
+    time_t now = o->now != 0 ? o->now : time(NULL);
+
+    avow_appraisal *a = OPENSSL_zalloc(sizeof(*a));
+    if (a == NULL)
+        return AVOW_ERR_NOMEM;
+    avow_policy *own_policy = NULL;
+    avow_ear_statement *st = NULL;
+    char(*names)[MAX_NAME] = NULL;
+    avow_err rc;
+
+    avow_request_verify_opts ro = {
+        .nonce = o->nonce,
+        .nonce_len = o->nonce_len,
+        .verify_flags = o->verify_flags,
+        .flags = o->request_flags,
+        .registry = o->registry,
+    };
+    rc = avow_request_verify(v, req, &ro, &a->request, NULL);
+    if (a->request == NULL)
+        goto fail;
+    const avow_request_result *res = a->request;
+    const avow_statement_result *bound =
+        res->bound_statement >= 0 ? &res->statements[res->bound_statement] : NULL;
+
+    a->freshness = check_freshness(o, bound, now);
+
+    const avow_policy *policy = o->policy;
+    if (policy == NULL) {
+        if ((rc = avow_policy_default(&own_policy)) != AVOW_OK)
+            goto fail;
+        policy = own_policy;
+    }
+    avow_view spki = avow_request_spki(req);
+    if (bound != NULL) {
+        avow_policy_input in = {
+            .key_element = res->bound_element >= 0 ? (size_t)res->bound_element : AVOW_POLICY_NO_ELEMENT,
+            .key_spki = spki.ptr,
+            .key_spki_len = spki.len,
+            .nonce_expected = o->nonce != NULL || o->nonces != NULL,
+        };
+        rc = avow_policy_eval(policy, &bound->claims, &in, &a->report, NULL);
+        if (a->report == NULL)
+            goto fail;
+    }
+
+    /* One submod per statement of a known type; unknown types are in a->request only. */
+    long lead = lead_statement(res);
+    size_t n = 0, cap = res->nstatements > 0 ? res->nstatements : 1;
+    st = OPENSSL_zalloc(sizeof(*st) * cap);
+    names = OPENSSL_zalloc(sizeof(*names) * cap);
+    rc = AVOW_ERR_NOMEM;
+    if (st == NULL || names == NULL)
+        goto fail;
+    for (size_t i = 0; i < res->nstatements; i++) {
+        const avow_statement_result *s = &res->statements[i];
+        if (s->status == AVOW_ERR_STATEMENT_TYPE && (long)i != lead)
+            continue;
+        snprintf(names[n], MAX_NAME, "%s", s->type_name);
+        for (size_t j = 0; j < n; j++)
+            if (strcmp(names[j], names[n]) == 0)
+                snprintf(names[n], MAX_NAME, "%s-%zu", s->type_name, i + 1);
+        avow_ear_statement *e = &st[n++];
+        e->name = names[n - 1];
+        e->verify_status = s->status;
+        e->verify_detail = s->detail[0] ? s->detail : NULL;
+        e->nonce = s->nonce;
+        e->freshness = AVOW_OK;
+        if ((long)i != lead)
+            continue;
+        /* The lead statement answers for the request: possession, binding, freshness, policy. */
+        if (res->pop != AVOW_OK) {
+            e->verify_status = AVOW_ERR_POP;
+            e->verify_detail = res->pop_detail;
+        } else if (s->status == AVOW_OK && res->binding != AVOW_OK) {
+            e->verify_status = AVOW_ERR_KEY_BINDING;
+            e->verify_detail = res->detail;
+        }
+        e->freshness = a->freshness;
+        e->report = a->report;
+        e->akpub = spki.ptr;
+        e->akpub_len = spki.len;
+    }
+    if (n == 0) {
+        /* Nothing appraisable at all: the result says so rather than being empty. */
+        st[0].name = "request";
+        st[0].verify_status = res->pop != AVOW_OK ? AVOW_ERR_POP : AVOW_ERR_NO_ATTESTATION;
+        st[0].verify_detail = res->pop != AVOW_OK ? res->pop_detail : "no statement of a known type";
+        st[0].freshness = AVOW_OK;
+        n = 1;
+    }
+
+    avow_ear_opts eo = {.iat = now, .ttl = o->ear_ttl, .build = o->build};
+    if (o->nonce != NULL && o->nonce_len >= 8 && o->nonce_len <= 64) {
+        eo.nonce = o->nonce;
+        eo.nonce_len = o->nonce_len;
+    } else if (bound != NULL && signed_nonce(bound) != NULL) {
+        const avow_nclaim *c = signed_nonce(bound);
+        if (c->value.bytes.len >= 8 && c->value.bytes.len <= 64) {
+            eo.nonce = c->value.bytes.ptr;
+            eo.nonce_len = c->value.bytes.len;
+        }
+    }
+    rc = avow_ear_build(st, n, &eo, &a->ear, diag);
+    if (rc != AVOW_OK)
+        goto fail;
+    a->tier = a->ear->status;
+    a->status = a->tier == AVOW_TIER_AFFIRMING ? AVOW_OK : AVOW_ERR_NOT_AFFIRMING;
+    OPENSSL_free(st);
+    OPENSSL_free(names);
+    avow_policy_free(own_policy);
+    *out = a;
+    avow__ossl_clear();
+    if (a->status != AVOW_OK)
+        return avow__fail(diag, a->status, "ear", "attestation result is %s",
+                          avow_tier_name(a->tier));
+    return AVOW_OK;
+fail:
+    OPENSSL_free(st);
+    OPENSSL_free(names);
+    avow_policy_free(own_policy);
+    avow_appraisal_free(a);
+    avow__ossl_clear();
+    if (rc == AVOW_OK || rc == AVOW_ERR_POLICY)
+        rc = AVOW_ERR_INTERNAL;
+    return avow__fail(diag, rc, "appraise", "no result could be made: %s", avow_strerror(rc));
+}
