@@ -1,6 +1,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/asn1.h>
+#include <openssl/err.h>
+
 #include "core/der.h"
 
 avow_err avow__der_header(const uint8_t *p, size_t len, uint8_t *tag, size_t *hdr, size_t *body)
@@ -215,4 +218,34 @@ avow_err avow__rfc3339_parse(const char *str, time_t *out)
     if (!((i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) || (i + 6 == len && strcmp(str + i, "+00:00") == 0)))
         return AVOW_ERR_BAD_TIME; /* only UTC: an offset would need more care than it is worth here */
     return to_epoch(y, mo, d, h, mi, sec, out);
+}
+
+/* OpenSSL's reason for a failed d2i, mapped to the closest avow code. */
+avow_err avow__d2i_reason(void)
+{
+    unsigned long e = ERR_peek_error();
+    if (ERR_GET_LIB(e) != ERR_LIB_ASN1)
+        return AVOW_ERR_MALFORMED;
+    switch (ERR_GET_REASON(e)) {
+    case ASN1_R_TOO_LONG:
+    case ASN1_R_HEADER_TOO_LONG:
+    case ASN1_R_NOT_ENOUGH_DATA:
+        return AVOW_ERR_TRUNCATED;
+    case ASN1_R_WRONG_TAG:
+    case ASN1_R_MSTRING_WRONG_TAG:
+    case ASN1_R_TYPE_NOT_CONSTRUCTED:
+    case ASN1_R_TYPE_NOT_PRIMITIVE:
+        return AVOW_ERR_WRONG_TAG;
+    case ASN1_R_NESTED_TOO_DEEP:
+        return AVOW_ERR_TOO_LARGE;
+    case ASN1_R_SEQUENCE_LENGTH_MISMATCH: /* content left after the last field */
+        return AVOW_ERR_TRAILING;
+    case ASN1_R_INVALID_OBJECT_ENCODING:
+        return AVOW_ERR_OID;
+    case ASN1_R_ILLEGAL_PADDING:
+    case ASN1_R_INVALID_BIT_STRING_BITS_LEFT:
+        return AVOW_ERR_NOT_DER;
+    default:
+        return AVOW_ERR_MALFORMED;
+    }
 }

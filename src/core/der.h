@@ -36,4 +36,10 @@ avow_err avow__rfc3339_format(time_t t, char out[21]);
 /* RFC 3339 "YYYY-MM-DDTHH:MM:SS[.f]Z" (or +00:00) to seconds since the epoch. */
 avow_err avow__rfc3339_parse(const char *s, time_t *out);
 
+/*
+ * OpenSSL's reason for the d2i that just failed (read, not taken, from the
+ * error queue), mapped to the closest avow code.
+ */
+avow_err avow__d2i_reason(void);
+
 #endif

@@ -57,32 +57,6 @@ ASN1_OBJECT *avow__attestation_oid(void)
     return OBJ_txt2obj(AVOW_OID_ATTESTATION, 1);
 }
 
-avow_err avow__tlv(const uint8_t *p, size_t len, uint8_t *tag, size_t *hdr, size_t *body)
-{
-    return avow__der_header(p, len, tag, hdr, body);
-}
-
-avow_err avow__d2i_reason(void)
-{
-    unsigned long e = ERR_peek_error();
-    if (ERR_GET_LIB(e) != ERR_LIB_ASN1)
-        return AVOW_ERR_MALFORMED;
-    switch (ERR_GET_REASON(e)) {
-    case ASN1_R_TOO_LONG:
-    case ASN1_R_HEADER_TOO_LONG:
-    case ASN1_R_NOT_ENOUGH_DATA:
-        return AVOW_ERR_TRUNCATED;
-    case ASN1_R_WRONG_TAG:
-    case ASN1_R_MSTRING_WRONG_TAG:
-    case ASN1_R_TYPE_NOT_CONSTRUCTED:
-    case ASN1_R_TYPE_NOT_PRIMITIVE:
-        return AVOW_ERR_WRONG_TAG;
-    case ASN1_R_NESTED_TOO_DEEP:
-        return AVOW_ERR_TOO_LARGE;
-    default:
-        return AVOW_ERR_MALFORMED;
-    }
-}
 
 /* First child of the constructed TLV at p (which must be a SEQUENCE). */
 static avow_err first_child(const uint8_t *p, size_t len, const char *what, const uint8_t **c,

@@ -86,10 +86,6 @@ avow_err avow__bundle_encode(avow_bundle_version version, const avow__stmt_in *s
 /* The id-aa-attestation object (caller frees with ASN1_OBJECT_free). */
 ASN1_OBJECT *avow__attestation_oid(void);
 
-/* Reads the TLV at p: tag, header and body length (strict DER framing). */
-avow_err avow__tlv(const uint8_t *p, size_t len, uint8_t *tag, size_t *hdr, size_t *body);
 
-/* Maps the reason of a failed d2i to an avow code. */
-avow_err avow__d2i_reason(void);
 
 #endif

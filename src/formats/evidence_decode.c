@@ -14,36 +14,6 @@ static const ASN1_ITEM *evidence_item(unsigned flags)
                                                         : ASN1_ITEM_rptr(AVOW_EVIDENCE_ASN1);
 }
 
-/* OpenSSL's reason for a failed d2i, mapped to the closest avow code. */
-static avow_err d2i_reason(void)
-{
-    unsigned long e = ERR_peek_error();
-    if (ERR_GET_LIB(e) != ERR_LIB_ASN1)
-        return e == 0 ? AVOW_ERR_MALFORMED : AVOW_ERR_MALFORMED;
-    switch (ERR_GET_REASON(e)) {
-    case ASN1_R_TOO_LONG:
-    case ASN1_R_HEADER_TOO_LONG:
-    case ASN1_R_NOT_ENOUGH_DATA:
-        return AVOW_ERR_TRUNCATED;
-    case ASN1_R_WRONG_TAG:
-    case ASN1_R_MSTRING_WRONG_TAG:
-    case ASN1_R_TYPE_NOT_CONSTRUCTED:
-    case ASN1_R_TYPE_NOT_PRIMITIVE:
-        return AVOW_ERR_WRONG_TAG;
-    case ASN1_R_NESTED_TOO_DEEP:
-        return AVOW_ERR_TOO_LARGE;
-    case ASN1_R_SEQUENCE_LENGTH_MISMATCH: /* content left after the last field */
-        return AVOW_ERR_TRAILING;
-    case ASN1_R_INVALID_OBJECT_ENCODING:
-        return AVOW_ERR_OID;
-    case ASN1_R_ILLEGAL_PADDING:
-    case ASN1_R_INVALID_BIT_STRING_BITS_LEFT:
-        return AVOW_ERR_NOT_DER;
-    default:
-        return AVOW_ERR_MALFORMED;
-    }
-}
-
 avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile *profile,
                               unsigned flags, avow_evidence **out, avow_diag *diag)
 {
@@ -98,7 +68,7 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
     const unsigned char *q = der;
     ev->asn1 = (AVOW_EVIDENCE_ASN1 *)ASN1_item_d2i(NULL, &q, (long)len, item);
     if (ev->asn1 == NULL) {
-        rc = avow__fail_ossl(diag, d2i_reason(), "Evidence", "cannot decode");
+        rc = avow__fail_ossl(diag, avow__d2i_reason(), "Evidence", "cannot decode");
         goto fail;
     }
 

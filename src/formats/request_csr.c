@@ -7,6 +7,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 
+#include "core/der.h"
 #include "core/internal.h"
 #include "formats/request_int.h"
 
