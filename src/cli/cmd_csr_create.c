@@ -1,0 +1,172 @@
+/*
+ * "avow csr create": loads the key (file or pkcs11: URI), the Evidence and
+ * other statements and the bundle certificates, hands them to the request
+ * builder and writes the signed request. A token key signs inside the token.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/x509.h>
+
+#include <avow/avow.h>
+#include <avow/pkcs11.h>
+#include <avow/request.h>
+
+#include "cli/cli.h"
+#include "cli/evidence_cmds.h"
+#include "cli/p11.h"
+
+/* Defined here, used by cmd_csr.c; declared again there (the group has no header). */
+extern const cli_opt cli_csr_create_opts[];
+int cli_csr_create(const char *prog, const cli_args *a);
+/* Defined in cmd_csr.c. */
+avow_err cli_csr_signer(const cli_args *a, const char *opt, const char *key, int pss,
+                        avow_p11_module **mod, avow_signer **out, avow_diag *d);
+
+const cli_opt cli_csr_create_opts[] = {
+    {"key", CLI_VALUE, "KEY", "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token)"},
+    {"subject", CLI_VALUE, "NAME", "subject, \"CN=host,O=Org\" or \"/CN=host/O=Org\""},
+    {"evidence", CLI_MULTI, "FILE", "PKIX Evidence to carry (PEM or DER), repeatable"},
+    {"statement", CLI_MULTI, "OID:FILE", "a statement of any type: type OID and a file holding its DER value"},
+    {"cert", CLI_MULTI, "FILE", "certificates for the bundle's certs (e.g. the AK chain), repeatable"},
+    {"format", CLI_VALUE, "pkcs10|crmf", "request format (default: pkcs10)"},
+    {"draft", CLI_VALUE, "latest|15|hinted", "attribute shape: latest (-16..-29, default), 15, or the pre -16 hinted bundle"},
+    {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
+    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",
+     "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
+    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
+    {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
+    {"outform", CLI_VALUE, "PEM|DER", "output format (default: PEM)"},
+    {"out", CLI_VALUE, "FILE", "output file (default: stdout)"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static avow_err parse_kind(const char *text, avow_request_kind *k, avow_diag *d)
+{
+    if (text == NULL || strcasecmp(text, "pkcs10") == 0)
+        *k = AVOW_REQUEST_PKCS10;
+    else if (strcasecmp(text, "crmf") == 0)
+        *k = AVOW_REQUEST_CRMF;
+    else
+        return cli_fail(d, AVOW_ERR_USAGE, "format", "\"%s\": want pkcs10 or crmf", text);
+    return AVOW_OK;
+}
+
+static avow_err parse_draft(const char *text, avow_bundle_version *v, avow_diag *d)
+{
+    if (text == NULL || strcasecmp(text, "latest") == 0)
+        *v = AVOW_BUNDLE_LATEST;
+    else if (strcmp(text, "15") == 0 || strcmp(text, "-15") == 0)
+        *v = AVOW_BUNDLE_DRAFT15;
+    else if (strcasecmp(text, "hinted") == 0)
+        *v = AVOW_BUNDLE_HINTED;
+    else
+        return cli_fail(d, AVOW_ERR_USAGE, "draft", "\"%s\": want latest, 15 or hinted", text);
+    return AVOW_OK;
+}
+
+static avow_err add_evidence(avow_request_builder *b, const cli_args *a, const avow_profile *p,
+                             avow_diag *d)
+{
+    for (size_t i = 0; i < cli_count(a, "evidence"); i++) {
+        avow_buf der = {0};
+        avow_err err = cli_read_der(cli_get_n(a, "evidence", i), AVOW_EVIDENCE_PEM_LABEL,
+                                    CLI_FORM_AUTO, &der, d);
+        if (err == AVOW_OK)
+            err = avow_request_builder_add_evidence(b, p, der.ptr, der.len, d);
+        avow_buf_free(&der);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+static avow_err add_statements(avow_request_builder *b, const cli_args *a, avow_diag *d)
+{
+    for (size_t i = 0; i < cli_count(a, "statement"); i++) {
+        const char *spec = cli_get_n(a, "statement", i);
+        const char *colon = strchr(spec, ':');
+        char oid[128];
+        if (colon == NULL || colon == spec || (size_t)(colon - spec) >= sizeof(oid) || colon[1] == '\0')
+            return cli_fail(d, AVOW_ERR_USAGE, "statement", "\"%s\": want OID:FILE", spec);
+        snprintf(oid, sizeof(oid), "%.*s", (int)(colon - spec), spec);
+        avow_buf der = {0};
+        avow_err err = cli_read(colon + 1, &der, d);
+        if (err == AVOW_OK)
+            err = avow_request_builder_add_statement(b, oid, der.ptr, der.len, d);
+        avow_buf_free(&der);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+static avow_err add_certs(avow_request_builder *b, const cli_args *a, avow_diag *d)
+{
+    for (size_t i = 0; i < cli_count(a, "cert"); i++) {
+        STACK_OF(X509) *sk = NULL;
+        avow_err err = cli_load_certs(cli_get_n(a, "cert", i), &sk, d);
+        for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++)
+            err = avow_request_builder_add_cert(b, sk_X509_value(sk, j));
+        sk_X509_pop_free(sk, X509_free);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+int cli_csr_create(const char *prog, const cli_args *a)
+{
+    const char *key = cli_get(a, "key"), *subject = cli_get(a, "subject");
+    if (key == NULL)
+        return cli_usage_error(prog, "-key KEY|pkcs11:URI is required");
+    if (cli_count(a, "evidence") + cli_count(a, "statement") == 0)
+        return cli_usage_error(prog, "give at least one -evidence or -statement");
+
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_profile p;
+    avow_request_kind kind = AVOW_REQUEST_PKCS10;
+    avow_bundle_version ver = AVOW_BUNDLE_LATEST;
+    cli_form form = CLI_FORM_PEM;
+    avow_request_builder *b = NULL;
+    avow_p11_module *mod = NULL;
+    avow_signer *signer = NULL;
+    avow_buf der = {0};
+
+    avow_err err = parse_kind(cli_get(a, "format"), &kind, &d);
+    if (err == AVOW_OK)
+        err = parse_draft(cli_get(a, "draft"), &ver, &d);
+    if (err == AVOW_OK)
+        err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &form, &d);
+    if (err == AVOW_OK)
+        err = cli_evidence_profile(a, &p, &d);
+    if (err == AVOW_OK)
+        err = avow_request_builder_new(kind, &b);
+    if (err == AVOW_OK && subject != NULL)
+        err = avow_request_builder_set_subject(b, subject, &d);
+    if (err == AVOW_OK)
+        err = avow_request_builder_set_version(b, ver);
+    if (err == AVOW_OK)
+        err = add_evidence(b, a, &p, &d);
+    if (err == AVOW_OK)
+        err = add_statements(b, a, &d);
+    if (err == AVOW_OK)
+        err = add_certs(b, a, &d);
+    if (err == AVOW_OK)
+        err = cli_csr_signer(a, "key", key, cli_flag(a, "pss"), &mod, &signer, &d);
+    if (err == AVOW_OK)
+        err = avow_request_builder_sign(b, signer, &der, &d);
+    if (err == AVOW_OK)
+        err = cli_write(cli_get(a, "out"), der.ptr, der.len,
+                        kind == AVOW_REQUEST_CRMF ? AVOW_CRMF_PEM_LABEL : AVOW_CSR_PEM_LABEL, form,
+                        &d);
+    avow_buf_free(&der);
+    avow_signer_free(signer);
+    avow_request_builder_free(b);
+    avow_p11_module_free(mod);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
