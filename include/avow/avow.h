@@ -4,6 +4,7 @@
 
 #include <avow/appraise.h>
 #include <avow/bytes.h>
+#include <avow/ca.h>
 #include <avow/claims.h>
 #include <avow/ear.h>
 #include <avow/err.h>

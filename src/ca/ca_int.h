@@ -24,4 +24,7 @@ avow_err avow__ca_sign(X509 *x, avow_signer *signer, X509 **out, avow_diag *diag
 /* DER of the CMW extension value (json choice) holding the JWT. */
 avow_err avow__cmw_encode_jwt(const char *jwt, size_t len, avow_buf *der, avow_diag *diag);
 
+/* 1 when some submod of ear names spki (DER SubjectPublicKeyInfo) as its attested key. */
+int avow__ear_has_akpub(const avow_ear *ear, const uint8_t *spki, size_t len);
+
 #endif

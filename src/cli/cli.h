@@ -49,5 +49,7 @@ avow_err cli_fail_ossl(avow_diag *diag, avow_err err, const char *field, const c
  */
 int cli_group_evidence(const char *prog, int argc, char **argv);
 int cli_group_keygen(const char *prog, int argc, char **argv);
+int cli_group_ca(const char *prog, int argc, char **argv);
+int cli_group_csr(const char *prog, int argc, char **argv);
 
 #endif

@@ -223,6 +223,22 @@ static const char *stmt_name(const avow_profile *p, const avow_statement *st)
     return row != NULL && row->name != NULL ? row->name : "unknown";
 }
 
+/* Name of a type OID request.h knows but no registry row verifies yet; NULL otherwise. */
+static const char *known_type(const avow_statement *st)
+{
+    static const struct {
+        const char *oid, *name;
+    } known[] = {
+        {AVOW_OID_TPM_CERTIFY, "tcg-attest-tpm-certify"},
+        {AVOW_OID_CMW, "id-pe-cmw"},
+        {AVOW_OID_DICE_CMW, "tcg-dice-conceptual-message-wrapper"},
+    };
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(st->type_text, known[i].oid) == 0)
+            return known[i].name;
+    return NULL;
+}
+
 static int is_evidence(const avow_profile *p, const avow_statement *st)
 {
     return strcmp(stmt_name(p, st), "pkix-evidence") == 0;
@@ -262,8 +278,13 @@ static void show_text(const avow_request *r, const avow_profile *p)
     printf("Statements (%lu):\n", (unsigned long)n);
     for (size_t i = 0; i < n; i++) {
         const avow_statement *st = avow_request_get0_statement(r, i);
-        printf("  [%lu] type %s (%s), %lu bytes", (unsigned long)i, st->type_text, stmt_name(p, st),
-               (unsigned long)st->der.len);
+        const char *known = known_type(st);
+        if (strcmp(stmt_name(p, st), "unknown") == 0 && known != NULL)
+            printf("  [%lu] type %s (%s, no verifier), %lu bytes", (unsigned long)i, st->type_text,
+                   known, (unsigned long)st->der.len);
+        else
+            printf("  [%lu] type %s (%s), %lu bytes", (unsigned long)i, st->type_text,
+                   stmt_name(p, st), (unsigned long)st->der.len);
         if (st->bundle > 0)
             printf(", bundle %lu", (unsigned long)st->bundle);
         putchar('\n');
@@ -343,6 +364,8 @@ static json_t *statement_json(const avow_profile *p, const avow_statement *st, i
     }
     put(o, "type", json_string(st->type_text), ok);
     put(o, "name", json_string(stmt_name(p, st)), ok);
+    if (known_type(st) != NULL)
+        put(o, "oid_name", json_string(known_type(st)), ok);
     put(o, "size", json_integer((json_int_t)st->der.len), ok);
     put(o, "bundle", json_integer((json_int_t)st->bundle), ok);
     if (st->hint.len > 0)

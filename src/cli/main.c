@@ -19,8 +19,10 @@ typedef struct cli_group {
 
 /* The one place a command group is registered. */
 static const cli_group groups[] = {
+    {"ca", "a local CA issuing certificates that carry the attestation result", cli_group_ca},
     {"evidence", "create, show and verify PKIX Evidence", cli_group_evidence},
     {"keygen", "generate a key pair inside a PKCS#11 token", cli_group_keygen},
+    {"csr", "create, show and verify attested certificate requests", cli_group_csr},
 };
 
 static void usage(FILE *f)

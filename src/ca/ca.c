@@ -1,0 +1,254 @@
+/*
+ * The CA: an avow_signer with its certificate, issuing certificates for
+ * attested requests whose appraisal is affirming, with the EAR in the CMW
+ * extension (the passport model).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
+
+#include <avow/ca.h>
+#include <avow/ear.h>
+
+#include "ca/ca_int.h"
+#include "core/internal.h"
+
+struct avow_ca {
+    avow_signer *signer;
+    X509 *cert;
+};
+
+typedef struct ku_name {
+    unsigned bit;
+    const char *name; /* OpenSSL's config name */
+} ku_name;
+
+static const ku_name KU_NAMES[] = {
+    {AVOW_KU_DIGITAL_SIGNATURE, "digitalSignature"},
+    {AVOW_KU_NON_REPUDIATION, "nonRepudiation"},
+    {AVOW_KU_KEY_ENCIPHERMENT, "keyEncipherment"},
+    {AVOW_KU_DATA_ENCIPHERMENT, "dataEncipherment"},
+    {AVOW_KU_KEY_AGREEMENT, "keyAgreement"},
+};
+#define NKU (sizeof(KU_NAMES) / sizeof(KU_NAMES[0]))
+
+avow_err avow_ca_key_usage_parse(const char *text, unsigned *bits, avow_diag *diag)
+{
+    if (text == NULL || bits == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "key-usage", "no key usage");
+    unsigned out = 0;
+    const char *p = text;
+    while (*p != '\0') {
+        const char *q = strchr(p, ',');
+        size_t n = q != NULL ? (size_t)(q - p) : strlen(p);
+        size_t i = 0;
+        for (; i < NKU; i++) {
+            if (strlen(KU_NAMES[i].name) == n && strncasecmp(KU_NAMES[i].name, p, n) == 0)
+                break;
+        }
+        if (i == NKU)
+            return avow__fail(diag, AVOW_ERR_ARG, "key-usage",
+                              "\"%.*s\" is not digitalSignature, nonRepudiation, keyEncipherment, "
+                              "dataEncipherment or keyAgreement",
+                              (int)(n > 64 ? 64 : n), p);
+        out |= KU_NAMES[i].bit;
+        p = q != NULL ? q + 1 : p + n;
+    }
+    if (out == 0)
+        return avow__fail(diag, AVOW_ERR_ARG, "key-usage", "empty key usage");
+    *bits = out;
+    return AVOW_OK;
+}
+
+avow_err avow_ca_new(avow_signer *signer, X509 *cert, avow_ca **out, avow_diag *diag)
+{
+    if (signer == NULL || cert == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "", "no signer, certificate or output");
+    EVP_PKEY *pub = X509_get0_pubkey(cert);
+    if (pub == NULL || EVP_PKEY_eq(pub, avow_signer_get0_pubkey(signer)) != 1) {
+        ERR_clear_error();
+        return avow__fail(diag, AVOW_ERR_KEY_BINDING, "certificate",
+                          "the CA certificate's key is not the signer's");
+    }
+    if (X509_check_ca(cert) != 1) {
+        ERR_clear_error();
+        return avow__fail(diag, AVOW_ERR_BAD_CERT, "certificate",
+                          "not a CA certificate (basicConstraints CA:TRUE)");
+    }
+    avow_ca *ca = OPENSSL_zalloc(sizeof(*ca));
+    if (ca == NULL || X509_up_ref(cert) != 1) {
+        OPENSSL_free(ca);
+        return avow__fail(diag, AVOW_ERR_NOMEM, "", "out of memory");
+    }
+    ca->signer = signer;
+    ca->cert = cert;
+    *out = ca;
+    ERR_clear_error();
+    return AVOW_OK;
+}
+
+void avow_ca_free(avow_ca *ca)
+{
+    if (ca == NULL)
+        return;
+    avow_signer_free(ca->signer);
+    X509_free(ca->cert);
+    OPENSSL_free(ca);
+}
+
+X509 *avow_ca_get0_cert(const avow_ca *ca)
+{
+    return ca != NULL ? ca->cert : NULL;
+}
+
+avow_signer *avow_ca_get0_signer(const avow_ca *ca)
+{
+    return ca != NULL ? ca->signer : NULL;
+}
+
+/* Refuses what must not become a certificate. */
+static avow_err check_appraisal(const avow_request *req, const avow_appraisal *a,
+                                avow_diag *diag)
+{
+    if (a->status != AVOW_OK || a->ear == NULL || a->tier != AVOW_TIER_AFFIRMING ||
+        (a->ear->has_status && a->ear->status != AVOW_TIER_AFFIRMING))
+        return avow__fail(diag, AVOW_ERR_NOT_AFFIRMING, "appraisal",
+                          "the attestation result is %s (%s); no certificate is issued",
+                          avow_tier_name(a->tier) != NULL ? avow_tier_name(a->tier) : "unknown",
+                          avow_errname(a->status) != NULL ? avow_errname(a->status) : "?");
+    for (size_t i = 0; i < a->ear->nsubmods; i++) {
+        if (a->ear->submods[i].status != AVOW_TIER_AFFIRMING)
+            return avow__fail(diag, AVOW_ERR_NOT_AFFIRMING, "appraisal",
+                              "submod \"%s\" is %s", a->ear->submods[i].name,
+                              avow_tier_name(a->ear->submods[i].status));
+    }
+    avow_view spki = avow_request_spki(req);
+    if (!avow__ear_has_akpub(a->ear, spki.ptr, spki.len))
+        return avow__fail(diag, AVOW_ERR_KEY_BINDING, "appraisal",
+                          "the EAR does not name the request's key as an attested key");
+    return AVOW_OK;
+}
+
+static avow_err add_key_usage(X509 *x, X509V3_CTX *ctx, unsigned bits, avow_diag *diag)
+{
+    char conf[160];
+    size_t used = 0;
+    used += (size_t)snprintf(conf, sizeof(conf), "critical");
+    for (size_t i = 0; i < NKU; i++) {
+        if ((bits & KU_NAMES[i].bit) != 0 && used < sizeof(conf))
+            used += (size_t)snprintf(conf + used, sizeof(conf) - used, ",%s", KU_NAMES[i].name);
+    }
+    if (bits == 0 || (bits & ~((1u << NKU) - 1u)) != 0)
+        return avow__fail(diag, AVOW_ERR_ARG, "key_usage", "unknown keyUsage bits 0x%x", bits);
+    return avow__ca_add_ext_conf(x, ctx, NID_key_usage, conf, diag);
+}
+
+/* The CMW extension with the EAR JWT (signed by the CA) into x. */
+static avow_err add_cmw(X509 *x, const avow_ca *ca, const avow_appraisal *a, const char *kid,
+                        avow_buf *jwt, avow_diag *diag)
+{
+    char *skid = NULL;
+    if (kid == NULL) {
+        const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(ca->cert);
+        if (ski != NULL)
+            kid = skid = avow__hex(ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski));
+    }
+    avow_buf der = {0};
+    avow_err rc = avow_ear_sign_jwt(a->ear, ca->signer, kid, jwt, diag);
+    OPENSSL_free(skid);
+    if (rc == AVOW_OK)
+        rc = avow__cmw_encode_jwt((const char *)jwt->ptr, jwt->len, &der, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    ASN1_OBJECT *oid = OBJ_txt2obj(AVOW_OID_CMW, 1);
+    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+    X509_EXTENSION *e = NULL;
+    int ok = oid != NULL && os != NULL && der.len <= 0x7fffffff &&
+             ASN1_OCTET_STRING_set(os, der.ptr, (int)der.len) == 1 &&
+             (e = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os)) != NULL &&
+             X509_add_ext(x, e, -1) == 1;
+    X509_EXTENSION_free(e);
+    ASN1_OCTET_STRING_free(os);
+    ASN1_OBJECT_free(oid);
+    avow_buf_free(&der);
+    if (!ok)
+        return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "cmw", "cannot add the CMW extension");
+    return AVOW_OK;
+}
+
+avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisal *appraisal,
+                       const avow_ca_issue_opts *opts, X509 **cert, avow_diag *diag)
+{
+    if (ca == NULL || req == NULL || appraisal == NULL || cert == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "", "no CA, request, appraisal or output");
+    avow_ca_issue_opts none;
+    if (opts == NULL) {
+        memset(&none, 0, sizeof(none));
+        opts = &none;
+    }
+    avow_err rc = check_appraisal(req, appraisal, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    EVP_PKEY *pub = avow_request_get0_pubkey(req);
+    X509_NAME *subject = NULL;
+    if (opts->subject != NULL) {
+        rc = avow__ca_parse_name(opts->subject, &subject, diag);
+        if (rc != AVOW_OK)
+            return rc;
+    } else if (avow_request_get0_subject(req) == NULL ||
+               X509_NAME_entry_count(avow_request_get0_subject(req)) == 0) {
+        return avow__fail(diag, AVOW_ERR_ARG, "subject",
+                          "the request names no subject: give one");
+    }
+    time_t now = opts->now != 0 ? opts->now : time(NULL);
+    avow_buf jwt = {0};
+    X509 *x = X509_new();
+    if (x == NULL || pub == NULL) {
+        X509_free(x);
+        X509_NAME_free(subject);
+        return avow__fail(diag, x == NULL ? AVOW_ERR_NOMEM : AVOW_ERR_BAD_SPKI, "", "%s",
+                          x == NULL ? "out of memory" : "the request has no public key");
+    }
+    const X509_NAME *subj = subject != NULL ? subject : avow_request_get0_subject(req);
+    if (X509_set_version(x, X509_VERSION_3) != 1 ||
+        X509_set_issuer_name(x, X509_get_subject_name(ca->cert)) != 1 ||
+        X509_set_subject_name(x, subj) != 1 || X509_set_pubkey(x, pub) != 1)
+        rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "certificate", "cannot fill the certificate");
+    if (rc == AVOW_OK)
+        rc = avow__ca_set_serial(x, diag);
+    if (rc == AVOW_OK)
+        rc = avow__ca_set_validity(x, now, opts->days != 0 ? opts->days : AVOW_CA_DEFAULT_DAYS,
+                                   diag);
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
+    if (rc == AVOW_OK)
+        rc = avow__ca_add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", diag);
+    if (rc == AVOW_OK)
+        rc = add_key_usage(x, &ctx,
+                           opts->key_usage != 0 ? opts->key_usage : AVOW_KU_DIGITAL_SIGNATURE, diag);
+    if (rc == AVOW_OK && opts->eku != NULL)
+        rc = avow__ca_add_ext_conf(x, &ctx, NID_ext_key_usage, opts->eku, diag);
+    if (rc == AVOW_OK)
+        rc = avow__ca_add_ext_conf(x, &ctx, NID_subject_key_identifier, "hash", diag);
+    if (rc == AVOW_OK && X509_get0_subject_key_id(ca->cert) != NULL)
+        rc = avow__ca_add_ext_conf(x, &ctx, NID_authority_key_identifier, "keyid:always", diag);
+    if (rc == AVOW_OK)
+        rc = add_cmw(x, ca, appraisal, opts->kid, &jwt, diag);
+    if (rc == AVOW_OK)
+        rc = avow__ca_sign(x, ca->signer, cert, diag);
+    if (rc == AVOW_OK && opts->jwt_out != NULL) {
+        *opts->jwt_out = jwt;
+        jwt.ptr = NULL;
+        jwt.len = 0;
+    }
+    avow_buf_free(&jwt);
+    X509_NAME_free(subject);
+    X509_free(x);
+    ERR_clear_error();
+    return rc;
+}

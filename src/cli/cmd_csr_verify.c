@@ -1,0 +1,293 @@
+/*
+ * "avow csr verify": loads anchors, certificates, policy and nonce store,
+ * runs avow_appraise_request and prints the EAR (pretty JSON) on stdout and
+ * a one-line verdict on stderr. The exit status follows the EAR's tier:
+ * 0 affirming, 1 contraindicated, 5 warning, 6 none; 2 usage, 3 malformed
+ * request, 4 I/O (avow-csr(1), EXIT STATUS).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+#include <avow/appraise.h>
+#include <avow/avow.h>
+#include <avow/nonce.h>
+#include <avow/pkcs11.h>
+#include <avow/policy.h>
+#include <avow/request.h>
+
+#include "cli/cli.h"
+#include "cli/evidence_cmds.h"
+#include "cli/p11.h"
+
+/* Exit statuses of the tiers besides affirming (0) and contraindicated (CLI_EXIT_FAIL). */
+enum { CSR_EXIT_WARNING = 5, CSR_EXIT_NONE = 6 };
+
+/* Defined here, used by cmd_csr.c; declared again there (the group has no header). */
+extern const cli_opt cli_csr_verify_opts[];
+int cli_csr_verify(const char *prog, const cli_args *a);
+/* Defined in cmd_csr.c. */
+avow_err cli_csr_signer(const cli_args *a, const char *opt, const char *key, int pss,
+                        avow_p11_module **mod, avow_signer **out, avow_diag *d);
+avow_err cli_csr_hex(const char *field, const char *text, uint8_t *buf, size_t cap, size_t *len,
+                     avow_diag *d);
+avow_err cli_csr_load(const cli_args *a, avow_request **req, avow_diag *d);
+
+const cli_opt cli_csr_verify_opts[] = {
+    {"in", CLI_VALUE, "FILE", "request to verify, PEM or DER, PKCS#10 or CRMF (default: stdin)"},
+    {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
+    {"certs", CLI_MULTI, "FILE", "more untrusted certificates for path building"},
+    {"policy", CLI_VALUE, "FILE", "appraisal policy JSON (default: the built-in avow-default)"},
+    {"nonce", CLI_VALUE, "HEX", "expected nonce (every statement must carry it)"},
+    {"nonce-db", CLI_VALUE, "FILE", "SQLite nonce store: the nonce is accepted once (see csr nonce)"},
+    {"any", CLI_FLAG, NULL, "Evidence is trusted when one of its signatures verifies (default: all)"},
+    {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    {"ttl", CLI_VALUE, "SECONDS", "the EAR expires after SECONDS (default: no exp)"},
+    {"ear-key", CLI_VALUE, "KEY", "sign the EAR as a JWT with this key file or pkcs11: URI"},
+    {"ear-kid", CLI_VALUE, "TEXT", "\"kid\" header of the EAR JWT"},
+    {"jwt-out", CLI_VALUE, "FILE", "where the EAR JWT goes (with -ear-key)"},
+    {"json", CLI_FLAG, NULL, "print {ear, request, policy} JSON instead of the EAR alone"},
+    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",
+     "PKCS#11 module for a pkcs11: -ear-key (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
+    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT"},
+    {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+typedef struct verify_ctx {
+    avow_verifier *v;
+    avow_request *req;
+    avow_policy *policy;
+    avow_nonce_store *store;
+    uint8_t nonce[AVOW_NONCE_MAX_LEN];
+    avow_appraise_opts opts;
+    avow_diag d;
+} verify_ctx;
+
+static avow_err add_certs(verify_ctx *c, const cli_args *a, const char *opt, int anchors)
+{
+    for (size_t i = 0; i < cli_count(a, opt); i++) {
+        STACK_OF(X509) *sk = NULL;
+        avow_err err = cli_load_certs(cli_get_n(a, opt, i), &sk, &c->d);
+        for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++) {
+            X509 *x = sk_X509_value(sk, j);
+            err = anchors ? avow_verifier_add_anchor(c->v, x) : avow_verifier_add_cert(c->v, x);
+        }
+        sk_X509_pop_free(sk, X509_free);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+static avow_err setup(verify_ctx *c, const cli_args *a)
+{
+    avow_profile p;
+    avow_err err = cli_evidence_profile(a, &p, &c->d);
+    if (err == AVOW_OK)
+        err = avow_verifier_new(&p, &c->v);
+    if (err == AVOW_OK)
+        err = add_certs(c, a, "CAfile", 1);
+    if (err == AVOW_OK)
+        err = add_certs(c, a, "certs", 0);
+    if (err == AVOW_OK && cli_get(a, "at") != NULL) {
+        time_t t = 0;
+        err = cli_parse_time(cli_get(a, "at"), &t, &c->d);
+        if (err == AVOW_OK)
+            avow_verifier_set_time(c->v, t);
+    }
+    if (err == AVOW_OK && cli_get(a, "policy") != NULL)
+        err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
+    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
+        err = cli_csr_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
+                          &c->opts.nonce_len, &c->d);
+        c->opts.nonce = c->nonce;
+    }
+    if (err == AVOW_OK && cli_get(a, "ttl") != NULL) {
+        char *end = NULL;
+        const char *t = cli_get(a, "ttl");
+        unsigned long ttl = t[0] >= '0' && t[0] <= '9' ? strtoul(t, &end, 10) : 0;
+        if (end == NULL || *end != '\0' || ttl == 0 || ttl > 10ul * 365 * 86400)
+            err = cli_fail(&c->d, AVOW_ERR_USAGE, "ttl", "\"%s\" is not a number of seconds", t);
+        c->opts.ear_ttl = (unsigned)ttl;
+    }
+    if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
+        err = avow_nonce_store_open_sqlite(cli_get(a, "nonce-db"), &c->store, &c->d);
+    if (err == AVOW_OK)
+        err = cli_csr_load(a, &c->req, &c->d);
+    c->opts.policy = c->policy;
+    c->opts.nonces = c->store;
+    c->opts.verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
+    return err;
+}
+
+/* Adds key = value, taking the reference; remembers a failure in *ok. */
+static void put(json_t *o, const char *key, json_t *value, int *ok)
+{
+    if (value == NULL || json_object_set_new(o, key, value) != 0)
+        *ok = 0;
+}
+
+static json_t *errname_json(avow_err e)
+{
+    const char *n = e == AVOW_OK ? "AVOW_OK" : avow_errname(e);
+    return json_string(n != NULL ? n : "?");
+}
+
+/* What request verification found, for --json. */
+static json_t *request_json(const avow_request_result *r, int *ok)
+{
+    json_t *o = json_object(), *st = json_array();
+    if (o == NULL || st == NULL) {
+        json_decref(o);
+        json_decref(st);
+        *ok = 0;
+        return NULL;
+    }
+    put(o, "status", errname_json(r->status), ok);
+    put(o, "detail", json_string(r->detail), ok);
+    put(o, "pop", errname_json(r->pop), ok);
+    put(o, "binding", errname_json(r->binding), ok);
+    put(o, "bound_by", r->bound_by != NULL ? json_string(r->bound_by) : json_null(), ok);
+    put(o, "bound_statement", json_integer(r->bound_statement), ok);
+    put(o, "bound_element", json_integer(r->bound_element), ok);
+    for (size_t i = 0; i < r->nstatements; i++) {
+        const avow_statement_result *s = &r->statements[i];
+        json_t *j = json_pack("{s:s,s:s,s:o,s:s}", "name", s->type_name ? s->type_name : "unknown",
+                              "type", s->type_oid, "status", errname_json(s->status), "detail",
+                              s->detail);
+        if (j == NULL || json_array_append_new(st, j) != 0)
+            *ok = 0;
+    }
+    put(o, "statements", st, ok);
+    return o;
+}
+
+/* The EAR (or --json: {ear, request, policy}) on stdout, indented, keys sorted. */
+static avow_err print_result(verify_ctx *c, const avow_appraisal *ap, int full)
+{
+    avow_buf ear = {0}, rep = {0};
+    int ok = 1;
+    avow_err err = avow_ear_to_json(ap->ear, &ear, &c->d);
+    if (err != AVOW_OK)
+        return err;
+    json_t *root = json_loadb((const char *)ear.ptr, ear.len, 0, NULL);
+    avow_buf_free(&ear);
+    if (root == NULL)
+        return cli_fail(&c->d, AVOW_ERR_JSON, "ear", "EAR JSON does not parse back");
+    if (full) {
+        json_t *o = json_object();
+        put(o, "ear", root, &ok);
+        root = o;
+        if (ap->request != NULL)
+            put(root, "request", request_json(ap->request, &ok), &ok);
+        if (ap->report != NULL && avow_policy_report_to_json(ap->report, &rep) == AVOW_OK)
+            put(root, "policy", json_loadb((const char *)rep.ptr, rep.len, 0, NULL), &ok);
+        else
+            put(root, "policy", json_null(), &ok);
+        put(root, "freshness", errname_json(ap->freshness), &ok);
+        avow_buf_free(&rep);
+    }
+    char *s = ok && root != NULL ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+    json_decref(root);
+    if (s == NULL)
+        return cli_fail(&c->d, AVOW_ERR_NOMEM, "", "out of memory");
+    int werr = puts(s) < 0 || fflush(stdout) != 0;
+    free(s);
+    return werr ? cli_fail(&c->d, AVOW_ERR_IO, "stdout", "cannot write") : AVOW_OK;
+}
+
+/* "avow csr verify: contraindicated (check key-binding: AVOW_ERR_KEY_BINDING: ...)". */
+static void print_verdict(const char *prog, const avow_appraisal *ap)
+{
+    const avow_ear *e = ap->ear;
+    const char *tier = avow_tier_name(ap->tier);
+    fprintf(stderr, "%s: %s", prog, tier != NULL ? tier : "?");
+    size_t n = 0;
+    for (size_t i = 0; e != NULL && i < e->nsubmods; i++)
+        n += e->submods[i].nreasons;
+    for (size_t i = 0; e != NULL && i < e->nsubmods; i++) {
+        if (e->submods[i].nreasons == 0)
+            continue;
+        const avow_ear_reason *r = &e->submods[i].reasons[0];
+        const char *code = avow_errname(r->code);
+        fprintf(stderr, " (%s %s: %s%s%s", r->is_rule ? "rule" : "check", r->name,
+                code != NULL ? code : "?", r->detail[0] ? ": " : "", r->detail);
+        if (n > 1)
+            fprintf(stderr, "; %lu more in avow_reasons", (unsigned long)(n - 1));
+        fputc(')', stderr);
+        break;
+    }
+    fputc('\n', stderr);
+}
+
+static int tier_exit(avow_tier t)
+{
+    switch (t) {
+    case AVOW_TIER_AFFIRMING:
+        return CLI_EXIT_OK;
+    case AVOW_TIER_WARNING:
+        return CSR_EXIT_WARNING;
+    case AVOW_TIER_NONE:
+        return CSR_EXIT_NONE;
+    case AVOW_TIER_CONTRAINDICATED:
+        break;
+    }
+    return CLI_EXIT_FAIL;
+}
+
+static avow_err write_jwt(verify_ctx *c, const cli_args *a, const avow_appraisal *ap)
+{
+    avow_p11_module *mod = NULL;
+    avow_signer *signer = NULL;
+    avow_buf jwt = {0};
+    avow_err err = cli_csr_signer(a, "ear-key", cli_get(a, "ear-key"), 0, &mod, &signer, &c->d);
+    if (err == AVOW_OK)
+        err = avow_ear_sign_jwt(ap->ear, signer, cli_get(a, "ear-kid"), &jwt, &c->d);
+    if (err == AVOW_OK)
+        err = cli_write(cli_get(a, "jwt-out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &c->d);
+    avow_buf_free(&jwt);
+    avow_signer_free(signer);
+    avow_p11_module_free(mod);
+    return err;
+}
+
+int cli_csr_verify(const char *prog, const cli_args *a)
+{
+    if (cli_count(a, "CAfile") == 0)
+        return cli_usage_error(prog, "-CAfile ANCHORS is required");
+    if ((cli_get(a, "ear-key") == NULL) != (cli_get(a, "jwt-out") == NULL))
+        return cli_usage_error(prog, "-ear-key and -jwt-out go together");
+    verify_ctx c;
+    memset(&c, 0, sizeof(c));
+    avow_diag_clear(&c.d);
+    avow_appraisal *ap = NULL;
+    int rc;
+
+    avow_err err = setup(&c, a);
+    if (err == AVOW_OK) {
+        err = avow_appraise_request(c.v, c.req, &c.opts, &ap, &c.d);
+        if (ap == NULL && err == AVOW_OK)
+            err = cli_fail(&c.d, AVOW_ERR_INTERNAL, "", "no appraisal");
+    }
+    if (ap == NULL || ap->ear == NULL) {
+        rc = cli_report(err != AVOW_OK ? err : AVOW_ERR_INTERNAL, &c.d);
+    } else {
+        err = print_result(&c, ap, cli_flag(a, "json"));
+        if (err == AVOW_OK && cli_get(a, "ear-key") != NULL)
+            err = write_jwt(&c, a, ap);
+        print_verdict(prog, ap);
+        rc = err != AVOW_OK ? cli_report(err, &c.d) : tier_exit(ap->tier);
+    }
+    avow_appraisal_free(ap);
+    avow_nonce_store_free(c.store);
+    avow_policy_free(c.policy);
+    avow_request_free(c.req);
+    avow_verifier_free(c.v);
+    return rc;
+}

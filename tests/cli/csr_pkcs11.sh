@@ -1,0 +1,56 @@
+#!/bin/sh
+# A request whose key lives in a SoftHSM2 token: the token attests the key
+# (evidence create -attest-key), signs the request inside the token (csr create
+# -key pkcs11:), openssl verifies it and csr verify affirms it; the EAR is
+# signed as a JWT by another token key. Skipped (77) without SoftHSM2.
+set -eu
+. "$TESTS_DIR/cli/lib/pki.sh"
+
+MOD=/usr/lib/softhsm/libsofthsm2.so
+if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
+    echo "SKIP: SoftHSM2 ($MOD) not installed"
+    exit 77
+fi
+unset AVOW_PKCS11_MODULE || true
+
+PIN=4321
+mkdir "$T/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$T/tokens" >"$T/softhsm2.conf"
+SOFTHSM2_CONF=$T/softhsm2.conf
+export SOFTHSM2_CONF
+softhsm2-util --init-token --free --label avow-csr --so-pin 12345678 --pin "$PIN" >/dev/null
+TOK="pkcs11:token=avow-csr"
+AVOW_TEST_PIN=$PIN
+export AVOW_TEST_PIN
+NONCE=00112233445566778899aabbccddeeff
+
+make_ca
+make_ak ak ec256
+expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=tls" -id c1 \
+    -pin-source env:AVOW_TEST_PIN -pubout "$T/tls.pub"
+expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=ear" -id e1 \
+    -pin-source env:AVOW_TEST_PIN -pubout "$T/ear.pub"
+
+expect_rc 0 "$AVOW" evidence create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
+    -attest-key "$TOK;object=tls" -nonce "$NONCE" -signkey "$T/ak.key" -signcert "$T/ak.pem" \
+    -out "$T/ev.pem"
+expect_rc 0 "$AVOW" csr create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
+    -key "$TOK;object=tls" -subject "CN=token.example" -evidence "$T/ev.pem" -cert "$T/int.pem" \
+    -out "$T/req.pem"
+openssl req -in "$T/req.pem" -noout -verify 2>&1 | grep -q "self-signature verify OK" ||
+    fail "openssl does not verify the token-signed request"
+# the request's key is the token's key
+openssl req -in "$T/req.pem" -noout -pubkey >"$T/req.pub"
+cmp -s "$T/req.pub" "$T/tls.pub" || fail "request key is not the token key"
+
+expect_rc 0 "$AVOW" csr verify -in "$T/req.pem" -CAfile "$T/root.pem" -nonce "$NONCE" \
+    -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN -ear-key "$TOK;object=ear" \
+    -jwt-out "$T/ear.jwt"
+grep -q '"ear_status": "affirming"' "$T/out" || fail "token request not affirming"
+[ "$(tr -cd . <"$T/ear.jwt" | wc -c)" -eq 2 ] || fail "JWT shape"
+
+# no PIN for a token key: usage error
+expect_rc 2 "$AVOW" csr create -pkcs11-module "$MOD" -key "$TOK;object=tls" -subject "CN=x" \
+    -evidence "$T/ev.pem"
+echo ok
