@@ -748,9 +748,9 @@ static int run_issue(const char *prog, const cli_args *a)
     else if (ierr != AVOW_OK)
         rc = cli_report(ierr, &c.d);
     else if (!affirming) {
-        fprintf(stderr, "avow: not issued: %s (%s)\n",
-                why.detail[0] != '\0' ? why.detail : avow_strerror(AVOW_ERR_NOT_AFFIRMING),
-                avow_tier_name(c.ap->tier) != NULL ? avow_tier_name(c.ap->tier) : "?");
+        fprintf(stderr, "avow: no certificate issued: the attestation result is %s%s%s\n",
+                avow_tier_name(c.ap->tier) != NULL ? avow_tier_name(c.ap->tier) : "not affirming",
+                why.detail[0] != '\0' ? ": " : "", why.detail);
         rc = CLI_EXIT_FAIL;
     } else
         rc = CLI_EXIT_OK;
