@@ -13,8 +13,13 @@ enum {
     CLI_EXIT_FAIL = 1,      /* not trusted, verification failed, or any other failure */
     CLI_EXIT_USAGE = 2,     /* bad command line */
     CLI_EXIT_MALFORMED = 3, /* input cannot be parsed */
-    CLI_EXIT_IO = 4         /* a file cannot be read or written */
+    CLI_EXIT_IO = 4,        /* a file cannot be read or written */
+    CLI_EXIT_WARNING = 5,   /* attestation result: warning */
+    CLI_EXIT_NONE = 6       /* attestation result: none (nothing could be said) */
 };
+
+/* Exit status of an attestation result's tier: 0 affirming, 1 contraindicated, 5, 6. */
+int cli_exit_tier(int tier);
 
 /* The exit status an error maps to. */
 int cli_exit_code(avow_err err);

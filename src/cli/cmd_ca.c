@@ -751,7 +751,7 @@ static int run_issue(const char *prog, const cli_args *a)
         fprintf(stderr, "avow: no certificate issued: the attestation result is %s%s%s\n",
                 avow_tier_name(c.ap->tier) != NULL ? avow_tier_name(c.ap->tier) : "not affirming",
                 why.detail[0] != '\0' ? ": " : "", why.detail);
-        rc = CLI_EXIT_FAIL;
+        rc = cli_exit_tier(c.ap->tier);
     } else
         rc = CLI_EXIT_OK;
     issue_free(&c);

@@ -23,8 +23,6 @@
 #include "cli/evidence_cmds.h"
 #include "cli/p11.h"
 
-/* Exit statuses of the tiers besides affirming (0) and contraindicated (CLI_EXIT_FAIL). */
-enum { CSR_EXIT_WARNING = 5, CSR_EXIT_NONE = 6 };
 
 /* Defined here, used by cmd_csr.c; declared again there (the group has no header). */
 extern const cli_opt cli_csr_verify_opts[];
@@ -226,21 +224,6 @@ static void print_verdict(const char *prog, const avow_appraisal *ap)
     fputc('\n', stderr);
 }
 
-static int tier_exit(avow_tier t)
-{
-    switch (t) {
-    case AVOW_TIER_AFFIRMING:
-        return CLI_EXIT_OK;
-    case AVOW_TIER_WARNING:
-        return CSR_EXIT_WARNING;
-    case AVOW_TIER_NONE:
-        return CSR_EXIT_NONE;
-    case AVOW_TIER_CONTRAINDICATED:
-        break;
-    }
-    return CLI_EXIT_FAIL;
-}
-
 static avow_err write_jwt(verify_ctx *c, const cli_args *a, const avow_appraisal *ap)
 {
     avow_p11_module *mod = NULL;
@@ -282,7 +265,7 @@ int cli_csr_verify(const char *prog, const cli_args *a)
         if (err == AVOW_OK && cli_get(a, "ear-key") != NULL)
             err = write_jwt(&c, a, ap);
         print_verdict(prog, ap);
-        rc = err != AVOW_OK ? cli_report(err, &c.d) : tier_exit(ap->tier);
+        rc = err != AVOW_OK ? cli_report(err, &c.d) : cli_exit_tier(ap->tier);
     }
     avow_appraisal_free(ap);
     avow_nonce_store_free(c.store);

@@ -7,6 +7,8 @@
 
 #include <avow/err.h>
 
+#include <avow/policy.h>
+
 #include "cli/cli.h"
 
 int cli_exit_code(avow_err err)
@@ -83,4 +85,19 @@ avow_err cli_fail_ossl(avow_diag *diag, avow_err err, const char *field, const c
     }
     ERR_clear_error();
     return err;
+}
+
+int cli_exit_tier(int tier)
+{
+    switch ((avow_tier)tier) {
+    case AVOW_TIER_AFFIRMING:
+        return CLI_EXIT_OK;
+    case AVOW_TIER_WARNING:
+        return CLI_EXIT_WARNING;
+    case AVOW_TIER_NONE:
+        return CLI_EXIT_NONE;
+    case AVOW_TIER_CONTRAINDICATED:
+        break;
+    }
+    return CLI_EXIT_FAIL;
 }
