@@ -149,17 +149,19 @@ avow_err avow__request_take_bundle(avow_request *r, const uint8_t *der, size_t l
     return avow__bundle_decode(der, len, &r->bundle, diag);
 }
 
-avow_err avow__request_set_key(avow_request *r, EVP_PKEY *pub, avow_diag *diag)
+avow_err avow__request_set_key(avow_request *r, EVP_PKEY *pub, const uint8_t *spki, size_t len,
+                               avow_diag *diag)
 {
-    unsigned char *p = NULL;
-    int n = i2d_PUBKEY(pub, &p);
-    if (n <= 0) {
+    /* The SPKI as the request carries it: encoding the key again would go through
+     * OpenSSL 3's encoder, which costs as much as a signature check. */
+    uint8_t *p = avow__memdup(spki, len);
+    if (p == NULL) {
         EVP_PKEY_free(pub);
-        return avow__fail_ossl(diag, AVOW_ERR_BAD_SPKI, "subjectPKInfo", "cannot encode the key");
+        return avow__fail(diag, AVOW_ERR_NOMEM, "subjectPKInfo", "out of memory");
     }
     r->pub = pub;
     r->spki.ptr = p;
-    r->spki.len = (size_t)n;
+    r->spki.len = len;
     return AVOW_OK;
 }
 

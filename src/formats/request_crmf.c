@@ -119,10 +119,12 @@ avow_err avow__crmf_parse(avow_request *r, unsigned flags, avow_diag *diag)
         copy[0] = 0x30;
         const unsigned char *kp = copy;
         EVP_PKEY *pub = d2i_PUBKEY(NULL, &kp, (long)f.len);
-        OPENSSL_free(copy);
-        if (pub == NULL)
+        if (pub == NULL) {
+            OPENSSL_free(copy);
             return avow__fail_ossl(diag, AVOW_ERR_BAD_SPKI, "certTemplate.publicKey", "cannot parse");
-        avow_err rc = avow__request_set_key(r, pub, diag);
+        }
+        avow_err rc = avow__request_set_key(r, pub, copy, f.len, diag);
+        OPENSSL_free(copy);
         if (rc != AVOW_OK)
             return rc;
         have_key = 1;

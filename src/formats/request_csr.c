@@ -33,7 +33,15 @@ avow_err avow__csr_parse(avow_request *r, unsigned flags, avow_diag *diag)
     if (pub == NULL)
         return avow__fail_ossl(diag, AVOW_ERR_BAD_SPKI, "CertificationRequestInfo.subjectPKInfo",
                                "cannot read the public key");
-    avow_err rc = avow__request_set_key(r, pub, diag);
+    unsigned char *spki = NULL;
+    int spki_len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(r->req), &spki);
+    if (spki_len <= 0) {
+        EVP_PKEY_free(pub);
+        return avow__fail_ossl(diag, AVOW_ERR_BAD_SPKI, "CertificationRequestInfo.subjectPKInfo",
+                               "cannot read the public key");
+    }
+    avow_err rc = avow__request_set_key(r, pub, spki, (size_t)spki_len, diag);
+    OPENSSL_free(spki);
     if (rc != AVOW_OK)
         return rc;
 

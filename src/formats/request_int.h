@@ -48,7 +48,8 @@ avow_err avow__request_take_bundle(avow_request *r, const uint8_t *der, size_t l
                                    avow_diag *diag);
 
 /* Sets r->pub and r->spki from a key (reference taken). */
-avow_err avow__request_set_key(avow_request *r, EVP_PKEY *pub, avow_diag *diag);
+avow_err avow__request_set_key(avow_request *r, EVP_PKEY *pub, const uint8_t *spki, size_t len,
+                               avow_diag *diag);
 
 /* Records the proof-of-possession outcome. */
 void avow__request_set_pop(avow_request *r, avow_err status, const char *detail);
