@@ -706,7 +706,6 @@ static int run_issue(const char *prog, const cli_args *a)
         return rc;
     }
     int affirming = err == AVOW_OK && c.ap->status == AVOW_OK;
-    avow_diag why = c.d;
     avow_err ierr = AVOW_OK;
     if (affirming) {
         avow_diag_clear(&c.d);
@@ -748,9 +747,8 @@ static int run_issue(const char *prog, const cli_args *a)
     else if (ierr != AVOW_OK)
         rc = cli_report(ierr, &c.d);
     else if (!affirming) {
-        fprintf(stderr, "avow: no certificate issued: the attestation result is %s%s%s\n",
-                avow_tier_name(c.ap->tier) != NULL ? avow_tier_name(c.ap->tier) : "not affirming",
-                why.detail[0] != '\0' ? ": " : "", why.detail);
+        fprintf(stderr, "avow: no certificate issued: the attestation result is %s\n",
+                avow_tier_name(c.ap->tier) != NULL ? avow_tier_name(c.ap->tier) : "not affirming");
         rc = cli_exit_tier(c.ap->tier);
     } else
         rc = CLI_EXIT_OK;

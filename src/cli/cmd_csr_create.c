@@ -27,9 +27,9 @@ avow_err cli_csr_signer(const cli_args *a, const char *opt, const char *key, int
 const cli_opt cli_csr_create_opts[] = {
     {"key", CLI_VALUE, "KEY", "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token)"},
     {"subject", CLI_VALUE, "NAME", "subject, \"CN=host,O=Org\" or \"/CN=host/O=Org\""},
-    {"evidence", CLI_MULTI, "FILE", "PKIX Evidence to carry (PEM or DER), repeatable"},
+    {"evidence", CLI_MULTI, "FILE", "PKIX Evidence to carry (PEM or DER)"},
     {"statement", CLI_MULTI, "OID:FILE", "a statement of any type: type OID and a file holding its DER value"},
-    {"cert", CLI_MULTI, "FILE", "certificates for the bundle's certs (e.g. the AK chain), repeatable"},
+    {"cert", CLI_MULTI, "FILE", "certificates for the bundle's certs (e.g. the AK chain)"},
     {"format", CLI_VALUE, "pkcs10|crmf", "request format (default: pkcs10)"},
     {"draft", CLI_VALUE, "latest|15|hinted", "attribute shape: latest (-16..-29, default), 15, or the pre -16 hinted bundle"},
     {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},

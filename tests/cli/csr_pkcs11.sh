@@ -50,6 +50,21 @@ expect_rc 0 "$AVOW" csr verify -in "$T/req.pem" -CAfile "$T/root.pem" -nonce "$N
 grep -q '"ear_status": "affirming"' "$T/out" || fail "token request not affirming"
 [ "$(tr -cd . <"$T/ear.jwt" | wc -c)" -eq 2 ] || fail "JWT shape"
 
+# A key generated extractable in the token: the token says so in the Evidence,
+# and the default policy makes the result contraindicated (exit 1), naming the rule.
+expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=loose" -id c2 -extractable \
+    -pin-source env:AVOW_TEST_PIN -pubout "$T/loose.pub"
+expect_rc 0 "$AVOW" evidence create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
+    -attest-key "$TOK;object=loose" -nonce "$NONCE" -signkey "$T/ak.key" -signcert "$T/ak.pem" \
+    -out "$T/ev-loose.pem"
+expect_rc 0 "$AVOW" csr create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
+    -key "$TOK;object=loose" -subject "CN=loose.example" -evidence "$T/ev-loose.pem" \
+    -cert "$T/int.pem" -out "$T/req-loose.pem"
+expect_rc 1 "$AVOW" csr verify -in "$T/req-loose.pem" -CAfile "$T/root.pem" -nonce "$NONCE"
+grep -q '"ear_status": "contraindicated"' "$T/out" || fail "extractable key not contraindicated"
+grep -q 'AVOW_ERR_POLICY' "$T/out" || fail "no policy reason for the extractable key"
+grep -q 'extractable' "$T/out" || fail "the reason does not name the extractable claim"
+
 # no PIN for a token key: usage error
 expect_rc 2 "$AVOW" csr create -pkcs11-module "$MOD" -key "$TOK;object=tls" -subject "CN=x" \
     -evidence "$T/ev.pem"
