@@ -112,6 +112,19 @@ AVOW_EXPORT void avow_policy_free(avow_policy *p);
 AVOW_EXPORT const char *avow_policy_name(const avow_policy *p);
 AVOW_EXPORT size_t avow_policy_rule_count(const avow_policy *p);
 
+/*
+ * What the policy says of statements as a whole ("statements" in the
+ * document): whether a statement of a type no verifier knows makes the
+ * result contraindicated (by default such statements are reported and left
+ * out of the appraisal), and which statement types (a registry name such as
+ * "pkix-evidence", or a dotted type OID) must be present and verified.
+ */
+#define AVOW_POLICY_MAX_REQUIRED_TYPES 8u
+AVOW_EXPORT int avow_policy_rejects_unknown(const avow_policy *p);
+AVOW_EXPORT size_t avow_policy_required_type_count(const avow_policy *p);
+/* Borrowed from p; NULL when i is out of range. */
+AVOW_EXPORT const char *avow_policy_required_type(const avow_policy *p, size_t i);
+
 #define AVOW_POLICY_NO_ELEMENT ((size_t)-1)
 
 /* What the caller knows about the appraisal besides the claims. */

@@ -12,6 +12,8 @@ avow_err avow__der_header(const uint8_t *p, size_t len, uint8_t *tag, size_t *hd
         return AVOW_ERR_TRUNCATED;
     if ((p[0] & 0x1f) == 0x1f)
         return AVOW_ERR_MALFORMED; /* high tag numbers appear nowhere in these formats */
+    if (p[0] == 0x00)
+        return AVOW_ERR_NOT_DER; /* end-of-contents belongs to BER's indefinite form */
     *tag = p[0];
     size_t n;
     size_t h;

@@ -54,6 +54,19 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
         return avow__fail(diag, rc == AVOW_ERR_TRAILING ? AVOW_ERR_MALFORMED : rc, "Evidence",
                           "%s", rc == AVOW_ERR_NOT_DER ? "not DER" : avow_strerror(rc));
 
+    /*
+     * The walk cannot know the schema's one IMPLICIT tag: intermediateCertificates
+     * [0] replaces a SEQUENCE's tag, so DER makes it constructed (0xA0). OpenSSL
+     * also reads a primitive 0x80 there, which would not re-encode the same.
+     */
+    size_t off = h + th + tn, sh, sn;
+    if (avow__der_header(der + off, len - off, &tag, &sh, &sn) == AVOW_OK) {
+        off += sh + sn;
+        if (off < len && der[off] == 0x80)
+            return avow__fail(diag, AVOW_ERR_NOT_DER, "intermediateCertificates",
+                              "[0] must be constructed (0xA0), found 0x%02x", der[off]);
+    }
+
     avow_evidence *ev = OPENSSL_zalloc(sizeof(*ev));
     if (ev == NULL)
         return AVOW_ERR_NOMEM;

@@ -50,6 +50,17 @@ static avow_err check_freshness(const avow_appraise_opts *o, const avow_statemen
     return avow_nonce_consume(o->nonces, nonce, len, now, NULL);
 }
 
+/* Whether a statement of type t ("pkix-evidence" or a dotted OID) verified. */
+static int type_verified(const avow_request_result *res, const char *t)
+{
+    for (size_t i = 0; i < res->nstatements; i++) {
+        const avow_statement_result *s = &res->statements[i];
+        if (s->status == AVOW_OK && (strcmp(s->type_name, t) == 0 || strcmp(s->type_oid, t) == 0))
+            return 1;
+    }
+    return 0;
+}
+
 /*
  * Which statement answers for the request as a whole (proof of possession,
  * key binding): the bound one, else the first that verified, else the first
@@ -86,6 +97,7 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
     avow_policy *own_policy = NULL;
     avow_ear_statement *st = NULL;
     char(*names)[MAX_NAME] = NULL;
+    char(*req_detail)[160] = NULL;
     avow_err rc;
 
     avow_request_verify_opts ro = {
@@ -123,9 +135,15 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
             goto fail;
     }
 
-    /* One submod per statement of a known type; unknown types are in a->request only. */
+    /*
+     * One submod per statement of a known type; unknown types are in a->request
+     * only, unless the policy rejects them. Each statement type the policy
+     * requires and that did not verify is a submod of its own.
+     */
     long lead = lead_statement(res);
-    size_t n = 0, cap = res->nstatements > 0 ? res->nstatements : 1;
+    int reject_unknown = avow_policy_rejects_unknown(policy);
+    size_t nreq = avow_policy_required_type_count(policy);
+    size_t n = 0, cap = res->nstatements + nreq + 1;
     st = OPENSSL_zalloc(sizeof(*st) * cap);
     names = OPENSSL_zalloc(sizeof(*names) * cap);
     rc = AVOW_ERR_NOMEM;
@@ -133,7 +151,7 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
         goto fail;
     for (size_t i = 0; i < res->nstatements; i++) {
         const avow_statement_result *s = &res->statements[i];
-        if (s->status == AVOW_ERR_STATEMENT_TYPE && (long)i != lead)
+        if (s->status == AVOW_ERR_STATEMENT_TYPE && (long)i != lead && !reject_unknown)
             continue;
         snprintf(names[n], MAX_NAME, "%s", s->type_name);
         for (size_t j = 0; j < n; j++)
@@ -160,6 +178,23 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
         e->akpub = spki.ptr;
         e->akpub_len = spki.len;
     }
+    req_detail = nreq > 0 ? OPENSSL_zalloc(sizeof(*req_detail) * nreq) : NULL;
+    rc = AVOW_ERR_NOMEM;
+    if (nreq > 0 && req_detail == NULL)
+        goto fail;
+    for (size_t k = 0; k < nreq; k++) {
+        const char *t = avow_policy_required_type(policy, k);
+        if (type_verified(res, t))
+            continue;
+        snprintf(names[n], MAX_NAME, "required:%s", t);
+        snprintf(req_detail[k], sizeof(req_detail[k]),
+                 "policy %s requires a verified statement of type %s", avow_policy_name(policy), t);
+        avow_ear_statement *e = &st[n++];
+        e->name = names[n - 1];
+        e->verify_status = AVOW_ERR_STATEMENT_TYPE;
+        e->verify_detail = req_detail[k];
+        e->freshness = AVOW_OK;
+    }
     if (n == 0) {
         /* Nothing appraisable at all: the result says so rather than being empty. */
         st[0].name = "request";
@@ -181,6 +216,8 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
         }
     }
     rc = avow_ear_build(st, n, &eo, &a->ear, diag);
+    OPENSSL_free(req_detail);
+    req_detail = NULL;
     if (rc != AVOW_OK)
         goto fail;
     a->tier = a->ear->status;
@@ -195,6 +232,7 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
                           avow_tier_name(a->tier));
     return AVOW_OK;
 fail:
+    OPENSSL_free(req_detail);
     OPENSSL_free(st);
     OPENSSL_free(names);
     avow_policy_free(own_policy);

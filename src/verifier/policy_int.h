@@ -60,6 +60,9 @@ struct avow_policy {
     char *name;
     size_t nrules;
     avow__rule *rules;
+    int reject_unknown; /* "statements": {"unknown": "reject"} */
+    size_t nrequired;   /* "statements": {"required": [...]} */
+    char **required;
 };
 
 /*

@@ -189,8 +189,26 @@ void avow_policy_free(avow_policy *p)
     for (size_t i = 0; i < p->nrules; i++)
         rule_free(&p->rules[i]);
     OPENSSL_free(p->rules);
+    for (size_t i = 0; i < p->nrequired; i++)
+        OPENSSL_free(p->required[i]);
+    OPENSSL_free(p->required);
     OPENSSL_free(p->name);
     OPENSSL_free(p);
+}
+
+int avow_policy_rejects_unknown(const avow_policy *p)
+{
+    return p != NULL && p->reject_unknown;
+}
+
+size_t avow_policy_required_type_count(const avow_policy *p)
+{
+    return p != NULL ? p->nrequired : 0;
+}
+
+const char *avow_policy_required_type(const avow_policy *p, size_t i)
+{
+    return p != NULL && i < p->nrequired ? p->required[i] : NULL;
 }
 
 const char *avow_policy_name(const avow_policy *p)
@@ -520,6 +538,45 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
     return AVOW_OK;
 }
 
+/* "statements": {"unknown": "ignore"|"reject", "required": ["pkix-evidence" | dotted OID, ...]} */
+static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
+{
+    avow_err rc;
+    if (!json_is_object(js))
+        return bad(c, NULL, "must be an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach(js, key, v) {
+        if (strcmp(key, "unknown") != 0 && strcmp(key, "required") != 0)
+            return bad(c, key, "unknown key");
+    }
+    if ((v = json_object_get(js, "unknown")) != NULL) {
+        const char *s = json_string_value(v);
+        if (s == NULL || (strcmp(s, "ignore") != 0 && strcmp(s, "reject") != 0))
+            return bad(c, "unknown", "must be \"ignore\" or \"reject\"");
+        p->reject_unknown = strcmp(s, "reject") == 0;
+    }
+    if ((v = json_object_get(js, "required")) == NULL)
+        return AVOW_OK;
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > AVOW_POLICY_MAX_REQUIRED_TYPES)
+        return bad(c, "required", "must be an array of 1 to %u statement types",
+                   AVOW_POLICY_MAX_REQUIRED_TYPES);
+    p->required = OPENSSL_zalloc(json_array_size(v) * sizeof(*p->required));
+    if (p->required == NULL)
+        return AVOW_ERR_NOMEM;
+    size_t i;
+    json_t *t;
+    char at[32];
+    json_array_foreach(v, i, t) {
+        snprintf(at, sizeof(at), "required[%zu]", i);
+        if ((rc = get_str(c, at, t, AVOW_POLICY_ID_MAX, &p->required[i])) != AVOW_OK)
+            return rc;
+        p->nrequired = i + 1;
+    }
+    return AVOW_OK;
+}
+
 static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)
 {
     avow_err rc;
@@ -529,8 +586,14 @@ static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)
     json_t *v;
     json_object_foreach(root, key, v) {
         if (strcmp(key, "name") != 0 && strcmp(key, "rules") != 0 &&
-            strcmp(key, "description") != 0)
+            strcmp(key, "description") != 0 && strcmp(key, "statements") != 0)
             return bad(c, key, "unknown key");
+    }
+    if ((v = json_object_get(root, "statements")) != NULL) {
+        pathf(c->path, sizeof(c->path), "statements");
+        if ((rc = parse_statements(c, v, p)) != AVOW_OK)
+            return rc;
+        c->path[0] = '\0';
     }
     if ((v = json_object_get(root, "name")) == NULL)
         return bad(c, "name", "missing");

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <avow/appraise.h>
+#include <avow/request.h>
 
 #define OK(x) assert_int_equal((x), AVOW_OK)
 
@@ -90,7 +91,10 @@ static avow_buf make_evidence(fx *f, const ev_spec *s)
     return der;
 }
 
-static avow_request *make_request(fx *f, const ev_spec *s, int break_pop)
+/* A TPM certify statement no verifier knows yet: SEQUENCE { OCTET STRING 00 }. */
+static const uint8_t TPM_DUMMY[] = {0x30, 0x03, 0x04, 0x01, 0x00};
+
+static avow_request *make_request_ex(fx *f, const ev_spec *s, int break_pop, int with_tpm)
 {
     avow_diag d = {0};
     avow_request_builder *b = NULL;
@@ -99,6 +103,8 @@ static avow_request *make_request(fx *f, const ev_spec *s, int break_pop)
     avow_buf ev = make_evidence(f, s);
     OK(avow_request_builder_add_evidence(b, NULL, ev.ptr, ev.len, &d));
     avow_buf_free(&ev);
+    if (with_tpm)
+        OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY), &d));
     OK(avow_request_builder_add_cert(b, f->pki.inter));
     avow_signer *sg = NULL;
     OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg));
@@ -112,6 +118,11 @@ static avow_request *make_request(fx *f, const ev_spec *s, int break_pop)
     avow_signer_free(sg);
     avow_request_builder_free(b);
     return r;
+}
+
+static avow_request *make_request(fx *f, const ev_spec *s, int break_pop)
+{
+    return make_request_ex(f, s, break_pop, 0);
 }
 
 /* The first reason of the first submod, by its code. */
@@ -297,6 +308,74 @@ static void test_forged_request_keeps_nonce(void **state)
     avow_buf_free(&nonce);
 }
 
+static avow_policy *policy(const char *statements)
+{
+    char doc[512];
+    snprintf(doc, sizeof(doc),
+             "{\"name\":\"p\",\"statements\":%s,\"rules\":[{\"id\":\"s\",\"element\":\"key\","
+             "\"claim\":\"sensitive\",\"equals\":true}]}",
+             statements);
+    avow_policy *p = NULL;
+    avow_diag d = {0};
+    avow_err rc = avow_policy_parse(doc, strlen(doc), &p, &d);
+    if (rc != AVOW_OK)
+        fail_msg("%s: %s", d.field, d.detail);
+    return p;
+}
+
+static void test_unknown_statement_types(void **state)
+{
+    fx *f = *state;
+    ev_spec s = {.attested = f->key};
+    avow_request *r = make_request_ex(f, &s, 0, 1);
+
+    /* By default an unknown type is reported, not fatal. */
+    avow_appraisal *a = appraise(f, r, NULL, AVOW_OK);
+    assert_int_equal(a->request->unknown, 1);
+    assert_int_equal(a->ear->nsubmods, 1);
+    avow_appraisal_free(a);
+
+    /* A policy that rejects unknown types makes it contraindicated. */
+    avow_policy *p = policy("{\"unknown\":\"reject\"}");
+    avow_appraise_opts o = {.policy = p};
+    a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
+    assert_int_equal(a->ear->nsubmods, 2);
+    assert_true(has_reason(a, AVOW_ERR_STATEMENT_TYPE));
+    avow_appraisal_free(a);
+    avow_policy_free(p);
+
+    /* A policy that requires a verified TPM statement: present but unverifiable. */
+    p = policy("{\"required\":[\"pkix-evidence\",\"2.23.133.20.1\"]}");
+    o.policy = p;
+    a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
+    assert_true(has_reason(a, AVOW_ERR_STATEMENT_TYPE));
+    assert_int_equal(a->ear->nsubmods, 2); /* pkix-evidence + required:2.23.133.20.1 */
+    avow_appraisal_free(a);
+    avow_policy_free(p);
+
+    /* Requiring only what is there and verified stays affirming. */
+    p = policy("{\"unknown\":\"ignore\",\"required\":[\"pkix-evidence\"]}");
+    o.policy = p;
+    a = appraise(f, r, &o, AVOW_OK);
+    avow_appraisal_free(a);
+    avow_policy_free(p);
+    avow_request_free(r);
+
+    /* Bad "statements" sections are refused with their path. */
+    static const char *const bad[] = {
+        "{\"name\":\"p\",\"statements\":{\"unknown\":\"maybe\"},\"rules\":[{\"id\":\"s\",\"claim\":\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"required\":[]},\"rules\":[{\"id\":\"s\",\"claim\":\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"other\":1},\"rules\":[{\"id\":\"s\",\"claim\":\"sensitive\",\"equals\":true}]}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        avow_policy *q = NULL;
+        avow_diag d = {0};
+        assert_int_equal(avow_policy_parse(bad[i], strlen(bad[i]), &q, &d), AVOW_ERR_BAD_POLICY);
+        assert_null(q);
+        assert_non_null(strstr(d.field, "statements"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_untrusted_ak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonce_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_request_keeps_nonce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_statement_types, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,6 +5,8 @@
  */
 #include "testutil.h"
 
+#include "core/der.h"
+
 #include <string.h>
 
 static EVP_PKEY *ak1, *ak2, *k1, *k2, *signkey;
@@ -623,6 +625,33 @@ static int teardown(void **state)
     return 0;
 }
 
+/*
+ * The one IMPLICIT tag of the schema: intermediateCertificates [0] must be
+ * constructed. OpenSSL reads a primitive 0x80 there too (found by the fuzzer:
+ * it decoded, then re-encoded as 0xA0).
+ */
+static void test_implicit_tag_form(void **state)
+{
+    (void)state;
+    avow_buf b = tu_read_vector("pkix/head-9f03a1c/evidence2.der");
+    uint8_t tag;
+    size_t h, n, th, tn, sh, sn;
+    assert_int_equal(avow__der_header(b.ptr, b.len, &tag, &h, &n), AVOW_OK);
+    assert_int_equal(avow__der_header(b.ptr + h, n, &tag, &th, &tn), AVOW_OK);
+    size_t off = h + th + tn;
+    assert_int_equal(avow__der_header(b.ptr + off, b.len - off, &tag, &sh, &sn), AVOW_OK);
+    off += sh + sn;
+    assert_int_equal(b.ptr[off], 0xa0);
+    b.ptr[off] = 0x80;
+    avow_evidence *ev = NULL;
+    avow_diag d = {0};
+    assert_int_equal(avow_evidence_decode(b.ptr, b.len, NULL, 0, &ev, &d), AVOW_ERR_NOT_DER);
+    assert_null(ev);
+    assert_string_equal(d.field, "intermediateCertificates");
+    TU_NO_OSSL_ERR();
+    avow_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -633,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_pem),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_claim_table),
+        cmocka_unit_test(test_implicit_tag_form),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

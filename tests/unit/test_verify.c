@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <openssl/x509v3.h>
 
+#include "formats/evidence_asn1.h"
+
 #define SAMPLES "pkix/head-9f03a1c/"
 
 static const uint8_t NONCE[] = {0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04};
@@ -795,8 +797,85 @@ static void test_samples(void **state)
     avow_evidence *ev3 = load_sample("evidence3.der", AVOW_ERR_DUP_ELEMENT);
     assert_null(ev3);
 
+    /*
+     * Its chain is broken too: with the second platform element taken out
+     * (which also breaks the signatures, but keys and chains are checked
+     * first), both signers' certificates fail to reach ca.crt.
+     */
+    avow_buf b3 = tu_read_vector(SAMPLES "evidence3.der");
+    const unsigned char *q = b3.ptr;
+    AVOW_EVIDENCE_ASN1 *raw = d2i_AVOW_EVIDENCE_ASN1(NULL, &q, (long)b3.len);
+    assert_non_null(raw);
+    assert_int_equal(sk_AVOW_ELEMENT_ASN1_num(raw->tbs->elements), 4);
+    AVOW_ELEMENT_ASN1_free(sk_AVOW_ELEMENT_ASN1_delete(raw->tbs->elements, 2));
+    unsigned char *one_platform = NULL;
+    int n3 = i2d_AVOW_EVIDENCE_ASN1(raw, &one_platform);
+    assert_true(n3 > 0);
+    AVOW_EVIDENCE_ASN1_free(raw);
+    assert_int_equal(avow_evidence_decode(one_platform, (size_t)n3, NULL, 0, &ev3, NULL), AVOW_OK);
+    assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
+    avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
+    assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+    assert_int_equal(run(v, ev3, NULL, &r), AVOW_ERR_CHAIN);
+    assert_int_equal(r->nsigs, 2);
+    assert_int_equal(r->sigs[0].status, AVOW_ERR_CHAIN);
+    assert_int_equal(r->sigs[1].status, AVOW_ERR_CHAIN);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+    avow_evidence_free(ev3);
+    OPENSSL_free(one_platform);
+    avow_buf_free(&b3);
+
     avow_evidence_free(ev1);
     avow_evidence_free(ev2);
+    X509_free(ca);
+    X509_free(in);
+    X509_free(ak);
+}
+
+/*
+ * The samples printed in the -07 text: their chain is sound (with their
+ * placeholder EKU), but the signatures were made over SHA-1 while the
+ * algorithm says ecdsa-with-SHA256, so a correct verifier refuses them.
+ */
+static void test_samples_07_sha1(void **state)
+{
+    (void)state;
+    X509 *ca = tu_load_cert("pkix/tag-07/ca.crt");
+    X509 *in = tu_load_cert("pkix/tag-07/int.crt");
+    X509 *ak = tu_load_cert("pkix/tag-07/ak.crt");
+    avow_profile p;
+    avow_profile_default(&p);
+    assert_int_equal(avow_profile_set(&p, NULL, "1.3.6.1.4.1.39901.4.1.1", NULL), AVOW_OK);
+    for (int i = 1; i <= 2; i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "pkix/tag-07/evidence%d.der", i);
+        avow_buf b = tu_read_vector(rel);
+        avow_evidence *ev = NULL;
+        assert_int_equal(avow_evidence_decode(b.ptr, b.len, &p, 0, &ev, NULL), AVOW_OK);
+        avow_verifier *v = NULL;
+        assert_int_equal(avow_verifier_new(&p, &v), AVOW_OK);
+        avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
+        assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+        assert_int_equal(avow_verifier_add_cert(v, in), AVOW_OK);
+        assert_int_equal(avow_verifier_add_cert(v, ak), AVOW_OK);
+        avow_evidence_result *r = NULL;
+        assert_int_equal(run(v, ev, NULL, &r), AVOW_ERR_SIG_INVALID);
+        assert_int_equal(r->sigs[0].status, AVOW_ERR_SIG_INVALID);
+        assert_int_equal(r->sigs[0].alg, AVOW_SIGALG_ECDSA_SHA256);
+        assert_non_null(r->sigs[0].chain); /* the key was found and trusted first */
+        /* What the signature really covers: the same bytes hashed with SHA-1. */
+        avow_view tbs = avow_evidence_tbs(ev);
+        const avow_signature_block *sb = avow_evidence_get0_signature(ev, 0);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        assert_int_equal(EVP_DigestVerifyInit(md, NULL, EVP_sha1(), NULL, X509_get0_pubkey(ak)), 1);
+        assert_int_equal(EVP_DigestVerify(md, sb->value.ptr, sb->value.len, tbs.ptr, tbs.len), 1);
+        EVP_MD_CTX_free(md);
+        avow_evidence_result_free(r);
+        avow_verifier_free(v);
+        avow_evidence_free(ev);
+        avow_buf_free(&b);
+    }
     X509_free(ca);
     X509_free(in);
     X509_free(ak);
@@ -883,7 +962,9 @@ int main(void)
         cmocka_unit_test(test_ak_spki),         cmocka_unit_test(test_nonce),
         cmocka_unit_test(test_any_vs_all),      cmocka_unit_test(test_other_algorithms),
         cmocka_unit_test(test_unknown_element), cmocka_unit_test(test_result_json),
-        cmocka_unit_test(test_samples),         cmocka_unit_test(test_verifier_args),
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_samples_07_sha1),
+        cmocka_unit_test(test_verifier_args),
         cmocka_unit_test(test_concurrent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
