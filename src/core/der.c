@@ -94,6 +94,16 @@ avow_err avow__der_check(const uint8_t *p, size_t len, unsigned max_depth)
     return used == len ? AVOW_OK : AVOW_ERR_TRAILING;
 }
 
+int avow__oid_content_valid(const uint8_t *p, size_t len)
+{
+    if (len == 0 || (p[len - 1] & 0x80))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (p[i] == 0x80 && (i == 0 || !(p[i - 1] & 0x80)))
+            return 0; /* a sub-identifier may not start with a 0x80 padding octet */
+    return 1;
+}
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

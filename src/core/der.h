@@ -24,6 +24,9 @@ avow_err avow__der_header(const uint8_t *p, size_t len, uint8_t *tag, size_t *hd
  */
 avow_err avow__der_check(const uint8_t *p, size_t len, unsigned max_depth);
 
+/* 1 when p[0..len) is a well-formed OID body: non-empty, minimal sub-identifiers, complete. */
+int avow__oid_content_valid(const uint8_t *p, size_t len);
+
 /* Strict DER GeneralizedTime "YYYYMMDDHHMMSS[.f*]Z" to seconds since the epoch. */
 avow_err avow__gentime_parse(const uint8_t *s, size_t len, time_t *out);
 

@@ -8,15 +8,21 @@
 #include <openssl/asn1t.h>
 #include <openssl/x509.h>
 
+/*
+ * Element and claim types are OBJECT IDENTIFIERs read as their raw content
+ * octets (an embedded string under the universal OID tag): an ASN1_OBJECT
+ * would cost two allocations and a search of OpenSSL's OID table each, and
+ * avow only compares them against its arc. The index checks their encoding.
+ */
 typedef struct {
-    ASN1_OBJECT *type;
+    ASN1_STRING type;
     ASN1_TYPE *value; /* open type, OPTIONAL */
 } AVOW_CLAIM_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_CLAIM_ASN1)
 DEFINE_STACK_OF(AVOW_CLAIM_ASN1)
 
 typedef struct {
-    ASN1_OBJECT *type;
+    ASN1_STRING type;
     STACK_OF(AVOW_CLAIM_ASN1) *claims;
 } AVOW_ELEMENT_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_ELEMENT_ASN1)

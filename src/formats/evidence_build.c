@@ -42,7 +42,7 @@ avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind, si
         return AVOW_ERR_STATE;
     AVOW_ELEMENT_ASN1 *ea = AVOW_ELEMENT_ASN1_new();
     uint8_t sfx[2] = {0, (uint8_t)kind};
-    if (ea == NULL || (ea->type = avow__arc_object(&ev->profile, sfx, 2)) == NULL ||
+    if (ea == NULL || !avow__arc_set(&ev->profile, sfx, 2, &ea->type) ||
         !sk_AVOW_ELEMENT_ASN1_push(ev->asn1->tbs->elements, ea)) {
         AVOW_ELEMENT_ASN1_free(ea);
         avow__ossl_clear();
@@ -179,7 +179,7 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
     AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(ev->asn1->tbs->elements, (int)element);
     AVOW_CLAIM_ASN1 *ca = AVOW_CLAIM_ASN1_new();
     uint8_t sfx[3] = {1, (uint8_t)info->element, info->arc_claim};
-    if (ca == NULL || (ca->type = avow__arc_object(&ev->profile, sfx, 3)) == NULL ||
+    if (ca == NULL || !avow__arc_set(&ev->profile, sfx, 3, &ca->type) ||
         (ca->value = value_to_type(&ev->profile, value)) == NULL || !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
         AVOW_CLAIM_ASN1_free(ca);
         avow__ossl_clear();

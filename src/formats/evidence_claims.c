@@ -134,3 +134,14 @@ ASN1_OBJECT *avow__arc_object(const avow_profile *p, const uint8_t *suffix, size
     const unsigned char *q = der;
     return d2i_ASN1_OBJECT(NULL, &q, (long)n);
 }
+
+int avow__arc_set(const avow_profile *p, const uint8_t *suffix, size_t nsuffix, ASN1_STRING *s)
+{
+    uint8_t der[AVOW_OID_MAX + 3];
+    const avow_oid *arc = &p->evidence_arc;
+    if (nsuffix > 3)
+        return 0;
+    memcpy(der, arc->der, arc->len);
+    memcpy(der + arc->len, suffix, nsuffix);
+    return ASN1_STRING_set(s, der, (int)(arc->len + nsuffix));
+}

@@ -315,7 +315,9 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
 {
     avow_evidence *ev = c->ev;
     memset(cl, 0, sizeof(*cl));
-    cl->oid = obj_view(ca->type);
+    cl->oid = str_view(&ca->type);
+    if (!avow__oid_content_valid(cl->oid.ptr, cl->oid.len))
+        return avow__fail(c->diag, AVOW_ERR_OID, fld(c), "claimType is not a valid OBJECT IDENTIFIER");
     cl->id = AVOW_CLAIM_UNKNOWN;
     uint8_t sfx[3];
     const avow_claim_info *info = NULL;
@@ -415,7 +417,11 @@ static avow_err index_elements(ictx *c)
     for (int i = 0; i < ne; i++) {
         const AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(els, i);
         avow_element *el = &ev->elements[i];
-        el->oid = obj_view(ea->type);
+        el->oid = str_view(&ea->type);
+        if (!avow__oid_content_valid(el->oid.ptr, el->oid.len)) {
+            at(c, i, -1, ".elementType");
+            return avow__fail(c->diag, AVOW_ERR_OID, fld(c), "not a valid OBJECT IDENTIFIER");
+        }
         el->kind = AVOW_ELEMENT_UNKNOWN;
         el->claims = &ev->claims[ev->nclaims];
         ev->nelements = (size_t)i + 1;

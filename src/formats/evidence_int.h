@@ -46,6 +46,8 @@ void avow__evidence_unindex(avow_evidence *ev);
 int avow__arc_suffix(const avow_profile *p, const uint8_t *oid, size_t len, uint8_t *suffix,
                      size_t nsuffix);
 ASN1_OBJECT *avow__arc_object(const avow_profile *p, const uint8_t *suffix, size_t nsuffix);
+/* Sets s to the content octets of arc || suffix; 0 on failure. */
+int avow__arc_set(const avow_profile *p, const uint8_t *suffix, size_t nsuffix, ASN1_STRING *s);
 
 /* Claim table lookups by (element, number). */
 const avow_claim_info *avow__claim_by_arc(uint8_t element, uint8_t number);
