@@ -45,6 +45,8 @@ const cli_opt cli_evidence_create_opts[] = {
     {"fipsmodule", CLI_VALUE, "TEXT", "platform fipsmodule"},
     {"key-spki", CLI_MULTI, "FILE", "add a key element for this public key, certificate or key"},
     {"key-ident", CLI_MULTI, "NAME", "identifier of the matching -key-spki (default: key id hex)"},
+    {"pkcs11", CLI_VALUE, "URI",
+     "attest this pkcs11: key with its token's platform claims (= -attest-key URI -platform-from URI)"},
     {"attest-key", CLI_MULTI, "URI", "add a key element for this pkcs11: key, read from the token"},
     {"platform-from", CLI_VALUE, "URI", "add platform claims read from this pkcs11: token"},
     {"signkey", CLI_MULTI, "KEY", "private key file or pkcs11: URI to sign with (one signature each)"},
@@ -491,18 +493,24 @@ static avow_err add_p11_platform(create_ctx *c, const cli_args *a, const char *u
     return err;
 }
 
-/* -attest-key: one key element per URI, every claim read from the token. */
+/* One key element, every claim read from the token. */
+static avow_err add_p11_key(create_ctx *c, const cli_args *a, const char *option, const char *uri)
+{
+    if (!is_p11_uri(uri))
+        return cli_fail(&c->d, AVOW_ERR_USAGE, option, "\"%s\" is not a pkcs11: URI", uri);
+    avow_p11_session *s = NULL;
+    avow_err err = p11_open(c, a, uri, 1, &s);
+    if (err == AVOW_OK)
+        err = avow_p11_add_key_claims_uri(s, uri, c->ev, NULL, &c->d);
+    avow_p11_session_free(s);
+    return err;
+}
+
+/* -attest-key: one key element per URI. */
 static avow_err add_p11_keys(create_ctx *c, const cli_args *a)
 {
     for (size_t i = 0; i < cli_count(a, "attest-key"); i++) {
-        const char *uri = cli_get_n(a, "attest-key", i);
-        avow_p11_session *s = NULL;
-        if (!is_p11_uri(uri))
-            return cli_fail(&c->d, AVOW_ERR_USAGE, "attest-key", "\"%s\" is not a pkcs11: URI", uri);
-        avow_err err = p11_open(c, a, uri, 1, &s);
-        if (err == AVOW_OK)
-            err = avow_p11_add_key_claims_uri(s, uri, c->ev, NULL, &c->d);
-        avow_p11_session_free(s);
+        avow_err err = add_p11_key(c, a, "attest-key", cli_get_n(a, "attest-key", i));
         if (err != AVOW_OK)
             return err;
     }
@@ -577,13 +585,20 @@ int cli_evidence_create(const char *prog, const cli_args *a)
         err = add_claims_file(&c, cli_get(a, "claims"));
     if (err == AVOW_OK)
         err = add_flag_claims(&c, a);
-    if (err == AVOW_OK && cli_get(a, "platform-from") != NULL) {
-        if (!is_p11_uri(cli_get(a, "platform-from")))
+    /* -pkcs11 URI: the token's platform (unless -platform-from names another) and the key. */
+    const char *p11 = cli_get(a, "pkcs11");
+    const char *platform = cli_get(a, "platform-from") != NULL ? cli_get(a, "platform-from") : p11;
+    if (err == AVOW_OK && p11 != NULL && !is_p11_uri(p11))
+        err = cli_fail(&c.d, AVOW_ERR_USAGE, "pkcs11", "\"%s\" is not a pkcs11: URI", p11);
+    if (err == AVOW_OK && platform != NULL) {
+        if (!is_p11_uri(platform))
             err = cli_fail(&c.d, AVOW_ERR_USAGE, "platform-from", "\"%s\" is not a pkcs11: URI",
-                           cli_get(a, "platform-from"));
+                           platform);
         else
-            err = add_p11_platform(&c, a, cli_get(a, "platform-from"));
+            err = add_p11_platform(&c, a, platform);
     }
+    if (err == AVOW_OK && p11 != NULL)
+        err = add_p11_key(&c, a, "pkcs11", p11);
     if (err == AVOW_OK)
         err = add_p11_keys(&c, a);
     if (err == AVOW_OK && avow_evidence_element_count(c.ev) == 0)

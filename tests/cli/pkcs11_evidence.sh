@@ -90,6 +90,13 @@ expect_rc 0 "$AVOW" evidence verify -in "$T/ev2.der" -CAfile "$T/ca.crt" -nonce 
 grep -q 'signer: certificate' "$T/out" || fail "token certificate not used as the signer id"
 grep -q 'ak-spki: signer key listed' "$T/out" || fail "ak-spki of the token key not listed"
 expect_rc 1 "$AVOW" evidence verify -in "$T/ev2.der" -CAfile "$T/ca.crt" -nonce 00
+# -pkcs11 URI is -attest-key URI plus the platform of the URI's token
+expect_rc 0 "$AVOW" evidence create -signkey "$AK" -pin "$PIN" -pkcs11 "$TOK;object=subj" \
+    -nonce "$NONCE" -out "$T/ev-short.pem"
+expect_rc 0 "$AVOW" evidence show -in "$T/ev-short.pem" --json
+grep -q '"platform"' "$T/out" || fail "-pkcs11 did not add the platform element"
+grep -q '"subj"' "$T/out" || fail "-pkcs11 did not attest the key"
+expect_rc 0 "$AVOW" evidence verify -in "$T/ev-short.pem" -CAfile "$T/ca.crt" -nonce "$NONCE"
 # an RSA key in the token signs too (no certificate: sid spki, verified by key)
 expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=rsa" -pss -pin "$PIN" -nonce "$NONCE" \
     -out "$T/ev3.pem"
