@@ -56,38 +56,6 @@ static int exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-static avow_err parse_hex(const char *field, const char *text, uint8_t *buf, size_t cap,
-                          size_t *len, avow_diag *d)
-{
-    size_t n = 0;
-    for (const char *p = text; *p != '\0';) {
-        if (*p == ':' && n > 0) {
-            p++;
-            continue;
-        }
-        int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
-        if (hi < 0 || lo < 0 || n >= cap)
-            return cli_fail(d, AVOW_ERR_USAGE, field, "\"%s\" is not hex of at most %lu bytes",
-                            text, (unsigned long)cap);
-        buf[n++] = (uint8_t)(hi << 4 | lo);
-        p += 2;
-    }
-    if (n == 0)
-        return cli_fail(d, AVOW_ERR_USAGE, field, "empty hex");
-    *len = n;
-    return AVOW_OK;
-}
 
 static avow_err parse_uint(const char *field, const char *text, unsigned long max, unsigned *out,
                            avow_diag *d)
@@ -675,7 +643,7 @@ static int run_issue(const char *prog, const cli_args *a)
     io.jwt_out = &c.jwt;
     avow_err err = AVOW_OK;
     if (cli_get(a, "nonce") != NULL)
-        err = parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &nonce_len, &c.d);
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &nonce_len, &c.d);
     if (err == AVOW_OK && cli_get(a, "days") != NULL)
         err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &io.days, &c.d);
     if (err == AVOW_OK && cli_get(a, "key-usage") != NULL)

@@ -21,56 +21,9 @@
 #include <avow/request.h>
 
 #include "cli/cli.h"
+#include "cli/csr_cmds.h"
 #include "cli/evidence_cmds.h"
 #include "cli/p11.h"
-
-/*
- * Shared by the cmd_csr*.c files. The group has no header of its own, so each
- * file repeats the declarations it uses; the definitions below are the only ones.
- */
-extern const cli_opt cli_csr_create_opts[];
-extern const cli_opt cli_csr_verify_opts[];
-int cli_csr_create(const char *prog, const cli_args *a);
-int cli_csr_verify(const char *prog, const cli_args *a);
-avow_err cli_csr_signer(const cli_args *a, const char *opt, const char *key, int pss,
-                        avow_p11_module **mod, avow_signer **out, avow_diag *d);
-avow_err cli_csr_hex(const char *field, const char *text, uint8_t *buf, size_t cap, size_t *len,
-                     avow_diag *d);
-avow_err cli_csr_load(const cli_args *a, avow_request **req, avow_diag *d);
-
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Hex with optional ':' between bytes, into buf. */
-avow_err cli_csr_hex(const char *field, const char *text, uint8_t *buf, size_t cap, size_t *len,
-                     avow_diag *d)
-{
-    size_t n = 0;
-    for (const char *p = text; *p != '\0';) {
-        if (*p == ':' && n > 0) {
-            p++;
-            continue;
-        }
-        int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
-        if (hi < 0 || lo < 0 || n >= cap)
-            return cli_fail(d, AVOW_ERR_USAGE, field, "\"%s\" is not hex of at most %lu bytes",
-                            text, (unsigned long)cap);
-        buf[n++] = (uint8_t)(hi << 4 | lo);
-        p += 2;
-    }
-    if (n == 0)
-        return cli_fail(d, AVOW_ERR_USAGE, field, "empty hex value");
-    *len = n;
-    return AVOW_OK;
-}
 
 /* A session on the token `uri` names, logged in with -pin, -pin-source or the URI's PIN. */
 static avow_err p11_session(const cli_args *a, const char *opt, const char *uri,

@@ -14,15 +14,9 @@
 #include <avow/request.h>
 
 #include "cli/cli.h"
+#include "cli/csr_cmds.h"
 #include "cli/evidence_cmds.h"
 #include "cli/p11.h"
-
-/* Defined here, used by cmd_csr.c; declared again there (the group has no header). */
-extern const cli_opt cli_csr_create_opts[];
-int cli_csr_create(const char *prog, const cli_args *a);
-/* Defined in cmd_csr.c. */
-avow_err cli_csr_signer(const cli_args *a, const char *opt, const char *key, int pss,
-                        avow_p11_module **mod, avow_signer **out, avow_diag *d);
 
 const cli_opt cli_csr_create_opts[] = {
     {"key", CLI_VALUE, "KEY", "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token)"},

@@ -20,19 +20,10 @@
 #include <avow/request.h>
 
 #include "cli/cli.h"
+#include "cli/csr_cmds.h"
 #include "cli/evidence_cmds.h"
 #include "cli/p11.h"
 
-
-/* Defined here, used by cmd_csr.c; declared again there (the group has no header). */
-extern const cli_opt cli_csr_verify_opts[];
-int cli_csr_verify(const char *prog, const cli_args *a);
-/* Defined in cmd_csr.c. */
-avow_err cli_csr_signer(const cli_args *a, const char *opt, const char *key, int pss,
-                        avow_p11_module **mod, avow_signer **out, avow_diag *d);
-avow_err cli_csr_hex(const char *field, const char *text, uint8_t *buf, size_t cap, size_t *len,
-                     avow_diag *d);
-avow_err cli_csr_load(const cli_args *a, avow_request **req, avow_diag *d);
 
 const cli_opt cli_csr_verify_opts[] = {
     {"in", CLI_VALUE, "FILE", "request to verify, PEM or DER, PKCS#10 or CRMF (default: stdin)"},
@@ -102,7 +93,7 @@ static avow_err setup(verify_ctx *c, const cli_args *a)
     if (err == AVOW_OK && cli_get(a, "policy") != NULL)
         err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
     if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
-        err = cli_csr_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
                           &c->opts.nonce_len, &c->d);
         c->opts.nonce = c->nonce;
     }

@@ -31,37 +31,6 @@ const cli_opt cli_evidence_verify_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Hex with optional ':' between bytes, into buf. */
-static avow_err parse_hex(const char *field, const char *text, uint8_t *buf, size_t cap,
-                          size_t *len, avow_diag *d)
-{
-    size_t n = 0;
-    for (const char *p = text; *p != '\0';) {
-        if (*p == ':' && n > 0) {
-            p++;
-            continue;
-        }
-        int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
-        if (hi < 0 || lo < 0 || n >= cap)
-            return cli_fail(d, AVOW_ERR_USAGE, field, "\"%s\" is not hex of at most %lu bytes",
-                            text, (unsigned long)cap);
-        buf[n++] = (uint8_t)(hi << 4 | lo);
-        p += 2;
-    }
-    *len = n;
-    return AVOW_OK;
-}
 
 static avow_err add_certs(avow_verifier *v, const cli_args *a, const char *opt, int anchors,
                           avow_diag *d)
@@ -89,7 +58,7 @@ static avow_err add_keys(avow_verifier *v, const cli_args *a, avow_diag *d)
         uint8_t id[64];
         size_t idlen = 0;
         EVP_PKEY *pub = NULL;
-        avow_err err = parse_hex("key-id", cli_get_n(a, "key-id", i), id, sizeof(id), &idlen, d);
+        avow_err err = cli_parse_hex("key-id", cli_get_n(a, "key-id", i), id, sizeof(id), &idlen, d);
         if (err == AVOW_OK)
             err = cli_load_public_key(cli_get_n(a, "key-pub", i), &pub, d);
         if (err == AVOW_OK)
@@ -256,7 +225,7 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
 
     avow_err err = setup(&v, a, &d);
     if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
-        err = parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &vo.nonce_len, &d);
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &vo.nonce_len, &d);
         vo.nonce = nonce;
     }
     if (err == AVOW_OK)

@@ -78,32 +78,13 @@ static avow_err parse_type(keygen_ctx *c, const char *text)
     return AVOW_OK;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
 
 static avow_err parse_id(keygen_ctx *c, const char *hex)
 {
-    size_t n = strlen(hex);
-    if (n == 0 || n % 2 != 0 || n / 2 > MAX_ID)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "id", "\"%s\" is not 1 to %d bytes of hex", hex,
-                        MAX_ID);
-    for (size_t i = 0; i < n / 2; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return cli_fail(&c->d, AVOW_ERR_USAGE, "id", "\"%s\" is not hex", hex);
-        c->id[i] = (uint8_t)(hi << 4 | lo);
-    }
-    c->p.id = c->id;
-    c->p.id_len = n / 2;
-    return AVOW_OK;
+    avow_err err = cli_parse_hex("id", hex, c->id, MAX_ID, &c->p.id_len, &c->d);
+    if (err == AVOW_OK)
+        c->p.id = c->id;
+    return err;
 }
 
 /* YYYY-MM-DD (or YYYYMMDD) -> YYYYMMDD; the library checks the date itself. */

@@ -253,3 +253,36 @@ void cli_format_time(time_t t, char *buf, size_t cap)
     if (gmtime_r(&t, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         snprintf(buf, cap, "@%lld", (long long)t);
 }
+
+static int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+avow_err cli_parse_hex(const char *field, const char *text, uint8_t *buf, size_t cap, size_t *len,
+                       avow_diag *d)
+{
+    size_t n = 0;
+    for (const char *p = text; *p != '\0';) {
+        if (*p == ':' && n > 0) {
+            p++;
+            continue;
+        }
+        int hi = hexval(p[0]), lo = hi >= 0 ? hexval(p[1]) : -1;
+        if (hi < 0 || lo < 0 || n >= cap)
+            return cli_fail(d, AVOW_ERR_USAGE, field, "\"%s\" is not hex of 1 to %lu bytes", text,
+                            (unsigned long)cap);
+        buf[n++] = (uint8_t)(hi << 4 | lo);
+        p += 2;
+    }
+    if (n == 0)
+        return cli_fail(d, AVOW_ERR_USAGE, field, "empty hex value");
+    *len = n;
+    return AVOW_OK;
+}

@@ -25,6 +25,10 @@ avow_err cli_parse_form(const char *text, cli_form def, cli_form *out, avow_diag
 /* Whole file; NULL or "-" reads stdin. */
 avow_err cli_read(const char *path, avow_buf *out, avow_diag *d);
 
+/* Hex (':' allowed between bytes) of 1 to cap bytes into buf; AVOW_ERR_USAGE naming field otherwise. */
+avow_err cli_parse_hex(const char *field, const char *text, uint8_t *buf, size_t cap, size_t *len,
+                       avow_diag *d);
+
 /*
  * DER of an object that may be armoured with `label`: AUTO takes PEM when
  * the input has a "-----BEGIN " line and DER otherwise.
