@@ -44,7 +44,8 @@ const cli_opt cli_evidence_create_opts[] = {
     {"fipslevel", CLI_VALUE, "N", "platform fipslevel (1..4)"},
     {"fipsmodule", CLI_VALUE, "TEXT", "platform fipsmodule"},
     {"key-spki", CLI_MULTI, "FILE", "add a key element for this public key, certificate or key"},
-    {"key-ident", CLI_MULTI, "NAME", "identifier of the matching -key-spki (default: key id hex)"},
+    {"key-ident", CLI_MULTI, "NAME",
+     "identifier of the matching -key-spki (default: key id hex); a -claims key of that identifier gets the spki"},
     {"pkcs11", CLI_VALUE, "URI",
      "attest this pkcs11: key with its token's platform claims (= -attest-key URI -platform-from URI)"},
     {"attest-key", CLI_MULTI, "URI", "add a key element for this pkcs11: key, read from the token"},
@@ -400,6 +401,26 @@ static avow_err default_ident(create_ctx *c, EVP_PKEY *pkey, char *buf, size_t c
     return AVOW_OK;
 }
 
+/* The key element of the claims file whose identifier is name, or -1. */
+static long key_element_named(const avow_evidence *ev, const char *name)
+{
+    size_t len = strlen(name);
+    for (size_t e = 0; e < avow_evidence_element_count(ev); e++) {
+        const avow_element *el = avow_evidence_get0_element(ev, e);
+        for (size_t i = 0; el->kind == AVOW_ELEMENT_KEY && i < el->nclaims; i++) {
+            const avow_value *v = &el->claims[i].value;
+            if (el->claims[i].id == AVOW_CLAIM_KEY_IDENTIFIER && v->bytes.len == len &&
+                memcmp(v->bytes.ptr, name, len) == 0)
+                return (long)e;
+        }
+    }
+    return -1;
+}
+
+/*
+ * -key-spki FILE [-key-ident NAME]: the key's spki joins the claims file's key
+ * element of that identifier when there is one; otherwise a key element of its own.
+ */
 static avow_err add_key_flags(create_ctx *c, const cli_args *a, json_t *keys)
 {
     size_t n = cli_count(a, "key-spki");
@@ -417,6 +438,15 @@ static avow_err add_key_flags(create_ctx *c, const cli_args *a, json_t *keys)
             err = default_ident(c, pkey, ident, sizeof(ident));
         EVP_PKEY_free(pkey);
         const char *name = i < cli_count(a, "key-ident") ? cli_get_n(a, "key-ident", i) : ident;
+        long into = err == AVOW_OK ? key_element_named(c->ev, name) : -1;
+        if (into >= 0) {
+            err = avow_evidence_add_bytes(c->ev, (size_t)into, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len,
+                                          &c->d);
+            avow_buf_free(&spki);
+            if (err != AVOW_OK)
+                return err;
+            continue;
+        }
         json_t *key = err == AVOW_OK ? json_pack("{s:[s],s:o}", "identifier", name, "spki", spki_hex(&spki)) : NULL;
         avow_buf_free(&spki);
         if (err != AVOW_OK)
