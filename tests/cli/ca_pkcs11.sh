@@ -1,0 +1,51 @@
+#!/bin/sh
+# A CA whose key lives in a SoftHSM2 token: ca init with a pkcs11: key,
+# ca issue signs the certificate and the EAR JWT inside the token, openssl
+# verifies the certificate and show-result verifies the EAR with the CA's key.
+# Skipped (77) without SoftHSM2.
+set -eu
+. "$TESTS_DIR/cli/lib/pki.sh"
+
+MOD=/usr/lib/softhsm/libsofthsm2.so
+if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
+    echo "SKIP: SoftHSM2 ($MOD) not installed"
+    exit 77
+fi
+mkdir "$T/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+    "$T/tokens" >"$T/softhsm2.conf"
+SOFTHSM2_CONF=$T/softhsm2.conf
+export SOFTHSM2_CONF
+softhsm2-util --init-token --free --label avow-ca --so-pin 12345678 --pin 2468 >/dev/null
+AVOW_CA_PIN=2468
+export AVOW_CA_PIN
+TOK="pkcs11:token=avow-ca"
+
+expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=ca-key" -type ec-p384 \
+    -pin-source env:AVOW_CA_PIN
+CA="$T/ca"
+expect_rc 0 "$AVOW" ca init -dir "$CA" -key "$TOK;object=ca-key" -pkcs11-module "$MOD" \
+    -pin-source env:AVOW_CA_PIN -subject "CN=token CA"
+[ ! -f "$CA/ca.key" ] || fail "a token CA wrote a key file"
+grep -q "pkcs11:" "$CA/ca.json" || fail "ca.json does not name the token key"
+grep -q "2468" "$CA/ca.json" && fail "ca.json holds the PIN itself"
+
+make_ca
+make_ak ak ec256
+keygen "$T/dev.key" ec256
+expect_rc 0 "$AVOW" ca nonce -dir "$CA"
+N=$(cat "$T/out")
+spki=$(openssl pkey -in "$T/dev.key" -pubout -outform DER | od -An -v -tx1 | tr -d ' \n')
+cat >"$T/claims.json" <<JSON
+{"keys": [{"identifier": "dev", "spki": {"hex": "$spki"}, "extractable": false, "sensitive": true,
+           "never-extractable": true, "local": true}]}
+JSON
+expect_rc 0 "$AVOW" evidence create -claims "$T/claims.json" -nonce "$N" -signkey "$T/ak.key" \
+    -signcert "$T/ak.pem" -chain "$T/int.pem" -out "$T/ev.pem"
+expect_rc 0 "$AVOW" csr create -key "$T/dev.key" -subject "CN=dev" -evidence "$T/ev.pem" -out "$T/req.pem"
+expect_rc 0 "$AVOW" ca issue -dir "$CA" -in "$T/req.pem" -CAfile "$T/root.pem" -out "$T/dev.crt"
+openssl verify -CAfile "$CA/ca.crt" "$T/dev.crt" >/dev/null || fail "token-signed certificate does not verify"
+openssl x509 -in "$CA/ca.crt" -noout -text | grep -q "secp384r1\|P-384" || fail "CA key is not the token's P-384 key"
+expect_rc 0 "$AVOW" ca show-result -in "$T/dev.crt" -CAfile "$CA/ca.crt"
+grep -q '"ear_status": "affirming"' "$T/out" || fail "EAR signed in the token does not verify"
+echo ok
