@@ -27,6 +27,7 @@
 #include <avow/pkcs11.h>
 
 #include "cli/cli.h"
+#include "cli/evidence_cmds.h"
 #include "cli/io.h"
 #include "cli/opts.h"
 #include "cli/p11.h"
@@ -479,46 +480,20 @@ static const cli_opt issue_opts[] = {
     {"ear-out", CLI_VALUE, "FILE", "write the EAR (JSON) here, affirming or not"},
     {"jwt-out", CLI_VALUE, "FILE", "write the EAR as a JWT signed by the CA here, affirming or not"},
     {"pin-source", CLI_VALUE, "SPEC", "token user PIN for a pkcs11: CA key (default: ca.json's)"},
+    {"at", CLI_VALUE, "TIME", "check the attestation certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     {"json", CLI_FLAG, NULL, "print the EAR as JSON instead of a summary"},
     {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
     {"eku-ak", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
-static avow_err add_certs(avow_verifier *v, const cli_args *a, const char *opt, int anchors,
-                          avow_diag *d)
-{
-    for (size_t i = 0; i < cli_count(a, opt); i++) {
-        STACK_OF(X509) *sk = NULL;
-        avow_err err = cli_load_certs(cli_get_n(a, opt, i), &sk, d);
-        for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++) {
-            X509 *x = sk_X509_value(sk, j);
-            err = anchors ? avow_verifier_add_anchor(v, x) : avow_verifier_add_cert(v, x);
-        }
-        sk_X509_pop_free(sk, X509_free);
-        if (err != AVOW_OK)
-            return err;
-    }
-    return AVOW_OK;
-}
 
 static avow_err make_verifier(const cli_args *a, avow_verifier **v, avow_diag *d)
 {
     avow_profile p;
-    avow_profile_default(&p);
-    const char *arc = cli_get(a, "arc"), *eku = cli_get(a, "eku-ak");
-    if (arc == NULL)
-        arc = getenv(AVOW_ENV_EVIDENCE_ARC);
-    if (eku == NULL)
-        eku = getenv(AVOW_ENV_AK_EKU);
-    avow_err err = avow_profile_set(&p, arc != NULL && arc[0] != '\0' ? arc : NULL,
-                                    eku != NULL && eku[0] != '\0' ? eku : NULL, d);
+    avow_err err = cli_profile_opts(a, "eku-ak", &p, d);
     if (err == AVOW_OK)
-        err = avow_verifier_new(&p, v);
-    if (err == AVOW_OK)
-        err = add_certs(*v, a, "CAfile", 1, d);
-    if (err == AVOW_OK)
-        err = add_certs(*v, a, "certs", 0, d);
+        err = cli_verifier_from_args(a, &p, v, d);
     return err;
 }
 

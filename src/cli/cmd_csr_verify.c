@@ -58,38 +58,13 @@ typedef struct verify_ctx {
     avow_diag d;
 } verify_ctx;
 
-static avow_err add_certs(verify_ctx *c, const cli_args *a, const char *opt, int anchors)
-{
-    for (size_t i = 0; i < cli_count(a, opt); i++) {
-        STACK_OF(X509) *sk = NULL;
-        avow_err err = cli_load_certs(cli_get_n(a, opt, i), &sk, &c->d);
-        for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++) {
-            X509 *x = sk_X509_value(sk, j);
-            err = anchors ? avow_verifier_add_anchor(c->v, x) : avow_verifier_add_cert(c->v, x);
-        }
-        sk_X509_pop_free(sk, X509_free);
-        if (err != AVOW_OK)
-            return err;
-    }
-    return AVOW_OK;
-}
 
 static avow_err setup(verify_ctx *c, const cli_args *a)
 {
     avow_profile p;
     avow_err err = cli_evidence_profile(a, &p, &c->d);
     if (err == AVOW_OK)
-        err = avow_verifier_new(&p, &c->v);
-    if (err == AVOW_OK)
-        err = add_certs(c, a, "CAfile", 1);
-    if (err == AVOW_OK)
-        err = add_certs(c, a, "certs", 0);
-    if (err == AVOW_OK && cli_get(a, "at") != NULL) {
-        time_t t = 0;
-        err = cli_parse_time(cli_get(a, "at"), &t, &c->d);
-        if (err == AVOW_OK)
-            avow_verifier_set_time(c->v, t);
-    }
+        err = cli_verifier_from_args(a, &p, &c->v, &c->d);
     if (err == AVOW_OK && cli_get(a, "policy") != NULL)
         err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
     if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {

@@ -20,9 +20,14 @@ static const cli_opt show_opts[] = {
 
 avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d)
 {
+    return cli_profile_opts(a, "eku", p, d);
+}
+
+avow_err cli_profile_opts(const cli_args *a, const char *eku_opt, avow_profile *p, avow_diag *d)
+{
     avow_profile_default(p);
     const char *arc = cli_get(a, "arc");
-    const char *eku = cli_get(a, "eku");
+    const char *eku = cli_get(a, eku_opt);
     if (arc == NULL)
         arc = getenv(AVOW_ENV_EVIDENCE_ARC);
     if (eku == NULL)
@@ -32,6 +37,32 @@ avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d)
     if (eku != NULL && eku[0] == '\0')
         eku = NULL;
     return avow_profile_set(p, arc, eku, d);
+}
+
+avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_verifier **v,
+                                avow_diag *d)
+{
+    avow_err err = avow_verifier_new(p, v);
+    for (int anchors = 1; anchors >= 0 && err == AVOW_OK; anchors--) {
+        const char *opt = anchors ? "CAfile" : "certs";
+        for (size_t i = 0; err == AVOW_OK && i < cli_count(a, opt); i++) {
+            STACK_OF(X509) *sk = NULL;
+            err = cli_load_certs(cli_get_n(a, opt, i), &sk, d);
+            for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++) {
+                X509 *x = sk_X509_value(sk, j);
+                err = anchors ? avow_verifier_add_anchor(*v, x) : avow_verifier_add_cert(*v, x);
+            }
+            sk_X509_pop_free(sk, X509_free);
+        }
+    }
+    const char *at = cli_get(a, "at");
+    if (err == AVOW_OK && at != NULL) {
+        time_t t = 0;
+        err = cli_parse_time(at, &t, d);
+        if (err == AVOW_OK)
+            avow_verifier_set_time(*v, t);
+    }
+    return err;
 }
 
 avow_err cli_evidence_load(const cli_args *a, const avow_profile *p, avow_evidence **ev,

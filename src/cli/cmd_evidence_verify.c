@@ -32,22 +32,6 @@ const cli_opt cli_evidence_verify_opts[] = {
 };
 
 
-static avow_err add_certs(avow_verifier *v, const cli_args *a, const char *opt, int anchors,
-                          avow_diag *d)
-{
-    for (size_t i = 0; i < cli_count(a, opt); i++) {
-        STACK_OF(X509) *sk = NULL;
-        avow_err err = cli_load_certs(cli_get_n(a, opt, i), &sk, d);
-        for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++) {
-            X509 *x = sk_X509_value(sk, j);
-            err = anchors ? avow_verifier_add_anchor(v, x) : avow_verifier_add_cert(v, x);
-        }
-        sk_X509_pop_free(sk, X509_free);
-        if (err != AVOW_OK)
-            return err;
-    }
-    return AVOW_OK;
-}
 
 static avow_err add_keys(avow_verifier *v, const cli_args *a, avow_diag *d)
 {
@@ -77,20 +61,9 @@ static avow_err setup(avow_verifier **v, const cli_args *a, avow_diag *d)
     avow_profile p;
     avow_err err = cli_evidence_profile(a, &p, d);
     if (err == AVOW_OK)
-        err = avow_verifier_new(&p, v);
-    if (err == AVOW_OK)
-        err = add_certs(*v, a, "CAfile", 1, d);
-    if (err == AVOW_OK)
-        err = add_certs(*v, a, "certs", 0, d);
+        err = cli_verifier_from_args(a, &p, v, d);
     if (err == AVOW_OK)
         err = add_keys(*v, a, d);
-    const char *at = cli_get(a, "at");
-    if (err == AVOW_OK && at != NULL) {
-        time_t t = 0;
-        err = cli_parse_time(at, &t, d);
-        if (err == AVOW_OK)
-            avow_verifier_set_time(*v, t);
-    }
     unsigned flags = (cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0) |
                      (cli_flag(a, "ignore-ak-spki") ? AVOW_VERIFY_IGNORE_AK_SPKI : 0) |
                      (cli_flag(a, "require-nonce") ? AVOW_VERIFY_REQUIRE_NONCE : 0);
