@@ -71,6 +71,12 @@ static avow_err check_one(const uint8_t *p, size_t len, size_t *used, unsigned d
     } else if (tag == 0x01) { /* BOOLEAN */
         if (n != 1 || (c[0] != 0x00 && c[0] != 0xff))
             return AVOW_ERR_NOT_DER;
+    } else if (tag == 0x05) { /* NULL */
+        if (n != 0)
+            return AVOW_ERR_NOT_DER;
+    } else if (tag == 0x06) { /* OBJECT IDENTIFIER: minimal sub-identifiers */
+        if (!avow__oid_content_valid(c, n))
+            return AVOW_ERR_OID;
     } else if (tag == 0x03) { /* BIT STRING: unused bits counted right and zero */
         if (n == 0 || c[0] > 7 || (n == 1 && c[0] != 0) ||
             (n > 1 && (c[n - 1] & ((1u << c[0]) - 1)) != 0))

@@ -1,18 +1,81 @@
+#include <string.h>
+
 #include "formats/evidence_asn1.h"
 
-/* An OBJECT IDENTIFIER kept as its content octets, in the structure itself. */
-#define OID_AS_OCTETS(stname, field)                                                              \
-    ASN1_EX_TYPE(ASN1_TFLG_IMPTAG | ASN1_TFLG_UNIVERSAL | ASN1_TFLG_EMBED, V_ASN1_OBJECT, stname,  \
-                 field, ASN1_OCTET_STRING)
+/* The primitive functions of AVOW_RAW: a view in, the same octets out. */
+static int raw_new(ASN1_VALUE **pval, const ASN1_ITEM *it)
+{
+    (void)it;
+    AVOW_RAW *r = OPENSSL_zalloc(sizeof(*r));
+    if (r == NULL)
+        return 0;
+    r->type = -1;
+    *pval = (ASN1_VALUE *)r;
+    return 1;
+}
+
+static void raw_free(ASN1_VALUE **pval, const ASN1_ITEM *it)
+{
+    (void)it;
+    OPENSSL_free(*pval);
+    *pval = NULL;
+}
+
+static void raw_clear(ASN1_VALUE **pval, const ASN1_ITEM *it)
+{
+    (void)it;
+    AVOW_RAW *r = (AVOW_RAW *)*pval;
+    r->type = -1;
+    r->p = NULL;
+    r->len = 0;
+}
+
+static int raw_c2i(ASN1_VALUE **pval, const unsigned char *cont, int len, int utype,
+                   char *free_cont, const ASN1_ITEM *it)
+{
+    (void)it;
+    /* OpenSSL hands over a buffer of its own only for BER it had to reassemble. */
+    if (*free_cont)
+        return 0;
+    AVOW_RAW *r = (AVOW_RAW *)*pval;
+    r->type = utype;
+    r->p = cont;
+    r->len = len;
+    return 1;
+}
+
+static int raw_i2c(const ASN1_VALUE **pval, unsigned char *cont, int *putype, const ASN1_ITEM *it)
+{
+    const AVOW_RAW *r = (const AVOW_RAW *)*pval;
+    if (r == NULL || r->type == -1)
+        return -1; /* absent: an OPTIONAL value is left out */
+    if (it->utype == V_ASN1_ANY)
+        *putype = r->type;
+    if (cont != NULL && r->len > 0)
+        memcpy(cont, r->p, (size_t)r->len);
+    return r->len;
+}
+
+static const ASN1_PRIMITIVE_FUNCS raw_funcs = {
+    NULL, 0, raw_new, raw_free, raw_clear, raw_c2i, raw_i2c, NULL,
+};
+
+ASN1_ITEM_start(AVOW_RAW_OID)
+    ASN1_ITYPE_PRIMITIVE, V_ASN1_OBJECT, NULL, 0, &raw_funcs, 0, "AVOW_RAW_OID"
+ASN1_ITEM_end(AVOW_RAW_OID)
+
+ASN1_ITEM_start(AVOW_RAW_ANY)
+    ASN1_ITYPE_PRIMITIVE, V_ASN1_ANY, NULL, 0, &raw_funcs, 0, "AVOW_RAW_ANY"
+ASN1_ITEM_end(AVOW_RAW_ANY)
 
 ASN1_SEQUENCE(AVOW_CLAIM_ASN1) = {
-    OID_AS_OCTETS(AVOW_CLAIM_ASN1, type),
-    ASN1_OPT(AVOW_CLAIM_ASN1, value, ASN1_ANY),
+    ASN1_EMBED(AVOW_CLAIM_ASN1, type, AVOW_RAW_OID),
+    ASN1_OPT_EMBED(AVOW_CLAIM_ASN1, value, AVOW_RAW_ANY),
 } ASN1_SEQUENCE_END(AVOW_CLAIM_ASN1)
 IMPLEMENT_ASN1_FUNCTIONS(AVOW_CLAIM_ASN1)
 
 ASN1_SEQUENCE(AVOW_ELEMENT_ASN1) = {
-    OID_AS_OCTETS(AVOW_ELEMENT_ASN1, type),
+    ASN1_EMBED(AVOW_ELEMENT_ASN1, type, AVOW_RAW_OID),
     ASN1_SEQUENCE_OF(AVOW_ELEMENT_ASN1, claims, AVOW_CLAIM_ASN1),
 } ASN1_SEQUENCE_END(AVOW_ELEMENT_ASN1)
 IMPLEMENT_ASN1_FUNCTIONS(AVOW_ELEMENT_ASN1)

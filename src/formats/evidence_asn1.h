@@ -1,6 +1,6 @@
 /*
- * ASN.1 schema of PKIX Evidence (-07) as OpenSSL templates: pure schema, no
- * callbacks. Decoded once, then indexed into avow's own model.
+ * ASN.1 schema of PKIX Evidence (-07) as OpenSSL templates: pure schema,
+ * no behaviour in callbacks. Decoded once, then indexed into avow's own model.
  */
 #ifndef AVOW_EVIDENCE_ASN1_H
 #define AVOW_EVIDENCE_ASN1_H
@@ -9,20 +9,33 @@
 #include <openssl/x509.h>
 
 /*
- * Element and claim types are OBJECT IDENTIFIERs read as their raw content
- * octets (an embedded string under the universal OID tag): an ASN1_OBJECT
- * would cost two allocations and a search of OpenSSL's OID table each, and
- * avow only compares them against its arc. The index checks their encoding.
+ * A value kept as a view of its encoding, stored inside its parent
+ * structure: no allocation and no copy. Two primitive items use it:
+ * AVOW_RAW_OID (an OBJECT IDENTIFIER: the content octets) and AVOW_RAW_ANY
+ * (an open type: the content octets of a universal primitive, the whole TLV
+ * of a SEQUENCE, SET or non-universal tag, as OpenSSL's ANY does). An
+ * ASN1_OBJECT and an ASN1_TYPE cost two to three allocations each, and
+ * claims are most of an Evidence. The views point into the buffer decoded
+ * from, so that buffer must outlive the structure (the decoder decodes its
+ * own copy of the input); the index checks every value it reads.
  */
 typedef struct {
-    ASN1_STRING type;
-    ASN1_TYPE *value; /* open type, OPTIONAL */
+    int type;                /* the tag (V_ASN1_OTHER for other classes); -1 when absent */
+    const unsigned char *p;  /* borrowed */
+    int len;
+} AVOW_RAW;
+DECLARE_ASN1_ITEM(AVOW_RAW_OID)
+DECLARE_ASN1_ITEM(AVOW_RAW_ANY)
+
+typedef struct {
+    AVOW_RAW type;  /* claimType */
+    AVOW_RAW value; /* open type, OPTIONAL */
 } AVOW_CLAIM_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_CLAIM_ASN1)
 DEFINE_STACK_OF(AVOW_CLAIM_ASN1)
 
 typedef struct {
-    ASN1_STRING type;
+    AVOW_RAW type; /* elementType */
     STACK_OF(AVOW_CLAIM_ASN1) *claims;
 } AVOW_ELEMENT_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_ELEMENT_ASN1)

@@ -7,6 +7,7 @@
 
 #include <openssl/asn1.h>
 
+#include "core/der.h"
 #include "core/internal.h"
 #include "formats/evidence_int.h"
 
@@ -42,7 +43,7 @@ avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind, si
         return AVOW_ERR_STATE;
     AVOW_ELEMENT_ASN1 *ea = AVOW_ELEMENT_ASN1_new();
     uint8_t sfx[2] = {0, (uint8_t)kind};
-    if (ea == NULL || !avow__arc_set(&ev->profile, sfx, 2, &ea->type) ||
+    if (ea == NULL || !avow__arc_set(ev, sfx, 2, &ea->type) ||
         !sk_AVOW_ELEMENT_ASN1_push(ev->asn1->tbs->elements, ea)) {
         AVOW_ELEMENT_ASN1_free(ea);
         avow__ossl_clear();
@@ -60,14 +61,17 @@ avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind, si
     return AVOW_OK;
 }
 
-/* Each purpose by its OID, or by its capability under the profile's arc when no OID is given. */
-static ASN1_STRING *purposes_der(const avow_profile *p, const avow_value *v)
+/*
+ * The whole SEQUENCE OF OBJECT IDENTIFIER of a purpose claim (OPENSSL_malloc'd
+ * DER): each purpose by its OID, or by its capability under the arc when no
+ * OID is given.
+ */
+static int purposes_der(const avow_profile *p, const avow_value *v, unsigned char **der)
 {
     STACK_OF(ASN1_OBJECT) *st = sk_ASN1_OBJECT_new_null();
-    ASN1_STRING *s = NULL;
-    unsigned char *der = NULL;
+    int n = -1;
     if (st == NULL)
-        return NULL;
+        return -1;
     for (size_t i = 0; i < v->npurposes; i++) {
         const avow_view *o = &v->purposes[i].oid;
         ASN1_OBJECT *obj = NULL;
@@ -91,69 +95,84 @@ static ASN1_STRING *purposes_der(const avow_profile *p, const avow_value *v)
             goto done;
         }
     }
-    int n = ASN1_item_i2d((ASN1_VALUE *)st, &der, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
-    if (n > 0 && (s = ASN1_STRING_type_new(V_ASN1_SEQUENCE)) != NULL &&
-        !ASN1_STRING_set(s, der, n)) {
-        ASN1_STRING_free(s);
-        s = NULL;
-    }
+    n = ASN1_item_i2d((ASN1_VALUE *)st, der, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
 done:
-    OPENSSL_free(der);
     sk_ASN1_OBJECT_pop_free(st, ASN1_OBJECT_free);
-    return s;
+    return n;
 }
 
-/* The open-type value of a claim, in the universal type the table declares. */
-static ASN1_TYPE *value_to_type(const avow_profile *p, const avow_value *v)
+/* The content octets of a minimal two's-complement INTEGER; returns the length (1..8). */
+static size_t int64_content(int64_t v, uint8_t out[8])
 {
-    ASN1_TYPE *t = ASN1_TYPE_new();
-    if (t == NULL)
-        return NULL;
-    ASN1_STRING *s = NULL;
-    int ok = 0;
+    uint8_t be[8];
+    uint64_t u = (uint64_t)v;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        be[i] = (uint8_t)u;
+    size_t skip = 0;
+    /* Leading octets that only repeat the sign of the next one are dropped (X.690 8.3.2). */
+    while (skip < 7 && ((be[skip] == 0x00 && !(be[skip + 1] & 0x80)) ||
+                        (be[skip] == 0xff && (be[skip + 1] & 0x80))))
+        skip++;
+    memcpy(out, be + skip, 8 - skip);
+    return 8 - skip;
+}
+
+/*
+ * The open-type value of a claim, in the universal type the table declares,
+ * as a view of octets ev owns (content octets; the whole TLV for a SEQUENCE).
+ */
+static int value_to_raw(avow_evidence *ev, const avow_value *v, AVOW_RAW *r)
+{
+    static const uint8_t bool_true = 0xff, bool_false = 0x00;
+    uint8_t *p = NULL;
+    size_t len = 0;
     switch (v->type) {
     case AVOW_VALUE_BYTES:
     case AVOW_VALUE_UTF8:
-        s = ASN1_STRING_type_new(v->type == AVOW_VALUE_BYTES ? V_ASN1_OCTET_STRING : V_ASN1_UTF8STRING);
-        ok = s != NULL && ASN1_STRING_set(s, v->bytes.ptr, (int)v->bytes.len);
-        if (ok)
-            ASN1_TYPE_set(t, ASN1_STRING_type(s), s);
+        r->type = v->type == AVOW_VALUE_BYTES ? V_ASN1_OCTET_STRING : V_ASN1_UTF8STRING;
+        len = v->bytes.len;
+        if (len > 0 && (p = avow__evidence_own(ev, avow__memdup(v->bytes.ptr, len))) == NULL)
+            return 0;
         break;
     case AVOW_VALUE_BOOL:
-        ASN1_TYPE_set(t, V_ASN1_BOOLEAN, v->integer ? (void *)t : NULL);
-        ok = 1;
-        break;
+        r->type = V_ASN1_BOOLEAN;
+        r->p = v->integer ? &bool_true : &bool_false;
+        r->len = 1;
+        return 1;
     case AVOW_VALUE_INT: {
-        ASN1_INTEGER *i = ASN1_INTEGER_new();
-        ok = i != NULL && ASN1_INTEGER_set_int64(i, v->integer);
-        if (ok)
-            ASN1_TYPE_set(t, V_ASN1_INTEGER, i);
-        else
-            ASN1_INTEGER_free(i);
+        uint8_t c[8];
+        r->type = V_ASN1_INTEGER;
+        len = int64_content(v->integer, c);
+        if ((p = avow__evidence_own(ev, avow__memdup(c, len))) == NULL)
+            return 0;
         break;
     }
     case AVOW_VALUE_TIME: {
-        ASN1_GENERALIZEDTIME *g = ASN1_GENERALIZEDTIME_set(NULL, v->time);
-        ok = g != NULL;
-        if (ok)
-            ASN1_TYPE_set(t, V_ASN1_GENERALIZEDTIME, g);
+        char g[16];
+        r->type = V_ASN1_GENERALIZEDTIME;
+        if (avow__gentime_format(v->time, g) != AVOW_OK)
+            return 0;
+        len = 15;
+        if ((p = avow__evidence_own(ev, avow__memdup((const uint8_t *)g, len))) == NULL)
+            return 0;
         break;
     }
-    case AVOW_VALUE_OIDS:
-        s = purposes_der(p, v);
-        ok = s != NULL;
-        if (ok)
-            ASN1_TYPE_set(t, V_ASN1_SEQUENCE, s);
+    case AVOW_VALUE_OIDS: {
+        unsigned char *der = NULL;
+        int n = purposes_der(&ev->profile, v, &der);
+        if (n <= 0 || avow__evidence_own(ev, der) == NULL)
+            return 0;
+        r->type = V_ASN1_SEQUENCE;
+        p = der;
+        len = (size_t)n;
         break;
+    }
     case AVOW_VALUE_RAW:
-        break;
+        return 0;
     }
-    if (!ok) {
-        ASN1_STRING_free(s);
-        ASN1_TYPE_free(t);
-        return NULL;
-    }
-    return t;
+    r->p = p;
+    r->len = (int)len;
+    return 1;
 }
 
 avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_id id,
@@ -179,8 +198,8 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
     AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(ev->asn1->tbs->elements, (int)element);
     AVOW_CLAIM_ASN1 *ca = AVOW_CLAIM_ASN1_new();
     uint8_t sfx[3] = {1, (uint8_t)info->element, info->arc_claim};
-    if (ca == NULL || !avow__arc_set(&ev->profile, sfx, 3, &ca->type) ||
-        (ca->value = value_to_type(&ev->profile, value)) == NULL || !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
+    if (ca == NULL || !avow__arc_set(ev, sfx, 3, &ca->type) || !value_to_raw(ev, value, &ca->value) ||
+        !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
         AVOW_CLAIM_ASN1_free(ca);
         avow__ossl_clear();
         return avow__fail(diag, AVOW_ERR_NOMEM, info->name, "cannot build the claim");

@@ -135,13 +135,18 @@ ASN1_OBJECT *avow__arc_object(const avow_profile *p, const uint8_t *suffix, size
     return d2i_ASN1_OBJECT(NULL, &q, (long)n);
 }
 
-int avow__arc_set(const avow_profile *p, const uint8_t *suffix, size_t nsuffix, ASN1_STRING *s)
+int avow__arc_set(avow_evidence *ev, const uint8_t *suffix, size_t nsuffix, AVOW_RAW *r)
 {
-    uint8_t der[AVOW_OID_MAX + 3];
-    const avow_oid *arc = &p->evidence_arc;
+    const avow_oid *arc = &ev->profile.evidence_arc;
     if (nsuffix > 3)
+        return 0;
+    uint8_t *der = avow__evidence_own(ev, OPENSSL_malloc((size_t)arc->len + nsuffix));
+    if (der == NULL)
         return 0;
     memcpy(der, arc->der, arc->len);
     memcpy(der + arc->len, suffix, nsuffix);
-    return ASN1_STRING_set(s, der, (int)(arc->len + nsuffix));
+    r->type = V_ASN1_OBJECT;
+    r->p = der;
+    r->len = (int)(arc->len + nsuffix);
+    return 1;
 }

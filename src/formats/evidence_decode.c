@@ -77,19 +77,22 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
     ev->flags = flags;
     ev->frozen = 1;
 
+    /* The template object keeps views of its claims, so it decodes a copy we own. */
+    ev->input.ptr = avow__memdup(der, len);
+    if (ev->input.ptr == NULL) {
+        rc = AVOW_ERR_NOMEM;
+        goto fail;
+    }
+    ev->input.len = len;
     const ASN1_ITEM *item = evidence_item(flags);
-    const unsigned char *q = der;
+    const unsigned char *q = ev->input.ptr;
     ev->asn1 = (AVOW_EVIDENCE_ASN1 *)ASN1_item_d2i(NULL, &q, (long)len, item);
     if (ev->asn1 == NULL) {
         rc = avow__fail_ossl(diag, avow__d2i_reason(), "Evidence", "cannot decode");
         goto fail;
     }
 
-    ev->tbs.ptr = avow__memdup(der + h, th + tn);
-    if (ev->tbs.ptr == NULL) {
-        rc = AVOW_ERR_NOMEM;
-        goto fail;
-    }
+    ev->tbs.ptr = ev->input.ptr + h;
     ev->tbs.len = th + tn;
     rc = avow__evidence_index(ev, diag);
     if (rc != AVOW_OK)
@@ -109,8 +112,29 @@ void avow_evidence_free(avow_evidence *ev)
         return;
     avow__evidence_unindex(ev);
     AVOW_EVIDENCE_ASN1_free(ev->asn1);
-    avow_buf_free(&ev->tbs);
+    for (size_t i = 0; i < ev->nowned; i++)
+        OPENSSL_free(ev->owned[i]);
+    OPENSSL_free(ev->owned);
+    OPENSSL_free(ev->input.ptr);
     OPENSSL_free(ev);
+}
+
+void *avow__evidence_own(avow_evidence *ev, void *p)
+{
+    if (p == NULL)
+        return NULL;
+    if (ev->nowned == ev->capowned) {
+        size_t cap = ev->capowned ? ev->capowned * 2 : 16;
+        void **n = OPENSSL_realloc(ev->owned, cap * sizeof(*n));
+        if (n == NULL) {
+            OPENSSL_free(p);
+            return NULL;
+        }
+        ev->owned = n;
+        ev->capowned = cap;
+    }
+    ev->owned[ev->nowned++] = p;
+    return p;
 }
 
 const avow_profile *avow_evidence_profile(const avow_evidence *ev)
@@ -153,10 +177,8 @@ STACK_OF(X509) *avow_evidence_get0_intermediates(const avow_evidence *ev)
 avow_view avow_evidence_tbs(const avow_evidence *ev)
 {
     avow_view v = {NULL, 0};
-    if (ev != NULL) {
-        v.ptr = ev->tbs.ptr;
-        v.len = ev->tbs.len;
-    }
+    if (ev != NULL)
+        v = ev->tbs;
     return v;
 }
 

@@ -159,14 +159,31 @@ static avow_err wrong_type(ictx *c, const avow_claim_info *info, int got)
                       info->name, want[info->type], ASN1_tag2str(got));
 }
 
-static avow_err purposes_value(ictx *c, const ASN1_STRING *seq, avow_value *out)
+static avow_view raw_view(const AVOW_RAW *r)
+{
+    avow_view v = {r->p, (size_t)r->len};
+    return v;
+}
+
+/* A DER INTEGER's content as int64_t; 0 when it does not fit. */
+static int int64_of(const uint8_t *p, size_t len, int64_t *out)
+{
+    if (len == 0 || len > 8)
+        return 0;
+    uint64_t u = (p[0] & 0x80) ? UINT64_MAX : 0; /* sign extension */
+    for (size_t i = 0; i < len; i++)
+        u = (u << 8) | p[i];
+    *out = (int64_t)u;
+    return 1;
+}
+
+/* purpose: the whole SEQUENCE OF OBJECT IDENTIFIER, decoded with its own template. */
+static avow_err purposes_value(ictx *c, avow_view seq, avow_value *out)
 {
     avow_evidence *ev = c->ev;
-    const unsigned char *der = ASN1_STRING_get0_data(seq);
-    long len = ASN1_STRING_length(seq);
-    const unsigned char *q = der;
+    const unsigned char *q = seq.ptr;
     AVOW_PURPOSES_ASN1 *st =
-        (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(NULL, &q, len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
+        (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(NULL, &q, (long)seq.len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
     if (st == NULL)
         return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
                                "purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
@@ -174,9 +191,8 @@ static avow_err purposes_value(ictx *c, const ASN1_STRING *seq, avow_value *out)
         ASN1_item_free((ASN1_VALUE *)st, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
         return AVOW_ERR_NOMEM;
     }
-    /* ANY keeps a SEQUENCE's bytes as they came, so judge them as DER here. */
-    if (q != der + len || avow__der_check(der, (size_t)len, 2) != AVOW_OK)
-        return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c), "purpose is not DER");
+    if (q != seq.ptr + seq.len)
+        return avow__fail(c->diag, AVOW_ERR_TRAILING, fld(c), "bytes after the purposes");
     int n = sk_ASN1_OBJECT_num(st);
     if (n > (int)AVOW_EVIDENCE_MAX_PURPOSES)
         return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, fld(c), "%d purposes, limit %u", n,
@@ -200,26 +216,28 @@ static avow_err purposes_value(ictx *c, const ASN1_STRING *seq, avow_value *out)
     return AVOW_OK;
 }
 
-/* The value of a claim from the table: type first, then its range. */
-static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYPE *t,
+/*
+ * The value of a claim from the table: type first, then its range. The DER
+ * form of every TLV was checked before decoding (or written by the builder).
+ */
+static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW *t,
                             avow_value *out)
 {
-    int type = ASN1_TYPE_get(t);
+    int type = t->type;
     out->type = info->type;
     out->present = 1;
+    out->bytes = raw_view(t);
     avow_err rc;
     switch (info->type) {
     case AVOW_VALUE_BYTES:
         if (type != V_ASN1_OCTET_STRING)
             return wrong_type(c, info, type);
-        out->bytes = str_view(t->value.octet_string);
         if (info->id == AVOW_CLAIM_AK_SPKI || info->id == AVOW_CLAIM_KEY_SPKI)
             return spki_check(c, out->bytes);
         return AVOW_OK;
     case AVOW_VALUE_UTF8:
         if (type != V_ASN1_UTF8STRING)
             return wrong_type(c, info, type);
-        out->bytes = str_view(t->value.utf8string);
         if (!utf8_valid(out->bytes.ptr, out->bytes.len))
             return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s is not valid UTF-8",
                               info->name);
@@ -227,19 +245,22 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYP
     case AVOW_VALUE_BOOL:
         if (type != V_ASN1_BOOLEAN)
             return wrong_type(c, info, type);
-        /* OpenSSL keeps the content octet and writes it back as it came. */
-        if (t->value.boolean != 0 && t->value.boolean != 0xff)
-            return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c), "BOOLEAN TRUE must be 0xFF");
-        out->integer = t->value.boolean != 0;
+        if (t->len != 1 || (t->p[0] != 0 && t->p[0] != 0xff))
+            return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c), "BOOLEAN must be one octet, TRUE 0xFF");
+        out->integer = t->p[0] != 0;
+        out->bytes.ptr = NULL;
+        out->bytes.len = 0;
         return AVOW_OK;
     case AVOW_VALUE_INT: {
         if (type != V_ASN1_INTEGER)
             return wrong_type(c, info, type);
         int64_t v;
-        if (!ASN1_INTEGER_get_int64(&v, t->value.integer))
-            return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c),
-                                   "%s does not fit 64 bits", info->name);
+        if (!int64_of(t->p, (size_t)t->len, &v))
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s does not fit 64 bits",
+                              info->name);
         out->integer = v;
+        out->bytes.ptr = NULL;
+        out->bytes.len = 0;
         int bad = v < 0 || (info->id == AVOW_CLAIM_FIPSLEVEL && (v < 1 || v > 4)) ||
                   (info->id == AVOW_CLAIM_DBGSTAT && v > 4);
         if (bad)
@@ -250,7 +271,6 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYP
     case AVOW_VALUE_TIME:
         if (type != V_ASN1_GENERALIZEDTIME)
             return wrong_type(c, info, type);
-        out->bytes = str_view(t->value.generalizedtime);
         rc = avow__gentime_parse(out->bytes.ptr, out->bytes.len, &out->time);
         if (rc != AVOW_OK)
             return avow__fail(c->diag, AVOW_ERR_BAD_TIME, fld(c),
@@ -259,26 +279,42 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const ASN1_TYP
     case AVOW_VALUE_OIDS:
         if (type != V_ASN1_SEQUENCE)
             return wrong_type(c, info, type);
-        return purposes_value(c, t->value.sequence, out);
+        out->bytes.ptr = NULL;
+        out->bytes.len = 0;
+        return purposes_value(c, raw_view(t), out);
     case AVOW_VALUE_RAW:
         break;
     }
     return AVOW_ERR_INTERNAL;
 }
 
-static avow_err raw_value(ictx *c, const ASN1_TYPE *t, avow_value *out)
+/* An unknown claim's value as its whole DER TLV. */
+static avow_err raw_value(ictx *c, const AVOW_RAW *t, avow_value *out)
 {
-    unsigned char *der = NULL;
-    int n = i2d_ASN1_TYPE(t, &der);
-    if (n <= 0)
-        return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, fld(c), "cannot re-encode value");
-    if (keep(c->ev, der) == NULL)
-        return AVOW_ERR_NOMEM;
     out->type = AVOW_VALUE_RAW;
     out->present = 1;
-    out->bytes.ptr = der;
-    out->bytes.len = (size_t)n;
-    avow_err rc = avow__der_check(der, (size_t)n, RAW_MAX_DEPTH);
+    /* OpenSSL hands over constructed and non-universal values whole, the rest as content. */
+    if (t->type == V_ASN1_SEQUENCE || t->type == V_ASN1_SET || t->type == V_ASN1_OTHER) {
+        out->bytes = raw_view(t);
+    } else {
+        size_t n = (size_t)t->len, hl = n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : 5;
+        uint8_t *der = keep(c->ev, OPENSSL_malloc(hl + n));
+        if (der == NULL)
+            return AVOW_ERR_NOMEM;
+        der[0] = (uint8_t)t->type;
+        if (hl == 2) {
+            der[1] = (uint8_t)n;
+        } else {
+            der[1] = (uint8_t)(0x80 | (hl - 2));
+            for (size_t k = 0; k < hl - 2; k++)
+                der[hl - 1 - k] = (uint8_t)(n >> (8 * k));
+        }
+        if (n > 0)
+            memcpy(der + hl, t->p, n);
+        out->bytes.ptr = der;
+        out->bytes.len = hl + n;
+    }
+    avow_err rc = avow__der_check(out->bytes.ptr, out->bytes.len, RAW_MAX_DEPTH);
     if (rc != AVOW_OK)
         return avow__fail(c->diag, rc == AVOW_ERR_TOO_LARGE ? rc : AVOW_ERR_NOT_DER, fld(c),
                           "value of an unknown claim is not DER");
@@ -315,9 +351,7 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
 {
     avow_evidence *ev = c->ev;
     memset(cl, 0, sizeof(*cl));
-    cl->oid = str_view(&ca->type);
-    if (!avow__oid_content_valid(cl->oid.ptr, cl->oid.len))
-        return avow__fail(c->diag, AVOW_ERR_OID, fld(c), "claimType is not a valid OBJECT IDENTIFIER");
+    cl->oid = raw_view(&ca->type); /* its encoding was checked with every other TLV */
     cl->id = AVOW_CLAIM_UNKNOWN;
     uint8_t sfx[3];
     const avow_claim_info *info = NULL;
@@ -333,7 +367,7 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
     avow_err rc = check_repeat(c, el, cl);
     if (rc != AVOW_OK)
         return rc;
-    if (ca->value == NULL) {
+    if (ca->value.type == -1) {
         if (!(ev->flags & AVOW_DECODE_ALLOW_VALUELESS))
             return avow__fail(c->diag, AVOW_ERR_VALUE_MISSING, fld(c),
                               "claim %s has no value", info ? info->name : "(unknown)");
@@ -341,7 +375,7 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
         return AVOW_OK;
     }
     c->sub = ".value";
-    rc = info ? known_value(c, info, ca->value, &cl->value) : raw_value(c, ca->value, &cl->value);
+    rc = info ? known_value(c, info, &ca->value, &cl->value) : raw_value(c, &ca->value, &cl->value);
     c->sub = "";
     /* ak-spki's rule (one key once) compares values, so it runs once this value is read. */
     if (rc == AVOW_OK && cl->id == AVOW_CLAIM_AK_SPKI)
@@ -417,11 +451,7 @@ static avow_err index_elements(ictx *c)
     for (int i = 0; i < ne; i++) {
         const AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(els, i);
         avow_element *el = &ev->elements[i];
-        el->oid = str_view(&ea->type);
-        if (!avow__oid_content_valid(el->oid.ptr, el->oid.len)) {
-            at(c, i, -1, ".elementType");
-            return avow__fail(c->diag, AVOW_ERR_OID, fld(c), "not a valid OBJECT IDENTIFIER");
-        }
+        el->oid = raw_view(&ea->type);
         el->kind = AVOW_ELEMENT_UNKNOWN;
         el->claims = &ev->claims[ev->nclaims];
         ev->nelements = (size_t)i + 1;

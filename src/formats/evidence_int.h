@@ -23,7 +23,10 @@ struct avow_evidence {
     avow_signature_block *sigs;
     size_t nsigs;
 
-    avow_buf tbs;  /* DER of tbs once fixed (decoded, or first signature) */
+    avow_buf input; /* decoded: a copy of the input, which the template object's views point into */
+    avow_view tbs;  /* DER of tbs once fixed: in input (decoded) or an owned blob (first signature) */
+    void **owned;   /* blobs the template object's views point into (builder); freed last */
+    size_t nowned, capowned;
     int frozen;    /* claims may no longer change */
     int building;  /* under construction: empty lists and a missing identifier are allowed for now */
 
@@ -32,6 +35,9 @@ struct avow_evidence {
     void **kept_purposes; /* AVOW_PURPOSES_ASN1 stacks the index decoded */
     size_t npurp, cappurp;
 };
+
+/* Takes p (OPENSSL_malloc) into ev's owned blobs; returns p, or NULL (p freed) on no memory. */
+void *avow__evidence_own(avow_evidence *ev, void *p);
 
 /* Rebuilds the index from ev->asn1 and applies every structural rule. */
 avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag);
@@ -46,8 +52,8 @@ void avow__evidence_unindex(avow_evidence *ev);
 int avow__arc_suffix(const avow_profile *p, const uint8_t *oid, size_t len, uint8_t *suffix,
                      size_t nsuffix);
 ASN1_OBJECT *avow__arc_object(const avow_profile *p, const uint8_t *suffix, size_t nsuffix);
-/* Sets s to the content octets of arc || suffix; 0 on failure. */
-int avow__arc_set(const avow_profile *p, const uint8_t *suffix, size_t nsuffix, ASN1_STRING *s);
+/* Points r at the content octets of arc || suffix, in a blob ev owns; 0 on failure. */
+int avow__arc_set(avow_evidence *ev, const uint8_t *suffix, size_t nsuffix, AVOW_RAW *r);
 
 /* Claim table lookups by (element, number). */
 const avow_claim_info *avow__claim_by_arc(uint8_t element, uint8_t number);

@@ -75,6 +75,8 @@ avow_err avow_evidence_sign(avow_evidence *ev, avow_signer *signer, avow_sid_kin
         int n = i2d_AVOW_TBS_ASN1(ev->asn1->tbs, &tbs);
         if (n <= 0)
             return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "tbs", "cannot encode");
+        if (avow__evidence_own(ev, tbs) == NULL)
+            return AVOW_ERR_NOMEM;
         ev->tbs.ptr = tbs;
         ev->tbs.len = (size_t)n;
     }
