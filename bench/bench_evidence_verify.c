@@ -4,7 +4,7 @@
  * from the DER bytes each time: strict decode, structural rules, key lookup
  * by key id, signature, nonce. The target says the format costs under 10%.
  *
- * Usage: bench_evidence_verify [seconds-per-slice] [rounds]   (default 0.2 s, 15 rounds)
+ * Usage: bench_evidence_verify [seconds-per-slice] [rounds]   (default 0.1 s, 41 rounds)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +103,8 @@ static void setup(bench *b)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.2;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 15;
+    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.1;
+    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 41;
     if (seconds <= 0 || rounds <= 0) {
         fprintf(stderr, "usage: bench_evidence_verify [seconds-per-slice] [rounds]\n");
         return 2;

@@ -42,37 +42,42 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * Runs baseline and candidate alternately in short slices, `rounds` times,
- * and reports the median of the per-round ratios: a slice of each side sees
- * the same machine, so a noisy neighbour or a clock change hurts both alike.
- * Returns 0 when the median ratio meets the target.
+ * Runs baseline and candidate alternately in short slices, `rounds` times.
+ * Noise on a shared machine (a busy hyperthread sibling, frequency changes)
+ * only ever slows a slice down, so the headline figure is the ratio of the
+ * best rate each side reached, the closest estimate of what each costs; the
+ * median of the per-round ratios is printed beside it. Returns 0 when the
+ * best-rate ratio meets the target (a target <= 0 only informs).
  */
 static int bench_compare(const char *what, int (*base)(void *), int (*cand)(void *), void *arg,
                          int rounds, double seconds, double target)
 {
     double *ratios = calloc((size_t)rounds, sizeof(double));
-    double sum_b = 0, sum_c = 0;
+    double best_b = 0, best_c = 0;
     if (ratios == NULL)
         exit(2);
     for (int r = 0; r < rounds; r++) {
         double b = bench_rate(base, arg, seconds);
         double c = bench_rate(cand, arg, seconds);
         ratios[r] = c / b;
-        sum_b += b;
-        sum_c += c;
+        if (b > best_b)
+            best_b = b;
+        if (c > best_c)
+            best_c = c;
     }
     qsort(ratios, (size_t)rounds, sizeof(double), cmp_double);
     double median = rounds % 2 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
-    printf("%s\n  limit (same run): %10.0f ops/s (mean of %d slices)\n"
-           "  avow:             %10.0f ops/s\n"
-           "  ratio:            %10.3f median of %d rounds (min %.3f, max %.3f)",
-           what, sum_b / rounds, rounds, sum_c / rounds, median, rounds, ratios[0],
+    double ratio = best_c / best_b;
+    printf("%s\n  limit (same run):  %10.0f ops/s (best of %d slices)\n"
+           "  avow:              %10.0f ops/s (best of %d slices)\n"
+           "  ratio:             %10.3f (median of the %d per-round ratios %.3f, min %.3f, max %.3f)",
+           what, best_b, rounds, best_c, rounds, ratio, rounds, median, ratios[0],
            ratios[rounds - 1]);
     if (target > 0)
-        printf("; target >= %.2f: %s", target, median >= target ? "MET" : "NOT MET");
+        printf("; target >= %.2f: %s", target, ratio >= target ? "MET" : "NOT MET");
     putchar('\n');
     free(ratios);
-    return target <= 0 || median >= target ? 0 : 1;
+    return target <= 0 || ratio >= target ? 0 : 1;
 }
 
 #endif
