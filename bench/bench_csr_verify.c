@@ -35,16 +35,16 @@
 #include "bench_util.h"
 
 typedef struct {
-    avow_buf der;          /* the request */
+    avow_buf der; /* the request */
     avow_verifier *verifier;
     uint8_t nonce[16];
     /* the baseline's objects, parsed once */
     X509_REQ *req;
     EVP_PKEY *ak_pub;
-    avow_buf tbs, sig;     /* Evidence tbs and its signature value */
+    avow_buf tbs, sig; /* Evidence tbs and its signature value */
     X509_STORE *store;
     X509 *ak_cert;
-    STACK_OF(X509) *untrusted;
+    STACK_OF(X509) * untrusted;
     avow_buf ak_der, int_der; /* the certificates as the request carries them */
 } bench;
 
@@ -73,12 +73,15 @@ static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ik
     X509_NAME *name = X509_NAME_new();
     int ok = x != NULL && name != NULL && X509_set_version(x, 2) &&
              ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, (const unsigned char *)"avow bench", -1, -1, 0) &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0) &&
+             X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                                        (const unsigned char *)"avow bench", -1, -1, 0) &&
+             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
+                                        -1, 0) &&
              X509_set_subject_name(x, name) &&
              X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : name) &&
              X509_gmtime_adj(X509_getm_notBefore(x), -3600) != NULL &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400) != NULL && X509_set_pubkey(x, key);
+             X509_gmtime_adj(X509_getm_notAfter(x), 365L * 86400) != NULL &&
+             X509_set_pubkey(x, key);
     X509 *iss = issuer != NULL ? issuer : x;
     if (ok && ca)
         ok = add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
@@ -121,7 +124,8 @@ static void setup(bench *b)
     for (size_t i = 0; i < sizeof(b->nonce); i++)
         b->nonce[i] = (uint8_t)(0xa0 + i);
 
-    /* Evidence: transaction (nonce), platform, the CSR key; signed by the AK with its certificate. */
+    /* Evidence: transaction (nonce), platform, the CSR key; signed by the AK with its certificate.
+     */
     avow_evidence *ev = NULL;
     avow_signer *ak_signer = NULL, *csr_signer = NULL;
     size_t t = 0, p = 0, k = 0;
@@ -133,7 +137,8 @@ static void setup(bench *b)
         die("evidence", rc);
     if ((rc = avow_evidence_add_bytes(ev, t, AVOW_CLAIM_NONCE, b->nonce, sizeof(b->nonce), NULL)) ||
         (rc = avow_evidence_add_utf8(ev, p, AVOW_CLAIM_VENDOR, "Acme Corp", NULL)) ||
-        (rc = avow_evidence_add_bytes(ev, p, AVOW_CLAIM_HWMODEL, (const uint8_t *)"HSM-9000", 8, NULL)) ||
+        (rc = avow_evidence_add_bytes(ev, p, AVOW_CLAIM_HWMODEL, (const uint8_t *)"HSM-9000", 8,
+                                      NULL)) ||
         (rc = avow_evidence_add_int(ev, p, AVOW_CLAIM_FIPSLEVEL, 3, NULL)) ||
         (rc = avow_evidence_add_utf8(ev, k, AVOW_CLAIM_KEY_IDENTIFIER, "csr-key", NULL)) ||
         (rc = add_spki(ev, k, AVOW_CLAIM_KEY_SPKI, csr_key)) ||
@@ -163,7 +168,8 @@ static void setup(bench *b)
         (rc = avow_signer_new_pkey(csr_key, AVOW_SIGALG_ECDSA_SHA256, &csr_signer)) ||
         (rc = avow_request_builder_sign(rb, csr_signer, &b->der, NULL)))
         die("request", rc);
-    if ((rc = avow_verifier_new(NULL, &b->verifier)) || (rc = avow_verifier_add_anchor(b->verifier, root)))
+    if ((rc = avow_verifier_new(NULL, &b->verifier)) ||
+        (rc = avow_verifier_add_anchor(b->verifier, root)))
         die("verifier", rc);
 
     /* The baseline's prepared objects. */
@@ -200,7 +206,7 @@ static void setup(bench *b)
 }
 
 /* The three verifications on parsed objects. */
-static int verify_parsed(X509_STORE *store, X509_REQ *req, X509 *ak, STACK_OF(X509) *untrusted,
+static int verify_parsed(X509_STORE *store, X509_REQ *req, X509 *ak, STACK_OF(X509) * untrusted,
                          const bench *b)
 {
     if (X509_REQ_verify(req, X509_REQ_get0_pubkey(req)) != 1)

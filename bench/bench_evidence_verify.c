@@ -18,8 +18,8 @@
 
 typedef struct {
     EVP_PKEY *key;
-    avow_buf der;      /* the Evidence */
-    avow_view tbs;     /* inside ev, for the baseline */
+    avow_buf der;  /* the Evidence */
+    avow_view tbs; /* inside ev, for the baseline */
     avow_view sig;
     avow_evidence *ev; /* kept for tbs/sig views */
     avow_verifier *verifier;
@@ -70,7 +70,8 @@ static void setup(bench *b)
     avow_evidence *ev = NULL;
     avow_signer *signer = NULL;
     size_t t = 0, p = 0;
-    if ((rc = avow_evidence_new(NULL, &ev)) || (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t)) ||
+    if ((rc = avow_evidence_new(NULL, &ev)) ||
+        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t)) ||
         (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p)))
         die("build", rc);
     unsigned char *spki = NULL;
@@ -81,7 +82,8 @@ static void setup(bench *b)
         (rc = avow_evidence_add_time(ev, t, AVOW_CLAIM_TIMESTAMP, 1784632418, NULL)) ||
         (rc = avow_evidence_add_bytes(ev, t, AVOW_CLAIM_AK_SPKI, spki, (size_t)spki_len, NULL)) ||
         (rc = avow_evidence_add_utf8(ev, p, AVOW_CLAIM_VENDOR, "Acme Corp", NULL)) ||
-        (rc = avow_evidence_add_bytes(ev, p, AVOW_CLAIM_HWMODEL, (const uint8_t *)"HSM-9000", 8, NULL)) ||
+        (rc = avow_evidence_add_bytes(ev, p, AVOW_CLAIM_HWMODEL, (const uint8_t *)"HSM-9000", 8,
+                                      NULL)) ||
         (rc = avow_evidence_add_utf8(ev, p, AVOW_CLAIM_HWVERSION, "2.1.0", NULL)) ||
         (rc = avow_evidence_add_bool(ev, p, AVOW_CLAIM_FIPSBOOT, 1, NULL)) ||
         (rc = avow_evidence_add_int(ev, p, AVOW_CLAIM_FIPSLEVEL, 3, NULL)) ||
@@ -89,7 +91,8 @@ static void setup(bench *b)
         die("claims", rc);
     OPENSSL_free(spki);
     if ((rc = avow_signer_new_pkey(b->key, AVOW_SIGALG_ECDSA_SHA256, &signer)) ||
-        (rc = avow_evidence_sign(ev, signer, AVOW_SID_KEYID, NULL)) || (rc = avow_evidence_encode(ev, &b->der)))
+        (rc = avow_evidence_sign(ev, signer, AVOW_SID_KEYID, NULL)) ||
+        (rc = avow_evidence_encode(ev, &b->der)))
         die("sign", rc);
     const avow_signature_block *sb = avow_evidence_get0_signature(ev, 0);
     if ((rc = avow_verifier_new(NULL, &b->verifier)) ||

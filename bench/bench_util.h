@@ -66,13 +66,14 @@ static int bench_compare(const char *what, int (*base)(void *), int (*cand)(void
             best_c = c;
     }
     qsort(ratios, (size_t)rounds, sizeof(double), cmp_double);
-    double median = rounds % 2 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
+    double median =
+        rounds % 2 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
     double ratio = best_c / best_b;
-    printf("%s\n  limit (same run):  %10.0f ops/s (best of %d slices)\n"
-           "  avow:              %10.0f ops/s (best of %d slices)\n"
-           "  ratio:             %10.3f (median of the %d per-round ratios %.3f, min %.3f, max %.3f)",
-           what, best_b, rounds, best_c, rounds, ratio, rounds, median, ratios[0],
-           ratios[rounds - 1]);
+    printf(
+        "%s\n  limit (same run):  %10.0f ops/s (best of %d slices)\n"
+        "  avow:              %10.0f ops/s (best of %d slices)\n"
+        "  ratio:             %10.3f (median of the %d per-round ratios %.3f, min %.3f, max %.3f)",
+        what, best_b, rounds, best_c, rounds, ratio, rounds, median, ratios[0], ratios[rounds - 1]);
     if (target > 0)
         printf("; target >= %.2f: %s", target, ratio >= target ? "MET" : "NOT MET");
     putchar('\n');

@@ -32,9 +32,11 @@ static void one(const uint8_t *data, size_t size, unsigned flags)
     avow_buf_free(&der);
 
     avow_buf text = {0}, json = {0};
-    if (avow_evidence_to_text(ev, &text) != AVOW_OK || text.ptr == NULL || text.ptr[text.len] != '\0')
+    if (avow_evidence_to_text(ev, &text) != AVOW_OK || text.ptr == NULL ||
+        text.ptr[text.len] != '\0')
         abort();
-    if (avow_evidence_to_json(ev, &json) != AVOW_OK || json.ptr == NULL || json.ptr[json.len] != '\0')
+    if (avow_evidence_to_json(ev, &json) != AVOW_OK || json.ptr == NULL ||
+        json.ptr[json.len] != '\0')
         abort();
     avow_buf_free(&text);
     avow_buf_free(&json);

@@ -51,7 +51,8 @@ static void one(const avow_verifier *v, const uint8_t *data, size_t size, avow_r
     if ((pop != AVOW_OK && pop != AVOW_ERR_POP) || detail == NULL)
         abort();
     avow_buf subj = {0};
-    if (avow_request_subject_text(r, &subj) != AVOW_OK || subj.ptr == NULL || subj.ptr[subj.len] != '\0')
+    if (avow_request_subject_text(r, &subj) != AVOW_OK || subj.ptr == NULL ||
+        subj.ptr[subj.len] != '\0')
         abort();
     avow_buf_free(&subj);
 

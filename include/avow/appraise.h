@@ -42,13 +42,13 @@ typedef struct avow_appraise_opts {
 
 /* Everything one appraisal produced; read-only for the caller. */
 typedef struct avow_appraisal {
-    avow_err status;                /* AVOW_OK only when the EAR is affirming; else AVOW_ERR_NOT_AFFIRMING
-                                       or an error that stopped the appraisal early */
-    avow_tier tier;                 /* the EAR's overall status */
-    avow_request_result *request;   /* verification of the request */
-    avow_policy_report *report;     /* policy on the bound statement; NULL when nothing was bound */
-    avow_err freshness;             /* avow_nonce_consume's answer; AVOW_OK when no store was used */
-    avow_ear *ear;                  /* the Attestation Result */
+    avow_err status; /* AVOW_OK only when the EAR is affirming; else AVOW_ERR_NOT_AFFIRMING
+                        or an error that stopped the appraisal early */
+    avow_tier tier;  /* the EAR's overall status */
+    avow_request_result *request; /* verification of the request */
+    avow_policy_report *report;   /* policy on the bound statement; NULL when nothing was bound */
+    avow_err freshness;           /* avow_nonce_consume's answer; AVOW_OK when no store was used */
+    avow_ear *ear;                /* the Attestation Result */
 } avow_appraisal;
 
 /*

@@ -36,11 +36,11 @@
 extern "C" {
 #endif
 
-#define AVOW_CA_DEFAULT_DAYS 365u      /* issued certificates */
+#define AVOW_CA_DEFAULT_DAYS      365u  /* issued certificates */
 #define AVOW_CA_DEFAULT_ROOT_DAYS 3650u /* the self-signed CA certificate */
-#define AVOW_CA_MAX_DAYS 36500u
-#define AVOW_CA_LEEWAY 300             /* notBefore = now - this many seconds */
-#define AVOW_CA_SERIAL_LEN 16u         /* random bytes of a serial number (top bit clear) */
+#define AVOW_CA_MAX_DAYS          36500u
+#define AVOW_CA_LEEWAY            300 /* notBefore = now - this many seconds */
+#define AVOW_CA_SERIAL_LEN        16u /* random bytes of a serial number (top bit clear) */
 /* Ceiling of the CMW extension value a reader accepts (the DER UTF8String). */
 #define AVOW_CA_MAX_CMW_SIZE (1024u * 1024u)
 
@@ -77,8 +77,7 @@ typedef struct avow_ca avow_ca;
  * On success the CA owns signer (freed by avow_ca_free) and holds a
  * reference on cert; on failure both are still the caller's.
  */
-AVOW_EXPORT avow_err avow_ca_new(avow_signer *signer, X509 *cert, avow_ca **out,
-                                 avow_diag *diag);
+AVOW_EXPORT avow_err avow_ca_new(avow_signer *signer, X509 *cert, avow_ca **out, avow_diag *diag);
 
 /* No-op for NULL. */
 AVOW_EXPORT void avow_ca_free(avow_ca *ca);

@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 typedef struct avow_nclaim {
-    const char *element;  /* "transaction", "platform", "key", or the dotted OID of an unknown one */
+    const char *element; /* "transaction", "platform", "key", or the dotted OID of an unknown one */
     size_t element_index; /* position of the element in its statement */
     const char *name;     /* claim short name, or the dotted OID of an unknown claim */
     int known;            /* 0 for claims outside the format's table (kept, not appraised) */

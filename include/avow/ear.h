@@ -33,20 +33,20 @@ extern "C" {
 #define AVOW_EAR_MEDIA_TYPE_JWT "application/eat-jwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
 #define AVOW_EAR_MEDIA_TYPE_CWT "application/eat-cwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
 /* JOSE "typ" header of an EAR JWT (the media type without "application/"). */
-#define AVOW_EAR_JWT_TYP "eat-jwt"
+#define AVOW_EAR_JWT_TYP   "eat-jwt"
 #define AVOW_EAR_DEVELOPER "avow"
 
 /* Limits of EAR input. */
-#define AVOW_EAR_MAX_SIZE (256u * 1024u)
+#define AVOW_EAR_MAX_SIZE    (256u * 1024u)
 #define AVOW_EAR_MAX_SUBMODS 64u
 #define AVOW_EAR_MAX_REASONS 64u /* per submod */
 
 /* One reason for a tier worse than affirming (the "avow_reasons" claim). */
 typedef struct avow_ear_reason {
-    int is_rule;      /* 1: a policy rule ("rule"), 0: a verification check ("check") */
-    char name[64];    /* rule id, or the check: "signature", "nonce", "freshness", "key-binding" */
-    avow_err code;    /* AVOW_ERR_POLICY for rules; the verification error for checks */
-    avow_tier tier;   /* what the reason cost */
+    int is_rule;    /* 1: a policy rule ("rule"), 0: a verification check ("check") */
+    char name[64];  /* rule id, or the check: "signature", "nonce", "freshness", "key-binding" */
+    avow_err code;  /* AVOW_ERR_POLICY for rules; the verification error for checks */
+    avow_tier tier; /* what the reason cost */
     char detail[224];
 } avow_ear_reason;
 
@@ -58,21 +58,21 @@ typedef struct avow_ear_submod {
     unsigned vector_set;           /* bit (1u << key) set: the vector claim is present */
     size_t npolicy_ids;
     char **policy_ids;
-    avow_buf akpub;                /* attested key SPKI DER; empty when absent */
+    avow_buf akpub; /* attested key SPKI DER; empty when absent */
     size_t nreasons;
     avow_ear_reason *reasons;
 } avow_ear_submod;
 
 /* A whole EAR; read-only for callers, made by avow_ear_build or avow_ear_from_json. */
 typedef struct avow_ear {
-    int draft;         /* 3 for -03 names (what avow writes), 2 when read from a -02 document */
+    int draft; /* 3 for -03 names (what avow writes), 2 when read from a -02 document */
     time_t iat;
-    time_t exp;        /* 0: no exp claim */
-    int has_status;    /* top-level ear_status present */
-    avow_tier status;  /* top-level; never better than the worst submod */
-    char *developer;   /* ear_verifier_id */
+    time_t exp;       /* 0: no exp claim */
+    int has_status;   /* top-level ear_status present */
+    avow_tier status; /* top-level; never better than the worst submod */
+    char *developer;  /* ear_verifier_id */
     char *build;
-    char *nonce;       /* eat_nonce text (base64url of the nonce bytes); NULL when absent */
+    char *nonce; /* eat_nonce text (base64url of the nonce bytes); NULL when absent */
     size_t nsubmods;
     avow_ear_submod *submods;
 } avow_ear;
@@ -90,11 +90,11 @@ typedef struct avow_ear_statement {
 } avow_ear_statement;
 
 typedef struct avow_ear_opts {
-    time_t iat;             /* 0 = now */
-    unsigned ttl;           /* > 0: exp = iat + ttl; 0: no exp */
-    const uint8_t *nonce;   /* eat_nonce (8..64 bytes, written base64url); NULL: none */
+    time_t iat;           /* 0 = now */
+    unsigned ttl;         /* > 0: exp = iat + ttl; 0: no exp */
+    const uint8_t *nonce; /* eat_nonce (8..64 bytes, written base64url); NULL: none */
     size_t nonce_len;
-    const char *build;      /* ear_verifier_id.build; NULL = "avow <version>" */
+    const char *build; /* ear_verifier_id.build; NULL = "avow <version>" */
 } avow_ear_opts;
 
 /*
@@ -152,10 +152,9 @@ AVOW_EXPORT avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer,
  * an exp earlier than now - leeway (AVOW_ERR_EXPIRED). now = 0: the current
  * time. payload may be NULL; otherwise the caller frees it (avow_buf_free).
  */
-AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jwt(const char *jwt, size_t len,
-                                                         EVP_PKEY *pub, time_t now,
-                                                         unsigned leeway, avow_buf *payload,
-                                                         avow_diag *diag);
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jwt(const char *jwt, size_t len, EVP_PKEY *pub,
+                                                         time_t now, unsigned leeway,
+                                                         avow_buf *payload, avow_diag *diag);
 
 #ifdef __cplusplus
 }

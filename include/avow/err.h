@@ -17,68 +17,68 @@ extern "C" {
 #endif
 
 /* X(name, number, message). Append only; do not reorder or renumber. */
-#define AVOW_ERRORS(X)                                                              \
-    X(AVOW_OK, 0, "success")                                                       \
-    X(AVOW_ERR_ARG, 1, "invalid argument")                                         \
-    X(AVOW_ERR_NOMEM, 2, "out of memory")                                          \
-    X(AVOW_ERR_STATE, 3, "object is not in a state for this call")                 \
-    X(AVOW_ERR_IO, 4, "cannot read or write a file")                               \
-    X(AVOW_ERR_CONFIG, 5, "invalid configuration")                                 \
-    X(AVOW_ERR_UNSUPPORTED, 6, "unsupported feature or algorithm")                 \
-    X(AVOW_ERR_USAGE, 7, "invalid command-line usage")                             \
-    X(AVOW_ERR_NOT_FOUND, 8, "object not found")                                   \
-    X(AVOW_ERR_TRUNCATED, 100, "input is truncated")                               \
-    X(AVOW_ERR_TRAILING, 101, "trailing bytes after the structure")                \
-    X(AVOW_ERR_NOT_DER, 102, "encoding is not DER")                                \
-    X(AVOW_ERR_WRONG_TAG, 103, "unexpected ASN.1 tag")                             \
-    X(AVOW_ERR_MALFORMED, 104, "malformed structure")                              \
-    X(AVOW_ERR_TOO_LARGE, 105, "input exceeds a size or count limit")              \
-    X(AVOW_ERR_VERSION, 106, "unsupported version")                                \
-    X(AVOW_ERR_EMPTY, 107, "a list that needs at least one entry is empty")        \
-    X(AVOW_ERR_CLAIM_TYPE, 108, "claim value has the wrong type")                  \
-    X(AVOW_ERR_CLAIM_VALUE, 109, "claim value is out of range")                    \
-    X(AVOW_ERR_DUP_ELEMENT, 110, "element repeated that may appear once")          \
-    X(AVOW_ERR_DUP_CLAIM, 111, "claim repeated that may appear once")              \
-    X(AVOW_ERR_DUP_KEY, 112, "two key elements describe the same key")            \
-    X(AVOW_ERR_MISSING_CLAIM, 113, "a mandatory claim is missing")                 \
-    X(AVOW_ERR_SIGNER_ID, 114, "signer identifier must hold exactly one choice")   \
-    X(AVOW_ERR_PEM, 115, "bad PEM armour")                                         \
-    X(AVOW_ERR_JSON, 116, "bad JSON input")                                        \
-    X(AVOW_ERR_BAD_CERT, 117, "certificate cannot be parsed")                      \
-    X(AVOW_ERR_BAD_SPKI, 118, "public key info cannot be parsed")                  \
-    X(AVOW_ERR_VALUE_MISSING, 119, "claim has no value")                           \
-    X(AVOW_ERR_CLAIM_PLACE, 120, "claim stands in an element it does not belong")  \
-    X(AVOW_ERR_OID, 121, "invalid object identifier")                              \
-    X(AVOW_ERR_BAD_TIME, 122, "invalid time value")                                \
-    X(AVOW_ERR_NO_ATTESTATION, 123, "request carries no attestation")              \
-    X(AVOW_ERR_DUP_ATTRIBUTE, 124, "attestation attribute or extension repeated")  \
-    X(AVOW_ERR_BAD_POLICY, 125, "appraisal policy document is invalid")           \
-    X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                     \
-    X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                      \
-    X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                  \
-    X(AVOW_ERR_ALG_MISMATCH, 203, "signature algorithm does not fit the key")      \
-    X(AVOW_ERR_KEY_UNKNOWN, 204, "signer key cannot be resolved")                  \
-    X(AVOW_ERR_CHAIN, 205, "certificate chain does not reach a trust anchor")      \
-    X(AVOW_ERR_AK_EKU, 206, "signer certificate lacks the attestation-key EKU")    \
-    X(AVOW_ERR_AK_KU, 207, "signer certificate lacks keyUsage digitalSignature")   \
-    X(AVOW_ERR_AK_SPKI, 208, "signer key is not listed in the ak-spki claims")     \
-    X(AVOW_ERR_NONCE_MISSING, 209, "evidence carries no nonce")                    \
-    X(AVOW_ERR_NONCE_MISMATCH, 210, "nonce differs from the expected one")         \
-    X(AVOW_ERR_UNTRUSTED, 211, "evidence is not trusted")                          \
-    X(AVOW_ERR_POP, 212, "request signature (proof of possession) does not verify") \
-    X(AVOW_ERR_KEY_BINDING, 213, "request key is not the attested key")            \
-    X(AVOW_ERR_NONCE_REPLAY, 214, "nonce was already used")                        \
-    X(AVOW_ERR_NONCE_UNKNOWN, 215, "nonce was not issued by this verifier")        \
-    X(AVOW_ERR_NONCE_EXPIRED, 216, "nonce has expired")                            \
-    X(AVOW_ERR_POLICY, 217, "appraisal policy is not satisfied")                   \
-    X(AVOW_ERR_STATEMENT_TYPE, 218, "no verifier for the statement type")          \
-    X(AVOW_ERR_NOT_AFFIRMING, 219, "attestation result is not affirming")          \
-    X(AVOW_ERR_EXPIRED, 220, "token or result has expired")                        \
-    X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                       \
-    X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                              \
-    X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                   \
-    X(AVOW_ERR_STORE, 303, "store back end failure")                               \
-    X(AVOW_ERR_JOSE, 304, "JOSE library failure")                                  \
+#define AVOW_ERRORS(X)                                                                             \
+    X(AVOW_OK, 0, "success")                                                                       \
+    X(AVOW_ERR_ARG, 1, "invalid argument")                                                         \
+    X(AVOW_ERR_NOMEM, 2, "out of memory")                                                          \
+    X(AVOW_ERR_STATE, 3, "object is not in a state for this call")                                 \
+    X(AVOW_ERR_IO, 4, "cannot read or write a file")                                               \
+    X(AVOW_ERR_CONFIG, 5, "invalid configuration")                                                 \
+    X(AVOW_ERR_UNSUPPORTED, 6, "unsupported feature or algorithm")                                 \
+    X(AVOW_ERR_USAGE, 7, "invalid command-line usage")                                             \
+    X(AVOW_ERR_NOT_FOUND, 8, "object not found")                                                   \
+    X(AVOW_ERR_TRUNCATED, 100, "input is truncated")                                               \
+    X(AVOW_ERR_TRAILING, 101, "trailing bytes after the structure")                                \
+    X(AVOW_ERR_NOT_DER, 102, "encoding is not DER")                                                \
+    X(AVOW_ERR_WRONG_TAG, 103, "unexpected ASN.1 tag")                                             \
+    X(AVOW_ERR_MALFORMED, 104, "malformed structure")                                              \
+    X(AVOW_ERR_TOO_LARGE, 105, "input exceeds a size or count limit")                              \
+    X(AVOW_ERR_VERSION, 106, "unsupported version")                                                \
+    X(AVOW_ERR_EMPTY, 107, "a list that needs at least one entry is empty")                        \
+    X(AVOW_ERR_CLAIM_TYPE, 108, "claim value has the wrong type")                                  \
+    X(AVOW_ERR_CLAIM_VALUE, 109, "claim value is out of range")                                    \
+    X(AVOW_ERR_DUP_ELEMENT, 110, "element repeated that may appear once")                          \
+    X(AVOW_ERR_DUP_CLAIM, 111, "claim repeated that may appear once")                              \
+    X(AVOW_ERR_DUP_KEY, 112, "two key elements describe the same key")                             \
+    X(AVOW_ERR_MISSING_CLAIM, 113, "a mandatory claim is missing")                                 \
+    X(AVOW_ERR_SIGNER_ID, 114, "signer identifier must hold exactly one choice")                   \
+    X(AVOW_ERR_PEM, 115, "bad PEM armour")                                                         \
+    X(AVOW_ERR_JSON, 116, "bad JSON input")                                                        \
+    X(AVOW_ERR_BAD_CERT, 117, "certificate cannot be parsed")                                      \
+    X(AVOW_ERR_BAD_SPKI, 118, "public key info cannot be parsed")                                  \
+    X(AVOW_ERR_VALUE_MISSING, 119, "claim has no value")                                           \
+    X(AVOW_ERR_CLAIM_PLACE, 120, "claim stands in an element it does not belong")                  \
+    X(AVOW_ERR_OID, 121, "invalid object identifier")                                              \
+    X(AVOW_ERR_BAD_TIME, 122, "invalid time value")                                                \
+    X(AVOW_ERR_NO_ATTESTATION, 123, "request carries no attestation")                              \
+    X(AVOW_ERR_DUP_ATTRIBUTE, 124, "attestation attribute or extension repeated")                  \
+    X(AVOW_ERR_BAD_POLICY, 125, "appraisal policy document is invalid")                            \
+    X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
+    X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
+    X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
+    X(AVOW_ERR_ALG_MISMATCH, 203, "signature algorithm does not fit the key")                      \
+    X(AVOW_ERR_KEY_UNKNOWN, 204, "signer key cannot be resolved")                                  \
+    X(AVOW_ERR_CHAIN, 205, "certificate chain does not reach a trust anchor")                      \
+    X(AVOW_ERR_AK_EKU, 206, "signer certificate lacks the attestation-key EKU")                    \
+    X(AVOW_ERR_AK_KU, 207, "signer certificate lacks keyUsage digitalSignature")                   \
+    X(AVOW_ERR_AK_SPKI, 208, "signer key is not listed in the ak-spki claims")                     \
+    X(AVOW_ERR_NONCE_MISSING, 209, "evidence carries no nonce")                                    \
+    X(AVOW_ERR_NONCE_MISMATCH, 210, "nonce differs from the expected one")                         \
+    X(AVOW_ERR_UNTRUSTED, 211, "evidence is not trusted")                                          \
+    X(AVOW_ERR_POP, 212, "request signature (proof of possession) does not verify")                \
+    X(AVOW_ERR_KEY_BINDING, 213, "request key is not the attested key")                            \
+    X(AVOW_ERR_NONCE_REPLAY, 214, "nonce was already used")                                        \
+    X(AVOW_ERR_NONCE_UNKNOWN, 215, "nonce was not issued by this verifier")                        \
+    X(AVOW_ERR_NONCE_EXPIRED, 216, "nonce has expired")                                            \
+    X(AVOW_ERR_POLICY, 217, "appraisal policy is not satisfied")                                   \
+    X(AVOW_ERR_STATEMENT_TYPE, 218, "no verifier for the statement type")                          \
+    X(AVOW_ERR_NOT_AFFIRMING, 219, "attestation result is not affirming")                          \
+    X(AVOW_ERR_EXPIRED, 220, "token or result has expired")                                        \
+    X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
+    X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
+    X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \
+    X(AVOW_ERR_STORE, 303, "store back end failure")                                               \
+    X(AVOW_ERR_JOSE, 304, "JOSE library failure")                                                  \
     X(AVOW_ERR_INTERNAL, 900, "internal error")
 
 typedef enum avow_err {

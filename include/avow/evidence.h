@@ -99,7 +99,7 @@ typedef enum avow_capability {
 typedef struct avow_claim_info {
     avow_claim_id id;
     avow_element_kind element;
-    const char *name;  /* the draft's short name: "nonce", "hwmodel", "never-extractable" */
+    const char *name; /* the draft's short name: "nonce", "hwmodel", "never-extractable" */
     avow_value_type type;
     int repeatable;    /* 1 for identifier and ak-spki */
     uint8_t arc_claim; /* claim OID = arc .1 .element .arc_claim */
@@ -128,11 +128,11 @@ typedef struct avow_purpose {
 /* A claim value. Which fields are meaningful follows `type`. */
 typedef struct avow_value {
     avow_value_type type;
-    int present;         /* 0: the claim carries no value (requests only) */
-    avow_view bytes;     /* BYTES, UTF8 (not NUL-terminated), TIME (the DER text), RAW */
-    int64_t integer;     /* INT; BOOL as 0/1 */
-    time_t time;         /* TIME as seconds since the epoch, UTC */
-    size_t npurposes;    /* OIDS */
+    int present;      /* 0: the claim carries no value (requests only) */
+    avow_view bytes;  /* BYTES, UTF8 (not NUL-terminated), TIME (the DER text), RAW */
+    int64_t integer;  /* INT; BOOL as 0/1 */
+    time_t time;      /* TIME as seconds since the epoch, UTC */
+    size_t npurposes; /* OIDS */
     const avow_purpose *purposes;
 } avow_value;
 
@@ -178,12 +178,12 @@ enum {
 };
 
 /* Limits a decoder enforces. */
-#define AVOW_EVIDENCE_MAX_SIZE (256u * 1024u)
-#define AVOW_EVIDENCE_MAX_ELEMENTS 64u
-#define AVOW_EVIDENCE_MAX_CLAIMS 256u     /* per element */
+#define AVOW_EVIDENCE_MAX_SIZE       (256u * 1024u)
+#define AVOW_EVIDENCE_MAX_ELEMENTS   64u
+#define AVOW_EVIDENCE_MAX_CLAIMS     256u /* per element */
 #define AVOW_EVIDENCE_MAX_SIGNATURES 16u
-#define AVOW_EVIDENCE_MAX_CERTS 16u       /* intermediateCertificates */
-#define AVOW_EVIDENCE_MAX_PURPOSES 32u
+#define AVOW_EVIDENCE_MAX_CERTS      16u /* intermediateCertificates */
+#define AVOW_EVIDENCE_MAX_PURPOSES   32u
 
 /*
  * Decodes DER Evidence. Rejects BER, trailing bytes, version != 1, empty
@@ -213,7 +213,7 @@ AVOW_EXPORT size_t avow_evidence_signature_count(const avow_evidence *ev);
 AVOW_EXPORT const avow_signature_block *avow_evidence_get0_signature(const avow_evidence *ev,
                                                                      size_t i);
 /* intermediateCertificates; borrowed, NULL when there are none. */
-AVOW_EXPORT STACK_OF(X509) *avow_evidence_get0_intermediates(const avow_evidence *ev);
+AVOW_EXPORT STACK_OF(X509) * avow_evidence_get0_intermediates(const avow_evidence *ev);
 /* DER of tbs: the bytes every signature covers. Borrowed. */
 AVOW_EXPORT avow_view avow_evidence_tbs(const avow_evidence *ev);
 /* First claim `id` of the first element of its kind; NULL when absent. */
@@ -236,9 +236,8 @@ AVOW_EXPORT avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_k
  * AVOW_ERR_CLAIM_VALUE (fipslevel outside 1..4, dbgstat outside 0..4,
  * negative counters, spki that is not a SubjectPublicKeyInfo, bad UTF-8).
  */
-AVOW_EXPORT avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element,
-                                             avow_claim_id id, const avow_value *value,
-                                             avow_diag *diag);
+AVOW_EXPORT avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_id id,
+                                             const avow_value *value, avow_diag *diag);
 
 /* Convenience wrappers over avow_evidence_add_claim. */
 AVOW_EXPORT avow_err avow_evidence_add_bytes(avow_evidence *ev, size_t element, avow_claim_id id,
@@ -261,8 +260,8 @@ AVOW_EXPORT avow_err avow_evidence_add_purposes(avow_evidence *ev, size_t elemen
  * is accepted as input too). Errors: AVOW_ERR_JSON naming the JSON path,
  * or any error of avow_evidence_add_claim.
  */
-AVOW_EXPORT avow_err avow_evidence_add_claims_json(avow_evidence *ev, const char *json,
-                                                   size_t len, avow_diag *diag);
+AVOW_EXPORT avow_err avow_evidence_add_claims_json(avow_evidence *ev, const char *json, size_t len,
+                                                   avow_diag *diag);
 
 /* Appends a certificate to intermediateCertificates (reference taken: X509_up_ref). */
 AVOW_EXPORT avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert);

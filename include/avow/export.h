@@ -3,7 +3,7 @@
 #define AVOW_EXPORT_H
 
 #if defined(__GNUC__) || defined(__clang__)
-#define AVOW_EXPORT __attribute__((visibility("default")))
+#define AVOW_EXPORT     __attribute__((visibility("default")))
 #define AVOW_MUST_CHECK __attribute__((warn_unused_result))
 #else
 #define AVOW_EXPORT

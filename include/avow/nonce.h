@@ -24,8 +24,8 @@
 extern "C" {
 #endif
 
-#define AVOW_NONCE_MIN_LEN 16u
-#define AVOW_NONCE_MAX_LEN 64u
+#define AVOW_NONCE_MIN_LEN     16u
+#define AVOW_NONCE_MAX_LEN     64u
 #define AVOW_NONCE_DEFAULT_LEN 32u
 #define AVOW_NONCE_DEFAULT_TTL 300u /* seconds */
 
@@ -33,15 +33,14 @@ extern "C" {
 typedef struct avow_nonce_store_ops {
     const char *name; /* "sqlite", "redis", ... */
     /* Records a new nonce; AVOW_ERR_DUP_KEY if it exists already. */
-    avow_err (*insert)(void *impl, const uint8_t *nonce, size_t len, time_t issued,
-                       time_t expires, avow_diag *diag);
+    avow_err (*insert)(void *impl, const uint8_t *nonce, size_t len, time_t issued, time_t expires,
+                       avow_diag *diag);
     /*
      * Marks the nonce used if it is known, unused and expires >= now, in one
      * atomic step; AVOW_OK then. Otherwise AVOW_ERR_NONCE_REPLAY (used),
      * AVOW_ERR_NONCE_UNKNOWN (never issued or purged), AVOW_ERR_NONCE_EXPIRED.
      */
-    avow_err (*consume)(void *impl, const uint8_t *nonce, size_t len, time_t now,
-                        avow_diag *diag);
+    avow_err (*consume)(void *impl, const uint8_t *nonce, size_t len, time_t now, avow_diag *diag);
     /* Deletes nonces that expired before `before`; *removed (may be NULL) gets the count. */
     avow_err (*purge)(void *impl, time_t before, size_t *removed, avow_diag *diag);
     /* Releases impl. */

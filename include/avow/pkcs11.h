@@ -111,8 +111,8 @@ AVOW_EXPORT avow_err avow_p11_find_object(avow_p11_session *s, const char *uri,
                                           avow_diag *diag);
 
 /* Shorthand: avow_p11_find_object with default_class CKO_PRIVATE_KEY. */
-AVOW_EXPORT avow_err avow_p11_find_key(avow_p11_session *s, const char *uri,
-                                       avow_p11_handle *out, avow_diag *diag);
+AVOW_EXPORT avow_err avow_p11_find_key(avow_p11_session *s, const char *uri, avow_p11_handle *out,
+                                       avow_diag *diag);
 
 /*
  * The public key of a key object (private or public): from CKA_PUBLIC_KEY_INFO
@@ -122,8 +122,8 @@ AVOW_EXPORT avow_err avow_p11_find_key(avow_p11_session *s, const char *uri,
  * Errors: AVOW_ERR_NOT_FOUND (no public part), AVOW_ERR_UNSUPPORTED (key
  * type), AVOW_ERR_BAD_SPKI, AVOW_ERR_PKCS11.
  */
-AVOW_EXPORT avow_err avow_p11_get1_pubkey(avow_p11_session *s, avow_p11_handle key,
-                                          EVP_PKEY **out, avow_diag *diag);
+AVOW_EXPORT avow_err avow_p11_get1_pubkey(avow_p11_session *s, avow_p11_handle key, EVP_PKEY **out,
+                                          avow_diag *diag);
 
 /*
  * The certificate (CKO_CERTIFICATE, CKC_X_509) whose CKA_ID equals the key's.
@@ -159,8 +159,7 @@ AVOW_EXPORT avow_err avow_p11_add_key_claims(avow_p11_session *s, avow_p11_handl
 
 /* avow_p11_find_key on uri, then avow_p11_add_key_claims. */
 AVOW_EXPORT avow_err avow_p11_add_key_claims_uri(avow_p11_session *s, const char *uri,
-                                                 avow_evidence *ev, size_t *index,
-                                                 avow_diag *diag);
+                                                 avow_evidence *ev, size_t *index, avow_diag *diag);
 
 /* --- signing --- */
 
@@ -174,8 +173,8 @@ AVOW_EXPORT avow_err avow_p11_add_key_claims_uri(avow_p11_session *s, const char
  * Errors: AVOW_ERR_ALG_MISMATCH, AVOW_ERR_UNSUPPORTED, and those of
  * avow_p11_get1_pubkey. Caller frees *out with avow_signer_free.
  */
-AVOW_EXPORT avow_err avow_p11_signer_new(avow_p11_session *s, avow_p11_handle key,
-                                         avow_sigalg alg, avow_signer **out, avow_diag *diag);
+AVOW_EXPORT avow_err avow_p11_signer_new(avow_p11_session *s, avow_p11_handle key, avow_sigalg alg,
+                                         avow_signer **out, avow_diag *diag);
 
 /* --- key generation --- */
 
@@ -187,15 +186,15 @@ typedef enum avow_p11_keytype {
 
 typedef struct avow_p11_keygen_params {
     avow_p11_keytype type;
-    unsigned rsa_bits;      /* 0 = 3072 */
-    const char *label;      /* CKA_LABEL; NULL = none */
-    const uint8_t *id;      /* CKA_ID; NULL = none */
+    unsigned rsa_bits; /* 0 = 3072 */
+    const char *label; /* CKA_LABEL; NULL = none */
+    const uint8_t *id; /* CKA_ID; NULL = none */
     size_t id_len;
-    int sensitive;          /* CKA_SENSITIVE */
-    int extractable;        /* CKA_EXTRACTABLE */
-    int session_only;       /* 1: CKA_TOKEN false (object vanishes with the session) */
-    const char *end_date;   /* CKA_END_DATE as "YYYYMMDD"; NULL = none */
-    unsigned caps;          /* bits 1u << avow_capability; 0 = sign | verify */
+    int sensitive;        /* CKA_SENSITIVE */
+    int extractable;      /* CKA_EXTRACTABLE */
+    int session_only;     /* 1: CKA_TOKEN false (object vanishes with the session) */
+    const char *end_date; /* CKA_END_DATE as "YYYYMMDD"; NULL = none */
+    unsigned caps;        /* bits 1u << avow_capability; 0 = sign | verify */
 } avow_p11_keygen_params;
 
 /*
@@ -207,8 +206,7 @@ typedef struct avow_p11_keygen_params {
  * Errors: AVOW_ERR_ARG (bad params or end_date), AVOW_ERR_PKCS11.
  */
 AVOW_EXPORT avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
-                                     avow_p11_handle *priv, avow_p11_handle *pub,
-                                     avow_diag *diag);
+                                     avow_p11_handle *priv, avow_p11_handle *pub, avow_diag *diag);
 
 #ifdef __cplusplus
 }

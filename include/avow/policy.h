@@ -74,11 +74,11 @@ AVOW_EXPORT const char *avow_rule_outcome_name(avow_rule_outcome o);
 typedef struct avow_policy avow_policy;
 
 /* Limits the parser enforces. */
-#define AVOW_POLICY_MAX_SIZE (64u * 1024u)
+#define AVOW_POLICY_MAX_SIZE  (64u * 1024u)
 #define AVOW_POLICY_MAX_RULES 128u
-#define AVOW_POLICY_MAX_IN 64u   /* entries of an "in" list */
-#define AVOW_POLICY_NAME_MAX 127u /* bytes of "name" */
-#define AVOW_POLICY_ID_MAX 63u    /* bytes of a rule "id" */
+#define AVOW_POLICY_MAX_IN    64u  /* entries of an "in" list */
+#define AVOW_POLICY_NAME_MAX  127u /* bytes of "name" */
+#define AVOW_POLICY_ID_MAX    63u  /* bytes of a rule "id" */
 
 /*
  * Parses a policy document strictly: unknown keys, wrong types, unknown
@@ -135,7 +135,7 @@ typedef struct avow_policy_input {
     size_t key_element;      /* AVOW_POLICY_NO_ELEMENT when not known */
     const uint8_t *key_spki; /* DER SubjectPublicKeyInfo; NULL when not known */
     size_t key_spki_len;
-    int nonce_expected;      /* 1: the verifier issued a nonce for this appraisal */
+    int nonce_expected; /* 1: the verifier issued a nonce for this appraisal */
 } avow_policy_input;
 
 /* The result of one rule. */
@@ -145,13 +145,14 @@ typedef struct avow_rule_result {
     int required;
     avow_tv_key vector; /* key the rule speaks for; AVOW_TV_NONE if none */
     avow_tier tier;     /* tier this rule costs when it fails (warning or contraindicated) */
-    char detail[224];   /* names the claim and the value seen: "key[2].extractable = true, want false" */
+    char detail[224]; /* names the claim and the value seen: "key[2].extractable = true, want false"
+                       */
 } avow_rule_result;
 
 /* The result of a whole policy; self-contained (copies, no borrowed pointers). */
 typedef struct avow_policy_report {
     char policy[AVOW_POLICY_NAME_MAX + 1];
-    int satisfied;  /* 1: no rule failed and no required rule is unknown */
+    int satisfied; /* 1: no rule failed and no required rule is unknown */
     size_t npass, nfail, nunknown, nskipped;
     size_t nrules;
     avow_rule_result *rules;

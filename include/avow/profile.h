@@ -29,9 +29,9 @@ extern "C" {
 
 /* Environment variables that the CLI (not the library) reads for overrides. */
 #define AVOW_ENV_EVIDENCE_ARC "AVOW_EVIDENCE_ARC"
-#define AVOW_ENV_AK_EKU "AVOW_AK_EKU"
+#define AVOW_ENV_AK_EKU       "AVOW_AK_EKU"
 
-#define AVOW_OID_MAX 40 /* bytes of OID content (after tag and length) */
+#define AVOW_OID_MAX          40 /* bytes of OID content (after tag and length) */
 
 typedef struct avow_oid {
     uint8_t len;
@@ -51,8 +51,8 @@ AVOW_EXPORT void avow_profile_default(avow_profile *p);
  * The arc must leave room for the draft's sub-arcs (at most 34 content bytes).
  * Errors: AVOW_ERR_OID for text that is not a valid OID.
  */
-AVOW_EXPORT avow_err avow_profile_set(avow_profile *p, const char *evidence_arc,
-                                      const char *ak_eku, avow_diag *diag);
+AVOW_EXPORT avow_err avow_profile_set(avow_profile *p, const char *evidence_arc, const char *ak_eku,
+                                      avow_diag *diag);
 
 /* Parses dotted text into o. Errors: AVOW_ERR_OID. */
 AVOW_EXPORT avow_err avow_oid_from_text(avow_oid *o, const char *text);

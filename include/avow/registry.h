@@ -32,7 +32,7 @@ typedef struct avow_statement_result {
     char detail[256];      /* why status is not AVOW_OK (field and message) */
     avow_claimset claims;  /* normalised claims; views live as long as the result */
     avow_nonce_state nonce;
-    long key_element;      /* index of the key element whose spki equals the SPKI asked about, or -1 */
+    long key_element; /* index of the key element whose spki equals the SPKI asked about, or -1 */
     /* The format's own result for printing (e.g. "avow_evidence_result"); NULL when none. */
     const char *native_type;
     const void *native;
@@ -45,7 +45,8 @@ typedef struct avow_statement_result {
 AVOW_EXPORT void avow_statement_result_clear(avow_statement_result *r);
 
 /* For PKIX Evidence rows: the decoded Evidence and its verification result; NULL otherwise. */
-AVOW_EXPORT const avow_evidence *avow_statement_result_get0_evidence(const avow_statement_result *r);
+AVOW_EXPORT const avow_evidence *
+avow_statement_result_get0_evidence(const avow_statement_result *r);
 AVOW_EXPORT const avow_evidence_result *
 avow_statement_result_get0_evidence_result(const avow_statement_result *r);
 
@@ -74,9 +75,9 @@ typedef enum avow_type_oid_kind {
 typedef struct avow_statement_type {
     const char *name;
     avow_type_oid_kind oid_kind;
-    avow_oid oid;                  /* for AVOW_TYPE_OID_FIXED */
+    avow_oid oid; /* for AVOW_TYPE_OID_FIXED */
     avow_statement_verify_fn verify;
-    void *arg;                     /* for the row's own use */
+    void *arg; /* for the row's own use */
 } avow_statement_type;
 
 /* The built-in rows (const, static lifetime). */
@@ -89,7 +90,8 @@ typedef struct avow_registry avow_registry;
 AVOW_EXPORT avow_err avow_registry_new(avow_registry **out);
 /* No-op for NULL. */
 AVOW_EXPORT void avow_registry_free(avow_registry *reg);
-/* Adds (copies) a row; it is found before the built-ins, so it may replace one. name is not copied. */
+/* Adds (copies) a row; it is found before the built-ins, so it may replace one. name is not copied.
+ */
 AVOW_EXPORT avow_err avow_registry_add(avow_registry *reg, const avow_statement_type *row);
 
 /*
@@ -107,14 +109,10 @@ AVOW_EXPORT const avow_statement_type *avow_registry_find(const avow_registry *r
  * AVOW_ERR_STATEMENT_TYPE, which is reported, and a caller decides whether
  * it is fatal. Returns out->status.
  */
-AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_statement_verify(const avow_verifier *v,
-                                                           const avow_registry *reg,
-                                                           const uint8_t *type_oid,
-                                                           size_t type_oid_len, const uint8_t *stmt,
-                                                           size_t len, const avow_verify_opts *opts,
-                                                           const uint8_t *spki, size_t spki_len,
-                                                           avow_statement_result *out,
-                                                           avow_diag *diag);
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_statement_verify(
+    const avow_verifier *v, const avow_registry *reg, const uint8_t *type_oid, size_t type_oid_len,
+    const uint8_t *stmt, size_t len, const avow_verify_opts *opts, const uint8_t *spki,
+    size_t spki_len, avow_statement_result *out, avow_diag *diag);
 
 #ifdef __cplusplus
 }

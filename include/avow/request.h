@@ -34,22 +34,24 @@ extern "C" {
 #endif
 
 /* PEM labels. PKCS#10 is also read under "NEW CERTIFICATE REQUEST" (openssl req -newhdr). */
-#define AVOW_CSR_PEM_LABEL "CERTIFICATE REQUEST"
+#define AVOW_CSR_PEM_LABEL     "CERTIFICATE REQUEST"
 #define AVOW_CSR_PEM_LABEL_NEW "NEW CERTIFICATE REQUEST"
 /* A single CRMF CertReqMsg (RFC 4211); the label is avow's choice, no RFC assigns one. */
 #define AVOW_CRMF_PEM_LABEL "CERTIFICATE REQUEST MESSAGE"
 
 /* Object identifiers (dotted) of the request formats and the statement types avow knows. */
-#define AVOW_OID_ATTESTATION "1.2.840.113549.1.9.16.2.59" /* id-aa-attestation (= id-aa-evidence) */
-#define AVOW_OID_TPM_CERTIFY "2.23.133.20.1"              /* tcg-attest-tpm-certify */
-#define AVOW_OID_CMW "1.3.6.1.5.5.7.1.35"                 /* id-pe-cmw */
-#define AVOW_OID_DICE_CMW "2.23.133.5.4.9"                /* TCG DICE conceptual-message wrapper */
+#define AVOW_OID_ATTESTATION                                                                       \
+    "1.2.840.113549.1.9.16.2.59"                  /* id-aa-attestation (= id-aa-evidence)          \
+                                                   */
+#define AVOW_OID_TPM_CERTIFY "2.23.133.20.1"      /* tcg-attest-tpm-certify */
+#define AVOW_OID_CMW         "1.3.6.1.5.5.7.1.35" /* id-pe-cmw */
+#define AVOW_OID_DICE_CMW    "2.23.133.5.4.9"     /* TCG DICE conceptual-message wrapper */
 
 /* Limits the decoder enforces. */
-#define AVOW_REQUEST_MAX_SIZE (1024u * 1024u)
+#define AVOW_REQUEST_MAX_SIZE       (1024u * 1024u)
 #define AVOW_REQUEST_MAX_STATEMENTS 16u /* over all bundles */
-#define AVOW_REQUEST_MAX_CERTS 32u      /* over all bundles, X.509 and other */
-#define AVOW_REQUEST_MAX_BUNDLES 8u     /* -15 EvidenceBundles */
+#define AVOW_REQUEST_MAX_CERTS      32u /* over all bundles, X.509 and other */
+#define AVOW_REQUEST_MAX_BUNDLES    8u  /* -15 EvidenceBundles */
 
 typedef enum avow_request_kind {
     AVOW_REQUEST_AUTO = 0, /* decode: tell PKCS#10 from CRMF by the PEM label or the DER shape */
@@ -59,13 +61,15 @@ typedef enum avow_request_kind {
 
 /* Which shape of the attribute value a request used. */
 typedef enum avow_bundle_version {
-    AVOW_BUNDLE_LATEST = 1,  /* -16..-29: one AttestationBundle, statements {type, stmt} */
-    AVOW_BUNDLE_DRAFT15 = 2, /* -15: EvidenceBundles = SEQUENCE OF EvidenceBundle, {type, stmt, hint} */
-    AVOW_BUNDLE_HINTED = 3   /* one EvidenceBundle whose statements carry a hint (pre -16 samples,
-                                e.g. the draft repository's tcgAttestTpmCertify.pem) */
+    AVOW_BUNDLE_LATEST = 1, /* -16..-29: one AttestationBundle, statements {type, stmt} */
+    AVOW_BUNDLE_DRAFT15 =
+        2, /* -15: EvidenceBundles = SEQUENCE OF EvidenceBundle, {type, stmt, hint} */
+    AVOW_BUNDLE_HINTED = 3 /* one EvidenceBundle whose statements carry a hint (pre -16 samples,
+                              e.g. the draft repository's tcgAttestTpmCertify.pem) */
 } avow_bundle_version;
 
-/* "latest (-16..-29 AttestationBundle)", "-15 (EvidenceBundles with hint)", ...; NULL when unknown. */
+/* "latest (-16..-29 AttestationBundle)", "-15 (EvidenceBundles with hint)", ...; NULL when unknown.
+ */
 AVOW_EXPORT const char *avow_bundle_version_name(avow_bundle_version v);
 /* "pkcs10", "crmf"; NULL when unknown. */
 AVOW_EXPORT const char *avow_request_kind_name(avow_request_kind k);
@@ -131,7 +135,7 @@ AVOW_EXPORT avow_view avow_request_spki(const avow_request *r);
 AVOW_EXPORT size_t avow_request_statement_count(const avow_request *r);
 AVOW_EXPORT const avow_statement *avow_request_get0_statement(const avow_request *r, size_t i);
 /* The X.509 certificates of every bundle's certs, in order; borrowed, NULL when none. */
-AVOW_EXPORT STACK_OF(X509) *avow_request_get0_certs(const avow_request *r);
+AVOW_EXPORT STACK_OF(X509) * avow_request_get0_certs(const avow_request *r);
 AVOW_EXPORT size_t avow_request_other_cert_count(const avow_request *r);
 AVOW_EXPORT const avow_other_cert *avow_request_get0_other_cert(const avow_request *r, size_t i);
 
@@ -144,7 +148,8 @@ AVOW_EXPORT const avow_other_cert *avow_request_get0_other_cert(const avow_reque
  */
 AVOW_EXPORT avow_err avow_request_pop(const avow_request *r, const char **detail);
 
-/* The underlying OpenSSL objects, for a CA that issues from them. Borrowed; NULL for the other kind. */
+/* The underlying OpenSSL objects, for a CA that issues from them. Borrowed; NULL for the other
+ * kind. */
 AVOW_EXPORT X509_REQ *avow_request_get0_x509_req(const avow_request *r);
 AVOW_EXPORT OSSL_CRMF_MSG *avow_request_get0_crmf(const avow_request *r);
 
@@ -176,7 +181,8 @@ AVOW_EXPORT avow_err avow_request_builder_set_version(avow_request_builder *b,
 AVOW_EXPORT avow_err avow_request_builder_add_statement(avow_request_builder *b,
                                                         const char *type_oid, const uint8_t *der,
                                                         size_t len, avow_diag *diag);
-/* PKIX Evidence: type = the profile's id-evidence arc (profile NULL = defaults), stmt = the DER Evidence. */
+/* PKIX Evidence: type = the profile's id-evidence arc (profile NULL = defaults), stmt = the DER
+ * Evidence. */
 AVOW_EXPORT avow_err avow_request_builder_add_evidence(avow_request_builder *b,
                                                        const avow_profile *profile,
                                                        const uint8_t *der, size_t len,
@@ -187,8 +193,7 @@ AVOW_EXPORT avow_err avow_request_builder_add_octets(avow_request_builder *b, co
                                                      avow_diag *diag);
 /* A CMW statement (type id-pe-cmw): CMW ::= CHOICE { json UTF8String, cbor OCTET STRING }. */
 AVOW_EXPORT avow_err avow_request_builder_add_cmw(avow_request_builder *b, int json,
-                                                  const uint8_t *data, size_t len,
-                                                  avow_diag *diag);
+                                                  const uint8_t *data, size_t len, avow_diag *diag);
 /* Sets the hint of statement i (written only in the DRAFT15 and HINTED shapes). */
 AVOW_EXPORT avow_err avow_request_builder_set_hint(avow_request_builder *b, size_t i,
                                                    const char *hint);

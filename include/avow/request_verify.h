@@ -32,10 +32,11 @@ enum {
 typedef struct avow_request_verify_opts {
     const uint8_t *nonce; /* expected nonce for every statement; NULL when none is expected */
     size_t nonce_len;
-    unsigned verify_flags; /* AVOW_VERIFY_* handed to each statement verifier */
-    unsigned flags;        /* AVOW_REQVERIFY_* */
+    unsigned verify_flags;         /* AVOW_VERIFY_* handed to each statement verifier */
+    unsigned flags;                /* AVOW_REQVERIFY_* */
     const avow_registry *registry; /* caller rows; NULL = built-ins only */
-    const uint8_t *bind_identifier; /* with AVOW_REQVERIFY_BIND_BY_IDENTIFIER (UTF-8, not NUL-terminated) */
+    const uint8_t
+        *bind_identifier; /* with AVOW_REQVERIFY_BIND_BY_IDENTIFIER (UTF-8, not NUL-terminated) */
     size_t bind_identifier_len;
 } avow_request_verify_opts;
 
@@ -49,17 +50,17 @@ typedef struct avow_request_result {
      * reported (status AVOW_ERR_STATEMENT_TYPE) and are not fatal by themselves.
      */
     avow_err status;
-    avow_err pop;              /* AVOW_OK or AVOW_ERR_POP */
-    const char *pop_detail;    /* borrowed from the request */
-    avow_err binding;          /* AVOW_OK or AVOW_ERR_KEY_BINDING */
-    const char *bound_by;      /* "spki", "identifier" or NULL */
-    long bound_statement;      /* index of the statement the key is bound to, or -1 */
-    long bound_element;        /* index of the attested key element in it, or -1 */
-    size_t verified;           /* statements with status AVOW_OK */
-    size_t unknown;            /* statements with status AVOW_ERR_STATEMENT_TYPE */
+    avow_err pop;           /* AVOW_OK or AVOW_ERR_POP */
+    const char *pop_detail; /* borrowed from the request */
+    avow_err binding;       /* AVOW_OK or AVOW_ERR_KEY_BINDING */
+    const char *bound_by;   /* "spki", "identifier" or NULL */
+    long bound_statement;   /* index of the statement the key is bound to, or -1 */
+    long bound_element;     /* index of the attested key element in it, or -1 */
+    size_t verified;        /* statements with status AVOW_OK */
+    size_t unknown;         /* statements with status AVOW_ERR_STATEMENT_TYPE */
     size_t nstatements;
     avow_statement_result *statements; /* one per request statement, same order */
-    char detail[256];          /* why status is not AVOW_OK */
+    char detail[256];                  /* why status is not AVOW_OK */
 } avow_request_result;
 
 /*

@@ -26,9 +26,9 @@ extern "C" {
 /* Signature algorithms avow signs and verifies with. */
 typedef enum avow_sigalg {
     AVOW_SIGALG_NONE = 0,
-    AVOW_SIGALG_ECDSA_SHA256,   /* ecdsa-with-SHA256 (P-256) */
-    AVOW_SIGALG_ECDSA_SHA384,   /* ecdsa-with-SHA384 (P-384) */
-    AVOW_SIGALG_ECDSA_SHA512,   /* ecdsa-with-SHA512 (P-521) */
+    AVOW_SIGALG_ECDSA_SHA256,     /* ecdsa-with-SHA256 (P-256) */
+    AVOW_SIGALG_ECDSA_SHA384,     /* ecdsa-with-SHA384 (P-384) */
+    AVOW_SIGALG_ECDSA_SHA512,     /* ecdsa-with-SHA512 (P-521) */
     AVOW_SIGALG_RSA_PKCS1_SHA256, /* sha256WithRSAEncryption */
     AVOW_SIGALG_RSA_PKCS1_SHA384,
     AVOW_SIGALG_RSA_PKCS1_SHA512,
@@ -103,7 +103,7 @@ AVOW_EXPORT avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_
 AVOW_EXPORT void avow_signer_free(avow_signer *s);
 
 /* Sets the signer's certificate and the untrusted chain above it (references taken). */
-AVOW_EXPORT avow_err avow_signer_set1_cert(avow_signer *s, X509 *cert, STACK_OF(X509) *chain);
+AVOW_EXPORT avow_err avow_signer_set1_cert(avow_signer *s, X509 *cert, STACK_OF(X509) * chain);
 
 /* Signs data; *sig owned by the caller (avow_buf_free). */
 AVOW_EXPORT avow_err avow_signer_sign(avow_signer *s, const uint8_t *data, size_t len,
@@ -113,7 +113,7 @@ AVOW_EXPORT avow_sigalg avow_signer_alg(const avow_signer *s);
 /* Borrowed: public key, certificate (may be NULL), chain (may be NULL). */
 AVOW_EXPORT EVP_PKEY *avow_signer_get0_pubkey(const avow_signer *s);
 AVOW_EXPORT X509 *avow_signer_get0_cert(const avow_signer *s);
-AVOW_EXPORT STACK_OF(X509) *avow_signer_get0_chain(const avow_signer *s);
+AVOW_EXPORT STACK_OF(X509) * avow_signer_get0_chain(const avow_signer *s);
 
 #ifdef __cplusplus
 }

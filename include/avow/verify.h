@@ -65,13 +65,13 @@ AVOW_EXPORT const avow_profile *avow_verifier_profile(const avow_verifier *v);
 
 /* Outcome of one SignatureBlock. */
 typedef struct avow_sig_result {
-    avow_err status;        /* AVOW_OK: signature valid and the key trusted */
+    avow_err status; /* AVOW_OK: signature valid and the key trusted */
     avow_sid_kind sid_kind;
     avow_sigalg alg;        /* AVOW_SIGALG_NONE when the algorithm is unsupported */
     const char *key_source; /* "key set", "certificate", "spki", or NULL when unresolved */
     EVP_PKEY *key;          /* borrowed; NULL when unresolved */
     X509 *cert;             /* borrowed signer certificate; NULL for raw keys */
-    STACK_OF(X509) *chain;  /* borrowed validated chain, signer first, anchor last; may be NULL */
+    STACK_OF(X509) * chain; /* borrowed validated chain, signer first, anchor last; may be NULL */
     int ak_spki;            /* 1 listed in ak-spki, 0 not listed, -1 no ak-spki claim */
     char detail[192];       /* why status is not AVOW_OK */
 } avow_sig_result;
@@ -98,9 +98,10 @@ typedef struct avow_evidence_result {
 typedef struct avow_verify_opts {
     const uint8_t *nonce; /* expected nonce; NULL when none is expected */
     size_t nonce_len;
-    unsigned flags;       /* added to the verifier's flags */
-    STACK_OF(X509) *untrusted; /* more certificates for path building and key-id lookup
-                                  for this call only (e.g. an AttestationBundle's certs); may be NULL */
+    unsigned flags; /* added to the verifier's flags */
+    STACK_OF(X509) *
+        untrusted; /* more certificates for path building and key-id lookup
+                      for this call only (e.g. an AttestationBundle's certs); may be NULL */
 } avow_verify_opts;
 
 /*

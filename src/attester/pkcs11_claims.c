@@ -18,8 +18,8 @@
 
 /* --- public keys --- */
 
-static avow_err ec_point_bytes(const avow_buf *raw, int field_bytes, const uint8_t **p,
-                               size_t *len, ASN1_OCTET_STRING **hold)
+static avow_err ec_point_bytes(const avow_buf *raw, int field_bytes, const uint8_t **p, size_t *len,
+                               ASN1_OCTET_STRING **hold)
 {
     /* PKCS#11 says CKA_EC_POINT is the DER OCTET STRING of the point, but some
      * tokens return the bare point. A bare uncompressed point has exactly
@@ -79,8 +79,7 @@ static avow_err pkey_from_ec(const avow_buf *params, const avow_buf *point, EVP_
     return e;
 }
 
-static avow_err pkey_from_rsa(const avow_buf *n, const avow_buf *ex, EVP_PKEY **out,
-                              avow_diag *d)
+static avow_err pkey_from_rsa(const avow_buf *n, const avow_buf *ex, EVP_PKEY **out, avow_diag *d)
 {
     avow_err e = AVOW_OK;
     BIGNUM *bn = BN_bin2bn(n->ptr, (int)n->len, NULL);
@@ -210,8 +209,7 @@ avow_err avow_p11_get1_pubkey(avow_p11_session *s, avow_p11_handle key, EVP_PKEY
     return pubkey_of(s, key, out, diag);
 }
 
-avow_err avow_p11_get1_cert(avow_p11_session *s, avow_p11_handle key, X509 **out,
-                            avow_diag *diag)
+avow_err avow_p11_get1_cert(avow_p11_session *s, avow_p11_handle key, X509 **out, avow_diag *diag)
 {
     if (s == NULL || key == 0 || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session, key or output");
@@ -422,7 +420,7 @@ static void read_end_date(avow_p11_session *s, CK_OBJECT_HANDLE key, CK_OBJECT_H
 typedef struct key_facts {
     avow_buf label, id;
     int has_label, has_id;
-    avow_buf spki; /* empty for secret keys */
+    avow_buf spki;                                        /* empty for secret keys */
     int extractable, sensitive, never_extractable, local; /* -1 = absent */
     time_t expiry;
     int has_expiry;
@@ -438,10 +436,10 @@ static void key_facts_clear(key_facts *f)
 }
 
 static const CK_ATTRIBUTE_TYPE cap_attr[AVOW_CAP_COUNT_] = {
-    [AVOW_CAP_ENCRYPT] = CKA_ENCRYPT,       [AVOW_CAP_DECRYPT] = CKA_DECRYPT,
-    [AVOW_CAP_WRAP] = CKA_WRAP,             [AVOW_CAP_UNWRAP] = CKA_UNWRAP,
-    [AVOW_CAP_SIGN] = CKA_SIGN,             [AVOW_CAP_SIGN_RECOVER] = CKA_SIGN_RECOVER,
-    [AVOW_CAP_VERIFY] = CKA_VERIFY,         [AVOW_CAP_VERIFY_RECOVER] = CKA_VERIFY_RECOVER,
+    [AVOW_CAP_ENCRYPT] = CKA_ENCRYPT, [AVOW_CAP_DECRYPT] = CKA_DECRYPT,
+    [AVOW_CAP_WRAP] = CKA_WRAP,       [AVOW_CAP_UNWRAP] = CKA_UNWRAP,
+    [AVOW_CAP_SIGN] = CKA_SIGN,       [AVOW_CAP_SIGN_RECOVER] = CKA_SIGN_RECOVER,
+    [AVOW_CAP_VERIFY] = CKA_VERIFY,   [AVOW_CAP_VERIFY_RECOVER] = CKA_VERIFY_RECOVER,
     [AVOW_CAP_DERIVE] = CKA_DERIVE,
 };
 

@@ -46,8 +46,8 @@ avow_err avow__p11_fail(avow_diag *d, avow_err code, CK_RV rv, const char *fn, c
  * or will not reveal it (sensitive); then out stays empty. A present empty
  * value gives *present 1 and out->len 0. Caller frees out.
  */
-avow_err avow__p11_attr(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t,
-                        avow_buf *out, int *present, avow_diag *d);
+avow_err avow__p11_attr(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, avow_buf *out,
+                        int *present, avow_diag *d);
 
 /* A CK_BBOOL attribute as 0/1, or -1 when absent. */
 avow_err avow__p11_bool(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, int *val,
@@ -61,8 +61,8 @@ avow_err avow__p11_ulong(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_T
  * Objects matching tmpl: up to max handles in out, *count the number found
  * (it may reach max + 1 to tell "more than max").
  */
-avow_err avow__p11_find(avow_p11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
-                        CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *count, avow_diag *d);
+avow_err avow__p11_find(avow_p11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out,
+                        CK_ULONG max, CK_ULONG *count, avow_diag *d);
 
 /*
  * The public key object paired with o (same CKA_ID, or same CKA_LABEL when

@@ -16,10 +16,10 @@ static const struct {
     CK_ATTRIBUTE_TYPE attr;
     int on_private;
 } cap_map[AVOW_CAP_COUNT_] = {
-    [AVOW_CAP_ENCRYPT] = {CKA_ENCRYPT, 0},         [AVOW_CAP_DECRYPT] = {CKA_DECRYPT, 1},
-    [AVOW_CAP_WRAP] = {CKA_WRAP, 0},               [AVOW_CAP_UNWRAP] = {CKA_UNWRAP, 1},
-    [AVOW_CAP_SIGN] = {CKA_SIGN, 1},               [AVOW_CAP_SIGN_RECOVER] = {CKA_SIGN_RECOVER, 1},
-    [AVOW_CAP_VERIFY] = {CKA_VERIFY, 0},           [AVOW_CAP_VERIFY_RECOVER] = {CKA_VERIFY_RECOVER, 0},
+    [AVOW_CAP_ENCRYPT] = {CKA_ENCRYPT, 0}, [AVOW_CAP_DECRYPT] = {CKA_DECRYPT, 1},
+    [AVOW_CAP_WRAP] = {CKA_WRAP, 0},       [AVOW_CAP_UNWRAP] = {CKA_UNWRAP, 1},
+    [AVOW_CAP_SIGN] = {CKA_SIGN, 1},       [AVOW_CAP_SIGN_RECOVER] = {CKA_SIGN_RECOVER, 1},
+    [AVOW_CAP_VERIFY] = {CKA_VERIFY, 0},   [AVOW_CAP_VERIFY_RECOVER] = {CKA_VERIFY_RECOVER, 0},
     [AVOW_CAP_DERIVE] = {CKA_DERIVE, 1},
 };
 
@@ -122,7 +122,7 @@ avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
     avow__ossl_clear(); /* the module's OpenSSL, if any, shares our queue */
     if (rv != CKR_OK)
         return avow__p11_fail(diag, AVOW_ERR_PKCS11, rv, "C_GenerateKeyPair",
-                              rv == CKR_SESSION_READ_ONLY ? "open the session with AVOW_P11_RW"
+                              rv == CKR_SESSION_READ_ONLY    ? "open the session with AVOW_P11_RW"
                               : rv == CKR_USER_NOT_LOGGED_IN ? "log in first"
                                                              : NULL);
     if (priv != NULL)

@@ -35,8 +35,8 @@ static avow_err module_path_for_name(const char *name, char **path, avow_diag *d
 {
     CK_FUNCTION_LIST **all = p11_kit_modules_load(NULL, 0);
     if (all == NULL)
-        return avow__fail(diag, AVOW_ERR_PKCS11, "module",
-                          "p11_kit_modules_load: %s", p11_kit_message() ? p11_kit_message() : "failed");
+        return avow__fail(diag, AVOW_ERR_PKCS11, "module", "p11_kit_modules_load: %s",
+                          p11_kit_message() ? p11_kit_message() : "failed");
     CK_FUNCTION_LIST *m = p11_kit_module_for_name(all, name);
     char *file = m != NULL ? p11_kit_module_get_filename(m) : NULL;
     p11_kit_modules_release(all);
@@ -132,8 +132,8 @@ static avow_err parse_uri(const char *text, P11KitUri **out, avow_diag *diag)
     return AVOW_OK;
 }
 
-static avow_err pick_slot(CK_FUNCTION_LIST *fl, P11KitUri *uri, const char *text,
-                          CK_SLOT_ID *slot, CK_TOKEN_INFO *tinfo, avow_diag *diag)
+static avow_err pick_slot(CK_FUNCTION_LIST *fl, P11KitUri *uri, const char *text, CK_SLOT_ID *slot,
+                          CK_TOKEN_INFO *tinfo, avow_diag *diag)
 {
     CK_INFO info;
     CK_RV rv = fl->C_GetInfo(&info);
@@ -354,8 +354,8 @@ avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avow_buf *pin, 
 
 /* --- attributes and objects --- */
 
-avow_err avow__p11_attr(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t,
-                        avow_buf *out, int *present, avow_diag *d)
+avow_err avow__p11_attr(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t, avow_buf *out,
+                        int *present, avow_diag *d)
 {
     out->ptr = NULL;
     out->len = 0;
@@ -421,8 +421,8 @@ avow_err avow__p11_ulong(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_T
     return AVOW_OK;
 }
 
-avow_err avow__p11_find(avow_p11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n,
-                        CK_OBJECT_HANDLE *out, CK_ULONG max, CK_ULONG *count, avow_diag *d)
+avow_err avow__p11_find(avow_p11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out,
+                        CK_ULONG max, CK_ULONG *count, avow_diag *d)
 {
     *count = 0;
     CK_RV rv = s->fl->C_FindObjectsInit(s->h, tmpl, n);
@@ -532,8 +532,8 @@ avow_err avow_p11_find_object(avow_p11_session *s, const char *uri, unsigned lon
         return e;
     if (found == 0)
         return avow__fail(diag, AVOW_ERR_NOT_FOUND, "uri",
-                          "no object matches \"%s\" (class %lu unless type= says otherwise)%s",
-                          uri, default_class,
+                          "no object matches \"%s\" (class %lu unless type= says otherwise)%s", uri,
+                          default_class,
                           !s->logged_in ? "; private objects need a login first" : "");
     if (found > 1)
         return avow__fail(diag, AVOW_ERR_ARG, "uri", "more than one object matches \"%s\"", uri);

@@ -17,7 +17,7 @@ typedef struct p11_signer {
     avow_p11_session *s; /* one reference held */
     CK_OBJECT_HANDLE key;
     CK_KEY_TYPE kt;
-    int always_auth; /* CKA_ALWAYS_AUTHENTICATE: log in again at each C_SignInit */
+    int always_auth;  /* CKA_ALWAYS_AUTHENTICATE: log in again at each C_SignInit */
     CK_ULONG sig_max; /* a signature's size bound, from the public key */
 } p11_signer;
 
@@ -56,28 +56,49 @@ static int plan_for(avow_sigalg alg, alg_plan *p)
                                                   : "SHA512";
         return 1;
     case AVOW_SIGALG_RSA_PKCS1_SHA256:
-        *p = (alg_plan){CKK_RSA, "SHA256", CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS, 0, 0, 0,
-                        di_sha256, sizeof(di_sha256)};
+        *p = (alg_plan){CKK_RSA, "SHA256", CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS, 0,
+                        0,       0,        di_sha256,    sizeof(di_sha256)};
         return 1;
     case AVOW_SIGALG_RSA_PKCS1_SHA384:
-        *p = (alg_plan){CKK_RSA, "SHA384", CKM_RSA_PKCS, CKM_SHA384_RSA_PKCS, 0, 0, 0,
-                        di_sha384, sizeof(di_sha384)};
+        *p = (alg_plan){CKK_RSA, "SHA384", CKM_RSA_PKCS, CKM_SHA384_RSA_PKCS, 0,
+                        0,       0,        di_sha384,    sizeof(di_sha384)};
         return 1;
     case AVOW_SIGALG_RSA_PKCS1_SHA512:
-        *p = (alg_plan){CKK_RSA, "SHA512", CKM_RSA_PKCS, CKM_SHA512_RSA_PKCS, 0, 0, 0,
-                        di_sha512, sizeof(di_sha512)};
+        *p = (alg_plan){CKK_RSA, "SHA512", CKM_RSA_PKCS, CKM_SHA512_RSA_PKCS, 0,
+                        0,       0,        di_sha512,    sizeof(di_sha512)};
         return 1;
     case AVOW_SIGALG_RSA_PSS_SHA256:
-        *p = (alg_plan){CKK_RSA, "SHA256", CKM_RSA_PKCS_PSS, CKM_SHA256_RSA_PKCS_PSS,
-                        CKM_SHA256, CKG_MGF1_SHA256, 32, NULL, 0};
+        *p = (alg_plan){CKK_RSA,
+                        "SHA256",
+                        CKM_RSA_PKCS_PSS,
+                        CKM_SHA256_RSA_PKCS_PSS,
+                        CKM_SHA256,
+                        CKG_MGF1_SHA256,
+                        32,
+                        NULL,
+                        0};
         return 1;
     case AVOW_SIGALG_RSA_PSS_SHA384:
-        *p = (alg_plan){CKK_RSA, "SHA384", CKM_RSA_PKCS_PSS, CKM_SHA384_RSA_PKCS_PSS,
-                        CKM_SHA384, CKG_MGF1_SHA384, 48, NULL, 0};
+        *p = (alg_plan){CKK_RSA,
+                        "SHA384",
+                        CKM_RSA_PKCS_PSS,
+                        CKM_SHA384_RSA_PKCS_PSS,
+                        CKM_SHA384,
+                        CKG_MGF1_SHA384,
+                        48,
+                        NULL,
+                        0};
         return 1;
     case AVOW_SIGALG_RSA_PSS_SHA512:
-        *p = (alg_plan){CKK_RSA, "SHA512", CKM_RSA_PKCS_PSS, CKM_SHA512_RSA_PKCS_PSS,
-                        CKM_SHA512, CKG_MGF1_SHA512, 64, NULL, 0};
+        *p = (alg_plan){CKK_RSA,
+                        "SHA512",
+                        CKM_RSA_PKCS_PSS,
+                        CKM_SHA512_RSA_PKCS_PSS,
+                        CKM_SHA512,
+                        CKG_MGF1_SHA512,
+                        64,
+                        NULL,
+                        0};
         return 1;
     default:
         return 0;
@@ -149,8 +170,8 @@ static avow_err token_sign(p11_signer *ps, CK_MECHANISM *mech, const uint8_t *in
 static avow_err ecdsa_to_der(const avow_buf *raw, avow_buf *out, avow_diag *d)
 {
     if (raw->len == 0 || raw->len % 2 != 0)
-        return avow__fail(d, AVOW_ERR_PKCS11, "signature",
-                          "C_Sign returned %zu bytes, not r || s", raw->len);
+        return avow__fail(d, AVOW_ERR_PKCS11, "signature", "C_Sign returned %zu bytes, not r || s",
+                          raw->len);
     size_t half = raw->len / 2;
     BIGNUM *r = BN_bin2bn(raw->ptr, (int)half, NULL);
     BIGNUM *s = BN_bin2bn(raw->ptr + half, (int)half, NULL);

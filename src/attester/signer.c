@@ -18,7 +18,7 @@ struct avow_signer {
     EVP_PKEY *pub;
     avow_sigalg alg;
     X509 *cert;
-    STACK_OF(X509) *chain;
+    STACK_OF(X509) * chain;
 };
 
 avow_err avow_signer_new(const avow_signer_ops *ops, void *impl, EVP_PKEY *pub, avow_sigalg alg,
@@ -64,7 +64,7 @@ void avow_signer_free(avow_signer *s)
     OPENSSL_free(s);
 }
 
-avow_err avow_signer_set1_cert(avow_signer *s, X509 *cert, STACK_OF(X509) *chain)
+avow_err avow_signer_set1_cert(avow_signer *s, X509 *cert, STACK_OF(X509) * chain)
 {
     if (s == NULL || cert == NULL)
         return AVOW_ERR_ARG;
@@ -129,7 +129,7 @@ X509 *avow_signer_get0_cert(const avow_signer *s)
     return s != NULL ? s->cert : NULL;
 }
 
-STACK_OF(X509) *avow_signer_get0_chain(const avow_signer *s)
+STACK_OF(X509) * avow_signer_get0_chain(const avow_signer *s)
 {
     return s != NULL ? s->chain : NULL;
 }
@@ -158,8 +158,8 @@ static avow_err soft_sign(void *impl, avow_sigalg alg, const uint8_t *data, size
     } else if (EVP_DigestSign(ctx, NULL, &cap, data, len) != 1 ||
                (buf = OPENSSL_malloc(cap)) == NULL ||
                EVP_DigestSign(ctx, buf, &cap, data, len) != 1) {
-        rc = avow__fail_ossl(diag, buf == NULL && cap != 0 ? AVOW_ERR_NOMEM : AVOW_ERR_CRYPTO,
-                             NULL, "%s signing failed", avow_sigalg_name(alg));
+        rc = avow__fail_ossl(diag, buf == NULL && cap != 0 ? AVOW_ERR_NOMEM : AVOW_ERR_CRYPTO, NULL,
+                             "%s signing failed", avow_sigalg_name(alg));
         OPENSSL_free(buf);
         buf = NULL;
     }

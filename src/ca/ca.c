@@ -112,8 +112,7 @@ avow_signer *avow_ca_get0_signer(const avow_ca *ca)
 }
 
 /* Refuses what must not become a certificate. */
-static avow_err check_appraisal(const avow_request *req, const avow_appraisal *a,
-                                avow_diag *diag)
+static avow_err check_appraisal(const avow_request *req, const avow_appraisal *a, avow_diag *diag)
 {
     if (a->status != AVOW_OK || a->ear == NULL || a->tier != AVOW_TIER_AFFIRMING ||
         (a->ear->has_status && a->ear->status != AVOW_TIER_AFFIRMING))
@@ -123,9 +122,8 @@ static avow_err check_appraisal(const avow_request *req, const avow_appraisal *a
                           avow_errname(a->status) != NULL ? avow_errname(a->status) : "?");
     for (size_t i = 0; i < a->ear->nsubmods; i++) {
         if (a->ear->submods[i].status != AVOW_TIER_AFFIRMING)
-            return avow__fail(diag, AVOW_ERR_NOT_AFFIRMING, "appraisal",
-                              "submod \"%s\" is %s", a->ear->submods[i].name,
-                              avow_tier_name(a->ear->submods[i].status));
+            return avow__fail(diag, AVOW_ERR_NOT_AFFIRMING, "appraisal", "submod \"%s\" is %s",
+                              a->ear->submods[i].name, avow_tier_name(a->ear->submods[i].status));
     }
     avow_view spki = avow_request_spki(req);
     if (!avow__ear_has_akpub(a->ear, spki.ptr, spki.len))
@@ -202,8 +200,7 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
             return rc;
     } else if (avow_request_get0_subject(req) == NULL ||
                X509_NAME_entry_count(avow_request_get0_subject(req)) == 0) {
-        return avow__fail(diag, AVOW_ERR_ARG, "subject",
-                          "the request names no subject: give one");
+        return avow__fail(diag, AVOW_ERR_ARG, "subject", "the request names no subject: give one");
     }
     time_t now = opts->now != 0 ? opts->now : time(NULL);
     avow_buf jwt = {0};
@@ -229,8 +226,8 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
     if (rc == AVOW_OK)
         rc = avow__ca_add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", diag);
     if (rc == AVOW_OK)
-        rc = add_key_usage(x, &ctx,
-                           opts->key_usage != 0 ? opts->key_usage : AVOW_KU_DIGITAL_SIGNATURE, diag);
+        rc = add_key_usage(
+            x, &ctx, opts->key_usage != 0 ? opts->key_usage : AVOW_KU_DIGITAL_SIGNATURE, diag);
     if (rc == AVOW_OK && opts->eku != NULL)
         rc = avow__ca_add_ext_conf(x, &ctx, NID_ext_key_usage, opts->eku, diag);
     if (rc == AVOW_OK)

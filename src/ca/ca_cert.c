@@ -93,8 +93,8 @@ static avow_err add_rdn(X509_NAME *name, char *part, avow_diag *diag)
     *w = '\0';
     while (*part == ' ')
         part++;
-    if (X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8, (const unsigned char *)(eq + 1),
-                                   -1, -1, 0) != 1)
+    if (X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8, (const unsigned char *)(eq + 1), -1,
+                                   -1, 0) != 1)
         return avow__fail_ossl(diag, AVOW_ERR_ARG, "subject", "bad attribute \"%s\"", part);
     return AVOW_OK;
 }
@@ -192,14 +192,16 @@ avow_err avow__ca_sign(X509 *x, avow_signer *signer, X509 **out, avow_diag *diag
     X509 *made = d2i_X509(NULL, &cp, (long)total);
     if (made == NULL || cp != cert + total) {
         X509_free(made);
-        rc = avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "certificate", "signed certificate does not parse");
+        rc = avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "certificate",
+                             "signed certificate does not parse");
         goto done;
     }
     /* The signer's signature must verify under its own public key. */
     if (X509_verify(made, avow_signer_get0_pubkey(signer)) != 1) {
         X509_free(made);
-        rc = avow__fail_ossl(diag, AVOW_ERR_SIG_INVALID, "signature",
-                             "the signer's certificate signature does not verify under its public key");
+        rc = avow__fail_ossl(
+            diag, AVOW_ERR_SIG_INVALID, "signature",
+            "the signer's certificate signature does not verify under its public key");
         goto done;
     }
     *out = made;
@@ -226,10 +228,10 @@ avow_err avow_ca_make_root(avow_signer *signer, const char *subject, unsigned da
     if (x == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "", "out of memory");
     avow_err rc = avow__ca_parse_name(subject != NULL ? subject : "CN=avow CA", &name, diag);
-    if (rc == AVOW_OK && (X509_set_version(x, X509_VERSION_3) != 1 ||
-                          X509_set_subject_name(x, name) != 1 ||
-                          X509_set_issuer_name(x, name) != 1 ||
-                          X509_set_pubkey(x, avow_signer_get0_pubkey(signer)) != 1))
+    if (rc == AVOW_OK &&
+        (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, name) != 1 ||
+         X509_set_issuer_name(x, name) != 1 ||
+         X509_set_pubkey(x, avow_signer_get0_pubkey(signer)) != 1))
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "certificate", "cannot fill the certificate");
     if (rc == AVOW_OK)
         rc = avow__ca_set_serial(x, diag);

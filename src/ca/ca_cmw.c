@@ -19,7 +19,7 @@
 #include "core/internal.h"
 #include "verifier/ear_int.h"
 
-#define TAG_UTF8STRING 0x0c
+#define TAG_UTF8STRING   0x0c
 #define TAG_OCTET_STRING 0x04
 
 avow_err avow__cmw_encode_jwt(const char *jwt, size_t len, avow_buf *der, avow_diag *diag)
@@ -100,7 +100,8 @@ avow_err avow_cert_get_ear_jwt(const X509 *cert, avow_buf *jwt, avow_diag *diag)
     if (rc != AVOW_OK)
         return avow__fail(diag, rc, "cmw", "the extension value is not one DER TLV");
     if (tag == TAG_OCTET_STRING)
-        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "cmw", "CBOR CMW (cbor choice) is not supported");
+        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "cmw",
+                          "CBOR CMW (cbor choice) is not supported");
     if (tag != TAG_UTF8STRING)
         return avow__fail(diag, AVOW_ERR_WRONG_TAG, "cmw",
                           "tag 0x%02x, want UTF8String (json) or OCTET STRING (cbor)", tag);

@@ -32,11 +32,11 @@
 #include "cli/opts.h"
 #include "cli/p11.h"
 
-#define CA_JSON "ca.json"
-#define CA_KEY "ca.key"
-#define CA_CRT "ca.crt"
-#define CA_NONCES "nonces.db"
-#define CA_CERTS "certs"
+#define CA_JSON     "ca.json"
+#define CA_KEY      "ca.key"
+#define CA_CRT      "ca.crt"
+#define CA_NONCES   "nonces.db"
+#define CA_CERTS    "certs"
 #define CA_MAX_JSON (64u * 1024u)
 
 typedef struct ca_path {
@@ -56,7 +56,6 @@ static int exists(const char *path)
     struct stat st;
     return stat(path, &st) == 0;
 }
-
 
 static avow_err parse_uint(const char *field, const char *text, unsigned long max, unsigned *out,
                            avow_diag *d)
@@ -109,17 +108,17 @@ static avow_err p11_signer(const ca_key_src *k, avow_signer **out, avow_diag *d)
     const char *module = cli_p11_module(k->module);
     if (module == NULL)
         return cli_fail(d, AVOW_ERR_USAGE, "pkcs11-module",
-                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE (" CLI_P11_DEFAULT_MODULE
-                        " is not installed)");
+                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
+                        "(" CLI_P11_DEFAULT_MODULE " is not installed)");
     avow_p11_module *m = NULL;
     avow_p11_session *s = NULL;
     avow_p11_handle h = 0;
     avow_buf pin = {0};
     avow_err err = avow_p11_pin_resolve(k->key, k->pin_source, &pin, d);
     if (err == AVOW_ERR_NOT_FOUND && k->pin_source == NULL)
-        err = cli_fail(d, AVOW_ERR_USAGE, "pin-source",
-                       "%s needs the token's user PIN: give -pin-source env:NAME|file:PATH|pass:TEXT",
-                       k->key);
+        err = cli_fail(
+            d, AVOW_ERR_USAGE, "pin-source",
+            "%s needs the token's user PIN: give -pin-source env:NAME|file:PATH|pass:TEXT", k->key);
     if (err == AVOW_OK)
         err = avow_p11_module_load(module, &m, d);
     if (err == AVOW_OK)
@@ -233,7 +232,8 @@ static avow_err conf_load(const char *dir, ca_conf *c, avow_diag *d)
         !json_is_integer(days) || json_integer_value(days) < 1 ||
         json_integer_value(days) > AVOW_CA_MAX_DAYS)
         return cli_fail(d, AVOW_ERR_CONFIG, path.p,
-                        "want {\"version\": 1, \"key\": ..., \"days\": 1..%u, ...}", AVOW_CA_MAX_DAYS);
+                        "want {\"version\": 1, \"key\": ..., \"days\": 1..%u, ...}",
+                        AVOW_CA_MAX_DAYS);
     c->days = (unsigned)json_integer_value(days);
     return AVOW_OK;
 }
@@ -266,13 +266,16 @@ static avow_err ca_open(const char *dir, const ca_conf *c, const char *pin_sourc
 static const cli_opt init_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory (created if missing; must not hold a CA yet)"},
     {"subject", CLI_VALUE, "NAME", "CA subject (default: \"CN=avow demo CA\")"},
-    {"key", CLI_VALUE, "TYPE|URI", "ec-p256 (default), ec-p384, rsa-3072, ed25519, or a pkcs11: URI of an existing key"},
+    {"key", CLI_VALUE, "TYPE|URI",
+     "ec-p256 (default), ec-p384, rsa-3072, ed25519, or a pkcs11: URI of an existing key"},
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
-    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT (stored in ca.json unless pass:)"},
+    {"pin-source", CLI_VALUE, "SPEC",
+     "token user PIN: env:NAME, file:PATH or pass:TEXT (stored in ca.json unless pass:)"},
     {"days", CLI_VALUE, "N", "validity of the CA certificate (default: 3650)"},
     {"cert-days", CLI_VALUE, "N", "default validity of issued certificates (default: 365)"},
-    {"policy", CLI_VALUE, "FILE", "appraisal policy ca issue uses by default (default: avow-default)"},
+    {"policy", CLI_VALUE, "FILE",
+     "appraisal policy ca issue uses by default (default: avow-default)"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
@@ -329,8 +332,10 @@ static int run_init(const char *prog, const cli_args *a)
         err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &days, &d);
     if (err == AVOW_OK && cli_get(a, "cert-days") != NULL)
         err = parse_uint("cert-days", cli_get(a, "cert-days"), AVOW_CA_MAX_DAYS, &cert_days, &d);
-    if (err == AVOW_OK && !p11 && (cli_get(a, "pkcs11-module") != NULL || cli_get(a, "pin-source") != NULL))
-        err = cli_fail(&d, AVOW_ERR_USAGE, "key", "-pkcs11-module and -pin-source need -key pkcs11:...");
+    if (err == AVOW_OK && !p11 &&
+        (cli_get(a, "pkcs11-module") != NULL || cli_get(a, "pin-source") != NULL))
+        err = cli_fail(&d, AVOW_ERR_USAGE, "key",
+                       "-pkcs11-module and -pin-source need -key pkcs11:...");
     if (err == AVOW_OK && cli_get(a, "policy") != NULL) {
         avow_policy *pol = NULL;
         err = avow_policy_load(cli_get(a, "policy"), &pol, &d); /* refuse a bad policy now */
@@ -358,8 +363,9 @@ static int run_init(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = dir_path(dir, CA_CERTS, &pcerts, &d);
     if (err == AVOW_OK && (exists(pjson.p) || exists(pkey.p) || exists(pcrt.p) || exists(pdb.p)))
-        err = cli_fail(&d, AVOW_ERR_STATE, dir,
-                       "already holds a CA (ca.json, ca.key, ca.crt or nonces.db); not overwritten");
+        err =
+            cli_fail(&d, AVOW_ERR_STATE, dir,
+                     "already holds a CA (ca.json, ca.key, ca.crt or nonces.db); not overwritten");
     if (err == AVOW_OK && mkdir(dir, 0700) != 0 && errno != EEXIST)
         err = cli_fail(&d, AVOW_ERR_IO, dir, "mkdir: %s", strerror(errno));
     if (err == AVOW_OK && mkdir(pcerts.p, 0700) != 0 && errno != EEXIST)
@@ -430,8 +436,8 @@ static int run_nonce(const char *prog, const cli_args *a)
     if (err == AVOW_OK && cli_get(a, "len") != NULL) {
         err = parse_uint("len", cli_get(a, "len"), AVOW_NONCE_MAX_LEN, &len, &d);
         if (err == AVOW_OK && len < AVOW_NONCE_MIN_LEN)
-            err = cli_fail(&d, AVOW_ERR_USAGE, "len", "a nonce has %u..%u bytes", AVOW_NONCE_MIN_LEN,
-                           AVOW_NONCE_MAX_LEN);
+            err = cli_fail(&d, AVOW_ERR_USAGE, "len", "a nonce has %u..%u bytes",
+                           AVOW_NONCE_MIN_LEN, AVOW_NONCE_MAX_LEN);
     }
     if (err == AVOW_OK)
         err = conf_load(dir, &c, &d);
@@ -470,23 +476,28 @@ static const cli_opt issue_opts[] = {
     {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
     {"certs", CLI_MULTI, "FILE", "untrusted certificates for path building"},
     {"policy", CLI_VALUE, "FILE", "appraisal policy (default: ca.json's, else avow-default)"},
-    {"nonce", CLI_VALUE, "HEX", "expected nonce (default: the Evidence's, checked against the CA's store)"},
+    {"nonce", CLI_VALUE, "HEX",
+     "expected nonce (default: the Evidence's, checked against the CA's store)"},
     {"days", CLI_VALUE, "N", "validity of the certificate (default: ca.json's days)"},
     {"subject", CLI_VALUE, "NAME", "subject of the certificate (default: the request's)"},
-    {"key-usage", CLI_VALUE, "LIST", "keyUsage, e.g. digitalSignature,keyAgreement (default: digitalSignature)"},
+    {"key-usage", CLI_VALUE, "LIST",
+     "keyUsage, e.g. digitalSignature,keyAgreement (default: digitalSignature)"},
     {"eku", CLI_VALUE, "LIST", "extendedKeyUsage names or OIDs, e.g. clientAuth (default: none)"},
     {"out", CLI_VALUE, "FILE", "certificate output (default: DIR/certs/SERIAL.pem)"},
     {"outform", CLI_VALUE, "PEM|DER", "certificate format (default: PEM)"},
     {"ear-out", CLI_VALUE, "FILE", "write the EAR (JSON) here, affirming or not"},
-    {"jwt-out", CLI_VALUE, "FILE", "write the EAR as a JWT signed by the CA here, affirming or not"},
+    {"jwt-out", CLI_VALUE, "FILE",
+     "write the EAR as a JWT signed by the CA here, affirming or not"},
     {"pin-source", CLI_VALUE, "SPEC", "token user PIN for a pkcs11: CA key (default: ca.json's)"},
-    {"at", CLI_VALUE, "TIME", "check the attestation certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    {"at", CLI_VALUE, "TIME",
+     "check the attestation certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     {"json", CLI_FLAG, NULL, "print the EAR as JSON instead of a summary"},
-    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku-ak", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"arc", CLI_VALUE, "OID",
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku-ak", CLI_VALUE, "OID",
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
-
 
 static avow_err make_verifier(const cli_args *a, avow_verifier **v, avow_diag *d)
 {
@@ -507,7 +518,8 @@ static void print_summary(FILE *f, const avow_ear *ear)
         for (size_t j = 0; j < s->nreasons; j++) {
             const avow_ear_reason *r = &s->reasons[j];
             fprintf(f, "  %s %s: %s (%s)%s%s\n", r->is_rule ? "rule" : "check", r->name,
-                    avow_tier_name(r->tier), avow_errname(r->code) != NULL ? avow_errname(r->code) : "?",
+                    avow_tier_name(r->tier),
+                    avow_errname(r->code) != NULL ? avow_errname(r->code) : "?",
                     r->detail[0] != '\0' ? ": " : "", r->detail);
         }
     }
@@ -546,7 +558,8 @@ static avow_err issue_setup(issue_ctx *c, const cli_args *a, const char *dir)
 {
     avow_diag *d = &c->d;
     if (cli_count(a, "CAfile") == 0)
-        return cli_fail(d, AVOW_ERR_USAGE, "CAfile", "give -CAfile with the attestation trust anchors");
+        return cli_fail(d, AVOW_ERR_USAGE, "CAfile",
+                        "give -CAfile with the attestation trust anchors");
     avow_err err = conf_load(dir, &c->conf, d);
     const char *pol = cli_get(a, "policy") != NULL ? cli_get(a, "policy") : c->conf.policy;
     if (err == AVOW_OK && pol != NULL)
@@ -721,7 +734,8 @@ static int run_show(const char *prog, const cli_args *a)
         cafile = pcrt.p;
     }
     if (cafile == NULL)
-        return cli_usage_error(prog, "give -CAfile CA_CERT or -dir DIR (the issuer's key checks the EAR)");
+        return cli_usage_error(
+            prog, "give -CAfile CA_CERT or -dir DIR (the issuer's key checks the EAR)");
     X509 *cert = NULL, *issuer = NULL;
     avow_buf payload = {0}, pretty = {0}, jwt = {0};
     avow_err err = cli_load_cert(cli_get(a, "in"), &cert, &d);
@@ -751,11 +765,13 @@ static int run_show(const char *prog, const cli_args *a)
 }
 
 static const cli_cmd commands[] = {
-    {"init", "Create a CA: key (software or PKCS#11), self-signed certificate, nonce store, ca.json.",
+    {"init",
+     "Create a CA: key (software or PKCS#11), self-signed certificate, nonce store, ca.json.",
      "-dir DIR [-subject NAME] [-key TYPE|pkcs11:URI] [-days N] [options]", init_opts, 0, run_init},
     {"nonce", "Issue a freshness nonce from the CA's store and print it in hex.",
      "-dir DIR [-ttl SECONDS] [-len N] [-json]", nonce_opts, 0, run_nonce},
-    {"issue", "Appraise an attested request; issue a certificate carrying the EAR only when affirming.",
+    {"issue",
+     "Appraise an attested request; issue a certificate carrying the EAR only when affirming.",
      "-dir DIR -in REQUEST -CAfile ANCHORS [options]", issue_opts, 0, run_issue},
     {"show-result", "Verify and print the EAR carried in an issued certificate (CMW extension).",
      "-in CERT (-CAfile CA_CERT | -dir DIR)", show_opts, 0, run_show},

@@ -124,8 +124,10 @@ avow_err cli_csr_load(const cli_args *a, avow_request **req, avow_diag *d)
 static const cli_opt show_opts[] = {
     {"in", CLI_VALUE, "FILE", "request to show, PEM or DER (default: stdin)"},
     {"json", CLI_FLAG, NULL, "print JSON instead of text"},
-    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"arc", CLI_VALUE, "OID",
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID",
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
@@ -340,8 +342,8 @@ static json_t *statement_json(const avow_profile *p, const avow_statement *st, i
         put(o, "evidence", evj, ok);
     else
         put(o, "evidence_error",
-            json_pack("{s:s,s:s,s:s}", "code", avow_errname(err) ? avow_errname(err) : "?",
-                      "field", d.field, "detail", d.detail[0] ? d.detail : avow_strerror(err)),
+            json_pack("{s:s,s:s,s:s}", "code", avow_errname(err) ? avow_errname(err) : "?", "field",
+                      d.field, "detail", d.detail[0] ? d.detail : avow_strerror(err)),
             ok);
     avow_buf_free(&text);
     avow_evidence_free(ev);
@@ -383,8 +385,8 @@ static json_t *show_json(const avow_request *r, const avow_profile *p)
     for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
         X509 *x = sk_X509_value(sk, i);
         char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
-        json_t *c = json_pack("{s:s,s:s}", "subject", s != NULL ? s : "?", "issuer",
-                              is != NULL ? is : "?");
+        json_t *c =
+            json_pack("{s:s,s:s}", "subject", s != NULL ? s : "?", "issuer", is != NULL ? is : "?");
         OPENSSL_free(s);
         OPENSSL_free(is);
         if (c == NULL || json_array_append_new(certs, c) != 0)
@@ -495,7 +497,8 @@ static const cli_cmd commands[] = {
 
 int cli_group_csr(const char *prog, int argc, char **argv)
 {
-    return cli_run_table(prog, "Create, show and verify attested certificate requests "
-                               "(draft-ietf-lamps-csr-attestation).",
+    return cli_run_table(prog,
+                         "Create, show and verify attested certificate requests "
+                         "(draft-ietf-lamps-csr-attestation).",
                          commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
 }

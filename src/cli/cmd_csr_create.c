@@ -19,19 +19,25 @@
 #include "cli/p11.h"
 
 const cli_opt cli_csr_create_opts[] = {
-    {"key", CLI_VALUE, "KEY", "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token)"},
+    {"key", CLI_VALUE, "KEY",
+     "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token)"},
     {"subject", CLI_VALUE, "NAME", "subject, \"CN=host,O=Org\" or \"/CN=host/O=Org\""},
     {"evidence", CLI_MULTI, "FILE", "PKIX Evidence to carry (PEM or DER)"},
-    {"statement", CLI_MULTI, "OID:FILE", "a statement of any type: type OID and a file holding its DER value"},
+    {"statement", CLI_MULTI, "OID:FILE",
+     "a statement of any type: type OID and a file holding its DER value"},
     {"cert", CLI_MULTI, "FILE", "certificates for the bundle's certs (e.g. the AK chain)"},
     {"format", CLI_VALUE, "pkcs10|crmf", "request format (default: pkcs10)"},
-    {"draft", CLI_VALUE, "latest|15|hinted", "attribute shape: latest (-16..-29, default), 15, or the pre -16 hinted bundle"},
+    {"draft", CLI_VALUE, "latest|15|hinted",
+     "attribute shape: latest (-16..-29, default), 15, or the pre -16 hinted bundle"},
     {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
-    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"arc", CLI_VALUE, "OID",
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID",
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
-    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
+    {"pin-source", CLI_VALUE, "SPEC",
+     "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
     {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
     {"outform", CLI_VALUE, "PEM|DER", "output format (default: PEM)"},
     {"out", CLI_VALUE, "FILE", "output file (default: stdout)"},
@@ -84,7 +90,8 @@ static avow_err add_statements(avow_request_builder *b, const cli_args *a, avow_
         const char *spec = cli_get_n(a, "statement", i);
         const char *colon = strchr(spec, ':');
         char oid[128];
-        if (colon == NULL || colon == spec || (size_t)(colon - spec) >= sizeof(oid) || colon[1] == '\0')
+        if (colon == NULL || colon == spec || (size_t)(colon - spec) >= sizeof(oid) ||
+            colon[1] == '\0')
             return cli_fail(d, AVOW_ERR_USAGE, "statement", "\"%s\": want OID:FILE", spec);
         snprintf(oid, sizeof(oid), "%.*s", (int)(colon - spec), spec);
         avow_buf der = {0};

@@ -24,25 +24,29 @@
 #include "cli/evidence_cmds.h"
 #include "cli/p11.h"
 
-
 const cli_opt cli_csr_verify_opts[] = {
     {"in", CLI_VALUE, "FILE", "request to verify, PEM or DER, PKCS#10 or CRMF (default: stdin)"},
     {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
     {"certs", CLI_MULTI, "FILE", "more untrusted certificates for path building"},
     {"policy", CLI_VALUE, "FILE", "appraisal policy JSON (default: the built-in avow-default)"},
     {"nonce", CLI_VALUE, "HEX", "expected nonce (every statement must carry it)"},
-    {"nonce-db", CLI_VALUE, "FILE", "SQLite nonce store: the nonce is accepted once (see csr nonce)"},
-    {"any", CLI_FLAG, NULL, "Evidence is trusted when one of its signatures verifies (default: all)"},
+    {"nonce-db", CLI_VALUE, "FILE",
+     "SQLite nonce store: the nonce is accepted once (see csr nonce)"},
+    {"any", CLI_FLAG, NULL,
+     "Evidence is trusted when one of its signatures verifies (default: all)"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     {"ttl", CLI_VALUE, "SECONDS", "the EAR expires after SECONDS (default: no exp)"},
     {"ear-key", CLI_VALUE, "KEY", "sign the EAR as a JWT with this key file or pkcs11: URI"},
     {"ear-kid", CLI_VALUE, "TEXT", "\"kid\" header of the EAR JWT"},
     {"jwt-out", CLI_VALUE, "FILE", "where the EAR JWT goes (with -ear-key)"},
     {"json", CLI_FLAG, NULL, "print {ear, request, policy} JSON instead of the EAR alone"},
-    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"arc", CLI_VALUE, "OID",
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID",
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
-     "PKCS#11 module for a pkcs11: -ear-key (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
+     "PKCS#11 module for a pkcs11: -ear-key (default: $AVOW_PKCS11_MODULE, "
+     "else " CLI_P11_DEFAULT_MODULE ")"},
     {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT"},
     {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
     {NULL, CLI_FLAG, NULL, NULL},
@@ -58,7 +62,6 @@ typedef struct verify_ctx {
     avow_diag d;
 } verify_ctx;
 
-
 static avow_err setup(verify_ctx *c, const cli_args *a)
 {
     avow_profile p;
@@ -69,7 +72,7 @@ static avow_err setup(verify_ctx *c, const cli_args *a)
         err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
     if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
         err = cli_parse_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
-                          &c->opts.nonce_len, &c->d);
+                            &c->opts.nonce_len, &c->d);
         c->opts.nonce = c->nonce;
     }
     if (err == AVOW_OK && cli_get(a, "ttl") != NULL) {
@@ -122,9 +125,9 @@ static json_t *request_json(const avow_request_result *r, int *ok)
     put(o, "bound_element", json_integer(r->bound_element), ok);
     for (size_t i = 0; i < r->nstatements; i++) {
         const avow_statement_result *s = &r->statements[i];
-        json_t *j = json_pack("{s:s,s:s,s:o,s:s}", "name", s->type_name ? s->type_name : "unknown",
-                              "type", s->type_oid, "status", errname_json(s->status), "detail",
-                              s->detail);
+        json_t *j =
+            json_pack("{s:s,s:s,s:o,s:s}", "name", s->type_name ? s->type_name : "unknown", "type",
+                      s->type_oid, "status", errname_json(s->status), "detail", s->detail);
         if (j == NULL || json_array_append_new(st, j) != 0)
             *ok = 0;
     }

@@ -13,8 +13,10 @@ static const cli_opt show_opts[] = {
     {"in", CLI_VALUE, "FILE", "Evidence to show (default: stdin)"},
     {"inform", CLI_VALUE, "PEM|DER", "input format (default: detected)"},
     {"json", CLI_FLAG, NULL, "print JSON (readable back by create -claims) instead of text"},
-    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"arc", CLI_VALUE, "OID",
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID",
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
@@ -91,7 +93,8 @@ static int run_show(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = cli_evidence_load(a, &p, &ev, &d);
     if (err == AVOW_OK)
-        err = cli_flag(a, "json") ? avow_evidence_to_json(ev, &out) : avow_evidence_to_text(ev, &out);
+        err =
+            cli_flag(a, "json") ? avow_evidence_to_json(ev, &out) : avow_evidence_to_text(ev, &out);
     if (err == AVOW_OK)
         err = cli_print(&out, &d);
     avow_buf_free(&out);
@@ -100,8 +103,8 @@ static int run_show(const char *prog, const cli_args *a)
 }
 
 static const cli_cmd commands[] = {
-    {"create", "Build PKIX Evidence from claims and sign it.", "[options] -signkey KEY [-signcert CERT]",
-     cli_evidence_create_opts, 0, cli_evidence_create},
+    {"create", "Build PKIX Evidence from claims and sign it.",
+     "[options] -signkey KEY [-signcert CERT]", cli_evidence_create_opts, 0, cli_evidence_create},
     {"show", "Print PKIX Evidence as text or JSON.", "[-in FILE] [-inform PEM|DER] [-json]",
      show_opts, 0, run_show},
     {"verify", "Verify PKIX Evidence against trust anchors and print the verdict.",
@@ -110,7 +113,8 @@ static const cli_cmd commands[] = {
 
 int cli_group_evidence(const char *prog, int argc, char **argv)
 {
-    return cli_run_table(prog, "Create, show and verify PKIX Evidence "
-                               "(draft-ietf-rats-pkix-key-attestation-07).",
+    return cli_run_table(prog,
+                         "Create, show and verify PKIX Evidence "
+                         "(draft-ietf-rats-pkix-key-attestation-07).",
                          commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
 }

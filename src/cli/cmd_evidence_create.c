@@ -45,21 +45,29 @@ const cli_opt cli_evidence_create_opts[] = {
     {"fipsmodule", CLI_VALUE, "TEXT", "platform fipsmodule"},
     {"key-spki", CLI_MULTI, "FILE", "add a key element for this public key, certificate or key"},
     {"key-ident", CLI_MULTI, "NAME",
-     "identifier of the matching -key-spki (default: key id hex); a -claims key of that identifier gets the spki"},
+     "identifier of the matching -key-spki (default: key id hex); a -claims key of that identifier "
+     "gets the spki"},
     {"pkcs11", CLI_VALUE, "URI",
-     "attest this pkcs11: key with its token's platform claims (= -attest-key URI -platform-from URI)"},
+     "attest this pkcs11: key with its token's platform claims (= -attest-key URI -platform-from "
+     "URI)"},
     {"attest-key", CLI_MULTI, "URI", "add a key element for this pkcs11: key, read from the token"},
     {"platform-from", CLI_VALUE, "URI", "add platform claims read from this pkcs11: token"},
-    {"signkey", CLI_MULTI, "KEY", "private key file or pkcs11: URI to sign with (one signature each)"},
-    {"signcert", CLI_MULTI, "FILE", "certificate of the matching -signkey (pkcs11: default: the token's, same CKA_ID)"},
+    {"signkey", CLI_MULTI, "KEY",
+     "private key file or pkcs11: URI to sign with (one signature each)"},
+    {"signcert", CLI_MULTI, "FILE",
+     "certificate of the matching -signkey (pkcs11: default: the token's, same CKA_ID)"},
     {"chain", CLI_MULTI, "FILE", "certificates to carry in intermediateCertificates"},
     {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
-    {"sid", CLI_VALUE, "KIND", "signer id: keyid, spki or cert (default: cert if -signcert, else spki)"},
-    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"sid", CLI_VALUE, "KIND",
+     "signer id: keyid, spki or cert (default: cert if -signcert, else spki)"},
+    {"arc", CLI_VALUE, "OID",
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID",
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
-    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
+    {"pin-source", CLI_VALUE, "SPEC",
+     "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
     {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
     {"outform", CLI_VALUE, "PEM|DER", "output format (default: PEM, label EVIDENCE)"},
     {"out", CLI_VALUE, "FILE", "output file (default: stdout)"},
@@ -93,8 +101,8 @@ static avow_err p11_module(create_ctx *c, const cli_args *a)
     const char *module = cli_p11_module(cli_get(a, "pkcs11-module"));
     if (module == NULL)
         return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
-                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE (" CLI_P11_DEFAULT_MODULE
-                        " is not installed)");
+                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
+                        "(" CLI_P11_DEFAULT_MODULE " is not installed)");
     return avow_p11_module_load(module, &c->p11, &c->d);
 }
 
@@ -122,7 +130,8 @@ static avow_err p11_open(create_ctx *c, const cli_args *a, const char *uri, int 
         if (err == AVOW_ERR_NOT_FOUND && spec == NULL) {
             err = need_login ? cli_fail(&c->d, AVOW_ERR_USAGE, "pin",
                                         "%s needs the token's user PIN: give -pin-source "
-                                        "env:NAME|file:PATH|pass:TEXT", uri)
+                                        "env:NAME|file:PATH|pass:TEXT",
+                                        uri)
                              : AVOW_OK;
         } else if (err != AVOW_OK) {
             c->d = tmp;
@@ -291,8 +300,8 @@ static avow_err resolve_listed(create_ctx *c, json_t *claims)
             json_array_remove(claims, j);
             for (size_t k = 0; k < c->nsigners; k++) {
                 /* the printed form holds bytes as plain hex */
-                json_t *one = json_pack("{s:s,s:o}", "name", "ak-spki", "value",
-                                        hex_string(&c->spkis[k]));
+                json_t *one =
+                    json_pack("{s:s,s:o}", "name", "ak-spki", "value", hex_string(&c->spkis[k]));
                 if (one == NULL || json_array_insert_new(claims, j + k, one) != 0)
                     return nomem(&c->d);
             }
@@ -310,7 +319,8 @@ static avow_err resolve_specials(create_ctx *c, json_t *root)
         return nomem(&c->d);
     if (json_is_object(tx) && is_str(json_object_get(tx, "ak-spki"), "auto")) {
         if (c->nsigners == 0)
-            return cli_fail(&c->d, AVOW_ERR_USAGE, "transaction.ak-spki", "\"auto\" needs -signkey");
+            return cli_fail(&c->d, AVOW_ERR_USAGE, "transaction.ak-spki",
+                            "\"auto\" needs -signkey");
         if (json_object_set_new(tx, "ak-spki", signer_spkis(c)) != 0)
             return nomem(&c->d);
     }
@@ -346,8 +356,8 @@ static avow_err add_claims_file(create_ctx *c, const char *path)
     json_t *root = json_loadb((const char *)raw.ptr, raw.len, JSON_REJECT_DUPLICATES, &jerr);
     avow_buf_free(&raw);
     if (root == NULL)
-        return cli_fail(&c->d, AVOW_ERR_JSON, path, "line %d column %d: %s", jerr.line,
-                        jerr.column, jerr.text);
+        return cli_fail(&c->d, AVOW_ERR_JSON, path, "line %d column %d: %s", jerr.line, jerr.column,
+                        jerr.text);
     err = resolve_specials(c, root);
     if (err == AVOW_OK)
         err = add_json(c, root);
@@ -371,7 +381,8 @@ static avow_err flag_value(create_ctx *c, const avow_claim_info *info, const cha
     case AVOW_VALUE_BOOL:
         if (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0 || strcasecmp(text, "yes") == 0)
             *out = json_true();
-        else if (strcasecmp(text, "false") == 0 || strcmp(text, "0") == 0 || strcasecmp(text, "no") == 0)
+        else if (strcasecmp(text, "false") == 0 || strcmp(text, "0") == 0 ||
+                 strcasecmp(text, "no") == 0)
             *out = json_false();
         else
             return cli_fail(&c->d, AVOW_ERR_USAGE, info->name, "\"%s\" is not true or false", text);
@@ -391,7 +402,8 @@ static avow_err default_ident(create_ctx *c, EVP_PKEY *pkey, char *buf, size_t c
     int nbits = 0;
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    int ok = X509_PUBKEY_set(&xpk, pkey) && X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, xpk) &&
+    int ok = X509_PUBKEY_set(&xpk, pkey) &&
+             X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, xpk) &&
              EVP_Digest(bits, (size_t)nbits, md, &mdlen, EVP_sha1(), NULL);
     X509_PUBKEY_free(xpk);
     if (!ok)
@@ -440,14 +452,16 @@ static avow_err add_key_flags(create_ctx *c, const cli_args *a, json_t *keys)
         const char *name = i < cli_count(a, "key-ident") ? cli_get_n(a, "key-ident", i) : ident;
         long into = err == AVOW_OK ? key_element_named(c->ev, name) : -1;
         if (into >= 0) {
-            err = avow_evidence_add_bytes(c->ev, (size_t)into, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len,
-                                          &c->d);
+            err = avow_evidence_add_bytes(c->ev, (size_t)into, AVOW_CLAIM_KEY_SPKI, spki.ptr,
+                                          spki.len, &c->d);
             avow_buf_free(&spki);
             if (err != AVOW_OK)
                 return err;
             continue;
         }
-        json_t *key = err == AVOW_OK ? json_pack("{s:[s],s:o}", "identifier", name, "spki", spki_hex(&spki)) : NULL;
+        json_t *key = err == AVOW_OK
+                          ? json_pack("{s:[s],s:o}", "identifier", name, "spki", spki_hex(&spki))
+                          : NULL;
         avow_buf_free(&spki);
         if (err != AVOW_OK)
             return err;
@@ -461,7 +475,8 @@ static avow_err add_key_flags(create_ctx *c, const cli_args *a, json_t *keys)
 static avow_err add_flag_claims(create_ctx *c, const cli_args *a)
 {
     json_t *root = json_object(), *tx = json_object(), *pf = json_object(), *keys = json_array();
-    avow_err err = root != NULL && tx != NULL && pf != NULL && keys != NULL ? AVOW_OK : nomem(&c->d);
+    avow_err err =
+        root != NULL && tx != NULL && pf != NULL && keys != NULL ? AVOW_OK : nomem(&c->d);
     const char *nonce = cli_get(a, "nonce"), *ts = cli_get(a, "timestamp");
     if (err == AVOW_OK && nonce != NULL)
         json_object_set_new(tx, "nonce", json_pack("{s:s}", "hex", nonce));
@@ -582,8 +597,9 @@ static avow_err sign_all(create_ctx *c, const cli_args *a)
         avow_sid_kind sid = has_cert ? AVOW_SID_CERT : AVOW_SID_SPKI;
         avow_err err = sid_text != NULL ? parse_sid(c, sid_text, &sid) : AVOW_OK;
         if (err == AVOW_OK && sid == AVOW_SID_CERT && !has_cert)
-            err = cli_fail(&c->d, AVOW_ERR_USAGE, "sid", "-sid cert needs a -signcert for -signkey %s",
-                           cli_get_n(a, "signkey", i));
+            err =
+                cli_fail(&c->d, AVOW_ERR_USAGE, "sid",
+                         "-sid cert needs a -signcert for -signkey %s", cli_get_n(a, "signkey", i));
         if (err == AVOW_OK)
             err = avow_evidence_sign(c->ev, c->signers[i], sid, &c->d);
         if (err != AVOW_OK)
@@ -632,7 +648,8 @@ int cli_evidence_create(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = add_p11_keys(&c, a);
     if (err == AVOW_OK && avow_evidence_element_count(c.ev) == 0)
-        err = cli_fail(&c.d, AVOW_ERR_USAGE, "claims", "no claims: give -claims FILE or claim options");
+        err = cli_fail(&c.d, AVOW_ERR_USAGE, "claims",
+                       "no claims: give -claims FILE or claim options");
     if (err == AVOW_OK)
         err = add_chain(&c, a);
     if (err == AVOW_OK)

@@ -26,12 +26,12 @@ const cli_opt cli_evidence_verify_opts[] = {
     {"ignore-ak-spki", CLI_FLAG, NULL, "do not require signer keys to be listed in ak-spki"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     {"json", CLI_FLAG, NULL, "print the result as JSON"},
-    {"arc", CLI_VALUE, "OID", "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID", "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    {"arc", CLI_VALUE, "OID",
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
+    {"eku", CLI_VALUE, "OID",
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
-
-
 
 static avow_err add_keys(avow_verifier *v, const cli_args *a, avow_diag *d)
 {
@@ -42,7 +42,8 @@ static avow_err add_keys(avow_verifier *v, const cli_args *a, avow_diag *d)
         uint8_t id[64];
         size_t idlen = 0;
         EVP_PKEY *pub = NULL;
-        avow_err err = cli_parse_hex("key-id", cli_get_n(a, "key-id", i), id, sizeof(id), &idlen, d);
+        avow_err err =
+            cli_parse_hex("key-id", cli_get_n(a, "key-id", i), id, sizeof(id), &idlen, d);
         if (err == AVOW_OK)
             err = cli_load_public_key(cli_get_n(a, "key-pub", i), &pub, d);
         if (err == AVOW_OK)
@@ -111,7 +112,7 @@ static void print_sig(size_t i, const avow_sig_result *s)
         print_name("    subject: ", X509_get_subject_name(s->cert));
     for (int j = 1; s->chain != NULL && j < sk_X509_num(s->chain); j++)
         print_name("    chain:   ", X509_get_subject_name(sk_X509_value(s->chain, j)));
-    printf("    ak-spki: %s\n", s->ak_spki > 0   ? "signer key listed"
+    printf("    ak-spki: %s\n", s->ak_spki > 0    ? "signer key listed"
                                 : s->ak_spki == 0 ? "signer key NOT listed"
                                                   : "no ak-spki claim");
     if (s->status != AVOW_OK)
@@ -127,7 +128,8 @@ static void print_value(const avow_value *v)
     }
     switch (v->type) {
     case AVOW_VALUE_UTF8:
-        printf("\"%.*s\"", v->bytes.len > 200 ? 200 : (int)v->bytes.len, (const char *)v->bytes.ptr);
+        printf("\"%.*s\"", v->bytes.len > 200 ? 200 : (int)v->bytes.len,
+               (const char *)v->bytes.ptr);
         break;
     case AVOW_VALUE_BOOL:
         fputs(v->integer ? "true" : "false", stdout);

@@ -29,7 +29,8 @@
 
 static const cli_opt keygen_opts[] = {
     {"module", CLI_VALUE, "PATH|NAME",
-     "PKCS#11 module file or p11-kit name (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
+     "PKCS#11 module file or p11-kit name (default: $AVOW_PKCS11_MODULE, "
+     "else " CLI_P11_DEFAULT_MODULE ")"},
     {"token-uri", CLI_VALUE, "URI", "pkcs11: URI of the token; object= and id= name the key"},
     {"uri", CLI_VALUE, "URI", "the same as -token-uri"},
     {"pin-source", CLI_VALUE, "SPEC", "user PIN: env:NAME, file:PATH or pass:TEXT"},
@@ -56,8 +57,8 @@ static const cli_cmd keygen_cmd = {
 typedef struct keygen_ctx {
     avow_p11_keygen_params p;
     uint8_t id[MAX_ID];
-    char *label;   /* owned copy */
-    char date[9];  /* YYYYMMDD */
+    char *label;    /* owned copy */
+    char date[9];   /* YYYYMMDD */
     P11KitUri *uri; /* the token part of the user's URI, for printing */
     avow_diag d;
 } keygen_ctx;
@@ -77,7 +78,6 @@ static avow_err parse_type(keygen_ctx *c, const char *text)
     }
     return AVOW_OK;
 }
-
 
 static avow_err parse_id(keygen_ctx *c, const char *hex)
 {
@@ -212,14 +212,15 @@ static avow_err check_unused(keygen_ctx *c, avow_p11_session *s)
 }
 
 /* Module, session (read/write) and login. */
-static avow_err open_token(keygen_ctx *c, const cli_args *a, const char *uri,
-                           avow_p11_module **m, avow_p11_session **s)
+static avow_err open_token(keygen_ctx *c, const cli_args *a, const char *uri, avow_p11_module **m,
+                           avow_p11_session **s)
 {
     const char *module = cli_p11_module(cli_get(a, "module"));
     if (module == NULL)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "module",
-                        "no PKCS#11 module: give -module or set AVOW_PKCS11_MODULE (" CLI_P11_DEFAULT_MODULE
-                        " is not installed)");
+        return cli_fail(
+            &c->d, AVOW_ERR_USAGE, "module",
+            "no PKCS#11 module: give -module or set AVOW_PKCS11_MODULE (" CLI_P11_DEFAULT_MODULE
+            " is not installed)");
     if (cli_get(a, "pin") != NULL && cli_get(a, "pin-source") != NULL)
         return cli_fail(&c->d, AVOW_ERR_USAGE, "pin", "give -pin or -pin-source, not both");
     avow_buf pin = {0};
@@ -235,8 +236,8 @@ static avow_err open_token(keygen_ctx *c, const cli_args *a, const char *uri,
     if (err == AVOW_OK)
         err = avow_p11_session_open(*m, uri, AVOW_P11_RW, s, &c->d);
     if (err == AVOW_OK)
-        err = avow_p11_login(*s, pin.ptr != NULL ? (const char *)pin.ptr : cli_get(a, "pin"),
-                             &c->d);
+        err =
+            avow_p11_login(*s, pin.ptr != NULL ? (const char *)pin.ptr : cli_get(a, "pin"), &c->d);
     avow_buf_free(&pin);
     return err;
 }

@@ -95,7 +95,7 @@ avow_err cli_load_private_key(const char *path, EVP_PKEY **out, avow_diag *d)
 }
 
 /* Every certificate in b: a PEM bundle, or DER certificates back to back. */
-static avow_err parse_certs(const avow_buf *b, STACK_OF(X509) *sk)
+static avow_err parse_certs(const avow_buf *b, STACK_OF(X509) * sk)
 {
     if (looks_pem(b)) {
         BIO *bio = BIO_new_mem_buf(b->ptr, (int)b->len);
@@ -118,7 +118,7 @@ static avow_err parse_certs(const avow_buf *b, STACK_OF(X509) *sk)
     return sk_X509_num(sk) > 0 ? AVOW_OK : AVOW_ERR_BAD_CERT;
 }
 
-avow_err cli_load_certs(const char *path, STACK_OF(X509) **out, avow_diag *d)
+avow_err cli_load_certs(const char *path, STACK_OF(X509) * *out, avow_diag *d)
 {
     avow_buf b = {0};
     avow_err err = cli_read(path, &b, d);

@@ -25,7 +25,8 @@ avow_err cli_parse_form(const char *text, cli_form def, cli_form *out, avow_diag
 /* Whole file; NULL or "-" reads stdin. */
 avow_err cli_read(const char *path, avow_buf *out, avow_diag *d);
 
-/* Hex (':' allowed between bytes) of 1 to cap bytes into buf; AVOW_ERR_USAGE naming field otherwise. */
+/* Hex (':' allowed between bytes) of 1 to cap bytes into buf; AVOW_ERR_USAGE naming field
+ * otherwise. */
 avow_err cli_parse_hex(const char *field, const char *text, uint8_t *buf, size_t cap, size_t *len,
                        avow_diag *d);
 
@@ -43,7 +44,7 @@ avow_err cli_load_private_key(const char *path, EVP_PKEY **out, avow_diag *d);
 avow_err cli_load_public_key(const char *path, EVP_PKEY **out, avow_diag *d);
 
 /* Every certificate of a PEM bundle or of concatenated DER (at least one). */
-avow_err cli_load_certs(const char *path, STACK_OF(X509) **out, avow_diag *d);
+avow_err cli_load_certs(const char *path, STACK_OF(X509) * *out, avow_diag *d);
 
 /* The first certificate of a file. */
 avow_err cli_load_cert(const char *path, X509 **out, avow_diag *d);

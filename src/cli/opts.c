@@ -150,8 +150,7 @@ void cli_help(FILE *f, const char *prog, const cli_cmd *cmd)
         char left[64];
         snprintf(left, sizeof(left), "-%s%s%s", o->name, o->arg != NULL ? " " : "",
                  o->arg != NULL ? o->arg : "");
-        fprintf(f, "  %-22s %s%s\n", left, o->help,
-                o->has_arg == CLI_MULTI ? " (repeatable)" : "");
+        fprintf(f, "  %-22s %s%s\n", left, o->help, o->has_arg == CLI_MULTI ? " (repeatable)" : "");
     }
     fprintf(f, "  %-22s %s\n", "-help", "print this help and exit");
 }

@@ -19,7 +19,7 @@ typedef enum cli_arg {
 typedef struct cli_opt {
     const char *name; /* without dashes; NULL ends the table */
     cli_arg has_arg;
-    const char *arg;  /* the value's placeholder in --help ("FILE"); NULL for flags */
+    const char *arg; /* the value's placeholder in --help ("FILE"); NULL for flags */
     const char *help;
 } cli_opt;
 
@@ -29,13 +29,13 @@ typedef struct cli_args {
     size_t *counts;     /* per option */
     const char ***vals; /* per option: the values, borrowed from argv */
     size_t npos;
-    const char **pos;   /* positional arguments */
+    const char **pos; /* positional arguments */
 } cli_args;
 
 typedef struct cli_cmd {
     const char *name;
     const char *summary;
-    const char *synopsis;  /* after the command name, e.g. "[options] -in FILE" */
+    const char *synopsis; /* after the command name, e.g. "[options] -in FILE" */
     const cli_opt *opts;
     size_t max_positional; /* 0: positional arguments are a usage error */
     int (*run)(const char *prog, const cli_args *a);

@@ -3,7 +3,7 @@
 #define AVOW_CLI_P11_H
 
 #define CLI_P11_DEFAULT_MODULE "/usr/lib/softhsm/libsofthsm2.so"
-#define CLI_P11_ENV_MODULE "AVOW_PKCS11_MODULE"
+#define CLI_P11_ENV_MODULE     "AVOW_PKCS11_MODULE"
 
 /*
  * The module to load: the flag's value, else $AVOW_PKCS11_MODULE, else

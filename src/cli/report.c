@@ -49,8 +49,8 @@ int cli_usage_error(const char *prog, const char *fmt, ...)
 #if defined(__GNUC__) || defined(__clang__)
 __attribute__((format(printf, 4, 0)))
 #endif
-static void diag_vset(avow_diag *diag, avow_err err, const char *field, const char *fmt,
-                      va_list ap)
+static void
+diag_vset(avow_diag *diag, avow_err err, const char *field, const char *fmt, va_list ap)
 {
     diag->code = err;
     diag->backend = 0;

@@ -197,8 +197,7 @@ avow_err avow__gentime_format(time_t t, char out[16])
         return AVOW_ERR_BAD_TIME;
     /* The modulos are no-ops on these ranges; they tell the compiler the width fits. */
     snprintf(out, 16, "%04u%02u%02u%02u%02u%02uZ", (unsigned)y % 10000u, m % 100u, d % 100u,
-             (unsigned)(secs / 3600) % 100u,
-             (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
+             (unsigned)(secs / 3600) % 100u, (unsigned)(secs / 60 % 60), (unsigned)(secs % 60));
     return AVOW_OK;
 }
 
@@ -233,8 +232,10 @@ avow_err avow__rfc3339_parse(const char *str, time_t *out)
             return AVOW_ERR_BAD_TIME;
         i = j;
     }
-    if (!((i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) || (i + 6 == len && strcmp(str + i, "+00:00") == 0)))
-        return AVOW_ERR_BAD_TIME; /* only UTC: an offset would need more care than it is worth here */
+    if (!((i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) ||
+          (i + 6 == len && strcmp(str + i, "+00:00") == 0)))
+        return AVOW_ERR_BAD_TIME; /* only UTC: an offset would need more care than it is worth here
+                                   */
     return to_epoch(y, mo, d, h, mi, sec, out);
 }
 

@@ -8,8 +8,8 @@
 const char *avow_strerror(avow_err err)
 {
     switch (err) {
-#define AVOW_ERR_MSG_(name, num, msg) \
-    case name:                        \
+#define AVOW_ERR_MSG_(name, num, msg)                                                              \
+    case name:                                                                                     \
         return msg;
         AVOW_ERRORS(AVOW_ERR_MSG_)
 #undef AVOW_ERR_MSG_
@@ -20,8 +20,8 @@ const char *avow_strerror(avow_err err)
 const char *avow_errname(avow_err err)
 {
     switch (err) {
-#define AVOW_ERR_NAME_(name, num, msg) \
-    case name:                         \
+#define AVOW_ERR_NAME_(name, num, msg)                                                             \
+    case name:                                                                                     \
         return #name;
         AVOW_ERRORS(AVOW_ERR_NAME_)
 #undef AVOW_ERR_NAME_

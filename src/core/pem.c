@@ -4,8 +4,8 @@
 
 #include "core/internal.h"
 
-#define BEGIN "-----BEGIN "
-#define END "-----END "
+#define BEGIN  "-----BEGIN "
+#define END    "-----END "
 #define DASHES "-----"
 
 static const uint8_t *find(const uint8_t *p, const uint8_t *end, const char *s)
@@ -70,8 +70,8 @@ avow_err avow_unarmor(const uint8_t *in, size_t in_len, const char *label, size_
     out->ptr = NULL;
     out->len = 0;
     if (in_len > max_len)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "input", "input of %zu bytes is over the limit of %zu",
-                          in_len, max_len);
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "input",
+                          "input of %zu bytes is over the limit of %zu", in_len, max_len);
     const uint8_t *end = in + in_len;
     const uint8_t *begin = find(in, end, BEGIN);
     if (begin == NULL) {

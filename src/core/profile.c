@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 #include "core/internal.h"
 #include <avow/profile.h>
 

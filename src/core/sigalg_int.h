@@ -12,7 +12,8 @@
 /* Digest of alg; NULL for Ed25519 (signed one-shot) and unknown values. */
 const EVP_MD *avow__sigalg_md(avow_sigalg alg);
 
-/* 1 when pkey's type belongs to alg's family (EC/ECDSA, RSA/PKCS#1, RSA or RSA-PSS/PSS, Ed25519). */
+/* 1 when pkey's type belongs to alg's family (EC/ECDSA, RSA/PKCS#1, RSA or RSA-PSS/PSS, Ed25519).
+ */
 int avow__sigalg_fits_key(avow_sigalg alg, const EVP_PKEY *pkey);
 
 /*

@@ -21,6 +21,8 @@
 #include "core/internal.h"
 #include "formats/bundle_asn1.h"
 
+/* The template macros are laid out like the ASN.1 module they mirror. */
+/* clang-format off */
 ASN1_SEQUENCE(AVOW_STMT_ASN1) = {
     ASN1_SIMPLE(AVOW_STMT_ASN1, type, ASN1_OBJECT),
     ASN1_SIMPLE(AVOW_STMT_ASN1, stmt, ASN1_ANY),
@@ -56,7 +58,7 @@ ASN1_OBJECT *avow__attestation_oid(void)
 {
     return OBJ_txt2obj(AVOW_OID_ATTESTATION, 1);
 }
-
+/* clang-format on */
 
 /* First child of the constructed TLV at p (which must be a SEQUENCE). */
 static avow_err first_child(const uint8_t *p, size_t len, const char *what, const uint8_t **c,
@@ -68,7 +70,8 @@ static avow_err first_child(const uint8_t *p, size_t len, const char *what, cons
     if (rc != AVOW_OK)
         return avow__fail(diag, rc, what, "%s", avow_strerror(rc));
     if (tag != 0x30)
-        return avow__fail(diag, AVOW_ERR_WRONG_TAG, what, "expected SEQUENCE, found tag 0x%02x", tag);
+        return avow__fail(diag, AVOW_ERR_WRONG_TAG, what, "expected SEQUENCE, found tag 0x%02x",
+                          tag);
     if (n == 0)
         return avow__fail(diag, AVOW_ERR_EMPTY, what, "empty SEQUENCE");
     *c = p + h;
@@ -94,7 +97,8 @@ static avow_err detect(const uint8_t *der, size_t len, int *many, avow_diag *dia
         return rc;
     rc = avow__der_header(c3, l3, &tag, &h, &n);
     if (rc != AVOW_OK)
-        return avow__fail(diag, rc, "AttestationBundle.attestations[0].type", "%s", avow_strerror(rc));
+        return avow__fail(diag, rc, "AttestationBundle.attestations[0].type", "%s",
+                          avow_strerror(rc));
     if (tag == 0x06)
         *many = 0;
     else if (tag == 0x30)
@@ -153,7 +157,8 @@ static avow_err index_bundles(avow__bundle *b, avow_diag *diag)
                               "bundle %d has no statement", i);
         if (bu->certs != NULL && sk_AVOW_CERTCHOICE_ASN1_num(bu->certs) <= 0)
             return avow__fail(diag, AVOW_ERR_EMPTY, "AttestationBundle.certs",
-                              "bundle %d has an empty certs list (absent is the way to say none)", i);
+                              "bundle %d has an empty certs list (absent is the way to say none)",
+                              i);
         nst += (size_t)ns;
         nce += bu->certs != NULL ? (size_t)sk_AVOW_CERTCHOICE_ASN1_num(bu->certs) : 0;
     }
@@ -261,7 +266,8 @@ avow_err avow__bundle_decode(const uint8_t *der, size_t len, avow__bundle *b, av
     if (rc != AVOW_OK)
         return rc;
 
-    const ASN1_ITEM *item = many ? ASN1_ITEM_rptr(AVOW_BUNDLES_ASN1) : ASN1_ITEM_rptr(AVOW_BUNDLE_ASN1);
+    const ASN1_ITEM *item =
+        many ? ASN1_ITEM_rptr(AVOW_BUNDLES_ASN1) : ASN1_ITEM_rptr(AVOW_BUNDLE_ASN1);
     const char *what = many ? "EvidenceBundles" : "AttestationBundle";
     const unsigned char *q = der;
     ASN1_VALUE *v = ASN1_item_d2i(NULL, &q, (long)len, item);
@@ -310,7 +316,8 @@ static AVOW_STMT_ASN1 *stmt_make(avow_bundle_version version, const avow__stmt_i
     ASN1_OBJECT_free(s->type);
     ASN1_TYPE_free(s->stmt);
     s->stmt = NULL;
-    s->type = ASN1_OBJECT_create(NID_undef, (unsigned char *)in->type.der, in->type.len, NULL, NULL);
+    s->type =
+        ASN1_OBJECT_create(NID_undef, (unsigned char *)in->type.der, in->type.len, NULL, NULL);
     const unsigned char *p = in->der.ptr;
     s->stmt = d2i_ASN1_TYPE(NULL, &p, (long)in->der.len);
     if (s->type == NULL || s->stmt == NULL)
@@ -331,7 +338,7 @@ fail:
 }
 
 avow_err avow__bundle_encode(avow_bundle_version version, const avow__stmt_in *stmts, size_t n,
-                             STACK_OF(X509) *certs, avow_buf *out, avow_diag *diag)
+                             STACK_OF(X509) * certs, avow_buf *out, avow_diag *diag)
 {
     out->ptr = NULL;
     out->len = 0;
@@ -348,7 +355,8 @@ avow_err avow__bundle_encode(avow_bundle_version version, const avow__stmt_in *s
     for (size_t i = 0; i < n; i++) {
         AVOW_STMT_ASN1 *s = stmt_make(version, &stmts[i]);
         if (s == NULL) {
-            rc = avow__fail_ossl(diag, AVOW_ERR_MALFORMED, "AttestationStatement", "statement %zu", i);
+            rc = avow__fail_ossl(diag, AVOW_ERR_MALFORMED, "AttestationStatement", "statement %zu",
+                                 i);
             goto done;
         }
         if (!sk_AVOW_STMT_ASN1_push(bu->stmts, s)) {

@@ -29,7 +29,8 @@ typedef struct {
 } AVOW_OTHERCERT_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_OTHERCERT_ASN1)
 
-/* LimitedCertChoices ::= CHOICE { certificate Certificate, other [3] IMPLICIT OtherCertificateFormat } */
+/* LimitedCertChoices ::= CHOICE { certificate Certificate, other [3] IMPLICIT
+ * OtherCertificateFormat } */
 typedef struct {
     int type; /* 0 certificate, 1 other */
     union {
@@ -42,8 +43,8 @@ DEFINE_STACK_OF(AVOW_CERTCHOICE_ASN1)
 
 /* AttestationBundle / EvidenceBundle */
 typedef struct {
-    STACK_OF(AVOW_STMT_ASN1) *stmts;
-    STACK_OF(AVOW_CERTCHOICE_ASN1) *certs; /* OPTIONAL */
+    STACK_OF(AVOW_STMT_ASN1) * stmts;
+    STACK_OF(AVOW_CERTCHOICE_ASN1) * certs; /* OPTIONAL */
 } AVOW_BUNDLE_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_BUNDLE_ASN1)
 DEFINE_STACK_OF(AVOW_BUNDLE_ASN1)
@@ -58,8 +59,8 @@ typedef struct avow__bundle {
     AVOW_BUNDLES_ASN1 *bundles; /* every shape is held as a list; LATEST/HINTED have one entry */
     avow_statement *stmts;
     size_t nstmts;
-    avow_buf *stmt_der; /* owned DER of each stmt (views in stmts[] point here) */
-    STACK_OF(X509) *certs; /* references of their own */
+    avow_buf *stmt_der;     /* owned DER of each stmt (views in stmts[] point here) */
+    STACK_OF(X509) * certs; /* references of their own */
     avow_other_cert *others;
     size_t nothers;
     avow_buf *other_der;
@@ -81,11 +82,9 @@ typedef struct avow__stmt_in {
 
 /* Encodes statements and certs in the shape of version. *out owned by the caller. */
 avow_err avow__bundle_encode(avow_bundle_version version, const avow__stmt_in *stmts, size_t n,
-                             STACK_OF(X509) *certs, avow_buf *out, avow_diag *diag);
+                             STACK_OF(X509) * certs, avow_buf *out, avow_diag *diag);
 
 /* The id-aa-attestation object (caller frees with ASN1_OBJECT_free). */
 ASN1_OBJECT *avow__attestation_oid(void);
-
-
 
 #endif

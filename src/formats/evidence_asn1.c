@@ -60,6 +60,8 @@ static const ASN1_PRIMITIVE_FUNCS raw_funcs = {
     NULL, 0, raw_new, raw_free, raw_clear, raw_c2i, raw_i2c, NULL,
 };
 
+/* The template macros are laid out like the ASN.1 module they mirror. */
+/* clang-format off */
 ASN1_ITEM_start(AVOW_RAW_OID)
     ASN1_ITYPE_PRIMITIVE, V_ASN1_OBJECT, NULL, 0, &raw_funcs, 0, "AVOW_RAW_OID"
 ASN1_ITEM_end(AVOW_RAW_OID)

@@ -20,8 +20,8 @@
  * own copy of the input); the index checks every value it reads.
  */
 typedef struct {
-    int type;                /* the tag (V_ASN1_OTHER for other classes); -1 when absent */
-    const unsigned char *p;  /* borrowed */
+    int type;               /* the tag (V_ASN1_OTHER for other classes); -1 when absent */
+    const unsigned char *p; /* borrowed */
     int len;
 } AVOW_RAW;
 DECLARE_ASN1_ITEM(AVOW_RAW_OID)
@@ -36,14 +36,14 @@ DEFINE_STACK_OF(AVOW_CLAIM_ASN1)
 
 typedef struct {
     AVOW_RAW type; /* elementType */
-    STACK_OF(AVOW_CLAIM_ASN1) *claims;
+    STACK_OF(AVOW_CLAIM_ASN1) * claims;
 } AVOW_ELEMENT_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_ELEMENT_ASN1)
 DEFINE_STACK_OF(AVOW_ELEMENT_ASN1)
 
 typedef struct {
     ASN1_INTEGER *version;
-    STACK_OF(AVOW_ELEMENT_ASN1) *elements;
+    STACK_OF(AVOW_ELEMENT_ASN1) * elements;
 } AVOW_TBS_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_TBS_ASN1)
 
@@ -75,8 +75,8 @@ DEFINE_STACK_OF(AVOW_SIG_ASN1)
 
 typedef struct {
     AVOW_TBS_ASN1 *tbs;
-    STACK_OF(AVOW_SIG_ASN1) *sigs;
-    STACK_OF(X509) *certs; /* intermediateCertificates [0] OPTIONAL */
+    STACK_OF(AVOW_SIG_ASN1) * sigs;
+    STACK_OF(X509) * certs; /* intermediateCertificates [0] OPTIONAL */
 } AVOW_EVIDENCE_ASN1;
 /* Two encodings of one structure: [0] IMPLICIT (deployed) and [0] EXPLICIT (module text). */
 DECLARE_ASN1_FUNCTIONS(AVOW_EVIDENCE_ASN1)

@@ -182,13 +182,15 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
     if (ev == NULL || value == NULL || info == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "claim", "no evidence, claim or value");
     if (ev->frozen)
-        return avow__fail(diag, AVOW_ERR_STATE, info->name, "evidence is signed; claims are frozen");
+        return avow__fail(diag, AVOW_ERR_STATE, info->name,
+                          "evidence is signed; claims are frozen");
     if (element >= ev->nelements)
         return avow__fail(diag, AVOW_ERR_ARG, info->name, "no element %zu", element);
     if (value->type != info->type)
         return avow__fail(diag, AVOW_ERR_CLAIM_TYPE, info->name, "value of the wrong type");
     if (!value->present)
-        return avow__fail(diag, AVOW_ERR_VALUE_MISSING, info->name, "evidence claims carry a value");
+        return avow__fail(diag, AVOW_ERR_VALUE_MISSING, info->name,
+                          "evidence claims carry a value");
     if ((value->type == AVOW_VALUE_BYTES || value->type == AVOW_VALUE_UTF8) &&
         (value->bytes.len > INT32_MAX || (value->bytes.ptr == NULL && value->bytes.len > 0)))
         return avow__fail(diag, AVOW_ERR_ARG, info->name, "bad byte string");
@@ -198,8 +200,8 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
     AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(ev->asn1->tbs->elements, (int)element);
     AVOW_CLAIM_ASN1 *ca = AVOW_CLAIM_ASN1_new();
     uint8_t sfx[3] = {1, (uint8_t)info->element, info->arc_claim};
-    if (ca == NULL || !avow__arc_set(ev, sfx, 3, &ca->type) || !value_to_raw(ev, value, &ca->value) ||
-        !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
+    if (ca == NULL || !avow__arc_set(ev, sfx, 3, &ca->type) ||
+        !value_to_raw(ev, value, &ca->value) || !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
         AVOW_CLAIM_ASN1_free(ca);
         avow__ossl_clear();
         return avow__fail(diag, AVOW_ERR_NOMEM, info->name, "cannot build the claim");
@@ -226,7 +228,8 @@ avow_err avow_evidence_add_utf8(avow_evidence *ev, size_t element, avow_claim_id
 {
     if (s == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "claim", "no string");
-    avow_value v = {.type = AVOW_VALUE_UTF8, .present = 1, .bytes = {(const uint8_t *)s, strlen(s)}};
+    avow_value v = {
+        .type = AVOW_VALUE_UTF8, .present = 1, .bytes = {(const uint8_t *)s, strlen(s)}};
     return avow_evidence_add_claim(ev, element, id, &v, diag);
 }
 
@@ -263,7 +266,8 @@ avow_err avow_evidence_add_purposes(avow_evidence *ev, size_t element, const avo
     const avow_oid *arc = &ev->profile.evidence_arc;
     for (size_t i = 0; i < ncaps; i++) {
         if ((unsigned)caps[i] >= AVOW_CAP_COUNT_)
-            return avow__fail(diag, AVOW_ERR_CLAIM_VALUE, "purpose", "unknown capability %d", caps[i]);
+            return avow__fail(diag, AVOW_ERR_CLAIM_VALUE, "purpose", "unknown capability %d",
+                              caps[i]);
         memcpy(oids[i], arc->der, arc->len);
         oids[i][arc->len] = 2;
         oids[i][arc->len + 1] = (uint8_t)caps[i];

@@ -38,8 +38,8 @@ static const avow_claim_info claims[AVOW_CLAIM_COUNT_] = {
 };
 
 static const char *const capabilities[AVOW_CAP_COUNT_] = {
-    "encrypt", "decrypt", "wrap", "unwrap", "sign", "sign-recover", "verify", "verify-recover",
-    "derive",
+    "encrypt",      "decrypt", "wrap",           "unwrap", "sign",
+    "sign-recover", "verify",  "verify-recover", "derive",
 };
 
 const avow_claim_info *avow_claim_info_get(avow_claim_id id)

@@ -10,8 +10,9 @@
 
 static const ASN1_ITEM *evidence_item(unsigned flags)
 {
-    return (flags & AVOW_DECODE_EXPLICIT_INTERMEDIATES) ? ASN1_ITEM_rptr(AVOW_EVIDENCE_EXPLICIT_ASN1)
-                                                        : ASN1_ITEM_rptr(AVOW_EVIDENCE_ASN1);
+    return (flags & AVOW_DECODE_EXPLICIT_INTERMEDIATES)
+               ? ASN1_ITEM_rptr(AVOW_EVIDENCE_EXPLICIT_ASN1)
+               : ASN1_ITEM_rptr(AVOW_EVIDENCE_ASN1);
 }
 
 avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile *profile,
@@ -31,7 +32,8 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
     if (rc != AVOW_OK)
         return avow__fail(diag, rc, "Evidence", "outer SEQUENCE: %s", avow_strerror(rc));
     if (tag != 0x30)
-        return avow__fail(diag, AVOW_ERR_WRONG_TAG, "Evidence", "expected SEQUENCE, found tag 0x%02x", tag);
+        return avow__fail(diag, AVOW_ERR_WRONG_TAG, "Evidence",
+                          "expected SEQUENCE, found tag 0x%02x", tag);
     if (h + n != len)
         return avow__fail(diag, AVOW_ERR_TRAILING, "Evidence", "%zu bytes after the Evidence",
                           len - h - n);
@@ -40,7 +42,8 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
     if (rc != AVOW_OK)
         return avow__fail(diag, rc, "tbs", "TbsEvidence header: %s", avow_strerror(rc));
     if (tag != 0x30)
-        return avow__fail(diag, AVOW_ERR_WRONG_TAG, "tbs", "expected SEQUENCE, found tag 0x%02x", tag);
+        return avow__fail(diag, AVOW_ERR_WRONG_TAG, "tbs", "expected SEQUENCE, found tag 0x%02x",
+                          tag);
 
     /*
      * The templates accept some BER (indefinite and long-form lengths,
@@ -51,8 +54,8 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
      */
     rc = avow__der_check(der, len, AVOW_DER_MAX_DEPTH);
     if (rc != AVOW_OK)
-        return avow__fail(diag, rc == AVOW_ERR_TRAILING ? AVOW_ERR_MALFORMED : rc, "Evidence",
-                          "%s", rc == AVOW_ERR_NOT_DER ? "not DER" : avow_strerror(rc));
+        return avow__fail(diag, rc == AVOW_ERR_TRAILING ? AVOW_ERR_MALFORMED : rc, "Evidence", "%s",
+                          rc == AVOW_ERR_NOT_DER ? "not DER" : avow_strerror(rc));
 
     /*
      * The walk cannot know the schema's one IMPLICIT tag: intermediateCertificates
@@ -167,7 +170,7 @@ const avow_signature_block *avow_evidence_get0_signature(const avow_evidence *ev
     return ev != NULL && i < ev->nsigs ? &ev->sigs[i] : NULL;
 }
 
-STACK_OF(X509) *avow_evidence_get0_intermediates(const avow_evidence *ev)
+STACK_OF(X509) * avow_evidence_get0_intermediates(const avow_evidence *ev)
 {
     if (ev == NULL || ev->asn1 == NULL || sk_X509_num(ev->asn1->certs) <= 0)
         return NULL;

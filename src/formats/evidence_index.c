@@ -115,7 +115,8 @@ static int utf8_valid(const uint8_t *p, size_t len)
         int n = UTF8_getc(p + i, (int)(len - i), &c);
         if (n <= 0)
             return 0;
-        /* UTF8_getc accepts surrogates and over-long forms are refused by it; refuse surrogates too. */
+        /* UTF8_getc accepts surrogates and over-long forms are refused by it; refuse surrogates
+         * too. */
         if (c >= 0xd800 && c <= 0xdfff)
             return 0;
         i += (size_t)n;
@@ -153,8 +154,9 @@ static avow_err spki_check(ictx *c, avow_view v)
 
 static avow_err wrong_type(ictx *c, const avow_claim_info *info, int got)
 {
-    static const char *const want[] = {"OCTET STRING", "UTF8String",  "BOOLEAN",
-                                       "INTEGER",      "GeneralizedTime", "SEQUENCE OF OBJECT IDENTIFIER"};
+    static const char *const want[] = {"OCTET STRING",    "UTF8String",
+                                       "BOOLEAN",         "INTEGER",
+                                       "GeneralizedTime", "SEQUENCE OF OBJECT IDENTIFIER"};
     return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c), "claim %s must be %s, not %s",
                       info->name, want[info->type], ASN1_tag2str(got));
 }
@@ -182,8 +184,8 @@ static avow_err purposes_value(ictx *c, avow_view seq, avow_value *out)
 {
     avow_evidence *ev = c->ev;
     const unsigned char *q = seq.ptr;
-    AVOW_PURPOSES_ASN1 *st =
-        (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(NULL, &q, (long)seq.len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
+    AVOW_PURPOSES_ASN1 *st = (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(
+        NULL, &q, (long)seq.len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
     if (st == NULL)
         return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
                                "purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
@@ -246,7 +248,8 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
         if (type != V_ASN1_BOOLEAN)
             return wrong_type(c, info, type);
         if (t->len != 1 || (t->p[0] != 0 && t->p[0] != 0xff))
-            return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c), "BOOLEAN must be one octet, TRUE 0xFF");
+            return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c),
+                              "BOOLEAN must be one octet, TRUE 0xFF");
         out->integer = t->p[0] != 0;
         out->bytes.ptr = NULL;
         out->bytes.len = 0;
@@ -273,8 +276,8 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
             return wrong_type(c, info, type);
         rc = avow__gentime_parse(out->bytes.ptr, out->bytes.len, &out->time);
         if (rc != AVOW_OK)
-            return avow__fail(c->diag, AVOW_ERR_BAD_TIME, fld(c),
-                              "%s is not a DER GeneralizedTime", info->name);
+            return avow__fail(c->diag, AVOW_ERR_BAD_TIME, fld(c), "%s is not a DER GeneralizedTime",
+                              info->name);
         return AVOW_OK;
     case AVOW_VALUE_OIDS:
         if (type != V_ASN1_SEQUENCE)
@@ -359,9 +362,9 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
         info = avow__claim_by_arc(sfx[1], sfx[2]);
     if (info != NULL) {
         if (el->kind != AVOW_ELEMENT_UNKNOWN && info->element != el->kind)
-            return avow__fail(c->diag, AVOW_ERR_CLAIM_PLACE, fld(c),
-                              "%s claim %s in a %s element", avow_element_name(info->element),
-                              info->name, avow_element_name(el->kind));
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_PLACE, fld(c), "%s claim %s in a %s element",
+                              avow_element_name(info->element), info->name,
+                              avow_element_name(el->kind));
         cl->id = info->id;
     }
     avow_err rc = check_repeat(c, el, cl);
@@ -369,8 +372,8 @@ static avow_err index_claim(ictx *c, avow_element *el, const AVOW_CLAIM_ASN1 *ca
         return rc;
     if (ca->value.type == -1) {
         if (!(ev->flags & AVOW_DECODE_ALLOW_VALUELESS))
-            return avow__fail(c->diag, AVOW_ERR_VALUE_MISSING, fld(c),
-                              "claim %s has no value", info ? info->name : "(unknown)");
+            return avow__fail(c->diag, AVOW_ERR_VALUE_MISSING, fld(c), "claim %s has no value",
+                              info ? info->name : "(unknown)");
         cl->value.type = info ? info->type : AVOW_VALUE_RAW;
         return AVOW_OK;
     }
@@ -519,7 +522,8 @@ static avow_err index_signatures(ictx *c)
             unsigned char *der = NULL;
             int n = i2d_AVOW_SPKI_ASN1(sa->sid->spki, &der);
             if (n <= 0 || keep(ev, der) == NULL)
-                return avow__fail_ossl(c->diag, AVOW_ERR_BAD_SPKI, fld(c), "bad subjectPublicKeyInfo");
+                return avow__fail_ossl(c->diag, AVOW_ERR_BAD_SPKI, fld(c),
+                                       "bad subjectPublicKeyInfo");
             sb->spki.ptr = der;
             sb->spki.len = (size_t)n;
         } else {
@@ -529,7 +533,8 @@ static avow_err index_signatures(ictx *c)
         unsigned char *alg = NULL;
         int n = i2d_X509_ALGOR(sa->alg, &alg);
         if (n <= 0 || keep(ev, alg) == NULL)
-            return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, "signatureAlgorithm", "bad algorithm");
+            return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, "signatureAlgorithm",
+                                   "bad algorithm");
         sb->algorithm.ptr = alg;
         sb->algorithm.len = (size_t)n;
         sb->value = str_view(sa->value);

@@ -24,13 +24,14 @@ struct avow_evidence {
     size_t nsigs;
 
     avow_buf input; /* decoded: a copy of the input, which the template object's views point into */
-    avow_view tbs;  /* DER of tbs once fixed: in input (decoded) or an owned blob (first signature) */
-    void **owned;   /* blobs the template object's views point into (builder); freed last */
+    avow_view
+        tbs;      /* DER of tbs once fixed: in input (decoded) or an owned blob (first signature) */
+    void **owned; /* blobs the template object's views point into (builder); freed last */
     size_t nowned, capowned;
-    int frozen;    /* claims may no longer change */
-    int building;  /* under construction: empty lists and a missing identifier are allowed for now */
+    int frozen;   /* claims may no longer change */
+    int building; /* under construction: empty lists and a missing identifier are allowed for now */
 
-    void **kept;   /* blobs the index owns (OPENSSL_malloc) */
+    void **kept; /* blobs the index owns (OPENSSL_malloc) */
     size_t nkept, capkept;
     void **kept_purposes; /* AVOW_PURPOSES_ASN1 stacks the index decoded */
     size_t npurp, cappurp;

@@ -81,8 +81,9 @@ static json_t *value_json(jb *j, const avow_value *v)
         json_t *arr = jb_check(j, json_array());
         for (size_t i = 0; i < v->npurposes; i++) {
             const char *name = avow_capability_name(v->purposes[i].cap);
-            jb_append(j, arr, name != NULL ? jb_check(j, json_string(name))
-                                           : oid_string(j, v->purposes[i].oid));
+            jb_append(j, arr,
+                      name != NULL ? jb_check(j, json_string(name))
+                                   : oid_string(j, v->purposes[i].oid));
         }
         return arr;
     }
@@ -100,7 +101,8 @@ static json_t *element_json(jb *j, const avow_element *el)
         const avow_claim *c = &el->claims[i];
         const avow_claim_info *info = avow_claim_info_get(c->id);
         json_t *co = jb_check(j, json_object());
-        jb_set(j, co, "name", info != NULL ? jb_check(j, json_string(info->name)) : oid_string(j, c->oid));
+        jb_set(j, co, "name",
+               info != NULL ? jb_check(j, json_string(info->name)) : oid_string(j, c->oid));
         jb_set(j, co, "oid", oid_string(j, c->oid));
         jb_set(j, co, "type", jb_check(j, json_string(avow__show_type_name(c->value.type))));
         jb_set(j, co, "value", value_json(j, &c->value));

@@ -20,7 +20,7 @@
 #include "formats/show_util.h"
 
 #define CLAIMS_JSON_MAX (1024u * 1024u)
-#define PATH_CAP 96
+#define PATH_CAP        96
 
 /* How a plain JSON string reads for an OCTET STRING claim: text in the
  * hand-written form (hwmodel "HSM-9000"), hex in the printed "elements" form. */
@@ -90,8 +90,8 @@ static avow_err decode_pem_spki(const char *s, const char *path, avow_buf *out, 
     const char *cert_begin = "-----BEGIN CERTIFICATE-----";
     int is_cert = strstr(s, cert_begin) != NULL;
     avow_buf der = {0};
-    avow_err err = avow_unarmor((const uint8_t *)s, strlen(s), is_cert ? "CERTIFICATE" : "PUBLIC KEY",
-                                CLAIMS_JSON_MAX, &der, d);
+    avow_err err = avow_unarmor((const uint8_t *)s, strlen(s),
+                                is_cert ? "CERTIFICATE" : "PUBLIC KEY", CLAIMS_JSON_MAX, &der, d);
     if (err != AVOW_OK)
         return at_path(d, err, path);
     if (!is_cert) {
@@ -127,8 +127,9 @@ static avow_err parse_bytes(const json_t *v, str_bytes mode, const char *path, a
     if (s != NULL)
         return avow__unhex(s, out) == AVOW_OK ? AVOW_OK : fail_json(d, path, "bad hex");
     if (!json_is_object(v) || json_object_size(v) != 1)
-        return avow__fail(d, AVOW_ERR_CLAIM_TYPE, path,
-                          "bytes are a string or one of {\"hex\"|\"base64\"|\"pem\"|\"text\": string}");
+        return avow__fail(
+            d, AVOW_ERR_CLAIM_TYPE, path,
+            "bytes are a string or one of {\"hex\"|\"base64\"|\"pem\"|\"text\": string}");
     const char *key = json_object_iter_key(json_object_iter((json_t *)v));
     s = json_string_value(json_object_get(v, key));
     if (s == NULL)
@@ -199,8 +200,8 @@ static avow_err add_value(avow_evidence *ev, size_t element, const avow_claim_in
     val.type = info->type;
     val.present = !json_is_null(v);
 
-    if (json_is_string(v) && (strcmp(json_string_value(v), "now") == 0 ||
-                              strcmp(json_string_value(v), "auto") == 0) &&
+    if (json_is_string(v) &&
+        (strcmp(json_string_value(v), "now") == 0 || strcmp(json_string_value(v), "auto") == 0) &&
         (info->type == AVOW_VALUE_TIME || info->id == AVOW_CLAIM_AK_SPKI)) {
         return avow__fail(d, AVOW_ERR_JSON, path,
                           "\"%s\" must be resolved by the caller before the library reads the "
@@ -256,8 +257,8 @@ static avow_err add_named(avow_evidence *ev, size_t element, avow_element_kind k
     if (info == NULL)
         return avow__fail(d, AVOW_ERR_JSON, path, "unknown claim \"%s\"", name);
     if (info->element != kind)
-        return avow__fail(d, AVOW_ERR_CLAIM_PLACE, path, "%s belongs in a %s element, not %s",
-                          name, avow_element_name(info->element), avow_element_name(kind));
+        return avow__fail(d, AVOW_ERR_CLAIM_PLACE, path, "%s belongs in a %s element, not %s", name,
+                          avow_element_name(info->element), avow_element_name(kind));
     if (!info->repeatable || !json_is_array(v))
         return add_value(ev, element, info, v, mode, path, d);
     if (json_array_size(v) == 0)
@@ -299,7 +300,8 @@ static avow_err add_keyed(avow_evidence *ev, avow_element_kind kind, int reuse, 
     avow_err err = at_path(d, element_of_kind(ev, kind, reuse, &index), path);
     const char *name;
     json_t *v;
-    json_object_foreach((json_t *)obj, name, v) {
+    json_object_foreach((json_t *)obj, name, v)
+    {
         if (err != AVOW_OK)
             break;
         char sub[PATH_CAP];
@@ -334,7 +336,8 @@ static avow_err add_listed_claim(avow_evidence *ev, size_t index, avow_element_k
         return fail_json(d, path, "claim needs a \"name\" string");
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)c, key, v) {
+    json_object_foreach((json_t *)c, key, v)
+    {
         if (strcmp(key, "name") != 0 && strcmp(key, "oid") != 0 && strcmp(key, "type") != 0 &&
             strcmp(key, "value") != 0) {
             char sub[PATH_CAP];
@@ -383,7 +386,8 @@ static avow_err add_listed_element(avow_evidence *ev, const json_t *el, const ch
         return avow__fail(d, AVOW_ERR_JSON, sub, "unknown element type \"%s\"", type);
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)el, key, v) {
+    json_object_foreach((json_t *)el, key, v)
+    {
         if (strcmp(key, "type") != 0 && strcmp(key, "oid") != 0 && strcmp(key, "claims") != 0) {
             path_member(sub, path, key);
             return fail_json(d, sub, "unknown member of an element");
@@ -462,7 +466,8 @@ avow_err avow_evidence_add_claims_json(avow_evidence *ev, const char *json, size
     } else {
         const char *key;
         json_t *v;
-        json_object_foreach(root, key, v) {
+        json_object_foreach(root, key, v)
+        {
             err = add_member(ev, key, v, diag);
             if (err != AVOW_OK)
                 break;

@@ -30,12 +30,14 @@ static ASN1_OCTET_STRING *key_id_of(avow_signer *signer)
     return id;
 }
 
-static avow_err make_sid(avow_signer *signer, avow_sid_kind kind, AVOW_SID_ASN1 *sid, avow_diag *diag)
+static avow_err make_sid(avow_signer *signer, avow_sid_kind kind, AVOW_SID_ASN1 *sid,
+                         avow_diag *diag)
 {
     switch (kind) {
     case AVOW_SID_KEYID:
         sid->key_id = key_id_of(signer);
-        return sid->key_id ? AVOW_OK : avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.keyId", "no key id");
+        return sid->key_id ? AVOW_OK
+                           : avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.keyId", "no key id");
     case AVOW_SID_SPKI: {
         unsigned char *der = NULL;
         int n = i2d_PUBKEY(avow_signer_get0_pubkey(signer), &der);
@@ -43,13 +45,15 @@ static avow_err make_sid(avow_signer *signer, avow_sid_kind kind, AVOW_SID_ASN1 
         sid->spki = n > 0 ? d2i_AVOW_SPKI_ASN1(NULL, &q, n) : NULL;
         OPENSSL_free(der);
         if (sid->spki == NULL)
-            return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.subjectPublicKeyInfo", "cannot encode key");
+            return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.subjectPublicKeyInfo",
+                                   "cannot encode key");
         return AVOW_OK;
     }
     case AVOW_SID_CERT: {
         X509 *cert = avow_signer_get0_cert(signer);
         if (cert == NULL)
-            return avow__fail(diag, AVOW_ERR_ARG, "sid.certificate", "the signer has no certificate");
+            return avow__fail(diag, AVOW_ERR_ARG, "sid.certificate",
+                              "the signer has no certificate");
         if (!X509_up_ref(cert))
             return AVOW_ERR_CRYPTO;
         sid->cert = cert;

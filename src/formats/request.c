@@ -46,7 +46,8 @@ static int has_label(const uint8_t *in, size_t len, const char *label)
     return 0;
 }
 
-/* PKCS#10 = SEQ { CRI, AlgorithmIdentifier, BIT STRING }; a CertReqMsg never ends in a BIT STRING. */
+/* PKCS#10 = SEQ { CRI, AlgorithmIdentifier, BIT STRING }; a CertReqMsg never ends in a BIT STRING.
+ */
 static avow_request_kind shape_kind(const uint8_t *der, size_t len)
 {
     uint8_t tag;
@@ -88,7 +89,8 @@ avow_err avow_request_decode(const uint8_t *in, size_t len, avow_request_kind ki
     } else if (has_label(in, len, AVOW_CSR_PEM_LABEL_NEW)) {
         label = AVOW_CSR_PEM_LABEL_NEW;
     } else if (len >= 11 && memcmp(in, "-----BEGIN ", 11) == 0) {
-        label = kind == AVOW_REQUEST_CRMF ? AVOW_CRMF_PEM_LABEL : AVOW_CSR_PEM_LABEL; /* fails on the label */
+        label = kind == AVOW_REQUEST_CRMF ? AVOW_CRMF_PEM_LABEL
+                                          : AVOW_CSR_PEM_LABEL; /* fails on the label */
     }
     if (label != NULL && kind == AVOW_REQUEST_AUTO)
         kind = AVOW_REQUEST_PKCS10;
@@ -111,7 +113,8 @@ avow_err avow_request_decode(const uint8_t *in, size_t len, avow_request_kind ki
         goto fail;
     }
     if (tag != 0x30) {
-        rc = avow__fail(diag, AVOW_ERR_WRONG_TAG, "request", "expected SEQUENCE, found tag 0x%02x", tag);
+        rc = avow__fail(diag, AVOW_ERR_WRONG_TAG, "request", "expected SEQUENCE, found tag 0x%02x",
+                        tag);
         goto fail;
     }
     if (h + n != r->der.len) {
@@ -119,7 +122,8 @@ avow_err avow_request_decode(const uint8_t *in, size_t len, avow_request_kind ki
                         r->der.len - h - n);
         goto fail;
     }
-    rc = kind == AVOW_REQUEST_CRMF ? avow__crmf_parse(r, flags, diag) : avow__csr_parse(r, flags, diag);
+    rc = kind == AVOW_REQUEST_CRMF ? avow__crmf_parse(r, flags, diag)
+                                   : avow__csr_parse(r, flags, diag);
     if (rc != AVOW_OK)
         goto fail;
     avow__ossl_clear();
@@ -214,7 +218,8 @@ avow_err avow_request_subject_text(const avow_request *r, avow_buf *out)
         return AVOW_ERR_NOMEM;
     avow_err rc = AVOW_OK;
     if (name != NULL &&
-        X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~(ASN1_STRFLGS_ESC_MSB | XN_FLAG_DN_REV)) < 0)
+        X509_NAME_print_ex(bio, name, 0,
+                           XN_FLAG_RFC2253 & ~(ASN1_STRFLGS_ESC_MSB | XN_FLAG_DN_REV)) < 0)
         rc = AVOW_ERR_CRYPTO;
     char *data = NULL;
     long n = BIO_get_mem_data(bio, &data);
@@ -259,7 +264,7 @@ const avow_statement *avow_request_get0_statement(const avow_request *r, size_t 
     return r != NULL && i < r->bundle.nstmts ? &r->bundle.stmts[i] : NULL;
 }
 
-STACK_OF(X509) *avow_request_get0_certs(const avow_request *r)
+STACK_OF(X509) * avow_request_get0_certs(const avow_request *r)
 {
     if (r == NULL || r->bundle.certs == NULL || sk_X509_num(r->bundle.certs) <= 0)
         return NULL;
@@ -354,12 +359,14 @@ static avow_err add_rdn(X509_NAME *name, char *part, avow_diag *diag)
         *w++ = *r;
     }
     *w = 0;
-    if (!X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val, -1, -1, 0))
+    if (!X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val, -1, -1,
+                                    0))
         return avow__fail_ossl(diag, AVOW_ERR_ARG, "subject", "cannot add '%.40s'", key);
     return AVOW_OK;
 }
 
-avow_err avow_request_builder_set_subject(avow_request_builder *b, const char *text, avow_diag *diag)
+avow_err avow_request_builder_set_subject(avow_request_builder *b, const char *text,
+                                          avow_diag *diag)
 {
     if (b == NULL || text == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "subject", "no subject");
@@ -568,6 +575,6 @@ avow_err avow_request_to_pem(avow_request_kind kind, const uint8_t *der, size_t 
 {
     if (kind != AVOW_REQUEST_PKCS10 && kind != AVOW_REQUEST_CRMF)
         return AVOW_ERR_ARG;
-    return avow_armor(der, len, kind == AVOW_REQUEST_CRMF ? AVOW_CRMF_PEM_LABEL : AVOW_CSR_PEM_LABEL,
-                      pem);
+    return avow_armor(der, len,
+                      kind == AVOW_REQUEST_CRMF ? AVOW_CRMF_PEM_LABEL : AVOW_CSR_PEM_LABEL, pem);
 }

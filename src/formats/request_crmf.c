@@ -64,8 +64,8 @@ static void check_pop(avow_request *r, const tlv *certreq, const uint8_t *after,
         avow__request_set_pop(r, AVOW_ERR_POP, "POPOSigningKey with poposkInput is not supported");
         return;
     }
-    if (alg.tag != 0x30 || !next(&q, qe, &sig) || sig.tag != 0x03 || sig.clen < 1 || sig.c[0] != 0 ||
-        q != qe) {
+    if (alg.tag != 0x30 || !next(&q, qe, &sig) || sig.tag != 0x03 || sig.clen < 1 ||
+        sig.c[0] != 0 || q != qe) {
         avow__request_set_pop(r, AVOW_ERR_POP, "malformed POPOSigningKey");
         return;
     }
@@ -73,14 +73,17 @@ static void check_pop(avow_request *r, const tlv *certreq, const uint8_t *after,
     avow_diag d;
     avow_diag_clear(&d);
     if (avow_sigalg_from_der(alg.p, alg.len, &a, &d) != AVOW_OK) {
-        avow__request_set_pop(r, AVOW_ERR_POP, d.detail[0] ? d.detail : "unsupported POP algorithm");
+        avow__request_set_pop(r, AVOW_ERR_POP,
+                              d.detail[0] ? d.detail : "unsupported POP algorithm");
         return;
     }
-    avow_err rc = avow_sigalg_verify(a, r->pub, certreq->p, certreq->len, sig.c + 1, sig.clen - 1, &d);
+    avow_err rc =
+        avow_sigalg_verify(a, r->pub, certreq->p, certreq->len, sig.c + 1, sig.clen - 1, &d);
     if (rc == AVOW_OK)
         avow__request_set_pop(r, AVOW_OK, "POPOSigningKey verify OK");
     else
-        avow__request_set_pop(r, AVOW_ERR_POP, d.detail[0] ? d.detail : "POPOSigningKey does not verify");
+        avow__request_set_pop(r, AVOW_ERR_POP,
+                              d.detail[0] ? d.detail : "POPOSigningKey does not verify");
     avow__ossl_clear();
 }
 
@@ -95,7 +98,8 @@ avow_err avow__crmf_parse(avow_request *r, unsigned flags, avow_diag *diag)
     int same = alen > 0 && (size_t)alen == r->der.len && memcmp(again, r->der.ptr, r->der.len) == 0;
     OPENSSL_free(again);
     if (!same)
-        return avow__fail(diag, AVOW_ERR_NOT_DER, "CertReqMsg", "not DER: the canonical encoding differs");
+        return avow__fail(diag, AVOW_ERR_NOT_DER, "CertReqMsg",
+                          "not DER: the canonical encoding differs");
 
     /* OpenSSL 3.0 has no accessor for the template's publicKey: read [6] from the DER. */
     const uint8_t *p = r->der.ptr, *end = r->der.ptr + r->der.len;
@@ -121,7 +125,8 @@ avow_err avow__crmf_parse(avow_request *r, unsigned flags, avow_diag *diag)
         EVP_PKEY *pub = d2i_PUBKEY(NULL, &kp, (long)f.len);
         if (pub == NULL) {
             OPENSSL_free(copy);
-            return avow__fail_ossl(diag, AVOW_ERR_BAD_SPKI, "certTemplate.publicKey", "cannot parse");
+            return avow__fail_ossl(diag, AVOW_ERR_BAD_SPKI, "certTemplate.publicKey",
+                                   "cannot parse");
         }
         avow_err rc = avow__request_set_key(r, pub, copy, f.len, diag);
         OPENSSL_free(copy);
@@ -130,13 +135,15 @@ avow_err avow__crmf_parse(avow_request *r, unsigned flags, avow_diag *diag)
         have_key = 1;
     }
     if (!have_key)
-        return avow__fail(diag, AVOW_ERR_BAD_SPKI, "certTemplate.publicKey", "the template has no public key");
+        return avow__fail(diag, AVOW_ERR_BAD_SPKI, "certTemplate.publicKey",
+                          "the template has no public key");
     check_pop(r, &certreq, o, oe);
 
     ASN1_OBJECT *oid = avow__attestation_oid();
     if (oid == NULL)
         return AVOW_ERR_NOMEM;
-    const X509_EXTENSIONS *exts = OSSL_CRMF_CERTTEMPLATE_get0_extensions(OSSL_CRMF_MSG_get0_tmpl(r->crmf));
+    const X509_EXTENSIONS *exts =
+        OSSL_CRMF_CERTTEMPLATE_get0_extensions(OSSL_CRMF_MSG_get0_tmpl(r->crmf));
     int found = -1;
     for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
         if (OBJ_cmp(X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, i)), oid) != 0)
@@ -156,7 +163,8 @@ avow_err avow__crmf_parse(avow_request *r, unsigned flags, avow_diag *diag)
                           "no id-aa-attestation extension");
     }
     ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(sk_X509_EXTENSION_value(exts, found));
-    return avow__request_take_bundle(r, ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os), diag);
+    return avow__request_take_bundle(r, ASN1_STRING_get0_data(os), (size_t)ASN1_STRING_length(os),
+                                     diag);
 }
 
 static size_t put_header(uint8_t *out, uint8_t tag, size_t len)
@@ -194,8 +202,8 @@ avow_err avow__crmf_build(const avow_request_builder *b, const avow_buf *bundle,
     }
     const X509_NAME *subject = X509_NAME_entry_count(b->subject) > 0 ? b->subject : NULL;
     if (!OSSL_CRMF_MSG_set_certReqId(msg, 0) ||
-        !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(msg), avow_signer_get0_pubkey(s), subject,
-                                     NULL, NULL)) {
+        !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(msg), avow_signer_get0_pubkey(s),
+                                     subject, NULL, NULL)) {
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "certTemplate", "cannot fill");
         goto done;
     }
@@ -203,7 +211,8 @@ avow_err avow__crmf_build(const avow_request_builder *b, const avow_buf *bundle,
         (ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os)) == NULL ||
         !OSSL_CRMF_MSG_push0_extension(msg, ext)) {
         X509_EXTENSION_free(ext);
-        rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "certTemplate.extensions", "cannot add id-aa-attestation");
+        rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "certTemplate.extensions",
+                             "cannot add id-aa-attestation");
         goto done;
     }
     int plen = i2d_OSSL_CRMF_MSG(msg, &plain);
@@ -255,7 +264,8 @@ avow_err avow__crmf_build(const avow_request_builder *b, const avow_buf *bundle,
     const unsigned char *cp = out;
     check = d2i_OSSL_CRMF_MSG(NULL, &cp, (long)(n3 + total));
     if (check == NULL || cp != out + n3 + total) {
-        rc = avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "CertReqMsg", "assembled message does not parse");
+        rc = avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "CertReqMsg",
+                             "assembled message does not parse");
         goto done;
     }
     der->ptr = out;

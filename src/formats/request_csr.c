@@ -88,7 +88,8 @@ avow_err avow__csr_parse(avow_request *r, unsigned flags, avow_diag *diag)
                           "attribute has no value");
     if (nv > 1)
         return avow__fail(diag, AVOW_ERR_DUP_ATTRIBUTE, "attributes.id-aa-attestation.values",
-                          "attribute holds %d values, exactly one AttestationBundle is allowed", nv);
+                          "attribute holds %d values, exactly one AttestationBundle is allowed",
+                          nv);
     ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, 0);
     if (t == NULL || t->type != V_ASN1_SEQUENCE)
         return avow__fail(diag, AVOW_ERR_WRONG_TAG, "attributes.id-aa-attestation.values[0]",
@@ -111,7 +112,8 @@ avow_err avow__csr_build(const avow_request_builder *b, const avow_buf *bundle, 
         rc = AVOW_ERR_NOMEM;
         goto done;
     }
-    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) || !X509_REQ_set_subject_name(req, b->subject) ||
+    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
+        !X509_REQ_set_subject_name(req, b->subject) ||
         !X509_REQ_set_pubkey(req, avow_signer_get0_pubkey(s))) {
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "CertificationRequestInfo", "cannot fill");
         goto done;

@@ -30,7 +30,7 @@ struct avow_request_builder {
     X509_NAME *subject;
     avow__stmt_in *stmts;
     size_t nstmts, capstmts;
-    STACK_OF(X509) *certs;
+    STACK_OF(X509) * certs;
 };
 
 /* Kind-specific halves of avow_request_decode: fill r from r->der. */

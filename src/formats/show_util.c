@@ -18,8 +18,8 @@ static const struct {
     const char *name;
     const char *asn1;
 } type_names[] = {
-    {AVOW_VALUE_BYTES, "bytes", "OCTET STRING"}, {AVOW_VALUE_UTF8, "utf8", "UTF8String"},
-    {AVOW_VALUE_BOOL, "bool", "BOOLEAN"},        {AVOW_VALUE_INT, "int", "INTEGER"},
+    {AVOW_VALUE_BYTES, "bytes", "OCTET STRING"},  {AVOW_VALUE_UTF8, "utf8", "UTF8String"},
+    {AVOW_VALUE_BOOL, "bool", "BOOLEAN"},         {AVOW_VALUE_INT, "int", "INTEGER"},
     {AVOW_VALUE_TIME, "time", "GeneralizedTime"}, {AVOW_VALUE_OIDS, "oids", "SEQUENCE OF OID"},
     {AVOW_VALUE_RAW, "raw", "unknown"},
 };
@@ -158,8 +158,8 @@ void avow__show_pkey(const EVP_PKEY *pkey, char *buf, size_t cap)
     case EVP_PKEY_EC: {
         char group[64] = "";
         size_t glen = 0;
-        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                            sizeof(group), &glen))
+        if (!EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                            &glen))
             avow__strlcpy(group, "unknown curve", sizeof(group));
         const char *nist = EC_curve_nid2nist(OBJ_sn2nid(group));
         snprintf(buf, cap, "EC %s (%d bit)", nist != NULL ? nist : group, EVP_PKEY_get_bits(pkey));

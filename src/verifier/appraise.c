@@ -125,7 +125,8 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
     avow_view spki = avow_request_spki(req);
     if (bound != NULL) {
         avow_policy_input in = {
-            .key_element = res->bound_element >= 0 ? (size_t)res->bound_element : AVOW_POLICY_NO_ELEMENT,
+            .key_element =
+                res->bound_element >= 0 ? (size_t)res->bound_element : AVOW_POLICY_NO_ELEMENT,
             .key_spki = spki.ptr,
             .key_spki_len = spki.len,
             .nonce_expected = o->nonce != NULL || o->nonces != NULL,
@@ -199,7 +200,8 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
         /* Nothing appraisable at all: the result says so rather than being empty. */
         st[0].name = "request";
         st[0].verify_status = res->pop != AVOW_OK ? AVOW_ERR_POP : AVOW_ERR_NO_ATTESTATION;
-        st[0].verify_detail = res->pop != AVOW_OK ? res->pop_detail : "no statement of a known type";
+        st[0].verify_detail =
+            res->pop != AVOW_OK ? res->pop_detail : "no statement of a known type";
         st[0].freshness = AVOW_OK;
         n = 1;
     }

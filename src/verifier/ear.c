@@ -17,10 +17,10 @@
 #include "verifier/ear_int.h"
 
 /* AR4SI values avow writes (docs/ear.md). */
-#define TV_AFFIRMING 2
-#define TV_WARNING 32
+#define TV_AFFIRMING       2
+#define TV_WARNING         32
 #define TV_CONTRAINDICATED 96
-#define TV_CRYPTO_FAILED 99 /* instance-identity / executables: cryptographic validation failed */
+#define TV_CRYPTO_FAILED   99 /* instance-identity / executables: cryptographic validation failed */
 
 /* --- base64url --- */
 
@@ -355,7 +355,8 @@ avow_err avow_ear_build(const avow_ear_statement *st, size_t n, const avow_ear_o
     ear->build = OPENSSL_strdup(opts->build != NULL ? opts->build : "avow " AVOW_VERSION);
     if (ear->developer == NULL || ear->build == NULL)
         goto fail;
-    if (opts->nonce != NULL && (ear->nonce = avow__b64url_encode(opts->nonce, opts->nonce_len)) == NULL)
+    if (opts->nonce != NULL &&
+        (ear->nonce = avow__b64url_encode(opts->nonce, opts->nonce_len)) == NULL)
         goto fail;
     ear->submods = OPENSSL_zalloc(n * sizeof(*ear->submods));
     if (ear->submods == NULL)
@@ -421,7 +422,8 @@ static json_t *submod_json(const avow_ear_submod *sm, int *bad)
             json_t *x = json_object();
             const char *code = avow_errname(r->code);
             *bad |= json_object_set_new(x, r->is_rule ? "rule" : "check", text_json(r->name)) != 0;
-            *bad |= json_object_set_new(x, "code", json_string(code ? code : "AVOW_ERR_INTERNAL")) != 0;
+            *bad |=
+                json_object_set_new(x, "code", json_string(code ? code : "AVOW_ERR_INTERNAL")) != 0;
             *bad |= json_object_set_new(x, "tier", json_string(avow_tier_name(r->tier))) != 0;
             *bad |= json_object_set_new(x, "detail", text_json(r->detail)) != 0;
             *bad |= json_array_append_new(a, x) != 0;
@@ -452,8 +454,9 @@ avow_err avow_ear_to_json(const avow_ear *ear, avow_buf *out, avow_diag *diag)
         top = ear->status;
     bad |= json_object_set_new(root, "ear_status", json_string(avow_tier_name(top))) != 0;
     json_t *vid = json_object();
-    bad |= json_object_set_new(vid, "developer",
-                               text_json(ear->developer ? ear->developer : AVOW_EAR_DEVELOPER)) != 0;
+    bad |=
+        json_object_set_new(vid, "developer",
+                            text_json(ear->developer ? ear->developer : AVOW_EAR_DEVELOPER)) != 0;
     bad |= json_object_set_new(vid, "build", text_json(ear->build ? ear->build : "avow")) != 0;
     bad |= json_object_set_new(root, "ear_verifier_id", vid) != 0;
     if (ear->nonce != NULL)
@@ -483,12 +486,12 @@ typedef struct names {
     int policy_is_array;
 } names;
 
-static const names NAMES_03 = {"ear_status", "ear_trustworthiness_vector",
-                               "ear_appraisal_policy_ids", "ear_verifier_id",
-                               "ear_veraison_key_attestation", 1};
-static const names NAMES_02 = {"ear.status", "ear.trustworthiness-vector",
-                               "ear.appraisal-policy-id", "ear.verifier-id",
-                               "ear.veraison.key-attestation", 0};
+static const names NAMES_03 = {
+    "ear_status",      "ear_trustworthiness_vector",   "ear_appraisal_policy_ids",
+    "ear_verifier_id", "ear_veraison_key_attestation", 1};
+static const names NAMES_02 = {
+    "ear.status",      "ear.trustworthiness-vector",   "ear.appraisal-policy-id",
+    "ear.verifier-id", "ear.veraison.key-attestation", 0};
 
 static avow_err malformed(avow_diag *d, const char *field, const char *what)
 {
@@ -510,7 +513,8 @@ static avow_err read_reasons(json_t *a, avow_ear_submod *sm, const char *sub, av
         return malformed(d, f, "must be an array");
     size_t i;
     json_t *x;
-    json_array_foreach(a, i, x) {
+    json_array_foreach(a, i, x)
+    {
         if (sm->nreasons == AVOW_EAR_MAX_REASONS)
             break;
         json_t *rule = json_object_get(x, "rule"), *check = json_object_get(x, "check");
@@ -524,8 +528,8 @@ static avow_err read_reasons(json_t *a, avow_ear_submod *sm, const char *sub, av
         r->is_rule = rule != NULL;
         avow__strlcpy(r->name, json_string_value(name), sizeof(r->name));
         r->code = AVOW_ERR_INTERNAL;
-#define AVOW_EAR_CODE_(cname, num, msg)                        \
-    if (strcmp(json_string_value(code), #cname) == 0)          \
+#define AVOW_EAR_CODE_(cname, num, msg)                                                            \
+    if (strcmp(json_string_value(code), #cname) == 0)                                              \
         r->code = cname;
         AVOW_ERRORS(AVOW_EAR_CODE_)
 #undef AVOW_EAR_CODE_
@@ -558,7 +562,8 @@ static avow_err read_submod(const names *nm, const char *name, json_t *o, avow_e
             return malformed(d, f, "must be a non-empty object");
         const char *key;
         json_t *val;
-        json_object_foreach(v, key, val) {
+        json_object_foreach(v, key, val)
+        {
             avow_tv_key k = avow_tv_by_name(key);
             if (k == AVOW_TV_NONE)
                 return malformed(d, f, "unknown trustworthiness-vector key");
@@ -575,8 +580,8 @@ static avow_err read_submod(const names *nm, const char *name, json_t *o, avow_e
         size_t np = nm->policy_is_array ? json_array_size(p) : 1;
         if ((nm->policy_is_array && (!json_is_array(p) || np == 0 || np > 64)) ||
             (!nm->policy_is_array && !json_is_string(p)))
-            return malformed(d, f, nm->policy_is_array ? "must be a non-empty array of text"
-                                                       : "must be text");
+            return malformed(
+                d, f, nm->policy_is_array ? "must be a non-empty array of text" : "must be text");
         if ((sm->policy_ids = OPENSSL_zalloc(np * sizeof(char *))) == NULL)
             return AVOW_ERR_NOMEM;
         for (size_t i = 0; i < np; i++) {
@@ -620,7 +625,8 @@ static avow_err read_ear(json_t *root, avow_ear *ear, avow_diag *d)
         nm = &NAMES_02;
         ear->draft = 2;
     } else {
-        return avow__fail(d, AVOW_ERR_VERSION, "eat_profile", "eat_profile \"%.80s\" is not an EAR profile avow reads",
+        return avow__fail(d, AVOW_ERR_VERSION, "eat_profile",
+                          "eat_profile \"%.80s\" is not an EAR profile avow reads",
                           json_string_value(prof));
     }
     json_t *iat = json_object_get(root, "iat"), *exp = json_object_get(root, "exp");
@@ -647,7 +653,8 @@ static avow_err read_ear(json_t *root, avow_ear *ear, avow_diag *d)
         return AVOW_ERR_NOMEM;
     json_t *nonce = json_object_get(root, "eat_nonce");
     if (nonce != NULL) {
-        if (!json_is_string(nonce) || json_string_length(nonce) < 8 || json_string_length(nonce) > 88)
+        if (!json_is_string(nonce) || json_string_length(nonce) < 8 ||
+            json_string_length(nonce) > 88)
             return malformed(d, "eat_nonce", "must be text of 8..88 characters");
         if ((ear->nonce = OPENSSL_strdup(json_string_value(nonce))) == NULL)
             return AVOW_ERR_NOMEM;
@@ -662,7 +669,8 @@ static avow_err read_ear(json_t *root, avow_ear *ear, avow_diag *d)
         return AVOW_ERR_NOMEM;
     const char *key;
     json_t *o;
-    json_object_foreach(subs, key, o) {
+    json_object_foreach(subs, key, o)
+    {
         avow_ear_submod *sm = &ear->submods[ear->nsubmods++];
         avow_err rc = read_submod(nm, key, o, sm, d);
         if (rc != AVOW_OK)

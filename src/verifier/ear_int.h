@@ -8,7 +8,8 @@
 #include <avow/bytes.h>
 #include <avow/err.h>
 
-/* base64url without padding (RFC 7515 section 2) into a new NUL-terminated string (OPENSSL_malloc). */
+/* base64url without padding (RFC 7515 section 2) into a new NUL-terminated string (OPENSSL_malloc).
+ */
 char *avow__b64url_encode(const uint8_t *p, size_t len);
 
 /*

@@ -147,8 +147,8 @@ static char *cat3(const char *a, const char *sep, const char *b)
     return s;
 }
 
-avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer, const char *kid,
-                           avow_buf *out, avow_diag *diag)
+avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer, const char *kid, avow_buf *out,
+                           avow_diag *diag)
 {
     if (out != NULL) {
         out->ptr = NULL;
@@ -159,11 +159,10 @@ avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer, const char 
     EVP_PKEY *pub = avow_signer_get0_pubkey(signer);
     const jose_alg *a = pub != NULL ? alg_for_signer(avow_signer_alg(signer), pub) : NULL;
     if (a == NULL)
-        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "jwt.alg",
-                          "no JOSE algorithm for %s with this key",
-                          avow_sigalg_name(avow_signer_alg(signer))
-                              ? avow_sigalg_name(avow_signer_alg(signer))
-                              : "none");
+        return avow__fail(
+            diag, AVOW_ERR_UNSUPPORTED, "jwt.alg", "no JOSE algorithm for %s with this key",
+            avow_sigalg_name(avow_signer_alg(signer)) ? avow_sigalg_name(avow_signer_alg(signer))
+                                                      : "none");
 
     avow_buf payload = {0}, sig = {0}, raw = {0};
     char *hb64 = NULL, *pb64 = NULL, *input = NULL, *sb64 = NULL, *jwt = NULL, *hjson = NULL;
@@ -278,12 +277,12 @@ static avow_err check_payload(json_t *p, time_t now, unsigned leeway, avow_diag 
             return avow__fail(d, AVOW_ERR_MALFORMED, "jwt.payload.exp", "exp is not an integer");
         json_int_t e = json_integer_value(exp);
         if ((json_int_t)now > e + (json_int_t)leeway)
-            return avow__fail(d, AVOW_ERR_EXPIRED, "jwt.payload.exp",
-                              "the EAR expired %lld s ago", (long long)((json_int_t)now - e));
+            return avow__fail(d, AVOW_ERR_EXPIRED, "jwt.payload.exp", "the EAR expired %lld s ago",
+                              (long long)((json_int_t)now - e));
     }
     json_t *nbf = json_object_get(p, "nbf");
-    if (nbf != NULL && (!json_is_integer(nbf) ||
-                        json_integer_value(nbf) > (json_int_t)now + (json_int_t)leeway))
+    if (nbf != NULL &&
+        (!json_is_integer(nbf) || json_integer_value(nbf) > (json_int_t)now + (json_int_t)leeway))
         return avow__fail(d, AVOW_ERR_BAD_TIME, "jwt.payload.nbf", "the EAR is not valid yet");
     return AVOW_OK;
 }

@@ -36,8 +36,8 @@ static avow_err ns_insert(void *impl, const uint8_t *nonce, size_t len, time_t i
     nsql *n = impl;
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(
-        n->db, "INSERT INTO nonces (nonce, issued, expires, used) VALUES (?1, ?2, ?3, 0)", -1,
-        &st, NULL);
+        n->db, "INSERT INTO nonces (nonce, issued, expires, used) VALUES (?1, ?2, ?3, 0)", -1, &st,
+        NULL);
     if (rc != SQLITE_OK)
         return db_fail(diag, n->db, rc, "prepare insert");
     sqlite3_bind_blob(st, 1, nonce, (int)len, SQLITE_STATIC);
@@ -90,8 +90,8 @@ static avow_err ns_consume(void *impl, const uint8_t *nonce, size_t len, time_t 
         if (used)
             e = avow__fail(diag, AVOW_ERR_NONCE_REPLAY, "nonce", "nonce was already used");
         else
-            e = avow__fail(diag, AVOW_ERR_NONCE_EXPIRED, "nonce",
-                           "nonce expired %lld s ago", (long long)(now - (time_t)expires));
+            e = avow__fail(diag, AVOW_ERR_NONCE_EXPIRED, "nonce", "nonce expired %lld s ago",
+                           (long long)(now - (time_t)expires));
     } else if (rc == SQLITE_DONE) {
         e = avow__fail(diag, AVOW_ERR_NONCE_UNKNOWN, "nonce",
                        "nonce was not issued by this verifier (or was purged)");
@@ -106,8 +106,8 @@ static avow_err ns_purge(void *impl, time_t before, size_t *removed, avow_diag *
 {
     nsql *n = impl;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(n->db, "DELETE FROM nonces WHERE expires < ?1 RETURNING 1", -1,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v2(n->db, "DELETE FROM nonces WHERE expires < ?1 RETURNING 1", -1, &st,
+                                NULL);
     if (rc != SQLITE_OK)
         return db_fail(diag, n->db, rc, "prepare purge");
     sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
@@ -131,16 +131,14 @@ static void ns_free(void *impl)
     OPENSSL_free(n);
 }
 
-static const avow_nonce_store_ops SQLITE_OPS = {"sqlite", ns_insert, ns_consume, ns_purge,
-                                                ns_free};
+static const avow_nonce_store_ops SQLITE_OPS = {"sqlite", ns_insert, ns_consume, ns_purge, ns_free};
 
-static const char SCHEMA[] =
-    "CREATE TABLE IF NOT EXISTS nonces ("
-    " nonce BLOB PRIMARY KEY NOT NULL,"
-    " issued INTEGER NOT NULL,"
-    " expires INTEGER NOT NULL,"
-    " used INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);";
+static const char SCHEMA[] = "CREATE TABLE IF NOT EXISTS nonces ("
+                             " nonce BLOB PRIMARY KEY NOT NULL,"
+                             " issued INTEGER NOT NULL,"
+                             " expires INTEGER NOT NULL,"
+                             " used INTEGER NOT NULL DEFAULT 0);"
+                             "CREATE INDEX IF NOT EXISTS nonces_expires ON nonces (expires);";
 
 avow_err avow_nonce_store_open_sqlite(const char *path, avow_nonce_store **out, avow_diag *diag)
 {
@@ -151,9 +149,8 @@ avow_err avow_nonce_store_open_sqlite(const char *path, avow_nonce_store **out, 
     nsql *n = OPENSSL_zalloc(sizeof(*n));
     if (n == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "nonce-store", "out of memory");
-    int rc = sqlite3_open_v2(path, &n->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &n->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
     avow_err e = AVOW_OK;
     if (rc != SQLITE_OK) {
         e = db_fail(diag, n->db, rc, "open");
@@ -163,8 +160,7 @@ avow_err avow_nonce_store_open_sqlite(const char *path, avow_nonce_store **out, 
     sqlite3_busy_timeout(n->db, BUSY_TIMEOUT_MS);
     /* WAL: readers and the writer do not block each other; FULL sync: a
      * consumed nonce stays consumed across a power cut (no replay window). */
-    rc = sqlite3_exec(n->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL,
-                      NULL);
+    rc = sqlite3_exec(n->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         e = db_fail(diag, n->db, rc, "set WAL mode");
         goto fail;

@@ -52,8 +52,8 @@ static time_t now_or(time_t now)
     return now != 0 ? now : time(NULL);
 }
 
-avow_err avow_nonce_issue(avow_nonce_store *s, size_t len, unsigned ttl, time_t now,
-                          avow_buf *out, avow_diag *diag)
+avow_err avow_nonce_issue(avow_nonce_store *s, size_t len, unsigned ttl, time_t now, avow_buf *out,
+                          avow_diag *diag)
 {
     if (out != NULL) {
         out->ptr = NULL;

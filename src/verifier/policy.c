@@ -170,8 +170,8 @@ static avow_rule_outcome check_value(const avow__rule *r, const avow_value *v, c
             for (size_t i = 0; i < r->nin && used + TEXT_MAX + 8 < sizeof(want); i++) {
                 char one[TEXT_MAX + 16];
                 render_lit(&r->in[i], one, sizeof(one));
-                used += (size_t)snprintf(want + used, sizeof(want) - used, "%s%s", i ? ", " : "",
-                                         one);
+                used +=
+                    (size_t)snprintf(want + used, sizeof(want) - used, "%s%s", i ? ", " : "", one);
             }
             detailf(detail, cap, "%s = %s, want one of [%s]", where, seen, want);
             return comparable ? AVOW_RULE_FAIL : AVOW_RULE_UNKNOWN;
@@ -198,7 +198,7 @@ static avow_rule_outcome check_value(const avow__rule *r, const avow_value *v, c
         if ((v->type != AVOW_VALUE_UTF8 && v->type != AVOW_VALUE_BYTES) ||
             !avow__version_parse((const char *)v->bytes.ptr, v->bytes.len, parts, &n)) {
             detailf(detail, cap, "%s = %s is not a dotted numeric version (want >= %s)", where,
-                     seen, want);
+                    seen, want);
             return AVOW_RULE_UNKNOWN;
         }
         if (version_cmp(parts, n, r->version, r->nversion) < 0) {
@@ -249,8 +249,8 @@ static avow_rule_outcome eval_in(const avow__rule *r, const avow_claimset *set, 
     else if (use != NULL || unsigned_one != NULL)
         detailf(where, sizeof(where), "%s.%s", (use ? use : unsigned_one)->element, r->claim);
     else
-        detailf(where, sizeof(where), "%s%s%s", r->element ? r->element : "",
-                 r->element ? "." : "", r->claim);
+        detailf(where, sizeof(where), "%s%s%s", r->element ? r->element : "", r->element ? "." : "",
+                r->claim);
 
     if (use != NULL)
         return check_value(r, &use->value, where, detail, cap);
@@ -328,11 +328,11 @@ static avow_rule_outcome eval_rule(const avow__rule *r, const avow_claimset *set
             return eval_in(r, set, k, detail, cap);
         if (ambiguous) {
             detailf(detail, cap, "key.%s: several key elements and no attested key given",
-                     r->claim);
+                    r->claim);
             return AVOW_RULE_UNKNOWN;
         }
         detailf(detail, cap, "key.%s is absent: no key element describes the attested key",
-                 r->claim);
+                r->claim);
         if ((r->ops & AVOW__OP_PRESENT) && !r->present)
             return AVOW_RULE_PASS;
         return r->required ? AVOW_RULE_FAIL : AVOW_RULE_UNKNOWN;
@@ -402,8 +402,8 @@ avow_err avow_policy_eval(const avow_policy *p, const avow_claimset *claims,
             rep->nskipped++;
             break;
         }
-        if (first_bad < 0 && (res->outcome == AVOW_RULE_FAIL ||
-                              (res->outcome == AVOW_RULE_UNKNOWN && r->required)))
+        if (first_bad < 0 &&
+            (res->outcome == AVOW_RULE_FAIL || (res->outcome == AVOW_RULE_UNKNOWN && r->required)))
             first_bad = (long)i;
     }
     rep->satisfied = first_bad < 0;
@@ -452,7 +452,8 @@ avow_err avow_policy_report_to_json(const avow_policy_report *r, avow_buf *out)
         const char *vec = avow_tv_name(x->vector);
         bad |= o == NULL;
         bad |= json_object_set_new(o, "id", json_string(x->id)) != 0;
-        bad |= json_object_set_new(o, "outcome", json_string(avow_rule_outcome_name(x->outcome))) != 0;
+        bad |=
+            json_object_set_new(o, "outcome", json_string(avow_rule_outcome_name(x->outcome))) != 0;
         bad |= json_object_set_new(o, "required", json_boolean(x->required)) != 0;
         bad |= json_object_set_new(o, "vector", vec ? json_string(vec) : json_null()) != 0;
         bad |= json_object_set_new(o, "tier", json_string(avow_tier_name(x->tier))) != 0;

@@ -37,14 +37,14 @@ typedef enum avow__scope { AVOW__SCOPE_ATTESTED_KEY = 0, AVOW__SCOPE_ALL_KEYS } 
 
 typedef struct avow__rule {
     char *id;
-    char *claim;        /* name matched against avow_nclaim.name ("hwmodel", "tpm:pcr0", dotted OID) */
-    char *element;      /* element kind the claim must stand in; NULL = any */
-    int known_type;     /* 1: type below is the claim's declared type */
+    char *claim;    /* name matched against avow_nclaim.name ("hwmodel", "tpm:pcr0", dotted OID) */
+    char *element;  /* element kind the claim must stand in; NULL = any */
+    int known_type; /* 1: type below is the claim's declared type */
     avow_value_type type;
-    avow__scope scope;  /* for element "key" */
+    avow__scope scope; /* for element "key" */
     int required;
-    int when_nonce;     /* applies only when a nonce was expected */
-    avow_tier tier;     /* on failure */
+    int when_nonce; /* applies only when a nonce was expected */
+    avow_tier tier; /* on failure */
     avow_tv_key vector;
     unsigned ops;
     avow__lit equals;
@@ -53,7 +53,7 @@ typedef struct avow__rule {
     int64_t min, max;
     uint32_t version[AVOW__VERSION_PARTS];
     size_t nversion;
-    int present;        /* for AVOW__OP_PRESENT: 1 must be present, 0 must be absent */
+    int present; /* for AVOW__OP_PRESENT: 1 must be present, 0 must be absent */
 } avow__rule;
 
 struct avow_policy {

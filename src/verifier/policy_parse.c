@@ -17,7 +17,8 @@ static const char DEFAULT_POLICY[] =
     "{\"name\":\"avow-default\",\"rules\":["
     "{\"id\":\"key-sensitive\",\"element\":\"key\",\"claim\":\"sensitive\",\"equals\":true,"
     "\"required\":true,\"vector\":\"storage-opaque\"},"
-    "{\"id\":\"key-not-extractable\",\"element\":\"key\",\"claim\":\"extractable\",\"equals\":false,"
+    "{\"id\":\"key-not-extractable\",\"element\":\"key\",\"claim\":\"extractable\",\"equals\":"
+    "false,"
     "\"required\":true,\"vector\":\"storage-opaque\"},"
     "{\"id\":\"key-never-extractable\",\"element\":\"key\",\"claim\":\"never-extractable\","
     "\"equals\":true,\"required\":true,\"vector\":\"storage-opaque\"},"
@@ -35,7 +36,7 @@ const char *avow_policy_default_json(void)
 /* --- names --- */
 
 static const char *const TV_NAMES[AVOW_TV_COUNT_] = {
-    "instance-identity", "configuration", "executables",    "file-system",
+    "instance-identity", "configuration",  "executables",    "file-system",
     "hardware",          "runtime-opaque", "storage-opaque", "sourced-data"};
 
 const char *avow_tv_name(avow_tv_key k)
@@ -376,10 +377,9 @@ static int bool_of(json_t *v, int *out)
     return 1;
 }
 
-static const char *const RULE_KEYS[] = {"id",  "claim", "element", "scope", "required",
-                                        "when", "on_fail", "vector", "equals", "in",
-                                        "min", "max",   "version_at_least", "present",
-                                        "description"};
+static const char *const RULE_KEYS[] = {
+    "id",     "claim", "element", "scope", "required",         "when",    "on_fail",    "vector",
+    "equals", "in",    "min",     "max",   "version_at_least", "present", "description"};
 
 static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
 {
@@ -388,7 +388,8 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
         return bad(c, NULL, "a rule must be an object");
     const char *key;
     json_t *v;
-    json_object_foreach(jr, key, v) {
+    json_object_foreach(jr, key, v)
+    {
         size_t k = 0;
         while (k < sizeof(RULE_KEYS) / sizeof(RULE_KEYS[0]) && strcmp(RULE_KEYS[k], key) != 0)
             k++;
@@ -422,8 +423,8 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
         if ((rc = get_str(c, "element", v, 160, &r->element)) != AVOW_OK)
             return rc;
         if (info != NULL && strcmp(r->element, avow_element_name(info->element)) != 0)
-            return bad(c, "element", "claim \"%s\" stands in element \"%s\", not \"%s\"",
-                       r->claim, avow_element_name(info->element), r->element);
+            return bad(c, "element", "claim \"%s\" stands in element \"%s\", not \"%s\"", r->claim,
+                       avow_element_name(info->element), r->element);
     } else if (info != NULL) {
         r->element = OPENSSL_strdup(avow_element_name(info->element));
         if (r->element == NULL)
@@ -489,7 +490,8 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
             return AVOW_ERR_NOMEM;
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             char k[24];
             pathf(k, sizeof(k), "in[%zu]", i);
             if ((rc = get_lit(c, k, e, r, &r->in[i])) != AVOW_OK)
@@ -519,9 +521,8 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
     if ((v = json_object_get(jr, "version_at_least")) != NULL) {
         if (r->known_type && r->type != AVOW_VALUE_UTF8)
             return bad(c, "version_at_least", "claim \"%s\" is not text", r->claim);
-        if (!json_is_string(v) ||
-            !avow__version_parse(json_string_value(v), json_string_length(v), r->version,
-                                 &r->nversion))
+        if (!json_is_string(v) || !avow__version_parse(json_string_value(v), json_string_length(v),
+                                                       r->version, &r->nversion))
             return bad(c, "version_at_least", "must be a dotted numeric version such as \"2.6\"");
         r->ops |= AVOW__OP_VERSION;
     }
@@ -546,7 +547,8 @@ static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
         return bad(c, NULL, "must be an object");
     const char *key;
     json_t *v;
-    json_object_foreach(js, key, v) {
+    json_object_foreach(js, key, v)
+    {
         if (strcmp(key, "unknown") != 0 && strcmp(key, "required") != 0)
             return bad(c, key, "unknown key");
     }
@@ -568,7 +570,8 @@ static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
     size_t i;
     json_t *t;
     char at[32];
-    json_array_foreach(v, i, t) {
+    json_array_foreach(v, i, t)
+    {
         snprintf(at, sizeof(at), "required[%zu]", i);
         if ((rc = get_str(c, at, t, AVOW_POLICY_ID_MAX, &p->required[i])) != AVOW_OK)
             return rc;
@@ -584,7 +587,8 @@ static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)
         return bad(c, NULL, "the policy must be a JSON object");
     const char *key;
     json_t *v;
-    json_object_foreach(root, key, v) {
+    json_object_foreach(root, key, v)
+    {
         if (strcmp(key, "name") != 0 && strcmp(key, "rules") != 0 &&
             strcmp(key, "description") != 0 && strcmp(key, "statements") != 0)
             return bad(c, key, "unknown key");
@@ -613,7 +617,8 @@ static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)
         return AVOW_ERR_NOMEM;
     size_t i;
     json_t *jr;
-    json_array_foreach(rules, i, jr) {
+    json_array_foreach(rules, i, jr)
+    {
         pathf(c->path, sizeof(c->path), "rules[%zu]", i);
         p->nrules = i + 1;
         if ((rc = parse_rule(c, jr, &p->rules[i])) != AVOW_OK)
@@ -631,8 +636,8 @@ avow_err avow_policy_parse(const char *json, size_t len, avow_policy **out, avow
         return avow__fail(diag, AVOW_ERR_ARG, "policy", "no policy text or output");
     *out = NULL;
     if (len > AVOW_POLICY_MAX_SIZE)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "policy", "policy is %zu bytes, limit %u",
-                          len, AVOW_POLICY_MAX_SIZE);
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "policy", "policy is %zu bytes, limit %u", len,
+                          AVOW_POLICY_MAX_SIZE);
     json_error_t jerr;
     json_t *root = json_loadb(json != NULL ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL)

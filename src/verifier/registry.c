@@ -128,9 +128,11 @@ avow_err avow_statement_verify(const avow_verifier *v, const avow_registry *reg,
         return avow__fail(diag, AVOW_ERR_ARG, "statement", "no verifier, type or statement");
     }
     avow_oid_to_text(type_oid, type_oid_len, out->type_oid, sizeof(out->type_oid));
-    const avow_statement_type *row = avow_registry_find(reg, avow_verifier_profile(v), type_oid, type_oid_len);
+    const avow_statement_type *row =
+        avow_registry_find(reg, avow_verifier_profile(v), type_oid, type_oid_len);
     if (row == NULL) {
-        avow__stmt_fail(out, AVOW_ERR_STATEMENT_TYPE, "no verifier for statement type %s", out->type_oid);
+        avow__stmt_fail(out, AVOW_ERR_STATEMENT_TYPE, "no verifier for statement type %s",
+                        out->type_oid);
         return avow__fail(diag, AVOW_ERR_STATEMENT_TYPE, "AttestationStatement.type",
                           "no verifier for statement type %s", out->type_oid);
     }

@@ -25,7 +25,8 @@ static long by_identifier(const avow_statement_result *s, const uint8_t *id, siz
 {
     const avow_nclaim *c = NULL;
     while ((c = avow_claimset_find(&s->claims, "key", "identifier", c)) != NULL)
-        if (c->value.present && c->value.bytes.len == len && memcmp(c->value.bytes.ptr, id, len) == 0)
+        if (c->value.present && c->value.bytes.len == len &&
+            memcmp(c->value.bytes.ptr, id, len) == 0)
             return (long)c->element_index;
     return -1;
 }
@@ -67,7 +68,8 @@ avow_err avow_request_verify(const avow_verifier *v, const avow_request *req,
 
     avow_request_result *r = OPENSSL_zalloc(sizeof(*r));
     size_t n = avow_request_statement_count(req);
-    if (r == NULL || (n > 0 && (r->statements = OPENSSL_zalloc(n * sizeof(*r->statements))) == NULL)) {
+    if (r == NULL ||
+        (n > 0 && (r->statements = OPENSSL_zalloc(n * sizeof(*r->statements))) == NULL)) {
         OPENSSL_free(r);
         return AVOW_ERR_NOMEM;
     }
@@ -89,8 +91,9 @@ avow_err avow_request_verify(const avow_verifier *v, const avow_request *req,
     for (size_t i = 0; i < n; i++) {
         const avow_statement *st = avow_request_get0_statement(req, i);
         avow_statement_result *sr = &r->statements[i];
-        avow_err rc = avow_statement_verify(v, opts->registry, st->type.ptr, st->type.len, st->der.ptr,
-                                            st->der.len, &vo, spki.ptr, spki.len, sr, NULL);
+        avow_err rc =
+            avow_statement_verify(v, opts->registry, st->type.ptr, st->type.len, st->der.ptr,
+                                  st->der.len, &vo, spki.ptr, spki.len, sr, NULL);
         if (rc == AVOW_OK) {
             r->verified++;
             if (r->bound_statement < 0 && sr->key_element >= 0) {
@@ -109,7 +112,8 @@ avow_err avow_request_verify(const avow_verifier *v, const avow_request *req,
         for (size_t i = 0; i < n && r->bound_statement < 0; i++) {
             if (r->statements[i].status != AVOW_OK)
                 continue;
-            long e = by_identifier(&r->statements[i], opts->bind_identifier, opts->bind_identifier_len);
+            long e =
+                by_identifier(&r->statements[i], opts->bind_identifier, opts->bind_identifier_len);
             if (e >= 0) {
                 r->bound_statement = (long)i;
                 r->bound_element = e;
@@ -124,8 +128,8 @@ avow_err avow_request_verify(const avow_verifier *v, const avow_request *req,
         set_detail(r, "proof of possession: %s", r->pop_detail);
     } else if (first_fail != AVOW_OK) {
         r->status = first_fail;
-        set_detail(r, "statement %zu (%s): %s", first_fail_at, r->statements[first_fail_at].type_name,
-                   r->statements[first_fail_at].detail);
+        set_detail(r, "statement %zu (%s): %s", first_fail_at,
+                   r->statements[first_fail_at].type_name, r->statements[first_fail_at].detail);
     } else if (r->verified == 0) {
         r->status = AVOW_ERR_STATEMENT_TYPE;
         set_detail(r, "no statement of a type this verifier knows (%zu unknown)", r->unknown);

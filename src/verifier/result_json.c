@@ -166,7 +166,8 @@ static json_t *sig_json(const avow_sig_result *s, size_t index, int *bad)
     put(o, "signer", s->cert != NULL ? dn_json(X509_get_subject_name(s->cert)) : json_null(), bad);
     json_t *chain = json_array();
     for (int i = 0; chain != NULL && i < sk_X509_num(s->chain); i++)
-        if (json_array_append_new(chain, dn_json(X509_get_subject_name(sk_X509_value(s->chain, i)))))
+        if (json_array_append_new(chain,
+                                  dn_json(X509_get_subject_name(sk_X509_value(s->chain, i)))))
             *bad = 1;
     put(o, "chain", chain, bad);
     const char *ak = s->ak_spki > 0 ? "listed" : s->ak_spki == 0 ? "not-listed" : "no-claim";

@@ -35,8 +35,8 @@ static long key_element_of(const avow_evidence *ev, const uint8_t *spki, size_t 
             continue;
         for (size_t j = 0; j < el->nclaims; j++) {
             const avow_claim *c = &el->claims[j];
-            if (c->id == AVOW_CLAIM_KEY_SPKI && c->value.present && c->value.bytes.len == spki_len &&
-                memcmp(c->value.bytes.ptr, spki, spki_len) == 0)
+            if (c->id == AVOW_CLAIM_KEY_SPKI && c->value.present &&
+                c->value.bytes.len == spki_len && memcmp(c->value.bytes.ptr, spki, spki_len) == 0)
                 return (long)i;
         }
     }
@@ -97,7 +97,8 @@ const avow_evidence *avow_statement_result_get0_evidence(const avow_statement_re
     return ((const pkix_priv *)r->priv_)->ev;
 }
 
-const avow_evidence_result *avow_statement_result_get0_evidence_result(const avow_statement_result *r)
+const avow_evidence_result *
+avow_statement_result_get0_evidence_result(const avow_statement_result *r)
 {
     if (r == NULL || r->priv_free_ != pkix_free || r->priv_ == NULL)
         return NULL;

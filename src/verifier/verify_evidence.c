@@ -18,13 +18,12 @@
 typedef struct vctx {
     const avow_verifier *v;
     const avow_evidence *ev;
-    STACK_OF(X509) *extra;     /* avow_verify_opts.untrusted: this call's certificates */
-    STACK_OF(X509) *untrusted; /* verifier + call + intermediateCertificates, built on first use */
+    STACK_OF(X509) * extra;     /* avow_verify_opts.untrusted: this call's certificates */
+    STACK_OF(X509) * untrusted; /* verifier + call + intermediateCertificates, built on first use */
     int own_untrusted;
 } vctx;
 
-static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...)
-    AVOW_PRINTF(3, 4);
+static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...) AVOW_PRINTF(3, 4);
 
 static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...)
 {
@@ -36,7 +35,7 @@ static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...
     return code;
 }
 
-static STACK_OF(X509) *untrusted_of(vctx *c)
+static STACK_OF(X509) * untrusted_of(vctx *c)
 {
     if (c->untrusted != NULL)
         return c->untrusted;
@@ -312,15 +311,15 @@ static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r
     r->sid_kind = b->sid_kind;
     avow_diag d = {0};
     if (avow_sigalg_from_der(b->algorithm.ptr, b->algorithm.len, &r->alg, &d) != AVOW_OK) {
-        sig_fail(r, AVOW_ERR_SIG_ALG, "signatureAlgorithm%s%s: %s", d.field[0] ? "." : "",
-                 d.field, d.detail);
+        sig_fail(r, AVOW_ERR_SIG_ALG, "signatureAlgorithm%s%s: %s", d.field[0] ? "." : "", d.field,
+                 d.detail);
         return;
     }
     if (resolve_key(c, b, r) != AVOW_OK)
         return;
     avow_view tbs = avow_evidence_tbs(c->ev);
-    avow_err rc = avow_sigalg_verify(r->alg, r->key, tbs.ptr, tbs.len, b->value.ptr, b->value.len,
-                                     &d);
+    avow_err rc =
+        avow_sigalg_verify(r->alg, r->key, tbs.ptr, tbs.len, b->value.ptr, b->value.len, &d);
     if (rc != AVOW_OK) {
         sig_fail(r, rc, "%s", d.detail);
         return;

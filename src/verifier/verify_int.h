@@ -40,8 +40,8 @@ typedef struct avow__vkey {
  */
 struct avow_verifier {
     avow_profile profile;
-    X509_STORE *store;        /* trust anchors */
-    STACK_OF(X509) *untrusted; /* the certs of `certs`, for path building */
+    X509_STORE *store;          /* trust anchors */
+    STACK_OF(X509) * untrusted; /* the certs of `certs`, for path building */
     avow__vcert *certs;
     size_t ncerts, capcerts;
     avow__vkey *keys;

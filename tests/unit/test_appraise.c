@@ -27,7 +27,7 @@ typedef struct ev_spec {
     const uint8_t *nonce; /* NULL: no nonce claim */
     size_t nonce_len;
     int extractable;
-    const char *hwmodel;  /* NULL: no platform element */
+    const char *hwmodel; /* NULL: no platform element */
 } ev_spec;
 
 static int setup(void **state)
@@ -104,7 +104,8 @@ static avow_request *make_request_ex(fx *f, const ev_spec *s, int break_pop, int
     OK(avow_request_builder_add_evidence(b, NULL, ev.ptr, ev.len, &d));
     avow_buf_free(&ev);
     if (with_tpm)
-        OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY), &d));
+        OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY),
+                                              &d));
     OK(avow_request_builder_add_cert(b, f->pki.inter));
     avow_signer *sg = NULL;
     OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg));
@@ -182,8 +183,9 @@ static void test_extractable_contraindicated(void **state)
 static void test_wrong_model(void **state)
 {
     fx *f = *state;
-    static const char doc[] = "{\"name\":\"models\",\"rules\":[{\"id\":\"model\",\"element\":\"platform\","
-                              "\"claim\":\"hwmodel\",\"in\":[\"HSM-9000\"],\"required\":true}]}";
+    static const char doc[] =
+        "{\"name\":\"models\",\"rules\":[{\"id\":\"model\",\"element\":\"platform\","
+        "\"claim\":\"hwmodel\",\"in\":[\"HSM-9000\"],\"required\":true}]}";
     avow_policy *p = NULL;
     OK(avow_policy_parse(doc, sizeof(doc) - 1, &p, NULL));
     avow_appraise_opts o = {.policy = p};
@@ -363,9 +365,12 @@ static void test_unknown_statement_types(void **state)
 
     /* Bad "statements" sections are refused with their path. */
     static const char *const bad[] = {
-        "{\"name\":\"p\",\"statements\":{\"unknown\":\"maybe\"},\"rules\":[{\"id\":\"s\",\"claim\":\"sensitive\",\"equals\":true}]}",
-        "{\"name\":\"p\",\"statements\":{\"required\":[]},\"rules\":[{\"id\":\"s\",\"claim\":\"sensitive\",\"equals\":true}]}",
-        "{\"name\":\"p\",\"statements\":{\"other\":1},\"rules\":[{\"id\":\"s\",\"claim\":\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"unknown\":\"maybe\"},\"rules\":[{\"id\":\"s\",\"claim\":"
+        "\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"required\":[]},\"rules\":[{\"id\":\"s\",\"claim\":"
+        "\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"other\":1},\"rules\":[{\"id\":\"s\",\"claim\":"
+        "\"sensitive\",\"equals\":true}]}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         avow_policy *q = NULL;

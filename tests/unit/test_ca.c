@@ -19,9 +19,9 @@
 #define OK(x) assert_int_equal((x), AVOW_OK)
 
 typedef struct fx {
-    tu_pki pki;           /* attestation PKI: root -> intermediate -> AK */
-    EVP_PKEY *key;        /* the request key */
-    EVP_PKEY *ca_key;     /* the CA key */
+    tu_pki pki;       /* attestation PKI: root -> intermediate -> AK */
+    EVP_PKEY *key;    /* the request key */
+    EVP_PKEY *ca_key; /* the CA key */
     avow_verifier *v;
     avow_nonce_store *store;
     char db[64];
@@ -200,7 +200,8 @@ static void issue_and_check(fx *f, avow_signer *ca_signer)
     assert_int_equal(X509_EXTENSION_get_critical(ext), 0);
     const ASN1_OCTET_STRING *val = X509_EXTENSION_get_data(ext);
     assert_int_equal(ASN1_STRING_get0_data(val)[0], 0x0c); /* UTF8String */
-    const char *media = "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",";
+    const char *media =
+        "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",";
     assert_true(has_bytes(ASN1_STRING_get0_data(val), (size_t)ASN1_STRING_length(val), media));
     /* the unverified JWT is the one the CA signed */
     avow_buf jwt2 = {0};
@@ -421,20 +422,68 @@ static void test_reader_strict(void **state)
         int twice;
         avow_err want;
     } cases[] = {
-        {"good record (control)", 0, "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YS5iLmM\"]", {0}, 0, 0, AVOW_OK},
-        {"the extension twice", 0, "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YS5iLmM\"]", {0}, 0, 1, AVOW_ERR_DUP_ATTRIBUTE},
+        {"good record (control)",
+         0,
+         "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YS5iLmM\"]",
+         {0},
+         0,
+         0,
+         AVOW_OK},
+        {"the extension twice",
+         0,
+         "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YS5iLmM\"]",
+         {0},
+         0,
+         1,
+         AVOW_ERR_DUP_ATTRIBUTE},
         {"cbor choice", 1, NULL, {0x04, 0x02, 0x82, 0x00}, 4, 0, AVOW_ERR_UNSUPPORTED},
-        {"IA5String instead of UTF8String", 1, NULL, {0x16, 0x02, '[', ']'}, 4, 0, AVOW_ERR_WRONG_TAG},
-        {"trailing byte after the UTF8String", 1, NULL, {0x0c, 0x02, '[', ']', 0x00}, 5, 0, AVOW_ERR_TRAILING},
+        {"IA5String instead of UTF8String",
+         1,
+         NULL,
+         {0x16, 0x02, '[', ']'},
+         4,
+         0,
+         AVOW_ERR_WRONG_TAG},
+        {"trailing byte after the UTF8String",
+         1,
+         NULL,
+         {0x0c, 0x02, '[', ']', 0x00},
+         5,
+         0,
+         AVOW_ERR_TRAILING},
         {"non-minimal length", 1, NULL, {0x0c, 0x81, 0x02, '[', ']'}, 5, 0, AVOW_ERR_NOT_DER},
         {"truncated", 1, NULL, {0x0c, 0x05, '['}, 3, 0, AVOW_ERR_TRUNCATED},
         {"not JSON", 0, "[\"a\",", {0}, 0, 0, AVOW_ERR_JSON},
         {"not an array", 0, "{\"a\":1}", {0}, 0, 0, AVOW_ERR_MALFORMED},
         {"one element", 0, "[\"application/eat-jwt\"]", {0}, 0, 0, AVOW_ERR_MALFORMED},
-        {"indicator not an integer", 0, "[\"application/eat-jwt\",\"YQ\",\"x\"]", {0}, 0, 0, AVOW_ERR_MALFORMED},
-        {"another media type", 0, "[\"application/eat-cwt\",\"YQ\"]", {0}, 0, 0, AVOW_ERR_UNSUPPORTED},
-        {"bare eat-jwt without the profile", 0, "[\"application/eat-jwt\",\"YQ\"]", {0}, 0, 0, AVOW_ERR_UNSUPPORTED},
-        {"padded base64", 0, "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YQ==\"]", {0}, 0, 0, AVOW_ERR_MALFORMED},
+        {"indicator not an integer",
+         0,
+         "[\"application/eat-jwt\",\"YQ\",\"x\"]",
+         {0},
+         0,
+         0,
+         AVOW_ERR_MALFORMED},
+        {"another media type",
+         0,
+         "[\"application/eat-cwt\",\"YQ\"]",
+         {0},
+         0,
+         0,
+         AVOW_ERR_UNSUPPORTED},
+        {"bare eat-jwt without the profile",
+         0,
+         "[\"application/eat-jwt\",\"YQ\"]",
+         {0},
+         0,
+         0,
+         AVOW_ERR_UNSUPPORTED},
+        {"padded base64",
+         0,
+         "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YQ==\"]",
+         {0},
+         0,
+         0,
+         AVOW_ERR_MALFORMED},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = cases[i].kind == 0 ? utf8(cases[i].text, buf, sizeof(buf)) : cases[i].rawlen;

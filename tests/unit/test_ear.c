@@ -21,7 +21,7 @@
 
 #include "verifier/ear_int.h"
 
-static const uint8_t NONCE[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+static const uint8_t NONCE[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 static avow_rule_result rule(const char *id, avow_rule_outcome o, avow_tv_key v, avow_tier t,
@@ -77,8 +77,9 @@ static long long jint(json_t *o, const char *path)
 static avow_ear *good_ear(const avow_policy_report *rep, const avow_buf *spki, time_t iat,
                           unsigned ttl)
 {
-    avow_ear_statement st = {"pkix-evidence", AVOW_OK, NULL, rep, AVOW_NONCE_MATCH, AVOW_OK,
-                             spki ? spki->ptr : NULL, spki ? spki->len : 0};
+    avow_ear_statement st = {
+        "pkix-evidence",     AVOW_OK, NULL, rep, AVOW_NONCE_MATCH, AVOW_OK, spki ? spki->ptr : NULL,
+        spki ? spki->len : 0};
     avow_ear_opts o = {iat, ttl, NONCE, sizeof(NONCE), NULL};
     avow_ear *ear = NULL;
     avow_diag d = {0};
@@ -91,8 +92,9 @@ static void test_structure(void **state)
     (void)state;
     EVP_PKEY *k = tu_key_ec("P-256");
     avow_buf spki = tu_spki(k);
-    avow_rule_result rr[2] = {rule("key-sensitive", AVOW_RULE_PASS, AVOW_TV_STORAGE_OPAQUE, AVOW_TIER_CONTRAINDICATED, 1),
-                              rule("nonce", AVOW_RULE_SKIPPED, AVOW_TV_INSTANCE_IDENTITY, AVOW_TIER_CONTRAINDICATED, 1)};
+    avow_rule_result rr[2] = {
+        rule("key-sensitive", AVOW_RULE_PASS, AVOW_TV_STORAGE_OPAQUE, AVOW_TIER_CONTRAINDICATED, 1),
+        rule("nonce", AVOW_RULE_SKIPPED, AVOW_TV_INSTANCE_IDENTITY, AVOW_TIER_CONTRAINDICATED, 1)};
     avow_policy_report rep = {"avow-default", 1, 1, 0, 0, 1, 2, rr};
     avow_ear *ear = good_ear(&rep, &spki, 1700000000, 3600);
     json_t *j = to_json(ear);
@@ -110,7 +112,8 @@ static void test_structure(void **state)
     assert_string_equal(jstr(j, "eat_nonce"), nb64);
     OPENSSL_free(nb64);
     assert_string_equal(jstr(j, "submods/pkix-evidence/ear_status"), "affirming");
-    assert_int_equal(jint(j, "submods/pkix-evidence/ear_trustworthiness_vector/instance-identity"), 2);
+    assert_int_equal(jint(j, "submods/pkix-evidence/ear_trustworthiness_vector/instance-identity"),
+                     2);
     assert_int_equal(jint(j, "submods/pkix-evidence/ear_trustworthiness_vector/storage-opaque"), 2);
     json_t *sub = json_object_get(json_object_get(j, "submods"), "pkix-evidence");
     json_t *ids = json_object_get(sub, "ear_appraisal_policy_ids");
@@ -157,7 +160,8 @@ static void test_tiers_and_worst(void **state)
         rule("model", AVOW_RULE_FAIL, AVOW_TV_HARDWARE, AVOW_TIER_WARNING, 0)};
     avow_policy_report warn_rep = {"hsm", 0, 1, 1, 0, 0, 2, warn_rr};
     avow_rule_result bad_rr[3] = {
-        rule("key-not-extractable", AVOW_RULE_FAIL, AVOW_TV_STORAGE_OPAQUE, AVOW_TIER_CONTRAINDICATED, 1),
+        rule("key-not-extractable", AVOW_RULE_FAIL, AVOW_TV_STORAGE_OPAQUE,
+             AVOW_TIER_CONTRAINDICATED, 1),
         rule("fips", AVOW_RULE_UNKNOWN, AVOW_TV_HARDWARE, AVOW_TIER_CONTRAINDICATED, 1),
         rule("vendor", AVOW_RULE_UNKNOWN, AVOW_TV_HARDWARE, AVOW_TIER_CONTRAINDICATED, 0)};
     avow_policy_report bad_rep = {"hsm", 0, 0, 1, 2, 0, 3, bad_rr};
@@ -209,12 +213,14 @@ static void test_tiers_and_worst(void **state)
 
     json_t *j = to_json(ear);
     assert_string_equal(jstr(j, "ear_status"), "contraindicated");
-    json_t *reasons = json_object_get(json_object_get(json_object_get(j, "submods"), "forged"), "avow_reasons");
+    json_t *reasons =
+        json_object_get(json_object_get(json_object_get(j, "submods"), "forged"), "avow_reasons");
     assert_int_equal(json_array_size(reasons), 2);
     assert_string_equal(jstr(json_array_get(reasons, 0), "check"), "signature");
     assert_string_equal(jstr(json_array_get(reasons, 0), "code"), "AVOW_ERR_SIG_INVALID");
     assert_string_equal(jstr(json_array_get(reasons, 1), "code"), "AVOW_ERR_NONCE_REPLAY");
-    reasons = json_object_get(json_object_get(json_object_get(j, "submods"), "policy"), "avow_reasons");
+    reasons =
+        json_object_get(json_object_get(json_object_get(j, "submods"), "policy"), "avow_reasons");
     assert_string_equal(jstr(json_array_get(reasons, 0), "rule"), "key-not-extractable");
     assert_string_equal(jstr(json_array_get(reasons, 0), "code"), "AVOW_ERR_POLICY");
     json_decref(j);
@@ -244,7 +250,8 @@ static void test_tiers_and_worst(void **state)
 static void test_read_back(void **state)
 {
     (void)state;
-    avow_rule_result rr[1] = {rule("model", AVOW_RULE_FAIL, AVOW_TV_HARDWARE, AVOW_TIER_WARNING, 0)};
+    avow_rule_result rr[1] = {
+        rule("model", AVOW_RULE_FAIL, AVOW_TV_HARDWARE, AVOW_TIER_WARNING, 0)};
     avow_policy_report rep = {"hsm", 0, 0, 1, 0, 0, 1, rr};
     avow_ear *ear = good_ear(&rep, NULL, 1700000000, 0);
     avow_buf b = {0};
@@ -272,9 +279,11 @@ static void test_read_back(void **state)
     /* The -02 spelling. */
     static const char v02[] =
         "{\"eat_profile\":\"tag:ietf.org,2025-07:ear\",\"iat\":1666529184,"
-        "\"ear.verifier-id\":{\"developer\":\"https://veraison-project.org\",\"build\":\"vts 0.0.1\"},"
+        "\"ear.verifier-id\":{\"developer\":\"https://veraison-project.org\",\"build\":\"vts "
+        "0.0.1\"},"
         "\"submods\":{\"PSA\":{\"ear.status\":\"contraindicated\","
-        "\"ear.trustworthiness-vector\":{\"instance-identity\":2,\"executables\":96,\"hardware\":2},"
+        "\"ear.trustworthiness-vector\":{\"instance-identity\":2,\"executables\":96,\"hardware\":2}"
+        ","
         "\"ear.appraisal-policy-id\":\"https://veraison.example/policy/1/60a0068d\","
         "\"ear.veraison.key-attestation\":{\"akpub\":\"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQc\"}}}}";
     assert_int_equal(avow_ear_from_json(v02, strlen(v02), &back, &d), AVOW_OK);
@@ -282,10 +291,11 @@ static void test_read_back(void **state)
     assert_int_equal(back->has_status, 0);
     assert_int_equal(back->submods[0].status, AVOW_TIER_CONTRAINDICATED);
     assert_int_equal(back->submods[0].vector[AVOW_TV_EXECUTABLES], 96);
-    assert_int_equal(back->submods[0].vector_set,
-                     (1u << AVOW_TV_INSTANCE_IDENTITY) | (1u << AVOW_TV_EXECUTABLES) |
-                         (1u << AVOW_TV_HARDWARE));
-    assert_string_equal(back->submods[0].policy_ids[0], "https://veraison.example/policy/1/60a0068d");
+    assert_int_equal(back->submods[0].vector_set, (1u << AVOW_TV_INSTANCE_IDENTITY) |
+                                                      (1u << AVOW_TV_EXECUTABLES) |
+                                                      (1u << AVOW_TV_HARDWARE));
+    assert_string_equal(back->submods[0].policy_ids[0],
+                        "https://veraison.example/policy/1/60a0068d");
     assert_int_equal(back->submods[0].akpub.len, 23);
     assert_string_equal(back->developer, "https://veraison-project.org");
     avow_ear_free(back);
@@ -293,9 +303,12 @@ static void test_read_back(void **state)
     /* The -03 example of the draft. */
     static const char v03[] =
         "{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":1666529184,"
-        "\"ear_verifier_id\":{\"developer\":\"https://veraison-project.org\",\"build\":\"vts 0.0.1\"},"
-        "\"ear_raw_evidence\":\"NzQ3MjY5NzM2NTYzNzQK\",\"submods\":{\"PSA\":{\"ear_status\":\"contraindicated\","
-        "\"ear_trustworthiness_vector\":{\"instance-identity\":2,\"executables\":96,\"hardware\":2},"
+        "\"ear_verifier_id\":{\"developer\":\"https://veraison-project.org\",\"build\":\"vts "
+        "0.0.1\"},"
+        "\"ear_raw_evidence\":\"NzQ3MjY5NzM2NTYzNzQK\",\"submods\":{\"PSA\":{\"ear_status\":"
+        "\"contraindicated\","
+        "\"ear_trustworthiness_vector\":{\"instance-identity\":2,\"executables\":96,\"hardware\":2}"
+        ","
         "\"ear_appraisal_policy_ids\":[\"https://veraison.example/policy/1/60a0068d\"]}}}";
     assert_int_equal(avow_ear_from_json(v03, strlen(v03), &back, &d), AVOW_OK);
     assert_int_equal(back->submods[0].vector[AVOW_TV_EXECUTABLES], 96);
@@ -308,12 +321,29 @@ static void test_read_back(void **state)
     } bad[] = {
         {"{\"eat_profile\":\"tag:example,2020:other\",\"iat\":1}", AVOW_ERR_VERSION, "eat_profile"},
         {"{\"iat\":1}", AVOW_ERR_MALFORMED, "eat_profile"},
-        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":\"x\"}", AVOW_ERR_MALFORMED, "iat"},
-        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":{}}", AVOW_ERR_MALFORMED, "submods"},
-        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":{\"x\":{\"ear_status\":\"great\"}}}", AVOW_ERR_MALFORMED, "submods.x.ear_status"},
-        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":{\"x\":{\"ear_status\":\"affirming\",\"ear_trustworthiness_vector\":{\"hardware\":200}}}}", AVOW_ERR_MALFORMED, "submods.x.ear_trustworthiness_vector"},
-        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":{\"x\":{\"ear_status\":\"affirming\",\"ear_trustworthiness_vector\":{\"hardwar\":2}}}}", AVOW_ERR_MALFORMED, "submods.x.ear_trustworthiness_vector"},
-        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":1,\"ear_status\":\"affirming\",\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":{\"x\":{\"ear_status\":\"warning\"}}}", AVOW_ERR_MALFORMED, "ear_status"},
+        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/ear#03\",\"iat\":\"x\"}", AVOW_ERR_MALFORMED,
+         "iat"},
+        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/"
+         "ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":"
+         "{}}",
+         AVOW_ERR_MALFORMED, "submods"},
+        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/"
+         "ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":"
+         "{\"x\":{\"ear_status\":\"great\"}}}",
+         AVOW_ERR_MALFORMED, "submods.x.ear_status"},
+        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/"
+         "ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":"
+         "{\"x\":{\"ear_status\":\"affirming\",\"ear_trustworthiness_vector\":{\"hardware\":200}}}"
+         "}",
+         AVOW_ERR_MALFORMED, "submods.x.ear_trustworthiness_vector"},
+        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/"
+         "ear#03\",\"iat\":1,\"ear_verifier_id\":{\"developer\":\"a\",\"build\":\"b\"},\"submods\":"
+         "{\"x\":{\"ear_status\":\"affirming\",\"ear_trustworthiness_vector\":{\"hardwar\":2}}}}",
+         AVOW_ERR_MALFORMED, "submods.x.ear_trustworthiness_vector"},
+        {"{\"eat_profile\":\"tag:ietf.org,2026:rats/"
+         "ear#03\",\"iat\":1,\"ear_status\":\"affirming\",\"ear_verifier_id\":{\"developer\":\"a\","
+         "\"build\":\"b\"},\"submods\":{\"x\":{\"ear_status\":\"warning\"}}}",
+         AVOW_ERR_MALFORMED, "ear_status"},
         {"{\"eat_profile\":", AVOW_ERR_JSON, "ear"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -352,7 +382,8 @@ static void roundtrip(EVP_PKEY *key, avow_sigalg alg, const char *jose)
     assert_int_equal(avow_ear_sign_jwt(ear, s, "verifier-1", &jwt, &d), AVOW_OK);
     char *h = part_json((const char *)jwt.ptr, 0);
     char want[128];
-    snprintf(want, sizeof(want), "{\"alg\":\"%s\",\"kid\":\"verifier-1\",\"typ\":\"eat-jwt\"}", jose);
+    snprintf(want, sizeof(want), "{\"alg\":\"%s\",\"kid\":\"verifier-1\",\"typ\":\"eat-jwt\"}",
+             jose);
     assert_string_equal(h, want);
     free(h);
     avow_err rc = avow_ear_verify_jwt((const char *)jwt.ptr, jwt.len, key, 0, 0, &payload, &d);
@@ -362,7 +393,8 @@ static void roundtrip(EVP_PKEY *key, avow_sigalg alg, const char *jose)
     assert_int_equal(payload.len, json.len);
     assert_memory_equal(payload.ptr, json.ptr, json.len);
     avow_ear *back = NULL;
-    assert_int_equal(avow_ear_from_json((const char *)payload.ptr, payload.len, &back, &d), AVOW_OK);
+    assert_int_equal(avow_ear_from_json((const char *)payload.ptr, payload.len, &back, &d),
+                     AVOW_OK);
     assert_int_equal(back->status, AVOW_TIER_AFFIRMING);
     avow_ear_free(back);
     avow_buf_free(&jwt);
@@ -410,7 +442,8 @@ static char *make_jws(avow_signer *s, const char *header, const char *payload, i
     char *input = malloc(n);
     snprintf(input, n, "%s.%s", h, p);
     avow_buf sig = {0};
-    assert_int_equal(avow_signer_sign(s, (const uint8_t *)input, strlen(input), &sig, NULL), AVOW_OK);
+    assert_int_equal(avow_signer_sign(s, (const uint8_t *)input, strlen(input), &sig, NULL),
+                     AVOW_OK);
     uint8_t raw[132];
     const uint8_t *sp = sig.ptr;
     size_t sl = sig.len;
@@ -436,8 +469,7 @@ static char *make_jws(avow_signer *s, const char *header, const char *payload, i
     return jwt;
 }
 
-static avow_err verify_str(const char *jwt, EVP_PKEY *k, time_t now, unsigned leeway,
-                           avow_diag *d)
+static avow_err verify_str(const char *jwt, EVP_PKEY *k, time_t now, unsigned leeway, avow_diag *d)
 {
     avow_buf payload = {0};
     avow_err rc = avow_ear_verify_jwt(jwt, strlen(jwt), k, now, leeway, &payload, d);
@@ -559,7 +591,10 @@ static void test_jwt_rejections(void **state)
         t = make_jws(s, "{\"alg\":\"ES256\"}", pj, 1, 32);
         assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_ERR_MALFORMED);
         free(t);
-        t = make_jws(s, "{\"alg\":\"ES256\",\"typ\":\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\"}", pj, 1, 32);
+        t = make_jws(s,
+                     "{\"alg\":\"ES256\",\"typ\":\"application/eat-jwt; "
+                     "eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\"}",
+                     pj, 1, 32);
         assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_OK);
         free(t);
         t = make_jws(s, "{\"alg\":\"ES256\",\"typ\":\"eat-jwt\",\"crit\":[\"exp\"]}", pj, 1, 32);
@@ -593,8 +628,8 @@ static void test_b64url(void **state)
     (void)state;
     static const struct {
         const char *in, *out;
-    } v[] = {{"", ""}, {"f", "Zg"}, {"fo", "Zm8"}, {"foo", "Zm9v"}, {"foob", "Zm9vYg"},
-             {"\xfb\xff", "-_8"}};
+    } v[] = {{"", ""},        {"f", "Zg"},        {"fo", "Zm8"},
+             {"foo", "Zm9v"}, {"foob", "Zm9vYg"}, {"\xfb\xff", "-_8"}};
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
         char *e = avow__b64url_encode((const uint8_t *)v[i].in, strlen(v[i].in));
         assert_string_equal(e, v[i].out);
@@ -616,8 +651,8 @@ static void test_b64url(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_structure),     cmocka_unit_test(test_tiers_and_worst),
-        cmocka_unit_test(test_read_back),     cmocka_unit_test(test_jwt_roundtrip),
+        cmocka_unit_test(test_structure),      cmocka_unit_test(test_tiers_and_worst),
+        cmocka_unit_test(test_read_back),      cmocka_unit_test(test_jwt_roundtrip),
         cmocka_unit_test(test_jwt_rejections), cmocka_unit_test(test_b64url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,9 +14,9 @@ static avow_buf ak1_spki, ak2_spki, k1_spki, k2_spki;
 static time_t ts, expiry;
 
 static const avow_capability all_caps[AVOW_CAP_COUNT_] = {
-    AVOW_CAP_ENCRYPT, AVOW_CAP_DECRYPT,        AVOW_CAP_WRAP,   AVOW_CAP_UNWRAP,
-    AVOW_CAP_SIGN,    AVOW_CAP_SIGN_RECOVER,   AVOW_CAP_VERIFY, AVOW_CAP_VERIFY_RECOVER,
-    AVOW_CAP_DERIVE,
+    AVOW_CAP_ENCRYPT, AVOW_CAP_DECRYPT,        AVOW_CAP_WRAP,
+    AVOW_CAP_UNWRAP,  AVOW_CAP_SIGN,           AVOW_CAP_SIGN_RECOVER,
+    AVOW_CAP_VERIFY,  AVOW_CAP_VERIFY_RECOVER, AVOW_CAP_DERIVE,
 };
 static const uint8_t nonce[] = {0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe, 0xba, 0xbe};
 static const uint8_t oemid[] = {0x00, 0x11, 0x22};
@@ -230,7 +230,8 @@ static void test_all_claims_roundtrip(void **state)
     avow_view a = avow_evidence_tbs(ev), b = avow_evidence_tbs(back);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.ptr, b.ptr, a.len);
-    assert_memory_equal(sder.ptr + (sder.ptr[1] & 0x80 ? 2 + (sder.ptr[1] & 0x7f) : 2), b.ptr, b.len);
+    assert_memory_equal(sder.ptr + (sder.ptr[1] & 0x80 ? 2 + (sder.ptr[1] & 0x7f) : 2), b.ptr,
+                        b.len);
     avow_evidence_free(back);
 
     avow_buf_free(&der);
@@ -524,17 +525,18 @@ static void test_pem(void **state)
     avow_buf_free(&back);
     /* wrong label */
     memset(&d, 0, sizeof(d));
-    assert_int_equal(avow_unarmor(pem.ptr, pem.len, "CERTIFICATE", AVOW_EVIDENCE_MAX_SIZE, &back, &d),
-                     AVOW_ERR_PEM);
+    assert_int_equal(
+        avow_unarmor(pem.ptr, pem.len, "CERTIFICATE", AVOW_EVIDENCE_MAX_SIZE, &back, &d),
+        AVOW_ERR_PEM);
     assert_null(back.ptr);
     assert_true(d.field[0] != '\0');
     /* bad base64 */
     char *s = (char *)pem.ptr;
     char *body = strchr(s, '\n') + 1;
     body[3] = '*';
-    assert_int_equal(avow_unarmor(pem.ptr, pem.len, AVOW_EVIDENCE_PEM_LABEL, AVOW_EVIDENCE_MAX_SIZE,
-                                  &back, &d),
-                     AVOW_ERR_PEM);
+    assert_int_equal(
+        avow_unarmor(pem.ptr, pem.len, AVOW_EVIDENCE_PEM_LABEL, AVOW_EVIDENCE_MAX_SIZE, &back, &d),
+        AVOW_ERR_PEM);
     /* over the limit */
     assert_int_equal(avow_unarmor(pem.ptr, pem.len, AVOW_EVIDENCE_PEM_LABEL, 16, &back, &d),
                      AVOW_ERR_TOO_LARGE);

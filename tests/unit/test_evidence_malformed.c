@@ -156,13 +156,13 @@ static blob *tlv_indef(uint8_t tag, blob *content)
     return cat(hex(""), bytes(&tag, 1), hex("80"), content, hex("0000"), END);
 }
 
-#define NOTHING hex("")
-#define SEQ(...) cons(0x30, __VA_ARGS__, END)
-#define SET(...) cons(0x31, __VA_ARGS__, END)
+#define NOTHING     hex("")
+#define SEQ(...)    cons(0x30, __VA_ARGS__, END)
+#define SET(...)    cons(0x31, __VA_ARGS__, END)
 #define CTX(n, ...) cons((uint8_t)(0xa0 | (n)), __VA_ARGS__, END)
-#define OCT(h) prim(0x04, hex(h))
-#define BOOLV(b) hex((b) ? "0101ff" : "010100")
-#define NUL hex("0500")
+#define OCT(h)      prim(0x04, hex(h))
+#define BOOLV(b)    hex((b) ? "0101ff" : "010100")
+#define NUL         hex("0500")
 
 static blob *prim(uint8_t tag, blob *content)
 {
@@ -215,11 +215,20 @@ static blob *EOID(const char *sub)
 
 /* Short names for the claim table. */
 enum {
-    NONCE = AVOW_CLAIM_NONCE, TIMESTAMP = AVOW_CLAIM_TIMESTAMP, AKSPKI = AVOW_CLAIM_AK_SPKI,
-    VENDOR = AVOW_CLAIM_VENDOR, HWMODEL = AVOW_CLAIM_HWMODEL, DBGSTAT = AVOW_CLAIM_DBGSTAT,
-    UPTIME = AVOW_CLAIM_UPTIME, BOOTCOUNT = AVOW_CLAIM_BOOTCOUNT, FIPSBOOT = AVOW_CLAIM_FIPSBOOT,
-    FIPSLEVEL = AVOW_CLAIM_FIPSLEVEL, IDENT = AVOW_CLAIM_KEY_IDENTIFIER, SPKI = AVOW_CLAIM_KEY_SPKI,
-    EXPIRY = AVOW_CLAIM_KEY_EXPIRY, PURPOSE = AVOW_CLAIM_KEY_PURPOSE
+    NONCE = AVOW_CLAIM_NONCE,
+    TIMESTAMP = AVOW_CLAIM_TIMESTAMP,
+    AKSPKI = AVOW_CLAIM_AK_SPKI,
+    VENDOR = AVOW_CLAIM_VENDOR,
+    HWMODEL = AVOW_CLAIM_HWMODEL,
+    DBGSTAT = AVOW_CLAIM_DBGSTAT,
+    UPTIME = AVOW_CLAIM_UPTIME,
+    BOOTCOUNT = AVOW_CLAIM_BOOTCOUNT,
+    FIPSBOOT = AVOW_CLAIM_FIPSBOOT,
+    FIPSLEVEL = AVOW_CLAIM_FIPSLEVEL,
+    IDENT = AVOW_CLAIM_KEY_IDENTIFIER,
+    SPKI = AVOW_CLAIM_KEY_SPKI,
+    EXPIRY = AVOW_CLAIM_KEY_EXPIRY,
+    PURPOSE = AVOW_CLAIM_KEY_PURPOSE
 };
 
 /* ReportedClaim of table claim `id` with value (NULL = no value). */
@@ -239,15 +248,15 @@ static blob *ELEM(int kind, blob *claims)
     return SEQ(EOID(sub), claims);
 }
 
-#define CLAIMS(...) SEQ(__VA_ARGS__)
-#define TX(...) ELEM(AVOW_ELEMENT_TRANSACTION, CLAIMS(__VA_ARGS__))
-#define PLAT(...) ELEM(AVOW_ELEMENT_PLATFORM, CLAIMS(__VA_ARGS__))
-#define KEY(...) ELEM(AVOW_ELEMENT_KEY, CLAIMS(__VA_ARGS__))
+#define CLAIMS(...)    SEQ(__VA_ARGS__)
+#define TX(...)        ELEM(AVOW_ELEMENT_TRANSACTION, CLAIMS(__VA_ARGS__))
+#define PLAT(...)      ELEM(AVOW_ELEMENT_PLATFORM, CLAIMS(__VA_ARGS__))
+#define KEY(...)       ELEM(AVOW_ELEMENT_KEY, CLAIMS(__VA_ARGS__))
 #define TBSV(ver, ...) SEQ(ver, SEQ(__VA_ARGS__))
-#define TBS(...) TBSV(INT(1), __VA_ARGS__)
-#define SIGS(...) SEQ(__VA_ARGS__)
-#define NOSIGS SEQ(NOTHING)
-#define EVIDENCE(...) SEQ(__VA_ARGS__)
+#define TBS(...)       TBSV(INT(1), __VA_ARGS__)
+#define SIGS(...)      SEQ(__VA_ARGS__)
+#define NOSIGS         SEQ(NOTHING)
+#define EVIDENCE(...)  SEQ(__VA_ARGS__)
 
 /* Fixtures made once: two SubjectPublicKeyInfos and one certificate. */
 static avow_buf g_spki_a, g_spki_b, g_cert;
@@ -370,7 +379,8 @@ static blob *m_outer_len_leading_zero(void)
 }
 static blob *m_inner_longlen(void)
 {
-    return EVIDENCE(TBS(PLAT(cons(0x30, EOID("1.1.0"), tlv_longlen(0x0c, 1, hex("41")), END))), NOSIGS);
+    return EVIDENCE(TBS(PLAT(cons(0x30, EOID("1.1.0"), tlv_longlen(0x0c, 1, hex("41")), END))),
+                    NOSIGS);
 }
 static blob *m_inner_len_leading_zero(void)
 {
@@ -650,8 +660,7 @@ static blob *m_key_same_ident(void)
 }
 static blob *m_key_same_spki(void)
 {
-    return EVIDENCE(TBS(KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A())),
-                        PLAT(VENDOR_OK()),
+    return EVIDENCE(TBS(KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A())), PLAT(VENDOR_OK()),
                         KEY(C(IDENT, UTF8("k2")), C(SPKI, SPKI_A()))),
                     NOSIGS);
 }
@@ -681,8 +690,8 @@ static blob *m_sid_none(void)
 }
 static blob *m_sid_two(void)
 {
-    return EV_SIG(SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_a.ptr, g_spki_a.len))), ALG(),
-                      SIGVAL()));
+    return EV_SIG(
+        SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_a.ptr, g_spki_a.len))), ALG(), SIGVAL()));
 }
 static blob *m_sid_keyid_empty(void)
 {
@@ -718,7 +727,8 @@ static blob *m_sig_alg_not_seq(void)
 }
 static blob *m_sig_alg_params_ber(void)
 {
-    return EV_SIG(SEQ(SID_KEYID(), SEQ(OID("1.2.840.113549.1.1.10"), SEQ(hex("010101"))), SIGVAL()));
+    return EV_SIG(
+        SEQ(SID_KEYID(), SEQ(OID("1.2.840.113549.1.1.10"), SEQ(hex("010101"))), SIGVAL()));
 }
 static blob *m_sigs_missing(void)
 {
@@ -850,8 +860,8 @@ static blob *m_depth(int which)
     case 4: /* 3000 nested SEQUENCEs as a purpose list */
         return EV_KEY(C(PURPOSE, nest(0x30, 3000, EOID("2.4"))));
     case 5: /* 3000 nested SEQUENCEs in the algorithm parameters */
-        return EV_SIG(SEQ(SID_KEYID(), SEQ(OID("1.2.840.10045.4.3.2"), nest(0x30, 3000, NUL)),
-                          SIGVAL()));
+        return EV_SIG(
+            SEQ(SID_KEYID(), SEQ(OID("1.2.840.10045.4.3.2"), nest(0x30, 3000, NUL)), SIGVAL()));
     default: /* 3000 nested [0] as the keyId */
         return EV_SIG(SEQ(SEQ(nest(0xa0, 3000, OCT("01"))), ALG(), SIGVAL()));
     }
@@ -866,10 +876,19 @@ typedef struct mcase {
     avow_err expect;
 } mcase;
 
-#define M(name, fn, err) {name, fn, NULL, 0, 0, err}
-#define MA(name, fn, arg, err) {name, NULL, fn, arg, 0, err}
-#define MF(name, fn, flags, err) {name, fn, NULL, 0, flags, err}
-#define IV(id, v) (((id) << 8) | ((v) & 0xff))
+#define M(name, fn, err)                                                                           \
+    {                                                                                              \
+        name, fn, NULL, 0, 0, err                                                                  \
+    }
+#define MA(name, fn, arg, err)                                                                     \
+    {                                                                                              \
+        name, NULL, fn, arg, 0, err                                                                \
+    }
+#define MF(name, fn, flags, err)                                                                   \
+    {                                                                                              \
+        name, fn, NULL, 0, flags, err                                                              \
+    }
+#define IV(id, v) (((id) << 8) | ((v)&0xff))
 
 static const mcase cases[] = {
     /* framing */
@@ -972,7 +991,8 @@ static const mcase cases[] = {
     MA("vendor UTF8String with a surrogate", m_utf8, 2, AVOW_ERR_CLAIM_VALUE),
     MA("vendor UTF8String cut inside a character", m_utf8, 3, AVOW_ERR_CLAIM_VALUE),
     MA("vendor UTF8String above U+10FFFF", m_utf8, 4, AVOW_ERR_CLAIM_VALUE),
-    M("identifier UTF8String with a lone continuation byte", m_ident_bad_utf8, AVOW_ERR_CLAIM_VALUE),
+    M("identifier UTF8String with a lone continuation byte", m_ident_bad_utf8,
+      AVOW_ERR_CLAIM_VALUE),
     M("spki is an INTEGER, not an SPKI", m_spki_not_spki, AVOW_ERR_CLAIM_VALUE),
     M("spki is empty", m_spki_empty, AVOW_ERR_CLAIM_VALUE),
     M("spki with a byte after the SPKI", m_spki_trailing, AVOW_ERR_CLAIM_VALUE),
@@ -1014,8 +1034,8 @@ static const mcase cases[] = {
     M("signatures as a SET", m_sigs_set, AVOW_ERR_WRONG_TAG),
     /* intermediateCertificates */
     M("intermediates EXPLICIT [0] read as IMPLICIT", m_certs_explicit, AVOW_ERR_WRONG_TAG),
-    MF("intermediates IMPLICIT [0] read as EXPLICIT", many_certs_one, AVOW_DECODE_EXPLICIT_INTERMEDIATES,
-       AVOW_ERR_WRONG_TAG),
+    MF("intermediates IMPLICIT [0] read as EXPLICIT", many_certs_one,
+       AVOW_DECODE_EXPLICIT_INTERMEDIATES, AVOW_ERR_WRONG_TAG),
     M("intermediates untagged SEQUENCE", m_certs_universal, AVOW_ERR_WRONG_TAG),
     M("intermediates hold a non-certificate", m_certs_not_cert, AVOW_ERR_WRONG_TAG),
     M("intermediates under [1]", m_certs_tag1, AVOW_ERR_WRONG_TAG),
@@ -1044,13 +1064,13 @@ static const mcase cases[] = {
 
 static int failures;
 
-#define CASE_FAIL(...)                          \
-    do {                                        \
-        print_error(__VA_ARGS__);               \
-        print_error("\n");                      \
-        failures++;                             \
-        ERR_clear_error();                      \
-        return;                                 \
+#define CASE_FAIL(...)                                                                             \
+    do {                                                                                           \
+        print_error(__VA_ARGS__);                                                                  \
+        print_error("\n");                                                                         \
+        failures++;                                                                                \
+        ERR_clear_error();                                                                         \
+        return;                                                                                    \
     } while (0)
 
 /* Decodes b, expects `expect`, and checks the contract of a failed decode. */
@@ -1065,7 +1085,7 @@ static void expect_fail(const char *name, const uint8_t *p, size_t n, unsigned f
         if (rc == AVOW_OK)
             avow_evidence_free(ev);
         CASE_FAIL("%s: got %s (%s: %s), expected %s", name, avow_errname(rc), d.field, d.detail,
-                 avow_errname(expect));
+                  avow_errname(expect));
     }
     if (ev != NULL)
         CASE_FAIL("%s: *out not NULL after failure", name);
@@ -1093,7 +1113,8 @@ static void test_malformed_table(void **state)
     print_message("%zu malformed rows rejected with their exact code\n", n);
 }
 
-/* Each relaxation and each limit has a passing neighbour, so the rows above fail for their stated reason. */
+/* Each relaxation and each limit has a passing neighbour, so the rows above fail for their stated
+ * reason. */
 typedef struct pcase {
     const char *name;
     blob *(*make)(void);

@@ -254,8 +254,7 @@ static avow_err m_insert(void *impl, const uint8_t *nonce, size_t len, time_t is
     return AVOW_OK;
 }
 
-static avow_err m_consume(void *impl, const uint8_t *nonce, size_t len, time_t now,
-                          avow_diag *diag)
+static avow_err m_consume(void *impl, const uint8_t *nonce, size_t len, time_t now, avow_diag *diag)
 {
     (void)diag;
     slot *s = impl;

@@ -28,8 +28,8 @@
 #include <avow/pkcs11.h>
 
 #define SOFTHSM_MODULE "/usr/lib/softhsm/libsofthsm2.so"
-#define TOKEN_LABEL "avow-test"
-#define USER_PIN "1234"
+#define TOKEN_LABEL    "avow-test"
+#define USER_PIN       "1234"
 
 extern char **environ;
 
@@ -78,22 +78,21 @@ static int setup(void **state)
     assert_int_equal(mkdir(tokens, 0700), 0);
     snprintf(f->conf, sizeof(f->conf), "%s/softhsm2.conf", f->dir);
     snprintf(text, sizeof(text),
-             "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n",
-             tokens);
+             "directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n", tokens);
     write_text(f->conf, text);
     /* SoftHSM reads its configuration at C_Initialize, so this must come
      * before the module is loaded (and after the previous one finalised). */
     setenv("SOFTHSM2_CONF", f->conf, 1);
     char *init[] = {"softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL,
-                    "--so-pin", "12345678", "--pin", USER_PIN, NULL};
+                    "--so-pin",      "12345678",     "--pin",  USER_PIN,  NULL};
     assert_int_equal(run(NULL, init), 0);
 
     avow_diag d;
     avow_diag_clear(&d);
     assert_int_equal(avow_p11_module_load(SOFTHSM_MODULE, &f->mod, &d), AVOW_OK);
-    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:token=" TOKEN_LABEL, AVOW_P11_RW,
-                                           &f->s, &d),
-                     AVOW_OK);
+    assert_int_equal(
+        avow_p11_session_open(f->mod, "pkcs11:token=" TOKEN_LABEL, AVOW_P11_RW, &f->s, &d),
+        AVOW_OK);
     assert_int_equal(avow_p11_login(f->s, USER_PIN, &d), AVOW_OK);
     *state = f;
     return 0;
@@ -279,9 +278,9 @@ static void test_claims_expiry_and_caps(void **state)
     assert_true(has_purpose(el, AVOW_CAP_SIGN));
     assert_false(has_purpose(el, AVOW_CAP_VERIFY));
 
-    assert_int_equal(avow_p11_keygen(f->s, &(avow_p11_keygen_params){.end_date = "2030-12"},
-                                     NULL, NULL, NULL),
-                     AVOW_ERR_ARG);
+    assert_int_equal(
+        avow_p11_keygen(f->s, &(avow_p11_keygen_params){.end_date = "2030-12"}, NULL, NULL, NULL),
+        AVOW_ERR_ARG);
     avow_evidence_free(ev);
 }
 
@@ -290,8 +289,8 @@ static void tool_lines(fx *f, const char *label, char *usage, char *access, size
 {
     char out[128];
     snprintf(out, sizeof(out), "%s/list.txt", f->dir);
-    char *argv[] = {"pkcs11-tool", "--module", SOFTHSM_MODULE, "--login", "--pin", USER_PIN,
-                    "--list-objects", "--type", "privkey", NULL};
+    char *argv[] = {"pkcs11-tool", "--module",       SOFTHSM_MODULE, "--login", "--pin",
+                    USER_PIN,      "--list-objects", "--type",       "privkey", NULL};
     assert_int_equal(run(out, argv), 0);
     FILE *fp = fopen(out, "r");
     assert_non_null(fp);
@@ -436,9 +435,9 @@ static void test_missing_key_and_token(void **state)
     assert_int_equal(avow_p11_find_key(f->s, "http://x", &h, &d), AVOW_ERR_ARG);
     assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=ak;id=%a1", &h, &d), AVOW_OK);
     assert_int_not_equal(h, 0);
-    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:token=" TOKEN_LABEL ";object=ak;type=public",
-                                       &h, &d),
-                     AVOW_OK);
+    assert_int_equal(
+        avow_p11_find_key(f->s, "pkcs11:token=" TOKEN_LABEL ";object=ak;type=public", &h, &d),
+        AVOW_OK);
 
     avow_evidence *ev = NULL;
     assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
@@ -451,9 +450,9 @@ static void test_missing_key_and_token(void **state)
     assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:token=absent", 0, &s2, &d),
                      AVOW_ERR_NOT_FOUND);
     assert_null(s2);
-    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:library-manufacturer=Nobody", 0,
-                                           &s2, &d),
-                     AVOW_ERR_NOT_FOUND);
+    assert_int_equal(
+        avow_p11_session_open(f->mod, "pkcs11:library-manufacturer=Nobody", 0, &s2, &d),
+        AVOW_ERR_NOT_FOUND);
     X509 *cert = NULL;
     assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=ak", &h, &d), AVOW_OK);
     assert_int_equal(avow_p11_get1_cert(f->s, h, &cert, &d), AVOW_ERR_NOT_FOUND);
@@ -477,8 +476,7 @@ static void test_pin_resolve(void **state)
     assert_string_equal((char *)pin.ptr, "9876");
     avow_buf_free(&pin);
     unsetenv("AVOW_TEST_PIN");
-    assert_int_equal(avow_p11_pin_resolve(NULL, "env:AVOW_TEST_PIN", &pin, &d),
-                     AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_pin_resolve(NULL, "env:AVOW_TEST_PIN", &pin, &d), AVOW_ERR_NOT_FOUND);
     snprintf(spec, sizeof(spec), "file:%s", path);
     assert_int_equal(avow_p11_pin_resolve(NULL, spec, &pin, &d), AVOW_OK);
     assert_string_equal((char *)pin.ptr, "4321");
@@ -516,8 +514,7 @@ static int evp_verify(EVP_PKEY *k, const char *md, int pss, const uint8_t *data,
     return ok;
 }
 
-static void sign_and_check(fx *f, avow_p11_keytype type, avow_sigalg alg, const char *md,
-                           int pss)
+static void sign_and_check(fx *f, avow_p11_keytype type, avow_sigalg alg, const char *md, int pss)
 {
     avow_p11_handle k = keygen(f, type, "signer", 0x51, 1, 0);
     avow_signer *sg = NULL;
@@ -541,8 +538,7 @@ static void sign_and_check(fx *f, avow_p11_keytype type, avow_sigalg alg, const 
     /* the key from the token's attributes, not the signer's copy */
     EVP_PKEY *pub = NULL;
     assert_int_equal(avow_p11_get1_pubkey(f->s, k, &pub, &d), AVOW_OK);
-    assert_int_equal(avow_sigalg_verify(got, pub, msg, sizeof(msg), sig.ptr, sig.len, &d),
-                     AVOW_OK);
+    assert_int_equal(avow_sigalg_verify(got, pub, msg, sizeof(msg), sig.ptr, sig.len, &d), AVOW_OK);
     assert_true(evp_verify(pub, md, pss, msg, sizeof(msg), &sig));
     assert_int_equal(avow_sigalg_verify(got, pub, msg, sizeof(msg) - 1, sig.ptr, sig.len, &d),
                      AVOW_ERR_SIG_INVALID);
@@ -656,9 +652,10 @@ static void test_certificate_from_token(void **state)
     assert_non_null(fp);
     assert_int_equal(i2d_X509_fp(fp, x), 1);
     fclose(fp);
-    char *argv[] = {"pkcs11-tool", "--module", SOFTHSM_MODULE, "--login", "--pin", USER_PIN,
-                    "--write-object", path, "--type", "cert", "--id", "a1", "--label", "ak",
-                    NULL};
+    char *argv[] = {
+        "pkcs11-tool", "--module", SOFTHSM_MODULE, "--login", "--pin", USER_PIN,  "--write-object",
+        path,          "--type",   "cert",         "--id",    "a1",    "--label", "ak",
+        NULL};
     assert_int_equal(run(NULL, argv), 0);
 
     X509 *got = NULL;
@@ -720,8 +717,7 @@ static void evidence_round_trip(fx *f, avow_p11_keytype type, avow_sigalg alg)
     const avow_signature_block *sb = avow_evidence_get0_signature(back, 0);
     assert_int_equal(sb->sid_kind, AVOW_SID_SPKI);
     avow_sigalg got = AVOW_SIGALG_NONE;
-    assert_int_equal(avow_sigalg_from_der(sb->algorithm.ptr, sb->algorithm.len, &got, &d),
-                     AVOW_OK);
+    assert_int_equal(avow_sigalg_from_der(sb->algorithm.ptr, sb->algorithm.len, &got, &d), AVOW_OK);
     assert_int_equal(got, alg);
     /* the SPKI read from the token, not the one the Evidence carries */
     EVP_PKEY *pub = NULL;

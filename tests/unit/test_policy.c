@@ -112,19 +112,29 @@ static void test_equals(void **state)
     cs c;
     char det[256];
     good_hsm(&c, 1);
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"sensitive\",\"equals\":true}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"extractable\",\"equals\":true}", &c, NULL, det), FAIL);
+    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"sensitive\",\"equals\":true}", &c, NULL, det),
+                     PASS);
+    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"extractable\",\"equals\":true}", &c, NULL, det),
+                     FAIL);
     assert_string_equal(det, "key[2].extractable = false, want true");
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"fipslevel\",\"equals\":3}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"fipslevel\",\"equals\":4}", &c, NULL, det), FAIL);
+    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"fipslevel\",\"equals\":3}", &c, NULL, det),
+                     PASS);
+    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"fipslevel\",\"equals\":4}", &c, NULL, det),
+                     FAIL);
     assert_string_equal(det, "platform.fipslevel = 3, want 4");
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"hwmodel\",\"equals\":\"HSM-9000\"}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"hwmodel\",\"equals\":\"HSM-900\"}", &c, NULL, det), FAIL);
+    assert_int_equal(
+        one("{\"id\":\"a\",\"claim\":\"hwmodel\",\"equals\":\"HSM-9000\"}", &c, NULL, det), PASS);
+    assert_int_equal(
+        one("{\"id\":\"a\",\"claim\":\"hwmodel\",\"equals\":\"HSM-900\"}", &c, NULL, det), FAIL);
     assert_non_null(strstr(det, "\"HSM-9000\""));
     /* Absent, not required: unknown; required: fail. */
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"vendor\",\"equals\":\"ACME\"}", &c, NULL, det), UNKN);
+    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"vendor\",\"equals\":\"ACME\"}", &c, NULL, det),
+                     UNKN);
     assert_string_equal(det, "platform.vendor is absent");
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"vendor\",\"equals\":\"ACME\",\"required\":true}", &c, NULL, det), FAIL);
+    assert_int_equal(
+        one("{\"id\":\"a\",\"claim\":\"vendor\",\"equals\":\"ACME\",\"required\":true}", &c, NULL,
+            det),
+        FAIL);
 }
 
 static void test_in(void **state)
@@ -133,11 +143,18 @@ static void test_in(void **state)
     cs c;
     char det[256];
     good_hsm(&c, 1);
-    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"hwmodel\",\"in\":[\"HSM-8000\",\"HSM-9000\"]}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"hwmodel\",\"in\":[\"HSM-8000\",\"HSM-7000\"]}", &c, NULL, det), FAIL);
-    assert_string_equal(det, "platform.hwmodel = \"HSM-9000\", want one of [\"HSM-8000\", \"HSM-7000\"]");
-    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"fipslevel\",\"in\":[2,3]}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"hwversion\",\"in\":[\"1\"]}", &c, NULL, det), UNKN);
+    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"hwmodel\",\"in\":[\"HSM-8000\",\"HSM-9000\"]}",
+                         &c, NULL, det),
+                     PASS);
+    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"hwmodel\",\"in\":[\"HSM-8000\",\"HSM-7000\"]}",
+                         &c, NULL, det),
+                     FAIL);
+    assert_string_equal(
+        det, "platform.hwmodel = \"HSM-9000\", want one of [\"HSM-8000\", \"HSM-7000\"]");
+    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"fipslevel\",\"in\":[2,3]}", &c, NULL, det),
+                     PASS);
+    assert_int_equal(one("{\"id\":\"m\",\"claim\":\"hwversion\",\"in\":[\"1\"]}", &c, NULL, det),
+                     UNKN);
 }
 
 static void test_min_max(void **state)
@@ -152,7 +169,8 @@ static void test_min_max(void **state)
     assert_int_equal(one("{\"id\":\"f\",\"claim\":\"fipslevel\",\"max\":3}", &c, NULL, det), PASS);
     assert_int_equal(one("{\"id\":\"f\",\"claim\":\"fipslevel\",\"max\":2}", &c, NULL, det), FAIL);
     assert_string_equal(det, "platform.fipslevel = 3, want <= 2");
-    assert_int_equal(one("{\"id\":\"f\",\"claim\":\"fipslevel\",\"min\":1,\"max\":4}", &c, NULL, det), PASS);
+    assert_int_equal(
+        one("{\"id\":\"f\",\"claim\":\"fipslevel\",\"min\":1,\"max\":4}", &c, NULL, det), PASS);
     assert_int_equal(one("{\"id\":\"f\",\"claim\":\"bootcount\",\"max\":4}", &c, NULL, det), UNKN);
 }
 
@@ -162,19 +180,31 @@ static void test_version(void **state)
     cs c;
     char det[256];
     good_hsm(&c, 1);
-    assert_int_equal(one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.6\"}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.6.1\"}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.6.2\"}", &c, NULL, det), FAIL);
+    assert_int_equal(
+        one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.6\"}", &c, NULL, det),
+        PASS);
+    assert_int_equal(
+        one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.6.1\"}", &c, NULL, det),
+        PASS);
+    assert_int_equal(
+        one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.6.2\"}", &c, NULL, det),
+        FAIL);
     assert_string_equal(det, "platform.swversion = \"2.6.1\", want version >= 2.6.2");
-    assert_int_equal(one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"v2.10\"}", &c, NULL, det), FAIL);
+    assert_int_equal(
+        one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"v2.10\"}", &c, NULL, det),
+        FAIL);
 
     /* Numeric, not lexical: 2.10 > 2.9. */
     cs_init(&c);
     add_text(&c, "platform", 0, "swversion", AVOW_VALUE_UTF8, "2.10", 1);
-    assert_int_equal(one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.9\"}", &c, NULL, det), PASS);
+    assert_int_equal(
+        one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.9\"}", &c, NULL, det),
+        PASS);
     cs_init(&c);
     add_text(&c, "platform", 0, "swversion", AVOW_VALUE_UTF8, "2.6-beta", 1);
-    assert_int_equal(one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.0\"}", &c, NULL, det), UNKN);
+    assert_int_equal(
+        one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.0\"}", &c, NULL, det),
+        UNKN);
     assert_non_null(strstr(det, "not a dotted numeric version"));
 }
 
@@ -184,13 +214,21 @@ static void test_present(void **state)
     cs c;
     char det[256];
     good_hsm(&c, 1);
-    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"nonce\",\"present\":true}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"oemid\",\"present\":true}", &c, NULL, det), UNKN);
-    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"oemid\",\"present\":true,\"required\":true}", &c, NULL, det), FAIL);
-    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"oemid\",\"required\":true}", &c, NULL, det), FAIL);
-    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"nonce\",\"required\":true}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"d\",\"claim\":\"dbgstat\",\"present\":false}", &c, NULL, det), PASS);
-    assert_int_equal(one("{\"id\":\"d\",\"claim\":\"fipslevel\",\"present\":false}", &c, NULL, det), FAIL);
+    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"nonce\",\"present\":true}", &c, NULL, det),
+                     PASS);
+    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"oemid\",\"present\":true}", &c, NULL, det),
+                     UNKN);
+    assert_int_equal(
+        one("{\"id\":\"n\",\"claim\":\"oemid\",\"present\":true,\"required\":true}", &c, NULL, det),
+        FAIL);
+    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"oemid\",\"required\":true}", &c, NULL, det),
+                     FAIL);
+    assert_int_equal(one("{\"id\":\"n\",\"claim\":\"nonce\",\"required\":true}", &c, NULL, det),
+                     PASS);
+    assert_int_equal(one("{\"id\":\"d\",\"claim\":\"dbgstat\",\"present\":false}", &c, NULL, det),
+                     PASS);
+    assert_int_equal(one("{\"id\":\"d\",\"claim\":\"fipslevel\",\"present\":false}", &c, NULL, det),
+                     FAIL);
 }
 
 static void test_unsigned_unknown(void **state)
@@ -199,12 +237,15 @@ static void test_unsigned_unknown(void **state)
     cs c;
     char det[256];
     good_hsm(&c, 0); /* nothing covered by a verified signature */
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"sensitive\",\"equals\":true}", &c, NULL, det), UNKN);
+    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"sensitive\",\"equals\":true}", &c, NULL, det),
+                     UNKN);
     assert_string_equal(det, "key[2].sensitive is not covered by a verified signature");
     /* Even a value that would fail is unknown, not pass or fail. */
     assert_int_equal(one("{\"id\":\"a\",\"claim\":\"fipslevel\",\"min\":4}", &c, NULL, det), UNKN);
     /* A required rule on an unsigned claim is unknown and the policy is not satisfied. */
-    assert_int_equal(one("{\"id\":\"a\",\"claim\":\"fipslevel\",\"min\":1,\"required\":true}", &c, NULL, det), UNKN);
+    assert_int_equal(
+        one("{\"id\":\"a\",\"claim\":\"fipslevel\",\"min\":1,\"required\":true}", &c, NULL, det),
+        UNKN);
 
     /* A valueless claim (request) is unknown too. */
     cs_init(&c);
@@ -224,7 +265,8 @@ static void test_key_scope(void **state)
     add_text(&c, "key", 3, "spki", AVOW_VALUE_BYTES, "SPKI-TWO", 1);
     add_bool(&c, "key", 3, "extractable", 1, 1);
     const char *rule = "{\"id\":\"x\",\"claim\":\"extractable\",\"equals\":false}";
-    const char *all = "{\"id\":\"x\",\"claim\":\"extractable\",\"equals\":false,\"scope\":\"all-keys\"}";
+    const char *all =
+        "{\"id\":\"x\",\"claim\":\"extractable\",\"equals\":false,\"scope\":\"all-keys\"}";
 
     /* No attested key given and two key elements: unknown. */
     assert_int_equal(one(rule, &c, NULL, det), UNKN);
@@ -354,35 +396,69 @@ typedef struct bad_case {
 #define R(x) "{\"name\":\"t\",\"rules\":[" x "]}"
 
 static const bad_case BAD[] = {
-    {"unknown key in a rule", R("{\"id\":\"a\",\"claim\":\"hwmodel\",\"in\":[\"x\"],\"bogus\":1}"), AVOW_ERR_BAD_POLICY, "rules[0].bogus"},
+    {"unknown key in a rule", R("{\"id\":\"a\",\"claim\":\"hwmodel\",\"in\":[\"x\"],\"bogus\":1}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].bogus"},
     {"unknown top-level key", "{\"name\":\"t\",\"rulez\":[]}", AVOW_ERR_BAD_POLICY, "rulez"},
-    {"unknown claim", R("{\"id\":\"a\",\"claim\":\"hwmodle\",\"present\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].claim"},
-    {"bad format prefix", R("{\"id\":\"a\",\"claim\":\"TPM:x\",\"present\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].claim"},
-    {"string for an integer claim", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"equals\":\"3\"}"), AVOW_ERR_BAD_POLICY, "rules[0].equals"},
-    {"integer for a boolean claim", R("{\"id\":\"a\",\"claim\":\"sensitive\",\"equals\":1}"), AVOW_ERR_BAD_POLICY, "rules[0].equals"},
-    {"min on a text claim", R("{\"id\":\"a\",\"claim\":\"hwmodel\",\"min\":3}"), AVOW_ERR_BAD_POLICY, "rules[0].min"},
-    {"min not an integer", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"min\":2.5}"), AVOW_ERR_BAD_POLICY, "rules[0].min"},
-    {"min above max", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"min\":3,\"max\":2}"), AVOW_ERR_BAD_POLICY, "rules[0].max"},
-    {"bad version", R("{\"id\":\"a\",\"claim\":\"swversion\",\"version_at_least\":\"2..6\"}"), AVOW_ERR_BAD_POLICY, "rules[0].version_at_least"},
-    {"version on an integer claim", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"version_at_least\":\"2\"}"), AVOW_ERR_BAD_POLICY, "rules[0].version_at_least"},
-    {"claim in the wrong element", R("{\"id\":\"a\",\"claim\":\"sensitive\",\"element\":\"platform\",\"equals\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].element"},
-    {"scope on a platform claim", R("{\"id\":\"a\",\"claim\":\"hwmodel\",\"scope\":\"all-keys\",\"present\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].scope"},
-    {"unknown scope", R("{\"id\":\"a\",\"claim\":\"local\",\"scope\":\"some-keys\",\"equals\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].scope"},
-    {"unknown tier", R("{\"id\":\"a\",\"claim\":\"local\",\"on_fail\":\"fatal\",\"equals\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].on_fail"},
-    {"unknown vector key", R("{\"id\":\"a\",\"claim\":\"local\",\"vector\":\"hardwares\",\"equals\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].vector"},
-    {"unknown when", R("{\"id\":\"a\",\"claim\":\"nonce\",\"when\":\"always\",\"present\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].when"},
-    {"required not boolean", R("{\"id\":\"a\",\"claim\":\"nonce\",\"required\":\"yes\"}"), AVOW_ERR_BAD_POLICY, "rules[0].required"},
-    {"duplicate rule id", R("{\"id\":\"a\",\"claim\":\"nonce\",\"required\":true},{\"id\":\"a\",\"claim\":\"local\",\"equals\":true}"), AVOW_ERR_BAD_POLICY, "rules[1].id"},
-    {"rule that checks nothing", R("{\"id\":\"a\",\"claim\":\"nonce\"}"), AVOW_ERR_BAD_POLICY, "rules[0]"},
-    {"present false with an operator", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"present\":false,\"min\":1}"), AVOW_ERR_BAD_POLICY, "rules[0].present"},
-    {"in entry of the wrong type", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"in\":[3,\"4\"]}"), AVOW_ERR_BAD_POLICY, "rules[0].in[1]"},
-    {"empty in", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"in\":[]}"), AVOW_ERR_BAD_POLICY, "rules[0].in"},
-    {"equals on a purpose list", R("{\"id\":\"a\",\"claim\":\"purpose\",\"equals\":\"sign\"}"), AVOW_ERR_BAD_POLICY, "rules[0].equals"},
-    {"missing id", R("{\"claim\":\"nonce\",\"required\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].id"},
-    {"empty id", R("{\"id\":\"\",\"claim\":\"nonce\",\"required\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].id"},
+    {"unknown claim", R("{\"id\":\"a\",\"claim\":\"hwmodle\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
+    {"bad format prefix", R("{\"id\":\"a\",\"claim\":\"TPM:x\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
+    {"string for an integer claim", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"equals\":\"3\"}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].equals"},
+    {"integer for a boolean claim", R("{\"id\":\"a\",\"claim\":\"sensitive\",\"equals\":1}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].equals"},
+    {"min on a text claim", R("{\"id\":\"a\",\"claim\":\"hwmodel\",\"min\":3}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].min"},
+    {"min not an integer", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"min\":2.5}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].min"},
+    {"min above max", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"min\":3,\"max\":2}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].max"},
+    {"bad version", R("{\"id\":\"a\",\"claim\":\"swversion\",\"version_at_least\":\"2..6\"}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].version_at_least"},
+    {"version on an integer claim",
+     R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"version_at_least\":\"2\"}"), AVOW_ERR_BAD_POLICY,
+     "rules[0].version_at_least"},
+    {"claim in the wrong element",
+     R("{\"id\":\"a\",\"claim\":\"sensitive\",\"element\":\"platform\",\"equals\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].element"},
+    {"scope on a platform claim",
+     R("{\"id\":\"a\",\"claim\":\"hwmodel\",\"scope\":\"all-keys\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].scope"},
+    {"unknown scope",
+     R("{\"id\":\"a\",\"claim\":\"local\",\"scope\":\"some-keys\",\"equals\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].scope"},
+    {"unknown tier", R("{\"id\":\"a\",\"claim\":\"local\",\"on_fail\":\"fatal\",\"equals\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].on_fail"},
+    {"unknown vector key",
+     R("{\"id\":\"a\",\"claim\":\"local\",\"vector\":\"hardwares\",\"equals\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].vector"},
+    {"unknown when", R("{\"id\":\"a\",\"claim\":\"nonce\",\"when\":\"always\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].when"},
+    {"required not boolean", R("{\"id\":\"a\",\"claim\":\"nonce\",\"required\":\"yes\"}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].required"},
+    {"duplicate rule id",
+     R("{\"id\":\"a\",\"claim\":\"nonce\",\"required\":true},{\"id\":\"a\",\"claim\":\"local\","
+       "\"equals\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[1].id"},
+    {"rule that checks nothing", R("{\"id\":\"a\",\"claim\":\"nonce\"}"), AVOW_ERR_BAD_POLICY,
+     "rules[0]"},
+    {"present false with an operator",
+     R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"present\":false,\"min\":1}"), AVOW_ERR_BAD_POLICY,
+     "rules[0].present"},
+    {"in entry of the wrong type", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"in\":[3,\"4\"]}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].in[1]"},
+    {"empty in", R("{\"id\":\"a\",\"claim\":\"fipslevel\",\"in\":[]}"), AVOW_ERR_BAD_POLICY,
+     "rules[0].in"},
+    {"equals on a purpose list", R("{\"id\":\"a\",\"claim\":\"purpose\",\"equals\":\"sign\"}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].equals"},
+    {"missing id", R("{\"claim\":\"nonce\",\"required\":true}"), AVOW_ERR_BAD_POLICY,
+     "rules[0].id"},
+    {"empty id", R("{\"id\":\"\",\"claim\":\"nonce\",\"required\":true}"), AVOW_ERR_BAD_POLICY,
+     "rules[0].id"},
     {"missing claim", R("{\"id\":\"a\",\"required\":true}"), AVOW_ERR_BAD_POLICY, "rules[0].claim"},
     {"rule not an object", R("3"), AVOW_ERR_BAD_POLICY, "rules[0]"},
-    {"missing name", "{\"rules\":[{\"id\":\"a\",\"claim\":\"nonce\",\"required\":true}]}", AVOW_ERR_BAD_POLICY, "name"},
+    {"missing name", "{\"rules\":[{\"id\":\"a\",\"claim\":\"nonce\",\"required\":true}]}",
+     AVOW_ERR_BAD_POLICY, "name"},
     {"empty rules", "{\"name\":\"t\",\"rules\":[]}", AVOW_ERR_BAD_POLICY, "rules"},
     {"not an object", "[1,2]", AVOW_ERR_BAD_POLICY, ""},
     {"not JSON", "{\"name\":", AVOW_ERR_JSON, "policy"},
@@ -397,26 +473,30 @@ static void test_bad_policies(void **state)
         avow_diag d = {0};
         avow_err rc = avow_policy_parse(BAD[i].json, strlen(BAD[i].json), &p, &d);
         if (rc != BAD[i].code || strcmp(d.field, BAD[i].field) != 0)
-            fail_msg("case %zu (%s): got %s field \"%s\" (%s), want %s field \"%s\"", i,
-                     BAD[i].why, avow_errname(rc), d.field, d.detail, avow_errname(BAD[i].code),
-                     BAD[i].field);
+            fail_msg("case %zu (%s): got %s field \"%s\" (%s), want %s field \"%s\"", i, BAD[i].why,
+                     avow_errname(rc), d.field, d.detail, avow_errname(BAD[i].code), BAD[i].field);
         assert_null(p);
         assert_int_equal(d.code, BAD[i].code);
         TU_NO_OSSL_ERR();
     }
     /* Limits. */
     avow_policy *p = NULL;
-    assert_int_equal(avow_policy_parse("{}", AVOW_POLICY_MAX_SIZE + 1, &p, NULL), AVOW_ERR_TOO_LARGE);
+    assert_int_equal(avow_policy_parse("{}", AVOW_POLICY_MAX_SIZE + 1, &p, NULL),
+                     AVOW_ERR_TOO_LARGE);
     assert_int_equal(avow_policy_parse(NULL, 0, NULL, NULL), AVOW_ERR_ARG);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_equals),          cmocka_unit_test(test_in),
-        cmocka_unit_test(test_min_max),         cmocka_unit_test(test_version),
-        cmocka_unit_test(test_present),         cmocka_unit_test(test_unsigned_unknown),
-        cmocka_unit_test(test_key_scope),       cmocka_unit_test(test_default_policy),
+        cmocka_unit_test(test_equals),
+        cmocka_unit_test(test_in),
+        cmocka_unit_test(test_min_max),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_present),
+        cmocka_unit_test(test_unsigned_unknown),
+        cmocka_unit_test(test_key_scope),
+        cmocka_unit_test(test_default_policy),
         cmocka_unit_test(test_tier_vector_and_prefixes),
         cmocka_unit_test(test_bad_policies),
     };

@@ -91,7 +91,8 @@ static avow_buf make_request(fx *f, avow_request_kind kind, EVP_PKEY *evidence_k
     avow_buf ev = make_evidence(f, evidence_key);
     OK(avow_request_builder_add_evidence(b, NULL, ev.ptr, ev.len, &d));
     avow_buf_free(&ev);
-    OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY), &d));
+    OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY),
+                                          &d));
     OK(avow_request_builder_add_cert(b, f->pki.inter));
     if (version != AVOW_BUNDLE_LATEST) {
         OK(avow_request_builder_set_version(b, version));
@@ -158,7 +159,8 @@ static avow_request_result *verify(fx *f, const avow_request *r, avow_err expect
 static const char *tmpfile_with(const uint8_t *p, size_t len, int slot)
 {
     static char paths[2][64];
-    snprintf(paths[slot], sizeof(paths[slot]), "/tmp/avow_test_request_%ld_%d.pem", (long)getpid(), slot);
+    snprintf(paths[slot], sizeof(paths[slot]), "/tmp/avow_test_request_%ld_%d.pem", (long)getpid(),
+             slot);
     FILE *fp = fopen(paths[slot], "wb");
     assert_non_null(fp);
     assert_int_equal(fwrite(p, 1, len, fp), len);
@@ -230,7 +232,8 @@ static size_t tlv_at(const uint8_t *p, size_t *body)
  * already there followed by `extra` (a whole Attribute TLV). The signature
  * is kept, so it no longer verifies; the decoder must refuse before that matters.
  */
-static avow_buf csr_with_extra_attribute(const avow_buf *csr, const uint8_t *extra, size_t extra_len)
+static avow_buf csr_with_extra_attribute(const avow_buf *csr, const uint8_t *extra,
+                                         size_t extra_len)
 {
     size_t b, h = tlv_at(csr->ptr, &b);
     const uint8_t *cri = csr->ptr + h;
@@ -409,7 +412,8 @@ static X509_REQ *plain_req(EVP_PKEY *key)
     assert_non_null(req);
     assert_true(X509_REQ_set_pubkey(req, key));
     X509_NAME *n = X509_REQ_get_subject_name(req);
-    assert_true(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"x", -1, -1, 0));
+    assert_true(
+        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)"x", -1, -1, 0));
     return req;
 }
 
@@ -443,7 +447,8 @@ static void test_csr_attribute_count(void **state)
     free(two.ptr);
 
     ASN1_TYPE *t = X509_ATTRIBUTE_get0_type(a, 0);
-    assert_true(X509_ATTRIBUTE_set1_data(a, V_ASN1_SEQUENCE, ASN1_STRING_get0_data(t->value.sequence),
+    assert_true(X509_ATTRIBUTE_set1_data(a, V_ASN1_SEQUENCE,
+                                         ASN1_STRING_get0_data(t->value.sequence),
                                          ASN1_STRING_length(t->value.sequence)));
     assert_int_equal(X509_ATTRIBUTE_count(a), 2);
     der = resign(req, f->key);
@@ -459,10 +464,12 @@ static void test_csr_strict(void **state)
 {
     fx *f = *state;
     /* A BER bundle: the outer length in long form where the short one fits. */
-    static const uint8_t ber[] = {0x30, 0x81, 0x14, 0x30, 0x12, 0x30, 0x10, 0x06, 0x05, 0x67, 0x81,
-                                  0x05, 0x14, 0x01, 0x30, 0x03, 0x04, 0x01, 0x00, 0x0c, 0x02, 'h', 'i'};
-    static const uint8_t der_ok[] = {0x30, 0x14, 0x30, 0x12, 0x30, 0x10, 0x06, 0x05, 0x67, 0x81, 0x05,
-                                     0x14, 0x01, 0x30, 0x03, 0x04, 0x01, 0x00, 0x0c, 0x02, 'h', 'i'};
+    static const uint8_t ber[] = {0x30, 0x81, 0x14, 0x30, 0x12, 0x30, 0x10, 0x06,
+                                  0x05, 0x67, 0x81, 0x05, 0x14, 0x01, 0x30, 0x03,
+                                  0x04, 0x01, 0x00, 0x0c, 0x02, 'h',  'i'};
+    static const uint8_t der_ok[] = {0x30, 0x14, 0x30, 0x12, 0x30, 0x10, 0x06, 0x05,
+                                     0x67, 0x81, 0x05, 0x14, 0x01, 0x30, 0x03, 0x04,
+                                     0x01, 0x00, 0x0c, 0x02, 'h',  'i'};
     ASN1_OBJECT *oid = OBJ_txt2obj(AVOW_OID_ATTESTATION, 1);
     for (int i = 0; i < 2; i++) {
         X509_REQ *req = plain_req(f->key);
@@ -501,7 +508,8 @@ static void test_csr_draft15(void **state)
     avow_buf der = make_request(f, AVOW_REQUEST_PKCS10, f->key, AVOW_BUNDLE_DRAFT15);
     avow_request *r = decode_ok(&der);
     assert_int_equal(avow_request_get_version(r), AVOW_BUNDLE_DRAFT15);
-    assert_string_equal(avow_bundle_version_name(AVOW_BUNDLE_DRAFT15), "-15 (EvidenceBundles with hint)");
+    assert_string_equal(avow_bundle_version_name(AVOW_BUNDLE_DRAFT15),
+                        "-15 (EvidenceBundles with hint)");
     const avow_statement *s0 = avow_request_get0_statement(r, 0);
     assert_int_equal(s0->hint.len, strlen("avow.example"));
     assert_memory_equal(s0->hint.ptr, "avow.example", s0->hint.len);
@@ -580,9 +588,10 @@ static void test_sample_tpm_certify(void **state)
 
 /* --- registry --- */
 
-static avow_err fake_tpm(const avow_statement_type *row, const avow_verifier *v, const uint8_t *stmt,
-                         size_t len, const avow_verify_opts *opts, const uint8_t *spki, size_t spki_len,
-                         avow_statement_result *out, avow_diag *diag)
+static avow_err fake_tpm(const avow_statement_type *row, const avow_verifier *v,
+                         const uint8_t *stmt, size_t len, const avow_verify_opts *opts,
+                         const uint8_t *spki, size_t spki_len, avow_statement_result *out,
+                         avow_diag *diag)
 {
     (void)v, (void)opts, (void)spki, (void)spki_len, (void)diag;
     assert_ptr_equal(row->arg, (void *)TPM_DUMMY);
@@ -597,7 +606,8 @@ static void test_registry(void **state)
     fx *f = *state;
     avow_profile p;
     avow_profile_default(&p);
-    const avow_statement_type *row = avow_registry_find(NULL, &p, p.evidence_arc.der, p.evidence_arc.len);
+    const avow_statement_type *row =
+        avow_registry_find(NULL, &p, p.evidence_arc.der, p.evidence_arc.len);
     assert_non_null(row);
     assert_string_equal(row->name, "pkix-evidence");
     /* The PKIX row follows the profile's arc. */
@@ -608,7 +618,8 @@ static void test_registry(void **state)
 
     avow_registry *reg = NULL;
     OK(avow_registry_new(&reg));
-    avow_statement_type tpm = {"test-tpm", AVOW_TYPE_OID_FIXED, {0, {0}}, fake_tpm, (void *)TPM_DUMMY};
+    avow_statement_type tpm = {
+        "test-tpm", AVOW_TYPE_OID_FIXED, {0, {0}}, fake_tpm, (void *)TPM_DUMMY};
     OK(avow_oid_from_text(&tpm.oid, AVOW_OID_TPM_CERTIFY));
     OK(avow_registry_add(reg, &tpm));
 
@@ -661,8 +672,9 @@ static void test_builder_errors(void **state)
     avow_diag_clear(&d);
     assert_int_equal(avow_request_builder_set_subject(b, "CN", &d), AVOW_ERR_ARG);
     OK(avow_request_builder_set_subject(b, "/CN=a\\/b/O=x", &d));
-    assert_int_equal(avow_request_builder_add_statement(b, "not.an.oid", TPM_DUMMY, sizeof(TPM_DUMMY), &d),
-                     AVOW_ERR_OID);
+    assert_int_equal(
+        avow_request_builder_add_statement(b, "not.an.oid", TPM_DUMMY, sizeof(TPM_DUMMY), &d),
+        AVOW_ERR_OID);
     static const uint8_t ber_bool[] = {0x01, 0x01, 0x01};
     assert_int_equal(avow_request_builder_add_statement(b, "1.2.3", ber_bool, sizeof(ber_bool), &d),
                      AVOW_ERR_NOT_DER);

@@ -44,11 +44,11 @@ static int teardown(void **state)
     return 0;
 }
 
-static const avow_sigalg ALL[] = {
-    AVOW_SIGALG_ECDSA_SHA256,     AVOW_SIGALG_ECDSA_SHA384,     AVOW_SIGALG_ECDSA_SHA512,
-    AVOW_SIGALG_RSA_PKCS1_SHA256, AVOW_SIGALG_RSA_PKCS1_SHA384, AVOW_SIGALG_RSA_PKCS1_SHA512,
-    AVOW_SIGALG_RSA_PSS_SHA256,   AVOW_SIGALG_RSA_PSS_SHA384,   AVOW_SIGALG_RSA_PSS_SHA512,
-    AVOW_SIGALG_ED25519};
+static const avow_sigalg ALL[] = {AVOW_SIGALG_ECDSA_SHA256,     AVOW_SIGALG_ECDSA_SHA384,
+                                  AVOW_SIGALG_ECDSA_SHA512,     AVOW_SIGALG_RSA_PKCS1_SHA256,
+                                  AVOW_SIGALG_RSA_PKCS1_SHA384, AVOW_SIGALG_RSA_PKCS1_SHA512,
+                                  AVOW_SIGALG_RSA_PSS_SHA256,   AVOW_SIGALG_RSA_PSS_SHA384,
+                                  AVOW_SIGALG_RSA_PSS_SHA512,   AVOW_SIGALG_ED25519};
 #define NALL (sizeof(ALL) / sizeof(ALL[0]))
 
 static EVP_PKEY *key_for(const keys *k, avow_sigalg alg)
@@ -206,7 +206,8 @@ static const bad_alg BAD[] = {
      "303906092a864886f70d01010a302ca00b300906052b0e03021a0500a118301606092a864886f70d010108300906"
      "052b0e03021a0500a203020114",
      "parameters.hashAlgorithm"},
-    {"PSS all defaults (empty params)", "300d06092a864886f70d01010a3000", "parameters.hashAlgorithm"},
+    {"PSS all defaults (empty params)", "300d06092a864886f70d01010a3000",
+     "parameters.hashAlgorithm"},
     {"PSS without parameters", "300b06092a864886f70d01010a", "parameters"},
     {"PSS with trailerField 1",
      "304606092a864886f70d01010a3039a00f300d06096086480165030402010500a11c301a06092a864886f70d0101"
@@ -328,7 +329,7 @@ static void test_alg_key_mismatch(void **state)
         avow_sigalg alg;
         EVP_PKEY *key;
     } cases[] = {
-        {AVOW_SIGALG_ECDSA_SHA256, k->rsa},     {AVOW_SIGALG_ECDSA_SHA256, k->ed25519},
+        {AVOW_SIGALG_ECDSA_SHA256, k->rsa},      {AVOW_SIGALG_ECDSA_SHA256, k->ed25519},
         {AVOW_SIGALG_RSA_PKCS1_SHA256, k->p256}, {AVOW_SIGALG_RSA_PSS_SHA256, k->p256},
         {AVOW_SIGALG_ED25519, k->p256},          {AVOW_SIGALG_ED25519, k->rsa},
         {AVOW_SIGALG_ECDSA_SHA384, k->x25519},
@@ -336,15 +337,15 @@ static void test_alg_key_mismatch(void **state)
     uint8_t sig[72] = {0x30};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         avow_diag d = {0};
-        assert_int_equal(avow_sigalg_verify(cases[i].alg, cases[i].key, MSG, sizeof(MSG), sig,
-                                            sizeof(sig), &d),
-                         AVOW_ERR_ALG_MISMATCH);
+        assert_int_equal(
+            avow_sigalg_verify(cases[i].alg, cases[i].key, MSG, sizeof(MSG), sig, sizeof(sig), &d),
+            AVOW_ERR_ALG_MISMATCH);
         assert_string_equal(d.field, "signatureAlgorithm");
         TU_NO_OSSL_ERR();
     }
-    assert_int_equal(avow_sigalg_verify(AVOW_SIGALG_NONE, k->p256, MSG, sizeof(MSG), sig,
-                                        sizeof(sig), NULL),
-                     AVOW_ERR_SIG_ALG);
+    assert_int_equal(
+        avow_sigalg_verify(AVOW_SIGALG_NONE, k->p256, MSG, sizeof(MSG), sig, sizeof(sig), NULL),
+        AVOW_ERR_SIG_ALG);
 }
 
 static void test_ecdsa_raw_rs_rejected(void **state)

@@ -56,11 +56,13 @@ static avow_evidence *make_unsigned(const spec *sp)
         assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tr), AVOW_OK);
         if (sp->nonce)
             assert_int_equal(
-                avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_NONCE, NONCE, sizeof(NONCE), &d), AVOW_OK);
+                avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_NONCE, NONCE, sizeof(NONCE), &d),
+                AVOW_OK);
         for (int i = 0; i < 2 && sp->ak_spki[i] != NULL; i++) {
             avow_buf spki = tu_spki(sp->ak_spki[i]);
             assert_int_equal(
-                avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_AK_SPKI, spki.ptr, spki.len, &d), AVOW_OK);
+                avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_AK_SPKI, spki.ptr, spki.len, &d),
+                AVOW_OK);
             avow_buf_free(&spki);
         }
     }
@@ -69,12 +71,13 @@ static avow_evidence *make_unsigned(const spec *sp)
     assert_int_equal(avow_evidence_add_bool(ev, pl, AVOW_CLAIM_FIPSBOOT, 1, &d), AVOW_OK);
     assert_int_equal(avow_evidence_add_int(ev, pl, AVOW_CLAIM_FIPSLEVEL, 3, &d), AVOW_OK);
     assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key), AVOW_OK);
-    assert_int_equal(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, "key-1", &d), AVOW_OK);
+    assert_int_equal(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, "key-1", &d),
+                     AVOW_OK);
     avow_capability caps[] = {AVOW_CAP_SIGN, AVOW_CAP_VERIFY};
     assert_int_equal(avow_evidence_add_purposes(ev, key, caps, 2, &d), AVOW_OK);
-    assert_int_equal(avow_evidence_add_time(ev, key, AVOW_CLAIM_KEY_EXPIRY,
-                                            tu_utc(2030, 1, 2, 3, 4, 5), &d),
-                     AVOW_OK);
+    assert_int_equal(
+        avow_evidence_add_time(ev, key, AVOW_CLAIM_KEY_EXPIRY, tu_utc(2030, 1, 2, 3, 4, 5), &d),
+        AVOW_OK);
     TU_NO_OSSL_ERR();
     return ev;
 }
@@ -233,7 +236,8 @@ static void test_sid_keyid(void **state)
 
     /* A raw key in the key set needs no certificate at all. */
     v = verifier_for(NULL);
-    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->pki.ak_key), AVOW_OK);
+    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->pki.ak_key),
+                     AVOW_OK);
     assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
     assert_string_equal(r->sigs[0].key_source, "key set");
     assert_null(r->sigs[0].cert);
@@ -589,7 +593,11 @@ static void test_unknown_element(void **state)
     assert_int_equal(avow_evidence_encode(ev, &der), AVOW_OK);
     avow_evidence_free(ev);
     /* platform element 1.3.6.1.5.5.999.0.1 -> .0.9 and its vendor claim .1.1.0 -> .1.9.0 */
-    patch(&der, "06092b06010505876700" "01", "06092b06010505876700" "09");
+    patch(&der,
+          "06092b06010505876700"
+          "01",
+          "06092b06010505876700"
+          "09");
     patch(&der, "060a2b060105058767010100", "060a2b060105058767010900");
     avow_diag d = {0};
     avow_err rc = avow_evidence_decode(der.ptr, der.len, NULL, 0, &ev, &d);
@@ -621,7 +629,8 @@ static void test_unknown_element(void **state)
     assert_int_equal(json_integer_value(json_object_get(root, "unknown_elements")), 1);
     json_t *claims = json_object_get(root, "claims");
     json_t *first = json_array_get(claims, 0);
-    assert_string_equal(json_string_value(json_object_get(first, "element")), "1.3.6.1.5.5.999.0.9");
+    assert_string_equal(json_string_value(json_object_get(first, "element")),
+                        "1.3.6.1.5.5.999.0.9");
     assert_true(json_is_false(json_object_get(first, "known")));
     assert_string_equal(json_string_value(json_object_get(first, "type")), "raw");
     json_decref(root);
@@ -962,10 +971,8 @@ int main(void)
         cmocka_unit_test(test_ak_spki),         cmocka_unit_test(test_nonce),
         cmocka_unit_test(test_any_vs_all),      cmocka_unit_test(test_other_algorithms),
         cmocka_unit_test(test_unknown_element), cmocka_unit_test(test_result_json),
-        cmocka_unit_test(test_samples),
-        cmocka_unit_test(test_samples_07_sha1),
-        cmocka_unit_test(test_verifier_args),
-        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_samples),         cmocka_unit_test(test_samples_07_sha1),
+        cmocka_unit_test(test_verifier_args),   cmocka_unit_test(test_concurrent),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

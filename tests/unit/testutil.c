@@ -90,9 +90,11 @@ X509 *tu_cert_issue(const char *cn, EVP_PKEY *subject_key, X509 *issuer, EVP_PKE
     X509_NAME *name = X509_NAME_new();
     assert_non_null(name);
     assert_int_equal(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC,
-                                                (const unsigned char *)"avow tests", -1, -1, 0), 1);
-    assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                                                (const unsigned char *)cn, -1, -1, 0), 1);
+                                                (const unsigned char *)"avow tests", -1, -1, 0),
+                     1);
+    assert_int_equal(
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0),
+        1);
     assert_int_equal(X509_set_subject_name(x, name), 1);
     assert_int_equal(X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : name),
                      1);
