@@ -144,16 +144,12 @@ avow_err avow__crmf_parse(avow_request *r, unsigned flags, avow_diag *diag)
         return AVOW_ERR_NOMEM;
     const X509_EXTENSIONS *exts =
         OSSL_CRMF_CERTTEMPLATE_get0_extensions(OSSL_CRMF_MSG_get0_tmpl(r->crmf));
-    int found = -1;
-    for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
-        if (OBJ_cmp(X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, i)), oid) != 0)
-            continue;
-        if (found >= 0) {
-            ASN1_OBJECT_free(oid);
-            return avow__fail(diag, AVOW_ERR_DUP_ATTRIBUTE, "certTemplate.extensions",
-                              "id-aa-attestation appears at %d and %d", found, i);
-        }
-        found = i;
+    int found = X509v3_get_ext_by_OBJ(exts, oid, -1);
+    int second = found >= 0 ? X509v3_get_ext_by_OBJ(exts, oid, found) : -1;
+    if (second >= 0) {
+        ASN1_OBJECT_free(oid);
+        return avow__fail(diag, AVOW_ERR_DUP_ATTRIBUTE, "certTemplate.extensions",
+                          "id-aa-attestation appears at %d and %d", found, second);
     }
     ASN1_OBJECT_free(oid);
     if (found < 0) {

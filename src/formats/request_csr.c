@@ -61,18 +61,12 @@ avow_err avow__csr_parse(avow_request *r, unsigned flags, avow_diag *diag)
     ASN1_OBJECT *oid = avow__attestation_oid();
     if (oid == NULL)
         return AVOW_ERR_NOMEM;
-    int found = -1;
-    int n = X509_REQ_get_attr_count(r->req);
-    for (int i = 0; i < n; i++) {
-        X509_ATTRIBUTE *a = X509_REQ_get_attr(r->req, i);
-        if (OBJ_cmp(X509_ATTRIBUTE_get0_object(a), oid) != 0)
-            continue;
-        if (found >= 0) {
-            ASN1_OBJECT_free(oid);
-            return avow__fail(diag, AVOW_ERR_DUP_ATTRIBUTE, "CertificationRequestInfo.attributes",
-                              "id-aa-attestation appears at %d and %d", found, i);
-        }
-        found = i;
+    int found = X509_REQ_get_attr_by_OBJ(r->req, oid, -1);
+    int second = found >= 0 ? X509_REQ_get_attr_by_OBJ(r->req, oid, found) : -1;
+    if (second >= 0) {
+        ASN1_OBJECT_free(oid);
+        return avow__fail(diag, AVOW_ERR_DUP_ATTRIBUTE, "CertificationRequestInfo.attributes",
+                          "id-aa-attestation appears at %d and %d", found, second);
     }
     ASN1_OBJECT_free(oid);
     if (found < 0) {
