@@ -258,7 +258,10 @@ static int avow_verify(void *arg)
 {
     bench *b = arg;
     avow_request *req = NULL;
-    avow_request_verify_opts opts = {.nonce = b->nonce, .nonce_len = sizeof(b->nonce)};
+    avow_verification_opts opts;
+    avow_verification_opts_init(&opts);
+    opts.nonce = b->nonce;
+    opts.nonce_len = sizeof(b->nonce);
     if (avow_request_decode(b->der.ptr, b->der.len, AVOW_REQUEST_PKCS10, 0, &req, NULL) != AVOW_OK)
         return 1;
     avow_err rc = avow_request_verify(b->verifier, req, &opts, NULL, NULL);

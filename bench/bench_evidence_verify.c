@@ -47,7 +47,8 @@ static int avow_verify(void *arg)
 {
     bench *b = arg;
     avow_evidence *ev = NULL;
-    avow_verify_opts opts = {.nonce = b->nonce, .nonce_len = sizeof(b->nonce)};
+    avow_verify_opts opts = {
+        .size = sizeof(opts), .nonce = b->nonce, .nonce_len = sizeof(b->nonce)};
     /* As a service would: decode under the verifier's profile. */
     if (avow_evidence_decode(b->der.ptr, b->der.len, avow_verifier_profile(b->verifier), 0, &ev,
                              NULL) != AVOW_OK)

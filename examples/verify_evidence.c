@@ -87,7 +87,8 @@ int main(int argc, char **argv)
     }
 
     uint8_t nonce[64];
-    avow_verify_opts opts = {0};
+    avow_verify_opts opts;
+    avow_verify_opts_init(&opts);
     if (argc == 4) {
         if (!hex_to_bytes(argv[3], nonce, sizeof(nonce), &opts.nonce_len)) {
             fprintf(stderr, "%s: not a hex nonce of at most 64 bytes\n", argv[3]);

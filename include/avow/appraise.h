@@ -1,9 +1,12 @@
 /*
- * avow/appraise.h - one call from an attested request to an Attestation
- * Result: verify the request (proof of possession, every statement through
- * the registry, key binding), check freshness against a nonce store, apply
- * the appraisal policy to the bound statement's claims, and build the EAR.
- * `avow csr verify`, `avow ca issue` and the service all go through here.
+ * avow/appraise.h - one call from attestation statements to an Attestation
+ * Result: verify the statements (avow_statements_verify: possession, every
+ * statement through the registry, key binding), check freshness against a
+ * nonce store, apply the appraisal policy to the claims of the statement
+ * the key is bound to, and build the EAR. avow_appraise_request is the
+ * same for an attested certificate request; `avow csr verify`, `avow ca
+ * issue` and the service go through here, and so will OAuth client
+ * attestation and workload credentials.
  */
 #ifndef AVOW_APPRAISE_H
 #define AVOW_APPRAISE_H
@@ -18,7 +21,7 @@
 #include <avow/nonce.h>
 #include <avow/policy.h>
 #include <avow/request.h>
-#include <avow/request_verify.h>
+#include <avow/verification.h>
 #include <avow/verify.h>
 
 #ifdef __cplusplus
@@ -26,8 +29,9 @@ extern "C" {
 #endif
 
 typedef struct avow_appraise_opts {
-    /* Expected nonce. With a store and no nonce given, the nonce claim of the
-     * bound (verified) statement is the one checked against the store. */
+    size_t size; /* set by avow_appraise_opts_init */
+    /* Expected nonce. With a store and no nonce given, the nonce the bound
+     * (verified) statement carries is the one checked against the store. */
     const uint8_t *nonce;
     size_t nonce_len;
     avow_nonce_store *nonces;      /* consume the nonce once in this store; NULL: none */
@@ -40,24 +44,25 @@ typedef struct avow_appraise_opts {
     const char *build;             /* ear_verifier_id.build; NULL = "avow <version>" */
 } avow_appraise_opts;
 
-/* Everything one appraisal produced; read-only for the caller. */
-typedef struct avow_appraisal {
-    avow_err status; /* AVOW_OK only when the EAR is affirming; else AVOW_ERR_NOT_AFFIRMING
-                        or an error that stopped the appraisal early */
-    avow_tier tier;  /* the EAR's overall status */
-    avow_request_result *request; /* verification of the request */
-    avow_policy_report *report;   /* policy on the bound statement; NULL when nothing was bound */
-    avow_err freshness;           /* avow_nonce_consume's answer; AVOW_OK when no store was used */
-    avow_ear *ear;                /* the Attestation Result */
-} avow_appraisal;
+AVOW_EXPORT void avow_appraise_opts_init(avow_appraise_opts *o);
+
+/* Everything one appraisal produced. Opaque; read with the accessors. */
+typedef struct avow_appraisal avow_appraisal;
 
 /*
- * Appraises req. Returns AVOW_OK only when the result is affirming;
- * AVOW_ERR_NOT_AFFIRMING when it is not (the reasons are in the EAR's
- * avow_reasons); another code when no result could be made (no memory,
- * bad arguments). Whenever *out is set (also with AVOW_ERR_NOT_AFFIRMING)
- * the caller frees it with avow_appraisal_free; it borrows nothing.
+ * Appraises a set of statements about one key. Returns AVOW_OK only when
+ * the result is affirming; AVOW_ERR_NOT_AFFIRMING when it is not (the
+ * reasons are in the EAR's avow_reasons); another code when no result
+ * could be made (no memory, bad arguments). Whenever *out is set (also
+ * with AVOW_ERR_NOT_AFFIRMING) the caller frees it with
+ * avow_appraisal_free; it borrows nothing.
  */
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_appraise(const avow_verifier *v,
+                                                   const avow_statements_in *in,
+                                                   const avow_appraise_opts *opts,
+                                                   avow_appraisal **out, avow_diag *diag);
+
+/* avow_appraise on the statements, certificates, key and proof of possession of req. */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_appraise_request(const avow_verifier *v,
                                                            const avow_request *req,
                                                            const avow_appraise_opts *opts,
@@ -65,6 +70,29 @@ AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_appraise_request(const avow_verifier *
 
 /* No-op for NULL. */
 AVOW_EXPORT void avow_appraisal_free(avow_appraisal *a);
+
+/* AVOW_OK only when the EAR is affirming; else AVOW_ERR_NOT_AFFIRMING. */
+AVOW_EXPORT avow_err avow_appraisal_status(const avow_appraisal *a);
+/* The EAR's overall status. */
+AVOW_EXPORT avow_tier avow_appraisal_tier(const avow_appraisal *a);
+/* The Attestation Result. Borrowed. */
+AVOW_EXPORT const avow_ear *avow_appraisal_get0_ear(const avow_appraisal *a);
+/* Verification of the statements. Borrowed. */
+AVOW_EXPORT const avow_verification *avow_appraisal_get0_verification(const avow_appraisal *a);
+/* The policy on the bound statement; NULL when nothing was bound. Borrowed. */
+AVOW_EXPORT const avow_policy_report *avow_appraisal_get0_report(const avow_appraisal *a);
+/* avow_nonce_consume's answer; AVOW_OK when no store was used. */
+AVOW_EXPORT avow_err avow_appraisal_freshness(const avow_appraisal *a);
+/* The attested key the appraisal was about (the input's key; empty when none). Borrowed. */
+AVOW_EXPORT avow_view avow_appraisal_key(const avow_appraisal *a);
+
+/*
+ * The EAR as indented JSON with sorted keys (full 0), or {"ear", "request",
+ * "policy", "freshness"} (full 1): what `avow csr verify` prints.
+ * NUL-terminated, ending in a newline; owned by the caller.
+ */
+AVOW_EXPORT avow_err avow_appraisal_to_json(const avow_appraisal *a, int full, avow_buf *out,
+                                            avow_diag *diag);
 
 #ifdef __cplusplus
 }

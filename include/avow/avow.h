@@ -3,8 +3,10 @@
 #define AVOW_AVOW_H
 
 #include <avow/appraise.h>
+#include <avow/ar4si.h>
 #include <avow/bytes.h>
 #include <avow/ca.h>
+#include <avow/claim_value.h>
 #include <avow/claims.h>
 #include <avow/ear.h>
 #include <avow/err.h>
@@ -17,6 +19,7 @@
 #include <avow/request.h>
 #include <avow/request_verify.h>
 #include <avow/signer.h>
+#include <avow/verification.h>
 #include <avow/verify.h>
 
 #define AVOW_VERSION "0.1.0"

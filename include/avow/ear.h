@@ -17,6 +17,7 @@
 #include <avow/bytes.h>
 #include <avow/err.h>
 #include <avow/export.h>
+#include <avow/ar4si.h>
 #include <avow/policy.h>
 #include <avow/signer.h>
 #include <avow/verify.h>
@@ -79,6 +80,7 @@ typedef struct avow_ear {
 
 /* What verification and appraisal found about one statement. */
 typedef struct avow_ear_statement {
+    size_t size;                      /* set by avow_ear_statement_init */
     const char *name;                 /* submod name, e.g. "pkix-evidence" (unique) */
     avow_err verify_status;           /* AVOW_OK when the Evidence verified and is trusted */
     const char *verify_detail;        /* why not (may be NULL) */
@@ -90,12 +92,17 @@ typedef struct avow_ear_statement {
 } avow_ear_statement;
 
 typedef struct avow_ear_opts {
+    size_t size;          /* set by avow_ear_opts_init */
     time_t iat;           /* 0 = now */
     unsigned ttl;         /* > 0: exp = iat + ttl; 0: no exp */
     const uint8_t *nonce; /* eat_nonce (8..64 bytes, written base64url); NULL: none */
     size_t nonce_len;
     const char *build; /* ear_verifier_id.build; NULL = "avow <version>" */
 } avow_ear_opts;
+
+/* Zero the struct and set its size (freshness AVOW_OK, nonce not checked). */
+AVOW_EXPORT void avow_ear_statement_init(avow_ear_statement *st);
+AVOW_EXPORT void avow_ear_opts_init(avow_ear_opts *o);
 
 /*
  * Builds an EAR with one submod per statement: tiers and vector claims from

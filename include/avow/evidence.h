@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 
 #include <avow/bytes.h>
+#include <avow/claims.h>
 #include <avow/err.h>
 #include <avow/export.h>
 #include <avow/profile.h>
@@ -104,6 +105,17 @@ typedef struct avow_claim_info {
     int repeatable;    /* 1 for identifier and ak-spki */
     uint8_t arc_claim; /* claim OID = arc .1 .element .arc_claim */
 } avow_claim_info;
+
+/*
+ * The claim table as a vocabulary of normalised claims (avow/claims.h):
+ * element kinds "transaction", "platform", "key" (a key element), each
+ * claim with its normalised type, default trustworthiness-vector key and
+ * roles (nonce: AVOW_ROLE_NONCE, spki: AVOW_ROLE_KEY_SPKI, identifier:
+ * AVOW_ROLE_KEY_ID). Static.
+ */
+AVOW_EXPORT const avow_vocabulary *avow_evidence_vocabulary(void);
+/* The vocabulary entry of a claim of the table; NULL for unknown ids. */
+AVOW_EXPORT const avow_vocab_claim *avow_evidence_vocab_claim(avow_claim_id id);
 
 /* Table row for id, or NULL for AVOW_CLAIM_UNKNOWN or out-of-range values. */
 AVOW_EXPORT const avow_claim_info *avow_claim_info_get(avow_claim_id id);

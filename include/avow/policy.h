@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <avow/bytes.h>
+#include <avow/ar4si.h>
 #include <avow/claims.h>
 #include <avow/err.h>
 #include <avow/export.h>
@@ -24,42 +25,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* AR4SI trustworthiness tiers with their numeric values. */
-typedef enum avow_tier {
-    AVOW_TIER_NONE = 0,
-    AVOW_TIER_AFFIRMING = 2,
-    AVOW_TIER_WARNING = 32,
-    AVOW_TIER_CONTRAINDICATED = 96
-} avow_tier;
-
-/* "none", "affirming", "warning", "contraindicated"; NULL for other values. */
-AVOW_EXPORT const char *avow_tier_name(avow_tier t);
-/* Tier by name; returns AVOW_ERR_ARG when the name is not one of the four. */
-AVOW_EXPORT avow_err avow_tier_by_name(const char *name, avow_tier *out);
-/* Tier of an AR4SI trustworthiness-claim value (-1..1 none, 2..31 affirming, ...). */
-AVOW_EXPORT avow_tier avow_tier_of_value(int value);
-/* 1 when a is worse than b (affirming < none < warning < contraindicated). */
-AVOW_EXPORT int avow_tier_worse(avow_tier a, avow_tier b);
-
-/* Trustworthiness-vector keys, in the order of the AR4SI CBOR labels. */
-typedef enum avow_tv_key {
-    AVOW_TV_NONE = -1, /* a rule that speaks for no vector key */
-    AVOW_TV_INSTANCE_IDENTITY = 0,
-    AVOW_TV_CONFIGURATION,
-    AVOW_TV_EXECUTABLES,
-    AVOW_TV_FILE_SYSTEM,
-    AVOW_TV_HARDWARE,
-    AVOW_TV_RUNTIME_OPAQUE,
-    AVOW_TV_STORAGE_OPAQUE,
-    AVOW_TV_SOURCED_DATA,
-    AVOW_TV_COUNT_
-} avow_tv_key;
-
-/* JSON name of a vector key ("instance-identity", ...); NULL for NONE and out of range. */
-AVOW_EXPORT const char *avow_tv_name(avow_tv_key k);
-/* Vector key by JSON name; AVOW_TV_NONE when unknown. */
-AVOW_EXPORT avow_tv_key avow_tv_by_name(const char *name);
 
 typedef enum avow_rule_outcome {
     AVOW_RULE_PASS = 0,
@@ -72,6 +37,7 @@ typedef enum avow_rule_outcome {
 AVOW_EXPORT const char *avow_rule_outcome_name(avow_rule_outcome o);
 
 typedef struct avow_policy avow_policy;
+typedef struct avow_registry avow_registry;
 
 /* Limits the parser enforces. */
 #define AVOW_POLICY_MAX_SIZE  (64u * 1024u)
@@ -81,21 +47,30 @@ typedef struct avow_policy avow_policy;
 #define AVOW_POLICY_ID_MAX    63u  /* bytes of a rule "id" */
 
 /*
- * Parses a policy document strictly: unknown keys, wrong types, unknown
- * claim names, operators that do not fit the claim's type, duplicate rule
- * ids and sizes over the limits are AVOW_ERR_BAD_POLICY with diag->field
- * naming the JSON path ("rules[2].min"); malformed JSON is AVOW_ERR_JSON.
+ * Parses a policy document strictly: unknown keys, wrong types, claim
+ * names no registered statement type's vocabulary has (avow/claims.h;
+ * "prefix:name" picks one vocabulary, a dotted OID names a claim outside
+ * every vocabulary), operators that do not fit the claim's type, duplicate
+ * rule ids and sizes over the limits are AVOW_ERR_BAD_POLICY with
+ * diag->field naming the JSON path ("rules[2].min"); malformed JSON is
+ * AVOW_ERR_JSON. avow_policy_parse checks against the built-in types,
+ * avow_policy_parse_reg against reg's rows and the built-ins.
  * On success *out is owned by the caller (avow_policy_free).
  */
 AVOW_EXPORT avow_err avow_policy_parse(const char *json, size_t len, avow_policy **out,
                                        avow_diag *diag);
+AVOW_EXPORT avow_err avow_policy_parse_reg(const char *json, size_t len, const avow_registry *reg,
+                                           avow_policy **out, avow_diag *diag);
 
-/* avow_policy_parse over a file ("-" = stdin). */
+/* avow_policy_parse (_reg) over a file ("-" = stdin). */
 AVOW_EXPORT avow_err avow_policy_load(const char *path, avow_policy **out, avow_diag *diag);
+AVOW_EXPORT avow_err avow_policy_load_reg(const char *path, const avow_registry *reg,
+                                          avow_policy **out, avow_diag *diag);
 
 /*
  * The embedded default policy "avow-default" (its JSON is
- * avow_policy_default_json(); docs/policy.md explains it): for the attested
+ * avow_policy_default_json(), built from policies/avow-default.json;
+ * docs/policy.md explains it): for the attested
  * key sensitive = true, extractable = false, never-extractable = true,
  * local = true, all required (storage-opaque, contraindicated on failure);
  * a signed nonce claim required when the caller expected a nonce
@@ -129,14 +104,19 @@ AVOW_EXPORT const char *avow_policy_required_type(const avow_policy *p, size_t i
 
 /* What the caller knows about the appraisal besides the claims. */
 typedef struct avow_policy_input {
+    size_t size; /* set by avow_policy_input_init */
     /* The attested key that rules with scope "attested-key" look at: the key
-     * element with this element_index, else the key element whose "spki"
-     * claim equals key_spki, else the only key element when there is one. */
+     * element with this element_index, else the key element whose
+     * AVOW_ROLE_KEY_SPKI claim equals key_spki, else the only key element
+     * when there is one. */
     size_t key_element;      /* AVOW_POLICY_NO_ELEMENT when not known */
     const uint8_t *key_spki; /* DER SubjectPublicKeyInfo; NULL when not known */
     size_t key_spki_len;
     int nonce_expected; /* 1: the verifier issued a nonce for this appraisal */
 } avow_policy_input;
+
+/* Zeroes in, sets its size, key_element AVOW_POLICY_NO_ELEMENT. */
+AVOW_EXPORT void avow_policy_input_init(avow_policy_input *in);
 
 /* The result of one rule. */
 typedef struct avow_rule_result {

@@ -1,12 +1,15 @@
 /*
- * avow/registry.h - the evidence-type registry: which verifier handles an
- * attestation statement of a given type OID, and the uniform result every
- * such verifier yields (normalised claims, nonce state, key binding).
+ * avow/registry.h - statement types. A row of the registry is a whole
+ * format: its name and type OID, the vocabulary of claims it yields, and
+ * the functions that decode a statement, verify it, turn it into
+ * normalised claims and show it as text or JSON. Everything above the
+ * registry (request verification, appraisal, `avow csr show`, the CA, the
+ * service) goes through these rows and never branches on a format.
  *
- * Built-in rows live in a const table (PKIX Evidence today; TPM2 certify,
- * PSA and CMW are rows to come). A caller may add rows of its own in an
- * avow_registry object, looked up before the built-ins; the object is only
- * read during verification, so one registry serves many threads.
+ * Built-in rows live in a const table (PKIX Evidence, plus the type OIDs
+ * avow can name but not yet verify). A caller may add rows of its own in
+ * an avow_registry object, looked up before the built-ins; the object is
+ * only read during verification, so one registry serves many threads.
  */
 #ifndef AVOW_REGISTRY_H
 #define AVOW_REGISTRY_H
@@ -14,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <avow/bytes.h>
 #include <avow/claims.h>
 #include <avow/err.h>
 #include <avow/export.h>
@@ -24,47 +28,40 @@
 extern "C" {
 #endif
 
-/* Outcome of verifying one statement, whatever its format. */
-typedef struct avow_statement_result {
-    const char *type_name; /* row name ("pkix-evidence"), or "unknown" */
-    char type_oid[128];    /* dotted */
-    avow_err status;       /* AVOW_OK: verified and trusted; AVOW_ERR_STATEMENT_TYPE: no row */
-    char detail[256];      /* why status is not AVOW_OK (field and message) */
-    avow_claimset claims;  /* normalised claims; views live as long as the result */
-    avow_nonce_state nonce;
-    long key_element; /* index of the key element whose spki equals the SPKI asked about, or -1 */
-    /* The format's own result for printing (e.g. "avow_evidence_result"); NULL when none. */
-    const char *native_type;
-    const void *native;
-    /* Owned by the row that filled the result; released by avow_statement_result_clear. */
-    void *priv_;
-    void (*priv_free_)(void *priv);
-} avow_statement_result;
-
-/* Frees what the result holds and zeroes it. No-op for NULL. */
-AVOW_EXPORT void avow_statement_result_clear(avow_statement_result *r);
-
-/* For PKIX Evidence rows: the decoded Evidence and its verification result; NULL otherwise. */
-AVOW_EXPORT const avow_evidence *
-avow_statement_result_get0_evidence(const avow_statement_result *r);
-AVOW_EXPORT const avow_evidence_result *
-avow_statement_result_get0_evidence_result(const avow_statement_result *r);
-
-struct avow_statement_type;
+typedef struct avow_statement_type avow_statement_type;
 
 /*
- * A row's verify function. stmt is the whole DER TLV of the statement's stmt
- * field; opts carries the expected nonce, flags and the bundle's certs as
- * untrusted; spki (may be NULL) is the SubjectPublicKeyInfo DER whose key
- * element is looked for (out->key_element). Fills every field of *out it
- * knows (out arrives zeroed with key_element = -1, type_name and type_oid
- * set) and returns out->status.
+ * The functions of a row. `native` is the row's decoded statement,
+ * `verified` what its verify learnt (either may be NULL where noted); both
+ * are the row's own objects, released by its `free`.
  */
-typedef avow_err (*avow_statement_verify_fn)(const struct avow_statement_type *row,
-                                             const avow_verifier *v, const uint8_t *stmt,
-                                             size_t len, const avow_verify_opts *opts,
-                                             const uint8_t *spki, size_t spki_len,
-                                             avow_statement_result *out, avow_diag *diag);
+
+/* Decodes stmt (the statement's whole DER TLV) strictly into *native. */
+typedef avow_err (*avow_stmt_decode_fn)(const avow_statement_type *row, const avow_profile *profile,
+                                        const uint8_t *stmt, size_t len, void **native,
+                                        avow_diag *diag);
+/*
+ * Verifies a decoded statement: signatures, chains to v's anchors (opts
+ * carries the expected nonce, flags, and the certificates that came with
+ * the statement as untrusted). Returns AVOW_OK only when the statement is
+ * trusted; *verified may be set in every case (what was learnt, for
+ * printing and claims).
+ */
+typedef avow_err (*avow_stmt_verify_fn)(const avow_statement_type *row, const avow_verifier *v,
+                                        const void *native, const avow_verify_opts *opts,
+                                        void **verified, avow_diag *diag);
+/*
+ * The statement's claims, normalised (names and types from the row's
+ * vocabulary, roles set, signed_by from what verified; verified NULL: no
+ * claim is signed). *out is allocated with avow_claimset_alloc.
+ */
+typedef avow_err (*avow_stmt_claims_fn)(const avow_statement_type *row, const void *native,
+                                        const void *verified, avow_claimset *out);
+/* Text (like `openssl x509 -text`) or JSON of the statement; verified may be NULL. */
+typedef avow_err (*avow_stmt_print_fn)(const avow_statement_type *row, const void *native,
+                                       const void *verified, avow_buf *out);
+/* Releases what decode and verify made (either may be NULL). */
+typedef void (*avow_stmt_free_fn)(const avow_statement_type *row, void *native, void *verified);
 
 /* How a row's type OID is found. */
 typedef enum avow_type_oid_kind {
@@ -72,13 +69,24 @@ typedef enum avow_type_oid_kind {
     AVOW_TYPE_OID_EVIDENCE_ARC = 1 /* the verifier profile's id-evidence arc (PKIX Evidence) */
 } avow_type_oid_kind;
 
-typedef struct avow_statement_type {
+struct avow_statement_type {
+    size_t size; /* sizeof(avow_statement_type) as the row's author compiled it */
     const char *name;
     avow_type_oid_kind oid_kind;
-    avow_oid oid; /* for AVOW_TYPE_OID_FIXED */
-    avow_statement_verify_fn verify;
+    avow_oid oid;                 /* for AVOW_TYPE_OID_FIXED */
+    const avow_vocabulary *vocab; /* NULL: the type yields no claims a policy can name */
+    const char *native_name;      /* what avow_statement_result_get0_native calls `native` */
+    const char *verified_name;    /* ... and `verified` */
+    /* A row without decode and verify names a type avow knows of but cannot verify: its
+     * statements are reported (AVOW_ERR_STATEMENT_TYPE) and shown as bytes. */
+    avow_stmt_decode_fn decode;
+    avow_stmt_verify_fn verify;
+    avow_stmt_claims_fn to_claims;
+    avow_stmt_print_fn to_text; /* NULL: shown as bytes */
+    avow_stmt_print_fn to_json; /* NULL: shown as hex */
+    avow_stmt_free_fn free;
     void *arg; /* for the row's own use */
-} avow_statement_type;
+};
 
 /* The built-in rows (const, static lifetime). */
 AVOW_EXPORT size_t avow_registry_builtin_count(void);
@@ -90,9 +98,14 @@ typedef struct avow_registry avow_registry;
 AVOW_EXPORT avow_err avow_registry_new(avow_registry **out);
 /* No-op for NULL. */
 AVOW_EXPORT void avow_registry_free(avow_registry *reg);
-/* Adds (copies) a row; it is found before the built-ins, so it may replace one. name is not copied.
+/*
+ * Adds (copies) a row; it is found before the built-ins, so it may replace
+ * one. The strings, the vocabulary and `arg` are not copied: they must
+ * outlive reg. Errors: AVOW_ERR_ARG (no name, no OID, decode without
+ * verify or to_claims, a size this library does not know), AVOW_ERR_TOO_LARGE.
  */
-AVOW_EXPORT avow_err avow_registry_add(avow_registry *reg, const avow_statement_type *row);
+AVOW_EXPORT avow_err avow_registry_add(avow_registry *reg, const avow_statement_type *row,
+                                       avow_diag *diag);
 
 /*
  * The row for a type OID (DER content octets) under a profile (NULL =
@@ -102,17 +115,95 @@ AVOW_EXPORT const avow_statement_type *avow_registry_find(const avow_registry *r
                                                           const avow_profile *profile,
                                                           const uint8_t *oid, size_t oid_len);
 
+/* Every row in lookup order (caller rows, then built-ins): count and the i-th. */
+AVOW_EXPORT size_t avow_registry_count(const avow_registry *reg);
+AVOW_EXPORT const avow_statement_type *avow_registry_get0(const avow_registry *reg, size_t i);
+
+/* --- one statement --- */
+
+/* One key a verified statement attests: an element with a signed KEY_SPKI claim. */
+typedef struct avow_attested_key {
+    size_t element_index;
+    avow_view spki; /* DER SubjectPublicKeyInfo, borrowed from the result */
+} avow_attested_key;
+
+/* Outcome of verifying one statement, whatever its format. Opaque. */
+typedef struct avow_statement_result avow_statement_result;
+
 /*
- * Verifies one statement through its row (reg NULL = built-ins; the profile
- * is the verifier's). *out is always filled (clear it with
- * avow_statement_result_clear); an unknown type yields status
- * AVOW_ERR_STATEMENT_TYPE, which is reported, and a caller decides whether
- * it is fatal. Returns out->status.
+ * Verifies one statement through its row (reg NULL = built-ins; the
+ * profile is the verifier's): decode, verify, claims; then the nonce is
+ * compared with opts->nonce on the claim whose role is AVOW_ROLE_NONCE,
+ * whatever the row did. *out is always set once the arguments are valid
+ * (free it with avow_statement_result_free); a type no row verifies
+ * yields status AVOW_ERR_STATEMENT_TYPE, which is reported, and a caller
+ * decides whether it is fatal. Returns the result's status.
  */
-AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_statement_verify(
-    const avow_verifier *v, const avow_registry *reg, const uint8_t *type_oid, size_t type_oid_len,
-    const uint8_t *stmt, size_t len, const avow_verify_opts *opts, const uint8_t *spki,
-    size_t spki_len, avow_statement_result *out, avow_diag *diag);
+AVOW_EXPORT AVOW_MUST_CHECK avow_err
+avow_statement_verify(const avow_verifier *v, const avow_registry *reg, const uint8_t *type_oid,
+                      size_t type_oid_len, const uint8_t *stmt, size_t len,
+                      const avow_verify_opts *opts, avow_statement_result **out, avow_diag *diag);
+
+/* No-op for NULL. */
+AVOW_EXPORT void avow_statement_result_free(avow_statement_result *r);
+
+/* AVOW_OK: verified and trusted; AVOW_ERR_STATEMENT_TYPE: no row verifies the type. */
+AVOW_EXPORT avow_err avow_statement_result_status(const avow_statement_result *r);
+/* Why the status is not AVOW_OK ("" when it is). Borrowed. */
+AVOW_EXPORT const char *avow_statement_result_detail(const avow_statement_result *r);
+/* The row's name ("pkix-evidence"), or "unknown" when no row has the type. */
+AVOW_EXPORT const char *avow_statement_result_type_name(const avow_statement_result *r);
+/* The type OID, dotted. Borrowed. */
+AVOW_EXPORT const char *avow_statement_result_type_oid(const avow_statement_result *r);
+/* The row (NULL when none has the type). */
+AVOW_EXPORT const avow_statement_type *
+avow_statement_result_get0_type(const avow_statement_result *r);
+/* Normalised claims (empty when the statement did not decode). Borrowed. */
+AVOW_EXPORT const avow_claimset *avow_statement_result_get0_claims(const avow_statement_result *r);
+AVOW_EXPORT avow_nonce_state avow_statement_result_nonce_state(const avow_statement_result *r);
+/* The nonce the statement carries under a verified signature; empty when none. Borrowed. */
+AVOW_EXPORT avow_view avow_statement_result_nonce(const avow_statement_result *r);
+/* The keys the statement attests (none unless it verified). Borrowed. */
+AVOW_EXPORT size_t avow_statement_result_key_count(const avow_statement_result *r);
+AVOW_EXPORT const avow_attested_key *avow_statement_result_get0_key(const avow_statement_result *r,
+                                                                    size_t i);
+/* The attested key whose SPKI is spki (byte for byte), or NULL. */
+AVOW_EXPORT const avow_attested_key *
+avow_statement_result_find_key(const avow_statement_result *r, const uint8_t *spki, size_t len);
+/*
+ * Whether the element at element_index carries a signed AVOW_ROLE_KEY_ID
+ * claim equal to id (a key's label or identifier).
+ */
+AVOW_EXPORT int avow_statement_result_key_named(const avow_statement_result *r,
+                                                size_t element_index, const uint8_t *id,
+                                                size_t len);
+/*
+ * The row's own objects, by the name its row gives them (for PKIX
+ * Evidence "avow_evidence" and "avow_evidence_result"); NULL when the
+ * name is not the row's or the object does not exist. Borrowed.
+ */
+AVOW_EXPORT const void *avow_statement_result_get0_native(const avow_statement_result *r,
+                                                          const char *name);
+/*
+ * The statement as text (verified details included) or JSON: through the
+ * row, or as bytes for a type no row shows. *out is NUL-terminated
+ * (len excludes the NUL), owned by the caller (avow_buf_free).
+ */
+AVOW_EXPORT avow_err avow_statement_result_to_text(const avow_statement_result *r, avow_buf *out,
+                                                   avow_diag *diag);
+AVOW_EXPORT avow_err avow_statement_result_to_json(const avow_statement_result *r, avow_buf *out,
+                                                   avow_diag *diag);
+
+/*
+ * Shows a statement without verifying it: decoded through its row and
+ * printed as text (json 0) or JSON (json 1); a statement that does not
+ * decode, or whose type no row shows, is printed as what it is (hex,
+ * the decode error). Output as for avow_statement_result_to_text.
+ */
+AVOW_EXPORT avow_err avow_statement_show(const avow_registry *reg, const avow_profile *profile,
+                                         const uint8_t *type_oid, size_t type_oid_len,
+                                         const uint8_t *stmt, size_t len, int json, avow_buf *out,
+                                         avow_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -96,6 +96,7 @@ typedef struct avow_evidence_result {
 } avow_evidence_result;
 
 typedef struct avow_verify_opts {
+    size_t size;          /* set by avow_verify_opts_init */
     const uint8_t *nonce; /* expected nonce; NULL when none is expected */
     size_t nonce_len;
     unsigned flags; /* added to the verifier's flags */
@@ -103,6 +104,9 @@ typedef struct avow_verify_opts {
         untrusted; /* more certificates for path building and key-id lookup
                       for this call only (e.g. an AttestationBundle's certs); may be NULL */
 } avow_verify_opts;
+
+/* Zeroes o and sets its size: call before filling an avow_verify_opts. */
+AVOW_EXPORT void avow_verify_opts_init(avow_verify_opts *o);
 
 /*
  * Verifies ev. Returns AVOW_OK only when the Evidence is trusted: at least one

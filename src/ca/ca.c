@@ -114,19 +114,22 @@ avow_signer *avow_ca_get0_signer(const avow_ca *ca)
 /* Refuses what must not become a certificate. */
 static avow_err check_appraisal(const avow_request *req, const avow_appraisal *a, avow_diag *diag)
 {
-    if (a->status != AVOW_OK || a->ear == NULL || a->tier != AVOW_TIER_AFFIRMING ||
-        (a->ear->has_status && a->ear->status != AVOW_TIER_AFFIRMING))
+    const avow_ear *ear = avow_appraisal_get0_ear(a);
+    avow_tier tier = avow_appraisal_tier(a);
+    avow_err status = avow_appraisal_status(a);
+    if (status != AVOW_OK || ear == NULL || tier != AVOW_TIER_AFFIRMING ||
+        (ear->has_status && ear->status != AVOW_TIER_AFFIRMING))
         return avow__fail(diag, AVOW_ERR_NOT_AFFIRMING, "appraisal",
                           "the attestation result is %s (%s); no certificate is issued",
-                          avow_tier_name(a->tier) != NULL ? avow_tier_name(a->tier) : "unknown",
-                          avow_errname(a->status) != NULL ? avow_errname(a->status) : "?");
-    for (size_t i = 0; i < a->ear->nsubmods; i++) {
-        if (a->ear->submods[i].status != AVOW_TIER_AFFIRMING)
+                          avow_tier_name(tier) != NULL ? avow_tier_name(tier) : "unknown",
+                          avow_errname(status) != NULL ? avow_errname(status) : "?");
+    for (size_t i = 0; i < ear->nsubmods; i++) {
+        if (ear->submods[i].status != AVOW_TIER_AFFIRMING)
             return avow__fail(diag, AVOW_ERR_NOT_AFFIRMING, "appraisal", "submod \"%s\" is %s",
-                              a->ear->submods[i].name, avow_tier_name(a->ear->submods[i].status));
+                              ear->submods[i].name, avow_tier_name(ear->submods[i].status));
     }
     avow_view spki = avow_request_spki(req);
-    if (!avow__ear_has_akpub(a->ear, spki.ptr, spki.len))
+    if (!avow__ear_has_akpub(ear, spki.ptr, spki.len))
         return avow__fail(diag, AVOW_ERR_KEY_BINDING, "appraisal",
                           "the EAR does not name the request's key as an attested key");
     return AVOW_OK;
@@ -157,7 +160,7 @@ static avow_err add_cmw(X509 *x, const avow_ca *ca, const avow_appraisal *a, con
             kid = skid = avow__hex(ASN1_STRING_get0_data(ski), (size_t)ASN1_STRING_length(ski));
     }
     avow_buf der = {0};
-    avow_err rc = avow_ear_sign_jwt(a->ear, ca->signer, kid, jwt, diag);
+    avow_err rc = avow_ear_sign_jwt(avow_appraisal_get0_ear(a), ca->signer, kid, jwt, diag);
     OPENSSL_free(skid);
     if (rc == AVOW_OK)
         rc = avow__cmw_encode_jwt((const char *)jwt->ptr, jwt->len, &der, diag);

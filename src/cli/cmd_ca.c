@@ -650,18 +650,20 @@ static int run_issue(const char *prog, const cli_args *a)
     if (io.days == 0)
         io.days = c.conf.days;
     avow_appraise_opts ao;
-    memset(&ao, 0, sizeof(ao));
+    avow_appraise_opts_init(&ao);
     ao.nonce = nonce_len > 0 ? nonce : NULL;
     ao.nonce_len = nonce_len;
     ao.nonces = c.store;
     ao.policy = c.policy;
     err = avow_appraise_request(c.v, c.req, &ao, &c.ap, &c.d);
-    if (c.ap == NULL || c.ap->ear == NULL) {
+    if (c.ap == NULL) {
         int rc = cli_report(err != AVOW_OK ? err : AVOW_ERR_INTERNAL, &c.d);
         issue_free(&c);
         return rc;
     }
-    int affirming = err == AVOW_OK && c.ap->status == AVOW_OK;
+    const avow_ear *ear = avow_appraisal_get0_ear(c.ap);
+    avow_tier tier = avow_appraisal_tier(c.ap);
+    int affirming = err == AVOW_OK && avow_appraisal_status(c.ap) == AVOW_OK;
     avow_err ierr = AVOW_OK;
     if (affirming) {
         avow_diag_clear(&c.d);
@@ -669,10 +671,10 @@ static int run_issue(const char *prog, const cli_args *a)
     } else {
         avow_diag tmp;
         avow_diag_clear(&tmp);
-        if (avow_ear_sign_jwt(c.ap->ear, avow_ca_get0_signer(c.ca), NULL, &c.jwt, &tmp) != AVOW_OK)
+        if (avow_ear_sign_jwt(ear, avow_ca_get0_signer(c.ca), NULL, &c.jwt, &tmp) != AVOW_OK)
             avow_buf_free(&c.jwt);
     }
-    err = avow_ear_to_json(c.ap->ear, &c.ear_json, &c.d);
+    err = avow_ear_to_json(ear, &c.ear_json, &c.d);
     if (err == AVOW_OK)
         err = pretty_json((const char *)c.ear_json.ptr, c.ear_json.len, &c.pretty, &c.d);
     if (err == AVOW_OK && cli_get(a, "ear-out") != NULL)
@@ -686,7 +688,7 @@ static int run_issue(const char *prog, const cli_args *a)
         if (cli_flag(a, "json"))
             err = cli_print(&c.pretty, &c.d);
         else
-            print_summary(stdout, c.ap->ear);
+            print_summary(stdout, ear);
     }
     if (err == AVOW_OK && c.cert != NULL && !cli_flag(a, "json")) {
         char *s = X509_NAME_oneline(X509_get_subject_name(c.cert), NULL, 0);
@@ -704,8 +706,8 @@ static int run_issue(const char *prog, const cli_args *a)
         rc = cli_report(ierr, &c.d);
     else if (!affirming) {
         fprintf(stderr, "avow: no certificate issued: the attestation result is %s\n",
-                avow_tier_name(c.ap->tier) != NULL ? avow_tier_name(c.ap->tier) : "not affirming");
-        rc = cli_exit_tier(c.ap->tier);
+                avow_tier_name(tier) != NULL ? avow_tier_name(tier) : "not affirming");
+        rc = cli_exit_tier(tier);
     } else
         rc = CLI_EXIT_OK;
     issue_free(&c);

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -19,10 +17,12 @@
 #include <avow/pkcs11.h>
 #include <avow/registry.h>
 #include <avow/request.h>
+#include <avow/request_verify.h>
 
 #include "cli/cli.h"
 #include "cli/csr_cmds.h"
 #include "cli/evidence_cmds.h"
+#include "cli/io.h"
 #include "cli/p11.h"
 
 /* A session on the token `uri` names, logged in with -pin, -pin-source or the URI's PIN. */
@@ -131,304 +131,23 @@ static const cli_opt show_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
-/* The words `openssl req -verify` prints for a PKCS#10 request. */
-static const char *pop_words(const avow_request *r, int ok)
-{
-    if (avow_request_get_kind(r) == AVOW_REQUEST_PKCS10)
-        return ok ? "Certificate request self-signature verify OK"
-                  : "Certificate request self-signature verify failure";
-    return ok ? "CRMF POPOSigningKey verify OK" : "CRMF POPOSigningKey verify failure";
-}
-
-static char *name_text(const X509_NAME *n)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    char *s = NULL;
-    if (b != NULL && X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        char *p = NULL;
-        long len = BIO_get_mem_data(b, &p);
-        s = OPENSSL_strndup(p, len > 0 ? (size_t)len : 0);
-    }
-    BIO_free(b);
-    return s;
-}
-
-/* "EC P-256 (256 bits)", "RSA (2048 bits)", "ED25519 (256 bits)". */
-static void key_summary(EVP_PKEY *pk, char *buf, size_t cap)
-{
-    const char *type = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
-    char group[64] = "";
-    size_t glen = 0;
-    if (pk != NULL && EVP_PKEY_is_a(pk, "EC") &&
-        EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
-                                       &glen) == 1) {
-        int nid = OBJ_sn2nid(group);
-        const char *nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
-        if (nist != NULL)
-            snprintf(group, sizeof(group), "%s", nist);
-    }
-    snprintf(buf, cap, "%s%s%s (%d bits)", type != NULL ? type : "unknown", group[0] ? " " : "",
-             group, pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
-}
-
-/* Registry row name of a statement's type under the profile, "unknown" when none. */
-static const char *stmt_name(const avow_profile *p, const avow_statement *st)
-{
-    const avow_statement_type *row = avow_registry_find(NULL, p, st->type.ptr, st->type.len);
-    return row != NULL && row->name != NULL ? row->name : "unknown";
-}
-
-/* Name of a type OID request.h knows but no registry row verifies yet; NULL otherwise. */
-static const char *known_type(const avow_statement *st)
-{
-    static const struct {
-        const char *oid, *name;
-    } known[] = {
-        {AVOW_OID_TPM_CERTIFY, "tcg-attest-tpm-certify"},
-        {AVOW_OID_CMW, "id-pe-cmw"},
-        {AVOW_OID_DICE_CMW, "tcg-dice-conceptual-message-wrapper"},
-    };
-    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-        if (strcmp(st->type_text, known[i].oid) == 0)
-            return known[i].name;
-    return NULL;
-}
-
-static int is_evidence(const avow_profile *p, const avow_statement *st)
-{
-    return strcmp(stmt_name(p, st), "pkix-evidence") == 0;
-}
-
-/* Writes text with every line indented. */
-static void print_indented(const char *indent, const avow_buf *text)
-{
-    const char *s = (const char *)text->ptr, *end = s + text->len;
-    while (s < end) {
-        const char *nl = memchr(s, '\n', (size_t)(end - s));
-        size_t n = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
-        printf("%s%.*s\n", indent, (int)n, s);
-        s += n + (nl != NULL ? 1 : 0);
-    }
-}
-
-static void show_text(const avow_request *r, const avow_profile *p)
-{
-    avow_buf subj = {0};
-    char key[128];
-    const char *ver = avow_bundle_version_name(avow_request_get_version(r));
-    const char *pop_detail = NULL;
-    int pop_ok = avow_request_pop(r, &pop_detail) == AVOW_OK;
-    key_summary(avow_request_get0_pubkey(r), key, sizeof(key));
-    printf("Request: %s (%lu bytes)\n", avow_request_kind_name(avow_request_get_kind(r)),
-           (unsigned long)avow_request_der(r).len);
-    printf("Attestation bundle: %s\n", ver != NULL ? ver : "none");
-    if (avow_request_subject_text(r, &subj) == AVOW_OK)
-        printf("Subject: %s\n", subj.len > 0 ? (const char *)subj.ptr : "(empty)");
-    else
-        puts("Subject: (none)");
-    avow_buf_free(&subj);
-    printf("Public key: %s\n", key);
-
-    size_t n = avow_request_statement_count(r);
-    printf("Statements (%lu):\n", (unsigned long)n);
-    for (size_t i = 0; i < n; i++) {
-        const avow_statement *st = avow_request_get0_statement(r, i);
-        const char *known = known_type(st);
-        if (strcmp(stmt_name(p, st), "unknown") == 0 && known != NULL)
-            printf("  [%lu] type %s (%s, no verifier), %lu bytes", (unsigned long)i, st->type_text,
-                   known, (unsigned long)st->der.len);
-        else
-            printf("  [%lu] type %s (%s), %lu bytes", (unsigned long)i, st->type_text,
-                   stmt_name(p, st), (unsigned long)st->der.len);
-        if (st->bundle > 0)
-            printf(", bundle %lu", (unsigned long)st->bundle);
-        putchar('\n');
-        if (st->hint.len > 0)
-            printf("      hint: %.*s\n", st->hint.len > 200 ? 200 : (int)st->hint.len,
-                   (const char *)st->hint.ptr);
-        if (!is_evidence(p, st))
-            continue;
-        avow_evidence *ev = NULL;
-        avow_buf text = {0};
-        avow_diag d;
-        avow_diag_clear(&d);
-        avow_err err = avow_evidence_decode(st->der.ptr, st->der.len, p, 0, &ev, &d);
-        if (err == AVOW_OK)
-            err = avow_evidence_to_text(ev, &text);
-        if (err == AVOW_OK)
-            print_indented("      ", &text);
-        else
-            printf("      Evidence does not decode: %s%s%s (%s)\n", d.field, d.field[0] ? ": " : "",
-                   d.detail[0] ? d.detail : avow_strerror(err), avow_errname(err));
-        avow_buf_free(&text);
-        avow_evidence_free(ev);
-    }
-
-    STACK_OF(X509) *certs = avow_request_get0_certs(r);
-    size_t nother = avow_request_other_cert_count(r);
-    printf("Certificates (%d):\n", certs != NULL ? sk_X509_num(certs) : 0);
-    for (int i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
-        X509 *x = sk_X509_value(certs, i);
-        char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
-        printf("  [%d] subject: %s\n      issuer:  %s\n", i, s != NULL ? s : "?",
-               is != NULL ? is : "?");
-        OPENSSL_free(s);
-        OPENSSL_free(is);
-    }
-    for (size_t i = 0; i < nother; i++) {
-        const avow_other_cert *oc = avow_request_get0_other_cert(r, i);
-        char oid[128];
-        avow_oid_to_text(oc->format.ptr, oc->format.len, oid, sizeof(oid));
-        printf("  other [%lu]: format %s, %lu bytes\n", (unsigned long)i, oid,
-               (unsigned long)oc->der.len);
-    }
-    printf("Proof of possession: %s\n", pop_words(r, pop_ok));
-    if (!pop_ok && pop_detail != NULL && pop_detail[0] != '\0')
-        printf("    reason: %s\n", pop_detail);
-}
-
-static json_t *hex_json(avow_view v)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *h = OPENSSL_malloc(v.len * 2 + 1);
-    if (h == NULL)
-        return NULL;
-    for (size_t i = 0; i < v.len; i++) {
-        h[2 * i] = digits[v.ptr[i] >> 4];
-        h[2 * i + 1] = digits[v.ptr[i] & 15];
-    }
-    h[v.len * 2] = '\0';
-    json_t *s = json_string(h);
-    OPENSSL_free(h);
-    return s;
-}
-
-/* Adds key = value, taking the reference; remembers a failure in *ok. */
-static void put(json_t *o, const char *key, json_t *value, int *ok)
-{
-    if (value == NULL || json_object_set_new(o, key, value) != 0)
-        *ok = 0;
-}
-
-static json_t *statement_json(const avow_profile *p, const avow_statement *st, int *ok)
-{
-    json_t *o = json_object();
-    if (o == NULL) {
-        *ok = 0;
-        return NULL;
-    }
-    put(o, "type", json_string(st->type_text), ok);
-    put(o, "name", json_string(stmt_name(p, st)), ok);
-    if (known_type(st) != NULL)
-        put(o, "oid_name", json_string(known_type(st)), ok);
-    put(o, "size", json_integer((json_int_t)st->der.len), ok);
-    put(o, "bundle", json_integer((json_int_t)st->bundle), ok);
-    if (st->hint.len > 0)
-        put(o, "hint", json_stringn((const char *)st->hint.ptr, st->hint.len), ok);
-    if (!is_evidence(p, st)) {
-        put(o, st->octets.len > 0 ? "octets_hex" : "der_hex",
-            hex_json(st->octets.len > 0 ? st->octets : st->der), ok);
-        return o;
-    }
-    avow_evidence *ev = NULL;
-    avow_buf text = {0};
-    avow_diag d;
-    avow_diag_clear(&d);
-    avow_err err = avow_evidence_decode(st->der.ptr, st->der.len, p, 0, &ev, &d);
-    if (err == AVOW_OK)
-        err = avow_evidence_to_json(ev, &text);
-    json_t *evj = err == AVOW_OK ? json_loadb((const char *)text.ptr, text.len, 0, NULL) : NULL;
-    if (evj != NULL)
-        put(o, "evidence", evj, ok);
-    else
-        put(o, "evidence_error",
-            json_pack("{s:s,s:s,s:s}", "code", avow_errname(err) ? avow_errname(err) : "?", "field",
-                      d.field, "detail", d.detail[0] ? d.detail : avow_strerror(err)),
-            ok);
-    avow_buf_free(&text);
-    avow_evidence_free(ev);
-    return o;
-}
-
-static json_t *show_json(const avow_request *r, const avow_profile *p)
-{
-    int ok = 1;
-    json_t *o = json_object(), *stmts = json_array(), *certs = json_array();
-    avow_buf subj = {0};
-    char key[128];
-    const char *ver = avow_bundle_version_name(avow_request_get_version(r));
-    const char *pop_detail = NULL;
-    int pop_ok = avow_request_pop(r, &pop_detail) == AVOW_OK;
-    if (o == NULL || stmts == NULL || certs == NULL) {
-        json_decref(o);
-        json_decref(stmts);
-        json_decref(certs);
-        return NULL;
-    }
-    key_summary(avow_request_get0_pubkey(r), key, sizeof(key));
-    put(o, "kind", json_string(avow_request_kind_name(avow_request_get_kind(r))), &ok);
-    put(o, "bundle_version", ver != NULL ? json_string(ver) : json_null(), &ok);
-    if (avow_request_subject_text(r, &subj) == AVOW_OK)
-        put(o, "subject", json_stringn((const char *)subj.ptr, subj.len), &ok);
-    else
-        put(o, "subject", json_null(), &ok);
-    avow_buf_free(&subj);
-    put(o, "public_key", json_string(key), &ok);
-    put(o, "spki_hex", hex_json(avow_request_spki(r)), &ok);
-    for (size_t i = 0; i < avow_request_statement_count(r); i++) {
-        json_t *s = statement_json(p, avow_request_get0_statement(r, i), &ok);
-        if (s == NULL || json_array_append_new(stmts, s) != 0)
-            ok = 0;
-    }
-    put(o, "statements", stmts, &ok);
-    STACK_OF(X509) *sk = avow_request_get0_certs(r);
-    for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
-        X509 *x = sk_X509_value(sk, i);
-        char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
-        json_t *c =
-            json_pack("{s:s,s:s}", "subject", s != NULL ? s : "?", "issuer", is != NULL ? is : "?");
-        OPENSSL_free(s);
-        OPENSSL_free(is);
-        if (c == NULL || json_array_append_new(certs, c) != 0)
-            ok = 0;
-    }
-    put(o, "certs", certs, &ok);
-    put(o, "other_certs", json_integer((json_int_t)avow_request_other_cert_count(r)), &ok);
-    json_t *pop = json_pack("{s:b,s:s}", "ok", pop_ok, "text", pop_words(r, pop_ok));
-    if (pop != NULL && !pop_ok && pop_detail != NULL)
-        put(pop, "detail", json_string(pop_detail), &ok);
-    put(o, "pop", pop, &ok);
-    if (!ok) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 static int run_show(const char *prog, const cli_args *a)
 {
     (void)prog;
     avow_diag d;
     avow_profile p;
     avow_request *r = NULL;
+    avow_buf text = {0};
     avow_diag_clear(&d);
     avow_err err = cli_evidence_profile(a, &p, &d);
     if (err == AVOW_OK)
         err = cli_csr_load(a, &r, &d);
-    if (err == AVOW_OK && cli_flag(a, "json")) {
-        json_t *o = show_json(r, &p);
-        char *s = o != NULL ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-        if (s == NULL)
-            err = cli_fail(&d, AVOW_ERR_NOMEM, "", "out of memory");
-        else
-            puts(s);
-        free(s);
-        json_decref(o);
-    } else if (err == AVOW_OK) {
-        show_text(r, &p);
-    }
-    if (err == AVOW_OK && fflush(stdout) != 0)
-        err = cli_fail(&d, AVOW_ERR_IO, "stdout", "write failed");
+    if (err == AVOW_OK)
+        err = cli_flag(a, "json") ? avow_request_to_json(r, NULL, &p, &text, &d)
+                                  : avow_request_to_text(r, NULL, &p, &text, &d);
+    if (err == AVOW_OK)
+        err = cli_print(&text, &d);
+    avow_buf_free(&text);
     avow_request_free(r);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }

@@ -93,87 +93,22 @@ static avow_err setup(verify_ctx *c, const cli_args *a)
     return err;
 }
 
-/* Adds key = value, taking the reference; remembers a failure in *ok. */
-static void put(json_t *o, const char *key, json_t *value, int *ok)
-{
-    if (value == NULL || json_object_set_new(o, key, value) != 0)
-        *ok = 0;
-}
-
-static json_t *errname_json(avow_err e)
-{
-    const char *n = e == AVOW_OK ? "AVOW_OK" : avow_errname(e);
-    return json_string(n != NULL ? n : "?");
-}
-
-/* What request verification found, for --json. */
-static json_t *request_json(const avow_request_result *r, int *ok)
-{
-    json_t *o = json_object(), *st = json_array();
-    if (o == NULL || st == NULL) {
-        json_decref(o);
-        json_decref(st);
-        *ok = 0;
-        return NULL;
-    }
-    put(o, "status", errname_json(r->status), ok);
-    put(o, "detail", json_string(r->detail), ok);
-    put(o, "pop", errname_json(r->pop), ok);
-    put(o, "binding", errname_json(r->binding), ok);
-    put(o, "bound_by", r->bound_by != NULL ? json_string(r->bound_by) : json_null(), ok);
-    put(o, "bound_statement", json_integer(r->bound_statement), ok);
-    put(o, "bound_element", json_integer(r->bound_element), ok);
-    for (size_t i = 0; i < r->nstatements; i++) {
-        const avow_statement_result *s = &r->statements[i];
-        json_t *j =
-            json_pack("{s:s,s:s,s:o,s:s}", "name", s->type_name ? s->type_name : "unknown", "type",
-                      s->type_oid, "status", errname_json(s->status), "detail", s->detail);
-        if (j == NULL || json_array_append_new(st, j) != 0)
-            *ok = 0;
-    }
-    put(o, "statements", st, ok);
-    return o;
-}
-
-/* The EAR (or --json: {ear, request, policy}) on stdout, indented, keys sorted. */
+/* The EAR (or --json: {ear, request, policy, freshness}) on stdout. */
 static avow_err print_result(verify_ctx *c, const avow_appraisal *ap, int full)
 {
-    avow_buf ear = {0}, rep = {0};
-    int ok = 1;
-    avow_err err = avow_ear_to_json(ap->ear, &ear, &c->d);
-    if (err != AVOW_OK)
-        return err;
-    json_t *root = json_loadb((const char *)ear.ptr, ear.len, 0, NULL);
-    avow_buf_free(&ear);
-    if (root == NULL)
-        return cli_fail(&c->d, AVOW_ERR_JSON, "ear", "EAR JSON does not parse back");
-    if (full) {
-        json_t *o = json_object();
-        put(o, "ear", root, &ok);
-        root = o;
-        if (ap->request != NULL)
-            put(root, "request", request_json(ap->request, &ok), &ok);
-        if (ap->report != NULL && avow_policy_report_to_json(ap->report, &rep) == AVOW_OK)
-            put(root, "policy", json_loadb((const char *)rep.ptr, rep.len, 0, NULL), &ok);
-        else
-            put(root, "policy", json_null(), &ok);
-        put(root, "freshness", errname_json(ap->freshness), &ok);
-        avow_buf_free(&rep);
-    }
-    char *s = ok && root != NULL ? json_dumps(root, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(root);
-    if (s == NULL)
-        return cli_fail(&c->d, AVOW_ERR_NOMEM, "", "out of memory");
-    int werr = puts(s) < 0 || fflush(stdout) != 0;
-    free(s);
-    return werr ? cli_fail(&c->d, AVOW_ERR_IO, "stdout", "cannot write") : AVOW_OK;
+    avow_buf text = {0};
+    avow_err err = avow_appraisal_to_json(ap, full, &text, &c->d);
+    if (err == AVOW_OK)
+        err = cli_print(&text, &c->d);
+    avow_buf_free(&text);
+    return err;
 }
 
 /* "avow csr verify: contraindicated (check key-binding: AVOW_ERR_KEY_BINDING: ...)". */
 static void print_verdict(const char *prog, const avow_appraisal *ap)
 {
-    const avow_ear *e = ap->ear;
-    const char *tier = avow_tier_name(ap->tier);
+    const avow_ear *e = avow_appraisal_get0_ear(ap);
+    const char *tier = avow_tier_name(avow_appraisal_tier(ap));
     fprintf(stderr, "%s: %s", prog, tier != NULL ? tier : "?");
     size_t n = 0;
     for (size_t i = 0; e != NULL && i < e->nsubmods; i++)
@@ -200,7 +135,8 @@ static avow_err write_jwt(verify_ctx *c, const cli_args *a, const avow_appraisal
     avow_buf jwt = {0};
     avow_err err = cli_csr_signer(a, "ear-key", cli_get(a, "ear-key"), 0, &mod, &signer, &c->d);
     if (err == AVOW_OK)
-        err = avow_ear_sign_jwt(ap->ear, signer, cli_get(a, "ear-kid"), &jwt, &c->d);
+        err = avow_ear_sign_jwt(avow_appraisal_get0_ear(ap), signer, cli_get(a, "ear-kid"), &jwt,
+                                &c->d);
     if (err == AVOW_OK)
         err = cli_write(cli_get(a, "jwt-out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &c->d);
     avow_buf_free(&jwt);
@@ -217,6 +153,7 @@ int cli_csr_verify(const char *prog, const cli_args *a)
         return cli_usage_error(prog, "-ear-key and -jwt-out go together");
     verify_ctx c;
     memset(&c, 0, sizeof(c));
+    avow_appraise_opts_init(&c.opts);
     avow_diag_clear(&c.d);
     avow_appraisal *ap = NULL;
     int rc;
@@ -227,14 +164,14 @@ int cli_csr_verify(const char *prog, const cli_args *a)
         if (ap == NULL && err == AVOW_OK)
             err = cli_fail(&c.d, AVOW_ERR_INTERNAL, "", "no appraisal");
     }
-    if (ap == NULL || ap->ear == NULL) {
+    if (ap == NULL) {
         rc = cli_report(err != AVOW_OK ? err : AVOW_ERR_INTERNAL, &c.d);
     } else {
         err = print_result(&c, ap, cli_flag(a, "json"));
         if (err == AVOW_OK && cli_get(a, "ear-key") != NULL)
             err = write_jwt(&c, a, ap);
         print_verdict(prog, ap);
-        rc = err != AVOW_OK ? cli_report(err, &c.d) : cli_exit_tier(ap->tier);
+        rc = err != AVOW_OK ? cli_report(err, &c.d) : cli_exit_tier(avow_appraisal_tier(ap));
     }
     avow_appraisal_free(ap);
     avow_nonce_store_free(c.store);

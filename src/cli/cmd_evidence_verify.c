@@ -119,7 +119,7 @@ static void print_sig(size_t i, const avow_sig_result *s)
         printf("    reason: %s\n", s->detail[0] != '\0' ? s->detail : avow_strerror(s->status));
 }
 
-static void print_value(const avow_value *v)
+static void print_value(const avow_claim_value *v)
 {
     char buf[32];
     if (!v->present) {
@@ -127,33 +127,26 @@ static void print_value(const avow_value *v)
         return;
     }
     switch (v->type) {
-    case AVOW_VALUE_UTF8:
+    case AVOW_CV_TEXT:
         printf("\"%.*s\"", v->bytes.len > 200 ? 200 : (int)v->bytes.len,
                (const char *)v->bytes.ptr);
         break;
-    case AVOW_VALUE_BOOL:
+    case AVOW_CV_BOOL:
         fputs(v->integer ? "true" : "false", stdout);
         break;
-    case AVOW_VALUE_INT:
+    case AVOW_CV_INT:
         printf("%lld", (long long)v->integer);
         break;
-    case AVOW_VALUE_TIME:
-        cli_format_time(v->time, buf, sizeof(buf));
+    case AVOW_CV_TIME:
+        cli_format_time((time_t)v->time, buf, sizeof(buf));
         fputs(buf, stdout);
         break;
-    case AVOW_VALUE_OIDS:
-        for (size_t i = 0; i < v->npurposes; i++) {
-            const char *name = avow_capability_name(v->purposes[i].cap);
-            char oid[96];
-            if (name == NULL) {
-                avow_oid_to_text(v->purposes[i].oid.ptr, v->purposes[i].oid.len, oid, sizeof(oid));
-                name = oid;
-            }
-            printf("%s%s", i > 0 ? ", " : "", name);
-        }
+    case AVOW_CV_NAMES:
+        for (size_t i = 0; i < v->nnames; i++)
+            printf("%s%s", i > 0 ? ", " : "", v->names[i]);
         break;
-    case AVOW_VALUE_BYTES:
-    case AVOW_VALUE_RAW:
+    case AVOW_CV_BYTES:
+    case AVOW_CV_OPAQUE:
     default:
         for (size_t i = 0; i < v->bytes.len && i < 32; i++)
             printf("%02x", v->bytes.ptr[i]);
@@ -196,7 +189,7 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
     avow_evidence_result *r = NULL;
     uint8_t nonce[256];
     avow_verify_opts vo;
-    memset(&vo, 0, sizeof(vo));
+    avow_verify_opts_init(&vo);
 
     avow_err err = setup(&v, a, &d);
     if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {

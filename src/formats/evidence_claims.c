@@ -3,44 +3,84 @@
 
 #include <openssl/objects.h>
 
+#include <avow/claims.h>
+
 #include "formats/evidence_int.h"
 
 #define T AVOW_ELEMENT_TRANSACTION
 #define P AVOW_ELEMENT_PLATFORM
 #define K AVOW_ELEMENT_KEY
 
-static const avow_claim_info claims[AVOW_CLAIM_COUNT_] = {
-    {AVOW_CLAIM_NONCE, T, "nonce", AVOW_VALUE_BYTES, 0, 0},
-    {AVOW_CLAIM_TIMESTAMP, T, "timestamp", AVOW_VALUE_TIME, 0, 1},
-    {AVOW_CLAIM_AK_SPKI, T, "ak-spki", AVOW_VALUE_BYTES, 1, 2},
-    {AVOW_CLAIM_VENDOR, P, "vendor", AVOW_VALUE_UTF8, 0, 0},
-    {AVOW_CLAIM_OEMID, P, "oemid", AVOW_VALUE_BYTES, 0, 1},
-    {AVOW_CLAIM_HWMODEL, P, "hwmodel", AVOW_VALUE_BYTES, 0, 2},
-    {AVOW_CLAIM_HWVERSION, P, "hwversion", AVOW_VALUE_UTF8, 0, 3},
-    {AVOW_CLAIM_HWSERIAL, P, "hwserial", AVOW_VALUE_UTF8, 0, 4},
-    {AVOW_CLAIM_SWNAME, P, "swname", AVOW_VALUE_UTF8, 0, 5},
-    {AVOW_CLAIM_SWVERSION, P, "swversion", AVOW_VALUE_UTF8, 0, 6},
-    {AVOW_CLAIM_DBGSTAT, P, "dbgstat", AVOW_VALUE_INT, 0, 7},
-    {AVOW_CLAIM_UPTIME, P, "uptime", AVOW_VALUE_INT, 0, 8},
-    {AVOW_CLAIM_BOOTCOUNT, P, "bootcount", AVOW_VALUE_INT, 0, 9},
-    {AVOW_CLAIM_FIPSBOOT, P, "fipsboot", AVOW_VALUE_BOOL, 0, 10},
-    {AVOW_CLAIM_FIPSVER, P, "fipsver", AVOW_VALUE_UTF8, 0, 11},
-    {AVOW_CLAIM_FIPSLEVEL, P, "fipslevel", AVOW_VALUE_INT, 0, 12},
-    {AVOW_CLAIM_FIPSMODULE, P, "fipsmodule", AVOW_VALUE_UTF8, 0, 13},
-    {AVOW_CLAIM_KEY_IDENTIFIER, K, "identifier", AVOW_VALUE_UTF8, 1, 0},
-    {AVOW_CLAIM_KEY_SPKI, K, "spki", AVOW_VALUE_BYTES, 0, 1},
-    {AVOW_CLAIM_KEY_EXTRACTABLE, K, "extractable", AVOW_VALUE_BOOL, 0, 2},
-    {AVOW_CLAIM_KEY_SENSITIVE, K, "sensitive", AVOW_VALUE_BOOL, 0, 3},
-    {AVOW_CLAIM_KEY_NEVER_EXTRACTABLE, K, "never-extractable", AVOW_VALUE_BOOL, 0, 4},
-    {AVOW_CLAIM_KEY_LOCAL, K, "local", AVOW_VALUE_BOOL, 0, 5},
-    {AVOW_CLAIM_KEY_EXPIRY, K, "expiry", AVOW_VALUE_TIME, 0, 6},
-    {AVOW_CLAIM_KEY_PURPOSE, K, "purpose", AVOW_VALUE_OIDS, 0, 7},
-};
+/*
+ * X(id, element, name, ASN.1 value type, repeatable, claim arc,
+ *   normalised type, trustworthiness-vector key, roles)
+ * One list feeds the codec's table and the vocabulary that the verifier's
+ * PKIX row hands to policy, so the two cannot drift apart.
+ */
+#define PKIX_CLAIMS(X)                                                                             \
+    X(NONCE, T, "nonce", BYTES, 0, 0, BYTES, INSTANCE_IDENTITY, AVOW_ROLE_NONCE)                   \
+    X(TIMESTAMP, T, "timestamp", TIME, 0, 1, TIME, INSTANCE_IDENTITY, 0)                           \
+    X(AK_SPKI, T, "ak-spki", BYTES, 1, 2, BYTES, INSTANCE_IDENTITY, 0)                             \
+    X(VENDOR, P, "vendor", UTF8, 0, 0, TEXT, HARDWARE, 0)                                          \
+    X(OEMID, P, "oemid", BYTES, 0, 1, BYTES, HARDWARE, 0)                                          \
+    X(HWMODEL, P, "hwmodel", BYTES, 0, 2, BYTES, HARDWARE, 0)                                      \
+    X(HWVERSION, P, "hwversion", UTF8, 0, 3, TEXT, HARDWARE, 0)                                    \
+    X(HWSERIAL, P, "hwserial", UTF8, 0, 4, TEXT, HARDWARE, 0)                                      \
+    X(SWNAME, P, "swname", UTF8, 0, 5, TEXT, EXECUTABLES, 0)                                       \
+    X(SWVERSION, P, "swversion", UTF8, 0, 6, TEXT, EXECUTABLES, 0)                                 \
+    X(DBGSTAT, P, "dbgstat", INT, 0, 7, INT, CONFIGURATION, 0)                                     \
+    X(UPTIME, P, "uptime", INT, 0, 8, INT, NONE, 0)                                                \
+    X(BOOTCOUNT, P, "bootcount", INT, 0, 9, INT, NONE, 0)                                          \
+    X(FIPSBOOT, P, "fipsboot", BOOL, 0, 10, BOOL, CONFIGURATION, 0)                                \
+    X(FIPSVER, P, "fipsver", UTF8, 0, 11, TEXT, HARDWARE, 0)                                       \
+    X(FIPSLEVEL, P, "fipslevel", INT, 0, 12, INT, HARDWARE, 0)                                     \
+    X(FIPSMODULE, P, "fipsmodule", UTF8, 0, 13, TEXT, HARDWARE, 0)                                 \
+    X(KEY_IDENTIFIER, K, "identifier", UTF8, 1, 0, TEXT, STORAGE_OPAQUE, AVOW_ROLE_KEY_ID)         \
+    X(KEY_SPKI, K, "spki", BYTES, 0, 1, BYTES, STORAGE_OPAQUE, AVOW_ROLE_KEY_SPKI)                 \
+    X(KEY_EXTRACTABLE, K, "extractable", BOOL, 0, 2, BOOL, STORAGE_OPAQUE, 0)                      \
+    X(KEY_SENSITIVE, K, "sensitive", BOOL, 0, 3, BOOL, STORAGE_OPAQUE, 0)                          \
+    X(KEY_NEVER_EXTRACTABLE, K, "never-extractable", BOOL, 0, 4, BOOL, STORAGE_OPAQUE, 0)          \
+    X(KEY_LOCAL, K, "local", BOOL, 0, 5, BOOL, STORAGE_OPAQUE, 0)                                  \
+    X(KEY_EXPIRY, K, "expiry", TIME, 0, 6, TIME, CONFIGURATION, 0)                                 \
+    X(KEY_PURPOSE, K, "purpose", OIDS, 0, 7, NAMES, CONFIGURATION, 0)
+
+#define CLAIM_INFO_(id, el, name, type, rep, arc, cv, tv, roles)                                   \
+    {AVOW_CLAIM_##id, el, name, AVOW_VALUE_##type, rep, arc},
+static const avow_claim_info claims[AVOW_CLAIM_COUNT_] = {PKIX_CLAIMS(CLAIM_INFO_)};
+#undef CLAIM_INFO_
+
+#define ELEMENT_NAME_T "transaction"
+#define ELEMENT_NAME_P "platform"
+#define ELEMENT_NAME_K "key"
+#define VOCAB_CLAIM_(id, el, name, type, rep, arc, cv, tv, roles)                                  \
+    {ELEMENT_NAME_##el, name, AVOW_CV_##cv, AVOW_TV_##tv, roles},
+static const avow_vocab_claim vocab_claims_[AVOW_CLAIM_COUNT_] = {PKIX_CLAIMS(VOCAB_CLAIM_)};
+#undef VOCAB_CLAIM_
 
 static const char *const capabilities[AVOW_CAP_COUNT_] = {
     "encrypt",      "decrypt", "wrap",           "unwrap", "sign",
     "sign-recover", "verify",  "verify-recover", "derive",
 };
+
+static const avow_vocab_element vocab_elements_[] = {
+    {ELEMENT_NAME_T, 0},
+    {ELEMENT_NAME_P, 0},
+    {ELEMENT_NAME_K, AVOW_VOCAB_KEY_ELEMENT},
+};
+
+const avow_vocabulary avow__pkix_vocabulary = {"pkix",
+                                               sizeof(vocab_elements_) / sizeof(vocab_elements_[0]),
+                                               vocab_elements_, AVOW_CLAIM_COUNT_, vocab_claims_};
+
+const avow_vocabulary *avow_evidence_vocabulary(void)
+{
+    return &avow__pkix_vocabulary;
+}
+
+const avow_vocab_claim *avow_evidence_vocab_claim(avow_claim_id id)
+{
+    return (unsigned)id < AVOW_CLAIM_COUNT_ ? &vocab_claims_[id] : NULL;
+}
 
 const avow_claim_info *avow_claim_info_get(avow_claim_id id)
 {
@@ -74,11 +114,11 @@ const char *avow_element_name(avow_element_kind kind)
 {
     switch (kind) {
     case AVOW_ELEMENT_TRANSACTION:
-        return "transaction";
+        return ELEMENT_NAME_T;
     case AVOW_ELEMENT_PLATFORM:
-        return "platform";
+        return ELEMENT_NAME_P;
     case AVOW_ELEMENT_KEY:
-        return "key";
+        return ELEMENT_NAME_K;
     case AVOW_ELEMENT_UNKNOWN:
         break;
     }

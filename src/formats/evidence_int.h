@@ -56,6 +56,9 @@ ASN1_OBJECT *avow__arc_object(const avow_profile *p, const uint8_t *suffix, size
 /* Points r at the content octets of arc || suffix, in a blob ev owns; 0 on failure. */
 int avow__arc_set(avow_evidence *ev, const uint8_t *suffix, size_t nsuffix, AVOW_RAW *r);
 
+/* The claim table as a vocabulary (avow_evidence_vocabulary), for const rows. */
+extern const avow_vocabulary avow__pkix_vocabulary;
+
 /* Claim table lookups by (element, number). */
 const avow_claim_info *avow__claim_by_arc(uint8_t element, uint8_t number);
 

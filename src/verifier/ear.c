@@ -319,6 +319,25 @@ static avow_tier worst_submod(const avow_ear *ear)
     return w;
 }
 
+void avow_ear_statement_init(avow_ear_statement *st)
+{
+    if (st == NULL)
+        return;
+    memset(st, 0, sizeof(*st));
+    st->size = sizeof(*st);
+    st->verify_status = AVOW_OK;
+    st->nonce = AVOW_NONCE_NOT_CHECKED;
+    st->freshness = AVOW_OK;
+}
+
+void avow_ear_opts_init(avow_ear_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+}
+
 avow_err avow_ear_build(const avow_ear_statement *st, size_t n, const avow_ear_opts *opts,
                         avow_ear **out, avow_diag *diag)
 {
@@ -330,6 +349,9 @@ avow_err avow_ear_build(const avow_ear_statement *st, size_t n, const avow_ear_o
         return avow__fail(diag, AVOW_ERR_ARG, "ear", "%zu statements, limit %u", n,
                           AVOW_EAR_MAX_SUBMODS);
     for (size_t i = 0; i < n; i++) {
+        if (st[i].size != sizeof(st[i]))
+            return avow__fail(diag, AVOW_ERR_ARG, "ear.submods",
+                              "statement %zu not set up with avow_ear_statement_init", i);
         if (st[i].name == NULL || st[i].name[0] == '\0')
             return avow__fail(diag, AVOW_ERR_ARG, "ear.submods", "statement %zu has no name", i);
         for (size_t j = 0; j < i; j++)
@@ -337,9 +359,13 @@ avow_err avow_ear_build(const avow_ear_statement *st, size_t n, const avow_ear_o
                 return avow__fail(diag, AVOW_ERR_ARG, "ear.submods",
                                   "statement name \"%s\" given twice", st[i].name);
     }
-    static const avow_ear_opts none = {0, 0, NULL, 0, NULL};
+    avow_ear_opts none;
+    avow_ear_opts_init(&none);
     if (opts == NULL)
         opts = &none;
+    if (opts->size != sizeof(*opts))
+        return avow__fail(diag, AVOW_ERR_ARG, "ear.opts",
+                          "options not set up with avow_ear_opts_init");
     if (opts->nonce != NULL && (opts->nonce_len < 8 || opts->nonce_len > 64))
         return avow__fail(diag, AVOW_ERR_ARG, "ear.eat_nonce", "nonce of %zu bytes (8..64)",
                           opts->nonce_len);

@@ -14,9 +14,12 @@
 
 #include "core/der.h"
 #include "core/internal.h"
+#include "core/json.h"
 #include "verifier/policy_int.h"
 
 #define TEXT_MAX 48 /* characters of a value shown in a detail */
+/* Key elements an all-keys rule looks at (the PKIX decoder allows 64 elements in all). */
+#define MAX_KEY_ELEMENTS 64
 
 /* --- rendering values for details --- */
 
@@ -47,30 +50,35 @@ static void render_bytes(const uint8_t *p, size_t n, char *buf, size_t cap)
     OPENSSL_free(h);
 }
 
-static void render_value(const avow_value *v, char *buf, size_t cap)
+static void render_value(const avow_claim_value *v, char *buf, size_t cap)
 {
     char t[21];
     switch (v->type) {
-    case AVOW_VALUE_BOOL:
+    case AVOW_CV_BOOL:
         snprintf(buf, cap, "%s", v->integer ? "true" : "false");
         return;
-    case AVOW_VALUE_INT:
+    case AVOW_CV_INT:
         snprintf(buf, cap, "%" PRId64, v->integer);
         return;
-    case AVOW_VALUE_UTF8:
-    case AVOW_VALUE_BYTES:
-    case AVOW_VALUE_RAW:
+    case AVOW_CV_TEXT:
+    case AVOW_CV_BYTES:
+    case AVOW_CV_OPAQUE:
         render_bytes(v->bytes.ptr, v->bytes.len, buf, cap);
         return;
-    case AVOW_VALUE_TIME:
-        if (avow__rfc3339_format(v->time, t) == AVOW_OK)
+    case AVOW_CV_TIME:
+        if (avow__rfc3339_format((time_t)v->time, t) == AVOW_OK)
             snprintf(buf, cap, "%s", t);
         else
             snprintf(buf, cap, "(time)");
         return;
-    case AVOW_VALUE_OIDS:
-        snprintf(buf, cap, "(%zu purposes)", v->npurposes);
+    case AVOW_CV_NAMES: {
+        size_t used = (size_t)snprintf(buf, cap, "[");
+        for (size_t i = 0; i < v->nnames && used + 2 < cap; i++)
+            used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", v->names[i]);
+        if (used + 2 <= cap)
+            snprintf(buf + used, cap - used, "]");
         return;
+    }
     }
     snprintf(buf, cap, "(value)");
 }
@@ -101,19 +109,19 @@ static void render_version(const uint32_t *parts, size_t n, char *buf, size_t ca
 /* --- checking one value --- */
 
 /* 1 equal, 0 different, -1 the literal cannot be compared with this value. */
-static int lit_match(const avow__lit *l, const avow_value *v)
+static int lit_match(const avow__lit *l, const avow_claim_value *v)
 {
     switch (l->kind) {
     case AVOW__LIT_BOOL:
-        if (v->type != AVOW_VALUE_BOOL)
+        if (v->type != AVOW_CV_BOOL)
             return -1;
         return (v->integer != 0) == (l->i != 0);
     case AVOW__LIT_INT:
-        if (v->type != AVOW_VALUE_INT)
+        if (v->type != AVOW_CV_INT)
             return -1;
         return v->integer == l->i;
     case AVOW__LIT_STR:
-        if (v->type != AVOW_VALUE_UTF8 && v->type != AVOW_VALUE_BYTES)
+        if (v->type != AVOW_CV_TEXT && v->type != AVOW_CV_BYTES)
             return -1;
         return v->bytes.len == l->slen &&
                (l->slen == 0 || memcmp(v->bytes.ptr, l->s, l->slen) == 0);
@@ -133,8 +141,8 @@ static int version_cmp(const uint32_t *a, size_t na, const uint32_t *b, size_t n
 }
 
 /* Applies every operator of r to v; detail gets "<where> = <seen>, want ..." on FAIL/UNKNOWN. */
-static avow_rule_outcome check_value(const avow__rule *r, const avow_value *v, const char *where,
-                                     char *detail, size_t cap)
+static avow_rule_outcome check_value(const avow__rule *r, const avow_claim_value *v,
+                                     const char *where, char *detail, size_t cap)
 {
     char seen[TEXT_MAX + 16], want[TEXT_MAX * 2 + 32];
     render_value(v, seen, sizeof(seen));
@@ -178,7 +186,7 @@ static avow_rule_outcome check_value(const avow__rule *r, const avow_value *v, c
         }
     }
     if (r->ops & (AVOW__OP_MIN | AVOW__OP_MAX)) {
-        if (v->type != AVOW_VALUE_INT) {
+        if (v->type != AVOW_CV_INT) {
             detailf(detail, cap, "%s = %s is not an integer", where, seen);
             return AVOW_RULE_UNKNOWN;
         }
@@ -195,7 +203,7 @@ static avow_rule_outcome check_value(const avow__rule *r, const avow_value *v, c
         uint32_t parts[AVOW__VERSION_PARTS];
         size_t n = 0;
         render_version(r->version, r->nversion, want, sizeof(want));
-        if ((v->type != AVOW_VALUE_UTF8 && v->type != AVOW_VALUE_BYTES) ||
+        if ((v->type != AVOW_CV_TEXT && v->type != AVOW_CV_BYTES) ||
             !avow__version_parse((const char *)v->bytes.ptr, v->bytes.len, parts, &n)) {
             detailf(detail, cap, "%s = %s is not a dotted numeric version (want >= %s)", where,
                     seen, want);
@@ -217,11 +225,6 @@ static int name_matches(const avow__rule *r, const avow_nclaim *it)
     if (strcmp(it->name, r->claim) != 0)
         return 0;
     return r->element == NULL || strcmp(it->element, r->element) == 0;
-}
-
-static int is_key_rule(const avow__rule *r)
-{
-    return r->element != NULL && strcmp(r->element, "key") == 0;
 }
 
 /*
@@ -269,13 +272,13 @@ static avow_rule_outcome eval_in(const avow__rule *r, const avow_claimset *set, 
     return r->required ? AVOW_RULE_FAIL : AVOW_RULE_UNKNOWN;
 }
 
-/* Distinct element indexes of key elements, in order; returns how many (at most cap). */
-static size_t key_elements(const avow_claimset *set, size_t *out, size_t cap)
+/* Distinct indexes of the elements of kind `element`, in order; returns how many (at most cap). */
+static size_t elements_of(const avow_claimset *set, const char *element, size_t *out, size_t cap)
 {
     size_t n = 0;
     for (size_t i = 0; i < set->count; i++) {
         const avow_nclaim *it = &set->items[i];
-        if (strcmp(it->element, "key") != 0)
+        if (strcmp(it->element, element) != 0)
             continue;
         size_t j = 0;
         while (j < n && out[j] != it->element_index)
@@ -286,24 +289,23 @@ static size_t key_elements(const avow_claimset *set, size_t *out, size_t cap)
     return n;
 }
 
-static size_t attested_key(const avow_claimset *set, const avow_policy_input *in, int *ambiguous)
+static size_t attested_key(const avow__rule *r, const avow_claimset *set,
+                           const avow_policy_input *in, int *ambiguous)
 {
     *ambiguous = 0;
     if (in != NULL && in->key_element != AVOW_POLICY_NO_ELEMENT)
         return in->key_element;
     if (in != NULL && in->key_spki != NULL) {
-        for (size_t i = 0; i < set->count; i++) {
-            const avow_nclaim *it = &set->items[i];
-            if (strcmp(it->element, "key") == 0 && strcmp(it->name, "spki") == 0 &&
-                it->value.present &&
+        const avow_nclaim *it = NULL;
+        while ((it = avow_claimset_find_role(set, AVOW_ROLE_KEY_SPKI, it)) != NULL)
+            if (strcmp(it->element, r->element) == 0 && it->value.present &&
                 avow__ct_equal(it->value.bytes.ptr, it->value.bytes.len, in->key_spki,
                                in->key_spki_len))
                 return it->element_index;
-        }
         return AVOW_POLICY_NO_ELEMENT;
     }
     size_t idx[2];
-    size_t n = key_elements(set, idx, 2);
+    size_t n = elements_of(set, r->element, idx, 2);
     if (n == 1)
         return idx[0];
     if (n > 1)
@@ -318,29 +320,29 @@ static avow_rule_outcome eval_rule(const avow__rule *r, const avow_claimset *set
         detailf(detail, cap, "not applicable: no nonce was expected");
         return AVOW_RULE_SKIPPED;
     }
-    if (!is_key_rule(r))
+    if (!r->key_element)
         return eval_in(r, set, AVOW_POLICY_NO_ELEMENT, detail, cap);
 
     if (r->scope == AVOW__SCOPE_ATTESTED_KEY) {
         int ambiguous;
-        size_t k = attested_key(set, in, &ambiguous);
+        size_t k = attested_key(r, set, in, &ambiguous);
         if (k != AVOW_POLICY_NO_ELEMENT)
             return eval_in(r, set, k, detail, cap);
         if (ambiguous) {
-            detailf(detail, cap, "key.%s: several key elements and no attested key given",
-                    r->claim);
+            detailf(detail, cap, "%s.%s: several %s elements and no attested key given", r->element,
+                    r->claim, r->element);
             return AVOW_RULE_UNKNOWN;
         }
-        detailf(detail, cap, "key.%s is absent: no key element describes the attested key",
-                r->claim);
+        detailf(detail, cap, "%s.%s is absent: no %s element describes the attested key",
+                r->element, r->claim, r->element);
         if ((r->ops & AVOW__OP_PRESENT) && !r->present)
             return AVOW_RULE_PASS;
         return r->required ? AVOW_RULE_FAIL : AVOW_RULE_UNKNOWN;
     }
 
     /* all-keys: every key element must pass; the first failure (else unknown) is reported. */
-    size_t idx[AVOW_EVIDENCE_MAX_ELEMENTS];
-    size_t n = key_elements(set, idx, AVOW_EVIDENCE_MAX_ELEMENTS);
+    size_t idx[MAX_KEY_ELEMENTS];
+    size_t n = elements_of(set, r->element, idx, MAX_KEY_ELEMENTS);
     if (n == 0)
         return eval_in(r, set, AVOW_POLICY_NO_ELEMENT, detail, cap);
     avow_rule_outcome worst = AVOW_RULE_PASS;
@@ -357,7 +359,8 @@ static avow_rule_outcome eval_rule(const avow__rule *r, const avow_claimset *set
         }
     }
     if (worst == AVOW_RULE_PASS)
-        detailf(detail, cap, "key.%s holds for all %zu key elements", r->claim, n);
+        detailf(detail, cap, "%s.%s holds for all %zu %s elements", r->element, r->claim, n,
+                r->element);
     return worst;
 }
 
@@ -368,6 +371,9 @@ avow_err avow_policy_eval(const avow_policy *p, const avow_claimset *claims,
         *out = NULL;
     if (p == NULL || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "policy", "no policy or output");
+    if (in != NULL && in->size != sizeof(*in))
+        return avow__fail(diag, AVOW_ERR_ARG, "input.size",
+                          "input not set up with avow_policy_input_init");
     static const avow_claimset empty = {0, NULL};
     if (claims == NULL)
         claims = &empty;
@@ -426,16 +432,6 @@ void avow_policy_report_free(avow_policy_report *r)
     OPENSSL_free(r);
 }
 
-/* A JSON string of text, cutting a multi-byte character that truncation split. */
-static json_t *text_json(const char *text)
-{
-    size_t n = strlen(text);
-    json_t *j;
-    while ((j = json_stringn(text, n)) == NULL && n > 0 && (unsigned char)text[n - 1] >= 0x80)
-        n--;
-    return j;
-}
-
 avow_err avow_policy_report_to_json(const avow_policy_report *r, avow_buf *out)
 {
     if (r == NULL || out == NULL)
@@ -457,20 +453,22 @@ avow_err avow_policy_report_to_json(const avow_policy_report *r, avow_buf *out)
         bad |= json_object_set_new(o, "required", json_boolean(x->required)) != 0;
         bad |= json_object_set_new(o, "vector", vec ? json_string(vec) : json_null()) != 0;
         bad |= json_object_set_new(o, "tier", json_string(avow_tier_name(x->tier))) != 0;
-        bad |= json_object_set_new(o, "detail", text_json(x->detail)) != 0;
+        bad |= json_object_set_new(o, "detail", avow__json_text(x->detail)) != 0;
         bad |= json_array_append_new(rules, o) != 0;
     }
     bad |= json_object_set_new(root, "rules", rules) != 0;
     rules = NULL;
-    char *s = bad ? NULL : json_dumps(root, JSON_SORT_KEYS | JSON_INDENT(2));
+    avow_err rc =
+        bad ? AVOW_ERR_NOMEM : avow__json_dump(root, JSON_SORT_KEYS | JSON_INDENT(2), 0, out);
     json_decref(root);
-    if (s == NULL)
-        return AVOW_ERR_NOMEM;
-    size_t n = strlen(s);
-    out->ptr = avow__memdup((const uint8_t *)s, n + 1);
-    free(s);
-    if (out->ptr == NULL)
-        return AVOW_ERR_NOMEM;
-    out->len = n;
-    return AVOW_OK;
+    return rc;
+}
+
+void avow_policy_input_init(avow_policy_input *in)
+{
+    if (in == NULL)
+        return;
+    memset(in, 0, sizeof(*in));
+    in->size = sizeof(*in);
+    in->key_element = AVOW_POLICY_NO_ELEMENT;
 }

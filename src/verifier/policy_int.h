@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <avow/evidence.h>
+#include <avow/claims.h>
 #include <avow/policy.h>
 
 /* Operators a rule may carry (any combination; all must hold). */
@@ -37,11 +37,12 @@ typedef enum avow__scope { AVOW__SCOPE_ATTESTED_KEY = 0, AVOW__SCOPE_ALL_KEYS } 
 
 typedef struct avow__rule {
     char *id;
-    char *claim;    /* name matched against avow_nclaim.name ("hwmodel", "tpm:pcr0", dotted OID) */
+    char *claim;    /* name matched against avow_nclaim.name ("hwmodel", or a dotted OID) */
     char *element;  /* element kind the claim must stand in; NULL = any */
-    int known_type; /* 1: type below is the claim's declared type */
-    avow_value_type type;
-    avow__scope scope; /* for element "key" */
+    int known_type; /* 1: type below is the claim's type in its vocabulary */
+    avow_cv_type type;
+    int key_element;   /* 1: the element kind describes one key (AVOW_VOCAB_KEY_ELEMENT) */
+    avow__scope scope; /* for rules on a key element */
     int required;
     int when_nonce; /* applies only when a nonce was expected */
     avow_tier tier; /* on failure */
@@ -70,5 +71,8 @@ struct avow_policy {
  * parts; returns 0 when text is not one.
  */
 int avow__version_parse(const char *text, size_t len, uint32_t *parts, size_t *nparts);
+
+/* The default policy's text, generated from policies/avow-default.json. */
+extern const char avow__default_policy_json[];
 
 #endif

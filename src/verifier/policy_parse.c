@@ -1,6 +1,8 @@
 /*
  * Strict parser of appraisal policy documents (docs/policy.md) and the
- * embedded default policy. Every rejection names its JSON path.
+ * embedded default policy (policies/avow-default.json). Every rejection
+ * names its JSON path; claim names are checked against the vocabularies
+ * of the registered statement types.
  */
 #include <stdio.h>
 #include <string.h>
@@ -9,112 +11,14 @@
 #include <openssl/crypto.h>
 
 #include <avow/policy.h>
+#include <avow/registry.h>
 
 #include "core/internal.h"
 #include "verifier/policy_int.h"
 
-static const char DEFAULT_POLICY[] =
-    "{\"name\":\"avow-default\",\"rules\":["
-    "{\"id\":\"key-sensitive\",\"element\":\"key\",\"claim\":\"sensitive\",\"equals\":true,"
-    "\"required\":true,\"vector\":\"storage-opaque\"},"
-    "{\"id\":\"key-not-extractable\",\"element\":\"key\",\"claim\":\"extractable\",\"equals\":"
-    "false,"
-    "\"required\":true,\"vector\":\"storage-opaque\"},"
-    "{\"id\":\"key-never-extractable\",\"element\":\"key\",\"claim\":\"never-extractable\","
-    "\"equals\":true,\"required\":true,\"vector\":\"storage-opaque\"},"
-    "{\"id\":\"key-local\",\"element\":\"key\",\"claim\":\"local\",\"equals\":true,"
-    "\"required\":true,\"vector\":\"storage-opaque\"},"
-    "{\"id\":\"nonce\",\"claim\":\"nonce\",\"present\":true,\"required\":true,"
-    "\"when\":\"nonce-expected\",\"vector\":\"instance-identity\"}"
-    "]}";
-
 const char *avow_policy_default_json(void)
 {
-    return DEFAULT_POLICY;
-}
-
-/* --- names --- */
-
-static const char *const TV_NAMES[AVOW_TV_COUNT_] = {
-    "instance-identity", "configuration",  "executables",    "file-system",
-    "hardware",          "runtime-opaque", "storage-opaque", "sourced-data"};
-
-const char *avow_tv_name(avow_tv_key k)
-{
-    if ((int)k < 0 || k >= AVOW_TV_COUNT_)
-        return NULL;
-    return TV_NAMES[k];
-}
-
-avow_tv_key avow_tv_by_name(const char *name)
-{
-    if (name == NULL)
-        return AVOW_TV_NONE;
-    for (int i = 0; i < AVOW_TV_COUNT_; i++)
-        if (strcmp(TV_NAMES[i], name) == 0)
-            return (avow_tv_key)i;
-    return AVOW_TV_NONE;
-}
-
-const char *avow_tier_name(avow_tier t)
-{
-    switch (t) {
-    case AVOW_TIER_NONE:
-        return "none";
-    case AVOW_TIER_AFFIRMING:
-        return "affirming";
-    case AVOW_TIER_WARNING:
-        return "warning";
-    case AVOW_TIER_CONTRAINDICATED:
-        return "contraindicated";
-    }
-    return NULL;
-}
-
-avow_err avow_tier_by_name(const char *name, avow_tier *out)
-{
-    static const avow_tier all[] = {AVOW_TIER_NONE, AVOW_TIER_AFFIRMING, AVOW_TIER_WARNING,
-                                    AVOW_TIER_CONTRAINDICATED};
-    if (name == NULL || out == NULL)
-        return AVOW_ERR_ARG;
-    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-        if (strcmp(avow_tier_name(all[i]), name) == 0) {
-            *out = all[i];
-            return AVOW_OK;
-        }
-    return AVOW_ERR_ARG;
-}
-
-avow_tier avow_tier_of_value(int v)
-{
-    int a = v < 0 ? -v : v;
-    if (a <= 1)
-        return AVOW_TIER_NONE;
-    if (a < 32)
-        return AVOW_TIER_AFFIRMING;
-    if (a < 96)
-        return AVOW_TIER_WARNING;
-    return AVOW_TIER_CONTRAINDICATED;
-}
-
-static int tier_rank(avow_tier t)
-{
-    switch (t) {
-    case AVOW_TIER_AFFIRMING:
-        return 0;
-    case AVOW_TIER_NONE:
-        return 1;
-    case AVOW_TIER_WARNING:
-        return 2;
-    case AVOW_TIER_CONTRAINDICATED:
-        return 3;
-    }
-    return 3;
-}
-
-int avow_tier_worse(avow_tier a, avow_tier b)
-{
-    return tier_rank(a) > tier_rank(b);
+    return avow__default_policy_json;
 }
 
 const char *avow_rule_outcome_name(avow_rule_outcome o)
@@ -226,6 +130,7 @@ size_t avow_policy_rule_count(const avow_policy *p)
 
 typedef struct pctx {
     avow_diag *diag;
+    const avow_registry *reg; /* whose vocabularies rules may name; NULL = built-ins */
     char path[96];
 } pctx;
 
@@ -289,73 +194,25 @@ static int is_dotted_oid(const char *s)
     return dots >= 1;
 }
 
-/* "tpm:pcr0": format tag [a-z0-9-]+, a colon, a non-empty name. */
-static int is_foreign_name(const char *s)
-{
-    const char *colon = strchr(s, ':');
-    if (colon == NULL || colon == s || colon[1] == '\0')
-        return 0;
-    for (const char *p = s; p < colon; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-            return 0;
-    return 1;
-}
-
-static avow_tv_key default_vector(avow_claim_id id)
-{
-    switch (id) {
-    case AVOW_CLAIM_NONCE:
-    case AVOW_CLAIM_TIMESTAMP:
-    case AVOW_CLAIM_AK_SPKI:
-        return AVOW_TV_INSTANCE_IDENTITY;
-    case AVOW_CLAIM_VENDOR:
-    case AVOW_CLAIM_OEMID:
-    case AVOW_CLAIM_HWMODEL:
-    case AVOW_CLAIM_HWVERSION:
-    case AVOW_CLAIM_HWSERIAL:
-    case AVOW_CLAIM_FIPSVER:
-    case AVOW_CLAIM_FIPSLEVEL:
-    case AVOW_CLAIM_FIPSMODULE:
-        return AVOW_TV_HARDWARE;
-    case AVOW_CLAIM_SWNAME:
-    case AVOW_CLAIM_SWVERSION:
-        return AVOW_TV_EXECUTABLES;
-    case AVOW_CLAIM_DBGSTAT:
-    case AVOW_CLAIM_FIPSBOOT:
-    case AVOW_CLAIM_KEY_PURPOSE:
-    case AVOW_CLAIM_KEY_EXPIRY:
-        return AVOW_TV_CONFIGURATION;
-    case AVOW_CLAIM_KEY_IDENTIFIER:
-    case AVOW_CLAIM_KEY_SPKI:
-    case AVOW_CLAIM_KEY_EXTRACTABLE:
-    case AVOW_CLAIM_KEY_SENSITIVE:
-    case AVOW_CLAIM_KEY_NEVER_EXTRACTABLE:
-    case AVOW_CLAIM_KEY_LOCAL:
-        return AVOW_TV_STORAGE_OPAQUE;
-    default:
-        return AVOW_TV_NONE;
-    }
-}
-
 /* A literal that fits the claim's type (any scalar when the type is not known). */
 static avow_err get_lit(pctx *c, const char *key, json_t *v, const avow__rule *r, avow__lit *out)
 {
     if (json_is_boolean(v)) {
-        if (r->known_type && r->type != AVOW_VALUE_BOOL)
+        if (r->known_type && r->type != AVOW_CV_BOOL)
             return bad(c, key, "a boolean does not fit claim \"%s\"", r->claim);
         out->kind = AVOW__LIT_BOOL;
         out->i = json_is_true(v) ? 1 : 0;
         return AVOW_OK;
     }
     if (json_is_integer(v)) {
-        if (r->known_type && r->type != AVOW_VALUE_INT)
+        if (r->known_type && r->type != AVOW_CV_INT)
             return bad(c, key, "an integer does not fit claim \"%s\"", r->claim);
         out->kind = AVOW__LIT_INT;
         out->i = (int64_t)json_integer_value(v);
         return AVOW_OK;
     }
     if (json_is_string(v)) {
-        if (r->known_type && r->type != AVOW_VALUE_UTF8 && r->type != AVOW_VALUE_BYTES)
+        if (r->known_type && r->type != AVOW_CV_TEXT && r->type != AVOW_CV_BYTES)
             return bad(c, key, "a string does not fit claim \"%s\"", r->claim);
         size_t n = json_string_length(v);
         out->kind = AVOW__LIT_STR;
@@ -377,15 +234,72 @@ static int bool_of(json_t *v, int *out)
     return 1;
 }
 
+/* A claim name found in the vocabularies of the registered statement types. */
+typedef struct claim_ref {
+    const avow_vocabulary *vocab;
+    const avow_vocab_claim *claim;
+    const avow_vocab_element *element;
+} claim_ref;
+
+/* The vocabulary whose prefix opens name ("pkix:" of "pkix:hwmodel"); *rest gets the name. */
+static const avow_vocabulary *prefixed(const avow_registry *reg, const char *name,
+                                       const char **rest)
+{
+    const char *colon = strchr(name, ':');
+    if (colon == NULL)
+        return NULL;
+    for (size_t i = 0; i < avow_registry_count(reg); i++) {
+        const avow_vocabulary *v = avow_registry_get0(reg, i)->vocab;
+        if (v != NULL && v->prefix != NULL && strlen(v->prefix) == (size_t)(colon - name) &&
+            strncmp(v->prefix, name, (size_t)(colon - name)) == 0) {
+            *rest = colon + 1;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Finds the claim a rule names: in the vocabulary its prefix names, else in
+ * every registered vocabulary (the same name in two must have one type).
+ */
+static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_ref *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *name = r->claim;
+    const avow_vocabulary *only = prefixed(c->reg, r->claim, &name);
+    if (only == NULL && strchr(r->claim, ':') != NULL)
+        return bad(c, "claim", "no registered statement type has the vocabulary of \"%s\"",
+                   r->claim);
+    for (size_t i = 0; i < avow_registry_count(c->reg); i++) {
+        const avow_vocabulary *v = avow_registry_get0(c->reg, i)->vocab;
+        if (v == NULL || (only != NULL && v != only))
+            continue;
+        const avow_vocab_claim *vc = avow_vocab_claim_find(v, element, name);
+        if (vc == NULL)
+            continue;
+        if (out->claim != NULL && out->claim->type != vc->type)
+            return bad(c, "claim",
+                       "\"%s\" has different types in the vocabularies %s and %s: "
+                       "qualify it (\"%s:%s\")",
+                       name, out->vocab->prefix, v->prefix, out->vocab->prefix, name);
+        if (out->claim == NULL) {
+            out->vocab = v;
+            out->claim = vc;
+            out->element = avow_vocab_element_find(v, vc->element);
+        }
+    }
+    if (name != r->claim)
+        memmove(r->claim, name, strlen(name) + 1);
+    return AVOW_OK;
+}
+
 static const char *const RULE_KEYS[] = {
     "id",     "claim", "element", "scope", "required",         "when",    "on_fail",    "vector",
     "equals", "in",    "min",     "max",   "version_at_least", "present", "description"};
 
-static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
+static avow_err check_keys(pctx *c, json_t *jr)
 {
-    avow_err rc;
-    if (!json_is_object(jr))
-        return bad(c, NULL, "a rule must be an object");
     const char *key;
     json_t *v;
     json_object_foreach(jr, key, v)
@@ -396,8 +310,14 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
         if (k == sizeof(RULE_KEYS) / sizeof(RULE_KEYS[0]))
             return bad(c, key, "unknown key");
     }
+    return AVOW_OK;
+}
 
-    /* id and claim first: the rest is checked against the claim. */
+/* id, claim and element: what the rest of the rule is checked against. */
+static avow_err parse_target(pctx *c, json_t *jr, avow__rule *r)
+{
+    avow_err rc;
+    json_t *v;
     if ((v = json_object_get(jr, "id")) == NULL)
         return bad(c, "id", "missing");
     if ((rc = get_str(c, "id", v, AVOW_POLICY_ID_MAX, &r->id)) != AVOW_OK)
@@ -406,36 +326,41 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
         return bad(c, "claim", "missing");
     if ((rc = get_str(c, "claim", v, 160, &r->claim)) != AVOW_OK)
         return rc;
-    if (strncmp(r->claim, "pkix:", 5) == 0)
-        memmove(r->claim, r->claim + 5, strlen(r->claim + 5) + 1);
+    if ((v = json_object_get(jr, "element")) != NULL &&
+        (rc = get_str(c, "element", v, 160, &r->element)) != AVOW_OK)
+        return rc;
 
-    const avow_claim_info *info = avow_claim_info_by_name(r->claim);
     r->vector = AVOW_TV_NONE;
-    if (info != NULL) {
-        r->known_type = 1;
-        r->type = info->type;
-        r->vector = default_vector(info->id);
-    } else if (!is_foreign_name(r->claim) && !is_dotted_oid(r->claim)) {
+    if (is_dotted_oid(r->claim))
+        return AVOW_OK; /* a claim outside every vocabulary, named by its OID */
+    claim_ref ref;
+    if ((rc = find_claim(c, r, r->element, &ref)) != AVOW_OK)
+        return rc;
+    if (ref.claim == NULL) {
+        claim_ref any;
+        if (r->element != NULL && find_claim(c, r, NULL, &any) == AVOW_OK && any.claim != NULL)
+            return bad(c, "element", "claim \"%s\" stands in element \"%s\", not \"%s\"", r->claim,
+                       any.claim->element, r->element);
         return bad(c, "claim", "unknown claim \"%s\"", r->claim);
     }
+    r->known_type = 1;
+    r->type = ref.claim->type;
+    r->vector = ref.claim->vector;
+    r->key_element = ref.element != NULL && (ref.element->flags & AVOW_VOCAB_KEY_ELEMENT) != 0;
+    if (r->element == NULL && (r->element = OPENSSL_strdup(ref.claim->element)) == NULL)
+        return AVOW_ERR_NOMEM;
+    return AVOW_OK;
+}
 
-    if ((v = json_object_get(jr, "element")) != NULL) {
-        if ((rc = get_str(c, "element", v, 160, &r->element)) != AVOW_OK)
-            return rc;
-        if (info != NULL && strcmp(r->element, avow_element_name(info->element)) != 0)
-            return bad(c, "element", "claim \"%s\" stands in element \"%s\", not \"%s\"", r->claim,
-                       avow_element_name(info->element), r->element);
-    } else if (info != NULL) {
-        r->element = OPENSSL_strdup(avow_element_name(info->element));
-        if (r->element == NULL)
-            return AVOW_ERR_NOMEM;
-    }
-
+/* scope, required, when, on_fail, vector, description. */
+static avow_err parse_attributes(pctx *c, json_t *jr, avow__rule *r)
+{
+    json_t *v;
     r->scope = AVOW__SCOPE_ATTESTED_KEY;
     if ((v = json_object_get(jr, "scope")) != NULL) {
         const char *s = json_string_value(v);
-        if (r->element == NULL || strcmp(r->element, "key") != 0)
-            return bad(c, "scope", "only rules on the key element have a scope");
+        if (!r->key_element)
+            return bad(c, "scope", "only rules on an element that describes a key have a scope");
         if (s != NULL && strcmp(s, "attested-key") == 0)
             r->scope = AVOW__SCOPE_ATTESTED_KEY;
         else if (s != NULL && strcmp(s, "all-keys") == 0)
@@ -468,43 +393,61 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
     }
     if ((v = json_object_get(jr, "description")) != NULL && !json_is_string(v))
         return bad(c, "description", "must be a string");
+    return AVOW_OK;
+}
 
-    int scalar = !r->known_type || r->type == AVOW_VALUE_BOOL || r->type == AVOW_VALUE_INT ||
-                 r->type == AVOW_VALUE_UTF8 || r->type == AVOW_VALUE_BYTES;
+static int is_scalar(const avow__rule *r)
+{
+    return !r->known_type || r->type == AVOW_CV_BOOL || r->type == AVOW_CV_INT ||
+           r->type == AVOW_CV_TEXT || r->type == AVOW_CV_BYTES;
+}
+
+/* equals and in. */
+static avow_err parse_values(pctx *c, json_t *jr, avow__rule *r)
+{
+    avow_err rc;
+    json_t *v;
     if ((v = json_object_get(jr, "equals")) != NULL) {
-        if (!scalar)
+        if (!is_scalar(r))
             return bad(c, "equals", "claim \"%s\" cannot be compared with equals", r->claim);
         if ((rc = get_lit(c, "equals", v, r, &r->equals)) != AVOW_OK)
             return rc;
         r->ops |= AVOW__OP_EQUALS;
     }
-    if ((v = json_object_get(jr, "in")) != NULL) {
-        if (!scalar)
-            return bad(c, "in", "claim \"%s\" cannot be compared with in", r->claim);
-        if (!json_is_array(v) || json_array_size(v) == 0)
-            return bad(c, "in", "must be a non-empty array");
-        if (json_array_size(v) > AVOW_POLICY_MAX_IN)
-            return bad(c, "in", "more than %u entries", AVOW_POLICY_MAX_IN);
-        r->in = OPENSSL_zalloc(json_array_size(v) * sizeof(*r->in));
-        if (r->in == NULL)
-            return AVOW_ERR_NOMEM;
-        size_t i;
-        json_t *e;
-        json_array_foreach(v, i, e)
-        {
-            char k[24];
-            pathf(k, sizeof(k), "in[%zu]", i);
-            if ((rc = get_lit(c, k, e, r, &r->in[i])) != AVOW_OK)
-                return rc;
-            r->nin = i + 1;
-        }
-        r->ops |= AVOW__OP_IN;
+    if ((v = json_object_get(jr, "in")) == NULL)
+        return AVOW_OK;
+    if (!is_scalar(r))
+        return bad(c, "in", "claim \"%s\" cannot be compared with in", r->claim);
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return bad(c, "in", "must be a non-empty array");
+    if (json_array_size(v) > AVOW_POLICY_MAX_IN)
+        return bad(c, "in", "more than %u entries", AVOW_POLICY_MAX_IN);
+    r->in = OPENSSL_zalloc(json_array_size(v) * sizeof(*r->in));
+    if (r->in == NULL)
+        return AVOW_ERR_NOMEM;
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        char k[24];
+        pathf(k, sizeof(k), "in[%zu]", i);
+        if ((rc = get_lit(c, k, e, r, &r->in[i])) != AVOW_OK)
+            return rc;
+        r->nin = i + 1;
     }
+    r->ops |= AVOW__OP_IN;
+    return AVOW_OK;
+}
+
+/* min, max, version_at_least and present. */
+static avow_err parse_bounds(pctx *c, json_t *jr, avow__rule *r)
+{
+    json_t *v;
     static const char *const bounds[2] = {"min", "max"};
     for (int b = 0; b < 2; b++) {
         if ((v = json_object_get(jr, bounds[b])) == NULL)
             continue;
-        if (r->known_type && r->type != AVOW_VALUE_INT)
+        if (r->known_type && r->type != AVOW_CV_INT)
             return bad(c, bounds[b], "claim \"%s\" is not an integer", r->claim);
         if (!json_is_integer(v))
             return bad(c, bounds[b], "must be an integer");
@@ -519,7 +462,7 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
     if ((r->ops & AVOW__OP_MIN) && (r->ops & AVOW__OP_MAX) && r->min > r->max)
         return bad(c, "max", "smaller than min");
     if ((v = json_object_get(jr, "version_at_least")) != NULL) {
-        if (r->known_type && r->type != AVOW_VALUE_UTF8)
+        if (r->known_type && r->type != AVOW_CV_TEXT)
             return bad(c, "version_at_least", "claim \"%s\" is not text", r->claim);
         if (!json_is_string(v) || !avow__version_parse(json_string_value(v), json_string_length(v),
                                                        r->version, &r->nversion))
@@ -533,6 +476,18 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
             return bad(c, "present", "\"present\": false cannot be combined with other checks");
         r->ops |= AVOW__OP_PRESENT;
     }
+    return AVOW_OK;
+}
+
+static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
+{
+    avow_err rc;
+    if (!json_is_object(jr))
+        return bad(c, NULL, "a rule must be an object");
+    if ((rc = check_keys(c, jr)) != AVOW_OK || (rc = parse_target(c, jr, r)) != AVOW_OK ||
+        (rc = parse_attributes(c, jr, r)) != AVOW_OK || (rc = parse_values(c, jr, r)) != AVOW_OK ||
+        (rc = parse_bounds(c, jr, r)) != AVOW_OK)
+        return rc;
     if (r->ops == 0 && !r->required)
         return bad(c, NULL, "rule \"%s\" checks nothing (give an operator or \"required\": true)",
                    r->id);
@@ -632,6 +587,12 @@ static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)
 
 avow_err avow_policy_parse(const char *json, size_t len, avow_policy **out, avow_diag *diag)
 {
+    return avow_policy_parse_reg(json, len, NULL, out, diag);
+}
+
+avow_err avow_policy_parse_reg(const char *json, size_t len, const avow_registry *reg,
+                               avow_policy **out, avow_diag *diag)
+{
     if (out == NULL || (json == NULL && len != 0))
         return avow__fail(diag, AVOW_ERR_ARG, "policy", "no policy text or output");
     *out = NULL;
@@ -648,7 +609,7 @@ avow_err avow_policy_parse(const char *json, size_t len, avow_policy **out, avow
         json_decref(root);
         return avow__fail(diag, AVOW_ERR_NOMEM, "policy", "out of memory");
     }
-    pctx c = {diag, ""};
+    pctx c = {diag, reg, ""};
     avow_err rc = parse_doc(&c, root, p);
     json_decref(root);
     if (rc != AVOW_OK) {
@@ -663,18 +624,25 @@ avow_err avow_policy_parse(const char *json, size_t len, avow_policy **out, avow
 
 avow_err avow_policy_load(const char *path, avow_policy **out, avow_diag *diag)
 {
+    return avow_policy_load_reg(path, NULL, out, diag);
+}
+
+avow_err avow_policy_load_reg(const char *path, const avow_registry *reg, avow_policy **out,
+                              avow_diag *diag)
+{
     if (path == NULL || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "policy", "no path or output");
     avow_buf b = {0};
     avow_err rc = avow_read_file(path, AVOW_POLICY_MAX_SIZE, &b, diag);
     if (rc != AVOW_OK)
         return rc;
-    rc = avow_policy_parse((const char *)b.ptr, b.len, out, diag);
+    rc = avow_policy_parse_reg((const char *)b.ptr, b.len, reg, out, diag);
     avow_buf_free(&b);
     return rc;
 }
 
 avow_err avow_policy_default(avow_policy **out)
 {
-    return avow_policy_parse(DEFAULT_POLICY, sizeof(DEFAULT_POLICY) - 1, out, NULL);
+    return avow_policy_parse(avow__default_policy_json, strlen(avow__default_policy_json), out,
+                             NULL);
 }

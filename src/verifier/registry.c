@@ -1,8 +1,8 @@
 /*
- * The evidence-type registry: a const table of built-in rows plus optional
- * caller rows, and the dispatch that turns (type OID, stmt) into a uniform
- * avow_statement_result. Adding a format = a stmt_<format>.c file with its
- * verify function, its prototype in registry_int.h, and one row below.
+ * The statement-type registry: a const table of built-in rows plus
+ * optional caller rows, and the dispatch that turns (type OID, statement)
+ * into a uniform avow_statement_result. Adding a format = its files, and
+ * one row below.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +10,25 @@
 
 #include <openssl/crypto.h>
 
+#include <avow/request.h>
+
 #include "core/internal.h"
 #include "verifier/registry_int.h"
 
-static const avow_statement_type builtin[] = {
-    {"pkix-evidence", AVOW_TYPE_OID_EVIDENCE_ARC, {0, {0}}, avow__stmt_verify_pkix, NULL},
+/* Types avow can name but not yet verify: their statements are reported by name. */
+#define NAMED_ROW(n, der)                                                                          \
+    {                                                                                              \
+        sizeof(avow_statement_type), n, AVOW_TYPE_OID_FIXED, {sizeof(der) - 1, der}, NULL, NULL,   \
+            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                                         \
+    }
+
+/* DER content octets of AVOW_OID_TPM_CERTIFY, AVOW_OID_CMW and AVOW_OID_DICE_CMW. */
+static const avow_statement_type named_rows[] = {
+    NAMED_ROW("tcg-attest-tpm-certify", "\x67\x81\x05\x14\x01"),
+    NAMED_ROW("id-pe-cmw", "\x2b\x06\x01\x05\x05\x07\x01\x23"),
+    NAMED_ROW("tcg-dice-conceptual-message-wrapper", "\x67\x81\x05\x05\x04\x09"),
 };
+#define NNAMED   (sizeof(named_rows) / sizeof(named_rows[0]))
 
 #define MAX_ROWS 64u
 
@@ -26,12 +39,14 @@ struct avow_registry {
 
 size_t avow_registry_builtin_count(void)
 {
-    return sizeof(builtin) / sizeof(builtin[0]);
+    return 1 + NNAMED;
 }
 
 const avow_statement_type *avow_registry_builtin(size_t i)
 {
-    return i < avow_registry_builtin_count() ? &builtin[i] : NULL;
+    if (i == 0)
+        return &avow__pkix_row;
+    return i <= NNAMED ? &named_rows[i - 1] : NULL;
 }
 
 avow_err avow_registry_new(avow_registry **out)
@@ -50,19 +65,41 @@ void avow_registry_free(avow_registry *reg)
     OPENSSL_free(reg);
 }
 
-avow_err avow_registry_add(avow_registry *reg, const avow_statement_type *row)
+avow_err avow_registry_add(avow_registry *reg, const avow_statement_type *row, avow_diag *diag)
 {
-    if (reg == NULL || row == NULL || row->name == NULL || row->verify == NULL ||
-        (row->oid_kind == AVOW_TYPE_OID_FIXED && row->oid.len == 0))
-        return AVOW_ERR_ARG;
+    if (reg == NULL || row == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "row", "no registry or row");
+    if (row->size != sizeof(avow_statement_type))
+        return avow__fail(diag, AVOW_ERR_ARG, "row.size",
+                          "row of %zu bytes; this library knows rows of %zu", row->size,
+                          sizeof(avow_statement_type));
+    if (row->name == NULL || row->name[0] == '\0')
+        return avow__fail(diag, AVOW_ERR_ARG, "row.name", "a row needs a name");
+    if (row->oid_kind == AVOW_TYPE_OID_FIXED && row->oid.len == 0)
+        return avow__fail(diag, AVOW_ERR_ARG, "row.oid", "row %s has no type OID", row->name);
+    if ((row->decode != NULL) != (row->verify != NULL) ||
+        (row->verify != NULL && row->to_claims == NULL))
+        return avow__fail(diag, AVOW_ERR_ARG, "row.verify",
+                          "row %s: decode, verify and to_claims go together", row->name);
     if (reg->nrows >= MAX_ROWS)
-        return AVOW_ERR_TOO_LARGE;
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "row", "more than %u rows", MAX_ROWS);
     avow_statement_type *n = OPENSSL_realloc(reg->rows, (reg->nrows + 1) * sizeof(*n));
     if (n == NULL)
-        return AVOW_ERR_NOMEM;
+        return avow__fail(diag, AVOW_ERR_NOMEM, "row", "out of memory");
     n[reg->nrows++] = *row;
     reg->rows = n;
     return AVOW_OK;
+}
+
+size_t avow_registry_count(const avow_registry *reg)
+{
+    return (reg != NULL ? reg->nrows : 0) + avow_registry_builtin_count();
+}
+
+const avow_statement_type *avow_registry_get0(const avow_registry *reg, size_t i)
+{
+    size_t own = reg != NULL ? reg->nrows : 0;
+    return i < own ? &reg->rows[i] : avow_registry_builtin(i - own);
 }
 
 static int row_matches(const avow_statement_type *row, const avow_profile *p, const uint8_t *oid,
@@ -82,63 +119,29 @@ const avow_statement_type *avow_registry_find(const avow_registry *reg, const av
     }
     if (oid == NULL)
         return NULL;
-    for (size_t i = 0; reg != NULL && i < reg->nrows; i++)
-        if (row_matches(&reg->rows[i], profile, oid, oid_len))
-            return &reg->rows[i];
-    for (size_t i = 0; i < avow_registry_builtin_count(); i++)
-        if (row_matches(&builtin[i], profile, oid, oid_len))
-            return &builtin[i];
+    for (size_t i = 0; i < avow_registry_count(reg); i++) {
+        const avow_statement_type *row = avow_registry_get0(reg, i);
+        if (row_matches(row, profile, oid, oid_len))
+            return row;
+    }
     return NULL;
 }
 
-avow_err avow__stmt_fail(avow_statement_result *out, avow_err status, const char *fmt, ...)
+avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(out->detail, sizeof(out->detail), fmt, ap);
+    vsnprintf(r->detail, sizeof(r->detail), fmt, ap);
     va_end(ap);
-    out->status = status;
+    r->status = status;
     return status;
 }
 
-void avow_statement_result_clear(avow_statement_result *r)
+avow_err avow__stmt_fail_diag(avow_statement_result *r, avow_err status, const avow_diag *d)
 {
-    if (r == NULL)
-        return;
-    if (r->priv_free_ != NULL)
-        r->priv_free_(r->priv_);
-    else
-        avow_claimset_clear(&r->claims);
-    memset(r, 0, sizeof(*r));
-    r->key_element = -1;
-}
-
-avow_err avow_statement_verify(const avow_verifier *v, const avow_registry *reg,
-                               const uint8_t *type_oid, size_t type_oid_len, const uint8_t *stmt,
-                               size_t len, const avow_verify_opts *opts, const uint8_t *spki,
-                               size_t spki_len, avow_statement_result *out, avow_diag *diag)
-{
-    if (out == NULL)
-        return avow__fail(diag, AVOW_ERR_ARG, "result", "no result pointer");
-    memset(out, 0, sizeof(*out));
-    out->key_element = -1;
-    out->type_name = "unknown";
-    if (v == NULL || type_oid == NULL || stmt == NULL) {
-        avow__stmt_fail(out, AVOW_ERR_ARG, "no verifier, type or statement");
-        return avow__fail(diag, AVOW_ERR_ARG, "statement", "no verifier, type or statement");
-    }
-    avow_oid_to_text(type_oid, type_oid_len, out->type_oid, sizeof(out->type_oid));
-    const avow_statement_type *row =
-        avow_registry_find(reg, avow_verifier_profile(v), type_oid, type_oid_len);
-    if (row == NULL) {
-        avow__stmt_fail(out, AVOW_ERR_STATEMENT_TYPE, "no verifier for statement type %s",
-                        out->type_oid);
-        return avow__fail(diag, AVOW_ERR_STATEMENT_TYPE, "AttestationStatement.type",
-                          "no verifier for statement type %s", out->type_oid);
-    }
-    out->type_name = row->name;
-    avow_err rc = row->verify(row, v, stmt, len, opts, spki, spki_len, out, diag);
-    out->status = rc;
-    avow__ossl_clear();
-    return rc;
+    if (d->field[0] != '\0')
+        return avow__stmt_fail(r, status, "%s: %s", d->field,
+                               d->detail[0] != '\0' ? d->detail : avow_strerror(status));
+    return avow__stmt_fail(r, status, "%s",
+                           d->detail[0] != '\0' ? d->detail : avow_strerror(status));
 }

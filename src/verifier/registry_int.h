@@ -1,6 +1,6 @@
 /*
- * Rows of the built-in evidence-type registry. Each row's verify function
- * lives in its own file (stmt_<format>.c); registry.c lists them.
+ * Inside the registry: the opaque statement result and the built-in rows.
+ * Each row lives in its own folder or file (pkix/row.c); registry.c lists them.
  */
 #ifndef AVOW_REGISTRY_INT_H
 #define AVOW_REGISTRY_INT_H
@@ -9,14 +9,28 @@
 
 #include "core/internal.h"
 
-/* stmt_pkix.c: PKIX Evidence (type = the profile's id-evidence arc). */
-avow_err avow__stmt_verify_pkix(const avow_statement_type *row, const avow_verifier *v,
-                                const uint8_t *stmt, size_t len, const avow_verify_opts *opts,
-                                const uint8_t *spki, size_t spki_len, avow_statement_result *out,
-                                avow_diag *diag);
+struct avow_statement_result {
+    const avow_statement_type *row; /* NULL when no row has the type */
+    char type_oid[128];
+    avow_err status;
+    char detail[256];
+    void *native;   /* the row's decoded statement */
+    void *verified; /* what the row's verify learnt */
+    avow_claimset claims;
+    avow_nonce_state nonce_state;
+    avow_view nonce; /* into claims' values */
+    size_t nkeys;
+    avow_attested_key *keys;
+};
 
-/* Sets out->status and out->detail (printf-style); returns status. */
-avow_err avow__stmt_fail(avow_statement_result *out, avow_err status, const char *fmt, ...)
+/* pkix/row.c: PKIX Evidence (type = the profile's id-evidence arc). */
+extern const avow_statement_type avow__pkix_row;
+
+/* Sets r->status and r->detail (printf-style); returns status. */
+avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)
     AVOW_PRINTF(3, 4);
+
+/* r->detail from a diag: "field: detail", or the detail, or the code's message. */
+avow_err avow__stmt_fail_diag(avow_statement_result *r, avow_err status, const avow_diag *d);
 
 #endif

@@ -146,6 +146,14 @@ avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t l
     return AVOW_OK;
 }
 
+void avow_verify_opts_init(avow_verify_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+}
+
 void avow_verifier_set_time(avow_verifier *v, time_t at)
 {
     if (v != NULL)

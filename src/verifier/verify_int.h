@@ -61,4 +61,12 @@ struct avow_verifier {
 avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_claimset *out,
                               size_t *unknown_elements, size_t *unknown_claims);
 
+/*
+ * avow_verify_evidence, with the claim set of the result made only when
+ * want_claims is 1 (the registry row makes its own from the signatures).
+ */
+avow_err avow__verify_evidence(const avow_verifier *v, const avow_evidence *ev,
+                               const avow_verify_opts *opts, int want_claims,
+                               avow_evidence_result **out, avow_diag *diag);
+
 #endif

@@ -69,7 +69,7 @@ assert d["kind"] == "pkcs10", d["kind"]
 assert d["pop"]["ok"] is True and d["pop"]["text"].endswith("verify OK")
 s = d["statements"][0]
 assert s["name"] == "pkix-evidence" and s["type"] == "1.3.6.1.5.5.999"
-assert "elements" in s["evidence"]
+assert "elements" in s["content"]
 assert d["certs"][0]["subject"].endswith("CN = Test Intermediate")
 ' "$T/out" || fail "show --json content"
 else

@@ -12,8 +12,6 @@
 #include <avow/appraise.h>
 #include <avow/request.h>
 
-#define OK(x) assert_int_equal((x), AVOW_OK)
-
 typedef struct fx {
     tu_pki pki;
     EVP_PKEY *key;
@@ -129,9 +127,9 @@ static avow_request *make_request(fx *f, const ev_spec *s, int break_pop)
 /* The first reason of the first submod, by its code. */
 static int has_reason(const avow_appraisal *a, avow_err code)
 {
-    for (size_t i = 0; i < a->ear->nsubmods; i++)
-        for (size_t j = 0; j < a->ear->submods[i].nreasons; j++)
-            if (a->ear->submods[i].reasons[j].code == code)
+    for (size_t i = 0; i < avow_appraisal_get0_ear(a)->nsubmods; i++)
+        for (size_t j = 0; j < avow_appraisal_get0_ear(a)->submods[i].nreasons; j++)
+            if (avow_appraisal_get0_ear(a)->submods[i].reasons[j].code == code)
                 return 1;
     return 0;
 }
@@ -153,14 +151,14 @@ static void test_affirming(void **state)
     ev_spec s = {.attested = f->key};
     avow_request *r = make_request(f, &s, 0);
     avow_appraisal *a = appraise(f, r, NULL, AVOW_OK);
-    assert_int_equal(a->tier, AVOW_TIER_AFFIRMING);
-    assert_int_equal(a->ear->status, AVOW_TIER_AFFIRMING);
-    assert_int_equal(a->ear->nsubmods, 1);
-    assert_true(a->ear->submods[0].akpub.len > 0);
-    assert_non_null(a->report);
-    assert_true(a->report->satisfied);
+    assert_int_equal(avow_appraisal_tier(a), AVOW_TIER_AFFIRMING);
+    assert_int_equal(avow_appraisal_get0_ear(a)->status, AVOW_TIER_AFFIRMING);
+    assert_int_equal(avow_appraisal_get0_ear(a)->nsubmods, 1);
+    assert_true(avow_appraisal_get0_ear(a)->submods[0].akpub.len > 0);
+    assert_non_null(avow_appraisal_get0_report(a));
+    assert_true(avow_appraisal_get0_report(a)->satisfied);
     avow_buf json = {0};
-    OK(avow_ear_to_json(a->ear, &json, NULL));
+    OK(avow_ear_to_json(avow_appraisal_get0_ear(a), &json, NULL));
     assert_non_null(strstr((const char *)json.ptr, "\"ear_status\":\"affirming\""));
     avow_buf_free(&json);
     avow_appraisal_free(a);
@@ -173,9 +171,9 @@ static void test_extractable_contraindicated(void **state)
     ev_spec s = {.attested = f->key, .extractable = 1};
     avow_request *r = make_request(f, &s, 0);
     avow_appraisal *a = appraise(f, r, NULL, AVOW_ERR_NOT_AFFIRMING);
-    assert_int_equal(a->tier, AVOW_TIER_CONTRAINDICATED);
+    assert_int_equal(avow_appraisal_tier(a), AVOW_TIER_CONTRAINDICATED);
     assert_true(has_reason(a, AVOW_ERR_POLICY));
-    assert_false(a->report->satisfied);
+    assert_false(avow_appraisal_get0_report(a)->satisfied);
     avow_appraisal_free(a);
     avow_request_free(r);
 }
@@ -188,7 +186,7 @@ static void test_wrong_model(void **state)
         "\"claim\":\"hwmodel\",\"in\":[\"HSM-9000\"],\"required\":true}]}";
     avow_policy *p = NULL;
     OK(avow_policy_parse(doc, sizeof(doc) - 1, &p, NULL));
-    avow_appraise_opts o = {.policy = p};
+    avow_appraise_opts o = {.size = sizeof(avow_appraise_opts), .policy = p};
 
     ev_spec good = {.attested = f->key, .hwmodel = "HSM-9000"};
     avow_request *r = make_request(f, &good, 0);
@@ -213,7 +211,7 @@ static void test_key_binding(void **state)
     avow_request *r = make_request(f, &s, 0);
     avow_appraisal *a = appraise(f, r, NULL, AVOW_ERR_NOT_AFFIRMING);
     assert_true(has_reason(a, AVOW_ERR_KEY_BINDING));
-    assert_null(a->report); /* nothing bound, nothing appraised */
+    assert_null(avow_appraisal_get0_report(a)); /* nothing bound, nothing appraised */
     avow_appraisal_free(a);
     avow_request_free(r);
     EVP_PKEY_free(other);
@@ -243,7 +241,7 @@ static void test_untrusted_ak(void **state)
     avow_appraisal *a = NULL;
     assert_int_equal(avow_appraise_request(v, r, NULL, &a, NULL), AVOW_ERR_NOT_AFFIRMING);
     assert_true(has_reason(a, AVOW_ERR_CHAIN));
-    assert_int_equal(a->tier, AVOW_TIER_CONTRAINDICATED);
+    assert_int_equal(avow_appraisal_tier(a), AVOW_TIER_CONTRAINDICATED);
     avow_appraisal_free(a);
     avow_verifier_free(v);
     tu_pki_free(&other);
@@ -257,15 +255,15 @@ static void test_nonce_once(void **state)
     OK(avow_nonce_issue(f->nonces, 32, 300, 0, &nonce, NULL));
     ev_spec s = {.attested = f->key, .nonce = nonce.ptr, .nonce_len = nonce.len};
     avow_request *r = make_request(f, &s, 0);
-    avow_appraise_opts o = {.nonces = f->nonces};
+    avow_appraise_opts o = {.size = sizeof(avow_appraise_opts), .nonces = f->nonces};
 
     avow_appraisal *a = appraise(f, r, &o, AVOW_OK);
-    assert_int_equal(a->freshness, AVOW_OK);
-    assert_non_null(a->ear->nonce);
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_OK);
+    assert_non_null(avow_appraisal_get0_ear(a)->nonce);
     avow_appraisal_free(a);
 
     a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING); /* the same request again */
-    assert_int_equal(a->freshness, AVOW_ERR_NONCE_REPLAY);
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_ERR_NONCE_REPLAY);
     assert_true(has_reason(a, AVOW_ERR_NONCE_REPLAY));
     avow_appraisal_free(a);
     avow_request_free(r);
@@ -275,7 +273,7 @@ static void test_nonce_once(void **state)
     ev_spec s2 = {.attested = f->key, .nonce = forged, .nonce_len = sizeof(forged)};
     r = make_request(f, &s2, 0);
     a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
-    assert_int_equal(a->freshness, AVOW_ERR_NONCE_UNKNOWN);
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_ERR_NONCE_UNKNOWN);
     avow_appraisal_free(a);
     avow_request_free(r);
 
@@ -283,7 +281,7 @@ static void test_nonce_once(void **state)
     ev_spec s3 = {.attested = f->key};
     r = make_request(f, &s3, 0);
     a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
-    assert_int_equal(a->freshness, AVOW_ERR_NONCE_MISSING);
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_ERR_NONCE_MISSING);
     avow_appraisal_free(a);
     avow_request_free(r);
     avow_buf_free(&nonce);
@@ -299,7 +297,7 @@ static void test_forged_request_keeps_nonce(void **state)
     avow_request *r = make_request(f, &s, 0);
     avow_verifier *v = NULL;
     OK(avow_verifier_new(NULL, &v)); /* no anchors: nothing verifies */
-    avow_appraise_opts o = {.nonces = f->nonces};
+    avow_appraise_opts o = {.size = sizeof(avow_appraise_opts), .nonces = f->nonces};
     avow_appraisal *a = NULL;
     assert_int_equal(avow_appraise_request(v, r, &o, &a, NULL), AVOW_ERR_NOT_AFFIRMING);
     avow_appraisal_free(a);
@@ -333,15 +331,15 @@ static void test_unknown_statement_types(void **state)
 
     /* By default an unknown type is reported, not fatal. */
     avow_appraisal *a = appraise(f, r, NULL, AVOW_OK);
-    assert_int_equal(a->request->unknown, 1);
-    assert_int_equal(a->ear->nsubmods, 1);
+    assert_int_equal(avow_verification_unknown(avow_appraisal_get0_verification(a)), 1);
+    assert_int_equal(avow_appraisal_get0_ear(a)->nsubmods, 1);
     avow_appraisal_free(a);
 
     /* A policy that rejects unknown types makes it contraindicated. */
     avow_policy *p = policy("{\"unknown\":\"reject\"}");
-    avow_appraise_opts o = {.policy = p};
+    avow_appraise_opts o = {.size = sizeof(avow_appraise_opts), .policy = p};
     a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
-    assert_int_equal(a->ear->nsubmods, 2);
+    assert_int_equal(avow_appraisal_get0_ear(a)->nsubmods, 2);
     assert_true(has_reason(a, AVOW_ERR_STATEMENT_TYPE));
     avow_appraisal_free(a);
     avow_policy_free(p);
@@ -351,7 +349,8 @@ static void test_unknown_statement_types(void **state)
     o.policy = p;
     a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
     assert_true(has_reason(a, AVOW_ERR_STATEMENT_TYPE));
-    assert_int_equal(a->ear->nsubmods, 2); /* pkix-evidence + required:2.23.133.20.1 */
+    assert_int_equal(avow_appraisal_get0_ear(a)->nsubmods,
+                     2); /* pkix-evidence + required:2.23.133.20.1 */
     avow_appraisal_free(a);
     avow_policy_free(p);
 

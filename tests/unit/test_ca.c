@@ -16,8 +16,6 @@
 
 #include <avow/ca.h>
 
-#define OK(x) assert_int_equal((x), AVOW_OK)
-
 typedef struct fx {
     tu_pki pki;       /* attestation PKI: root -> intermediate -> AK */
     EVP_PKEY *key;    /* the request key */
@@ -112,7 +110,7 @@ static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
 static avow_appraisal *appraise(fx *f, const avow_request *r, avow_err want)
 {
     avow_appraise_opts o;
-    memset(&o, 0, sizeof(o));
+    avow_appraise_opts_init(&o);
     o.nonces = f->store;
     avow_appraisal *a = NULL;
     avow_diag d;
@@ -324,7 +322,7 @@ static void test_refuse_not_affirming(void **state)
     /* a fresh request reusing the consumed nonce: replay */
     avow_request *again = make_request(f, &nonce, 0);
     a = appraise(f, again, AVOW_ERR_NOT_AFFIRMING);
-    assert_int_equal(a->freshness, AVOW_ERR_NONCE_REPLAY);
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_ERR_NONCE_REPLAY);
     assert_int_equal(avow_ca_issue(ca, again, a, NULL, &cert, &d), AVOW_ERR_NOT_AFFIRMING);
     assert_null(cert);
     avow_appraisal_free(a);

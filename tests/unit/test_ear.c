@@ -77,10 +77,16 @@ static long long jint(json_t *o, const char *path)
 static avow_ear *good_ear(const avow_policy_report *rep, const avow_buf *spki, time_t iat,
                           unsigned ttl)
 {
-    avow_ear_statement st = {
-        "pkix-evidence",     AVOW_OK, NULL, rep, AVOW_NONCE_MATCH, AVOW_OK, spki ? spki->ptr : NULL,
-        spki ? spki->len : 0};
-    avow_ear_opts o = {iat, ttl, NONCE, sizeof(NONCE), NULL};
+    avow_ear_statement st = {sizeof(avow_ear_statement),
+                             "pkix-evidence",
+                             AVOW_OK,
+                             NULL,
+                             rep,
+                             AVOW_NONCE_MATCH,
+                             AVOW_OK,
+                             spki ? spki->ptr : NULL,
+                             spki ? spki->len : 0};
+    avow_ear_opts o = {sizeof(avow_ear_opts), iat, ttl, NONCE, sizeof(NONCE), NULL};
     avow_ear *ear = NULL;
     avow_diag d = {0};
     assert_int_equal(avow_ear_build(&st, 1, &o, &ear, &d), AVOW_OK);
@@ -167,11 +173,14 @@ static void test_tiers_and_worst(void **state)
     avow_policy_report bad_rep = {"hsm", 0, 0, 1, 2, 0, 3, bad_rr};
 
     avow_ear_statement st[4] = {
-        {"good", AVOW_OK, NULL, NULL, AVOW_NONCE_MATCH, AVOW_OK, NULL, 0},
-        {"warned", AVOW_OK, NULL, &warn_rep, AVOW_NONCE_NOT_CHECKED, AVOW_OK, NULL, 0},
-        {"policy", AVOW_OK, NULL, &bad_rep, AVOW_NONCE_NOT_CHECKED, AVOW_OK, NULL, 0},
-        {"forged", AVOW_ERR_SIG_INVALID, "signature 0 does not verify", NULL, AVOW_NONCE_MATCH,
-         AVOW_ERR_NONCE_REPLAY, NULL, 0},
+        {sizeof(avow_ear_statement), "good", AVOW_OK, NULL, NULL, AVOW_NONCE_MATCH, AVOW_OK, NULL,
+         0},
+        {sizeof(avow_ear_statement), "warned", AVOW_OK, NULL, &warn_rep, AVOW_NONCE_NOT_CHECKED,
+         AVOW_OK, NULL, 0},
+        {sizeof(avow_ear_statement), "policy", AVOW_OK, NULL, &bad_rep, AVOW_NONCE_NOT_CHECKED,
+         AVOW_OK, NULL, 0},
+        {sizeof(avow_ear_statement), "forged", AVOW_ERR_SIG_INVALID, "signature 0 does not verify",
+         NULL, AVOW_NONCE_MATCH, AVOW_ERR_NONCE_REPLAY, NULL, 0},
     };
     avow_ear *ear = NULL;
     avow_diag d = {0};
@@ -227,9 +236,10 @@ static void test_tiers_and_worst(void **state)
     avow_ear_free(ear);
 
     /* Nonce states. */
-    avow_ear_statement ns[2] = {
-        {"absent", AVOW_OK, NULL, NULL, AVOW_NONCE_ABSENT, AVOW_OK, NULL, 0},
-        {"mismatch", AVOW_ERR_NONCE_MISMATCH, NULL, NULL, AVOW_NONCE_MISMATCH, AVOW_OK, NULL, 0}};
+    avow_ear_statement ns[2] = {{sizeof(avow_ear_statement), "absent", AVOW_OK, NULL, NULL,
+                                 AVOW_NONCE_ABSENT, AVOW_OK, NULL, 0},
+                                {sizeof(avow_ear_statement), "mismatch", AVOW_ERR_NONCE_MISMATCH,
+                                 NULL, NULL, AVOW_NONCE_MISMATCH, AVOW_OK, NULL, 0}};
     assert_int_equal(avow_ear_build(ns, 2, NULL, &ear, &d), AVOW_OK);
     assert_int_equal(ear->submods[0].status, AVOW_TIER_CONTRAINDICATED);
     assert_int_equal(find_reason(&ear->submods[0], "nonce")->code, AVOW_ERR_NONCE_MISSING);
@@ -242,7 +252,7 @@ static void test_tiers_and_worst(void **state)
     assert_int_equal(avow_ear_build(dup, 2, NULL, &ear, &d), AVOW_ERR_ARG);
     assert_null(ear);
     assert_int_equal(avow_ear_build(st, 0, NULL, &ear, &d), AVOW_ERR_ARG);
-    avow_ear_opts shortnonce = {0, 0, NONCE, 4, NULL};
+    avow_ear_opts shortnonce = {sizeof(avow_ear_opts), 0, 0, NONCE, 4, NULL};
     assert_int_equal(avow_ear_build(st, 1, &shortnonce, &ear, &d), AVOW_ERR_ARG);
     TU_NO_OSSL_ERR();
 }

@@ -22,8 +22,6 @@ static const uint8_t nonce[] = {0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe, 0xba, 0xbe};
 static const uint8_t oemid[] = {0x00, 0x11, 0x22};
 static const uint8_t hwmodel[] = "HSM-9000";
 
-#define OK(call) assert_int_equal((call), AVOW_OK)
-
 /* Every claim of the table, plus a second key element; profile NULL = default arc. */
 static avow_evidence *build_all(const avow_profile *profile)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <avow/policy.h>
+#include <avow/registry.h>
 
 #define MAXC 32
 
@@ -22,7 +23,7 @@ static void cs_init(cs *c)
     c->set.items = c->items;
 }
 
-static avow_nclaim *cs_add(cs *c, const char *el, size_t idx, const char *name, avow_value_type t,
+static avow_nclaim *cs_add(cs *c, const char *el, size_t idx, const char *name, avow_cv_type t,
                            uint32_t signed_by)
 {
     assert_true(c->set.count < MAXC);
@@ -34,20 +35,24 @@ static avow_nclaim *cs_add(cs *c, const char *el, size_t idx, const char *name, 
     n->value.type = t;
     n->value.present = 1;
     n->signed_by = signed_by;
+    /* The roles the PKIX vocabulary gives these names. */
+    n->roles = strcmp(name, "spki") == 0    ? AVOW_ROLE_KEY_SPKI
+               : strcmp(name, "nonce") == 0 ? AVOW_ROLE_NONCE
+                                            : 0;
     return n;
 }
 
 static void add_bool(cs *c, const char *el, size_t idx, const char *name, int b, uint32_t sb)
 {
-    cs_add(c, el, idx, name, AVOW_VALUE_BOOL, sb)->value.integer = b;
+    cs_add(c, el, idx, name, AVOW_CV_BOOL, sb)->value.integer = b;
 }
 
 static void add_int(cs *c, const char *el, size_t idx, const char *name, int64_t v, uint32_t sb)
 {
-    cs_add(c, el, idx, name, AVOW_VALUE_INT, sb)->value.integer = v;
+    cs_add(c, el, idx, name, AVOW_CV_INT, sb)->value.integer = v;
 }
 
-static void add_text(cs *c, const char *el, size_t idx, const char *name, avow_value_type t,
+static void add_text(cs *c, const char *el, size_t idx, const char *name, avow_cv_type t,
                      const char *s, uint32_t sb)
 {
     avow_nclaim *n = cs_add(c, el, idx, name, t, sb);
@@ -59,11 +64,11 @@ static void add_text(cs *c, const char *el, size_t idx, const char *name, avow_v
 static void good_hsm(cs *c, uint32_t sb)
 {
     cs_init(c);
-    add_text(c, "transaction", 0, "nonce", AVOW_VALUE_BYTES, "0123456789abcdef", sb);
-    add_text(c, "platform", 1, "hwmodel", AVOW_VALUE_BYTES, "HSM-9000", sb);
-    add_text(c, "platform", 1, "swversion", AVOW_VALUE_UTF8, "2.6.1", sb);
+    add_text(c, "transaction", 0, "nonce", AVOW_CV_BYTES, "0123456789abcdef", sb);
+    add_text(c, "platform", 1, "hwmodel", AVOW_CV_BYTES, "HSM-9000", sb);
+    add_text(c, "platform", 1, "swversion", AVOW_CV_TEXT, "2.6.1", sb);
     add_int(c, "platform", 1, "fipslevel", 3, sb);
-    add_text(c, "key", 2, "spki", AVOW_VALUE_BYTES, "SPKI-ONE", sb);
+    add_text(c, "key", 2, "spki", AVOW_CV_BYTES, "SPKI-ONE", sb);
     add_bool(c, "key", 2, "sensitive", 1, sb);
     add_bool(c, "key", 2, "extractable", 0, sb);
     add_bool(c, "key", 2, "never-extractable", 1, sb);
@@ -196,12 +201,12 @@ static void test_version(void **state)
 
     /* Numeric, not lexical: 2.10 > 2.9. */
     cs_init(&c);
-    add_text(&c, "platform", 0, "swversion", AVOW_VALUE_UTF8, "2.10", 1);
+    add_text(&c, "platform", 0, "swversion", AVOW_CV_TEXT, "2.10", 1);
     assert_int_equal(
         one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.9\"}", &c, NULL, det),
         PASS);
     cs_init(&c);
-    add_text(&c, "platform", 0, "swversion", AVOW_VALUE_UTF8, "2.6-beta", 1);
+    add_text(&c, "platform", 0, "swversion", AVOW_CV_TEXT, "2.6-beta", 1);
     assert_int_equal(
         one("{\"id\":\"s\",\"claim\":\"swversion\",\"version_at_least\":\"2.0\"}", &c, NULL, det),
         UNKN);
@@ -262,7 +267,7 @@ static void test_key_scope(void **state)
     char det[256];
     good_hsm(&c, 1);
     /* A second key element that is extractable. */
-    add_text(&c, "key", 3, "spki", AVOW_VALUE_BYTES, "SPKI-TWO", 1);
+    add_text(&c, "key", 3, "spki", AVOW_CV_BYTES, "SPKI-TWO", 1);
     add_bool(&c, "key", 3, "extractable", 1, 1);
     const char *rule = "{\"id\":\"x\",\"claim\":\"extractable\",\"equals\":false}";
     const char *all =
@@ -272,7 +277,8 @@ static void test_key_scope(void **state)
     assert_int_equal(one(rule, &c, NULL, det), UNKN);
     assert_non_null(strstr(det, "several key elements"));
 
-    avow_policy_input in = {AVOW_POLICY_NO_ELEMENT, (const uint8_t *)"SPKI-ONE", 8, 0};
+    avow_policy_input in = {sizeof(avow_policy_input), AVOW_POLICY_NO_ELEMENT,
+                            (const uint8_t *)"SPKI-ONE", 8, 0};
     assert_int_equal(one(rule, &c, &in, det), PASS);
     in.key_spki = (const uint8_t *)"SPKI-TWO";
     assert_int_equal(one(rule, &c, &in, det), FAIL);
@@ -280,7 +286,7 @@ static void test_key_scope(void **state)
     in.key_spki = (const uint8_t *)"SPKI-BAD";
     assert_int_equal(one(rule, &c, &in, det), UNKN);
     assert_non_null(strstr(det, "no key element describes the attested key"));
-    avow_policy_input by_index = {2, NULL, 0, 0};
+    avow_policy_input by_index = {sizeof(avow_policy_input), 2, NULL, 0, 0};
     assert_int_equal(one(rule, &c, &by_index, det), PASS);
 
     assert_int_equal(one(all, &c, &in, det), FAIL);
@@ -300,7 +306,8 @@ static void test_default_policy(void **state)
 
     cs c;
     good_hsm(&c, 1);
-    avow_policy_input in = {AVOW_POLICY_NO_ELEMENT, (const uint8_t *)"SPKI-ONE", 8, 1};
+    avow_policy_input in = {sizeof(avow_policy_input), AVOW_POLICY_NO_ELEMENT,
+                            (const uint8_t *)"SPKI-ONE", 8, 1};
     avow_policy_report *r = NULL;
     avow_diag d = {0};
     assert_int_equal(avow_policy_eval(p, &c.set, &in, &r, &d), AVOW_OK);
@@ -351,18 +358,66 @@ static void test_default_policy(void **state)
     TU_NO_OSSL_ERR();
 }
 
+/* A vocabulary of a caller's statement type: rules may name its claims as "tpm:...". */
+static const avow_vocab_element TPM_ELEMENTS[] = {{"tpm", 0}};
+static const avow_vocab_claim TPM_CLAIMS[] = {
+    {"tpm", "pcr7", AVOW_CV_BYTES, AVOW_TV_NONE, 0},
+};
+static const avow_vocabulary TPM_VOCAB = {"tpm", 1, TPM_ELEMENTS, 1, TPM_CLAIMS};
+
+static avow_err tpm_decode(const avow_statement_type *row, const avow_profile *profile,
+                           const uint8_t *stmt, size_t len, void **native, avow_diag *diag)
+{
+    (void)row, (void)profile, (void)stmt, (void)len, (void)native, (void)diag;
+    return AVOW_ERR_UNSUPPORTED;
+}
+
+static avow_err tpm_verify(const avow_statement_type *row, const avow_verifier *v,
+                           const void *native, const avow_verify_opts *opts, void **verified,
+                           avow_diag *diag)
+{
+    (void)row, (void)v, (void)native, (void)opts, (void)verified, (void)diag;
+    return AVOW_ERR_UNSUPPORTED;
+}
+
+static avow_err tpm_claims(const avow_statement_type *row, const void *native, const void *verified,
+                           avow_claimset *out)
+{
+    (void)row, (void)native, (void)verified;
+    return avow_claimset_alloc(out, 0, 0, NULL);
+}
+
 static void test_tier_vector_and_prefixes(void **state)
 {
     (void)state;
-    avow_policy *p = parse_ok(
+    static const char doc[] =
         "{\"name\":\"hsm\",\"description\":\"x\",\"rules\":["
         "{\"id\":\"model\",\"claim\":\"pkix:hwmodel\",\"in\":[\"HSM-1\"],\"on_fail\":\"warning\","
         "\"vector\":\"hardware\",\"description\":\"models we know\"},"
         "{\"id\":\"pcr\",\"claim\":\"tpm:pcr7\",\"equals\":\"abc\"},"
-        "{\"id\":\"oid\",\"claim\":\"1.2.3.4\",\"present\":true}]}");
+        "{\"id\":\"oid\",\"claim\":\"1.2.3.4\",\"present\":true}]}";
+    /* Without a statement type whose vocabulary is "tpm", the rule names nothing. */
+    avow_policy *p = NULL;
+    avow_diag d = {0};
+    assert_int_equal(avow_policy_parse(doc, sizeof(doc) - 1, &p, &d), AVOW_ERR_BAD_POLICY);
+    assert_string_equal(d.field, "rules[1].claim");
+    assert_null(p);
+
+    avow_registry *reg = NULL;
+    OK(avow_registry_new(&reg));
+    avow_statement_type row = {.size = sizeof(avow_statement_type),
+                               .name = "test-tpm",
+                               .oid_kind = AVOW_TYPE_OID_FIXED,
+                               .vocab = &TPM_VOCAB,
+                               .decode = tpm_decode,
+                               .verify = tpm_verify,
+                               .to_claims = tpm_claims};
+    OK(avow_oid_from_text(&row.oid, "2.23.133.20.1"));
+    OK(avow_registry_add(reg, &row, NULL));
+    OK(avow_policy_parse_reg(doc, sizeof(doc) - 1, reg, &p, &d));
     cs c;
     good_hsm(&c, 1);
-    add_text(&c, "tpm", 5, "tpm:pcr7", AVOW_VALUE_BYTES, "abc", 1);
+    add_text(&c, "tpm", 5, "pcr7", AVOW_CV_BYTES, "abc", 1);
     avow_policy_report *r = NULL;
     assert_int_equal(avow_policy_eval(p, &c.set, NULL, &r, NULL), AVOW_ERR_POLICY);
     assert_int_equal(r->rules[0].outcome, AVOW_RULE_FAIL);
@@ -373,6 +428,7 @@ static void test_tier_vector_and_prefixes(void **state)
     assert_int_equal(r->rules[2].outcome, AVOW_RULE_UNKNOWN);
     avow_policy_report_free(r);
     avow_policy_free(p);
+    avow_registry_free(reg);
 
     assert_string_equal(avow_tier_name(AVOW_TIER_WARNING), "warning");
     assert_int_equal(avow_tier_of_value(99), AVOW_TIER_CONTRAINDICATED);

@@ -16,8 +16,6 @@
 #include <avow/request.h>
 #include <avow/request_verify.h>
 
-#define OK(x) assert_int_equal((x), AVOW_OK)
-
 static const uint8_t NONCE[] = {1, 2, 3, 4, 5, 6, 7, 8};
 /* A dummy TPM certify stmt: SEQUENCE { OCTET STRING 00 } */
 static const uint8_t TPM_DUMMY[] = {0x30, 0x03, 0x04, 0x01, 0x00};
@@ -136,23 +134,37 @@ static avow_err decode_err(const uint8_t *p, size_t len)
     return e;
 }
 
-static avow_request_result *verify(fx *f, const avow_request *r, avow_err expect)
+static avow_verification *verify(fx *f, const avow_request *r, avow_err expect)
 {
-    avow_request_verify_opts o;
-    memset(&o, 0, sizeof(o));
+    avow_verification_opts o;
+    avow_verification_opts_init(&o);
     o.nonce = NONCE;
     o.nonce_len = sizeof(NONCE);
-    avow_request_result *res = NULL;
+    avow_verification *res = NULL;
     avow_diag d;
     avow_diag_clear(&d);
     avow_err e = avow_request_verify(f->v, r, &o, &res, &d);
     if (e != expect)
-        print_error("verify: %s (%s)\n", avow_errname(e), res != NULL ? res->detail : d.detail);
+        print_error("verify: %s (%s)\n", avow_errname(e),
+                    res != NULL ? avow_verification_detail(res) : d.detail);
     assert_int_equal(e, expect);
     assert_non_null(res);
-    assert_int_equal(res->status, expect);
+    assert_int_equal(avow_verification_status(res), expect);
     TU_NO_OSSL_ERR();
     return res;
+}
+
+/* Index of the bound statement / element, -1 when unbound. */
+static long bound_stmt(const avow_verification *res)
+{
+    size_t st = 0;
+    return avow_verification_bound(res, &st, NULL) ? (long)st : -1;
+}
+
+static long bound_el(const avow_verification *res)
+{
+    size_t el = 0;
+    return avow_verification_bound(res, NULL, &el) && el != AVOW_NO_ELEMENT ? (long)el : -1;
 }
 
 /* Writes data to a temporary file; returns its path (static buffer per slot). */
@@ -310,28 +322,34 @@ static void test_csr_full(void **state)
     assert_string_equal((const char *)subj.ptr, "CN=device 1,O=avow test");
     avow_buf_free(&subj);
 
-    avow_request_result *res = verify(f, r, AVOW_OK);
-    assert_int_equal(res->nstatements, 2);
-    assert_int_equal(res->statements[0].status, AVOW_OK);
-    assert_string_equal(res->statements[0].type_name, "pkix-evidence");
-    assert_int_equal(res->statements[0].nonce, AVOW_NONCE_MATCH);
-    assert_non_null(avow_statement_result_get0_evidence(&res->statements[0]));
-    assert_int_equal(res->statements[1].status, AVOW_ERR_STATEMENT_TYPE);
-    assert_string_equal(res->statements[1].type_oid, AVOW_OID_TPM_CERTIFY);
-    assert_int_equal(res->binding, AVOW_OK);
-    assert_string_equal(res->bound_by, "spki");
-    assert_int_equal(res->bound_statement, 0);
-    assert_int_equal(res->bound_element, 1); /* element 0 is the transaction */
-    assert_int_equal(res->verified, 1);
-    assert_int_equal(res->unknown, 1);
-    const avow_claimset *cs = avow_request_result_bound_claims(res);
+    avow_verification *res = verify(f, r, AVOW_OK);
+    assert_int_equal(avow_verification_count(res), 2);
+    assert_int_equal(avow_statement_result_status(avow_verification_get0(res, 0)), AVOW_OK);
+    assert_string_equal(avow_statement_result_type_name(avow_verification_get0(res, 0)),
+                        "pkix-evidence");
+    assert_int_equal(avow_statement_result_nonce_state(avow_verification_get0(res, 0)),
+                     AVOW_NONCE_MATCH);
+    assert_non_null(
+        avow_statement_result_get0_native(avow_verification_get0(res, 0), "avow_evidence"));
+    assert_int_equal(avow_statement_result_status(avow_verification_get0(res, 1)),
+                     AVOW_ERR_STATEMENT_TYPE);
+    assert_string_equal(avow_statement_result_type_oid(avow_verification_get0(res, 1)),
+                        AVOW_OID_TPM_CERTIFY);
+    assert_int_equal(avow_verification_binding(res), AVOW_OK);
+    assert_string_equal(avow_verification_bound_by(res), "spki");
+    assert_int_equal(bound_stmt(res), 0);
+    assert_int_equal(bound_el(res), 1); /* element 0 is the transaction */
+    assert_int_equal(avow_verification_verified(res), 1);
+    assert_int_equal(avow_verification_unknown(res), 1);
+    const avow_claimset *cs =
+        avow_statement_result_get0_claims(avow_verification_get0(res, (size_t)bound_stmt(res)));
     assert_non_null(cs);
     assert_non_null(avow_claimset_find(cs, "key", "spki", NULL));
-    avow_request_result_free(res);
+    avow_verification_free(res);
 
     /* A wrong nonce fails the statement, and with it the request. */
-    avow_request_verify_opts o;
-    memset(&o, 0, sizeof(o));
+    avow_verification_opts o;
+    avow_verification_opts_init(&o);
     static const uint8_t bad[] = {9, 9};
     o.nonce = bad;
     o.nonce_len = sizeof(bad);
@@ -347,25 +365,27 @@ static void test_csr_wrong_key(void **state)
     fx *f = *state;
     avow_buf der = make_request(f, AVOW_REQUEST_PKCS10, f->other, AVOW_BUNDLE_LATEST);
     avow_request *r = decode_ok(&der);
-    avow_request_result *res = verify(f, r, AVOW_ERR_KEY_BINDING);
-    assert_int_equal(res->statements[0].status, AVOW_OK);
-    assert_int_equal(res->statements[0].key_element, -1);
-    assert_int_equal(res->binding, AVOW_ERR_KEY_BINDING);
-    assert_int_equal(res->bound_element, -1);
-    avow_request_result_free(res);
+    avow_verification *res = verify(f, r, AVOW_ERR_KEY_BINDING);
+    assert_int_equal(avow_statement_result_status(avow_verification_get0(res, 0)), AVOW_OK);
+    avow_view spki = avow_request_spki(r);
+    assert_null(avow_statement_result_find_key(avow_verification_get0(res, 0), spki.ptr, spki.len));
+    assert_int_equal(avow_statement_result_key_count(avow_verification_get0(res, 0)), 1);
+    assert_int_equal(avow_verification_binding(res), AVOW_ERR_KEY_BINDING);
+    assert_int_equal(bound_el(res), -1);
+    avow_verification_free(res);
 
     /* Binding by identifier, when the flag allows it and the policy names the identifier. */
-    avow_request_verify_opts o;
-    memset(&o, 0, sizeof(o));
+    avow_verification_opts o;
+    avow_verification_opts_init(&o);
     o.nonce = NONCE;
     o.nonce_len = sizeof(NONCE);
     o.flags = AVOW_REQVERIFY_BIND_BY_IDENTIFIER;
     o.bind_identifier = (const uint8_t *)"csr-key";
     o.bind_identifier_len = 7;
     OK(avow_request_verify(f->v, r, &o, &res, NULL));
-    assert_string_equal(res->bound_by, "identifier");
-    assert_int_equal(res->bound_element, 1);
-    avow_request_result_free(res);
+    assert_string_equal(avow_verification_bound_by(res), "identifier");
+    assert_int_equal(bound_el(res), 1);
+    avow_verification_free(res);
     o.bind_identifier = (const uint8_t *)"other";
     o.bind_identifier_len = 5;
     assert_int_equal(avow_request_verify(f->v, r, &o, NULL, NULL), AVOW_ERR_KEY_BINDING);
@@ -383,10 +403,11 @@ static void test_csr_broken_signature(void **state)
     const char *detail = NULL;
     assert_int_equal(avow_request_pop(r, &detail), AVOW_ERR_POP);
     assert_non_null(strstr(detail, "self-signature verify failure"));
-    avow_request_result *res = verify(f, r, AVOW_ERR_POP);
-    assert_int_equal(res->pop, AVOW_ERR_POP);
-    assert_int_equal(res->statements[0].status, AVOW_OK); /* the statements are still reported */
-    avow_request_result_free(res);
+    avow_verification *res = verify(f, r, AVOW_ERR_POP);
+    assert_int_equal(avow_verification_possession(res, NULL), AVOW_ERR_POP);
+    assert_int_equal(avow_statement_result_status(avow_verification_get0(res, 0)),
+                     AVOW_OK); /* the statements are still reported */
+    avow_verification_free(res);
     avow_buf pem = {0};
     OK(avow_request_to_pem(AVOW_REQUEST_PKCS10, der.ptr, der.len, &pem));
     assert_int_equal(openssl_req_verify(pem.ptr, pem.len), 1);
@@ -514,8 +535,8 @@ static void test_csr_draft15(void **state)
     assert_int_equal(s0->hint.len, strlen("avow.example"));
     assert_memory_equal(s0->hint.ptr, "avow.example", s0->hint.len);
     assert_int_equal(avow_request_get0_statement(r, 1)->hint.len, 0);
-    avow_request_result *res = verify(f, r, AVOW_OK);
-    avow_request_result_free(res);
+    avow_verification *res = verify(f, r, AVOW_OK);
+    avow_verification_free(res);
     avow_request_free(r);
     avow_buf_free(&der);
 }
@@ -536,9 +557,9 @@ static void test_crmf_roundtrip(void **state)
         assert_int_equal(avow_request_get_version(r), AVOW_BUNDLE_LATEST);
         OK(avow_request_pop(r, NULL));
         assert_int_equal(avow_request_statement_count(r), 2);
-        avow_request_result *res = verify(f, r, AVOW_OK);
-        assert_int_equal(res->bound_element, 1);
-        avow_request_result_free(res);
+        avow_verification *res = verify(f, r, AVOW_OK);
+        assert_int_equal(bound_el(res), 1);
+        avow_verification_free(res);
         avow_request_free(r);
     }
     /* OpenSSL's own POP check agrees. */
@@ -554,7 +575,7 @@ static void test_crmf_roundtrip(void **state)
     der.ptr[der.len - 3] ^= 0x01;
     avow_request *r = decode_ok(&der);
     assert_int_equal(avow_request_pop(r, NULL), AVOW_ERR_POP);
-    avow_request_result_free(verify(f, r, AVOW_ERR_POP));
+    avow_verification_free(verify(f, r, AVOW_ERR_POP));
     avow_request_free(r);
     avow_buf_free(&pem);
     avow_buf_free(&der);
@@ -579,26 +600,41 @@ static void test_sample_tpm_certify(void **state)
     assert_int_equal(avow_request_pop(r, &detail), AVOW_ERR_POP);
     assert_non_null(strstr(detail, "Certificate request self-signature verify failure"));
     assert_int_equal(openssl_req_verify(pem.ptr, pem.len), 1);
-    avow_request_result *res = verify(f, r, AVOW_ERR_POP);
-    assert_int_equal(res->statements[0].status, AVOW_ERR_STATEMENT_TYPE);
-    avow_request_result_free(res);
+    avow_verification *res = verify(f, r, AVOW_ERR_POP);
+    assert_int_equal(avow_statement_result_status(avow_verification_get0(res, 0)),
+                     AVOW_ERR_STATEMENT_TYPE);
+    avow_verification_free(res);
     avow_request_free(r);
     avow_buf_free(&pem);
 }
 
 /* --- registry --- */
 
-static avow_err fake_tpm(const avow_statement_type *row, const avow_verifier *v,
-                         const uint8_t *stmt, size_t len, const avow_verify_opts *opts,
-                         const uint8_t *spki, size_t spki_len, avow_statement_result *out,
-                         avow_diag *diag)
+/* A caller's row for the TPM type: it decodes the dummy statement and trusts it. */
+static avow_err fake_tpm_decode(const avow_statement_type *row, const avow_profile *profile,
+                                const uint8_t *stmt, size_t len, void **native, avow_diag *diag)
 {
-    (void)v, (void)opts, (void)spki, (void)spki_len, (void)diag;
+    (void)profile, (void)diag;
     assert_ptr_equal(row->arg, (void *)TPM_DUMMY);
     assert_int_equal(len, sizeof(TPM_DUMMY));
     assert_memory_equal(stmt, TPM_DUMMY, len);
-    out->status = AVOW_OK;
+    *native = (void *)TPM_DUMMY;
     return AVOW_OK;
+}
+
+static avow_err fake_tpm_verify(const avow_statement_type *row, const avow_verifier *v,
+                                const void *native, const avow_verify_opts *opts, void **verified,
+                                avow_diag *diag)
+{
+    (void)row, (void)v, (void)native, (void)opts, (void)verified, (void)diag;
+    return AVOW_OK;
+}
+
+static avow_err fake_tpm_claims(const avow_statement_type *row, const void *native,
+                                const void *verified, avow_claimset *out)
+{
+    (void)row, (void)native, (void)verified;
+    return avow_claimset_alloc(out, 0, 0, NULL);
 }
 
 static void test_registry(void **state)
@@ -618,25 +654,31 @@ static void test_registry(void **state)
 
     avow_registry *reg = NULL;
     OK(avow_registry_new(&reg));
-    avow_statement_type tpm = {
-        "test-tpm", AVOW_TYPE_OID_FIXED, {0, {0}}, fake_tpm, (void *)TPM_DUMMY};
+    avow_statement_type tpm = {.size = sizeof(avow_statement_type),
+                               .name = "test-tpm",
+                               .oid_kind = AVOW_TYPE_OID_FIXED,
+                               .decode = fake_tpm_decode,
+                               .verify = fake_tpm_verify,
+                               .to_claims = fake_tpm_claims,
+                               .arg = (void *)TPM_DUMMY};
     OK(avow_oid_from_text(&tpm.oid, AVOW_OID_TPM_CERTIFY));
-    OK(avow_registry_add(reg, &tpm));
+    OK(avow_registry_add(reg, &tpm, NULL));
 
     avow_buf der = make_request(f, AVOW_REQUEST_PKCS10, f->key, AVOW_BUNDLE_LATEST);
     avow_request *r = decode_ok(&der);
-    avow_request_verify_opts o;
-    memset(&o, 0, sizeof(o));
+    avow_verification_opts o;
+    avow_verification_opts_init(&o);
     o.nonce = NONCE;
     o.nonce_len = sizeof(NONCE);
     o.registry = reg;
-    avow_request_result *res = NULL;
+    avow_verification *res = NULL;
     OK(avow_request_verify(f->v, r, &o, &res, NULL));
-    assert_int_equal(res->statements[1].status, AVOW_OK);
-    assert_string_equal(res->statements[1].type_name, "test-tpm");
-    assert_int_equal(res->verified, 2);
-    assert_int_equal(res->unknown, 0);
-    avow_request_result_free(res);
+    assert_int_equal(avow_statement_result_status(avow_verification_get0(res, 1)), AVOW_OK);
+    assert_string_equal(avow_statement_result_type_name(avow_verification_get0(res, 1)),
+                        "test-tpm");
+    assert_int_equal(avow_verification_verified(res), 2);
+    assert_int_equal(avow_verification_unknown(res), 0);
+    avow_verification_free(res);
 
     /* Only unknown statements: reported, and the request has nothing verified. */
     avow_request_builder *b = NULL;
@@ -652,7 +694,7 @@ static void test_registry(void **state)
     assert_int_equal(st->octets.len, 2);
     assert_memory_equal(st->octets.ptr, "{}", 2);
     assert_string_equal(avow_request_get0_statement(r2, 1)->type_text, AVOW_OID_CMW);
-    avow_request_result_free(verify(f, r2, AVOW_ERR_STATEMENT_TYPE));
+    avow_verification_free(verify(f, r2, AVOW_ERR_STATEMENT_TYPE));
     avow_request_free(r2);
     avow_buf_free(&der2);
     avow_signer_free(s);

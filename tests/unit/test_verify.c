@@ -220,7 +220,7 @@ static void test_sid_keyid(void **state)
     STACK_OF(X509) *call = sk_X509_new_null();
     assert_int_equal(sk_X509_push(call, f->pki.ak), 1);
     assert_int_equal(sk_X509_push(call, f->pki.inter), 2);
-    avow_verify_opts o = {NULL, 0, 0, call};
+    avow_verify_opts o = {sizeof(avow_verify_opts), NULL, 0, 0, call};
     expect(v, ev, &o, AVOW_OK);
     sk_X509_free(call);
     /* The AK certificate, by SubjectKeyIdentifier, chained through the intermediate. */
@@ -427,7 +427,7 @@ static void test_ak_spki(void **state)
     assert_int_equal(run(v, ev, NULL, &r), AVOW_ERR_AK_SPKI);
     assert_int_equal(r->sigs[0].ak_spki, 0);
     avow_evidence_result_free(r);
-    avow_verify_opts o = {NULL, 0, AVOW_VERIFY_IGNORE_AK_SPKI, NULL};
+    avow_verify_opts o = {sizeof(avow_verify_opts), NULL, 0, AVOW_VERIFY_IGNORE_AK_SPKI, NULL};
     assert_int_equal(run(v, ev, &o, &r), AVOW_OK);
     assert_int_equal(r->sigs[0].ak_spki, 0);
     avow_evidence_result_free(r);
@@ -456,7 +456,7 @@ static void test_nonce(void **state)
     avow_verifier *v = verifier_for(&f->pki);
     avow_evidence_result *r = NULL;
 
-    avow_verify_opts o = {NONCE, sizeof(NONCE), 0, NULL};
+    avow_verify_opts o = {sizeof(avow_verify_opts), NONCE, sizeof(NONCE), 0, NULL};
     assert_int_equal(run(v, ev, &o, &r), AVOW_OK);
     assert_int_equal(r->nonce, AVOW_NONCE_MATCH);
     avow_evidence_result_free(r);
@@ -481,11 +481,11 @@ static void test_nonce(void **state)
     assert_int_equal(run(v, bare, NULL, &r), AVOW_OK);
     assert_int_equal(r->nonce, AVOW_NONCE_NOT_CHECKED);
     avow_evidence_result_free(r);
-    avow_verify_opts req = {NULL, 0, AVOW_VERIFY_REQUIRE_NONCE, NULL};
+    avow_verify_opts req = {sizeof(avow_verify_opts), NULL, 0, AVOW_VERIFY_REQUIRE_NONCE, NULL};
     expect(v, bare, &req, AVOW_ERR_NONCE_MISSING);
     expect(v, ev, &req, AVOW_OK);
 
-    avow_verify_opts bad = {NULL, 4, 0, NULL};
+    avow_verify_opts bad = {sizeof(avow_verify_opts), NULL, 4, 0, NULL};
     assert_int_equal(avow_verify_evidence(v, ev, &bad, &r, NULL), AVOW_ERR_ARG);
     assert_null(r);
     avow_verifier_free(v);
@@ -516,7 +516,7 @@ static void test_any_vs_all(void **state)
     assert_int_equal(avow_claimset_find(&r->claims, NULL, "vendor", NULL)->signed_by, 1);
     avow_evidence_result_free(r);
 
-    avow_verify_opts any = {NULL, 0, AVOW_VERIFY_ANY_SIGNATURE, NULL};
+    avow_verify_opts any = {sizeof(avow_verify_opts), NULL, 0, AVOW_VERIFY_ANY_SIGNATURE, NULL};
     assert_int_equal(run(v, ev, &any, &r), AVOW_OK);
     assert_int_equal(avow_claimset_find(&r->claims, NULL, "vendor", NULL)->signed_by, 1);
     avow_evidence_result_free(r);
@@ -632,7 +632,7 @@ static void test_unknown_element(void **state)
     assert_string_equal(json_string_value(json_object_get(first, "element")),
                         "1.3.6.1.5.5.999.0.9");
     assert_true(json_is_false(json_object_get(first, "known")));
-    assert_string_equal(json_string_value(json_object_get(first, "type")), "raw");
+    assert_string_equal(json_string_value(json_object_get(first, "type")), "opaque");
     json_decref(root);
     avow_buf_free(&js);
     avow_evidence_result_free(r);
@@ -654,7 +654,7 @@ static void test_result_json(void **state)
     spec sp = {1, {f->pki.ak_key, NULL}};
     avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
     avow_verifier *v = verifier_for(&f->pki);
-    avow_verify_opts o = {NONCE, sizeof(NONCE), 0, NULL};
+    avow_verify_opts o = {sizeof(avow_verify_opts), NONCE, sizeof(NONCE), 0, NULL};
     avow_evidence_result *r = NULL;
     assert_int_equal(run(v, ev, &o, &r), AVOW_OK);
     avow_buf js = {0};
@@ -763,7 +763,7 @@ static void test_samples(void **state)
     X509 *in = tu_load_cert(SAMPLES "int.crt");
     X509 *ak = tu_load_cert(SAMPLES "ak.crt");
     static const uint8_t nonce[] = {0xde, 0xad, 0xbe, 0xef, 0xca, 0xfe, 0xba, 0xbe};
-    avow_verify_opts o = {nonce, sizeof(nonce), 0, NULL};
+    avow_verify_opts o = {sizeof(avow_verify_opts), nonce, sizeof(nonce), 0, NULL};
     avow_evidence_result *r = NULL;
 
     /* evidence1: keyId; the AK and intermediate come from the verifier. */

@@ -20,6 +20,9 @@
 
 #include <avow/avow.h>
 
+/* The call must succeed. */
+#define OK(call) assert_int_equal((call), AVOW_OK)
+
 /* The OpenSSL error queue must be empty after every avow call. */
 #define TU_NO_OSSL_ERR() assert_int_equal(ERR_peek_error(), 0)
 

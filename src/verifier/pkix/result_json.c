@@ -42,27 +42,6 @@ static const char *sid_text(avow_sid_kind k)
     return "unknown";
 }
 
-static const char *type_text(avow_value_type t)
-{
-    switch (t) {
-    case AVOW_VALUE_BYTES:
-        return "bytes";
-    case AVOW_VALUE_UTF8:
-        return "utf8";
-    case AVOW_VALUE_BOOL:
-        return "bool";
-    case AVOW_VALUE_INT:
-        return "int";
-    case AVOW_VALUE_TIME:
-        return "time";
-    case AVOW_VALUE_OIDS:
-        return "oids";
-    case AVOW_VALUE_RAW:
-        return "raw";
-    }
-    return "unknown";
-}
-
 static json_t *hex_json(const uint8_t *p, size_t len)
 {
     char *h = avow__hex(p, len);
@@ -84,17 +63,11 @@ static json_t *time_json(time_t t)
     return json_string(buf);
 }
 
-static json_t *purposes_json(const avow_value *v)
+static json_t *names_json(const avow_claim_value *v)
 {
     json_t *a = json_array();
-    for (size_t i = 0; a != NULL && i < v->npurposes; i++) {
-        const char *name = avow_capability_name(v->purposes[i].cap);
-        char oid[160];
-        if (name == NULL) {
-            avow_oid_to_text(v->purposes[i].oid.ptr, v->purposes[i].oid.len, oid, sizeof(oid));
-            name = oid;
-        }
-        if (json_array_append_new(a, json_string(name)) != 0) {
+    for (size_t i = 0; a != NULL && i < v->nnames; i++) {
+        if (json_array_append_new(a, json_string(v->names[i])) != 0) {
             json_decref(a);
             a = NULL;
         }
@@ -102,26 +75,26 @@ static json_t *purposes_json(const avow_value *v)
     return a;
 }
 
-static json_t *value_json(const avow_value *v)
+static json_t *value_json(const avow_claim_value *v)
 {
     if (!v->present)
         return json_null();
     switch (v->type) {
-    case AVOW_VALUE_UTF8: {
+    case AVOW_CV_TEXT: {
         /* jansson refuses invalid UTF-8; such a value is shown as hex instead. */
         json_t *s = json_stringn((const char *)v->bytes.ptr, v->bytes.len);
         return s != NULL ? s : hex_json(v->bytes.ptr, v->bytes.len);
     }
-    case AVOW_VALUE_BOOL:
+    case AVOW_CV_BOOL:
         return json_boolean(v->integer != 0);
-    case AVOW_VALUE_INT:
+    case AVOW_CV_INT:
         return json_integer((json_int_t)v->integer);
-    case AVOW_VALUE_TIME:
-        return time_json(v->time);
-    case AVOW_VALUE_OIDS:
-        return purposes_json(v);
-    case AVOW_VALUE_BYTES:
-    case AVOW_VALUE_RAW:
+    case AVOW_CV_TIME:
+        return time_json((time_t)v->time);
+    case AVOW_CV_NAMES:
+        return names_json(v);
+    case AVOW_CV_BYTES:
+    case AVOW_CV_OPAQUE:
         break;
     }
     return hex_json(v->bytes.ptr, v->bytes.len);
@@ -187,7 +160,7 @@ static json_t *claim_json(const avow_nclaim *c, int *bad)
     put(o, "element_index", json_integer((json_int_t)c->element_index), bad);
     put(o, "name", json_string(c->name), bad);
     put(o, "known", json_boolean(c->known), bad);
-    put(o, "type", json_string(type_text(c->value.type)), bad);
+    put(o, "type", json_string(avow_cv_type_name(c->value.type)), bad);
     put(o, "value", value_json(&c->value), bad);
     return o;
 }

@@ -371,10 +371,20 @@ avow_err avow_verify_evidence(const avow_verifier *v, const avow_evidence *ev,
                               const avow_verify_opts *opts, avow_evidence_result **out,
                               avow_diag *diag)
 {
+    return avow__verify_evidence(v, ev, opts, out != NULL, out, diag);
+}
+
+avow_err avow__verify_evidence(const avow_verifier *v, const avow_evidence *ev,
+                               const avow_verify_opts *opts, int want_claims,
+                               avow_evidence_result **out, avow_diag *diag)
+{
     if (out != NULL)
         *out = NULL;
     if (v == NULL || ev == NULL || (opts != NULL && opts->nonce == NULL && opts->nonce_len != 0))
-        return avow__fail(diag, AVOW_ERR_ARG, NULL, "NULL argument");
+        return avow__fail(diag, AVOW_ERR_ARG, "verify", "NULL argument");
+    if (opts != NULL && opts->size != sizeof(*opts))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_verify_opts_init");
     unsigned flags = v->flags | (opts != NULL ? opts->flags : 0);
     size_t nsigs = avow_evidence_signature_count(ev);
 
@@ -440,9 +450,10 @@ avow_err avow_verify_evidence(const avow_verifier *v, const avow_evidence *ev,
     }
 
     /* Only a caller who reads the result pays for the claim set. */
-    avow_err crc = out == NULL ? AVOW_OK
-                               : avow__claimset_build(ev, signed_by, &res->claims,
-                                                      &res->unknown_elements, &res->unknown_claims);
+    avow_err crc = out == NULL || !want_claims
+                       ? AVOW_OK
+                       : avow__claimset_build(ev, signed_by, &res->claims, &res->unknown_elements,
+                                              &res->unknown_claims);
     if (crc != AVOW_OK && rc == AVOW_OK)
         rc = avow__fail(diag, crc, NULL, "cannot build the claim set");
     res->status = rc;

@@ -1,0 +1,108 @@
+/*
+ * The registry row of PKIX Evidence (draft-ietf-rats-pkix-key-attestation):
+ * statements of the profile's id-evidence type are decoded strictly under
+ * the verifier's profile, verified with the Evidence verifier (the
+ * certificates that came with them as untrusted), and turned into claims of
+ * the PKIX vocabulary.
+ */
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "core/internal.h"
+#include "core/json.h"
+#include "formats/evidence_int.h"
+#include "verifier/registry_int.h"
+#include "verifier/verify_int.h"
+
+static avow_err pkix_decode(const avow_statement_type *row, const avow_profile *profile,
+                            const uint8_t *stmt, size_t len, void **native, avow_diag *diag)
+{
+    (void)row;
+    avow_evidence *ev = NULL;
+    avow_err rc = avow_evidence_decode(stmt, len, profile, 0, &ev, diag);
+    *native = ev;
+    return rc;
+}
+
+static avow_err pkix_verify(const avow_statement_type *row, const avow_verifier *v,
+                            const void *native, const avow_verify_opts *opts, void **verified,
+                            avow_diag *diag)
+{
+    (void)row;
+    avow_evidence_result *res = NULL;
+    /* The claims are made once, by pkix_claims, from the signatures' outcome. */
+    avow_err rc = avow__verify_evidence(v, native, opts, 0, &res, diag);
+    *verified = res;
+    return rc;
+}
+
+static avow_err pkix_claims(const avow_statement_type *row, const void *native,
+                            const void *verified, avow_claimset *out)
+{
+    (void)row;
+    const avow_evidence_result *res = verified;
+    uint32_t signed_by = 0;
+    for (size_t i = 0; res != NULL && i < res->nsigs; i++)
+        if (res->sigs[i].status == AVOW_OK)
+            signed_by |= (uint32_t)1 << (i & 31);
+    return avow__claimset_build(native, signed_by, out, NULL, NULL);
+}
+
+static avow_err pkix_text(const avow_statement_type *row, const void *native, const void *verified,
+                          avow_buf *out)
+{
+    (void)row;
+    (void)verified;
+    return avow_evidence_to_text(native, out);
+}
+
+static avow_err pkix_json(const avow_statement_type *row, const void *native, const void *verified,
+                          avow_buf *out)
+{
+    (void)row;
+    if (verified == NULL)
+        return avow_evidence_to_json(native, out);
+    avow_buf ev = {0}, res = {0};
+    avow_err rc = avow_evidence_to_json(native, &ev);
+    if (rc == AVOW_OK)
+        rc = avow_evidence_result_to_json(verified, &res);
+    json_t *o = rc == AVOW_OK ? json_object() : NULL;
+    int bad = o == NULL;
+    if (!bad) {
+        avow__json_put(o, "evidence", json_loadb((const char *)ev.ptr, ev.len, 0, NULL), &bad);
+        avow__json_put(o, "verification", json_loadb((const char *)res.ptr, res.len, 0, NULL),
+                       &bad);
+    }
+    avow_buf_free(&ev);
+    avow_buf_free(&res);
+    if (rc == AVOW_OK)
+        rc = bad ? AVOW_ERR_NOMEM : avow__json_dump(o, JSON_INDENT(2) | JSON_SORT_KEYS, 0, out);
+    json_decref(o);
+    return rc;
+}
+
+static void pkix_free(const avow_statement_type *row, void *native, void *verified)
+{
+    (void)row;
+    avow_evidence_result_free(verified); /* borrows from the Evidence: first */
+    avow_evidence_free(native);
+}
+
+const avow_statement_type avow__pkix_row = {
+    sizeof(avow_statement_type),
+    "pkix-evidence",
+    AVOW_TYPE_OID_EVIDENCE_ARC,
+    {0, {0}},
+    &avow__pkix_vocabulary,
+    "avow_evidence",
+    "avow_evidence_result",
+    pkix_decode,
+    pkix_verify,
+    pkix_claims,
+    pkix_text,
+    pkix_json,
+    pkix_free,
+    NULL,
+};

@@ -1,0 +1,274 @@
+/*
+ * An attested request as text (`avow csr show`) or JSON: its subject, key
+ * and bundle, then every statement through its registry row.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <avow/request_verify.h>
+
+#include "core/internal.h"
+#include "core/json.h"
+#include "verifier/show_int.h"
+
+/* The words `openssl req -verify` prints for a PKCS#10 request. */
+static const char *pop_words(const avow_request *r, int ok)
+{
+    if (avow_request_get_kind(r) == AVOW_REQUEST_PKCS10)
+        return ok ? "Certificate request self-signature verify OK"
+                  : "Certificate request self-signature verify failure";
+    return ok ? "CRMF POPOSigningKey verify OK" : "CRMF POPOSigningKey verify failure";
+}
+
+static char *name_text(const X509_NAME *n)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *s = NULL;
+    if (b != NULL && X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+        char *p = NULL;
+        long len = BIO_get_mem_data(b, &p);
+        s = OPENSSL_strndup(p, len > 0 ? (size_t)len : 0);
+    }
+    BIO_free(b);
+    return s;
+}
+
+/* "EC P-256 (256 bits)", "RSA (2048 bits)", "ED25519 (256 bits)". */
+static void key_summary(EVP_PKEY *pk, char *buf, size_t cap)
+{
+    const char *type = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
+    char group[64] = "";
+    size_t glen = 0;
+    if (pk != NULL && EVP_PKEY_is_a(pk, "EC") &&
+        EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &glen) == 1) {
+        int nid = OBJ_sn2nid(group);
+        const char *nist = nid != NID_undef ? EC_curve_nid2nist(nid) : NULL;
+        if (nist != NULL)
+            snprintf(group, sizeof(group), "%s", nist);
+    }
+    snprintf(buf, cap, "%s%s%s (%d bits)", type != NULL ? type : "unknown", group[0] ? " " : "",
+             group, pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
+}
+
+/* The row that names a statement's type ("pkix-evidence"), or "unknown". */
+static const char *row_name(const avow_registry *reg, const avow_profile *p,
+                            const avow_statement *st, int *verifiable)
+{
+    const avow_statement_type *row = avow_registry_find(reg, p, st->type.ptr, st->type.len);
+    *verifiable = row != NULL && row->verify != NULL;
+    return row != NULL ? row->name : "unknown";
+}
+
+/* Hint text with anything that is not printable ASCII shown as '?'. */
+static void print_hint(BIO *b, avow_view hint)
+{
+    size_t n = hint.len > 200 ? 200 : hint.len;
+    BIO_puts(b, "      hint: ");
+    for (size_t i = 0; i < n; i++)
+        BIO_write(b, hint.ptr[i] >= 0x20 && hint.ptr[i] < 0x7f ? (const char *)&hint.ptr[i] : "?",
+                  1);
+    BIO_puts(b, "\n");
+}
+
+static void print_indented(BIO *b, const char *indent, const avow_buf *text)
+{
+    const char *s = (const char *)text->ptr, *end = s + text->len;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t n = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
+        BIO_printf(b, "%s%.*s\n", indent, (int)n, s);
+        s += n + (nl != NULL ? 1 : 0);
+    }
+}
+
+static void statements_text(BIO *b, const avow_request *r, const avow_registry *reg,
+                            const avow_profile *p)
+{
+    size_t n = avow_request_statement_count(r);
+    BIO_printf(b, "Statements (%lu):\n", (unsigned long)n);
+    for (size_t i = 0; i < n; i++) {
+        const avow_statement *st = avow_request_get0_statement(r, i);
+        int verifiable = 0;
+        const char *name = row_name(reg, p, st, &verifiable);
+        BIO_printf(b, "  [%lu] type %s (%s%s), %lu bytes", (unsigned long)i, st->type_text, name,
+                   verifiable || strcmp(name, "unknown") == 0 ? "" : ", no verifier",
+                   (unsigned long)st->der.len);
+        if (st->bundle > 0)
+            BIO_printf(b, ", bundle %lu", (unsigned long)st->bundle);
+        BIO_puts(b, "\n");
+        if (st->hint.len > 0)
+            print_hint(b, st->hint);
+        avow_buf text = {0};
+        if (avow__statement_show_text(reg, p, st->type.ptr, st->type.len, st->der.ptr, st->der.len,
+                                      &text) == AVOW_OK)
+            print_indented(b, "      ", &text);
+        avow_buf_free(&text);
+    }
+}
+
+static void certs_text(BIO *b, const avow_request *r)
+{
+    STACK_OF(X509) *certs = avow_request_get0_certs(r);
+    size_t nother = avow_request_other_cert_count(r);
+    BIO_printf(b, "Certificates (%d):\n", certs != NULL ? sk_X509_num(certs) : 0);
+    for (int i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
+        X509 *x = sk_X509_value(certs, i);
+        char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
+        BIO_printf(b, "  [%d] subject: %s\n      issuer:  %s\n", i, s != NULL ? s : "?",
+                   is != NULL ? is : "?");
+        OPENSSL_free(s);
+        OPENSSL_free(is);
+    }
+    for (size_t i = 0; i < nother; i++) {
+        const avow_other_cert *oc = avow_request_get0_other_cert(r, i);
+        char oid[128];
+        avow_oid_to_text(oc->format.ptr, oc->format.len, oid, sizeof(oid));
+        BIO_printf(b, "  other [%lu]: format %s, %lu bytes\n", (unsigned long)i, oid,
+                   (unsigned long)oc->der.len);
+    }
+}
+
+static avow_err bio_text(BIO *b, avow_buf *out)
+{
+    char *p = NULL;
+    long len = BIO_get_mem_data(b, &p);
+    out->ptr = OPENSSL_malloc(len > 0 ? (size_t)len + 1 : 1);
+    if (out->ptr == NULL)
+        return AVOW_ERR_NOMEM;
+    if (len > 0)
+        memcpy(out->ptr, p, (size_t)len);
+    out->ptr[len > 0 ? len : 0] = '\0';
+    out->len = len > 0 ? (size_t)len : 0;
+    return AVOW_OK;
+}
+
+avow_err avow_request_to_text(const avow_request *r, const avow_registry *reg,
+                              const avow_profile *profile, avow_buf *out, avow_diag *diag)
+{
+    if (r == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "request", "no request or output");
+    avow_profile def;
+    if (profile == NULL) {
+        avow_profile_default(&def);
+        profile = &def;
+    }
+    BIO *b = BIO_new(BIO_s_mem());
+    if (b == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, "request", "out of memory");
+    avow_buf subj = {0};
+    char key[128];
+    const char *ver = avow_bundle_version_name(avow_request_get_version(r));
+    const char *pop_detail = NULL;
+    int pop_ok = avow_request_pop(r, &pop_detail) == AVOW_OK;
+    key_summary(avow_request_get0_pubkey(r), key, sizeof(key));
+    BIO_printf(b, "Request: %s (%lu bytes)\n", avow_request_kind_name(avow_request_get_kind(r)),
+               (unsigned long)avow_request_der(r).len);
+    BIO_printf(b, "Attestation bundle: %s\n", ver != NULL ? ver : "none");
+    if (avow_request_subject_text(r, &subj) == AVOW_OK)
+        BIO_printf(b, "Subject: %s\n", subj.len > 0 ? (const char *)subj.ptr : "(empty)");
+    else
+        BIO_puts(b, "Subject: (none)\n");
+    avow_buf_free(&subj);
+    BIO_printf(b, "Public key: %s\n", key);
+    statements_text(b, r, reg, profile);
+    certs_text(b, r);
+    BIO_printf(b, "Proof of possession: %s\n", pop_words(r, pop_ok));
+    if (!pop_ok && pop_detail != NULL && pop_detail[0] != '\0')
+        BIO_printf(b, "    reason: %s\n", pop_detail);
+    avow_err rc = bio_text(b, out);
+    BIO_free(b);
+    avow__ossl_clear();
+    return rc == AVOW_OK ? AVOW_OK : avow__fail(diag, rc, "request", "out of memory");
+}
+
+static json_t *statement_json(const avow_registry *reg, const avow_profile *p,
+                              const avow_statement *st, int *bad)
+{
+    json_t *o = json_object();
+    int verifiable = 0;
+    const char *name = row_name(reg, p, st, &verifiable);
+    avow__json_put(o, "type", json_string(st->type_text), bad);
+    avow__json_put(o, "name", json_string(name), bad);
+    avow__json_put(o, "verifier", json_boolean(verifiable), bad);
+    avow__json_put(o, "size", json_integer((json_int_t)st->der.len), bad);
+    avow__json_put(o, "bundle", json_integer((json_int_t)st->bundle), bad);
+    if (st->hint.len > 0)
+        avow__json_put(o, "hint", json_stringn((const char *)st->hint.ptr, st->hint.len), bad);
+    if (o != NULL && avow__statement_show_json(reg, p, st->type.ptr, st->type.len, st->der.ptr,
+                                               st->der.len, o) != AVOW_OK)
+        *bad = 1;
+    return o;
+}
+
+static json_t *certs_json(const avow_request *r, int *bad)
+{
+    json_t *certs = json_array();
+    STACK_OF(X509) *sk = avow_request_get0_certs(r);
+    for (int i = 0; certs != NULL && sk != NULL && i < sk_X509_num(sk); i++) {
+        X509 *x = sk_X509_value(sk, i);
+        char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
+        json_t *c =
+            json_pack("{s:s,s:s}", "subject", s != NULL ? s : "?", "issuer", is != NULL ? is : "?");
+        OPENSSL_free(s);
+        OPENSSL_free(is);
+        if (c == NULL || json_array_append_new(certs, c) != 0)
+            *bad = 1;
+    }
+    return certs;
+}
+
+avow_err avow_request_to_json(const avow_request *r, const avow_registry *reg,
+                              const avow_profile *profile, avow_buf *out, avow_diag *diag)
+{
+    if (r == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "request", "no request or output");
+    avow_profile def;
+    if (profile == NULL) {
+        avow_profile_default(&def);
+        profile = &def;
+    }
+    int bad = 0;
+    json_t *o = json_object(), *stmts = json_array();
+    avow_buf subj = {0};
+    char key[128];
+    const char *ver = avow_bundle_version_name(avow_request_get_version(r));
+    const char *pop_detail = NULL;
+    int pop_ok = avow_request_pop(r, &pop_detail) == AVOW_OK;
+    key_summary(avow_request_get0_pubkey(r), key, sizeof(key));
+    avow__json_put(o, "kind", json_string(avow_request_kind_name(avow_request_get_kind(r))), &bad);
+    avow__json_put(o, "bundle_version", ver != NULL ? json_string(ver) : json_null(), &bad);
+    if (avow_request_subject_text(r, &subj) == AVOW_OK)
+        avow__json_put(o, "subject", json_stringn((const char *)subj.ptr, subj.len), &bad);
+    else
+        avow__json_put(o, "subject", json_null(), &bad);
+    avow_buf_free(&subj);
+    avow__json_put(o, "public_key", json_string(key), &bad);
+    avow_view spki = avow_request_spki(r);
+    avow__json_put(o, "spki_hex", avow__json_hex(spki.ptr, spki.len), &bad);
+    for (size_t i = 0; stmts != NULL && i < avow_request_statement_count(r); i++) {
+        json_t *s = statement_json(reg, profile, avow_request_get0_statement(r, i), &bad);
+        if (s == NULL || json_array_append_new(stmts, s) != 0)
+            bad = 1;
+    }
+    avow__json_put(o, "statements", stmts, &bad);
+    avow__json_put(o, "certs", certs_json(r, &bad), &bad);
+    avow__json_put(o, "other_certs", json_integer((json_int_t)avow_request_other_cert_count(r)),
+                   &bad);
+    json_t *pop = json_pack("{s:b,s:s}", "ok", pop_ok, "text", pop_words(r, pop_ok));
+    if (pop != NULL && !pop_ok && pop_detail != NULL)
+        avow__json_put(pop, "detail", json_string(pop_detail), &bad);
+    avow__json_put(o, "pop", pop, &bad);
+    avow_err rc =
+        bad ? AVOW_ERR_NOMEM : avow__json_dump(o, JSON_INDENT(2) | JSON_SORT_KEYS, 1, out);
+    json_decref(o);
+    avow__ossl_clear();
+    return rc == AVOW_OK ? AVOW_OK : avow__fail(diag, rc, "request", "out of memory");
+}

@@ -1,0 +1,230 @@
+/*
+ * One statement through its row: decode, verify, normalised claims, and
+ * what appraisal needs from them (the nonce, the attested keys), found by
+ * the roles the row's vocabulary gives its claims. Nothing here knows a
+ * format.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "core/internal.h"
+#include "verifier/registry_int.h"
+
+void avow_statement_result_free(avow_statement_result *r)
+{
+    if (r == NULL)
+        return;
+    if (r->row != NULL && r->row->free != NULL && (r->native != NULL || r->verified != NULL))
+        r->row->free(r->row, r->native, r->verified);
+    avow_claimset_clear(&r->claims);
+    OPENSSL_free(r->keys);
+    OPENSSL_free(r);
+}
+
+/* The signed nonce and the attested keys, from the claims' roles. */
+static avow_err derive_facts(avow_statement_result *r)
+{
+    const avow_claimset *cs = &r->claims;
+    const avow_nclaim *c = avow_claimset_find_role(cs, AVOW_ROLE_NONCE, NULL);
+    if (c != NULL && c->signed_by != 0 && c->value.present && c->value.type == AVOW_CV_BYTES)
+        r->nonce = c->value.bytes;
+    size_t n = 0;
+    for (c = NULL; (c = avow_claimset_find_role(cs, AVOW_ROLE_KEY_SPKI, c)) != NULL;)
+        n += c->signed_by != 0 && c->value.present;
+    if (n == 0)
+        return AVOW_OK;
+    if ((r->keys = OPENSSL_zalloc(n * sizeof(*r->keys))) == NULL)
+        return AVOW_ERR_NOMEM;
+    for (c = NULL; (c = avow_claimset_find_role(cs, AVOW_ROLE_KEY_SPKI, c)) != NULL;) {
+        if (c->signed_by == 0 || !c->value.present)
+            continue;
+        r->keys[r->nkeys].element_index = c->element_index;
+        r->keys[r->nkeys].spki = c->value.bytes;
+        r->nkeys++;
+    }
+    return AVOW_OK;
+}
+
+/* 1 when the type's vocabulary has a claim that plays the nonce role. */
+static int has_nonce_role(const avow_statement_type *row)
+{
+    for (size_t i = 0; row->vocab != NULL && i < row->vocab->nclaims; i++)
+        if (row->vocab->claims[i].roles & AVOW_ROLE_NONCE)
+            return 1;
+    return 0;
+}
+
+/*
+ * The expected nonce against the claim that plays the nonce role, whatever
+ * the row checked. A type whose vocabulary has no nonce cannot be fresh by
+ * itself: its state stays "not checked", and appraisal, which takes
+ * freshness from the statement the key is bound to, decides.
+ */
+static avow_nonce_state nonce_state(const avow_statement_type *row, const avow_claimset *cs,
+                                    const avow_verify_opts *opts)
+{
+    if (opts == NULL || opts->nonce == NULL || !has_nonce_role(row))
+        return AVOW_NONCE_NOT_CHECKED;
+    const avow_nclaim *c = avow_claimset_find_role(cs, AVOW_ROLE_NONCE, NULL);
+    if (c == NULL || !c->value.present)
+        return AVOW_NONCE_ABSENT;
+    return avow__ct_equal(c->value.bytes.ptr, c->value.bytes.len, opts->nonce, opts->nonce_len)
+               ? AVOW_NONCE_MATCH
+               : AVOW_NONCE_MISMATCH;
+}
+
+static avow_err run_row(avow_statement_result *r, const avow_verifier *v, const uint8_t *stmt,
+                        size_t len, const avow_verify_opts *opts, avow_diag *d)
+{
+    const avow_statement_type *row = r->row;
+    avow_err rc = row->decode(row, avow_verifier_profile(v), stmt, len, &r->native, d);
+    if (rc != AVOW_OK)
+        return avow__stmt_fail_diag(r, rc, d);
+    avow_diag vd;
+    avow_diag_clear(&vd);
+    avow_err vrc = row->verify(row, v, r->native, opts, &r->verified, &vd);
+    rc = row->to_claims(row, r->native, vrc == AVOW_OK || r->verified != NULL ? r->verified : NULL,
+                        &r->claims);
+    if (rc == AVOW_OK)
+        rc = derive_facts(r);
+    if (rc != AVOW_OK) {
+        avow__fail(d, rc, "statement", "cannot make the claim set: %s", avow_strerror(rc));
+        return avow__stmt_fail_diag(r, rc, d);
+    }
+    r->nonce_state = nonce_state(row, &r->claims, opts);
+    if (vrc != AVOW_OK) {
+        *d = vd;
+        return avow__stmt_fail_diag(r, vrc, d);
+    }
+    if (r->nonce_state == AVOW_NONCE_ABSENT || r->nonce_state == AVOW_NONCE_MISMATCH) {
+        rc = r->nonce_state == AVOW_NONCE_ABSENT ? AVOW_ERR_NONCE_MISSING : AVOW_ERR_NONCE_MISMATCH;
+        avow__fail(d, rc, "nonce", "%s",
+                   r->nonce_state == AVOW_NONCE_ABSENT ? "the statement carries no nonce"
+                                                       : "the nonce differs from the expected one");
+        return avow__stmt_fail_diag(r, rc, d);
+    }
+    r->status = AVOW_OK;
+    return AVOW_OK;
+}
+
+avow_err avow_statement_verify(const avow_verifier *v, const avow_registry *reg,
+                               const uint8_t *type_oid, size_t type_oid_len, const uint8_t *stmt,
+                               size_t len, const avow_verify_opts *opts,
+                               avow_statement_result **out, avow_diag *diag)
+{
+    if (out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "result", "no result pointer");
+    *out = NULL;
+    if (v == NULL || type_oid == NULL || stmt == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "statement", "no verifier, type or statement");
+    avow_statement_result *r = OPENSSL_zalloc(sizeof(*r));
+    if (r == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, "statement", "out of memory");
+    avow_oid_to_text(type_oid, type_oid_len, r->type_oid, sizeof(r->type_oid));
+    r->row = avow_registry_find(reg, avow_verifier_profile(v), type_oid, type_oid_len);
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err rc;
+    if (r->row == NULL || r->row->verify == NULL) {
+        rc = avow__fail(&d, AVOW_ERR_STATEMENT_TYPE, "AttestationStatement.type",
+                        "no verifier for statement type %s%s%s%s", r->type_oid,
+                        r->row != NULL ? " (" : "", r->row != NULL ? r->row->name : "",
+                        r->row != NULL ? ")" : "");
+        avow__strlcpy(r->detail, d.detail, sizeof(r->detail));
+        r->status = rc;
+    } else {
+        rc = run_row(r, v, stmt, len, opts, &d);
+    }
+    avow__ossl_clear();
+    if (diag != NULL)
+        *diag = rc == AVOW_OK ? (avow_diag){0} : d;
+    *out = r;
+    return rc;
+}
+
+avow_err avow_statement_result_status(const avow_statement_result *r)
+{
+    return r != NULL ? r->status : AVOW_ERR_ARG;
+}
+
+const char *avow_statement_result_detail(const avow_statement_result *r)
+{
+    return r != NULL ? r->detail : "";
+}
+
+const char *avow_statement_result_type_name(const avow_statement_result *r)
+{
+    return r != NULL && r->row != NULL ? r->row->name : "unknown";
+}
+
+const char *avow_statement_result_type_oid(const avow_statement_result *r)
+{
+    return r != NULL ? r->type_oid : "";
+}
+
+const avow_statement_type *avow_statement_result_get0_type(const avow_statement_result *r)
+{
+    return r != NULL ? r->row : NULL;
+}
+
+const avow_claimset *avow_statement_result_get0_claims(const avow_statement_result *r)
+{
+    return r != NULL ? &r->claims : NULL;
+}
+
+avow_nonce_state avow_statement_result_nonce_state(const avow_statement_result *r)
+{
+    return r != NULL ? r->nonce_state : AVOW_NONCE_NOT_CHECKED;
+}
+
+avow_view avow_statement_result_nonce(const avow_statement_result *r)
+{
+    static const avow_view none = {NULL, 0};
+    return r != NULL ? r->nonce : none;
+}
+
+size_t avow_statement_result_key_count(const avow_statement_result *r)
+{
+    return r != NULL ? r->nkeys : 0;
+}
+
+const avow_attested_key *avow_statement_result_get0_key(const avow_statement_result *r, size_t i)
+{
+    return r != NULL && i < r->nkeys ? &r->keys[i] : NULL;
+}
+
+const avow_attested_key *avow_statement_result_find_key(const avow_statement_result *r,
+                                                        const uint8_t *spki, size_t len)
+{
+    for (size_t i = 0; r != NULL && spki != NULL && i < r->nkeys; i++)
+        if (r->keys[i].spki.len == len && memcmp(r->keys[i].spki.ptr, spki, len) == 0)
+            return &r->keys[i];
+    return NULL;
+}
+
+int avow_statement_result_key_named(const avow_statement_result *r, size_t element_index,
+                                    const uint8_t *id, size_t len)
+{
+    const avow_nclaim *c = NULL;
+    if (r == NULL || id == NULL)
+        return 0;
+    while ((c = avow_claimset_find_role(&r->claims, AVOW_ROLE_KEY_ID, c)) != NULL)
+        if (c->element_index == element_index && c->signed_by != 0 && c->value.present &&
+            c->value.bytes.len == len && memcmp(c->value.bytes.ptr, id, len) == 0)
+            return 1;
+    return 0;
+}
+
+const void *avow_statement_result_get0_native(const avow_statement_result *r, const char *name)
+{
+    if (r == NULL || r->row == NULL || name == NULL)
+        return NULL;
+    if (r->row->native_name != NULL && strcmp(r->row->native_name, name) == 0)
+        return r->native;
+    if (r->row->verified_name != NULL && strcmp(r->row->verified_name, name) == 0)
+        return r->verified;
+    return NULL;
+}
