@@ -103,7 +103,8 @@ AVOW_EXPORT const char *avow_verification_detail(const avow_verification *r);
 AVOW_EXPORT avow_err avow_verification_possession(const avow_verification *r, const char **detail);
 /* AVOW_OK or AVOW_ERR_KEY_BINDING. */
 AVOW_EXPORT avow_err avow_verification_binding(const avow_verification *r);
-/* How the key was bound: "spki", "identifier", "none" (no key given) or NULL (not bound). */
+/* How the key was bound: "key-spki" (an attested key has its SPKI), "key-id" (an attested
+ * key has the name asked for), "none" (no key given) or NULL (not bound). */
 AVOW_EXPORT const char *avow_verification_bound_by(const avow_verification *r);
 /*
  * The statement the key is bound to and the element of it that describes

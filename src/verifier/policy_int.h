@@ -37,7 +37,7 @@ typedef enum avow__scope { AVOW__SCOPE_ATTESTED_KEY = 0, AVOW__SCOPE_ALL_KEYS } 
 
 typedef struct avow__rule {
     char *id;
-    char *claim;    /* name matched against avow_nclaim.name ("hwmodel", or a dotted OID) */
+    char *claim;    /* name matched against avow_nclaim.name (a vocabulary name or a dotted OID) */
     char *element;  /* element kind the claim must stand in; NULL = any */
     int known_type; /* 1: type below is the claim's type in its vocabulary */
     avow_cv_type type;

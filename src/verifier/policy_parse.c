@@ -236,9 +236,10 @@ static int bool_of(json_t *v, int *out)
 
 /* A claim name found in the vocabularies of the registered statement types. */
 typedef struct claim_ref {
-    const avow_vocabulary *vocab;
+    const avow_vocabulary *vocab; /* where it was found first */
     const avow_vocab_claim *claim;
-    const avow_vocab_element *element;
+    int same_element; /* 1: every vocabulary that has it puts it in the same element kind */
+    int key_element;  /* 1: ... and that kind describes a key in each of them */
 } claim_ref;
 
 /* The vocabulary whose prefix opens name ("pkix:" of "pkix:hwmodel"); *rest gets the name. */
@@ -259,9 +260,16 @@ static const avow_vocabulary *prefixed(const avow_registry *reg, const char *nam
     return NULL;
 }
 
+static int is_key_kind(const avow_vocabulary *v, const char *element)
+{
+    const avow_vocab_element *e = avow_vocab_element_find(v, element);
+    return e != NULL && (e->flags & AVOW_VOCAB_KEY_ELEMENT) != 0;
+}
+
 /*
  * Finds the claim a rule names: in the vocabulary its prefix names, else in
  * every registered vocabulary (the same name in two must have one type).
+ * The prefix is dropped from r->claim: claims carry unqualified names.
  */
 static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_ref *out)
 {
@@ -273,21 +281,25 @@ static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_re
                    r->claim);
     for (size_t i = 0; i < avow_registry_count(c->reg); i++) {
         const avow_vocabulary *v = avow_registry_get0(c->reg, i)->vocab;
-        if (v == NULL || (only != NULL && v != only))
-            continue;
-        const avow_vocab_claim *vc = avow_vocab_claim_find(v, element, name);
+        const avow_vocab_claim *vc = v != NULL && (only == NULL || v == only)
+                                         ? avow_vocab_claim_find(v, element, name)
+                                         : NULL;
         if (vc == NULL)
             continue;
-        if (out->claim != NULL && out->claim->type != vc->type)
-            return bad(c, "claim",
-                       "\"%s\" has different types in the vocabularies %s and %s: "
-                       "qualify it (\"%s:%s\")",
-                       name, out->vocab->prefix, v->prefix, out->vocab->prefix, name);
         if (out->claim == NULL) {
             out->vocab = v;
             out->claim = vc;
-            out->element = avow_vocab_element_find(v, vc->element);
+            out->same_element = 1;
+            out->key_element = is_key_kind(v, vc->element);
+            continue;
         }
+        if (out->claim->type != vc->type)
+            return bad(c, "claim",
+                       "\"%s\" has different types in the vocabularies %s and %s: qualify it "
+                       "(\"%s:%s\")",
+                       name, out->vocab->prefix, v->prefix, out->vocab->prefix, name);
+        out->same_element &= strcmp(out->claim->element, vc->element) == 0;
+        out->key_element &= is_key_kind(v, vc->element);
     }
     if (name != r->claim)
         memmove(r->claim, name, strlen(name) + 1);
@@ -346,9 +358,12 @@ static avow_err parse_target(pctx *c, json_t *jr, avow__rule *r)
     r->known_type = 1;
     r->type = ref.claim->type;
     r->vector = ref.claim->vector;
-    r->key_element = ref.element != NULL && (ref.element->flags & AVOW_VOCAB_KEY_ELEMENT) != 0;
-    if (r->element == NULL && (r->element = OPENSSL_strdup(ref.claim->element)) == NULL)
+    /* A name that stands in different element kinds in different formats (a nonce)
+     * matches it in any element, unless the rule names one. */
+    if (r->element == NULL && ref.same_element &&
+        (r->element = OPENSSL_strdup(ref.claim->element)) == NULL)
         return AVOW_ERR_NOMEM;
+    r->key_element = r->element != NULL && ref.key_element;
     return AVOW_OK;
 }
 

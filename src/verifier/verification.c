@@ -103,7 +103,7 @@ static void bind_key(avow_verification *r, const avow_verification_opts *o)
         if (k != NULL) {
             r->bound_statement = i;
             r->bound_element = k->element_index;
-            r->bound_by = "spki";
+            r->bound_by = "key-spki";
         }
     }
     if (r->bound_by != NULL || !(o->flags & AVOW_REQVERIFY_BIND_BY_IDENTIFIER))
@@ -119,7 +119,7 @@ static void bind_key(avow_verification *r, const avow_verification_opts *o)
                 avow_statement_result_key_named(s, e, o->bind_identifier, o->bind_identifier_len)) {
                 r->bound_statement = i;
                 r->bound_element = e;
-                r->bound_by = "identifier";
+                r->bound_by = "key-id";
             }
         }
     }

@@ -336,7 +336,7 @@ static void test_csr_full(void **state)
     assert_string_equal(avow_statement_result_type_oid(avow_verification_get0(res, 1)),
                         AVOW_OID_TPM_CERTIFY);
     assert_int_equal(avow_verification_binding(res), AVOW_OK);
-    assert_string_equal(avow_verification_bound_by(res), "spki");
+    assert_string_equal(avow_verification_bound_by(res), "key-spki");
     assert_int_equal(bound_stmt(res), 0);
     assert_int_equal(bound_el(res), 1); /* element 0 is the transaction */
     assert_int_equal(avow_verification_verified(res), 1);
@@ -383,7 +383,7 @@ static void test_csr_wrong_key(void **state)
     o.bind_identifier = (const uint8_t *)"csr-key";
     o.bind_identifier_len = 7;
     OK(avow_request_verify(f->v, r, &o, &res, NULL));
-    assert_string_equal(avow_verification_bound_by(res), "identifier");
+    assert_string_equal(avow_verification_bound_by(res), "key-id");
     assert_int_equal(bound_el(res), 1);
     avow_verification_free(res);
     o.bind_identifier = (const uint8_t *)"other";
