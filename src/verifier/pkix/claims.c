@@ -134,7 +134,8 @@ avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_
     avow_err rc = avow_claimset_alloc(out, n, extra, &behind);
     if (rc != AVOW_OK)
         return rc;
-    area a = {(const char **)(void *)behind, behind + ptrs * sizeof(const char *)};
+    area a = {(const char **)(void *)behind,
+              behind != NULL ? behind + ptrs * sizeof(const char *) : NULL};
     size_t k = 0;
     for (size_t e = 0; e < nel; e++) {
         const avow_element *el = avow_evidence_get0_element(ev, e);
