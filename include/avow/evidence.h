@@ -266,14 +266,31 @@ AVOW_EXPORT avow_err avow_evidence_add_purposes(avow_evidence *ev, size_t elemen
                                                 const avow_capability *caps, size_t ncaps,
                                                 avow_diag *diag);
 
+/* How avow_evidence_add_claims_json_ex resolves the special values. */
+typedef struct avow_claims_json_opts {
+    size_t size;   /* set by avow_claims_json_opts_init */
+    int now_given; /* 1: "timestamp": "now" is `now`; 0: the current time */
+    int64_t now;
+    /* "ak-spki": "auto" becomes one ak-spki claim per key here (DER SPKIs, borrowed). */
+    size_t nsigner_spkis;
+    const avow_view *signer_spkis;
+} avow_claims_json_opts;
+
+AVOW_EXPORT void avow_claims_json_opts_init(avow_claims_json_opts *o);
+
 /*
  * Adds the elements and claims described by a JSON document (the format of
  * docs/claims-json.md; the "elements" array that avow_evidence_to_json prints
- * is accepted as input too). Errors: AVOW_ERR_JSON naming the JSON path,
- * or any error of avow_evidence_add_claim.
+ * is accepted as input too). "timestamp": "now" and "ak-spki": "auto" are
+ * resolved from opts (NULL: the current time, and no signer keys, so "auto"
+ * is AVOW_ERR_ARG). Errors: AVOW_ERR_JSON naming the JSON path, or any error
+ * of avow_evidence_add_claim.
  */
 AVOW_EXPORT avow_err avow_evidence_add_claims_json(avow_evidence *ev, const char *json, size_t len,
                                                    avow_diag *diag);
+AVOW_EXPORT avow_err avow_evidence_add_claims_json_ex(avow_evidence *ev, const char *json,
+                                                      size_t len, const avow_claims_json_opts *opts,
+                                                      avow_diag *diag);
 
 /* Appends a certificate to intermediateCertificates (reference taken: X509_up_ref). */
 AVOW_EXPORT avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert);

@@ -2,8 +2,8 @@
  * "avow evidence create": gathers claims (a JSON file, then flags), signs
  * with each -signkey and writes the Evidence. Claims from flags are turned
  * into the same JSON the library reads, so there is one path into the
- * builder. The special values "now" and "auto" are resolved here: the
- * library stays deterministic and knows nothing of clocks or key files.
+ * builder. The library resolves the special values "now" and "auto" (the
+ * keys of the -signkey signers, which are opened first).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -259,81 +259,19 @@ static json_t *spki_hex(const avow_buf *spki)
     return json_pack("{s:o}", "hex", hex_string(spki));
 }
 
-/* [{"hex": SPKI}, ...] for every signing key. */
-static json_t *signer_spkis(const create_ctx *c)
+/* Claims JSON into the Evidence; the library resolves "now" and "auto" (the signers' keys). */
+static avow_err add_text(create_ctx *c, const char *text, size_t len)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; arr != NULL && i < c->nsigners; i++) {
-        if (json_array_append_new(arr, spki_hex(&c->spkis[i])) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
+    avow_view spkis[MAX_SIGNERS];
+    for (size_t i = 0; i < c->nsigners; i++) {
+        spkis[i].ptr = c->spkis[i].ptr;
+        spkis[i].len = c->spkis[i].len;
     }
-    return arr;
-}
-
-static int is_str(const json_t *v, const char *s)
-{
-    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
-}
-
-static json_t *now_text(void)
-{
-    char buf[32];
-    cli_format_time(time(NULL), buf, sizeof(buf));
-    return json_string(buf);
-}
-
-/* In the printed form a claim is one object; "auto" ak-spki becomes one claim per key. */
-static avow_err resolve_listed(create_ctx *c, json_t *claims)
-{
-    for (size_t j = 0; j < json_array_size(claims); j++) {
-        json_t *cl = json_array_get(claims, j);
-        const char *name = json_string_value(json_object_get(cl, "name"));
-        json_t *value = json_object_get(cl, "value");
-        if (name != NULL && strcmp(name, "timestamp") == 0 && is_str(value, "now")) {
-            if (json_object_set_new(cl, "value", now_text()) != 0)
-                return nomem(&c->d);
-        } else if (name != NULL && strcmp(name, "ak-spki") == 0 && is_str(value, "auto")) {
-            if (c->nsigners == 0)
-                return cli_fail(&c->d, AVOW_ERR_USAGE, "ak-spki", "\"auto\" needs -signkey");
-            json_array_remove(claims, j);
-            for (size_t k = 0; k < c->nsigners; k++) {
-                /* the printed form holds bytes as plain hex */
-                json_t *one =
-                    json_pack("{s:s,s:o}", "name", "ak-spki", "value", hex_string(&c->spkis[k]));
-                if (one == NULL || json_array_insert_new(claims, j + k, one) != 0)
-                    return nomem(&c->d);
-            }
-            j += c->nsigners - 1;
-        }
-    }
-    return AVOW_OK;
-}
-
-static avow_err resolve_specials(create_ctx *c, json_t *root)
-{
-    json_t *tx = json_object_get(root, "transaction");
-    if (json_is_object(tx) && is_str(json_object_get(tx, "timestamp"), "now") &&
-        json_object_set_new(tx, "timestamp", now_text()) != 0)
-        return nomem(&c->d);
-    if (json_is_object(tx) && is_str(json_object_get(tx, "ak-spki"), "auto")) {
-        if (c->nsigners == 0)
-            return cli_fail(&c->d, AVOW_ERR_USAGE, "transaction.ak-spki",
-                            "\"auto\" needs -signkey");
-        if (json_object_set_new(tx, "ak-spki", signer_spkis(c)) != 0)
-            return nomem(&c->d);
-    }
-    json_t *els = json_object_get(root, "elements");
-    for (size_t i = 0; i < json_array_size(els); i++) {
-        json_t *el = json_array_get(els, i);
-        if (is_str(json_object_get(el, "type"), "transaction")) {
-            avow_err err = resolve_listed(c, json_object_get(el, "claims"));
-            if (err != AVOW_OK)
-                return err;
-        }
-    }
-    return AVOW_OK;
+    avow_claims_json_opts o;
+    avow_claims_json_opts_init(&o);
+    o.nsigner_spkis = c->nsigners;
+    o.signer_spkis = spkis;
+    return avow_evidence_add_claims_json_ex(c->ev, text, len, &o, &c->d);
 }
 
 static avow_err add_json(create_ctx *c, json_t *root)
@@ -341,7 +279,7 @@ static avow_err add_json(create_ctx *c, json_t *root)
     char *text = json_dumps(root, JSON_COMPACT);
     if (text == NULL)
         return nomem(&c->d);
-    avow_err err = avow_evidence_add_claims_json(c->ev, text, strlen(text), &c->d);
+    avow_err err = add_text(c, text, strlen(text));
     free(text);
     return err;
 }
@@ -350,18 +288,9 @@ static avow_err add_claims_file(create_ctx *c, const char *path)
 {
     avow_buf raw = {0};
     avow_err err = cli_read(path, &raw, &c->d);
-    if (err != AVOW_OK)
-        return err;
-    json_error_t jerr;
-    json_t *root = json_loadb((const char *)raw.ptr, raw.len, JSON_REJECT_DUPLICATES, &jerr);
-    avow_buf_free(&raw);
-    if (root == NULL)
-        return cli_fail(&c->d, AVOW_ERR_JSON, path, "line %d column %d: %s", jerr.line, jerr.column,
-                        jerr.text);
-    err = resolve_specials(c, root);
     if (err == AVOW_OK)
-        err = add_json(c, root);
-    json_decref(root);
+        err = add_text(c, (const char *)raw.ptr, raw.len);
+    avow_buf_free(&raw);
     return err;
 }
 
@@ -493,7 +422,7 @@ static avow_err add_flag_claims(create_ctx *c, const cli_args *a)
         if (c->nsigners == 0)
             err = cli_fail(&c->d, AVOW_ERR_USAGE, "ak-spki", "-ak-spki needs -signkey");
         else
-            json_object_set_new(tx, "ak-spki", signer_spkis(c));
+            json_object_set_new(tx, "ak-spki", json_string("auto"));
     }
     for (const cli_opt *o = cli_evidence_create_opts; err == AVOW_OK && o->name != NULL; o++) {
         const avow_claim_info *info = avow_claim_info_by_name(o->name);

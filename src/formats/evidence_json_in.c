@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -200,14 +201,6 @@ static avow_err add_value(avow_evidence *ev, size_t element, const avow_claim_in
     val.type = info->type;
     val.present = !json_is_null(v);
 
-    if (json_is_string(v) &&
-        (strcmp(json_string_value(v), "now") == 0 || strcmp(json_string_value(v), "auto") == 0) &&
-        (info->type == AVOW_VALUE_TIME || info->id == AVOW_CLAIM_AK_SPKI)) {
-        return avow__fail(d, AVOW_ERR_JSON, path,
-                          "\"%s\" must be resolved by the caller before the library reads the "
-                          "claims (the avow CLI does)",
-                          json_string_value(v));
-    }
     if (!val.present) {
         /* a claim without value: only requests carry these; the builder decides */
     } else if (info->type == AVOW_VALUE_BYTES) {
@@ -447,11 +440,125 @@ static avow_err add_member(avow_evidence *ev, const char *key, const json_t *v, 
     return avow__fail(d, AVOW_ERR_JSON, key, "unknown member \"%s\"", key);
 }
 
+/* --- the special values "now" and "auto" --- */
+
+static int is_str(const json_t *v, const char *s)
+{
+    return json_is_string(v) && strcmp(json_string_value(v), s) == 0;
+}
+
+static json_t *now_json(const avow_claims_json_opts *o)
+{
+    char buf[32];
+    time_t t = o->now_given ? (time_t)o->now : time(NULL);
+    avow__show_rfc3339(t, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+/* Lower-case hex of a view as a JSON string, wrapped as {"hex": ...} when wrap is 1. */
+static json_t *hex_json(avow_view v, int wrap)
+{
+    char *h = avow__hex(v.ptr, v.len);
+    json_t *s = h != NULL ? json_string(h) : NULL;
+    OPENSSL_free(h);
+    return wrap && s != NULL ? json_pack("{s:o}", "hex", s) : s;
+}
+
+static avow_err need_signers(const avow_claims_json_opts *o, const char *path, avow_diag *d)
+{
+    if (o->nsigner_spkis == 0)
+        return avow__fail(d, AVOW_ERR_ARG, path,
+                          "\"auto\" stands for the signers' keys, and none were given");
+    return AVOW_OK;
+}
+
+/* In the printed form a claim is one object; "auto" ak-spki becomes one claim per key. */
+static avow_err resolve_listed(json_t *claims, const avow_claims_json_opts *o, const char *path,
+                               avow_diag *d)
+{
+    for (size_t j = 0; j < json_array_size(claims); j++) {
+        json_t *cl = json_array_get(claims, j);
+        const char *name = json_string_value(json_object_get(cl, "name"));
+        json_t *value = json_object_get(cl, "value");
+        if (name != NULL && strcmp(name, "timestamp") == 0 && is_str(value, "now")) {
+            if (json_object_set_new(cl, "value", now_json(o)) != 0)
+                return AVOW_ERR_NOMEM;
+        } else if (name != NULL && strcmp(name, "ak-spki") == 0 && is_str(value, "auto")) {
+            avow_err err = need_signers(o, path, d);
+            if (err != AVOW_OK)
+                return err;
+            json_array_remove(claims, j);
+            for (size_t k = 0; k < o->nsigner_spkis; k++) {
+                /* the printed form holds bytes as plain hex */
+                json_t *one = json_pack("{s:s,s:o}", "name", "ak-spki", "value",
+                                        hex_json(o->signer_spkis[k], 0));
+                if (one == NULL || json_array_insert_new(claims, j + k, one) != 0)
+                    return AVOW_ERR_NOMEM;
+            }
+            j += o->nsigner_spkis - 1;
+        }
+    }
+    return AVOW_OK;
+}
+
+/* "timestamp": "now" and "ak-spki": "auto", in both forms the reader takes. */
+static avow_err resolve_specials(json_t *root, const avow_claims_json_opts *o, avow_diag *d)
+{
+    json_t *tx = json_object_get(root, "transaction");
+    if (json_is_object(tx) && is_str(json_object_get(tx, "timestamp"), "now") &&
+        json_object_set_new(tx, "timestamp", now_json(o)) != 0)
+        return AVOW_ERR_NOMEM;
+    if (json_is_object(tx) && is_str(json_object_get(tx, "ak-spki"), "auto")) {
+        avow_err err = need_signers(o, "transaction.ak-spki", d);
+        json_t *arr = err == AVOW_OK ? json_array() : NULL;
+        for (size_t i = 0; arr != NULL && i < o->nsigner_spkis; i++)
+            if (json_array_append_new(arr, hex_json(o->signer_spkis[i], 1)) != 0)
+                err = AVOW_ERR_NOMEM;
+        if (err != AVOW_OK) {
+            json_decref(arr);
+            return err;
+        }
+        if (arr == NULL || json_object_set_new(tx, "ak-spki", arr) != 0)
+            return AVOW_ERR_NOMEM;
+    }
+    json_t *els = json_object_get(root, "elements");
+    for (size_t i = 0; i < json_array_size(els); i++) {
+        json_t *el = json_array_get(els, i);
+        char path[PATH_CAP];
+        snprintf(path, sizeof(path), "elements[%zu]", i);
+        if (is_str(json_object_get(el, "type"), "transaction")) {
+            avow_err err = resolve_listed(json_object_get(el, "claims"), o, path, d);
+            if (err != AVOW_OK)
+                return err;
+        }
+    }
+    return AVOW_OK;
+}
+
+void avow_claims_json_opts_init(avow_claims_json_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+}
+
 avow_err avow_evidence_add_claims_json(avow_evidence *ev, const char *json, size_t len,
                                        avow_diag *diag)
 {
+    return avow_evidence_add_claims_json_ex(ev, json, len, NULL, diag);
+}
+
+avow_err avow_evidence_add_claims_json_ex(avow_evidence *ev, const char *json, size_t len,
+                                          const avow_claims_json_opts *opts, avow_diag *diag)
+{
+    avow_claims_json_opts none;
+    avow_claims_json_opts_init(&none);
+    const avow_claims_json_opts *o = opts != NULL ? opts : &none;
     if (ev == NULL || (json == NULL && len > 0))
         return avow__fail(diag, AVOW_ERR_ARG, "json", "no evidence or no text");
+    if (o->size != sizeof(*o) || (o->nsigner_spkis > 0 && o->signer_spkis == NULL))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts", "options not set up with their _init");
     if (len > CLAIMS_JSON_MAX)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "json", "claims JSON over %u bytes",
                           CLAIMS_JSON_MAX);
@@ -463,7 +570,7 @@ avow_err avow_evidence_add_claims_json(avow_evidence *ev, const char *json, size
     avow_err err = AVOW_OK;
     if (!json_is_object(root)) {
         err = fail_json(diag, "json", "the document must be a JSON object");
-    } else {
+    } else if ((err = resolve_specials(root, o, diag)) == AVOW_OK) {
         const char *key;
         json_t *v;
         json_object_foreach(root, key, v)
@@ -473,6 +580,8 @@ avow_err avow_evidence_add_claims_json(avow_evidence *ev, const char *json, size
                 break;
         }
     }
+    if (err == AVOW_ERR_NOMEM)
+        avow__fail(diag, err, "json", "out of memory");
     json_decref(root);
     return err;
 }

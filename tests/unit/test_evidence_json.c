@@ -43,10 +43,8 @@ static const struct bad_case {
      "not RFC 3339"},
     {"{\"transaction\":{\"timestamp\":\"2025-02-29T00:00:00Z\"}}", AVOW_ERR_BAD_TIME,
      "transaction.timestamp", "no such day"},
-    {"{\"transaction\":{\"timestamp\":\"now\"}}", AVOW_ERR_JSON, "transaction.timestamp",
-     "now is the caller's"},
-    {"{\"transaction\":{\"ak-spki\":\"auto\"}}", AVOW_ERR_JSON, "transaction.ak-spki",
-     "auto is the caller's"},
+    {"{\"transaction\":{\"ak-spki\":\"auto\"}}", AVOW_ERR_ARG, "transaction.ak-spki",
+     "auto without signer keys"},
     {"{\"transaction\":{\"ak-spki\":[]}}", AVOW_ERR_EMPTY, "transaction.ak-spki", "empty list"},
     {"{\"keys\":[{\"identifier\":\"k\",\"purpose\":[\"sign\",\"fly\"]}]}", AVOW_ERR_JSON,
      "keys[0].purpose[1]", "unknown capability"},
@@ -88,6 +86,50 @@ static void test_refused(void **state)
         TU_NO_OSSL_ERR();
         avow_evidence_free(ev);
     }
+}
+
+/* "now" and "auto" are resolved by the reader, from what the caller says. */
+static void test_specials(void **state)
+{
+    (void)state;
+    static const char doc[] = "{\"transaction\":{\"timestamp\":\"now\",\"ak-spki\":\"auto\"}}";
+    static const char listed[] = "{\"elements\":[{\"type\":\"transaction\",\"claims\":["
+                                 "{\"name\":\"timestamp\",\"value\":\"now\"},"
+                                 "{\"name\":\"ak-spki\",\"value\":\"auto\"}]}]}";
+    EVP_PKEY *k1 = tu_key_ec("P-256"), *k2 = tu_key_ed25519();
+    avow_buf s1 = tu_spki(k1), s2 = tu_spki(k2);
+    avow_view spkis[2] = {{s1.ptr, s1.len}, {s2.ptr, s2.len}};
+    avow_claims_json_opts o;
+    avow_claims_json_opts_init(&o);
+    o.now_given = 1;
+    o.now = tu_utc(2026, 12, 1, 12, 0, 0);
+    o.nsigner_spkis = 2;
+    o.signer_spkis = spkis;
+    const char *docs[2] = {doc, listed};
+    for (size_t i = 0; i < 2; i++) {
+        avow_evidence *ev = fresh();
+        OK(avow_evidence_add_claims_json_ex(ev, docs[i], strlen(docs[i]), &o, NULL));
+        const avow_element *tx = avow_evidence_get0_element(ev, 0);
+        assert_int_equal(tx->nclaims, 3);
+        assert_int_equal(tx->claims[0].id, AVOW_CLAIM_TIMESTAMP);
+        assert_int_equal(tx->claims[0].value.time, o.now);
+        assert_int_equal(tx->claims[1].id, AVOW_CLAIM_AK_SPKI);
+        assert_memory_equal(tx->claims[1].value.bytes.ptr, s1.ptr, s1.len);
+        assert_memory_equal(tx->claims[2].value.bytes.ptr, s2.ptr, s2.len);
+        avow_evidence_free(ev);
+    }
+    /* Without a time given, "now" is the clock's. */
+    avow_evidence *ev = fresh();
+    static const char nowdoc[] = "{\"transaction\":{\"timestamp\":\"now\"}}";
+    time_t before = time(NULL);
+    OK(avow_evidence_add_claims_json(ev, nowdoc, sizeof(nowdoc) - 1, NULL));
+    time_t t = avow_evidence_get0_element(ev, 0)->claims[0].value.time;
+    assert_true(t >= before && t <= time(NULL) + 1);
+    avow_evidence_free(ev);
+    avow_buf_free(&s1);
+    avow_buf_free(&s2);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
 }
 
 static const char hand[] =
@@ -186,9 +228,8 @@ static void test_signed_views(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refused),
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_joins_elements),
+        cmocka_unit_test(test_refused),      cmocka_unit_test(test_specials),
+        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_joins_elements),
         cmocka_unit_test(test_signed_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
