@@ -9,6 +9,7 @@
 #define AVOW_ERR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <avow/export.h>
 
@@ -93,15 +94,30 @@ AVOW_EXPORT const char *avow_strerror(avow_err err);
 /* Symbolic name ("AVOW_ERR_TRUNCATED"), or NULL for a value not in the enum. */
 AVOW_EXPORT const char *avow_errname(avow_err err);
 
+/* Which library a back-end code in avow_diag.backend comes from. */
+typedef enum avow_backend {
+    AVOW_BACKEND_NONE = 0,
+    AVOW_BACKEND_OPENSSL = 1, /* ERR_get_error() */
+    AVOW_BACKEND_PKCS11 = 2,  /* CK_RV */
+    AVOW_BACKEND_SQLITE = 3,  /* extended result code */
+    AVOW_BACKEND_TPM = 4,     /* TSS2_RC */
+    AVOW_BACKEND_REDIS = 5,   /* hiredis error type */
+    AVOW_BACKEND_OS = 6       /* errno */
+} avow_backend;
+
+/* "openssl", "pkcs11", "sqlite", "tpm", "redis", "os"; NULL for NONE and unknown values. */
+AVOW_EXPORT const char *avow_backend_name(avow_backend b);
+
 /*
  * Detail of one failed call, filled by functions that take an avow_diag *
  * (which may be NULL). `field` names the part of the input at fault, for
  * example "tbs.reportedElements[1].claims[0].value"; `backend` keeps the
- * raw code of OpenSSL (ERR_get_error) or PKCS#11 (CK_RV) when one caused it.
+ * raw code of the library `source` names when one caused it.
  */
 typedef struct avow_diag {
     avow_err code;
-    unsigned long backend;
+    avow_backend source;
+    uint64_t backend;
     char field[96];
     char detail[256];
 } avow_diag;

@@ -19,8 +19,7 @@ avow_err avow__p11_fail(avow_diag *d, avow_err code, CK_RV rv, const char *fn, c
     const char *text = p11_kit_strerror(rv);
     avow__fail(d, code, "pkcs11", "%s: %s (CKR 0x%lx)%s%s", fn, text != NULL ? text : "error",
                (unsigned long)rv, ctx != NULL ? "; " : "", ctx != NULL ? ctx : "");
-    if (d != NULL)
-        d->backend = (unsigned long)rv;
+    avow__set_backend(d, AVOW_BACKEND_PKCS11, (uint64_t)rv);
     return code;
 }
 

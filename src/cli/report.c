@@ -53,6 +53,7 @@ static void
 diag_vset(avow_diag *diag, avow_err err, const char *field, const char *fmt, va_list ap)
 {
     diag->code = err;
+    diag->source = AVOW_BACKEND_NONE;
     diag->backend = 0;
     snprintf(diag->field, sizeof(diag->field), "%s", field != NULL ? field : "");
     vsnprintf(diag->detail, sizeof(diag->detail), fmt, ap);
@@ -81,6 +82,7 @@ avow_err cli_fail_ossl(avow_diag *diag, avow_err err, const char *field, const c
         size_t used = strlen(diag->detail);
         if (reason != NULL)
             snprintf(diag->detail + used, sizeof(diag->detail) - used, " (%s)", reason);
+        diag->source = e != 0 ? AVOW_BACKEND_OPENSSL : AVOW_BACKEND_NONE;
         diag->backend = e;
     }
     ERR_clear_error();

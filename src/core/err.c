@@ -39,6 +39,7 @@ AVOW_PRINTF(4, 0)
 static void diag_vset(avow_diag *d, avow_err code, const char *field, const char *fmt, va_list ap)
 {
     d->code = code;
+    d->source = AVOW_BACKEND_NONE;
     d->backend = 0;
     avow__strlcpy(d->field, field != NULL ? field : "", sizeof(d->field));
     if (fmt != NULL)
@@ -80,7 +81,7 @@ avow_err avow__fail_ossl(avow_diag *d, avow_err code, const char *field, const c
         const char *txt = (data != NULL && (flags & ERR_TXT_STRING) && *data) ? data : NULL;
         if (first) {
             const char *reason = ERR_reason_error_string(e);
-            d->backend = e;
+            avow__set_backend(d, AVOW_BACKEND_OPENSSL, e);
             int n = snprintf(d->detail + used, sizeof(d->detail) - used, "%s(%s%s%s)",
                              used ? " " : "", reason != NULL ? reason : "openssl error",
                              txt ? ": " : "", txt ? txt : "");
@@ -95,6 +96,35 @@ avow_err avow__fail_ossl(avow_diag *d, avow_err code, const char *field, const c
     }
     ERR_clear_error();
     return code;
+}
+
+void avow__set_backend(avow_diag *d, avow_backend source, uint64_t code)
+{
+    if (d == NULL)
+        return;
+    d->source = source;
+    d->backend = code;
+}
+
+const char *avow_backend_name(avow_backend b)
+{
+    switch (b) {
+    case AVOW_BACKEND_OPENSSL:
+        return "openssl";
+    case AVOW_BACKEND_PKCS11:
+        return "pkcs11";
+    case AVOW_BACKEND_SQLITE:
+        return "sqlite";
+    case AVOW_BACKEND_TPM:
+        return "tpm";
+    case AVOW_BACKEND_REDIS:
+        return "redis";
+    case AVOW_BACKEND_OS:
+        return "os";
+    case AVOW_BACKEND_NONE:
+        break;
+    }
+    return NULL;
 }
 
 void avow__ossl_clear(void)

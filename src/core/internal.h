@@ -29,6 +29,9 @@ avow_err avow__fail(avow_diag *d, avow_err code, const char *field, const char *
 avow_err avow__fail_ossl(avow_diag *d, avow_err code, const char *field, const char *fmt, ...)
     AVOW_PRINTF(4, 5);
 
+/* Records which library's code caused a failure (d may be NULL). */
+void avow__set_backend(avow_diag *d, avow_backend source, uint64_t code);
+
 /* Empties the OpenSSL error queue (used on success paths of speculative calls). */
 void avow__ossl_clear(void);
 

@@ -145,7 +145,7 @@ const avow_profile *avow_evidence_profile(const avow_evidence *ev)
     return ev != NULL ? &ev->profile : NULL;
 }
 
-long avow_evidence_version(const avow_evidence *ev)
+int64_t avow_evidence_version(const avow_evidence *ev)
 {
     return ev != NULL ? ev->version : 0;
 }

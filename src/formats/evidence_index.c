@@ -556,7 +556,7 @@ avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag)
         avow__ossl_clear();
         return avow__fail(diag, AVOW_ERR_VERSION, "tbs.version", "version must be 1");
     }
-    ev->version = (long)version;
+    ev->version = version;
     avow_err rc = index_elements(&c);
     if (rc == AVOW_OK)
         rc = index_signatures(&c);

@@ -14,7 +14,7 @@ struct avow_evidence {
     avow_profile profile;
     unsigned flags; /* AVOW_DECODE_* in force */
     AVOW_EVIDENCE_ASN1 *asn1;
-    long version;
+    int64_t version;
 
     avow_element *elements;
     size_t nelements;

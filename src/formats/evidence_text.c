@@ -185,7 +185,7 @@ avow_err avow_evidence_to_text(const avow_evidence *ev, avow_buf *out)
         return AVOW_ERR_NOMEM;
 
     size_t nel = avow_evidence_element_count(ev);
-    BIO_printf(b, "PKIX Evidence:\n    Version: %ld\n", avow_evidence_version(ev));
+    BIO_printf(b, "PKIX Evidence:\n    Version: %lld\n", (long long)avow_evidence_version(ev));
     BIO_printf(b, "    Reported elements: %lu\n", (unsigned long)nel);
     for (size_t i = 0; i < nel; i++)
         put_element(b, avow_evidence_get0_element(ev, i), i);

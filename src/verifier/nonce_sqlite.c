@@ -25,8 +25,7 @@ static avow_err db_fail(avow_diag *d, sqlite3 *db, int rc, const char *what)
     int ext = db != NULL ? sqlite3_extended_errcode(db) : rc;
     avow_err e = avow__fail(d, AVOW_ERR_STORE, "nonce-store", "%s: %s", what,
                             db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-    if (d != NULL)
-        d->backend = (unsigned long)(unsigned)ext;
+    avow__set_backend(d, AVOW_BACKEND_SQLITE, (uint64_t)(unsigned)ext);
     return e;
 }
 
