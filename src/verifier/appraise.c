@@ -1,7 +1,9 @@
 /*
  * From an attested request to an Attestation Result. The order matters:
- * the nonce is consumed only once a statement carrying it has verified, so
- * a forged request cannot burn the nonces of honest clients.
+ * the nonce is consumed only once the request's proof of possession and
+ * the statement carrying the nonce have verified, so a forged request (a
+ * copy of an honest one with a broken signature, or with Evidence that
+ * does not verify) cannot burn the nonces of honest clients.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +21,7 @@ void avow_appraisal_free(avow_appraisal *a)
     avow_request_result_free(a->request);
     avow_policy_report_free(a->report);
     avow_ear_free(a->ear);
+    avow_buf_free(&a->nonce);
     OPENSSL_free(a);
 }
 
@@ -31,13 +34,20 @@ static const avow_nclaim *signed_nonce(const avow_statement_result *st)
     return c;
 }
 
-static avow_err check_freshness(const avow_appraise_opts *o, const avow_statement_result *bound,
-                                time_t now)
+static int store_failed(avow_err e)
+{
+    return e == AVOW_ERR_STORE || e == AVOW_ERR_STORE_BUSY;
+}
+
+static avow_err check_freshness(const avow_appraise_opts *o, const avow_request_result *res,
+                                const avow_statement_result *bound, time_t now, avow_buf *used,
+                                avow_diag *diag)
 {
     if (o->nonces == NULL)
         return AVOW_OK;
-    if (bound == NULL || bound->status != AVOW_OK)
-        return AVOW_OK; /* nothing trustworthy to check; the result is negative anyway */
+    /* Nothing trustworthy to check; the result is negative anyway. */
+    if (bound == NULL || bound->status != AVOW_OK || res->pop != AVOW_OK)
+        return AVOW_OK;
     const uint8_t *nonce = o->nonce;
     size_t len = o->nonce_len;
     if (nonce == NULL) {
@@ -47,7 +57,15 @@ static avow_err check_freshness(const avow_appraise_opts *o, const avow_statemen
         nonce = c->value.bytes.ptr;
         len = c->value.bytes.len;
     }
-    return avow_nonce_consume(o->nonces, nonce, len, now, NULL);
+    if (len > 0) {
+        used->ptr = avow__memdup(nonce, len);
+        if (used->ptr == NULL)
+            return AVOW_ERR_NOMEM;
+        used->len = len;
+    }
+    if (o->flags & AVOW_APPRAISE_CHECK_NONCE_ONLY)
+        return avow_nonce_check(o->nonces, nonce, len, now, diag);
+    return avow_nonce_consume(o->nonces, nonce, len, now, diag);
 }
 
 /* Whether a statement of type t ("pkix-evidence" or a dotted OID) verified. */
@@ -114,7 +132,20 @@ avow_err avow_appraise_request(const avow_verifier *v, const avow_request *req,
     const avow_statement_result *bound =
         res->bound_statement >= 0 ? &res->statements[res->bound_statement] : NULL;
 
-    a->freshness = check_freshness(o, bound, now);
+    avow_diag fd;
+    avow_diag_clear(&fd);
+    a->freshness = check_freshness(o, res, bound, now, &a->nonce, &fd);
+    if (store_failed(a->freshness) || a->freshness == AVOW_ERR_NOMEM) {
+        /* The store's failure is not the device's: no result at all. */
+        rc = a->freshness;
+        avow_appraisal_free(a);
+        avow__ossl_clear();
+        if (diag != NULL && fd.code == rc)
+            *diag = fd;
+        else
+            avow__fail(diag, rc, "nonce-store", "%s", avow_strerror(rc));
+        return rc;
+    }
 
     const avow_policy *policy = o->policy;
     if (policy == NULL) {
