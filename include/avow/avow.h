@@ -5,6 +5,7 @@
 #include <avow/appraise.h>
 #include <avow/bytes.h>
 #include <avow/ca.h>
+#include <avow/ca_dir.h>
 #include <avow/claims.h>
 #include <avow/ear.h>
 #include <avow/err.h>

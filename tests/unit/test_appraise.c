@@ -362,6 +362,22 @@ static void test_broken_pop_keeps_nonce(void **state)
     avow_buf_free(&nonce);
 }
 
+static void test_time_zero_is_1970(void **state)
+{
+    /* 0 used to mean "now"; set, it is 1970, when no certificate here was valid. */
+    fx *f = *state;
+    ev_spec s = {.attested = f->key};
+    avow_request *r = make_request(f, &s, 0);
+    avow_verifier_set_time(f->v, 0);
+    avow_appraisal *a = appraise(f, r, NULL, AVOW_ERR_NOT_AFFIRMING);
+    assert_true(has_reason(a, AVOW_ERR_CHAIN));
+    avow_appraisal_free(a);
+    avow_verifier_clear_time(f->v);
+    a = appraise(f, r, NULL, AVOW_OK);
+    avow_appraisal_free(a);
+    avow_request_free(r);
+}
+
 static void test_check_nonce_only(void **state)
 {
     fx *f = *state;
@@ -495,6 +511,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_forged_request_keeps_nonce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_pop_keeps_nonce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_nonce_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_zero_is_1970, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_failure_no_result, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_statement_types, setup, teardown),
     };
