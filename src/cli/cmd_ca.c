@@ -96,7 +96,8 @@ static avow_err open_ca(const char *dir, const cli_args *a, unsigned flags, avow
 {
     avow_ca_dir_open_opts o = {
         .pin_source = (flags & AVOW_CA_DIR_NO_KEY) ? NULL : cli_get(a, "pin-source"),
-        .pkcs11_module = (flags & AVOW_CA_DIR_NO_KEY) ? NULL : default_module(NULL),
+        .pkcs11_module =
+            (flags & AVOW_CA_DIR_NO_KEY) ? NULL : default_module(cli_get(a, "pkcs11-module")),
         .flags = flags,
     };
     return avow_ca_dir_open(dir, &o, out, d);
@@ -252,6 +253,9 @@ static const cli_opt issue_opts[] = {
     {"jwt-out", CLI_VALUE, "FILE",
      "write the EAR as a JWT signed by the CA here, affirming or not; not inside DIR"},
     {"pin-source", CLI_VALUE, "SPEC", "token user PIN for a pkcs11: CA key (default: ca.json's)"},
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",
+     "PKCS#11 module when ca.json names none (default: $AVOW_PKCS11_MODULE, "
+     "else " CLI_P11_DEFAULT_MODULE ")"},
     {"at", CLI_VALUE, "TIME",
      "check the attestation certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     {"json", CLI_FLAG, NULL, "print the EAR as JSON instead of a summary"},

@@ -60,4 +60,18 @@ touch "$CA/certs/00bb.pem.New123"
 expect_rc 0 "$AVOW" ca nonce -dir "$CA"
 [ ! -e "$CA/certs/00aa.pem.AbC123" ] && [ ! -e "$CA/ca.json.XyZ987" ] || fail "stale temporaries not swept"
 [ -e "$CA/certs/00bb.pem.New123" ] || fail "a fresh temporary (maybe a writer's) was swept"
+
+# The CLI holds PINs and keys: no core files while it runs.
+if [ -r /proc/self/limits ]; then
+    mkfifo "$T/fifo"
+    # raise the soft limit first (where the hard one allows), so 0 is avow's doing
+    (ulimit -c unlimited 2>/dev/null || true; exec "$AVOW" evidence show) <"$T/fifo" >/dev/null 2>&1 &
+    pid=$!
+    exec 3>"$T/fifo"
+    sleep 0.5
+    core=$(awk '/^Max core file size/ {print $5}' "/proc/$pid/limits")
+    exec 3>&-
+    wait "$pid" || true
+    [ "$core" = 0 ] || fail "core files allowed ($core) while avow runs"
+fi
 echo ok
