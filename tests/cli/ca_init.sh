@@ -74,4 +74,15 @@ if [ -r /proc/self/limits ]; then
     wait "$pid" || true
     [ "$core" = 0 ] || fail "core files allowed ($core) while avow runs"
 fi
+
+# Files are synced before they are renamed into place, and their directory after.
+if command -v strace >/dev/null 2>&1 &&
+    strace -f -o "$T/probe" -e trace=fsync true >/dev/null 2>&1; then
+    strace -f -o "$T/trace" -e trace=fsync,rename,renameat,renameat2 \
+        "$AVOW" ca init -dir "$T/traced" >/dev/null 2>&1 || fail "ca init under strace"
+    # every rename of a file into place follows an fsync, and one follows it (the directory)
+    awk '/fsync\(/ {synced = 1} /rename/ && /ca\.(key|crt|json)\./ {if (!synced) bad = 1; synced = 0; need = 1}
+         /fsync\(/ && need {need = 0} END {exit bad || need}' "$T/trace" ||
+        { cat "$T/trace" >&2; fail "a file was renamed into place without fsync"; }
+fi
 echo ok
