@@ -78,7 +78,9 @@ fi
 # Files are synced before they are renamed into place, and their directory after.
 if command -v strace >/dev/null 2>&1 &&
     strace -f -o "$T/probe" -e trace=fsync true >/dev/null 2>&1; then
-    strace -f -o "$T/trace" -e trace=fsync,rename,renameat,renameat2 \
+    # LeakSanitizer cannot run under ptrace
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+        strace -f -o "$T/trace" -e trace=fsync,rename,renameat,renameat2 \
         "$AVOW" ca init -dir "$T/traced" >/dev/null 2>&1 || fail "ca init under strace"
     # every rename of a file into place follows an fsync, and one follows it (the directory)
     awk '/fsync\(/ {synced = 1} /rename/ && /ca\.(key|crt|json)\./ {if (!synced) bad = 1; synced = 0; need = 1}
