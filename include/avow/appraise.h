@@ -28,6 +28,17 @@
 extern "C" {
 #endif
 
+/* avow_appraise_opts.flags */
+enum {
+    /*
+     * Check the nonce against the store (known, unused, not expired) but do
+     * not consume it: the caller consumes avow_appraisal.nonce itself once
+     * it has done what the nonce guards, e.g. with avow_nonce_consume_record
+     * in the transaction that records a certificate (avow_ca_dir_issue).
+     */
+    AVOW_APPRAISE_CHECK_NONCE_ONLY = 1u << 0
+};
+
 typedef struct avow_appraise_opts {
     size_t size; /* set by avow_appraise_opts_init */
     /* Expected nonce. With a store and no nonce given, the nonce the bound
@@ -36,12 +47,13 @@ typedef struct avow_appraise_opts {
     size_t nonce_len;
     avow_nonce_store *nonces;      /* consume the nonce once in this store; NULL: none */
     const avow_policy *policy;     /* NULL = avow_policy_default */
-    time_t now;                    /* 0 = now */
+    time_t now;                    /* 0 = the current time (appraisals do not happen in 1970) */
     unsigned verify_flags;         /* AVOW_VERIFY_* for every statement */
     unsigned request_flags;        /* AVOW_REQVERIFY_* */
     const avow_registry *registry; /* extra statement types; NULL = built-ins */
     unsigned ear_ttl;              /* > 0: the EAR expires after this many seconds */
     const char *build;             /* ear_verifier_id.build; NULL = "avow <version>" */
+    unsigned flags;                /* AVOW_APPRAISE_* */
 } avow_appraise_opts;
 
 AVOW_EXPORT void avow_appraise_opts_init(avow_appraise_opts *o);
@@ -56,6 +68,13 @@ typedef struct avow_appraisal avow_appraisal;
  * could be made (no memory, bad arguments). Whenever *out is set (also
  * with AVOW_ERR_NOT_AFFIRMING) the caller frees it with
  * avow_appraisal_free; it borrows nothing.
+ *
+ * The nonce goes to the store only when possession and the statement
+ * carrying the nonce have both verified, so a copy of an honest request
+ * with a broken signature cannot burn its nonce. When the store itself
+ * fails (AVOW_ERR_STORE, AVOW_ERR_STORE_BUSY) nothing is said about the
+ * device: that code is returned with the store's reason in diag and *out
+ * stays NULL, so no EAR exists to be signed.
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_appraise(const avow_verifier *v,
                                                    const avow_statements_in *in,
@@ -81,8 +100,13 @@ AVOW_EXPORT const avow_ear *avow_appraisal_get0_ear(const avow_appraisal *a);
 AVOW_EXPORT const avow_verification *avow_appraisal_get0_verification(const avow_appraisal *a);
 /* The policy on the bound statement; NULL when nothing was bound. Borrowed. */
 AVOW_EXPORT const avow_policy_report *avow_appraisal_get0_report(const avow_appraisal *a);
-/* avow_nonce_consume's answer; AVOW_OK when no store was used. */
+/*
+ * The store's answer (avow_nonce_consume, or avow_nonce_check with
+ * AVOW_APPRAISE_CHECK_NONCE_ONLY); AVOW_OK when no store was used.
+ */
 AVOW_EXPORT avow_err avow_appraisal_freshness(const avow_appraisal *a);
+/* The nonce put to the store (empty when none was). Borrowed. */
+AVOW_EXPORT avow_view avow_appraisal_nonce(const avow_appraisal *a);
 /* The attested key the appraisal was about (the input's key; empty when none). Borrowed. */
 AVOW_EXPORT avow_view avow_appraisal_key(const avow_appraisal *a);
 

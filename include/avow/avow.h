@@ -7,10 +7,12 @@
 #include <avow/bytes.h>
 #include <avow/ca.h>
 #include <avow/claim_value.h>
+#include <avow/ca_dir.h>
 #include <avow/claims.h>
 #include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>
+#include <avow/ledger.h>
 #include <avow/nonce.h>
 #include <avow/pkcs11.h>
 #include <avow/policy.h>

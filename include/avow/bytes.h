@@ -49,8 +49,10 @@ AVOW_EXPORT avow_err avow_read_file(const char *path, size_t max_len, avow_buf *
                                     avow_diag *diag);
 
 /*
- * Writes data to path ("-" = stdout) through a temporary file renamed into
- * place, so a failure never leaves a partial file behind.
+ * Writes data to path ("-" = stdout) through a temporary file (path.XXXXXX,
+ * mode 0600) that is synced, renamed into place, and whose directory is
+ * synced: a failure never leaves a partial file behind, and after a crash
+ * the target is the old file or the whole new one. The file is mode 0600.
  */
 AVOW_EXPORT avow_err avow_write_file(const char *path, const uint8_t *data, size_t len,
                                      avow_diag *diag);

@@ -86,15 +86,23 @@ AVOW_EXPORT void avow_ca_free(avow_ca *ca);
 AVOW_EXPORT X509 *avow_ca_get0_cert(const avow_ca *ca);
 AVOW_EXPORT avow_signer *avow_ca_get0_signer(const avow_ca *ca);
 
+/* avow_ca_issue_opts.flags */
+enum {
+    /* End the certificate with the CA certificate when days would run past
+     * it, instead of refusing with AVOW_ERR_CA_VALIDITY. */
+    AVOW_CA_ISSUE_CAP_VALIDITY = 1u << 0
+};
+
 typedef struct avow_ca_issue_opts {
     const char *subject; /* subject text overriding the request's; NULL = the request's */
     unsigned days;       /* validity after now; 0 = AVOW_CA_DEFAULT_DAYS */
-    time_t now;          /* 0 = the current time */
+    time_t now;          /* 0 = the current time (no CA issues in 1970) */
     unsigned key_usage;  /* AVOW_KU_* bits; 0 = AVOW_KU_DIGITAL_SIGNATURE */
     const char *eku;     /* extendedKeyUsage: comma-separated names or dotted OIDs
                             ("clientAuth,1.3.6.1.5.5.7.3.2"); NULL = none */
     const char *kid;     /* JOSE "kid" of the EAR JWT; NULL = hex SubjectKeyIdentifier of the CA */
     avow_buf *jwt_out;   /* NULL, or receives the EAR JWT put in the certificate (avow_buf_free) */
+    unsigned flags;      /* AVOW_CA_ISSUE_* */
 } avow_ca_issue_opts;
 
 /*
@@ -111,6 +119,11 @@ typedef struct avow_ca_issue_opts {
  * identifiers, and the CMW extension (non-critical) with the EAR JWT signed
  * by the CA's signer. The certificate is signed through the signer and its
  * signature checked with the CA's public key before it is returned.
+ * Refused as well: a CA certificate not valid at now (AVOW_ERR_CA_EXPIRED,
+ * field ca.notBefore or ca.notAfter); a notAfter past the CA certificate's
+ * (AVOW_ERR_CA_VALIDITY, unless AVOW_CA_ISSUE_CAP_VALIDITY ends it with the
+ * CA's); a subject attribute with a control character, C0, DEL or C1
+ * (AVOW_ERR_BAD_SUBJECT, field "subject.CN" or the attribute at fault).
  * opts may be NULL. *cert owned by the caller (X509_free).
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ca_issue(avow_ca *ca, const avow_request *req,

@@ -28,6 +28,8 @@ extern "C" {
     X(AVOW_ERR_UNSUPPORTED, 6, "unsupported feature or algorithm")                                 \
     X(AVOW_ERR_USAGE, 7, "invalid command-line usage")                                             \
     X(AVOW_ERR_NOT_FOUND, 8, "object not found")                                                   \
+    X(AVOW_ERR_NONCE_LIMIT, 9, "too many outstanding nonces")                                      \
+    X(AVOW_ERR_PERMISSION, 10, "file is open to group or others")                                  \
     X(AVOW_ERR_TRUNCATED, 100, "input is truncated")                                               \
     X(AVOW_ERR_TRAILING, 101, "trailing bytes after the structure")                                \
     X(AVOW_ERR_NOT_DER, 102, "encoding is not DER")                                                \
@@ -75,11 +77,15 @@ extern "C" {
     X(AVOW_ERR_STATEMENT_TYPE, 218, "no verifier for the statement type")                          \
     X(AVOW_ERR_NOT_AFFIRMING, 219, "attestation result is not affirming")                          \
     X(AVOW_ERR_EXPIRED, 220, "token or result has expired")                                        \
+    X(AVOW_ERR_CA_EXPIRED, 221, "CA certificate is expired or not yet valid")                      \
+    X(AVOW_ERR_CA_VALIDITY, 222, "validity would run past the CA certificate")                     \
+    X(AVOW_ERR_BAD_SUBJECT, 223, "subject holds control characters")                               \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \
     X(AVOW_ERR_STORE, 303, "store back end failure")                                               \
     X(AVOW_ERR_JOSE, 304, "JOSE library failure")                                                  \
+    X(AVOW_ERR_STORE_BUSY, 305, "store is busy or locked; try again")                              \
     X(AVOW_ERR_INTERNAL, 900, "internal error")
 
 typedef enum avow_err {

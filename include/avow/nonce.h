@@ -29,7 +29,19 @@ extern "C" {
 #define AVOW_NONCE_DEFAULT_LEN 32u
 #define AVOW_NONCE_DEFAULT_TTL 300u /* seconds */
 
-/* What a back end supplies. `impl` is the back end's own state. */
+typedef struct avow_issuance avow_issuance; /* avow/ledger.h */
+
+/* One row of a ledger query, borrowed for the call; return non-zero to stop. */
+typedef int (*avow_issuance_cb)(void *ctx, const avow_issuance *row);
+
+/*
+ * What a back end supplies. `impl` is the back end's own state. The first
+ * four are required; the rest are optional (NULL) and a front-end call
+ * needing a missing one gets AVOW_ERR_UNSUPPORTED. Every error a back end
+ * returns for its own failure is AVOW_ERR_STORE_BUSY (locked or busy past
+ * its timeout: retry later) or AVOW_ERR_STORE (anything else), with the
+ * back end's reason in diag.
+ */
 typedef struct avow_nonce_store_ops {
     const char *name; /* "sqlite", "redis", ... */
     /* Records a new nonce; AVOW_ERR_DUP_KEY if it exists already. */
@@ -45,6 +57,28 @@ typedef struct avow_nonce_store_ops {
     avow_err (*purge)(void *impl, time_t before, size_t *removed, avow_diag *diag);
     /* Releases impl. */
     void (*free)(void *impl);
+    /* Answers as consume would, without marking the nonce used. */
+    avow_err (*check)(void *impl, const uint8_t *nonce, size_t len, time_t now, avow_diag *diag);
+    /*
+     * insert, unless `max` or more nonces are outstanding (unused and
+     * expires >= issued): then AVOW_ERR_NONCE_LIMIT. Count and insert are one
+     * atomic step.
+     */
+    avow_err (*insert_bounded)(void *impl, const uint8_t *nonce, size_t len, time_t issued,
+                               time_t expires, size_t max, avow_diag *diag);
+    /*
+     * consume and, in the same atomic step, append rec to the issuance
+     * ledger: either both happen or neither does. A serial already in the
+     * ledger is AVOW_ERR_DUP_KEY (and the nonce stays unused).
+     */
+    avow_err (*consume_record)(void *impl, const uint8_t *nonce, size_t len, time_t now,
+                               const avow_issuance *rec, avow_diag *diag);
+    /*
+     * Calls cb for each ledger row in the order of issue, or for the row of
+     * serial (lowercase hex) only when serial is not NULL.
+     */
+    avow_err (*ledger_query)(void *impl, const char *serial, avow_issuance_cb cb, void *ctx,
+                             avow_diag *diag);
 } avow_nonce_store_ops;
 
 typedef struct avow_nonce_store avow_nonce_store;
@@ -56,12 +90,32 @@ typedef struct avow_nonce_store avow_nonce_store;
 AVOW_EXPORT avow_err avow_nonce_store_new(const avow_nonce_store_ops *ops, void *impl,
                                           avow_nonce_store **out);
 
+/* Flags of avow_nonce_store_open_sqlite_ex. */
+enum {
+    /* Create the file and its tables when they do not exist. Without it a
+     * missing file, or a file without avow's tables, is AVOW_ERR_STORE. */
+    AVOW_NONCE_STORE_CREATE = 1u << 0
+};
+
+/* Schema version of the SQLite store (PRAGMA user_version). */
+#define AVOW_NONCE_SQLITE_SCHEMA 1
+
 /*
- * Opens (creating if needed) the SQLite store at path: WAL journal, a busy
- * timeout of 5 s, table nonces (nonce BLOB PRIMARY KEY, issued INTEGER,
- * expires INTEGER, used INTEGER). Errors: AVOW_ERR_STORE (diag->backend
- * holds the SQLite extended result code), AVOW_ERR_ARG.
+ * Opens the SQLite store at path: WAL journal, synchronous FULL, a busy
+ * timeout of 5 s. Tables: nonces (nonce BLOB PRIMARY KEY, issued INTEGER,
+ * expires INTEGER, used INTEGER) and issuances (the ledger, avow/ledger.h),
+ * schema version AVOW_NONCE_SQLITE_SCHEMA in PRAGMA user_version. A store
+ * of schema 0 (nonces only, as avow 0.1 made it) is upgraded in place.
+ * Refused with AVOW_ERR_STORE: a missing file (without
+ * AVOW_NONCE_STORE_CREATE), a file that is not SQLite or is corrupt, a
+ * read-only file, tables of another shape, a newer schema version.
+ * AVOW_ERR_STORE_BUSY: locked by another process past the timeout.
+ * diag->backend holds the SQLite extended result code. AVOW_ERR_ARG.
  */
+AVOW_EXPORT avow_err avow_nonce_store_open_sqlite_ex(const char *path, unsigned flags,
+                                                     avow_nonce_store **out, avow_diag *diag);
+
+/* avow_nonce_store_open_sqlite_ex with AVOW_NONCE_STORE_CREATE. */
 AVOW_EXPORT avow_err avow_nonce_store_open_sqlite(const char *path, avow_nonce_store **out,
                                                   avow_diag *diag);
 
@@ -72,11 +126,22 @@ AVOW_EXPORT void avow_nonce_store_free(avow_nonce_store *s);
 AVOW_EXPORT const char *avow_nonce_store_name(const avow_nonce_store *s);
 
 /*
+ * Bounds the outstanding nonces (issued, unused, not expired) that
+ * avow_nonce_issue lets exist at once: beyond max it refuses with
+ * AVOW_ERR_NONCE_LIMIT, so a flood of nonce requests cannot grow the store
+ * without bound. 0 (the default) = no bound. Set it before the store is
+ * shared between threads.
+ */
+AVOW_EXPORT void avow_nonce_store_set_limit(avow_nonce_store *s, size_t max);
+
+/*
  * Issues a fresh random nonce of len bytes (0 = AVOW_NONCE_DEFAULT_LEN;
  * otherwise 16..64) from RAND_bytes, valid for ttl seconds (0 =
  * AVOW_NONCE_DEFAULT_TTL) from now (0 = the current time), and records it.
- * *out is owned by the caller (avow_buf_free).
- * Errors: AVOW_ERR_ARG, AVOW_ERR_CRYPTO, AVOW_ERR_STORE.
+ * *out is owned by the caller (avow_buf_free). now = 0 stands for the
+ * current time here and in every call below: a store never works in 1970.
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_CRYPTO, AVOW_ERR_NONCE_LIMIT,
+ * AVOW_ERR_STORE, AVOW_ERR_STORE_BUSY.
  */
 AVOW_EXPORT avow_err avow_nonce_issue(avow_nonce_store *s, size_t len, unsigned ttl, time_t now,
                                       avow_buf *out, avow_diag *diag);
@@ -90,6 +155,14 @@ AVOW_EXPORT avow_err avow_nonce_issue(avow_nonce_store *s, size_t len, unsigned 
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_nonce_consume(avow_nonce_store *s, const uint8_t *nonce,
                                                         size_t len, time_t now, avow_diag *diag);
+
+/*
+ * Answers as avow_nonce_consume would, without using the nonce up: AVOW_OK
+ * when it is known, unused and not expired at now. For a caller that must
+ * finish other work before it consumes (avow_nonce_consume_record).
+ */
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_nonce_check(avow_nonce_store *s, const uint8_t *nonce,
+                                                      size_t len, time_t now, avow_diag *diag);
 
 /*
  * Deletes nonces whose expiry is more than `grace` seconds before now

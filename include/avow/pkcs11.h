@@ -60,7 +60,9 @@ AVOW_EXPORT void avow_p11_module_free(avow_p11_module *m);
 
 enum {
     /* Open a read/write session (needed by avow_p11_keygen). */
-    AVOW_P11_RW = 1u << 0
+    AVOW_P11_RW = 1u << 0,
+    /* avow_p11_open: a PIN is required (AVOW_ERR_NOT_FOUND without one). */
+    AVOW_P11_LOGIN = 1u << 1
 };
 
 /*
@@ -90,12 +92,45 @@ AVOW_EXPORT avow_err avow_p11_login(avow_p11_session *s, const char *pin, avow_d
  * value), "file:PATH" (the file's first line), or "pass:TEXT". Otherwise
  * the URI's pin-value, then its pin-source ("file:" URI or plain path; the
  * file's first line). *pin is NUL-terminated (len excludes the NUL); free it
- * with avow_buf_free, which cleanses it. Errors: AVOW_ERR_NOT_FOUND when
- * there is no PIN anywhere (or the variable is unset), AVOW_ERR_IO,
- * AVOW_ERR_ARG for an unknown spec prefix.
+ * with avow_buf_free, which cleanses it. A PIN file that group or others
+ * may read or write is refused (AVOW_ERR_PERMISSION), as ssh refuses such
+ * keys. Errors: AVOW_ERR_NOT_FOUND when there is no PIN anywhere (or the
+ * variable is unset), AVOW_ERR_IO, AVOW_ERR_ARG for an unknown spec prefix.
  */
 AVOW_EXPORT avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avow_buf *pin,
                                           avow_diag *diag);
+
+/*
+ * Module, session, PIN and login in one call, as every token user needs
+ * them: avow_p11_pin_resolve(uri, pin_spec), avow_p11_module_load(module),
+ * avow_p11_session_open(uri, flags & AVOW_P11_RW), avow_p11_login with the
+ * PIN found. Without AVOW_P11_LOGIN and with no PIN anywhere (no pin_spec,
+ * none in the URI) the session stays logged out; a pin_spec that gives no
+ * PIN (an unset variable) is an error either way. The PIN is cleansed
+ * before the call returns. Errors: those of the four calls. *out is the
+ * caller's (avow_p11_session_free); it keeps the module loaded.
+ */
+AVOW_EXPORT avow_err avow_p11_open(const char *module, const char *uri, const char *pin_spec,
+                                   unsigned flags, avow_p11_session **out, avow_diag *diag);
+
+/* avow_p11_uri_redact flags */
+enum {
+    /* Drop pin-source (and the old pinfile) as well: for a URI that will be
+     * shown where even the PIN file's name should not be, not for one kept
+     * to log in again later. */
+    AVOW_P11_REDACT_PIN_SOURCE = 1u << 0
+};
+
+/*
+ * uri without its PIN: every pin-value attribute (path or query, any case,
+ * percent-encoded names too) is dropped, and pin-source with
+ * AVOW_P11_REDACT_PIN_SOURCE; the rest is copied as written. Text that is
+ * not a pkcs11: URI is copied unchanged. For every URI avow stores or
+ * prints. Writes at most cap bytes including the NUL (truncating; buf is
+ * always terminated when cap > 0) and returns the full length, like
+ * snprintf.
+ */
+AVOW_EXPORT size_t avow_p11_uri_redact(const char *uri, unsigned flags, char *buf, size_t cap);
 
 /* --- objects --- */
 

@@ -58,8 +58,13 @@ AVOW_EXPORT avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert);
  */
 AVOW_EXPORT avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len,
                                            EVP_PKEY *pub);
-/* Time at which certificates are checked; 0 (the default) means now. */
+/*
+ * Time at which certificates are checked. Without a call (or after
+ * avow_verifier_clear_time) it is the current time of each verification;
+ * once set, it is exactly `at`, 0 (1970-01-01T00:00:00Z) included.
+ */
 AVOW_EXPORT void avow_verifier_set_time(avow_verifier *v, time_t at);
+AVOW_EXPORT void avow_verifier_clear_time(avow_verifier *v);
 AVOW_EXPORT void avow_verifier_set_flags(avow_verifier *v, unsigned flags);
 AVOW_EXPORT const avow_profile *avow_verifier_profile(const avow_verifier *v);
 

@@ -48,9 +48,15 @@ static int date_ok(const char *s)
     for (int i = 0; i < 8; i++)
         if (s[i] < '0' || s[i] > '9')
             return 0;
+    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
     int m = (s[4] - '0') * 10 + (s[5] - '0');
     int d = (s[6] - '0') * 10 + (s[7] - '0');
-    return m >= 1 && m <= 12 && d >= 1 && d <= 31;
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12)
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    /* A date the calendar does not have (2026-02-30) is a token's guess at best. */
+    return d >= 1 && d <= mdays[m - 1] + (m == 2 && leap);
 }
 
 avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
@@ -59,7 +65,8 @@ avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
     if (s == NULL || p == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session or parameters");
     if (p->end_date != NULL && !date_ok(p->end_date))
-        return avow__fail(diag, AVOW_ERR_ARG, "end_date", "end date must be YYYYMMDD");
+        return avow__fail(diag, AVOW_ERR_ARG, "end_date",
+                          "end date must be a calendar date YYYYMMDD");
     if (p->type == AVOW_P11_KEY_RSA && p->rsa_bits != 0 &&
         (p->rsa_bits < 2048 || p->rsa_bits > 16384))
         return avow__fail(diag, AVOW_ERR_ARG, "rsa_bits", "RSA size must be 2048..16384 bits");

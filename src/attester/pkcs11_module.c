@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -107,6 +109,112 @@ void avow_p11_module_free(avow_p11_module *m)
     OPENSSL_free(m);
 }
 
+/* --- URIs --- */
+
+static int hexdig(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Whether the attribute name of comp[0..n) (before '='), percent-decoded, is name, any case. */
+static int attr_is(const char *comp, size_t n, const char *name)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n && comp[i] != '='; i++) {
+        char c = comp[i];
+        if (c == '%' && i + 2 < n && hexdig(comp[i + 1]) >= 0 && hexdig(comp[i + 2]) >= 0) {
+            c = (char)(hexdig(comp[i + 1]) << 4 | hexdig(comp[i + 2]));
+            i += 2;
+        }
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (name[k] == '\0' || name[k] != c)
+            return 0;
+        k++;
+    }
+    return name[k] == '\0';
+}
+
+static int secret_attr(const char *comp, size_t n, unsigned flags)
+{
+    if (attr_is(comp, n, "pin-value"))
+        return 1;
+    return (flags & AVOW_P11_REDACT_PIN_SOURCE) &&
+           (attr_is(comp, n, "pin-source") || attr_is(comp, n, "pinfile"));
+}
+
+typedef struct outbuf {
+    char *p;
+    size_t cap, len;
+} outbuf;
+
+static void put(outbuf *o, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++, o->len++) {
+        if (o->len + 1 < o->cap)
+            o->p[o->len] = s[i];
+    }
+    if (o->cap > 0)
+        o->p[o->len < o->cap ? o->len : o->cap - 1] = '\0';
+}
+
+size_t avow_p11_uri_redact(const char *uri, unsigned flags, char *buf, size_t cap)
+{
+    outbuf o = {buf, cap, 0};
+    if (cap > 0)
+        buf[0] = '\0';
+    if (uri == NULL)
+        return 0;
+    if (strncasecmp(uri, "pkcs11:", 7) != 0) {
+        put(&o, uri, strlen(uri));
+        return o.len;
+    }
+    put(&o, uri, 7);
+    /* Path attributes are separated by ';', query attributes (after '?') by '&'. */
+    const char *p = uri + 7;
+    int query = 0, first = 1;
+    while (*p != '\0') {
+        const char sep = query ? '&' : ';';
+        size_t n = strcspn(p, query ? "&" : ";?");
+        if (!secret_attr(p, n, flags) && n > 0) {
+            if (!first)
+                put(&o, &sep, 1);
+            put(&o, p, n);
+            first = 0;
+        }
+        p += n;
+        if (*p == '?') {
+            /* The '?' is written once a query attribute is kept. */
+            query = 1;
+            first = 1;
+            p++;
+            const char *q = p;
+            int kept = 0;
+            while (*q != '\0') {
+                size_t m = strcspn(q, "&");
+                kept |= m > 0 && !secret_attr(q, m, flags);
+                q += m + (q[m] == '&');
+            }
+            if (kept)
+                put(&o, "?", 1);
+        } else if (*p != '\0') {
+            p++;
+        }
+    }
+    return o.len;
+}
+
+/* The URI as error messages show it: the PIN value never. */
+#define REDACTED(var, text)                                                                        \
+    char var[200];                                                                                 \
+    avow_p11_uri_redact((text), 0, var, sizeof(var))
+
 /* --- sessions --- */
 
 static avow_err parse_uri(const char *text, P11KitUri **out, avow_diag *diag)
@@ -115,9 +223,10 @@ static avow_err parse_uri(const char *text, P11KitUri **out, avow_diag *diag)
     if (uri == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, NULL, "out of memory");
     int r = p11_kit_uri_parse(text != NULL ? text : "pkcs11:", P11_KIT_URI_FOR_ANY, uri);
+    REDACTED(shown, text);
     if (r != P11_KIT_URI_OK) {
         p11_kit_uri_free(uri);
-        return avow__fail(diag, AVOW_ERR_ARG, "uri", "PKCS#11 URI \"%s\": %s", text,
+        return avow__fail(diag, AVOW_ERR_ARG, "uri", "PKCS#11 URI \"%s\": %s", shown,
                           p11_kit_uri_message(r));
     }
     /* p11-kit matches nothing when the URI holds attributes it does not
@@ -125,7 +234,7 @@ static avow_err parse_uri(const char *text, P11KitUri **out, avow_diag *diag)
     if (p11_kit_uri_any_unrecognized(uri)) {
         p11_kit_uri_free(uri);
         return avow__fail(diag, AVOW_ERR_ARG, "uri",
-                          "PKCS#11 URI \"%s\" has attributes p11-kit does not recognise", text);
+                          "PKCS#11 URI \"%s\" has attributes p11-kit does not recognise", shown);
     }
     *out = uri;
     return AVOW_OK;
@@ -180,14 +289,15 @@ static avow_err pick_slot(CK_FUNCTION_LIST *fl, P11KitUri *uri, const char *text
     }
     OPENSSL_free(slots);
     avow__ossl_clear();
+    REDACTED(shown, text);
     if (matches == 0)
         return avow__fail(diag, AVOW_ERR_NOT_FOUND, "uri", "no initialised token matches \"%s\"",
-                          text);
+                          shown);
     /* Attesting the wrong device is worse than asking: demand a precise URI. */
     if (matches > 1)
         return avow__fail(diag, AVOW_ERR_ARG, "uri",
                           "%zu tokens match \"%s\"; add token=, serial= or slot-id=", matches,
-                          text);
+                          shown);
     return AVOW_OK;
 }
 
@@ -291,11 +401,28 @@ static avow_err pin_set(avow_buf *pin, const char *text, size_t len, avow_diag *
     return AVOW_OK;
 }
 
+/*
+ * A PIN file others can read leaks the PIN, one they can write swaps it:
+ * refuse both, as ssh refuses such keys. Checked on the open file, so a
+ * rename in between cannot slip another file in.
+ */
 static avow_err pin_from_file(const char *path, avow_buf *pin, avow_diag *diag)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return avow__fail(diag, AVOW_ERR_IO, "pin", "PIN file %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0) {
+        fclose(f);
+        return avow__fail(diag, AVOW_ERR_IO, "pin", "PIN file %s: %s", path, strerror(errno));
+    }
+    if ((st.st_mode & (S_IRGRP | S_IWGRP | S_IROTH | S_IWOTH)) != 0) {
+        fclose(f);
+        return avow__fail(diag, AVOW_ERR_PERMISSION, "pin",
+                          "PIN file %s is mode %04o: group or others may read or write it; "
+                          "chmod 600 it",
+                          path, (unsigned)(st.st_mode & 07777));
+    }
     char line[PIN_MAX + 2];
     char *got = fgets(line, sizeof(line), f);
     int ferr = ferror(f);
@@ -349,6 +476,38 @@ avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avow_buf *pin, 
                        "no PIN given and the URI has neither pin-value nor pin-source");
     p11_kit_uri_free(pu);
     return e;
+}
+
+avow_err avow_p11_open(const char *module, const char *uri, const char *pin_spec, unsigned flags,
+                       avow_p11_session **out, avow_diag *diag)
+{
+    if (out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "pkcs11-module", "no output");
+    *out = NULL;
+    if (module == NULL || module[0] == '\0')
+        return avow__fail(diag, AVOW_ERR_ARG, "pkcs11-module", "no PKCS#11 module given");
+    avow_buf pin = {0};
+    avow_err e = avow_p11_pin_resolve(uri, pin_spec, &pin, diag);
+    if (e == AVOW_ERR_NOT_FOUND && pin_spec == NULL && !(flags & AVOW_P11_LOGIN)) {
+        e = AVOW_OK; /* no PIN anywhere and none needed: public objects only */
+        avow_diag_clear(diag);
+    }
+    avow_p11_module *m = NULL;
+    if (e == AVOW_OK)
+        e = avow_p11_module_load(module, &m, diag);
+    avow_p11_session *s = NULL;
+    if (e == AVOW_OK)
+        e = avow_p11_session_open(m, uri, flags & AVOW_P11_RW, &s, diag);
+    avow_p11_module_free(m); /* the session holds its own reference */
+    if (e == AVOW_OK && pin.ptr != NULL)
+        e = avow_p11_login(s, (const char *)pin.ptr, diag);
+    avow_buf_free(&pin);
+    if (e != AVOW_OK) {
+        avow_p11_session_free(s);
+        return e;
+    }
+    *out = s;
+    return AVOW_OK;
 }
 
 /* --- attributes and objects --- */
@@ -496,15 +655,16 @@ avow_err avow_p11_find_object(avow_p11_session *s, const char *uri, unsigned lon
     avow_err e = parse_uri(uri, &pu, diag);
     if (e != AVOW_OK)
         return e;
+    REDACTED(shown, uri);
     if (!p11_kit_uri_match_token_info(pu, &s->token)) {
         p11_kit_uri_free(pu);
         return avow__fail(diag, AVOW_ERR_NOT_FOUND, "uri",
-                          "\"%s\" names another token than the session's", uri);
+                          "\"%s\" names another token than the session's", shown);
     }
     if (p11_kit_uri_get_attribute(pu, CKA_LABEL) == NULL &&
         p11_kit_uri_get_attribute(pu, CKA_ID) == NULL) {
         p11_kit_uri_free(pu);
-        return avow__fail(diag, AVOW_ERR_ARG, "uri", "\"%s\" has neither object= nor id=", uri);
+        return avow__fail(diag, AVOW_ERR_ARG, "uri", "\"%s\" has neither object= nor id=", shown);
     }
 
     CK_ULONG n = 0;
@@ -531,11 +691,11 @@ avow_err avow_p11_find_object(avow_p11_session *s, const char *uri, unsigned lon
         return e;
     if (found == 0)
         return avow__fail(diag, AVOW_ERR_NOT_FOUND, "uri",
-                          "no object matches \"%s\" (class %lu unless type= says otherwise)%s", uri,
-                          default_class,
+                          "no object matches \"%s\" (class %lu unless type= says otherwise)%s",
+                          shown, default_class,
                           !s->logged_in ? "; private objects need a login first" : "");
     if (found > 1)
-        return avow__fail(diag, AVOW_ERR_ARG, "uri", "more than one object matches \"%s\"", uri);
+        return avow__fail(diag, AVOW_ERR_ARG, "uri", "more than one object matches \"%s\"", shown);
     *out = h;
     return AVOW_OK;
 }

@@ -135,6 +135,77 @@ static avow_err check_appraisal(const avow_request *req, const avow_appraisal *a
     return AVOW_OK;
 }
 
+/*
+ * A subject attribute with a control character (C0, DEL, C1) would reach
+ * every log line and UI that prints the certificate; nothing legitimate
+ * needs one.
+ */
+static avow_err check_subject(const X509_NAME *name, avow_diag *diag)
+{
+    for (int i = 0; i < X509_NAME_entry_count(name); i++) {
+        const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, i);
+        const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
+        int nid = OBJ_obj2nid(obj);
+        char attr[64];
+        if (nid != NID_undef)
+            snprintf(attr, sizeof(attr), "%s", OBJ_nid2sn(nid));
+        else if (OBJ_obj2txt(attr, sizeof(attr), obj, 1) <= 0)
+            snprintf(attr, sizeof(attr), "attribute %d", i);
+        unsigned char *u = NULL;
+        int n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(e));
+        if (n < 0) {
+            ERR_clear_error();
+            return avow__fail(diag, AVOW_ERR_BAD_SUBJECT, "subject", "%s: not text", attr);
+        }
+        for (int j = 0; j < n; j++) {
+            unsigned c = u[j];
+            int c1 = c == 0xc2 && j + 1 < n && u[j + 1] >= 0x80 && u[j + 1] <= 0x9f;
+            if (c < 0x20 || c == 0x7f || c1) {
+                unsigned cp = c1 ? u[j + 1] : c;
+                OPENSSL_free(u);
+                avow__fail(diag, AVOW_ERR_BAD_SUBJECT, "subject", "%s: control character U+%04X",
+                           attr, cp);
+                if (diag != NULL)
+                    snprintf(diag->field, sizeof(diag->field), "subject.%s", attr);
+                return AVOW_ERR_BAD_SUBJECT;
+            }
+        }
+        OPENSSL_free(u);
+    }
+    return AVOW_OK;
+}
+
+/* The CA must be valid at now, and the new certificate end no later than the CA does. */
+static avow_err check_ca_time(const avow_ca *ca, time_t now, avow_diag *diag)
+{
+    time_t t = now;
+    if (X509_cmp_time(X509_get0_notBefore(ca->cert), &t) > 0)
+        return avow__fail(diag, AVOW_ERR_CA_EXPIRED, "ca.notBefore",
+                          "the CA certificate is not valid yet");
+    if (X509_cmp_time(X509_get0_notAfter(ca->cert), &t) < 0)
+        return avow__fail(diag, AVOW_ERR_CA_EXPIRED, "ca.notAfter",
+                          "the CA certificate has expired; no certificate is issued");
+    return AVOW_OK;
+}
+
+static avow_err fit_validity(X509 *x, const avow_ca *ca, unsigned flags, avow_diag *diag)
+{
+    const ASN1_TIME *ca_end = X509_get0_notAfter(ca->cert);
+    if (ASN1_TIME_compare(X509_get0_notAfter(x), ca_end) <= 0)
+        return AVOW_OK;
+    if (!(flags & AVOW_CA_ISSUE_CAP_VALIDITY)) {
+        int days = 0, secs = 0;
+        ASN1_TIME_diff(&days, &secs, ca_end, X509_get0_notAfter(x));
+        return avow__fail(diag, AVOW_ERR_CA_VALIDITY, "days",
+                          "the certificate would outlive the CA certificate by %d days; "
+                          "ask for fewer days or cap the validity",
+                          days + (secs > 0 ? 1 : 0));
+    }
+    if (X509_set1_notAfter(x, ca_end) != 1)
+        return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "validity", "cannot set notAfter");
+    return AVOW_OK;
+}
+
 static avow_err add_key_usage(X509 *x, X509V3_CTX *ctx, unsigned bits, avow_diag *diag)
 {
     char conf[160];
@@ -206,6 +277,15 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
         return avow__fail(diag, AVOW_ERR_ARG, "subject", "the request names no subject: give one");
     }
     time_t now = opts->now != 0 ? opts->now : time(NULL);
+    const X509_NAME *want = subject != NULL ? subject : avow_request_get0_subject(req);
+    rc = check_ca_time(ca, now, diag);
+    if (rc == AVOW_OK)
+        rc = check_subject(want, diag);
+    if (rc != AVOW_OK) {
+        X509_NAME_free(subject);
+        ERR_clear_error();
+        return rc;
+    }
     avow_buf jwt = {0};
     X509 *x = X509_new();
     if (x == NULL || pub == NULL) {
@@ -224,6 +304,8 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
     if (rc == AVOW_OK)
         rc = avow__ca_set_validity(x, now, opts->days != 0 ? opts->days : AVOW_CA_DEFAULT_DAYS,
                                    diag);
+    if (rc == AVOW_OK)
+        rc = fit_validity(x, ca, opts->flags, diag);
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
     if (rc == AVOW_OK)

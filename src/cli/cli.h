@@ -15,7 +15,9 @@ enum {
     CLI_EXIT_MALFORMED = 3, /* input cannot be parsed */
     CLI_EXIT_IO = 4,        /* a file cannot be read or written */
     CLI_EXIT_WARNING = 5,   /* attestation result: warning */
-    CLI_EXIT_NONE = 6       /* attestation result: none (nothing could be said) */
+    CLI_EXIT_NONE = 6,      /* attestation result: none (nothing could be said) */
+    CLI_EXIT_STORE = 7,     /* the nonce store failed (missing, foreign, corrupt, read-only) */
+    CLI_EXIT_BUSY = 8       /* the nonce store is locked or busy: try again */
 };
 
 /* Exit status of an attestation result's tier: 0 affirming, 1 contraindicated, 5, 6. */

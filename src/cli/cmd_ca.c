@@ -1,9 +1,11 @@
 /*
- * "avow ca": a local CA for attested requests.
+ * "avow ca": a local CA for attested requests, a thin shell over
+ * avow/ca_dir.h (the directory, the nonces, issuance and its ledger).
  *   init         key (software or PKCS#11) + self-signed CA certificate + nonce store + ca.json
  *   nonce        issues a freshness nonce from DIR/nonces.db
- *   issue        appraises a request (avow_appraise_request, nonce consumed once)
- *                and issues a certificate carrying the EAR only when affirming
+ *   issue        appraises a request and issues a certificate carrying the EAR only when
+ *                affirming; the nonce is consumed in the transaction that records it
+ *   list, show   the ledger: what the CA issued
  *   show-result  prints the EAR in an issued certificate after verifying it
  * docs/ca.md and avow-ca(1) describe the directory, the certificate and the exit codes.
  */
@@ -14,16 +16,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
-#include <openssl/x509v3.h>
 
 #include <avow/avow.h>
 #include <avow/ca.h>
+#include <avow/ca_dir.h>
 #include <avow/pkcs11.h>
 
 #include "cli/cli.h"
@@ -32,12 +33,7 @@
 #include "cli/opts.h"
 #include "cli/p11.h"
 
-#define CA_JSON     "ca.json"
-#define CA_KEY      "ca.key"
-#define CA_CRT      "ca.crt"
-#define CA_NONCES   "nonces.db"
-#define CA_CERTS    "certs"
-#define CA_MAX_JSON (64u * 1024u)
+#define CA_CRT "ca.crt"
 
 typedef struct ca_path {
     char p[PATH_MAX];
@@ -49,12 +45,6 @@ static avow_err dir_path(const char *dir, const char *name, ca_path *out, avow_d
     if (n < 0 || (size_t)n >= sizeof(out->p))
         return cli_fail(d, AVOW_ERR_USAGE, "dir", "path too long: %s/%s", dir, name);
     return AVOW_OK;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
 }
 
 static avow_err parse_uint(const char *field, const char *text, unsigned long max, unsigned *out,
@@ -95,176 +85,28 @@ static avow_err pretty_json(const char *json, size_t len, avow_buf *out, avow_di
     return out->ptr != NULL ? AVOW_OK : cli_fail(d, AVOW_ERR_NOMEM, "json", "out of memory");
 }
 
-/* --- the CA's key: a software key file or a pkcs11: URI --- */
-
-typedef struct ca_key_src {
-    const char *key;        /* file path (absolute or relative to DIR) or pkcs11: URI */
-    const char *module;     /* PKCS#11 module, may be NULL */
-    const char *pin_source; /* env:/file:/pass: spec, may be NULL */
-} ca_key_src;
-
-static avow_err p11_signer(const ca_key_src *k, avow_signer **out, avow_diag *d)
+/* The module for a pkcs11: key when ca.json or the command line names none. */
+static const char *default_module(const char *flag)
 {
-    const char *module = cli_p11_module(k->module);
-    if (module == NULL)
-        return cli_fail(d, AVOW_ERR_USAGE, "pkcs11-module",
-                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
-                        "(" CLI_P11_DEFAULT_MODULE " is not installed)");
-    avow_p11_module *m = NULL;
-    avow_p11_session *s = NULL;
-    avow_p11_handle h = 0;
-    avow_buf pin = {0};
-    avow_err err = avow_p11_pin_resolve(k->key, k->pin_source, &pin, d);
-    if (err == AVOW_ERR_NOT_FOUND && k->pin_source == NULL)
-        err = cli_fail(
-            d, AVOW_ERR_USAGE, "pin-source",
-            "%s needs the token's user PIN: give -pin-source env:NAME|file:PATH|pass:TEXT", k->key);
-    if (err == AVOW_OK)
-        err = avow_p11_module_load(module, &m, d);
-    if (err == AVOW_OK)
-        err = avow_p11_session_open(m, k->key, 0, &s, d);
-    if (err == AVOW_OK)
-        err = avow_p11_login(s, (const char *)pin.ptr, d);
-    if (err == AVOW_OK)
-        err = avow_p11_find_key(s, k->key, &h, d);
-    if (err == AVOW_OK)
-        err = avow_p11_signer_new(s, h, AVOW_SIGALG_NONE, out, d);
-    avow_buf_free(&pin);
-    avow_p11_session_free(s); /* the signer keeps its own references */
-    avow_p11_module_free(m);
-    return err;
+    return cli_p11_module(flag);
 }
 
-static avow_err load_signer(const char *dir, const ca_key_src *k, avow_signer **out, avow_diag *d)
-{
-    if (strncmp(k->key, "pkcs11:", 7) == 0)
-        return p11_signer(k, out, d);
-    ca_path path;
-    avow_err err = k->key[0] == '/' ? (snprintf(path.p, sizeof(path.p), "%s", k->key), AVOW_OK)
-                                    : dir_path(dir, k->key, &path, d);
-    EVP_PKEY *pkey = NULL;
-    if (err == AVOW_OK)
-        err = cli_load_private_key(path.p, &pkey, d);
-    if (err == AVOW_OK)
-        err = avow_signer_new_pkey(pkey, AVOW_SIGALG_NONE, out);
-    EVP_PKEY_free(pkey);
-    return err;
-}
-
-/* A new software key of the named type. */
-static avow_err gen_key(const char *type, EVP_PKEY **out, avow_diag *d)
-{
-    EVP_PKEY *k = NULL;
-    if (type == NULL || strcmp(type, "ec-p256") == 0)
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    else if (strcmp(type, "ec-p384") == 0)
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-    else if (strcmp(type, "rsa-3072") == 0)
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
-    else if (strcmp(type, "ed25519") == 0)
-        k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    else
-        return cli_fail(d, AVOW_ERR_USAGE, "key",
-                        "\"%s\" is not ec-p256, ec-p384, rsa-3072, ed25519 or a pkcs11: URI", type);
-    if (k == NULL)
-        return cli_fail_ossl(d, AVOW_ERR_CRYPTO, "key", "cannot generate a %s key", type);
-    *out = k;
-    return AVOW_OK;
-}
-
-/* PKCS#8 PEM to path; avow_write_file creates it through mkstemp, so mode 0600. */
-static avow_err write_key(EVP_PKEY *k, const char *path, avow_diag *d)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    char *data = NULL;
-    long n = 0;
-    if (b == NULL || PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1 ||
-        (n = BIO_get_mem_data(b, &data)) <= 0) {
-        BIO_free(b);
-        return cli_fail_ossl(d, AVOW_ERR_CRYPTO, "key", "cannot encode the key");
-    }
-    avow_err err = avow_write_file(path, (const uint8_t *)data, (size_t)n, d);
-    BIO_free(b);
-    if (err == AVOW_OK && chmod(path, 0600) != 0)
-        err = cli_fail(d, AVOW_ERR_IO, path, "chmod: %s", strerror(errno));
-    return err;
-}
-
-/* --- ca.json --- */
-
-typedef struct ca_conf {
-    json_t *root;
-    ca_key_src key;
-    unsigned days;      /* default validity of issued certificates */
-    const char *policy; /* may be NULL */
-} ca_conf;
-
-static const char *conf_str(json_t *root, const char *name)
-{
-    json_t *v = json_object_get(root, name);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static avow_err conf_load(const char *dir, ca_conf *c, avow_diag *d)
-{
-    ca_path path;
-    avow_buf raw = {0};
-    avow_err err = dir_path(dir, CA_JSON, &path, d);
-    if (err == AVOW_OK && !exists(path.p))
-        return cli_fail(d, AVOW_ERR_IO, path.p, "no CA here (run avow ca init -dir %s)", dir);
-    if (err == AVOW_OK)
-        err = avow_read_file(path.p, CA_MAX_JSON, &raw, d);
-    if (err != AVOW_OK)
-        return err;
-    json_error_t je;
-    c->root = json_loadb((const char *)raw.ptr, raw.len, JSON_REJECT_DUPLICATES, &je);
-    avow_buf_free(&raw);
-    if (c->root == NULL || !json_is_object(c->root))
-        return cli_fail(d, AVOW_ERR_CONFIG, path.p, "not a JSON object: %s",
-                        c->root == NULL ? je.text : "wrong type");
-    json_t *ver = json_object_get(c->root, "version");
-    json_t *days = json_object_get(c->root, "days");
-    c->key.key = conf_str(c->root, "key");
-    c->key.module = conf_str(c->root, "pkcs11_module");
-    c->key.pin_source = conf_str(c->root, "pin_source");
-    c->policy = conf_str(c->root, "policy");
-    if (!json_is_integer(ver) || json_integer_value(ver) != 1 || c->key.key == NULL ||
-        !json_is_integer(days) || json_integer_value(days) < 1 ||
-        json_integer_value(days) > AVOW_CA_MAX_DAYS)
-        return cli_fail(d, AVOW_ERR_CONFIG, path.p,
-                        "want {\"version\": 1, \"key\": ..., \"days\": 1..%u, ...}",
-                        AVOW_CA_MAX_DAYS);
-    c->days = (unsigned)json_integer_value(days);
-    return AVOW_OK;
-}
-
-/* The CA of DIR: signer from ca.json, certificate ca.crt. */
-static avow_err ca_open(const char *dir, const ca_conf *c, const char *pin_source, avow_ca **out,
+static avow_err open_ca(const char *dir, const cli_args *a, unsigned flags, avow_ca_dir **out,
                         avow_diag *d)
 {
-    ca_key_src k = c->key;
-    if (pin_source != NULL)
-        k.pin_source = pin_source;
-    ca_path crt;
-    avow_signer *s = NULL;
-    X509 *cert = NULL;
-    avow_err err = dir_path(dir, CA_CRT, &crt, d);
-    if (err == AVOW_OK)
-        err = cli_load_cert(crt.p, &cert, d);
-    if (err == AVOW_OK)
-        err = load_signer(dir, &k, &s, d);
-    if (err == AVOW_OK)
-        err = avow_ca_new(s, cert, out, d);
-    if (err != AVOW_OK)
-        avow_signer_free(s);
-    X509_free(cert);
-    return err;
+    avow_ca_dir_open_opts o = {
+        .pin_source = (flags & AVOW_CA_DIR_NO_KEY) ? NULL : cli_get(a, "pin-source"),
+        .pkcs11_module =
+            (flags & AVOW_CA_DIR_NO_KEY) ? NULL : default_module(cli_get(a, "pkcs11-module")),
+        .flags = flags,
+    };
+    return avow_ca_dir_open(dir, &o, out, d);
 }
 
 /* --- init --- */
 
 static const cli_opt init_opts[] = {
-    {"dir", CLI_VALUE, "DIR", "CA directory (created if missing; must not hold a CA yet)"},
+    {"dir", CLI_VALUE, "DIR", "CA directory (created; must not exist or be empty)"},
     {"subject", CLI_VALUE, "NAME", "CA subject (default: \"CN=avow demo CA\")"},
     {"key", CLI_VALUE, "TYPE|URI",
      "ec-p256 (default), ec-p384, rsa-3072, ed25519, or a pkcs11: URI of an existing key"},
@@ -276,136 +118,62 @@ static const cli_opt init_opts[] = {
     {"cert-days", CLI_VALUE, "N", "default validity of issued certificates (default: 365)"},
     {"policy", CLI_VALUE, "FILE",
      "appraisal policy ca issue uses by default (default: avow-default)"},
+    {"max-nonces", CLI_VALUE, "N", "outstanding nonces at most (default: 10000)"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
-static avow_err write_conf(const char *path, const char *subject, const char *key,
-                           const char *module, const char *pin_source, unsigned days,
-                           const char *policy, avow_diag *d)
-{
-    json_t *j = json_object();
-    int bad = j == NULL;
-    bad = bad || json_object_set_new(j, "version", json_integer(1)) != 0;
-    bad = bad || json_object_set_new(j, "subject", json_string(subject)) != 0;
-    bad = bad || json_object_set_new(j, "key", json_string(key)) != 0;
-    bad = bad || json_object_set_new(j, "days", json_integer(days)) != 0;
-    if (module != NULL)
-        bad = bad || json_object_set_new(j, "pkcs11_module", json_string(module)) != 0;
-    if (pin_source != NULL && strncmp(pin_source, "pass:", 5) != 0)
-        bad = bad || json_object_set_new(j, "pin_source", json_string(pin_source)) != 0;
-    if (policy != NULL)
-        bad = bad || json_object_set_new(j, "policy", json_string(policy)) != 0;
-    char *text = bad ? NULL : json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-    json_decref(j);
-    if (text == NULL)
-        return cli_fail(d, AVOW_ERR_ARG, "ca.json", "cannot encode (is every value UTF-8?)");
-    size_t n = strlen(text);
-    text[n] = '\n'; /* replaces the NUL; n + 1 bytes written */
-    avow_err err = avow_write_file(path, (const uint8_t *)text, n + 1, d);
-    free(text);
-    if (err == AVOW_OK)
-        chmod(path, 0644);
-    return err;
-}
-
 static int run_init(const char *prog, const cli_args *a)
 {
-    (void)prog;
     avow_diag d;
     avow_diag_clear(&d);
     const char *dir = cli_get(a, "dir");
-    const char *subject = cli_get(a, "subject") != NULL ? cli_get(a, "subject") : "CN=avow demo CA";
-    const char *keyarg = cli_get(a, "key");
-    int p11 = keyarg != NULL && strncmp(keyarg, "pkcs11:", 7) == 0;
-    unsigned days = AVOW_CA_DEFAULT_ROOT_DAYS, cert_days = AVOW_CA_DEFAULT_DAYS;
-    ca_path pjson, pkey, pcrt, pdb, pcerts;
-    char policy_abs[PATH_MAX];
-    const char *policy = NULL;
-    EVP_PKEY *pkey_obj = NULL;
-    avow_signer *signer = NULL;
-    X509 *cert = NULL;
-    avow_nonce_store *store = NULL;
-    avow_err err = AVOW_OK;
     if (dir == NULL)
         return cli_usage_error(prog, "give -dir DIR");
+    avow_ca_dir_init_opts o;
+    memset(&o, 0, sizeof(o));
+    o.subject = cli_get(a, "subject");
+    o.key = cli_get(a, "key");
+    o.pin_source = cli_get(a, "pin-source");
+    o.policy = cli_get(a, "policy");
+    int p11 = o.key != NULL && strncmp(o.key, "pkcs11:", 7) == 0;
+    avow_err err = AVOW_OK;
     if (cli_get(a, "days") != NULL)
-        err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &days, &d);
+        err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &o.days, &d);
     if (err == AVOW_OK && cli_get(a, "cert-days") != NULL)
-        err = parse_uint("cert-days", cli_get(a, "cert-days"), AVOW_CA_MAX_DAYS, &cert_days, &d);
+        err = parse_uint("cert-days", cli_get(a, "cert-days"), AVOW_CA_MAX_DAYS, &o.cert_days, &d);
+    if (err == AVOW_OK && cli_get(a, "max-nonces") != NULL)
+        err = parse_uint("max-nonces", cli_get(a, "max-nonces"), 100000000ul, &o.max_nonces, &d);
     if (err == AVOW_OK && !p11 &&
         (cli_get(a, "pkcs11-module") != NULL || cli_get(a, "pin-source") != NULL))
         err = cli_fail(&d, AVOW_ERR_USAGE, "key",
                        "-pkcs11-module and -pin-source need -key pkcs11:...");
-    if (err == AVOW_OK && cli_get(a, "policy") != NULL) {
-        avow_policy *pol = NULL;
-        err = avow_policy_load(cli_get(a, "policy"), &pol, &d); /* refuse a bad policy now */
-        avow_policy_free(pol);
-        const char *pp = cli_get(a, "policy");
-        char cwd[PATH_MAX];
-        if (err == AVOW_OK && pp[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL)
-            err = cli_fail(&d, AVOW_ERR_IO, "policy", "getcwd: %s", strerror(errno));
-        if (err == AVOW_OK) {
-            int n = pp[0] == '/' ? snprintf(policy_abs, sizeof(policy_abs), "%s", pp)
-                                 : snprintf(policy_abs, sizeof(policy_abs), "%s/%s", cwd, pp);
-            if (n < 0 || (size_t)n >= sizeof(policy_abs))
-                err = cli_fail(&d, AVOW_ERR_USAGE, "policy", "path too long");
-        }
-        policy = policy_abs;
+    if (err == AVOW_OK && p11) {
+        o.pkcs11_module = default_module(cli_get(a, "pkcs11-module"));
+        if (o.pkcs11_module == NULL)
+            err = cli_fail(&d, AVOW_ERR_USAGE, "pkcs11-module",
+                           "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
+                           "(" CLI_P11_DEFAULT_MODULE " is not installed)");
     }
     if (err == AVOW_OK)
-        err = dir_path(dir, CA_JSON, &pjson, &d);
-    if (err == AVOW_OK)
-        err = dir_path(dir, CA_KEY, &pkey, &d);
-    if (err == AVOW_OK)
-        err = dir_path(dir, CA_CRT, &pcrt, &d);
-    if (err == AVOW_OK)
-        err = dir_path(dir, CA_NONCES, &pdb, &d);
-    if (err == AVOW_OK)
-        err = dir_path(dir, CA_CERTS, &pcerts, &d);
-    if (err == AVOW_OK && (exists(pjson.p) || exists(pkey.p) || exists(pcrt.p) || exists(pdb.p)))
-        err =
-            cli_fail(&d, AVOW_ERR_STATE, dir,
-                     "already holds a CA (ca.json, ca.key, ca.crt or nonces.db); not overwritten");
-    if (err == AVOW_OK && mkdir(dir, 0700) != 0 && errno != EEXIST)
-        err = cli_fail(&d, AVOW_ERR_IO, dir, "mkdir: %s", strerror(errno));
-    if (err == AVOW_OK && mkdir(pcerts.p, 0700) != 0 && errno != EEXIST)
-        err = cli_fail(&d, AVOW_ERR_IO, pcerts.p, "mkdir: %s", strerror(errno));
-    ca_key_src k = {p11 ? keyarg : CA_KEY, cli_get(a, "pkcs11-module"), cli_get(a, "pin-source")};
-    if (err == AVOW_OK && !p11) {
-        err = gen_key(keyarg, &pkey_obj, &d);
-        if (err == AVOW_OK)
-            err = write_key(pkey_obj, pkey.p, &d);
-    }
-    if (err == AVOW_OK)
-        err = load_signer(dir, &k, &signer, &d);
-    if (err == AVOW_OK)
-        err = avow_ca_make_root(signer, subject, days, 0, &cert, &d);
-    unsigned char *der = NULL;
-    int der_len = err == AVOW_OK ? i2d_X509(cert, &der) : 0;
-    if (err == AVOW_OK && der_len <= 0)
-        err = cli_fail_ossl(&d, AVOW_ERR_CRYPTO, "certificate", "cannot encode");
-    if (err == AVOW_OK)
-        err = cli_write(pcrt.p, der, (size_t)der_len, "CERTIFICATE", CLI_FORM_PEM, &d);
-    OPENSSL_free(der);
-    if (err == AVOW_OK)
-        chmod(pcrt.p, 0644);
-    if (err == AVOW_OK)
-        err = avow_nonce_store_open_sqlite(pdb.p, &store, &d);
-    if (err == AVOW_OK)
-        err = write_conf(pjson.p, subject, k.key, k.module, k.pin_source, cert_days, policy, &d);
-    if (err == AVOW_OK) {
-        char *s = X509_NAME_oneline(X509_get_subject_name(cert), NULL, 0);
-        printf("CA %s in %s\n  certificate: %s\n  key: %s\n  nonces: %s\n", s != NULL ? s : "?",
-               dir, pcrt.p, p11 ? keyarg : pkey.p, pdb.p);
-        OPENSSL_free(s);
-        if (fflush(stdout) != 0)
-            err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
-    }
-    avow_nonce_store_free(store);
-    X509_free(cert);
-    avow_signer_free(signer);
-    EVP_PKEY_free(pkey_obj);
-    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+        err = avow_ca_dir_init(dir, &o, &d);
+    if (err == AVOW_ERR_NOT_FOUND && p11 && strcmp(d.field, "pin") == 0 && o.pin_source == NULL)
+        err = cli_fail(&d, AVOW_ERR_USAGE, "pin-source",
+                       "the token key needs the user PIN: give -pin-source "
+                       "env:NAME|file:PATH|pass:TEXT");
+    if (err != AVOW_OK)
+        return cli_report(err, &d);
+    char shown[1024];
+    if (p11)
+        avow_p11_uri_redact(o.key, 0, shown, sizeof(shown));
+    printf("CA %s in %s\n  certificate: %s/ca.crt\n  key: %s%s\n  nonces: %s/nonces.db\n",
+           o.subject != NULL ? o.subject : AVOW_CA_DIR_DEFAULT_SUBJECT, dir, dir, p11 ? shown : dir,
+           p11 ? "" : "/ca.key", dir);
+    if (p11 && strcmp(shown, o.key) != 0)
+        fprintf(stderr, "avow: note: the PIN in the key's URI is not stored; give -pin-source "
+                        "to ca issue\n");
+    if (fflush(stdout) != 0)
+        return cli_report(cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write"), &d);
+    return CLI_EXIT_OK;
 }
 
 /* --- nonce --- */
@@ -426,10 +194,9 @@ static int run_nonce(const char *prog, const cli_args *a)
     if (dir == NULL)
         return cli_usage_error(prog, "give -dir DIR");
     unsigned ttl = AVOW_NONCE_DEFAULT_TTL, len = AVOW_NONCE_DEFAULT_LEN;
-    ca_conf c = {0};
-    ca_path pdb;
-    avow_nonce_store *store = NULL;
+    avow_ca_dir *cd = NULL;
     avow_buf nonce = {0};
+    time_t expires = 0;
     avow_err err = AVOW_OK;
     if (cli_get(a, "ttl") != NULL)
         err = parse_uint("ttl", cli_get(a, "ttl"), 366ul * 86400ul, &ttl, &d);
@@ -440,18 +207,13 @@ static int run_nonce(const char *prog, const cli_args *a)
                            AVOW_NONCE_MIN_LEN, AVOW_NONCE_MAX_LEN);
     }
     if (err == AVOW_OK)
-        err = conf_load(dir, &c, &d);
+        err = open_ca(dir, a, AVOW_CA_DIR_NO_KEY, &cd, &d);
     if (err == AVOW_OK)
-        err = dir_path(dir, CA_NONCES, &pdb, &d);
-    if (err == AVOW_OK)
-        err = avow_nonce_store_open_sqlite(pdb.p, &store, &d);
-    time_t now = time(NULL);
-    if (err == AVOW_OK)
-        err = avow_nonce_issue(store, len, ttl, now, &nonce, &d);
+        err = avow_ca_dir_nonce(cd, len, ttl, 0, &nonce, &expires, &d);
     if (err == AVOW_OK) {
         if (cli_flag(a, "json")) {
             char exp[32];
-            cli_format_time(now + (time_t)ttl, exp, sizeof(exp));
+            cli_format_time(expires, exp, sizeof(exp));
             printf("{\"expires\": \"%s\", \"nonce\": \"", exp);
             print_hex(stdout, nonce.ptr, nonce.len);
             printf("\", \"ttl\": %u}\n", ttl);
@@ -463,8 +225,7 @@ static int run_nonce(const char *prog, const cli_args *a)
             err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
     }
     avow_buf_free(&nonce);
-    avow_nonce_store_free(store);
-    json_decref(c.root);
+    avow_ca_dir_free(cd);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }
 
@@ -479,16 +240,22 @@ static const cli_opt issue_opts[] = {
     {"nonce", CLI_VALUE, "HEX",
      "expected nonce (default: the Evidence's, checked against the CA's store)"},
     {"days", CLI_VALUE, "N", "validity of the certificate (default: ca.json's days)"},
+    {"cap-days", CLI_FLAG, NULL,
+     "end the certificate with the CA certificate instead of refusing a longer validity"},
     {"subject", CLI_VALUE, "NAME", "subject of the certificate (default: the request's)"},
     {"key-usage", CLI_VALUE, "LIST",
      "keyUsage, e.g. digitalSignature,keyAgreement (default: digitalSignature)"},
     {"eku", CLI_VALUE, "LIST", "extendedKeyUsage names or OIDs, e.g. clientAuth (default: none)"},
-    {"out", CLI_VALUE, "FILE", "certificate output (default: DIR/certs/SERIAL.pem)"},
-    {"outform", CLI_VALUE, "PEM|DER", "certificate format (default: PEM)"},
-    {"ear-out", CLI_VALUE, "FILE", "write the EAR (JSON) here, affirming or not"},
+    {"out", CLI_VALUE, "FILE",
+     "also write the certificate here (it is always in DIR/certs/SERIAL.pem); not inside DIR"},
+    {"outform", CLI_VALUE, "PEM|DER", "format of -out (default: PEM)"},
+    {"ear-out", CLI_VALUE, "FILE", "write the EAR (JSON) here, affirming or not; not inside DIR"},
     {"jwt-out", CLI_VALUE, "FILE",
-     "write the EAR as a JWT signed by the CA here, affirming or not"},
+     "write the EAR as a JWT signed by the CA here, affirming or not; not inside DIR"},
     {"pin-source", CLI_VALUE, "SPEC", "token user PIN for a pkcs11: CA key (default: ca.json's)"},
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",
+     "PKCS#11 module when ca.json names none (default: $AVOW_PKCS11_MODULE, "
+     "else " CLI_P11_DEFAULT_MODULE ")"},
     {"at", CLI_VALUE, "TIME",
      "check the attestation certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     {"json", CLI_FLAG, NULL, "print the EAR as JSON instead of a summary"},
@@ -527,11 +294,9 @@ static void print_summary(FILE *f, const avow_ear *ear)
 
 typedef struct issue_ctx {
     avow_diag d;
-    ca_conf conf;
-    avow_ca *ca;
+    avow_ca_dir *cd;
     avow_verifier *v;
     avow_policy *policy;
-    avow_nonce_store *store;
     avow_request *req;
     avow_appraisal *ap;
     X509 *cert;
@@ -546,11 +311,24 @@ static void issue_free(issue_ctx *c)
     X509_free(c->cert);
     avow_appraisal_free(c->ap);
     avow_request_free(c->req);
-    avow_nonce_store_free(c->store);
     avow_policy_free(c->policy);
     avow_verifier_free(c->v);
-    avow_ca_free(c->ca);
-    json_decref(c->conf.root);
+    avow_ca_dir_free(c->cd);
+}
+
+/* Outputs that land in the CA directory could replace ca.key or ca.json. */
+static avow_err check_outputs(issue_ctx *c, const cli_args *a)
+{
+    static const char *const outs[] = {"out", "ear-out", "jwt-out"};
+    for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++) {
+        const char *p = cli_get(a, outs[i]);
+        if (p != NULL && avow_ca_dir_contains(c->cd, p))
+            return cli_fail(&c->d, AVOW_ERR_USAGE, outs[i],
+                            "%s is inside the CA directory; only the CA writes there "
+                            "(certificates go to certs/ by themselves)",
+                            p);
+    }
+    return AVOW_OK;
 }
 
 /* Everything before the appraisal. */
@@ -560,10 +338,9 @@ static avow_err issue_setup(issue_ctx *c, const cli_args *a, const char *dir)
     if (cli_count(a, "CAfile") == 0)
         return cli_fail(d, AVOW_ERR_USAGE, "CAfile",
                         "give -CAfile with the attestation trust anchors");
-    avow_err err = conf_load(dir, &c->conf, d);
-    const char *pol = cli_get(a, "policy") != NULL ? cli_get(a, "policy") : c->conf.policy;
-    if (err == AVOW_OK && pol != NULL)
-        err = avow_policy_load(pol, &c->policy, d);
+    avow_err err = AVOW_OK;
+    if (cli_get(a, "policy") != NULL)
+        err = avow_policy_load(cli_get(a, "policy"), &c->policy, d);
     if (err == AVOW_OK)
         err = make_verifier(a, &c->v, d);
     avow_buf raw = {0};
@@ -573,43 +350,24 @@ static avow_err issue_setup(issue_ctx *c, const cli_args *a, const char *dir)
         err = avow_request_decode(raw.ptr, raw.len, AVOW_REQUEST_AUTO, 0, &c->req, d);
     avow_buf_free(&raw);
     if (err == AVOW_OK)
-        err = ca_open(dir, &c->conf, cli_get(a, "pin-source"), &c->ca, d);
-    ca_path pdb;
+        err = open_ca(dir, a, 0, &c->cd, d);
     if (err == AVOW_OK)
-        err = dir_path(dir, CA_NONCES, &pdb, d);
-    if (err == AVOW_OK)
-        err = avow_nonce_store_open_sqlite(pdb.p, &c->store, d);
+        err = check_outputs(c, a);
     return err;
 }
 
-/* Where the certificate goes and in which form. */
-static avow_err write_cert(issue_ctx *c, const cli_args *a, const char *dir, ca_path *where)
+static avow_err write_out(issue_ctx *c, const cli_args *a)
 {
     cli_form form;
     avow_err err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &form, &c->d);
-    if (err != AVOW_OK)
-        return err;
-    if (cli_get(a, "out") != NULL) {
-        snprintf(where->p, sizeof(where->p), "%s", cli_get(a, "out"));
-    } else {
-        const ASN1_INTEGER *sn = X509_get0_serialNumber(c->cert);
-        char name[128];
-        size_t used = 0;
-        used += (size_t)snprintf(name, sizeof(name), "%s/", CA_CERTS);
-        for (int i = 0; i < ASN1_STRING_length(sn) && used + 3 < sizeof(name); i++)
-            used += (size_t)snprintf(name + used, sizeof(name) - used, "%02x",
-                                     ASN1_STRING_get0_data(sn)[i]);
-        snprintf(name + used, sizeof(name) - used, form == CLI_FORM_DER ? ".der" : ".pem");
-        err = dir_path(dir, name, where, &c->d);
-    }
     unsigned char *der = NULL;
     int len = err == AVOW_OK ? i2d_X509(c->cert, &der) : 0;
     if (err == AVOW_OK && len <= 0)
         err = cli_fail_ossl(&c->d, AVOW_ERR_CRYPTO, "certificate", "cannot encode");
     if (err == AVOW_OK)
-        err = cli_write(where->p, der, (size_t)len, "CERTIFICATE", form, &c->d);
-    if (err == AVOW_OK && strcmp(where->p, "-") != 0)
-        chmod(where->p, 0644);
+        err = cli_write(cli_get(a, "out"), der, (size_t)len, "CERTIFICATE", form, &c->d);
+    if (err == AVOW_OK && strcmp(cli_get(a, "out"), "-") != 0)
+        chmod(cli_get(a, "out"), 0644);
     OPENSSL_free(der);
     return err;
 }
@@ -624,18 +382,20 @@ static int run_issue(const char *prog, const cli_args *a)
         return cli_usage_error(prog, "give -dir DIR");
     uint8_t nonce[AVOW_NONCE_MAX_LEN];
     size_t nonce_len = 0;
-    avow_ca_issue_opts io;
+    avow_ca_dir_issue_opts io;
     memset(&io, 0, sizeof(io));
-    io.subject = cli_get(a, "subject");
-    io.eku = cli_get(a, "eku");
-    io.jwt_out = &c.jwt;
+    io.issue.subject = cli_get(a, "subject");
+    io.issue.eku = cli_get(a, "eku");
+    io.issue.jwt_out = &c.jwt;
+    if (cli_flag(a, "cap-days"))
+        io.issue.flags |= AVOW_CA_ISSUE_CAP_VALIDITY;
     avow_err err = AVOW_OK;
     if (cli_get(a, "nonce") != NULL)
         err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &nonce_len, &c.d);
     if (err == AVOW_OK && cli_get(a, "days") != NULL)
-        err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &io.days, &c.d);
+        err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &io.issue.days, &c.d);
     if (err == AVOW_OK && cli_get(a, "key-usage") != NULL)
-        err = avow_ca_key_usage_parse(cli_get(a, "key-usage"), &io.key_usage, &c.d);
+        err = avow_ca_key_usage_parse(cli_get(a, "key-usage"), &io.issue.key_usage, &c.d);
     if (err == AVOW_OK && cli_get(a, "outform") != NULL) {
         cli_form f;
         err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &f, &c.d);
@@ -647,52 +407,49 @@ static int run_issue(const char *prog, const cli_args *a)
         issue_free(&c);
         return rc;
     }
-    if (io.days == 0)
-        io.days = c.conf.days;
-    avow_appraise_opts ao;
-    avow_appraise_opts_init(&ao);
-    ao.nonce = nonce_len > 0 ? nonce : NULL;
-    ao.nonce_len = nonce_len;
-    ao.nonces = c.store;
-    ao.policy = c.policy;
-    err = avow_appraise_request(c.v, c.req, &ao, &c.ap, &c.d);
-    if (c.ap == NULL) {
+    io.nonce = nonce_len > 0 ? nonce : NULL;
+    io.nonce_len = nonce_len;
+    io.policy = c.policy;
+    err = avow_ca_dir_issue(c.cd, c.v, c.req, &io, &c.ap, &c.cert, &c.d);
+    if (c.ap == NULL || avow_appraisal_get0_ear(c.ap) == NULL) {
+        /* No result (a store failure, a lost race for the nonce, ...): nothing to show. */
         int rc = cli_report(err != AVOW_OK ? err : AVOW_ERR_INTERNAL, &c.d);
         issue_free(&c);
         return rc;
     }
-    const avow_ear *ear = avow_appraisal_get0_ear(c.ap);
-    avow_tier tier = avow_appraisal_tier(c.ap);
-    int affirming = err == AVOW_OK && avow_appraisal_status(c.ap) == AVOW_OK;
-    avow_err ierr = AVOW_OK;
-    if (affirming) {
-        avow_diag_clear(&c.d);
-        ierr = avow_ca_issue(c.ca, c.req, c.ap, &io, &c.cert, &c.d);
-    } else {
+    int affirming = err == AVOW_OK && c.cert != NULL;
+    if (!affirming) {
         avow_diag tmp;
         avow_diag_clear(&tmp);
-        if (avow_ear_sign_jwt(ear, avow_ca_get0_signer(c.ca), NULL, &c.jwt, &tmp) != AVOW_OK)
+        if (avow_ear_sign_jwt(avow_appraisal_get0_ear(c.ap),
+                              avow_ca_get0_signer(avow_ca_dir_get0_ca(c.cd)), NULL, &c.jwt,
+                              &tmp) != AVOW_OK)
             avow_buf_free(&c.jwt);
     }
-    err = avow_ear_to_json(ear, &c.ear_json, &c.d);
+    avow_err ierr = err;
+    err = avow_ear_to_json(avow_appraisal_get0_ear(c.ap), &c.ear_json, &c.d);
     if (err == AVOW_OK)
         err = pretty_json((const char *)c.ear_json.ptr, c.ear_json.len, &c.pretty, &c.d);
     if (err == AVOW_OK && cli_get(a, "ear-out") != NULL)
         err = avow_write_file(cli_get(a, "ear-out"), c.pretty.ptr, c.pretty.len, &c.d);
     if (err == AVOW_OK && cli_get(a, "jwt-out") != NULL && c.jwt.ptr != NULL)
         err = avow_write_file(cli_get(a, "jwt-out"), c.jwt.ptr, c.jwt.len, &c.d);
-    ca_path where = {{0}};
-    if (err == AVOW_OK && ierr == AVOW_OK && c.cert != NULL)
-        err = write_cert(&c, a, dir, &where);
+    if (err == AVOW_OK && affirming && cli_get(a, "out") != NULL)
+        err = write_out(&c, a);
     if (err == AVOW_OK) {
         if (cli_flag(a, "json"))
             err = cli_print(&c.pretty, &c.d);
         else
-            print_summary(stdout, ear);
+            print_summary(stdout, avow_appraisal_get0_ear(c.ap));
     }
-    if (err == AVOW_OK && c.cert != NULL && !cli_flag(a, "json")) {
+    if (err == AVOW_OK && affirming && !cli_flag(a, "json")) {
+        char where[PATH_MAX];
+        avow_ca_dir_cert_path(c.cd, c.cert, where, sizeof(where));
         char *s = X509_NAME_oneline(X509_get_subject_name(c.cert), NULL, 0);
-        printf("certificate: %s\nsubject: %s\n", where.p, s != NULL ? s : "?");
+        printf("certificate: %s\n", where);
+        if (cli_get(a, "out") != NULL)
+            printf("  copy: %s\n", cli_get(a, "out"));
+        printf("subject: %s\n", s != NULL ? s : "?");
         OPENSSL_free(s);
     } else if (err == AVOW_OK && !affirming && !cli_flag(a, "json")) {
         printf("no certificate issued\n");
@@ -702,16 +459,179 @@ static int run_issue(const char *prog, const cli_args *a)
     int rc;
     if (err != AVOW_OK)
         rc = cli_report(err, &c.d);
-    else if (ierr != AVOW_OK)
+    else if (ierr != AVOW_OK && ierr != AVOW_ERR_NOT_AFFIRMING)
         rc = cli_report(ierr, &c.d);
     else if (!affirming) {
         fprintf(stderr, "avow: no certificate issued: the attestation result is %s\n",
-                avow_tier_name(tier) != NULL ? avow_tier_name(tier) : "not affirming");
-        rc = cli_exit_tier(tier);
+                avow_tier_name(avow_appraisal_tier(c.ap)) != NULL
+                    ? avow_tier_name(avow_appraisal_tier(c.ap))
+                    : "not affirming");
+        rc = cli_exit_tier(avow_appraisal_tier(c.ap));
     } else
         rc = CLI_EXIT_OK;
     issue_free(&c);
     return rc;
+}
+
+/* --- list, show: the ledger --- */
+
+static const cli_opt list_opts[] = {
+    {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"json", CLI_FLAG, NULL, "print a JSON array instead of a table"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static char *hex_of(const uint8_t *p, size_t n)
+{
+    char *s = OPENSSL_malloc(2 * n + 1);
+    if (s == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        snprintf(s + 2 * i, 3, "%02x", p[i]);
+    s[2 * n] = '\0';
+    return s;
+}
+
+/* The row without the EAR and the certificate. */
+static json_t *row_json(const avow_issuance *r)
+{
+    char issued[32], not_after[32];
+    cli_format_time(r->issued, issued, sizeof(issued));
+    cli_format_time(r->not_after, not_after, sizeof(not_after));
+    char *spki = hex_of(r->spki_sha256, sizeof(r->spki_sha256));
+    char *req = hex_of(r->request_sha256, sizeof(r->request_sha256));
+    char *nonce = hex_of(r->nonce, r->nonce_len);
+    json_t *o = json_object();
+    int bad = o == NULL || spki == NULL || req == NULL || nonce == NULL;
+    bad = bad || json_object_set_new(o, "serial", json_string(r->serial)) != 0;
+    bad = bad || json_object_set_new(o, "subject", json_string(r->subject)) != 0;
+    bad = bad || json_object_set_new(o, "issued", json_string(issued)) != 0;
+    bad = bad || json_object_set_new(o, "not_after", json_string(not_after)) != 0;
+    bad = bad || json_object_set_new(o, "spki_sha256", json_string(spki)) != 0;
+    bad = bad || json_object_set_new(o, "request_sha256", json_string(req)) != 0;
+    bad = bad || json_object_set_new(o, "nonce", json_string(nonce)) != 0;
+    OPENSSL_free(spki);
+    OPENSSL_free(req);
+    OPENSSL_free(nonce);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+typedef struct list_ctx {
+    json_t *arr; /* --json */
+    size_t n;
+    int failed;
+} list_ctx;
+
+static int list_row(void *ctx, const avow_issuance *r)
+{
+    list_ctx *l = ctx;
+    l->n++;
+    if (l->arr != NULL) {
+        json_t *o = row_json(r);
+        if (o == NULL || json_array_append_new(l->arr, o) != 0) {
+            l->failed = 1;
+            return 1;
+        }
+        return 0;
+    }
+    char issued[32], not_after[32];
+    cli_format_time(r->issued, issued, sizeof(issued));
+    cli_format_time(r->not_after, not_after, sizeof(not_after));
+    printf("%-32s  %s  %s  %s\n", r->serial, issued, not_after, r->subject);
+    return 0;
+}
+
+static int run_list(const char *prog, const cli_args *a)
+{
+    avow_diag d;
+    avow_diag_clear(&d);
+    const char *dir = cli_get(a, "dir");
+    if (dir == NULL)
+        return cli_usage_error(prog, "give -dir DIR");
+    avow_ca_dir *cd = NULL;
+    list_ctx l = {NULL, 0, 0};
+    avow_err err = open_ca(dir, a, AVOW_CA_DIR_NO_KEY, &cd, &d);
+    if (err == AVOW_OK && cli_flag(a, "json") && (l.arr = json_array()) == NULL)
+        err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
+    if (err == AVOW_OK && l.arr == NULL)
+        printf("%-32s  %-20s  %-20s  %s\n", "SERIAL", "ISSUED", "NOT AFTER", "SUBJECT");
+    if (err == AVOW_OK)
+        err = avow_ca_dir_list(cd, list_row, &l, &d);
+    if (err == AVOW_OK && l.failed)
+        err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
+    if (err == AVOW_OK && l.arr != NULL) {
+        char *text = json_dumps(l.arr, JSON_INDENT(2) | JSON_SORT_KEYS);
+        if (text == NULL)
+            err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
+        else
+            printf("%s\n", text);
+        free(text);
+    }
+    if (err == AVOW_OK && fflush(stdout) != 0)
+        err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
+    json_decref(l.arr);
+    avow_ca_dir_free(cd);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
+static const cli_opt show_row_opts[] = {
+    {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"serial", CLI_VALUE, "HEX", "serial number of the certificate (hex, ':' allowed)"},
+    {"json", CLI_FLAG, NULL, "print the row, the certificate (PEM) and the EAR as one JSON object"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static int run_show_row(const char *prog, const cli_args *a)
+{
+    avow_diag d;
+    avow_diag_clear(&d);
+    const char *dir = cli_get(a, "dir");
+    const char *serial = cli_get(a, "serial");
+    if (dir == NULL || serial == NULL)
+        return cli_usage_error(prog, "give -dir DIR -serial HEX");
+    avow_ca_dir *cd = NULL;
+    avow_issuance *r = NULL;
+    avow_buf pem = {0}, ear = {0};
+    json_t *o = NULL;
+    avow_err err = open_ca(dir, a, AVOW_CA_DIR_NO_KEY, &cd, &d);
+    if (err == AVOW_OK)
+        err = avow_ca_dir_find_serial(cd, serial, &r, &d);
+    if (err == AVOW_OK && avow_armor(r->cert_der, r->cert_der_len, "CERTIFICATE", &pem) != AVOW_OK)
+        err = cli_fail(&d, AVOW_ERR_NOMEM, "certificate", "cannot armour");
+    if (err == AVOW_OK)
+        err = pretty_json(r->ear_json, strlen(r->ear_json), &ear, &d);
+    if (err == AVOW_OK && cli_flag(a, "json")) {
+        o = row_json(r);
+        json_t *e = json_loads(r->ear_json, 0, NULL);
+        if (o == NULL || e == NULL || json_object_set_new(o, "ear", e) != 0 ||
+            json_object_set_new(o, "certificate", json_string((const char *)pem.ptr)) != 0)
+            err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "cannot build the JSON");
+        char *text = err == AVOW_OK ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
+        if (text != NULL)
+            printf("%s\n", text);
+        else if (err == AVOW_OK)
+            err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
+        free(text);
+    } else if (err == AVOW_OK) {
+        json_t *row = row_json(r);
+        const char *k;
+        json_t *v;
+        json_object_foreach(row, k, v) printf("%s: %s\n", k, json_string_value(v));
+        json_decref(row);
+        printf("\n%s\n%s", (const char *)pem.ptr, (const char *)ear.ptr);
+    }
+    if (err == AVOW_OK && fflush(stdout) != 0)
+        err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
+    json_decref(o);
+    avow_buf_free(&pem);
+    avow_buf_free(&ear);
+    avow_issuance_free(r);
+    avow_ca_dir_free(cd);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }
 
 /* --- show-result --- */
@@ -775,6 +695,10 @@ static const cli_cmd commands[] = {
     {"issue",
      "Appraise an attested request; issue a certificate carrying the EAR only when affirming.",
      "-dir DIR -in REQUEST -CAfile ANCHORS [options]", issue_opts, 0, run_issue},
+    {"list", "List what the CA issued (its ledger): serial, time, notAfter, subject.",
+     "-dir DIR [-json]", list_opts, 0, run_list},
+    {"show", "Show one issuance from the ledger: the row, the certificate and the EAR.",
+     "-dir DIR -serial HEX [-json]", show_row_opts, 0, run_show_row},
     {"show-result", "Verify and print the EAR carried in an issued certificate (CMW extension).",
      "-in CERT (-CAfile CA_CERT | -dir DIR)", show_opts, 0, run_show},
 };

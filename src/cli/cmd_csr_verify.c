@@ -84,7 +84,8 @@ static avow_err setup(verify_ctx *c, const cli_args *a)
         c->opts.ear_ttl = (unsigned)ttl;
     }
     if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
-        err = avow_nonce_store_open_sqlite(cli_get(a, "nonce-db"), &c->store, &c->d);
+        /* The store must exist (csr nonce made it): a fresh one would know no nonce. */
+        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
     if (err == AVOW_OK)
         err = cli_csr_load(a, &c->req, &c->d);
     c->opts.policy = c->policy;

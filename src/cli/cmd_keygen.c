@@ -3,7 +3,7 @@
  * (avow_p11_keygen), prints the key's PKCS#11 URI and writes its public key
  * when asked. The private key never leaves the token.
  *
- * The module comes from -module, else $AVOW_PKCS11_MODULE, else SoftHSM2 at
+ * The module comes from -pkcs11-module (or -module), else $AVOW_PKCS11_MODULE, else SoftHSM2 at
  * its Debian path when that file exists. Label and id come from -label /
  * -id, else from the URI's object= / id=; without any id a random 8-byte id
  * is chosen, so that a certificate can later be stored next to the key.
@@ -28,9 +28,10 @@
 #define MAX_ID 64
 
 static const cli_opt keygen_opts[] = {
-    {"module", CLI_VALUE, "PATH|NAME",
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module file or p11-kit name (default: $AVOW_PKCS11_MODULE, "
      "else " CLI_P11_DEFAULT_MODULE ")"},
+    {"module", CLI_VALUE, "PATH|NAME", "the same as -pkcs11-module (older spelling)"},
     {"token-uri", CLI_VALUE, "URI", "pkcs11: URI of the token; object= and id= name the key"},
     {"uri", CLI_VALUE, "URI", "the same as -token-uri"},
     {"pin-source", CLI_VALUE, "SPEC", "user PIN: env:NAME, file:PATH or pass:TEXT"},
@@ -212,33 +213,36 @@ static avow_err check_unused(keygen_ctx *c, avow_p11_session *s)
 }
 
 /* Module, session (read/write) and login. */
-static avow_err open_token(keygen_ctx *c, const cli_args *a, const char *uri, avow_p11_module **m,
-                           avow_p11_session **s)
+static avow_err open_token(keygen_ctx *c, const cli_args *a, const char *uri, avow_p11_session **s)
 {
-    const char *module = cli_p11_module(cli_get(a, "module"));
+    const char *flag = cli_get(a, "pkcs11-module");
+    if (flag != NULL && cli_get(a, "module") != NULL)
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
+                        "give -pkcs11-module or -module, not both");
+    const char *module = cli_p11_module(flag != NULL ? flag : cli_get(a, "module"));
     if (module == NULL)
-        return cli_fail(
-            &c->d, AVOW_ERR_USAGE, "module",
-            "no PKCS#11 module: give -module or set AVOW_PKCS11_MODULE (" CLI_P11_DEFAULT_MODULE
-            " is not installed)");
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
+                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
+                        "(" CLI_P11_DEFAULT_MODULE " is not installed)");
     if (cli_get(a, "pin") != NULL && cli_get(a, "pin-source") != NULL)
         return cli_fail(&c->d, AVOW_ERR_USAGE, "pin", "give -pin or -pin-source, not both");
-    avow_buf pin = {0};
-    avow_err err = AVOW_OK;
-    if (cli_get(a, "pin") == NULL)
-        err = avow_p11_pin_resolve(uri, cli_get(a, "pin-source"), &pin, &c->d);
-    if (err == AVOW_ERR_NOT_FOUND && c->d.field[0] != '\0' && strcmp(c->d.field, "pin") == 0 &&
-        cli_get(a, "pin-source") == NULL)
+    /* -pin is the pass: spec of -pin-source. */
+    char *spec = NULL;
+    if (cli_get(a, "pin") != NULL) {
+        size_t n = strlen(cli_get(a, "pin")) + 6;
+        spec = OPENSSL_malloc(n);
+        if (spec == NULL)
+            return cli_fail(&c->d, AVOW_ERR_NOMEM, "pin", "out of memory");
+        snprintf(spec, n, "pass:%s", cli_get(a, "pin"));
+    }
+    avow_err err = avow_p11_open(module, uri, spec != NULL ? spec : cli_get(a, "pin-source"),
+                                 AVOW_P11_RW | AVOW_P11_LOGIN, s, &c->d);
+    if (spec != NULL)
+        OPENSSL_clear_free(spec, strlen(spec));
+    if (err == AVOW_ERR_NOT_FOUND && strcmp(c->d.field, "pin") == 0 &&
+        cli_get(a, "pin-source") == NULL && cli_get(a, "pin") == NULL)
         return cli_fail(&c->d, AVOW_ERR_USAGE, "pin",
                         "no user PIN: give -pin-source env:NAME|file:PATH|pass:TEXT");
-    if (err == AVOW_OK)
-        err = avow_p11_module_load(module, m, &c->d);
-    if (err == AVOW_OK)
-        err = avow_p11_session_open(*m, uri, AVOW_P11_RW, s, &c->d);
-    if (err == AVOW_OK)
-        err =
-            avow_p11_login(*s, pin.ptr != NULL ? (const char *)pin.ptr : cli_get(a, "pin"), &c->d);
-    avow_buf_free(&pin);
     return err;
 }
 
@@ -261,7 +265,6 @@ static int run_keygen(const cli_args *a)
 {
     keygen_ctx c;
     memset(&c, 0, sizeof(c));
-    avow_p11_module *m = NULL;
     avow_p11_session *s = NULL;
     avow_p11_handle priv = 0;
     char *printed = NULL;
@@ -280,7 +283,7 @@ static int run_keygen(const cli_args *a)
     if (err == AVOW_OK)
         err = names_from(&c, a, uri);
     if (err == AVOW_OK)
-        err = open_token(&c, a, uri, &m, &s);
+        err = open_token(&c, a, uri, &s);
     if (err == AVOW_OK)
         err = check_unused(&c, s);
     if (err == AVOW_OK)
@@ -298,7 +301,6 @@ static int run_keygen(const cli_args *a)
     }
     free(printed);
     avow_p11_session_free(s);
-    avow_p11_module_free(m);
     if (c.uri != NULL)
         p11_kit_uri_free(c.uri);
     free(c.label);

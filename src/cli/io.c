@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,9 +217,16 @@ avow_err cli_parse_time(const char *text, time_t *out, avow_diag *d)
     }
     if (text[0] == '@') {
         char *end = NULL;
-        long long v = strtoll(text + 1, &end, 10);
-        if (end == text + 1 || *end != '\0' || v < 0)
+        errno = 0;
+        long long v = text[1] >= '0' && text[1] <= '9' ? strtoll(text + 1, &end, 10) : -1;
+        if (end == NULL || end == text + 1 || *end != '\0' || v < 0)
             return cli_fail(d, AVOW_ERR_USAGE, "time", "\"%s\" is not @SECONDS", text);
+        /* strtoll clamps silently; so would a narrower time_t. Year 9999 is the last
+         * a certificate can name. */
+        if (errno == ERANGE || v > CLI_MAX_TIME || (long long)(time_t)v != v)
+            return cli_fail(d, AVOW_ERR_USAGE, "time",
+                            "\"%s\" is out of range (0 .. @%lld, 9999-12-31T23:59:59Z)", text,
+                            (long long)CLI_MAX_TIME);
         *out = (time_t)v;
         return AVOW_OK;
     }

@@ -59,7 +59,13 @@ avow_err cli_write(const char *path, const uint8_t *der, size_t len, const char 
 /* Writes text to stdout. */
 avow_err cli_print(const avow_buf *text, avow_diag *d);
 
-/* "now", "@SECONDS" or RFC 3339 UTC ("2025-01-31T12:00:00Z"). Errors: AVOW_ERR_USAGE. */
+/* 9999-12-31T23:59:59Z, the last second GeneralizedTime can say. */
+#define CLI_MAX_TIME 253402300799LL
+
+/*
+ * "now", "@SECONDS" (0 .. CLI_MAX_TIME) or RFC 3339 UTC
+ * ("2025-01-31T12:00:00Z"). Errors: AVOW_ERR_USAGE, also for a time out of range.
+ */
 avow_err cli_parse_time(const char *text, time_t *out, avow_diag *d);
 
 /* RFC 3339 UTC text of t into buf (at least 21 bytes). */

@@ -4,6 +4,10 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <openssl/opensslv.h>
 
@@ -34,12 +38,30 @@ static void usage(FILE *f)
     for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
         fprintf(f, "  %-10s %s\n", groups[i].name, groups[i].summary);
     fputs("\nRun 'avow GROUP --help' for its commands. Exit status: 0 success (trusted), "
-          "1 failure\n(untrusted), 2 usage error, 3 malformed input, 4 I/O error.\n",
+          "1 failure\n(untrusted), 2 usage error, 3 malformed input, 4 I/O error, 5 warning, 6 "
+          "none,\n"
+          "7 store failure, 8 store busy (try again); avow(1) has the details.\n",
           f);
+}
+
+/*
+ * Commands hold PINs and private keys in memory for most of their short
+ * lives; a core file or a ptrace attach would hand them out. No cores, and
+ * on Linux not dumpable (which also keeps other processes of the same user
+ * from attaching).
+ */
+static void protect_secrets(void)
+{
+    struct rlimit none = {0, 0};
+    (void)setrlimit(RLIMIT_CORE, &none);
+#ifdef __linux__
+    (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 }
 
 int main(int argc, char **argv)
 {
+    protect_secrets();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

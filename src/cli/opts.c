@@ -155,6 +155,23 @@ void cli_help(FILE *f, const char *prog, const cli_cmd *cmd)
     fprintf(f, "  %-22s %s\n", "-help", "print this help and exit");
 }
 
+/* A PIN on the command line is in ps and in shell history: say so, every time. */
+static void warn_visible_pin(const cli_args *a)
+{
+    long k = find_opt(a, "pin", 3);
+    if (k >= 0 && a->counts[k] > 0)
+        fputs("avow: warning: -pin puts the PIN on the command line, where other users see it "
+              "(ps); prefer -pin-source env:NAME or file:PATH\n",
+              stderr);
+    k = find_opt(a, "pin-source", 10);
+    for (size_t i = 0; k >= 0 && i < a->counts[k]; i++) {
+        if (a->vals[k] != NULL && strncmp(a->vals[k][i], "pass:", 5) == 0)
+            fputs("avow: warning: -pin-source pass: puts the PIN on the command line, where "
+                  "other users see it (ps); prefer env:NAME or file:PATH\n",
+                  stderr);
+    }
+}
+
 int cli_run_table(const char *prog, const char *summary, const cli_cmd *cmds, size_t ncmds,
                   int argc, char **argv)
 {
@@ -179,6 +196,7 @@ int cli_run_table(const char *prog, const char *summary, const cli_cmd *cmds, si
         } else if (rc == CLI_PARSE_USAGE) {
             rc = CLI_EXIT_USAGE;
         } else {
+            warn_visible_pin(&a);
             rc = cmds[i].run(sub, &a);
         }
         cli_args_free(&a);

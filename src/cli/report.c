@@ -19,6 +19,10 @@ int cli_exit_code(avow_err err)
         return CLI_EXIT_USAGE;
     if (err == AVOW_ERR_IO)
         return CLI_EXIT_IO;
+    if (err == AVOW_ERR_STORE)
+        return CLI_EXIT_STORE;
+    if (err == AVOW_ERR_STORE_BUSY)
+        return CLI_EXIT_BUSY;
     if (err >= 100 && err < 200)
         return CLI_EXIT_MALFORMED;
     return CLI_EXIT_FAIL;

@@ -47,6 +47,10 @@ avow_err avow__unhex(const char *text, avow_buf *out);
 /* Constant-time equality of two byte strings of possibly different length. */
 int avow__ct_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
+/* avow_write_file with the final file's mode (e.g. 0644 for certificates) set before the rename. */
+avow_err avow__write_file_mode(const char *path, const uint8_t *data, size_t len, unsigned mode,
+                               avow_diag *diag);
+
 /* snprintf that never fails on truncation: always NUL-terminates. */
 void avow__strlcpy(char *dst, const char *src, size_t cap);
 

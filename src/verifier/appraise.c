@@ -25,6 +25,7 @@ struct avow_appraisal {
     avow_policy_report *report;
     avow_err freshness;
     avow_ear *ear;
+    avow_buf nonce; /* the nonce put to the store */
 };
 
 void avow_appraise_opts_init(avow_appraise_opts *o)
@@ -42,6 +43,7 @@ void avow_appraisal_free(avow_appraisal *a)
     avow_verification_free(a->verification);
     avow_policy_report_free(a->report);
     avow_ear_free(a->ear);
+    avow_buf_free(&a->nonce);
     OPENSSL_free(a);
 }
 
@@ -55,8 +57,14 @@ static const avow_statement_result *bound_of(const avow_verification *r, size_t 
     return avow_verification_get0(r, stmt);
 }
 
+static int store_failed(avow_err e)
+{
+    return e == AVOW_ERR_STORE || e == AVOW_ERR_STORE_BUSY || e == AVOW_ERR_NOMEM;
+}
+
 static avow_err check_freshness(const avow_appraise_opts *o, const avow_verification *r,
-                                const avow_statement_result *bound, time_t now)
+                                const avow_statement_result *bound, time_t now, avow_buf *used,
+                                avow_diag *diag)
 {
     if (o->nonces == NULL)
         return AVOW_OK;
@@ -74,7 +82,12 @@ static avow_err check_freshness(const avow_appraise_opts *o, const avow_verifica
         nonce = n.ptr;
         len = n.len;
     }
-    return avow_nonce_consume(o->nonces, nonce, len, now, NULL);
+    if ((used->ptr = avow__memdup(nonce, len)) == NULL)
+        return AVOW_ERR_NOMEM;
+    used->len = len;
+    if (o->flags & AVOW_APPRAISE_CHECK_NONCE_ONLY)
+        return avow_nonce_check(o->nonces, nonce, len, now, diag);
+    return avow_nonce_consume(o->nonces, nonce, len, now, diag);
 }
 
 /* Whether a statement of type t (a row name or a dotted OID) verified. */
@@ -254,7 +267,18 @@ static avow_err appraise(avow_appraisal *a, const avow_verifier *v, const avow_s
     if (a->verification == NULL)
         return rc;
     size_t element;
-    a->freshness = check_freshness(o, a->verification, bound_of(a->verification, &element), now);
+    avow_diag fd;
+    avow_diag_clear(&fd);
+    a->freshness = check_freshness(o, a->verification, bound_of(a->verification, &element), now,
+                                   &a->nonce, &fd);
+    if (store_failed(a->freshness)) {
+        /* The store's failure is not the device's: no result at all. */
+        if (diag != NULL && fd.code == a->freshness)
+            *diag = fd;
+        else
+            avow__fail(diag, a->freshness, "nonce-store", "%s", avow_strerror(a->freshness));
+        return a->freshness;
+    }
     if ((rc = evaluate_policy(a, policy, o)) != AVOW_OK)
         return rc;
     ear_in e = {0};
@@ -294,12 +318,19 @@ avow_err avow_appraise(const avow_verifier *v, const avow_statements_in *in,
     avow_err rc = a == NULL ? AVOW_ERR_NOMEM : AVOW_OK;
     if (rc == AVOW_OK && policy == NULL && (rc = avow_policy_default(&own_policy)) == AVOW_OK)
         policy = own_policy;
+    avow_diag ad;
+    avow_diag_clear(&ad);
     if (rc == AVOW_OK)
-        rc = appraise(a, v, in, o, policy, NULL);
+        rc = appraise(a, v, in, o, policy, &ad);
     avow_policy_free(own_policy);
     avow__ossl_clear();
     if (rc != AVOW_OK || a->ear == NULL) {
         avow_appraisal_free(a);
+        if (store_failed(rc) && ad.code == rc) {
+            if (diag != NULL)
+                *diag = ad;
+            return rc;
+        }
         if (rc == AVOW_OK || rc == AVOW_ERR_POLICY)
             rc = AVOW_ERR_INTERNAL;
         return avow__fail(diag, rc, "appraise", "no result could be made: %s", avow_strerror(rc));
@@ -354,6 +385,16 @@ const avow_policy_report *avow_appraisal_get0_report(const avow_appraisal *a)
 avow_err avow_appraisal_freshness(const avow_appraisal *a)
 {
     return a != NULL ? a->freshness : AVOW_ERR_ARG;
+}
+
+avow_view avow_appraisal_nonce(const avow_appraisal *a)
+{
+    avow_view v = {NULL, 0};
+    if (a != NULL) {
+        v.ptr = a->nonce.ptr;
+        v.len = a->nonce.len;
+    }
+    return v;
 }
 
 avow_view avow_appraisal_key(const avow_appraisal *a)

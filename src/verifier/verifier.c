@@ -154,10 +154,27 @@ void avow_verify_opts_init(avow_verify_opts *o)
     o->size = sizeof(*o);
 }
 
+/*
+ * The time lives in the store's verify parameters as well, which every
+ * X509_STORE_CTX made on the store inherits: so a set time of 0 (1970) is
+ * that time, not "now", wherever a chain is built.
+ */
 void avow_verifier_set_time(avow_verifier *v, time_t at)
 {
-    if (v != NULL)
-        v->at = at;
+    if (v == NULL)
+        return;
+    v->at = at;
+    v->at_set = 1;
+    X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(v->store), at);
+}
+
+void avow_verifier_clear_time(avow_verifier *v)
+{
+    if (v == NULL)
+        return;
+    v->at = 0;
+    v->at_set = 0;
+    X509_VERIFY_PARAM_clear_flags(X509_STORE_get0_param(v->store), X509_V_FLAG_USE_CHECK_TIME);
 }
 
 void avow_verifier_set_flags(avow_verifier *v, unsigned flags)

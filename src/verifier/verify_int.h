@@ -47,6 +47,7 @@ struct avow_verifier {
     avow__vkey *keys;
     size_t nkeys, capkeys;
     time_t at;
+    int at_set; /* at is meant, even 0; unset: the current time at each verification */
     unsigned flags;
 };
 

@@ -79,7 +79,86 @@ evidence "$T/dev.key" "$(cat "$T/out")" false "$T/ev1b.pem"
 csr "$T/dev.key" "$T/ev1b.pem" "$T/req1b.pem"
 expect_rc 0 "$AVOW" ca issue -dir "$CA" -in "$T/req1b.pem" -CAfile "$T/root.pem" --json
 jq -e '.ear_status == "affirming"' "$T/out" >/dev/null || fail "--json does not print the EAR"
-[ "$(ls "$CA/certs" | wc -l)" -eq 1 ] || fail "no certificate under DIR/certs"
+# both land in certs/ (-out is a copy) and in the ledger
+[ "$(ls "$CA/certs" | wc -l)" -eq 2 ] || fail "certificates not under DIR/certs"
+SN1=$(openssl x509 -in "$T/cert1.pem" -noout -serial | sed 's/^serial=//' | tr 'A-F' 'a-f')
+[ -f "$CA/certs/$SN1.pem" ] || fail "the -out certificate is not in DIR/certs"
+cmp -s "$CA/certs/$SN1.pem" "$T/cert1.pem" || fail "DIR/certs copy differs from -out"
+expect_rc 0 "$AVOW" ca list -dir "$CA"
+[ "$(grep -c "CN=device 1" "$T/out")" -eq 2 ] || { cat "$T/out"; fail "ca list does not show both"; }
+expect_rc 0 "$AVOW" ca list -dir "$CA" -json
+jq -e 'length == 2 and (.[0].serial | test("^[0-9a-f]{32}$")) and (.[0].nonce == "'"$N1"'")' "$T/out" >/dev/null ||
+    { cat "$T/out"; fail "ca list -json"; }
+expect_rc 0 "$AVOW" ca show -dir "$CA" -serial "$(echo "$SN1" | tr 'a-f' 'A-F')" -json
+jq -e '.ear.ear_status == "affirming" and .serial == "'"$SN1"'"' "$T/out" >/dev/null || fail "ca show -json"
+jq -j .certificate "$T/out" >"$T/shown.pem"
+cmp -s "$T/shown.pem" "$T/cert1.pem" || fail "ca show's certificate is not the issued one"
+expect_rc 0 "$AVOW" ca show -dir "$CA" -serial "$SN1"
+grep -q "BEGIN CERTIFICATE" "$T/out" && grep -q '"ear_status": "affirming"' "$T/out" || fail "ca show text"
+expect_rc 1 "$AVOW" ca show -dir "$CA" -serial 00ff
+grep -q AVOW_ERR_NOT_FOUND "$T/err" || fail "unknown serial"
+
+# --- a forged copy (one byte of the signature flipped) must not burn the honest nonce ---
+expect_rc 0 "$AVOW" ca nonce -dir "$CA"
+evidence "$T/dev.key" "$(cat "$T/out")" false "$T/ev4.pem"
+csr "$T/dev.key" "$T/ev4.pem" "$T/req4.pem"
+openssl req -in "$T/req4.pem" -outform DER -out "$T/forged.der"
+size=$(stat -c %s "$T/forged.der")
+off=$((size - 3))
+b=$(od -An -tu1 -j "$off" -N1 "$T/forged.der" | tr -d ' ')
+printf "\\$(printf %03o $((b ^ 1)))" | dd of="$T/forged.der" bs=1 seek="$off" conv=notrunc 2>/dev/null
+expect_rc 1 "$AVOW" ca issue -dir "$CA" -in "$T/forged.der" -CAfile "$T/root.pem" --json
+jq -e '[.submods[].avow_reasons[]?.code] | index("AVOW_ERR_POP") != null' "$T/out" >/dev/null ||
+    { cat "$T/out"; fail "forged request not refused for its signature"; }
+expect_rc 0 "$AVOW" ca issue -dir "$CA" -in "$T/req4.pem" -CAfile "$T/root.pem"
+grep -q "status: affirming" "$T/out" || fail "the honest request was refused after a forgery"
+
+# --- outputs may not replace the CA's own files ---
+cp "$CA/ca.key" "$T/ca.key.before"
+expect_rc 0 "$AVOW" ca nonce -dir "$CA"
+evidence "$T/dev.key" "$(cat "$T/out")" false "$T/ev5.pem"
+csr "$T/dev.key" "$T/ev5.pem" "$T/req5.pem"
+for opt in -out -ear-out -jwt-out; do
+    expect_rc 2 "$AVOW" ca issue -dir "$CA" -in "$T/req5.pem" -CAfile "$T/root.pem" $opt "$CA/ca.key"
+    grep -q "inside the CA directory" "$T/err" || fail "$opt into the CA directory"
+done
+mkdir "$T/sub"
+expect_rc 2 "$AVOW" ca issue -dir "$CA" -in "$T/req5.pem" -CAfile "$T/root.pem" -out "$T/sub/../ca/ca.json"
+ln -s "$CA" "$T/calink"
+expect_rc 2 "$AVOW" ca issue -dir "$CA" -in "$T/req5.pem" -CAfile "$T/root.pem" -out "$T/calink/certs/x.pem"
+cmp -s "$CA/ca.key" "$T/ca.key.before" || fail "ca.key was replaced"
+# ...and a refused output did not use the nonce up
+expect_rc 0 "$AVOW" ca issue -dir "$CA" -in "$T/req5.pem" -CAfile "$T/root.pem" -out "$T/cert5.pem"
+[ "$(stat -c %a "$T/cert5.pem")" = 644 ] || fail "-out certificate is not 0644"
+ls "$CA/certs" | grep -q '\.pem\.' && fail "a temporary was left in certs/"
+
+# --- control characters in the subject ---
+expect_rc 0 "$AVOW" ca nonce -dir "$CA"
+evidence "$T/dev.key" "$(cat "$T/out")" false "$T/ev6.pem"
+csr "$T/dev.key" "$T/ev6.pem" "$T/req6.pem"
+expect_rc 1 "$AVOW" ca issue -dir "$CA" -in "$T/req6.pem" -CAfile "$T/root.pem" \
+    -subject "$(printf 'CN=evil\033[2Jname')"
+grep -q "subject.CN.*AVOW_ERR_BAD_SUBJECT" "$T/err" || { cat "$T/err"; fail "control character in subject"; }
+
+# --- -at: @0 is 1970, not now; out of range is refused ---
+expect_rc 1 "$AVOW" ca issue -dir "$CA" -in "$T/req6.pem" -CAfile "$T/root.pem" -at @0 --json
+jq -e '.ear_status != "affirming"' "$T/out" >/dev/null || fail "-at @0 was taken as now"
+expect_rc 2 "$AVOW" ca issue -dir "$CA" -in "$T/req6.pem" -CAfile "$T/root.pem" -at @99999999999999999999
+expect_rc 2 "$AVOW" ca issue -dir "$CA" -in "$T/req6.pem" -CAfile "$T/root.pem" -at @-1
+
+# --- validity past the CA's: refused, or capped on request ---
+SHORT="$T/short"
+expect_rc 0 "$AVOW" ca init -dir "$SHORT" -days 30 -cert-days 10
+expect_rc 2 "$AVOW" ca init -dir "$T/bad-days" -days 30 -cert-days 31
+[ ! -e "$T/bad-days" ] || fail "a refused init left a directory"
+expect_rc 0 "$AVOW" ca nonce -dir "$SHORT"
+evidence "$T/dev.key" "$(cat "$T/out")" false "$T/ev7.pem"
+csr "$T/dev.key" "$T/ev7.pem" "$T/req7.pem"
+expect_rc 1 "$AVOW" ca issue -dir "$SHORT" -in "$T/req7.pem" -CAfile "$T/root.pem" -days 365
+grep -q AVOW_ERR_CA_VALIDITY "$T/err" || fail "validity past the CA's not refused"
+expect_rc 0 "$AVOW" ca issue -dir "$SHORT" -in "$T/req7.pem" -CAfile "$T/root.pem" -days 365 -cap-days -out "$T/cert7.pem"
+[ "$(openssl x509 -in "$T/cert7.pem" -noout -enddate)" = "$(openssl x509 -in "$SHORT/ca.crt" -noout -enddate)" ] ||
+    fail "-cap-days did not end the certificate with the CA"
 
 # --- replay: the same request again ---
 expect_rc 1 "$AVOW" ca issue -dir "$CA" -in "$T/req1.pem" -CAfile "$T/root.pem" \

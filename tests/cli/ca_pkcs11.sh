@@ -21,8 +21,42 @@ AVOW_CA_PIN=2468
 export AVOW_CA_PIN
 TOK="pkcs11:token=avow-ca"
 
-expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=ca-key" -type ec-p384 \
+expect_rc 0 "$AVOW" keygen -pkcs11-module "$MOD" -token-uri "$TOK;object=ca-key" -type ec-p384 \
     -pin-source env:AVOW_CA_PIN
+# the older spelling still works
+expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=old-spelling" -pin-source env:AVOW_CA_PIN
+# a date the calendar does not have
+expect_rc 2 "$AVOW" keygen -pkcs11-module "$MOD" -token-uri "$TOK;object=bad-date" \
+    -pin-source env:AVOW_CA_PIN -end-date 2026-02-30
+grep -q "end_date" "$T/err" || { cat "$T/err"; fail "-end-date 2026-02-30 not refused by its field"; }
+
+# --- the PIN is never stored or printed ---
+expect_rc 0 "$AVOW" ca init -dir "$T/pinca" -key "$TOK;object=ca-key?pin-value=$AVOW_CA_PIN" \
+    -pkcs11-module "$MOD" -subject "CN=pin CA"
+grep -q "$AVOW_CA_PIN" "$T/pinca/ca.json" && fail "ca.json holds the PIN of the URI"
+grep -q "$AVOW_CA_PIN" "$T/out" && fail "ca init printed the PIN"
+grep -q "not stored" "$T/err" || fail "no note that the URI's PIN is not stored"
+expect_rc 1 "$AVOW" ca init -dir "$T/pinca2" -key "$TOK;object=no-such-key?pin-value=$AVOW_CA_PIN" \
+    -pkcs11-module "$MOD"
+grep -q "$AVOW_CA_PIN" "$T/err" && fail "an error echoed the PIN"
+[ ! -e "$T/pinca2" ] || fail "a failed token init left a directory"
+# -pin-source pass: is visible in ps: warned about, used, not stored
+expect_rc 0 "$AVOW" ca init -dir "$T/passca" -key "$TOK;object=ca-key" -pkcs11-module "$MOD" \
+    -pin-source "pass:$AVOW_CA_PIN"
+grep -q "warning: -pin-source pass:" "$T/err" || fail "no warning for -pin-source pass:"
+grep -q "$AVOW_CA_PIN" "$T/passca/ca.json" && fail "ca.json holds a pass: PIN"
+# a PIN file others can read is refused
+printf '%s\n' "$AVOW_CA_PIN" >"$T/pin.txt"
+chmod 644 "$T/pin.txt"
+expect_rc 1 "$AVOW" ca init -dir "$T/fileca" -key "$TOK;object=ca-key" -pkcs11-module "$MOD" \
+    -pin-source "file:$T/pin.txt"
+grep -q "AVOW_ERR_PERMISSION" "$T/err" || { cat "$T/err"; fail "world-readable PIN file accepted"; }
+expect_rc 1 "$AVOW" ca init -dir "$T/fileca" -key "$TOK;object=ca-key?pin-source=file:$T/pin.txt" \
+    -pkcs11-module "$MOD"
+grep -q "AVOW_ERR_PERMISSION" "$T/err" || fail "world-readable pin-source file accepted"
+chmod 600 "$T/pin.txt"
+expect_rc 0 "$AVOW" ca init -dir "$T/fileca" -key "$TOK;object=ca-key" -pkcs11-module "$MOD" \
+    -pin-source "file:$T/pin.txt"
 CA="$T/ca"
 expect_rc 0 "$AVOW" ca init -dir "$CA" -key "$TOK;object=ca-key" -pkcs11-module "$MOD" \
     -pin-source env:AVOW_CA_PIN -subject "CN=token CA"

@@ -26,6 +26,7 @@ TOK="pkcs11:token=avow-test"
 AVOW_TEST_PIN=$PIN
 export AVOW_TEST_PIN
 printf '%s\n' "$PIN" >"$T/pin.txt"
+chmod 600 "$T/pin.txt"
 
 p11tool() {
     pkcs11-tool --module "$MOD" --token-label avow-test "$@"

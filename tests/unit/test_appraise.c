@@ -12,6 +12,8 @@
 #include <avow/appraise.h>
 #include <avow/request.h>
 
+#include <sqlite3.h>
+
 typedef struct fx {
     tu_pki pki;
     EVP_PKEY *key;
@@ -308,6 +310,123 @@ static void test_forged_request_keeps_nonce(void **state)
     avow_buf_free(&nonce);
 }
 
+/* The honest request and a copy with one byte of its signature flipped. */
+static void make_request_and_forgery(fx *f, const ev_spec *s, avow_request **honest,
+                                     avow_request **forged)
+{
+    avow_diag d = {0};
+    avow_request_builder *b = NULL;
+    OK(avow_request_builder_new(AVOW_REQUEST_PKCS10, &b));
+    OK(avow_request_builder_set_subject(b, "CN=device", &d));
+    avow_buf ev = make_evidence(f, s);
+    OK(avow_request_builder_add_evidence(b, NULL, ev.ptr, ev.len, &d));
+    avow_buf_free(&ev);
+    OK(avow_request_builder_add_cert(b, f->pki.inter));
+    avow_signer *sg = NULL;
+    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg));
+    avow_buf der = {0};
+    OK(avow_request_builder_sign(b, sg, &der, &d));
+    OK(avow_request_decode(der.ptr, der.len, AVOW_REQUEST_AUTO, 0, honest, &d));
+    der.ptr[der.len - 3] ^= 0x01; /* inside the signature value */
+    OK(avow_request_decode(der.ptr, der.len, AVOW_REQUEST_AUTO, 0, forged, &d));
+    avow_buf_free(&der);
+    avow_signer_free(sg);
+    avow_request_builder_free(b);
+}
+
+static void test_broken_pop_keeps_nonce(void **state)
+{
+    /* A copy of an honest request whose signature is broken must not burn its nonce. */
+    fx *f = *state;
+    avow_buf nonce = {0};
+    OK(avow_nonce_issue(f->nonces, 32, 300, 0, &nonce, NULL));
+    ev_spec s = {.attested = f->key, .nonce = nonce.ptr, .nonce_len = nonce.len};
+    avow_request *honest = NULL, *forged = NULL;
+    make_request_and_forgery(f, &s, &honest, &forged);
+    avow_appraise_opts o = {.size = sizeof(avow_appraise_opts), .nonces = f->nonces};
+    avow_appraisal *a = appraise(f, forged, &o, AVOW_ERR_NOT_AFFIRMING);
+    assert_true(has_reason(a, AVOW_ERR_POP));
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_OK); /* not put to the store at all */
+    assert_null(avow_appraisal_nonce(a).ptr);
+    avow_appraisal_free(a);
+    OK(avow_nonce_check(f->nonces, nonce.ptr, nonce.len, 0, NULL));
+    a = appraise(f, honest, &o, AVOW_OK);
+    avow_appraisal_free(a);
+    a = appraise(f, honest, &o, AVOW_ERR_NOT_AFFIRMING);
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_ERR_NONCE_REPLAY);
+    avow_appraisal_free(a);
+    avow_request_free(honest);
+    avow_request_free(forged);
+    avow_buf_free(&nonce);
+}
+
+static void test_time_zero_is_1970(void **state)
+{
+    /* 0 used to mean "now"; set, it is 1970, when no certificate here was valid. */
+    fx *f = *state;
+    ev_spec s = {.attested = f->key};
+    avow_request *r = make_request(f, &s, 0);
+    avow_verifier_set_time(f->v, 0);
+    avow_appraisal *a = appraise(f, r, NULL, AVOW_ERR_NOT_AFFIRMING);
+    assert_true(has_reason(a, AVOW_ERR_CHAIN));
+    avow_appraisal_free(a);
+    avow_verifier_clear_time(f->v);
+    a = appraise(f, r, NULL, AVOW_OK);
+    avow_appraisal_free(a);
+    avow_request_free(r);
+}
+
+static void test_check_nonce_only(void **state)
+{
+    fx *f = *state;
+    avow_buf nonce = {0};
+    OK(avow_nonce_issue(f->nonces, 32, 300, 0, &nonce, NULL));
+    ev_spec s = {.attested = f->key, .nonce = nonce.ptr, .nonce_len = nonce.len};
+    avow_request *r = make_request(f, &s, 0);
+    avow_appraise_opts o = {.size = sizeof(avow_appraise_opts),
+                            .nonces = f->nonces,
+                            .flags = AVOW_APPRAISE_CHECK_NONCE_ONLY};
+    avow_appraisal *a = appraise(f, r, &o, AVOW_OK);
+    assert_int_equal(avow_appraisal_nonce(a).len, nonce.len);
+    assert_memory_equal(avow_appraisal_nonce(a).ptr, nonce.ptr, nonce.len);
+    avow_appraisal_free(a);
+    a = appraise(f, r, &o, AVOW_OK); /* checked, not used up */
+    avow_appraisal_free(a);
+    OK(avow_nonce_consume(f->nonces, nonce.ptr, nonce.len, 0, NULL));
+    a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
+    assert_int_equal(avow_appraisal_freshness(a), AVOW_ERR_NONCE_REPLAY);
+    avow_appraisal_free(a);
+    avow_request_free(r);
+    avow_buf_free(&nonce);
+}
+
+static void test_store_failure_no_result(void **state)
+{
+    /* A store that cannot answer says nothing about the device: no EAR, the reason kept. */
+    fx *f = *state;
+    avow_buf nonce = {0};
+    OK(avow_nonce_issue(f->nonces, 32, 300, 0, &nonce, NULL));
+    ev_spec s = {.attested = f->key, .nonce = nonce.ptr, .nonce_len = nonce.len};
+    avow_request *r = make_request(f, &s, 0);
+    /* Someone drops the table under the open store. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE nonces", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    avow_diag d = {0};
+    /* The store fails at the query. */
+    avow_appraise_opts o = {.size = sizeof(avow_appraise_opts), .nonces = f->nonces};
+    avow_appraisal *a = NULL;
+    avow_diag_clear(&d);
+    avow_err rc = avow_appraise_request(f->v, r, &o, &a, &d);
+    assert_true(rc == AVOW_ERR_STORE || rc == AVOW_ERR_STORE_BUSY);
+    assert_null(a);
+    assert_string_equal(d.field, "nonce-store");
+    assert_true(d.backend != 0); /* the SQLite code is kept */
+    avow_request_free(r);
+    avow_buf_free(&nonce);
+}
+
 static avow_policy *policy(const char *statements)
 {
     char doc[512];
@@ -391,6 +510,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_untrusted_ak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nonce_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_forged_request_keeps_nonce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_pop_keeps_nonce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_nonce_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_time_zero_is_1970, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_failure_no_result, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_statement_types, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -349,6 +349,117 @@ static void test_refuse_not_affirming(void **state)
     avow_ca_free(ca);
 }
 
+/* A CA whose certificate runs from start - leeway for days. */
+static avow_ca *make_ca_at(fx *f, time_t start, unsigned days, X509 **root)
+{
+    avow_signer *s = NULL;
+    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s));
+    avow_diag d;
+    avow_diag_clear(&d);
+    OK(avow_ca_make_root(s, "CN=avow test CA", days, start, root, &d));
+    avow_ca *ca = NULL;
+    OK(avow_ca_new(s, *root, &ca, &d));
+    return ca;
+}
+
+static void test_ca_validity(void **state)
+{
+    fx *f = *state;
+    avow_diag d;
+    avow_diag_clear(&d);
+    time_t now = time(NULL);
+    avow_buf nonce = {0};
+    OK(avow_nonce_issue(f->store, 0, 0, 0, &nonce, &d));
+    avow_request *r = make_request(f, &nonce, 0);
+    avow_appraisal *a = appraise(f, r, AVOW_OK);
+    X509 *root = NULL, *cert = NULL;
+
+    /* Expired: valid 40 days ago for 30 days. */
+    avow_ca *ca = make_ca_at(f, now - 40 * 86400, 30, &root);
+    avow_ca_issue_opts io = {.days = 1};
+    assert_int_equal(avow_ca_issue(ca, r, a, &io, &cert, &d), AVOW_ERR_CA_EXPIRED);
+    assert_string_equal(d.field, "ca.notAfter");
+    assert_null(cert);
+    avow_ca_free(ca);
+    X509_free(root);
+
+    /* Not valid yet. */
+    ca = make_ca_at(f, now + 10 * 86400, 30, &root);
+    assert_int_equal(avow_ca_issue(ca, r, a, &io, &cert, &d), AVOW_ERR_CA_EXPIRED);
+    assert_string_equal(d.field, "ca.notBefore");
+    assert_null(cert);
+    avow_ca_free(ca);
+    X509_free(root);
+
+    /* Valid for 30 more days: 365 days would outlive it... */
+    ca = make_ca_at(f, now, 30, &root);
+    io.days = 365;
+    assert_int_equal(avow_ca_issue(ca, r, a, &io, &cert, &d), AVOW_ERR_CA_VALIDITY);
+    assert_null(cert);
+    /* ...unless capped, then it ends with the CA. */
+    io.flags = AVOW_CA_ISSUE_CAP_VALIDITY;
+    OK(avow_ca_issue(ca, r, a, &io, &cert, &d));
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(cert), X509_get0_notAfter(root)), 0);
+    X509_free(cert);
+    cert = NULL;
+    /* A validity inside the CA's is kept as asked. */
+    io.days = 29;
+    OK(avow_ca_issue(ca, r, a, &io, &cert, &d));
+    assert_true(ASN1_TIME_compare(X509_get0_notAfter(cert), X509_get0_notAfter(root)) < 0);
+    X509_free(cert);
+    avow_ca_free(ca);
+    X509_free(root);
+    TU_NO_OSSL_ERR();
+    avow_appraisal_free(a);
+    avow_request_free(r);
+    avow_buf_free(&nonce);
+}
+
+static void test_subject_control_chars(void **state)
+{
+    fx *f = *state;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_buf nonce = {0};
+    OK(avow_nonce_issue(f->store, 0, 0, 0, &nonce, &d));
+    avow_request *r = make_request(f, &nonce, 0);
+    avow_appraisal *a = appraise(f, r, AVOW_OK);
+    X509 *root = NULL, *cert = NULL;
+    avow_ca *ca = make_ca_at(f, time(NULL), 30, &root);
+    static const struct {
+        const char *subject, *field;
+    } bad[] = {
+        {"CN=evil\nname", "subject.CN"},
+        {"O=x,CN=esc\x1b[31mred", "subject.CN"},
+        {"O=tab\there", "subject.O"},
+        {"CN=del\x7f", "subject.CN"},
+        {"CN=c1\xc2\x9b"
+         "csi",
+         "subject.CN"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        avow_ca_issue_opts io = {.days = 1, .subject = bad[i].subject};
+        avow_diag_clear(&d);
+        avow_err e = avow_ca_issue(ca, r, a, &io, &cert, &d);
+        if (e != AVOW_ERR_BAD_SUBJECT)
+            fail_msg("%zu: %s (%s)", i, avow_errname(e), d.detail);
+        assert_string_equal(d.field, bad[i].field);
+        assert_null(cert);
+    }
+    /* Non-ASCII text is fine. */
+    avow_ca_issue_opts io = {.days = 1,
+                             .subject = "CN=Gr\xc3\xbc\xc3\x9f"
+                                        "e"};
+    OK(avow_ca_issue(ca, r, a, &io, &cert, &d));
+    X509_free(cert);
+    avow_ca_free(ca);
+    X509_free(root);
+    TU_NO_OSSL_ERR();
+    avow_appraisal_free(a);
+    avow_request_free(r);
+    avow_buf_free(&nonce);
+}
+
 static void test_ca_new_checks(void **state)
 {
     fx *f = *state;
@@ -512,6 +623,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_issue_fake_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_not_affirming, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ca_new_checks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ca_validity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subject_control_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_strict, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

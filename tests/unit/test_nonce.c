@@ -286,8 +286,13 @@ static void m_free(void *impl)
 static void test_ops_table(void **state)
 {
     (void)state;
-    static const avow_nonce_store_ops ops = {"memory", m_insert, m_consume, m_purge, m_free};
-    static const avow_nonce_store_ops incomplete = {"broken", m_insert, NULL, m_purge, m_free};
+    static const avow_nonce_store_ops ops = {.name = "memory",
+                                             .insert = m_insert,
+                                             .consume = m_consume,
+                                             .purge = m_purge,
+                                             .free = m_free};
+    static const avow_nonce_store_ops incomplete = {
+        .name = "broken", .insert = m_insert, .purge = m_purge, .free = m_free};
     slot sl = {0};
     avow_nonce_store *s = NULL;
     assert_int_equal(avow_nonce_store_new(&incomplete, &sl, &s), AVOW_ERR_ARG);
@@ -299,6 +304,12 @@ static void test_ops_table(void **state)
     assert_int_equal(sl.expires, 130);
     assert_int_equal(avow_nonce_consume(s, n.ptr, n.len, 110, NULL), AVOW_OK);
     assert_int_equal(avow_nonce_consume(s, n.ptr, n.len, 110, NULL), AVOW_ERR_NONCE_REPLAY);
+    /* What the back end does not offer is refused, not faked. */
+    assert_int_equal(avow_nonce_check(s, n.ptr, n.len, 110, NULL), AVOW_ERR_UNSUPPORTED);
+    avow_nonce_store_set_limit(s, 5);
+    avow_buf n2 = {0};
+    assert_int_equal(avow_nonce_issue(s, 20, 30, 100, &n2, NULL), AVOW_ERR_UNSUPPORTED);
+    assert_null(n2.ptr);
     avow_buf_free(&n);
     avow_nonce_store_free(s);
     assert_int_equal(sl.freed, 1);

@@ -466,6 +466,17 @@ static void test_pin_resolve(void **state)
     char path[128], spec[160], uri[200];
     snprintf(path, sizeof(path), "%s/pin.txt", f->dir);
     write_text(path, "4321\n");
+    /* Readable by others: refused like ssh refuses such keys, through either way of naming it. */
+    assert_int_equal(chmod(path, 0644), 0);
+    snprintf(spec, sizeof(spec), "file:%s", path);
+    assert_int_equal(avow_p11_pin_resolve(NULL, spec, &pin, &d), AVOW_ERR_PERMISSION);
+    assert_non_null(strstr(d.detail, "chmod 600"));
+    snprintf(uri, sizeof(uri), "pkcs11:token=x?pin-source=file:%s", path);
+    assert_int_equal(avow_p11_pin_resolve(uri, NULL, &pin, &d), AVOW_ERR_PERMISSION);
+    assert_int_equal(chmod(path, 0620), 0); /* writable by the group */
+    assert_int_equal(avow_p11_pin_resolve(NULL, spec, &pin, &d), AVOW_ERR_PERMISSION);
+    assert_null(pin.ptr);
+    assert_int_equal(chmod(path, 0600), 0);
 
     assert_int_equal(avow_p11_pin_resolve(NULL, "pass:1234", &pin, &d), AVOW_OK);
     assert_string_equal((char *)pin.ptr, "1234");
@@ -494,6 +505,124 @@ static void test_pin_resolve(void **state)
     assert_int_equal(avow_p11_pin_resolve(NULL, "file:/nonexistent/pin", &pin, &d), AVOW_ERR_IO);
     assert_int_equal(avow_p11_pin_resolve(NULL, "stdin", &pin, &d), AVOW_ERR_ARG);
     assert_null(pin.ptr);
+}
+
+static void test_uri_redact(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        unsigned flags;
+        const char *out;
+    } cases[] = {
+        {"pkcs11:token=ca;object=k?pin-value=1234", 0, "pkcs11:token=ca;object=k"},
+        {"pkcs11:token=ca;pin-value=1234;object=k", 0, "pkcs11:token=ca;object=k"},
+        {"pkcs11:token=ca?module-name=softhsm2&pin-value=1234", 0,
+         "pkcs11:token=ca?module-name=softhsm2"},
+        {"pkcs11:token=ca?pin-value=1234&module-name=x", 0, "pkcs11:token=ca?module-name=x"},
+        {"pkcs11:token=ca?PIN-Value=1234", 0, "pkcs11:token=ca"},
+        {"pkcs11:token=ca?pin%2Dvalue=1234", 0, "pkcs11:token=ca"},
+        {"pkcs11:token=ca?pin-source=file:/p", 0, "pkcs11:token=ca?pin-source=file:/p"},
+        {"pkcs11:token=ca?pin-source=file:/p", AVOW_P11_REDACT_PIN_SOURCE, "pkcs11:token=ca"},
+        {"pkcs11:pin-value=1", 0, "pkcs11:"},
+        {"pkcs11:token=ca;object=k", 0, "pkcs11:token=ca;object=k"},
+        {"ca.key", 0, "ca.key"},
+    };
+    char buf[128];
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = avow_p11_uri_redact(cases[i].in, cases[i].flags, buf, sizeof(buf));
+        if (strcmp(buf, cases[i].out) != 0)
+            fail_msg("%s -> %s, wanted %s", cases[i].in, buf, cases[i].out);
+        assert_int_equal(n, strlen(cases[i].out));
+    }
+    /* Truncation keeps the terminator and still reports the full length. */
+    char small[10];
+    assert_int_equal(avow_p11_uri_redact("pkcs11:token=ca;object=k", 0, small, sizeof(small)), 24);
+    assert_string_equal(small, "pkcs11:to");
+}
+
+static void test_uri_errors_hide_pin(void **state)
+{
+    fx *f = *state;
+    avow_diag d;
+    avow_p11_handle h = 0;
+    avow_p11_session *s2 = NULL;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=nope?pin-value=SECRET42", &h, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_null(strstr(d.detail, "SECRET42"));
+    assert_non_null(strstr(d.detail, "object=nope"));
+    assert_int_equal(
+        avow_p11_session_open(f->mod, "pkcs11:token=absent?pin-value=SECRET42", 0, &s2, &d),
+        AVOW_ERR_NOT_FOUND);
+    assert_null(strstr(d.detail, "SECRET42"));
+    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:bogus=1;pin-value=SECRET42", 0, &s2, &d),
+                     AVOW_ERR_ARG);
+    assert_null(strstr(d.detail, "SECRET42"));
+    assert_int_equal(
+        avow_p11_session_open(f->mod, "pkcs11:token=%zz;pin-value=SECRET42", 0, &s2, &d),
+        AVOW_ERR_ARG);
+    assert_null(strstr(d.detail, "SECRET42"));
+}
+
+static void test_p11_open(void **state)
+{
+    fx *f = *state;
+    keygen(f, AVOW_P11_KEY_EC_P256, "k", 0xb1, 1, 0);
+    avow_p11_session_free(f->s); /* start logged out */
+    f->s = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_p11_session *s = NULL;
+    avow_p11_handle h = 0;
+    /* PIN from the spec: logged in, private key found. */
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE, "pkcs11:token=" TOKEN_LABEL ";object=k",
+                                   "pass:" USER_PIN, AVOW_P11_LOGIN, &s, &d),
+                     AVOW_OK);
+    assert_int_equal(avow_p11_find_key(s, "pkcs11:object=k", &h, &d), AVOW_OK);
+    avow_p11_session_free(s);
+    s = NULL;
+    /* PIN from the URI. */
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE,
+                                   "pkcs11:token=" TOKEN_LABEL "?pin-value=" USER_PIN, NULL,
+                                   AVOW_P11_LOGIN, &s, &d),
+                     AVOW_OK);
+    avow_p11_session_free(s);
+    s = NULL;
+    /* No PIN: fine unless one is required. */
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE, NULL, NULL, 0, &s, &d), AVOW_OK);
+    avow_p11_session_free(s);
+    s = NULL;
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE, NULL, NULL, AVOW_P11_LOGIN, &s, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_null(s);
+    unsetenv("AVOW_TEST_NO_PIN");
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE, NULL, "env:AVOW_TEST_NO_PIN", 0, &s, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE, NULL, "pass:0000", 0, &s, &d), AVOW_ERR_PIN);
+    assert_null(s);
+    assert_int_equal(avow_p11_open("/nonexistent/lib.so", NULL, "pass:1", 0, &s, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_open(NULL, NULL, NULL, 0, &s, &d), AVOW_ERR_ARG);
+}
+
+static void test_end_date_calendar(void **state)
+{
+    fx *f = *state;
+    static const char *const bad[] = {"20260230", "20230229", "21000229",  "20260431",
+                                      "20261301", "20260000", "2026-02-28"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        avow_p11_keygen_params p = {.end_date = bad[i], .label = "x"};
+        avow_diag d;
+        avow_diag_clear(&d);
+        if (avow_p11_keygen(f->s, &p, NULL, NULL, &d) != AVOW_ERR_ARG)
+            fail_msg("end date %s accepted", bad[i]);
+        assert_string_equal(d.field, "end_date");
+    }
+    avow_p11_keygen_params ok = {.end_date = "20240229", .label = "leap", .session_only = 1};
+    assert_int_equal(avow_p11_keygen(f->s, &ok, NULL, NULL, NULL), AVOW_OK);
+    ok.end_date = "20000229";
+    assert_int_equal(avow_p11_keygen(f->s, &ok, NULL, NULL, NULL), AVOW_OK);
 }
 
 /* --- signing --- */
@@ -759,6 +888,10 @@ int main(void)
         T(test_missing_module),
         T(test_missing_key_and_token),
         T(test_pin_resolve),
+        T(test_uri_redact),
+        T(test_uri_errors_hide_pin),
+        T(test_p11_open),
+        T(test_end_date_calendar),
         T(test_sign_p256),
         T(test_sign_p384),
         T(test_sign_rsa_pkcs1),

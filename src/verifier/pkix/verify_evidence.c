@@ -105,7 +105,7 @@ static avow_err chain_to_anchor(vctx *c, X509 *cert, avow_sig_result *r)
     } else {
         /* ANY: the AK EKU is unknown to OpenSSL; check_ak_profile judges it. */
         X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
-        if (c->v->at != 0)
+        if (c->v->at_set)
             X509_STORE_CTX_set_time(ctx, 0, c->v->at);
         if (X509_verify_cert(ctx) != 1) {
             int err = X509_STORE_CTX_get_error(ctx);
