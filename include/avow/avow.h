@@ -16,6 +16,7 @@
 #include <avow/registry.h>
 #include <avow/request.h>
 #include <avow/request_verify.h>
+#include <avow/sigalg.h>
 #include <avow/signer.h>
 #include <avow/verify.h>
 
