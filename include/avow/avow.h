@@ -9,6 +9,7 @@
 #include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>
+#include <avow/jose.h>
 #include <avow/nonce.h>
 #include <avow/pkcs11.h>
 #include <avow/policy.h>
