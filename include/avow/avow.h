@@ -11,6 +11,7 @@
 #include <avow/err.h>
 #include <avow/evidence.h>
 #include <avow/ledger.h>
+#include <avow/jose.h>
 #include <avow/nonce.h>
 #include <avow/pkcs11.h>
 #include <avow/policy.h>
@@ -18,6 +19,7 @@
 #include <avow/registry.h>
 #include <avow/request.h>
 #include <avow/request_verify.h>
+#include <avow/sigalg.h>
 #include <avow/signer.h>
 #include <avow/verify.h>
 
