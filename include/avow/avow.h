@@ -13,6 +13,7 @@
 #include <avow/err.h>
 #include <avow/evidence.h>
 #include <avow/ledger.h>
+#include <avow/jose.h>
 #include <avow/nonce.h>
 #include <avow/pkcs11.h>
 #include <avow/policy.h>
@@ -20,6 +21,7 @@
 #include <avow/registry.h>
 #include <avow/request.h>
 #include <avow/request_verify.h>
+#include <avow/sigalg.h>
 #include <avow/signer.h>
 #include <avow/verification.h>
 #include <avow/verify.h>

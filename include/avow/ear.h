@@ -140,9 +140,10 @@ AVOW_EXPORT avow_err avow_ear_from_json(const char *json, size_t len, avow_ear *
  * header {"alg", "typ": "eat-jwt", "kid" when kid is not NULL}. alg follows
  * the signer: ES256 / ES384 / ES512 (ECDSA on P-256 / P-384 / P-521 with
  * the matching hash; the DER signature becomes raw r||s), RS256/384/512,
- * PS256/384/512, EdDSA (Ed25519). *out is NUL-terminated text (len excludes
- * the NUL), owned by the caller (avow_buf_free). Errors: AVOW_ERR_UNSUPPORTED
- * (no JOSE name for the signer's algorithm and key), signer errors.
+ * PS256/384/512, EdDSA (Ed25519), through avow_jws_sign (avow/jose.h).
+ * *out is NUL-terminated text (len excludes the NUL), owned by the caller
+ * (avow_buf_free). Errors: AVOW_ERR_UNSUPPORTED (no JOSE name for the
+ * signer's algorithm and key), signer errors.
  */
 AVOW_EXPORT avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer, const char *kid,
                                        avow_buf *out, avow_diag *diag);
@@ -155,9 +156,12 @@ AVOW_EXPORT avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer,
  * signature that does not verify (AVOW_ERR_SIG_INVALID), a "typ" other than
  * eat-jwt / application/eat-jwt (with or without the eat_profile parameter),
  * a "crit" header, bad base64url or JSON (AVOW_ERR_MALFORMED / AVOW_ERR_JSON),
- * a payload whose eat_profile is not an EAR profile (AVOW_ERR_VERSION), and
- * an exp earlier than now - leeway (AVOW_ERR_EXPIRED). now = 0: the current
- * time. payload may be NULL; otherwise the caller frees it (avow_buf_free).
+ * a payload whose eat_profile is not an EAR profile (AVOW_ERR_VERSION), an
+ * exp or nbf that is not an integer (AVOW_ERR_MALFORMED), now later than
+ * exp + leeway (AVOW_ERR_EXPIRED) and nbf later than now + leeway
+ * (AVOW_ERR_BAD_TIME), compared exactly over the whole 64-bit range. The JWS
+ * rules are avow_jws_verify's (avow/jose.h). now = 0: the current time.
+ * payload may be NULL; otherwise the caller frees it (avow_buf_free).
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jwt(const char *jwt, size_t len, EVP_PKEY *pub,
                                                          time_t now, unsigned leeway,

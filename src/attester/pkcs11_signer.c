@@ -29,6 +29,30 @@ static const uint8_t di_sha384[] = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x
 static const uint8_t di_sha512[] = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
                                     0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
 
+/*
+ * What PKCS#11 calls each hash of the algorithm table: the algorithms
+ * themselves (family, hash, salt) come from avow/sigalg.h, only the CKM_*
+ * numbers live here.
+ */
+typedef struct hash_mechs {
+    avow_hash hash;
+    CK_MECHANISM_TYPE ckm;         /* CK_RSA_PKCS_PSS_PARAMS.hashAlg */
+    CK_RSA_PKCS_MGF_TYPE mgf;      /* MGF1 over the same hash */
+    CK_MECHANISM_TYPE pkcs1_whole; /* hash-and-sign PKCS#1 v1.5 */
+    CK_MECHANISM_TYPE pss_whole;   /* hash-and-sign PSS */
+    const uint8_t *di;             /* PKCS#1 v1.5 DigestInfo prefix */
+    size_t di_len;
+} hash_mechs;
+
+static const hash_mechs HASH_MECHS[] = {
+    {AVOW_HASH_SHA256, CKM_SHA256, CKG_MGF1_SHA256, CKM_SHA256_RSA_PKCS, CKM_SHA256_RSA_PKCS_PSS,
+     di_sha256, sizeof(di_sha256)},
+    {AVOW_HASH_SHA384, CKM_SHA384, CKG_MGF1_SHA384, CKM_SHA384_RSA_PKCS, CKM_SHA384_RSA_PKCS_PSS,
+     di_sha384, sizeof(di_sha384)},
+    {AVOW_HASH_SHA512, CKM_SHA512, CKG_MGF1_SHA512, CKM_SHA512_RSA_PKCS, CKM_SHA512_RSA_PKCS_PSS,
+     di_sha512, sizeof(di_sha512)},
+};
+
 typedef struct alg_plan {
     CK_KEY_TYPE kt;
     const char *md;           /* OpenSSL digest name */
@@ -41,64 +65,43 @@ typedef struct alg_plan {
     size_t di_len;
 } alg_plan;
 
-/* PSS parameters match avow_sigalg_to_der: hash = MGF1 hash, salt = hash length. */
+/*
+ * The mechanism for alg, from the table's family and hash. Only algorithms
+ * whose digest is computed outside the token (prehash) have one: the raw
+ * primitive over a digest is what every token implements.
+ */
 static int plan_for(avow_sigalg alg, alg_plan *p)
 {
     memset(p, 0, sizeof(*p));
-    switch (alg) {
-    case AVOW_SIGALG_ECDSA_SHA256:
-    case AVOW_SIGALG_ECDSA_SHA384:
-    case AVOW_SIGALG_ECDSA_SHA512:
+    const avow_sigalg_desc *a = avow_sigalg_info(alg);
+    if (a == NULL || !a->prehash)
+        return 0;
+    const hash_mechs *h = NULL;
+    for (size_t i = 0; i < sizeof(HASH_MECHS) / sizeof(HASH_MECHS[0]); i++)
+        if (HASH_MECHS[i].hash == a->hash)
+            h = &HASH_MECHS[i];
+    if (h == NULL)
+        return 0;
+    p->md = a->hash_name;
+    switch (a->family) {
+    case AVOW_SIGALG_FAMILY_ECDSA:
         p->kt = CKK_EC;
         p->mech = CKM_ECDSA;
-        p->md = alg == AVOW_SIGALG_ECDSA_SHA256   ? "SHA256"
-                : alg == AVOW_SIGALG_ECDSA_SHA384 ? "SHA384"
-                                                  : "SHA512";
         return 1;
-    case AVOW_SIGALG_RSA_PKCS1_SHA256:
-        *p = (alg_plan){CKK_RSA, "SHA256", CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS, 0,
-                        0,       0,        di_sha256,    sizeof(di_sha256)};
+    case AVOW_SIGALG_FAMILY_RSA_PKCS1:
+        p->kt = CKK_RSA;
+        p->mech = CKM_RSA_PKCS;
+        p->whole = h->pkcs1_whole;
+        p->di = h->di;
+        p->di_len = h->di_len;
         return 1;
-    case AVOW_SIGALG_RSA_PKCS1_SHA384:
-        *p = (alg_plan){CKK_RSA, "SHA384", CKM_RSA_PKCS, CKM_SHA384_RSA_PKCS, 0,
-                        0,       0,        di_sha384,    sizeof(di_sha384)};
-        return 1;
-    case AVOW_SIGALG_RSA_PKCS1_SHA512:
-        *p = (alg_plan){CKK_RSA, "SHA512", CKM_RSA_PKCS, CKM_SHA512_RSA_PKCS, 0,
-                        0,       0,        di_sha512,    sizeof(di_sha512)};
-        return 1;
-    case AVOW_SIGALG_RSA_PSS_SHA256:
-        *p = (alg_plan){CKK_RSA,
-                        "SHA256",
-                        CKM_RSA_PKCS_PSS,
-                        CKM_SHA256_RSA_PKCS_PSS,
-                        CKM_SHA256,
-                        CKG_MGF1_SHA256,
-                        32,
-                        NULL,
-                        0};
-        return 1;
-    case AVOW_SIGALG_RSA_PSS_SHA384:
-        *p = (alg_plan){CKK_RSA,
-                        "SHA384",
-                        CKM_RSA_PKCS_PSS,
-                        CKM_SHA384_RSA_PKCS_PSS,
-                        CKM_SHA384,
-                        CKG_MGF1_SHA384,
-                        48,
-                        NULL,
-                        0};
-        return 1;
-    case AVOW_SIGALG_RSA_PSS_SHA512:
-        *p = (alg_plan){CKK_RSA,
-                        "SHA512",
-                        CKM_RSA_PKCS_PSS,
-                        CKM_SHA512_RSA_PKCS_PSS,
-                        CKM_SHA512,
-                        CKG_MGF1_SHA512,
-                        64,
-                        NULL,
-                        0};
+    case AVOW_SIGALG_FAMILY_RSA_PSS:
+        p->kt = CKK_RSA;
+        p->mech = CKM_RSA_PKCS_PSS;
+        p->whole = h->pss_whole;
+        p->hash = h->ckm;
+        p->mgf = h->mgf;
+        p->salt = (CK_ULONG)a->pss_salt_len;
         return 1;
     default:
         return 0;

@@ -9,6 +9,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 
+#include <avow/signer.h>
+
 #include "core/internal.h"
 #include "core/sigalg_int.h"
 

@@ -1,6 +1,7 @@
 /*
- * The signature algorithms avow accepts: names, strict AlgorithmIdentifier
- * DER in both directions, and verification through EVP_DigestVerify.
+ * The signature algorithms avow accepts: the one table of their facts
+ * (avow/sigalg.h), names, strict AlgorithmIdentifier DER in both
+ * directions, key fit, and verification through EVP_DigestVerify.
  *
  * The DER reader below is deliberately tiny: an AlgorithmIdentifier has a
  * handful of fixed shapes, so checking each byte against the one shape we
@@ -10,6 +11,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/objects.h>
 #include <openssl/rsa.h>
 
 #include <avow/profile.h>
@@ -17,29 +19,43 @@
 #include "core/internal.h"
 #include "core/sigalg_int.h"
 
-enum family { FAM_NONE = 0, FAM_ECDSA, FAM_PKCS1, FAM_PSS, FAM_ED25519 };
-enum hash { H_NONE = -1, H_SHA256 = 0, H_SHA384 = 1, H_SHA512 = 2 };
+#define FAM_NONE    AVOW_SIGALG_FAMILY_NONE
+#define FAM_ECDSA   AVOW_SIGALG_FAMILY_ECDSA
+#define FAM_PKCS1   AVOW_SIGALG_FAMILY_RSA_PKCS1
+#define FAM_PSS     AVOW_SIGALG_FAMILY_RSA_PSS
+#define FAM_ED25519 AVOW_SIGALG_FAMILY_EDDSA
 
-typedef struct alg_row {
-    avow_sigalg alg;
-    const char *name;
-    enum family fam;
-    enum hash hash;
-} alg_row;
-
-static const alg_row ROWS[] = {
-    {AVOW_SIGALG_ECDSA_SHA256, "ecdsa-sha256", FAM_ECDSA, H_SHA256},
-    {AVOW_SIGALG_ECDSA_SHA384, "ecdsa-sha384", FAM_ECDSA, H_SHA384},
-    {AVOW_SIGALG_ECDSA_SHA512, "ecdsa-sha512", FAM_ECDSA, H_SHA512},
-    {AVOW_SIGALG_RSA_PKCS1_SHA256, "rsa-pkcs1-sha256", FAM_PKCS1, H_SHA256},
-    {AVOW_SIGALG_RSA_PKCS1_SHA384, "rsa-pkcs1-sha384", FAM_PKCS1, H_SHA384},
-    {AVOW_SIGALG_RSA_PKCS1_SHA512, "rsa-pkcs1-sha512", FAM_PKCS1, H_SHA512},
-    {AVOW_SIGALG_RSA_PSS_SHA256, "rsa-pss-sha256", FAM_PSS, H_SHA256},
-    {AVOW_SIGALG_RSA_PSS_SHA384, "rsa-pss-sha384", FAM_PSS, H_SHA384},
-    {AVOW_SIGALG_RSA_PSS_SHA512, "rsa-pss-sha512", FAM_PSS, H_SHA512},
-    {AVOW_SIGALG_ED25519, "ed25519", FAM_ED25519, H_NONE},
+/*
+ * The one table. JOSE binds each ES* name to a curve (RFC 7518 section
+ * 3.4); X.509's ecdsa-with-SHA* names do not, so the curve columns are
+ * consulted only under AVOW_SIGALG_FIT_JOSE. PSS always uses MGF1 with the
+ * same hash and a salt of the hash length (what avow_sigalg_to_der writes).
+ */
+static const avow_sigalg_desc ROWS[] = {
+    {AVOW_SIGALG_ECDSA_SHA256, "ecdsa-sha256", "ES256", FAM_ECDSA, AVOW_HASH_SHA256, "SHA256", 32,
+     1, "P-256", NID_X9_62_prime256v1, 32, 0},
+    {AVOW_SIGALG_ECDSA_SHA384, "ecdsa-sha384", "ES384", FAM_ECDSA, AVOW_HASH_SHA384, "SHA384", 48,
+     1, "P-384", NID_secp384r1, 48, 0},
+    {AVOW_SIGALG_ECDSA_SHA512, "ecdsa-sha512", "ES512", FAM_ECDSA, AVOW_HASH_SHA512, "SHA512", 64,
+     1, "P-521", NID_secp521r1, 66, 0},
+    {AVOW_SIGALG_RSA_PKCS1_SHA256, "rsa-pkcs1-sha256", "RS256", FAM_PKCS1, AVOW_HASH_SHA256,
+     "SHA256", 32, 1, NULL, 0, 0, 0},
+    {AVOW_SIGALG_RSA_PKCS1_SHA384, "rsa-pkcs1-sha384", "RS384", FAM_PKCS1, AVOW_HASH_SHA384,
+     "SHA384", 48, 1, NULL, 0, 0, 0},
+    {AVOW_SIGALG_RSA_PKCS1_SHA512, "rsa-pkcs1-sha512", "RS512", FAM_PKCS1, AVOW_HASH_SHA512,
+     "SHA512", 64, 1, NULL, 0, 0, 0},
+    {AVOW_SIGALG_RSA_PSS_SHA256, "rsa-pss-sha256", "PS256", FAM_PSS, AVOW_HASH_SHA256, "SHA256", 32,
+     1, NULL, 0, 0, 32},
+    {AVOW_SIGALG_RSA_PSS_SHA384, "rsa-pss-sha384", "PS384", FAM_PSS, AVOW_HASH_SHA384, "SHA384", 48,
+     1, NULL, 0, 0, 48},
+    {AVOW_SIGALG_RSA_PSS_SHA512, "rsa-pss-sha512", "PS512", FAM_PSS, AVOW_HASH_SHA512, "SHA512", 64,
+     1, NULL, 0, 0, 64},
+    {AVOW_SIGALG_ED25519, "ed25519", "EdDSA", FAM_ED25519, AVOW_HASH_NONE, NULL, 0, 0, NULL, 0, 0,
+     0},
 };
 #define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
+
+typedef avow_sigalg_desc alg_row;
 
 /* Content octets of the OIDs involved. */
 static const uint8_t OID_ECDSA[] = {0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03}; /* + 2/3/4 */
@@ -50,10 +66,10 @@ static const uint8_t OID_MGF1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x0
 static const uint8_t OID_SHA2[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02}; /* + 1/2/3 */
 static const uint8_t OID_ED25519[] = {0x2b, 0x65, 0x70};
 
-static const uint8_t ECDSA_LAST[] = {0x02, 0x03, 0x04};
-static const uint8_t PKCS1_LAST[] = {0x0b, 0x0c, 0x0d};
-static const uint8_t SHA2_LAST[] = {0x01, 0x02, 0x03};
-static const size_t HASH_LEN[] = {32, 48, 64};
+/* Last OID octet per hash, indexed by avow_hash (no entry for AVOW_HASH_NONE). */
+static const uint8_t ECDSA_LAST[] = {0, 0x02, 0x03, 0x04};
+static const uint8_t PKCS1_LAST[] = {0, 0x0b, 0x0c, 0x0d};
+static const uint8_t SHA2_LAST[] = {0, 0x01, 0x02, 0x03};
 
 /*
  * RSASSA-PSS-params as the Web PKI writes them (hash parameters NULL, the
@@ -82,18 +98,44 @@ static const alg_row *row_of(avow_sigalg alg)
     return NULL;
 }
 
-static const alg_row *row_by(enum family fam, enum hash h)
+static const alg_row *row_by(avow_sigalg_family fam, avow_hash h)
 {
     for (size_t i = 0; i < NROWS; i++)
-        if (ROWS[i].fam == fam && ROWS[i].hash == h)
+        if (ROWS[i].family == fam && ROWS[i].hash == h)
             return &ROWS[i];
     return NULL;
+}
+
+const avow_sigalg_desc *avow_sigalg_info(avow_sigalg alg)
+{
+    return row_of(alg);
+}
+
+const avow_sigalg_desc *avow_sigalg_info_at(size_t i)
+{
+    return i < NROWS ? &ROWS[i] : NULL;
 }
 
 const char *avow_sigalg_name(avow_sigalg alg)
 {
     const alg_row *r = row_of(alg);
     return r != NULL ? r->name : NULL;
+}
+
+const char *avow_sigalg_jose_name(avow_sigalg alg)
+{
+    const alg_row *r = row_of(alg);
+    return r != NULL ? r->jose : NULL;
+}
+
+avow_sigalg avow_sigalg_by_jose_name(const char *name)
+{
+    if (name == NULL)
+        return AVOW_SIGALG_NONE;
+    for (size_t i = 0; i < NROWS; i++)
+        if (ROWS[i].jose != NULL && strcmp(ROWS[i].jose, name) == 0)
+            return ROWS[i].alg;
+    return AVOW_SIGALG_NONE;
 }
 
 avow_sigalg avow_sigalg_by_name(const char *name)
@@ -113,13 +155,13 @@ const EVP_MD *avow__sigalg_md(avow_sigalg alg)
     if (r == NULL)
         return NULL;
     switch (r->hash) {
-    case H_SHA256:
+    case AVOW_HASH_SHA256:
         return EVP_sha256();
-    case H_SHA384:
+    case AVOW_HASH_SHA384:
         return EVP_sha384();
-    case H_SHA512:
+    case AVOW_HASH_SHA512:
         return EVP_sha512();
-    case H_NONE:
+    case AVOW_HASH_NONE:
         break;
     }
     return NULL;
@@ -146,7 +188,7 @@ avow_err avow_sigalg_to_der(avow_sigalg alg, avow_buf *out)
     if (r == NULL)
         return AVOW_ERR_SIG_ALG;
     uint8_t der[sizeof(PSS_TEMPLATE)];
-    switch (r->fam) {
+    switch (r->family) {
     case FAM_ECDSA: {
         uint8_t e[] = {0x30, 0x0a, 0x06, 0x08, 0, 0, 0, 0, 0, 0, 0, 0};
         memcpy(e + 4, OID_ECDSA, sizeof(OID_ECDSA));
@@ -163,7 +205,7 @@ avow_err avow_sigalg_to_der(avow_sigalg alg, avow_buf *out)
         memcpy(der, PSS_TEMPLATE, sizeof(der));
         der[PSS_HASH_AT] = SHA2_LAST[r->hash];
         der[PSS_MGF_HASH_AT] = SHA2_LAST[r->hash];
-        der[PSS_SALT_AT] = (uint8_t)HASH_LEN[r->hash];
+        der[PSS_SALT_AT] = (uint8_t)r->pss_salt_len;
         return put(out, der, sizeof(der));
     case FAM_ED25519: {
         static const uint8_t e[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
@@ -225,27 +267,27 @@ static int oid_is(const cur *oid, const uint8_t *prefix, size_t plen, int last)
     return last < 0 || oid->p[plen] == (uint8_t)last;
 }
 
-static enum hash hash_of_last(const uint8_t *table, uint8_t last)
+static avow_hash hash_of_last(const uint8_t *table, uint8_t last)
 {
-    for (int i = 0; i < 3; i++)
+    for (int i = AVOW_HASH_SHA256; i <= AVOW_HASH_SHA512; i++)
         if (table[i] == last)
-            return (enum hash)i;
-    return H_NONE;
+            return (avow_hash)i;
+    return AVOW_HASH_NONE;
 }
 
 /*
  * A hash AlgorithmIdentifier inside RSASSA-PSS-params: SHA-2 only, parameters
  * absent or NULL (RFC 4055 section 2.1 asks verifiers to take both).
  */
-static enum hash pss_hash(cur c)
+static avow_hash pss_hash(cur c)
 {
     cur seq, oid, nul;
     if (!get_tlv(&c, 0x30, &seq) || c.n != 0 || !get_tlv(&seq, 0x06, &oid))
-        return H_NONE;
+        return AVOW_HASH_NONE;
     if (oid.n != sizeof(OID_SHA2) + 1 || memcmp(oid.p, OID_SHA2, sizeof(OID_SHA2)) != 0)
-        return H_NONE;
+        return AVOW_HASH_NONE;
     if (seq.n != 0 && (!get_tlv(&seq, 0x05, &nul) || nul.n != 0 || seq.n != 0))
-        return H_NONE;
+        return AVOW_HASH_NONE;
     return hash_of_last(SHA2_LAST, oid.p[sizeof(OID_SHA2)]);
 }
 
@@ -258,8 +300,8 @@ static avow_err pss_params(cur params, avow_sigalg *alg, avow_diag *diag)
     if (!get_tlv(&seq, 0xa0, &h))
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters.hashAlgorithm",
                           "hashAlgorithm absent (the SHA-1 default is not accepted)");
-    enum hash hash = pss_hash(h);
-    if (hash == H_NONE)
+    avow_hash hash = pss_hash(h);
+    if (hash == AVOW_HASH_NONE)
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters.hashAlgorithm",
                           "hashAlgorithm must be SHA-256, SHA-384 or SHA-512");
     if (!get_tlv(&seq, 0xa1, &m))
@@ -274,18 +316,19 @@ static avow_err pss_params(cur params, avow_sigalg *alg, avow_diag *diag)
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters.maskGenAlgorithm.parameters",
                           "MGF1 must use the same hash as hashAlgorithm");
     cur salt;
+    const alg_row *row = row_by(FAM_PSS, hash);
     if (!get_tlv(&seq, 0xa2, &s))
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters.saltLength",
                           "saltLength absent (the default 20 is not the hash length)");
-    if (!get_tlv(&s, 0x02, &salt) || s.n != 0 || salt.n != 1 || salt.p[0] != HASH_LEN[hash])
+    if (!get_tlv(&s, 0x02, &salt) || s.n != 0 || salt.n != 1 || salt.p[0] != row->pss_salt_len)
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters.saltLength",
-                          "saltLength must equal the hash length (%zu)", HASH_LEN[hash]);
+                          "saltLength must equal the hash length (%zu)", row->pss_salt_len);
     if (peek_tag(&seq, 0xa3))
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters.trailerField",
                           "trailerField must be absent");
     if (seq.n != 0)
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters", "unexpected data after saltLength");
-    *alg = row_by(FAM_PSS, hash)->alg;
+    *alg = row->alg;
     return AVOW_OK;
 }
 
@@ -311,13 +354,13 @@ avow_err avow_sigalg_from_der(const uint8_t *der, size_t len, avow_sigalg *alg, 
     else if (oid.n == sizeof(OID_PKCS1) + 1 && memcmp(oid.p, OID_PKCS1, sizeof(OID_PKCS1)) == 0)
         r = row_by(FAM_PKCS1, hash_of_last(PKCS1_LAST, last));
     else if (oid_is(&oid, OID_ED25519, sizeof(OID_ED25519), -1))
-        r = row_by(FAM_ED25519, H_NONE);
+        r = row_by(FAM_ED25519, AVOW_HASH_NONE);
     if (r == NULL) {
         char text[128];
         avow_oid_to_text(oid.p, oid.n, text, sizeof(text));
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "algorithm", "unsupported algorithm %s", text);
     }
-    if (r->fam == FAM_PKCS1) {
+    if (r->family == FAM_PKCS1) {
         cur nul;
         if (!get_tlv(&params, 0x05, &nul) || nul.n != 0 || params.n != 0)
             return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters", "%s needs NULL parameters",
@@ -332,7 +375,7 @@ avow_err avow_sigalg_from_der(const uint8_t *der, size_t len, avow_sigalg *alg, 
 
 /* --- keys --- */
 
-static enum family key_family(const EVP_PKEY *pkey, int *is_pss_key)
+static avow_sigalg_family key_family(const EVP_PKEY *pkey, int *is_pss_key)
 {
     *is_pss_key = 0;
     /* get_id, not get_base_id: the latter searches ENGINE tables under a lock on every call. */
@@ -363,16 +406,61 @@ static enum family key_family(const EVP_PKEY *pkey, int *is_pss_key)
     return FAM_NONE;
 }
 
-int avow__sigalg_fits_key(avow_sigalg alg, const EVP_PKEY *pkey)
+/* NID of an EC key's curve; NID_undef when it has none avow can name. */
+static int key_curve_nid(const EVP_PKEY *pkey)
+{
+    char name[64];
+    size_t len = 0;
+    if (EVP_PKEY_get_group_name(pkey, name, sizeof(name), &len) != 1 || len == 0) {
+        avow__ossl_clear();
+        return NID_undef;
+    }
+    /* Providers report the SN ("prime256v1") or the NIST name ("P-256"). */
+    int nid = OBJ_sn2nid(name);
+    if (nid == NID_undef)
+        nid = EC_curve_nist2nid(name);
+    avow__ossl_clear();
+    return nid;
+}
+
+avow_err avow_sigalg_fits_key(avow_sigalg alg, const EVP_PKEY *pkey, unsigned flags)
 {
     const alg_row *r = row_of(alg);
-    if (r == NULL || pkey == NULL)
-        return 0;
+    if (r == NULL)
+        return AVOW_ERR_SIG_ALG;
+    if (pkey == NULL)
+        return AVOW_ERR_ARG;
     int pss_key;
-    enum family kf = key_family(pkey, &pss_key);
-    if (r->fam == FAM_PSS)
-        return kf == FAM_PKCS1 || kf == FAM_PSS;
-    return kf == r->fam;
+    avow_sigalg_family kf = key_family(pkey, &pss_key);
+    int fits = r->family == FAM_PSS ? kf == FAM_PKCS1 || kf == FAM_PSS : kf == r->family;
+    if (fits && r->family == FAM_ECDSA && (flags & AVOW_SIGALG_FIT_JOSE))
+        fits = key_curve_nid(pkey) == r->ec_nid;
+    return fits ? AVOW_OK : AVOW_ERR_ALG_MISMATCH;
+}
+
+const avow_sigalg_desc *avow__sigalg_ec_row_of_key(const EVP_PKEY *pkey)
+{
+    int pss_key;
+    if (pkey == NULL || key_family(pkey, &pss_key) != FAM_ECDSA)
+        return NULL;
+    int nid = key_curve_nid(pkey);
+    for (size_t i = 0; i < NROWS && nid != NID_undef; i++)
+        if (ROWS[i].family == FAM_ECDSA && ROWS[i].ec_nid == nid)
+            return &ROWS[i];
+    return NULL;
+}
+
+const avow_sigalg_desc *avow__sigalg_ec_row_of_crv(const char *crv)
+{
+    for (size_t i = 0; i < NROWS && crv != NULL; i++)
+        if (ROWS[i].ec_curve != NULL && strcmp(ROWS[i].ec_curve, crv) == 0)
+            return &ROWS[i];
+    return NULL;
+}
+
+int avow__sigalg_fits_key(avow_sigalg alg, const EVP_PKEY *pkey)
+{
+    return avow_sigalg_fits_key(alg, pkey, 0) == AVOW_OK;
 }
 
 avow_err avow_sigalg_for_key(const EVP_PKEY *pkey, int pss, avow_sigalg *alg)
@@ -409,20 +497,25 @@ int avow__sigalg_set_padding(avow_sigalg alg, EVP_PKEY_CTX *pctx)
     const alg_row *r = row_of(alg);
     if (r == NULL)
         return 0;
-    if (r->fam != FAM_PSS)
+    if (r->family != FAM_PSS)
         return 1;
     const EVP_MD *md = avow__sigalg_md(alg);
     return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) > 0 &&
            EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) > 0 &&
-           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)HASH_LEN[r->hash]) > 0;
+           EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, (int)r->pss_salt_len) > 0;
 }
 
 /* --- verification --- */
 
-/* r||s of P-256, P-384 and P-521 is 64, 96 or 132 bytes; DER always opens with a SEQUENCE. */
+/* r||s is twice a coordinate of one of the table's curves; DER always opens with a SEQUENCE. */
 static int looks_raw_ecdsa(const uint8_t *sig, size_t len)
 {
-    return (len == 64 || len == 96 || len == 132) && sig[0] != 0x30;
+    if (sig[0] == 0x30)
+        return 0;
+    for (size_t i = 0; i < NROWS; i++)
+        if (ROWS[i].family == FAM_ECDSA && len == 2 * ROWS[i].ec_coord_len)
+            return 1;
+    return 0;
 }
 
 avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data, size_t data_len,
@@ -441,7 +534,7 @@ avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data
                                                                 : "unknown");
     if (sig_len == 0)
         return avow__fail(diag, AVOW_ERR_SIG_INVALID, "signatureValue", "empty signature");
-    if (r->fam == FAM_ECDSA && sig[0] != 0x30)
+    if (r->family == FAM_ECDSA && sig[0] != 0x30)
         return avow__fail(diag, AVOW_ERR_SIG_INVALID, "signatureValue",
                           looks_raw_ecdsa(sig, sig_len)
                               ? "ECDSA signature is raw r||s; a DER ECDSA-Sig-Value is required"

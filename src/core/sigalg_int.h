@@ -7,14 +7,19 @@
 
 #include <openssl/evp.h>
 
-#include <avow/signer.h>
+#include <avow/sigalg.h>
 
 /* Digest of alg; NULL for Ed25519 (signed one-shot) and unknown values. */
 const EVP_MD *avow__sigalg_md(avow_sigalg alg);
 
-/* 1 when pkey's type belongs to alg's family (EC/ECDSA, RSA/PKCS#1, RSA or RSA-PSS/PSS, Ed25519).
- */
+/* 1 when avow_sigalg_fits_key(alg, pkey, 0) is AVOW_OK. */
 int avow__sigalg_fits_key(avow_sigalg alg, const EVP_PKEY *pkey);
+
+/* The ECDSA row whose JOSE curve pkey is on (P-256: ES256, ...); NULL for other keys and curves. */
+const avow_sigalg_desc *avow__sigalg_ec_row_of_key(const EVP_PKEY *pkey);
+
+/* The ECDSA row of a JOSE / JWK "crv" name ("P-256", exact); NULL for other names. */
+const avow_sigalg_desc *avow__sigalg_ec_row_of_crv(const char *crv);
 
 /*
  * Sets the padding of a context from EVP_Digest{Sign,Verify}Init so that it

@@ -7,6 +7,7 @@
  */
 #include "testutil.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,6 +634,60 @@ static void test_jwt_rejections(void **state)
     EVP_PKEY_free(rsa);
 }
 
+/*
+ * exp and nbf at the ends of the 64-bit range: the comparisons must be exact
+ * and must not overflow (UBSan aborts on a signed overflow in this build).
+ */
+static void test_jwt_time_extremes(void **state)
+{
+    (void)state;
+    EVP_PKEY *k = tu_key_ec("P-256");
+    avow_signer *s = NULL;
+    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    const char *hdr = "{\"alg\":\"ES256\",\"typ\":\"eat-jwt\"}";
+    const time_t MAX = (time_t)INT64_MAX, MIN = (time_t)INT64_MIN;
+    struct {
+        const char *claims; /* after eat_profile */
+        time_t now;
+        unsigned leeway;
+        avow_err want;
+        const char *field;
+    } v[] = {
+        {"\"exp\":-9223372036854775808", 1000, 0, AVOW_ERR_EXPIRED, "jwt.payload.exp"},
+        {"\"exp\":-9223372036854775808", MAX, 600, AVOW_ERR_EXPIRED, "jwt.payload.exp"},
+        {"\"exp\":-9223372036854775808", MIN, 0, AVOW_OK, NULL},
+        {"\"exp\":9223372036854775807", 1000, 600, AVOW_OK, NULL},
+        {"\"exp\":9223372036854775807", MAX, 4294967295u, AVOW_OK, NULL},
+        {"\"exp\":9223372036854775806", MAX, 0, AVOW_ERR_EXPIRED, "jwt.payload.exp"},
+        {"\"exp\":9223372036854775800", MAX, 7, AVOW_OK, NULL},
+        {"\"exp\":9223372036854775800", MAX, 6, AVOW_ERR_EXPIRED, "jwt.payload.exp"},
+        {"\"nbf\":9223372036854775807", 1000, 600, AVOW_ERR_BAD_TIME, "jwt.payload.nbf"},
+        {"\"nbf\":9223372036854775807", MAX - 5, 10, AVOW_OK, NULL},
+        {"\"nbf\":9223372036854775807", MAX - 11, 10, AVOW_ERR_BAD_TIME, "jwt.payload.nbf"},
+        {"\"nbf\":-9223372036854775808", MAX, 4294967295u, AVOW_OK, NULL},
+        {"\"nbf\":-9223372036854775807", MIN, 0, AVOW_ERR_BAD_TIME, "jwt.payload.nbf"},
+        {"\"nbf\":1000", MIN, 4294967295u, AVOW_ERR_BAD_TIME, "jwt.payload.nbf"},
+        {"\"exp\":-1,\"nbf\":-2", -1, 0, AVOW_OK, NULL},
+        {"\"exp\":1.5", 1, 0, AVOW_ERR_MALFORMED, "jwt.payload.exp"},
+        {"\"nbf\":\"soon\"", 1, 0, AVOW_ERR_MALFORMED, "jwt.payload.nbf"},
+    };
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char pj[256];
+        snprintf(pj, sizeof(pj), "{\"eat_profile\":\"%s\",%s}", AVOW_EAR_PROFILE, v[i].claims);
+        char *t = make_jws(s, hdr, pj, 1, 32);
+        avow_diag d = {0};
+        avow_err rc = verify_str(t, k, v[i].now, v[i].leeway, &d);
+        if (rc != v[i].want)
+            fail_msg("%s at now %lld leeway %u: %s (%s)", pj, (long long)v[i].now, v[i].leeway,
+                     avow_errname(rc), d.detail);
+        if (v[i].field != NULL)
+            assert_string_equal(d.field, v[i].field);
+        free(t);
+    }
+    avow_signer_free(s);
+    EVP_PKEY_free(k);
+}
+
 static void test_b64url(void **state)
 {
     (void)state;
@@ -663,7 +718,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_structure),      cmocka_unit_test(test_tiers_and_worst),
         cmocka_unit_test(test_read_back),      cmocka_unit_test(test_jwt_roundtrip),
-        cmocka_unit_test(test_jwt_rejections), cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_jwt_rejections), cmocka_unit_test(test_jwt_time_extremes),
+        cmocka_unit_test(test_b64url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*
- * avow_sigalg: names, strict AlgorithmIdentifier DER, key/algorithm fit and
- * verification. Signatures here are made with bare EVP calls so that the
- * verifier is checked against OpenSSL, not against avow's own signer.
+ * avow_sigalg: the table's facts, names, strict AlgorithmIdentifier DER,
+ * key/algorithm fit (X.509 and JOSE) and verification. Signatures here are made with bare EVP calls
+ * so that the verifier is checked against OpenSSL, not against avow's own signer.
  */
 #include "testutil.h"
 
@@ -422,6 +422,91 @@ static void test_for_key(void **state)
     TU_NO_OSSL_ERR();
 }
 
+/* The one table: every fact a caller reads, checked against OpenSSL's own numbers. */
+static void test_table(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    for (const avow_sigalg_desc *r; (r = avow_sigalg_info_at(n)) != NULL; n++) {
+        assert_ptr_equal(avow_sigalg_info(r->alg), r);
+        assert_int_equal(avow_sigalg_by_name(r->name), r->alg);
+        assert_non_null(r->jose);
+        assert_string_equal(avow_sigalg_jose_name(r->alg), r->jose);
+        assert_int_equal(avow_sigalg_by_jose_name(r->jose), r->alg);
+        assert_int_equal(r->prehash, r->hash != AVOW_HASH_NONE);
+        if (r->hash != AVOW_HASH_NONE) {
+            const EVP_MD *md = EVP_get_digestbyname(r->hash_name);
+            assert_non_null(md);
+            assert_int_equal((size_t)EVP_MD_get_size(md), r->hash_len);
+            assert_ptr_equal(md_for(r->alg), EVP_get_digestbyname(r->hash_name));
+        } else {
+            assert_null(r->hash_name);
+            assert_int_equal(r->hash_len, 0);
+        }
+        if (r->family == AVOW_SIGALG_FAMILY_ECDSA) {
+            EC_GROUP *g = EC_GROUP_new_by_curve_name(r->ec_nid);
+            assert_non_null(g);
+            assert_int_equal(r->ec_coord_len, ((size_t)EC_GROUP_get_degree(g) + 7) / 8);
+            assert_int_equal(EC_curve_nist2nid(r->ec_curve), r->ec_nid);
+            EC_GROUP_free(g);
+        } else {
+            assert_null(r->ec_curve);
+            assert_int_equal(r->ec_coord_len, 0);
+        }
+        assert_int_equal(r->pss_salt_len,
+                         r->family == AVOW_SIGALG_FAMILY_RSA_PSS ? r->hash_len : (size_t)0);
+        assert_int_equal(r->family == AVOW_SIGALG_FAMILY_RSA_PSS, is_pss(r->alg));
+    }
+    assert_int_equal(n, NALL);
+    assert_null(avow_sigalg_info(AVOW_SIGALG_NONE));
+    assert_null(avow_sigalg_info((avow_sigalg)77));
+    assert_string_equal(avow_sigalg_jose_name(AVOW_SIGALG_ECDSA_SHA512), "ES512");
+    assert_int_equal(avow_sigalg_info(AVOW_SIGALG_ECDSA_SHA512)->ec_coord_len, 66);
+    assert_string_equal(avow_sigalg_jose_name(AVOW_SIGALG_ED25519), "EdDSA");
+    assert_null(avow_sigalg_jose_name(AVOW_SIGALG_NONE));
+    /* JOSE names are case-sensitive; "none" and the MACs are never algorithms here. */
+    static const char *const not_algs[] = {"none", "HS256", "es256", "ES256K", "Ed25519", ""};
+    for (size_t i = 0; i < sizeof(not_algs) / sizeof(not_algs[0]); i++)
+        assert_int_equal(avow_sigalg_by_jose_name(not_algs[i]), AVOW_SIGALG_NONE);
+    assert_int_equal(avow_sigalg_by_jose_name(NULL), AVOW_SIGALG_NONE);
+}
+
+/* X.509 lets ecdsa-with-SHA256 sign with any curve; JOSE ties ES256 to P-256. */
+static void test_fits_key(void **state)
+{
+    keys *k = *state;
+    EVP_PKEY *k1 = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
+    assert_non_null(k1);
+    struct {
+        avow_sigalg alg;
+        EVP_PKEY *key;
+        avow_err x509, jose;
+    } cases[] = {
+        {AVOW_SIGALG_ECDSA_SHA256, k->p256, AVOW_OK, AVOW_OK},
+        {AVOW_SIGALG_ECDSA_SHA256, k->p384, AVOW_OK, AVOW_ERR_ALG_MISMATCH},
+        {AVOW_SIGALG_ECDSA_SHA256, k1, AVOW_OK, AVOW_ERR_ALG_MISMATCH},
+        {AVOW_SIGALG_ECDSA_SHA384, k->p384, AVOW_OK, AVOW_OK},
+        {AVOW_SIGALG_ECDSA_SHA512, k->p521, AVOW_OK, AVOW_OK},
+        {AVOW_SIGALG_ECDSA_SHA512, k->p384, AVOW_OK, AVOW_ERR_ALG_MISMATCH},
+        {AVOW_SIGALG_ECDSA_SHA256, k->rsa, AVOW_ERR_ALG_MISMATCH, AVOW_ERR_ALG_MISMATCH},
+        {AVOW_SIGALG_RSA_PKCS1_SHA256, k->rsa, AVOW_OK, AVOW_OK},
+        {AVOW_SIGALG_RSA_PKCS1_SHA256, k->rsa_pss, AVOW_ERR_ALG_MISMATCH, AVOW_ERR_ALG_MISMATCH},
+        {AVOW_SIGALG_RSA_PSS_SHA384, k->rsa, AVOW_OK, AVOW_OK},
+        {AVOW_SIGALG_RSA_PSS_SHA384, k->rsa_pss, AVOW_OK, AVOW_OK},
+        {AVOW_SIGALG_ED25519, k->ed25519, AVOW_OK, AVOW_OK},
+        {AVOW_SIGALG_ED25519, k->x25519, AVOW_ERR_ALG_MISMATCH, AVOW_ERR_ALG_MISMATCH},
+        {AVOW_SIGALG_NONE, k->p256, AVOW_ERR_SIG_ALG, AVOW_ERR_SIG_ALG},
+        {AVOW_SIGALG_ECDSA_SHA256, NULL, AVOW_ERR_ARG, AVOW_ERR_ARG},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (avow_sigalg_fits_key(cases[i].alg, cases[i].key, 0) != cases[i].x509 ||
+            avow_sigalg_fits_key(cases[i].alg, cases[i].key, AVOW_SIGALG_FIT_JOSE) != cases[i].jose)
+            fail_msg("case %zu", i);
+        TU_NO_OSSL_ERR();
+    }
+    EVP_PKEY_free(k1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +520,8 @@ int main(void)
         cmocka_unit_test(test_alg_key_mismatch),
         cmocka_unit_test(test_ecdsa_raw_rs_rejected),
         cmocka_unit_test(test_for_key),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_fits_key),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

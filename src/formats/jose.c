@@ -1,0 +1,660 @@
+/*
+ * JOSE: base64url, JWS compact serialisation (RFC 7515) and the time
+ * claims of JWTs (RFC 7519). Signing goes through avow_signer, so a key in
+ * a token signs without leaving it; verification goes through
+ * avow_sigalg_verify with the algorithm the key allows, never the one the
+ * header alone asks for. The JSON is jansson's, parsed with duplicate
+ * members refused; every signature is made and checked by OpenSSL.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+
+#include <avow/jose.h>
+
+#include "core/internal.h"
+#include "formats/jose_int.h"
+
+/* --- base64url --- */
+
+static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+char *avow__b64url_encode(const uint8_t *p, size_t len)
+{
+    size_t n = len / 3 * 4 + (len % 3 ? len % 3 + 1 : 0);
+    char *s = OPENSSL_malloc(n + 1);
+    if (s == NULL)
+        return NULL;
+    size_t o = 0, i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        s[o++] = B64URL[v >> 18 & 63];
+        s[o++] = B64URL[v >> 12 & 63];
+        s[o++] = B64URL[v >> 6 & 63];
+        s[o++] = B64URL[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        s[o++] = B64URL[v >> 18 & 63];
+        s[o++] = B64URL[v >> 12 & 63];
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        s[o++] = B64URL[v >> 18 & 63];
+        s[o++] = B64URL[v >> 12 & 63];
+        s[o++] = B64URL[v >> 6 & 63];
+    }
+    s[o] = '\0';
+    return s;
+}
+
+static int b64val(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+avow_err avow__b64url_decode(const char *s, size_t len, avow_buf *out)
+{
+    out->ptr = NULL;
+    out->len = 0;
+    if (len % 4 == 1)
+        return AVOW_ERR_MALFORMED;
+    if (len == 0)
+        return AVOW_OK;
+    uint8_t *b = OPENSSL_malloc(len / 4 * 3 + 3);
+    if (b == NULL)
+        return AVOW_ERR_NOMEM;
+    size_t o = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64val(s[i]);
+        if (v < 0) {
+            OPENSSL_free(b);
+            return AVOW_ERR_MALFORMED;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            b[o++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    if (acc != 0) { /* non-zero padding bits: not the canonical encoding */
+        OPENSSL_free(b);
+        return AVOW_ERR_MALFORMED;
+    }
+    out->ptr = b;
+    out->len = o;
+    return AVOW_OK;
+}
+
+avow_err avow_b64url_encode(const uint8_t *p, size_t len, avow_buf *out)
+{
+    if (out == NULL)
+        return AVOW_ERR_ARG;
+    out->ptr = NULL;
+    out->len = 0;
+    if (p == NULL && len != 0)
+        return AVOW_ERR_ARG;
+    char *s = avow__b64url_encode(p, len);
+    if (s == NULL)
+        return AVOW_ERR_NOMEM;
+    out->ptr = (uint8_t *)s;
+    out->len = strlen(s);
+    return AVOW_OK;
+}
+
+avow_err avow_b64url_decode(const char *s, size_t len, avow_buf *out, avow_diag *diag)
+{
+    if (out == NULL || (s == NULL && len != 0))
+        return avow__fail(diag, AVOW_ERR_ARG, "base64url", "NULL argument");
+    avow_err rc = avow__b64url_decode(s, len, out);
+    if (rc == AVOW_ERR_MALFORMED)
+        return avow__fail(diag, rc, "base64url",
+                          "not canonical unpadded base64url (RFC 4648 section 5)");
+    if (rc != AVOW_OK)
+        return avow__fail(diag, rc, "base64url", "out of memory");
+    return AVOW_OK;
+}
+
+/* --- time claims --- */
+
+int avow__time_after(int64_t a, int64_t b, uint64_t slack)
+{
+    if (a <= b)
+        return 0;
+    /* 0 < a - b < 2^64, so the unsigned difference is exact. */
+    return (uint64_t)a - (uint64_t)b > slack;
+}
+
+/* *v = the integer claim name; 0 absent, 1 present, -1 present but not an integer. */
+static int int_claim(const json_t *claims, const char *name, int64_t *v)
+{
+    json_t *j = json_object_get(claims, name);
+    if (j == NULL)
+        return 0;
+    if (!json_is_integer(j))
+        return -1;
+    *v = (int64_t)json_integer_value(j);
+    return 1;
+}
+
+avow_err avow__jwt_check_times(const json_t *claims, int64_t now, unsigned leeway, unsigned flags,
+                               const char *field, const char *what, avow_diag *d)
+{
+    char f[96];
+    int64_t v = 0;
+    int has = int_claim(claims, "exp", &v);
+    snprintf(f, sizeof(f), "%s.exp", field);
+    if (has < 0)
+        return avow__fail(d, AVOW_ERR_MALFORMED, f, "exp is not an integer");
+    if (has == 0 && (flags & AVOW__JWT_EXP_REQUIRED))
+        return avow__fail(d, AVOW_ERR_MISSING_CLAIM, f, "the %s has no exp", what);
+    if (has > 0 && avow__time_after(now, v, leeway))
+        return avow__fail(d, AVOW_ERR_EXPIRED, f, "the %s expired %llu s ago", what,
+                          (unsigned long long)((uint64_t)now - (uint64_t)v));
+
+    has = int_claim(claims, "nbf", &v);
+    snprintf(f, sizeof(f), "%s.nbf", field);
+    if (has < 0)
+        return avow__fail(d, AVOW_ERR_MALFORMED, f, "nbf is not an integer");
+    if (has > 0 && avow__time_after(v, now, leeway))
+        return avow__fail(d, AVOW_ERR_BAD_TIME, f, "the %s is not valid yet", what);
+
+    has = int_claim(claims, "iat", &v);
+    snprintf(f, sizeof(f), "%s.iat", field);
+    if (has < 0)
+        return avow__fail(d, AVOW_ERR_MALFORMED, f, "iat is not an integer");
+    if (has == 0 && (flags & AVOW__JWT_IAT_REQUIRED))
+        return avow__fail(d, AVOW_ERR_MISSING_CLAIM, f, "the %s has no iat", what);
+    if (has > 0 && (flags & AVOW__JWT_IAT_NOT_FUTURE) && avow__time_after(v, now, leeway))
+        return avow__fail(d, AVOW_ERR_BAD_TIME, f, "the %s was issued in the future", what);
+    return AVOW_OK;
+}
+
+/* --- ECDSA signature forms --- */
+
+/* DER ECDSA-Sig-Value to raw r||s of 2 * n bytes. */
+static avow_err ecdsa_der_to_raw(const avow_buf *der, size_t n, avow_buf *raw)
+{
+    const unsigned char *p = der->ptr;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)der->len);
+    if (sig == NULL || p != der->ptr + der->len) {
+        ECDSA_SIG_free(sig);
+        return AVOW_ERR_CRYPTO;
+    }
+    const BIGNUM *r = NULL, *s = NULL;
+    ECDSA_SIG_get0(sig, &r, &s);
+    raw->ptr = OPENSSL_malloc(2 * n);
+    avow_err rc = AVOW_OK;
+    if (raw->ptr == NULL)
+        rc = AVOW_ERR_NOMEM;
+    else if (BN_bn2binpad(r, raw->ptr, (int)n) != (int)n ||
+             BN_bn2binpad(s, raw->ptr + n, (int)n) != (int)n)
+        rc = AVOW_ERR_CRYPTO;
+    ECDSA_SIG_free(sig);
+    if (rc != AVOW_OK) {
+        OPENSSL_free(raw->ptr);
+        raw->ptr = NULL;
+        return rc;
+    }
+    raw->len = 2 * n;
+    return AVOW_OK;
+}
+
+/* Raw r||s (exactly 2 * n bytes, checked by the caller) to DER. */
+static avow_err ecdsa_raw_to_der(const uint8_t *raw, size_t n, avow_buf *der)
+{
+    ECDSA_SIG *sig = ECDSA_SIG_new();
+    BIGNUM *r = BN_bin2bn(raw, (int)n, NULL), *s = BN_bin2bn(raw + n, (int)n, NULL);
+    avow_err rc = AVOW_ERR_NOMEM;
+    if (sig == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(sig, r, s) != 1) {
+        BN_free(r);
+        BN_free(s);
+        ECDSA_SIG_free(sig);
+        return rc;
+    }
+    unsigned char *p = NULL;
+    int len = i2d_ECDSA_SIG(sig, &p);
+    ECDSA_SIG_free(sig);
+    if (len <= 0)
+        return AVOW_ERR_CRYPTO;
+    der->ptr = avow__memdup(p, (size_t)len);
+    OPENSSL_free(p);
+    if (der->ptr == NULL)
+        return rc;
+    der->len = (size_t)len;
+    return AVOW_OK;
+}
+
+/* --- signing --- */
+
+static char *cat3(const char *a, const char *sep, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), ls = strlen(sep);
+    char *s = OPENSSL_malloc(la + ls + lb + 1);
+    if (s == NULL)
+        return NULL;
+    memcpy(s, a, la);
+    memcpy(s + la, sep, ls);
+    memcpy(s + la + ls, b, lb + 1);
+    return s;
+}
+
+/* Members the header gets from avow itself, never from header_json. */
+static const char *const OWN_MEMBERS[] = {"alg", "typ", "kid", "jwk", "crit"};
+
+/* The protected header as compact JSON with sorted keys (free()). */
+static avow_err build_header(const avow_sigalg_desc *a, EVP_PKEY *pub, const avow_jws_sign_opts *o,
+                             const char *pfx, char **out, avow_diag *d)
+{
+    *out = NULL;
+    char f[96];
+    snprintf(f, sizeof(f), "%s.header", pfx);
+    json_t *h = NULL;
+    if (o->header_json != NULL) {
+        json_error_t e;
+        h = json_loads(o->header_json, JSON_REJECT_DUPLICATES, &e);
+        if (!json_is_object(h)) {
+            json_decref(h);
+            return avow__fail(d, AVOW_ERR_ARG, f, "header_json is not a JSON object");
+        }
+        for (size_t i = 0; i < sizeof(OWN_MEMBERS) / sizeof(OWN_MEMBERS[0]); i++)
+            if (json_object_get(h, OWN_MEMBERS[i]) != NULL) {
+                json_decref(h);
+                return avow__fail(d, AVOW_ERR_ARG, f, "header_json may not set \"%s\"",
+                                  OWN_MEMBERS[i]);
+            }
+    } else if ((h = json_object()) == NULL) {
+        return avow__fail(d, AVOW_ERR_NOMEM, f, "out of memory");
+    }
+    avow_err rc = AVOW_OK;
+    if (json_object_set_new(h, "alg", json_string(a->jose)) != 0) {
+        rc = avow__fail(d, AVOW_ERR_NOMEM, f, "out of memory");
+    } else if (o->typ != NULL && json_object_set_new(h, "typ", json_string(o->typ)) != 0) {
+        snprintf(f, sizeof(f), "%s.header.typ", pfx);
+        rc = avow__fail(d, AVOW_ERR_ARG, f, "cannot encode typ (not UTF-8?)");
+    } else if (o->kid != NULL && json_object_set_new(h, "kid", json_string(o->kid)) != 0) {
+        snprintf(f, sizeof(f), "%s.header.kid", pfx);
+        rc = avow__fail(d, AVOW_ERR_ARG, f, "cannot encode the header (kid not UTF-8?)");
+    }
+    if (rc == AVOW_OK && (o->flags & AVOW_JWS_HEADER_JWK)) {
+        json_t *jwk = NULL;
+        rc = avow__jwk_to_json(pub, &jwk, d);
+        if (rc == AVOW_OK && json_object_set_new(h, "jwk", jwk) != 0)
+            rc = avow__fail(d, AVOW_ERR_NOMEM, f, "out of memory");
+    }
+    if (rc == AVOW_OK && (*out = json_dumps(h, JSON_SORT_KEYS | JSON_COMPACT)) == NULL)
+        rc = avow__fail(d, AVOW_ERR_NOMEM, f, "cannot encode the header");
+    json_decref(h);
+    return rc;
+}
+
+avow_err avow_jws_sign(avow_signer *signer, const uint8_t *payload, size_t len,
+                       const avow_jws_sign_opts *opts, avow_buf *out, avow_diag *diag)
+{
+    static const avow_jws_sign_opts none = {0};
+    const avow_jws_sign_opts *o = opts != NULL ? opts : &none;
+    const char *pfx = o->field != NULL ? o->field : "jws";
+    char f[96];
+    if (out != NULL) {
+        out->ptr = NULL;
+        out->len = 0;
+    }
+    if (signer == NULL || out == NULL || (payload == NULL && len != 0))
+        return avow__fail(diag, AVOW_ERR_ARG, pfx, "no signer, payload or output");
+    EVP_PKEY *pub = avow_signer_get0_pubkey(signer);
+    avow_sigalg alg = avow_signer_alg(signer);
+    const avow_sigalg_desc *a = avow_sigalg_info(alg);
+    if (a == NULL || a->jose == NULL || pub == NULL ||
+        avow_sigalg_fits_key(alg, pub, AVOW_SIGALG_FIT_JOSE) != AVOW_OK) {
+        avow__ossl_clear();
+        snprintf(f, sizeof(f), "%s.alg", pfx);
+        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, f, "no JOSE algorithm for %s with this key",
+                          a != NULL ? a->name : "no algorithm");
+    }
+
+    avow_buf sig = {0}, raw = {0};
+    char *hjson = NULL, *hb64 = NULL, *pb64 = NULL, *input = NULL, *sb64 = NULL, *jws = NULL;
+    avow_err rc = build_header(a, pub, o, pfx, &hjson, diag);
+    if (rc != AVOW_OK)
+        goto done;
+    hb64 = avow__b64url_encode((const uint8_t *)hjson, strlen(hjson));
+    pb64 = avow__b64url_encode(payload, len);
+    if (hb64 == NULL || pb64 == NULL || (input = cat3(hb64, ".", pb64)) == NULL)
+        goto nomem;
+    rc = avow_signer_sign(signer, (const uint8_t *)input, strlen(input), &sig, diag);
+    if (rc != AVOW_OK)
+        goto done;
+    if (a->family == AVOW_SIGALG_FAMILY_ECDSA) {
+        rc = ecdsa_der_to_raw(&sig, a->ec_coord_len, &raw);
+        if (rc != AVOW_OK) {
+            snprintf(f, sizeof(f), "%s.signature", pfx);
+            rc = avow__fail_ossl(diag, rc, f, "signer gave no DER ECDSA signature");
+            goto done;
+        }
+        sb64 = avow__b64url_encode(raw.ptr, raw.len);
+    } else {
+        sb64 = avow__b64url_encode(sig.ptr, sig.len);
+    }
+    if (sb64 == NULL || (jws = cat3(input, ".", sb64)) == NULL)
+        goto nomem;
+    out->len = strlen(jws);
+    out->ptr = (uint8_t *)jws;
+    jws = NULL;
+    rc = AVOW_OK;
+    goto done;
+nomem:
+    rc = avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
+done:
+    free(hjson);
+    OPENSSL_free(hb64);
+    OPENSSL_free(pb64);
+    OPENSSL_free(input);
+    OPENSSL_free(sb64);
+    OPENSSL_free(jws);
+    avow_buf_free(&sig);
+    avow_buf_free(&raw);
+    avow__ossl_clear();
+    return rc;
+}
+
+/* --- verifying --- */
+
+struct avow_jws {
+    avow_sigalg alg;
+    json_t *header;
+    json_t *payload_json; /* with AVOW_JWS_PAYLOAD_JSON */
+    avow_buf header_text; /* NUL-terminated */
+    avow_buf payload;     /* NUL-terminated */
+    EVP_PKEY *key;
+};
+
+void avow_jws_free(avow_jws *jws)
+{
+    if (jws == NULL)
+        return;
+    json_decref(jws->header);
+    json_decref(jws->payload_json);
+    avow_buf_free(&jws->header_text);
+    avow_buf_free(&jws->payload);
+    EVP_PKEY_free(jws->key);
+    OPENSSL_free(jws);
+}
+
+avow_sigalg avow_jws_alg(const avow_jws *jws)
+{
+    return jws != NULL ? jws->alg : AVOW_SIGALG_NONE;
+}
+
+const avow_buf *avow_jws_get0_header(const avow_jws *jws)
+{
+    return jws != NULL ? &jws->header_text : NULL;
+}
+
+const char *avow_jws_header_string(const avow_jws *jws, const char *name)
+{
+    if (jws == NULL || name == NULL)
+        return NULL;
+    return json_string_value(json_object_get(jws->header, name));
+}
+
+const avow_buf *avow_jws_get0_payload(const avow_jws *jws)
+{
+    return jws != NULL ? &jws->payload : NULL;
+}
+
+EVP_PKEY *avow_jws_get0_key(const avow_jws *jws)
+{
+    return jws != NULL ? jws->key : NULL;
+}
+
+json_t *avow__jws_get0_header_json(const avow_jws *jws)
+{
+    return jws != NULL ? jws->header : NULL;
+}
+
+json_t *avow__jws_get0_payload_json(const avow_jws *jws)
+{
+    return jws != NULL ? jws->payload_json : NULL;
+}
+
+void avow__jws_take_payload(avow_jws *jws, avow_buf *out)
+{
+    *out = jws->payload;
+    jws->payload.ptr = NULL;
+    jws->payload.len = 0;
+}
+
+/* A NUL-terminated copy of a decoded part (the NUL is not counted). */
+static avow_err terminate(avow_buf *b)
+{
+    uint8_t *p = OPENSSL_malloc(b->len + 1);
+    if (p == NULL)
+        return AVOW_ERR_NOMEM;
+    if (b->len > 0)
+        memcpy(p, b->ptr, b->len);
+    size_t len = b->len;
+    p[len] = '\0';
+    avow_buf_free(b); /* zeroes b */
+    b->ptr = p;
+    b->len = len;
+    return AVOW_OK;
+}
+
+static const char *strip_application(const char *t)
+{
+    return strncasecmp(t, "application/", 12) == 0 ? t + 12 : t;
+}
+
+static int typ_accepted(const avow_jws_verify_opts *o, const char *typ)
+{
+    const char *bare = typ != NULL ? strip_application(typ) : NULL;
+    if (o->typs != NULL) {
+        int found = 0;
+        for (const char *const *t = o->typs; bare != NULL && *t != NULL && !found; t++)
+            found = strcasecmp(bare, strip_application(*t)) == 0;
+        if (!found)
+            return 0;
+    }
+    return o->typ_ok == NULL || o->typ_ok(bare, o->typ_arg) == 1;
+}
+
+/* One check of the header: alg against the key (or the header's jwk), typ, crit. */
+static avow_err check_header(const json_t *h, EVP_PKEY **key, const avow_jws_verify_opts *o,
+                             const char *pfx, const avow_sigalg_desc **alg, avow_diag *d)
+{
+    char f[96];
+    snprintf(f, sizeof(f), "%s.header.alg", pfx);
+    const char *name = json_string_value(json_object_get(h, "alg"));
+    if (name == NULL)
+        return avow__fail(d, AVOW_ERR_SIG_ALG, f, "no alg (or not a string)");
+    if (strcasecmp(name, "none") == 0)
+        return avow__fail(d, AVOW_ERR_SIG_ALG, f, "alg \"none\" is refused");
+    if (strncmp(name, "HS", 2) == 0)
+        return avow__fail(d, AVOW_ERR_SIG_ALG, f, "alg \"%.16s\" (a shared-secret MAC) is refused",
+                          name);
+    const avow_sigalg_desc *a = avow_sigalg_info(avow_sigalg_by_jose_name(name));
+    if (a == NULL)
+        return avow__fail(d, AVOW_ERR_SIG_ALG, f, "alg \"%.32s\" is not supported", name);
+    if (o->algs != NULL) {
+        size_t i = 0;
+        while (i < o->nalgs && o->algs[i] != a->alg)
+            i++;
+        if (i == o->nalgs)
+            return avow__fail(d, AVOW_ERR_SIG_ALG, f, "alg %s is not accepted here", a->jose);
+    }
+    if (o->flags & AVOW_JWS_KEY_FROM_JWK) {
+        char jf[96];
+        snprintf(jf, sizeof(jf), "%s.header.jwk", pfx);
+        const json_t *jwk = json_object_get(h, "jwk");
+        if (jwk == NULL)
+            return avow__fail(d, AVOW_ERR_MISSING_CLAIM, jf, "no jwk in the header");
+        avow_err rc = avow__jwk_from_json(jwk, jf, key, d);
+        if (rc != AVOW_OK)
+            return rc;
+    }
+    avow_err fit = avow_sigalg_fits_key(a->alg, *key, AVOW_SIGALG_FIT_JOSE);
+    if (fit != AVOW_OK)
+        return avow__fail(d, AVOW_ERR_ALG_MISMATCH, f, "alg %s does not fit the verification key",
+                          a->jose);
+    snprintf(f, sizeof(f), "%s.header.typ", pfx);
+    const json_t *typ = json_object_get(h, "typ");
+    if (typ != NULL && !json_is_string(typ))
+        return avow__fail(d, AVOW_ERR_MALFORMED, f, "typ is not a string");
+    if (!typ_accepted(o, json_string_value(typ))) {
+        if (o->typs != NULL && o->typs[0] != NULL)
+            return avow__fail(d, AVOW_ERR_MALFORMED, f, "typ must be \"%.64s\"%s", o->typs[0],
+                              o->typs[1] != NULL ? " (or another accepted value)" : "");
+        return avow__fail(d, AVOW_ERR_MALFORMED, f, "typ is not one this verifier takes");
+    }
+    snprintf(f, sizeof(f), "%s.header.crit", pfx);
+    if (json_object_get(h, "crit") != NULL)
+        return avow__fail(d, AVOW_ERR_UNSUPPORTED, f,
+                          "critical header parameters are not supported");
+    *alg = a;
+    return AVOW_OK;
+}
+
+static json_t *load_part(const avow_buf *b)
+{
+    json_error_t e;
+    return json_loadb((const char *)b->ptr, b->len, JSON_REJECT_DUPLICATES, &e);
+}
+
+avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
+                         const avow_jws_verify_opts *opts, avow_jws **out, avow_diag *diag)
+{
+    static const avow_jws_verify_opts none = {0};
+    const avow_jws_verify_opts *o = opts != NULL ? opts : &none;
+    const char *pfx = o->field != NULL ? o->field : "jws";
+    if (out != NULL)
+        *out = NULL;
+    int from_jwk = (o->flags & AVOW_JWS_KEY_FROM_JWK) != 0;
+    if (jws == NULL || out == NULL || (key == NULL) != from_jwk)
+        return avow__fail(diag, AVOW_ERR_ARG, pfx, "no token, output or key (or a key and jwk)");
+    size_t max = o->max_len != 0 ? o->max_len : AVOW_JWS_MAX_SIZE;
+    if (len > max)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, pfx, "token of %zu bytes, limit %zu", len, max);
+    const char *d1 = memchr(jws, '.', len);
+    const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jws)) : NULL;
+    if (d1 == NULL || d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jws)) != NULL)
+        return avow__fail(diag, AVOW_ERR_MALFORMED, pfx,
+                          "not a JWS compact serialisation (three dot-separated parts)");
+
+    char f[96];
+    avow_jws *j = OPENSSL_zalloc(sizeof(*j));
+    avow_buf sb = {0}, der = {0};
+    avow_err rc;
+    if (j == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
+    if ((rc = avow__b64url_decode(jws, (size_t)(d1 - jws), &j->header_text)) != AVOW_OK ||
+        (rc = avow__b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &j->payload)) != AVOW_OK ||
+        (rc = avow__b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sb)) != AVOW_OK) {
+        rc = rc == AVOW_ERR_NOMEM ? avow__fail(diag, rc, pfx, "out of memory")
+                                  : avow__fail(diag, rc, pfx, "a part is not base64url");
+        goto done;
+    }
+    snprintf(f, sizeof(f), "%s.header", pfx);
+    if (j->header_text.len > AVOW_JWS_MAX_HEADER) {
+        rc = avow__fail(diag, AVOW_ERR_TOO_LARGE, f, "header of %zu bytes, limit %u",
+                        j->header_text.len, AVOW_JWS_MAX_HEADER);
+        goto done;
+    }
+    if ((j->header = load_part(&j->header_text)) == NULL) {
+        rc = avow__fail(diag, AVOW_ERR_JSON, f, "header is not JSON (or repeats a member)");
+        goto done;
+    }
+    if (!json_is_object(j->header)) {
+        rc = avow__fail(diag, AVOW_ERR_MALFORMED, f, "header is not a JSON object");
+        goto done;
+    }
+    const avow_sigalg_desc *a = NULL;
+    EVP_PKEY *k = key;
+    rc = check_header(j->header, &k, o, pfx, &a, diag);
+    if (from_jwk)
+        j->key = k; /* ours, whatever happened after the import */
+    if (rc != AVOW_OK)
+        goto done;
+
+    snprintf(f, sizeof(f), "%s.signature", pfx);
+    const uint8_t *sig = sb.ptr;
+    size_t sig_len = sb.len;
+    if (sig_len == 0) {
+        rc = avow__fail(diag, AVOW_ERR_SIG_INVALID, f, "empty signature");
+        goto done;
+    }
+    if (a->family == AVOW_SIGALG_FAMILY_ECDSA) {
+        if (sb.len != 2 * a->ec_coord_len) {
+            rc = avow__fail(diag, AVOW_ERR_SIG_INVALID, f,
+                            "%s signature must be raw r||s of %zu bytes, not %zu (DER?)", a->jose,
+                            2 * a->ec_coord_len, sb.len);
+            goto done;
+        }
+        if ((rc = ecdsa_raw_to_der(sb.ptr, a->ec_coord_len, &der)) != AVOW_OK) {
+            rc = avow__fail_ossl(diag, rc, f, "cannot convert the signature");
+            goto done;
+        }
+        sig = der.ptr;
+        sig_len = der.len;
+    }
+    rc =
+        avow_sigalg_verify(a->alg, k, (const uint8_t *)jws, (size_t)(d2 - jws), sig, sig_len, diag);
+    if (rc != AVOW_OK) {
+        if (diag != NULL)
+            avow__strlcpy(diag->field, f, sizeof(diag->field));
+        goto done;
+    }
+
+    /* Only a verified payload is parsed. */
+    if (o->flags & AVOW_JWS_PAYLOAD_JSON) {
+        snprintf(f, sizeof(f), "%s.payload", pfx);
+        if ((j->payload_json = load_part(&j->payload)) == NULL) {
+            rc = avow__fail(diag, AVOW_ERR_JSON, f, "payload is not JSON (or repeats a member)");
+            goto done;
+        }
+        if (!json_is_object(j->payload_json)) {
+            rc = avow__fail(diag, AVOW_ERR_MALFORMED, f, "payload is not a JSON object");
+            goto done;
+        }
+    }
+    if (terminate(&j->header_text) != AVOW_OK || terminate(&j->payload) != AVOW_OK) {
+        rc = avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
+        goto done;
+    }
+    if (!from_jwk) {
+        if (!EVP_PKEY_up_ref(key)) {
+            rc = avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
+            goto done;
+        }
+        j->key = key;
+    }
+    j->alg = a->alg;
+    *out = j;
+    j = NULL;
+    rc = AVOW_OK;
+done:
+    avow_jws_free(j);
+    avow_buf_free(&sb);
+    avow_buf_free(&der);
+    ERR_clear_error();
+    return rc;
+}
