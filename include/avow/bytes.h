@@ -33,9 +33,12 @@ AVOW_EXPORT void avow_buf_free(avow_buf *b);
  * Reads input that is either DER or PEM with the given label (for example
  * "EVIDENCE", "CERTIFICATE REQUEST"). PEM is recognised by its "-----BEGIN "
  * line; any other input is taken as DER unchanged. On success *out holds the
- * DER bytes (caller frees with avow_buf_free). Errors: AVOW_ERR_PEM when the
- * armour or its base64 is bad or the label differs, AVOW_ERR_TOO_LARGE when
- * the input is over max_len.
+ * DER bytes (caller frees with avow_buf_free). Text before the BEGIN line
+ * and after the END line is ignored, but a second PEM block is not: one
+ * input holds one object. Errors: AVOW_ERR_PEM when the armour or its base64
+ * is bad (empty body, padding inside the body, ...) or the label differs,
+ * AVOW_ERR_TRAILING when a second block follows, AVOW_ERR_TOO_LARGE when the
+ * input is over max_len.
  */
 AVOW_EXPORT avow_err avow_unarmor(const uint8_t *in, size_t in_len, const char *label,
                                   size_t max_len, avow_buf *out, avow_diag *diag);

@@ -73,6 +73,13 @@ cat "$T/ev.der" "$T/ev.der" >"$T/trailing.der"
 expect_rc 3 "$AVOW" evidence show -in "$T/trailing.der"
 printf -- '-----BEGIN EVIDENCE-----\n!!!!\n-----END EVIDENCE-----\n' >"$T/badpem"
 expect_rc 3 "$AVOW" evidence show -in "$T/badpem"
+printf -- '-----BEGIN EVIDENCE-----\n-----END EVIDENCE-----\n' >"$T/emptypem"
+expect_rc 3 "$AVOW" evidence show -in "$T/emptypem"
+grep -q "PEM body is empty" "$T/err" || fail "empty PEM body not said"
+"$AVOW" evidence create -vendor Acme -out "$T/one.pem" >/dev/null
+cat "$T/one.pem" "$T/one.pem" >"$T/twopem"
+expect_rc 3 "$AVOW" evidence show -in "$T/twopem"
+grep -q "second PEM block.*(AVOW_ERR_TRAILING)" "$T/err" || fail "second PEM block not refused"
 if [ -f "${VECTORS:-}/pkix/head-9f03a1c/evidence3.der" ]; then
     expect_rc 3 "$AVOW" evidence show -in "$VECTORS/pkix/head-9f03a1c/evidence3.der"
     grep -q AVOW_ERR_DUP_ELEMENT "$T/err" || fail "second platform element not named"
