@@ -236,6 +236,10 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
             return wrong_type(c, info, type);
         if (info->id == AVOW_CLAIM_AK_SPKI || info->id == AVOW_CLAIM_KEY_SPKI)
             return spki_check(c, out->bytes);
+        /* An empty nonce would pass for one without giving freshness; RFC 9711, whose
+         * oemid and hwmodel the draft takes, gives those at least one byte too. */
+        if (out->bytes.len == 0)
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s is empty", info->name);
         return AVOW_OK;
     case AVOW_VALUE_UTF8:
         if (type != V_ASN1_UTF8STRING)

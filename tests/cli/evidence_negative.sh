@@ -102,6 +102,10 @@ printf '{"platform":' >"$T/c5.json"
 expect_rc 3 "$AVOW" evidence create -claims "$T/c5.json"
 printf '{"platform":{"fipslevel":7}}' >"$T/c6.json"
 expect_rc 3 "$AVOW" evidence create -claims "$T/c6.json"
+printf '{"transaction":{"nonce":{"hex":""}}}' >"$T/c7.json"
+expect_rc 3 "$AVOW" evidence create -claims "$T/c7.json"
+grep -q "^avow: transaction.nonce: nonce is empty (AVOW_ERR_CLAIM_VALUE)" "$T/err" || fail "empty nonce"
+expect_rc 3 "$AVOW" evidence create -nonce "" -vendor Acme
 
 # usage errors: 2
 expect_rc 2 "$AVOW" evidence create -vendor Acme -bogus

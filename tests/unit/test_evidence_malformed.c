@@ -588,6 +588,12 @@ static blob *m_spki_empty(void)
 {
     return EV_KEY(C(SPKI, OCT("")));
 }
+static blob *m_empty_bytes(int id)
+{
+    if (id == NONCE)
+        return EV_TX(C(NONCE, OCT("")));
+    return EV_PLAT(C(id, OCT("")));
+}
 static blob *m_spki_trailing(void)
 {
     return EV_KEY(C(SPKI, prim(0x04, cat(bytes(g_spki_a.ptr, g_spki_a.len), hex("00"), END))));
@@ -996,6 +1002,9 @@ static const mcase cases[] = {
     M("spki is an INTEGER, not an SPKI", m_spki_not_spki, AVOW_ERR_CLAIM_VALUE),
     M("spki is empty", m_spki_empty, AVOW_ERR_CLAIM_VALUE),
     M("spki with a byte after the SPKI", m_spki_trailing, AVOW_ERR_CLAIM_VALUE),
+    MA("nonce is empty", m_empty_bytes, NONCE, AVOW_ERR_CLAIM_VALUE),
+    MA("hwmodel is empty", m_empty_bytes, HWMODEL, AVOW_ERR_CLAIM_VALUE),
+    MA("oemid is empty", m_empty_bytes, AVOW_CLAIM_OEMID, AVOW_ERR_CLAIM_VALUE),
     M("ak-spki is not DER", m_akspki_garbage, AVOW_ERR_CLAIM_VALUE),
     M("ak-spki lists one key twice", m_akspki_dup, AVOW_ERR_DUP_CLAIM),
     M("purpose is an OCTET STRING", m_purpose_octets, AVOW_ERR_CLAIM_TYPE),
