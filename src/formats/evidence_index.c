@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include "core/der.h"
 #include "core/internal.h"
@@ -427,6 +428,71 @@ static avow_err check_keys(ictx *c, size_t ei)
     return AVOW_OK;
 }
 
+/*
+ * The byte comparisons above miss one key written twice in different
+ * encodings (an EC point compressed and uncompressed, say), which would let
+ * two key elements with contradicting claims describe one key, or one
+ * ak-spki key be listed twice. So the claims of `id` (spki across key
+ * elements, ak-spki inside the transaction element) are compared by their
+ * decoded public value too. Decoding costs more than the rest of an
+ * Evidence, so it happens only when there are two or more such values.
+ * A value OpenSSL cannot decode (an algorithm it does not know) is compared
+ * by its bytes alone.
+ */
+static avow_err check_same_keys(ictx *c, avow_claim_id id)
+{
+    avow_evidence *ev = c->ev;
+    avow_element_kind scope =
+        id == AVOW_CLAIM_KEY_SPKI ? AVOW_ELEMENT_KEY : AVOW_ELEMENT_TRANSACTION;
+    size_t n = 0;
+    for (size_t e = 0; e < ev->nelements; e++)
+        for (size_t i = 0; ev->elements[e].kind == scope && i < ev->elements[e].nclaims; i++)
+            n += ev->elements[e].claims[i].id == id && ev->elements[e].claims[i].value.present;
+    if (n < 2)
+        return AVOW_OK;
+    EVP_PKEY **keys = OPENSSL_zalloc(n * sizeof(*keys));
+    size_t *el = OPENSSL_zalloc(n * sizeof(*el)), *cl = OPENSSL_zalloc(n * sizeof(*cl));
+    avow_err rc = keys != NULL && el != NULL && cl != NULL ? AVOW_OK : AVOW_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t e = 0; rc == AVOW_OK && e < ev->nelements; e++) {
+        for (size_t i = 0; ev->elements[e].kind == scope && i < ev->elements[e].nclaims; i++) {
+            const avow_claim *x = &ev->elements[e].claims[i];
+            if (x->id != id || !x->value.present)
+                continue;
+            const unsigned char *p = x->value.bytes.ptr;
+            /* spki_check proved the shape; the length fits a long (the Evidence does). */
+            keys[k] = d2i_PUBKEY(NULL, &p, (long)x->value.bytes.len);
+            el[k] = e;
+            cl[k++] = i;
+        }
+    }
+    for (size_t b = 1; rc == AVOW_OK && b < k; b++) {
+        for (size_t a = 0; a < b; a++) {
+            if (keys[a] == NULL || keys[b] == NULL || EVP_PKEY_eq(keys[a], keys[b]) != 1)
+                continue;
+            if (id == AVOW_CLAIM_KEY_SPKI) {
+                at(c, (int)el[b], -1, "");
+                rc = avow__fail(c->diag, AVOW_ERR_DUP_KEY, fld(c),
+                                "same key as reportedElements[%zu] (spki in another encoding)",
+                                el[a]);
+            } else {
+                at(c, (int)el[b], (int)cl[b], "");
+                rc = avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, fld(c),
+                                "ak-spki lists the key of claims[%zu] again (in another encoding)",
+                                cl[a]);
+            }
+            break;
+        }
+    }
+    for (size_t i = 0; keys != NULL && i < k; i++)
+        EVP_PKEY_free(keys[i]);
+    OPENSSL_free(keys);
+    OPENSSL_free(el);
+    OPENSSL_free(cl);
+    avow__ossl_clear();
+    return rc;
+}
+
 static avow_err index_elements(ictx *c)
 {
     avow_evidence *ev = c->ev;
@@ -491,7 +557,8 @@ static avow_err index_elements(ictx *c)
                 return rc;
         }
     }
-    return AVOW_OK;
+    avow_err rc = check_same_keys(c, AVOW_CLAIM_KEY_SPKI);
+    return rc == AVOW_OK ? check_same_keys(c, AVOW_CLAIM_AK_SPKI) : rc;
 }
 
 static avow_err index_signatures(ictx *c)
