@@ -100,6 +100,11 @@ grep -q 'HSM-1000' "$T/out" || fail "model value not in the detail"
 sed 's/"required": true}/"required": true, "on_fail": "warning"}/' "$T/models.json" >"$T/warn.json"
 expect_rc 5 "$AVOW" csr verify -in "$T/model.csr" -CAfile "$T/root.pem" -nonce "$NONCE" -policy "$T/warn.json"
 grep -q '"ear_status": "warning"' "$T/out" || fail "warning tier"
+# a policy that names no claim: refused once, its JSON path said once
+printf '{"name":"p","rules":[{"id":"a","claim":"1.2.03","present":true}]}' >"$T/badoid.json"
+expect_rc 3 "$AVOW" csr verify -in "$T/good.csr" -CAfile "$T/root.pem" -policy "$T/badoid.json"
+grep -qx 'avow: rules\[0\].claim: unknown claim "1.2.03" (AVOW_ERR_BAD_POLICY)' "$T/err" ||
+    { cat "$T/err" >&2; fail "bad policy message"; }
 
 # 5. Evidence signed by an AK that does not chain to the anchor
 keygen "$T/evil-root.key" ec256
