@@ -137,6 +137,12 @@ expect_rc 0 "$AVOW" csr show -in "$T/pop.der"
 grep -q "self-signature verify failure" "$T/out" || fail "show does not report the POP failure"
 refused 1 AVOW_ERR_POP -in "$T/pop.der" -CAfile "$T/root.pem" -nonce "$NONCE"
 
-# 7. a wrong expected nonce
+# 7. DER that is no request: said so (exit 3)
+openssl x509 -in "$T/root.pem" -outform DER -out "$T/root.der"
+expect_rc 3 "$AVOW" csr show -in "$T/root.der"
+grep -q '^avow: request: neither a PKCS#10 CertificationRequest nor a CRMF CertReqMsg' "$T/err" ||
+    { cat "$T/err" >&2; fail "certificate given as request"; }
+
+# 8. a wrong expected nonce
 refused 1 AVOW_ERR_NONCE_MISMATCH -in "$T/good.csr" -CAfile "$T/root.pem" -nonce 0011223344556677
 echo ok
