@@ -74,6 +74,7 @@ extern "C" {
     X(AVOW_ERR_STATEMENT_TYPE, 218, "no verifier for the statement type")                          \
     X(AVOW_ERR_NOT_AFFIRMING, 219, "attestation result is not affirming")                          \
     X(AVOW_ERR_EXPIRED, 220, "token or result has expired")                                        \
+    X(AVOW_ERR_AK_CA, 225, "signer certificate is a CA certificate")                               \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

@@ -35,6 +35,7 @@ const cli_opt cli_csr_verify_opts[] = {
     {"any", CLI_FLAG, NULL,
      "Evidence is trusted when one of its signatures verifies (default: all)"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
     {"ttl", CLI_VALUE, "SECONDS", "the EAR expires after SECONDS (default: no exp)"},
     {"ear-key", CLI_VALUE, "KEY", "sign the EAR as a JWT with this key file or pkcs11: URI"},
     {"ear-kid", CLI_VALUE, "TEXT", "\"kid\" header of the EAR JWT"},

@@ -25,6 +25,7 @@ const cli_opt cli_evidence_verify_opts[] = {
     {"any", CLI_FLAG, NULL, "trust when one signature verifies (default: all must)"},
     {"ignore-ak-spki", CLI_FLAG, NULL, "do not require signer keys to be listed in ak-spki"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
     {"json", CLI_FLAG, NULL, "print the result as JSON"},
     {"arc", CLI_VALUE, "OID",
      "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
@@ -65,11 +66,6 @@ static avow_err setup(avow_verifier **v, const cli_args *a, avow_diag *d)
         err = cli_verifier_from_args(a, &p, v, d);
     if (err == AVOW_OK)
         err = add_keys(*v, a, d);
-    unsigned flags = (cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0) |
-                     (cli_flag(a, "ignore-ak-spki") ? AVOW_VERIFY_IGNORE_AK_SPKI : 0) |
-                     (cli_flag(a, "require-nonce") ? AVOW_VERIFY_REQUIRE_NONCE : 0);
-    if (err == AVOW_OK)
-        avow_verifier_set_flags(*v, flags);
     return err;
 }
 

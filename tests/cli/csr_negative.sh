@@ -124,6 +124,18 @@ fi
 # the good request against an anchor that did not issue its AK
 refused 1 AVOW_ERR_CHAIN -in "$T/good.csr" -CAfile "$T/evil-root.pem" -nonce "$NONCE"
 
+# an AK certificate with CA:TRUE: refused by default, accepted with -allow-ak-ca
+keygen "$T/caak.key" ec256
+openssl req -new -key "$T/caak.key" -subj "/CN=CA AK" -out "$T/caak.req" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyCertSign\nextendedKeyUsage=%s\n' \
+    "$AK_EKU" >"$T/caak.ext"
+openssl x509 -req -in "$T/caak.req" -CA "$T/int.pem" -CAkey "$T/int.key" -CAcreateserial \
+    -days 30 -extfile "$T/caak.ext" -out "$T/caak.pem" 2>/dev/null
+evidence_for "$T/csr.key" "$T/caak.ev" "$NONCE" false HSM-9000 caak
+request caak "$T/caak.ev"
+refused 1 AVOW_ERR_AK_CA -in "$T/caak.csr" -CAfile "$T/root.pem" -nonce "$NONCE"
+expect_rc 0 "$AVOW" csr verify -in "$T/caak.csr" -CAfile "$T/root.pem" -nonce "$NONCE" -allow-ak-ca
+
 # 6. the request's own signature broken (last byte of the ECDSA s value)
 "$AVOW" csr create -key "$T/csr.key" -subject "CN=pop" -evidence "$T/good.ev" -cert "$T/int.pem" \
     -outform DER -out "$T/pop.der"
