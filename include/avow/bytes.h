@@ -58,6 +58,26 @@ AVOW_EXPORT avow_err avow_read_file(const char *path, size_t max_len, avow_buf *
 AVOW_EXPORT avow_err avow_write_file(const char *path, const uint8_t *data, size_t len,
                                      avow_diag *diag);
 
+/* avow_escape_text flags. */
+enum {
+    /* The text goes between double quotes: '"' and '\\' are escaped too
+     * (as \" and \\), so the closing quote is always the real one. */
+    AVOW_ESCAPE_QUOTED = 1u << 0
+};
+
+/*
+ * Makes untrusted text safe to print for people (a terminal, a log line):
+ * C0 controls and DEL (NUL, ESC, CR, LF, TAB included), C1 controls
+ * (U+0080..U+009F), the line and paragraph separators (U+2028, U+2029), the
+ * bidirectional controls (U+061C, U+200E, U+200F, U+202A..U+202E,
+ * U+2066..U+2069) and every byte that is not well-formed UTF-8 become \xHH,
+ * one per byte; all other text, UTF-8 included, is copied. This is the
+ * escaping every text output of avow uses (avow_evidence_to_text,
+ * avow_evidence_result_to_text, the avow command). *out is NUL-terminated
+ * (len excludes the NUL); caller frees it with avow_buf_free.
+ */
+AVOW_EXPORT avow_err avow_escape_text(const uint8_t *in, size_t len, unsigned flags, avow_buf *out);
+
 #ifdef __cplusplus
 }
 #endif

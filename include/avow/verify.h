@@ -146,6 +146,17 @@ AVOW_EXPORT void avow_evidence_result_free(avow_evidence_result *r);
  */
 AVOW_EXPORT avow_err avow_evidence_result_to_json(const avow_evidence_result *r, avow_buf *out);
 
+/*
+ * The result as text for people (what `avow evidence verify` prints): the
+ * verdict, the nonce, each signature with its signer, chain and reason, and
+ * every claim. Claim values and names, certificate names and details are
+ * escaped with avow_escape_text's rules, so no value from the input can act
+ * on a terminal or forge a line; text values are cut after 200 bytes and
+ * binary ones after 32, saying so. NUL-terminated (len excludes the NUL);
+ * caller frees *out with avow_buf_free.
+ */
+AVOW_EXPORT avow_err avow_evidence_result_to_text(const avow_evidence_result *r, avow_buf *out);
+
 #ifdef __cplusplus
 }
 #endif
