@@ -576,7 +576,7 @@ static avow_err index_signatures(ictx *c)
     for (int i = 0; i < ns; i++) {
         const AVOW_SIG_ASN1 *sa = sk_AVOW_SIG_ASN1_value(ev->asn1->sigs, i);
         avow_signature_block *sb = &ev->sigs[i];
-        char where[32];
+        char where[48];
         snprintf(where, sizeof(where), "signatures[%d].sid", i);
         at(c, -1, -1, where);
         int choices = (sa->sid->key_id != NULL) + (sa->sid->spki != NULL) + (sa->sid->cert != NULL);
@@ -603,9 +603,10 @@ static avow_err index_signatures(ictx *c)
         }
         unsigned char *alg = NULL;
         int n = i2d_X509_ALGOR(sa->alg, &alg);
-        if (n <= 0 || keep(ev, alg) == NULL)
-            return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, "signatureAlgorithm",
-                                   "bad algorithm");
+        if (n <= 0 || keep(ev, alg) == NULL) {
+            snprintf(where, sizeof(where), "signatures[%d].signatureAlgorithm", i);
+            return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, where, "bad algorithm");
+        }
         sb->algorithm.ptr = alg;
         sb->algorithm.len = (size_t)n;
         sb->value = str_view(sa->value);
