@@ -261,7 +261,9 @@ static void test_result_text_format(void **state)
     assert_non_null(strstr((char *)text.ptr, "Signature [0]: FAILED (AVOW_ERR_CHAIN)\n"));
     assert_non_null(strstr((char *)text.ptr, "    reason: certificate chain: "));
     assert_non_null(strstr((char *)text.ptr, "  (not covered by a verified signature)\n"));
+    avow_buf_free(&text);
     assert_int_equal(avow_evidence_result_to_text(NULL, &text), AVOW_ERR_ARG);
+    assert_null(text.ptr);
     assert_int_equal(avow_evidence_result_to_text(r, NULL), AVOW_ERR_ARG);
     TU_NO_OSSL_ERR();
     avow_buf_free(&text);
