@@ -211,6 +211,19 @@ static void print_indented(const char *indent, const avow_buf *text)
     }
 }
 
+/* "<lead><field>: <detail> (<AVOW_ERR_NAME>)", the field and the detail escaped. */
+static void print_decode_error(const char *lead, avow_err err, const avow_diag *d)
+{
+    const char *msg = d->detail[0] ? d->detail : avow_strerror(err);
+    fputs(lead, stdout);
+    if (d->field[0]) {
+        cli_put_escaped(stdout, d->field, strlen(d->field), 0);
+        fputs(": ", stdout);
+    }
+    cli_put_escaped(stdout, msg, strlen(msg), 0);
+    printf(" (%s)\n", avow_errname(err) != NULL ? avow_errname(err) : "?");
+}
+
 static void show_text(const avow_request *r, const avow_profile *p)
 {
     avow_buf subj = {0};
@@ -222,10 +235,13 @@ static void show_text(const avow_request *r, const avow_profile *p)
     printf("Request: %s (%lu bytes)\n", avow_request_kind_name(avow_request_get_kind(r)),
            (unsigned long)avow_request_der(r).len);
     printf("Attestation bundle: %s\n", ver != NULL ? ver : "none");
-    if (avow_request_subject_text(r, &subj) == AVOW_OK)
-        printf("Subject: %s\n", subj.len > 0 ? (const char *)subj.ptr : "(empty)");
-    else
-        puts("Subject: (none)");
+    if (avow_request_subject_text(r, &subj) == AVOW_OK && subj.len > 0) {
+        fputs("Subject: ", stdout);
+        cli_put_escaped(stdout, subj.ptr, subj.len, 0);
+        putchar('\n');
+    } else {
+        puts(subj.ptr != NULL ? "Subject: (empty)" : "Subject: (none)");
+    }
     avow_buf_free(&subj);
     printf("Public key: %s\n", key);
 
@@ -243,9 +259,14 @@ static void show_text(const avow_request *r, const avow_profile *p)
         if (st->bundle > 0)
             printf(", bundle %lu", (unsigned long)st->bundle);
         putchar('\n');
-        if (st->hint.len > 0)
-            printf("      hint: %.*s\n", st->hint.len > 200 ? 200 : (int)st->hint.len,
-                   (const char *)st->hint.ptr);
+        if (st->hint.len > 0) {
+            /* The hint is the requester's text, NULs and escapes included. */
+            fputs("      hint: ", stdout);
+            cli_put_escaped(stdout, st->hint.ptr, st->hint.len > 200 ? 200 : st->hint.len, 0);
+            if (st->hint.len > 200)
+                printf("... (%lu bytes)", (unsigned long)st->hint.len);
+            putchar('\n');
+        }
         if (!is_evidence(p, st))
             continue;
         avow_evidence *ev = NULL;
@@ -258,8 +279,7 @@ static void show_text(const avow_request *r, const avow_profile *p)
         if (err == AVOW_OK)
             print_indented("      ", &text);
         else
-            printf("      Evidence does not decode: %s%s%s (%s)\n", d.field, d.field[0] ? ": " : "",
-                   d.detail[0] ? d.detail : avow_strerror(err), avow_errname(err));
+            print_decode_error("      Evidence does not decode: ", err, &d);
         avow_buf_free(&text);
         avow_evidence_free(ev);
     }
@@ -270,8 +290,11 @@ static void show_text(const avow_request *r, const avow_profile *p)
     for (int i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
         X509 *x = sk_X509_value(certs, i);
         char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
-        printf("  [%d] subject: %s\n      issuer:  %s\n", i, s != NULL ? s : "?",
-               is != NULL ? is : "?");
+        printf("  [%d] subject: ", i);
+        cli_put_escaped(stdout, s != NULL ? s : "?", s != NULL ? strlen(s) : 1, 0);
+        fputs("\n      issuer:  ", stdout);
+        cli_put_escaped(stdout, is != NULL ? is : "?", is != NULL ? strlen(is) : 1, 0);
+        putchar('\n');
         OPENSSL_free(s);
         OPENSSL_free(is);
     }
@@ -283,8 +306,11 @@ static void show_text(const avow_request *r, const avow_profile *p)
                (unsigned long)oc->der.len);
     }
     printf("Proof of possession: %s\n", pop_words(r, pop_ok));
-    if (!pop_ok && pop_detail != NULL && pop_detail[0] != '\0')
-        printf("    reason: %s\n", pop_detail);
+    if (!pop_ok && pop_detail != NULL && pop_detail[0] != '\0') {
+        fputs("    reason: ", stdout);
+        cli_put_escaped(stdout, pop_detail, strlen(pop_detail), 0);
+        putchar('\n');
+    }
 }
 
 static json_t *hex_json(avow_view v)
@@ -310,6 +336,24 @@ static void put(json_t *o, const char *key, json_t *value, int *ok)
         *ok = 0;
 }
 
+/*
+ * key = the text as a JSON string, or, when it is not UTF-8 (a requester's
+ * hint may be any bytes), key_hex = its bytes in hex: JSON cannot carry it,
+ * and refusing the whole document would hide everything else.
+ */
+static void put_text(json_t *o, const char *key, const void *text, size_t len, int *ok)
+{
+    json_t *j = json_stringn(text, len);
+    if (j != NULL) {
+        put(o, key, j, ok);
+        return;
+    }
+    char hexkey[32];
+    snprintf(hexkey, sizeof(hexkey), "%s_hex", key);
+    avow_view v = {text, len};
+    put(o, hexkey, hex_json(v), ok);
+}
+
 static json_t *statement_json(const avow_profile *p, const avow_statement *st, int *ok)
 {
     json_t *o = json_object();
@@ -324,7 +368,7 @@ static json_t *statement_json(const avow_profile *p, const avow_statement *st, i
     put(o, "size", json_integer((json_int_t)st->der.len), ok);
     put(o, "bundle", json_integer((json_int_t)st->bundle), ok);
     if (st->hint.len > 0)
-        put(o, "hint", json_stringn((const char *)st->hint.ptr, st->hint.len), ok);
+        put_text(o, "hint", st->hint.ptr, st->hint.len, ok);
     if (!is_evidence(p, st)) {
         put(o, st->octets.len > 0 ? "octets_hex" : "der_hex",
             hex_json(st->octets.len > 0 ? st->octets : st->der), ok);
@@ -369,7 +413,7 @@ static json_t *show_json(const avow_request *r, const avow_profile *p)
     put(o, "kind", json_string(avow_request_kind_name(avow_request_get_kind(r))), &ok);
     put(o, "bundle_version", ver != NULL ? json_string(ver) : json_null(), &ok);
     if (avow_request_subject_text(r, &subj) == AVOW_OK)
-        put(o, "subject", json_stringn((const char *)subj.ptr, subj.len), &ok);
+        put_text(o, "subject", subj.ptr, subj.len, &ok);
     else
         put(o, "subject", json_null(), &ok);
     avow_buf_free(&subj);
@@ -385,8 +429,13 @@ static json_t *show_json(const avow_request *r, const avow_profile *p)
     for (int i = 0; sk != NULL && i < sk_X509_num(sk); i++) {
         X509 *x = sk_X509_value(sk, i);
         char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
-        json_t *c =
-            json_pack("{s:s,s:s}", "subject", s != NULL ? s : "?", "issuer", is != NULL ? is : "?");
+        json_t *c = json_object();
+        if (c == NULL)
+            ok = 0;
+        else {
+            put_text(c, "subject", s != NULL ? s : "?", s != NULL ? strlen(s) : 1, &ok);
+            put_text(c, "issuer", is != NULL ? is : "?", is != NULL ? strlen(is) : 1, &ok);
+        }
         OPENSSL_free(s);
         OPENSSL_free(is);
         if (c == NULL || json_array_append_new(certs, c) != 0)
