@@ -80,6 +80,7 @@ extern "C" {
     X(AVOW_ERR_CA_EXPIRED, 221, "CA certificate is expired or not yet valid")                      \
     X(AVOW_ERR_CA_VALIDITY, 222, "validity would run past the CA certificate")                     \
     X(AVOW_ERR_BAD_SUBJECT, 223, "subject holds control characters")                               \
+    X(AVOW_ERR_AK_CA, 225, "signer certificate is a CA certificate")                               \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

@@ -104,7 +104,8 @@ enum {
  * Decodes a request given as DER or PEM ("CERTIFICATE REQUEST", "NEW
  * CERTIFICATE REQUEST" for PKCS#10; "CERTIFICATE REQUEST MESSAGE" for CRMF).
  * kind AUTO picks PKCS#10 or CRMF from the label or, for DER, the shape
- * (a PKCS#10 CertificationRequest ends in a BIT STRING signature).
+ * (a PKCS#10 CertificationRequest ends in a BIT STRING signature); DER of
+ * neither shape is AVOW_ERR_MALFORMED at field "request".
  * Strict: DER only (re-encode and compare), no trailing bytes, at most one
  * attestation attribute/extension (AVOW_ERR_DUP_ATTRIBUTE) holding exactly
  * one value, none = AVOW_ERR_NO_ATTESTATION (unless AVOW_REQUEST_ALLOW_NONE),

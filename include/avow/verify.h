@@ -38,7 +38,19 @@ enum {
      * some are present (the draft says SHOULD). */
     AVOW_VERIFY_IGNORE_AK_SPKI = 1u << 1,
     /* Fail when the Evidence has no nonce, even if none is expected. */
-    AVOW_VERIFY_REQUIRE_NONCE = 1u << 2
+    AVOW_VERIFY_REQUIRE_NONCE = 1u << 2,
+    /* Accept an ECDSA signature whose hash does not fit the curve. By default
+     * the hash must be the curve's: SHA-256 for P-256 (and curves up to 256
+     * bits), SHA-384 for P-384, SHA-512 for P-521 (AVOW_ERR_ALG_MISMATCH). */
+    AVOW_VERIFY_ANY_ECDSA_HASH = 1u << 3,
+    /* Accept a signer (attestation-key) certificate with basicConstraints
+     * CA:TRUE; by default it is refused (AVOW_ERR_AK_CA). */
+    AVOW_VERIFY_ALLOW_AK_CA = 1u << 4,
+    /* Do not check the extendedKeyUsage of intermediate CA certificates. By
+     * default an intermediate (not the anchor) that carries the extension
+     * must list the attestation-key EKU or anyExtendedKeyUsage
+     * (AVOW_ERR_AK_EKU), as path validation does for other EKUs. */
+    AVOW_VERIFY_IGNORE_CA_EKU = 1u << 5
 };
 
 /* profile NULL = compiled-in defaults. Caller frees *out with avow_verifier_free. */
@@ -116,9 +128,12 @@ AVOW_EXPORT void avow_verify_opts_init(avow_verify_opts *o);
 /*
  * Verifies ev. Returns AVOW_OK only when the Evidence is trusted: at least one
  * signature, every signature (or one, with AVOW_VERIFY_ANY_SIGNATURE) valid
- * under a resolved and trusted key, signer certificates with keyUsage
- * digitalSignature and the attestation-key EKU, signer SPKIs listed in
- * ak-spki when such claims exist, and the nonce equal to the expected one.
+ * under a resolved and trusted key (an ECDSA hash fitting the curve), signer
+ * certificates with keyUsage digitalSignature and the attestation-key EKU
+ * and not CA certificates, intermediates whose EKU (if any) allows the
+ * attestation-key EKU, signer SPKIs listed in ak-spki when such claims
+ * exist, and the nonce equal to the expected one. High-S ECDSA signatures
+ * are accepted (docs/design.md says why).
  * Otherwise returns the first reason (AVOW_ERR_UNSIGNED, AVOW_ERR_SIG_INVALID,
  * AVOW_ERR_CHAIN, AVOW_ERR_NONCE_MISMATCH, ...). In both cases *out, when
  * out is not NULL, receives the full result (caller frees with
@@ -139,6 +154,17 @@ AVOW_EXPORT void avow_evidence_result_free(avow_evidence_result *r);
  * Caller frees *out with avow_buf_free.
  */
 AVOW_EXPORT avow_err avow_evidence_result_to_json(const avow_evidence_result *r, avow_buf *out);
+
+/*
+ * The result as text for people (what `avow evidence verify` prints): the
+ * verdict, the nonce, each signature with its signer, chain and reason, and
+ * every claim. Claim values and names, certificate names and details are
+ * escaped with avow_escape_text's rules, so no value from the input can act
+ * on a terminal or forge a line; text values are cut after 200 bytes and
+ * binary ones after 32, saying so. NUL-terminated (len excludes the NUL);
+ * caller frees *out with avow_buf_free.
+ */
+AVOW_EXPORT avow_err avow_evidence_result_to_text(const avow_evidence_result *r, avow_buf *out);
 
 #ifdef __cplusplus
 }

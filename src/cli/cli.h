@@ -5,6 +5,9 @@
 #ifndef AVOW_CLI_CLI_H
 #define AVOW_CLI_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 #include <avow/err.h>
 
 /* Exit statuses (documented in avow(1)). */
@@ -26,8 +29,12 @@ int cli_exit_tier(int tier);
 /* The exit status an error maps to. */
 int cli_exit_code(avow_err err);
 
-/* Prints "avow: <field>: <message> (<AVOW_ERR_NAME>)" to stderr; returns cli_exit_code(err). */
+/* Prints "avow: <field>: <message> (<AVOW_ERR_NAME>)" to stderr; returns cli_exit_code(err).
+ * Field and message are escaped (avow_escape_text): they may quote the input. */
 int cli_report(avow_err err, const avow_diag *diag);
+
+/* Writes n bytes of untrusted text to f, escaped by avow_escape_text (flags AVOW_ESCAPE_*). */
+void cli_put_escaped(FILE *f, const void *text, size_t n, unsigned flags);
 
 /* Prints a usage error naming the program and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *prog, const char *fmt, ...)

@@ -35,6 +35,7 @@ const cli_opt cli_csr_verify_opts[] = {
     {"any", CLI_FLAG, NULL,
      "Evidence is trusted when one of its signatures verifies (default: all)"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
     {"ttl", CLI_VALUE, "SECONDS", "the EAR expires after SECONDS (default: no exp)"},
     {"ear-key", CLI_VALUE, "KEY", "sign the EAR as a JWT with this key file or pkcs11: URI"},
     {"ear-kid", CLI_VALUE, "TEXT", "\"kid\" header of the EAR JWT"},
@@ -119,8 +120,11 @@ static void print_verdict(const char *prog, const avow_appraisal *ap)
             continue;
         const avow_ear_reason *r = &e->submods[i].reasons[0];
         const char *code = avow_errname(r->code);
-        fprintf(stderr, " (%s %s: %s%s%s", r->is_rule ? "rule" : "check", r->name,
-                code != NULL ? code : "?", r->detail[0] ? ": " : "", r->detail);
+        /* Rule names come from the policy and details quote claim values: escaped. */
+        fprintf(stderr, " (%s ", r->is_rule ? "rule" : "check");
+        cli_put_escaped(stderr, r->name, strlen(r->name), 0);
+        fprintf(stderr, ": %s%s", code != NULL ? code : "?", r->detail[0] ? ": " : "");
+        cli_put_escaped(stderr, r->detail, strlen(r->detail), 0);
         if (n > 1)
             fprintf(stderr, "; %lu more in avow_reasons", (unsigned long)(n - 1));
         fputc(')', stderr);

@@ -57,13 +57,30 @@ avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_v
             sk_X509_pop_free(sk, X509_free);
         }
     }
-    const char *at = cli_get(a, "at");
+    const char *at = cli_declared(a, "at") ? cli_get(a, "at") : NULL;
     if (err == AVOW_OK && at != NULL) {
         time_t t = 0;
         err = cli_parse_time(at, &t, d);
         if (err == AVOW_OK)
             avow_verifier_set_time(*v, t);
     }
+    static const struct {
+        const char *opt;
+        unsigned flag;
+    } flags[] = {
+        {"any", AVOW_VERIFY_ANY_SIGNATURE},
+        {"ignore-ak-spki", AVOW_VERIFY_IGNORE_AK_SPKI},
+        {"require-nonce", AVOW_VERIFY_REQUIRE_NONCE},
+        {"any-ecdsa-hash", AVOW_VERIFY_ANY_ECDSA_HASH},
+        {"allow-ak-ca", AVOW_VERIFY_ALLOW_AK_CA},
+        {"ignore-ca-eku", AVOW_VERIFY_IGNORE_CA_EKU},
+    };
+    unsigned set = 0;
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (cli_declared(a, flags[i].opt) && cli_flag(a, flags[i].opt))
+            set |= flags[i].flag;
+    if (err == AVOW_OK)
+        avow_verifier_set_flags(*v, set);
     return err;
 }
 

@@ -1,7 +1,8 @@
 /*
  * "avow evidence verify": loads anchors, certificates and keys into a
- * verifier, runs avow_verify_evidence and prints its result. The exit status
- * is 0 only for trusted Evidence.
+ * verifier, runs avow_verify_evidence and prints the result the library
+ * renders (avow_evidence_result_to_text or _to_json). The exit status is 0
+ * only for trusted Evidence.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,7 @@ const cli_opt cli_evidence_verify_opts[] = {
     {"any", CLI_FLAG, NULL, "trust when one signature verifies (default: all must)"},
     {"ignore-ak-spki", CLI_FLAG, NULL, "do not require signer keys to be listed in ak-spki"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
     {"json", CLI_FLAG, NULL, "print the result as JSON"},
     {"arc", CLI_VALUE, "OID",
      "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
@@ -65,118 +67,7 @@ static avow_err setup(avow_verifier **v, const cli_args *a, avow_diag *d)
         err = cli_verifier_from_args(a, &p, v, d);
     if (err == AVOW_OK)
         err = add_keys(*v, a, d);
-    unsigned flags = (cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0) |
-                     (cli_flag(a, "ignore-ak-spki") ? AVOW_VERIFY_IGNORE_AK_SPKI : 0) |
-                     (cli_flag(a, "require-nonce") ? AVOW_VERIFY_REQUIRE_NONCE : 0);
-    if (err == AVOW_OK)
-        avow_verifier_set_flags(*v, flags);
     return err;
-}
-
-static const char *nonce_text(avow_nonce_state s)
-{
-    switch (s) {
-    case AVOW_NONCE_MATCH:
-        return "matches the expected nonce";
-    case AVOW_NONCE_MISMATCH:
-        return "DIFFERS from the expected nonce";
-    case AVOW_NONCE_ABSENT:
-        return "absent";
-    case AVOW_NONCE_NOT_CHECKED:
-        break;
-    }
-    return "not checked (no -nonce given)";
-}
-
-static const char *sid_text(avow_sid_kind k)
-{
-    return k == AVOW_SID_KEYID ? "key id" : k == AVOW_SID_SPKI ? "public key" : "certificate";
-}
-
-static void print_name(const char *label, const X509_NAME *n)
-{
-    char *s = X509_NAME_oneline(n, NULL, 0);
-    printf("%s%s\n", label, s != NULL ? s : "?");
-    OPENSSL_free(s);
-}
-
-static void print_sig(size_t i, const avow_sig_result *s)
-{
-    const char *alg = avow_sigalg_name(s->alg);
-    printf("Signature [%lu]: %s", (unsigned long)i, s->status == AVOW_OK ? "OK" : "FAILED");
-    if (s->status != AVOW_OK)
-        printf(" (%s)", avow_errname(s->status) != NULL ? avow_errname(s->status) : "?");
-    printf("\n    signer: %s, algorithm: %s, key: %s\n", sid_text(s->sid_kind),
-           alg != NULL ? alg : "unsupported", s->key_source != NULL ? s->key_source : "unresolved");
-    if (s->cert != NULL)
-        print_name("    subject: ", X509_get_subject_name(s->cert));
-    for (int j = 1; s->chain != NULL && j < sk_X509_num(s->chain); j++)
-        print_name("    chain:   ", X509_get_subject_name(sk_X509_value(s->chain, j)));
-    printf("    ak-spki: %s\n", s->ak_spki > 0    ? "signer key listed"
-                                : s->ak_spki == 0 ? "signer key NOT listed"
-                                                  : "no ak-spki claim");
-    if (s->status != AVOW_OK)
-        printf("    reason: %s\n", s->detail[0] != '\0' ? s->detail : avow_strerror(s->status));
-}
-
-static void print_value(const avow_claim_value *v)
-{
-    char buf[32];
-    if (!v->present) {
-        fputs("(no value)", stdout);
-        return;
-    }
-    switch (v->type) {
-    case AVOW_CV_TEXT:
-        printf("\"%.*s\"", v->bytes.len > 200 ? 200 : (int)v->bytes.len,
-               (const char *)v->bytes.ptr);
-        break;
-    case AVOW_CV_BOOL:
-        fputs(v->integer ? "true" : "false", stdout);
-        break;
-    case AVOW_CV_INT:
-        printf("%lld", (long long)v->integer);
-        break;
-    case AVOW_CV_TIME:
-        cli_format_time((time_t)v->time, buf, sizeof(buf));
-        fputs(buf, stdout);
-        break;
-    case AVOW_CV_NAMES:
-        for (size_t i = 0; i < v->nnames; i++)
-            printf("%s%s", i > 0 ? ", " : "", v->names[i]);
-        break;
-    case AVOW_CV_BYTES:
-    case AVOW_CV_OPAQUE:
-    default:
-        for (size_t i = 0; i < v->bytes.len && i < 32; i++)
-            printf("%02x", v->bytes.ptr[i]);
-        if (v->bytes.len > 32)
-            printf("... (%lu bytes)", (unsigned long)v->bytes.len);
-        break;
-    }
-}
-
-static void print_result(const avow_evidence_result *r)
-{
-    printf("Evidence: %s\n", r->trusted ? "TRUSTED" : "NOT TRUSTED");
-    if (!r->trusted)
-        printf("Reason: %s (%s)\n", avow_strerror(r->status),
-               avow_errname(r->status) != NULL ? avow_errname(r->status) : "?");
-    printf("Nonce: %s\n", nonce_text(r->nonce));
-    if (r->nsigs == 0)
-        puts("Signatures: none (unsigned Evidence is never trusted)");
-    for (size_t i = 0; i < r->nsigs; i++)
-        print_sig(i, &r->sigs[i]);
-    printf("Claims (%lu):\n", (unsigned long)r->claims.count);
-    for (size_t i = 0; i < r->claims.count; i++) {
-        const avow_nclaim *c = &r->claims.items[i];
-        printf("    %s[%lu].%s = ", c->element, (unsigned long)c->element_index, c->name);
-        print_value(&c->value);
-        fputs(c->signed_by != 0 ? "" : "  (not covered by a verified signature)", stdout);
-        fputs(c->known ? "\n" : "  (unknown claim, not appraised)\n", stdout);
-    }
-    if (r->unknown_elements > 0)
-        printf("Unknown elements: %lu (kept, not appraised)\n", (unsigned long)r->unknown_elements);
 }
 
 int cli_evidence_verify(const char *prog, const cli_args *a)
@@ -206,17 +97,16 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
 
     avow_err verdict = avow_verify_evidence(v, ev, &vo, &r, &d);
     int rc = CLI_EXIT_OK;
-    if (r != NULL && cli_flag(a, "json")) {
-        avow_buf json = {0};
-        err = avow_evidence_result_to_json(r, &json);
+    if (r != NULL) {
+        /* The library renders (and escapes); the command only prints. */
+        avow_buf text = {0};
+        err = cli_flag(a, "json") ? avow_evidence_result_to_json(r, &text)
+                                  : avow_evidence_result_to_text(r, &text);
         if (err == AVOW_OK)
-            err = cli_print(&json, &d);
-        avow_buf_free(&json);
+            err = cli_print(&text, &d);
+        avow_buf_free(&text);
         if (err != AVOW_OK)
             rc = cli_report(err, &d);
-    } else if (r != NULL) {
-        print_result(r);
-        fflush(stdout);
     }
     if (verdict != AVOW_OK && rc == CLI_EXIT_OK) {
         cli_report(verdict, &d);

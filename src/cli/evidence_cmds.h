@@ -24,9 +24,27 @@ avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d);
 avow_err cli_profile_opts(const cli_args *a, const char *eku_opt, avow_profile *p, avow_diag *d);
 
 /*
+ * The options that relax signature and chain checks, for the table of every
+ * command that verifies Evidence (docs/design.md, "Signature and chain
+ * strictness"); cli_verifier_from_args reads those a command declares.
+ */
+/* clang-format off */
+#define CLI_VERIFY_STRICTNESS_OPTS                                                                 \
+    {"any-ecdsa-hash", CLI_FLAG, NULL,                                                             \
+     "accept an ECDSA hash that does not fit the curve (default: P-256 SHA-256, P-384 SHA-384, "   \
+     "P-521 SHA-512)"},                                                                            \
+    {"allow-ak-ca", CLI_FLAG, NULL,                                                                \
+     "accept an attestation-key certificate with basicConstraints CA:TRUE"},                       \
+    {"ignore-ca-eku", CLI_FLAG, NULL,                                                              \
+     "do not require an intermediate's extendedKeyUsage to allow the attestation-key EKU"}
+/* clang-format on */
+
+/*
  * A verifier under p with the trust anchors of every -CAfile, the untrusted
- * certificates of every -certs, and the time of -at when the command has it.
- * *v is the caller's even on failure (avow_verifier_free).
+ * certificates of every -certs, and, for the options the command declares,
+ * the time of -at and the flags of -any, -ignore-ak-spki, -require-nonce and
+ * CLI_VERIFY_STRICTNESS_OPTS. *v is the caller's even on failure
+ * (avow_verifier_free).
  */
 avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_verifier **v,
                                 avow_diag *d);

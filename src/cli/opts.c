@@ -143,6 +143,11 @@ int cli_flag(const cli_args *a, const char *name)
     return a->counts[must_find(a, name)] > 0;
 }
 
+int cli_declared(const cli_args *a, const char *name)
+{
+    return find_opt(a, name, strlen(name)) >= 0;
+}
+
 void cli_help(FILE *f, const char *prog, const cli_cmd *cmd)
 {
     fprintf(f, "Usage: %s %s\n\n%s\n\nOptions:\n", prog, cmd->synopsis, cmd->summary);

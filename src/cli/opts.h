@@ -56,6 +56,8 @@ size_t cli_count(const cli_args *a, const char *name);
 const char *cli_get_n(const cli_args *a, const char *name, size_t i);
 /* 1 when the flag was given. */
 int cli_flag(const cli_args *a, const char *name);
+/* 1 when the command's table declares the option (for helpers shared by several commands). */
+int cli_declared(const cli_args *a, const char *name);
 
 /* Writes the help of a command, generated from its table. */
 void cli_help(FILE *f, const char *prog, const cli_cmd *cmd);

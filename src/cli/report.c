@@ -5,6 +5,7 @@
 
 #include <openssl/err.h>
 
+#include <avow/bytes.h>
 #include <avow/err.h>
 
 #include <avow/policy.h>
@@ -28,14 +29,27 @@ int cli_exit_code(avow_err err)
     return CLI_EXIT_FAIL;
 }
 
+void cli_put_escaped(FILE *f, const void *text, size_t n, unsigned flags)
+{
+    avow_buf e = {0};
+    if (avow_escape_text(text, n, flags, &e) == AVOW_OK)
+        fwrite(e.ptr, 1, e.len, f);
+    else
+        fputs("(unprintable)", f);
+    avow_buf_free(&e);
+}
+
 int cli_report(avow_err err, const avow_diag *diag)
 {
     const char *name = avow_errname(err);
     const char *msg = diag != NULL && diag->detail[0] != '\0' ? diag->detail : avow_strerror(err);
-    if (diag != NULL && diag->field[0] != '\0')
-        fprintf(stderr, "avow: %s: %s (%s)\n", diag->field, msg, name != NULL ? name : "?");
-    else
-        fprintf(stderr, "avow: %s (%s)\n", msg, name != NULL ? name : "?");
+    fputs("avow: ", stderr);
+    if (diag != NULL && diag->field[0] != '\0') {
+        cli_put_escaped(stderr, diag->field, strnlen(diag->field, sizeof(diag->field)), 0);
+        fputs(": ", stderr);
+    }
+    cli_put_escaped(stderr, msg, strlen(msg), 0);
+    fprintf(stderr, " (%s)\n", name != NULL ? name : "?");
     return cli_exit_code(err);
 }
 

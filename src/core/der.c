@@ -201,6 +201,12 @@ avow_err avow__gentime_format(time_t t, char out[16])
     return AVOW_OK;
 }
 
+int avow__gentime_fits(time_t t)
+{
+    char g[16];
+    return avow__gentime_format(t, g) == AVOW_OK;
+}
+
 avow_err avow__rfc3339_format(time_t t, char out[21])
 {
     char g[16];

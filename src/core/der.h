@@ -33,6 +33,9 @@ avow_err avow__gentime_parse(const uint8_t *s, size_t len, time_t *out);
 /* Seconds since the epoch to "YYYYMMDDHHMMSSZ" (16 bytes with the NUL). */
 avow_err avow__gentime_format(time_t t, char out[16]);
 
+/* 1 when t has a four-digit-year GeneralizedTime (0000-01-01 to 9999-12-31 UTC). */
+int avow__gentime_fits(time_t t);
+
 /* Seconds since the epoch to RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
 avow_err avow__rfc3339_format(time_t t, char out[21]);
 

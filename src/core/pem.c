@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -37,19 +38,23 @@ static avow_err decode_body(const uint8_t *p, const uint8_t *end, avow_buf *out,
             continue;
         clean[m++] = *p;
     }
+    rc = avow__fail(diag, AVOW_ERR_PEM, "pem", "PEM body is empty (no base64 between the lines)");
+    if (m == 0)
+        goto done;
     rc = avow__fail(diag, AVOW_ERR_PEM, "pem", "base64 body is not a multiple of 4 characters");
-    if (m == 0 || m % 4 != 0)
+    if (m % 4 != 0 || m > INT_MAX)
+        goto done;
+    /* EVP_DecodeBlock takes '=' anywhere as a zero digit: padding may only end the body. */
+    size_t pad = clean[m - 1] == '=' ? (clean[m - 2] == '=' ? 2 : 1) : 0;
+    rc = avow__fail(diag, AVOW_ERR_PEM, "pem", "'=' padding inside the base64 body");
+    if (memchr(clean, '=', m - pad) != NULL)
         goto done;
     int got = EVP_DecodeBlock(der, clean, (int)m);
     rc = avow__fail(diag, AVOW_ERR_PEM, "pem", "bad base64 in the PEM body");
     if (got < 0)
         goto done;
     /* EVP_DecodeBlock counts padding as zero bytes; take them off. */
-    size_t len = (size_t)got;
-    if (clean[m - 1] == '=')
-        len--;
-    if (clean[m - 2] == '=')
-        len--;
+    size_t len = (size_t)got - pad;
     out->ptr = der;
     out->len = len;
     der = NULL;
@@ -100,6 +105,10 @@ avow_err avow_unarmor(const uint8_t *in, size_t in_len, const char *label, size_
     if ((size_t)(end - elab) < lab_len + strlen(DASHES) || memcmp(elab, lab, lab_len) != 0 ||
         memcmp(elab + lab_len, DASHES, strlen(DASHES)) != 0)
         return avow__fail(diag, AVOW_ERR_PEM, "pem", "END label does not match BEGIN label");
+    /* One object per input, as for DER: a second block would be silently ignored. */
+    if (find(elab + lab_len + strlen(DASHES), end, BEGIN) != NULL)
+        return avow__fail(diag, AVOW_ERR_TRAILING, "pem",
+                          "a second PEM block follows the first; give one object per input");
     return decode_body(body, stop, out, diag);
 }
 

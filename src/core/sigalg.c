@@ -361,10 +361,12 @@ avow_err avow_sigalg_from_der(const uint8_t *der, size_t len, avow_sigalg *alg, 
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "algorithm", "unsupported algorithm %s", text);
     }
     if (r->family == FAM_PKCS1) {
+        /* RFC 4055 section 5: NULL is what signers write, but verifiers must take the
+         * parameters absent too. Anything else stays refused. */
         cur nul;
-        if (!get_tlv(&params, 0x05, &nul) || nul.n != 0 || params.n != 0)
-            return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters", "%s needs NULL parameters",
-                              r->name);
+        if (params.n != 0 && (!get_tlv(&params, 0x05, &nul) || nul.n != 0 || params.n != 0))
+            return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters",
+                              "%s takes NULL or absent parameters", r->name);
     } else if (params.n != 0) {
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "parameters",
                           "%s takes no parameters (they must be absent)", r->name);

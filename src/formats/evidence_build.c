@@ -196,6 +196,10 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
         return avow__fail(diag, AVOW_ERR_ARG, info->name, "bad byte string");
     if (value->type == AVOW_VALUE_OIDS && value->npurposes > AVOW_EVIDENCE_MAX_PURPOSES)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, info->name, "too many purposes");
+    if (value->type == AVOW_VALUE_TIME && !avow__gentime_fits(value->time))
+        return avow__fail(diag, AVOW_ERR_CLAIM_VALUE, info->name,
+                          "%lld is outside GeneralizedTime (years 0000 to 9999 in UTC)",
+                          (long long)value->time);
 
     AVOW_ELEMENT_ASN1 *ea = sk_AVOW_ELEMENT_ASN1_value(ev->asn1->tbs->elements, (int)element);
     AVOW_CLAIM_ASN1 *ca = AVOW_CLAIM_ASN1_new();

@@ -8,6 +8,7 @@
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include "core/der.h"
 #include "core/internal.h"
@@ -236,6 +237,10 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
             return wrong_type(c, info, type);
         if (info->id == AVOW_CLAIM_AK_SPKI || info->id == AVOW_CLAIM_KEY_SPKI)
             return spki_check(c, out->bytes);
+        /* An empty nonce would pass for one without giving freshness; RFC 9711, whose
+         * oemid and hwmodel the draft takes, gives those at least one byte too. */
+        if (out->bytes.len == 0)
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s is empty", info->name);
         return AVOW_OK;
     case AVOW_VALUE_UTF8:
         if (type != V_ASN1_UTF8STRING)
@@ -423,6 +428,71 @@ static avow_err check_keys(ictx *c, size_t ei)
     return AVOW_OK;
 }
 
+/*
+ * The byte comparisons above miss one key written twice in different
+ * encodings (an EC point compressed and uncompressed, say), which would let
+ * two key elements with contradicting claims describe one key, or one
+ * ak-spki key be listed twice. So the claims of `id` (spki across key
+ * elements, ak-spki inside the transaction element) are compared by their
+ * decoded public value too. Decoding costs more than the rest of an
+ * Evidence, so it happens only when there are two or more such values.
+ * A value OpenSSL cannot decode (an algorithm it does not know) is compared
+ * by its bytes alone.
+ */
+static avow_err check_same_keys(ictx *c, avow_claim_id id)
+{
+    avow_evidence *ev = c->ev;
+    avow_element_kind scope =
+        id == AVOW_CLAIM_KEY_SPKI ? AVOW_ELEMENT_KEY : AVOW_ELEMENT_TRANSACTION;
+    size_t n = 0;
+    for (size_t e = 0; e < ev->nelements; e++)
+        for (size_t i = 0; ev->elements[e].kind == scope && i < ev->elements[e].nclaims; i++)
+            n += ev->elements[e].claims[i].id == id && ev->elements[e].claims[i].value.present;
+    if (n < 2)
+        return AVOW_OK;
+    EVP_PKEY **keys = OPENSSL_zalloc(n * sizeof(*keys));
+    size_t *el = OPENSSL_zalloc(n * sizeof(*el)), *cl = OPENSSL_zalloc(n * sizeof(*cl));
+    avow_err rc = keys != NULL && el != NULL && cl != NULL ? AVOW_OK : AVOW_ERR_NOMEM;
+    size_t k = 0;
+    for (size_t e = 0; rc == AVOW_OK && e < ev->nelements; e++) {
+        for (size_t i = 0; ev->elements[e].kind == scope && i < ev->elements[e].nclaims; i++) {
+            const avow_claim *x = &ev->elements[e].claims[i];
+            if (x->id != id || !x->value.present)
+                continue;
+            const unsigned char *p = x->value.bytes.ptr;
+            /* spki_check proved the shape; the length fits a long (the Evidence does). */
+            keys[k] = d2i_PUBKEY(NULL, &p, (long)x->value.bytes.len);
+            el[k] = e;
+            cl[k++] = i;
+        }
+    }
+    for (size_t b = 1; rc == AVOW_OK && b < k; b++) {
+        for (size_t a = 0; a < b; a++) {
+            if (keys[a] == NULL || keys[b] == NULL || EVP_PKEY_eq(keys[a], keys[b]) != 1)
+                continue;
+            if (id == AVOW_CLAIM_KEY_SPKI) {
+                at(c, (int)el[b], -1, "");
+                rc = avow__fail(c->diag, AVOW_ERR_DUP_KEY, fld(c),
+                                "same key as reportedElements[%zu] (spki in another encoding)",
+                                el[a]);
+            } else {
+                at(c, (int)el[b], (int)cl[b], "");
+                rc = avow__fail(c->diag, AVOW_ERR_DUP_CLAIM, fld(c),
+                                "ak-spki lists the key of claims[%zu] again (in another encoding)",
+                                cl[a]);
+            }
+            break;
+        }
+    }
+    for (size_t i = 0; keys != NULL && i < k; i++)
+        EVP_PKEY_free(keys[i]);
+    OPENSSL_free(keys);
+    OPENSSL_free(el);
+    OPENSSL_free(cl);
+    avow__ossl_clear();
+    return rc;
+}
+
 static avow_err index_elements(ictx *c)
 {
     avow_evidence *ev = c->ev;
@@ -487,7 +557,8 @@ static avow_err index_elements(ictx *c)
                 return rc;
         }
     }
-    return AVOW_OK;
+    avow_err rc = check_same_keys(c, AVOW_CLAIM_KEY_SPKI);
+    return rc == AVOW_OK ? check_same_keys(c, AVOW_CLAIM_AK_SPKI) : rc;
 }
 
 static avow_err index_signatures(ictx *c)
@@ -505,7 +576,7 @@ static avow_err index_signatures(ictx *c)
     for (int i = 0; i < ns; i++) {
         const AVOW_SIG_ASN1 *sa = sk_AVOW_SIG_ASN1_value(ev->asn1->sigs, i);
         avow_signature_block *sb = &ev->sigs[i];
-        char where[32];
+        char where[48];
         snprintf(where, sizeof(where), "signatures[%d].sid", i);
         at(c, -1, -1, where);
         int choices = (sa->sid->key_id != NULL) + (sa->sid->spki != NULL) + (sa->sid->cert != NULL);
@@ -532,9 +603,10 @@ static avow_err index_signatures(ictx *c)
         }
         unsigned char *alg = NULL;
         int n = i2d_X509_ALGOR(sa->alg, &alg);
-        if (n <= 0 || keep(ev, alg) == NULL)
-            return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, "signatureAlgorithm",
-                                   "bad algorithm");
+        if (n <= 0 || keep(ev, alg) == NULL) {
+            snprintf(where, sizeof(where), "signatures[%d].signatureAlgorithm", i);
+            return avow__fail_ossl(c->diag, AVOW_ERR_MALFORMED, where, "bad algorithm");
+        }
         sb->algorithm.ptr = alg;
         sb->algorithm.len = (size_t)n;
         sb->value = str_view(sa->value);

@@ -17,6 +17,7 @@
 
 #include <avow/evidence.h>
 
+#include "core/der.h"
 #include "core/internal.h"
 #include "formats/show_util.h"
 
@@ -226,6 +227,9 @@ static avow_err add_value(avow_evidence *ev, size_t element, const avow_claim_in
             err = avow__fail(d, AVOW_ERR_CLAIM_TYPE, path, "%s is an RFC 3339 string", info->name);
         else if (avow__show_rfc3339_parse(s, &val.time) != 0)
             err = avow__fail(d, AVOW_ERR_BAD_TIME, path, "\"%s\" is not an RFC 3339 time", s);
+        else if (!avow__gentime_fits(val.time))
+            err = avow__fail(d, AVOW_ERR_CLAIM_VALUE, path,
+                             "\"%s\" is outside GeneralizedTime (years 0000 to 9999 in UTC)", s);
     } else if (info->type == AVOW_VALUE_OIDS) {
         err = parse_purposes(ev, v, path, &purposes, &oids, &val.npurposes, d);
         val.purposes = purposes;

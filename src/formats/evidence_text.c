@@ -11,6 +11,7 @@
 
 #include <avow/evidence.h>
 
+#include "core/escape.h"
 #include "core/internal.h"
 #include "formats/show_util.h"
 
@@ -29,20 +30,22 @@ static void put_hex(BIO *b, const uint8_t *p, size_t len, int indent)
     }
 }
 
-/* UTF-8 claims come from the attester: escape control bytes so they cannot
- * drive the terminal. */
+/* Claims come from the attester: one escaping for every text view (core/escape.c). */
 static void put_quoted(BIO *b, const uint8_t *p, size_t len)
 {
     BIO_puts(b, "\"");
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] == '"' || p[i] == '\\')
-            BIO_printf(b, "\\%c", p[i]);
-        else if (p[i] < 0x20 || p[i] == 0x7f)
-            BIO_printf(b, "\\x%02x", p[i]);
-        else
-            BIO_write(b, &p[i], 1);
-    }
+    avow__escape_bio(b, p, len, AVOW_ESCAPE_QUOTED);
     BIO_puts(b, "\"");
+}
+
+/* A line "<pad><label>: <name>" with the name escaped: certificates come from the input too. */
+static void put_name(BIO *b, const char *pad, const char *label, const X509_NAME *n)
+{
+    char name[512];
+    avow__show_name(n, name, sizeof(name));
+    BIO_printf(b, "%s%s: ", pad, label);
+    avow__escape_bio(b, (const uint8_t *)name, strlen(name), 0);
+    BIO_puts(b, "\n");
 }
 
 static void put_purposes(BIO *b, const avow_value *v)
@@ -131,10 +134,8 @@ static void put_element(BIO *b, const avow_element *el, size_t index)
 static void put_cert(BIO *b, X509 *x, const char *pad)
 {
     char name[512], nb[32], na[32], key[96];
-    avow__show_name(X509_get_subject_name(x), name, sizeof(name));
-    BIO_printf(b, "%sSubject: %s\n", pad, name);
-    avow__show_name(X509_get_issuer_name(x), name, sizeof(name));
-    BIO_printf(b, "%sIssuer: %s\n", pad, name);
+    put_name(b, pad, "Subject", X509_get_subject_name(x));
+    put_name(b, pad, "Issuer", X509_get_issuer_name(x));
     avow__show_serial(x, name, sizeof(name));
     BIO_printf(b, "%sSerial: %s\n", pad, name);
     avow__show_validity(x, nb, sizeof(nb), na, sizeof(na));
@@ -205,18 +206,7 @@ avow_err avow_evidence_to_text(const avow_evidence *ev, avow_buf *out)
         }
     }
 
-    char *data = NULL;
-    long len = BIO_get_mem_data(b, &data);
-    avow_err err = AVOW_ERR_NOMEM;
-    if (len >= 0) {
-        out->ptr = OPENSSL_malloc((size_t)len + 1);
-        if (out->ptr != NULL) {
-            memcpy(out->ptr, data, (size_t)len);
-            out->ptr[len] = '\0';
-            out->len = (size_t)len;
-            err = AVOW_OK;
-        }
-    }
+    avow_err err = avow__text_take(b, out);
     BIO_free(b);
     avow__ossl_clear();
     return err;

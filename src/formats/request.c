@@ -46,28 +46,65 @@ static int has_label(const uint8_t *in, size_t len, const char *label)
     return 0;
 }
 
-/* PKCS#10 = SEQ { CRI, AlgorithmIdentifier, BIT STRING }; a CertReqMsg never ends in a BIT STRING.
- */
-static avow_request_kind shape_kind(const uint8_t *der, size_t len)
+/* Tag of the first TLV inside the constructed TLV at p (0 when there is none). */
+static uint8_t first_inner_tag(const uint8_t *p, size_t len)
 {
-    uint8_t tag;
+    uint8_t tag, inner;
+    size_t h, n, ih, in;
+    if (avow__der_header(p, len, &tag, &h, &n) != AVOW_OK || !(tag & 0x20) ||
+        avow__der_header(p + h, n, &inner, &ih, &in) != AVOW_OK)
+        return 0;
+    return inner;
+}
+
+/*
+ * Which decoder a DER request goes to, from its shape:
+ *   PKCS#10  SEQ { CertificationRequestInfo SEQ { INTEGER, ... }, AlgorithmIdentifier, BIT STRING }
+ *   CRMF     SEQ { certReq SEQ { certReqId INTEGER, ... }, [popo [0..3]], [regInfo SEQ] }
+ * AUTO when it is neither (*why then says what it looks like); PKCS#10 when
+ * the framing itself is bad, so that decoder names the broken header.
+ */
+static avow_request_kind shape_kind(const uint8_t *der, size_t len, const char **why)
+{
+    uint8_t tag, tags[4] = {0}, first_inner = 0;
     size_t h, n;
+    *why = "";
     if (avow__der_header(der, len, &tag, &h, &n) != AVOW_OK || tag != 0x30)
-        return AVOW_REQUEST_PKCS10; /* let the PKCS#10 decoder say what is wrong */
+        return AVOW_REQUEST_PKCS10;
     const uint8_t *p = der + h;
     size_t left = n;
     int count = 0;
-    uint8_t last = 0;
     while (left > 0) {
         size_t ch, cn;
         if (avow__der_header(p, left, &tag, &ch, &cn) != AVOW_OK)
             return AVOW_REQUEST_PKCS10;
-        last = tag;
+        if (count == 0)
+            first_inner = first_inner_tag(p, ch + cn);
+        if (count < 4)
+            tags[count] = tag;
         count++;
         p += ch + cn;
         left -= ch + cn;
     }
-    return (count == 3 && last == 0x03) ? AVOW_REQUEST_PKCS10 : AVOW_REQUEST_CRMF;
+    if (count == 3 && tags[0] == 0x30 && tags[1] == 0x30 && tags[2] == 0x03) {
+        if (first_inner == 0x02)
+            return AVOW_REQUEST_PKCS10;
+        if (first_inner == 0xa0) {
+            *why = " (it has the shape of an X.509 certificate)";
+            return AVOW_REQUEST_AUTO;
+        }
+    }
+    if (count >= 1 && count <= 3 && tags[0] == 0x30 && first_inner == 0x02) {
+        int ok = 1;
+        for (int i = 1; i < count; i++)
+            ok = ok && (tags[i] == 0x30 ||
+                        (i == 1 && (tags[i] == 0x80 || (tags[i] >= 0xa1 && tags[i] <= 0xa3))));
+        if (ok)
+            return AVOW_REQUEST_CRMF;
+    }
+    if (count >= 1 && tags[0] == 0x30 && first_inner == 0x30)
+        *why = " (a CertReqMessages list? give one CertReqMsg)";
+    return AVOW_REQUEST_AUTO;
 }
 
 avow_err avow_request_decode(const uint8_t *in, size_t len, avow_request_kind kind, unsigned flags,
@@ -101,8 +138,15 @@ avow_err avow_request_decode(const uint8_t *in, size_t len, avow_request_kind ki
     avow_err rc = avow_unarmor(in, len, label, AVOW_REQUEST_MAX_SIZE, &r->der, diag);
     if (rc != AVOW_OK)
         goto fail;
-    if (kind == AVOW_REQUEST_AUTO)
-        kind = shape_kind(r->der.ptr, r->der.len);
+    if (kind == AVOW_REQUEST_AUTO) {
+        const char *why = "";
+        kind = shape_kind(r->der.ptr, r->der.len, &why);
+        if (kind == AVOW_REQUEST_AUTO) {
+            rc = avow__fail(diag, AVOW_ERR_MALFORMED, "request",
+                            "neither a PKCS#10 CertificationRequest nor a CRMF CertReqMsg%s", why);
+            goto fail;
+        }
+    }
     r->kind = kind;
 
     uint8_t tag;

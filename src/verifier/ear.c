@@ -78,6 +78,7 @@ static const char *verify_check(avow_err e, int *value)
     case AVOW_ERR_CHAIN:
     case AVOW_ERR_AK_EKU:
     case AVOW_ERR_AK_KU:
+    case AVOW_ERR_AK_CA:
     case AVOW_ERR_AK_SPKI:
     case AVOW_ERR_UNTRUSTED:
         return "trust";

@@ -157,7 +157,9 @@ static avow_err bad(pctx *c, const char *key, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    return avow__fail(c->diag, AVOW_ERR_BAD_POLICY, field, "%s: %s", field, msg);
+    /* The field goes to diag.field only: the CLI prints "field: detail". The document
+     * itself, when nothing inside it is at fault, is "policy". */
+    return avow__fail(c->diag, AVOW_ERR_BAD_POLICY, field[0] != '\0' ? field : "policy", "%s", msg);
 }
 
 /* A JSON string without NULs, at most max bytes; *out is a new copy. */
@@ -177,21 +179,12 @@ static avow_err get_str(pctx *c, const char *key, json_t *v, size_t max, char **
     return *out != NULL ? AVOW_OK : AVOW_ERR_NOMEM;
 }
 
+/* An OID in the canonical dotted form the claim set names unknown claims by
+ * (no empty, leading-zero or out-of-range arcs), so a rule can match one. */
 static int is_dotted_oid(const char *s)
 {
-    int dots = 0;
-    if (!(s[0] >= '0' && s[0] <= '2'))
-        return 0;
-    for (const char *p = s; *p; p++) {
-        if (*p == '.') {
-            if (p[1] < '0' || p[1] > '9')
-                return 0;
-            dots++;
-        } else if (*p < '0' || *p > '9') {
-            return 0;
-        }
-    }
-    return dots >= 1;
+    avow_oid o;
+    return avow_oid_from_text(&o, s) == AVOW_OK;
 }
 
 /* A literal that fits the claim's type (any scalar when the type is not known). */
@@ -629,7 +622,7 @@ avow_err avow_policy_parse_reg(const char *json, size_t len, const avow_registry
     json_decref(root);
     if (rc != AVOW_OK) {
         if (rc == AVOW_ERR_NOMEM)
-            avow__fail(diag, rc, c.path, "out of memory");
+            avow__fail(diag, rc, c.path[0] != '\0' ? c.path : "policy", "out of memory");
         avow_policy_free(p);
         return rc;
     }

@@ -14,6 +14,7 @@
 
 #include <avow/request_verify.h>
 
+#include "core/escape.h"
 #include "core/internal.h"
 #include "core/json.h"
 #include "verifier/show_int.h"
@@ -67,14 +68,19 @@ static const char *row_name(const avow_registry *reg, const avow_profile *p,
     return row != NULL ? row->name : "unknown";
 }
 
-/* Hint text with anything that is not printable ASCII shown as '?'. */
+/* Untrusted text (a C string) escaped into b. */
+static void put_escaped(BIO *b, const char *s)
+{
+    avow__escape_bio(b, (const uint8_t *)s, strlen(s), 0);
+}
+
+/* The hint is the requester's text, NULs and escapes included. */
 static void print_hint(BIO *b, avow_view hint)
 {
-    size_t n = hint.len > 200 ? 200 : hint.len;
     BIO_puts(b, "      hint: ");
-    for (size_t i = 0; i < n; i++)
-        BIO_write(b, hint.ptr[i] >= 0x20 && hint.ptr[i] < 0x7f ? (const char *)&hint.ptr[i] : "?",
-                  1);
+    avow__escape_bio(b, hint.ptr, hint.len > 200 ? 200 : hint.len, 0);
+    if (hint.len > 200)
+        BIO_printf(b, "... (%lu bytes)", (unsigned long)hint.len);
     BIO_puts(b, "\n");
 }
 
@@ -122,8 +128,11 @@ static void certs_text(BIO *b, const avow_request *r)
     for (int i = 0; certs != NULL && i < sk_X509_num(certs); i++) {
         X509 *x = sk_X509_value(certs, i);
         char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
-        BIO_printf(b, "  [%d] subject: %s\n      issuer:  %s\n", i, s != NULL ? s : "?",
-                   is != NULL ? is : "?");
+        BIO_printf(b, "  [%d] subject: ", i);
+        put_escaped(b, s != NULL ? s : "?");
+        BIO_puts(b, "\n      issuer:  ");
+        put_escaped(b, is != NULL ? is : "?");
+        BIO_puts(b, "\n");
         OPENSSL_free(s);
         OPENSSL_free(is);
     }
@@ -172,21 +181,44 @@ avow_err avow_request_to_text(const avow_request *r, const avow_registry *reg,
     BIO_printf(b, "Request: %s (%lu bytes)\n", avow_request_kind_name(avow_request_get_kind(r)),
                (unsigned long)avow_request_der(r).len);
     BIO_printf(b, "Attestation bundle: %s\n", ver != NULL ? ver : "none");
-    if (avow_request_subject_text(r, &subj) == AVOW_OK)
-        BIO_printf(b, "Subject: %s\n", subj.len > 0 ? (const char *)subj.ptr : "(empty)");
-    else
-        BIO_puts(b, "Subject: (none)\n");
+    if (avow_request_subject_text(r, &subj) == AVOW_OK && subj.len > 0) {
+        BIO_puts(b, "Subject: ");
+        avow__escape_bio(b, subj.ptr, subj.len, 0);
+        BIO_puts(b, "\n");
+    } else {
+        BIO_puts(b, subj.ptr != NULL ? "Subject: (empty)\n" : "Subject: (none)\n");
+    }
     avow_buf_free(&subj);
     BIO_printf(b, "Public key: %s\n", key);
     statements_text(b, r, reg, profile);
     certs_text(b, r);
     BIO_printf(b, "Proof of possession: %s\n", pop_words(r, pop_ok));
-    if (!pop_ok && pop_detail != NULL && pop_detail[0] != '\0')
-        BIO_printf(b, "    reason: %s\n", pop_detail);
+    if (!pop_ok && pop_detail != NULL && pop_detail[0] != '\0') {
+        BIO_puts(b, "    reason: ");
+        put_escaped(b, pop_detail);
+        BIO_puts(b, "\n");
+    }
     avow_err rc = bio_text(b, out);
     BIO_free(b);
     avow__ossl_clear();
     return rc == AVOW_OK ? AVOW_OK : avow__fail(diag, rc, "request", "out of memory");
+}
+
+/*
+ * key = the text as a JSON string, or, when it is not UTF-8 (a requester's
+ * hint may be any bytes), key_hex = its bytes in hex: JSON cannot carry it,
+ * and refusing the whole document would hide everything else.
+ */
+static void put_text(json_t *o, const char *key, const void *text, size_t len, int *bad)
+{
+    json_t *j = json_stringn(text, len);
+    if (j != NULL) {
+        avow__json_put(o, key, j, bad);
+        return;
+    }
+    char hexkey[32];
+    snprintf(hexkey, sizeof(hexkey), "%s_hex", key);
+    avow__json_put(o, hexkey, avow__json_hex(text, len), bad);
 }
 
 static json_t *statement_json(const avow_registry *reg, const avow_profile *p,
@@ -201,7 +233,7 @@ static json_t *statement_json(const avow_registry *reg, const avow_profile *p,
     avow__json_put(o, "size", json_integer((json_int_t)st->der.len), bad);
     avow__json_put(o, "bundle", json_integer((json_int_t)st->bundle), bad);
     if (st->hint.len > 0)
-        avow__json_put(o, "hint", json_stringn((const char *)st->hint.ptr, st->hint.len), bad);
+        put_text(o, "hint", st->hint.ptr, st->hint.len, bad);
     if (o != NULL && avow__statement_show_json(reg, p, st->type.ptr, st->type.len, st->der.ptr,
                                                st->der.len, o) != AVOW_OK)
         *bad = 1;
@@ -215,8 +247,9 @@ static json_t *certs_json(const avow_request *r, int *bad)
     for (int i = 0; certs != NULL && sk != NULL && i < sk_X509_num(sk); i++) {
         X509 *x = sk_X509_value(sk, i);
         char *s = name_text(X509_get_subject_name(x)), *is = name_text(X509_get_issuer_name(x));
-        json_t *c =
-            json_pack("{s:s,s:s}", "subject", s != NULL ? s : "?", "issuer", is != NULL ? is : "?");
+        json_t *c = json_object();
+        put_text(c, "subject", s != NULL ? s : "?", s != NULL ? strlen(s) : 1, bad);
+        put_text(c, "issuer", is != NULL ? is : "?", is != NULL ? strlen(is) : 1, bad);
         OPENSSL_free(s);
         OPENSSL_free(is);
         if (c == NULL || json_array_append_new(certs, c) != 0)
@@ -246,7 +279,7 @@ avow_err avow_request_to_json(const avow_request *r, const avow_registry *reg,
     avow__json_put(o, "kind", json_string(avow_request_kind_name(avow_request_get_kind(r))), &bad);
     avow__json_put(o, "bundle_version", ver != NULL ? json_string(ver) : json_null(), &bad);
     if (avow_request_subject_text(r, &subj) == AVOW_OK)
-        avow__json_put(o, "subject", json_stringn((const char *)subj.ptr, subj.len), &bad);
+        put_text(o, "subject", subj.ptr, subj.len, &bad);
     else
         avow__json_put(o, "subject", json_null(), &bad);
     avow_buf_free(&subj);

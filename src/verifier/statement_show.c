@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "core/der.h"
+#include "core/escape.h"
 #include "core/internal.h"
 #include "core/json.h"
 #include "verifier/registry_int.h"
@@ -94,10 +95,11 @@ avow_err avow__statement_show_text(const avow_registry *reg, const avow_profile 
         row->free(row, native, NULL);
     if (rc == AVOW_OK)
         return AVOW_OK;
-    char line[400];
-    snprintf(line, sizeof(line), "does not decode: %s%s%s (%s)\n", d.field, d.field[0] ? ": " : "",
-             d.detail[0] ? d.detail : avow_strerror(rc),
-             avow_errname(rc) != NULL ? avow_errname(rc) : "?");
+    char field[200], detail[400], line[700];
+    avow__escape_str(d.field, 0, field, sizeof(field));
+    avow__escape_str(d.detail[0] ? d.detail : avow_strerror(rc), 0, detail, sizeof(detail));
+    snprintf(line, sizeof(line), "does not decode: %s%s%s (%s)\n", field, field[0] ? ": " : "",
+             detail, avow_errname(rc) != NULL ? avow_errname(rc) : "?");
     return text_of(line, out);
 }
 
@@ -148,11 +150,12 @@ static avow_err result_print(const avow_statement_result *r, int json, avow_buf 
                        : AVOW_ERR_NOMEM;
         json_decref(o);
     } else {
-        char line[512];
+        char line[900], detail[600];
+        avow__escape_str(r->detail, 0, detail, sizeof(detail));
         snprintf(line, sizeof(line), "Statement %s (%s): %s%s%s\n", r->type_oid,
                  avow_statement_result_type_name(r),
-                 r->status == AVOW_OK ? "verified" : avow_errname(r->status),
-                 r->detail[0] ? ": " : "", r->detail);
+                 r->status == AVOW_OK ? "verified" : avow_errname(r->status), detail[0] ? ": " : "",
+                 detail);
         rc = text_of(line, out);
     }
     avow__ossl_clear();

@@ -100,6 +100,11 @@ grep -q 'HSM-1000' "$T/out" || fail "model value not in the detail"
 sed 's/"required": true}/"required": true, "on_fail": "warning"}/' "$T/models.json" >"$T/warn.json"
 expect_rc 5 "$AVOW" csr verify -in "$T/model.csr" -CAfile "$T/root.pem" -nonce "$NONCE" -policy "$T/warn.json"
 grep -q '"ear_status": "warning"' "$T/out" || fail "warning tier"
+# a policy that names no claim: refused once, its JSON path said once
+printf '{"name":"p","rules":[{"id":"a","claim":"1.2.03","present":true}]}' >"$T/badoid.json"
+expect_rc 3 "$AVOW" csr verify -in "$T/good.csr" -CAfile "$T/root.pem" -policy "$T/badoid.json"
+grep -qx 'avow: rules\[0\].claim: unknown claim "1.2.03" (AVOW_ERR_BAD_POLICY)' "$T/err" ||
+    { cat "$T/err" >&2; fail "bad policy message"; }
 
 # 5. Evidence signed by an AK that does not chain to the anchor
 keygen "$T/evil-root.key" ec256
@@ -119,6 +124,18 @@ fi
 # the good request against an anchor that did not issue its AK
 refused 1 AVOW_ERR_CHAIN -in "$T/good.csr" -CAfile "$T/evil-root.pem" -nonce "$NONCE"
 
+# an AK certificate with CA:TRUE: refused by default, accepted with -allow-ak-ca
+keygen "$T/caak.key" ec256
+openssl req -new -key "$T/caak.key" -subj "/CN=CA AK" -out "$T/caak.req" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyCertSign\nextendedKeyUsage=%s\n' \
+    "$AK_EKU" >"$T/caak.ext"
+openssl x509 -req -in "$T/caak.req" -CA "$T/int.pem" -CAkey "$T/int.key" -CAcreateserial \
+    -days 30 -extfile "$T/caak.ext" -out "$T/caak.pem" 2>/dev/null
+evidence_for "$T/csr.key" "$T/caak.ev" "$NONCE" false HSM-9000 caak
+request caak "$T/caak.ev"
+refused 1 AVOW_ERR_AK_CA -in "$T/caak.csr" -CAfile "$T/root.pem" -nonce "$NONCE"
+expect_rc 0 "$AVOW" csr verify -in "$T/caak.csr" -CAfile "$T/root.pem" -nonce "$NONCE" -allow-ak-ca
+
 # 6. the request's own signature broken (last byte of the ECDSA s value)
 "$AVOW" csr create -key "$T/csr.key" -subject "CN=pop" -evidence "$T/good.ev" -cert "$T/int.pem" \
     -outform DER -out "$T/pop.der"
@@ -132,6 +149,12 @@ expect_rc 0 "$AVOW" csr show -in "$T/pop.der"
 grep -q "self-signature verify failure" "$T/out" || fail "show does not report the POP failure"
 refused 1 AVOW_ERR_POP -in "$T/pop.der" -CAfile "$T/root.pem" -nonce "$NONCE"
 
-# 7. a wrong expected nonce
+# 7. DER that is no request: said so (exit 3)
+openssl x509 -in "$T/root.pem" -outform DER -out "$T/root.der"
+expect_rc 3 "$AVOW" csr show -in "$T/root.der"
+grep -q '^avow: request: neither a PKCS#10 CertificationRequest nor a CRMF CertReqMsg' "$T/err" ||
+    { cat "$T/err" >&2; fail "certificate given as request"; }
+
+# 8. a wrong expected nonce
 refused 1 AVOW_ERR_NONCE_MISMATCH -in "$T/good.csr" -CAfile "$T/root.pem" -nonce 0011223344556677
 echo ok

@@ -35,6 +35,35 @@ expect_rc 0 "$AVOW" evidence create -vendor Acme -signkey "$T/noeku.key" -signce
 expect_rc 1 "$AVOW" evidence verify -in "$T/noeku.ev" -CAfile "$T/root.pem"
 grep -q "AVOW_ERR_AK_EKU" "$T/out" || fail "missing EKU not reported"
 
+# an attestation-key certificate that is a CA: 1, unless -allow-ak-ca
+keygen "$T/caak.key" ec256
+openssl req -new -key "$T/caak.key" -subj "/CN=CA AK" -out "$T/caak.csr" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,digitalSignature,keyCertSign\nextendedKeyUsage=%s\n' \
+    "$AK_EKU" >"$T/caak.ext"
+openssl x509 -req -in "$T/caak.csr" -CA "$T/int.pem" -CAkey "$T/int.key" -CAcreateserial \
+    -days 30 -extfile "$T/caak.ext" -out "$T/caak.pem" 2>/dev/null
+expect_rc 0 "$AVOW" evidence create -vendor Acme -signkey "$T/caak.key" -signcert "$T/caak.pem" \
+    -chain "$T/int.pem" -out "$T/caak.ev"
+expect_rc 1 "$AVOW" evidence verify -in "$T/caak.ev" -CAfile "$T/root.pem"
+grep -q "AVOW_ERR_AK_CA" "$T/out" || fail "AK with CA:TRUE not refused"
+expect_rc 0 "$AVOW" evidence verify -in "$T/caak.ev" -CAfile "$T/root.pem" -allow-ak-ca
+
+# an intermediate whose EKU does not allow the AK EKU: 1, unless -ignore-ca-eku
+keygen "$T/ekuint.key" ec256
+openssl req -new -key "$T/ekuint.key" -subj "/CN=TLS-only Intermediate" -out "$T/ekuint.csr" 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\nextendedKeyUsage=serverAuth\n' >"$T/ekuint.ext"
+openssl x509 -req -in "$T/ekuint.csr" -CA "$T/root.pem" -CAkey "$T/root.key" -CAcreateserial \
+    -days 30 -extfile "$T/ekuint.ext" -out "$T/ekuint.pem" 2>/dev/null
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "$AK_EKU" >"$T/ekuak.ext"
+openssl x509 -req -in "$T/caak.csr" -CA "$T/ekuint.pem" -CAkey "$T/ekuint.key" -CAcreateserial \
+    -days 30 -extfile "$T/ekuak.ext" -out "$T/ekuak.pem" 2>/dev/null
+expect_rc 0 "$AVOW" evidence create -vendor Acme -signkey "$T/caak.key" -signcert "$T/ekuak.pem" \
+    -chain "$T/ekuint.pem" -out "$T/ekuak.ev"
+expect_rc 1 "$AVOW" evidence verify -in "$T/ekuak.ev" -CAfile "$T/root.pem"
+grep -q "AVOW_ERR_AK_EKU" "$T/out" || fail "intermediate EKU not checked"
+grep -q "intermediate certificate" "$T/out" || fail "intermediate EKU reason"
+expect_rc 0 "$AVOW" evidence verify -in "$T/ekuak.ev" -CAfile "$T/root.pem" -ignore-ca-eku
+
 # unsigned Evidence is never trusted: 1
 expect_rc 0 "$AVOW" evidence create -vendor Acme -out "$T/unsigned.pem"
 expect_rc 1 "$AVOW" evidence verify -in "$T/unsigned.pem" -CAfile "$T/root.pem"
@@ -73,6 +102,13 @@ cat "$T/ev.der" "$T/ev.der" >"$T/trailing.der"
 expect_rc 3 "$AVOW" evidence show -in "$T/trailing.der"
 printf -- '-----BEGIN EVIDENCE-----\n!!!!\n-----END EVIDENCE-----\n' >"$T/badpem"
 expect_rc 3 "$AVOW" evidence show -in "$T/badpem"
+printf -- '-----BEGIN EVIDENCE-----\n-----END EVIDENCE-----\n' >"$T/emptypem"
+expect_rc 3 "$AVOW" evidence show -in "$T/emptypem"
+grep -q "PEM body is empty" "$T/err" || fail "empty PEM body not said"
+"$AVOW" evidence create -vendor Acme -out "$T/one.pem" >/dev/null
+cat "$T/one.pem" "$T/one.pem" >"$T/twopem"
+expect_rc 3 "$AVOW" evidence show -in "$T/twopem"
+grep -q "second PEM block.*(AVOW_ERR_TRAILING)" "$T/err" || fail "second PEM block not refused"
 if [ -f "${VECTORS:-}/pkix/head-9f03a1c/evidence3.der" ]; then
     expect_rc 3 "$AVOW" evidence show -in "$VECTORS/pkix/head-9f03a1c/evidence3.der"
     grep -q AVOW_ERR_DUP_ELEMENT "$T/err" || fail "second platform element not named"
@@ -95,6 +131,10 @@ printf '{"platform":' >"$T/c5.json"
 expect_rc 3 "$AVOW" evidence create -claims "$T/c5.json"
 printf '{"platform":{"fipslevel":7}}' >"$T/c6.json"
 expect_rc 3 "$AVOW" evidence create -claims "$T/c6.json"
+printf '{"transaction":{"nonce":{"hex":""}}}' >"$T/c7.json"
+expect_rc 3 "$AVOW" evidence create -claims "$T/c7.json"
+grep -q "^avow: transaction.nonce: nonce is empty (AVOW_ERR_CLAIM_VALUE)" "$T/err" || fail "empty nonce"
+expect_rc 3 "$AVOW" evidence create -nonce "" -vendor Acme
 
 # usage errors: 2
 expect_rc 2 "$AVOW" evidence create -vendor Acme -bogus

@@ -543,6 +543,55 @@ static void test_pem(void **state)
     avow_buf_free(&der);
 }
 
+/* Armour that used to be read loosely: refused with its own words. */
+static void test_pem_strict(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *what, *text;
+        avow_err code;
+        const char *detail; /* part of the expected detail */
+    } cases[] = {
+        {"empty body", "-----BEGIN EVIDENCE-----\n-----END EVIDENCE-----\n", AVOW_ERR_PEM, "empty"},
+        {"blank body", "-----BEGIN EVIDENCE-----\n \r\n\t\n-----END EVIDENCE-----\n", AVOW_ERR_PEM,
+         "empty"},
+        {"two blocks",
+         "-----BEGIN EVIDENCE-----\nMAA=\n-----END EVIDENCE-----\n"
+         "-----BEGIN EVIDENCE-----\nMAA=\n-----END EVIDENCE-----\n",
+         AVOW_ERR_TRAILING, "second PEM block"},
+        {"a certificate after the block",
+         "-----BEGIN EVIDENCE-----\nMAA=\n-----END EVIDENCE-----\nchain:\n"
+         "-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----\n",
+         AVOW_ERR_TRAILING, "second PEM block"},
+        {"padding inside", "-----BEGIN EVIDENCE-----\nMA==MAAA\n-----END EVIDENCE-----\n",
+         AVOW_ERR_PEM, "padding"},
+        {"padding only", "-----BEGIN EVIDENCE-----\n====\n-----END EVIDENCE-----\n", AVOW_ERR_PEM,
+         "padding"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        avow_buf out = {0};
+        avow_diag d;
+        memset(&d, 0, sizeof(d));
+        avow_err rc = avow_unarmor((const uint8_t *)cases[i].text, strlen(cases[i].text),
+                                   AVOW_EVIDENCE_PEM_LABEL, AVOW_EVIDENCE_MAX_SIZE, &out, &d);
+        if (rc != cases[i].code || strstr(d.detail, cases[i].detail) == NULL)
+            fail_msg("%s: %s (%s: %s)", cases[i].what, avow_errname(rc), d.field, d.detail);
+        assert_int_equal(d.code, rc);
+        assert_string_equal(d.field, "pem");
+        assert_null(out.ptr);
+    }
+    /* Text around one block is still fine (openssl x509 -text writes some). */
+    static const char ok[] = "Evidence of 2 bytes\n-----BEGIN EVIDENCE-----\nMAA=\n"
+                             "-----END EVIDENCE-----\ntrailing words\n";
+    avow_buf out = {0};
+    OK(avow_unarmor((const uint8_t *)ok, strlen(ok), AVOW_EVIDENCE_PEM_LABEL,
+                    AVOW_EVIDENCE_MAX_SIZE, &out, NULL));
+    assert_int_equal(out.len, 2);
+    assert_memory_equal(out.ptr, "\x30\x00", 2);
+    avow_buf_free(&out);
+    TU_NO_OSSL_ERR();
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -660,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_profile_arc),
         cmocka_unit_test(test_builder_rejects),
         cmocka_unit_test(test_pem),
+        cmocka_unit_test(test_pem_strict),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_claim_table),
         cmocka_unit_test(test_implicit_tag_form),

@@ -45,7 +45,19 @@ static const struct bad_case {
      "transaction.timestamp", "no such day"},
     {"{\"transaction\":{\"ak-spki\":\"auto\"}}", AVOW_ERR_ARG, "transaction.ak-spki",
      "auto without signer keys"},
+    {"{\"transaction\":{\"timestamp\":\"0000-01-01T00:00:00+23:59\"}}", AVOW_ERR_CLAIM_VALUE,
+     "transaction.timestamp", "before year 0000 in UTC"},
+    {"{\"keys\":[{\"identifier\":\"k\",\"expiry\":\"9999-12-31T23:59:59-00:01\"}]}",
+     AVOW_ERR_CLAIM_VALUE, "keys[0].expiry", "after year 9999 in UTC"},
     {"{\"transaction\":{\"ak-spki\":[]}}", AVOW_ERR_EMPTY, "transaction.ak-spki", "empty list"},
+    {"{\"transaction\":{\"nonce\":{\"hex\":\"\"}}}", AVOW_ERR_CLAIM_VALUE, "transaction.nonce",
+     "empty nonce"},
+    {"{\"transaction\":{\"nonce\":\"\"}}", AVOW_ERR_CLAIM_VALUE, "transaction.nonce",
+     "empty nonce as text"},
+    {"{\"platform\":{\"hwmodel\":{\"base64\":\"\"}}}", AVOW_ERR_CLAIM_VALUE, "platform.hwmodel",
+     "empty hwmodel"},
+    {"{\"elements\":[{\"type\":\"platform\",\"claims\":[{\"name\":\"oemid\",\"value\":\"\"}]}]}",
+     AVOW_ERR_CLAIM_VALUE, "elements[0].claims[0].value", "empty printed oemid"},
     {"{\"keys\":[{\"identifier\":\"k\",\"purpose\":[\"sign\",\"fly\"]}]}", AVOW_ERR_JSON,
      "keys[0].purpose[1]", "unknown capability"},
     {"{\"keys\":[{\"identifier\":\"k\",\"purpose\":\"sign\"}]}", AVOW_ERR_CLAIM_TYPE,
@@ -132,9 +144,43 @@ static void test_specials(void **state)
     EVP_PKEY_free(k2);
 }
 
+/* The first and last second GeneralizedTime has, reached through an offset. */
+static void test_time_edges(void **state)
+{
+    (void)state;
+    const char *j = "{\"transaction\":{\"timestamp\":\"0000-01-01T23:59:00+23:59\"},"
+                    "\"keys\":[{\"identifier\":\"k\",\"expiry\":\"9999-12-31T22:59:59-01:00\"}]}";
+    avow_evidence *ev = fresh();
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err err = avow_evidence_add_claims_json(ev, j, strlen(j), &d);
+    if (err != AVOW_OK)
+        fail_msg("%s: %s", d.field, d.detail);
+    avow_buf json = {0};
+    assert_int_equal(avow_evidence_to_json(ev, &json), AVOW_OK);
+    assert_non_null(strstr((char *)json.ptr, "\"0000-01-01T00:00:00Z\""));
+    assert_non_null(strstr((char *)json.ptr, "\"9999-12-31T23:59:59Z\""));
+    avow_buf_free(&json);
+    /* The builder refuses what GeneralizedTime cannot hold, with its own code. */
+    avow_evidence_free(ev);
+    size_t t = 0;
+    ev = fresh();
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t), AVOW_OK);
+    assert_int_equal(
+        avow_evidence_add_time(ev, t, AVOW_CLAIM_TIMESTAMP, (time_t)-62167219201LL, &d),
+        AVOW_ERR_CLAIM_VALUE);
+    assert_string_equal(d.field, "timestamp");
+    assert_int_equal(
+        avow_evidence_add_time(ev, t, AVOW_CLAIM_TIMESTAMP, (time_t)-62167219200LL, &d), AVOW_OK);
+    TU_NO_OSSL_ERR();
+    avow_evidence_free(ev);
+}
+
 static const char hand[] =
-    "{\"transaction\":{\"nonce\":{\"hex\":\"0102\"},\"timestamp\":\"2026-07-21T13:13:38+02:00\"},"
-    "\"platform\":{\"vendor\":\"Acme\",\"hwmodel\":\"HSM-9000\",\"oemid\":{\"base64\":\"AQID\"},"
+    "{\"transaction\":{\"nonce\":{\"hex\":\"0102\"},\"timestamp\":\"2026-07-21T13:13:38+02:"
+    "00\"},"
+    "\"platform\":{\"vendor\":\"Acme\",\"hwmodel\":\"HSM-9000\",\"oemid\":{\"base64\":\"AQID\"}"
+    ","
     "\"fipsboot\":true,\"fipslevel\":3,\"dbgstat\":1},"
     "\"keys\":[{\"identifier\":[\"k1\",\"k1-alias\"],\"extractable\":false,"
     "\"expiry\":\"2030-01-01T00:00:00Z\",\"purpose\":[\"sign\",\"derive\",\"1.2.3.4\"]}]}";
@@ -228,9 +274,9 @@ static void test_signed_views(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_refused),      cmocka_unit_test(test_specials),
-        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_joins_elements),
-        cmocka_unit_test(test_signed_views),
+        cmocka_unit_test(test_refused),        cmocka_unit_test(test_specials),
+        cmocka_unit_test(test_time_edges),     cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_joins_elements), cmocka_unit_test(test_signed_views),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

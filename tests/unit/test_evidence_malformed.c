@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+
 /* ---------- a tiny DER composer; blobs live in an arena freed after each case ---------- */
 
 typedef struct blob {
@@ -259,12 +261,16 @@ static blob *ELEM(int kind, blob *claims)
 #define EVIDENCE(...)  SEQ(__VA_ARGS__)
 
 /* Fixtures made once: two SubjectPublicKeyInfos and one certificate. */
-static avow_buf g_spki_a, g_spki_b, g_cert;
+static avow_buf g_spki_a, g_spki_a_compressed, g_spki_b, g_cert;
 static EVP_PKEY *g_key_a, *g_key_b;
 
 static blob *SPKI_A(void)
 {
     return tlv(0x04, g_spki_a.ptr, g_spki_a.len);
+}
+static blob *SPKI_A_COMPRESSED(void)
+{
+    return tlv(0x04, g_spki_a_compressed.ptr, g_spki_a_compressed.len);
 }
 static blob *SPKI_B(void)
 {
@@ -588,6 +594,12 @@ static blob *m_spki_empty(void)
 {
     return EV_KEY(C(SPKI, OCT("")));
 }
+static blob *m_empty_bytes(int id)
+{
+    if (id == NONCE)
+        return EV_TX(C(NONCE, OCT("")));
+    return EV_PLAT(C(id, OCT("")));
+}
 static blob *m_spki_trailing(void)
 {
     return EV_KEY(C(SPKI, prim(0x04, cat(bytes(g_spki_a.ptr, g_spki_a.len), hex("00"), END))));
@@ -599,6 +611,11 @@ static blob *m_akspki_garbage(void)
 static blob *m_akspki_dup(void)
 {
     return EVIDENCE(TBS(TX(C(AKSPKI, SPKI_A()), C(AKSPKI, SPKI_B()), C(AKSPKI, SPKI_A()))), NOSIGS);
+}
+static blob *m_akspki_dup_compressed(void)
+{
+    return EVIDENCE(
+        TBS(TX(C(AKSPKI, SPKI_A()), C(AKSPKI, SPKI_B()), C(AKSPKI, SPKI_A_COMPRESSED()))), NOSIGS);
 }
 static blob *m_purpose_octets(void)
 {
@@ -662,6 +679,23 @@ static blob *m_key_same_spki(void)
 {
     return EVIDENCE(TBS(KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A())), PLAT(VENDOR_OK()),
                         KEY(C(IDENT, UTF8("k2")), C(SPKI, SPKI_A()))),
+                    NOSIGS);
+}
+/* One EC key twice, uncompressed in one element, compressed (other claims) in the next. */
+static blob *m_key_same_key_compressed(void)
+{
+    return EVIDENCE(
+        TBS(KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A()), C(AVOW_CLAIM_KEY_EXTRACTABLE, BOOLV(0))),
+            KEY(C(IDENT, UTF8("k2")), C(SPKI, SPKI_A_COMPRESSED()),
+                C(AVOW_CLAIM_KEY_EXTRACTABLE, BOOLV(1)))),
+        NOSIGS);
+}
+/* Only the public value counts: the third element repeats the first's key. */
+static blob *m_key_same_key_third(void)
+{
+    return EVIDENCE(TBS(KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A_COMPRESSED())),
+                        KEY(C(IDENT, UTF8("k2")), C(SPKI, SPKI_B())), PLAT(VENDOR_OK()),
+                        KEY(C(IDENT, UTF8("k3")), C(SPKI, SPKI_A()))),
                     NOSIGS);
 }
 static blob *m_tx_claim_in_plat(void)
@@ -996,8 +1030,12 @@ static const mcase cases[] = {
     M("spki is an INTEGER, not an SPKI", m_spki_not_spki, AVOW_ERR_CLAIM_VALUE),
     M("spki is empty", m_spki_empty, AVOW_ERR_CLAIM_VALUE),
     M("spki with a byte after the SPKI", m_spki_trailing, AVOW_ERR_CLAIM_VALUE),
+    MA("nonce is empty", m_empty_bytes, NONCE, AVOW_ERR_CLAIM_VALUE),
+    MA("hwmodel is empty", m_empty_bytes, HWMODEL, AVOW_ERR_CLAIM_VALUE),
+    MA("oemid is empty", m_empty_bytes, AVOW_CLAIM_OEMID, AVOW_ERR_CLAIM_VALUE),
     M("ak-spki is not DER", m_akspki_garbage, AVOW_ERR_CLAIM_VALUE),
     M("ak-spki lists one key twice", m_akspki_dup, AVOW_ERR_DUP_CLAIM),
+    M("ak-spki lists one key twice, once compressed", m_akspki_dup_compressed, AVOW_ERR_DUP_CLAIM),
     M("purpose is an OCTET STRING", m_purpose_octets, AVOW_ERR_CLAIM_TYPE),
     M("purpose holds an INTEGER", m_purpose_non_oid, AVOW_ERR_CLAIM_TYPE),
     M("purpose holds a SEQUENCE", m_purpose_nested_seq, AVOW_ERR_CLAIM_TYPE),
@@ -1013,6 +1051,8 @@ static const mcase cases[] = {
     M("key element without identifier", m_key_no_ident, AVOW_ERR_MISSING_CLAIM),
     M("two key elements share an identifier", m_key_same_ident, AVOW_ERR_DUP_KEY),
     M("two key elements share an spki", m_key_same_spki, AVOW_ERR_DUP_KEY),
+    M("two key elements share a key, once compressed", m_key_same_key_compressed, AVOW_ERR_DUP_KEY),
+    M("first and third key elements share a key", m_key_same_key_third, AVOW_ERR_DUP_KEY),
     M("nonce in the platform element", m_tx_claim_in_plat, AVOW_ERR_CLAIM_PLACE),
     M("identifier in the transaction element", m_key_claim_in_tx, AVOW_ERR_CLAIM_PLACE),
     M("fipslevel in a key element", m_plat_claim_in_key, AVOW_ERR_CLAIM_PLACE),
@@ -1174,6 +1214,15 @@ static blob *p_same_value_distinct_claims(void)
                     NOSIGS);
 }
 
+static blob *p_distinct_keys_compressed(void)
+{
+    /* a compressed key and another key: two keys, not one */
+    return EVIDENCE(TBS(TX(C(AKSPKI, SPKI_A_COMPRESSED()), C(AKSPKI, SPKI_B())),
+                        KEY(C(IDENT, UTF8("k1")), C(SPKI, SPKI_A_COMPRESSED())),
+                        KEY(C(IDENT, UTF8("k2")), C(SPKI, SPKI_B()))),
+                    NOSIGS);
+}
+
 static const pcase passing[] = {
     {"rich Evidence", p_rich, NULL, 0, 0},
     {"minimal Evidence", p_minimal, NULL, 0, 0},
@@ -1191,6 +1240,7 @@ static const pcase passing[] = {
     {"empty intermediateCertificates", p_empty_intermediates, NULL, 0, 0},
     {"timestamp with a DER fraction", p_fraction, NULL, 0, 0},
     {"repeated identifier, shared empty purpose", p_same_value_distinct_claims, NULL, 0, 0},
+    {"two keys, one compressed", p_distinct_keys_compressed, NULL, 0, 0},
 };
 
 static void test_passing_neighbours(void **state)
@@ -1373,6 +1423,15 @@ static int setup(void **state)
     g_key_b = tu_key_ec("P-384");
     g_spki_a = tu_spki(g_key_a);
     g_spki_b = tu_spki(g_key_b);
+    EVP_PKEY *comp = EVP_PKEY_dup(g_key_a);
+    assert_non_null(comp);
+    assert_int_equal(
+        EVP_PKEY_set_utf8_string_param(comp, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                       OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_COMPRESSED),
+        1);
+    g_spki_a_compressed = tu_spki(comp);
+    EVP_PKEY_free(comp);
+    assert_int_equal(g_spki_a_compressed.len, 59); /* 33-byte point, not 65 */
     X509 *x = tu_cert_issue("avow test CA", g_key_a, NULL, g_key_a, 1, 0);
     unsigned char *der = NULL;
     int n = i2d_X509(x, &der);
@@ -1389,6 +1448,7 @@ static int teardown(void **state)
     (void)state;
     avow_buf_free(&g_spki_a);
     avow_buf_free(&g_spki_b);
+    avow_buf_free(&g_spki_a_compressed);
     OPENSSL_free(g_cert.ptr);
     g_cert.ptr = NULL;
     EVP_PKEY_free(g_key_a);

@@ -516,7 +516,25 @@ static const bad_case BAD[] = {
     {"missing name", "{\"rules\":[{\"id\":\"a\",\"claim\":\"nonce\",\"required\":true}]}",
      AVOW_ERR_BAD_POLICY, "name"},
     {"empty rules", "{\"name\":\"t\",\"rules\":[]}", AVOW_ERR_BAD_POLICY, "rules"},
-    {"not an object", "[1,2]", AVOW_ERR_BAD_POLICY, ""},
+    {"not an object", "[1,2]", AVOW_ERR_BAD_POLICY, "policy"},
+    {"claim OID with an empty last arc", R("{\"id\":\"a\",\"claim\":\"1.\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
+    {"claim OID with an empty arc", R("{\"id\":\"a\",\"claim\":\"1..2\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
+    {"claim OID with an empty first arc", R("{\"id\":\"a\",\"claim\":\".1\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
+    {"claim OID under root arc 3", R("{\"id\":\"a\",\"claim\":\"3.1\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
+    {"claim OID with a leading zero", R("{\"id\":\"a\",\"claim\":\"1.2.03\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
+    {"claim OID with second arc 40 under 1",
+     R("{\"id\":\"a\",\"claim\":\"1.40.1\",\"present\":true}"), AVOW_ERR_BAD_POLICY,
+     "rules[0].claim"},
+    {"claim OID with a leading zero in the first arc",
+     R("{\"id\":\"a\",\"claim\":\"01.2\",\"present\":true}"), AVOW_ERR_BAD_POLICY,
+     "rules[0].claim"},
+    {"claim OID of one arc", R("{\"id\":\"a\",\"claim\":\"1\",\"present\":true}"),
+     AVOW_ERR_BAD_POLICY, "rules[0].claim"},
     {"not JSON", "{\"name\":", AVOW_ERR_JSON, "policy"},
     {"duplicate JSON key", "{\"name\":\"a\",\"name\":\"b\",\"rules\":[]}", AVOW_ERR_JSON, "policy"},
 };
@@ -533,7 +551,25 @@ static void test_bad_policies(void **state)
                      avow_errname(rc), d.field, d.detail, avow_errname(BAD[i].code), BAD[i].field);
         assert_null(p);
         assert_int_equal(d.code, BAD[i].code);
+        /* The CLI prints "field: detail": the detail must not say the field again. */
+        if (d.field[0] != '\0' && strncmp(d.detail, d.field, strlen(d.field)) == 0)
+            fail_msg("case %zu (%s): detail repeats the field: \"%s\"", i, BAD[i].why, d.detail);
+        assert_true(d.field[0] != '\0');
         TU_NO_OSSL_ERR();
+    }
+    /* Valid dotted OIDs name claims outside every vocabulary; a prefix must be registered
+     * (tested in test_tier_vector_and_prefixes). */
+    static const char *const good[] = {"0.0", "1.39.5", "2.999.1", "1.3.6.1.4.1.99999.1.2",
+                                       "pkix:hwmodel"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        char json[256];
+        snprintf(json, sizeof(json), R("{\"id\":\"a\",\"claim\":\"%s\",\"present\":true}"),
+                 good[i]);
+        avow_policy *ok = NULL;
+        avow_diag d = {0};
+        if (avow_policy_parse(json, strlen(json), &ok, &d) != AVOW_OK)
+            fail_msg("%s refused: %s: %s", good[i], d.field, d.detail);
+        avow_policy_free(ok);
     }
     /* Limits. */
     avow_policy *p = NULL;

@@ -705,6 +705,67 @@ static void test_registry(void **state)
     avow_registry_free(reg);
 }
 
+/* DER that is no request at all: said so, not reported as a broken CRMF message. */
+static void test_not_a_request(void **state)
+{
+    fx *f = *state;
+    X509 *cert = tu_cert_issue("not a request", f->key, NULL, f->key, 1, 0);
+    unsigned char *cder = NULL;
+    int clen = i2d_X509(cert, &cder);
+    assert_true(clen > 0);
+    avow_buf crmf = make_request(f, AVOW_REQUEST_CRMF, f->key, AVOW_BUNDLE_LATEST);
+    /* CertReqMessages ::= SEQUENCE OF CertReqMsg, around the one message */
+    size_t wlen = crmf.len + 4;
+    uint8_t *wrapped = malloc(wlen);
+    assert_true(crmf.len < 0x10000);
+    wrapped[0] = 0x30;
+    wrapped[1] = 0x82;
+    wrapped[2] = (uint8_t)(crmf.len >> 8);
+    wrapped[3] = (uint8_t)crmf.len;
+    memcpy(wrapped + 4, crmf.ptr, crmf.len);
+    static const uint8_t seq_int[] = {0x30, 0x03, 0x02, 0x01, 0x05};
+    static const uint8_t seq_four[] = {0x30, 0x09, 0x30, 0x00, 0x30, 0x00,
+                                       0x03, 0x01, 0x00, 0x05, 0x00};
+    struct {
+        const char *what;
+        const uint8_t *p;
+        size_t len;
+        const char *hint;
+    } cases[] = {
+        {"a certificate", cder, (size_t)clen, "X.509 certificate"},
+        {"CertReqMessages", wrapped, wlen, "CertReqMessages"},
+        {"SEQUENCE { INTEGER }", seq_int, sizeof(seq_int), ""},
+        {"four fields", seq_four, sizeof(seq_four), ""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        avow_diag d;
+        avow_diag_clear(&d);
+        avow_request *r = NULL;
+        avow_err e = avow_request_decode(cases[i].p, cases[i].len, AVOW_REQUEST_AUTO, 0, &r, &d);
+        if (e != AVOW_ERR_MALFORMED || strcmp(d.field, "request") != 0 ||
+            strstr(d.detail, "neither a PKCS#10 CertificationRequest nor a CRMF CertReqMsg") ==
+                NULL ||
+            strstr(d.detail, cases[i].hint) == NULL)
+            fail_msg("%s: %s %s: %s", cases[i].what, avow_errname(e), d.field, d.detail);
+        assert_null(r);
+        TU_NO_OSSL_ERR();
+    }
+    /* The kinds still reach their decoders; a kind given by the caller is not second-guessed. */
+    avow_request *r = decode_ok(&crmf);
+    assert_int_equal(avow_request_get_kind(r), AVOW_REQUEST_CRMF);
+    avow_request_free(r);
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_request_decode(cder, (size_t)clen, AVOW_REQUEST_PKCS10, 0, &r, &d),
+                     AVOW_ERR_WRONG_TAG);
+    assert_null(strstr(d.detail, "neither"));
+    ERR_clear_error();
+    free(wrapped);
+    avow_buf_free(&crmf);
+    OPENSSL_free(cder);
+    X509_free(cert);
+}
+
 static void test_builder_errors(void **state)
 {
     (void)state;
@@ -743,6 +804,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_crmf_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sample_tpm_certify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_a_request, setup, teardown),
         cmocka_unit_test(test_builder_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,7 +223,8 @@ static const bad_alg BAD[] = {
      "parameters.maskGenAlgorithm"},
     {"ECDSA with NULL parameters", "300c06082a8648ce3d0403020500", "parameters"},
     {"Ed25519 with NULL parameters", "300706032b65700500", "parameters"},
-    {"PKCS#1 without NULL parameters", "300b06092a864886f70d01010b", "parameters"},
+    {"PKCS#1 with NULL and more", "300f06092a864886f70d01010b05000500", "parameters"},
+    {"PKCS#1 with a non-empty NULL", "300e06092a864886f70d01010b050100", "parameters"},
     {"PKCS#1 with an OID as parameters", "301006092a864886f70d01010b06032b6570", "parameters"},
     {"sha1WithRSAEncryption", "300d06092a864886f70d0101050500", "algorithm"},
     {"ecdsa-with-SHA1", "300906072a8648ce3d0401", "algorithm"},
@@ -274,6 +275,40 @@ static void test_der_pss_absent_hash_params(void **state)
     assert_int_equal(avow_sigalg_from_der(der, (size_t)n, &alg, NULL), AVOW_OK);
     assert_int_equal(alg, AVOW_SIGALG_RSA_PSS_SHA512);
     OPENSSL_free(der);
+}
+
+/*
+ * RFC 4055 section 5: sha{256,384,512}WithRSAEncryption parameters are NULL
+ * when written but must be accepted absent as well. Writing keeps NULL.
+ */
+static void test_der_pkcs1_absent_params(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *hex;
+        avow_sigalg alg;
+    } cases[] = {{"300b06092a864886f70d01010b", AVOW_SIGALG_RSA_PKCS1_SHA256},
+                 {"300b06092a864886f70d01010c", AVOW_SIGALG_RSA_PKCS1_SHA384},
+                 {"300b06092a864886f70d01010d", AVOW_SIGALG_RSA_PKCS1_SHA512},
+                 {"300d06092a864886f70d01010b0500", AVOW_SIGALG_RSA_PKCS1_SHA256}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        long n = 0;
+        unsigned char *der = OPENSSL_hexstr2buf(cases[i].hex, &n);
+        assert_non_null(der);
+        avow_sigalg alg = AVOW_SIGALG_NONE;
+        avow_diag d = {0};
+        avow_err rc = avow_sigalg_from_der(der, (size_t)n, &alg, &d);
+        if (rc != AVOW_OK)
+            fail_msg("%s: %s %s", cases[i].hex, d.field, d.detail);
+        assert_int_equal(alg, cases[i].alg);
+        OPENSSL_free(der);
+        avow_buf out = {0};
+        assert_int_equal(avow_sigalg_to_der(cases[i].alg, &out), AVOW_OK);
+        assert_int_equal(out.len, 15); /* written with NULL */
+        assert_memory_equal(out.ptr + 13, "\x05\x00", 2);
+        avow_buf_free(&out);
+        TU_NO_OSSL_ERR();
+    }
 }
 
 static void test_roundtrip_every_alg(void **state)
@@ -515,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_der_known_bytes),
         cmocka_unit_test(test_der_rejects),
         cmocka_unit_test(test_der_pss_absent_hash_params),
+        cmocka_unit_test(test_der_pkcs1_absent_params),
         cmocka_unit_test(test_roundtrip_every_alg),
         cmocka_unit_test(test_pss_key_type),
         cmocka_unit_test(test_alg_key_mismatch),

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/x509v3.h>
 
 #include "formats/evidence_asn1.h"
@@ -350,6 +352,233 @@ static void test_ak_profile(void **state)
     expect(v, ev, NULL, AVOW_ERR_AK_EKU);
     avow_verifier_free(v);
     avow_evidence_free(ev);
+}
+
+/* Evidence signed by a new chain for key with alg; verified with extra flags. */
+static avow_err verify_alg(EVP_PKEY *key, avow_sigalg alg, unsigned flags, char *detail)
+{
+    tu_pki pki;
+    tu_pki_make(&pki, key, 0);
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = make_unsigned(&sp);
+    assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter), AVOW_OK);
+    sign_with(ev, key, alg, pki.ak, AVOW_SID_CERT);
+    ev = reparse(ev);
+    avow_verifier *v = verifier_for(&pki);
+    avow_verify_opts o = {sizeof(avow_verify_opts), NULL, 0, flags, NULL};
+    avow_evidence_result *r = NULL;
+    avow_err rc = run(v, ev, &o, &r);
+    if (detail != NULL)
+        snprintf(detail, 192, "%s", r->sigs[0].detail);
+    avow_evidence_result_free(r);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+    tu_pki_free(&pki);
+    return rc;
+}
+
+/* ECDSA: the hash must fit the curve unless the caller says otherwise. */
+static void test_ecdsa_hash_fits_curve(void **state)
+{
+    (void)state;
+    EVP_PKEY *p256 = tu_key_ec("P-256"), *p384 = tu_key_ec("P-384"), *p521 = tu_key_ec("P-521");
+    static const struct {
+        int key; /* 0 P-256, 1 P-384, 2 P-521 */
+        avow_sigalg alg;
+        avow_err want;
+    } cases[] = {
+        {0, AVOW_SIGALG_ECDSA_SHA256, AVOW_OK},
+        {0, AVOW_SIGALG_ECDSA_SHA384, AVOW_ERR_ALG_MISMATCH},
+        {0, AVOW_SIGALG_ECDSA_SHA512, AVOW_ERR_ALG_MISMATCH},
+        {1, AVOW_SIGALG_ECDSA_SHA256, AVOW_ERR_ALG_MISMATCH},
+        {1, AVOW_SIGALG_ECDSA_SHA384, AVOW_OK},
+        {2, AVOW_SIGALG_ECDSA_SHA384, AVOW_ERR_ALG_MISMATCH},
+        {2, AVOW_SIGALG_ECDSA_SHA512, AVOW_OK},
+    };
+    EVP_PKEY *keys[] = {p256, p384, p521};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char detail[192];
+        avow_err rc = verify_alg(keys[cases[i].key], cases[i].alg, 0, detail);
+        if (rc != cases[i].want)
+            fail_msg("case %zu: %s (%s)", i, avow_errname(rc), detail);
+        if (rc == AVOW_ERR_ALG_MISMATCH)
+            assert_non_null(strstr(detail, "the hash must fit the curve"));
+        /* The flag accepts every combination. */
+        assert_int_equal(
+            verify_alg(keys[cases[i].key], cases[i].alg, AVOW_VERIFY_ANY_ECDSA_HASH, NULL),
+            AVOW_OK);
+    }
+    EVP_PKEY_free(p256);
+    EVP_PKEY_free(p384);
+    EVP_PKEY_free(p521);
+}
+
+/* A software signer that always hands back the high-S twin of its ECDSA signature. */
+static avow_err high_s_sign(void *impl, avow_sigalg alg, const uint8_t *data, size_t len,
+                            avow_buf *sig, avow_diag *diag)
+{
+    (void)diag;
+    EVP_PKEY *key = impl;
+    assert_int_equal(alg, AVOW_SIGALG_ECDSA_SHA256);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char der[80];
+    size_t n = sizeof(der);
+    assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+    assert_int_equal(EVP_DigestSign(md, der, &n, data, len), 1);
+    EVP_MD_CTX_free(md);
+    const unsigned char *p = der;
+    ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &p, (long)n);
+    assert_non_null(es);
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1);
+    BIGNUM *h = BN_new(), *s2 = BN_new();
+    assert_int_equal(BN_rshift1(h, EC_GROUP_get0_order(g)), 1);
+    const BIGNUM *r0 = NULL, *s0 = NULL;
+    ECDSA_SIG_get0(es, &r0, &s0);
+    if (BN_cmp(s0, h) <= 0)
+        assert_int_equal(BN_sub(s2, EC_GROUP_get0_order(g), s0), 1);
+    else
+        assert_non_null(BN_copy(s2, s0));
+    assert_true(BN_cmp(s2, h) > 0);
+    BIGNUM *r2 = BN_dup(r0);
+    assert_int_equal(ECDSA_SIG_set0(es, r2, s2), 1);
+    unsigned char *out = NULL;
+    int olen = i2d_ECDSA_SIG(es, &out);
+    assert_true(olen > 0);
+    sig->ptr = OPENSSL_memdup(out, (size_t)olen);
+    sig->len = (size_t)olen;
+    OPENSSL_free(out);
+    ECDSA_SIG_free(es);
+    BN_free(h);
+    EC_GROUP_free(g);
+    return AVOW_OK;
+}
+
+static void high_s_free(void *impl)
+{
+    EVP_PKEY_free(impl);
+}
+
+/* High-S ECDSA signatures verify (docs/design.md: malleability buys nothing here). */
+static void test_ecdsa_high_s_accepted(void **state)
+{
+    fixture *f = *state;
+    static const avow_signer_ops ops = {"high-s", high_s_sign, high_s_free};
+    assert_int_equal(EVP_PKEY_up_ref(f->pki.ak_key), 1);
+    avow_signer *s = NULL;
+    assert_int_equal(
+        avow_signer_new(&ops, f->pki.ak_key, f->pki.ak_key, AVOW_SIGALG_ECDSA_SHA256, &s), AVOW_OK);
+    assert_int_equal(avow_signer_set1_cert(s, f->pki.ak, NULL), AVOW_OK);
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = make_unsigned(&sp);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_sign(ev, s, AVOW_SID_CERT, NULL), AVOW_OK);
+    avow_signer_free(s);
+    ev = reparse(ev);
+    avow_verifier *v = verifier_for(&f->pki);
+    expect(v, ev, NULL, AVOW_OK);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+}
+
+/* Re-signs x by key after adding the extension nid = value (issuer gives the AKID context). */
+static void add_ext_resign(X509 *x, X509 *issuer, EVP_PKEY *key, int nid, const char *value)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+    X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+    assert_non_null(e);
+    assert_int_equal(X509_add_ext(x, e, -1), 1);
+    X509_EXTENSION_free(e);
+    assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+}
+
+/* An attestation key is no CA: basicConstraints CA:TRUE is refused unless allowed. */
+static void test_ak_ca_refused(void **state)
+{
+    fixture *f = *state;
+    X509 *ak = tu_cert_issue("CA AK", f->pki.ak_key, f->pki.inter, f->pki.int_key, 0, 0);
+    add_ext_resign(ak, f->pki.inter, f->pki.int_key, NID_basic_constraints, "critical,CA:TRUE");
+    spec sp = {0, {NULL, NULL}};
+    avow_evidence *ev = make_unsigned(&sp);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
+    ev = reparse(ev);
+    avow_verifier *v = verifier_for(&f->pki);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_ERR_AK_CA);
+    assert_non_null(strstr(r->sigs[0].detail, "CA:TRUE"));
+    avow_evidence_result_free(r);
+    avow_verify_opts o = {sizeof(avow_verify_opts), NULL, 0, AVOW_VERIFY_ALLOW_AK_CA, NULL};
+    expect(v, ev, &o, AVOW_OK);
+    avow_verifier_set_flags(v, AVOW_VERIFY_ALLOW_AK_CA);
+    expect(v, ev, NULL, AVOW_OK);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+    X509_free(ak);
+    /* CA:FALSE written out is no CA. */
+    ak = tu_cert_issue("non-CA AK", f->pki.ak_key, f->pki.inter, f->pki.int_key, 0, 0);
+    add_ext_resign(ak, f->pki.inter, f->pki.int_key, NID_basic_constraints, "critical,CA:FALSE");
+    ev = make_unsigned(&sp);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
+    v = verifier_for(&f->pki);
+    expect(v, ev, NULL, AVOW_OK);
+    avow_verifier_free(v);
+    avow_evidence_free(ev);
+    X509_free(ak);
+}
+
+/* An intermediate's EKU, when it has one, must allow the AK EKU (or any). */
+static void test_intermediate_eku(void **state)
+{
+    fixture *f = *state;
+    static const struct {
+        const char *eku; /* NULL: none */
+        int anchor;      /* the EKU is on the anchor, not the intermediate */
+        avow_err want;
+    } cases[] = {
+        {NULL, 0, AVOW_OK},
+        {"serverAuth", 0, AVOW_ERR_AK_EKU},
+        {"serverAuth,clientAuth", 0, AVOW_ERR_AK_EKU},
+        {"anyExtendedKeyUsage", 0, AVOW_OK},
+        {"serverAuth," AVOW_DEFAULT_AK_EKU, 0, AVOW_OK},
+        {"serverAuth", 1, AVOW_OK},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        EVP_PKEY *ca_key = tu_key_ec("P-256"), *int_key = tu_key_ec("P-256");
+        X509 *ca = tu_cert_issue("EKU root", ca_key, NULL, ca_key, 1, 0);
+        if (cases[i].eku != NULL && cases[i].anchor)
+            add_ext_resign(ca, NULL, ca_key, NID_ext_key_usage, cases[i].eku);
+        X509 *in = tu_cert_issue("EKU intermediate", int_key, ca, ca_key, 1, 0);
+        if (cases[i].eku != NULL && !cases[i].anchor)
+            add_ext_resign(in, ca, ca_key, NID_ext_key_usage, cases[i].eku);
+        X509 *ak = tu_cert_issue("EKU AK", f->pki.ak_key, in, int_key, 0, 0);
+        spec sp = {0, {NULL, NULL}};
+        avow_evidence *ev = make_unsigned(&sp);
+        assert_int_equal(avow_evidence_add_intermediate(ev, in), AVOW_OK);
+        sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
+        ev = reparse(ev);
+        avow_verifier *v = NULL;
+        assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
+        assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+        avow_evidence_result *r = NULL;
+        avow_err rc = run(v, ev, NULL, &r);
+        if (rc != cases[i].want)
+            fail_msg("case %zu (%s): %s (%s)", i, cases[i].eku ? cases[i].eku : "none",
+                     avow_errname(rc), r->sigs[0].detail);
+        if (rc == AVOW_ERR_AK_EKU)
+            assert_non_null(strstr(r->sigs[0].detail, "intermediate certificate (chain depth 1)"));
+        avow_evidence_result_free(r);
+        avow_verify_opts o = {sizeof(avow_verify_opts), NULL, 0, AVOW_VERIFY_IGNORE_CA_EKU, NULL};
+        expect(v, ev, &o, AVOW_OK);
+        avow_verifier_free(v);
+        avow_evidence_free(ev);
+        X509_free(ak);
+        X509_free(in);
+        X509_free(ca);
+        EVP_PKEY_free(ca_key);
+        EVP_PKEY_free(int_key);
+    }
 }
 
 static void test_wrong_key_in_key_set(void **state)
@@ -964,15 +1193,28 @@ static void test_verifier_args(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sid_certificate), cmocka_unit_test(test_sid_keyid),
-        cmocka_unit_test(test_sid_spki),        cmocka_unit_test(test_untrusted_anchor),
-        cmocka_unit_test(test_ak_profile),      cmocka_unit_test(test_wrong_key_in_key_set),
-        cmocka_unit_test(test_tampered_tbs),    cmocka_unit_test(test_zero_signatures),
-        cmocka_unit_test(test_ak_spki),         cmocka_unit_test(test_nonce),
-        cmocka_unit_test(test_any_vs_all),      cmocka_unit_test(test_other_algorithms),
-        cmocka_unit_test(test_unknown_element), cmocka_unit_test(test_result_json),
-        cmocka_unit_test(test_samples),         cmocka_unit_test(test_samples_07_sha1),
-        cmocka_unit_test(test_verifier_args),   cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_sid_certificate),
+        cmocka_unit_test(test_sid_keyid),
+        cmocka_unit_test(test_sid_spki),
+        cmocka_unit_test(test_untrusted_anchor),
+        cmocka_unit_test(test_ak_profile),
+        cmocka_unit_test(test_wrong_key_in_key_set),
+        cmocka_unit_test(test_tampered_tbs),
+        cmocka_unit_test(test_zero_signatures),
+        cmocka_unit_test(test_ak_spki),
+        cmocka_unit_test(test_nonce),
+        cmocka_unit_test(test_any_vs_all),
+        cmocka_unit_test(test_other_algorithms),
+        cmocka_unit_test(test_unknown_element),
+        cmocka_unit_test(test_result_json),
+        cmocka_unit_test(test_samples),
+        cmocka_unit_test(test_samples_07_sha1),
+        cmocka_unit_test(test_verifier_args),
+        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_ecdsa_hash_fits_curve),
+        cmocka_unit_test(test_ecdsa_high_s_accepted),
+        cmocka_unit_test(test_ak_ca_refused),
+        cmocka_unit_test(test_intermediate_eku),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -54,8 +54,25 @@ static avow_err pkix_text(const avow_statement_type *row, const void *native, co
                           avow_buf *out)
 {
     (void)row;
-    (void)verified;
-    return avow_evidence_to_text(native, out);
+    if (verified == NULL)
+        return avow_evidence_to_text(native, out);
+    avow_buf ev = {0}, res = {0};
+    avow_err rc = avow_evidence_to_text(native, &ev);
+    if (rc == AVOW_OK)
+        rc = avow_evidence_result_to_text(verified, &res);
+    if (rc == AVOW_OK) {
+        out->ptr = OPENSSL_malloc(ev.len + res.len + 1);
+        if (out->ptr == NULL) {
+            rc = AVOW_ERR_NOMEM;
+        } else {
+            memcpy(out->ptr, ev.ptr, ev.len);
+            memcpy(out->ptr + ev.len, res.ptr, res.len + 1);
+            out->len = ev.len + res.len;
+        }
+    }
+    avow_buf_free(&ev);
+    avow_buf_free(&res);
+    return rc;
 }
 
 static avow_err pkix_json(const avow_statement_type *row, const void *native, const void *verified,

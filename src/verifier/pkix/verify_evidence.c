@@ -13,11 +13,13 @@
 #include <openssl/x509v3.h>
 
 #include "core/internal.h"
+#include "core/sigalg_int.h"
 #include "verifier/verify_int.h"
 
 typedef struct vctx {
     const avow_verifier *v;
     const avow_evidence *ev;
+    unsigned flags;             /* the verifier's and this call's AVOW_VERIFY_* */
     STACK_OF(X509) * extra;     /* avow_verify_opts.untrusted: this call's certificates */
     STACK_OF(X509) * untrusted; /* verifier + call + intermediateCertificates, built on first use */
     int own_untrusted;
@@ -65,27 +67,70 @@ static STACK_OF(X509) * untrusted_of(vctx *c)
     return all;
 }
 
+static int eku_has(const EXTENDED_KEY_USAGE *eku, const avow_oid *want, int or_any)
+{
+    for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
+        const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
+        if ((size_t)OBJ_length(o) == want->len &&
+            memcmp(OBJ_get0_data(o), want->der, want->len) == 0)
+            return 1;
+        if (or_any && OBJ_obj2nid(o) == NID_anyExtendedKeyUsage)
+            return 1;
+    }
+    return 0;
+}
+
 /* The AK certificate profile of -07: checked by us, not by OpenSSL's purposes. */
-static avow_err check_ak_profile(const avow_verifier *v, X509 *cert, avow_sig_result *r)
+static avow_err check_ak_profile(const avow_verifier *v, unsigned flags, X509 *cert,
+                                 avow_sig_result *r)
 {
     if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
         !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))
         return sig_fail(r, AVOW_ERR_AK_KU, "signer certificate has no keyUsage digitalSignature");
     int crit = 0;
     EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
-    int found = 0;
-    for (int i = 0; eku != NULL && i < sk_ASN1_OBJECT_num(eku); i++) {
-        const ASN1_OBJECT *o = sk_ASN1_OBJECT_value(eku, i);
-        if ((size_t)OBJ_length(o) == v->profile.ak_eku.len &&
-            memcmp(OBJ_get0_data(o), v->profile.ak_eku.der, v->profile.ak_eku.len) == 0)
-            found = 1;
-    }
+    int found = eku_has(eku, &v->profile.ak_eku, 0);
     EXTENDED_KEY_USAGE_free(eku);
     if (!found) {
         char oid[128];
         avow_oid_to_text(v->profile.ak_eku.der, v->profile.ak_eku.len, oid, sizeof(oid));
         return sig_fail(r, AVOW_ERR_AK_EKU, "signer certificate %s extendedKeyUsage %s",
                         eku == NULL && crit == -1 ? "has no" : "lacks", oid);
+    }
+    /* An attestation key signs Evidence, not certificates: a CA certificate for it
+     * would let the AK's holder mint further AKs under the anchor. */
+    uint32_t xf = X509_get_extension_flags(cert);
+    if ((xf & EXFLAG_BCONS) && (xf & EXFLAG_CA) && !(flags & AVOW_VERIFY_ALLOW_AK_CA))
+        return sig_fail(r, AVOW_ERR_AK_CA,
+                        "signer certificate has basicConstraints CA:TRUE; an attestation key is "
+                        "not a CA");
+    return AVOW_OK;
+}
+
+/*
+ * RFC 5280 leaves EKU in CA certificates to applications; the common reading
+ * (and OpenSSL's for its own purposes) is that an intermediate carrying one
+ * constrains what it may certify. So an intermediate, not the anchor, with an
+ * EKU must allow the attestation-key EKU, or anyExtendedKeyUsage.
+ */
+static avow_err check_chain_eku(const avow_verifier *v, avow_sig_result *r)
+{
+    int n = sk_X509_num(r->chain);
+    for (int i = 1; i < n - 1; i++) {
+        X509 *ca = sk_X509_value(r->chain, i);
+        if (!(X509_get_extension_flags(ca) & EXFLAG_XKUSAGE))
+            continue;
+        EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(ca, NID_ext_key_usage, NULL, NULL);
+        int ok = eku_has(eku, &v->profile.ak_eku, 1);
+        EXTENDED_KEY_USAGE_free(eku);
+        if (!ok) {
+            char oid[128];
+            avow_oid_to_text(v->profile.ak_eku.der, v->profile.ak_eku.len, oid, sizeof(oid));
+            return sig_fail(r, AVOW_ERR_AK_EKU,
+                            "intermediate certificate (chain depth %d) has an extendedKeyUsage "
+                            "without %s or anyExtendedKeyUsage",
+                            i, oid);
+        }
     }
     return AVOW_OK;
 }
@@ -133,7 +178,9 @@ static avow_err trust_cert(vctx *c, X509 *cert, avow_sig_result *r)
         return sig_fail(r, AVOW_ERR_BAD_CERT, "signer certificate has an unusable public key");
     avow_err rc = chain_to_anchor(c, cert, r);
     if (rc == AVOW_OK)
-        rc = check_ak_profile(c->v, cert, r);
+        rc = check_ak_profile(c->v, c->flags, cert, r);
+    if (rc == AVOW_OK && !(c->flags & AVOW_VERIFY_IGNORE_CA_EKU))
+        rc = check_chain_eku(c->v, r);
     return rc;
 }
 
@@ -305,6 +352,21 @@ static int ak_spki_state(const vctx *c, const avow_sig_result *r)
     return claims == 0 ? -1 : listed;
 }
 
+/*
+ * ECDSA's strength is the smaller of the curve's and the hash's, and a
+ * signer picks the hash: SHA-1-era or truncated combinations are refused by
+ * default, as the EAR JWT path does by binding ES256/384/512 to the curve.
+ * The hash that fits is avow_sigalg_for_key's choice for the key.
+ */
+static int ecdsa_hash_fits(avow_sigalg alg, const EVP_PKEY *key, avow_sigalg *want)
+{
+    *want = alg;
+    if (alg != AVOW_SIGALG_ECDSA_SHA256 && alg != AVOW_SIGALG_ECDSA_SHA384 &&
+        alg != AVOW_SIGALG_ECDSA_SHA512)
+        return 1;
+    return avow_sigalg_for_key(key, 0, want) == AVOW_OK && *want == alg;
+}
+
 static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r)
 {
     const avow_signature_block *b = avow_evidence_get0_signature(c->ev, idx);
@@ -317,6 +379,14 @@ static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r
     }
     if (resolve_key(c, b, r) != AVOW_OK)
         return;
+    avow_sigalg want;
+    if (!(flags & AVOW_VERIFY_ANY_ECDSA_HASH) && avow__sigalg_fits_key(r->alg, r->key) &&
+        !ecdsa_hash_fits(r->alg, r->key, &want)) {
+        sig_fail(r, AVOW_ERR_ALG_MISMATCH, "%s on a %d-bit curve: the hash must fit the curve (%s)",
+                 avow_sigalg_name(r->alg), EVP_PKEY_get_bits(r->key),
+                 want != AVOW_SIGALG_NONE ? avow_sigalg_name(want) : "unknown curve");
+        return;
+    }
     avow_view tbs = avow_evidence_tbs(c->ev);
     avow_err rc =
         avow_sigalg_verify(r->alg, r->key, tbs.ptr, tbs.len, b->value.ptr, b->value.len, &d);
@@ -414,7 +484,7 @@ avow_err avow__verify_evidence(const avow_verifier *v, const avow_evidence *ev,
     res->sigs = sigs;
     res->nsigs = nsigs;
 
-    vctx c = {v, ev, opts != NULL ? opts->untrusted : NULL, NULL, 0};
+    vctx c = {v, ev, flags, opts != NULL ? opts->untrusted : NULL, NULL, 0};
     uint32_t signed_by = 0;
     size_t first_bad = nsigs;
     for (size_t i = 0; i < nsigs; i++) {
