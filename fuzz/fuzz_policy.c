@@ -5,10 +5,13 @@
  * of setup.h: every claim of the -07 table signed by the AK, the same
  * claims untrusted, and signed Evidence with unknown element and claim
  * OIDs, arcs of 2^64 and long names), each report written as JSON and
- * turned into an EAR that must read back. The OpenSSL error queue stays
+ * turned into an EAR that must read back; and the appraisal of fixed
+ * requests (one statement, and one with a second statement of an unknown
+ * type) under the policy must make a result. The OpenSSL error queue stays
  * empty throughout.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,22 +23,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 #define NSETS 4
+#define NREQS 2
 static avow_evidence *evs[NSETS];
 static avow_evidence_result *results[NSETS];
+static avow_request *reqs[NREQS];
 
-/* Evidence from the seed corpus, by name (fuzz/corpus/evidence/fz-*). */
-static avow_evidence *load(const char *name)
+/* A seed of the generated corpus (fuzz/corpus/<dir>/fz-*) into buf; returns its length. */
+static size_t load(const char *dir, const char *name, uint8_t *buf, size_t cap)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/../corpus/evidence/%s", AVOW_FUZZ_KEYS, name);
+    snprintf(path, sizeof(path), "%s/../corpus/%s/%s", AVOW_FUZZ_KEYS, dir, name);
     FILE *f = fopen(path, "rb");
     FZ_CHECK(f != NULL);
-    static uint8_t buf[65536];
-    size_t n = fread(buf, 1, sizeof(buf), f);
+    size_t n = fread(buf, 1, cap, f);
     fclose(f);
-    avow_evidence *ev = NULL;
-    FZ_CHECK(avow_evidence_decode(buf, n, NULL, 0, &ev, NULL) == AVOW_OK);
-    return ev;
+    return n;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -45,8 +47,16 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const fz_setup *s = fz_get();
     static const char *const names[NSETS] = {"fz-all-claims-cert.der", "fz-all-claims-keyid.der",
                                              "fz-unknown-oids.der", "fz-huge-arcs.der"};
+    static const char *const req_names[NREQS] = {"fz-csr-affirming.der",
+                                                 "fz-crmf-affirming-two-statements.der"};
+    static uint8_t buf[65536];
+    for (int i = 0; i < NREQS; i++) {
+        size_t n = load("request", req_names[i], buf, sizeof(buf));
+        FZ_CHECK(avow_request_decode(buf, n, AVOW_REQUEST_AUTO, 0, &reqs[i], NULL) == AVOW_OK);
+    }
     for (int i = 0; i < NSETS; i++) {
-        evs[i] = load(names[i]);
+        size_t n = load("evidence", names[i], buf, sizeof(buf));
+        FZ_CHECK(avow_evidence_decode(buf, n, NULL, 0, &evs[i], NULL) == AVOW_OK);
         avow_verify_opts vo = {
             .nonce = FZ_NONCE, .nonce_len = sizeof(FZ_NONCE), .flags = AVOW_VERIFY_ANY_SIGNATURE};
         /* the keyId Evidence under the anchor alone: claims present, none trusted */
@@ -89,6 +99,27 @@ static void eval(const avow_policy *p, const avow_claimset *set, avow_err verify
     }
 }
 
+/* The policy's whole path: the appraisal `avow csr verify` makes with it. */
+static void appraise(const avow_policy *p, const avow_request *r)
+{
+    avow_appraise_opts o = {.nonce = FZ_NONCE,
+                            .nonce_len = sizeof(FZ_NONCE),
+                            .policy = p,
+                            .now = FZ_NOW,
+                            .build = "fuzz"};
+    avow_appraisal *a = NULL;
+    avow_diag d;
+    avow_err rc = avow_appraise_request(fz_get()->v_anchor, r, &o, &a, &d);
+    if (rc != AVOW_OK && rc != AVOW_ERR_NOT_AFFIRMING) {
+        fprintf(stderr, "appraisal made no result: %s: %s\n", d.field, d.detail);
+        abort();
+    }
+    FZ_CHECK(a != NULL && a->ear != NULL && a->report != NULL);
+    FZ_CHECK(a->ear->nsubmods >= 1 && (rc == AVOW_OK) == (a->tier == AVOW_TIER_AFFIRMING));
+    fz_check_ear(a->ear, 0);
+    avow_appraisal_free(a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     avow_policy *p = NULL;
@@ -107,6 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         eval(p, &none, AVOW_OK, 0);
         for (int i = 0; i < NSETS; i++)
             eval(p, &results[i]->claims, results[i]->status, i != 3);
+        for (int i = 0; i < NREQS; i++)
+            appraise(p, reqs[i]);
         avow_policy_free(p);
     }
     FZ_CHECK(ERR_peek_error() == 0);
