@@ -16,6 +16,11 @@
 extern "C" {
 #endif
 
+/*
+ * The dotted OID naming an unknown element or claim is at most 159 bytes;
+ * an OID whose text is longer, or that has an arc of 2^64 or more, is named
+ * "(oid too long)" (never a cut text, which could equal another OID's).
+ */
 typedef struct avow_nclaim {
     const char *element; /* "transaction", "platform", "key", or the dotted OID of an unknown one */
     size_t element_index; /* position of the element in its statement */

@@ -12,7 +12,9 @@
 #include "core/internal.h"
 #include <avow/appraise.h>
 
-#define MAX_NAME 64
+/* Submod names: a registry name with "-N", or "required:" and a policy's type whole (a cut one
+ * could equal another's, and avow_ear_build refuses a name given twice). */
+#define MAX_NAME (sizeof("required:") + AVOW_POLICY_ID_MAX)
 
 void avow_appraisal_free(avow_appraisal *a)
 {

@@ -14,13 +14,37 @@
 #include "core/internal.h"
 #include "verifier/verify_int.h"
 
-#define OID_TEXT_MAX 160 /* dotted text of AVOW_OID_MAX-ish content, with room to spare */
+/*
+ * Bytes of a dotted name, NUL included. An OID whose text is longer is named
+ * by the static placeholder instead: a cut name could equal another OID's
+ * (one a policy asks for), and the bound keeps a small Evidence from asking
+ * for megabytes of names.
+ */
+#define OID_NAME_MAX 160
 
-/* Dotted text of oid into buf; returns its length (without the NUL). */
-static size_t oid_text(avow_view oid, char *buf)
+static const char OID_NAME_LONG[] = "(oid too long)";
+
+/* Bytes the name of oid takes behind the items (NUL included); 0: the placeholder. */
+static size_t name_size(avow_view oid)
 {
-    avow_oid_to_text(oid.ptr, oid.len, buf, OID_TEXT_MAX);
-    return strlen(buf);
+    size_t n = avow_oid_to_text(oid.ptr, oid.len, NULL, 0);
+    return n < OID_NAME_MAX ? n + 1 : 0;
+}
+
+/*
+ * Writes the name of oid at *at, never past end, and returns it. Sized by
+ * name_size, the same rule that sized the allocation, so the bound is only a
+ * backstop.
+ */
+static const char *name_put(avow_view oid, char **at, const char *end)
+{
+    size_t need = name_size(oid);
+    if (need == 0 || (size_t)(end - *at) < need)
+        return OID_NAME_LONG;
+    char *s = *at;
+    avow_oid_to_text(oid.ptr, oid.len, s, need);
+    *at += need;
+    return s;
 }
 
 static int claim_known(const avow_claim *c)
@@ -37,22 +61,21 @@ avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_
     out->items = NULL;
     size_t n = 0, text = 0, unk_el = 0, unk_cl = 0;
     size_t nel = ev != NULL ? avow_evidence_element_count(ev) : 0;
-    char buf[OID_TEXT_MAX];
 
-    /* First pass: how many items and how many bytes of dotted names. */
+    /* First pass: how many items and how many bytes of dotted names. The
+     * items of one unknown element share its name. */
     for (size_t e = 0; e < nel; e++) {
         const avow_element *el = avow_evidence_get0_element(ev, e);
-        size_t el_text = 0;
         if (el->kind == AVOW_ELEMENT_UNKNOWN) {
             unk_el++;
-            el_text = oid_text(el->oid, buf) + 1;
+            if (el->nclaims > 0)
+                text += name_size(el->oid);
         }
         for (size_t c = 0; c < el->nclaims; c++) {
             n++;
-            text += el_text; /* each item of an unknown element gets its own copy */
             if (!claim_known(&el->claims[c])) {
                 unk_cl++;
-                text += oid_text(el->claims[c].oid, buf) + 1;
+                text += name_size(el->claims[c].oid);
             }
         }
     }
@@ -67,27 +90,23 @@ avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_
     if (items == NULL)
         return AVOW_ERR_NOMEM;
     char *strings = (char *)(items + n);
+    const char *end = strings + text;
     size_t k = 0;
     for (size_t e = 0; e < nel; e++) {
         const avow_element *el = avow_evidence_get0_element(ev, e);
+        const char *element = avow_element_name(el->kind);
+        if (el->kind == AVOW_ELEMENT_UNKNOWN && el->nclaims > 0)
+            element = name_put(el->oid, &strings, end);
         for (size_t c = 0; c < el->nclaims; c++) {
             const avow_claim *cl = &el->claims[c];
             avow_nclaim *it = &items[k++];
-            if (el->kind == AVOW_ELEMENT_UNKNOWN) {
-                size_t l = oid_text(el->oid, strings);
-                it->element = strings;
-                strings += l + 1;
-            } else {
-                it->element = avow_element_name(el->kind);
-            }
+            it->element = element;
             it->element_index = e;
             if (claim_known(cl)) {
                 it->name = avow_claim_info_get(cl->id)->name;
                 it->known = 1;
             } else {
-                size_t l = oid_text(cl->oid, strings);
-                it->name = strings;
-                strings += l + 1;
+                it->name = name_put(cl->oid, &strings, end);
                 it->known = 0;
             }
             it->value = cl->value;

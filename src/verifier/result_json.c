@@ -89,12 +89,15 @@ static json_t *purposes_json(const avow_value *v)
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && i < v->npurposes; i++) {
         const char *name = avow_capability_name(v->purposes[i].cap);
-        char oid[160];
-        if (name == NULL) {
-            avow_oid_to_text(v->purposes[i].oid.ptr, v->purposes[i].oid.len, oid, sizeof(oid));
-            name = oid;
+        json_t *s;
+        if (name != NULL) {
+            s = json_string(name);
+        } else { /* the whole OID: a cut one would name another purpose */
+            char *oid = avow__oid_text(v->purposes[i].oid.ptr, v->purposes[i].oid.len);
+            s = oid != NULL ? json_string(oid) : NULL;
+            OPENSSL_free(oid);
         }
-        if (json_array_append_new(a, json_string(name)) != 0) {
+        if (json_array_append_new(a, s) != 0) {
             json_decref(a);
             a = NULL;
         }
