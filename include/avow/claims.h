@@ -79,6 +79,11 @@ AVOW_EXPORT const avow_vocab_element *avow_vocab_element_find(const avow_vocabul
 AVOW_EXPORT const avow_vocab_claim *avow_vocab_claim_find(const avow_vocabulary *v,
                                                           const char *element, const char *name);
 
+/*
+ * The dotted OID naming an unknown element or claim is at most 159 bytes;
+ * an OID whose text is longer, or that has an arc of 2^64 or more, is named
+ * "(oid too long)" (never a cut text, which could equal another OID's).
+ */
 typedef struct avow_nclaim {
     const char *element;  /* element kind, or the dotted OID / format tag of an unknown one */
     size_t element_index; /* position of the element in its statement */

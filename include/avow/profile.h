@@ -57,8 +57,18 @@ AVOW_EXPORT avow_err avow_profile_set(avow_profile *p, const char *evidence_arc,
 /* Parses dotted text into o. Errors: AVOW_ERR_OID. */
 AVOW_EXPORT avow_err avow_oid_from_text(avow_oid *o, const char *text);
 
-/* Writes dotted text of o into buf (NUL-terminated, truncated to cap). */
-AVOW_EXPORT void avow_oid_to_text(const uint8_t *der, size_t len, char *buf, size_t cap);
+/*
+ * Dotted text of the OID content octets der[0..len), like snprintf: returns
+ * the length of the whole text (without the NUL) and writes as much of it as
+ * fits into buf, NUL-terminated when cap > 0; the text was cut when the
+ * return is >= cap. buf may be NULL when cap is 0, to ask for the length.
+ * The same content always gives the same text, whatever cap is, so a size
+ * asked for first is the size written afterwards. Content that is no OID
+ * (empty, an unterminated last sub-identifier) gives "(bad oid)", and an arc
+ * of 2^64 or more gives "(oid too long)": the placeholder alone, never arcs
+ * followed by a placeholder.
+ */
+AVOW_EXPORT size_t avow_oid_to_text(const uint8_t *der, size_t len, char *buf, size_t cap);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,7 @@ avow_err avow__cmw_encode_jwt(const char *jwt, size_t len, avow_buf *der, avow_d
     if (text == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "cmw", "cannot encode the CMW record");
     size_t n = strlen(text);
-    uint8_t hdr[9];
+    uint8_t hdr[2 + sizeof(size_t)]; /* tag, 0x80 | k, k <= sizeof(size_t) octets */
     size_t hl = 0;
     hdr[hl++] = TAG_UTF8STRING;
     if (n < 0x80) {

@@ -41,6 +41,11 @@ uint8_t *avow__memdup(const uint8_t *p, size_t len);
 /* Lower-case hex of p into a new NUL-terminated string (OPENSSL_malloc), or NULL. */
 char *avow__hex(const uint8_t *p, size_t len);
 
+/* The whole dotted text of OID content octets (avow_oid_to_text) in a new NUL-terminated
+ * string (OPENSSL_malloc), or NULL on no memory. For output that is read back, where a cut
+ * text would name another OID. */
+char *avow__oid_text(const uint8_t *der, size_t len);
+
 /* Parses hex (even length, no separators; ':' allowed between bytes). */
 avow_err avow__unhex(const char *text, avow_buf *out);
 

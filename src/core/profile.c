@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "core/internal.h"
 #include <avow/profile.h>
 
@@ -61,41 +63,73 @@ avow_err avow_oid_from_text(avow_oid *o, const char *text)
     return AVOW_OK;
 }
 
-void avow_oid_to_text(const uint8_t *der, size_t len, char *buf, size_t cap)
+/* Appends n bytes of s at text position *at, keeping what fits in buf[0..cap-1). */
+static void put(char *buf, size_t cap, size_t *at, const char *s, size_t n)
 {
-    if (cap == 0)
-        return;
-    buf[0] = '\0';
-    size_t used = 0;
-    uint64_t acc = 0;
-    int first = 1;
-    for (size_t i = 0; i < len; i++) {
-        if (acc > (UINT64_MAX >> 7)) {
-            avow__strlcpy(buf, "(oid too long)", cap);
-            return;
-        }
-        acc = (acc << 7) | (der[i] & 0x7f);
-        if (der[i] & 0x80) {
-            if (i + 1 == len) { /* unterminated sub-identifier */
-                avow__strlcpy(buf, "(bad oid)", cap);
-                return;
-            }
-            continue;
-        }
-        int n;
-        if (first) {
-            unsigned top = acc < 40 ? 0 : acc < 80 ? 1 : 2;
-            n = snprintf(buf + used, cap - used, "%u.%llu", top,
-                         (unsigned long long)(acc - 40u * top));
-            first = 0;
-        } else {
-            n = snprintf(buf + used, cap - used, ".%llu", (unsigned long long)acc);
-        }
-        if (n < 0 || (size_t)n >= cap - used)
-            return; /* truncated but terminated */
-        used += (size_t)n;
-        acc = 0;
+    if (*at + 1 < cap) {
+        size_t room = cap - 1 - *at;
+        memcpy(buf + *at, s, n < room ? n : room);
     }
+    *at += n;
+}
+
+/*
+ * One function both sizes and writes, so a caller that asks for the length
+ * first and writes second gets the same text twice. The content is judged
+ * whole before any arc is written: an OID that cannot be rendered gives only
+ * its placeholder, never arcs followed by a placeholder.
+ */
+size_t avow_oid_to_text(const uint8_t *der, size_t len, char *buf, size_t cap)
+{
+    const char *bad = NULL;
+    if (der == NULL || len == 0 || (der[len - 1] & 0x80)) {
+        bad = "(bad oid)"; /* nothing, or an unterminated last sub-identifier */
+    } else {
+        uint64_t acc = 0;
+        for (size_t i = 0; i < len && bad == NULL; i++) {
+            if (acc > (UINT64_MAX >> 7))
+                bad = "(oid too long)"; /* an arc of 2^64 or more */
+            acc = (acc << 7) | (der[i] & 0x7f);
+            if (!(der[i] & 0x80))
+                acc = 0;
+        }
+    }
+    size_t at = 0;
+    if (bad != NULL) {
+        put(buf, cap, &at, bad, strlen(bad));
+    } else {
+        uint64_t acc = 0;
+        int first = 1;
+        for (size_t i = 0; i < len; i++) {
+            acc = (acc << 7) | (der[i] & 0x7f);
+            if (der[i] & 0x80)
+                continue;
+            char arc[48];
+            int n;
+            if (first) {
+                unsigned top = acc < 40 ? 0 : acc < 80 ? 1 : 2;
+                n = snprintf(arc, sizeof(arc), "%u.%llu", top,
+                             (unsigned long long)(acc - 40u * top));
+                first = 0;
+            } else {
+                n = snprintf(arc, sizeof(arc), ".%llu", (unsigned long long)acc);
+            }
+            put(buf, cap, &at, arc, n > 0 ? (size_t)n : 0);
+            acc = 0;
+        }
+    }
+    if (cap > 0)
+        buf[at < cap ? at : cap - 1] = '\0';
+    return at;
+}
+
+char *avow__oid_text(const uint8_t *der, size_t len)
+{
+    size_t n = avow_oid_to_text(der, len, NULL, 0);
+    char *s = OPENSSL_malloc(n + 1);
+    if (s != NULL)
+        avow_oid_to_text(der, len, s, n + 1);
+    return s;
 }
 
 void avow_profile_default(avow_profile *p)

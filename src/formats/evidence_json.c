@@ -52,11 +52,13 @@ static json_t *hex_string(jb *j, const uint8_t *p, size_t len)
     return jb_check(j, s);
 }
 
+/* The whole dotted text: the printed form is read back, and a cut OID would be another OID. */
 static json_t *oid_string(jb *j, avow_view oid)
 {
-    char text[128];
-    avow_oid_to_text(oid.ptr, oid.len, text, sizeof(text));
-    return jb_check(j, json_string(text));
+    char *text = avow__oid_text(oid.ptr, oid.len);
+    json_t *s = text != NULL ? json_string(text) : NULL;
+    OPENSSL_free(text);
+    return jb_check(j, s);
 }
 
 static json_t *value_json(jb *j, const avow_value *v)

@@ -163,6 +163,7 @@ avow_err avow__crmf_parse(avow_request *r, unsigned flags, avow_diag *diag)
                                      diag);
 }
 
+/* Tag and DER length into out, which holds 2 + sizeof(size_t) octets. */
 static size_t put_header(uint8_t *out, uint8_t tag, size_t len)
 {
     size_t h = 0;
@@ -235,7 +236,8 @@ avow_err avow__crmf_build(const avow_request_builder *b, const avow_buf *bundle,
         goto done;
 
     /* popo [1] IMPLICIT POPOSigningKey { algorithmIdentifier, signature BIT STRING } */
-    uint8_t h1[8], h2[8], h3[8];
+    uint8_t h1[2 + sizeof(size_t)], h2[2 + sizeof(size_t)],
+        h3[2 + sizeof(size_t)]; /* see put_header */
     size_t bitlen = sig.len + 1;
     size_t n1 = put_header(h1, 0x03, bitlen);
     size_t popolen = algder.len + n1 + bitlen;

@@ -16,7 +16,9 @@
 #include "core/internal.h"
 #include "core/json.h"
 
-#define MAX_NAME 64
+/* Submod names: a registry name with "-N", or "required:" and a policy's type whole (a cut one
+ * could equal another's, and avow_ear_build refuses a name given twice). */
+#define MAX_NAME (sizeof("required:") + AVOW_POLICY_ID_MAX)
 
 struct avow_appraisal {
     avow_err status;
@@ -199,7 +201,7 @@ static avow_err ear_inputs(const avow_appraisal *a, const avow_policy *policy, e
         const char *t = avow_policy_required_type(policy, k);
         if (type_verified(r, t))
             continue;
-        char name[MAX_NAME];
+        char name[MAX_NAME + 8];
         snprintf(name, sizeof(name), "required:%s", t);
         snprintf(e->req_detail[k], sizeof(e->req_detail[k]),
                  "policy %s requires a verified statement of type %s", avow_policy_name(policy), t);

@@ -539,6 +539,10 @@ static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
         if ((rc = get_str(c, at, t, AVOW_POLICY_ID_MAX, &p->required[i])) != AVOW_OK)
             return rc;
         p->nrequired = i + 1;
+        /* Each missing type is a submod of its own, and submod names are unique. */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(p->required[j], p->required[i]) == 0)
+                return bad(c, at, "statement type \"%s\" repeats required[%zu]", p->required[i], j);
     }
     return AVOW_OK;
 }

@@ -1279,6 +1279,256 @@ static void test_flags_zero_strict(void **state)
     arena_free();
 }
 
+/* ---------- OIDs that the decoder accepts and a printer cannot write in full ---------- */
+
+/* OID content octets: the first hex, then `rep` copies of hex `each`, then hex `last`. */
+static blob *oid_content(const char *first, const char *each, unsigned rep, const char *last)
+{
+    blob *x = hex(first);
+    for (unsigned i = 0; i < rep; i++)
+        x = cat(x, hex(each), END);
+    return cat(x, hex(last), END);
+}
+
+static blob *RAWOID(blob *content)
+{
+    return prim(0x06, content);
+}
+
+/* 1.3 then 38 arcs 1, then one arc of 2^64: what `avow evidence verify` once overflowed on. */
+static blob *huge_arc(void)
+{
+    return oid_content("2b", "01", 38, "82808080808080808000");
+}
+/* Dotted text of exactly 159 and 160 bytes: 1.2 or 1.22, then 78 arcs ".1". */
+static blob *text159(void)
+{
+    return oid_content("2a", "01", 78, "");
+}
+static blob *text160(void)
+{
+    return oid_content("3e", "01", 78, "");
+}
+
+static blob *o_repro(void)
+{
+    /* The input as it was found: one key element, an identifier, a claim whose OID has an
+     * arc of 2^64 after 39 arcs that print (the length pass saw the placeholder, the write
+     * pass printed the arcs first). */
+    return hex("30583054020101304f304d06092b06010505876700023040300f060a2b0601050587670102000c016b"
+               "302d06282b0101010101010101010101010101010101010101010101010101010101828080808080"
+               "808080000c01783000");
+}
+static blob *o_unknown_element_huge_arc(void)
+{
+    return EVIDENCE(
+        TBS(SEQ(RAWOID(huge_arc()), SEQ(SEQ(OID("1.2.3.5"), NUL), SEQ(OID("1.2.3.6"), INT(7))))),
+        NOSIGS);
+}
+static blob *o_both_huge(void)
+{
+    return EVIDENCE(TBS(SEQ(RAWOID(huge_arc()), SEQ(SEQ(RAWOID(huge_arc()), NUL))),
+                        KEY(C(IDENT, UTF8("k")), SEQ(RAWOID(huge_arc()), NUL))),
+                    NOSIGS);
+}
+static blob *o_max_arc(void)
+{
+    /* 2^64 - 1 still fits: it is written out */
+    return EV_PLAT(SEQ(RAWOID(hex("2b 81ffffffffffffffff7f")), NUL));
+}
+static blob *o_long_subidentifier(void)
+{
+    /* one sub-identifier of 30 bytes (210 bits) */
+    return EV_PLAT(SEQ(RAWOID(oid_content("2b", "ff", 29, "7f")), NUL));
+}
+static blob *o_text_159_160(void)
+{
+    return EVIDENCE(
+        TBS(SEQ(RAWOID(text159()), SEQ(SEQ(RAWOID(text159()), NUL), SEQ(RAWOID(text160()), NUL))),
+            SEQ(RAWOID(text160()), SEQ(SEQ(RAWOID(text159()), NUL)))),
+        NOSIGS);
+}
+static blob *o_many_names(void)
+{
+    /* 4 unknown elements of 200 unknown claims, every name 159 bytes: the sizes add up */
+    blob *claims = NOTHING;
+    for (int i = 0; i < 200; i++)
+        claims = cat(claims, SEQ(RAWOID(text159()), NUL), END);
+    blob *el = SEQ(RAWOID(text159()), prim(0x30, claims));
+    return EVIDENCE(TBS(el, el, el, el), NOSIGS);
+}
+
+typedef struct ocase {
+    const char *name;
+    blob *(*make)(void);
+    const char *expect[8]; /* element/name of each claim in order, NULL-terminated */
+    const char *json_has;  /* text both JSON documents must hold in full (NULL: none) */
+} ocase;
+
+#define T159    "1.2" AVOW_REP78
+#define T160    "(oid too long)"
+#define FULL160 "1.22" AVOW_REP78
+#define AVOW_REP6                                                                                  \
+    ".1"                                                                                           \
+    ".1.1.1.1.1"
+#define AVOW_REP78                                                                                 \
+    AVOW_REP6 AVOW_REP6 AVOW_REP6 AVOW_REP6 AVOW_REP6 AVOW_REP6 AVOW_REP6 AVOW_REP6 AVOW_REP6      \
+        AVOW_REP6 AVOW_REP6 AVOW_REP6 AVOW_REP6
+
+static blob *o_long_purpose(void)
+{
+    return EV_KEY(C(PURPOSE, SEQ(EOID("2.4"), RAWOID(text160()))));
+}
+
+static const ocase oid_cases[] = {
+    {"repro: claim OID with an arc of 2^64 after 39 arcs",
+     o_repro,
+     {"key/identifier", "key/(oid too long)", NULL},
+     NULL},
+    {"unknown element OID with an arc of 2^64",
+     o_unknown_element_huge_arc,
+     {"(oid too long)/1.2.3.5", "(oid too long)/1.2.3.6", NULL},
+     NULL},
+    {"element and claims with arcs of 2^64",
+     o_both_huge,
+     {"(oid too long)/(oid too long)", "key/identifier", "key/(oid too long)", NULL},
+     NULL},
+    {"arc of 2^64 - 1", o_max_arc, {"platform/1.3.18446744073709551615", NULL}, NULL},
+    {"sub-identifier of 30 bytes", o_long_subidentifier, {"platform/(oid too long)", NULL}, NULL},
+    {"dotted names of 159 and 160 bytes",
+     o_text_159_160,
+     {T159 "/" T159, T159 "/" T160, T160 "/" T159, NULL},
+     NULL},
+    {"800 names of 159 bytes", o_many_names, {T159 "/" T159, NULL}, NULL},
+    {"purpose OID of 160 bytes",
+     o_long_purpose,
+     {"key/identifier", "key/purpose", NULL},
+     "\"" FULL160 "\""},
+};
+
+/* avow_oid_to_text sizes and writes alike: the length it returns is what it writes with room,
+ * every smaller cap gets a NUL-terminated prefix and not a byte past cap. */
+static void check_oid_text(const char *what, const uint8_t *der, size_t len)
+{
+    size_t n = avow_oid_to_text(der, len, NULL, 0);
+    char *full = malloc(n + 1);
+    assert_non_null(full);
+    assert_int_equal(avow_oid_to_text(der, len, full, n + 1), n);
+    if (strlen(full) != n)
+        fail_msg("%s: wrote %zu bytes, said %zu", what, strlen(full), n);
+    if (strchr(full, '(') != NULL && full[0] != '(')
+        fail_msg("%s: arcs and a placeholder: %s", what, full);
+    char *b = malloc(n + 8);
+    assert_non_null(b);
+    for (size_t cap = 1; cap <= n + 1; cap++) {
+        memset(b, 'Z', n + 8);
+        assert_int_equal(avow_oid_to_text(der, len, b, cap), n);
+        size_t want = cap - 1 < n ? cap - 1 : n;
+        if (strlen(b) != want || memcmp(b, full, want) != 0)
+            fail_msg("%s: cap %zu gave \"%s\"", what, cap, b);
+        for (size_t i = cap; i < n + 8; i++)
+            if (b[i] != 'Z')
+                fail_msg("%s: cap %zu wrote byte %zu", what, cap, i);
+    }
+    free(b);
+    free(full);
+}
+
+static void test_oid_to_text(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *hex, *text;
+    } rows[] = {
+        {"2b0601050587670102", "1.3.6.1.5.5.999.1.2"},
+        {"2b81ffffffffffffffff7f", "1.3.18446744073709551615"},
+        {"2b82808080808080808000", "(oid too long)"},
+        {"2b01018280808080808080800001", "(oid too long)"}, /* arcs before and after */
+        {"81ffffffffffffffff7f", "2.18446744073709551535"},
+        {"2b0601", "1.3.6.1"},
+        {"00", "0.0"},
+        {"2b06818080", "(bad oid)"}, /* unterminated last sub-identifier */
+        {"", "(bad oid)"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        blob *b = hex(rows[i].hex);
+        char text[64];
+        size_t n = avow_oid_to_text(b->b, b->len, text, sizeof(text));
+        if (strcmp(text, rows[i].text) != 0 || n != strlen(rows[i].text))
+            fail_msg("%s: \"%s\" (%zu), want \"%s\"", rows[i].hex, text, n, rows[i].text);
+        check_oid_text(rows[i].hex, b->b, b->len);
+        arena_free();
+    }
+    blob *b = text160();
+    check_oid_text("160 bytes", b->b, b->len);
+    b = huge_arc();
+    check_oid_text("huge arc", b->b, b->len);
+    arena_free();
+}
+
+/* Each row decodes, and the verify path (claim set, result JSON, text and JSON dumps, the
+ * default policy) runs on it; names of OIDs that cannot be written are the placeholder. */
+static void test_oid_names_verify_path(void **state)
+{
+    (void)state;
+    tu_pki pki;
+    tu_pki_make(&pki, NULL, 0);
+    avow_verifier *v = NULL;
+    assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, pki.ca), AVOW_OK);
+    avow_policy *pol = NULL;
+    assert_int_equal(avow_policy_default(&pol), AVOW_OK);
+    for (size_t i = 0; i < sizeof(oid_cases) / sizeof(oid_cases[0]); i++) {
+        const ocase *c = &oid_cases[i];
+        blob *b = c->make();
+        avow_evidence *ev = NULL;
+        avow_diag d;
+        memset(&d, 0, sizeof(d));
+        if (avow_evidence_decode(b->b, b->len, NULL, 0, &ev, &d) != AVOW_OK)
+            fail_msg("%s: %s (%s: %s)", c->name, avow_errname(d.code), d.field, d.detail);
+        avow_buf out = {0};
+        assert_int_equal(avow_evidence_to_text(ev, &out), AVOW_OK);
+        avow_buf_free(&out);
+        assert_int_equal(avow_evidence_to_json(ev, &out), AVOW_OK);
+        if (c->json_has != NULL && strstr((char *)out.ptr, c->json_has) == NULL)
+            fail_msg("%s: Evidence JSON lacks %s", c->name, c->json_has);
+        avow_buf_free(&out);
+
+        avow_evidence_result *r = NULL;
+        assert_int_equal(avow_verify_evidence(v, ev, NULL, &r, NULL), AVOW_ERR_UNSIGNED);
+        assert_non_null(r);
+        size_t nexp = 0;
+        while (c->expect[nexp] != NULL)
+            nexp++;
+        if (nexp > r->claims.count)
+            fail_msg("%s: %zu claims, want at least %zu", c->name, r->claims.count, nexp);
+        for (size_t k = 0; k < r->claims.count; k++) {
+            const avow_nclaim *it = &r->claims.items[k];
+            const char *want = c->expect[k < nexp ? k : nexp - 1];
+            char got[512];
+            snprintf(got, sizeof(got), "%s/%s", it->element, it->name);
+            if (strcmp(got, want) != 0)
+                fail_msg("%s: claim %zu is %s, want %s", c->name, k, got, want);
+            assert_true(strlen(it->name) < 160 && strlen(it->element) < 160);
+        }
+        assert_int_equal(avow_evidence_result_to_json(r, &out), AVOW_OK);
+        if (c->json_has != NULL && strstr((char *)out.ptr, c->json_has) == NULL)
+            fail_msg("%s: result JSON lacks %s", c->name, c->json_has);
+        avow_buf_free(&out);
+        avow_policy_report *rep = NULL;
+        avow_err pe = avow_policy_eval(pol, &r->claims, NULL, &rep, NULL);
+        assert_true(pe == AVOW_OK || pe == AVOW_ERR_POLICY);
+        avow_policy_report_free(rep);
+        avow_evidence_result_free(r);
+        avow_evidence_free(ev);
+        TU_NO_OSSL_ERR();
+        arena_free();
+    }
+    avow_policy_free(pol);
+    avow_verifier_free(v);
+    tu_pki_free(&pki);
+}
+
 /* ---------- truncation sweeps ---------- */
 
 /*
@@ -1460,10 +1710,9 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_malformed_table),
-        cmocka_unit_test(test_passing_neighbours),
-        cmocka_unit_test(test_flags_zero_strict),
-        cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_malformed_table),   cmocka_unit_test(test_passing_neighbours),
+        cmocka_unit_test(test_flags_zero_strict), cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_oid_to_text),       cmocka_unit_test(test_oid_names_verify_path),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,22 +16,57 @@
 #include "core/internal.h"
 #include "verifier/verify_int.h"
 
-/* Room for the dotted text of any OID the decoder accepts, and for the placeholder. */
-#define OID_TEXT_MAX 160
+/*
+ * Bytes of a dotted name, NUL included. An OID whose text is longer is named
+ * by the static placeholder instead: a cut name could equal another OID's
+ * (one a policy asks for), and the bound keeps a small Evidence from asking
+ * for megabytes of names.
+ */
+#define OID_NAME_MAX 160
+
+static const char OID_NAME_LONG[] = "(oid too long)";
+
+/* Bytes the name of oid takes behind the items (NUL included); 0: the placeholder. */
+static size_t name_size(avow_view oid)
+{
+    size_t n = avow_oid_to_text(oid.ptr, oid.len, NULL, 0);
+    return n < OID_NAME_MAX ? n + 1 : 0;
+}
 
 /*
- * Dotted text of oid, measured and written by the same call: the text is
- * made in a local buffer and copied, so the bytes counted in the first
- * pass are exactly the bytes written in the second. dst NULL: measure only.
+ * A purpose is a value, not a name, and printed values are read back: its
+ * OID is always written whole (the decoder bounds the input, so this is
+ * bounded too). The placeholder only stands for an OID that has no text.
  */
-static size_t oid_text(avow_view oid, char *dst)
+static size_t value_size(avow_view oid)
 {
-    char buf[OID_TEXT_MAX];
-    avow_oid_to_text(oid.ptr, oid.len, buf, sizeof(buf));
-    size_t n = strlen(buf);
-    if (dst != NULL)
-        memcpy(dst, buf, n + 1);
-    return n + 1;
+    return avow_oid_to_text(oid.ptr, oid.len, NULL, 0) + 1;
+}
+
+/* Pointer arrays first, so they stay aligned; strings after them, never past end. */
+typedef struct area {
+    const char **ptrs;
+    char *text;
+    const char *end;
+} area;
+
+/*
+ * Writes the name of oid into the area and returns it. Sized by name_size,
+ * the same rule that sized the allocation, so the bound is only a backstop.
+ */
+static const char *text_put(avow_view oid, size_t need, area *a)
+{
+    if (need == 0 || a->text == NULL || (size_t)(a->end - a->text) < need)
+        return OID_NAME_LONG;
+    char *s = a->text;
+    avow_oid_to_text(oid.ptr, oid.len, s, need);
+    a->text += need;
+    return s;
+}
+
+static const char *name_put(avow_view oid, area *a)
+{
+    return text_put(oid, name_size(oid), a);
 }
 
 static const avow_vocab_claim *vocab_of(const avow_claim *c)
@@ -39,26 +74,20 @@ static const avow_vocab_claim *vocab_of(const avow_claim *c)
     return c->id != AVOW_CLAIM_UNKNOWN ? avow_evidence_vocab_claim(c->id) : NULL;
 }
 
-/* Bytes behind the items that claim c needs (names of unknowns, purpose lists). */
-static size_t extra_of(const avow_claim *c, size_t el_text)
+/* Bytes behind the items that claim c needs (its name when unknown, its purpose list). */
+static size_t extra_of(const avow_claim *c)
 {
-    size_t n = el_text; /* each item of an unknown element gets its own copy of the name */
+    size_t n = 0;
     if (vocab_of(c) == NULL)
-        n += oid_text(c->oid, NULL);
+        n += name_size(c->oid);
     if (c->value.type == AVOW_VALUE_OIDS && c->value.present) {
         n += c->value.npurposes * sizeof(const char *);
         for (size_t i = 0; i < c->value.npurposes; i++)
             if (avow_capability_name(c->value.purposes[i].cap) == NULL)
-                n += oid_text(c->value.purposes[i].oid, NULL);
+                n += value_size(c->value.purposes[i].oid);
     }
     return n;
 }
-
-/* Pointer arrays first, so they stay aligned; strings after them. */
-typedef struct area {
-    const char **ptrs;
-    char *text;
-} area;
 
 static void convert_value(const avow_value *in, avow_cv_type type, area *a, avow_claim_value *out)
 {
@@ -80,12 +109,9 @@ static void convert_value(const avow_value *in, avow_cv_type type, area *a, avow
         out->nnames = in->npurposes;
         for (size_t i = 0; i < in->npurposes; i++) {
             const char *name = avow_capability_name(in->purposes[i].cap);
-            if (name == NULL) {
-                size_t l = oid_text(in->purposes[i].oid, a->text);
-                name = a->text;
-                a->text += l;
-            }
-            *a->ptrs++ = name;
+            *a->ptrs++ = name != NULL
+                             ? name
+                             : text_put(in->purposes[i].oid, value_size(in->purposes[i].oid), a);
         }
         return;
     case AVOW_VALUE_BYTES:
@@ -106,13 +132,14 @@ avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_
     size_t n = 0, ptrs = 0, extra = 0, unk_el = 0, unk_cl = 0;
     size_t nel = ev != NULL ? avow_evidence_element_count(ev) : 0;
 
-    /* First pass: how many items, pointers and bytes of names. */
+    /* First pass: how many items, pointers and bytes of names. The items of
+     * one unknown element share its name. */
     for (size_t e = 0; e < nel; e++) {
         const avow_element *el = avow_evidence_get0_element(ev, e);
-        size_t el_text = 0;
         if (el->kind == AVOW_ELEMENT_UNKNOWN) {
             unk_el++;
-            el_text = oid_text(el->oid, NULL);
+            if (el->nclaims > 0)
+                extra += name_size(el->oid);
         }
         for (size_t c = 0; c < el->nclaims; c++) {
             const avow_claim *cl = &el->claims[c];
@@ -120,7 +147,7 @@ avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_
             unk_cl += vocab_of(cl) == NULL;
             if (cl->value.type == AVOW_VALUE_OIDS && cl->value.present)
                 ptrs += cl->value.npurposes;
-            extra += extra_of(cl, el_text);
+            extra += extra_of(cl);
         }
     }
     if (unknown_elements != NULL)
@@ -135,20 +162,19 @@ avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_
     if (rc != AVOW_OK)
         return rc;
     area a = {(const char **)(void *)behind,
-              behind != NULL ? behind + ptrs * sizeof(const char *) : NULL};
+              behind != NULL ? behind + ptrs * sizeof(const char *) : NULL,
+              behind != NULL ? behind + extra : NULL};
     size_t k = 0;
     for (size_t e = 0; e < nel; e++) {
         const avow_element *el = avow_evidence_get0_element(ev, e);
+        const char *element = avow_element_name(el->kind);
+        if (el->kind == AVOW_ELEMENT_UNKNOWN && el->nclaims > 0)
+            element = name_put(el->oid, &a);
         for (size_t c = 0; c < el->nclaims; c++) {
             const avow_claim *cl = &el->claims[c];
             const avow_vocab_claim *vc = vocab_of(cl);
             avow_nclaim *it = &out->items[k++];
-            if (el->kind == AVOW_ELEMENT_UNKNOWN) {
-                it->element = a.text;
-                a.text += oid_text(el->oid, a.text);
-            } else {
-                it->element = avow_element_name(el->kind);
-            }
+            it->element = element;
             it->element_index = e;
             if (vc != NULL) {
                 it->name = vc->name;
@@ -156,8 +182,7 @@ avow_err avow__claimset_build(const avow_evidence *ev, uint32_t signed_by, avow_
                 it->roles = vc->roles;
                 convert_value(&cl->value, vc->type, &a, &it->value);
             } else {
-                it->name = a.text;
-                a.text += oid_text(cl->oid, a.text);
+                it->name = name_put(cl->oid, &a);
                 convert_value(&cl->value, AVOW_CV_OPAQUE, &a, &it->value);
             }
             it->signed_by = signed_by;

@@ -1,0 +1,502 @@
+/*
+ * Writes the generated seeds of the fuzz corpora (fuzz/corpus/README.md):
+ * PKIX Evidence signed with the test-only keys of fuzz/keys/ (every claim of
+ * the -07 table, every signer choice, several signatures, unknown element and
+ * claim OIDs, arcs of 2^64 and more, sub-identifiers of many bytes, dotted
+ * names around the claim set's 159-byte bound), the unsigned input that once
+ * overflowed the claim set, attested PKCS#10 and CRMF requests carrying such
+ * Evidence, claims JSON, policies and EARs (JSON and JWT) made from them.
+ * Usage: fuzz_make_seeds CORPUS_DIR (fuzz/make-seeds runs it).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "setup.h"
+
+static const char *root;
+
+static void put(const char *dir, const char *name, const void *p, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s/%s", root, dir, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s\n", path);
+        exit(1);
+    }
+    printf("%s/%s (%zu bytes)\n", dir, name, n);
+}
+
+static void put_buf(const char *dir, const char *name, const avow_buf *b)
+{
+    put(dir, name, b->ptr, b->len);
+}
+
+/* ---- a small DER composer: every function takes ownership of its arguments ---- */
+
+typedef struct blob {
+    uint8_t *p;
+    size_t n;
+} blob;
+
+static blob bytes(const void *p, size_t n)
+{
+    blob b = {malloc(n + 1), n};
+    FZ_CHECK(b.p != NULL);
+    if (n > 0)
+        memcpy(b.p, p, n);
+    return b;
+}
+
+static blob hex(const char *h)
+{
+    blob b = {malloc(strlen(h) / 2 + 1), 0};
+    FZ_CHECK(b.p != NULL);
+    for (const char *q = h; q[0] != '\0' && q[1] != '\0'; q += 2) {
+        unsigned v;
+        FZ_CHECK(sscanf(q, "%2x", &v) == 1);
+        b.p[b.n++] = (uint8_t)v;
+    }
+    return b;
+}
+
+static blob cat(int k, ...)
+{
+    va_list ap;
+    blob out = {malloc(1), 0};
+    va_start(ap, k);
+    for (int i = 0; i < k; i++) {
+        blob x = va_arg(ap, blob);
+        uint8_t *grown = realloc(out.p, out.n + x.n + 1);
+        FZ_CHECK(grown != NULL);
+        out.p = grown;
+        memcpy(out.p + out.n, x.p, x.n);
+        out.n += x.n;
+        free(x.p);
+    }
+    va_end(ap);
+    return out;
+}
+
+static blob tlv(uint8_t tag, blob c)
+{
+    uint8_t h[10];
+    size_t hl = 0;
+    h[hl++] = tag;
+    if (c.n < 0x80) {
+        h[hl++] = (uint8_t)c.n;
+    } else {
+        size_t k = 0;
+        for (size_t v = c.n; v > 0; v >>= 8)
+            k++;
+        h[hl++] = (uint8_t)(0x80 | k);
+        for (size_t i = k; i > 0; i--)
+            h[hl++] = (uint8_t)(c.n >> (8 * (i - 1)));
+    }
+    return cat(2, bytes(h, hl), c);
+}
+
+static blob oid_text(const char *dotted)
+{
+    avow_oid o;
+    FZ_CHECK(avow_oid_from_text(&o, dotted) == AVOW_OK);
+    return tlv(0x06, bytes(o.der, o.len));
+}
+
+/* OID content: first hex, then rep copies of each, then last. */
+static blob oid_raw(const char *first, const char *each, unsigned rep, const char *last)
+{
+    blob c = hex(first);
+    for (unsigned i = 0; i < rep; i++)
+        c = cat(2, c, hex(each));
+    return tlv(0x06, cat(2, c, hex(last)));
+}
+
+#define SEQ1(a)    tlv(0x30, a)
+#define SEQ2(a, b) tlv(0x30, cat(2, a, b))
+#define UTF8(s)    tlv(0x0c, bytes(s, strlen(s)))
+#define NUL()      hex("0500")
+#define EVOID(sub) oid_text(AVOW_DEFAULT_EVIDENCE_ARC "." sub)
+/* 1.3, 38 arcs 1, an arc of 2^64: the shape of the overflow. */
+#define HUGE_ARC() oid_raw("2b", "01", 38, "82808080808080808000")
+/* One sub-identifier of 30 bytes. */
+#define LONG_SUBID() oid_raw("2b", "ff", 29, "7f")
+/* Dotted text of 159 and of 160 bytes. */
+#define TEXT159() oid_raw("2a", "01", 78, "")
+#define TEXT160() oid_raw("3e", "01", 78, "")
+/* An arc of 2^70: ten bytes. */
+#define ARC70()          oid_raw("2b06", "", 0, "8180808080808080808000")
+#define CLAIM(oid, v)    SEQ2(oid, v)
+#define ELEM(oid, cls)   SEQ2(oid, SEQ1(cls))
+#define KEY_ELEM(cls)    ELEM(EVOID("0.2"), cls)
+#define IDENT(s)         CLAIM(EVOID("1.2.0"), UTF8(s))
+#define UNSIGNED_EV(els) SEQ2(SEQ2(hex("020101"), SEQ1(els)), hex("3000"))
+
+/* ---- Evidence ---- */
+
+static avow_buf spki_of(EVP_PKEY *k)
+{
+    avow_buf b = {0};
+    unsigned char *der = NULL;
+    int n = i2d_PUBKEY(k, &der);
+    FZ_CHECK(n > 0);
+    b.ptr = der;
+    b.len = (size_t)n;
+    return b;
+}
+
+/* Every claim of the -07 table, the key element for key `k`. */
+static avow_evidence *all_claims(EVP_PKEY *k, const char *ident)
+{
+    const fz_setup *s = fz_get();
+    avow_evidence *ev = NULL;
+    size_t tx, pl, key;
+    FZ_CHECK(avow_evidence_new(NULL, &ev) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_NONCE, FZ_NONCE, sizeof(FZ_NONCE), NULL) ==
+             AVOW_OK);
+    FZ_CHECK(avow_evidence_add_time(ev, tx, AVOW_CLAIM_TIMESTAMP, FZ_NOW - 60, NULL) == AVOW_OK);
+    avow_buf ak = spki_of(X509_get0_pubkey(s->ak));
+    FZ_CHECK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_AK_SPKI, ak.ptr, ak.len, NULL) == AVOW_OK);
+    avow_buf_free(&ak);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_VENDOR, "Acme", NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bytes(ev, pl, AVOW_CLAIM_OEMID, (const uint8_t *)"OEM", 3, NULL) ==
+             AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bytes(ev, pl, AVOW_CLAIM_HWMODEL, (const uint8_t *)"HSM-9000", 8,
+                                     NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_HWVERSION, "1.2", NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_HWSERIAL, "SN-0001", NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_SWNAME, "fw", NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_SWVERSION, "2.7.1", NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_int(ev, pl, AVOW_CLAIM_DBGSTAT, 0, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_int(ev, pl, AVOW_CLAIM_UPTIME, 86400, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_int(ev, pl, AVOW_CLAIM_BOOTCOUNT, 12, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bool(ev, pl, AVOW_CLAIM_FIPSBOOT, 1, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_FIPSVER, "140.3", NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_int(ev, pl, AVOW_CLAIM_FIPSLEVEL, 3, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_FIPSMODULE, "Acme FIPS module", NULL) ==
+             AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, ident, NULL) == AVOW_OK);
+    avow_buf spki = spki_of(k);
+    FZ_CHECK(avow_evidence_add_bytes(ev, key, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len, NULL) ==
+             AVOW_OK);
+    avow_buf_free(&spki);
+    FZ_CHECK(avow_evidence_add_bool(ev, key, AVOW_CLAIM_KEY_EXTRACTABLE, 0, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bool(ev, key, AVOW_CLAIM_KEY_SENSITIVE, 1, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bool(ev, key, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE, 1, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bool(ev, key, AVOW_CLAIM_KEY_LOCAL, 1, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_time(ev, key, AVOW_CLAIM_KEY_EXPIRY, FZ_NOW + 365 * 86400, NULL) ==
+             AVOW_OK);
+    const avow_capability caps[] = {AVOW_CAP_SIGN, AVOW_CAP_VERIFY};
+    FZ_CHECK(avow_evidence_add_purposes(ev, key, caps, 2, NULL) == AVOW_OK);
+    return ev;
+}
+
+/* A hand-composed unsigned Evidence, decoded so that signatures can be added. */
+static avow_evidence *decoded(blob der)
+{
+    avow_evidence *ev = NULL;
+    avow_diag d;
+    if (avow_evidence_decode(der.p, der.n, NULL, 0, &ev, &d) != AVOW_OK) {
+        fprintf(stderr, "seed does not decode: %s: %s\n", d.field, d.detail);
+        exit(1);
+    }
+    free(der.p);
+    return ev;
+}
+
+static avow_buf sign_encode(avow_evidence *ev, int sigs)
+{
+    const fz_setup *s = fz_get();
+    if (sigs & 1)
+        FZ_CHECK(avow_evidence_sign(ev, s->ak_signer, AVOW_SID_CERT, NULL) == AVOW_OK);
+    if (sigs & 2)
+        FZ_CHECK(avow_evidence_sign(ev, s->ks_signer, AVOW_SID_KEYID, NULL) == AVOW_OK);
+    if (sigs & 4)
+        FZ_CHECK(avow_evidence_sign(ev, s->ks_signer, AVOW_SID_SPKI, NULL) == AVOW_OK);
+    avow_buf der = {0};
+    FZ_CHECK(avow_evidence_encode(ev, &der) == AVOW_OK);
+    avow_evidence_free(ev);
+    return der;
+}
+
+/* Signs with the AK certificate. */
+enum { SIG_CERT = 1, SIG_KEYID = 2, SIG_SPKI = 4 };
+
+/* The key element of a request's Evidence: identifier, the request key's spki, the default
+ * policy's four key claims. */
+static blob req_key_element(blob extra)
+{
+    const fz_setup *s = fz_get();
+    avow_buf spki = spki_of(s->req_key);
+    blob b = KEY_ELEM(
+        cat(7, IDENT("req-key"), CLAIM(EVOID("1.2.1"), tlv(0x04, bytes(spki.ptr, spki.len))),
+            CLAIM(EVOID("1.2.2"), hex("010100")), CLAIM(EVOID("1.2.3"), hex("0101ff")),
+            CLAIM(EVOID("1.2.4"), hex("0101ff")), CLAIM(EVOID("1.2.5"), hex("0101ff")), extra));
+    avow_buf_free(&spki);
+    return b;
+}
+
+static blob nonce_element(void)
+{
+    return ELEM(EVOID("0.0"), CLAIM(EVOID("1.0.0"), tlv(0x04, bytes(FZ_NONCE, sizeof(FZ_NONCE)))));
+}
+
+static const char REPRO[] =
+    "30583054020101304f304d06092b06010505876700023040300f060a2b0601050587670102000c016b302d06282b"
+    "0101010101010101010101010101010101010101010101010101010101828080808080808080000c01783000";
+
+static void evidence_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    avow_buf b;
+    b = sign_encode(all_claims(s->req_key, "k1"), SIG_CERT);
+    put_buf("evidence", "fz-all-claims-cert.der", &b);
+    avow_buf_free(&b);
+    b = sign_encode(all_claims(s->req_key, "k1"), SIG_KEYID);
+    put_buf("evidence", "fz-all-claims-keyid.der", &b);
+    avow_buf_free(&b);
+    b = sign_encode(all_claims(s->req_key, "key-1"), SIG_SPKI);
+    put_buf("evidence", "fz-all-claims-spki.der", &b);
+    avow_buf_free(&b);
+    b = sign_encode(all_claims(s->req_key, "k1"), SIG_CERT | SIG_KEYID | SIG_SPKI);
+    put_buf("evidence", "fz-three-signatures.der", &b);
+    avow_buf_free(&b);
+
+    blob repro = hex(REPRO);
+    put("evidence", "fz-repro-unsigned-huge-arc.der", repro.p, repro.n);
+    b = sign_encode(decoded(repro), SIG_CERT);
+    put_buf("evidence", "fz-repro-signed.der", &b);
+    avow_buf_free(&b);
+
+    /* unknown element and claim OIDs, signed: the rich policy names 1.2.3.888.0 / .1 */
+    b = sign_encode(
+        decoded(UNSIGNED_EV(
+            cat(3, nonce_element(),
+                ELEM(oid_text("1.2.3.888.0"), cat(3, CLAIM(oid_text("1.2.3.888.1"), hex("020105")),
+                                                  CLAIM(oid_text("1.2.3.888.2"), NUL()),
+                                                  CLAIM(EVOID("1.1.0"), UTF8("Acme")))),
+                req_key_element(CLAIM(oid_text("1.2.3.888.3"), SEQ1(UTF8("x"))))))),
+        SIG_CERT | SIG_KEYID);
+    put_buf("evidence", "fz-unknown-oids.der", &b);
+    avow_buf_free(&b);
+
+    /* arcs of 2^64 and more in element and claim OIDs */
+    b = sign_encode(
+        decoded(UNSIGNED_EV(
+            cat(3, ELEM(HUGE_ARC(), cat(2, CLAIM(HUGE_ARC(), NUL()), CLAIM(ARC70(), NUL()))),
+                KEY_ELEM(cat(3, IDENT("k1"), CLAIM(HUGE_ARC(), UTF8("x")),
+                             CLAIM(LONG_SUBID(), hex("0101ff")))),
+                ELEM(LONG_SUBID(), CLAIM(oid_text("1.2.3.4"), NUL()))))),
+        SIG_CERT);
+    put_buf("evidence", "fz-huge-arcs.der", &b);
+    avow_buf_free(&b);
+
+    /* dotted names of 159 and 160 bytes */
+    b = sign_encode(
+        decoded(UNSIGNED_EV(
+            cat(2, ELEM(TEXT159(), cat(2, CLAIM(TEXT159(), NUL()), CLAIM(TEXT160(), NUL()))),
+                ELEM(TEXT160(), CLAIM(TEXT159(), hex("020100")))))),
+        SIG_KEYID);
+    put_buf("evidence", "fz-long-names.der", &b);
+    avow_buf_free(&b);
+
+    /* unsigned: verification fails, the claim set and appraisal still run */
+    b = sign_encode(
+        decoded(UNSIGNED_EV(cat(2, ELEM(HUGE_ARC(), CLAIM(TEXT160(), NUL())),
+                                KEY_ELEM(cat(2, IDENT("k"), CLAIM(LONG_SUBID(), UTF8("y"))))))),
+        0);
+    put_buf("evidence", "fz-unsigned-huge-element.der", &b);
+    avow_buf_free(&b);
+
+    /* two key elements, the second with a purpose OID outside the arc */
+    avow_evidence *ev = all_claims(s->req_key, "k1");
+    size_t k2;
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k2) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, k2, AVOW_CLAIM_KEY_IDENTIFIER, "k2", NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bool(ev, k2, AVOW_CLAIM_KEY_EXTRACTABLE, 1, NULL) == AVOW_OK);
+    b = sign_encode(ev, SIG_CERT | SIG_SPKI);
+    put_buf("evidence", "fz-two-keys.der", &b);
+    avow_buf_free(&b);
+}
+
+/* ---- requests ---- */
+
+static avow_buf request(avow_request_kind kind, const avow_buf *evidence, int extra)
+{
+    const fz_setup *s = fz_get();
+    avow_request_builder *rb = NULL;
+    FZ_CHECK(avow_request_builder_new(kind, &rb) == AVOW_OK);
+    FZ_CHECK(avow_request_builder_set_subject(rb, "CN=fuzz subject,O=avow", NULL) == AVOW_OK);
+    FZ_CHECK(avow_request_builder_add_evidence(rb, NULL, evidence->ptr, evidence->len, NULL) ==
+             AVOW_OK);
+    if (extra) {
+        FZ_CHECK(avow_request_builder_add_octets(rb, "1.2.3.999.1", (const uint8_t *)"cbor", 4,
+                                                 NULL) == AVOW_OK);
+        FZ_CHECK(avow_request_builder_add_cert(rb, s->ca) == AVOW_OK);
+    }
+    avow_buf der = {0};
+    FZ_CHECK(avow_request_builder_sign(rb, s->req_signer, &der, NULL) == AVOW_OK);
+    avow_request_builder_free(rb);
+    return der;
+}
+
+static void request_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    avow_buf ev = sign_encode(all_claims(s->req_key, "req-key"), SIG_CERT);
+    avow_buf b = request(AVOW_REQUEST_PKCS10, &ev, 0);
+    put_buf("request", "fz-csr-affirming.der", &b);
+    avow_buf pem = {0};
+    FZ_CHECK(avow_request_to_pem(AVOW_REQUEST_PKCS10, b.ptr, b.len, &pem) == AVOW_OK);
+    put("request", "fz-csr-affirming.pem", pem.ptr, pem.len);
+    avow_buf_free(&pem);
+    avow_buf_free(&b);
+    b = request(AVOW_REQUEST_CRMF, &ev, 1);
+    put_buf("request", "fz-crmf-affirming-two-statements.der", &b);
+    avow_buf_free(&b);
+    avow_buf_free(&ev);
+
+    ev = sign_encode(decoded(UNSIGNED_EV(cat(3, nonce_element(),
+                                             ELEM(HUGE_ARC(), cat(2, CLAIM(HUGE_ARC(), NUL()),
+                                                                  CLAIM(TEXT160(), NUL()))),
+                                             req_key_element(CLAIM(HUGE_ARC(), UTF8("x")))))),
+                     SIG_CERT);
+    b = request(AVOW_REQUEST_PKCS10, &ev, 0);
+    put_buf("request", "fz-csr-huge-arcs.der", &b);
+    avow_buf_free(&b);
+    b = request(AVOW_REQUEST_CRMF, &ev, 0);
+    put_buf("request", "fz-crmf-huge-arcs.der", &b);
+    avow_buf_free(&b);
+    avow_buf_free(&ev);
+
+    blob repro = hex(REPRO);
+    ev.ptr = repro.p;
+    ev.len = repro.n;
+    b = request(AVOW_REQUEST_PKCS10, &ev, 0);
+    put_buf("request", "fz-csr-repro-unsigned.der", &b);
+    avow_buf_free(&b);
+    b = request(AVOW_REQUEST_CRMF, &ev, 1);
+    put_buf("request", "fz-crmf-repro-unsigned.der", &b);
+    avow_buf_free(&b);
+    free(repro.p);
+}
+
+/* ---- claims JSON, policies, EARs ---- */
+
+static void text(const char *dir, const char *name, const char *t)
+{
+    put(dir, name, t, strlen(t));
+}
+
+static void json_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    text("claims_json", "fz-all-claims.json",
+         "{\"transaction\": {\"nonce\": {\"hex\": \"f0225eed00112233445566778899aabb\"},\n"
+         "  \"timestamp\": \"2029-12-31T23:59:00Z\"},\n"
+         " \"platform\": {\"vendor\": \"Acme\", \"oemid\": {\"text\": \"OEM\"}, \"hwmodel\": "
+         "\"HSM-9000\",\n"
+         "  \"hwversion\": \"1.2\", \"hwserial\": \"SN-0001\", \"swname\": \"fw\", \"swversion\": "
+         "\"2.7.1\",\n"
+         "  \"dbgstat\": 0, \"uptime\": 86400, \"bootcount\": 12, \"fipsboot\": true, "
+         "\"fipsver\": \"140.3\",\n"
+         "  \"fipslevel\": 3, \"fipsmodule\": \"Acme FIPS module\"},\n"
+         " \"keys\": [{\"identifier\": [\"k1\", \"alias\"], \"extractable\": false, "
+         "\"sensitive\": true,\n"
+         "  \"never-extractable\": true, \"local\": true, \"expiry\": \"2031-01-01T00:00:00Z\",\n"
+         "  \"purpose\": [\"sign\", \"verify\", \"1.2.3.4.5\"]},\n"
+         "  {\"identifier\": \"k2\", \"oemid\": {\"base64\": \"T0VN\"}, \"purpose\": []}]}\n");
+    /* the printed form of a signed Evidence: reads back (signatures are read past) */
+    avow_buf der = sign_encode(all_claims(s->req_key, "k1"), SIG_CERT);
+    avow_evidence *ev = NULL;
+    FZ_CHECK(avow_evidence_decode(der.ptr, der.len, NULL, 0, &ev, NULL) == AVOW_OK);
+    avow_buf json = {0};
+    FZ_CHECK(avow_evidence_to_json(ev, &json) == AVOW_OK);
+    put_buf("claims_json", "fz-printed-form.json", &json);
+    avow_buf_free(&json);
+
+    text("policy", "fz-rich.json", FZ_RICH_POLICY);
+    text("policy", "fz-statements.json",
+         "{\"name\": \"tpm-and-hsm\", \"statements\": {\"unknown\": \"reject\", \"required\": "
+         "[\"pkix-evidence\", \"2.23.133.20.1\"]},\n"
+         " \"rules\": [{\"id\": \"key-sensitive\", \"element\": \"key\", \"claim\": "
+         "\"sensitive\", \"equals\": true},\n"
+         "  {\"id\": \"huge\", \"element\": \"1.3.1.1\", \"claim\": \"1.3.18446744073709551615\","
+         " \"present\": true, \"vector\": \"none\"},\n"
+         "  {\"id\": \"too-long\", \"claim\": \"fz:x\", \"in\": [1, 2, 3], \"on_fail\": "
+         "\"warning\", \"vector\": \"sourced-data\"}]}\n");
+
+    /* an EAR from the verified Evidence under the rich policy, as JSON and as a JWT */
+    avow_evidence_result *r = NULL;
+    avow_verify_opts vo = {
+        .size = sizeof(avow_verify_opts), .nonce = FZ_NONCE, .nonce_len = sizeof(FZ_NONCE)};
+    FZ_CHECK(avow_verify_evidence(s->v_anchor, ev, &vo, &r, NULL) == AVOW_OK);
+    avow_policy_input in = {.size = sizeof(avow_policy_input),
+                            .key_element = AVOW_POLICY_NO_ELEMENT,
+                            .nonce_expected = 1};
+    avow_policy_report *rep = NULL;
+    avow_err pe = avow_policy_eval(s->rich, &r->claims, &in, &rep, NULL);
+    FZ_CHECK(pe == AVOW_OK || pe == AVOW_ERR_POLICY);
+    const avow_nclaim *spki = avow_claimset_find(&r->claims, "key", "spki", NULL);
+    FZ_CHECK(spki != NULL);
+    avow_ear_statement st[2] = {
+        {.size = sizeof(avow_ear_statement),
+         .name = "pkix-evidence",
+         .verify_status = AVOW_OK,
+         .report = rep,
+         .nonce = r->nonce,
+         .akpub = spki->value.bytes.ptr,
+         .akpub_len = spki->value.bytes.len},
+        {.size = sizeof(avow_ear_statement),
+         .name = "tpm",
+         .verify_status = AVOW_ERR_SIG_INVALID,
+         .verify_detail = "bad"},
+    };
+    avow_ear_opts eo = {.size = sizeof(avow_ear_opts),
+                        .iat = FZ_NOW,
+                        .ttl = 3600,
+                        .nonce = FZ_NONCE,
+                        .nonce_len = sizeof(FZ_NONCE),
+                        .build = "fuzz"};
+    avow_ear *ear = NULL;
+    FZ_CHECK(avow_ear_build(st, 2, &eo, &ear, NULL) == AVOW_OK);
+    FZ_CHECK(avow_ear_to_json(ear, &json, NULL) == AVOW_OK);
+    put_buf("ear", "fz-rich.json", &json);
+    avow_buf_free(&json);
+    avow_buf jwt = {0};
+    FZ_CHECK(avow_ear_sign_jwt(ear, s->ear_signer, "fuzz", &jwt, NULL) == AVOW_OK);
+    put_buf("ear", "fz-rich.jwt", &jwt);
+    avow_buf_free(&jwt);
+    avow_ear_free(ear);
+    eo.ttl = 0;
+    FZ_CHECK(avow_ear_build(st, 1, &eo, &ear, NULL) == AVOW_OK);
+    FZ_CHECK(avow_ear_sign_jwt(ear, s->ear_signer, NULL, &jwt, NULL) == AVOW_OK);
+    put_buf("ear", "fz-affirming.jwt", &jwt);
+    avow_buf_free(&jwt);
+    avow_ear_free(ear);
+    avow_policy_report_free(rep);
+    avow_evidence_result_free(r);
+    avow_evidence_free(ev);
+    avow_buf_free(&der);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s CORPUS_DIR\n", argv[0]);
+        return 2;
+    }
+    root = argv[1];
+    evidence_seeds();
+    request_seeds();
+    json_seeds();
+    ERR_clear_error();
+    return 0;
+}
