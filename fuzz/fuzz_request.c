@@ -56,7 +56,8 @@ static void seed_free(void *impl)
     (void)impl;
 }
 
-static const avow_nonce_store_ops SEED_OPS = {.name = "fuzz-seed",
+static const avow_nonce_store_ops SEED_OPS = {.size = sizeof(avow_nonce_store_ops),
+                                              .name = "fuzz-seed",
                                               .insert = seed_insert,
                                               .consume = seed_consume,
                                               .purge = seed_purge,
@@ -82,7 +83,11 @@ static void issue(const avow_request *r, const avow_appraisal *a)
 {
     const fz_setup *s = fz_get();
     avow_buf jwt = {0}, payload = {0};
-    avow_ca_issue_opts io = {.now = FZ_NOW, .days = 30, .eku = "clientAuth", .jwt_out = &jwt};
+    avow_ca_issue_opts io = {.size = sizeof(avow_ca_issue_opts),
+                             .now = FZ_NOW,
+                             .days = 30,
+                             .eku = "clientAuth",
+                             .jwt_out = &jwt};
     X509 *cert = NULL;
     avow_err rc = avow_ca_issue(s->ca_issuer, r, a, &io, &cert, NULL);
     FZ_CHECK(ERR_peek_error() == 0);

@@ -94,6 +94,7 @@ enum {
 };
 
 typedef struct avow_ca_issue_opts {
+    size_t size;         /* set by avow_ca_issue_opts_init */
     const char *subject; /* subject text overriding the request's; NULL = the request's */
     unsigned days;       /* validity after now; 0 = AVOW_CA_DEFAULT_DAYS */
     time_t now;          /* 0 = the current time (no CA issues in 1970) */
@@ -104,6 +105,9 @@ typedef struct avow_ca_issue_opts {
     avow_buf *jwt_out;   /* NULL, or receives the EAR JWT put in the certificate (avow_buf_free) */
     unsigned flags;      /* AVOW_CA_ISSUE_* */
 } avow_ca_issue_opts;
+
+/* Zeroes o and sets its size: call before filling an avow_ca_issue_opts. */
+AVOW_EXPORT void avow_ca_issue_opts_init(avow_ca_issue_opts *o);
 
 /*
  * Issues a certificate for req after its appraisal. Refuses unless

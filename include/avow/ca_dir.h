@@ -43,6 +43,7 @@ extern "C" {
 typedef struct avow_ca_dir avow_ca_dir;
 
 typedef struct avow_ca_dir_init_opts {
+    size_t size;               /* set by avow_ca_dir_init_opts_init */
     const char *subject;       /* NULL = AVOW_CA_DIR_DEFAULT_SUBJECT */
     const char *key;           /* "ec-p256" (NULL), "ec-p384", "rsa-3072", "ed25519", or the
                                   pkcs11: URI of an existing key (stored without its PIN) */
@@ -54,6 +55,9 @@ typedef struct avow_ca_dir_init_opts {
     unsigned max_nonces;       /* outstanding nonces; 0 = AVOW_CA_DIR_DEFAULT_MAX_NONCES */
     time_t now;                /* 0 = the current time */
 } avow_ca_dir_init_opts;
+
+/* Zeroes o and sets its size. */
+AVOW_EXPORT void avow_ca_dir_init_opts_init(avow_ca_dir_init_opts *o);
 
 /*
  * Creates a CA in dir, which must not exist or be an empty directory. The
@@ -74,10 +78,14 @@ enum {
 };
 
 typedef struct avow_ca_dir_open_opts {
+    size_t size;               /* set by avow_ca_dir_open_opts_init */
     const char *pin_source;    /* overrides ca.json's pin_source */
     const char *pkcs11_module; /* used when ca.json names none */
     unsigned flags;            /* AVOW_CA_DIR_* */
 } avow_ca_dir_open_opts;
+
+/* Zeroes o and sets its size. */
+AVOW_EXPORT void avow_ca_dir_open_opts_init(avow_ca_dir_open_opts *o);
 
 /*
  * Opens the CA in dir: ca.json, ca.crt, the store (never created here: a
@@ -110,6 +118,7 @@ AVOW_EXPORT avow_err avow_ca_dir_nonce(avow_ca_dir *cd, size_t len, unsigned ttl
                                        avow_buf *nonce, time_t *expires, avow_diag *diag);
 
 typedef struct avow_ca_dir_issue_opts {
+    size_t size;              /* set by avow_ca_dir_issue_opts_init */
     avow_ca_issue_opts issue; /* days 0 = ca.json's; issue.now is the time of everything */
     const uint8_t *nonce;     /* expected nonce; NULL = the bound statement's */
     size_t nonce_len;
@@ -118,6 +127,9 @@ typedef struct avow_ca_dir_issue_opts {
     unsigned request_flags;        /* AVOW_REQVERIFY_* */
     const avow_registry *registry; /* extra statement types; NULL = built-ins */
 } avow_ca_dir_issue_opts;
+
+/* Zeroes o and sets its size (and the nested issue options). */
+AVOW_EXPORT void avow_ca_dir_issue_opts_init(avow_ca_dir_issue_opts *o);
 
 /*
  * Appraises req and, when affirming, issues, records and files its

@@ -43,6 +43,7 @@ typedef int (*avow_issuance_cb)(void *ctx, const avow_issuance *row);
  * back end's reason in diag.
  */
 typedef struct avow_nonce_store_ops {
+    size_t size;      /* sizeof(avow_nonce_store_ops) as the back end was compiled */
     const char *name; /* "sqlite", "redis", ... */
     /* Records a new nonce; AVOW_ERR_DUP_KEY if it exists already. */
     avow_err (*insert)(void *impl, const uint8_t *nonce, size_t len, time_t issued, time_t expires,

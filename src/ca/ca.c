@@ -253,16 +253,26 @@ static avow_err add_cmw(X509 *x, const avow_ca *ca, const avow_appraisal *a, con
     return AVOW_OK;
 }
 
+void avow_ca_issue_opts_init(avow_ca_issue_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+}
+
 avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisal *appraisal,
                        const avow_ca_issue_opts *opts, X509 **cert, avow_diag *diag)
 {
     if (ca == NULL || req == NULL || appraisal == NULL || cert == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "", "no CA, request, appraisal or output");
     avow_ca_issue_opts none;
-    if (opts == NULL) {
-        memset(&none, 0, sizeof(none));
+    avow_ca_issue_opts_init(&none);
+    if (opts == NULL)
         opts = &none;
-    }
+    if (opts->size != sizeof(*opts))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_ca_issue_opts_init");
     avow_err rc = check_appraisal(req, appraisal, diag);
     if (rc != AVOW_OK)
         return rc;

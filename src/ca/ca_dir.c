@@ -331,12 +331,40 @@ static avow_err build(const char *tmp, const avow_ca_dir_init_opts *o, avow_diag
     return rc;
 }
 
+void avow_ca_dir_init_opts_init(avow_ca_dir_init_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+}
+
+void avow_ca_dir_open_opts_init(avow_ca_dir_open_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+}
+
+void avow_ca_dir_issue_opts_init(avow_ca_dir_issue_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+    avow_ca_issue_opts_init(&o->issue);
+}
+
 avow_err avow_ca_dir_init(const char *dir, const avow_ca_dir_init_opts *opts, avow_diag *diag)
 {
     if (dir == NULL || dir[0] == '\0')
         return avow__fail(diag, AVOW_ERR_ARG, "dir", "no directory");
     avow_ca_dir_init_opts o;
-    memset(&o, 0, sizeof(o));
+    avow_ca_dir_init_opts_init(&o);
+    if (opts != NULL && opts->size != sizeof(*opts))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_ca_dir_init_opts_init");
     if (opts != NULL)
         o = *opts;
     if (o.subject == NULL)
@@ -494,8 +522,12 @@ avow_err avow_ca_dir_open(const char *dir, const avow_ca_dir_open_opts *opts, av
         *out = NULL;
     if (dir == NULL || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "dir", "no directory or output");
-    avow_ca_dir_open_opts none = {0};
+    avow_ca_dir_open_opts none;
+    avow_ca_dir_open_opts_init(&none);
     const avow_ca_dir_open_opts *o = opts != NULL ? opts : &none;
+    if (o->size != sizeof(*o))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_ca_dir_open_opts_init");
     avow_ca_dir *cd = OPENSSL_zalloc(sizeof(*cd));
     if (cd == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "dir", "out of memory");
@@ -688,8 +720,11 @@ avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_r
     if (cd->ca == NULL)
         return avow__fail(diag, AVOW_ERR_STATE, "ca", "the CA was opened without its key");
     avow_ca_dir_issue_opts none;
-    memset(&none, 0, sizeof(none));
+    avow_ca_dir_issue_opts_init(&none);
     const avow_ca_dir_issue_opts *o = opts != NULL ? opts : &none;
+    if (o->size != sizeof(*o) || o->issue.size != sizeof(o->issue))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_ca_dir_issue_opts_init");
     time_t now = o->issue.now != 0 ? o->issue.now : time(NULL);
     const avow_policy *policy = o->policy;
     const char *ppath = conf_str(cd->conf, "policy");

@@ -95,6 +95,7 @@ static avow_err open_ca(const char *dir, const cli_args *a, unsigned flags, avow
                         avow_diag *d)
 {
     avow_ca_dir_open_opts o = {
+        .size = sizeof(avow_ca_dir_open_opts),
         .pin_source = (flags & AVOW_CA_DIR_NO_KEY) ? NULL : cli_get(a, "pin-source"),
         .pkcs11_module =
             (flags & AVOW_CA_DIR_NO_KEY) ? NULL : default_module(cli_get(a, "pkcs11-module")),
@@ -130,7 +131,7 @@ static int run_init(const char *prog, const cli_args *a)
     if (dir == NULL)
         return cli_usage_error(prog, "give -dir DIR");
     avow_ca_dir_init_opts o;
-    memset(&o, 0, sizeof(o));
+    avow_ca_dir_init_opts_init(&o);
     o.subject = cli_get(a, "subject");
     o.key = cli_get(a, "key");
     o.pin_source = cli_get(a, "pin-source");
@@ -383,7 +384,7 @@ static int run_issue(const char *prog, const cli_args *a)
     uint8_t nonce[AVOW_NONCE_MAX_LEN];
     size_t nonce_len = 0;
     avow_ca_dir_issue_opts io;
-    memset(&io, 0, sizeof(io));
+    avow_ca_dir_issue_opts_init(&io);
     io.issue.subject = cli_get(a, "subject");
     io.issue.eku = cli_get(a, "eku");
     io.issue.jwt_out = &c.jwt;

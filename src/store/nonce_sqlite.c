@@ -340,6 +340,7 @@ static void ns_free(void *impl)
 }
 
 static const avow_nonce_store_ops SQLITE_OPS = {
+    .size = sizeof(avow_nonce_store_ops),
     .name = "sqlite",
     .insert = ns_insert,
     .consume = ns_consume,

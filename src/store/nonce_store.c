@@ -25,7 +25,8 @@ avow_err avow_nonce_store_new(const avow_nonce_store_ops *ops, void *impl, avow_
     if (out == NULL)
         return AVOW_ERR_ARG;
     *out = NULL;
-    if (ops == NULL || ops->insert == NULL || ops->consume == NULL || ops->purge == NULL)
+    if (ops == NULL || ops->size != sizeof(*ops) || ops->insert == NULL || ops->consume == NULL ||
+        ops->purge == NULL)
         return AVOW_ERR_ARG;
     avow_nonce_store *s = OPENSSL_zalloc(sizeof(*s));
     if (s == NULL)

@@ -173,7 +173,8 @@ static void issue_and_check(fx *f, avow_signer *ca_signer)
     X509 *root = NULL, *cert = NULL;
     avow_ca *ca = make_ca(ca_signer, &root);
     avow_buf jwt = {0};
-    avow_ca_issue_opts io = {.days = 10, .eku = "clientAuth", .jwt_out = &jwt};
+    avow_ca_issue_opts io = {
+        .size = sizeof(avow_ca_issue_opts), .days = 10, .eku = "clientAuth", .jwt_out = &jwt};
     avow_err e = avow_ca_issue(ca, r, a, &io, &cert, &d);
     if (e != AVOW_OK)
         print_error("issue: %s %s %s\n", avow_errname(e), d.field, d.detail);
@@ -376,7 +377,7 @@ static void test_ca_validity(void **state)
 
     /* Expired: valid 40 days ago for 30 days. */
     avow_ca *ca = make_ca_at(f, now - 40 * 86400, 30, &root);
-    avow_ca_issue_opts io = {.days = 1};
+    avow_ca_issue_opts io = {.size = sizeof(avow_ca_issue_opts), .days = 1};
     assert_int_equal(avow_ca_issue(ca, r, a, &io, &cert, &d), AVOW_ERR_CA_EXPIRED);
     assert_string_equal(d.field, "ca.notAfter");
     assert_null(cert);
@@ -438,7 +439,8 @@ static void test_subject_control_chars(void **state)
          "subject.CN"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        avow_ca_issue_opts io = {.days = 1, .subject = bad[i].subject};
+        avow_ca_issue_opts io = {
+            .size = sizeof(avow_ca_issue_opts), .days = 1, .subject = bad[i].subject};
         avow_diag_clear(&d);
         avow_err e = avow_ca_issue(ca, r, a, &io, &cert, &d);
         if (e != AVOW_ERR_BAD_SUBJECT)
@@ -447,7 +449,8 @@ static void test_subject_control_chars(void **state)
         assert_null(cert);
     }
     /* Non-ASCII text is fine. */
-    avow_ca_issue_opts io = {.days = 1,
+    avow_ca_issue_opts io = {.size = sizeof(avow_ca_issue_opts),
+                             .days = 1,
                              .subject = "CN=Gr\xc3\xbc\xc3\x9f"
                                         "e"};
     OK(avow_ca_issue(ca, r, a, &io, &cert, &d));

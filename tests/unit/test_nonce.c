@@ -286,13 +286,17 @@ static void m_free(void *impl)
 static void test_ops_table(void **state)
 {
     (void)state;
-    static const avow_nonce_store_ops ops = {.name = "memory",
+    static const avow_nonce_store_ops ops = {.size = sizeof(avow_nonce_store_ops),
+                                             .name = "memory",
                                              .insert = m_insert,
                                              .consume = m_consume,
                                              .purge = m_purge,
                                              .free = m_free};
-    static const avow_nonce_store_ops incomplete = {
-        .name = "broken", .insert = m_insert, .purge = m_purge, .free = m_free};
+    static const avow_nonce_store_ops incomplete = {.size = sizeof(avow_nonce_store_ops),
+                                                    .name = "broken",
+                                                    .insert = m_insert,
+                                                    .purge = m_purge,
+                                                    .free = m_free};
     slot sl = {0};
     avow_nonce_store *s = NULL;
     assert_int_equal(avow_nonce_store_new(&incomplete, &sl, &s), AVOW_ERR_ARG);
