@@ -253,6 +253,25 @@ static avow_err add_cmw(X509 *x, const avow_ca *ca, const avow_appraisal *a, con
     return AVOW_OK;
 }
 
+/* The end-entity profile: basicConstraints, keyUsage, EKU, key identifiers. */
+static avow_err add_extensions(X509 *x, const avow_ca *ca, const avow_ca_issue_opts *opts,
+                               avow_diag *diag)
+{
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
+    avow_err rc = avow__ca_add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", diag);
+    if (rc == AVOW_OK)
+        rc = add_key_usage(
+            x, &ctx, opts->key_usage != 0 ? opts->key_usage : AVOW_KU_DIGITAL_SIGNATURE, diag);
+    if (rc == AVOW_OK && opts->eku != NULL)
+        rc = avow__ca_add_ext_conf(x, &ctx, NID_ext_key_usage, opts->eku, diag);
+    if (rc == AVOW_OK)
+        rc = avow__ca_add_ext_conf(x, &ctx, NID_subject_key_identifier, "hash", diag);
+    if (rc == AVOW_OK && X509_get0_subject_key_id(ca->cert) != NULL)
+        rc = avow__ca_add_ext_conf(x, &ctx, NID_authority_key_identifier, "keyid:always", diag);
+    return rc;
+}
+
 void avow_ca_issue_opts_init(avow_ca_issue_opts *o)
 {
     if (o == NULL)
@@ -316,19 +335,8 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
                                    diag);
     if (rc == AVOW_OK)
         rc = fit_validity(x, ca, opts->flags, diag);
-    X509V3_CTX ctx;
-    X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
     if (rc == AVOW_OK)
-        rc = avow__ca_add_ext_conf(x, &ctx, NID_basic_constraints, "critical,CA:FALSE", diag);
-    if (rc == AVOW_OK)
-        rc = add_key_usage(
-            x, &ctx, opts->key_usage != 0 ? opts->key_usage : AVOW_KU_DIGITAL_SIGNATURE, diag);
-    if (rc == AVOW_OK && opts->eku != NULL)
-        rc = avow__ca_add_ext_conf(x, &ctx, NID_ext_key_usage, opts->eku, diag);
-    if (rc == AVOW_OK)
-        rc = avow__ca_add_ext_conf(x, &ctx, NID_subject_key_identifier, "hash", diag);
-    if (rc == AVOW_OK && X509_get0_subject_key_id(ca->cert) != NULL)
-        rc = avow__ca_add_ext_conf(x, &ctx, NID_authority_key_identifier, "keyid:always", diag);
+        rc = add_extensions(x, ca, opts, diag);
     if (rc == AVOW_OK)
         rc = add_cmw(x, ca, appraisal, opts->kid, &jwt, diag);
     if (rc == AVOW_OK)

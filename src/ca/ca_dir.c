@@ -707,6 +707,43 @@ static avow_err make_record(X509 *cert, const avow_request *req, const avow_appr
     return AVOW_OK;
 }
 
+/*
+ * The certificate leaves only after this: the nonce used up and the
+ * issuance recorded in one transaction, then the certificate in certs/. A
+ * failure after the transaction says where the certificate can still be had.
+ */
+static avow_err commit_issuance(avow_ca_dir *cd, const avow_request *req, const avow_appraisal *a,
+                                X509 *x, time_t now, avow_diag *diag)
+{
+    avow_issuance rec;
+    char *subject = NULL;
+    avow_buf ear = {0};
+    unsigned char *der = NULL;
+    avow_err rc = make_record(x, req, a, now, &rec, &subject, &ear, &der, diag);
+    if (rc == AVOW_OK)
+        rc = avow_nonce_consume_record(cd->store, avow_appraisal_nonce(a).ptr,
+                                       avow_appraisal_nonce(a).len, now, &rec, diag);
+    OPENSSL_free(subject);
+    avow_buf_free(&ear);
+    OPENSSL_free(der);
+    if (rc != AVOW_OK)
+        return rc;
+    char path[PATH_MAX];
+    if (avow_ca_dir_cert_path(cd, x, path, sizeof(path)) >= sizeof(path))
+        rc = avow__fail(diag, AVOW_ERR_ARG, "dir", "path too long");
+    if (rc == AVOW_OK)
+        rc = write_cert_pem(path, x, diag);
+    purge_quietly(cd, now);
+    if (rc != AVOW_OK && diag != NULL) {
+        char sn[2 * AVOW_LEDGER_MAX_SERIAL + 1];
+        serial_hex(x, sn, sizeof(sn));
+        size_t used = strlen(diag->detail);
+        snprintf(diag->detail + used, sizeof(diag->detail) - used,
+                 "; certificate %s is in the ledger (avow ca show -serial %s)", sn, sn);
+    }
+    return rc;
+}
+
 avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_request *req,
                            const avow_ca_dir_issue_opts *opts, avow_appraisal **appraisal,
                            X509 **cert, avow_diag *diag)
@@ -762,39 +799,9 @@ avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_r
         io.days = cd->days;
     X509 *x = NULL;
     rc = avow_ca_issue(cd->ca, req, a, &io, &x, diag);
-    avow_issuance rec;
-    char *subject = NULL;
-    avow_buf ear = {0};
-    unsigned char *der = NULL;
     if (rc == AVOW_OK)
-        rc = make_record(x, req, a, now, &rec, &subject, &ear, &der, diag);
-    /* The nonce is used up and the issuance recorded together, or neither. */
-    if (rc == AVOW_OK)
-        rc = avow_nonce_consume_record(cd->store, avow_appraisal_nonce(a).ptr,
-                                       avow_appraisal_nonce(a).len, now, &rec, diag);
-    OPENSSL_free(subject);
-    avow_buf_free(&ear);
-    OPENSSL_free(der);
+        rc = commit_issuance(cd, req, a, x, now, diag);
     if (rc != AVOW_OK) {
-        if (io.jwt_out != NULL)
-            avow_buf_free(io.jwt_out);
-        X509_free(x);
-        avow_appraisal_free(a);
-        return rc;
-    }
-    char path[PATH_MAX];
-    if (avow_ca_dir_cert_path(cd, x, path, sizeof(path)) >= sizeof(path))
-        rc = avow__fail(diag, AVOW_ERR_ARG, "dir", "path too long");
-    if (rc == AVOW_OK)
-        rc = write_cert_pem(path, x, diag);
-    purge_quietly(cd, now);
-    if (rc != AVOW_OK) {
-        char sn[2 * AVOW_LEDGER_MAX_SERIAL + 1];
-        serial_hex(x, sn, sizeof(sn));
-        size_t used = diag != NULL ? strlen(diag->detail) : 0;
-        if (diag != NULL)
-            snprintf(diag->detail + used, sizeof(diag->detail) - used,
-                     "; certificate %s is in the ledger (avow ca show -serial %s)", sn, sn);
         if (io.jwt_out != NULL)
             avow_buf_free(io.jwt_out);
         X509_free(x);

@@ -140,15 +140,16 @@ static avow_err type_der(const ASN1_TYPE *t, avow_buf *out)
     return AVOW_OK;
 }
 
-static avow_err index_bundles(avow__bundle *b, avow_diag *diag)
+/* Counts statements and certificates over every bundle, within the limits. */
+static avow_err count_bundles(const avow__bundle *b, size_t *nst, size_t *nce, avow_diag *diag)
 {
-    size_t nst = 0, nce = 0;
     int nb = sk_AVOW_BUNDLE_ASN1_num(b->bundles);
     if (nb <= 0)
         return avow__fail(diag, AVOW_ERR_EMPTY, "EvidenceBundles", "no bundle");
     if ((size_t)nb > AVOW_REQUEST_MAX_BUNDLES)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "EvidenceBundles", "%d bundles, limit %u", nb,
                           AVOW_REQUEST_MAX_BUNDLES);
+    *nst = *nce = 0;
     for (int i = 0; i < nb; i++) {
         AVOW_BUNDLE_ASN1 *bu = sk_AVOW_BUNDLE_ASN1_value(b->bundles, i);
         int ns = sk_AVOW_STMT_ASN1_num(bu->stmts);
@@ -159,16 +160,98 @@ static avow_err index_bundles(avow__bundle *b, avow_diag *diag)
             return avow__fail(diag, AVOW_ERR_EMPTY, "AttestationBundle.certs",
                               "bundle %d has an empty certs list (absent is the way to say none)",
                               i);
-        nst += (size_t)ns;
-        nce += bu->certs != NULL ? (size_t)sk_AVOW_CERTCHOICE_ASN1_num(bu->certs) : 0;
+        *nst += (size_t)ns;
+        *nce += bu->certs != NULL ? (size_t)sk_AVOW_CERTCHOICE_ASN1_num(bu->certs) : 0;
     }
-    if (nst > AVOW_REQUEST_MAX_STATEMENTS)
+    if (*nst > AVOW_REQUEST_MAX_STATEMENTS)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "AttestationBundle.attestations",
-                          "%zu statements, limit %u", nst, AVOW_REQUEST_MAX_STATEMENTS);
-    if (nce > AVOW_REQUEST_MAX_CERTS)
+                          "%zu statements, limit %u", *nst, AVOW_REQUEST_MAX_STATEMENTS);
+    if (*nce > AVOW_REQUEST_MAX_CERTS)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "AttestationBundle.certs",
-                          "%zu certificates, limit %u", nce, AVOW_REQUEST_MAX_CERTS);
+                          "%zu certificates, limit %u", *nce, AVOW_REQUEST_MAX_CERTS);
+    return AVOW_OK;
+}
 
+/* Statement s of bundle i as the next avow_statement; *hinted set when it carries a hint. */
+static avow_err index_statement(avow__bundle *b, AVOW_STMT_ASN1 *s, int i, int *hinted,
+                                avow_diag *diag)
+{
+    size_t k = b->nstmts;
+    avow_statement *st = &b->stmts[k];
+    int olen = OBJ_length(s->type);
+    if (olen <= 0)
+        return avow__fail(diag, AVOW_ERR_OID, "AttestationStatement.type",
+                          "statement %zu: empty OID", k);
+    st->type.ptr = OBJ_get0_data(s->type);
+    st->type.len = (size_t)olen;
+    avow_oid_to_text(st->type.ptr, st->type.len, st->type_text, sizeof(st->type_text));
+    avow_err rc = type_der(s->stmt, &b->stmt_der[k]);
+    if (rc != AVOW_OK)
+        return avow__fail(diag, rc, "AttestationStatement.stmt", "statement %zu", k);
+    b->nstmts++;
+    /* The template keeps constructed values as raw bytes: walk them strictly. */
+    rc = avow__der_check(b->stmt_der[k].ptr, b->stmt_der[k].len, MAX_DEPTH);
+    if (rc != AVOW_OK)
+        return avow__fail(diag, rc, "AttestationStatement.stmt", "statement %zu is not DER: %s", k,
+                          avow_strerror(rc));
+    st->der.ptr = b->stmt_der[k].ptr;
+    st->der.len = b->stmt_der[k].len;
+    if (s->stmt->type == V_ASN1_OCTET_STRING) {
+        st->octets.ptr = ASN1_STRING_get0_data(s->stmt->value.octet_string);
+        st->octets.len = (size_t)ASN1_STRING_length(s->stmt->value.octet_string);
+    }
+    if (s->hint != NULL) {
+        if (s->hint->type != V_ASN1_UTF8STRING && s->hint->type != V_ASN1_IA5STRING)
+            return avow__fail(diag, AVOW_ERR_WRONG_TAG, "EvidenceStatement.hint",
+                              "statement %zu: hint is neither UTF8String nor IA5String", k);
+        st->hint.ptr = ASN1_STRING_get0_data(s->hint->value.asn1_string);
+        st->hint.len = (size_t)ASN1_STRING_length(s->hint->value.asn1_string);
+        *hinted = 1;
+    }
+    st->bundle = (size_t)i;
+    return AVOW_OK;
+}
+
+/* Entry j of bundle i's certs: an X.509 certificate, or the next other certificate. */
+static avow_err index_cert(avow__bundle *b, AVOW_CERTCHOICE_ASN1 *c, int i, int j, avow_diag *diag)
+{
+    if (c->type == 0) {
+        if (!X509_up_ref(c->d.cert))
+            return AVOW_ERR_INTERNAL;
+        if (!sk_X509_push(b->certs, c->d.cert)) {
+            X509_free(c->d.cert);
+            return AVOW_ERR_NOMEM;
+        }
+        return AVOW_OK;
+    }
+    size_t k = b->nothers;
+    avow_other_cert *o = &b->others[k];
+    int olen = OBJ_length(c->d.other->format);
+    if (olen <= 0)
+        return avow__fail(diag, AVOW_ERR_OID, "OtherCertificateFormat.otherCertFormat",
+                          "empty OID");
+    o->format.ptr = OBJ_get0_data(c->d.other->format);
+    o->format.len = (size_t)olen;
+    avow_err rc = type_der(c->d.other->cert, &b->other_der[k]);
+    if (rc != AVOW_OK)
+        return avow__fail(diag, rc, "OtherCertificateFormat.otherCert", "entry %d", j);
+    b->nothers++;
+    rc = avow__der_check(b->other_der[k].ptr, b->other_der[k].len, MAX_DEPTH);
+    if (rc != AVOW_OK)
+        return avow__fail(diag, rc, "OtherCertificateFormat.otherCert", "not DER: %s",
+                          avow_strerror(rc));
+    o->der.ptr = b->other_der[k].ptr;
+    o->der.len = b->other_der[k].len;
+    o->bundle = (size_t)i;
+    return AVOW_OK;
+}
+
+static avow_err index_bundles(avow__bundle *b, avow_diag *diag)
+{
+    size_t nst = 0, nce = 0;
+    avow_err rc = count_bundles(b, &nst, &nce, diag);
+    if (rc != AVOW_OK)
+        return rc;
     b->stmts = OPENSSL_zalloc(nst * sizeof(*b->stmts));
     b->stmt_der = OPENSSL_zalloc(nst * sizeof(*b->stmt_der));
     b->certs = sk_X509_new_null();
@@ -181,75 +264,16 @@ static avow_err index_bundles(avow__bundle *b, avow_diag *diag)
         return AVOW_ERR_NOMEM;
 
     int hinted = 0;
-    for (int i = 0; i < nb; i++) {
+    for (int i = 0; i < sk_AVOW_BUNDLE_ASN1_num(b->bundles); i++) {
         AVOW_BUNDLE_ASN1 *bu = sk_AVOW_BUNDLE_ASN1_value(b->bundles, i);
-        for (int j = 0; j < sk_AVOW_STMT_ASN1_num(bu->stmts); j++) {
-            AVOW_STMT_ASN1 *s = sk_AVOW_STMT_ASN1_value(bu->stmts, j);
-            size_t k = b->nstmts;
-            avow_statement *st = &b->stmts[k];
-            int olen = OBJ_length(s->type);
-            if (olen <= 0)
-                return avow__fail(diag, AVOW_ERR_OID, "AttestationStatement.type",
-                                  "statement %zu: empty OID", k);
-            st->type.ptr = OBJ_get0_data(s->type);
-            st->type.len = (size_t)olen;
-            avow_oid_to_text(st->type.ptr, st->type.len, st->type_text, sizeof(st->type_text));
-            avow_err rc = type_der(s->stmt, &b->stmt_der[k]);
-            if (rc != AVOW_OK)
-                return avow__fail(diag, rc, "AttestationStatement.stmt", "statement %zu", k);
-            b->nstmts++;
-            /* The template keeps constructed values as raw bytes: walk them strictly. */
-            rc = avow__der_check(b->stmt_der[k].ptr, b->stmt_der[k].len, MAX_DEPTH);
-            if (rc != AVOW_OK)
-                return avow__fail(diag, rc, "AttestationStatement.stmt",
-                                  "statement %zu is not DER: %s", k, avow_strerror(rc));
-            st->der.ptr = b->stmt_der[k].ptr;
-            st->der.len = b->stmt_der[k].len;
-            if (s->stmt->type == V_ASN1_OCTET_STRING) {
-                st->octets.ptr = ASN1_STRING_get0_data(s->stmt->value.octet_string);
-                st->octets.len = (size_t)ASN1_STRING_length(s->stmt->value.octet_string);
-            }
-            if (s->hint != NULL) {
-                if (s->hint->type != V_ASN1_UTF8STRING && s->hint->type != V_ASN1_IA5STRING)
-                    return avow__fail(diag, AVOW_ERR_WRONG_TAG, "EvidenceStatement.hint",
-                                      "statement %zu: hint is neither UTF8String nor IA5String", k);
-                st->hint.ptr = ASN1_STRING_get0_data(s->hint->value.asn1_string);
-                st->hint.len = (size_t)ASN1_STRING_length(s->hint->value.asn1_string);
-                hinted = 1;
-            }
-            st->bundle = (size_t)i;
-        }
-        for (int j = 0; bu->certs != NULL && j < sk_AVOW_CERTCHOICE_ASN1_num(bu->certs); j++) {
-            AVOW_CERTCHOICE_ASN1 *c = sk_AVOW_CERTCHOICE_ASN1_value(bu->certs, j);
-            if (c->type == 0) {
-                if (!X509_up_ref(c->d.cert))
-                    return AVOW_ERR_INTERNAL;
-                if (!sk_X509_push(b->certs, c->d.cert)) {
-                    X509_free(c->d.cert);
-                    return AVOW_ERR_NOMEM;
-                }
-                continue;
-            }
-            size_t k = b->nothers;
-            avow_other_cert *o = &b->others[k];
-            int olen = OBJ_length(c->d.other->format);
-            if (olen <= 0)
-                return avow__fail(diag, AVOW_ERR_OID, "OtherCertificateFormat.otherCertFormat",
-                                  "empty OID");
-            o->format.ptr = OBJ_get0_data(c->d.other->format);
-            o->format.len = (size_t)olen;
-            avow_err rc = type_der(c->d.other->cert, &b->other_der[k]);
-            if (rc != AVOW_OK)
-                return avow__fail(diag, rc, "OtherCertificateFormat.otherCert", "entry %d", j);
-            b->nothers++;
-            rc = avow__der_check(b->other_der[k].ptr, b->other_der[k].len, MAX_DEPTH);
-            if (rc != AVOW_OK)
-                return avow__fail(diag, rc, "OtherCertificateFormat.otherCert", "not DER: %s",
-                                  avow_strerror(rc));
-            o->der.ptr = b->other_der[k].ptr;
-            o->der.len = b->other_der[k].len;
-            o->bundle = (size_t)i;
-        }
+        for (int j = 0; j < sk_AVOW_STMT_ASN1_num(bu->stmts); j++)
+            if ((rc = index_statement(b, sk_AVOW_STMT_ASN1_value(bu->stmts, j), i, &hinted,
+                                      diag)) != AVOW_OK)
+                return rc;
+        for (int j = 0; bu->certs != NULL && j < sk_AVOW_CERTCHOICE_ASN1_num(bu->certs); j++)
+            if ((rc = index_cert(b, sk_AVOW_CERTCHOICE_ASN1_value(bu->certs, j), i, j, diag)) !=
+                AVOW_OK)
+                return rc;
     }
     if (b->version == AVOW_BUNDLE_LATEST && hinted)
         b->version = AVOW_BUNDLE_HINTED;

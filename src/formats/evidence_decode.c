@@ -15,17 +15,14 @@ static const ASN1_ITEM *evidence_item(unsigned flags)
                : ASN1_ITEM_rptr(AVOW_EVIDENCE_ASN1);
 }
 
-avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile *profile,
-                              unsigned flags, avow_evidence **out, avow_diag *diag)
+/*
+ * The strict checks before decoding: the framing (OpenSSL reads a prefix and
+ * says nothing of what follows it), every TLV DER, and the one IMPLICIT tag
+ * the walk cannot judge. *tbs_off / *tbs_len locate the TbsEvidence.
+ */
+static avow_err check_framing(const uint8_t *der, size_t len, size_t *tbs_off, size_t *tbs_len,
+                              avow_diag *diag)
 {
-    if (out == NULL || (der == NULL && len > 0))
-        return avow__fail(diag, AVOW_ERR_ARG, "input", "no input or no output pointer");
-    *out = NULL;
-    if (len > AVOW_EVIDENCE_MAX_SIZE)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "Evidence", "%zu bytes, limit %u", len,
-                          AVOW_EVIDENCE_MAX_SIZE);
-
-    /* Frame first: OpenSSL reads a prefix and says nothing of what follows it. */
     uint8_t tag;
     size_t h, n;
     avow_err rc = avow__der_header(der, len, &tag, &h, &n);
@@ -69,6 +66,24 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
             return avow__fail(diag, AVOW_ERR_NOT_DER, "intermediateCertificates",
                               "[0] must be constructed (0xA0), found 0x%02x", der[off]);
     }
+    *tbs_off = h;
+    *tbs_len = th + tn;
+    return AVOW_OK;
+}
+
+avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile *profile,
+                              unsigned flags, avow_evidence **out, avow_diag *diag)
+{
+    if (out == NULL || (der == NULL && len > 0))
+        return avow__fail(diag, AVOW_ERR_ARG, "input", "no input or no output pointer");
+    *out = NULL;
+    if (len > AVOW_EVIDENCE_MAX_SIZE)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "Evidence", "%zu bytes, limit %u", len,
+                          AVOW_EVIDENCE_MAX_SIZE);
+    size_t tbs_off = 0, tbs_len = 0;
+    avow_err rc = check_framing(der, len, &tbs_off, &tbs_len, diag);
+    if (rc != AVOW_OK)
+        return rc;
 
     avow_evidence *ev = OPENSSL_zalloc(sizeof(*ev));
     if (ev == NULL)
@@ -95,8 +110,8 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
         goto fail;
     }
 
-    ev->tbs.ptr = ev->input.ptr + h;
-    ev->tbs.len = th + tn;
+    ev->tbs.ptr = ev->input.ptr + tbs_off;
+    ev->tbs.len = tbs_len;
     rc = avow__evidence_index(ev, diag);
     if (rc != AVOW_OK)
         goto fail;

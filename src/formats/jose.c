@@ -540,6 +540,64 @@ static json_t *load_part(const avow_buf *b)
     return json_loadb((const char *)b->ptr, b->len, JSON_REJECT_DUPLICATES, &e);
 }
 
+/* The header part decoded, bounded and parsed into a JSON object. */
+static avow_err parse_header(avow_jws *j, const char *pfx, avow_diag *diag)
+{
+    char f[96];
+    snprintf(f, sizeof(f), "%s.header", pfx);
+    if (j->header_text.len > AVOW_JWS_MAX_HEADER)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, f, "header of %zu bytes, limit %u",
+                          j->header_text.len, AVOW_JWS_MAX_HEADER);
+    if ((j->header = load_part(&j->header_text)) == NULL)
+        return avow__fail(diag, AVOW_ERR_JSON, f, "header is not JSON (or repeats a member)");
+    if (!json_is_object(j->header))
+        return avow__fail(diag, AVOW_ERR_MALFORMED, f, "header is not a JSON object");
+    return AVOW_OK;
+}
+
+/* The signature over the signing input, raw r||s turned into DER for ECDSA. */
+static avow_err check_signature(const avow_sigalg_desc *a, EVP_PKEY *k, const char *input,
+                                size_t input_len, const avow_buf *sb, const char *pfx,
+                                avow_diag *diag)
+{
+    char f[96];
+    snprintf(f, sizeof(f), "%s.signature", pfx);
+    avow_buf der = {0};
+    const uint8_t *sig = sb->ptr;
+    size_t sig_len = sb->len;
+    if (sig_len == 0)
+        return avow__fail(diag, AVOW_ERR_SIG_INVALID, f, "empty signature");
+    if (a->family == AVOW_SIGALG_FAMILY_ECDSA) {
+        if (sb->len != 2 * a->ec_coord_len)
+            return avow__fail(diag, AVOW_ERR_SIG_INVALID, f,
+                              "%s signature must be raw r||s of %zu bytes, not %zu (DER?)", a->jose,
+                              2 * a->ec_coord_len, sb->len);
+        avow_err rc = ecdsa_raw_to_der(sb->ptr, a->ec_coord_len, &der);
+        if (rc != AVOW_OK)
+            return avow__fail_ossl(diag, rc, f, "cannot convert the signature");
+        sig = der.ptr;
+        sig_len = der.len;
+    }
+    avow_err rc =
+        avow_sigalg_verify(a->alg, k, (const uint8_t *)input, input_len, sig, sig_len, diag);
+    if (rc != AVOW_OK && diag != NULL)
+        avow__strlcpy(diag->field, f, sizeof(diag->field));
+    avow_buf_free(&der);
+    return rc;
+}
+
+/* Only a verified payload is parsed. */
+static avow_err parse_payload(avow_jws *j, const char *pfx, avow_diag *diag)
+{
+    char f[96];
+    snprintf(f, sizeof(f), "%s.payload", pfx);
+    if ((j->payload_json = load_part(&j->payload)) == NULL)
+        return avow__fail(diag, AVOW_ERR_JSON, f, "payload is not JSON (or repeats a member)");
+    if (!json_is_object(j->payload_json))
+        return avow__fail(diag, AVOW_ERR_MALFORMED, f, "payload is not a JSON object");
+    return AVOW_OK;
+}
+
 avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
                          const avow_jws_verify_opts *opts, avow_jws **out, avow_diag *diag)
 {
@@ -560,9 +618,8 @@ avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
         return avow__fail(diag, AVOW_ERR_MALFORMED, pfx,
                           "not a JWS compact serialisation (three dot-separated parts)");
 
-    char f[96];
     avow_jws *j = OPENSSL_zalloc(sizeof(*j));
-    avow_buf sb = {0}, der = {0};
+    avow_buf sb = {0};
     avow_err rc;
     if (j == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
@@ -573,80 +630,25 @@ avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
                                   : avow__fail(diag, rc, pfx, "a part is not base64url");
         goto done;
     }
-    snprintf(f, sizeof(f), "%s.header", pfx);
-    if (j->header_text.len > AVOW_JWS_MAX_HEADER) {
-        rc = avow__fail(diag, AVOW_ERR_TOO_LARGE, f, "header of %zu bytes, limit %u",
-                        j->header_text.len, AVOW_JWS_MAX_HEADER);
+    if ((rc = parse_header(j, pfx, diag)) != AVOW_OK)
         goto done;
-    }
-    if ((j->header = load_part(&j->header_text)) == NULL) {
-        rc = avow__fail(diag, AVOW_ERR_JSON, f, "header is not JSON (or repeats a member)");
-        goto done;
-    }
-    if (!json_is_object(j->header)) {
-        rc = avow__fail(diag, AVOW_ERR_MALFORMED, f, "header is not a JSON object");
-        goto done;
-    }
     const avow_sigalg_desc *a = NULL;
     EVP_PKEY *k = key;
     rc = check_header(j->header, &k, o, pfx, &a, diag);
     if (from_jwk)
         j->key = k; /* ours, whatever happened after the import */
-    if (rc != AVOW_OK)
+    if (rc != AVOW_OK ||
+        (rc = check_signature(a, k, jws, (size_t)(d2 - jws), &sb, pfx, diag)) != AVOW_OK)
         goto done;
-
-    snprintf(f, sizeof(f), "%s.signature", pfx);
-    const uint8_t *sig = sb.ptr;
-    size_t sig_len = sb.len;
-    if (sig_len == 0) {
-        rc = avow__fail(diag, AVOW_ERR_SIG_INVALID, f, "empty signature");
+    if ((o->flags & AVOW_JWS_PAYLOAD_JSON) && (rc = parse_payload(j, pfx, diag)) != AVOW_OK)
         goto done;
-    }
-    if (a->family == AVOW_SIGALG_FAMILY_ECDSA) {
-        if (sb.len != 2 * a->ec_coord_len) {
-            rc = avow__fail(diag, AVOW_ERR_SIG_INVALID, f,
-                            "%s signature must be raw r||s of %zu bytes, not %zu (DER?)", a->jose,
-                            2 * a->ec_coord_len, sb.len);
-            goto done;
-        }
-        if ((rc = ecdsa_raw_to_der(sb.ptr, a->ec_coord_len, &der)) != AVOW_OK) {
-            rc = avow__fail_ossl(diag, rc, f, "cannot convert the signature");
-            goto done;
-        }
-        sig = der.ptr;
-        sig_len = der.len;
-    }
-    rc =
-        avow_sigalg_verify(a->alg, k, (const uint8_t *)jws, (size_t)(d2 - jws), sig, sig_len, diag);
-    if (rc != AVOW_OK) {
-        if (diag != NULL)
-            avow__strlcpy(diag->field, f, sizeof(diag->field));
-        goto done;
-    }
-
-    /* Only a verified payload is parsed. */
-    if (o->flags & AVOW_JWS_PAYLOAD_JSON) {
-        snprintf(f, sizeof(f), "%s.payload", pfx);
-        if ((j->payload_json = load_part(&j->payload)) == NULL) {
-            rc = avow__fail(diag, AVOW_ERR_JSON, f, "payload is not JSON (or repeats a member)");
-            goto done;
-        }
-        if (!json_is_object(j->payload_json)) {
-            rc = avow__fail(diag, AVOW_ERR_MALFORMED, f, "payload is not a JSON object");
-            goto done;
-        }
-    }
-    if (terminate(&j->header_text) != AVOW_OK || terminate(&j->payload) != AVOW_OK) {
+    if (terminate(&j->header_text) != AVOW_OK || terminate(&j->payload) != AVOW_OK ||
+        (!from_jwk && !EVP_PKEY_up_ref(key))) {
         rc = avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
         goto done;
     }
-    if (!from_jwk) {
-        if (!EVP_PKEY_up_ref(key)) {
-            rc = avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
-            goto done;
-        }
+    if (!from_jwk)
         j->key = key;
-    }
     j->alg = a->alg;
     *out = j;
     j = NULL;
@@ -654,7 +656,6 @@ avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
 done:
     avow_jws_free(j);
     avow_buf_free(&sb);
-    avow_buf_free(&der);
     ERR_clear_error();
     return rc;
 }

@@ -181,23 +181,18 @@ static size_t put_header(uint8_t *out, uint8_t tag, size_t len)
     return h;
 }
 
-avow_err avow__crmf_build(const avow_request_builder *b, const avow_buf *bundle, avow_signer *s,
-                          avow_buf *der, avow_diag *diag)
+/* The unsigned CertReqMsg: template with the signer's key, the subject and id-aa-attestation. */
+static avow_err unsigned_msg(const avow_request_builder *b, const avow_buf *bundle, avow_signer *s,
+                             unsigned char **plain, int *plen, avow_diag *diag)
 {
-    avow_err rc = AVOW_ERR_CRYPTO;
+    avow_err rc = AVOW_ERR_NOMEM;
     OSSL_CRMF_MSG *msg = OSSL_CRMF_MSG_new();
     ASN1_OBJECT *oid = avow__attestation_oid();
     ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
     X509_EXTENSION *ext = NULL;
-    unsigned char *plain = NULL;
-    avow_buf algder = {0}, sig = {0};
-    uint8_t *out = NULL;
-    OSSL_CRMF_MSG *check = NULL;
-    if (msg == NULL || oid == NULL || os == NULL) {
-        rc = AVOW_ERR_NOMEM;
-        goto done;
-    }
     const X509_NAME *subject = X509_NAME_entry_count(b->subject) > 0 ? b->subject : NULL;
+    if (msg == NULL || oid == NULL || os == NULL)
+        goto done;
     if (!OSSL_CRMF_MSG_set_certReqId(msg, 0) ||
         !OSSL_CRMF_CERTTEMPLATE_fill(OSSL_CRMF_MSG_get0_tmpl(msg), avow_signer_get0_pubkey(s),
                                      subject, NULL, NULL)) {
@@ -212,73 +207,85 @@ avow_err avow__crmf_build(const avow_request_builder *b, const avow_buf *bundle,
                              "cannot add id-aa-attestation");
         goto done;
     }
-    int plen = i2d_OSSL_CRMF_MSG(msg, &plain);
-    if (plen <= 0) {
-        rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "CertReqMsg", "cannot encode");
-        goto done;
+    *plen = i2d_OSSL_CRMF_MSG(msg, plain);
+    rc =
+        *plen > 0 ? AVOW_OK : avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "CertReqMsg", "cannot encode");
+done:
+    ASN1_OCTET_STRING_free(os);
+    ASN1_OBJECT_free(oid);
+    OSSL_CRMF_MSG_free(msg);
+    return rc;
+}
+
+/*
+ * SEQUENCE { certReq, popo [1] IMPLICIT POPOSigningKey { algorithmIdentifier,
+ * signature BIT STRING }, rest } into *der, parsed back to be sure.
+ */
+static avow_err assemble(const tlv *certreq, const avow_buf *algder, const avow_buf *sig,
+                         const uint8_t *rest, size_t restlen, avow_buf *der, avow_diag *diag)
+{
+    uint8_t h1[2 + sizeof(size_t)], h2[2 + sizeof(size_t)],
+        h3[2 + sizeof(size_t)]; /* see put_header */
+    size_t bitlen = sig->len + 1;
+    size_t n1 = put_header(h1, 0x03, bitlen);
+    size_t popolen = algder->len + n1 + bitlen;
+    size_t n2 = put_header(h2, 0xa1, popolen);
+    size_t total = certreq->len + n2 + popolen + restlen;
+    size_t n3 = put_header(h3, 0x30, total);
+    uint8_t *out = OPENSSL_malloc(n3 + total);
+    if (out == NULL)
+        return AVOW_ERR_NOMEM;
+    uint8_t *w = out;
+    memcpy(w, h3, n3), w += n3;
+    memcpy(w, certreq->p, certreq->len), w += certreq->len;
+    memcpy(w, h2, n2), w += n2;
+    memcpy(w, algder->ptr, algder->len), w += algder->len;
+    memcpy(w, h1, n1), w += n1;
+    *w++ = 0;
+    memcpy(w, sig->ptr, sig->len), w += sig->len;
+    if (restlen > 0)
+        memcpy(w, rest, restlen);
+    const unsigned char *cp = out;
+    OSSL_CRMF_MSG *check = d2i_OSSL_CRMF_MSG(NULL, &cp, (long)(n3 + total));
+    int ok = check != NULL && cp == out + n3 + total;
+    OSSL_CRMF_MSG_free(check);
+    if (!ok) {
+        OPENSSL_free(out);
+        return avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "CertReqMsg",
+                               "assembled message does not parse");
     }
+    der->ptr = out;
+    der->len = n3 + total;
+    return AVOW_OK;
+}
+
+avow_err avow__crmf_build(const avow_request_builder *b, const avow_buf *bundle, avow_signer *s,
+                          avow_buf *der, avow_diag *diag)
+{
+    unsigned char *plain = NULL;
+    int plen = 0;
+    avow_buf algder = {0}, sig = {0};
+    avow_err rc = unsigned_msg(b, bundle, s, &plain, &plen, diag);
+    if (rc != AVOW_OK)
+        goto done;
     const uint8_t *p = plain, *end = plain + plen;
     tlv outer, certreq;
     if (!next(&p, end, &outer) || (p = outer.c, !next(&p, outer.c + outer.clen, &certreq))) {
         rc = avow__fail(diag, AVOW_ERR_INTERNAL, "CertReqMsg", "cannot find certReq");
         goto done;
     }
-    const uint8_t *rest = p;
-    size_t restlen = (size_t)(outer.c + outer.clen - p);
-
     rc = avow_sigalg_to_der(avow_signer_alg(s), &algder);
     if (rc != AVOW_OK) {
         rc = avow__fail(diag, rc, "popo.algorithmIdentifier", "signer algorithm has no identifier");
         goto done;
     }
     rc = avow_signer_sign(s, certreq.p, certreq.len, &sig, diag);
-    if (rc != AVOW_OK)
-        goto done;
-
-    /* popo [1] IMPLICIT POPOSigningKey { algorithmIdentifier, signature BIT STRING } */
-    uint8_t h1[2 + sizeof(size_t)], h2[2 + sizeof(size_t)],
-        h3[2 + sizeof(size_t)]; /* see put_header */
-    size_t bitlen = sig.len + 1;
-    size_t n1 = put_header(h1, 0x03, bitlen);
-    size_t popolen = algder.len + n1 + bitlen;
-    size_t n2 = put_header(h2, 0xa1, popolen);
-    size_t total = certreq.len + n2 + popolen + restlen;
-    size_t n3 = put_header(h3, 0x30, total);
-    out = OPENSSL_malloc(n3 + total);
-    if (out == NULL) {
-        rc = AVOW_ERR_NOMEM;
-        goto done;
-    }
-    uint8_t *w = out;
-    memcpy(w, h3, n3), w += n3;
-    memcpy(w, certreq.p, certreq.len), w += certreq.len;
-    memcpy(w, h2, n2), w += n2;
-    memcpy(w, algder.ptr, algder.len), w += algder.len;
-    memcpy(w, h1, n1), w += n1;
-    *w++ = 0;
-    memcpy(w, sig.ptr, sig.len), w += sig.len;
-    if (restlen > 0)
-        memcpy(w, rest, restlen);
-    const unsigned char *cp = out;
-    check = d2i_OSSL_CRMF_MSG(NULL, &cp, (long)(n3 + total));
-    if (check == NULL || cp != out + n3 + total) {
-        rc = avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "CertReqMsg",
-                             "assembled message does not parse");
-        goto done;
-    }
-    der->ptr = out;
-    der->len = n3 + total;
-    out = NULL;
-    rc = AVOW_OK;
+    if (rc == AVOW_OK)
+        rc = assemble(&certreq, &algder, &sig, p, (size_t)(outer.c + outer.clen - p), der, diag);
 done:
-    OSSL_CRMF_MSG_free(check);
-    OPENSSL_free(out);
     avow_buf_free(&sig);
     avow_buf_free(&algder);
     OPENSSL_free(plain);
-    ASN1_OCTET_STRING_free(os);
-    ASN1_OBJECT_free(oid);
-    OSSL_CRMF_MSG_free(msg);
     avow__ossl_clear();
     return rc;
 }

@@ -117,13 +117,9 @@ static avow_tier submod_status(const avow_ear_submod *sm)
     return any ? worst : AVOW_TIER_NONE;
 }
 
-static avow_err build_submod(const avow_ear_statement *st, avow_ear_submod *sm)
+/* instance-identity and the reasons from verification, the nonce and freshness. */
+static void put_checks(const avow_ear_statement *st, avow_ear_submod *sm)
 {
-    sm->name = OPENSSL_strdup(st->name);
-    sm->reasons = OPENSSL_zalloc(AVOW_EAR_MAX_REASONS * sizeof(*sm->reasons));
-    if (sm->name == NULL || sm->reasons == NULL)
-        return AVOW_ERR_NOMEM;
-
     int vstatus_nonce = 0;
     if (st->verify_status == AVOW_OK) {
         vec_put(sm, AVOW_TV_INSTANCE_IDENTITY, TV_AFFIRMING);
@@ -164,36 +160,48 @@ static avow_err build_submod(const avow_ear_statement *st, avow_ear_submod *sm)
         add_reason(sm, 0, "freshness", st->freshness, AVOW_TIER_CONTRAINDICATED, "%s",
                    avow_strerror(st->freshness));
     }
+}
 
-    const avow_policy_report *rep = st->report;
-    if (rep != NULL) {
-        sm->policy_ids = OPENSSL_zalloc(sizeof(char *));
-        if (sm->policy_ids == NULL || (sm->policy_ids[0] = OPENSSL_strdup(rep->policy)) == NULL)
-            return AVOW_ERR_NOMEM;
-        sm->npolicy_ids = 1;
-        for (size_t i = 0; i < rep->nrules; i++) {
-            const avow_rule_result *r = &rep->rules[i];
-            switch (r->outcome) {
-            case AVOW_RULE_PASS:
-                vec_put(sm, r->vector, TV_AFFIRMING);
-                break;
-            case AVOW_RULE_FAIL:
+/* The policy id and, per rule, its vector claim and its reason. */
+static avow_err put_report(const avow_policy_report *rep, avow_ear_submod *sm)
+{
+    sm->policy_ids = OPENSSL_zalloc(sizeof(char *));
+    if (sm->policy_ids == NULL || (sm->policy_ids[0] = OPENSSL_strdup(rep->policy)) == NULL)
+        return AVOW_ERR_NOMEM;
+    sm->npolicy_ids = 1;
+    for (size_t i = 0; i < rep->nrules; i++) {
+        const avow_rule_result *r = &rep->rules[i];
+        switch (r->outcome) {
+        case AVOW_RULE_PASS:
+            vec_put(sm, r->vector, TV_AFFIRMING);
+            break;
+        case AVOW_RULE_FAIL:
+            vec_put(sm, r->vector, tier_of_code(r->tier));
+            add_reason(sm, 1, r->id, AVOW_ERR_POLICY, r->tier, "%s", r->detail);
+            break;
+        case AVOW_RULE_UNKNOWN:
+            if (r->required) {
                 vec_put(sm, r->vector, tier_of_code(r->tier));
-                add_reason(sm, 1, r->id, AVOW_ERR_POLICY, r->tier, "%s", r->detail);
-                break;
-            case AVOW_RULE_UNKNOWN:
-                if (r->required) {
-                    vec_put(sm, r->vector, tier_of_code(r->tier));
-                    add_reason(sm, 1, r->id, AVOW_ERR_POLICY, r->tier,
-                               "required claim not established: %s", r->detail);
-                }
-                break;
-            case AVOW_RULE_SKIPPED:
-                break;
+                add_reason(sm, 1, r->id, AVOW_ERR_POLICY, r->tier,
+                           "required claim not established: %s", r->detail);
             }
+            break;
+        case AVOW_RULE_SKIPPED:
+            break;
         }
     }
+    return AVOW_OK;
+}
 
+static avow_err build_submod(const avow_ear_statement *st, avow_ear_submod *sm)
+{
+    sm->name = OPENSSL_strdup(st->name);
+    sm->reasons = OPENSSL_zalloc(AVOW_EAR_MAX_REASONS * sizeof(*sm->reasons));
+    if (sm->name == NULL || sm->reasons == NULL)
+        return AVOW_ERR_NOMEM;
+    put_checks(st, sm);
+    if (st->report != NULL && put_report(st->report, sm) != AVOW_OK)
+        return AVOW_ERR_NOMEM;
     if (st->akpub != NULL && st->akpub_len > 0) {
         sm->akpub.ptr = avow__memdup(st->akpub, st->akpub_len);
         if (sm->akpub.ptr == NULL)

@@ -424,6 +424,47 @@ static int has_nonce(const avow_evidence *ev)
     return n != NULL && n->value.present;
 }
 
+/*
+ * Every signature block; *signed_by gets a bit per block that verified. The
+ * first failure decides, unless AVOW_VERIFY_ANY_SIGNATURE and one verified.
+ */
+static avow_err verify_signatures(vctx *c, avow_sig_result *sigs, size_t nsigs, uint32_t *signed_by,
+                                  avow_diag *diag)
+{
+    size_t first_bad = nsigs;
+    for (size_t i = 0; i < nsigs; i++) {
+        sigs[i].ak_spki = -1;
+        verify_block(c, i, c->flags, &sigs[i]);
+        if (sigs[i].status == AVOW_OK)
+            *signed_by |= (uint32_t)1 << (i & 31);
+        else if (first_bad == nsigs)
+            first_bad = i;
+    }
+    if (c->own_untrusted)
+        sk_X509_free(c->untrusted);
+    if (nsigs == 0)
+        return avow__fail(diag, AVOW_ERR_UNSIGNED, "signatures",
+                          "evidence has no SignatureBlock; its claims must not be relied on");
+    if (first_bad < nsigs && (*signed_by == 0 || !(c->flags & AVOW_VERIFY_ANY_SIGNATURE))) {
+        char field[48];
+        snprintf(field, sizeof(field), "signatures[%zu]", first_bad);
+        return avow__fail(diag, sigs[first_bad].status, field, "%s", sigs[first_bad].detail);
+    }
+    return AVOW_OK;
+}
+
+static avow_err nonce_verdict(const avow_evidence *ev, avow_nonce_state state, unsigned flags,
+                              avow_diag *diag)
+{
+    if (state == AVOW_NONCE_ABSENT || ((flags & AVOW_VERIFY_REQUIRE_NONCE) && !has_nonce(ev)))
+        return avow__fail(diag, AVOW_ERR_NONCE_MISSING, "tbs.transaction.nonce",
+                          "evidence carries no nonce");
+    if (state == AVOW_NONCE_MISMATCH)
+        return avow__fail(diag, AVOW_ERR_NONCE_MISMATCH, "tbs.transaction.nonce",
+                          "nonce differs from the expected one");
+    return AVOW_OK;
+}
+
 void avow_evidence_result_free(avow_evidence_result *r)
 {
     if (r == NULL)
@@ -486,38 +527,10 @@ avow_err avow__verify_evidence(const avow_verifier *v, const avow_evidence *ev,
 
     vctx c = {v, ev, flags, opts != NULL ? opts->untrusted : NULL, NULL, 0};
     uint32_t signed_by = 0;
-    size_t first_bad = nsigs;
-    for (size_t i = 0; i < nsigs; i++) {
-        sigs[i].ak_spki = -1;
-        verify_block(&c, i, flags, &sigs[i]);
-        if (sigs[i].status == AVOW_OK)
-            signed_by |= (uint32_t)1 << (i & 31);
-        else if (first_bad == nsigs)
-            first_bad = i;
-    }
-    if (c.own_untrusted)
-        sk_X509_free(c.untrusted);
-
-    avow_err rc = AVOW_OK;
-    if (nsigs == 0) {
-        rc = avow__fail(diag, AVOW_ERR_UNSIGNED, "signatures",
-                        "evidence has no SignatureBlock; its claims must not be relied on");
-    } else if (first_bad < nsigs && (signed_by == 0 || !(flags & AVOW_VERIFY_ANY_SIGNATURE))) {
-        char field[48];
-        snprintf(field, sizeof(field), "signatures[%zu]", first_bad);
-        rc = avow__fail(diag, sigs[first_bad].status, field, "%s", sigs[first_bad].detail);
-    }
-
+    avow_err rc = verify_signatures(&c, sigs, nsigs, &signed_by, diag);
     res->nonce = check_nonce(ev, opts);
-    if (rc == AVOW_OK) {
-        if (res->nonce == AVOW_NONCE_ABSENT ||
-            ((flags & AVOW_VERIFY_REQUIRE_NONCE) && !has_nonce(ev)))
-            rc = avow__fail(diag, AVOW_ERR_NONCE_MISSING, "tbs.transaction.nonce",
-                            "evidence carries no nonce");
-        else if (res->nonce == AVOW_NONCE_MISMATCH)
-            rc = avow__fail(diag, AVOW_ERR_NONCE_MISMATCH, "tbs.transaction.nonce",
-                            "nonce differs from the expected one");
-    }
+    if (rc == AVOW_OK)
+        rc = nonce_verdict(ev, res->nonce, flags, diag);
 
     /* Only a caller who reads the result pays for the claim set. */
     avow_err crc = out == NULL || !want_claims
