@@ -55,6 +55,7 @@ AVOW_EXPORT avow_err avow_b64url_decode(const char *s, size_t len, avow_buf *out
 #define AVOW_JWS_HEADER_JWK 0x1u /* put the signer's public key in the header as "jwk" */
 
 typedef struct avow_jws_sign_opts {
+    size_t size;     /* set by avow_jws_sign_opts_init */
     const char *typ; /* "typ" member (e.g. "eat-jwt", "dpop+jwt"); NULL: none */
     const char *kid; /* "kid" member; NULL: none */
     /*
@@ -66,6 +67,9 @@ typedef struct avow_jws_sign_opts {
     unsigned flags;    /* AVOW_JWS_HEADER_* */
     const char *field; /* prefix of diag fields ("jwt" gives "jwt.header.kid"); NULL: "jws" */
 } avow_jws_sign_opts;
+
+/* Zeroes o and sets its size: call before filling it. */
+AVOW_EXPORT void avow_jws_sign_opts_init(avow_jws_sign_opts *o);
 
 /*
  * Signs payload as a JWS compact serialisation through signer. The header
@@ -85,6 +89,7 @@ AVOW_EXPORT avow_err avow_jws_sign(avow_signer *signer, const uint8_t *payload, 
 #define AVOW_JWS_KEY_FROM_JWK 0x2u /* verify with the header's "jwk" (DPoP); key must be NULL */
 
 typedef struct avow_jws_verify_opts {
+    size_t size; /* set by avow_jws_verify_opts_init */
     /*
      * Accepted "typ" values, NULL-terminated. Compared case-insensitively,
      * an "application/" prefix optional on both sides (RFC 7515 section
@@ -105,6 +110,9 @@ typedef struct avow_jws_verify_opts {
     unsigned flags;    /* AVOW_JWS_* */
     const char *field; /* prefix of diag fields ("jwt" gives "jwt.header.alg"); NULL: "jws" */
 } avow_jws_verify_opts;
+
+/* Zeroes o and sets its size: call before filling it. */
+AVOW_EXPORT void avow_jws_verify_opts_init(avow_jws_verify_opts *o);
 
 /* A verified JWS: its header, payload and the key that verified it. */
 typedef struct avow_jws avow_jws;

@@ -311,8 +311,11 @@ static avow_err build_header(const avow_sigalg_desc *a, EVP_PKEY *pub, const avo
 avow_err avow_jws_sign(avow_signer *signer, const uint8_t *payload, size_t len,
                        const avow_jws_sign_opts *opts, avow_buf *out, avow_diag *diag)
 {
-    static const avow_jws_sign_opts none = {0};
+    static const avow_jws_sign_opts none = {.size = sizeof(avow_jws_sign_opts)};
     const avow_jws_sign_opts *o = opts != NULL ? opts : &none;
+    if (o->size != sizeof(*o))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_jws_sign_opts_init");
     const char *pfx = o->field != NULL ? o->field : "jws";
     char f[96];
     if (out != NULL) {
@@ -601,8 +604,11 @@ static avow_err parse_payload(avow_jws *j, const char *pfx, avow_diag *diag)
 avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
                          const avow_jws_verify_opts *opts, avow_jws **out, avow_diag *diag)
 {
-    static const avow_jws_verify_opts none = {0};
+    static const avow_jws_verify_opts none = {.size = sizeof(avow_jws_verify_opts)};
     const avow_jws_verify_opts *o = opts != NULL ? opts : &none;
+    if (o->size != sizeof(*o))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_jws_verify_opts_init");
     const char *pfx = o->field != NULL ? o->field : "jws";
     if (out != NULL)
         *out = NULL;
@@ -658,4 +664,20 @@ done:
     avow_buf_free(&sb);
     ERR_clear_error();
     return rc;
+}
+
+void avow_jws_sign_opts_init(avow_jws_sign_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
+}
+
+void avow_jws_verify_opts_init(avow_jws_verify_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof(*o));
+    o->size = sizeof(*o);
 }

@@ -29,7 +29,7 @@ avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer, const char 
     avow_err rc = avow_ear_to_json(ear, &payload, diag);
     if (rc != AVOW_OK)
         return rc;
-    avow_jws_sign_opts o = {AVOW_EAR_JWT_TYP, kid, NULL, 0, "jwt"};
+    avow_jws_sign_opts o = {sizeof(avow_jws_sign_opts), AVOW_EAR_JWT_TYP, kid, NULL, 0, "jwt"};
     rc = avow_jws_sign(signer, payload.ptr, payload.len, &o, out, diag);
     avow_buf_free(&payload);
     return rc;
@@ -58,7 +58,7 @@ avow_err avow_ear_verify_jwt(const char *jwt, size_t len, EVP_PKEY *pub, time_t 
         now = time(NULL);
     /* eat-jwt, application/eat-jwt and the full media type with its eat_profile parameter. */
     static const char *const typs[] = {AVOW_EAR_JWT_TYP, AVOW_EAR_MEDIA_TYPE_JWT, NULL};
-    avow_jws_verify_opts o = {0};
+    avow_jws_verify_opts o = {.size = sizeof(avow_jws_verify_opts)};
     o.typs = typs;
     o.max_len = JWT_MAX_LEN;
     o.flags = AVOW_JWS_PAYLOAD_JSON;

@@ -209,7 +209,8 @@ static void test_jws_roundtrip(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         avow_signer *s = NULL;
         assert_int_equal(avow_signer_new_pkey(cases[i].key, cases[i].alg, &s), AVOW_OK);
-        avow_jws_sign_opts so = {"test+jwt", "k1", "{\"nonce\":\"n-1\"}", 0, NULL};
+        avow_jws_sign_opts so = {sizeof(avow_jws_sign_opts), "test+jwt", "k1",
+                                 "{\"nonce\":\"n-1\"}",      0,          NULL};
         avow_buf t = {0};
         avow_diag d = {0};
         assert_int_equal(avow_jws_sign(s, (const uint8_t *)payload, strlen(payload), &so, &t, &d),
@@ -221,7 +222,7 @@ static void test_jws_roundtrip(void **state)
         assert_int_equal(sig.len, cases[i].sig_len);
         avow_buf_free(&sig);
 
-        avow_jws_verify_opts vo = {0};
+        avow_jws_verify_opts vo = {.size = sizeof(avow_jws_verify_opts)};
         vo.typs = typs;
         vo.flags = AVOW_JWS_PAYLOAD_JSON;
         avow_jws *j = NULL;
@@ -275,13 +276,14 @@ static void test_jws_header_jwk(void **state)
     EVP_PKEY *k = tu_key_ec("P-256"), *other = tu_key_ec("P-256");
     avow_signer *s = NULL;
     assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s), AVOW_OK);
-    avow_jws_sign_opts so = {"dpop+jwt", NULL, NULL, AVOW_JWS_HEADER_JWK, NULL};
+    avow_jws_sign_opts so = {sizeof(avow_jws_sign_opts), "dpop+jwt", NULL, NULL,
+                             AVOW_JWS_HEADER_JWK,        NULL};
     avow_buf t = {0}, jwk = {0};
     assert_int_equal(avow_jws_sign(s, (const uint8_t *)"{}", 2, &so, &t, NULL), AVOW_OK);
     assert_int_equal(avow_jwk_export(k, &jwk, NULL), AVOW_OK);
 
     static const char *const typs[] = {"dpop+jwt", NULL};
-    avow_jws_verify_opts vo = {0};
+    avow_jws_verify_opts vo = {.size = sizeof(avow_jws_verify_opts)};
     vo.typs = typs;
     vo.flags = AVOW_JWS_KEY_FROM_JWK | AVOW_JWS_PAYLOAD_JSON;
     avow_jws *j = NULL;
@@ -361,13 +363,13 @@ static void test_jws_sign_refusals(void **state)
         "\"text\"",
     };
     for (size_t i = 0; i < sizeof(bad_headers) / sizeof(bad_headers[0]); i++) {
-        avow_jws_sign_opts o = {NULL, NULL, bad_headers[i], 0, NULL};
+        avow_jws_sign_opts o = {sizeof(avow_jws_sign_opts), NULL, NULL, bad_headers[i], 0, NULL};
         if (avow_jws_sign(s, (const uint8_t *)"x", 1, &o, &t, &d) != AVOW_ERR_ARG)
             fail_msg("header_json %s accepted", bad_headers[i]);
         assert_null(t.ptr);
         assert_string_equal(d.field, "jws.header");
     }
-    avow_jws_sign_opts o = {NULL, "\xff\xfe", NULL, 0, "dpop"};
+    avow_jws_sign_opts o = {sizeof(avow_jws_sign_opts), NULL, "\xff\xfe", NULL, 0, "dpop"};
     assert_int_equal(avow_jws_sign(s, (const uint8_t *)"x", 1, &o, &t, &d), AVOW_ERR_ARG);
     assert_string_equal(d.field, "dpop.header.kid");
     assert_int_equal(avow_jws_sign(NULL, (const uint8_t *)"x", 1, NULL, &t, &d), AVOW_ERR_ARG);
@@ -411,7 +413,7 @@ static void test_jws_verify_refusals(void **state)
     avow_signer *s = NULL;
     assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s), AVOW_OK);
     static const char *const typs[] = {"eat-jwt", NULL};
-    avow_jws_verify_opts typed = {0};
+    avow_jws_verify_opts typed = {.size = sizeof(avow_jws_verify_opts)};
     typed.typs = typs;
     avow_diag d = {0};
     const char *pj = "{\"sub\":\"x\"}";
@@ -491,7 +493,7 @@ static void test_jws_verify_refusals(void **state)
         free(t);
     }
     static const char *const app_typs[] = {"application/dpop+jwt", NULL};
-    avow_jws_verify_opts pred = {0};
+    avow_jws_verify_opts pred = {.size = sizeof(avow_jws_verify_opts)};
     int calls = 0;
     pred.typ_ok = only_dpop;
     pred.typ_arg = &calls;
@@ -653,7 +655,7 @@ static void test_rfc7515_es256(void **state)
     EVP_PKEY *k = NULL;
     avow_diag d = {0};
     assert_int_equal(avow_jwk_import(jwk, strlen(jwk), &k, &d), AVOW_OK);
-    avow_jws_verify_opts o = {0};
+    avow_jws_verify_opts o = {.size = sizeof(avow_jws_verify_opts)};
     o.flags = AVOW_JWS_PAYLOAD_JSON;
     avow_jws *j = NULL;
     assert_int_equal(avow_jws_verify(jws, strlen(jws), k, &o, &j, &d), AVOW_OK);
