@@ -487,6 +487,37 @@ static void json_seeds(void)
     avow_buf_free(&der);
 }
 
+/* JOSE: a JWS with its key in the header (as DPoP), a JWT under the EAR key, JWKs of each key. */
+static void jose_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    static const char payload[] = "{\"htm\":\"POST\",\"htu\":\"https://as.example/token\","
+                                  "\"iat\":1893456000,\"jti\":\"fz-1\"}";
+    avow_jws_sign_opts o;
+    avow_jws_sign_opts_init(&o);
+    o.typ = "dpop+jwt";
+    o.flags = AVOW_JWS_HEADER_JWK;
+    avow_buf b = {0};
+    FZ_CHECK(avow_jws_sign(s->req_signer, (const uint8_t *)payload, sizeof(payload) - 1, &o, &b,
+                           NULL) == AVOW_OK);
+    put_buf("jose", "fz-dpop.jws", &b);
+    avow_buf_free(&b);
+    o.typ = "JWT";
+    o.flags = 0;
+    o.kid = "ear";
+    FZ_CHECK(avow_jws_sign(s->ear_signer, (const uint8_t *)payload, sizeof(payload) - 1, &o, &b,
+                           NULL) == AVOW_OK);
+    put_buf("jose", "fz-ear-key.jwt", &b);
+    avow_buf_free(&b);
+    EVP_PKEY *keys[3] = {s->req_key, s->ak_key, s->ear_key};
+    const char *names[3] = {"fz-req.jwk", "fz-ak.jwk", "fz-ear.jwk"};
+    for (int i = 0; i < 3; i++) {
+        FZ_CHECK(avow_jwk_export(keys[i], &b, NULL) == AVOW_OK);
+        put_buf("jose", names[i], &b);
+        avow_buf_free(&b);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -497,6 +528,7 @@ int main(int argc, char **argv)
     evidence_seeds();
     request_seeds();
     json_seeds();
+    jose_seeds();
     ERR_clear_error();
     return 0;
 }
