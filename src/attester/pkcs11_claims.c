@@ -14,7 +14,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
-#include "attester/pkcs11_int.h"
+#include "backend/pkcs11/pkcs11_int.h"
 
 /* --- public keys --- */
 

@@ -11,7 +11,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include "attester/pkcs11_int.h"
+#include "backend/pkcs11/pkcs11_int.h"
 
 typedef struct p11_signer {
     avow_p11_session *s; /* one reference held */

@@ -14,7 +14,7 @@
 
 #include <p11-kit/p11-kit.h>
 
-#include "attester/pkcs11_int.h"
+#include "backend/pkcs11/pkcs11_int.h"
 
 avow_err avow__p11_fail(avow_diag *d, avow_err code, CK_RV rv, const char *fn, const char *ctx)
 {

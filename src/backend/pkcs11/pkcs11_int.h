@@ -1,6 +1,8 @@
 /*
- * Shared by the pkcs11_*.c files only: the structs behind the opaque
- * handles of avow/pkcs11.h and small PKCS#11 call helpers.
+ * Inside the library only: the structs behind the opaque handles of
+ * avow/pkcs11.h and small PKCS#11 call helpers, shared by the back end
+ * (src/backend/pkcs11/) and the claim source that reads tokens
+ * (src/attester/pkcs11_claims.c).
  */
 #ifndef AVOW_PKCS11_INT_H
 #define AVOW_PKCS11_INT_H

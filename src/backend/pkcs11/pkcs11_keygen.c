@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "attester/pkcs11_int.h"
+#include "backend/pkcs11/pkcs11_int.h"
 
 /* DER OIDs for CKA_EC_PARAMS (namedCurve). */
 static const uint8_t oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
