@@ -268,9 +268,10 @@ static avow_err read_facts(avow_p11_session *s, CK_OBJECT_HANDLE key, key_facts 
     return AVOW_OK;
 }
 
-avow_err avow_p11_add_key_claims(avow_p11_session *s, avow_p11_handle key, avow_evidence *ev,
+avow_err avow_p11_add_key_claims(avow_p11_session *s, avow_p11_handle handle, avow_evidence *ev,
                                  size_t *index, avow_diag *diag)
 {
+    CK_OBJECT_HANDLE key = avow__p11_h(handle);
     if (s == NULL || key == 0 || ev == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session, key or evidence");
     key_facts f;

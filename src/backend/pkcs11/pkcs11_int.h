@@ -34,6 +34,17 @@ struct avow_p11_session {
     atomic_int refs;
 };
 
+/*
+ * h as a CK_OBJECT_HANDLE, or 0 (never a valid handle) when h is 0 or does
+ * not fit the platform's CK_ULONG: a truncated handle could name another
+ * object.
+ */
+static inline CK_OBJECT_HANDLE avow__p11_h(avow_p11_handle h)
+{
+    CK_OBJECT_HANDLE o = (CK_OBJECT_HANDLE)h;
+    return (avow_p11_handle)o == h ? o : 0;
+}
+
 /* Takes one more reference on s (for a signer). */
 void avow__p11_session_ref(avow_p11_session *s);
 

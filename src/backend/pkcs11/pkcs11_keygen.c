@@ -64,6 +64,9 @@ avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
 {
     if (s == NULL || p == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session or parameters");
+    if (p->size != sizeof(*p))
+        return avow__fail(diag, AVOW_ERR_ARG, "params.size",
+                          "parameters not set up with avow_p11_keygen_params_init");
     if (p->end_date != NULL && !date_ok(p->end_date))
         return avow__fail(diag, AVOW_ERR_ARG, "end_date",
                           "end date must be a calendar date YYYYMMDD");

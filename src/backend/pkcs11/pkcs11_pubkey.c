@@ -203,13 +203,15 @@ static avow_err pubkey_of(avow_p11_session *s, CK_OBJECT_HANDLE o, EVP_PKEY **ou
 avow_err avow_p11_get1_pubkey(avow_p11_session *s, avow_p11_handle key, EVP_PKEY **out,
                               avow_diag *diag)
 {
-    if (s == NULL || key == 0 || out == NULL)
+    if (s == NULL || avow__p11_h(key) == 0 || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session, key or output");
-    return pubkey_of(s, key, out, diag);
+    return pubkey_of(s, avow__p11_h(key), out, diag);
 }
 
-avow_err avow_p11_get1_cert(avow_p11_session *s, avow_p11_handle key, X509 **out, avow_diag *diag)
+avow_err avow_p11_get1_cert(avow_p11_session *s, avow_p11_handle handle, X509 **out,
+                            avow_diag *diag)
 {
+    CK_OBJECT_HANDLE key = avow__p11_h(handle);
     if (s == NULL || key == 0 || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session, key or output");
     *out = NULL;
