@@ -16,6 +16,12 @@
  * Every function fills diag on failure; when the module caused it,
  * diag->source is AVOW_BACKEND_PKCS11, diag->backend holds the CK_RV and
  * diag->detail names the PKCS#11 function. Claims mapping: docs/pkcs11.md.
+ *
+ * In a library built with AVOW_WITH_PKCS11=OFF (no p11-kit) every function
+ * of this header still exists: each one that returns avow_err fails with
+ * AVOW_ERR_UNSUPPORTED and the detail "avow was built without PKCS#11
+ * (AVOW_WITH_PKCS11=OFF)", the _free calls are no-ops, and
+ * avow_p11_uri_redact and avow_p11_keygen_params_init work as here.
  */
 #ifndef AVOW_PKCS11_H
 #define AVOW_PKCS11_H

@@ -6,6 +6,10 @@
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
+if [ "${AVOW_WITH_PKCS11:-ON}" = OFF ]; then
+    echo "SKIP: avow built without PKCS#11 (pkcs11_off.sh covers that build)"
+    exit 77
+fi
 MOD=/usr/lib/softhsm/libsofthsm2.so
 if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
     echo "SKIP: SoftHSM2 ($MOD) not installed"

@@ -1254,6 +1254,10 @@ static void test_evidence_rsa_pss(void **state)
 
 int main(void)
 {
+    if (!AVOW_WITH_PKCS11) {
+        printf("SKIP: built with AVOW_WITH_PKCS11=OFF (test_pkcs11_off covers that build)\n");
+        return 77;
+    }
     if (access(SOFTHSM_MODULE, R_OK) != 0) {
         printf("SKIP: %s not installed\n", SOFTHSM_MODULE);
         return 77;

@@ -353,7 +353,8 @@ static void test_open_file(void **state)
     assert_string_equal(d.field, "opts.flags");
     /* A pkcs11: URI is a token key, never a file of that name: it needs a module. */
     avow_signer_open_opts_init(&o);
-    assert_int_equal(avow_signer_open("pkcs11:token=t;object=k", &o, &s, &d), AVOW_ERR_ARG);
+    avow_err want = AVOW_WITH_PKCS11 ? AVOW_ERR_ARG : AVOW_ERR_UNSUPPORTED;
+    assert_int_equal(avow_signer_open("pkcs11:token=t;object=k", &o, &s, &d), want);
     assert_null(s);
 
     char cmd[96];

@@ -1,6 +1,7 @@
 /*
  * The parts of avow/pkcs11.h that need no token and no p11-kit: URI
- * redaction and the key generation defaults.
+ * redaction and the key generation defaults. Compiled in every build, so a
+ * library without PKCS#11 still keeps PINs out of what it prints.
  */
 #include <string.h>
 #include <strings.h>
