@@ -30,6 +30,8 @@ extern "C" {
     X(AVOW_ERR_NOT_FOUND, 8, "object not found")                                                   \
     X(AVOW_ERR_NONCE_LIMIT, 9, "too many outstanding nonces")                                      \
     X(AVOW_ERR_PERMISSION, 10, "file is open to group or others")                                  \
+    X(AVOW_ERR_AMBIGUOUS, 13, "more than one token or object matches")                             \
+    X(AVOW_ERR_NO_PIN, 14, "a PIN is needed and none was given")                                   \
     X(AVOW_ERR_TRUNCATED, 100, "input is truncated")                                               \
     X(AVOW_ERR_TRAILING, 101, "trailing bytes after the structure")                                \
     X(AVOW_ERR_NOT_DER, 102, "encoding is not DER")                                                \

@@ -14,8 +14,14 @@
  * at once (PKCS#11 sessions are not); give each thread its own session.
  *
  * Every function fills diag on failure; when the module caused it,
- * diag->backend holds the CK_RV and diag->detail names the PKCS#11 function.
- * Claims mapping: docs/pkcs11.md.
+ * diag->source is AVOW_BACKEND_PKCS11, diag->backend holds the CK_RV and
+ * diag->detail names the PKCS#11 function. Claims mapping: docs/pkcs11.md.
+ *
+ * In a library built with AVOW_WITH_PKCS11=OFF (no p11-kit) every function
+ * of this header still exists: each one that returns avow_err fails with
+ * AVOW_ERR_UNSUPPORTED and the detail "avow was built without PKCS#11
+ * (AVOW_WITH_PKCS11=OFF)", the _free calls are no-ops, and
+ * avow_p11_uri_redact and avow_p11_keygen_params_init work as here.
  */
 #ifndef AVOW_PKCS11_H
 #define AVOW_PKCS11_H
@@ -38,8 +44,12 @@ extern "C" {
 
 typedef struct avow_p11_module avow_p11_module;
 typedef struct avow_p11_session avow_p11_session;
-/* A CK_OBJECT_HANDLE (CK_ULONG). 0 is never a valid handle. */
-typedef unsigned long avow_p11_handle;
+/*
+ * An object handle (a CK_OBJECT_HANDLE, which is a CK_ULONG: 32 or 64 bits
+ * by platform, hence a fixed 64-bit type here). 0 is never a valid handle;
+ * a value the platform's CK_ULONG cannot hold is refused (AVOW_ERR_ARG).
+ */
+typedef uint64_t avow_p11_handle;
 
 /* --- modules --- */
 
@@ -61,7 +71,7 @@ AVOW_EXPORT void avow_p11_module_free(avow_p11_module *m);
 enum {
     /* Open a read/write session (needed by avow_p11_keygen). */
     AVOW_P11_RW = 1u << 0,
-    /* avow_p11_open: a PIN is required (AVOW_ERR_NOT_FOUND without one). */
+    /* avow_p11_open: a PIN is required (AVOW_ERR_NO_PIN without one). */
     AVOW_P11_LOGIN = 1u << 1
 };
 
@@ -69,8 +79,10 @@ enum {
  * Opens a session on the one initialised token that the PKCS#11 URI
  * matches (library-*, slot-*, token, manufacturer, model, serial; object
  * attributes are ignored here). uri NULL or "pkcs11:" matches every token.
- * Errors: AVOW_ERR_ARG for a URI that does not parse or matches more than
- * one token, AVOW_ERR_NOT_FOUND when none matches, AVOW_ERR_PKCS11.
+ * Errors: AVOW_ERR_ARG for a URI that does not parse, AVOW_ERR_AMBIGUOUS
+ * when it matches more than one token (attesting a device picked at random
+ * is worse than asking for a precise URI), AVOW_ERR_NOT_FOUND when none
+ * matches, AVOW_ERR_PKCS11.
  * The session takes a reference on m. Caller frees *out with
  * avow_p11_session_free.
  */
@@ -94,8 +106,10 @@ AVOW_EXPORT avow_err avow_p11_login(avow_p11_session *s, const char *pin, avow_d
  * file's first line). *pin is NUL-terminated (len excludes the NUL); free it
  * with avow_buf_free, which cleanses it. A PIN file that group or others
  * may read or write is refused (AVOW_ERR_PERMISSION), as ssh refuses such
- * keys. Errors: AVOW_ERR_NOT_FOUND when there is no PIN anywhere (or the
- * variable is unset), AVOW_ERR_IO, AVOW_ERR_ARG for an unknown spec prefix.
+ * keys. Errors: AVOW_ERR_NO_PIN when there is no PIN anywhere (no spec,
+ * and the URI has neither pin-value nor pin-source) or the variable of
+ * "env:" is unset, AVOW_ERR_IO, AVOW_ERR_ARG for an unknown spec prefix or
+ * a URI that does not parse.
  */
 AVOW_EXPORT avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avow_buf *pin,
                                           avow_diag *diag);
@@ -105,10 +119,12 @@ AVOW_EXPORT avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avo
  * them: avow_p11_pin_resolve(uri, pin_spec), avow_p11_module_load(module),
  * avow_p11_session_open(uri, flags & AVOW_P11_RW), avow_p11_login with the
  * PIN found. Without AVOW_P11_LOGIN and with no PIN anywhere (no pin_spec,
- * none in the URI) the session stays logged out; a pin_spec that gives no
- * PIN (an unset variable) is an error either way. The PIN is cleansed
- * before the call returns. Errors: those of the four calls. *out is the
- * caller's (avow_p11_session_free); it keeps the module loaded.
+ * none in the URI) the session stays logged out; with it that is
+ * AVOW_ERR_NO_PIN, as is a pin_spec that gives no PIN (an unset variable)
+ * either way. The PIN is cleansed before the call returns. Errors:
+ * AVOW_ERR_ARG for a NULL or empty module, checked before anything else,
+ * then those of the four calls. *out is the caller's
+ * (avow_p11_session_free); it keeps the module loaded.
  */
 AVOW_EXPORT avow_err avow_p11_open(const char *module, const char *uri, const char *pin_spec,
                                    unsigned flags, avow_p11_session **out, avow_diag *diag);
@@ -132,17 +148,45 @@ enum {
  */
 AVOW_EXPORT size_t avow_p11_uri_redact(const char *uri, unsigned flags, char *buf, size_t cap);
 
+/*
+ * The object a URI names: its object= (CKA_LABEL) in *label, NUL-terminated
+ * (len excludes the NUL), and its id= (CKA_ID) bytes in *id. Each is left
+ * empty (ptr NULL, len 0) when the URI does not have it or has it empty,
+ * and both when uri is NULL; either may be NULL when the caller does not
+ * want it. Both are the caller's (avow_buf_free).
+ * Errors: AVOW_ERR_ARG for text that is not a pkcs11: URI p11-kit parses,
+ * or an object= holding a NUL byte (it could not be a C string).
+ */
+AVOW_EXPORT avow_err avow_p11_uri_get_object(const char *uri, avow_buf *label, avow_buf *id,
+                                             avow_diag *diag);
+
+/*
+ * The URI of one object on the token `token_uri` names: that URI's token
+ * attributes (token, manufacturer, model, serial) with object=label and
+ * id=id (each left out when NULL or empty), and without its own object
+ * attributes, PIN or pin-source; token_uri NULL names no token. For
+ * printing the key avow_p11_keygen made, e.g.
+ * "pkcs11:model=...;token=hsm1;id=%A1;object=ak". *out is NUL-terminated
+ * (len excludes the NUL) and the caller's (avow_buf_free). Errors:
+ * AVOW_ERR_ARG for a token_uri that does not parse or an id_len without an
+ * id, AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_p11_uri_format_object(const char *token_uri, const char *label,
+                                                const uint8_t *id, size_t id_len, avow_buf *out,
+                                                avow_diag *diag);
+
 /* --- objects --- */
 
 /*
  * Finds the one object matching the URI's object attributes (object= is
  * CKA_LABEL, id= is CKA_ID, type= is CKA_CLASS). When the URI gives no type,
  * `default_class` (a CKO_* value, e.g. 3 = CKO_PRIVATE_KEY) is used.
- * Errors: AVOW_ERR_ARG (bad URI, no object= or id=, or more than one
- * object matches), AVOW_ERR_NOT_FOUND, AVOW_ERR_PKCS11.
+ * Errors: AVOW_ERR_ARG (bad URI, no object= or id=, a class the platform's
+ * CK_ULONG cannot hold), AVOW_ERR_AMBIGUOUS (more than one object matches),
+ * AVOW_ERR_NOT_FOUND, AVOW_ERR_PKCS11.
  */
 AVOW_EXPORT avow_err avow_p11_find_object(avow_p11_session *s, const char *uri,
-                                          unsigned long default_class, avow_p11_handle *out,
+                                          uint64_t default_class, avow_p11_handle *out,
                                           avow_diag *diag);
 
 /* Shorthand: avow_p11_find_object with default_class CKO_PRIVATE_KEY. */
@@ -219,7 +263,9 @@ typedef enum avow_p11_keytype {
     AVOW_P11_KEY_RSA
 } avow_p11_keytype;
 
+/* Fill with avow_p11_keygen_params_init, then set what differs. */
 typedef struct avow_p11_keygen_params {
+    size_t size; /* set by avow_p11_keygen_params_init */
     avow_p11_keytype type;
     unsigned rsa_bits; /* 0 = 3072 */
     const char *label; /* CKA_LABEL; NULL = none */
@@ -233,12 +279,19 @@ typedef struct avow_p11_keygen_params {
 } avow_p11_keygen_params;
 
 /*
+ * Defaults: an EC P-256 token object, sensitive, not extractable, no
+ * label, id or end date, sign | verify. No-op for NULL.
+ */
+AVOW_EXPORT void avow_p11_keygen_params_init(avow_p11_keygen_params *p);
+
+/*
  * Generates a key pair in the token (session opened with AVOW_P11_RW and,
  * for a private object, logged in). Each capability in p->caps is set
  * CK_TRUE on the object it belongs to (decrypt, unwrap, sign, sign-recover
  * and derive on the private key; encrypt, wrap, verify, verify-recover on the
  * public key), every other one CK_FALSE. priv and pub may be NULL.
- * Errors: AVOW_ERR_ARG (bad params or end_date), AVOW_ERR_PKCS11.
+ * Errors: AVOW_ERR_ARG (params not set up by avow_p11_keygen_params_init,
+ * bad params or end_date), AVOW_ERR_PKCS11.
  */
 AVOW_EXPORT avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
                                      avow_p11_handle *priv, avow_p11_handle *pub, avow_diag *diag);

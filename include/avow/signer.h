@@ -52,6 +52,52 @@ AVOW_EXPORT avow_err avow_signer_new(const avow_signer_ops *ops, void *impl, EVP
  */
 AVOW_EXPORT avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_signer **out);
 
+/* avow_signer_open_opts.flags */
+enum {
+    /* pkcs11: only: when the token holds a certificate for the key (a
+     * CKO_CERTIFICATE with the key's CKA_ID), set it on the signer. */
+    AVOW_SIGNER_OPEN_TOKEN_CERT = 1u << 0
+};
+
+/* Fill with avow_signer_open_opts_init, then set what differs. */
+typedef struct avow_signer_open_opts {
+    size_t size;               /* set by avow_signer_open_opts_init */
+    const char *pkcs11_module; /* pkcs11: refs: the module, a path or a p11-kit name */
+    /* pkcs11: refs: "env:NAME", "file:PATH" or "pass:TEXT"; NULL = the URI's
+     * pin-value or pin-source (avow_p11_pin_resolve). */
+    const char *pin_source;
+    avow_sigalg alg; /* NONE = the key's default (avow_sigalg_for_key with pss) */
+    int pss;         /* 1: an RSA key's default is RSASSA-PSS, not PKCS#1 v1.5 */
+    unsigned flags;  /* AVOW_SIGNER_OPEN_* */
+} avow_signer_open_opts;
+
+/* Defaults: no module, the URI's PIN, the key's default algorithm, no flags. No-op for NULL. */
+AVOW_EXPORT void avow_signer_open_opts_init(avow_signer_open_opts *o);
+
+/*
+ * A signer over the key `ref` names, for callers that take keys by name:
+ *   - a pkcs11: URI (RFC 7512): the private key in a token, which signs
+ *     there (avow_p11_open with AVOW_P11_LOGIN on o->pkcs11_module and
+ *     o->pin_source, avow_p11_find_key, avow_p11_signer_new);
+ *   - anything else: a file holding an unencrypted private key, PEM or DER,
+ *     PKCS#8 or the traditional forms (at most 1 MiB; the bytes read are
+ *     cleansed).
+ * o may be NULL (the defaults; a pkcs11: ref then fails for want of a
+ * module). The file is read once; a token key keeps its session (and
+ * module) for as long as the signer lives. Caller frees *out with
+ * avow_signer_free.
+ * Errors: AVOW_ERR_ARG (NULL ref or out, opts not set up with their _init,
+ * a pkcs11: ref without a module), AVOW_ERR_SIG_ALG (o->alg not in the
+ * table), AVOW_ERR_IO, AVOW_ERR_TOO_LARGE,
+ * AVOW_ERR_MALFORMED (no private key in the file), AVOW_ERR_ALG_MISMATCH,
+ * AVOW_ERR_UNSUPPORTED (key type, or a library built without PKCS#11),
+ * and for pkcs11: those of avow_p11_open (AVOW_ERR_NO_PIN among them),
+ * avow_p11_find_key (AVOW_ERR_NOT_FOUND, AVOW_ERR_AMBIGUOUS) and
+ * avow_p11_signer_new.
+ */
+AVOW_EXPORT avow_err avow_signer_open(const char *ref, const avow_signer_open_opts *o,
+                                      avow_signer **out, avow_diag *diag);
+
 /* No-op for NULL. */
 AVOW_EXPORT void avow_signer_free(avow_signer *s);
 

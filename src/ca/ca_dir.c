@@ -102,41 +102,15 @@ static avow_err write_key(EVP_PKEY *k, const char *path, avow_diag *diag)
     return rc;
 }
 
-static avow_err load_key_file(const char *path, avow_signer **out, avow_diag *diag)
+/* The CA key: a key file, or a pkcs11: URI whose key signs in the token. */
+static avow_err open_key(const char *ref, const char *module, const char *pin_source,
+                         avow_signer **out, avow_diag *diag)
 {
-    avow_buf raw = {0};
-    avow_err rc = avow_read_file(path, CA_MAX_FILE, &raw, diag);
-    if (rc != AVOW_OK)
-        return rc;
-    BIO *b = BIO_new_mem_buf(raw.ptr, (int)raw.len);
-    EVP_PKEY *k = b != NULL ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    OPENSSL_cleanse(raw.ptr, raw.len);
-    avow_buf_free(&raw);
-    if (k == NULL)
-        return avow__fail_ossl(diag, AVOW_ERR_MALFORMED, path, "no unencrypted PEM private key");
-    rc = avow_signer_new_pkey(k, AVOW_SIGALG_NONE, out);
-    EVP_PKEY_free(k);
-    if (rc != AVOW_OK)
-        return avow__fail(diag, rc, path, "cannot make a signer of the CA key");
-    return AVOW_OK;
-}
-
-static avow_err p11_signer(const char *module, const char *uri, const char *pin_source,
-                           avow_signer **out, avow_diag *diag)
-{
-    if (module == NULL)
-        return avow__fail(diag, AVOW_ERR_ARG, "pkcs11-module",
-                          "the CA key is in a token and no PKCS#11 module is named");
-    avow_p11_session *s = NULL;
-    avow_p11_handle h = 0;
-    avow_err rc = avow_p11_open(module, uri, pin_source, AVOW_P11_LOGIN, &s, diag);
-    if (rc == AVOW_OK)
-        rc = avow_p11_find_key(s, uri, &h, diag);
-    if (rc == AVOW_OK)
-        rc = avow_p11_signer_new(s, h, AVOW_SIGALG_NONE, out, diag);
-    avow_p11_session_free(s); /* the signer keeps its own reference */
-    return rc;
+    avow_signer_open_opts o;
+    avow_signer_open_opts_init(&o);
+    o.pkcs11_module = module;
+    o.pin_source = pin_source;
+    return avow_signer_open(ref, &o, out, diag);
 }
 
 static int is_p11(const char *key)
@@ -289,7 +263,7 @@ static avow_err build(const char *tmp, const avow_ca_dir_init_opts *o, avow_diag
     avow_signer *signer = NULL;
     const char *stored_key = CA_KEY;
     if (rc == AVOW_OK && is_p11(o->key)) {
-        rc = p11_signer(o->pkcs11_module, o->key, o->pin_source, &signer, diag);
+        rc = open_key(o->key, o->pkcs11_module, o->pin_source, &signer, diag);
         /* The URI is kept to find the key again, its PIN never. */
         if (avow_p11_uri_redact(o->key, 0, key_uri, sizeof(key_uri)) >= sizeof(key_uri) &&
             rc == AVOW_OK)
@@ -555,11 +529,11 @@ avow_err avow_ca_dir_open(const char *dir, const avow_ca_dir_open_opts *opts, av
         const char *pin = o->pin_source != NULL ? o->pin_source : conf_str(cd->conf, "pin_source");
         avow_signer *s = NULL;
         if (is_p11(key))
-            rc = p11_signer(module != NULL ? module : o->pkcs11_module, key, pin, &s, diag);
+            rc = open_key(key, module != NULL ? module : o->pkcs11_module, pin, &s, diag);
         else if (key[0] == '/')
-            rc = load_key_file(key, &s, diag);
+            rc = open_key(key, NULL, NULL, &s, diag);
         else if ((rc = join(p, sizeof(p), cd->dir, key, diag)) == AVOW_OK)
-            rc = load_key_file(p, &s, diag);
+            rc = open_key(p, NULL, NULL, &s, diag);
         if (rc == AVOW_OK && (rc = avow_ca_new(s, cd->cert, &cd->ca, diag)) != AVOW_OK)
             avow_signer_free(s);
     }

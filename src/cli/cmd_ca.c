@@ -157,7 +157,7 @@ static int run_init(const char *prog, const cli_args *a)
     }
     if (err == AVOW_OK)
         err = avow_ca_dir_init(dir, &o, &d);
-    if (err == AVOW_ERR_NOT_FOUND && p11 && strcmp(d.field, "pin") == 0 && o.pin_source == NULL)
+    if (err == AVOW_ERR_NO_PIN && o.pin_source == NULL)
         err = cli_fail(&d, AVOW_ERR_USAGE, "pin-source",
                        "the token key needs the user PIN: give -pin-source "
                        "env:NAME|file:PATH|pass:TEXT");

@@ -1,6 +1,6 @@
 /*
  * "avow csr": the command table of the group, "show", "nonce", and what
- * create and verify share (a signer from a key file or a pkcs11: URI, hex).
+ * create and verify share (loading the request).
  * The commands only load files and print; requests are read, built,
  * verified and appraised by the library (request.h, appraise.h).
  */
@@ -14,7 +14,6 @@
 #include <avow/appraise.h>
 #include <avow/avow.h>
 #include <avow/nonce.h>
-#include <avow/pkcs11.h>
 #include <avow/registry.h>
 #include <avow/request.h>
 #include <avow/request_verify.h>
@@ -23,87 +22,6 @@
 #include "cli/csr_cmds.h"
 #include "cli/evidence_cmds.h"
 #include "cli/io.h"
-#include "cli/p11.h"
-
-/* A session on the token `uri` names, logged in with -pin, -pin-source or the URI's PIN. */
-static avow_err p11_session(const cli_args *a, const char *opt, const char *uri,
-                            avow_p11_module **mod, avow_p11_session **s, avow_diag *d)
-{
-    const char *pin_text = cli_get(a, "pin"), *spec = cli_get(a, "pin-source");
-    if (pin_text != NULL && spec != NULL)
-        return cli_fail(d, AVOW_ERR_USAGE, "pin", "give -pin or -pin-source, not both");
-    avow_err err = AVOW_OK;
-    if (*mod == NULL) {
-        const char *module = cli_p11_module(cli_get(a, "pkcs11-module"));
-        if (module == NULL)
-            return cli_fail(d, AVOW_ERR_USAGE, "pkcs11-module",
-                            "no PKCS#11 module: give -pkcs11-module or set " CLI_P11_ENV_MODULE
-                            " (" CLI_P11_DEFAULT_MODULE " is not installed)");
-        err = avow_p11_module_load(module, mod, d);
-    }
-    if (err == AVOW_OK)
-        err = avow_p11_session_open(*mod, uri, 0, s, d);
-    if (err != AVOW_OK)
-        return err;
-    avow_buf pin = {0};
-    if (pin_text == NULL) {
-        err = avow_p11_pin_resolve(uri, spec, &pin, d);
-        if (err == AVOW_ERR_NOT_FOUND && spec == NULL)
-            err = cli_fail(d, AVOW_ERR_USAGE, opt,
-                           "%s needs the token's user PIN: give -pin-source "
-                           "env:NAME|file:PATH|pass:TEXT",
-                           uri);
-        pin_text = (const char *)pin.ptr;
-    }
-    if (err == AVOW_OK)
-        err = avow_p11_login(*s, pin_text, d);
-    avow_buf_free(&pin);
-    if (err != AVOW_OK) {
-        avow_p11_session_free(*s);
-        *s = NULL;
-    }
-    return err;
-}
-
-/*
- * A signer for `key`: a private key file, or a pkcs11: URI whose key signs
- * inside the token. *mod is loaded on first use; the caller frees it after
- * the signer.
- */
-avow_err cli_csr_signer(const cli_args *a, const char *opt, const char *key, int pss,
-                        avow_p11_module **mod, avow_signer **out, avow_diag *d)
-{
-    avow_sigalg alg = AVOW_SIGALG_NONE;
-    EVP_PKEY *pkey = NULL;
-    avow_err err;
-    if (strncmp(key, "pkcs11:", 7) == 0) {
-        avow_p11_session *s = NULL;
-        avow_p11_handle h = 0;
-        err = p11_session(a, opt, key, mod, &s, d);
-        if (err == AVOW_OK)
-            err = avow_p11_find_key(s, key, &h, d);
-        if (err == AVOW_OK && pss) {
-            err = avow_p11_get1_pubkey(s, h, &pkey, d);
-            if (err == AVOW_OK && avow_sigalg_for_key(pkey, 1, &alg) != AVOW_OK)
-                err = cli_fail(d, AVOW_ERR_UNSUPPORTED, opt, "%s: unsupported key type", key);
-        }
-        if (err == AVOW_OK)
-            err = avow_p11_signer_new(s, h, alg, out, d);
-        EVP_PKEY_free(pkey);
-        avow_p11_session_free(s); /* the signer keeps its own reference */
-        return err;
-    }
-    err = cli_load_private_key(key, &pkey, d);
-    if (err != AVOW_OK)
-        return err;
-    err = avow_sigalg_for_key(pkey, pss, &alg);
-    if (err == AVOW_OK)
-        err = avow_signer_new_pkey(pkey, alg, out);
-    EVP_PKEY_free(pkey);
-    if (err != AVOW_OK)
-        return cli_fail(d, err, opt, "%s: cannot sign with this key", key);
-    return AVOW_OK;
-}
 
 /* -in (PEM or DER, PKCS#10 or CRMF, told apart by the library), decoded strictly. */
 avow_err cli_csr_load(const cli_args *a, avow_request **req, avow_diag *d)

@@ -10,7 +10,6 @@
 #include <openssl/x509.h>
 
 #include <avow/avow.h>
-#include <avow/pkcs11.h>
 #include <avow/request.h>
 
 #include "cli/cli.h"
@@ -134,7 +133,6 @@ int cli_csr_create(const char *prog, const cli_args *a)
     avow_bundle_version ver = AVOW_BUNDLE_LATEST;
     cli_form form = CLI_FORM_PEM;
     avow_request_builder *b = NULL;
-    avow_p11_module *mod = NULL;
     avow_signer *signer = NULL;
     avow_buf der = {0};
 
@@ -158,7 +156,7 @@ int cli_csr_create(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = add_certs(b, a, &d);
     if (err == AVOW_OK)
-        err = cli_csr_signer(a, "key", key, cli_flag(a, "pss"), &mod, &signer, &d);
+        err = cli_signer_open(a, "key", key, cli_flag(a, "pss"), 0, &signer, &d);
     if (err == AVOW_OK)
         err = avow_request_builder_sign(b, signer, &der, &d);
     if (err == AVOW_OK)
@@ -168,6 +166,5 @@ int cli_csr_create(const char *prog, const cli_args *a)
     avow_buf_free(&der);
     avow_signer_free(signer);
     avow_request_builder_free(b);
-    avow_p11_module_free(mod);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }

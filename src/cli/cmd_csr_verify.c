@@ -15,7 +15,6 @@
 #include <avow/appraise.h>
 #include <avow/avow.h>
 #include <avow/nonce.h>
-#include <avow/pkcs11.h>
 #include <avow/policy.h>
 #include <avow/request.h>
 
@@ -135,10 +134,9 @@ static void print_verdict(const char *prog, const avow_appraisal *ap)
 
 static avow_err write_jwt(verify_ctx *c, const cli_args *a, const avow_appraisal *ap)
 {
-    avow_p11_module *mod = NULL;
     avow_signer *signer = NULL;
     avow_buf jwt = {0};
-    avow_err err = cli_csr_signer(a, "ear-key", cli_get(a, "ear-key"), 0, &mod, &signer, &c->d);
+    avow_err err = cli_signer_open(a, "ear-key", cli_get(a, "ear-key"), 0, 0, &signer, &c->d);
     if (err == AVOW_OK)
         err = avow_ear_sign_jwt(avow_appraisal_get0_ear(ap), signer, cli_get(a, "ear-kid"), &jwt,
                                 &c->d);
@@ -146,7 +144,6 @@ static avow_err write_jwt(verify_ctx *c, const cli_args *a, const avow_appraisal
         err = cli_write(cli_get(a, "jwt-out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &c->d);
     avow_buf_free(&jwt);
     avow_signer_free(signer);
-    avow_p11_module_free(mod);
     return err;
 }
 

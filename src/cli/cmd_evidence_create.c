@@ -79,7 +79,7 @@ typedef struct create_ctx {
     avow_buf spkis[MAX_SIGNERS];
     size_t nsigners;
     avow_evidence *ev;
-    avow_p11_module *p11; /* loaded on first use of a pkcs11: URI */
+    cli_p11 p11; /* -pkcs11-module, -pin-source, -pin */
     avow_diag d;
 } create_ctx;
 
@@ -88,103 +88,17 @@ static avow_err nomem(avow_diag *d)
     return cli_fail(d, AVOW_ERR_NOMEM, "", "out of memory");
 }
 
-static int is_p11_uri(const char *text)
-{
-    return strncmp(text, "pkcs11:", 7) == 0;
-}
-
-/* -pkcs11-module, else $AVOW_PKCS11_MODULE, else SoftHSM2 when installed. */
-static avow_err p11_module(create_ctx *c, const cli_args *a)
-{
-    if (c->p11 != NULL)
-        return AVOW_OK;
-    const char *module = cli_p11_module(cli_get(a, "pkcs11-module"));
-    if (module == NULL)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
-                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
-                        "(" CLI_P11_DEFAULT_MODULE " is not installed)");
-    return avow_p11_module_load(module, &c->p11, &c->d);
-}
-
 /*
- * A session on the token `uri` names, logged in with -pin, -pin-source or the
- * URI's own PIN. Without any PIN the session stays logged out unless
- * need_login (private keys), which is then a usage error.
+ * A session on the token `uri` names, through the library: logged in with
+ * -pin, -pin-source or the URI's own PIN. Without any PIN it stays logged
+ * out unless need_login (private keys), which is then a usage error.
  */
-static avow_err p11_open(create_ctx *c, const cli_args *a, const char *uri, int need_login,
+static avow_err p11_open(create_ctx *c, const char *option, const char *uri, int need_login,
                          avow_p11_session **s)
 {
-    const char *pin_text = cli_get(a, "pin"), *spec = cli_get(a, "pin-source");
-    if (pin_text != NULL && spec != NULL)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "pin", "give -pin or -pin-source, not both");
-    avow_err err = p11_module(c, a);
-    if (err == AVOW_OK)
-        err = avow_p11_session_open(c->p11, uri, 0, s, &c->d);
-    if (err != AVOW_OK)
-        return err;
-    avow_buf pin = {0};
-    if (pin_text == NULL) {
-        avow_diag tmp;
-        avow_diag_clear(&tmp);
-        err = avow_p11_pin_resolve(uri, spec, &pin, &tmp);
-        if (err == AVOW_ERR_NOT_FOUND && spec == NULL) {
-            err = need_login ? cli_fail(&c->d, AVOW_ERR_USAGE, "pin",
-                                        "%s needs the token's user PIN: give -pin-source "
-                                        "env:NAME|file:PATH|pass:TEXT",
-                                        uri)
-                             : AVOW_OK;
-        } else if (err != AVOW_OK) {
-            c->d = tmp;
-        } else {
-            pin_text = (const char *)pin.ptr;
-        }
-    }
-    if (err == AVOW_OK && pin_text != NULL)
-        err = avow_p11_login(*s, pin_text, &c->d);
-    avow_buf_free(&pin);
-    if (err != AVOW_OK) {
-        avow_p11_session_free(*s);
-        *s = NULL;
-    }
-    return err;
-}
-
-/* A signer whose key stays in the token; its certificate from the token when it has one. */
-static avow_err p11_signer(create_ctx *c, const cli_args *a, const char *uri, int want_cert,
-                           avow_signer **out)
-{
-    avow_p11_session *s = NULL;
-    avow_p11_handle key = 0;
-    EVP_PKEY *pub = NULL;
-    X509 *cert = NULL;
-    avow_sigalg alg = AVOW_SIGALG_NONE;
-    avow_err err = p11_open(c, a, uri, 1, &s);
-    if (err == AVOW_OK)
-        err = avow_p11_find_key(s, uri, &key, &c->d);
-    if (err == AVOW_OK && cli_flag(a, "pss")) {
-        err = avow_p11_get1_pubkey(s, key, &pub, &c->d);
-        if (err == AVOW_OK && avow_sigalg_for_key(pub, 1, &alg) != AVOW_OK)
-            err = cli_fail(&c->d, AVOW_ERR_UNSUPPORTED, "signkey", "%s: unsupported key type", uri);
-    }
-    if (err == AVOW_OK)
-        err = avow_p11_signer_new(s, key, alg, out, &c->d);
-    if (err == AVOW_OK && want_cert) {
-        avow_diag tmp;
-        avow_diag_clear(&tmp);
-        avow_err cerr = avow_p11_get1_cert(s, key, &cert, &tmp);
-        if (cerr == AVOW_OK)
-            err = avow_signer_set1_cert(*out, cert, NULL);
-        else if (cerr != AVOW_ERR_NOT_FOUND)
-            err = cli_fail(&c->d, cerr, uri, "certificate in the token: %s", tmp.detail);
-        if (err != AVOW_OK) {
-            avow_signer_free(*out);
-            *out = NULL;
-        }
-    }
-    X509_free(cert);
-    EVP_PKEY_free(pub);
-    avow_p11_session_free(s); /* the signer keeps its own reference */
-    return err;
+    avow_err err = avow_p11_open(c->p11.module, uri, c->p11.pin_spec,
+                                 need_login ? AVOW_P11_LOGIN : 0, s, &c->d);
+    return cli_p11_explain(&c->p11, err, option, uri, &c->d);
 }
 
 static avow_err load_signers(create_ctx *c, const cli_args *a)
@@ -197,24 +111,12 @@ static avow_err load_signers(create_ctx *c, const cli_args *a)
                         (unsigned long)nkeys + 1);
     for (size_t i = 0; i < nkeys; i++) {
         const char *path = cli_get_n(a, "signkey", i);
-        avow_err err = AVOW_OK;
-        if (is_p11_uri(path)) {
-            err = p11_signer(c, a, path, i >= ncerts, &c->signers[i]);
-            if (err != AVOW_OK)
-                return err;
-        } else {
-            EVP_PKEY *pkey = NULL;
-            avow_sigalg alg = AVOW_SIGALG_NONE;
-            err = cli_load_private_key(path, &pkey, &c->d);
-            if (err != AVOW_OK)
-                return err;
-            err = avow_sigalg_for_key(pkey, cli_flag(a, "pss"), &alg);
-            if (err == AVOW_OK)
-                err = avow_signer_new_pkey(pkey, alg, &c->signers[i]);
-            EVP_PKEY_free(pkey);
-            if (err != AVOW_OK)
-                return cli_fail(&c->d, err, path, "cannot sign with this key");
-        }
+        /* Without a -signcert, a token key brings the certificate the token holds for it. */
+        avow_err err =
+            cli_signer_open(a, "signkey", path, cli_flag(a, "pss"),
+                            i >= ncerts ? AVOW_SIGNER_OPEN_TOKEN_CERT : 0, &c->signers[i], &c->d);
+        if (err != AVOW_OK)
+            return err;
         c->nsigners++;
         err = cli_spki_der(avow_signer_get0_pubkey(c->signers[i]), &c->spkis[i], &c->d);
         if (err != AVOW_OK)
@@ -452,13 +354,13 @@ static avow_err add_flag_claims(create_ctx *c, const cli_args *a)
 }
 
 /* -platform-from: token and module facts join the platform element, if there is one. */
-static avow_err add_p11_platform(create_ctx *c, const cli_args *a, const char *uri)
+static avow_err add_p11_platform(create_ctx *c, const char *uri)
 {
     size_t index = 0, n = avow_evidence_element_count(c->ev);
     while (index < n && avow_evidence_get0_element(c->ev, index)->kind != AVOW_ELEMENT_PLATFORM)
         index++;
     avow_p11_session *s = NULL;
-    avow_err err = p11_open(c, a, uri, 0, &s);
+    avow_err err = p11_open(c, "platform-from", uri, 0, &s);
     if (err == AVOW_OK && index == n)
         err = avow_evidence_add_element(c->ev, AVOW_ELEMENT_PLATFORM, &index);
     if (err == AVOW_OK)
@@ -468,12 +370,12 @@ static avow_err add_p11_platform(create_ctx *c, const cli_args *a, const char *u
 }
 
 /* One key element, every claim read from the token. */
-static avow_err add_p11_key(create_ctx *c, const cli_args *a, const char *option, const char *uri)
+static avow_err add_p11_key(create_ctx *c, const char *option, const char *uri)
 {
-    if (!is_p11_uri(uri))
+    if (!cli_is_p11_uri(uri))
         return cli_fail(&c->d, AVOW_ERR_USAGE, option, "\"%s\" is not a pkcs11: URI", uri);
     avow_p11_session *s = NULL;
-    avow_err err = p11_open(c, a, uri, 1, &s);
+    avow_err err = p11_open(c, option, uri, 1, &s);
     if (err == AVOW_OK)
         err = avow_p11_add_key_claims_uri(s, uri, c->ev, NULL, &c->d);
     avow_p11_session_free(s);
@@ -484,7 +386,7 @@ static avow_err add_p11_key(create_ctx *c, const cli_args *a, const char *option
 static avow_err add_p11_keys(create_ctx *c, const cli_args *a)
 {
     for (size_t i = 0; i < cli_count(a, "attest-key"); i++) {
-        avow_err err = add_p11_key(c, a, "attest-key", cli_get_n(a, "attest-key", i));
+        avow_err err = add_p11_key(c, "attest-key", cli_get_n(a, "attest-key", i));
         if (err != AVOW_OK)
             return err;
     }
@@ -547,6 +449,8 @@ int cli_evidence_create(const char *prog, const cli_args *a)
     avow_buf der = {0};
     avow_err err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &form, &c.d);
     if (err == AVOW_OK)
+        err = cli_p11_from_args(a, &c.p11, &c.d);
+    if (err == AVOW_OK)
         err = cli_evidence_profile(a, &p, &c.d);
     if (err == AVOW_OK && cli_get(a, "sid") != NULL) {
         avow_sid_kind sid;
@@ -563,17 +467,17 @@ int cli_evidence_create(const char *prog, const cli_args *a)
     /* -pkcs11 URI: the token's platform (unless -platform-from names another) and the key. */
     const char *p11 = cli_get(a, "pkcs11");
     const char *platform = cli_get(a, "platform-from") != NULL ? cli_get(a, "platform-from") : p11;
-    if (err == AVOW_OK && p11 != NULL && !is_p11_uri(p11))
+    if (err == AVOW_OK && p11 != NULL && !cli_is_p11_uri(p11))
         err = cli_fail(&c.d, AVOW_ERR_USAGE, "pkcs11", "\"%s\" is not a pkcs11: URI", p11);
     if (err == AVOW_OK && platform != NULL) {
-        if (!is_p11_uri(platform))
+        if (!cli_is_p11_uri(platform))
             err = cli_fail(&c.d, AVOW_ERR_USAGE, "platform-from", "\"%s\" is not a pkcs11: URI",
                            platform);
         else
-            err = add_p11_platform(&c, a, platform);
+            err = add_p11_platform(&c, platform);
     }
     if (err == AVOW_OK && p11 != NULL)
-        err = add_p11_key(&c, a, "pkcs11", p11);
+        err = add_p11_key(&c, "pkcs11", p11);
     if (err == AVOW_OK)
         err = add_p11_keys(&c, a);
     if (err == AVOW_OK && avow_evidence_element_count(c.ev) == 0)
@@ -593,6 +497,6 @@ int cli_evidence_create(const char *prog, const cli_args *a)
         avow_signer_free(c.signers[i]);
         avow_buf_free(&c.spkis[i]);
     }
-    avow_p11_module_free(c.p11); /* signers keep the module while they live */
+    cli_p11_clear(&c.p11);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
 }

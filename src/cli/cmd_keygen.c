@@ -3,10 +3,11 @@
  * (avow_p11_keygen), prints the key's PKCS#11 URI and writes its public key
  * when asked. The private key never leaves the token.
  *
- * The module comes from -pkcs11-module (or -module), else $AVOW_PKCS11_MODULE, else SoftHSM2 at
- * its Debian path when that file exists. Label and id come from -label /
- * -id, else from the URI's object= / id=; without any id a random 8-byte id
- * is chosen, so that a certificate can later be stored next to the key.
+ * The module comes from -pkcs11-module, else $AVOW_PKCS11_MODULE, else
+ * SoftHSM2 at its Debian path when that file exists. Label and id come from
+ * -label / -id, else from the URI's object= / id=; without any id a random
+ * 8-byte id is chosen, so that a certificate can later be stored next to
+ * the key. URIs are read and written by the library (avow_p11_uri_*).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,6 @@
 #include <unistd.h>
 
 #include <openssl/rand.h>
-#include <p11-kit/pkcs11.h>
-#include <p11-kit/uri.h>
 
 #include <avow/avow.h>
 #include <avow/pkcs11.h>
@@ -31,7 +30,6 @@ static const cli_opt keygen_opts[] = {
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module file or p11-kit name (default: $AVOW_PKCS11_MODULE, "
      "else " CLI_P11_DEFAULT_MODULE ")"},
-    {"module", CLI_VALUE, "PATH|NAME", "the same as -pkcs11-module (older spelling)"},
     {"token-uri", CLI_VALUE, "URI", "pkcs11: URI of the token; object= and id= name the key"},
     {"uri", CLI_VALUE, "URI", "the same as -token-uri"},
     {"pin-source", CLI_VALUE, "SPEC", "user PIN: env:NAME, file:PATH or pass:TEXT"},
@@ -58,9 +56,9 @@ static const cli_cmd keygen_cmd = {
 typedef struct keygen_ctx {
     avow_p11_keygen_params p;
     uint8_t id[MAX_ID];
-    char *label;    /* owned copy */
-    char date[9];   /* YYYYMMDD */
-    P11KitUri *uri; /* the token part of the user's URI, for printing */
+    avow_buf label;  /* owned, NUL-terminated */
+    char date[9];    /* YYYYMMDD */
+    const char *uri; /* the user's URI: the token, and maybe the key's names */
     avow_diag d;
 } keygen_ctx;
 
@@ -108,79 +106,44 @@ static avow_err parse_date(keygen_ctx *c, const char *text)
 }
 
 /* Label and id: the flags win over the URI's object= and id=. */
-static avow_err names_from(keygen_ctx *c, const cli_args *a, const char *uri)
+static avow_err names_from(keygen_ctx *c, const cli_args *a)
 {
-    c->uri = p11_kit_uri_new();
-    if (c->uri == NULL)
-        return cli_fail(&c->d, AVOW_ERR_NOMEM, "", "out of memory");
-    if (uri != NULL) {
-        int rc = p11_kit_uri_parse(uri, P11_KIT_URI_FOR_ANY, c->uri);
-        if (rc != P11_KIT_URI_OK)
-            return cli_fail(&c->d, AVOW_ERR_USAGE, "token-uri", "PKCS#11 URI \"%s\": %s", uri,
-                            p11_kit_uri_message(rc));
-    }
-    CK_ATTRIBUTE *lab = p11_kit_uri_get_attribute(c->uri, CKA_LABEL);
-    CK_ATTRIBUTE *idattr = p11_kit_uri_get_attribute(c->uri, CKA_ID);
-    const char *label = cli_get(a, "label");
-    if (label != NULL) {
-        c->label = strdup(label);
-    } else if (lab != NULL && lab->ulValueLen > 0) {
-        c->label = malloc(lab->ulValueLen + 1);
-        if (c->label != NULL) {
-            memcpy(c->label, lab->pValue, lab->ulValueLen);
-            c->label[lab->ulValueLen] = '\0';
+    avow_buf label = {0}, id = {0};
+    avow_err err = AVOW_OK;
+    if (c->uri != NULL)
+        err = avow_p11_uri_get_object(c->uri, &label, &id, &c->d);
+    if (err == AVOW_OK && cli_get(a, "label") != NULL) {
+        avow_buf_free(&label);
+        const char *text = cli_get(a, "label");
+        size_t n = strlen(text);
+        if (n > 0 && (label.ptr = OPENSSL_malloc(n + 1)) == NULL)
+            err = cli_fail(&c->d, AVOW_ERR_NOMEM, "label", "out of memory");
+        else if (n > 0) {
+            memcpy(label.ptr, text, n + 1);
+            label.len = n;
         }
     }
-    if ((label != NULL || lab != NULL) && c->label == NULL)
-        return cli_fail(&c->d, AVOW_ERR_NOMEM, "", "out of memory");
-    if (c->label != NULL && strlen(c->label) == 0) {
-        free(c->label);
-        c->label = NULL;
-    }
-    c->p.label = c->label;
-    if (cli_get(a, "id") != NULL)
-        return parse_id(c, cli_get(a, "id"));
-    if (idattr != NULL && idattr->ulValueLen > 0) {
-        if (idattr->ulValueLen > MAX_ID)
-            return cli_fail(&c->d, AVOW_ERR_USAGE, "token-uri", "id= is longer than %d bytes",
-                            MAX_ID);
-        memcpy(c->id, idattr->pValue, idattr->ulValueLen);
+    c->label = label;
+    c->p.label = (const char *)label.ptr;
+    if (err == AVOW_OK && cli_get(a, "id") != NULL) {
+        err = parse_id(c, cli_get(a, "id"));
+    } else if (err == AVOW_OK && id.len > 0) {
+        if (id.len > MAX_ID)
+            err =
+                cli_fail(&c->d, AVOW_ERR_USAGE, "token-uri", "id= is longer than %d bytes", MAX_ID);
+        else {
+            memcpy(c->id, id.ptr, id.len);
+            c->p.id = c->id;
+            c->p.id_len = id.len;
+        }
+    } else if (err == AVOW_OK) {
+        if (RAND_bytes(c->id, 8) != 1)
+            err = cli_fail_ossl(&c->d, AVOW_ERR_CRYPTO, "id", "cannot draw a random id");
         c->p.id = c->id;
-        c->p.id_len = idattr->ulValueLen;
-        return AVOW_OK;
+        c->p.id_len = 8;
     }
-    if (RAND_bytes(c->id, 8) != 1)
-        return cli_fail_ossl(&c->d, AVOW_ERR_CRYPTO, "id", "cannot draw a random id");
-    c->p.id = c->id;
-    c->p.id_len = 8;
-    return AVOW_OK;
-}
-
-/* The user's URI with only the given object attributes (and no PIN): printed. */
-static char *object_uri(P11KitUri *base, const char *label, const uint8_t *id, size_t id_len)
-{
-    CK_ATTRIBUTE attr;
-    p11_kit_uri_clear_attributes(base);
-    p11_kit_uri_set_pin_value(base, NULL);
-    p11_kit_uri_set_pin_source(base, NULL);
-    if (label != NULL) {
-        attr.type = CKA_LABEL;
-        attr.pValue = (void *)label;
-        attr.ulValueLen = (CK_ULONG)strlen(label);
-        if (p11_kit_uri_set_attribute(base, &attr) != P11_KIT_URI_OK)
-            return NULL;
-    }
-    if (id != NULL) {
-        attr.type = CKA_ID;
-        attr.pValue = (void *)id;
-        attr.ulValueLen = (CK_ULONG)id_len;
-        if (p11_kit_uri_set_attribute(base, &attr) != P11_KIT_URI_OK)
-            return NULL;
-    }
-    char *text = NULL;
-    if (p11_kit_uri_format(base, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &text) != P11_KIT_URI_OK)
-        return NULL;
-    return text;
+    avow_buf_free(&id);
+    return err;
 }
 
 /* Refuses a label or id already used by a private key: later look-ups would be ambiguous. */
@@ -191,58 +154,38 @@ static avow_err check_unused(keygen_ctx *c, avow_p11_session *s)
         const uint8_t *id = pass == 1 ? c->p.id : NULL;
         if (label == NULL && id == NULL)
             continue;
-        char *uri = object_uri(c->uri, label, id, c->p.id_len);
-        if (uri == NULL)
-            return cli_fail(&c->d, AVOW_ERR_NOMEM, "", "out of memory");
+        avow_buf uri = {0};
+        avow_err err = avow_p11_uri_format_object(c->uri, label, id, id != NULL ? c->p.id_len : 0,
+                                                  &uri, &c->d);
         avow_p11_handle h = 0;
         avow_diag tmp;
         avow_diag_clear(&tmp);
-        avow_err err = avow_p11_find_key(s, uri, &h, &tmp);
-        if (err == AVOW_OK || (err == AVOW_ERR_ARG && strstr(tmp.detail, "more than one") != NULL))
+        if (err == AVOW_OK)
+            err = avow_p11_find_key(s, (const char *)uri.ptr, &h, &tmp);
+        if (err == AVOW_OK || err == AVOW_ERR_AMBIGUOUS)
             err = cli_fail(&c->d, AVOW_ERR_USAGE, pass == 0 ? "label" : "id",
-                           "the token already has a private key matching %s", uri);
+                           "the token already has a private key matching %s", (char *)uri.ptr);
         else if (err == AVOW_ERR_NOT_FOUND)
             err = AVOW_OK;
-        else
+        else if (uri.ptr != NULL)
             c->d = tmp;
-        free(uri);
+        avow_buf_free(&uri);
         if (err != AVOW_OK)
             return err;
     }
     return AVOW_OK;
 }
 
-/* Module, session (read/write) and login. */
-static avow_err open_token(keygen_ctx *c, const cli_args *a, const char *uri, avow_p11_session **s)
+/* Session (read/write) and login, through the library. */
+static avow_err open_token(keygen_ctx *c, const cli_args *a, avow_p11_session **s)
 {
-    const char *flag = cli_get(a, "pkcs11-module");
-    if (flag != NULL && cli_get(a, "module") != NULL)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
-                        "give -pkcs11-module or -module, not both");
-    const char *module = cli_p11_module(flag != NULL ? flag : cli_get(a, "module"));
-    if (module == NULL)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "pkcs11-module",
-                        "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
-                        "(" CLI_P11_DEFAULT_MODULE " is not installed)");
-    if (cli_get(a, "pin") != NULL && cli_get(a, "pin-source") != NULL)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "pin", "give -pin or -pin-source, not both");
-    /* -pin is the pass: spec of -pin-source. */
-    char *spec = NULL;
-    if (cli_get(a, "pin") != NULL) {
-        size_t n = strlen(cli_get(a, "pin")) + 6;
-        spec = OPENSSL_malloc(n);
-        if (spec == NULL)
-            return cli_fail(&c->d, AVOW_ERR_NOMEM, "pin", "out of memory");
-        snprintf(spec, n, "pass:%s", cli_get(a, "pin"));
+    cli_p11 p;
+    avow_err err = cli_p11_from_args(a, &p, &c->d);
+    if (err == AVOW_OK) {
+        err = avow_p11_open(p.module, c->uri, p.pin_spec, AVOW_P11_RW | AVOW_P11_LOGIN, s, &c->d);
+        err = cli_p11_explain(&p, err, "pin", c->uri, &c->d);
     }
-    avow_err err = avow_p11_open(module, uri, spec != NULL ? spec : cli_get(a, "pin-source"),
-                                 AVOW_P11_RW | AVOW_P11_LOGIN, s, &c->d);
-    if (spec != NULL)
-        OPENSSL_clear_free(spec, strlen(spec));
-    if (err == AVOW_ERR_NOT_FOUND && strcmp(c->d.field, "pin") == 0 &&
-        cli_get(a, "pin-source") == NULL && cli_get(a, "pin") == NULL)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "pin",
-                        "no user PIN: give -pin-source env:NAME|file:PATH|pass:TEXT");
+    cli_p11_clear(&p);
     return err;
 }
 
@@ -265,15 +208,16 @@ static int run_keygen(const cli_args *a)
 {
     keygen_ctx c;
     memset(&c, 0, sizeof(c));
+    avow_p11_keygen_params_init(&c.p);
     avow_p11_session *s = NULL;
     avow_p11_handle priv = 0;
-    char *printed = NULL;
-    const char *uri = cli_get(a, "token-uri");
+    avow_buf printed = {0};
     avow_err err = AVOW_OK;
-    if (uri != NULL && cli_get(a, "uri") != NULL)
+    c.uri = cli_get(a, "token-uri");
+    if (c.uri != NULL && cli_get(a, "uri") != NULL)
         err = cli_fail(&c.d, AVOW_ERR_USAGE, "uri", "give -token-uri or -uri, not both");
-    if (uri == NULL)
-        uri = cli_get(a, "uri");
+    if (c.uri == NULL)
+        c.uri = cli_get(a, "uri");
     c.p.sensitive = !cli_flag(a, "not-sensitive");
     c.p.extractable = cli_flag(a, "extractable");
     if (err == AVOW_OK)
@@ -281,29 +225,25 @@ static int run_keygen(const cli_args *a)
     if (err == AVOW_OK && cli_get(a, "end-date") != NULL)
         err = parse_date(&c, cli_get(a, "end-date"));
     if (err == AVOW_OK)
-        err = names_from(&c, a, uri);
+        err = names_from(&c, a);
     if (err == AVOW_OK)
-        err = open_token(&c, a, uri, &s);
+        err = open_token(&c, a, &s);
     if (err == AVOW_OK)
         err = check_unused(&c, s);
     if (err == AVOW_OK)
         err = avow_p11_keygen(s, &c.p, &priv, NULL, &c.d);
     if (err == AVOW_OK && cli_get(a, "pubout") != NULL)
         err = write_pub(&c, s, priv, cli_get(a, "pubout"));
+    if (err == AVOW_OK)
+        err = avow_p11_uri_format_object(c.uri, c.p.label, c.p.id, c.p.id_len, &printed, &c.d);
     if (err == AVOW_OK) {
-        printed = object_uri(c.uri, c.p.label, c.p.id, c.p.id_len);
-        if (printed == NULL)
-            err = cli_fail(&c.d, AVOW_ERR_NOMEM, "", "out of memory");
-        else
-            printf("%s\n", printed);
+        printf("%s\n", (const char *)printed.ptr);
         if (fflush(stdout) != 0)
             err = cli_fail(&c.d, AVOW_ERR_IO, "stdout", "cannot write");
     }
-    free(printed);
+    avow_buf_free(&printed);
     avow_p11_session_free(s);
-    if (c.uri != NULL)
-        p11_kit_uri_free(c.uri);
-    free(c.label);
+    avow_buf_free(&c.label);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
 }
 

@@ -6,6 +6,10 @@
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
+if [ "${AVOW_WITH_PKCS11:-ON}" = OFF ]; then
+    echo "SKIP: avow built without PKCS#11 (pkcs11_off.sh covers that build)"
+    exit 77
+fi
 MOD=/usr/lib/softhsm/libsofthsm2.so
 if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
     echo "SKIP: SoftHSM2 ($MOD) not installed"
@@ -27,9 +31,9 @@ NONCE=00112233445566778899aabbccddeeff
 
 make_ca
 make_ak ak ec256
-expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=tls" -id c1 \
+expect_rc 0 "$AVOW" keygen -pkcs11-module "$MOD" -token-uri "$TOK;object=tls" -id c1 \
     -pin-source env:AVOW_TEST_PIN -pubout "$T/tls.pub"
-expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=ear" -id e1 \
+expect_rc 0 "$AVOW" keygen -pkcs11-module "$MOD" -token-uri "$TOK;object=ear" -id e1 \
     -pin-source env:AVOW_TEST_PIN -pubout "$T/ear.pub"
 
 expect_rc 0 "$AVOW" evidence create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
@@ -52,7 +56,7 @@ grep -q '"ear_status": "affirming"' "$T/out" || fail "token request not affirmin
 
 # A key generated extractable in the token: the token says so in the Evidence,
 # and the default policy makes the result contraindicated (exit 1), naming the rule.
-expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=loose" -id c2 -extractable \
+expect_rc 0 "$AVOW" keygen -pkcs11-module "$MOD" -token-uri "$TOK;object=loose" -id c2 -extractable \
     -pin-source env:AVOW_TEST_PIN -pubout "$T/loose.pub"
 expect_rc 0 "$AVOW" evidence create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
     -attest-key "$TOK;object=loose" -nonce "$NONCE" -signkey "$T/ak.key" -signcert "$T/ak.pem" \

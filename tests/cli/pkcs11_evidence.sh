@@ -7,6 +7,10 @@
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
+if [ "${AVOW_WITH_PKCS11:-ON}" = OFF ]; then
+    echo "SKIP: avow built without PKCS#11 (pkcs11_off.sh covers that build)"
+    exit 77
+fi
 MOD=/usr/lib/softhsm/libsofthsm2.so
 if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1 ||
     ! command -v pkcs11-tool >/dev/null 2>&1; then
@@ -33,7 +37,7 @@ p11tool() {
 }
 
 # --- keygen ---
-expect_rc 0 "$AVOW" keygen -module "$MOD" -token-uri "$TOK;object=ak" -id a1 \
+expect_rc 0 "$AVOW" keygen -pkcs11-module "$MOD" -token-uri "$TOK;object=ak" -id a1 \
     -pin-source env:AVOW_TEST_PIN -pubout "$T/ak.pub"
 grep -q '^pkcs11:.*token=avow-test' "$T/out" || fail "keygen printed no URI: $(cat "$T/out")"
 grep -q 'object=ak' "$T/out" || fail "keygen URI lacks object=ak"
@@ -57,7 +61,7 @@ expect_rc 2 "$AVOW" keygen -uri "$TOK;object=x" -pin "$PIN" -pin-source pass:1
 # the flag wins over AVOW_PKCS11_MODULE, which wins over the default
 AVOW_PKCS11_MODULE=$T/no-such-module.so expect_rc 1 "$AVOW" keygen -uri "$TOK;object=x" -pin "$PIN"
 grep -q 'no-such-module.so' "$T/err" || fail "AVOW_PKCS11_MODULE not used"
-AVOW_PKCS11_MODULE=$T/no-such-module.so expect_rc 0 "$AVOW" keygen -module "$MOD" \
+AVOW_PKCS11_MODULE=$T/no-such-module.so expect_rc 0 "$AVOW" keygen -pkcs11-module "$MOD" \
     -uri "$TOK;object=x" -pin "$PIN"
 
 # --- the AK certificate: a test root issues it for the key in the token ---
@@ -188,7 +192,7 @@ grep -q 'C_Login' "$T/err" || fail "keygen wrong PIN: no C_Login"
 expect_rc 1 "$AVOW" evidence create -pkcs11-module "$T/missing.so" -signkey "$AK" -pin "$PIN" \
     -nonce "$NONCE"
 grep -q 'module.*missing.so' "$T/err" || fail "missing module not named: $(cat "$T/err")"
-expect_rc 1 "$AVOW" keygen -module "$T/missing.so" -uri "$TOK;object=y" -pin "$PIN"
+expect_rc 1 "$AVOW" keygen -pkcs11-module "$T/missing.so" -uri "$TOK;object=y" -pin "$PIN"
 grep -q 'missing.so' "$T/err" || fail "keygen: missing module not named"
 expect_rc 1 "$AVOW" evidence create -signkey "$TOK;object=nokey" -pin "$PIN" -nonce "$NONCE"
 grep -q 'no object matches.*nokey' "$T/err" || fail "missing key not named: $(cat "$T/err")"
@@ -199,7 +203,9 @@ expect_rc 1 "$AVOW" evidence create -signkey "pkcs11:token=no-such-token;object=
 grep -q 'no-such-token' "$T/err" || fail "missing token not named"
 expect_rc 2 "$AVOW" evidence create -signkey "$AK" -nonce "$NONCE"
 grep -q 'PIN' "$T/err" || fail "no PIN: message does not say so"
-expect_rc 1 "$AVOW" evidence create -signkey "$AK" -pin-source env:AVOW_NO_SUCH_VAR -nonce "$NONCE"
+# a PIN source that gives no PIN: AVOW_ERR_NO_PIN, a usage error
+expect_rc 2 "$AVOW" evidence create -signkey "$AK" -pin-source env:AVOW_NO_SUCH_VAR -nonce "$NONCE"
+grep -q 'AVOW_NO_SUCH_VAR is not set.*AVOW_ERR_NO_PIN' "$T/err" || fail "unset PIN variable: $(cat "$T/err")"
 expect_rc 2 "$AVOW" evidence create -attest-key "$T/ak.pub" -pin "$PIN" -nonce "$NONCE"
 # platform claims need no login
 expect_rc 0 "$AVOW" evidence create -platform-from "$TOK" -out "$T/pf.pem"

@@ -119,7 +119,7 @@ static avow_p11_handle keygen(fx *f, avow_p11_keytype type, const char *label, u
                               int sensitive, int extractable)
 {
     avow_p11_keygen_params p;
-    memset(&p, 0, sizeof(p));
+    avow_p11_keygen_params_init(&p);
     p.type = type;
     p.rsa_bits = 2048;
     p.label = label;
@@ -252,7 +252,7 @@ static void test_claims_expiry_and_caps(void **state)
     fx *f = *state;
     uint8_t id = 7;
     avow_p11_keygen_params p;
-    memset(&p, 0, sizeof(p));
+    avow_p11_keygen_params_init(&p);
     p.type = AVOW_P11_KEY_RSA;
     p.rsa_bits = 2048;
     p.id = &id;
@@ -278,9 +278,10 @@ static void test_claims_expiry_and_caps(void **state)
     assert_true(has_purpose(el, AVOW_CAP_SIGN));
     assert_false(has_purpose(el, AVOW_CAP_VERIFY));
 
-    assert_int_equal(
-        avow_p11_keygen(f->s, &(avow_p11_keygen_params){.end_date = "2030-12"}, NULL, NULL, NULL),
-        AVOW_ERR_ARG);
+    avow_diag d;
+    avow_p11_keygen_params bad = {.size = sizeof(bad), .end_date = "2030-12"};
+    assert_int_equal(avow_p11_keygen(f->s, &bad, NULL, NULL, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "end_date");
     avow_evidence_free(ev);
 }
 
@@ -487,7 +488,7 @@ static void test_pin_resolve(void **state)
     assert_string_equal((char *)pin.ptr, "9876");
     avow_buf_free(&pin);
     unsetenv("AVOW_TEST_PIN");
-    assert_int_equal(avow_p11_pin_resolve(NULL, "env:AVOW_TEST_PIN", &pin, &d), AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_pin_resolve(NULL, "env:AVOW_TEST_PIN", &pin, &d), AVOW_ERR_NO_PIN);
     snprintf(spec, sizeof(spec), "file:%s", path);
     assert_int_equal(avow_p11_pin_resolve(NULL, spec, &pin, &d), AVOW_OK);
     assert_string_equal((char *)pin.ptr, "4321");
@@ -501,7 +502,10 @@ static void test_pin_resolve(void **state)
     assert_int_equal(avow_p11_pin_resolve(uri, NULL, &pin, &d), AVOW_OK);
     assert_string_equal((char *)pin.ptr, "4321");
     avow_buf_free(&pin);
-    assert_int_equal(avow_p11_pin_resolve("pkcs11:token=x", NULL, &pin, &d), AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_p11_pin_resolve("pkcs11:token=x", NULL, &pin, &d), AVOW_ERR_NO_PIN);
+    assert_int_equal(d.code, AVOW_ERR_NO_PIN);
+    assert_string_equal(d.field, "pin");
+    assert_int_equal(avow_p11_pin_resolve(NULL, NULL, &pin, &d), AVOW_ERR_NO_PIN);
     assert_int_equal(avow_p11_pin_resolve(NULL, "file:/nonexistent/pin", &pin, &d), AVOW_ERR_IO);
     assert_int_equal(avow_p11_pin_resolve(NULL, "stdin", &pin, &d), AVOW_ERR_ARG);
     assert_null(pin.ptr);
@@ -594,11 +598,11 @@ static void test_p11_open(void **state)
     avow_p11_session_free(s);
     s = NULL;
     assert_int_equal(avow_p11_open(SOFTHSM_MODULE, NULL, NULL, AVOW_P11_LOGIN, &s, &d),
-                     AVOW_ERR_NOT_FOUND);
+                     AVOW_ERR_NO_PIN);
     assert_null(s);
     unsetenv("AVOW_TEST_NO_PIN");
     assert_int_equal(avow_p11_open(SOFTHSM_MODULE, NULL, "env:AVOW_TEST_NO_PIN", 0, &s, &d),
-                     AVOW_ERR_NOT_FOUND);
+                     AVOW_ERR_NO_PIN);
     assert_int_equal(avow_p11_open(SOFTHSM_MODULE, NULL, "pass:0000", 0, &s, &d), AVOW_ERR_PIN);
     assert_null(s);
     assert_int_equal(avow_p11_open("/nonexistent/lib.so", NULL, "pass:1", 0, &s, &d),
@@ -612,14 +616,15 @@ static void test_end_date_calendar(void **state)
     static const char *const bad[] = {"20260230", "20230229", "21000229",  "20260431",
                                       "20261301", "20260000", "2026-02-28"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        avow_p11_keygen_params p = {.end_date = bad[i], .label = "x"};
+        avow_p11_keygen_params p = {.size = sizeof(p), .end_date = bad[i], .label = "x"};
         avow_diag d;
         avow_diag_clear(&d);
         if (avow_p11_keygen(f->s, &p, NULL, NULL, &d) != AVOW_ERR_ARG)
             fail_msg("end date %s accepted", bad[i]);
         assert_string_equal(d.field, "end_date");
     }
-    avow_p11_keygen_params ok = {.end_date = "20240229", .label = "leap", .session_only = 1};
+    avow_p11_keygen_params ok = {
+        .size = sizeof(ok), .end_date = "20240229", .label = "leap", .session_only = 1};
     assert_int_equal(avow_p11_keygen(f->s, &ok, NULL, NULL, NULL), AVOW_OK);
     ok.end_date = "20000229";
     assert_int_equal(avow_p11_keygen(f->s, &ok, NULL, NULL, NULL), AVOW_OK);
@@ -757,11 +762,12 @@ static void test_sign_needs_login(void **state)
     avow_p11_session_free(s2);
 }
 
-static void test_certificate_from_token(void **state)
+/*
+ * Stores a certificate for subject (NULL: a key of its own) in the token
+ * with CKA_ID id_hex, through pkcs11-tool; returns it.
+ */
+static X509 *store_cert(fx *f, EVP_PKEY *subject, const char *id_hex)
 {
-    fx *f = *state;
-    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
-    /* Any certificate will do: the lookup goes by CKA_ID only. */
     EVP_PKEY *sk = EVP_EC_gen("P-256");
     assert_non_null(sk);
     X509 *x = X509_new();
@@ -773,20 +779,28 @@ static void test_certificate_from_token(void **state)
     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
                                (const unsigned char *)"ak", -1, -1, 0);
     X509_set_issuer_name(x, X509_get_subject_name(x));
-    X509_set_pubkey(x, sk);
+    X509_set_pubkey(x, subject != NULL ? subject : sk);
     assert_true(X509_sign(x, sk, EVP_sha256()) > 0);
+    EVP_PKEY_free(sk);
     char path[128];
     snprintf(path, sizeof(path), "%s/cert.der", f->dir);
     FILE *fp = fopen(path, "wb");
     assert_non_null(fp);
     assert_int_equal(i2d_X509_fp(fp, x), 1);
     fclose(fp);
-    char *argv[] = {
-        "pkcs11-tool", "--module", SOFTHSM_MODULE, "--login", "--pin", USER_PIN,  "--write-object",
-        path,          "--type",   "cert",         "--id",    "a1",    "--label", "ak",
-        NULL};
+    char *argv[] = {"pkcs11-tool", "--module",       SOFTHSM_MODULE, "--login", "--pin",
+                    USER_PIN,      "--write-object", path,           "--type",  "cert",
+                    "--id",        (char *)id_hex,   "--label",      "ak",      NULL};
     assert_int_equal(run(NULL, argv), 0);
+    return x;
+}
 
+static void test_certificate_from_token(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle k = keygen(f, AVOW_P11_KEY_EC_P256, "ak", 0xa1, 1, 0);
+    /* Any certificate will do: the lookup goes by CKA_ID only. */
+    X509 *x = store_cert(f, NULL, "a1");
     X509 *got = NULL;
     avow_diag d;
     avow_diag_clear(&d);
@@ -797,7 +811,374 @@ static void test_certificate_from_token(void **state)
     assert_int_equal(X509_cmp(got, x), 0);
     X509_free(got);
     X509_free(x);
-    EVP_PKEY_free(sk);
+}
+
+/* --- errors callers switch on --- */
+
+static void test_ambiguous_object(void **state)
+{
+    fx *f = *state;
+    keygen(f, AVOW_P11_KEY_EC_P256, "dup", 0x01, 1, 0);
+    keygen(f, AVOW_P11_KEY_EC_P256, "dup", 0x02, 1, 0);
+    avow_p11_handle h = 0;
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=dup?pin-value=SECRET42", &h, &d),
+                     AVOW_ERR_AMBIGUOUS);
+    assert_int_equal(d.code, AVOW_ERR_AMBIGUOUS);
+    assert_string_equal(d.field, "uri");
+    assert_non_null(strstr(d.detail, "object=dup"));
+    assert_null(strstr(d.detail, "SECRET42"));
+    assert_int_equal(h, 0);
+    assert_int_equal(avow_p11_find_key(f->s, "pkcs11:object=dup;id=%02", &h, &d), AVOW_OK);
+    /* Every caller of the look-up sees the same code. */
+    avow_evidence *ev = NULL;
+    assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
+    assert_int_equal(avow_p11_add_key_claims_uri(f->s, "pkcs11:object=dup", ev, NULL, &d),
+                     AVOW_ERR_AMBIGUOUS);
+    assert_int_equal(avow_evidence_element_count(ev), 0);
+    avow_evidence_free(ev);
+    avow_signer_open_opts o;
+    avow_signer_open_opts_init(&o);
+    o.pkcs11_module = SOFTHSM_MODULE;
+    o.pin_source = "pass:" USER_PIN;
+    avow_signer *sg = NULL;
+    assert_int_equal(avow_signer_open("pkcs11:token=" TOKEN_LABEL ";object=dup", &o, &sg, &d),
+                     AVOW_ERR_AMBIGUOUS);
+    assert_null(sg);
+}
+
+static void test_ambiguous_token(void **state)
+{
+    fx *f = *state;
+    /* SoftHSM reads its token directory at C_Initialize: finalise it before adding a token. */
+    avow_p11_session_free(f->s);
+    avow_p11_module_free(f->mod);
+    f->s = NULL;
+    f->mod = NULL;
+    char *init[] = {"softhsm2-util", "--init-token", "--free", "--label", "avow-test-2",
+                    "--so-pin",      "12345678",     "--pin",  USER_PIN,  NULL};
+    assert_int_equal(run(NULL, init), 0);
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_p11_module_load(SOFTHSM_MODULE, &f->mod, &d), AVOW_OK);
+    avow_p11_session *s = NULL;
+    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:?pin-value=SECRET42", 0, &s, &d),
+                     AVOW_ERR_AMBIGUOUS);
+    assert_null(s);
+    assert_string_equal(d.field, "uri");
+    assert_non_null(strstr(d.detail, "2 tokens match"));
+    assert_null(strstr(d.detail, "SECRET42"));
+    assert_int_equal(avow_p11_session_open(f->mod, NULL, 0, &s, &d), AVOW_ERR_AMBIGUOUS);
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE, "pkcs11:model=SoftHSM%20v2", "pass:" USER_PIN,
+                                   AVOW_P11_LOGIN, &s, &d),
+                     AVOW_ERR_AMBIGUOUS);
+    assert_null(s);
+    /* Naming one of them is enough. */
+    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:token=avow-test-2", 0, &s, &d), AVOW_OK);
+    avow_p11_session_free(s);
+    assert_int_equal(avow_p11_session_open(f->mod, "pkcs11:token=" TOKEN_LABEL, 0, &f->s, &d),
+                     AVOW_OK);
+}
+
+static void test_no_pin(void **state)
+{
+    fx *f = *state;
+    keygen(f, AVOW_P11_KEY_EC_P256, "k", 0xb1, 1, 0);
+    /* Logged out, so that a wrong PIN below meets C_Login (login state is per token). */
+    avow_p11_session_free(f->s);
+    f->s = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_p11_session *s = NULL;
+    assert_int_equal(avow_p11_open(SOFTHSM_MODULE, "pkcs11:token=" TOKEN_LABEL ";object=k", NULL,
+                                   AVOW_P11_LOGIN, &s, &d),
+                     AVOW_ERR_NO_PIN);
+    assert_int_equal(d.code, AVOW_ERR_NO_PIN);
+    assert_null(s);
+    avow_signer_open_opts o;
+    avow_signer_open_opts_init(&o);
+    o.pkcs11_module = SOFTHSM_MODULE;
+    avow_signer *sg = NULL;
+    assert_int_equal(avow_signer_open("pkcs11:token=" TOKEN_LABEL ";object=k", &o, &sg, &d),
+                     AVOW_ERR_NO_PIN);
+    unsetenv("AVOW_TEST_NO_PIN");
+    o.pin_source = "env:AVOW_TEST_NO_PIN";
+    assert_int_equal(avow_signer_open("pkcs11:token=" TOKEN_LABEL ";object=k", &o, &sg, &d),
+                     AVOW_ERR_NO_PIN);
+    assert_non_null(strstr(d.detail, "AVOW_TEST_NO_PIN"));
+    assert_null(sg);
+    /* A wrong PIN is another matter. */
+    o.pin_source = "pass:0000";
+    assert_int_equal(avow_signer_open("pkcs11:token=" TOKEN_LABEL ";object=k", &o, &sg, &d),
+                     AVOW_ERR_PIN);
+    assert_null(sg);
+}
+
+/* --- the API's types and parameter structs --- */
+
+static void test_handles_and_params(void **state)
+{
+    fx *f = *state;
+    _Static_assert(sizeof(avow_p11_handle) == 8, "handles are 64 bits on every platform");
+    avow_p11_keygen_params p;
+    memset(&p, 0xa5, sizeof(p));
+    avow_p11_keygen_params_init(&p);
+    assert_int_equal(p.size, sizeof(p));
+    assert_int_equal(p.type, AVOW_P11_KEY_EC_P256);
+    assert_int_equal(p.sensitive, 1);
+    assert_int_equal(p.extractable, 0);
+    assert_int_equal(p.session_only, 0);
+    assert_int_equal(p.rsa_bits, 0);
+    assert_int_equal(p.caps, 0);
+    assert_null(p.label);
+    assert_null(p.id);
+    assert_int_equal(p.id_len, 0);
+    assert_null(p.end_date);
+    avow_p11_keygen_params_init(NULL);
+
+    /* The defaults make a sensitive, non-extractable P-256 key. */
+    p.label = "defaults";
+    avow_p11_handle priv = 0;
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_p11_keygen(f->s, &p, &priv, NULL, &d), AVOW_OK);
+    avow_evidence *ev = NULL;
+    const avow_element *el = key_element(f, priv, &ev);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_SENSITIVE), 1);
+    assert_int_equal(claim_bool(el, AVOW_CLAIM_KEY_EXTRACTABLE), 0);
+    avow_evidence_free(ev);
+    EVP_PKEY *pub = NULL;
+    assert_int_equal(avow_p11_get1_pubkey(f->s, priv, &pub, &d), AVOW_OK);
+    assert_int_equal(EVP_PKEY_get_bits(pub), 256);
+    EVP_PKEY_free(pub);
+
+    /* Parameters not made by the _init (an older or newer struct) are refused. */
+    avow_p11_keygen_params old = {.label = "old"};
+    assert_int_equal(avow_p11_keygen(f->s, &old, NULL, NULL, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "params.size");
+    old.size = sizeof(old) - 1;
+    assert_int_equal(avow_p11_keygen(f->s, &old, NULL, NULL, &d), AVOW_ERR_ARG);
+
+    /* Handle 0 is never an object. */
+    assert_int_equal(avow_p11_get1_pubkey(f->s, 0, &pub, &d), AVOW_ERR_ARG);
+    avow_signer *sg = NULL;
+    assert_int_equal(avow_p11_signer_new(f->s, 0, AVOW_SIGALG_NONE, &sg, &d), AVOW_ERR_ARG);
+    assert_null(sg);
+    if (sizeof(unsigned long) < sizeof(avow_p11_handle)) {
+        /* A handle a 32-bit CK_ULONG cannot hold must not be cut to another object's. */
+        avow_p11_handle big = ((avow_p11_handle)1 << 32) | priv;
+        assert_int_equal(avow_p11_get1_pubkey(f->s, big, &pub, &d), AVOW_ERR_ARG);
+        assert_int_equal(avow_p11_find_object(f->s, "pkcs11:object=defaults",
+                                              ((uint64_t)1 << 32) | 3u, &priv, &d),
+                         AVOW_ERR_ARG);
+    }
+    /* The class is a 64-bit number too. */
+    avow_p11_handle h = 0;
+    assert_int_equal(
+        avow_p11_find_object(f->s, "pkcs11:object=defaults", (uint64_t)2 /* public */, &h, &d),
+        AVOW_OK);
+    assert_int_not_equal(h, priv);
+}
+
+/* --- URIs for callers --- */
+
+static void test_uri_get_object(void **state)
+{
+    (void)state;
+    avow_buf label = {0}, id = {0};
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_p11_uri_get_object("pkcs11:token=t;object=my%20key;id=%a1%02"
+                                             "?pin-value=1234",
+                                             &label, &id, &d),
+                     AVOW_OK);
+    assert_string_equal((char *)label.ptr, "my key");
+    assert_int_equal(label.len, 6);
+    assert_int_equal(id.len, 2);
+    assert_memory_equal(id.ptr, "\xa1\x02", 2);
+    avow_buf_free(&label);
+    avow_buf_free(&id);
+    /* Either output may be left out. */
+    assert_int_equal(avow_p11_uri_get_object("pkcs11:object=k;id=%01", NULL, &id, &d), AVOW_OK);
+    assert_int_equal(id.len, 1);
+    avow_buf_free(&id);
+    assert_int_equal(avow_p11_uri_get_object("pkcs11:object=k;id=%01", &label, NULL, &d), AVOW_OK);
+    assert_string_equal((char *)label.ptr, "k");
+    avow_buf_free(&label);
+    /* No object attributes (or empty ones): empty outputs. */
+    static const char *const none[] = {"pkcs11:token=t", "pkcs11:", "pkcs11:object=;id="};
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        assert_int_equal(avow_p11_uri_get_object(none[i], &label, &id, &d), AVOW_OK);
+        assert_null(label.ptr);
+        assert_int_equal(label.len, 0);
+        assert_null(id.ptr);
+    }
+    assert_int_equal(avow_p11_uri_get_object(NULL, &label, &id, &d), AVOW_OK);
+    assert_null(label.ptr);
+    /* Bad input: nothing is handed out. */
+    static const char *const bad[] = {"http://x", "pkcs11:object=a%00b", "pkcs11:object=%zz",
+                                      "pkcs11:bogus=1;object=k"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (avow_p11_uri_get_object(bad[i], &label, &id, &d) != AVOW_ERR_ARG)
+            fail_msg("%s accepted", bad[i]);
+        assert_null(label.ptr);
+        assert_null(id.ptr);
+    }
+}
+
+static void test_uri_format_object(void **state)
+{
+    fx *f = *state;
+    avow_buf out = {0}, label = {0}, id = {0};
+    avow_diag d;
+    avow_diag_clear(&d);
+    static const uint8_t kid[] = {0xa1, 0x00, 0x7f};
+    assert_int_equal(avow_p11_uri_format_object("pkcs11:token=" TOKEN_LABEL
+                                                ";object=old;id=%99;type=private"
+                                                "?pin-value=SECRET42&pin-source=file:/p",
+                                                "new key", kid, sizeof(kid), &out, &d),
+                     AVOW_OK);
+    const char *u = (const char *)out.ptr;
+    assert_int_equal(out.len, strlen(u));
+    assert_true(strncmp(u, "pkcs11:", 7) == 0);
+    assert_non_null(strstr(u, "token=" TOKEN_LABEL));
+    assert_non_null(strstr(u, "object=new%20key"));
+    assert_null(strstr(u, "old"));
+    assert_null(strstr(u, "%99"));
+    assert_null(strstr(u, "type="));
+    assert_null(strstr(u, "SECRET42"));
+    assert_null(strstr(u, "pin-"));
+    /* It reads back as the same names... */
+    assert_int_equal(avow_p11_uri_get_object(u, &label, &id, &d), AVOW_OK);
+    assert_string_equal((char *)label.ptr, "new key");
+    assert_int_equal(id.len, sizeof(kid));
+    assert_memory_equal(id.ptr, kid, sizeof(kid));
+    avow_buf_free(&label);
+    avow_buf_free(&id);
+    /* ...and finds the key made under them. */
+    avow_p11_keygen_params p;
+    avow_p11_keygen_params_init(&p);
+    p.label = "new key";
+    p.id = kid;
+    p.id_len = sizeof(kid);
+    avow_p11_handle made = 0, found = 0;
+    assert_int_equal(avow_p11_keygen(f->s, &p, &made, NULL, &d), AVOW_OK);
+    assert_int_equal(avow_p11_find_key(f->s, u, &found, &d), AVOW_OK);
+    assert_int_equal(found, made);
+    avow_buf_free(&out);
+
+    /* Only the token, and only a label or only an id. */
+    assert_int_equal(avow_p11_uri_format_object("pkcs11:token=t", NULL, NULL, 0, &out, &d),
+                     AVOW_OK);
+    assert_string_equal((char *)out.ptr, "pkcs11:token=t");
+    avow_buf_free(&out);
+    assert_int_equal(avow_p11_uri_format_object(NULL, "k", NULL, 0, &out, &d), AVOW_OK);
+    assert_string_equal((char *)out.ptr, "pkcs11:object=k");
+    avow_buf_free(&out);
+    assert_int_equal(avow_p11_uri_format_object("pkcs11:token=t", NULL, kid, 1, &out, &d), AVOW_OK);
+    assert_non_null(strstr((char *)out.ptr, "id=%A1"));
+    assert_null(strstr((char *)out.ptr, "object="));
+    avow_buf_free(&out);
+    assert_int_equal(avow_p11_uri_format_object("http://x", "k", NULL, 0, &out, &d), AVOW_ERR_ARG);
+    assert_null(out.ptr);
+    assert_int_equal(avow_p11_uri_format_object("pkcs11:", "k", NULL, 1, &out, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_p11_uri_format_object("pkcs11:", "k", NULL, 0, NULL, &d), AVOW_ERR_ARG);
+}
+
+/* --- avow_signer_open on token keys --- */
+
+static void open_sign_verify(const char *uri, const avow_signer_open_opts *o, avow_sigalg want,
+                             avow_signer **keep)
+{
+    avow_signer *sg = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err e = avow_signer_open(uri, o, &sg, &d);
+    if (e != AVOW_OK)
+        fail_msg("%s: %s (%s: %s)", uri, avow_errname(e), d.field, d.detail);
+    assert_int_equal(avow_signer_alg(sg), want);
+    static const uint8_t msg[] = "signed in the token";
+    avow_buf sig = {0};
+    assert_int_equal(avow_signer_sign(sg, msg, sizeof(msg), &sig, &d), AVOW_OK);
+    assert_int_equal(avow_sigalg_verify(want, avow_signer_get0_pubkey(sg), msg, sizeof(msg),
+                                        sig.ptr, sig.len, &d),
+                     AVOW_OK);
+    avow_buf_free(&sig);
+    if (keep != NULL)
+        *keep = sg;
+    else
+        avow_signer_free(sg);
+}
+
+static void test_signer_open_token(void **state)
+{
+    fx *f = *state;
+    avow_p11_handle ec = keygen(f, AVOW_P11_KEY_EC_P384, "ec", 0xc1, 1, 0);
+    keygen(f, AVOW_P11_KEY_RSA, "rsa", 0xc2, 1, 0);
+    avow_signer_open_opts o;
+    avow_signer_open_opts_init(&o);
+    o.pkcs11_module = SOFTHSM_MODULE;
+    o.pin_source = "pass:" USER_PIN;
+    open_sign_verify("pkcs11:token=" TOKEN_LABEL ";object=ec", &o, AVOW_SIGALG_ECDSA_SHA384, NULL);
+    open_sign_verify("pkcs11:object=rsa", &o, AVOW_SIGALG_RSA_PKCS1_SHA256, NULL);
+    o.pss = 1;
+    open_sign_verify("pkcs11:object=rsa", &o, AVOW_SIGALG_RSA_PSS_SHA256, NULL);
+    o.alg = AVOW_SIGALG_RSA_PSS_SHA512;
+    open_sign_verify("pkcs11:object=rsa", &o, AVOW_SIGALG_RSA_PSS_SHA512, NULL);
+    o.pss = 0;
+    o.alg = AVOW_SIGALG_NONE;
+    /* The PIN from the URI. */
+    o.pin_source = NULL;
+    open_sign_verify("pkcs11:object=ec?pin-value=" USER_PIN, &o, AVOW_SIGALG_ECDSA_SHA384, NULL);
+
+    /* The token's certificate, only when asked for. */
+    EVP_PKEY *pub = NULL;
+    assert_int_equal(avow_p11_get1_pubkey(f->s, ec, &pub, NULL), AVOW_OK);
+    X509 *x = store_cert(f, pub, "c1");
+    o.pin_source = "pass:" USER_PIN;
+    avow_signer *sg = NULL;
+    open_sign_verify("pkcs11:object=ec", &o, AVOW_SIGALG_ECDSA_SHA384, &sg);
+    assert_null(avow_signer_get0_cert(sg));
+    avow_signer_free(sg);
+    o.flags = AVOW_SIGNER_OPEN_TOKEN_CERT;
+    open_sign_verify("pkcs11:object=ec", &o, AVOW_SIGALG_ECDSA_SHA384, &sg);
+    assert_non_null(avow_signer_get0_cert(sg));
+    assert_int_equal(X509_cmp(avow_signer_get0_cert(sg), x), 0);
+    /* The signer outlives everything the caller holds. */
+    avow_p11_session_free(f->s);
+    avow_p11_module_free(f->mod);
+    f->s = NULL;
+    f->mod = NULL;
+    avow_buf sig = {0};
+    assert_int_equal(avow_signer_sign(sg, (const uint8_t *)"x", 1, &sig, NULL), AVOW_OK);
+    avow_buf_free(&sig);
+    avow_signer_free(sg);
+    X509_free(x);
+    /* No certificate in the token is no error; one for another key is. */
+    open_sign_verify("pkcs11:object=rsa", &o, AVOW_SIGALG_RSA_PKCS1_SHA256, &sg);
+    assert_null(avow_signer_get0_cert(sg));
+    avow_signer_free(sg);
+    X509_free(store_cert(f, NULL, "c2"));
+    avow_diag d;
+    avow_diag_clear(&d);
+    assert_int_equal(avow_signer_open("pkcs11:object=rsa", &o, &sg, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "certificate");
+    assert_null(sg);
+
+    /* Failures of each step come through with their own codes. */
+    o.flags = 0;
+    assert_int_equal(avow_signer_open("pkcs11:object=nope", &o, &sg, &d), AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_signer_open("pkcs11:token=absent;object=ec", &o, &sg, &d),
+                     AVOW_ERR_NOT_FOUND);
+    assert_int_equal(avow_signer_open("pkcs11:object=ec;bogus=1", &o, &sg, &d), AVOW_ERR_ARG);
+    o.pkcs11_module = "/nonexistent/lib.so";
+    assert_int_equal(avow_signer_open("pkcs11:object=ec", &o, &sg, &d), AVOW_ERR_NOT_FOUND);
+    o.pkcs11_module = NULL;
+    assert_int_equal(avow_signer_open("pkcs11:object=ec", &o, &sg, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "pkcs11-module");
+    assert_null(sg);
+    EVP_PKEY_free(pub);
 }
 
 /* --- Evidence end to end --- */
@@ -873,6 +1254,10 @@ static void test_evidence_rsa_pss(void **state)
 
 int main(void)
 {
+    if (!AVOW_WITH_PKCS11) {
+        printf("SKIP: built with AVOW_WITH_PKCS11=OFF (test_pkcs11_off covers that build)\n");
+        return 77;
+    }
     if (access(SOFTHSM_MODULE, R_OK) != 0) {
         printf("SKIP: %s not installed\n", SOFTHSM_MODULE);
         return 77;
@@ -901,6 +1286,13 @@ int main(void)
         T(test_signer_alg_mismatch_and_lifetime),
         T(test_sign_needs_login),
         T(test_certificate_from_token),
+        T(test_ambiguous_object),
+        T(test_ambiguous_token),
+        T(test_no_pin),
+        T(test_handles_and_params),
+        T(test_uri_get_object),
+        T(test_uri_format_object),
+        T(test_signer_open_token),
         T(test_evidence_ec),
         T(test_evidence_rsa_pss),
     };

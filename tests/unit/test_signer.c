@@ -1,12 +1,18 @@
 /*
  * avow_signer: the software back end for every key type, PSS parameters
  * that match avow_sigalg_to_der, certificates, and the ops-table contract a
- * hardware back end relies on (ownership of impl, error queue hygiene).
+ * hardware back end relies on (ownership of impl, error queue hygiene), and
+ * avow_signer_open on key files (token keys: test_pkcs11.c).
  */
 #include "testutil.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <openssl/encoder.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 
 static const uint8_t MSG[] = "to be signed";
@@ -237,13 +243,135 @@ static void test_backend_ops(void **state)
     EVP_PKEY_free(h.key);
 }
 
+/* Writes key to path as `type` ("PEM"/"DER") in `structure` ("PrivateKeyInfo", "type-specific"). */
+static void write_key(const char *path, EVP_PKEY *key, int selection, const char *type,
+                      const char *structure)
+{
+    OSSL_ENCODER_CTX *ctx = OSSL_ENCODER_CTX_new_for_pkey(key, selection, type, structure, NULL);
+    assert_non_null(ctx);
+    unsigned char *data = NULL;
+    size_t len = 0;
+    assert_int_equal(OSSL_ENCODER_to_data(ctx, &data, &len), 1);
+    OSSL_ENCODER_CTX_free(ctx);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    OPENSSL_free(data);
+}
+
+/* Opens path and checks that the signer signs under want with key's public half. */
+static void open_and_sign(const char *path, const avow_signer_open_opts *o, EVP_PKEY *key,
+                          avow_sigalg want)
+{
+    avow_signer *s = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err rc = avow_signer_open(path, o, &s, &d);
+    if (rc != AVOW_OK)
+        fail_msg("%s: %s (%s: %s)", path, avow_errname(rc), d.field, d.detail);
+    TU_NO_OSSL_ERR();
+    assert_int_equal(avow_signer_alg(s), want);
+    assert_int_equal(EVP_PKEY_eq(avow_signer_get0_pubkey(s), key), 1);
+    assert_null(avow_signer_get0_cert(s));
+    avow_buf sig = {0};
+    assert_int_equal(avow_signer_sign(s, MSG, sizeof(MSG), &sig, &d), AVOW_OK);
+    assert_int_equal(avow_sigalg_verify(want, key, MSG, sizeof(MSG), sig.ptr, sig.len, &d),
+                     AVOW_OK);
+    avow_buf_free(&sig);
+    avow_signer_free(s);
+}
+
+static void test_open_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/avow-signer-XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    EVP_PKEY *ec = tu_key_ec("P-384"), *rsa = tu_key_rsa(2048), *ed = tu_key_ed25519();
+    avow_signer_open_opts o;
+    avow_signer_open_opts_init(&o);
+    assert_int_equal(o.size, sizeof(o));
+    assert_int_equal(o.alg, AVOW_SIGALG_NONE);
+
+    /* PKCS#8 PEM, PKCS#8 DER and the traditional (SEC 1, PKCS#1) forms. */
+    snprintf(path, sizeof(path), "%s/ec.pem", dir);
+    write_key(path, ec, EVP_PKEY_KEYPAIR, "PEM", "PrivateKeyInfo");
+    open_and_sign(path, &o, ec, AVOW_SIGALG_ECDSA_SHA384);
+    open_and_sign(path, NULL, ec, AVOW_SIGALG_ECDSA_SHA384);
+    snprintf(path, sizeof(path), "%s/ec.der", dir);
+    write_key(path, ec, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo");
+    open_and_sign(path, &o, ec, AVOW_SIGALG_ECDSA_SHA384);
+    snprintf(path, sizeof(path), "%s/rsa.pem", dir);
+    write_key(path, rsa, EVP_PKEY_KEYPAIR, "PEM", "type-specific");
+    open_and_sign(path, &o, rsa, AVOW_SIGALG_RSA_PKCS1_SHA256);
+    o.pss = 1;
+    open_and_sign(path, &o, rsa, AVOW_SIGALG_RSA_PSS_SHA256);
+    o.alg = AVOW_SIGALG_RSA_PKCS1_SHA512; /* an explicit algorithm wins over pss */
+    open_and_sign(path, &o, rsa, AVOW_SIGALG_RSA_PKCS1_SHA512);
+    avow_signer_open_opts_init(&o);
+    snprintf(path, sizeof(path), "%s/ed.der", dir);
+    write_key(path, ed, EVP_PKEY_KEYPAIR, "DER", "PrivateKeyInfo");
+    open_and_sign(path, &o, ed, AVOW_SIGALG_ED25519);
+
+    avow_signer *s = NULL;
+    avow_diag d;
+    /* An algorithm the key cannot sign with. */
+    o.alg = AVOW_SIGALG_RSA_PSS_SHA256;
+    assert_int_equal(avow_signer_open(path, &o, &s, &d), AVOW_ERR_ALG_MISMATCH);
+    assert_null(s);
+    o.alg = (avow_sigalg)999;
+    assert_int_equal(avow_signer_open(path, &o, &s, &d), AVOW_ERR_SIG_ALG);
+    avow_signer_open_opts_init(&o);
+
+    /* A public key, a certificate or junk is no private key. */
+    snprintf(path, sizeof(path), "%s/pub.pem", dir);
+    write_key(path, ec, EVP_PKEY_PUBLIC_KEY, "PEM", "SubjectPublicKeyInfo");
+    assert_int_equal(avow_signer_open(path, &o, &s, &d), AVOW_ERR_MALFORMED);
+    assert_string_equal(d.field, path);
+    assert_non_null(strstr(d.detail, "no unencrypted private key"));
+    TU_NO_OSSL_ERR();
+    snprintf(path, sizeof(path), "%s/junk", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("-----BEGIN PRIVATE KEY-----\nnot base64\n-----END PRIVATE KEY-----\n", f);
+    fclose(f);
+    assert_int_equal(avow_signer_open(path, &o, &s, &d), AVOW_ERR_MALFORMED);
+    TU_NO_OSSL_ERR();
+    snprintf(path, sizeof(path), "%s/missing.pem", dir);
+    assert_int_equal(avow_signer_open(path, &o, &s, &d), AVOW_ERR_IO);
+    assert_null(s);
+
+    /* Arguments and options. */
+    assert_int_equal(avow_signer_open(NULL, &o, &s, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_signer_open("", &o, &s, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_signer_open(path, &o, NULL, &d), AVOW_ERR_ARG);
+    avow_signer_open_opts bad = {0};
+    assert_int_equal(avow_signer_open(path, &bad, &s, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "opts.size");
+    o.flags = 1u << 7;
+    assert_int_equal(avow_signer_open(path, &o, &s, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "opts.flags");
+    /* A pkcs11: URI is a token key, never a file of that name: it needs a module. */
+    avow_signer_open_opts_init(&o);
+    avow_err want = AVOW_WITH_PKCS11 ? AVOW_ERR_ARG : AVOW_ERR_UNSUPPORTED;
+    assert_int_equal(avow_signer_open("pkcs11:token=t;object=k", &o, &s, &d), want);
+    assert_null(s);
+
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+    EVP_PKEY_free(ec);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ed);
+    TU_NO_OSSL_ERR();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_software_every_key),
-        cmocka_unit_test(test_software_rejects),
-        cmocka_unit_test(test_set1_cert),
-        cmocka_unit_test(test_backend_ops),
+        cmocka_unit_test(test_software_every_key), cmocka_unit_test(test_software_rejects),
+        cmocka_unit_test(test_set1_cert),          cmocka_unit_test(test_backend_ops),
+        cmocka_unit_test(test_open_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

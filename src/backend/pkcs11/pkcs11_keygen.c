@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "attester/pkcs11_int.h"
+#include "backend/pkcs11/pkcs11_int.h"
 
 /* DER OIDs for CKA_EC_PARAMS (namedCurve). */
 static const uint8_t oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
@@ -64,6 +64,9 @@ avow_err avow_p11_keygen(avow_p11_session *s, const avow_p11_keygen_params *p,
 {
     if (s == NULL || p == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session or parameters");
+    if (p->size != sizeof(*p))
+        return avow__fail(diag, AVOW_ERR_ARG, "params.size",
+                          "parameters not set up with avow_p11_keygen_params_init");
     if (p->end_date != NULL && !date_ok(p->end_date))
         return avow__fail(diag, AVOW_ERR_ARG, "end_date",
                           "end date must be a calendar date YYYYMMDD");

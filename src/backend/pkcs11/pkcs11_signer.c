@@ -11,7 +11,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 
-#include "attester/pkcs11_int.h"
+#include "backend/pkcs11/pkcs11_int.h"
 
 typedef struct p11_signer {
     avow_p11_session *s; /* one reference held */
@@ -249,9 +249,12 @@ static void p11_signer_free(void *impl)
 
 static const avow_signer_ops p11_ops = {"pkcs11", p11_sign, p11_signer_free};
 
-avow_err avow_p11_signer_new(avow_p11_session *s, avow_p11_handle key, avow_sigalg alg,
+avow_err avow_p11_signer_new(avow_p11_session *s, avow_p11_handle handle, avow_sigalg alg,
                              avow_signer **out, avow_diag *diag)
 {
+    CK_OBJECT_HANDLE key = avow__p11_h(handle);
+    if (out != NULL)
+        *out = NULL;
     if (s == NULL || key == 0 || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "no session, key or output");
     *out = NULL;
@@ -269,7 +272,7 @@ avow_err avow_p11_signer_new(avow_p11_session *s, avow_p11_handle key, avow_siga
         return e;
 
     EVP_PKEY *pub = NULL;
-    e = avow_p11_get1_pubkey(s, key, &pub, diag);
+    e = avow_p11_get1_pubkey(s, handle, &pub, diag);
     if (e != AVOW_OK)
         return e;
     if (alg == AVOW_SIGALG_NONE && (e = avow_sigalg_for_key(pub, 0, &alg)) != AVOW_OK) {

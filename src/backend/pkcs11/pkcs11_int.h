@@ -1,6 +1,8 @@
 /*
- * Shared by the pkcs11_*.c files only: the structs behind the opaque
- * handles of avow/pkcs11.h and small PKCS#11 call helpers.
+ * Inside the library only: the structs behind the opaque handles of
+ * avow/pkcs11.h and small PKCS#11 call helpers, shared by the back end
+ * (src/backend/pkcs11/) and the claim source that reads tokens
+ * (src/attester/pkcs11_claims.c).
  */
 #ifndef AVOW_PKCS11_INT_H
 #define AVOW_PKCS11_INT_H
@@ -31,6 +33,17 @@ struct avow_p11_session {
     int logged_in;
     atomic_int refs;
 };
+
+/*
+ * h as a CK_OBJECT_HANDLE, or 0 (never a valid handle) when h is 0 or does
+ * not fit the platform's CK_ULONG: a truncated handle could name another
+ * object.
+ */
+static inline CK_OBJECT_HANDLE avow__p11_h(avow_p11_handle h)
+{
+    CK_OBJECT_HANDLE o = (CK_OBJECT_HANDLE)h;
+    return (avow_p11_handle)o == h ? o : 0;
+}
 
 /* Takes one more reference on s (for a signer). */
 void avow__p11_session_ref(avow_p11_session *s);

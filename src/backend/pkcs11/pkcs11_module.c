@@ -14,7 +14,7 @@
 
 #include <p11-kit/p11-kit.h>
 
-#include "attester/pkcs11_int.h"
+#include "backend/pkcs11/pkcs11_int.h"
 
 avow_err avow__p11_fail(avow_diag *d, avow_err code, CK_RV rv, const char *fn, const char *ctx)
 {
@@ -111,105 +111,6 @@ void avow_p11_module_free(avow_p11_module *m)
 
 /* --- URIs --- */
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Whether the attribute name of comp[0..n) (before '='), percent-decoded, is name, any case. */
-static int attr_is(const char *comp, size_t n, const char *name)
-{
-    size_t k = 0;
-    for (size_t i = 0; i < n && comp[i] != '='; i++) {
-        char c = comp[i];
-        if (c == '%' && i + 2 < n && hexdig(comp[i + 1]) >= 0 && hexdig(comp[i + 2]) >= 0) {
-            c = (char)(hexdig(comp[i + 1]) << 4 | hexdig(comp[i + 2]));
-            i += 2;
-        }
-        if (c >= 'A' && c <= 'Z')
-            c = (char)(c - 'A' + 'a');
-        if (name[k] == '\0' || name[k] != c)
-            return 0;
-        k++;
-    }
-    return name[k] == '\0';
-}
-
-static int secret_attr(const char *comp, size_t n, unsigned flags)
-{
-    if (attr_is(comp, n, "pin-value"))
-        return 1;
-    return (flags & AVOW_P11_REDACT_PIN_SOURCE) &&
-           (attr_is(comp, n, "pin-source") || attr_is(comp, n, "pinfile"));
-}
-
-typedef struct outbuf {
-    char *p;
-    size_t cap, len;
-} outbuf;
-
-static void put(outbuf *o, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++, o->len++) {
-        if (o->len + 1 < o->cap)
-            o->p[o->len] = s[i];
-    }
-    if (o->cap > 0)
-        o->p[o->len < o->cap ? o->len : o->cap - 1] = '\0';
-}
-
-size_t avow_p11_uri_redact(const char *uri, unsigned flags, char *buf, size_t cap)
-{
-    outbuf o = {buf, cap, 0};
-    if (cap > 0)
-        buf[0] = '\0';
-    if (uri == NULL)
-        return 0;
-    if (strncasecmp(uri, "pkcs11:", 7) != 0) {
-        put(&o, uri, strlen(uri));
-        return o.len;
-    }
-    put(&o, uri, 7);
-    /* Path attributes are separated by ';', query attributes (after '?') by '&'. */
-    const char *p = uri + 7;
-    int query = 0, first = 1;
-    while (*p != '\0') {
-        const char sep = query ? '&' : ';';
-        size_t n = strcspn(p, query ? "&" : ";?");
-        if (!secret_attr(p, n, flags) && n > 0) {
-            if (!first)
-                put(&o, &sep, 1);
-            put(&o, p, n);
-            first = 0;
-        }
-        p += n;
-        if (*p == '?') {
-            /* The '?' is written once a query attribute is kept. */
-            query = 1;
-            first = 1;
-            p++;
-            const char *q = p;
-            int kept = 0;
-            while (*q != '\0') {
-                size_t m = strcspn(q, "&");
-                kept |= m > 0 && !secret_attr(q, m, flags);
-                q += m + (q[m] == '&');
-            }
-            if (kept)
-                put(&o, "?", 1);
-        } else if (*p != '\0') {
-            p++;
-        }
-    }
-    return o.len;
-}
-
 /* The URI as error messages show it: the PIN value never. */
 #define REDACTED(var, text)                                                                        \
     char var[200];                                                                                 \
@@ -237,6 +138,94 @@ static avow_err parse_uri(const char *text, P11KitUri **out, avow_diag *diag)
                           "PKCS#11 URI \"%s\" has attributes p11-kit does not recognise", shown);
     }
     *out = uri;
+    return AVOW_OK;
+}
+
+avow_err avow_p11_uri_get_object(const char *uri, avow_buf *label, avow_buf *id, avow_diag *diag)
+{
+    avow_buf none_l = {0}, none_i = {0};
+    avow_buf *l = label != NULL ? label : &none_l, *i = id != NULL ? id : &none_i;
+    l->ptr = i->ptr = NULL;
+    l->len = i->len = 0;
+    P11KitUri *pu = NULL;
+    avow_err e = parse_uri(uri, &pu, diag);
+    if (e != AVOW_OK)
+        return e;
+    const CK_ATTRIBUTE *lab = p11_kit_uri_get_attribute(pu, CKA_LABEL);
+    const CK_ATTRIBUTE *ida = p11_kit_uri_get_attribute(pu, CKA_ID);
+    REDACTED(shown, uri);
+    if (lab != NULL && lab->ulValueLen > 0 && memchr(lab->pValue, '\0', lab->ulValueLen) != NULL)
+        e = avow__fail(diag, AVOW_ERR_ARG, "uri", "object= of \"%s\" holds a NUL byte", shown);
+    if (e == AVOW_OK && label != NULL && lab != NULL && lab->ulValueLen > 0) {
+        l->ptr = OPENSSL_malloc(lab->ulValueLen + 1);
+        if (l->ptr == NULL) {
+            e = avow__fail(diag, AVOW_ERR_NOMEM, NULL, "out of memory");
+        } else {
+            memcpy(l->ptr, lab->pValue, lab->ulValueLen);
+            l->ptr[lab->ulValueLen] = '\0';
+            l->len = lab->ulValueLen;
+        }
+    }
+    if (e == AVOW_OK && id != NULL && ida != NULL && ida->ulValueLen > 0) {
+        i->ptr = avow__memdup(ida->pValue, ida->ulValueLen);
+        if (i->ptr == NULL)
+            e = avow__fail(diag, AVOW_ERR_NOMEM, NULL, "out of memory");
+        else
+            i->len = ida->ulValueLen;
+    }
+    p11_kit_uri_free(pu);
+    if (e != AVOW_OK) {
+        avow_buf_free(l);
+        avow_buf_free(i);
+    }
+    return e;
+}
+
+avow_err avow_p11_uri_format_object(const char *token_uri, const char *label, const uint8_t *id,
+                                    size_t id_len, avow_buf *out, avow_diag *diag)
+{
+    if (out == NULL || (id == NULL && id_len > 0))
+        return avow__fail(diag, AVOW_ERR_ARG, "id", "no output, or an id length without an id");
+    out->ptr = NULL;
+    out->len = 0;
+    P11KitUri *pu = NULL;
+    avow_err e = parse_uri(token_uri, &pu, diag);
+    if (e != AVOW_OK)
+        return e;
+    /* Only the token part of the caller's URI is kept: its own object
+     * attributes would name another object, its PIN must not be printed. */
+    p11_kit_uri_clear_attributes(pu);
+    p11_kit_uri_set_pin_value(pu, NULL);
+    p11_kit_uri_set_pin_source(pu, NULL);
+    CK_ATTRIBUTE attr;
+    int r = P11_KIT_URI_OK;
+    if (label != NULL && label[0] != '\0') {
+        attr.type = CKA_LABEL;
+        attr.pValue = (void *)label;
+        attr.ulValueLen = (CK_ULONG)strlen(label);
+        r = p11_kit_uri_set_attribute(pu, &attr);
+    }
+    if (r == P11_KIT_URI_OK && id != NULL && id_len > 0) {
+        attr.type = CKA_ID;
+        attr.pValue = (void *)id;
+        attr.ulValueLen = (CK_ULONG)id_len;
+        r = p11_kit_uri_set_attribute(pu, &attr);
+    }
+    char *text = NULL;
+    if (r == P11_KIT_URI_OK)
+        r = p11_kit_uri_format(pu, P11_KIT_URI_FOR_OBJECT_ON_TOKEN, &text);
+    p11_kit_uri_free(pu);
+    if (r != P11_KIT_URI_OK || text == NULL) {
+        free(text);
+        return avow__fail(diag, r == P11_KIT_URI_NO_MEMORY ? AVOW_ERR_NOMEM : AVOW_ERR_ARG, "uri",
+                          "cannot format the object's URI: %s", p11_kit_uri_message(r));
+    }
+    size_t n = strlen(text);
+    out->ptr = avow__memdup((const uint8_t *)text, n + 1);
+    free(text); /* p11-kit's allocation */
+    if (out->ptr == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, NULL, "out of memory");
+    out->len = n;
     return AVOW_OK;
 }
 
@@ -295,7 +284,7 @@ static avow_err pick_slot(CK_FUNCTION_LIST *fl, P11KitUri *uri, const char *text
                           shown);
     /* Attesting the wrong device is worse than asking: demand a precise URI. */
     if (matches > 1)
-        return avow__fail(diag, AVOW_ERR_ARG, "uri",
+        return avow__fail(diag, AVOW_ERR_AMBIGUOUS, "uri",
                           "%zu tokens match \"%s\"; add token=, serial= or slot-id=", matches,
                           shown);
     return AVOW_OK;
@@ -447,7 +436,7 @@ avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avow_buf *pin, 
         if (strncmp(spec, "env:", 4) == 0) {
             const char *v = getenv(spec + 4);
             if (v == NULL)
-                return avow__fail(diag, AVOW_ERR_NOT_FOUND, "pin",
+                return avow__fail(diag, AVOW_ERR_NO_PIN, "pin",
                                   "environment variable %s is not set", spec + 4);
             return pin_set(pin, v, strlen(v), diag);
         }
@@ -459,7 +448,7 @@ avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avow_buf *pin, 
                           "PIN source must start with env:, file: or pass:");
     }
     if (uri == NULL)
-        return avow__fail(diag, AVOW_ERR_NOT_FOUND, "pin", "no PIN given");
+        return avow__fail(diag, AVOW_ERR_NO_PIN, "pin", "no PIN given");
 
     P11KitUri *pu = NULL;
     avow_err e = parse_uri(uri, &pu, diag);
@@ -472,7 +461,7 @@ avow_err avow_p11_pin_resolve(const char *uri, const char *spec, avow_buf *pin, 
     else if (source != NULL)
         e = pin_from_file(strncmp(source, "file:", 5) == 0 ? source + 5 : source, pin, diag);
     else
-        e = avow__fail(diag, AVOW_ERR_NOT_FOUND, "pin",
+        e = avow__fail(diag, AVOW_ERR_NO_PIN, "pin",
                        "no PIN given and the URI has neither pin-value nor pin-source");
     p11_kit_uri_free(pu);
     return e;
@@ -488,7 +477,7 @@ avow_err avow_p11_open(const char *module, const char *uri, const char *pin_spec
         return avow__fail(diag, AVOW_ERR_ARG, "pkcs11-module", "no PKCS#11 module given");
     avow_buf pin = {0};
     avow_err e = avow_p11_pin_resolve(uri, pin_spec, &pin, diag);
-    if (e == AVOW_ERR_NOT_FOUND && pin_spec == NULL && !(flags & AVOW_P11_LOGIN)) {
+    if (e == AVOW_ERR_NO_PIN && pin_spec == NULL && !(flags & AVOW_P11_LOGIN)) {
         e = AVOW_OK; /* no PIN anywhere and none needed: public objects only */
         avow_diag_clear(diag);
     }
@@ -645,12 +634,16 @@ avow_err avow__p11_partner(avow_p11_session *s, CK_OBJECT_HANDLE o, CK_OBJECT_HA
     return AVOW_OK;
 }
 
-avow_err avow_p11_find_object(avow_p11_session *s, const char *uri, unsigned long default_class,
+avow_err avow_p11_find_object(avow_p11_session *s, const char *uri, uint64_t default_class,
                               avow_p11_handle *out, avow_diag *diag)
 {
     if (s == NULL || uri == NULL || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "uri", "no session, URI or output");
     *out = 0;
+    CK_OBJECT_CLASS cls = (CK_OBJECT_CLASS)default_class;
+    if ((uint64_t)cls != default_class)
+        return avow__fail(diag, AVOW_ERR_ARG, "default_class", "class %llu does not fit a CK_ULONG",
+                          (unsigned long long)default_class);
     P11KitUri *pu = NULL;
     avow_err e = parse_uri(uri, &pu, diag);
     if (e != AVOW_OK)
@@ -671,7 +664,6 @@ avow_err avow_p11_find_object(avow_p11_session *s, const char *uri, unsigned lon
     CK_ATTRIBUTE *given = p11_kit_uri_get_attributes(pu, &n);
     CK_ATTRIBUTE tmpl[8];
     CK_ULONG nt = 0;
-    CK_OBJECT_CLASS cls = default_class;
     int has_class = 0;
     for (CK_ULONG i = 0; i < n && nt < 7; i++) {
         tmpl[nt++] = given[i];
@@ -692,10 +684,11 @@ avow_err avow_p11_find_object(avow_p11_session *s, const char *uri, unsigned lon
     if (found == 0)
         return avow__fail(diag, AVOW_ERR_NOT_FOUND, "uri",
                           "no object matches \"%s\" (class %lu unless type= says otherwise)%s",
-                          shown, default_class,
+                          shown, (unsigned long)cls,
                           !s->logged_in ? "; private objects need a login first" : "");
     if (found > 1)
-        return avow__fail(diag, AVOW_ERR_ARG, "uri", "more than one object matches \"%s\"", shown);
+        return avow__fail(diag, AVOW_ERR_AMBIGUOUS, "uri", "more than one object matches \"%s\"",
+                          shown);
     *out = h;
     return AVOW_OK;
 }
