@@ -60,7 +60,7 @@ avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_v
     const char *at = cli_declared(a, "at") ? cli_get(a, "at") : NULL;
     if (err == AVOW_OK && at != NULL) {
         time_t t = 0;
-        err = cli_parse_time(at, &t, d);
+        err = cli_parse_time("at", at, &t, d);
         if (err == AVOW_OK)
             avow_verifier_set_time(*v, t);
     }
