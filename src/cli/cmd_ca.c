@@ -238,20 +238,22 @@ static const cli_opt issue_opts[] = {
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module when ca.json names none (default: $AVOW_PKCS11_MODULE, "
      "else " CLI_P11_DEFAULT_MODULE ")"},
+    {"any", CLI_FLAG, NULL,
+     "Evidence is trusted when one of its signatures verifies (default: all)"},
     {"at", CLI_VALUE, "TIME",
      "check the attestation certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
     {"json", CLI_FLAG, NULL, "print the EAR as JSON instead of a summary"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku-ak", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    /* -eku is the certificate's; the attestation key's is -ak-eku, as in every command. */
+    CLI_PROFILE_OPTS,
+    {"eku-ak", CLI_RENAMED, "ak-eku", "the attestation-key EKU"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
 static avow_err make_verifier(const cli_args *a, avow_verifier **v, avow_diag *d)
 {
     avow_profile p;
-    avow_err err = cli_profile_opts(a, "eku-ak", &p, d);
+    avow_err err = cli_evidence_profile(a, &p, d);
     if (err == AVOW_OK)
         err = cli_verifier_from_args(a, &p, v, d);
     return err;

@@ -62,7 +62,7 @@ printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >"$T
 openssl x509 -req -in "$T/evilint.csr" -CA "$T/root.pem" -CAkey "$T/root.key" -CAcreateserial \
     -days 30 -extfile "$T/evilint.ext" -out "$T/evilint.pem" 2>/dev/null
 expect_rc 0 "$AVOW" csr create -key "$T/csr.key" -subject "CN=host$(printf '\302\233')31m" \
-    -evidence "$T/k.ev" -cert "$T/evilint.pem" -out "$T/evil.csr"
+    -evidence "$T/k.ev" -chain "$T/evilint.pem" -out "$T/evil.csr"
 expect_rc 0 "$AVOW" csr show -in "$T/evil.csr"
 no_raw "$T/out"
 grep -qF 'Subject: CN=host\xc2\x9b31m' "$T/out" || { cat "$T/out" >&2; fail "csr show: subject"; }
