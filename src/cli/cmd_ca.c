@@ -259,19 +259,35 @@ static avow_err make_verifier(const cli_args *a, avow_verifier **v, avow_diag *d
     return err;
 }
 
-/* Summary of an EAR: status and every reason. */
+static void put_text(FILE *f, const char *text)
+{
+    cli_put_escaped(f, text, strlen(text), 0);
+}
+
+/*
+ * Summary of an EAR: status and every reason. Submod names come from the
+ * registry, rule names from the policy and details quote claim values:
+ * all escaped, so a value cannot forge a "status: affirming" line.
+ */
 static void print_summary(FILE *f, const avow_ear *ear)
 {
-    fprintf(f, "status: %s\n", ear->has_status ? avow_tier_name(ear->status) : "none");
+    const char *top = ear->has_status ? avow_tier_name(ear->status) : "none";
+    fprintf(f, "status: %s\n", top != NULL ? top : "?");
     for (size_t i = 0; i < ear->nsubmods; i++) {
         const avow_ear_submod *s = &ear->submods[i];
-        fprintf(f, "submod %s: %s\n", s->name, avow_tier_name(s->status));
+        const char *tier = avow_tier_name(s->status);
+        fputs("submod ", f);
+        put_text(f, s->name != NULL ? s->name : "");
+        fprintf(f, ": %s\n", tier != NULL ? tier : "?");
         for (size_t j = 0; j < s->nreasons; j++) {
             const avow_ear_reason *r = &s->reasons[j];
-            fprintf(f, "  %s %s: %s (%s)%s%s\n", r->is_rule ? "rule" : "check", r->name,
-                    avow_tier_name(r->tier),
-                    avow_errname(r->code) != NULL ? avow_errname(r->code) : "?",
-                    r->detail[0] != '\0' ? ": " : "", r->detail);
+            const char *rt = avow_tier_name(r->tier), *code = avow_errname(r->code);
+            fprintf(f, "  %s ", r->is_rule ? "rule" : "check");
+            put_text(f, r->name);
+            fprintf(f, ": %s (%s)%s", rt != NULL ? rt : "?", code != NULL ? code : "?",
+                    r->detail[0] != '\0' ? ": " : "");
+            put_text(f, r->detail);
+            fputc('\n', f);
         }
     }
 }
@@ -429,7 +445,10 @@ static int run_issue(const char *prog, const cli_args *a)
         printf("certificate: %s\n", where);
         if (cli_get(a, "out") != NULL)
             printf("  copy: %s\n", cli_get(a, "out"));
-        printf("subject: %s\n", s != NULL ? s : "?");
+        /* The subject is the request's (or -subject): untrusted text. */
+        fputs("subject: ", stdout);
+        put_text(stdout, s != NULL ? s : "?");
+        putchar('\n');
         OPENSSL_free(s);
     } else if (err == AVOW_OK && !affirming && !cli_flag(a, "json")) {
         printf("no certificate issued\n");
@@ -461,7 +480,7 @@ static const cli_opt list_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
-/* One line of the table. */
+/* One line of the table; the subject is the request's, escaped. */
 static int list_row(void *ctx, const avow_issuance *r)
 {
     (void)ctx;
@@ -470,7 +489,9 @@ static int list_row(void *ctx, const avow_issuance *r)
         snprintf(issued, sizeof(issued), "@%lld", (long long)r->issued);
     if (avow_time_format(r->not_after, not_after, sizeof(not_after)) != AVOW_OK)
         snprintf(not_after, sizeof(not_after), "@%lld", (long long)r->not_after);
-    printf("%-32s  %s  %s  %s\n", r->serial, issued, not_after, r->subject);
+    printf("%-32s  %s  %s  ", r->serial, issued, not_after);
+    put_text(stdout, r->subject != NULL ? r->subject : "");
+    putchar('\n');
     return 0;
 }
 
