@@ -23,8 +23,10 @@
 #include <avow/request_verify.h>
 #include <avow/sigalg.h>
 #include <avow/signer.h>
+#include <avow/times.h>
 #include <avow/verification.h>
 #include <avow/verify.h>
+#include <avow/x509.h>
 
 #define AVOW_VERSION "0.1.0"
 

@@ -125,6 +125,19 @@ AVOW_EXPORT void avow_ear_free(avow_ear *ear);
 AVOW_EXPORT avow_err avow_ear_to_json(const avow_ear *ear, avow_buf *out, avow_diag *diag);
 
 /*
+ * EAR JSON text (avow_ear_to_json's, avow_cert_get_ear's payload, a stored
+ * EAR) for people: indented two spaces, keys sorted, a final newline; every
+ * claim kept as it is (nothing is read into an avow_ear, so claims avow does
+ * not know stay). What `avow ca show-result` and `avow ca show` print.
+ * *out is NUL-terminated (len excludes the NUL), owned by the caller
+ * (avow_buf_free). Errors: AVOW_ERR_ARG, AVOW_ERR_TOO_LARGE (over
+ * AVOW_EAR_MAX_SIZE), AVOW_ERR_JSON (not JSON, or a key given twice),
+ * AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_ear_json_pretty(const char *json, size_t len, avow_buf *out,
+                                          avow_diag *diag);
+
+/*
  * Reads EAR JSON (-03 names, or -02 names when eat_profile is
  * AVOW_EAR_PROFILE_02). Requires eat_profile, iat, a verifier id and at
  * least one submod with a valid status; vector values outside -128..127,

@@ -72,6 +72,42 @@ AVOW_EXPORT avow_err avow_ledger_find_serial(avow_nonce_store *s, const char *se
 /* No-op for NULL. */
 AVOW_EXPORT void avow_issuance_free(avow_issuance *row);
 
+/* avow_issuance_to_json flags */
+enum {
+    /* Add "ear" (the EAR object, claims as stored) and "certificate" (the PEM text). */
+    AVOW_ISSUANCE_JSON_FULL = 1u << 0
+};
+
+/*
+ * One row as a JSON object for programs: serial, subject, issued and
+ * not_after (RFC 3339 UTC), spki_sha256, request_sha256 and nonce (lower-case
+ * hex), and with AVOW_ISSUANCE_JSON_FULL "ear" and "certificate". Indented
+ * two spaces, keys sorted, a final newline: what `avow ca show -json`
+ * prints. *out is NUL-terminated (len excludes the NUL), owned by the caller
+ * (avow_buf_free). Errors: AVOW_ERR_ARG, AVOW_ERR_JSON (a stored EAR that is
+ * not JSON), AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_issuance_to_json(const avow_issuance *row, unsigned flags, avow_buf *out,
+                                           avow_diag *diag);
+
+/*
+ * One row for people: "name: value" lines in the order of
+ * avow_issuance_to_json (the subject escaped as avow_escape_text does), a
+ * blank line, the certificate (PEM), a blank line and the EAR
+ * (avow_ear_json_pretty): what `avow ca show` prints. *out as above.
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_JSON, AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_issuance_to_text(const avow_issuance *row, avow_buf *out,
+                                           avow_diag *diag);
+
+/*
+ * Every row of the ledger, in the order of issue, as a JSON array of the
+ * objects of avow_issuance_to_json (without AVOW_ISSUANCE_JSON_FULL),
+ * indented, keys sorted, a final newline: what `avow ca list -json` prints.
+ * *out as above. Errors: those of avow_ledger_foreach, AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_ledger_to_json(avow_nonce_store *s, avow_buf *out, avow_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

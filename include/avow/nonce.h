@@ -148,6 +148,18 @@ AVOW_EXPORT avow_err avow_nonce_issue(avow_nonce_store *s, size_t len, unsigned 
                                       avow_buf *out, avow_diag *diag);
 
 /*
+ * An issued nonce for the party that must put it in its Evidence:
+ * {"expires": RFC 3339 UTC, "nonce": lower-case hex, "ttl": seconds} on one
+ * line, keys sorted, with a final newline: what `avow ca nonce -json`
+ * prints. *out is NUL-terminated (len excludes the NUL), owned by the
+ * caller (avow_buf_free). Errors: AVOW_ERR_ARG (no nonce, or one over
+ * AVOW_NONCE_MAX_LEN), AVOW_ERR_BAD_TIME (expires past the year 9999),
+ * AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_nonce_to_json(const uint8_t *nonce, size_t len, time_t expires,
+                                        unsigned ttl, avow_buf *out, avow_diag *diag);
+
+/*
  * Accepts a nonce once: AVOW_OK the first time it is presented before it
  * expires (now = 0: the current time), AVOW_ERR_NONCE_REPLAY afterwards,
  * AVOW_ERR_NONCE_UNKNOWN for one this store never issued (or purged),

@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -25,7 +24,10 @@
 #include <avow/avow.h>
 #include <avow/ca.h>
 #include <avow/ca_dir.h>
+#include <avow/ledger.h>
 #include <avow/pkcs11.h>
+#include <avow/times.h>
+#include <avow/x509.h>
 
 #include "cli/cli.h"
 #include "cli/evidence_cmds.h"
@@ -63,26 +65,6 @@ static void print_hex(FILE *f, const uint8_t *p, size_t len)
 {
     for (size_t i = 0; i < len; i++)
         fprintf(f, "%02x", p[i]);
-}
-
-/* Compact JSON text -> indented, sorted, with a final newline. */
-static avow_err pretty_json(const char *json, size_t len, avow_buf *out, avow_diag *d)
-{
-    json_t *j = json_loadb(json, len, 0, NULL);
-    char *text = j != NULL ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-    json_decref(j);
-    if (text == NULL)
-        return cli_fail(d, AVOW_ERR_NOMEM, "json", "cannot format JSON");
-    size_t n = strlen(text);
-    out->ptr = OPENSSL_malloc(n + 2);
-    if (out->ptr != NULL) {
-        memcpy(out->ptr, text, n);
-        out->ptr[n] = '\n';
-        out->ptr[n + 1] = '\0';
-        out->len = n + 1;
-    }
-    free(text);
-    return out->ptr != NULL ? AVOW_OK : cli_fail(d, AVOW_ERR_NOMEM, "json", "out of memory");
 }
 
 /* The module for a pkcs11: key when ca.json or the command line names none. */
@@ -213,17 +195,17 @@ static int run_nonce(const char *prog, const cli_args *a)
         err = avow_ca_dir_nonce(cd, len, ttl, 0, &nonce, &expires, &d);
     if (err == AVOW_OK) {
         if (cli_flag(a, "json")) {
-            char exp[32];
-            cli_format_time(expires, exp, sizeof(exp));
-            printf("{\"expires\": \"%s\", \"nonce\": \"", exp);
-            print_hex(stdout, nonce.ptr, nonce.len);
-            printf("\", \"ttl\": %u}\n", ttl);
+            avow_buf json = {0};
+            err = avow_nonce_to_json(nonce.ptr, nonce.len, expires, ttl, &json, &d);
+            if (err == AVOW_OK)
+                err = cli_print(&json, &d);
+            avow_buf_free(&json);
         } else {
             print_hex(stdout, nonce.ptr, nonce.len);
             printf("\n");
+            if (fflush(stdout) != 0)
+                err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
         }
-        if (fflush(stdout) != 0)
-            err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
     }
     avow_buf_free(&nonce);
     avow_ca_dir_free(cd);
@@ -257,38 +239,56 @@ static const cli_opt issue_opts[] = {
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module when ca.json names none (default: $AVOW_PKCS11_MODULE, "
      "else " CLI_P11_DEFAULT_MODULE ")"},
+    {"any", CLI_FLAG, NULL,
+     "Evidence is trusted when one of its signatures verifies (default: all)"},
     {"at", CLI_VALUE, "TIME",
      "check the attestation certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
     {"json", CLI_FLAG, NULL, "print the EAR as JSON instead of a summary"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku-ak", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    /* -eku is the certificate's; the attestation key's is -ak-eku, as in every command. */
+    CLI_PROFILE_OPTS,
+    {"eku-ak", CLI_RENAMED, "ak-eku", "the attestation-key EKU"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
 static avow_err make_verifier(const cli_args *a, avow_verifier **v, avow_diag *d)
 {
     avow_profile p;
-    avow_err err = cli_profile_opts(a, "eku-ak", &p, d);
+    avow_err err = cli_evidence_profile(a, &p, d);
     if (err == AVOW_OK)
         err = cli_verifier_from_args(a, &p, v, d);
     return err;
 }
 
-/* Summary of an EAR: status and every reason. */
+static void put_text(FILE *f, const char *text)
+{
+    cli_put_escaped(f, text, strlen(text), 0);
+}
+
+/*
+ * Summary of an EAR: status and every reason. Submod names come from the
+ * registry, rule names from the policy and details quote claim values:
+ * all escaped, so a value cannot forge a "status: affirming" line.
+ */
 static void print_summary(FILE *f, const avow_ear *ear)
 {
-    fprintf(f, "status: %s\n", ear->has_status ? avow_tier_name(ear->status) : "none");
+    const char *top = ear->has_status ? avow_tier_name(ear->status) : "none";
+    fprintf(f, "status: %s\n", top != NULL ? top : "?");
     for (size_t i = 0; i < ear->nsubmods; i++) {
         const avow_ear_submod *s = &ear->submods[i];
-        fprintf(f, "submod %s: %s\n", s->name, avow_tier_name(s->status));
+        const char *tier = avow_tier_name(s->status);
+        fputs("submod ", f);
+        put_text(f, s->name != NULL ? s->name : "");
+        fprintf(f, ": %s\n", tier != NULL ? tier : "?");
         for (size_t j = 0; j < s->nreasons; j++) {
             const avow_ear_reason *r = &s->reasons[j];
-            fprintf(f, "  %s %s: %s (%s)%s%s\n", r->is_rule ? "rule" : "check", r->name,
-                    avow_tier_name(r->tier),
-                    avow_errname(r->code) != NULL ? avow_errname(r->code) : "?",
-                    r->detail[0] != '\0' ? ": " : "", r->detail);
+            const char *rt = avow_tier_name(r->tier), *code = avow_errname(r->code);
+            fprintf(f, "  %s ", r->is_rule ? "rule" : "check");
+            put_text(f, r->name);
+            fprintf(f, ": %s (%s)%s", rt != NULL ? rt : "?", code != NULL ? code : "?",
+                    r->detail[0] != '\0' ? ": " : "");
+            put_text(f, r->detail);
+            fputc('\n', f);
         }
     }
 }
@@ -301,13 +301,12 @@ typedef struct issue_ctx {
     avow_request *req;
     avow_appraisal *ap;
     X509 *cert;
-    avow_buf jwt, ear_json, pretty;
+    avow_buf jwt, pretty;
 } issue_ctx;
 
 static void issue_free(issue_ctx *c)
 {
     avow_buf_free(&c->jwt);
-    avow_buf_free(&c->ear_json);
     avow_buf_free(&c->pretty);
     X509_free(c->cert);
     avow_appraisal_free(c->ap);
@@ -361,15 +360,14 @@ static avow_err write_out(issue_ctx *c, const cli_args *a)
 {
     cli_form form;
     avow_err err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &form, &c->d);
-    unsigned char *der = NULL;
-    int len = err == AVOW_OK ? i2d_X509(c->cert, &der) : 0;
-    if (err == AVOW_OK && len <= 0)
-        err = cli_fail_ossl(&c->d, AVOW_ERR_CRYPTO, "certificate", "cannot encode");
+    avow_buf der = {0};
     if (err == AVOW_OK)
-        err = cli_write(cli_get(a, "out"), der, (size_t)len, "CERTIFICATE", form, &c->d);
+        err = avow_cert_der(c->cert, &der, &c->d);
+    if (err == AVOW_OK)
+        err = cli_write(cli_get(a, "out"), der.ptr, der.len, "CERTIFICATE", form, &c->d);
     if (err == AVOW_OK && strcmp(cli_get(a, "out"), "-") != 0)
         chmod(cli_get(a, "out"), 0644);
-    OPENSSL_free(der);
+    avow_buf_free(&der);
     return err;
 }
 
@@ -428,9 +426,7 @@ static int run_issue(const char *prog, const cli_args *a)
             avow_buf_free(&c.jwt);
     }
     avow_err ierr = err;
-    err = avow_ear_to_json(avow_appraisal_get0_ear(c.ap), &c.ear_json, &c.d);
-    if (err == AVOW_OK)
-        err = pretty_json((const char *)c.ear_json.ptr, c.ear_json.len, &c.pretty, &c.d);
+    err = avow_appraisal_to_json(c.ap, 0, &c.pretty, &c.d);
     if (err == AVOW_OK && cli_get(a, "ear-out") != NULL)
         err = avow_write_file(cli_get(a, "ear-out"), c.pretty.ptr, c.pretty.len, &c.d);
     if (err == AVOW_OK && cli_get(a, "jwt-out") != NULL && c.jwt.ptr != NULL)
@@ -450,7 +446,10 @@ static int run_issue(const char *prog, const cli_args *a)
         printf("certificate: %s\n", where);
         if (cli_get(a, "out") != NULL)
             printf("  copy: %s\n", cli_get(a, "out"));
-        printf("subject: %s\n", s != NULL ? s : "?");
+        /* The subject is the request's (or -subject): untrusted text. */
+        fputs("subject: ", stdout);
+        put_text(stdout, s != NULL ? s : "?");
+        putchar('\n');
         OPENSSL_free(s);
     } else if (err == AVOW_OK && !affirming && !cli_flag(a, "json")) {
         printf("no certificate issued\n");
@@ -482,67 +481,18 @@ static const cli_opt list_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
-static char *hex_of(const uint8_t *p, size_t n)
-{
-    char *s = OPENSSL_malloc(2 * n + 1);
-    if (s == NULL)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        snprintf(s + 2 * i, 3, "%02x", p[i]);
-    s[2 * n] = '\0';
-    return s;
-}
-
-/* The row without the EAR and the certificate. */
-static json_t *row_json(const avow_issuance *r)
-{
-    char issued[32], not_after[32];
-    cli_format_time(r->issued, issued, sizeof(issued));
-    cli_format_time(r->not_after, not_after, sizeof(not_after));
-    char *spki = hex_of(r->spki_sha256, sizeof(r->spki_sha256));
-    char *req = hex_of(r->request_sha256, sizeof(r->request_sha256));
-    char *nonce = hex_of(r->nonce, r->nonce_len);
-    json_t *o = json_object();
-    int bad = o == NULL || spki == NULL || req == NULL || nonce == NULL;
-    bad = bad || json_object_set_new(o, "serial", json_string(r->serial)) != 0;
-    bad = bad || json_object_set_new(o, "subject", json_string(r->subject)) != 0;
-    bad = bad || json_object_set_new(o, "issued", json_string(issued)) != 0;
-    bad = bad || json_object_set_new(o, "not_after", json_string(not_after)) != 0;
-    bad = bad || json_object_set_new(o, "spki_sha256", json_string(spki)) != 0;
-    bad = bad || json_object_set_new(o, "request_sha256", json_string(req)) != 0;
-    bad = bad || json_object_set_new(o, "nonce", json_string(nonce)) != 0;
-    OPENSSL_free(spki);
-    OPENSSL_free(req);
-    OPENSSL_free(nonce);
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-typedef struct list_ctx {
-    json_t *arr; /* --json */
-    size_t n;
-    int failed;
-} list_ctx;
-
+/* One line of the table; the subject is the request's, escaped. */
 static int list_row(void *ctx, const avow_issuance *r)
 {
-    list_ctx *l = ctx;
-    l->n++;
-    if (l->arr != NULL) {
-        json_t *o = row_json(r);
-        if (o == NULL || json_array_append_new(l->arr, o) != 0) {
-            l->failed = 1;
-            return 1;
-        }
-        return 0;
-    }
+    (void)ctx;
     char issued[32], not_after[32];
-    cli_format_time(r->issued, issued, sizeof(issued));
-    cli_format_time(r->not_after, not_after, sizeof(not_after));
-    printf("%-32s  %s  %s  %s\n", r->serial, issued, not_after, r->subject);
+    if (avow_time_format(r->issued, issued, sizeof(issued)) != AVOW_OK)
+        snprintf(issued, sizeof(issued), "@%lld", (long long)r->issued);
+    if (avow_time_format(r->not_after, not_after, sizeof(not_after)) != AVOW_OK)
+        snprintf(not_after, sizeof(not_after), "@%lld", (long long)r->not_after);
+    printf("%-32s  %s  %s  ", r->serial, issued, not_after);
+    put_text(stdout, r->subject != NULL ? r->subject : "");
+    putchar('\n');
     return 0;
 }
 
@@ -554,27 +504,19 @@ static int run_list(const char *prog, const cli_args *a)
     if (dir == NULL)
         return cli_usage_error(prog, "give -dir DIR");
     avow_ca_dir *cd = NULL;
-    list_ctx l = {NULL, 0, 0};
+    avow_buf json = {0};
     avow_err err = open_ca(dir, a, AVOW_CA_DIR_NO_KEY, &cd, &d);
-    if (err == AVOW_OK && cli_flag(a, "json") && (l.arr = json_array()) == NULL)
-        err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
-    if (err == AVOW_OK && l.arr == NULL)
+    if (err == AVOW_OK && cli_flag(a, "json")) {
+        err = avow_ledger_to_json(avow_ca_dir_get0_store(cd), &json, &d);
+        if (err == AVOW_OK)
+            err = cli_print(&json, &d);
+    } else if (err == AVOW_OK) {
         printf("%-32s  %-20s  %-20s  %s\n", "SERIAL", "ISSUED", "NOT AFTER", "SUBJECT");
-    if (err == AVOW_OK)
-        err = avow_ca_dir_list(cd, list_row, &l, &d);
-    if (err == AVOW_OK && l.failed)
-        err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
-    if (err == AVOW_OK && l.arr != NULL) {
-        char *text = json_dumps(l.arr, JSON_INDENT(2) | JSON_SORT_KEYS);
-        if (text == NULL)
-            err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
-        else
-            printf("%s\n", text);
-        free(text);
+        err = avow_ca_dir_list(cd, list_row, NULL, &d);
+        if (err == AVOW_OK && fflush(stdout) != 0)
+            err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
     }
-    if (err == AVOW_OK && fflush(stdout) != 0)
-        err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
-    json_decref(l.arr);
+    avow_buf_free(&json);
     avow_ca_dir_free(cd);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }
@@ -596,40 +538,16 @@ static int run_show_row(const char *prog, const cli_args *a)
         return cli_usage_error(prog, "give -dir DIR -serial HEX");
     avow_ca_dir *cd = NULL;
     avow_issuance *r = NULL;
-    avow_buf pem = {0}, ear = {0};
-    json_t *o = NULL;
+    avow_buf out = {0};
     avow_err err = open_ca(dir, a, AVOW_CA_DIR_NO_KEY, &cd, &d);
     if (err == AVOW_OK)
         err = avow_ca_dir_find_serial(cd, serial, &r, &d);
-    if (err == AVOW_OK && avow_armor(r->cert_der, r->cert_der_len, "CERTIFICATE", &pem) != AVOW_OK)
-        err = cli_fail(&d, AVOW_ERR_NOMEM, "certificate", "cannot armour");
     if (err == AVOW_OK)
-        err = pretty_json(r->ear_json, strlen(r->ear_json), &ear, &d);
-    if (err == AVOW_OK && cli_flag(a, "json")) {
-        o = row_json(r);
-        json_t *e = json_loads(r->ear_json, 0, NULL);
-        if (o == NULL || e == NULL || json_object_set_new(o, "ear", e) != 0 ||
-            json_object_set_new(o, "certificate", json_string((const char *)pem.ptr)) != 0)
-            err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "cannot build the JSON");
-        char *text = err == AVOW_OK ? json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS) : NULL;
-        if (text != NULL)
-            printf("%s\n", text);
-        else if (err == AVOW_OK)
-            err = cli_fail(&d, AVOW_ERR_NOMEM, "json", "out of memory");
-        free(text);
-    } else if (err == AVOW_OK) {
-        json_t *row = row_json(r);
-        const char *k;
-        json_t *v;
-        json_object_foreach(row, k, v) printf("%s: %s\n", k, json_string_value(v));
-        json_decref(row);
-        printf("\n%s\n%s", (const char *)pem.ptr, (const char *)ear.ptr);
-    }
-    if (err == AVOW_OK && fflush(stdout) != 0)
-        err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
-    json_decref(o);
-    avow_buf_free(&pem);
-    avow_buf_free(&ear);
+        err = cli_flag(a, "json") ? avow_issuance_to_json(r, AVOW_ISSUANCE_JSON_FULL, &out, &d)
+                                  : avow_issuance_to_text(r, &out, &d);
+    if (err == AVOW_OK)
+        err = cli_print(&out, &d);
+    avow_buf_free(&out);
     avow_issuance_free(r);
     avow_ca_dir_free(cd);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
@@ -676,7 +594,7 @@ static int run_show(const char *prog, const cli_args *a)
             err = avow_write_file(cli_get(a, "jwt-out"), jwt.ptr, jwt.len, &d);
     }
     if (err == AVOW_OK)
-        err = pretty_json((const char *)payload.ptr, payload.len, &pretty, &d);
+        err = avow_ear_json_pretty((const char *)payload.ptr, payload.len, &pretty, &d);
     if (err == AVOW_OK)
         err = cli_print(&pretty, &d);
     avow_buf_free(&jwt);

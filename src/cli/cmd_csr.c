@@ -42,10 +42,7 @@ avow_err cli_csr_load(const cli_args *a, avow_request **req, avow_diag *d)
 static const cli_opt show_opts[] = {
     {"in", CLI_VALUE, "FILE", "request to show, PEM or DER (default: stdin)"},
     {"json", CLI_FLAG, NULL, "print JSON instead of text"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
     {NULL, CLI_FLAG, NULL, NULL},
 };
 

@@ -24,15 +24,14 @@ const cli_opt cli_csr_create_opts[] = {
     {"evidence", CLI_MULTI, "FILE", "PKIX Evidence to carry (PEM or DER)"},
     {"statement", CLI_MULTI, "OID:FILE",
      "a statement of any type: type OID and a file holding its DER value"},
-    {"cert", CLI_MULTI, "FILE", "certificates for the bundle's certs (e.g. the AK chain)"},
+    {"chain", CLI_MULTI, "FILE",
+     "certificates to carry in the bundle's certs (the attestation key's chain)"},
+    {"cert", CLI_RENAMED, "chain", "the certificates to carry in the bundle"},
     {"format", CLI_VALUE, "pkcs10|crmf", "request format (default: pkcs10)"},
     {"draft", CLI_VALUE, "latest|15|hinted",
      "attribute shape: latest (-16..-29, default), 15, or the pre -16 hinted bundle"},
     {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
     {"pin-source", CLI_VALUE, "SPEC",
@@ -106,9 +105,9 @@ static avow_err add_statements(avow_request_builder *b, const cli_args *a, avow_
 
 static avow_err add_certs(avow_request_builder *b, const cli_args *a, avow_diag *d)
 {
-    for (size_t i = 0; i < cli_count(a, "cert"); i++) {
+    for (size_t i = 0; i < cli_count(a, "chain"); i++) {
         STACK_OF(X509) *sk = NULL;
-        avow_err err = cli_load_certs(cli_get_n(a, "cert", i), &sk, d);
+        avow_err err = cli_load_certs(cli_get_n(a, "chain", i), &sk, d);
         for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++)
             err = avow_request_builder_add_cert(b, sk_X509_value(sk, j));
         sk_X509_pop_free(sk, X509_free);

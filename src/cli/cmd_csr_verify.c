@@ -40,10 +40,7 @@ const cli_opt cli_csr_verify_opts[] = {
     {"ear-kid", CLI_VALUE, "TEXT", "\"kid\" header of the EAR JWT"},
     {"jwt-out", CLI_VALUE, "FILE", "where the EAR JWT goes (with -ear-key)"},
     {"json", CLI_FLAG, NULL, "print {ear, request, policy} JSON instead of the EAR alone"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module for a pkcs11: -ear-key (default: $AVOW_PKCS11_MODULE, "
      "else " CLI_P11_DEFAULT_MODULE ")"},

@@ -13,23 +13,15 @@ static const cli_opt show_opts[] = {
     {"in", CLI_VALUE, "FILE", "Evidence to show (default: stdin)"},
     {"inform", CLI_VALUE, "PEM|DER", "input format (default: detected)"},
     {"json", CLI_FLAG, NULL, "print JSON (readable back by create -claims) instead of text"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
 avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d)
 {
-    return cli_profile_opts(a, "eku", p, d);
-}
-
-avow_err cli_profile_opts(const cli_args *a, const char *eku_opt, avow_profile *p, avow_diag *d)
-{
     avow_profile_default(p);
     const char *arc = cli_get(a, "arc");
-    const char *eku = cli_get(a, eku_opt);
+    const char *eku = cli_get(a, "ak-eku");
     if (arc == NULL)
         arc = getenv(AVOW_ENV_EVIDENCE_ARC);
     if (eku == NULL)
@@ -60,7 +52,7 @@ avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_v
     const char *at = cli_declared(a, "at") ? cli_get(a, "at") : NULL;
     if (err == AVOW_OK && at != NULL) {
         time_t t = 0;
-        err = cli_parse_time(at, &t, d);
+        err = cli_parse_time("at", at, &t, d);
         if (err == AVOW_OK)
             avow_verifier_set_time(*v, t);
     }

@@ -27,7 +27,7 @@
 const cli_opt cli_evidence_create_opts[] = {
     {"claims", CLI_VALUE, "FILE", "claims as JSON (docs/claims-json.md), read before the flags"},
     {"nonce", CLI_VALUE, "HEX", "transaction nonce"},
-    {"timestamp", CLI_VALUE, "TIME", "transaction timestamp: now, @SECONDS or RFC 3339"},
+    {"timestamp", CLI_VALUE, "TIME", "transaction timestamp: now, @SECONDS or RFC 3339 UTC"},
     {"ak-spki", CLI_FLAG, NULL, "add an ak-spki claim for each signing key"},
     {"vendor", CLI_VALUE, "TEXT", "platform vendor"},
     {"oemid", CLI_VALUE, "TEXT", "platform oemid (the bytes of TEXT)"},
@@ -60,10 +60,7 @@ const cli_opt cli_evidence_create_opts[] = {
     {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
     {"sid", CLI_VALUE, "KIND",
      "signer id: keyid, spki or cert (default: cert if -signcert, else spki)"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
     {"pin-source", CLI_VALUE, "SPEC",
@@ -118,7 +115,7 @@ static avow_err load_signers(create_ctx *c, const cli_args *a)
         if (err != AVOW_OK)
             return err;
         c->nsigners++;
-        err = cli_spki_der(avow_signer_get0_pubkey(c->signers[i]), &c->spkis[i], &c->d);
+        err = avow_spki_der(avow_signer_get0_pubkey(c->signers[i]), &c->spkis[i], &c->d);
         if (err != AVOW_OK)
             return err;
         if (i >= ncerts)
@@ -225,22 +222,15 @@ static avow_err flag_value(create_ctx *c, const avow_claim_info *info, const cha
     return *out != NULL ? AVOW_OK : nomem(&c->d);
 }
 
-/* Key id text of a key: hex SHA-1 of its public key bits (RFC 5280 method 1). */
+/* Key id text of a key: hex of its RFC 5280 method 1 key identifier. */
 static avow_err default_ident(create_ctx *c, EVP_PKEY *pkey, char *buf, size_t cap)
 {
-    X509_PUBKEY *xpk = NULL;
-    const unsigned char *bits = NULL;
-    int nbits = 0;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    int ok = X509_PUBKEY_set(&xpk, pkey) &&
-             X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, xpk) &&
-             EVP_Digest(bits, (size_t)nbits, md, &mdlen, EVP_sha1(), NULL);
-    X509_PUBKEY_free(xpk);
-    if (!ok)
-        return cli_fail_ossl(&c->d, AVOW_ERR_CRYPTO, "key-spki", "cannot hash the key");
-    for (unsigned i = 0; i < mdlen && 2 * i + 2 < cap; i++)
-        snprintf(buf + 2 * i, cap - 2 * i, "%02x", md[i]);
+    uint8_t id[AVOW_KEY_ID_LEN];
+    avow_err err = avow_spki_key_id(pkey, id, &c->d);
+    if (err != AVOW_OK)
+        return err;
+    for (unsigned i = 0; i < sizeof(id) && 2 * i + 2 < cap; i++)
+        snprintf(buf + 2 * i, cap - 2 * i, "%02x", id[i]);
     return AVOW_OK;
 }
 
@@ -276,7 +266,7 @@ static avow_err add_key_flags(create_ctx *c, const cli_args *a, json_t *keys)
         char ident[64] = "";
         avow_err err = cli_load_public_key(path, &pkey, &c->d);
         if (err == AVOW_OK)
-            err = cli_spki_der(pkey, &spki, &c->d);
+            err = avow_spki_der(pkey, &spki, &c->d);
         if (err == AVOW_OK && i >= cli_count(a, "key-ident"))
             err = default_ident(c, pkey, ident, sizeof(ident));
         EVP_PKEY_free(pkey);
@@ -313,12 +303,12 @@ static avow_err add_flag_claims(create_ctx *c, const cli_args *a)
         json_object_set_new(tx, "nonce", json_pack("{s:s}", "hex", nonce));
     if (err == AVOW_OK && ts != NULL) {
         time_t t;
-        char buf[32];
-        err = cli_parse_time(ts, &t, &c->d);
-        if (err == AVOW_OK) {
-            cli_format_time(t, buf, sizeof(buf));
+        char buf[AVOW_TIME_TEXT_SIZE];
+        err = cli_parse_time("timestamp", ts, &t, &c->d);
+        if (err == AVOW_OK && avow_time_format(t, buf, sizeof(buf)) != AVOW_OK)
+            err = cli_fail(&c->d, AVOW_ERR_USAGE, "timestamp", "\"%s\" cannot be written", ts);
+        if (err == AVOW_OK)
             json_object_set_new(tx, "timestamp", json_string(buf));
-        }
     }
     if (err == AVOW_OK && cli_flag(a, "ak-spki")) {
         if (c->nsigners == 0)

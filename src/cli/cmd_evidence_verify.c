@@ -28,10 +28,7 @@ const cli_opt cli_evidence_verify_opts[] = {
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     CLI_VERIFY_STRICTNESS_OPTS,
     {"json", CLI_FLAG, NULL, "print the result as JSON"},
-    {"arc", CLI_VALUE, "OID",
-     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},
-    {"eku", CLI_VALUE, "OID",
-     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
     {NULL, CLI_FLAG, NULL, NULL},
 };
 

@@ -15,13 +15,27 @@ int cli_evidence_create(const char *prog, const cli_args *a);
 int cli_evidence_verify(const char *prog, const cli_args *a);
 
 /*
+ * The options of the profile, for the table of every command that reads or
+ * writes Evidence: -arc and -ak-eku, and -eku refused with a pointer to
+ * -ak-eku (in `ca issue`, -eku is the issued certificate's extendedKeyUsage,
+ * so the attestation-key EKU has that one name everywhere).
+ */
+/* clang-format off */
+#define CLI_PROFILE_OPTS                                                                           \
+    {"arc", CLI_VALUE, "OID",                                                                      \
+     "id-evidence arc (default: $AVOW_EVIDENCE_ARC or " AVOW_DEFAULT_EVIDENCE_ARC ")"},            \
+    {"ak-eku", CLI_VALUE, "OID",                                                                   \
+     "attestation-key EKU (default: $AVOW_AK_EKU or " AVOW_DEFAULT_AK_EKU ")"}
+#define CLI_PROFILE_OPTS_REFUSE_EKU                                                                \
+    CLI_PROFILE_OPTS,                                                                              \
+    {"eku", CLI_RENAMED, "ak-eku", "the attestation-key EKU"}
+/* clang-format on */
+
+/*
  * The profile: compiled-in defaults, then $AVOW_EVIDENCE_ARC / $AVOW_AK_EKU,
- * then -arc / -eku (the flag wins). The command must declare "arc" and "eku".
+ * then -arc / -ak-eku (the flag wins). The command must declare CLI_PROFILE_OPTS.
  */
 avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d);
-
-/* The profile from -arc and the EKU option eku_opt (then $AVOW_EVIDENCE_ARC, $AVOW_AK_EKU). */
-avow_err cli_profile_opts(const cli_args *a, const char *eku_opt, avow_profile *p, avow_diag *d);
 
 /*
  * The options that relax signature and chain checks, for the table of every

@@ -1,14 +1,14 @@
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/asn1.h>
 #include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+
+#include <avow/times.h>
+#include <avow/x509.h>
 
 #include "cli/cli.h"
 #include "cli/io.h"
@@ -179,13 +179,7 @@ avow_err cli_load_public_key(const char *path, EVP_PKEY **out, avow_diag *d)
 
 avow_err cli_spki_der(EVP_PKEY *pkey, avow_buf *out, avow_diag *d)
 {
-    unsigned char *der = NULL;
-    int len = i2d_PUBKEY(pkey, &der);
-    if (len <= 0)
-        return cli_fail_ossl(d, AVOW_ERR_CRYPTO, "spki", "cannot encode the public key");
-    out->ptr = der;
-    out->len = (size_t)len;
-    return AVOW_OK;
+    return avow_spki_der(pkey, out, d);
 }
 
 avow_err cli_write(const char *path, const uint8_t *der, size_t len, const char *label,
@@ -209,57 +203,13 @@ avow_err cli_print(const avow_buf *text, avow_diag *d)
     return AVOW_OK;
 }
 
-avow_err cli_parse_time(const char *text, time_t *out, avow_diag *d)
+avow_err cli_parse_time(const char *opt, const char *text, time_t *out, avow_diag *d)
 {
-    if (strcmp(text, "now") == 0) {
-        *out = time(NULL);
+    avow_diag why;
+    avow_diag_clear(&why);
+    if (avow_time_parse(text, out, &why) == AVOW_OK)
         return AVOW_OK;
-    }
-    if (text[0] == '@') {
-        char *end = NULL;
-        errno = 0;
-        long long v = text[1] >= '0' && text[1] <= '9' ? strtoll(text + 1, &end, 10) : -1;
-        if (end == NULL || end == text + 1 || *end != '\0' || v < 0)
-            return cli_fail(d, AVOW_ERR_USAGE, "time", "\"%s\" is not @SECONDS", text);
-        /* strtoll clamps silently; so would a narrower time_t. Year 9999 is the last
-         * a certificate can name. */
-        if (errno == ERANGE || v > CLI_MAX_TIME || (long long)(time_t)v != v)
-            return cli_fail(d, AVOW_ERR_USAGE, "time",
-                            "\"%s\" is out of range (0 .. @%lld, 9999-12-31T23:59:59Z)", text,
-                            (long long)CLI_MAX_TIME);
-        *out = (time_t)v;
-        return AVOW_OK;
-    }
-    /* YYYY-MM-DDTHH:MM:SSZ -> GeneralizedTime text, then OpenSSL does the calendar. */
-    char gt[16];
-    static const int pick[] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
-    if (strlen(text) != 20 || text[4] != '-' || text[7] != '-' ||
-        (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':' ||
-        (text[19] != 'Z' && text[19] != 'z'))
-        return cli_fail(d, AVOW_ERR_USAGE, "time",
-                        "\"%s\" is not YYYY-MM-DDTHH:MM:SSZ, @SECONDS or now", text);
-    for (size_t i = 0; i < 14; i++)
-        gt[i] = text[pick[i]];
-    gt[14] = 'Z';
-    gt[15] = '\0';
-    ASN1_GENERALIZEDTIME *t = ASN1_GENERALIZEDTIME_new();
-    ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
-    int days = 0, secs = 0;
-    int ok = t != NULL && epoch != NULL && ASN1_GENERALIZEDTIME_set_string(t, gt) &&
-             ASN1_TIME_check(t) && ASN1_TIME_diff(&days, &secs, epoch, t);
-    ASN1_GENERALIZEDTIME_free(t);
-    ASN1_TIME_free(epoch);
-    if (!ok)
-        return cli_fail_ossl(d, AVOW_ERR_USAGE, "time", "\"%s\" is not a valid time", text);
-    *out = (time_t)days * 86400 + secs;
-    return AVOW_OK;
-}
-
-void cli_format_time(time_t t, char *buf, size_t cap)
-{
-    struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, cap, "@%lld", (long long)t);
+    return cli_fail(d, AVOW_ERR_USAGE, opt, "%s", why.detail);
 }
 
 static int hexval(char ch)

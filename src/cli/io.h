@@ -49,7 +49,7 @@ avow_err cli_load_certs(const char *path, STACK_OF(X509) * *out, avow_diag *d);
 /* The first certificate of a file. */
 avow_err cli_load_cert(const char *path, X509 **out, avow_diag *d);
 
-/* DER SubjectPublicKeyInfo of a key (caller frees with avow_buf_free). */
+/* avow_spki_der, for the commands that still call it by this name. */
 avow_err cli_spki_der(EVP_PKEY *pkey, avow_buf *out, avow_diag *d);
 
 /* Writes der as DER or as PEM under label to path (NULL or "-" = stdout). */
@@ -59,16 +59,11 @@ avow_err cli_write(const char *path, const uint8_t *der, size_t len, const char 
 /* Writes text to stdout. */
 avow_err cli_print(const avow_buf *text, avow_diag *d);
 
-/* 9999-12-31T23:59:59Z, the last second GeneralizedTime can say. */
-#define CLI_MAX_TIME 253402300799LL
-
 /*
- * "now", "@SECONDS" (0 .. CLI_MAX_TIME) or RFC 3339 UTC
- * ("2025-01-31T12:00:00Z"). Errors: AVOW_ERR_USAGE, also for a time out of range.
+ * The time of option opt (avow_time_parse: "now", "@SECONDS" or RFC 3339
+ * UTC, 0 .. 9999-12-31T23:59:59Z). Errors: AVOW_ERR_USAGE naming opt, with
+ * the library's reason.
  */
-avow_err cli_parse_time(const char *text, time_t *out, avow_diag *d);
-
-/* RFC 3339 UTC text of t into buf (at least 21 bytes). */
-void cli_format_time(time_t t, char *buf, size_t cap);
+avow_err cli_parse_time(const char *opt, const char *text, time_t *out, avow_diag *d);
 
 #endif

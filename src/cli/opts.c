@@ -67,6 +67,11 @@ int cli_parse(const char *prog, const cli_cmd *cmd, int argc, char **argv, cli_a
         }
         const cli_opt *o = &out->opts[k];
         const char *value = NULL;
+        if (o->has_arg == CLI_RENAMED) {
+            cli_usage_error(prog, "option -%s is not taken here: for %s give -%s (see %s --help)",
+                            o->name, o->help, o->arg, prog);
+            return CLI_PARSE_USAGE;
+        }
         if (o->has_arg == CLI_FLAG) {
             if (eq != NULL) {
                 cli_usage_error(prog, "option -%s takes no value", o->name);
@@ -152,6 +157,8 @@ void cli_help(FILE *f, const char *prog, const cli_cmd *cmd)
 {
     fprintf(f, "Usage: %s %s\n\n%s\n\nOptions:\n", prog, cmd->synopsis, cmd->summary);
     for (const cli_opt *o = cmd->opts; o != NULL && o->name != NULL; o++) {
+        if (o->has_arg == CLI_RENAMED)
+            continue;
         char left[64];
         snprintf(left, sizeof(left), "-%s%s%s", o->name, o->arg != NULL ? " " : "",
                  o->arg != NULL ? o->arg : "");

@@ -13,13 +13,20 @@
 typedef enum cli_arg {
     CLI_FLAG = 0,  /* no value */
     CLI_VALUE = 1, /* one value; giving it twice is a usage error */
-    CLI_MULTI = 2  /* a value, repeatable; values kept in order */
+    CLI_MULTI = 2, /* a value, repeatable; values kept in order */
+    /*
+     * A name this command does not take because it means something else
+     * elsewhere or was renamed: giving it is a usage error that names the
+     * option to use (arg, without dashes) and what it is (help). Not in --help.
+     */
+    CLI_RENAMED = 3
 } cli_arg;
 
 typedef struct cli_opt {
     const char *name; /* without dashes; NULL ends the table */
     cli_arg has_arg;
-    const char *arg; /* the value's placeholder in --help ("FILE"); NULL for flags */
+    const char *arg; /* the value's placeholder in --help ("FILE"); NULL for flags;
+                        CLI_RENAMED: the option to use instead */
     const char *help;
 } cli_opt;
 

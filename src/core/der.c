@@ -153,13 +153,21 @@ static int days_in_month(unsigned y, unsigned m)
     return dm[m - 1] + (m == 2 && leap);
 }
 
-static avow_err to_epoch(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
-                         time_t *out)
+/* Seconds since the epoch of a checked calendar date and time of day (no leap seconds). */
+static avow_err civil_seconds(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                              unsigned s, int64_t *out)
 {
     if (mo < 1 || mo > 12 || d < 1 || (int)d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 59)
         return AVOW_ERR_BAD_TIME;
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
-    if (sizeof(time_t) < 8 && (t > INT32_MAX || t < INT32_MIN))
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
+    return AVOW_OK;
+}
+
+static avow_err to_epoch(unsigned y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
+                         time_t *out)
+{
+    int64_t t;
+    if (civil_seconds(y, mo, d, h, mi, s, &t) != AVOW_OK || (int64_t)(time_t)t != t)
         return AVOW_ERR_BAD_TIME;
     *out = (time_t)t;
     return AVOW_OK;
@@ -217,32 +225,57 @@ avow_err avow__rfc3339_format(time_t t, char out[21])
     return AVOW_OK;
 }
 
-avow_err avow__rfc3339_parse(const char *str, time_t *out)
+/* "hh:mm" of an offset, at most 23:59. */
+static int offset_minutes(const uint8_t *s, int *out)
+{
+    unsigned h, m;
+    if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &m) || h > 23 || m > 59)
+        return 0;
+    *out = (int)(h * 60 + m);
+    return 1;
+}
+
+avow_err avow__rfc3339_parse(const char *str, unsigned flags, time_t *out)
 {
     const uint8_t *s = (const uint8_t *)str;
     size_t len = strlen(str);
     unsigned y, mo, d, h, mi, sec;
-    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
-        s[16] != ':')
+    /* RFC 3339 5.6 lets a space stand for the 'T' "for the sake of readability". */
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        s[13] != ':' || s[16] != ':')
         return AVOW_ERR_BAD_TIME;
     if (!digits(s, 4, &y) || !digits(s + 5, 2, &mo) || !digits(s + 8, 2, &d) ||
         !digits(s + 11, 2, &h) || !digits(s + 14, 2, &mi) || !digits(s + 17, 2, &sec))
         return AVOW_ERR_BAD_TIME;
     size_t i = 19;
     if (s[i] == '.') {
-        unsigned ignored;
         size_t j = i + 1;
         while (j < len && s[j] >= '0' && s[j] <= '9')
             j++;
-        if (j == i + 1 || !digits(s + i + 1, j - i - 1 > 9 ? 9 : j - i - 1, &ignored))
+        if (j == i + 1)
             return AVOW_ERR_BAD_TIME;
-        i = j;
+        i = j; /* whole seconds only: the fraction is dropped */
     }
-    if (!((i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) ||
-          (i + 6 == len && strcmp(str + i, "+00:00") == 0)))
-        return AVOW_ERR_BAD_TIME; /* only UTC: an offset would need more care than it is worth here
-                                   */
-    return to_epoch(y, mo, d, h, mi, sec, out);
+    int offset = 0; /* minutes east of UTC */
+    if (i + 1 == len && (s[i] == 'Z' || s[i] == 'z')) {
+        offset = 0;
+    } else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && offset_minutes(s + i + 1, &offset)) {
+        if (s[i] == '-')
+            offset = -offset;
+        /* -00:00 is UTC as well (RFC 3339 4.3: the local offset is unknown). */
+        if (offset != 0 && !(flags & AVOW__RFC3339_ANY_OFFSET))
+            return AVOW_ERR_BAD_TIME;
+    } else {
+        return AVOW_ERR_BAD_TIME;
+    }
+    int64_t t;
+    if (civil_seconds(y, mo, d, h, mi, sec, &t) != AVOW_OK)
+        return AVOW_ERR_BAD_TIME;
+    t -= (int64_t)offset * 60;
+    if ((int64_t)(time_t)t != t)
+        return AVOW_ERR_BAD_TIME;
+    *out = (time_t)t;
+    return AVOW_OK;
 }
 
 /* OpenSSL's reason for a failed d2i, mapped to the closest avow code. */

@@ -39,8 +39,21 @@ int avow__gentime_fits(time_t t);
 /* Seconds since the epoch to RFC 3339 "YYYY-MM-DDTHH:MM:SSZ" (21 bytes with the NUL). */
 avow_err avow__rfc3339_format(time_t t, char out[21]);
 
-/* RFC 3339 "YYYY-MM-DDTHH:MM:SS[.f]Z" (or +00:00) to seconds since the epoch. */
-avow_err avow__rfc3339_parse(const char *s, time_t *out);
+/* avow__rfc3339_parse flags */
+enum {
+    /* Any offset (+hh:mm, -hh:mm, up to 23:59), converted to UTC; without it only Z or
+     * +00:00 / -00:00. */
+    AVOW__RFC3339_ANY_OFFSET = 1u << 0
+};
+
+/*
+ * RFC 3339 "YYYY-MM-DD(T|t| )HH:MM:SS[.frac](Z|z|+hh:mm|-hh:mm)" to seconds
+ * since the epoch; the fraction is dropped (times are whole seconds), no
+ * leap second. The one RFC 3339 reader of the library: claims JSON
+ * (AVOW__RFC3339_ANY_OFFSET) and avow_time_parse (UTC only) share it.
+ * Errors: AVOW_ERR_BAD_TIME, also for a time time_t cannot hold.
+ */
+avow_err avow__rfc3339_parse(const char *s, unsigned flags, time_t *out);
 
 /*
  * OpenSSL's reason for the d2i that just failed (read, not taken, from the

@@ -225,7 +225,7 @@ static avow_err add_value(avow_evidence *ev, size_t element, const avow_claim_in
         const char *s = json_string_value(v);
         if (s == NULL)
             err = avow__fail(d, AVOW_ERR_CLAIM_TYPE, path, "%s is an RFC 3339 string", info->name);
-        else if (avow__show_rfc3339_parse(s, &val.time) != 0)
+        else if (avow__rfc3339_parse(s, AVOW__RFC3339_ANY_OFFSET, &val.time) != AVOW_OK)
             err = avow__fail(d, AVOW_ERR_BAD_TIME, path, "\"%s\" is not an RFC 3339 time", s);
         else if (!avow__gentime_fits(val.time))
             err = avow__fail(d, AVOW_ERR_CLAIM_VALUE, path,

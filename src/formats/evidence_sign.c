@@ -1,12 +1,12 @@
 /* Signing: one SignatureBlock over the DER of tbs, through any avow_signer. */
 #include <string.h>
 
-#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 #include "core/internal.h"
 #include "formats/evidence_int.h"
 #include <avow/signer.h>
+#include <avow/x509.h>
 
 /* RFC 5280 4.2.1.2 method 1, the key id a certificate-less signer is known by. */
 static ASN1_OCTET_STRING *key_id_of(avow_signer *signer)
@@ -15,18 +15,13 @@ static ASN1_OCTET_STRING *key_id_of(avow_signer *signer)
     const ASN1_OCTET_STRING *ski = cert != NULL ? X509_get0_subject_key_id(cert) : NULL;
     if (ski != NULL)
         return ASN1_OCTET_STRING_dup(ski);
-    X509_PUBKEY *xpk = NULL;
-    const unsigned char *bits;
-    int nbits;
     ASN1_OCTET_STRING *id = NULL;
-    unsigned char md[SHA_DIGEST_LENGTH];
-    if (X509_PUBKEY_set(&xpk, avow_signer_get0_pubkey(signer)) &&
-        X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, xpk) && SHA1(bits, (size_t)nbits, md) &&
+    uint8_t md[AVOW_KEY_ID_LEN];
+    if (avow_spki_key_id(avow_signer_get0_pubkey(signer), md, NULL) == AVOW_OK &&
         (id = ASN1_OCTET_STRING_new()) != NULL && !ASN1_OCTET_STRING_set(id, md, sizeof(md))) {
         ASN1_OCTET_STRING_free(id);
         id = NULL;
     }
-    X509_PUBKEY_free(xpk);
     return id;
 }
 

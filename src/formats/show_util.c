@@ -10,6 +10,7 @@
 
 #include <avow/signer.h>
 
+#include "core/der.h"
 #include "core/internal.h"
 #include "formats/show_util.h"
 
@@ -59,87 +60,9 @@ void avow__show_rfc3339_tm(const struct tm *tm, char *buf, size_t cap)
 
 void avow__show_rfc3339(time_t t, char *buf, size_t cap)
 {
-    struct tm tm;
-    if (gmtime_r(&t, &tm) == NULL) {
-        avow__strlcpy(buf, "(time out of range)", cap);
-        return;
-    }
-    avow__show_rfc3339_tm(&tm, buf, cap);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm):
- * timegm() is not POSIX, and mktime() would apply the local zone. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int digits(const char **s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        char c = (*s)[i];
-        if (c < '0' || c > '9')
-            return 0;
-        v = v * 10 + (c - '0');
-    }
-    *s += n;
-    *out = v;
-    return 1;
-}
-
-static int expect(const char **s, const char *one_of)
-{
-    if (**s == '\0' || strchr(one_of, **s) == NULL)
-        return 0;
-    (*s)++;
-    return 1;
-}
-
-int avow__show_rfc3339_parse(const char *s, time_t *out)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, mo, d, h, mi, sec;
-    if (!digits(&s, 4, &y) || !expect(&s, "-") || !digits(&s, 2, &mo) || !expect(&s, "-") ||
-        !digits(&s, 2, &d) || !expect(&s, "Tt ") || !digits(&s, 2, &h) || !expect(&s, ":") ||
-        !digits(&s, 2, &mi) || !expect(&s, ":") || !digits(&s, 2, &sec))
-        return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
-        return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo == 2 && d == 29 && !leap)
-        return -1;
-    if (*s == '.') {
-        s++;
-        if (*s < '0' || *s > '9')
-            return -1;
-        while (*s >= '0' && *s <= '9')
-            s++;
-    }
-    int64_t offset = 0;
-    if (*s == 'Z' || *s == 'z') {
-        s++;
-    } else if (*s == '+' || *s == '-') {
-        int sign = *s == '-' ? -1 : 1, oh, om;
-        s++;
-        if (!digits(&s, 2, &oh) || !expect(&s, ":") || !digits(&s, 2, &om) || oh > 23 || om > 59)
-            return -1;
-        offset = sign * ((int64_t)oh * 3600 + om * 60);
-    } else {
-        return -1;
-    }
-    if (*s != '\0')
-        return -1;
-    int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset;
-    if ((int64_t)(time_t)t != t)
-        return -1;
-    *out = (time_t)t;
-    return 0;
+    char text[21];
+    avow__strlcpy(buf, avow__rfc3339_format(t, text) == AVOW_OK ? text : "(time out of range)",
+                  cap);
 }
 
 int avow__show_printable(const uint8_t *p, size_t len)

@@ -1,7 +1,8 @@
 /*
  * Helpers shared by the text and JSON views of Evidence (and the JSON
- * claims reader): names of value types, RFC 3339 times, one-line summaries
- * of keys, certificates and algorithms. Nothing here is exported.
+ * claims reader): names of value types, RFC 3339 text of times (the reader
+ * is avow__rfc3339_parse in core/der.h), one-line summaries of keys,
+ * certificates and algorithms. Nothing here is exported.
  */
 #ifndef AVOW_FORMATS_SHOW_UTIL_H
 #define AVOW_FORMATS_SHOW_UTIL_H
@@ -25,12 +26,6 @@ int avow__show_type_by_name(const char *name, avow_value_type *t);
 void avow__show_rfc3339(time_t t, char *buf, size_t cap);
 /* Same for a broken-down UTC time. */
 void avow__show_rfc3339_tm(const struct tm *tm, char *buf, size_t cap);
-/*
- * Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)" ('t', 'z' and a space
- * for 'T' accepted). Fractions are dropped: GeneralizedTime claims are built
- * from whole seconds. Returns 0 on success.
- */
-int avow__show_rfc3339_parse(const char *s, time_t *out);
 
 /* 1 when every byte is printable ASCII (and there is at least one). */
 int avow__show_printable(const uint8_t *p, size_t len);

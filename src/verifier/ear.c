@@ -14,6 +14,7 @@
 #include <avow/ear.h>
 
 #include "core/internal.h"
+#include "core/json.h"
 #include "verifier/ear_int.h"
 
 /* AR4SI values avow writes (docs/ear.md). */
@@ -631,6 +632,27 @@ static avow_err read_ear(json_t *root, avow_ear *ear, avow_diag *d)
     if (ear->has_status && avow_tier_worse(worst_submod(ear), ear->status))
         return malformed(d, nm->status, "top-level status is better than the worst submod");
     return AVOW_OK;
+}
+
+avow_err avow_ear_json_pretty(const char *json, size_t len, avow_buf *out, avow_diag *diag)
+{
+    if (out != NULL) {
+        out->ptr = NULL;
+        out->len = 0;
+    }
+    if (json == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "ear", "no input or output");
+    if (len > AVOW_EAR_MAX_SIZE)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "ear", "EAR of %zu bytes, limit %u", len,
+                          AVOW_EAR_MAX_SIZE);
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return avow__fail(diag, AVOW_ERR_JSON, "ear", "line %d column %d: %s", jerr.line,
+                          jerr.column, jerr.text);
+    avow_err rc = avow__json_dump(root, JSON_INDENT(2) | JSON_SORT_KEYS, 1, out);
+    json_decref(root);
+    return rc == AVOW_OK ? AVOW_OK : avow__fail(diag, rc, "ear", "out of memory");
 }
 
 avow_err avow_ear_from_json(const char *json, size_t len, avow_ear **out, avow_diag *diag)

@@ -45,7 +45,7 @@ JSON
 # csr KEY EVIDENCE OUT
 csr() {
     expect_rc 0 "$AVOW" csr create -key "$1" -subject "CN=device 1,O=avow test" -evidence "$2" \
-        -cert "$T/int.pem" -out "$3"
+        -chain "$T/int.pem" -out "$3"
 }
 
 # --- affirming: a certificate carrying the EAR ---

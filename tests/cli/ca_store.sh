@@ -22,7 +22,7 @@ JSON
     expect_rc 0 "$AVOW" evidence create -claims "$T/claims.json" -nonce "$1" \
         -signkey "$T/ak.key" -signcert "$T/ak.pem" -chain "$T/int.pem" -out "$T/ev.pem"
     expect_rc 0 "$AVOW" csr create -key "$T/dev.key" -subject "CN=device 1" -evidence "$T/ev.pem" \
-        -cert "$T/int.pem" -out "$2"
+        -chain "$T/int.pem" -out "$2"
 }
 
 CA="$T/ca"

@@ -35,7 +35,7 @@ for kt in ec256 rsa ed25519; do
     keygen "$T/$kt.key" "$kt"
     attested_evidence "$T/$kt.key" "$T/$kt.ev"
     expect_rc 0 "$AVOW" csr create -key "$T/$kt.key" -subject "CN=$kt.example,O=Acme" \
-        -evidence "$T/$kt.ev" -cert "$T/int.pem" -out "$T/$kt.csr"
+        -evidence "$T/$kt.ev" -chain "$T/int.pem" -out "$T/$kt.csr"
     grep -q "BEGIN CERTIFICATE REQUEST" "$T/$kt.csr" || fail "$kt: PEM label"
     openssl_verifies "$T/$kt.csr"
     openssl req -in "$T/$kt.csr" -noout -subject | grep -q "CN = $kt.example, O = Acme" || fail "$kt: subject"
@@ -78,12 +78,12 @@ fi
 
 # DER output, CRMF, the -15 shape, an extra statement of another type
 expect_rc 0 "$AVOW" csr create -key "$T/ec256.key" -subject "/CN=der/O=Acme" -evidence "$T/ec256.ev" \
-    -cert "$T/int.pem" -outform DER -out "$T/ec256.der"
+    -chain "$T/int.pem" -outform DER -out "$T/ec256.der"
 openssl req -inform DER -in "$T/ec256.der" -noout -verify 2>&1 | grep -q "verify OK" || fail "DER request"
 expect_rc 0 "$AVOW" csr verify -in "$T/ec256.der" -CAfile "$T/root.pem" -nonce "$NONCE"
 
 expect_rc 0 "$AVOW" csr create -key "$T/ec256.key" -subject "CN=crmf" -evidence "$T/ec256.ev" \
-    -cert "$T/int.pem" -format crmf -out "$T/crmf.pem"
+    -chain "$T/int.pem" -format crmf -out "$T/crmf.pem"
 grep -q "BEGIN CERTIFICATE REQUEST MESSAGE" "$T/crmf.pem" || fail "CRMF label"
 expect_rc 0 "$AVOW" csr show -in "$T/crmf.pem"
 grep -q "^Request: crmf" "$T/out" || fail "CRMF kind"
@@ -92,7 +92,7 @@ expect_rc 0 "$AVOW" csr verify -in "$T/crmf.pem" -CAfile "$T/root.pem" -nonce "$
 
 printf '\014\003abc' >"$T/utf8.der" # UTF8String "abc" as an arbitrary statement
 expect_rc 0 "$AVOW" csr create -key "$T/ec256.key" -subject "CN=d15" -evidence "$T/ec256.ev" \
-    -statement "1.2.3.4.5:$T/utf8.der" -cert "$T/int.pem" -draft 15 -out "$T/d15.pem"
+    -statement "1.2.3.4.5:$T/utf8.der" -chain "$T/int.pem" -draft 15 -out "$T/d15.pem"
 openssl_verifies "$T/d15.pem"
 expect_rc 0 "$AVOW" csr show -in "$T/d15.pem"
 grep -q "^Attestation bundle: -15" "$T/out" || fail "-15 shape"

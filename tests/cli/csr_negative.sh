@@ -19,7 +19,7 @@ evidence_for() {
 
 # request NAME EVIDENCE [KEY]: $T/NAME.csr for KEY (default csr.key) carrying EVIDENCE.
 request() {
-    "$AVOW" csr create -key "$T/${3:-csr}.key" -subject "CN=$1" -evidence "$2" -cert "$T/int.pem" \
+    "$AVOW" csr create -key "$T/${3:-csr}.key" -subject "CN=$1" -evidence "$2" -chain "$T/int.pem" \
         -out "$T/$1.csr" || fail "csr create $1"
 }
 
@@ -137,7 +137,7 @@ refused 1 AVOW_ERR_AK_CA -in "$T/caak.csr" -CAfile "$T/root.pem" -nonce "$NONCE"
 expect_rc 0 "$AVOW" csr verify -in "$T/caak.csr" -CAfile "$T/root.pem" -nonce "$NONCE" -allow-ak-ca
 
 # 6. the request's own signature broken (last byte of the ECDSA s value)
-"$AVOW" csr create -key "$T/csr.key" -subject "CN=pop" -evidence "$T/good.ev" -cert "$T/int.pem" \
+"$AVOW" csr create -key "$T/csr.key" -subject "CN=pop" -evidence "$T/good.ev" -chain "$T/int.pem" \
     -outform DER -out "$T/pop.der"
 size=$(wc -c <"$T/pop.der")
 last=$(od -An -tu1 -j $((size - 1)) -N 1 "$T/pop.der" | tr -d ' ')

@@ -40,7 +40,7 @@ expect_rc 0 "$AVOW" evidence create -pkcs11-module "$MOD" -pin-source env:AVOW_T
     -attest-key "$TOK;object=tls" -nonce "$NONCE" -signkey "$T/ak.key" -signcert "$T/ak.pem" \
     -out "$T/ev.pem"
 expect_rc 0 "$AVOW" csr create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
-    -key "$TOK;object=tls" -subject "CN=token.example" -evidence "$T/ev.pem" -cert "$T/int.pem" \
+    -key "$TOK;object=tls" -subject "CN=token.example" -evidence "$T/ev.pem" -chain "$T/int.pem" \
     -out "$T/req.pem"
 openssl req -in "$T/req.pem" -noout -verify 2>&1 | grep -q "self-signature verify OK" ||
     fail "openssl does not verify the token-signed request"
@@ -63,7 +63,7 @@ expect_rc 0 "$AVOW" evidence create -pkcs11-module "$MOD" -pin-source env:AVOW_T
     -out "$T/ev-loose.pem"
 expect_rc 0 "$AVOW" csr create -pkcs11-module "$MOD" -pin-source env:AVOW_TEST_PIN \
     -key "$TOK;object=loose" -subject "CN=loose.example" -evidence "$T/ev-loose.pem" \
-    -cert "$T/int.pem" -out "$T/req-loose.pem"
+    -chain "$T/int.pem" -out "$T/req-loose.pem"
 expect_rc 1 "$AVOW" csr verify -in "$T/req-loose.pem" -CAfile "$T/root.pem" -nonce "$NONCE"
 grep -q '"ear_status": "contraindicated"' "$T/out" || fail "extractable key not contraindicated"
 grep -q 'AVOW_ERR_POLICY' "$T/out" || fail "no policy reason for the extractable key"

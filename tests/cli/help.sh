@@ -11,7 +11,7 @@ for args in "" "evidence" "evidence create" "evidence show" "evidence verify"; d
     done
 done
 expect_rc 0 "$AVOW" evidence create --help
-for o in -claims -nonce -signkey -signcert -chain -sid -pss -arc -eku -outform -out; do
+for o in -claims -nonce -signkey -signcert -chain -sid -pss -arc -ak-eku -outform -out; do
     grep -q -- "^  $o" "$T/out" || fail "create --help lacks $o"
 done
 expect_rc 0 "$AVOW" evidence verify --help

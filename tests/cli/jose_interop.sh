@@ -34,7 +34,7 @@ printf '{"keys":[{"identifier":"k","spki":{"hex":"%s"},"extractable":false,"sens
 expect_rc 0 "$AVOW" evidence create -claims "$T/claims.json" -nonce "$NONCE" -vendor Acme \
     -hwmodel HSM-9000 -signkey "$T/ak.key" -signcert "$T/ak.pem" -out "$T/req.ev"
 expect_rc 0 "$AVOW" csr create -key "$T/req.key" -subject "CN=interop.example" \
-    -evidence "$T/req.ev" -cert "$T/int.pem" -out "$T/req.csr"
+    -evidence "$T/req.ev" -chain "$T/int.pem" -out "$T/req.csr"
 
 keygen "$T/ES256.key" ec256
 keygen "$T/ES384.key" ec384

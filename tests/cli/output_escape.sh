@@ -1,7 +1,7 @@
 #!/bin/sh
 # Hostile text in Evidence, requests and error details reaches the terminal
 # escaped (\xHH), in every human-readable output: evidence show and verify,
-# csr show, and the "avow: field: detail" error line.
+# csr show, the ca issue summary, and the "avow: field: detail" error line.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
@@ -62,11 +62,38 @@ printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n' >"$T
 openssl x509 -req -in "$T/evilint.csr" -CA "$T/root.pem" -CAkey "$T/root.key" -CAcreateserial \
     -days 30 -extfile "$T/evilint.ext" -out "$T/evilint.pem" 2>/dev/null
 expect_rc 0 "$AVOW" csr create -key "$T/csr.key" -subject "CN=host$(printf '\302\233')31m" \
-    -evidence "$T/k.ev" -cert "$T/evilint.pem" -out "$T/evil.csr"
+    -evidence "$T/k.ev" -chain "$T/evilint.pem" -out "$T/evil.csr"
 expect_rc 0 "$AVOW" csr show -in "$T/evil.csr"
 no_raw "$T/out"
 grep -qF 'Subject: CN=host\xc2\x9b31m' "$T/out" || { cat "$T/out" >&2; fail "csr show: subject"; }
 grep -qF 'subject: CN = Int\xc2\x9b2J' "$T/out" || { cat "$T/out" >&2; fail "csr show: cert name"; }
+
+# --- ca issue's summary: a policy rule name that would forge a verdict line ---
+expect_rc 0 "$AVOW" ca init -dir "$T/ca"
+expect_rc 0 "$AVOW" ca nonce -dir "$T/ca"
+printf '{"platform":{"vendor":"Acme"},"keys":[{"identifier":"k","spki":{"hex":"%s"},"extractable":false,"sensitive":true,"never-extractable":true,"local":true}]}' \
+    "$spki" >"$T/ca-claims.json"
+expect_rc 0 "$AVOW" evidence create -claims "$T/ca-claims.json" -nonce "$(cat "$T/out")" \
+    -signkey "$T/ak.key" -signcert "$T/ak.pem" -chain "$T/int.pem" -out "$T/ca.ev"
+expect_rc 0 "$AVOW" csr create -key "$T/csr.key" -subject "CN=host" -evidence "$T/ca.ev" -out "$T/ca.csr"
+printf '{"name":"p","rules":[{"id":"v\\u001b[2J\\r\\nstatus: affirming\\u009b","claim":"vendor","equals":"Other"}]}' \
+    >"$T/pv.json"
+expect_rc 1 "$AVOW" ca issue -dir "$T/ca" -in "$T/ca.csr" -CAfile "$T/root.pem" -policy "$T/pv.json"
+no_raw "$T/out"
+[ "$(grep -c '^status: ' "$T/out")" -eq 1 ] || { cat "$T/out" >&2; fail "ca issue: a second status line"; }
+grep -qF 'rule v\x1b[2J\x0d\x0astatus: affirming\xc2\x9b: contraindicated' "$T/out" ||
+    { cat "$T/out" >&2; fail "ca issue: rule name"; }
+# ... and the ledger's subject (a right-to-left override passes the subject check) in list and show
+expect_rc 0 "$AVOW" ca issue -dir "$T/ca" -in "$T/ca.csr" -CAfile "$T/root.pem" \
+    -subject "CN=host$(printf '\342\200\256')lave" -out "$T/ca.crt"
+no_raw "$T/out"
+expect_rc 0 "$AVOW" ca list -dir "$T/ca"
+no_raw "$T/out"
+grep -qF 'CN=host\xe2\x80\xaelave' "$T/out" || { cat "$T/out" >&2; fail "ca list: subject"; }
+sn=$(openssl x509 -in "$T/ca.crt" -noout -serial | sed 's/^serial=//')
+expect_rc 0 "$AVOW" ca show -dir "$T/ca" -serial "$sn"
+no_raw "$T/out"
+grep -qF 'subject: CN=host\xe2\x80\xaelave' "$T/out" || { cat "$T/out" >&2; fail "ca show: subject"; }
 
 # --- the error line: a detail quoting the input ---
 printf '{"name":"p","rules":[{"id":"a","claim":"bad\\u001b[2J\\r\\nforged","present":true}]}' \
