@@ -130,15 +130,16 @@ static int run_init(const char *prog, const cli_args *a)
         (cli_get(a, "pkcs11-module") != NULL || cli_get(a, "pin-source") != NULL))
         err = cli_fail(&d, AVOW_ERR_USAGE, "key",
                        "-pkcs11-module and -pin-source need -key pkcs11:...");
-    if (err == AVOW_OK && p11) {
+    if (err == AVOW_OK && p11)
         o.pkcs11_module = default_module(cli_get(a, "pkcs11-module"));
-        if (o.pkcs11_module == NULL)
-            err = cli_fail(&d, AVOW_ERR_USAGE, "pkcs11-module",
-                           "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
-                           "(" CLI_P11_DEFAULT_MODULE " is not installed)");
-    }
     if (err == AVOW_OK)
         err = avow_ca_dir_init(dir, &o, &d);
+    /* The library checks the module first; say which option gives one (a library built
+     * without PKCS#11 says so instead, with AVOW_ERR_UNSUPPORTED). */
+    if (err == AVOW_ERR_ARG && p11 && o.pkcs11_module == NULL)
+        err = cli_fail(&d, AVOW_ERR_USAGE, "pkcs11-module",
+                       "no PKCS#11 module: give -pkcs11-module or set AVOW_PKCS11_MODULE "
+                       "(" CLI_P11_DEFAULT_MODULE " is not installed)");
     if (err == AVOW_ERR_NO_PIN && o.pin_source == NULL)
         err = cli_fail(&d, AVOW_ERR_USAGE, "pin-source",
                        "the token key needs the user PIN: give -pin-source "
@@ -371,6 +372,65 @@ static avow_err write_out(issue_ctx *c, const cli_args *a)
     return err;
 }
 
+/* The options that shape the certificate and the expected nonce. */
+static avow_err issue_options(issue_ctx *c, const cli_args *a, avow_ca_dir_issue_opts *io,
+                              uint8_t *nonce, size_t cap)
+{
+    avow_ca_dir_issue_opts_init(io);
+    io->issue.subject = cli_get(a, "subject");
+    io->issue.eku = cli_get(a, "eku");
+    io->issue.jwt_out = &c->jwt;
+    if (cli_flag(a, "cap-days"))
+        io->issue.flags |= AVOW_CA_ISSUE_CAP_VALIDITY;
+    avow_err err = AVOW_OK;
+    if (cli_get(a, "nonce") != NULL) {
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, cap, &io->nonce_len, &c->d);
+        io->nonce = nonce;
+    }
+    if (err == AVOW_OK && cli_get(a, "days") != NULL)
+        err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &io->issue.days, &c->d);
+    if (err == AVOW_OK && cli_get(a, "key-usage") != NULL)
+        err = avow_ca_key_usage_parse(cli_get(a, "key-usage"), &io->issue.key_usage, &c->d);
+    if (err == AVOW_OK && cli_get(a, "outform") != NULL) {
+        cli_form f;
+        err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &f, &c->d);
+    }
+    return err;
+}
+
+/* -ear-out, -jwt-out, -out, and the summary (or --json) on stdout. */
+static avow_err issue_outputs(issue_ctx *c, const cli_args *a, int affirming)
+{
+    avow_err err = avow_appraisal_to_json(c->ap, 0, &c->pretty, &c->d);
+    if (err == AVOW_OK && cli_get(a, "ear-out") != NULL)
+        err = avow_write_file(cli_get(a, "ear-out"), c->pretty.ptr, c->pretty.len, &c->d);
+    if (err == AVOW_OK && cli_get(a, "jwt-out") != NULL && c->jwt.ptr != NULL)
+        err = avow_write_file(cli_get(a, "jwt-out"), c->jwt.ptr, c->jwt.len, &c->d);
+    if (err == AVOW_OK && affirming && cli_get(a, "out") != NULL)
+        err = write_out(c, a);
+    if (err != AVOW_OK)
+        return err;
+    if (cli_flag(a, "json"))
+        return cli_print(&c->pretty, &c->d);
+    print_summary(stdout, avow_appraisal_get0_ear(c->ap));
+    if (affirming) {
+        char where[PATH_MAX];
+        avow_ca_dir_cert_path(c->cd, c->cert, where, sizeof(where));
+        char *s = X509_NAME_oneline(X509_get_subject_name(c->cert), NULL, 0);
+        printf("certificate: %s\n", where);
+        if (cli_get(a, "out") != NULL)
+            printf("  copy: %s\n", cli_get(a, "out"));
+        /* The subject is the request's (or -subject): untrusted text. */
+        fputs("subject: ", stdout);
+        put_text(stdout, s != NULL ? s : "?");
+        putchar('\n');
+        OPENSSL_free(s);
+    } else {
+        printf("no certificate issued\n");
+    }
+    return AVOW_OK;
+}
+
 static int run_issue(const char *prog, const cli_args *a)
 {
     issue_ctx c;
@@ -380,38 +440,16 @@ static int run_issue(const char *prog, const cli_args *a)
     if (dir == NULL)
         return cli_usage_error(prog, "give -dir DIR");
     uint8_t nonce[AVOW_NONCE_MAX_LEN];
-    size_t nonce_len = 0;
     avow_ca_dir_issue_opts io;
-    avow_ca_dir_issue_opts_init(&io);
-    io.issue.subject = cli_get(a, "subject");
-    io.issue.eku = cli_get(a, "eku");
-    io.issue.jwt_out = &c.jwt;
-    if (cli_flag(a, "cap-days"))
-        io.issue.flags |= AVOW_CA_ISSUE_CAP_VALIDITY;
-    avow_err err = AVOW_OK;
-    if (cli_get(a, "nonce") != NULL)
-        err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &nonce_len, &c.d);
-    if (err == AVOW_OK && cli_get(a, "days") != NULL)
-        err = parse_uint("days", cli_get(a, "days"), AVOW_CA_MAX_DAYS, &io.issue.days, &c.d);
-    if (err == AVOW_OK && cli_get(a, "key-usage") != NULL)
-        err = avow_ca_key_usage_parse(cli_get(a, "key-usage"), &io.issue.key_usage, &c.d);
-    if (err == AVOW_OK && cli_get(a, "outform") != NULL) {
-        cli_form f;
-        err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &f, &c.d);
-    }
+    avow_err err = issue_options(&c, a, &io, nonce, sizeof(nonce));
     if (err == AVOW_OK)
         err = issue_setup(&c, a, dir);
-    if (err != AVOW_OK) {
-        int rc = cli_report(err, &c.d);
-        issue_free(&c);
-        return rc;
+    if (err == AVOW_OK) {
+        io.policy = c.policy;
+        err = avow_ca_dir_issue(c.cd, c.v, c.req, &io, &c.ap, &c.cert, &c.d);
     }
-    io.nonce = nonce_len > 0 ? nonce : NULL;
-    io.nonce_len = nonce_len;
-    io.policy = c.policy;
-    err = avow_ca_dir_issue(c.cd, c.v, c.req, &io, &c.ap, &c.cert, &c.d);
     if (c.ap == NULL || avow_appraisal_get0_ear(c.ap) == NULL) {
-        /* No result (a store failure, a lost race for the nonce, ...): nothing to show. */
+        /* No result (bad input, a store failure, a lost race for the nonce): nothing to show. */
         int rc = cli_report(err != AVOW_OK ? err : AVOW_ERR_INTERNAL, &c.d);
         issue_free(&c);
         return rc;
@@ -426,34 +464,7 @@ static int run_issue(const char *prog, const cli_args *a)
             avow_buf_free(&c.jwt);
     }
     avow_err ierr = err;
-    err = avow_appraisal_to_json(c.ap, 0, &c.pretty, &c.d);
-    if (err == AVOW_OK && cli_get(a, "ear-out") != NULL)
-        err = avow_write_file(cli_get(a, "ear-out"), c.pretty.ptr, c.pretty.len, &c.d);
-    if (err == AVOW_OK && cli_get(a, "jwt-out") != NULL && c.jwt.ptr != NULL)
-        err = avow_write_file(cli_get(a, "jwt-out"), c.jwt.ptr, c.jwt.len, &c.d);
-    if (err == AVOW_OK && affirming && cli_get(a, "out") != NULL)
-        err = write_out(&c, a);
-    if (err == AVOW_OK) {
-        if (cli_flag(a, "json"))
-            err = cli_print(&c.pretty, &c.d);
-        else
-            print_summary(stdout, avow_appraisal_get0_ear(c.ap));
-    }
-    if (err == AVOW_OK && affirming && !cli_flag(a, "json")) {
-        char where[PATH_MAX];
-        avow_ca_dir_cert_path(c.cd, c.cert, where, sizeof(where));
-        char *s = X509_NAME_oneline(X509_get_subject_name(c.cert), NULL, 0);
-        printf("certificate: %s\n", where);
-        if (cli_get(a, "out") != NULL)
-            printf("  copy: %s\n", cli_get(a, "out"));
-        /* The subject is the request's (or -subject): untrusted text. */
-        fputs("subject: ", stdout);
-        put_text(stdout, s != NULL ? s : "?");
-        putchar('\n');
-        OPENSSL_free(s);
-    } else if (err == AVOW_OK && !affirming && !cli_flag(a, "json")) {
-        printf("no certificate issued\n");
-    }
+    err = issue_outputs(&c, a, affirming);
     if (err == AVOW_OK && fflush(stdout) != 0)
         err = cli_fail(&c.d, AVOW_ERR_IO, "stdout", "cannot write");
     int rc;
@@ -462,10 +473,9 @@ static int run_issue(const char *prog, const cli_args *a)
     else if (ierr != AVOW_OK && ierr != AVOW_ERR_NOT_AFFIRMING)
         rc = cli_report(ierr, &c.d);
     else if (!affirming) {
+        const char *t = avow_tier_name(avow_appraisal_tier(c.ap));
         fprintf(stderr, "avow: no certificate issued: the attestation result is %s\n",
-                avow_tier_name(avow_appraisal_tier(c.ap)) != NULL
-                    ? avow_tier_name(avow_appraisal_tier(c.ap))
-                    : "not affirming");
+                t != NULL ? t : "not affirming");
         rc = cli_exit_tier(avow_appraisal_tier(c.ap));
     } else
         rc = CLI_EXIT_OK;

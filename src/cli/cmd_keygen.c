@@ -196,7 +196,7 @@ static avow_err write_pub(keygen_ctx *c, avow_p11_session *s, avow_p11_handle pr
     avow_buf der = {0};
     avow_err err = avow_p11_get1_pubkey(s, priv, &pkey, &c->d);
     if (err == AVOW_OK)
-        err = cli_spki_der(pkey, &der, &c->d);
+        err = avow_spki_der(pkey, &der, &c->d);
     if (err == AVOW_OK)
         err = cli_write(path, der.ptr, der.len, "PUBLIC KEY", CLI_FORM_PEM, &c->d);
     avow_buf_free(&der);

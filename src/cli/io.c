@@ -80,21 +80,6 @@ static avow_err decode_pkey(const avow_buf *b, int selection, EVP_PKEY **out)
     return AVOW_OK;
 }
 
-avow_err cli_load_private_key(const char *path, EVP_PKEY **out, avow_diag *d)
-{
-    avow_buf b = {0};
-    avow_err err = cli_read(path, &b, d);
-    if (err != AVOW_OK)
-        return err;
-    err = decode_pkey(&b, EVP_PKEY_KEYPAIR, out);
-    avow_buf_free(&b);
-    if (err != AVOW_OK)
-        return cli_fail_ossl(d, AVOW_ERR_MALFORMED, path,
-                             "no unencrypted private key in PEM or DER");
-    ERR_clear_error();
-    return AVOW_OK;
-}
-
 /* Every certificate in b: a PEM bundle, or DER certificates back to back. */
 static avow_err parse_certs(const avow_buf *b, STACK_OF(X509) * sk)
 {
@@ -175,11 +160,6 @@ avow_err cli_load_public_key(const char *path, EVP_PKEY **out, avow_diag *d)
                              "no public key, certificate or private key in PEM or DER");
     ERR_clear_error();
     return AVOW_OK;
-}
-
-avow_err cli_spki_der(EVP_PKEY *pkey, avow_buf *out, avow_diag *d)
-{
-    return avow_spki_der(pkey, out, d);
 }
 
 avow_err cli_write(const char *path, const uint8_t *der, size_t len, const char *label,

@@ -37,9 +37,6 @@ avow_err cli_parse_hex(const char *field, const char *text, uint8_t *buf, size_t
 avow_err cli_read_der(const char *path, const char *label, cli_form form, avow_buf *der,
                       avow_diag *d);
 
-/* A private key (PEM or DER, PKCS#8 or traditional, unencrypted). */
-avow_err cli_load_private_key(const char *path, EVP_PKEY **out, avow_diag *d);
-
 /* A public key from a PUBLIC KEY file, a certificate or a private key file. */
 avow_err cli_load_public_key(const char *path, EVP_PKEY **out, avow_diag *d);
 
@@ -48,9 +45,6 @@ avow_err cli_load_certs(const char *path, STACK_OF(X509) * *out, avow_diag *d);
 
 /* The first certificate of a file. */
 avow_err cli_load_cert(const char *path, X509 **out, avow_diag *d);
-
-/* avow_spki_der, for the commands that still call it by this name. */
-avow_err cli_spki_der(EVP_PKEY *pkey, avow_buf *out, avow_diag *d);
 
 /* Writes der as DER or as PEM under label to path (NULL or "-" = stdout). */
 avow_err cli_write(const char *path, const uint8_t *der, size_t len, const char *label,
