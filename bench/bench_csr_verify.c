@@ -131,9 +131,9 @@ static void setup(bench *b)
     size_t t = 0, p = 0, k = 0;
     avow_buf evder = {0};
     if ((rc = avow_evidence_new(NULL, &ev)) ||
-        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t)) ||
-        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p)) ||
-        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k)))
+        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t, NULL)) ||
+        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p, NULL)) ||
+        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k, NULL)))
         die("evidence", rc);
     if ((rc = avow_evidence_add_bytes(ev, t, AVOW_CLAIM_NONCE, b->nonce, sizeof(b->nonce), NULL)) ||
         (rc = avow_evidence_add_utf8(ev, p, AVOW_CLAIM_VENDOR, "Acme Corp", NULL)) ||
@@ -145,7 +145,7 @@ static void setup(bench *b)
         (rc = avow_evidence_add_bool(ev, k, AVOW_CLAIM_KEY_EXTRACTABLE, 0, NULL)) ||
         (rc = avow_evidence_add_bool(ev, k, AVOW_CLAIM_KEY_SENSITIVE, 1, NULL)))
         die("claims", rc);
-    if ((rc = avow_signer_new_pkey(ak_key, AVOW_SIGALG_ECDSA_SHA256, &ak_signer)) ||
+    if ((rc = avow_signer_new_pkey(ak_key, AVOW_SIGALG_ECDSA_SHA256, &ak_signer, NULL)) ||
         (rc = avow_signer_set1_cert(ak_signer, ak, NULL)) ||
         (rc = avow_evidence_sign(ev, ak_signer, AVOW_SID_CERT, NULL)) ||
         (rc = avow_evidence_encode(ev, &evder)))
@@ -164,12 +164,12 @@ static void setup(bench *b)
     if ((rc = avow_request_builder_new(AVOW_REQUEST_PKCS10, &rb)) ||
         (rc = avow_request_builder_set_subject(rb, "CN=host.example,O=Acme", NULL)) ||
         (rc = avow_request_builder_add_evidence(rb, NULL, evder.ptr, evder.len, NULL)) ||
-        (rc = avow_request_builder_add_cert(rb, inter)) ||
-        (rc = avow_signer_new_pkey(csr_key, AVOW_SIGALG_ECDSA_SHA256, &csr_signer)) ||
+        (rc = avow_request_builder_add_cert(rb, inter, NULL)) ||
+        (rc = avow_signer_new_pkey(csr_key, AVOW_SIGALG_ECDSA_SHA256, &csr_signer, NULL)) ||
         (rc = avow_request_builder_sign(rb, csr_signer, &b->der, NULL)))
         die("request", rc);
     if ((rc = avow_verifier_new(NULL, &b->verifier)) ||
-        (rc = avow_verifier_add_anchor(b->verifier, root)))
+        (rc = avow_verifier_add_anchor(b->verifier, root, NULL)))
         die("verifier", rc);
 
     /* The baseline's prepared objects. */

@@ -72,8 +72,8 @@ static void setup(bench *b)
     avow_signer *signer = NULL;
     size_t t = 0, p = 0;
     if ((rc = avow_evidence_new(NULL, &ev)) ||
-        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t)) ||
-        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p)))
+        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t, NULL)) ||
+        (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p, NULL)))
         die("build", rc);
     unsigned char *spki = NULL;
     int spki_len = i2d_PUBKEY(b->key, &spki);
@@ -91,13 +91,13 @@ static void setup(bench *b)
         (rc = avow_evidence_add_int(ev, p, AVOW_CLAIM_UPTIME, 86400, NULL)))
         die("claims", rc);
     OPENSSL_free(spki);
-    if ((rc = avow_signer_new_pkey(b->key, AVOW_SIGALG_ECDSA_SHA256, &signer)) ||
+    if ((rc = avow_signer_new_pkey(b->key, AVOW_SIGALG_ECDSA_SHA256, &signer, NULL)) ||
         (rc = avow_evidence_sign(ev, signer, AVOW_SID_KEYID, NULL)) ||
         (rc = avow_evidence_encode(ev, &b->der)))
         die("sign", rc);
     const avow_signature_block *sb = avow_evidence_get0_signature(ev, 0);
     if ((rc = avow_verifier_new(NULL, &b->verifier)) ||
-        (rc = avow_verifier_add_key(b->verifier, sb->key_id.ptr, sb->key_id.len, b->key)))
+        (rc = avow_verifier_add_key(b->verifier, sb->key_id.ptr, sb->key_id.len, b->key, NULL)))
         die("verifier", rc);
     b->ev = ev;
     b->tbs = avow_evidence_tbs(ev);

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
     X509 *anchor;
     int anchors = 0;
     while (f != NULL && (anchor = PEM_read_X509(f, NULL, NULL, NULL)) != NULL) {
-        rc = avow_verifier_add_anchor(v, anchor); /* takes its own reference */
+        rc = avow_verifier_add_anchor(v, anchor, NULL); /* takes its own reference */
         X509_free(anchor);
         anchors += rc == AVOW_OK;
     }

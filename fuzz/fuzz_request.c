@@ -73,7 +73,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
      * same answer for every input. */
     if (avow_verifier_new(NULL, &empty) != AVOW_OK ||
         avow_nonce_store_open_sqlite(":memory:", &sqlite_store, NULL) != AVOW_OK ||
-        avow_nonce_store_new(&SEED_OPS, NULL, &seed_store) != AVOW_OK)
+        avow_nonce_store_new(&SEED_OPS, NULL, &seed_store, NULL) != AVOW_OK)
         abort();
     ERR_clear_error();
     return 0;

@@ -156,14 +156,14 @@ static avow_evidence *all_claims(EVP_PKEY *k, const char *ident)
     avow_evidence *ev = NULL;
     size_t tx, pl, key;
     FZ_CHECK(avow_evidence_new(NULL, &ev) == AVOW_OK);
-    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx, NULL) == AVOW_OK);
     FZ_CHECK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_NONCE, FZ_NONCE, sizeof(FZ_NONCE), NULL) ==
              AVOW_OK);
     FZ_CHECK(avow_evidence_add_time(ev, tx, AVOW_CLAIM_TIMESTAMP, FZ_NOW - 60, NULL) == AVOW_OK);
     avow_buf ak = spki_of(X509_get0_pubkey(s->ak));
     FZ_CHECK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_AK_SPKI, ak.ptr, ak.len, NULL) == AVOW_OK);
     avow_buf_free(&ak);
-    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl, NULL) == AVOW_OK);
     FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_VENDOR, "Acme", NULL) == AVOW_OK);
     FZ_CHECK(avow_evidence_add_bytes(ev, pl, AVOW_CLAIM_OEMID, (const uint8_t *)"OEM", 3, NULL) ==
              AVOW_OK);
@@ -181,7 +181,7 @@ static avow_evidence *all_claims(EVP_PKEY *k, const char *ident)
     FZ_CHECK(avow_evidence_add_int(ev, pl, AVOW_CLAIM_FIPSLEVEL, 3, NULL) == AVOW_OK);
     FZ_CHECK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_FIPSMODULE, "Acme FIPS module", NULL) ==
              AVOW_OK);
-    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key, NULL) == AVOW_OK);
     FZ_CHECK(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, ident, NULL) == AVOW_OK);
     avow_buf spki = spki_of(k);
     FZ_CHECK(avow_evidence_add_bytes(ev, key, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len, NULL) ==
@@ -318,7 +318,7 @@ static void evidence_seeds(void)
     /* two key elements, the second with a purpose OID outside the arc */
     avow_evidence *ev = all_claims(s->req_key, "k1");
     size_t k2;
-    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k2) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k2, NULL) == AVOW_OK);
     FZ_CHECK(avow_evidence_add_utf8(ev, k2, AVOW_CLAIM_KEY_IDENTIFIER, "k2", NULL) == AVOW_OK);
     FZ_CHECK(avow_evidence_add_bool(ev, k2, AVOW_CLAIM_KEY_EXTRACTABLE, 1, NULL) == AVOW_OK);
     b = sign_encode(ev, SIG_CERT | SIG_SPKI);
@@ -339,7 +339,7 @@ static avow_buf request(avow_request_kind kind, const avow_buf *evidence, int ex
     if (extra) {
         FZ_CHECK(avow_request_builder_add_octets(rb, "1.2.3.999.1", (const uint8_t *)"cbor", 4,
                                                  NULL) == AVOW_OK);
-        FZ_CHECK(avow_request_builder_add_cert(rb, s->ca) == AVOW_OK);
+        FZ_CHECK(avow_request_builder_add_cert(rb, s->ca, NULL) == AVOW_OK);
     }
     avow_buf der = {0};
     FZ_CHECK(avow_request_builder_sign(rb, s->req_signer, &der, NULL) == AVOW_OK);

@@ -101,7 +101,7 @@ static EVP_PKEY *load_key(const char *name)
 static avow_signer *signer(EVP_PKEY *k)
 {
     avow_signer *s = NULL;
-    FZ_CHECK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s) == AVOW_OK);
+    FZ_CHECK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s, NULL) == AVOW_OK);
     return s;
 }
 
@@ -131,16 +131,16 @@ static fz_setup *make(void)
     key_id(s.ks_key, s.ks_id);
 
     FZ_CHECK(avow_verifier_new(NULL, &s.v_anchor) == AVOW_OK);
-    FZ_CHECK(avow_verifier_add_anchor(s.v_anchor, s.ca) == AVOW_OK);
+    FZ_CHECK(avow_verifier_add_anchor(s.v_anchor, s.ca, NULL) == AVOW_OK);
     avow_verifier_set_time(s.v_anchor, FZ_NOW);
 
     FZ_CHECK(avow_verifier_new(NULL, &s.v_keys) == AVOW_OK);
-    FZ_CHECK(avow_verifier_add_anchor(s.v_keys, s.ca) == AVOW_OK);
-    FZ_CHECK(avow_verifier_add_key(s.v_keys, s.ks_id, sizeof(s.ks_id), s.ks_key) == AVOW_OK);
+    FZ_CHECK(avow_verifier_add_anchor(s.v_keys, s.ca, NULL) == AVOW_OK);
+    FZ_CHECK(avow_verifier_add_key(s.v_keys, s.ks_id, sizeof(s.ks_id), s.ks_key, NULL) == AVOW_OK);
     const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(s.ak);
     FZ_CHECK(ski != NULL);
     FZ_CHECK(avow_verifier_add_key(s.v_keys, ASN1_STRING_get0_data(ski),
-                                   (size_t)ASN1_STRING_length(ski), s.ak_key) == AVOW_OK);
+                                   (size_t)ASN1_STRING_length(ski), s.ak_key, NULL) == AVOW_OK);
     avow_verifier_set_time(s.v_keys, FZ_NOW);
 
     FZ_CHECK(avow_policy_default(&s.def) == AVOW_OK);

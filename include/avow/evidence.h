@@ -238,7 +238,7 @@ AVOW_EXPORT avow_err avow_evidence_new(const avow_profile *profile, avow_evidenc
 
 /* Appends an element of a known kind; *index receives its position (may be NULL). */
 AVOW_EXPORT avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind,
-                                               size_t *index);
+                                               size_t *index, avow_diag *diag);
 
 /*
  * Appends a claim to element `element`. The value's type must be the claim's
@@ -293,7 +293,7 @@ AVOW_EXPORT avow_err avow_evidence_add_claims_json_ex(avow_evidence *ev, const c
                                                       avow_diag *diag);
 
 /* Appends a certificate to intermediateCertificates (reference taken: X509_up_ref). */
-AVOW_EXPORT avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert);
+AVOW_EXPORT avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert, avow_diag *diag);
 
 struct avow_signer;
 

@@ -89,7 +89,7 @@ typedef struct avow_nonce_store avow_nonce_store;
  * on failure impl is still the caller's. Free with avow_nonce_store_free.
  */
 AVOW_EXPORT avow_err avow_nonce_store_new(const avow_nonce_store_ops *ops, void *impl,
-                                          avow_nonce_store **out);
+                                          avow_nonce_store **out, avow_diag *diag);
 
 /* Flags of avow_nonce_store_open_sqlite_ex. */
 enum {

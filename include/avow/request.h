@@ -197,9 +197,10 @@ AVOW_EXPORT avow_err avow_request_builder_add_cmw(avow_request_builder *b, int j
                                                   const uint8_t *data, size_t len, avow_diag *diag);
 /* Sets the hint of statement i (written only in the DRAFT15 and HINTED shapes). */
 AVOW_EXPORT avow_err avow_request_builder_set_hint(avow_request_builder *b, size_t i,
-                                                   const char *hint);
+                                                   const char *hint, avow_diag *diag);
 /* Appends an X.509 certificate to the bundle's certs (reference taken). */
-AVOW_EXPORT avow_err avow_request_builder_add_cert(avow_request_builder *b, X509 *cert);
+AVOW_EXPORT avow_err avow_request_builder_add_cert(avow_request_builder *b, X509 *cert,
+                                                   avow_diag *diag);
 
 /*
  * Assembles the request for the signer's public key and signs it through the

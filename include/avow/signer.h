@@ -50,7 +50,8 @@ AVOW_EXPORT avow_err avow_signer_new(const avow_signer_ops *ops, void *impl, EVP
  * A software signer over a private key (reference taken). alg NONE picks the
  * key's default (avow_sigalg_for_key with pss = 0).
  */
-AVOW_EXPORT avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_signer **out);
+AVOW_EXPORT avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_signer **out,
+                                          avow_diag *diag);
 
 /* avow_signer_open_opts.flags */
 enum {

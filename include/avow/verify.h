@@ -59,9 +59,9 @@ AVOW_EXPORT avow_err avow_verifier_new(const avow_profile *profile, avow_verifie
 AVOW_EXPORT void avow_verifier_free(avow_verifier *v);
 
 /* A trust anchor (reference taken). */
-AVOW_EXPORT avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert);
+AVOW_EXPORT avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert, avow_diag *diag);
 /* An untrusted certificate for path building and key-id lookup (reference taken). */
-AVOW_EXPORT avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert);
+AVOW_EXPORT avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert, avow_diag *diag);
 /*
  * A raw public key the caller trusts, found by key id (reference taken).
  * A key id given in a SignatureBlock is looked up here first, then among
@@ -69,7 +69,7 @@ AVOW_EXPORT avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert);
  * must then chain to an anchor).
  */
 AVOW_EXPORT avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len,
-                                           EVP_PKEY *pub);
+                                           EVP_PKEY *pub, avow_diag *diag);
 /*
  * Time at which certificates are checked. Without a call (or after
  * avow_verifier_clear_time) it is the current time of each verification;

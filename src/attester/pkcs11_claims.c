@@ -283,7 +283,7 @@ avow_err avow_p11_add_key_claims(avow_p11_session *s, avow_p11_handle handle, av
     }
 
     size_t el = 0;
-    e = avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &el);
+    e = avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &el, diag);
     if (e != AVOW_OK) {
         key_facts_clear(&f);
         return avow__fail(diag, e, "key", "cannot add a key element");

@@ -64,7 +64,7 @@ static avow_err open_file(const char *path, const avow_signer_open_opts *o, avow
     avow__ossl_clear();
     avow_sigalg alg = AVOW_SIGALG_NONE;
     rc = pick_alg(pkey, o, path, &alg, diag);
-    if (rc == AVOW_OK && (rc = avow_signer_new_pkey(pkey, alg, out)) != AVOW_OK)
+    if (rc == AVOW_OK && (rc = avow_signer_new_pkey(pkey, alg, out, diag)) != AVOW_OK)
         avow__fail(diag, rc, path, "cannot sign with this key as %s",
                    avow_sigalg_name(alg) != NULL ? avow_sigalg_name(alg) : "asked");
     EVP_PKEY_free(pkey);

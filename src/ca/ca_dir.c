@@ -276,7 +276,8 @@ static avow_err build(const char *tmp, const avow_ca_dir_init_opts *o, avow_diag
             rc = join(p, sizeof(p), tmp, CA_KEY, diag);
         if (rc == AVOW_OK)
             rc = write_key(k, p, diag);
-        if (rc == AVOW_OK && (rc = avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &signer)) != AVOW_OK)
+        if (rc == AVOW_OK &&
+            (rc = avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &signer, diag)) != AVOW_OK)
             avow__fail(diag, rc, "key", "cannot make a signer of the CA key");
         EVP_PKEY_free(k);
     }

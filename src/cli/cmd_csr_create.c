@@ -109,7 +109,7 @@ static avow_err add_certs(avow_request_builder *b, const cli_args *a, avow_diag 
         STACK_OF(X509) *sk = NULL;
         avow_err err = cli_load_certs(cli_get_n(a, "chain", i), &sk, d);
         for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++)
-            err = avow_request_builder_add_cert(b, sk_X509_value(sk, j));
+            err = avow_request_builder_add_cert(b, sk_X509_value(sk, j), d);
         sk_X509_pop_free(sk, X509_free);
         if (err != AVOW_OK)
             return err;

@@ -44,7 +44,8 @@ avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_v
             err = cli_load_certs(cli_get_n(a, opt, i), &sk, d);
             for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++) {
                 X509 *x = sk_X509_value(sk, j);
-                err = anchors ? avow_verifier_add_anchor(*v, x) : avow_verifier_add_cert(*v, x);
+                err =
+                    anchors ? avow_verifier_add_anchor(*v, x, d) : avow_verifier_add_cert(*v, x, d);
             }
             sk_X509_pop_free(sk, X509_free);
         }

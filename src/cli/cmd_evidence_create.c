@@ -352,7 +352,7 @@ static avow_err add_p11_platform(create_ctx *c, const char *uri)
     avow_p11_session *s = NULL;
     avow_err err = p11_open(c, "platform-from", uri, 0, &s);
     if (err == AVOW_OK && index == n)
-        err = avow_evidence_add_element(c->ev, AVOW_ELEMENT_PLATFORM, &index);
+        err = avow_evidence_add_element(c->ev, AVOW_ELEMENT_PLATFORM, &index, &c->d);
     if (err == AVOW_OK)
         err = avow_p11_add_platform_claims(s, c->ev, index, &c->d);
     avow_p11_session_free(s);
@@ -389,7 +389,7 @@ static avow_err add_chain(create_ctx *c, const cli_args *a)
         STACK_OF(X509) *sk = NULL;
         avow_err err = cli_load_certs(cli_get_n(a, "chain", i), &sk, &c->d);
         for (int j = 0; err == AVOW_OK && j < sk_X509_num(sk); j++)
-            err = avow_evidence_add_intermediate(c->ev, sk_X509_value(sk, j));
+            err = avow_evidence_add_intermediate(c->ev, sk_X509_value(sk, j), &c->d);
         sk_X509_pop_free(sk, X509_free);
         if (err != AVOW_OK)
             return err;

@@ -46,7 +46,7 @@ static avow_err add_keys(avow_verifier *v, const cli_args *a, avow_diag *d)
         if (err == AVOW_OK)
             err = cli_load_public_key(cli_get_n(a, "key-pub", i), &pub, d);
         if (err == AVOW_OK)
-            err = avow_verifier_add_key(v, id, idlen, pub);
+            err = avow_verifier_add_key(v, id, idlen, pub, d);
         EVP_PKEY_free(pub);
         if (err != AVOW_OK)
             return err;

@@ -180,19 +180,24 @@ static void soft_free(void *impl)
 
 static const avow_signer_ops SOFT_OPS = {"software", soft_sign, soft_free};
 
-avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_signer **out)
+avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_signer **out, avow_diag *diag)
 {
     if (out == NULL)
-        return AVOW_ERR_ARG;
+        return avow__fail(diag, AVOW_ERR_ARG, "signer", "no output");
     *out = NULL;
     if (pkey == NULL)
-        return AVOW_ERR_ARG;
+        return avow__fail(diag, AVOW_ERR_ARG, "key", "no key");
     if (!EVP_PKEY_up_ref(pkey)) {
         avow__ossl_clear();
-        return AVOW_ERR_NOMEM;
+        return avow__fail(diag, AVOW_ERR_NOMEM, "key", "out of memory");
     }
     avow_err rc = avow_signer_new(&SOFT_OPS, pkey, pkey, alg, out);
-    if (rc != AVOW_OK)
+    if (rc != AVOW_OK) {
         EVP_PKEY_free(pkey);
+        const char *an = avow_sigalg_name(alg);
+        avow__fail(diag, rc, "key", "cannot sign with this %s key%s%s: %s",
+                   EVP_PKEY_get0_type_name(pkey) != NULL ? EVP_PKEY_get0_type_name(pkey) : "",
+                   an != NULL ? " under " : "", an != NULL ? an : "", avow_strerror(rc));
+    }
     return rc;
 }

@@ -35,21 +35,24 @@ avow_err avow_evidence_new(const avow_profile *profile, avow_evidence **out)
     return AVOW_OK;
 }
 
-avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind, size_t *index)
+avow_err avow_evidence_add_element(avow_evidence *ev, avow_element_kind kind, size_t *index,
+                                   avow_diag *diag)
 {
     if (ev == NULL || kind > AVOW_ELEMENT_KEY)
-        return AVOW_ERR_ARG;
+        return avow__fail(diag, AVOW_ERR_ARG, "element",
+                          "no Evidence, or not a known element kind");
     if (ev->frozen)
-        return AVOW_ERR_STATE;
+        return avow__fail(diag, AVOW_ERR_STATE, "element",
+                          "the Evidence is signed or decoded: its claims are frozen");
     AVOW_ELEMENT_ASN1 *ea = AVOW_ELEMENT_ASN1_new();
     uint8_t sfx[2] = {0, (uint8_t)kind};
     if (ea == NULL || !avow__arc_set(ev, sfx, 2, &ea->type) ||
         !sk_AVOW_ELEMENT_ASN1_push(ev->asn1->tbs->elements, ea)) {
         AVOW_ELEMENT_ASN1_free(ea);
         avow__ossl_clear();
-        return AVOW_ERR_NOMEM;
+        return avow__fail(diag, AVOW_ERR_NOMEM, "element", "out of memory");
     }
-    avow_err rc = avow__evidence_index(ev, NULL);
+    avow_err rc = avow__evidence_index(ev, diag);
     if (rc != AVOW_OK) {
         sk_AVOW_ELEMENT_ASN1_pop(ev->asn1->tbs->elements);
         AVOW_ELEMENT_ASN1_free(ea);
@@ -283,19 +286,22 @@ avow_err avow_evidence_add_purposes(avow_evidence *ev, size_t element, const avo
     return avow_evidence_add_claim(ev, element, AVOW_CLAIM_KEY_PURPOSE, &v, diag);
 }
 
-avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert)
+avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert, avow_diag *diag)
 {
     if (ev == NULL || cert == NULL)
-        return AVOW_ERR_ARG;
+        return avow__fail(diag, AVOW_ERR_ARG, "intermediateCertificates",
+                          "no Evidence or certificate");
     if (ev->asn1->certs == NULL && (ev->asn1->certs = sk_X509_new_null()) == NULL)
-        return AVOW_ERR_NOMEM;
+        return avow__fail(diag, AVOW_ERR_NOMEM, "intermediateCertificates", "out of memory");
     if (sk_X509_num(ev->asn1->certs) >= (int)AVOW_EVIDENCE_MAX_CERTS)
-        return AVOW_ERR_TOO_LARGE;
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "intermediateCertificates",
+                          "more than %u certificates", AVOW_EVIDENCE_MAX_CERTS);
     if (!X509_up_ref(cert))
-        return AVOW_ERR_CRYPTO;
+        return avow__fail(diag, AVOW_ERR_CRYPTO, "intermediateCertificates",
+                          "cannot take a reference");
     if (!sk_X509_push(ev->asn1->certs, cert)) {
         X509_free(cert);
-        return AVOW_ERR_NOMEM;
+        return avow__fail(diag, AVOW_ERR_NOMEM, "intermediateCertificates", "out of memory");
     }
     return AVOW_OK;
 }

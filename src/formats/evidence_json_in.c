@@ -282,7 +282,7 @@ static avow_err element_of_kind(avow_evidence *ev, avow_element_kind kind, int r
             }
         }
     }
-    return avow_evidence_add_element(ev, kind, index);
+    return avow_evidence_add_element(ev, kind, index, NULL);
 }
 
 /* {"vendor": "Acme", "fipslevel": 3, ...} */
@@ -397,7 +397,7 @@ static avow_err add_listed_element(avow_evidence *ev, const json_t *el, const ch
     if (json_array_size(claims) == 0)
         return avow__fail(d, AVOW_ERR_EMPTY, sub, "an element needs at least one claim");
     size_t index = 0;
-    avow_err err = at_path(d, avow_evidence_add_element(ev, kind, &index), path);
+    avow_err err = at_path(d, avow_evidence_add_element(ev, kind, &index, d), path);
     for (size_t i = 0; err == AVOW_OK && i < json_array_size(claims); i++) {
         char base[PATH_CAP];
         path_member(base, path, "claims");

@@ -568,7 +568,7 @@ avow_err avow_request_builder_add_cmw(avow_request_builder *b, int json, const u
     return rc;
 }
 
-avow_err avow_request_builder_set_hint(avow_request_builder *b, size_t i, const char *hint)
+static avow_err avow_request_builder_set_hint_(avow_request_builder *b, size_t i, const char *hint)
 {
     if (b == NULL || i >= b->nstmts || hint == NULL)
         return AVOW_ERR_ARG;
@@ -582,7 +582,18 @@ avow_err avow_request_builder_set_hint(avow_request_builder *b, size_t i, const 
     return AVOW_OK;
 }
 
-avow_err avow_request_builder_add_cert(avow_request_builder *b, X509 *cert)
+avow_err avow_request_builder_set_hint(avow_request_builder *b, size_t i, const char *hint,
+                                       avow_diag *diag)
+{
+    avow_err rc = avow_request_builder_set_hint_(b, i, hint);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    return avow__fail(diag, rc, "hint", "%s",
+                      rc == AVOW_ERR_ARG ? "no builder or hint, or no statement of that index"
+                                         : avow_strerror(rc));
+}
+
+static avow_err avow_request_builder_add_cert_(avow_request_builder *b, X509 *cert)
 {
     if (b == NULL || cert == NULL)
         return AVOW_ERR_ARG;
@@ -595,6 +606,17 @@ avow_err avow_request_builder_add_cert(avow_request_builder *b, X509 *cert)
         return AVOW_ERR_NOMEM;
     }
     return AVOW_OK;
+}
+
+avow_err avow_request_builder_add_cert(avow_request_builder *b, X509 *cert, avow_diag *diag)
+{
+    avow_err rc = avow_request_builder_add_cert_(b, cert);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    return avow__fail(diag, rc, "certs", "%s",
+                      rc == AVOW_ERR_TOO_LARGE ? "more certificates than a request may carry"
+                      : rc == AVOW_ERR_ARG     ? "no builder or certificate"
+                                               : avow_strerror(rc));
 }
 
 avow_err avow_request_builder_sign(avow_request_builder *b, avow_signer *signer, avow_buf *der,

@@ -501,7 +501,7 @@ avow_err avow_nonce_store_open_sqlite_ex(const char *path, unsigned flags, avow_
     e = schema(n, path, flags, 0, diag);
     if (e != AVOW_OK)
         goto fail;
-    e = avow_nonce_store_new(&SQLITE_OPS, n, out);
+    e = avow_nonce_store_new(&SQLITE_OPS, n, out, diag);
     if (e != AVOW_OK) {
         avow__fail(diag, e, "nonce-store", "out of memory");
         goto fail;

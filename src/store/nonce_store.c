@@ -20,7 +20,8 @@ struct avow_nonce_store {
     size_t limit; /* outstanding nonces allowed; 0 = no bound */
 };
 
-avow_err avow_nonce_store_new(const avow_nonce_store_ops *ops, void *impl, avow_nonce_store **out)
+static avow_err avow_nonce_store_new_(const avow_nonce_store_ops *ops, void *impl,
+                                      avow_nonce_store **out)
 {
     if (out == NULL)
         return AVOW_ERR_ARG;
@@ -35,6 +36,18 @@ avow_err avow_nonce_store_new(const avow_nonce_store_ops *ops, void *impl, avow_
     s->impl = impl;
     *out = s;
     return AVOW_OK;
+}
+
+avow_err avow_nonce_store_new(const avow_nonce_store_ops *ops, void *impl, avow_nonce_store **out,
+                              avow_diag *diag)
+{
+    avow_err rc = avow_nonce_store_new_(ops, impl, out);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    return avow__fail(diag, rc, "ops", "%s",
+                      rc == AVOW_ERR_ARG
+                          ? "no output, or an ops table without its size, insert, consume or purge"
+                          : avow_strerror(rc));
 }
 
 void avow_nonce_store_free(avow_nonce_store *s)

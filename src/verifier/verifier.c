@@ -54,7 +54,7 @@ void avow_verifier_free(avow_verifier *v)
     OPENSSL_free(v);
 }
 
-avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert)
+static avow_err avow_verifier_add_anchor_(avow_verifier *v, X509 *cert)
 {
     if (v == NULL || cert == NULL)
         return AVOW_ERR_ARG;
@@ -64,6 +64,15 @@ avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert)
         return AVOW_ERR_NOMEM;
     }
     return AVOW_OK;
+}
+
+avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert, avow_diag *diag)
+{
+    avow_err rc = avow_verifier_add_anchor_(v, cert);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    return avow__fail(diag, rc, "anchor", "%s",
+                      rc == AVOW_ERR_ARG ? "no verifier or certificate" : avow_strerror(rc));
 }
 
 static avow_err spki_der(EVP_PKEY *pub, uint8_t **der, size_t *len)
@@ -92,7 +101,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elem)
     return 1;
 }
 
-avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert)
+static avow_err avow_verifier_add_cert_(avow_verifier *v, X509 *cert)
 {
     if (v == NULL || cert == NULL)
         return AVOW_ERR_ARG;
@@ -125,7 +134,19 @@ avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert)
     return AVOW_OK;
 }
 
-avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len, EVP_PKEY *pub)
+avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert, avow_diag *diag)
+{
+    avow_err rc = avow_verifier_add_cert_(v, cert);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    return avow__fail(diag, rc, "cert", "%s",
+                      rc == AVOW_ERR_ARG        ? "no verifier or certificate"
+                      : rc == AVOW_ERR_BAD_CERT ? "the certificate has no usable public key"
+                                                : avow_strerror(rc));
+}
+
+static avow_err avow_verifier_add_key_(avow_verifier *v, const uint8_t *key_id, size_t len,
+                                       EVP_PKEY *pub)
 {
     if (v == NULL || key_id == NULL || len == 0 || pub == NULL)
         return AVOW_ERR_ARG;
@@ -144,6 +165,19 @@ avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t l
     }
     v->keys[v->nkeys++] = k;
     return AVOW_OK;
+}
+
+avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len, EVP_PKEY *pub,
+                               avow_diag *diag)
+{
+    avow_err rc = avow_verifier_add_key_(v, key_id, len, pub);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    return avow__fail(diag, rc, "key", "%s",
+                      rc == AVOW_ERR_ARG ? "no verifier, key id or key"
+                      : rc == AVOW_ERR_BAD_SPKI
+                          ? "the key cannot be encoded as a SubjectPublicKeyInfo"
+                          : avow_strerror(rc));
 }
 
 void avow_verify_opts_init(avow_verify_opts *o)

@@ -36,7 +36,7 @@ static int setup(void **state)
     tu_pki_make(&f->pki, NULL, 0);
     f->key = tu_key_ec("P-256");
     OK(avow_verifier_new(NULL, &f->v));
-    OK(avow_verifier_add_anchor(f->v, f->pki.ca));
+    OK(avow_verifier_add_anchor(f->v, f->pki.ca, NULL));
     snprintf(f->db, sizeof(f->db), "/tmp/avow-appraise-%ld.db", (long)getpid());
     unlink(f->db);
     OK(avow_nonce_store_open_sqlite(f->db, &f->nonces, NULL));
@@ -63,15 +63,15 @@ static avow_buf make_evidence(fx *f, const ev_spec *s)
     size_t tx, k, p;
     OK(avow_evidence_new(NULL, &ev));
     if (s->nonce != NULL) {
-        OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx));
+        OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx, NULL));
         OK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_NONCE, s->nonce, s->nonce_len, &d));
     }
     if (s->hwmodel != NULL) {
-        OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p));
+        OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p, NULL));
         OK(avow_evidence_add_bytes(ev, p, AVOW_CLAIM_HWMODEL, (const uint8_t *)s->hwmodel,
                                    strlen(s->hwmodel), &d));
     }
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k, NULL));
     OK(avow_evidence_add_utf8(ev, k, AVOW_CLAIM_KEY_IDENTIFIER, "device-key", &d));
     avow_buf spki = tu_spki(s->attested);
     OK(avow_evidence_add_bytes(ev, k, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len, &d));
@@ -81,7 +81,7 @@ static avow_buf make_evidence(fx *f, const ev_spec *s)
     OK(avow_evidence_add_bool(ev, k, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE, !s->extractable, &d));
     OK(avow_evidence_add_bool(ev, k, AVOW_CLAIM_KEY_LOCAL, 1, &d));
     avow_signer *sg = NULL;
-    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &sg));
+    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &sg, NULL));
     OK(avow_signer_set1_cert(sg, f->pki.ak, NULL));
     OK(avow_evidence_sign(ev, sg, AVOW_SID_CERT, &d));
     avow_buf der = {0};
@@ -106,9 +106,9 @@ static avow_request *make_request_ex(fx *f, const ev_spec *s, int break_pop, int
     if (with_tpm)
         OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY),
                                               &d));
-    OK(avow_request_builder_add_cert(b, f->pki.inter));
+    OK(avow_request_builder_add_cert(b, f->pki.inter, NULL));
     avow_signer *sg = NULL;
-    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg));
+    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg, NULL));
     avow_buf der = {0};
     OK(avow_request_builder_sign(b, sg, &der, &d));
     if (break_pop)
@@ -239,7 +239,7 @@ static void test_untrusted_ak(void **state)
     tu_pki_make(&other, NULL, 0);
     avow_verifier *v = NULL;
     OK(avow_verifier_new(NULL, &v));
-    OK(avow_verifier_add_anchor(v, other.ca));
+    OK(avow_verifier_add_anchor(v, other.ca, NULL));
     avow_appraisal *a = NULL;
     assert_int_equal(avow_appraise_request(v, r, NULL, &a, NULL), AVOW_ERR_NOT_AFFIRMING);
     assert_true(has_reason(a, AVOW_ERR_CHAIN));
@@ -321,9 +321,9 @@ static void make_request_and_forgery(fx *f, const ev_spec *s, avow_request **hon
     avow_buf ev = make_evidence(f, s);
     OK(avow_request_builder_add_evidence(b, NULL, ev.ptr, ev.len, &d));
     avow_buf_free(&ev);
-    OK(avow_request_builder_add_cert(b, f->pki.inter));
+    OK(avow_request_builder_add_cert(b, f->pki.inter, NULL));
     avow_signer *sg = NULL;
-    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg));
+    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg, NULL));
     avow_buf der = {0};
     OK(avow_request_builder_sign(b, sg, &der, &d));
     OK(avow_request_decode(der.ptr, der.len, AVOW_REQUEST_AUTO, 0, honest, &d));

@@ -19,14 +19,14 @@ static avow_request *make_request(const tu_pki *pki, EVP_PKEY *key)
     avow_evidence *ev = NULL;
     size_t k;
     OK(avow_evidence_new(NULL, &ev));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k, NULL));
     OK(avow_evidence_add_utf8(ev, k, AVOW_CLAIM_KEY_IDENTIFIER, "device-key", NULL));
     avow_buf spki = tu_spki(key);
     OK(avow_evidence_add_bytes(ev, k, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len, NULL));
     avow_buf_free(&spki);
     OK(avow_evidence_add_bool(ev, k, AVOW_CLAIM_KEY_SENSITIVE, 1, NULL));
     avow_signer *ak = NULL;
-    OK(avow_signer_new_pkey(pki->ak_key, AVOW_SIGALG_NONE, &ak));
+    OK(avow_signer_new_pkey(pki->ak_key, AVOW_SIGALG_NONE, &ak, NULL));
     OK(avow_signer_set1_cert(ak, pki->ak, NULL));
     OK(avow_evidence_sign(ev, ak, AVOW_SID_CERT, NULL));
     avow_signer_free(ak);
@@ -39,9 +39,9 @@ static avow_request *make_request(const tu_pki *pki, EVP_PKEY *key)
     OK(avow_request_builder_set_subject(b, "CN=device", NULL));
     OK(avow_request_builder_add_evidence(b, NULL, evder.ptr, evder.len, NULL));
     avow_buf_free(&evder);
-    OK(avow_request_builder_add_cert(b, pki->inter));
+    OK(avow_request_builder_add_cert(b, pki->inter, NULL));
     avow_signer *sg = NULL;
-    OK(avow_signer_new_pkey(key, AVOW_SIGALG_NONE, &sg));
+    OK(avow_signer_new_pkey(key, AVOW_SIGALG_NONE, &sg, NULL));
     avow_buf der = {0};
     OK(avow_request_builder_sign(b, sg, &der, NULL));
     avow_signer_free(sg);
@@ -93,7 +93,7 @@ static void test_long_types_stay_apart(void **state)
     EVP_PKEY *key = tu_key_ec("P-256");
     avow_verifier *v = NULL;
     OK(avow_verifier_new(NULL, &v));
-    OK(avow_verifier_add_anchor(v, pki.ca));
+    OK(avow_verifier_add_anchor(v, pki.ca, NULL));
     avow_request *r = make_request(&pki, key);
     avow_appraise_opts o = {.size = sizeof(avow_appraise_opts), .policy = p};
     avow_appraisal *a = NULL;

@@ -32,7 +32,7 @@ static int setup(void **state)
     f->key = tu_key_ec("P-256");
     f->ca_key = tu_key_ec("P-256");
     OK(avow_verifier_new(NULL, &f->v));
-    OK(avow_verifier_add_anchor(f->v, f->pki.ca));
+    OK(avow_verifier_add_anchor(f->v, f->pki.ca, NULL));
     snprintf(f->db, sizeof(f->db), "test_ca_%ld.db", (long)getpid());
     remove(f->db);
     avow_diag d;
@@ -68,9 +68,9 @@ static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
     avow_evidence *ev = NULL;
     OK(avow_evidence_new(NULL, &ev));
     size_t tx, k;
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx, NULL));
     OK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_NONCE, nonce->ptr, nonce->len, &d));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k, NULL));
     OK(avow_evidence_add_utf8(ev, k, AVOW_CLAIM_KEY_IDENTIFIER, "device-key", &d));
     avow_buf spki = tu_spki(f->key);
     OK(avow_evidence_add_bytes(ev, k, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len, &d));
@@ -80,7 +80,7 @@ static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
     OK(avow_evidence_add_bool(ev, k, AVOW_CLAIM_KEY_NEVER_EXTRACTABLE, !extractable, &d));
     OK(avow_evidence_add_bool(ev, k, AVOW_CLAIM_KEY_LOCAL, 1, &d));
     avow_signer *ak = NULL;
-    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &ak));
+    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &ak, NULL));
     OK(avow_signer_set1_cert(ak, f->pki.ak, NULL));
     OK(avow_evidence_sign(ev, ak, AVOW_SID_CERT, &d));
     avow_buf evder = {0};
@@ -92,9 +92,9 @@ static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
     OK(avow_request_builder_new(AVOW_REQUEST_PKCS10, &b));
     OK(avow_request_builder_set_subject(b, "CN=device 1,O=avow test", &d));
     OK(avow_request_builder_add_evidence(b, NULL, evder.ptr, evder.len, &d));
-    OK(avow_request_builder_add_cert(b, f->pki.inter));
+    OK(avow_request_builder_add_cert(b, f->pki.inter, NULL));
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &s, NULL));
     avow_buf der = {0};
     OK(avow_request_builder_sign(b, s, &der, &d));
     avow_request *r = NULL;
@@ -244,7 +244,7 @@ static void test_issue_software(void **state)
 {
     fx *f = *state;
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s, NULL));
     issue_and_check(f, s);
 }
 
@@ -253,7 +253,7 @@ static void test_issue_ed25519_ca(void **state)
     fx *f = *state;
     EVP_PKEY *k = tu_key_ed25519();
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s, NULL));
     EVP_PKEY_free(k);
     issue_and_check(f, s);
 }
@@ -288,7 +288,7 @@ static void test_issue_fake_token(void **state)
     fx *f = *state;
     fake_impl *fi = calloc(1, sizeof(*fi));
     EVP_PKEY *k = tu_key_ec("P-384");
-    OK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &fi->inner));
+    OK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &fi->inner, NULL));
     /* the public half only: the fake never hands its private key to avow */
     unsigned char *der = NULL;
     int n = i2d_PUBKEY(k, &der);
@@ -308,7 +308,7 @@ static void test_refuse_not_affirming(void **state)
     avow_diag d;
     avow_diag_clear(&d);
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s, NULL));
     X509 *root = NULL, *cert = NULL;
     avow_ca *ca = make_ca(s, &root);
     avow_buf nonce = {0};
@@ -354,7 +354,7 @@ static void test_refuse_not_affirming(void **state)
 static avow_ca *make_ca_at(fx *f, time_t start, unsigned days, X509 **root)
 {
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s, NULL));
     avow_diag d;
     avow_diag_clear(&d);
     OK(avow_ca_make_root(s, "CN=avow test CA", days, start, root, &d));
@@ -469,12 +469,12 @@ static void test_ca_new_checks(void **state)
     avow_diag d;
     avow_diag_clear(&d);
     avow_signer *s = NULL, *s2 = NULL;
-    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->ca_key, AVOW_SIGALG_NONE, &s, NULL));
     avow_ca *ca = NULL;
     /* the AK certificate: not the signer's key */
     assert_int_equal(avow_ca_new(s, f->pki.ak, &ca, &d), AVOW_ERR_KEY_BINDING);
     /* an end-entity certificate of the signer's key: not a CA */
-    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &s2));
+    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &s2, NULL));
     assert_int_equal(avow_ca_new(s2, f->pki.ak, &ca, &d), AVOW_ERR_BAD_CERT);
     assert_null(ca);
     TU_NO_OSSL_ERR();

@@ -386,7 +386,7 @@ static char *part_json(const char *jwt, int which)
 static void roundtrip(EVP_PKEY *key, avow_sigalg alg, const char *jose)
 {
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(key, alg, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(key, alg, &s, NULL), AVOW_OK);
     avow_ear *ear = good_ear(NULL, NULL, 0, 600);
     avow_buf jwt = {0}, payload = {0}, json = {0};
     avow_diag d = {0};
@@ -430,7 +430,7 @@ static void test_jwt_roundtrip(void **state)
 
     /* A signer whose algorithm has no JOSE name for its key. */
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_ECDSA_SHA384, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_ECDSA_SHA384, &s, NULL), AVOW_OK);
     avow_ear *ear = good_ear(NULL, NULL, 0, 0);
     avow_buf jwt = {0};
     assert_int_equal(avow_ear_sign_jwt(ear, s, NULL, &jwt, NULL), AVOW_ERR_UNSUPPORTED);
@@ -496,7 +496,7 @@ static void test_jwt_rejections(void **state)
     (void)state;
     EVP_PKEY *k = tu_key_ec("P-256"), *k384 = tu_key_ec("P-384"), *rsa = tu_key_rsa(2048);
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     avow_ear *ear = good_ear(NULL, NULL, 1000, 60);
     avow_buf jwt = {0}, payload = {0};
     avow_diag d = {0};
@@ -643,7 +643,7 @@ static void test_jwt_time_extremes(void **state)
     (void)state;
     EVP_PKEY *k = tu_key_ec("P-256");
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     const char *hdr = "{\"alg\":\"ES256\",\"typ\":\"eat-jwt\"}";
     const time_t MAX = (time_t)INT64_MAX, MIN = (time_t)INT64_MIN;
     struct {

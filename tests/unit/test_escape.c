@@ -110,16 +110,16 @@ static avow_evidence *hostile_evidence(tu_pki *pki)
     avow_diag d = {0};
     size_t pl = 0;
     assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl, NULL), AVOW_OK);
     avow_value v = {
         .type = AVOW_VALUE_UTF8, .present = 1, .bytes = {(const uint8_t *)VENDOR, VENDOR_LEN}};
     avow_err rc = avow_evidence_add_claim(ev, pl, AVOW_CLAIM_VENDOR, &v, &d);
     if (rc != AVOW_OK)
         fail_msg("vendor: %s %s", d.field, d.detail);
     assert_int_equal(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_HWSERIAL, SERIAL, &d), AVOW_OK);
-    assert_int_equal(avow_evidence_add_intermediate(ev, pki->inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, pki->inter, NULL), AVOW_OK);
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(pki->ak_key, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(pki->ak_key, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     assert_int_equal(avow_signer_set1_cert(s, pki->ak, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_sign(ev, s, AVOW_SID_CERT, &d), AVOW_OK);
     avow_signer_free(s);
@@ -162,7 +162,7 @@ static void test_result_text_escapes(void **state)
     avow_evidence *ev = hostile_evidence(&pki);
     avow_verifier *v = NULL;
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
-    assert_int_equal(avow_verifier_add_anchor(v, pki.ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, pki.ca, NULL), AVOW_OK);
     avow_evidence_result *r = NULL;
     assert_int_equal(avow_verify_evidence(v, ev, NULL, &r, NULL), AVOW_OK);
     avow_buf text = {0}, shown = {0};
@@ -206,27 +206,27 @@ static void test_result_text_format(void **state)
     size_t tr = 0, pl = 0, key = 0;
     static const uint8_t nonce[] = {1, 2, 3, 4};
     assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tr), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tr, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_NONCE, nonce, 4, &d), AVOW_OK);
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_VENDOR, "Acme \"Corp\"", &d),
                      AVOW_OK);
     assert_int_equal(avow_evidence_add_int(ev, pl, AVOW_CLAIM_FIPSLEVEL, 3, &d), AVOW_OK);
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, "k1", &d), AVOW_OK);
     assert_int_equal(avow_evidence_add_bool(ev, key, AVOW_CLAIM_KEY_EXTRACTABLE, 0, &d), AVOW_OK);
     assert_int_equal(
         avow_evidence_add_time(ev, key, AVOW_CLAIM_KEY_EXPIRY, tu_utc(2030, 1, 2, 3, 4, 5), &d),
         AVOW_OK);
-    assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter, NULL), AVOW_OK);
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(pki.ak_key, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(pki.ak_key, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     assert_int_equal(avow_signer_set1_cert(s, pki.ak, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_sign(ev, s, AVOW_SID_CERT, &d), AVOW_OK);
     avow_signer_free(s);
     avow_verifier *v = NULL;
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
-    assert_int_equal(avow_verifier_add_anchor(v, pki.ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, pki.ca, NULL), AVOW_OK);
     avow_verify_opts o = {sizeof(avow_verify_opts), nonce, 4, 0, NULL};
     avow_evidence_result *r = NULL;
     assert_int_equal(avow_verify_evidence(v, ev, &o, &r, NULL), AVOW_OK);

@@ -29,10 +29,10 @@ static avow_evidence *build_all(const avow_profile *profile)
     avow_diag d;
     size_t tx, pl, key, key2;
     OK(avow_evidence_new(profile, &ev));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key2));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx, NULL));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl, NULL));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key, NULL));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key2, NULL));
     assert_int_equal(tx, 0);
     assert_int_equal(key2, 3);
 
@@ -205,10 +205,10 @@ static void test_all_claims_roundtrip(void **state)
     tu_pki pki;
     tu_pki_make(&pki, NULL, 0);
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(pki.ak_key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(pki.ak_key, AVOW_SIGALG_NONE, &s, NULL));
     OK(avow_signer_set1_cert(s, pki.ak, NULL));
     ev = build_all(NULL);
-    OK(avow_evidence_add_intermediate(ev, pki.inter));
+    OK(avow_evidence_add_intermediate(ev, pki.inter, NULL));
     avow_diag d;
     OK(avow_evidence_sign(ev, s, AVOW_SID_CERT, &d));
     OK(avow_evidence_sign(ev, s, AVOW_SID_KEYID, &d));
@@ -397,9 +397,9 @@ static void test_builder_rejects(void **state)
     avow_diag d;
     size_t tx, pl, key, key2;
     OK(avow_evidence_new(NULL, &ev));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx, NULL));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl, NULL));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key, NULL));
 
     /* wrong type: nonce is an OCTET STRING */
     expect_add(avow_evidence_add_int(ev, tx, AVOW_CLAIM_NONCE, 1, &d), AVOW_ERR_CLAIM_TYPE);
@@ -457,7 +457,7 @@ static void test_builder_rejects(void **state)
     assert_null(der.ptr);
     OK(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, "k1", &d));
     /* a second key element for the same key: same identifier, or same spki */
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key2));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key2, NULL));
     expect_add(avow_evidence_add_utf8(ev, key2, AVOW_CLAIM_KEY_IDENTIFIER, "k1", &d),
                AVOW_ERR_DUP_KEY);
     OK(avow_evidence_add_utf8(ev, key2, AVOW_CLAIM_KEY_IDENTIFIER, "k2", &d));
@@ -465,7 +465,8 @@ static void test_builder_rejects(void **state)
                AVOW_ERR_DUP_KEY);
     /* a second platform element */
     size_t pl2 = 0;
-    expect_add(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl2), AVOW_ERR_DUP_ELEMENT);
+    expect_add(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl2, NULL),
+               AVOW_ERR_DUP_ELEMENT);
     OK(avow_evidence_encode(ev, &der));
     avow_evidence *back = roundtrip(der.ptr, der.len, NULL, 0);
     avow_evidence_free(back);
@@ -473,11 +474,14 @@ static void test_builder_rejects(void **state)
 
     /* after signing, claims are frozen */
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(signkey, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(signkey, AVOW_SIGALG_NONE, &s, NULL));
     OK(avow_evidence_sign(ev, s, AVOW_SID_SPKI, &d));
     expect_add(avow_evidence_add_int(ev, pl, AVOW_CLAIM_UPTIME, 1, &d), AVOW_ERR_STATE);
     size_t more;
-    expect_add(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &more), AVOW_ERR_STATE);
+    avow_diag_clear(&d);
+    expect_add(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &more, &d), AVOW_ERR_STATE);
+    assert_int_equal(d.code, AVOW_ERR_STATE);
+    assert_string_equal(d.field, "element");
     /* another signature is still fine */
     OK(avow_evidence_sign(ev, s, AVOW_SID_KEYID, &d));
     assert_int_equal(avow_evidence_signature_count(ev), 2);
@@ -494,7 +498,7 @@ static void test_builder_rejects(void **state)
     /* an empty Evidence cannot be encoded: reportedElements needs one element */
     OK(avow_evidence_new(NULL, &ev));
     expect_add(avow_evidence_encode(ev, &der), AVOW_ERR_EMPTY);
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, NULL));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, NULL, NULL));
     expect_add(avow_evidence_encode(ev, &der), AVOW_ERR_EMPTY);
     avow_evidence_free(ev);
     avow_evidence_free(NULL);

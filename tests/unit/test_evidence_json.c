@@ -165,7 +165,7 @@ static void test_time_edges(void **state)
     avow_evidence_free(ev);
     size_t t = 0;
     ev = fresh();
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t, NULL), AVOW_OK);
     assert_int_equal(
         avow_evidence_add_time(ev, t, AVOW_CLAIM_TIMESTAMP, (time_t)-62167219201LL, &d),
         AVOW_ERR_CLAIM_VALUE);
@@ -248,8 +248,8 @@ static void test_signed_views(void **state)
     avow_buf json = {0}, text = {0};
     const char *c = "{\"platform\":{\"vendor\":\"Acme\"}}";
     assert_int_equal(avow_evidence_add_claims_json(ev, c, strlen(c), &d), AVOW_OK);
-    assert_int_equal(avow_evidence_add_intermediate(ev, p.inter), AVOW_OK);
-    assert_int_equal(avow_signer_new_pkey(p.ak_key, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, p.inter, NULL), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(p.ak_key, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     assert_int_equal(avow_signer_set1_cert(s, p.ak, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_sign(ev, s, AVOW_SID_CERT, &d), AVOW_OK);
     assert_int_equal(avow_evidence_to_text(ev, &text), AVOW_OK);

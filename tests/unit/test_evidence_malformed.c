@@ -1475,7 +1475,7 @@ static void test_oid_names_verify_path(void **state)
     tu_pki_make(&pki, NULL, 0);
     avow_verifier *v = NULL;
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
-    assert_int_equal(avow_verifier_add_anchor(v, pki.ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, pki.ca, NULL), AVOW_OK);
     avow_policy *pol = NULL;
     assert_int_equal(avow_policy_default(&pol), AVOW_OK);
     for (size_t i = 0; i < sizeof(oid_cases) / sizeof(oid_cases[0]); i++) {

@@ -208,7 +208,7 @@ static void test_jws_roundtrip(void **state)
     static const char *const typs[] = {"test+jwt", NULL};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         avow_signer *s = NULL;
-        assert_int_equal(avow_signer_new_pkey(cases[i].key, cases[i].alg, &s), AVOW_OK);
+        assert_int_equal(avow_signer_new_pkey(cases[i].key, cases[i].alg, &s, NULL), AVOW_OK);
         avow_jws_sign_opts so = {sizeof(avow_jws_sign_opts), "test+jwt", "k1",
                                  "{\"nonce\":\"n-1\"}",      0,          NULL};
         avow_buf t = {0};
@@ -275,7 +275,7 @@ static void test_jws_header_jwk(void **state)
     (void)state;
     EVP_PKEY *k = tu_key_ec("P-256"), *other = tu_key_ec("P-256");
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     avow_jws_sign_opts so = {sizeof(avow_jws_sign_opts), "dpop+jwt", NULL, NULL,
                              AVOW_JWS_HEADER_JWK,        NULL};
     avow_buf t = {0}, jwk = {0};
@@ -350,7 +350,7 @@ static void test_jws_sign_refusals(void **state)
     avow_signer *s = NULL;
     avow_buf t = {0};
     avow_diag d = {0};
-    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     static const char *const bad_headers[] = {
         "{\"alg\":\"none\"}",
         "{\"typ\":\"x\"}",
@@ -378,11 +378,11 @@ static void test_jws_sign_refusals(void **state)
     avow_signer_free(s);
 
     /* X.509 lets these sign; JOSE has no name for them. */
-    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_ECDSA_SHA384, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_ECDSA_SHA384, &s, NULL), AVOW_OK);
     assert_int_equal(avow_jws_sign(s, (const uint8_t *)"x", 1, NULL, &t, &d), AVOW_ERR_UNSUPPORTED);
     assert_string_equal(d.field, "jws.alg");
     avow_signer_free(s);
-    assert_int_equal(avow_signer_new_pkey(k1, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(k1, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     assert_int_equal(avow_signer_alg(s), AVOW_SIGALG_ECDSA_SHA256);
     assert_int_equal(avow_jws_sign(s, (const uint8_t *)"x", 1, NULL, &t, &d), AVOW_ERR_UNSUPPORTED);
     avow_signer_free(s);
@@ -411,7 +411,7 @@ static void test_jws_verify_refusals(void **state)
     (void)state;
     EVP_PKEY *k = tu_key_ec("P-256"), *k384 = tu_key_ec("P-384"), *rsa = tu_key_rsa(2048);
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     static const char *const typs[] = {"eat-jwt", NULL};
     avow_jws_verify_opts typed = {.size = sizeof(avow_jws_verify_opts)};
     typed.typs = typs;

@@ -299,9 +299,9 @@ static void test_ops_table(void **state)
                                                     .free = m_free};
     slot sl = {0};
     avow_nonce_store *s = NULL;
-    assert_int_equal(avow_nonce_store_new(&incomplete, &sl, &s), AVOW_ERR_ARG);
+    assert_int_equal(avow_nonce_store_new(&incomplete, &sl, &s, NULL), AVOW_ERR_ARG);
     assert_null(s);
-    assert_int_equal(avow_nonce_store_new(&ops, &sl, &s), AVOW_OK);
+    assert_int_equal(avow_nonce_store_new(&ops, &sl, &s, NULL), AVOW_OK);
     assert_string_equal(avow_nonce_store_name(s), "memory");
     avow_buf n = {0};
     assert_int_equal(avow_nonce_issue(s, 20, 30, 100, &n, NULL), AVOW_OK);

@@ -356,7 +356,7 @@ static void test_platform_claims(void **state)
     avow_evidence *ev = NULL;
     size_t idx = 0;
     assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &idx), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &idx, NULL), AVOW_OK);
     avow_diag d;
     avow_diag_clear(&d);
     avow_err e = avow_p11_add_platform_claims(f->s, ev, idx, &d);
@@ -1193,7 +1193,7 @@ static void evidence_round_trip(fx *f, avow_p11_keytype type, avow_sigalg alg)
     avow_evidence *ev = NULL;
     size_t plat = 0, key = 0;
     assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &plat), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &plat, NULL), AVOW_OK);
     assert_int_equal(avow_p11_add_platform_claims(f->s, ev, plat, &d), AVOW_OK);
     assert_int_equal(avow_p11_add_key_claims_uri(f->s, "pkcs11:object=attested", ev, &key, &d),
                      AVOW_OK);

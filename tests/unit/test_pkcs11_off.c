@@ -64,7 +64,7 @@ static void test_every_call_says_why(void **state)
     avow_evidence *ev = NULL;
     assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
     size_t idx = 0;
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &idx), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &idx, NULL), AVOW_OK);
     expect_off(avow_p11_add_platform_claims(NULL, ev, idx, &d), &d);
     expect_off(avow_p11_add_key_claims(NULL, 1, ev, NULL, &d), &d);
     expect_off(avow_p11_add_key_claims_uri(NULL, "pkcs11:object=k", ev, NULL, &d), &d);

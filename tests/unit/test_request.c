@@ -34,7 +34,7 @@ static int setup(void **state)
     f->key = tu_key_ec("P-256");
     f->other = tu_key_ec("P-256");
     OK(avow_verifier_new(NULL, &f->v));
-    OK(avow_verifier_add_anchor(f->v, f->pki.ca));
+    OK(avow_verifier_add_anchor(f->v, f->pki.ca, NULL));
     *state = f;
     return 0;
 }
@@ -58,15 +58,15 @@ static avow_buf make_evidence(fx *f, EVP_PKEY *key)
     avow_evidence *ev = NULL;
     OK(avow_evidence_new(NULL, &ev));
     size_t tx, k;
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx, NULL));
     OK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_NONCE, NONCE, sizeof(NONCE), &d));
-    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k));
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &k, NULL));
     OK(avow_evidence_add_utf8(ev, k, AVOW_CLAIM_KEY_IDENTIFIER, "csr-key", &d));
     avow_buf spki = tu_spki(key);
     OK(avow_evidence_add_bytes(ev, k, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len, &d));
     avow_buf_free(&spki);
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &s, NULL));
     OK(avow_signer_set1_cert(s, f->pki.ak, NULL));
     OK(avow_evidence_sign(ev, s, AVOW_SID_CERT, &d));
     avow_buf der = {0};
@@ -91,13 +91,13 @@ static avow_buf make_request(fx *f, avow_request_kind kind, EVP_PKEY *evidence_k
     avow_buf_free(&ev);
     OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY),
                                           &d));
-    OK(avow_request_builder_add_cert(b, f->pki.inter));
+    OK(avow_request_builder_add_cert(b, f->pki.inter, NULL));
     if (version != AVOW_BUNDLE_LATEST) {
         OK(avow_request_builder_set_version(b, version));
-        OK(avow_request_builder_set_hint(b, 0, "avow.example"));
+        OK(avow_request_builder_set_hint(b, 0, "avow.example", NULL));
     }
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &s, NULL));
     avow_buf der = {0};
     avow_err e = avow_request_builder_sign(b, s, &der, &d);
     if (e != AVOW_OK)
@@ -686,7 +686,7 @@ static void test_registry(void **state)
     OK(avow_request_builder_add_octets(b, "1.3.6.1.4.1.99999.1", (const uint8_t *)"{}", 2, NULL));
     OK(avow_request_builder_add_cmw(b, 1, (const uint8_t *)"[\"a\",\"b\"]", 9, NULL));
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &s, NULL));
     avow_buf der2 = {0};
     OK(avow_request_builder_sign(b, s, &der2, NULL));
     avow_request *r2 = decode_ok(&der2);
@@ -783,7 +783,7 @@ static void test_builder_errors(void **state)
                      AVOW_ERR_NOT_DER);
     EVP_PKEY *k = tu_key_ec("P-256");
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s));
+    OK(avow_signer_new_pkey(k, AVOW_SIGALG_NONE, &s, NULL));
     avow_buf der = {0};
     assert_int_equal(avow_request_builder_sign(b, s, &der, &d), AVOW_ERR_EMPTY);
     avow_signer_free(s);

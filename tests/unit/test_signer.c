@@ -20,7 +20,7 @@ static const uint8_t MSG[] = "to be signed";
 static void sign_and_check(EVP_PKEY *key, avow_sigalg want_alg, avow_sigalg ask)
 {
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(key, ask, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(key, ask, &s, NULL), AVOW_OK);
     assert_int_equal(avow_signer_alg(s), want_alg);
     assert_ptr_equal(avow_signer_get0_pubkey(s), key);
     assert_null(avow_signer_get0_cert(s));
@@ -56,7 +56,7 @@ static void test_software_every_key(void **state)
 
     /* The PSS salt is exactly the hash length, as the AlgorithmIdentifier says. */
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(rsa, AVOW_SIGALG_RSA_PSS_SHA384, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(rsa, AVOW_SIGALG_RSA_PSS_SHA384, &s, NULL), AVOW_OK);
     avow_buf sig = {0};
     assert_int_equal(avow_signer_sign(s, MSG, sizeof(MSG), &sig, NULL), AVOW_OK);
     for (int salt = 47; salt <= 49; salt++) {
@@ -87,17 +87,19 @@ static void test_software_rejects(void **state)
     (void)state;
     EVP_PKEY *p256 = tu_key_ec("P-256"), *pss = tu_key_rsa_pss(2048);
     avow_signer *s = (avow_signer *)&s;
-    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_RSA_PKCS1_SHA256, &s),
+    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_RSA_PKCS1_SHA256, &s, NULL),
                      AVOW_ERR_ALG_MISMATCH);
     assert_null(s);
-    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_ED25519, &s), AVOW_ERR_ALG_MISMATCH);
-    assert_int_equal(avow_signer_new_pkey(pss, AVOW_SIGALG_RSA_PKCS1_SHA256, &s),
+    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_ED25519, &s, NULL),
                      AVOW_ERR_ALG_MISMATCH);
-    assert_int_equal(avow_signer_new_pkey(p256, (avow_sigalg)55, &s), AVOW_ERR_SIG_ALG);
-    assert_int_equal(avow_signer_new_pkey(NULL, AVOW_SIGALG_NONE, &s), AVOW_ERR_ARG);
-    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_NONE, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_signer_new_pkey(pss, AVOW_SIGALG_RSA_PKCS1_SHA256, &s, NULL),
+                     AVOW_ERR_ALG_MISMATCH);
+    assert_int_equal(avow_signer_new_pkey(p256, (avow_sigalg)55, &s, NULL), AVOW_ERR_SIG_ALG);
+    assert_int_equal(avow_signer_new_pkey(NULL, AVOW_SIGALG_NONE, &s, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_signer_new_pkey(p256, AVOW_SIGALG_NONE, NULL, NULL), AVOW_ERR_ARG);
     EVP_PKEY *x25519 = EVP_PKEY_Q_keygen(NULL, NULL, "X25519");
-    assert_int_equal(avow_signer_new_pkey(x25519, AVOW_SIGALG_NONE, &s), AVOW_ERR_UNSUPPORTED);
+    assert_int_equal(avow_signer_new_pkey(x25519, AVOW_SIGALG_NONE, &s, NULL),
+                     AVOW_ERR_UNSUPPORTED);
     EVP_PKEY_free(x25519);
     TU_NO_OSSL_ERR();
 
@@ -106,7 +108,7 @@ static void test_software_rejects(void **state)
     const unsigned char *p = spki.ptr;
     EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long)spki.len);
     assert_non_null(pub);
-    assert_int_equal(avow_signer_new_pkey(pub, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(pub, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
     avow_buf sig = {(uint8_t *)"x", 1};
     avow_diag d = {0};
     assert_int_equal(avow_signer_sign(s, MSG, sizeof(MSG), &sig, &d), AVOW_ERR_CRYPTO);
@@ -129,7 +131,7 @@ static void test_set1_cert(void **state)
     tu_pki pki;
     tu_pki_make(&pki, NULL, 0);
     avow_signer *s = NULL;
-    assert_int_equal(avow_signer_new_pkey(pki.ak_key, AVOW_SIGALG_NONE, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(pki.ak_key, AVOW_SIGALG_NONE, &s, NULL), AVOW_OK);
 
     /* A certificate for a different key is refused. */
     assert_int_equal(avow_signer_set1_cert(s, pki.inter, NULL), AVOW_ERR_ARG);
@@ -187,7 +189,7 @@ static avow_err fake_sign(void *impl, avow_sigalg alg, const uint8_t *data, size
         return AVOW_ERR_PKCS11;
     }
     avow_signer *inner = NULL;
-    avow_err rc = avow_signer_new_pkey(h->key, alg, &inner);
+    avow_err rc = avow_signer_new_pkey(h->key, alg, &inner, NULL);
     if (rc == AVOW_OK)
         rc = avow_signer_sign(inner, data, len, sig, diag);
     avow_signer_free(inner);

@@ -264,7 +264,7 @@ static avow_request *toy_request(fx *f, const toy_spec *s)
     avow_buf msg = signed_part(&spki, s->nonce, s->color, s->exportable);
     avow_signer *ts = NULL;
     avow_buf sig = {0};
-    OK(avow_signer_new_pkey(f->toy_key, AVOW_SIGALG_ED25519, &ts));
+    OK(avow_signer_new_pkey(f->toy_key, AVOW_SIGALG_ED25519, &ts, NULL));
     OK(avow_signer_sign(ts, msg.ptr, msg.len, &sig, NULL));
     if (s->break_sig)
         sig.ptr[0] ^= 1;
@@ -285,7 +285,7 @@ static avow_request *toy_request(fx *f, const toy_spec *s)
     OK(avow_request_builder_add_octets(b, TOY_OID, (const uint8_t *)json, (size_t)n, NULL));
     avow_signer *cs = NULL;
     avow_buf der = {0};
-    OK(avow_signer_new_pkey(f->csr_key, AVOW_SIGALG_NONE, &cs));
+    OK(avow_signer_new_pkey(f->csr_key, AVOW_SIGALG_NONE, &cs, NULL));
     OK(avow_request_builder_sign(b, cs, &der, NULL));
     avow_request *r = NULL;
     OK(avow_request_decode(der.ptr, der.len, AVOW_REQUEST_AUTO, 0, &r, NULL));

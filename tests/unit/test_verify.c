@@ -55,7 +55,8 @@ static avow_evidence *make_unsigned(const spec *sp)
     size_t tr, pl, key;
     assert_int_equal(avow_evidence_new(NULL, &ev), AVOW_OK);
     if (sp->nonce || sp->ak_spki[0] != NULL) {
-        assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tr), AVOW_OK);
+        assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tr, NULL),
+                         AVOW_OK);
         if (sp->nonce)
             assert_int_equal(
                 avow_evidence_add_bytes(ev, tr, AVOW_CLAIM_NONCE, NONCE, sizeof(NONCE), &d),
@@ -68,11 +69,11 @@ static avow_evidence *make_unsigned(const spec *sp)
             avow_buf_free(&spki);
         }
     }
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_VENDOR, "Acme Corp", &d), AVOW_OK);
     assert_int_equal(avow_evidence_add_bool(ev, pl, AVOW_CLAIM_FIPSBOOT, 1, &d), AVOW_OK);
     assert_int_equal(avow_evidence_add_int(ev, pl, AVOW_CLAIM_FIPSLEVEL, 3, &d), AVOW_OK);
-    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key), AVOW_OK);
+    assert_int_equal(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, "key-1", &d),
                      AVOW_OK);
     avow_capability caps[] = {AVOW_CAP_SIGN, AVOW_CAP_VERIFY};
@@ -89,7 +90,7 @@ static void sign_with(avow_evidence *ev, EVP_PKEY *key, avow_sigalg alg, X509 *c
 {
     avow_signer *s = NULL;
     avow_diag d = {0};
-    assert_int_equal(avow_signer_new_pkey(key, alg, &s), AVOW_OK);
+    assert_int_equal(avow_signer_new_pkey(key, alg, &s, NULL), AVOW_OK);
     if (cert != NULL)
         assert_int_equal(avow_signer_set1_cert(s, cert, NULL), AVOW_OK);
     avow_err rc = avow_evidence_sign(ev, s, sid, &d);
@@ -119,7 +120,7 @@ static avow_evidence *signed_by_ak(const tu_pki *pki, avow_sid_kind sid, const s
 {
     avow_evidence *ev = make_unsigned(sp);
     if (sid == AVOW_SID_CERT)
-        assert_int_equal(avow_evidence_add_intermediate(ev, pki->inter), AVOW_OK);
+        assert_int_equal(avow_evidence_add_intermediate(ev, pki->inter, NULL), AVOW_OK);
     sign_with(ev, pki->ak_key, AVOW_SIGALG_NONE, pki->ak, sid);
     return reparse(ev);
 }
@@ -129,7 +130,7 @@ static avow_verifier *verifier_for(const tu_pki *pki)
     avow_verifier *v = NULL;
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
     if (pki != NULL)
-        assert_int_equal(avow_verifier_add_anchor(v, pki->ca), AVOW_OK);
+        assert_int_equal(avow_verifier_add_anchor(v, pki->ca, NULL), AVOW_OK);
     return v;
 }
 
@@ -198,7 +199,7 @@ static void test_sid_certificate(void **state)
     avow_evidence *bare = make_unsigned(&sp);
     sign_with(bare, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_CERT);
     expect(v, bare, NULL, AVOW_ERR_CHAIN);
-    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter, NULL), AVOW_OK);
     expect(v, bare, NULL, AVOW_OK); /* built, never encoded: the builder path */
     avow_evidence_free(bare);
     avow_verifier_free(v);
@@ -226,9 +227,9 @@ static void test_sid_keyid(void **state)
     expect(v, ev, &o, AVOW_OK);
     sk_X509_free(call);
     /* The AK certificate, by SubjectKeyIdentifier, chained through the intermediate. */
-    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak, NULL), AVOW_OK);
     expect(v, ev, NULL, AVOW_ERR_CHAIN);
-    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter, NULL), AVOW_OK);
     avow_evidence_result *r = NULL;
     assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
     assert_string_equal(r->sigs[0].key_source, "certificate");
@@ -238,7 +239,7 @@ static void test_sid_keyid(void **state)
 
     /* A raw key in the key set needs no certificate at all. */
     v = verifier_for(NULL);
-    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->pki.ak_key),
+    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->pki.ak_key, NULL),
                      AVOW_OK);
     assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
     assert_string_equal(r->sigs[0].key_source, "key set");
@@ -249,8 +250,8 @@ static void test_sid_keyid(void **state)
 
     /* The AK certificate shipped among the Evidence's intermediates. */
     avow_evidence *ev2 = make_unsigned(&sp);
-    assert_int_equal(avow_evidence_add_intermediate(ev2, f->pki.ak), AVOW_OK);
-    assert_int_equal(avow_evidence_add_intermediate(ev2, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev2, f->pki.ak, NULL), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev2, f->pki.inter, NULL), AVOW_OK);
     sign_with(ev2, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_KEYID);
     ev2 = reparse(ev2);
     v = verifier_for(&f->pki);
@@ -269,9 +270,9 @@ static void test_sid_spki(void **state)
     avow_verifier *v = verifier_for(&f->pki);
     expect(v, ev, NULL, AVOW_ERR_KEY_UNKNOWN);
     /* The AK certificate's key, once the certificate chains. */
-    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak, NULL), AVOW_OK);
     expect(v, ev, NULL, AVOW_ERR_CHAIN);
-    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter, NULL), AVOW_OK);
     avow_evidence_result *r = NULL;
     assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
     assert_string_equal(r->sigs[0].key_source, "certificate");
@@ -281,9 +282,9 @@ static void test_sid_spki(void **state)
 
     v = verifier_for(NULL);
     static const uint8_t id[] = {1, 2, 3};
-    assert_int_equal(avow_verifier_add_key(v, id, sizeof(id), f->other.ak_key), AVOW_OK);
+    assert_int_equal(avow_verifier_add_key(v, id, sizeof(id), f->other.ak_key, NULL), AVOW_OK);
     expect(v, ev, NULL, AVOW_ERR_KEY_UNKNOWN);
-    assert_int_equal(avow_verifier_add_key(v, id, sizeof(id), f->pki.ak_key), AVOW_OK);
+    assert_int_equal(avow_verifier_add_key(v, id, sizeof(id), f->pki.ak_key, NULL), AVOW_OK);
     assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
     assert_string_equal(r->sigs[0].key_source, "key set");
     avow_evidence_result_free(r);
@@ -307,7 +308,7 @@ static void test_untrusted_anchor(void **state)
     /* No anchors at all; and the intermediate is no anchor (no partial chains). */
     v = verifier_for(NULL);
     expect(v, ev, NULL, AVOW_ERR_CHAIN);
-    assert_int_equal(avow_verifier_add_anchor(v, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.inter, NULL), AVOW_OK);
     expect(v, ev, NULL, AVOW_ERR_CHAIN);
     avow_verifier_free(v);
     avow_evidence_free(ev);
@@ -319,7 +320,7 @@ static void expect_ak_variant(fixture *f, unsigned flags, avow_err want)
     X509 *ak = tu_cert_issue("variant AK", f->pki.ak_key, f->pki.inter, f->pki.int_key, 0, flags);
     spec sp = {0, {NULL, NULL}};
     avow_evidence *ev = make_unsigned(&sp);
-    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter, NULL), AVOW_OK);
     sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
     ev = reparse(ev);
     avow_verifier *v = verifier_for(&f->pki);
@@ -347,7 +348,7 @@ static void test_ak_profile(void **state)
     avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_CERT, &sp);
     avow_verifier *v = NULL;
     assert_int_equal(avow_verifier_new(&prof, &v), AVOW_OK);
-    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca, NULL), AVOW_OK);
     assert_memory_equal(avow_verifier_profile(v), &prof, sizeof(prof));
     expect(v, ev, NULL, AVOW_ERR_AK_EKU);
     avow_verifier_free(v);
@@ -361,7 +362,7 @@ static avow_err verify_alg(EVP_PKEY *key, avow_sigalg alg, unsigned flags, char 
     tu_pki_make(&pki, key, 0);
     spec sp = {0, {NULL, NULL}};
     avow_evidence *ev = make_unsigned(&sp);
-    assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter, NULL), AVOW_OK);
     sign_with(ev, key, alg, pki.ak, AVOW_SID_CERT);
     ev = reparse(ev);
     avow_verifier *v = verifier_for(&pki);
@@ -470,7 +471,7 @@ static void test_ecdsa_high_s_accepted(void **state)
     assert_int_equal(avow_signer_set1_cert(s, f->pki.ak, NULL), AVOW_OK);
     spec sp = {0, {NULL, NULL}};
     avow_evidence *ev = make_unsigned(&sp);
-    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter, NULL), AVOW_OK);
     assert_int_equal(avow_evidence_sign(ev, s, AVOW_SID_CERT, NULL), AVOW_OK);
     avow_signer_free(s);
     ev = reparse(ev);
@@ -500,7 +501,7 @@ static void test_ak_ca_refused(void **state)
     add_ext_resign(ak, f->pki.inter, f->pki.int_key, NID_basic_constraints, "critical,CA:TRUE");
     spec sp = {0, {NULL, NULL}};
     avow_evidence *ev = make_unsigned(&sp);
-    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter, NULL), AVOW_OK);
     sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
     ev = reparse(ev);
     avow_verifier *v = verifier_for(&f->pki);
@@ -519,7 +520,7 @@ static void test_ak_ca_refused(void **state)
     ak = tu_cert_issue("non-CA AK", f->pki.ak_key, f->pki.inter, f->pki.int_key, 0, 0);
     add_ext_resign(ak, f->pki.inter, f->pki.int_key, NID_basic_constraints, "critical,CA:FALSE");
     ev = make_unsigned(&sp);
-    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter, NULL), AVOW_OK);
     sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
     v = verifier_for(&f->pki);
     expect(v, ev, NULL, AVOW_OK);
@@ -555,12 +556,12 @@ static void test_intermediate_eku(void **state)
         X509 *ak = tu_cert_issue("EKU AK", f->pki.ak_key, in, int_key, 0, 0);
         spec sp = {0, {NULL, NULL}};
         avow_evidence *ev = make_unsigned(&sp);
-        assert_int_equal(avow_evidence_add_intermediate(ev, in), AVOW_OK);
+        assert_int_equal(avow_evidence_add_intermediate(ev, in, NULL), AVOW_OK);
         sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_CERT);
         ev = reparse(ev);
         avow_verifier *v = NULL;
         assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
-        assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+        assert_int_equal(avow_verifier_add_anchor(v, ca, NULL), AVOW_OK);
         avow_evidence_result *r = NULL;
         avow_err rc = run(v, ev, NULL, &r);
         if (rc != cases[i].want)
@@ -588,14 +589,14 @@ static void test_wrong_key_in_key_set(void **state)
     avow_evidence *ev = signed_by_ak(&f->pki, AVOW_SID_KEYID, &sp);
     const avow_signature_block *b = avow_evidence_get0_signature(ev, 0);
     avow_verifier *v = verifier_for(NULL);
-    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->other.ak_key),
+    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, f->other.ak_key, NULL),
                      AVOW_OK);
     expect(v, ev, NULL, AVOW_ERR_SIG_INVALID);
     avow_verifier_free(v);
     /* A key of another type under that id: the algorithm does not fit. */
     EVP_PKEY *ed = tu_key_ed25519();
     v = verifier_for(NULL);
-    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, ed), AVOW_OK);
+    assert_int_equal(avow_verifier_add_key(v, b->key_id.ptr, b->key_id.len, ed, NULL), AVOW_OK);
     expect(v, ev, NULL, AVOW_ERR_ALG_MISMATCH);
     avow_verifier_free(v);
     EVP_PKEY_free(ed);
@@ -727,8 +728,8 @@ static void test_any_vs_all(void **state)
     fixture *f = *state;
     spec sp = {0, {f->pki.ak_key, f->other.ak_key}};
     avow_evidence *ev = make_unsigned(&sp);
-    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter), AVOW_OK);
-    assert_int_equal(avow_evidence_add_intermediate(ev, f->other.inter), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->pki.inter, NULL), AVOW_OK);
+    assert_int_equal(avow_evidence_add_intermediate(ev, f->other.inter, NULL), AVOW_OK);
     sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_CERT);
     sign_with(ev, f->other.ak_key, AVOW_SIGALG_NONE, f->other.ak, AVOW_SID_CERT);
     ev = reparse(ev);
@@ -751,7 +752,7 @@ static void test_any_vs_all(void **state)
     avow_evidence_result_free(r);
 
     /* Both anchors: both verify under ALL. */
-    assert_int_equal(avow_verifier_add_anchor(v, f->other.ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, f->other.ca, NULL), AVOW_OK);
     assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
     assert_int_equal(avow_claimset_find(&r->claims, NULL, "vendor", NULL)->signed_by, 3);
     avow_evidence_result_free(r);
@@ -780,7 +781,7 @@ static void test_other_algorithms(void **state)
         tu_pki_make(&pki, cases[i].key, 0);
         spec sp = {1, {cases[i].key, NULL}};
         avow_evidence *ev = make_unsigned(&sp);
-        assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter), AVOW_OK);
+        assert_int_equal(avow_evidence_add_intermediate(ev, pki.inter, NULL), AVOW_OK);
         sign_with(ev, pki.ak_key, cases[i].alg, pki.ak, AVOW_SID_CERT);
         ev = reparse(ev);
         avow_verifier *v = verifier_for(&pki);
@@ -836,8 +837,8 @@ static void test_unknown_element(void **state)
     sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, f->pki.ak, AVOW_SID_KEYID);
 
     avow_verifier *v = verifier_for(&f->pki);
-    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak), AVOW_OK);
-    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.ak, NULL), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, f->pki.inter, NULL), AVOW_OK);
     avow_evidence_result *r = NULL;
     assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
     assert_int_equal(r->unknown_elements, 1);
@@ -1000,10 +1001,10 @@ static void test_samples(void **state)
     avow_verifier *v = NULL;
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
     avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
-    assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, ca, NULL), AVOW_OK);
     expect(v, ev1, &o, AVOW_ERR_KEY_UNKNOWN);
-    assert_int_equal(avow_verifier_add_cert(v, ak), AVOW_OK);
-    assert_int_equal(avow_verifier_add_cert(v, in), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, ak, NULL), AVOW_OK);
+    assert_int_equal(avow_verifier_add_cert(v, in, NULL), AVOW_OK);
     assert_int_equal(run(v, ev1, &o, &r), AVOW_OK);
     assert_int_equal(r->sigs[0].sid_kind, AVOW_SID_KEYID);
     assert_int_equal(r->sigs[0].ak_spki, 1);
@@ -1022,7 +1023,7 @@ static void test_samples(void **state)
     avow_evidence *ev2 = load_sample("evidence2.der", AVOW_OK);
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
     avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
-    assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, ca, NULL), AVOW_OK);
     assert_int_equal(run(v, ev2, NULL, &r), AVOW_OK);
     assert_int_equal(r->sigs[0].sid_kind, AVOW_SID_CERT);
     assert_string_equal(r->sigs[0].key_source, "certificate");
@@ -1053,7 +1054,7 @@ static void test_samples(void **state)
     assert_int_equal(avow_evidence_decode(one_platform, (size_t)n3, NULL, 0, &ev3, NULL), AVOW_OK);
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
     avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
-    assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, ca, NULL), AVOW_OK);
     assert_int_equal(run(v, ev3, NULL, &r), AVOW_ERR_CHAIN);
     assert_int_equal(r->nsigs, 2);
     assert_int_equal(r->sigs[0].status, AVOW_ERR_CHAIN);
@@ -1094,9 +1095,9 @@ static void test_samples_07_sha1(void **state)
         avow_verifier *v = NULL;
         assert_int_equal(avow_verifier_new(&p, &v), AVOW_OK);
         avow_verifier_set_time(v, tu_utc(2026, 7, 22, 0, 0, 0));
-        assert_int_equal(avow_verifier_add_anchor(v, ca), AVOW_OK);
-        assert_int_equal(avow_verifier_add_cert(v, in), AVOW_OK);
-        assert_int_equal(avow_verifier_add_cert(v, ak), AVOW_OK);
+        assert_int_equal(avow_verifier_add_anchor(v, ca, NULL), AVOW_OK);
+        assert_int_equal(avow_verifier_add_cert(v, in, NULL), AVOW_OK);
+        assert_int_equal(avow_verifier_add_cert(v, ak, NULL), AVOW_OK);
         avow_evidence_result *r = NULL;
         assert_int_equal(run(v, ev, NULL, &r), AVOW_ERR_SIG_INVALID);
         assert_int_equal(r->sigs[0].status, AVOW_ERR_SIG_INVALID);
@@ -1173,15 +1174,15 @@ static void test_verifier_args(void **state)
     avow_profile def;
     avow_profile_default(&def);
     assert_memory_equal(avow_verifier_profile(v), &def, sizeof(def));
-    assert_int_equal(avow_verifier_add_anchor(v, NULL), AVOW_ERR_ARG);
-    assert_int_equal(avow_verifier_add_cert(NULL, f->pki.ak), AVOW_ERR_ARG);
-    assert_int_equal(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_anchor(v, NULL, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_cert(NULL, f->pki.ak, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL), AVOW_ERR_ARG);
     avow_evidence_result *r = (avow_evidence_result *)&r;
     assert_int_equal(avow_verify_evidence(v, NULL, NULL, &r, NULL), AVOW_ERR_ARG);
     assert_null(r);
     /* Adding the same anchor twice is harmless. */
-    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca), AVOW_OK);
-    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca, NULL), AVOW_OK);
+    assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca, NULL), AVOW_OK);
     TU_NO_OSSL_ERR();
     avow_verifier_free(v);
     avow_verifier_free(NULL);
@@ -1190,9 +1191,26 @@ static void test_verifier_args(void **state)
     assert_null(avow_claimset_find(NULL, NULL, "vendor", NULL));
 }
 
+/* The setters say what was wrong, like every other call. */
+static void test_setter_diag(void **state)
+{
+    (void)state;
+    avow_verifier *v = NULL;
+    OK(avow_verifier_new(NULL, &v));
+    avow_diag d = {0};
+    assert_int_equal(avow_verifier_add_cert(v, NULL, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "cert");
+    assert_true(d.detail[0] != '\0');
+    avow_diag_clear(&d);
+    assert_int_equal(avow_verifier_add_key(v, (const uint8_t *)"k", 0, NULL, &d), AVOW_ERR_ARG);
+    assert_string_equal(d.field, "key");
+    avow_verifier_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_setter_diag),
         cmocka_unit_test(test_sid_certificate),
         cmocka_unit_test(test_sid_keyid),
         cmocka_unit_test(test_sid_spki),

@@ -92,7 +92,7 @@ static void test_evidence_key_id(void **state)
     (void)state;
     EVP_PKEY *key = tu_key_ec("P-256");
     avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(key, AVOW_SIGALG_ECDSA_SHA256, &s));
+    OK(avow_signer_new_pkey(key, AVOW_SIGALG_ECDSA_SHA256, &s, NULL));
     avow_profile p;
     avow_profile_default(&p);
     avow_evidence *ev = NULL;
