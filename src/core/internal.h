@@ -46,6 +46,9 @@ char *avow__hex(const uint8_t *p, size_t len);
  * text would name another OID. */
 char *avow__oid_text(const uint8_t *der, size_t len);
 
+/* Value of one hex digit (either case); -1 for any other character. */
+int avow__hexval(char c);
+
 /* Parses hex (even length, no separators; ':' allowed between bytes). */
 avow_err avow__unhex(const char *text, avow_buf *out);
 

@@ -26,6 +26,21 @@ avow_err avow__json_dump(const json_t *root, size_t flags, int newline, avow_buf
     return out->ptr != NULL ? AVOW_OK : AVOW_ERR_NOMEM;
 }
 
+avow_err avow__json_load(const char *text, size_t len, size_t max, const char *what,
+                         const char *field, json_t **out, avow_diag *diag)
+{
+    *out = NULL;
+    if (len > max)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, field, "%s of %zu bytes, limit %zu", what, len,
+                          max);
+    json_error_t e;
+    *out = json_loadb(text != NULL ? text : "", len, JSON_REJECT_DUPLICATES, &e);
+    if (*out == NULL)
+        return avow__fail(diag, AVOW_ERR_JSON, field, "line %d column %d: %s", e.line, e.column,
+                          e.text);
+    return AVOW_OK;
+}
+
 json_t *avow__json_text(const char *text)
 {
     size_t n = strlen(text);

@@ -17,6 +17,16 @@
  */
 avow_err avow__json_dump(const json_t *root, size_t flags, int newline, avow_buf *out);
 
+/*
+ * Parses text (len bytes, NULL only when len is 0) as one JSON document,
+ * strictly: at most max bytes (AVOW_ERR_TOO_LARGE, "<what> of N bytes,
+ * limit M"), a member repeated within an object refused, errors as
+ * AVOW_ERR_JSON with the line and column, all at diag field `field`.
+ * *out owned by the caller (json_decref).
+ */
+avow_err avow__json_load(const char *text, size_t len, size_t max, const char *what,
+                         const char *field, json_t **out, avow_diag *diag);
+
 /* A JSON string of text, cutting a multi-byte character that truncation split. */
 json_t *avow__json_text(const char *text);
 

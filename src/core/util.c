@@ -28,7 +28,7 @@ char *avow__hex(const uint8_t *p, size_t len)
     return s;
 }
 
-static int hexval(char c)
+int avow__hexval(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -51,8 +51,8 @@ avow_err avow__unhex(const char *text, avow_buf *out)
             i++;
             continue;
         }
-        int hi = hexval(text[i]);
-        int lo = i + 1 < n ? hexval(text[i + 1]) : -1;
+        int hi = avow__hexval(text[i]);
+        int lo = i + 1 < n ? avow__hexval(text[i + 1]) : -1;
         if (hi < 0 || lo < 0) {
             OPENSSL_free(b);
             return AVOW_ERR_ARG;

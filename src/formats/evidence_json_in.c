@@ -19,6 +19,7 @@
 
 #include "core/der.h"
 #include "core/internal.h"
+#include "core/json.h"
 #include "formats/show_util.h"
 
 #define CLAIMS_JSON_MAX (1024u * 1024u)
@@ -563,15 +564,10 @@ avow_err avow_evidence_add_claims_json_ex(avow_evidence *ev, const char *json, s
         return avow__fail(diag, AVOW_ERR_ARG, "json", "no evidence or no text");
     if (o->size != sizeof(*o) || (o->nsigner_spkis > 0 && o->signer_spkis == NULL))
         return avow__fail(diag, AVOW_ERR_ARG, "opts", "options not set up with their _init");
-    if (len > CLAIMS_JSON_MAX)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "json", "claims JSON over %u bytes",
-                          CLAIMS_JSON_MAX);
-    json_error_t jerr;
-    json_t *root = json_loadb(json != NULL ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL)
-        return avow__fail(diag, AVOW_ERR_JSON, "json", "line %d column %d: %s", jerr.line,
-                          jerr.column, jerr.text);
-    avow_err err = AVOW_OK;
+    json_t *root = NULL;
+    avow_err err = avow__json_load(json, len, CLAIMS_JSON_MAX, "claims JSON", "json", &root, diag);
+    if (err != AVOW_OK)
+        return err;
     if (!json_is_object(root)) {
         err = fail_json(diag, "json", "the document must be a JSON object");
     } else if ((err = resolve_specials(root, o, diag)) == AVOW_OK) {

@@ -22,6 +22,7 @@
 #include <avow/jose.h>
 
 #include "core/internal.h"
+#include "core/json.h"
 #include "core/sigalg_int.h"
 #include "formats/jose_int.h"
 
@@ -254,15 +255,11 @@ avow_err avow_jwk_import(const char *json, size_t len, EVP_PKEY **out, avow_diag
         *out = NULL;
     if (json == NULL || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "jwk", "no JWK or output");
-    if (len > AVOW_JWK_MAX_SIZE)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "jwk", "JWK of %zu bytes, limit %u", len,
-                          AVOW_JWK_MAX_SIZE);
-    json_error_t e;
-    json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &e);
-    if (j == NULL)
-        return avow__fail(diag, AVOW_ERR_JSON, "jwk", "not JSON (or a repeated member): %s",
-                          e.text);
-    avow_err rc = avow__jwk_from_json(j, "jwk", out, diag);
+    json_t *j = NULL;
+    avow_err rc = avow__json_load(json, len, AVOW_JWK_MAX_SIZE, "JWK", "jwk", &j, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    rc = avow__jwk_from_json(j, "jwk", out, diag);
     json_decref(j);
     return rc;
 }

@@ -642,15 +642,11 @@ avow_err avow_ear_json_pretty(const char *json, size_t len, avow_buf *out, avow_
     }
     if (json == NULL || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "ear", "no input or output");
-    if (len > AVOW_EAR_MAX_SIZE)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "ear", "EAR of %zu bytes, limit %u", len,
-                          AVOW_EAR_MAX_SIZE);
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL)
-        return avow__fail(diag, AVOW_ERR_JSON, "ear", "line %d column %d: %s", jerr.line,
-                          jerr.column, jerr.text);
-    avow_err rc = avow__json_dump(root, JSON_INDENT(2) | JSON_SORT_KEYS, 1, out);
+    json_t *root = NULL;
+    avow_err rc = avow__json_load(json, len, AVOW_EAR_MAX_SIZE, "EAR", "ear", &root, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    rc = avow__json_dump(root, JSON_INDENT(2) | JSON_SORT_KEYS, 1, out);
     json_decref(root);
     return rc == AVOW_OK ? AVOW_OK : avow__fail(diag, rc, "ear", "out of memory");
 }
@@ -661,16 +657,12 @@ avow_err avow_ear_from_json(const char *json, size_t len, avow_ear **out, avow_d
         *out = NULL;
     if (json == NULL || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "ear", "no input or output");
-    if (len > AVOW_EAR_MAX_SIZE)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "ear", "EAR of %zu bytes, limit %u", len,
-                          AVOW_EAR_MAX_SIZE);
-    json_error_t jerr;
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL)
-        return avow__fail(diag, AVOW_ERR_JSON, "ear", "line %d column %d: %s", jerr.line,
-                          jerr.column, jerr.text);
+    json_t *root = NULL;
+    avow_err rc = avow__json_load(json, len, AVOW_EAR_MAX_SIZE, "EAR", "ear", &root, diag);
+    if (rc != AVOW_OK)
+        return rc;
     avow_ear *ear = OPENSSL_zalloc(sizeof(*ear));
-    avow_err rc = ear != NULL ? read_ear(root, ear, diag) : AVOW_ERR_NOMEM;
+    rc = ear != NULL ? read_ear(root, ear, diag) : AVOW_ERR_NOMEM;
     json_decref(root);
     if (rc != AVOW_OK) {
         if (rc == AVOW_ERR_NOMEM)

@@ -14,6 +14,7 @@
 #include <avow/registry.h>
 
 #include "core/internal.h"
+#include "core/json.h"
 #include "verifier/policy_int.h"
 
 const char *avow_policy_default_json(void)
@@ -608,14 +609,11 @@ avow_err avow_policy_parse_reg(const char *json, size_t len, const avow_registry
     if (out == NULL || (json == NULL && len != 0))
         return avow__fail(diag, AVOW_ERR_ARG, "policy", "no policy text or output");
     *out = NULL;
-    if (len > AVOW_POLICY_MAX_SIZE)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "policy", "policy is %zu bytes, limit %u", len,
-                          AVOW_POLICY_MAX_SIZE);
-    json_error_t jerr;
-    json_t *root = json_loadb(json != NULL ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
-    if (root == NULL)
-        return avow__fail(diag, AVOW_ERR_JSON, "policy", "line %d column %d: %s", jerr.line,
-                          jerr.column, jerr.text);
+    json_t *root = NULL;
+    avow_err lrc =
+        avow__json_load(json, len, AVOW_POLICY_MAX_SIZE, "policy", "policy", &root, diag);
+    if (lrc != AVOW_OK)
+        return lrc;
     avow_policy *p = OPENSSL_zalloc(sizeof(*p));
     if (p == NULL) {
         json_decref(root);

@@ -8,16 +8,7 @@
 
 #include <avow/pkcs11.h>
 
-static int hexdig(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "core/internal.h"
 
 /* Whether the attribute name of comp[0..n) (before '='), percent-decoded, is name, any case. */
 static int attr_is(const char *comp, size_t n, const char *name)
@@ -25,8 +16,9 @@ static int attr_is(const char *comp, size_t n, const char *name)
     size_t k = 0;
     for (size_t i = 0; i < n && comp[i] != '='; i++) {
         char c = comp[i];
-        if (c == '%' && i + 2 < n && hexdig(comp[i + 1]) >= 0 && hexdig(comp[i + 2]) >= 0) {
-            c = (char)(hexdig(comp[i + 1]) << 4 | hexdig(comp[i + 2]));
+        if (c == '%' && i + 2 < n && avow__hexval(comp[i + 1]) >= 0 &&
+            avow__hexval(comp[i + 2]) >= 0) {
+            c = (char)(avow__hexval(comp[i + 1]) << 4 | avow__hexval(comp[i + 2]));
             i += 2;
         }
         if (c >= 'A' && c <= 'Z')

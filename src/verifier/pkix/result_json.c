@@ -11,7 +11,9 @@
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 
+#include "core/der.h"
 #include "core/internal.h"
+#include "core/json.h"
 #include "verifier/verify_int.h"
 
 static const char *nonce_text(avow_nonce_state s)
@@ -42,25 +44,10 @@ static const char *sid_text(avow_sid_kind k)
     return "unknown";
 }
 
-static json_t *hex_json(const uint8_t *p, size_t len)
-{
-    char *h = avow__hex(p, len);
-    if (h == NULL)
-        return NULL;
-    json_t *j = json_string(h);
-    OPENSSL_free(h);
-    return j;
-}
-
 static json_t *time_json(time_t t)
 {
-    struct tm tm;
-    if (OPENSSL_gmtime(&t, &tm) == NULL)
-        return json_null();
-    char buf[80];
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return json_string(buf);
+    char buf[21];
+    return avow__rfc3339_format(t, buf) == AVOW_OK ? json_string(buf) : json_null();
 }
 
 static json_t *names_json(const avow_claim_value *v)
@@ -83,7 +70,7 @@ static json_t *value_json(const avow_claim_value *v)
     case AVOW_CV_TEXT: {
         /* jansson refuses invalid UTF-8; such a value is shown as hex instead. */
         json_t *s = json_stringn((const char *)v->bytes.ptr, v->bytes.len);
-        return s != NULL ? s : hex_json(v->bytes.ptr, v->bytes.len);
+        return s != NULL ? s : avow__json_hex(v->bytes.ptr, v->bytes.len);
     }
     case AVOW_CV_BOOL:
         return json_boolean(v->integer != 0);
@@ -97,7 +84,7 @@ static json_t *value_json(const avow_claim_value *v)
     case AVOW_CV_OPAQUE:
         break;
     }
-    return hex_json(v->bytes.ptr, v->bytes.len);
+    return avow__json_hex(v->bytes.ptr, v->bytes.len);
 }
 
 /* RFC 2253 text of a name, as a JSON string. */
@@ -116,13 +103,6 @@ static json_t *dn_json(const X509_NAME *name)
     return j;
 }
 
-/* json_object_set_new that remembers the first failure (a NULL value included). */
-static void put(json_t *o, const char *key, json_t *val, int *bad)
-{
-    if (val == NULL || json_object_set_new(o, key, val) != 0)
-        *bad = 1;
-}
-
 static json_t *sig_json(const avow_sig_result *s, size_t index, int *bad)
 {
     json_t *o = json_object();
@@ -130,22 +110,25 @@ static json_t *sig_json(const avow_sig_result *s, size_t index, int *bad)
         *bad = 1;
         return NULL;
     }
-    put(o, "index", json_integer((json_int_t)index), bad);
-    put(o, "status", json_string(s->status == AVOW_OK ? "AVOW_OK" : avow_errname(s->status)), bad);
-    put(o, "sid", json_string(sid_text(s->sid_kind)), bad);
+    avow__json_put(o, "index", json_integer((json_int_t)index), bad);
+    avow__json_put(o, "status",
+                   json_string(s->status == AVOW_OK ? "AVOW_OK" : avow_errname(s->status)), bad);
+    avow__json_put(o, "sid", json_string(sid_text(s->sid_kind)), bad);
     const char *alg = avow_sigalg_name(s->alg);
-    put(o, "algorithm", alg != NULL ? json_string(alg) : json_null(), bad);
-    put(o, "key_source", s->key_source != NULL ? json_string(s->key_source) : json_null(), bad);
-    put(o, "signer", s->cert != NULL ? dn_json(X509_get_subject_name(s->cert)) : json_null(), bad);
+    avow__json_put(o, "algorithm", alg != NULL ? json_string(alg) : json_null(), bad);
+    avow__json_put(o, "key_source",
+                   s->key_source != NULL ? json_string(s->key_source) : json_null(), bad);
+    avow__json_put(o, "signer",
+                   s->cert != NULL ? dn_json(X509_get_subject_name(s->cert)) : json_null(), bad);
     json_t *chain = json_array();
     for (int i = 0; chain != NULL && i < sk_X509_num(s->chain); i++)
         if (json_array_append_new(chain,
                                   dn_json(X509_get_subject_name(sk_X509_value(s->chain, i)))))
             *bad = 1;
-    put(o, "chain", chain, bad);
+    avow__json_put(o, "chain", chain, bad);
     const char *ak = s->ak_spki > 0 ? "listed" : s->ak_spki == 0 ? "not-listed" : "no-claim";
-    put(o, "ak_spki", json_string(ak), bad);
-    put(o, "detail", s->detail[0] != '\0' ? json_string(s->detail) : json_null(), bad);
+    avow__json_put(o, "ak_spki", json_string(ak), bad);
+    avow__json_put(o, "detail", s->detail[0] != '\0' ? json_string(s->detail) : json_null(), bad);
     return o;
 }
 
@@ -156,12 +139,12 @@ static json_t *claim_json(const avow_nclaim *c, int *bad)
         *bad = 1;
         return NULL;
     }
-    put(o, "element", json_string(c->element), bad);
-    put(o, "element_index", json_integer((json_int_t)c->element_index), bad);
-    put(o, "name", json_string(c->name), bad);
-    put(o, "known", json_boolean(c->known), bad);
-    put(o, "type", json_string(avow_cv_type_name(c->value.type)), bad);
-    put(o, "value", value_json(&c->value), bad);
+    avow__json_put(o, "element", json_string(c->element), bad);
+    avow__json_put(o, "element_index", json_integer((json_int_t)c->element_index), bad);
+    avow__json_put(o, "name", json_string(c->name), bad);
+    avow__json_put(o, "known", json_boolean(c->known), bad);
+    avow__json_put(o, "type", json_string(avow_cv_type_name(c->value.type)), bad);
+    avow__json_put(o, "value", value_json(&c->value), bad);
     return o;
 }
 
@@ -171,23 +154,23 @@ static json_t *result_json(const avow_evidence_result *r)
     json_t *root = json_object();
     if (root == NULL)
         return NULL;
-    put(root, "trusted", json_boolean(r->trusted), &bad);
-    put(root, "status", json_string(r->status == AVOW_OK ? "AVOW_OK" : avow_errname(r->status)),
-        &bad);
-    put(root, "message", json_string(avow_strerror(r->status)), &bad);
-    put(root, "nonce", json_string(nonce_text(r->nonce)), &bad);
+    avow__json_put(root, "trusted", json_boolean(r->trusted), &bad);
+    avow__json_put(root, "status",
+                   json_string(r->status == AVOW_OK ? "AVOW_OK" : avow_errname(r->status)), &bad);
+    avow__json_put(root, "message", json_string(avow_strerror(r->status)), &bad);
+    avow__json_put(root, "nonce", json_string(nonce_text(r->nonce)), &bad);
     json_t *sigs = json_array();
     for (size_t i = 0; sigs != NULL && i < r->nsigs; i++)
         if (json_array_append_new(sigs, sig_json(&r->sigs[i], i, &bad)) != 0)
             bad = 1;
-    put(root, "signatures", sigs, &bad);
+    avow__json_put(root, "signatures", sigs, &bad);
     json_t *claims = json_array();
     for (size_t i = 0; claims != NULL && i < r->claims.count; i++)
         if (json_array_append_new(claims, claim_json(&r->claims.items[i], &bad)) != 0)
             bad = 1;
-    put(root, "claims", claims, &bad);
-    put(root, "unknown_elements", json_integer((json_int_t)r->unknown_elements), &bad);
-    put(root, "unknown_claims", json_integer((json_int_t)r->unknown_claims), &bad);
+    avow__json_put(root, "claims", claims, &bad);
+    avow__json_put(root, "unknown_elements", json_integer((json_int_t)r->unknown_elements), &bad);
+    avow__json_put(root, "unknown_claims", json_integer((json_int_t)r->unknown_claims), &bad);
     if (bad) {
         json_decref(root);
         return NULL;
@@ -204,17 +187,8 @@ avow_err avow_evidence_result_to_json(const avow_evidence_result *r, avow_buf *o
     if (r == NULL)
         return AVOW_ERR_ARG;
     json_t *root = result_json(r);
-    char *text = root != NULL ? json_dumps(root, JSON_INDENT(2)) : NULL;
+    avow_err rc = root != NULL ? avow__json_dump(root, JSON_INDENT(2), 0, out) : AVOW_ERR_NOMEM;
     json_decref(root);
     avow__ossl_clear();
-    if (text == NULL)
-        return AVOW_ERR_NOMEM;
-    /* avow_buf is released with OPENSSL_clear_free, so the text moves to OpenSSL's heap. */
-    size_t len = strlen(text);
-    out->ptr = avow__memdup((const uint8_t *)text, len + 1);
-    free(text);
-    if (out->ptr == NULL)
-        return AVOW_ERR_NOMEM;
-    out->len = len;
-    return AVOW_OK;
+    return rc;
 }
