@@ -50,8 +50,8 @@ static int avow_verify(void *arg)
     avow_verify_opts opts = {
         .size = sizeof(opts), .nonce = b->nonce, .nonce_len = sizeof(b->nonce)};
     /* As a service would: decode under the verifier's profile. */
-    if (avow_evidence_decode(b->der.ptr, b->der.len, avow_verifier_profile(b->verifier), 0, &ev,
-                             NULL) != AVOW_OK)
+    if (avow_evidence_decode(b->der.ptr, b->der.len, avow_verifier_get0_profile(b->verifier), 0,
+                             &ev, NULL) != AVOW_OK)
         return 1;
     avow_err rc = avow_verify_evidence(b->verifier, ev, &opts, NULL, NULL);
     avow_evidence_free(ev);

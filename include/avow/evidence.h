@@ -217,7 +217,7 @@ AVOW_EXPORT avow_err avow_evidence_encode(const avow_evidence *ev, avow_buf *out
 AVOW_EXPORT void avow_evidence_free(avow_evidence *ev);
 
 /* --- reading --- */
-AVOW_EXPORT const avow_profile *avow_evidence_profile(const avow_evidence *ev);
+AVOW_EXPORT const avow_profile *avow_evidence_get0_profile(const avow_evidence *ev);
 AVOW_EXPORT int64_t avow_evidence_version(const avow_evidence *ev);
 AVOW_EXPORT size_t avow_evidence_element_count(const avow_evidence *ev);
 AVOW_EXPORT const avow_element *avow_evidence_get0_element(const avow_evidence *ev, size_t i);

@@ -78,7 +78,7 @@ AVOW_EXPORT avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_
 AVOW_EXPORT void avow_verifier_set_time(avow_verifier *v, time_t at);
 AVOW_EXPORT void avow_verifier_clear_time(avow_verifier *v);
 AVOW_EXPORT void avow_verifier_set_flags(avow_verifier *v, unsigned flags);
-AVOW_EXPORT const avow_profile *avow_verifier_profile(const avow_verifier *v);
+AVOW_EXPORT const avow_profile *avow_verifier_get0_profile(const avow_verifier *v);
 
 /* Outcome of one SignatureBlock. */
 typedef struct avow_sig_result {

@@ -85,7 +85,7 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
         vo.nonce = nonce;
     }
     if (err == AVOW_OK)
-        err = cli_evidence_load(a, avow_verifier_profile(v), &ev, &d);
+        err = cli_evidence_load(a, avow_verifier_get0_profile(v), &ev, &d);
     if (err != AVOW_OK) {
         avow_verifier_free(v);
         avow_evidence_free(ev);

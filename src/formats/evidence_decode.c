@@ -155,7 +155,7 @@ void *avow__evidence_own(avow_evidence *ev, void *p)
     return p;
 }
 
-const avow_profile *avow_evidence_profile(const avow_evidence *ev)
+const avow_profile *avow_evidence_get0_profile(const avow_evidence *ev)
 {
     return ev != NULL ? &ev->profile : NULL;
 }

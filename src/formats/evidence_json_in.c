@@ -172,7 +172,7 @@ static avow_err parse_purposes(const avow_evidence *ev, const json_t *v, const c
         avow_oid *o = &(*oids)[i];
         (*items)[i].cap = avow_capability_by_name(s);
         if ((*items)[i].cap != AVOW_CAP_UNKNOWN) {
-            const avow_oid *arc = &avow_evidence_profile(ev)->evidence_arc;
+            const avow_oid *arc = &avow_evidence_get0_profile(ev)->evidence_arc;
             if (arc->len + 2u > AVOW_OID_MAX)
                 return avow__fail(d, AVOW_ERR_OID, sub, "evidence arc too long");
             memcpy(o->der, arc->der, arc->len);

@@ -80,7 +80,7 @@ static avow_err run_row(avow_statement_result *r, const avow_verifier *v, const 
                         size_t len, const avow_verify_opts *opts, avow_diag *d)
 {
     const avow_statement_type *row = r->row;
-    avow_err rc = row->decode(row, avow_verifier_profile(v), stmt, len, &r->native, d);
+    avow_err rc = row->decode(row, avow_verifier_get0_profile(v), stmt, len, &r->native, d);
     if (rc != AVOW_OK)
         return avow__stmt_fail_diag(r, rc, d);
     avow_diag vd;
@@ -124,7 +124,7 @@ avow_err avow_statement_verify(const avow_verifier *v, const avow_registry *reg,
     if (r == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "statement", "out of memory");
     avow_oid_to_text(type_oid, type_oid_len, r->type_oid, sizeof(r->type_oid));
-    r->row = avow_registry_find(reg, avow_verifier_profile(v), type_oid, type_oid_len);
+    r->row = avow_registry_find(reg, avow_verifier_get0_profile(v), type_oid, type_oid_len);
     avow_diag d;
     avow_diag_clear(&d);
     avow_err rc;

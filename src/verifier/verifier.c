@@ -217,7 +217,7 @@ void avow_verifier_set_flags(avow_verifier *v, unsigned flags)
         v->flags = flags;
 }
 
-const avow_profile *avow_verifier_profile(const avow_verifier *v)
+const avow_profile *avow_verifier_get0_profile(const avow_verifier *v)
 {
     return v != NULL ? &v->profile : NULL;
 }

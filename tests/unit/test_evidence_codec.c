@@ -143,7 +143,7 @@ static void check_all(const avow_evidence *ev)
     assert_int_equal(claim_at(ev, 2, 7, AVOW_CLAIM_KEY_EXPIRY)->value.time, expiry);
     const avow_claim *p = claim_at(ev, 2, 8, AVOW_CLAIM_KEY_PURPOSE);
     assert_int_equal(p->value.npurposes, AVOW_CAP_COUNT_);
-    const avow_oid *arc = &avow_evidence_profile(ev)->evidence_arc;
+    const avow_oid *arc = &avow_evidence_get0_profile(ev)->evidence_arc;
     for (size_t i = 0; i < AVOW_CAP_COUNT_; i++) {
         assert_int_equal(p->value.purposes[i].cap, all_caps[i]);
         assert_int_equal(p->value.purposes[i].oid.len, arc->len + 2u);

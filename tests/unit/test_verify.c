@@ -349,7 +349,7 @@ static void test_ak_profile(void **state)
     avow_verifier *v = NULL;
     assert_int_equal(avow_verifier_new(&prof, &v), AVOW_OK);
     assert_int_equal(avow_verifier_add_anchor(v, f->pki.ca, NULL), AVOW_OK);
-    assert_memory_equal(avow_verifier_profile(v), &prof, sizeof(prof));
+    assert_memory_equal(avow_verifier_get0_profile(v), &prof, sizeof(prof));
     expect(v, ev, NULL, AVOW_ERR_AK_EKU);
     avow_verifier_free(v);
     avow_evidence_free(ev);
@@ -1173,7 +1173,7 @@ static void test_verifier_args(void **state)
     assert_int_equal(avow_verifier_new(NULL, &v), AVOW_OK);
     avow_profile def;
     avow_profile_default(&def);
-    assert_memory_equal(avow_verifier_profile(v), &def, sizeof(def));
+    assert_memory_equal(avow_verifier_get0_profile(v), &def, sizeof(def));
     assert_int_equal(avow_verifier_add_anchor(v, NULL, NULL), AVOW_ERR_ARG);
     assert_int_equal(avow_verifier_add_cert(NULL, f->pki.ak, NULL), AVOW_ERR_ARG);
     assert_int_equal(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL), AVOW_ERR_ARG);
