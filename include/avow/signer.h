@@ -29,6 +29,7 @@ typedef struct avow_signer avow_signer;
 
 /* What a back end supplies. `impl` is the back end's own state. */
 typedef struct avow_signer_ops {
+    size_t size;      /* sizeof(avow_signer_ops) as the back end was compiled */
     const char *name; /* "software", "pkcs11", ... */
     /* Signs data under alg; *sig is allocated with OPENSSL_malloc (freed by avow_buf_free). */
     avow_err (*sign)(void *impl, avow_sigalg alg, const uint8_t *data, size_t len, avow_buf *sig,

@@ -29,7 +29,7 @@ avow_err avow_signer_new(const avow_signer_ops *ops, void *impl, EVP_PKEY *pub, 
     if (out == NULL)
         return AVOW_ERR_ARG;
     *out = NULL;
-    if (ops == NULL || ops->sign == NULL || pub == NULL)
+    if (ops == NULL || ops->size != sizeof(*ops) || ops->sign == NULL || pub == NULL)
         return AVOW_ERR_ARG;
     if (alg == AVOW_SIGALG_NONE) {
         avow_err rc = avow_sigalg_for_key(pub, 0, &alg);
@@ -178,7 +178,7 @@ static void soft_free(void *impl)
     EVP_PKEY_free(impl);
 }
 
-static const avow_signer_ops SOFT_OPS = {"software", soft_sign, soft_free};
+static const avow_signer_ops SOFT_OPS = {sizeof(avow_signer_ops), "software", soft_sign, soft_free};
 
 avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_signer **out, avow_diag *diag)
 {

@@ -281,7 +281,8 @@ static void fake_free(void *impl)
     free(fi);
 }
 
-static const avow_signer_ops FAKE_OPS = {"fake-token", fake_sign, fake_free};
+static const avow_signer_ops FAKE_OPS = {sizeof(avow_signer_ops), "fake-token", fake_sign,
+                                         fake_free};
 
 static void test_issue_fake_token(void **state)
 {

@@ -210,7 +210,7 @@ static void test_backend_ops(void **state)
     const unsigned char *p = spki.ptr;
     EVP_PKEY *pub = d2i_PUBKEY(NULL, &p, (long)spki.len);
     avow_buf_free(&spki);
-    avow_signer_ops ops = {"fake", fake_sign, fake_free};
+    avow_signer_ops ops = {sizeof(avow_signer_ops), "fake", fake_sign, fake_free};
 
     avow_signer *s = NULL;
     /* On failure impl stays the caller's: free is not called. */
@@ -218,7 +218,7 @@ static void test_backend_ops(void **state)
                      AVOW_ERR_ALG_MISMATCH);
     assert_null(s);
     assert_int_equal(h.frees, 0);
-    avow_signer_ops no_sign = {"broken", NULL, fake_free};
+    avow_signer_ops no_sign = {sizeof(avow_signer_ops), "broken", NULL, fake_free};
     assert_int_equal(avow_signer_new(&no_sign, &h, pub, AVOW_SIGALG_NONE, &s), AVOW_ERR_ARG);
     assert_int_equal(avow_signer_new(&ops, &h, NULL, AVOW_SIGALG_NONE, &s), AVOW_ERR_ARG);
 

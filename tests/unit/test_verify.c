@@ -463,7 +463,8 @@ static void high_s_free(void *impl)
 static void test_ecdsa_high_s_accepted(void **state)
 {
     fixture *f = *state;
-    static const avow_signer_ops ops = {"high-s", high_s_sign, high_s_free};
+    static const avow_signer_ops ops = {sizeof(avow_signer_ops), "high-s", high_s_sign,
+                                        high_s_free};
     assert_int_equal(EVP_PKEY_up_ref(f->pki.ak_key), 1);
     avow_signer *s = NULL;
     assert_int_equal(

@@ -247,7 +247,8 @@ static void p11_signer_free(void *impl)
     OPENSSL_free(ps);
 }
 
-static const avow_signer_ops p11_ops = {"pkcs11", p11_sign, p11_signer_free};
+static const avow_signer_ops p11_ops = {sizeof(avow_signer_ops), "pkcs11", p11_sign,
+                                        p11_signer_free};
 
 avow_err avow_p11_signer_new(avow_p11_session *s, avow_p11_handle handle, avow_sigalg alg,
                              avow_signer **out, avow_diag *diag)
