@@ -173,7 +173,7 @@ avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t l
     avow_err rc = avow_verifier_add_key_(v, key_id, len, pub);
     if (rc == AVOW_OK)
         return AVOW_OK;
-    return avow__fail(diag, rc, "key", "%s",
+    return avow__fail(diag, rc, "pub", "%s",
                       rc == AVOW_ERR_ARG ? "no verifier, key id or key"
                       : rc == AVOW_ERR_BAD_SPKI
                           ? "the key cannot be encoded as a SubjectPublicKeyInfo"

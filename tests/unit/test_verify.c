@@ -1204,7 +1204,7 @@ static void test_setter_diag(void **state)
     assert_true(d.detail[0] != '\0');
     avow_diag_clear(&d);
     assert_int_equal(avow_verifier_add_key(v, (const uint8_t *)"k", 0, NULL, &d), AVOW_ERR_ARG);
-    assert_string_equal(d.field, "key");
+    assert_string_equal(d.field, "pub");
     avow_verifier_free(v);
 }
 
