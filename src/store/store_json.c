@@ -10,7 +10,6 @@
 #include <jansson.h>
 #include <openssl/bio.h>
 
-#include <avow/ear.h>
 #include <avow/ledger.h>
 #include <avow/nonce.h>
 
@@ -131,6 +130,20 @@ avow_err avow_issuance_to_json(const avow_issuance *row, unsigned flags, avow_bu
     return rc;
 }
 
+/* An EAR the CA wrote is far smaller; the bound only keeps a damaged ledger row in check. */
+#define LEDGER_EAR_MAX (256u * 1024u)
+
+/* The ledger's EAR text, indented with sorted keys, as the CA writes it out. */
+static avow_err pretty(const char *json, avow_buf *out, avow_diag *diag)
+{
+    json_t *root = NULL;
+    avow_err rc = avow__json_load(json, strlen(json), LEDGER_EAR_MAX, "EAR", "ear", &root, diag);
+    if (rc == AVOW_OK)
+        rc = avow__json_dump(root, JSON_INDENT(2) | JSON_SORT_KEYS, 1, out);
+    json_decref(root);
+    return rc;
+}
+
 avow_err avow_issuance_to_text(const avow_issuance *row, avow_buf *out, avow_diag *diag)
 {
     if (out != NULL) {
@@ -141,7 +154,7 @@ avow_err avow_issuance_to_text(const avow_issuance *row, avow_buf *out, avow_dia
     if (rc != AVOW_OK)
         return rc;
     avow_buf pem = {0}, ear = {0};
-    rc = avow_ear_json_pretty(row->ear_json, strlen(row->ear_json), &ear, diag);
+    rc = pretty(row->ear_json, &ear, diag);
     if (rc == AVOW_OK &&
         avow_armor(row->cert_der, row->cert_der_len, "CERTIFICATE", &pem) != AVOW_OK)
         rc = avow__fail(diag, AVOW_ERR_NOMEM, "certificate", "cannot armour");
