@@ -4,7 +4,10 @@
  *
  * An avow_verifier holds trust anchors, extra certificates and a key set.
  * Set it up once; afterwards avow_verify_evidence() may be called from many
- * threads at once on the same verifier (it is only read).
+ * threads at once on the same verifier. Verifications only read its set-up;
+ * the one thing they share and write, the cache of validated chains, has a
+ * lock of its own. The set-up calls (avow_verifier_add_*, _set_*,
+ * _clear_time) must not run while a verification does.
  */
 #ifndef AVOW_VERIFY_H
 #define AVOW_VERIFY_H
@@ -79,6 +82,41 @@ AVOW_EXPORT void avow_verifier_set_time(avow_verifier *v, time_t at);
 AVOW_EXPORT void avow_verifier_clear_time(avow_verifier *v);
 AVOW_EXPORT void avow_verifier_set_flags(avow_verifier *v, unsigned flags);
 AVOW_EXPORT const avow_profile *avow_verifier_get0_profile(const avow_verifier *v);
+
+/* Entries in a new verifier's chain cache, and the most avow_verifier_set_cache takes. */
+#define AVOW_VERIFIER_CACHE_DEFAULT 1024u
+#define AVOW_VERIFIER_CACHE_MAX     (1u << 20)
+
+/*
+ * The cache of validated certificate chains: a signer certificate whose path
+ * to an anchor validated is remembered, so the next Evidence signed under it
+ * costs no path validation, only its own signature check. A hit gives the
+ * verdict a fresh validation would: the key is the SHA-256 of the
+ * certificate's DER together with the anchor set and the certificates between
+ * them, an entry is used only when each of those intermediates is among the
+ * verifier's certificates or this call's (avow_verify_opts.untrusted, the
+ * Evidence's intermediateCertificates), and only at a verification time
+ * (avow_verifier_set_time, else the clock) within every certificate's
+ * validity. The AK profile and intermediate EKU checks, which depend on the
+ * flags, run on every call. Anchors cannot be withdrawn from a verifier, so
+ * no cached chain outlives its anchor; adding one starts a new key space.
+ * Revocation is not checked, cached or not.
+ *
+ * On by default with AVOW_VERIFIER_CACHE_DEFAULT entries; `entries` (at most
+ * AVOW_VERIFIER_CACHE_MAX) replaces the cache with an empty one of that size,
+ * 0 turns caching off. When full, an entry not hit since the eviction hand
+ * last passed it makes room (CLOCK). A set-up call: not while verifications
+ * run. Errors: AVOW_ERR_ARG, AVOW_ERR_NOMEM (the old cache is kept).
+ */
+AVOW_EXPORT avow_err avow_verifier_set_cache(avow_verifier *v, size_t entries, avow_diag *diag);
+
+/*
+ * Counters of the chain cache since it was made: lookups that hit, lookups
+ * that missed (each then validated the path), and the chains held now. Any
+ * out-parameter may be NULL; all are 0 without a cache or for a NULL v.
+ */
+AVOW_EXPORT void avow_verifier_cache_stats(const avow_verifier *v, uint64_t *hits, uint64_t *misses,
+                                           size_t *entries);
 
 /* Outcome of one SignatureBlock. */
 typedef struct avow_sig_result {

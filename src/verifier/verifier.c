@@ -1,7 +1,9 @@
 /*
  * avow_verifier: the trust configuration of a verifier. All work that can be
- * done once (SPKI DER of keys and certificates, warming OpenSSL's extension
- * cache) happens here, so verification itself only reads.
+ * done once (SPKI DER of keys and certificates, their hashes, warming
+ * OpenSSL's extension cache) happens here, so verification itself only reads
+ * the configuration; the one thing verifications write is the chain cache,
+ * which has its own lock (chain_cache.c).
  */
 #include <string.h>
 
@@ -25,7 +27,8 @@ avow_err avow_verifier_new(const avow_profile *profile, avow_verifier **out)
         avow_profile_default(&v->profile);
     v->store = X509_STORE_new();
     v->untrusted = sk_X509_new_null();
-    if (v->store == NULL || v->untrusted == NULL) {
+    avow_err rc = avow__chain_cache_new(AVOW_VERIFIER_CACHE_DEFAULT, &v->cache);
+    if (v->store == NULL || v->untrusted == NULL || rc != AVOW_OK) {
         avow_verifier_free(v);
         avow__ossl_clear();
         return AVOW_ERR_NOMEM;
@@ -51,6 +54,7 @@ void avow_verifier_free(avow_verifier *v)
         EVP_PKEY_free(v->keys[i].pub);
     }
     OPENSSL_free(v->keys);
+    avow__chain_cache_free(v->cache);
     OPENSSL_free(v);
 }
 
@@ -58,8 +62,15 @@ static avow_err avow_verifier_add_anchor_(avow_verifier *v, X509 *cert)
 {
     if (v == NULL || cert == NULL)
         return AVOW_ERR_ARG;
+    /* The anchor set's digest moves on with every anchor, so chains cached
+     * under the old set are never found again (and age out of the cache). */
+    uint8_t link[2 * AVOW__SHA256_LEN];
+    memcpy(link, v->anchors, AVOW__SHA256_LEN);
+    if (!avow__cert_sha256(NULL, cert, link + AVOW__SHA256_LEN))
+        return AVOW_ERR_BAD_CERT;
     /* X509_STORE_add_cert takes its own reference; a repeated anchor is harmless. */
-    if (!X509_STORE_add_cert(v->store, cert)) {
+    if (!X509_STORE_add_cert(v->store, cert) ||
+        EVP_Digest(link, sizeof(link), v->anchors, NULL, EVP_sha256(), NULL) != 1) {
         avow__ossl_clear();
         return AVOW_ERR_NOMEM;
     }
@@ -72,7 +83,9 @@ avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert, avow_diag *diag)
     if (rc == AVOW_OK)
         return AVOW_OK;
     return avow__fail(diag, rc, "anchor", "%s",
-                      rc == AVOW_ERR_ARG ? "no verifier or certificate" : avow_strerror(rc));
+                      rc == AVOW_ERR_ARG        ? "no verifier or certificate"
+                      : rc == AVOW_ERR_BAD_CERT ? "the certificate cannot be encoded"
+                                                : avow_strerror(rc));
 }
 
 static avow_err spki_der(EVP_PKEY *pub, uint8_t **der, size_t *len)
@@ -112,7 +125,9 @@ static avow_err avow_verifier_add_cert_(avow_verifier *v, X509 *cert)
     }
     if (!grow((void **)&v->certs, &v->capcerts, v->ncerts + 1, sizeof(*v->certs)))
         return AVOW_ERR_NOMEM;
-    avow__vcert c = {cert, NULL, 0};
+    avow__vcert c = {cert, NULL, 0, {0}};
+    if (!avow__cert_sha256(NULL, cert, c.sha256))
+        return AVOW_ERR_BAD_CERT;
     avow_err rc = spki_der(pub, &c.spki, &c.spki_len);
     if (rc != AVOW_OK)
         return rc;
@@ -141,7 +156,8 @@ avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert, avow_diag *diag)
         return AVOW_OK;
     return avow__fail(diag, rc, "cert", "%s",
                       rc == AVOW_ERR_ARG        ? "no verifier or certificate"
-                      : rc == AVOW_ERR_BAD_CERT ? "the certificate has no usable public key"
+                      : rc == AVOW_ERR_BAD_CERT ? "the certificate has no usable public key or "
+                                                  "cannot be encoded"
                                                 : avow_strerror(rc));
 }
 
@@ -220,4 +236,37 @@ void avow_verifier_set_flags(avow_verifier *v, unsigned flags)
 const avow_profile *avow_verifier_get0_profile(const avow_verifier *v)
 {
     return v != NULL ? &v->profile : NULL;
+}
+
+avow_err avow_verifier_set_cache(avow_verifier *v, size_t entries, avow_diag *diag)
+{
+    if (v == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "verifier", "no verifier");
+    if (entries > AVOW_VERIFIER_CACHE_MAX)
+        return avow__fail(diag, AVOW_ERR_ARG, "entries", "%zu entries, limit %u", entries,
+                          (unsigned)AVOW_VERIFIER_CACHE_MAX);
+    avow__chain_cache *c = NULL;
+    if (entries > 0) {
+        avow_err rc = avow__chain_cache_new(entries, &c);
+        if (rc != AVOW_OK)
+            return avow__fail(diag, rc, "entries", "%s", avow_strerror(rc));
+    }
+    avow__chain_cache_free(v->cache);
+    v->cache = c;
+    return AVOW_OK;
+}
+
+void avow_verifier_cache_stats(const avow_verifier *v, uint64_t *hits, uint64_t *misses,
+                               size_t *entries)
+{
+    uint64_t h = 0, m = 0;
+    size_t n = 0;
+    if (v != NULL)
+        avow__chain_cache_stats(v->cache, &h, &m, &n);
+    if (hits != NULL)
+        *hits = h;
+    if (misses != NULL)
+        *misses = m;
+    if (entries != NULL)
+        *entries = n;
 }

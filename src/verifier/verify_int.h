@@ -17,12 +17,18 @@
 #include <avow/profile.h>
 #include <avow/verify.h>
 
+#define AVOW__SHA256_LEN 32
+
 /* An untrusted certificate with what lookups compare, computed once when added. */
 typedef struct avow__vcert {
     X509 *cert;
     uint8_t *spki; /* DER SubjectPublicKeyInfo */
     size_t spki_len;
+    uint8_t sha256[AVOW__SHA256_LEN]; /* of the certificate's DER, for the chain cache */
 } avow__vcert;
+
+/* The cache of validated chains (chain_cache.c); NULL in a verifier when off. */
+typedef struct avow__chain_cache avow__chain_cache;
 
 /* A trusted raw key, found by key id or by its SPKI DER. */
 typedef struct avow__vkey {
@@ -49,7 +55,49 @@ struct avow_verifier {
     time_t at;
     int at_set; /* at is meant, even 0; unset: the current time at each verification */
     unsigned flags;
+    /* SHA-256 chained over the anchors' DER SHA-256s as they were added: part of
+     * every cache key, so an entry never outlives the anchor set it was made under. */
+    uint8_t anchors[AVOW__SHA256_LEN];
+    avow__chain_cache *cache; /* its own lock: shared by concurrent verifications */
 };
+
+/* Creates a cache of `entries` chains (1..AVOW_VERIFIER_CACHE_MAX). Errors: ARG, NOMEM. */
+avow_err avow__chain_cache_new(size_t entries, avow__chain_cache **out);
+void avow__chain_cache_free(avow__chain_cache *c);
+void avow__chain_cache_stats(avow__chain_cache *c, uint64_t *hits, uint64_t *misses,
+                             size_t *entries);
+/* The cache's SHA-256 (fetched once); NULL for NULL. */
+const EVP_MD *avow__chain_cache_md(const avow__chain_cache *c);
+
+/* SHA-256 of cert's DER with md (NULL: EVP_sha256()). Returns 1, or 0 with the queue cleared. */
+int avow__cert_sha256(const EVP_MD *md, X509 *cert, uint8_t out[AVOW__SHA256_LEN]);
+
+/*
+ * The certificates one call adds for path building (avow_verify_opts.untrusted
+ * and the Evidence's intermediateCertificates), borrowed; their hashes are
+ * made only when a cache entry needs one of them. Zero-initialise; clear with
+ * avow__callcerts_clear.
+ */
+typedef struct avow__callcerts {
+    STACK_OF(X509) * lists[2];
+    uint8_t (*sha256)[AVOW__SHA256_LEN];
+    size_t n;
+    int hashed; /* 0 not yet, 1 done, -1 failed (then nothing from the call matches) */
+} avow__callcerts;
+void avow__callcerts_clear(avow__callcerts *cc);
+
+/*
+ * A validated chain for cert (whose DER SHA-256 is leaf) at time `at`, under
+ * v's anchors, through certificates of v or cc only. On a hit returns 1 and
+ * *chain gets a new stack (cert first, anchor last, references held: free
+ * with sk_X509_pop_free); otherwise 0. v->cache must not be NULL.
+ */
+int avow__chain_cache_get(const avow_verifier *v, X509 *cert, const uint8_t leaf[AVOW__SHA256_LEN],
+                          int64_t at, avow__callcerts *cc, STACK_OF(X509) * *chain);
+
+/* Keeps chain (as X509_verify_cert returned it) for cert's hash leaf; best effort. */
+void avow__chain_cache_put(const avow_verifier *v, const uint8_t leaf[AVOW__SHA256_LEN],
+                           STACK_OF(X509) * chain);
 
 /*
  * Fills *out with one avow_nclaim per claim of ev, in element order, each

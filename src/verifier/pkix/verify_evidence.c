@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
@@ -23,6 +24,7 @@ typedef struct vctx {
     STACK_OF(X509) * extra;     /* avow_verify_opts.untrusted: this call's certificates */
     STACK_OF(X509) * untrusted; /* verifier + call + intermediateCertificates, built on first use */
     int own_untrusted;
+    avow__callcerts cc; /* the call's certificates as the chain cache compares them */
 } vctx;
 
 static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...) AVOW_PRINTF(3, 4);
@@ -135,9 +137,22 @@ static avow_err check_chain_eku(const avow_verifier *v, avow_sig_result *r)
     return AVOW_OK;
 }
 
-/* Builds a path from cert to an anchor at the verifier's time; on success r->chain holds it. */
+/*
+ * Builds a path from cert to an anchor at the verifier's time; on success
+ * r->chain holds it. A chain found in the verifier's cache stands for the
+ * path validation (chain_cache.c says when one may); a path validated here
+ * goes into the cache.
+ */
 static avow_err chain_to_anchor(vctx *c, X509 *cert, avow_sig_result *r)
 {
+    uint8_t leaf[AVOW__SHA256_LEN];
+    int cached =
+        c->v->cache != NULL && avow__cert_sha256(avow__chain_cache_md(c->v->cache), cert, leaf);
+    if (cached) {
+        int64_t at = c->v->at_set ? (int64_t)c->v->at : (int64_t)time(NULL);
+        if (avow__chain_cache_get(c->v, cert, leaf, at, &c->cc, &r->chain))
+            return AVOW_OK;
+    }
     STACK_OF(X509) *untrusted = untrusted_of(c);
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     if (untrusted == NULL || ctx == NULL) {
@@ -160,6 +175,8 @@ static avow_err chain_to_anchor(vctx *c, X509 *cert, avow_sig_result *r)
             r->chain = X509_STORE_CTX_get1_chain(ctx);
             if (r->chain == NULL)
                 rc = sig_fail(r, AVOW_ERR_NOMEM, "out of memory keeping the chain");
+            else if (cached)
+                avow__chain_cache_put(c->v, leaf, r->chain);
         }
     }
     X509_STORE_CTX_free(ctx);
@@ -442,6 +459,7 @@ static avow_err verify_signatures(vctx *c, avow_sig_result *sigs, size_t nsigs, 
     }
     if (c->own_untrusted)
         sk_X509_free(c->untrusted);
+    avow__callcerts_clear(&c->cc);
     if (nsigs == 0)
         return avow__fail(diag, AVOW_ERR_UNSIGNED, "signatures",
                           "evidence has no SignatureBlock; its claims must not be relied on");
@@ -525,7 +543,10 @@ avow_err avow__verify_evidence(const avow_verifier *v, const avow_evidence *ev,
     res->sigs = sigs;
     res->nsigs = nsigs;
 
-    vctx c = {v, ev, flags, opts != NULL ? opts->untrusted : NULL, NULL, 0};
+    vctx c = {
+        v, ev, flags, opts != NULL ? opts->untrusted : NULL, NULL, 0, {{NULL, NULL}, NULL, 0, 0}};
+    c.cc.lists[0] = c.extra;
+    c.cc.lists[1] = avow_evidence_get0_intermediates(ev);
     uint32_t signed_by = 0;
     avow_err rc = verify_signatures(&c, sigs, nsigs, &signed_by, diag);
     res->nonce = check_nonce(ev, opts);
