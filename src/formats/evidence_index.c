@@ -153,13 +153,51 @@ static avow_err spki_check(ictx *c, avow_view v)
     return AVOW_OK;
 }
 
-static avow_err wrong_type(ictx *c, const avow_claim_info *info, int got)
+/* The tag of an identifier octet as people read it: "INTEGER", "[2] (context, constructed)". */
+static void tag_text(uint8_t id, char *buf, size_t n)
+{
+    static const char *const universal[31] = {[1] = "BOOLEAN",        [2] = "INTEGER",
+                                              [3] = "BIT STRING",     [4] = "OCTET STRING",
+                                              [5] = "NULL",           [6] = "OBJECT IDENTIFIER",
+                                              [9] = "REAL",           [10] = "ENUMERATED",
+                                              [12] = "UTF8String",    [13] = "RELATIVE-OID",
+                                              [16] = "SEQUENCE",      [17] = "SET",
+                                              [18] = "NumericString", [19] = "PrintableString",
+                                              [20] = "T61String",     [22] = "IA5String",
+                                              [23] = "UTCTime",       [24] = "GeneralizedTime",
+                                              [26] = "VisibleString", [28] = "UniversalString",
+                                              [30] = "BMPString"};
+    static const char *const cls[4] = {"universal", "application", "context", "private"};
+    unsigned num = id & 0x1fu, klass = id >> 6;
+    const char *form = (id & 0x20) ? "constructed" : "primitive";
+    if (klass == 0 && num < 31 && universal[num] != NULL)
+        snprintf(buf, n, "%s%s", universal[num],
+                 (id & 0x20) && num != 16 && num != 17 ? " (constructed)" : "");
+    else
+        snprintf(buf, n, "[%u] (%s, %s)", num, cls[klass], form);
+}
+
+/*
+ * The identifier octet of a value the template read: OpenSSL hands over a
+ * non-universal value as its whole TLV (V_ASN1_OTHER), a universal one by
+ * its tag number, SEQUENCE and SET constructed.
+ */
+static uint8_t raw_tag(const AVOW_RAW *t)
+{
+    if (t->type == V_ASN1_OTHER)
+        return t->len > 0 ? t->p[0] : 0;
+    return (uint8_t)(t->type | (t->type == V_ASN1_SEQUENCE || t->type == V_ASN1_SET ? 0x20 : 0));
+}
+
+static avow_err wrong_type(ictx *c, const avow_claim_info *info, const AVOW_RAW *t)
 {
     static const char *const want[] = {"OCTET STRING",    "UTF8String",
                                        "BOOLEAN",         "INTEGER",
                                        "GeneralizedTime", "SEQUENCE OF OBJECT IDENTIFIER"};
-    return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c), "claim %s must be %s, not %s",
-                      info->name, want[info->type], ASN1_tag2str(got));
+    char found[48];
+    tag_text(raw_tag(t), found, sizeof(found));
+    return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c), "claim %s: expected %s, found %s",
+                      info->name, want[info->type], found);
 }
 
 static avow_view raw_view(const AVOW_RAW *r)
@@ -187,9 +225,33 @@ static avow_err purposes_value(ictx *c, avow_view seq, avow_value *out)
     const unsigned char *q = seq.ptr;
     AVOW_PURPOSES_ASN1 *st = (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(
         NULL, &q, (long)seq.len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
-    if (st == NULL)
-        return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
-                               "purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
+    if (st == NULL) {
+        /* Name the first entry that is not an OID; the walk proved every header sound. */
+        uint8_t tag;
+        size_t h, n, off, bh, bn;
+        char found[48] = "no OBJECT IDENTIFIER";
+        int at_i = -1;
+        if (avow__der_header(seq.ptr, seq.len, &tag, &h, &n) == AVOW_OK) {
+            off = h;
+            for (int i = 0; off < h + n; i++) {
+                if (avow__der_header(seq.ptr + off, h + n - off, &tag, &bh, &bn) != AVOW_OK)
+                    break;
+                if (tag != 0x06) {
+                    tag_text(tag, found, sizeof(found));
+                    at_i = i;
+                    break;
+                }
+                off += bh + bn;
+            }
+        }
+        avow__ossl_clear();
+        if (at_i >= 0)
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
+                              "claim purpose: expected OBJECT IDENTIFIER at [%d], found %s", at_i,
+                              found);
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
+                          "claim purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
+    }
     if (!keep_purposes(ev, st)) {
         ASN1_item_free((ASN1_VALUE *)st, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
         return AVOW_ERR_NOMEM;
@@ -234,7 +296,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
     switch (info->type) {
     case AVOW_VALUE_BYTES:
         if (type != V_ASN1_OCTET_STRING)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         if (info->id == AVOW_CLAIM_AK_SPKI || info->id == AVOW_CLAIM_KEY_SPKI)
             return spki_check(c, out->bytes);
         /* An empty nonce would pass for one without giving freshness; RFC 9711, whose
@@ -244,14 +306,14 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
         return AVOW_OK;
     case AVOW_VALUE_UTF8:
         if (type != V_ASN1_UTF8STRING)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         if (!utf8_valid(out->bytes.ptr, out->bytes.len))
             return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s is not valid UTF-8",
                               info->name);
         return AVOW_OK;
     case AVOW_VALUE_BOOL:
         if (type != V_ASN1_BOOLEAN)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         if (t->len != 1 || (t->p[0] != 0 && t->p[0] != 0xff))
             return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c),
                               "BOOLEAN must be one octet, TRUE 0xFF");
@@ -261,7 +323,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
         return AVOW_OK;
     case AVOW_VALUE_INT: {
         if (type != V_ASN1_INTEGER)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         int64_t v;
         if (!int64_of(t->p, (size_t)t->len, &v))
             return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s does not fit 64 bits",
@@ -278,7 +340,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
     }
     case AVOW_VALUE_TIME:
         if (type != V_ASN1_GENERALIZEDTIME)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         rc = avow__gentime_parse(out->bytes.ptr, out->bytes.len, &out->time);
         if (rc != AVOW_OK)
             return avow__fail(c->diag, AVOW_ERR_BAD_TIME, fld(c), "%s is not a DER GeneralizedTime",
@@ -286,7 +348,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
         return AVOW_OK;
     case AVOW_VALUE_OIDS:
         if (type != V_ASN1_SEQUENCE)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         out->bytes.ptr = NULL;
         out->bytes.len = 0;
         return purposes_value(c, raw_view(t), out);

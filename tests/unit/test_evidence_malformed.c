@@ -1279,6 +1279,45 @@ static void test_flags_zero_strict(void **state)
     arena_free();
 }
 
+/* A claim of the wrong type says which tag it found, in the words of X.680. */
+static void test_claim_type_detail(void **state)
+{
+    (void)state;
+    static const struct {
+        blob *(*make)(void);
+        const char *detail;
+    } rows[] = {
+        {m_context_tagged_value,
+         "claim vendor: expected UTF8String, found [1] (context, primitive)"},
+        {NULL, "claim vendor: expected UTF8String, found [2] (context, constructed)"},
+        {NULL, "claim nonce: expected OCTET STRING, found UTF8String"},
+        {NULL, "claim fipsboot: expected BOOLEAN, found [5] (application, primitive)"},
+        {m_purpose_non_oid, "claim purpose: expected OBJECT IDENTIFIER at [1], found INTEGER"},
+        {NULL, "claim purpose: expected SEQUENCE OF OBJECT IDENTIFIER, found SET"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        blob *b;
+        if (rows[i].make != NULL)
+            b = rows[i].make();
+        else if (i == 1)
+            b = EV_PLAT(C(VENDOR, CTX(2, UTF8("Acme"))));
+        else if (i == 2)
+            b = EV_TX(C(NONCE, UTF8("nonce")));
+        else if (i == 3)
+            b = EV_PLAT(C(FIPSBOOT, prim(0x45, hex("ff"))));
+        else
+            b = EV_KEY(C(PURPOSE, SET(EOID("2.4"))));
+        avow_evidence *ev = NULL;
+        avow_diag d;
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(avow_evidence_decode(b->b, b->len, NULL, 0, &ev, &d), AVOW_ERR_CLAIM_TYPE);
+        if (strcmp(d.detail, rows[i].detail) != 0)
+            fail_msg("row %zu: detail \"%s\", want \"%s\"", i, d.detail, rows[i].detail);
+        TU_NO_OSSL_ERR();
+        arena_free();
+    }
+}
+
 /* ---------- OIDs that the decoder accepts and a printer cannot write in full ---------- */
 
 /* OID content octets: the first hex, then `rep` copies of hex `each`, then hex `last`. */
@@ -1713,6 +1752,7 @@ int main(void)
         cmocka_unit_test(test_malformed_table),   cmocka_unit_test(test_passing_neighbours),
         cmocka_unit_test(test_flags_zero_strict), cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_oid_to_text),       cmocka_unit_test(test_oid_names_verify_path),
+        cmocka_unit_test(test_claim_type_detail),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
