@@ -623,6 +623,22 @@ static avow_err index_elements(ictx *c)
     return rc == AVOW_OK ? check_same_keys(c, AVOW_CLAIM_AK_SPKI) : rc;
 }
 
+/* The subjectPublicKeyInfo and the certificate of one SignerIdentifier must be one key. */
+static avow_err same_key_as_cert(ictx *c, const avow_signature_block *sb, int i)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(sb->cert), &der);
+    int same = n > 0 && (size_t)n == sb->spki.len && memcmp(der, sb->spki.ptr, sb->spki.len) == 0;
+    OPENSSL_free(der);
+    avow__ossl_clear();
+    if (same)
+        return AVOW_OK;
+    char where[48];
+    snprintf(where, sizeof(where), "signatures[%d].sid.subjectPublicKeyInfo", i);
+    return avow__fail(c->diag, AVOW_ERR_SIGNER_MISMATCH, where,
+                      "subjectPublicKeyInfo is not the key of sid.certificate");
+}
+
 static avow_err index_signatures(ictx *c)
 {
     avow_evidence *ev = c->ev;
@@ -641,16 +657,19 @@ static avow_err index_signatures(ictx *c)
         char where[48];
         snprintf(where, sizeof(where), "signatures[%d].sid", i);
         at(c, -1, -1, where);
-        int choices = (sa->sid->key_id != NULL) + (sa->sid->spki != NULL) + (sa->sid->cert != NULL);
-        if (choices != 1)
+        /* -07: a SEQUENCE of three OPTIONAL fields, at least one present. */
+        if (sa->sid->key_id == NULL && sa->sid->spki == NULL && sa->sid->cert == NULL)
             return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, fld(c),
-                              "%d signer identifier choices present", choices);
+                              "no keyId, subjectPublicKeyInfo or certificate");
         if (sa->sid->key_id != NULL) {
+            sb->sid_fields |= AVOW_SID_HAS_KEYID;
             sb->sid_kind = AVOW_SID_KEYID;
             sb->key_id = str_view(sa->sid->key_id);
             if (sb->key_id.len == 0)
                 return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, fld(c), "empty keyId");
-        } else if (sa->sid->spki != NULL) {
+        }
+        if (sa->sid->spki != NULL) {
+            sb->sid_fields |= AVOW_SID_HAS_SPKI;
             sb->sid_kind = AVOW_SID_SPKI;
             unsigned char *der = NULL;
             int n = i2d_AVOW_SPKI_ASN1(sa->sid->spki, &der);
@@ -659,9 +678,16 @@ static avow_err index_signatures(ictx *c)
                                        "bad subjectPublicKeyInfo");
             sb->spki.ptr = der;
             sb->spki.len = (size_t)n;
-        } else {
+        }
+        if (sa->sid->cert != NULL) {
+            sb->sid_fields |= AVOW_SID_HAS_CERT;
             sb->sid_kind = AVOW_SID_CERT;
             sb->cert = sa->sid->cert;
+        }
+        if ((sb->sid_fields & AVOW_SID_HAS_SPKI) && (sb->sid_fields & AVOW_SID_HAS_CERT)) {
+            avow_err rc = same_key_as_cert(c, sb, i);
+            if (rc != AVOW_OK)
+                return rc;
         }
         unsigned char *alg = NULL;
         int n = i2d_X509_ALGOR(sa->alg, &alg);

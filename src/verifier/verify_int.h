@@ -17,6 +17,8 @@
 #include <avow/profile.h>
 #include <avow/verify.h>
 
+#include "core/x509_int.h"
+
 /* An untrusted certificate with what lookups compare, computed once when added. */
 typedef struct avow__vcert {
     X509 *cert;
@@ -24,13 +26,14 @@ typedef struct avow__vcert {
     size_t spki_len;
 } avow__vcert;
 
-/* A trusted raw key, found by key id or by its SPKI DER. */
+/* A trusted raw key, found by its explicit key id, a derived one, or its SPKI DER. */
 typedef struct avow__vkey {
-    uint8_t *id;
+    uint8_t *id; /* the caller's key id; NULL when none was given */
     size_t id_len;
     EVP_PKEY *pub;
     uint8_t *spki;
     size_t spki_len;
+    avow__key_ids ids; /* RFC 5280 and RFC 7093 identifiers of spki */
 } avow__vkey;
 
 /*

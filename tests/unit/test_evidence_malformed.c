@@ -727,6 +727,18 @@ static blob *m_sid_two(void)
     return EV_SIG(
         SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_a.ptr, g_spki_a.len))), ALG(), SIGVAL()));
 }
+/* -07 allows any non-empty combination of sid fields, but they must name one key. */
+static blob *m_sid_spki_not_cert_key(void)
+{
+    return EV_SIG(
+        SEQ(SEQ(CTX(1, bytes(g_spki_b.ptr, g_spki_b.len)), CTX(2, CERT())), ALG(), SIGVAL()));
+}
+static blob *m_sid_all_three_spki_other(void)
+{
+    return EV_SIG(
+        SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_b.ptr, g_spki_b.len)), CTX(2, CERT())),
+            ALG(), SIGVAL()));
+}
 static blob *m_sid_keyid_empty(void)
 {
     return EV_SIG(SEQ(SEQ(CTX(0, OCT(""))), ALG(), SIGVAL()));
@@ -1060,7 +1072,10 @@ static const mcase cases[] = {
     M("unknown claim without value", m_valueless_unknown, AVOW_ERR_VALUE_MISSING),
     /* signature blocks */
     M("SignerIdentifier with no choice", m_sid_none, AVOW_ERR_SIGNER_ID),
-    M("SignerIdentifier with keyId and spki", m_sid_two, AVOW_ERR_SIGNER_ID),
+    M("sid spki is not the key of sid certificate", m_sid_spki_not_cert_key,
+      AVOW_ERR_SIGNER_MISMATCH),
+    M("sid with all three fields, spki of another key", m_sid_all_three_spki_other,
+      AVOW_ERR_SIGNER_MISMATCH),
     M("SignerIdentifier with an empty keyId", m_sid_keyid_empty, AVOW_ERR_SIGNER_ID),
     M("keyId IMPLICIT [0] instead of EXPLICIT", m_sid_implicit_keyid, AVOW_ERR_MALFORMED),
     M("sid spki is not an SPKI", m_sid_bad_spki, AVOW_ERR_WRONG_TAG),
@@ -1223,7 +1238,20 @@ static blob *p_distinct_keys_compressed(void)
                     NOSIGS);
 }
 
+static blob *p_sid_two(void)
+{
+    return m_sid_two();
+}
+static blob *p_sid_all_three(void)
+{
+    return EV_SIG(
+        SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_a.ptr, g_spki_a.len)), CTX(2, CERT())),
+            ALG(), SIGVAL()));
+}
+
 static const pcase passing[] = {
+    {"sid with keyId and spki (agreement is the verifier's)", p_sid_two, NULL, 0, 0},
+    {"sid with keyId, spki and the certificate of that key", p_sid_all_three, NULL, 0, 0},
     {"rich Evidence", p_rich, NULL, 0, 0},
     {"minimal Evidence", p_minimal, NULL, 0, 0},
     {"64 elements", NULL, p_limits, 0, 0},
