@@ -220,7 +220,14 @@ enum {
  * for one key, a key element without identifier, and sizes over the limits.
  * A SignerIdentifier must hold at least one field (AVOW_ERR_SIGNER_ID), and
  * its subjectPublicKeyInfo must be its certificate's key when it has both
- * (AVOW_ERR_SIGNER_MISMATCH).
+ * (AVOW_ERR_SIGNER_MISMATCH). Embedded certificates (sid certificate,
+ * intermediateCertificates) must be DER in the rules a re-encoding would
+ * check and those the TLV walk cannot see: [1]/[2] IMPLICIT unique
+ * identifiers primitive, no DEFAULT value written (version v1, critical
+ * FALSE, basicConstraints cA FALSE), every extnValue one DER TLV, key usage
+ * bits without trailing zeros, SET OF in names sorted, DER times;
+ * AVOW_ERR_NOT_DER names the certificate and the part
+ * ("intermediateCertificates[1].tbsCertificate.extensions[0].critical").
  * Unknown elements and claims are kept. profile NULL = compiled-in defaults.
  * On success *out is owned by the caller (avow_evidence_free).
  */
@@ -311,7 +318,11 @@ AVOW_EXPORT avow_err avow_evidence_add_claims_json_ex(avow_evidence *ev, const c
                                                       size_t len, const avow_claims_json_opts *opts,
                                                       avow_diag *diag);
 
-/* Appends a certificate to intermediateCertificates (reference taken: X509_up_ref). */
+/*
+ * Appends a certificate to intermediateCertificates (reference taken:
+ * X509_up_ref). A certificate that is not DER is refused as the decoder
+ * refuses it (AVOW_ERR_NOT_DER; see avow_evidence_decode).
+ */
 AVOW_EXPORT avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert, avow_diag *diag);
 
 struct avow_signer;
@@ -324,7 +335,8 @@ struct avow_signer;
  * method 1 when there is none; subjectPublicKeyInfo is the signer's key.
  * After the first signature the claims are frozen (AVOW_ERR_STATE on
  * further adds). Errors: AVOW_ERR_ARG (no field, an unknown bit, a
- * certificate the signer lacks), the signer's.
+ * certificate the signer lacks), AVOW_ERR_NOT_DER (the signer's certificate
+ * is not DER), the signer's.
  */
 AVOW_EXPORT avow_err avow_evidence_sign_sid(avow_evidence *ev, struct avow_signer *signer,
                                             unsigned sid_fields, avow_diag *diag);

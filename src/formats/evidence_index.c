@@ -623,6 +623,26 @@ static avow_err index_elements(ictx *c)
     return rc == AVOW_OK ? check_same_keys(c, AVOW_CLAIM_AK_SPKI) : rc;
 }
 
+avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *diag)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(cert, &der);
+    if (n <= 0)
+        return avow__fail_ossl(diag, AVOW_ERR_BAD_CERT, field, "cannot encode the certificate");
+    char where[64], why[160], at[96];
+    avow_err rc = avow__der_check_cert(der, (size_t)n, where, sizeof(where), why, sizeof(why));
+    OPENSSL_free(der);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    size_t fl = strlen(field), wl = strlen(where);
+    avow__strlcpy(at, field, sizeof(at));
+    if (wl > 0 && fl + 1 + wl < sizeof(at)) {
+        at[fl] = '.';
+        memcpy(at + fl + 1, where, wl + 1);
+    }
+    return avow__fail(diag, rc, at, "certificate: %s", why);
+}
+
 /* The subjectPublicKeyInfo and the certificate of one SignerIdentifier must be one key. */
 static avow_err same_key_as_cert(ictx *c, const avow_signature_block *sb, int i)
 {
@@ -683,6 +703,10 @@ static avow_err index_signatures(ictx *c)
             sb->sid_fields |= AVOW_SID_HAS_CERT;
             sb->sid_kind = AVOW_SID_CERT;
             sb->cert = sa->sid->cert;
+            snprintf(where, sizeof(where), "signatures[%d].sid.certificate", i);
+            avow_err rc = avow__evidence_cert_check(sb->cert, where, c->diag);
+            if (rc != AVOW_OK)
+                return rc;
         }
         if ((sb->sid_fields & AVOW_SID_HAS_SPKI) && (sb->sid_fields & AVOW_SID_HAS_CERT)) {
             avow_err rc = same_key_as_cert(c, sb, i);
@@ -704,6 +728,13 @@ static avow_err index_signatures(ictx *c)
         return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "intermediateCertificates",
                           "%d certificates, limit %u", sk_X509_num(ev->asn1->certs),
                           AVOW_EVIDENCE_MAX_CERTS);
+    for (int i = 0; i < sk_X509_num(ev->asn1->certs); i++) {
+        char where[48];
+        snprintf(where, sizeof(where), "intermediateCertificates[%d]", i);
+        avow_err rc = avow__evidence_cert_check(sk_X509_value(ev->asn1->certs, i), where, c->diag);
+        if (rc != AVOW_OK)
+            return rc;
+    }
     return AVOW_OK;
 }
 

@@ -57,6 +57,10 @@ static avow_err make_sid(avow_signer *signer, unsigned fields, AVOW_SID_ASN1 *si
                                    "cannot encode key");
     }
     if (fields & AVOW_SID_HAS_CERT) {
+        /* Refused before signing, as the decoder would refuse it afterwards. */
+        avow_err rc = avow__evidence_cert_check(cert, "sid.certificate", diag);
+        if (rc != AVOW_OK)
+            return rc;
         if (!X509_up_ref(cert))
             return AVOW_ERR_CRYPTO;
         sid->cert = cert;

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Signer identifiers of several fields (-sid cert,keyid), and raw keys
-# trusted without a -key-id (found by the key ids RFC 5280 and RFC 7093
-# derive from them).
+# Signer identifiers of several fields (-sid cert,keyid), raw keys trusted
+# without a -key-id (found by the key ids RFC 5280 and RFC 7093 derive from
+# them), and embedded certificates that are not DER.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
@@ -76,3 +76,16 @@ expect_rc 1 "$AVOW" evidence verify -in "$T/label2.ev" -key-pub "$T/ak.pub"
 grep -q AVOW_ERR_SIGNER_MISMATCH "$T/err" || fail "disagreeing sid fields not named"
 expect_rc 0 "$AVOW" evidence verify -in "$T/label2.ev" -key-id a1b2c3 -key-pub "$T/ak.pub"
 
+# embedded certificates must be DER (tests/vectors/pkix/nonder/README.md)
+V=${VECTORS:-$TESTS_DIR/vectors}/pkix/nonder
+expect_rc 3 "$AVOW" evidence show -in "$V/ak-critical-01.der"
+grep -q 'signatures\[0\].sid.certificate.tbsCertificate.extensions\[0\].critical' "$T/err" ||
+    fail "non-DER BOOLEAN in the AK certificate not named"
+grep -q AVOW_ERR_NOT_DER "$T/err" || fail "not AVOW_ERR_NOT_DER"
+expect_rc 3 "$AVOW" evidence show -in "$V/int-ca-false.der"
+grep -q 'intermediateCertificates\[0\].tbsCertificate.extensions\[0\].extnValue' "$T/err" ||
+    fail "cA FALSE in the intermediate not named"
+expect_rc 3 "$AVOW" evidence show -in "$V/ak-serial-padded.der"
+grep -q 'signatures\[0\].sid.certificate.tbsCertificate.serialNumber' "$T/err" ||
+    fail "padded serial not named"
+expect_rc 0 "$AVOW" evidence show -in "$V/base.der"
