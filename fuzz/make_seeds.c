@@ -220,6 +220,11 @@ static avow_buf sign_encode(avow_evidence *ev, int sigs)
         FZ_CHECK(avow_evidence_sign(ev, s->ks_signer, AVOW_SID_KEYID, NULL) == AVOW_OK);
     if (sigs & 4)
         FZ_CHECK(avow_evidence_sign(ev, s->ks_signer, AVOW_SID_SPKI, NULL) == AVOW_OK);
+    if (sigs & 8) /* a SignerIdentifier of all three fields */
+        FZ_CHECK(avow_evidence_sign_sid(ev, s->ak_signer, AVOW_SID_ALL, NULL) == AVOW_OK);
+    if (sigs & 16) /* keyId and SPKI of a raw key */
+        FZ_CHECK(avow_evidence_sign_sid(ev, s->ks_signer, AVOW_SID_HAS_KEYID | AVOW_SID_HAS_SPKI,
+                                        NULL) == AVOW_OK);
     avow_buf der = {0};
     FZ_CHECK(avow_evidence_encode(ev, &der) == AVOW_OK);
     avow_evidence_free(ev);
@@ -227,7 +232,7 @@ static avow_buf sign_encode(avow_evidence *ev, int sigs)
 }
 
 /* Signs with the AK certificate. */
-enum { SIG_CERT = 1, SIG_KEYID = 2, SIG_SPKI = 4 };
+enum { SIG_CERT = 1, SIG_KEYID = 2, SIG_SPKI = 4, SIG_ALL_FIELDS = 8, SIG_KEYID_SPKI = 16 };
 
 /* The key element of a request's Evidence: identifier, the request key's spki, the default
  * policy's four key claims. */
@@ -267,6 +272,9 @@ static void evidence_seeds(void)
     avow_buf_free(&b);
     b = sign_encode(all_claims(s->req_key, "k1"), SIG_CERT | SIG_KEYID | SIG_SPKI);
     put_buf("evidence", "fz-three-signatures.der", &b);
+    avow_buf_free(&b);
+    b = sign_encode(all_claims(s->req_key, "k1"), SIG_ALL_FIELDS | SIG_KEYID_SPKI);
+    put_buf("evidence", "fz-sid-several-fields.der", &b);
     avow_buf_free(&b);
 
     blob repro = hex(REPRO);

@@ -105,19 +105,6 @@ static avow_signer *signer(EVP_PKEY *k)
     return s;
 }
 
-/* keyId as avow_evidence_sign writes it for a signer without a certificate. */
-static void key_id(EVP_PKEY *k, uint8_t out[20])
-{
-    X509_PUBKEY *xpk = NULL;
-    const unsigned char *bits = NULL;
-    int nbits = 0;
-    unsigned int mdlen = 0;
-    FZ_CHECK(X509_PUBKEY_set(&xpk, k) == 1);
-    FZ_CHECK(X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, xpk) == 1);
-    FZ_CHECK(EVP_Digest(bits, (size_t)nbits, out, &mdlen, EVP_sha1(), NULL) == 1 && mdlen == 20);
-    X509_PUBKEY_free(xpk);
-}
-
 static fz_setup *make(void)
 {
     static fz_setup s;
@@ -128,7 +115,6 @@ static fz_setup *make(void)
     s.ks_key = load_key("ks.key");
     s.req_key = load_key("req.key");
     s.ear_key = load_key("ear.key");
-    key_id(s.ks_key, s.ks_id);
 
     FZ_CHECK(avow_verifier_new(NULL, &s.v_anchor) == AVOW_OK);
     FZ_CHECK(avow_verifier_add_anchor(s.v_anchor, s.ca, NULL) == AVOW_OK);
@@ -136,7 +122,8 @@ static fz_setup *make(void)
 
     FZ_CHECK(avow_verifier_new(NULL, &s.v_keys) == AVOW_OK);
     FZ_CHECK(avow_verifier_add_anchor(s.v_keys, s.ca, NULL) == AVOW_OK);
-    FZ_CHECK(avow_verifier_add_key(s.v_keys, s.ks_id, sizeof(s.ks_id), s.ks_key, NULL) == AVOW_OK);
+    /* ks_key by the key ids derived from it (ks_id is one), the AK by its SKI. */
+    FZ_CHECK(avow_verifier_add_key(s.v_keys, NULL, 0, s.ks_key, NULL) == AVOW_OK);
     const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(s.ak);
     FZ_CHECK(ski != NULL);
     FZ_CHECK(avow_verifier_add_key(s.v_keys, ASN1_STRING_get0_data(ski),
@@ -172,6 +159,12 @@ void fz_check_result(const avow_evidence *ev, const avow_evidence_result *r, avo
 {
     FZ_CHECK(r != NULL && r->status == rc && r->trusted == (rc == AVOW_OK));
     FZ_CHECK(r->nsigs == avow_evidence_signature_count(ev));
+    for (size_t i = 0; i < r->nsigs; i++) {
+        const avow_signature_block *b = avow_evidence_get0_signature(ev, i);
+        FZ_CHECK(b->sid_fields != 0 && (b->sid_fields & ~(unsigned)AVOW_SID_ALL) == 0);
+        FZ_CHECK(b->sid_fields & AVOW_SID_FIELD(b->sid_kind));
+        FZ_CHECK(r->sigs[i].sid_fields == b->sid_fields && r->sigs[i].sid_kind == b->sid_kind);
+    }
     size_t nel = avow_evidence_element_count(ev), nclaims = 0, unk_el = 0, unk_cl = 0;
     for (size_t e = 0; e < nel; e++) {
         const avow_element *el = avow_evidence_get0_element(ev, e);

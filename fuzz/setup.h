@@ -27,9 +27,8 @@ extern const uint8_t FZ_NONCE[16];
 typedef struct fz_setup {
     X509 *ca, *ak;
     EVP_PKEY *ca_key, *ak_key, *ks_key, *req_key, *ear_key;
-    uint8_t ks_id[20];       /* keyId of ks_key: SHA-1 of its public key bits */
     avow_verifier *v_anchor; /* the fuzz CA as trust anchor */
-    avow_verifier *v_keys;   /* the anchor, and ks_key and the AK's key in the key set by key id */
+    avow_verifier *v_keys;   /* the anchor; ks_key (derived key ids) and the AK key (its SKI) */
     avow_policy *def;        /* avow_policy_default */
     avow_policy *rich;       /* every operator over every claim type (FZ_RICH_POLICY) */
     avow_signer *ak_signer;  /* the AK with its certificate */

@@ -46,7 +46,7 @@ extern "C" {
     X(AVOW_ERR_DUP_CLAIM, 111, "claim repeated that may appear once")                              \
     X(AVOW_ERR_DUP_KEY, 112, "two key elements describe the same key")                             \
     X(AVOW_ERR_MISSING_CLAIM, 113, "a mandatory claim is missing")                                 \
-    X(AVOW_ERR_SIGNER_ID, 114, "signer identifier must hold exactly one choice")                   \
+    X(AVOW_ERR_SIGNER_ID, 114, "signer identifier holds no usable field")                          \
     X(AVOW_ERR_PEM, 115, "bad PEM armour")                                                         \
     X(AVOW_ERR_JSON, 116, "bad JSON input")                                                        \
     X(AVOW_ERR_BAD_CERT, 117, "certificate cannot be parsed")                                      \
@@ -58,6 +58,7 @@ extern "C" {
     X(AVOW_ERR_NO_ATTESTATION, 123, "request carries no attestation")                              \
     X(AVOW_ERR_DUP_ATTRIBUTE, 124, "attestation attribute or extension repeated")                  \
     X(AVOW_ERR_BAD_POLICY, 125, "appraisal policy document is invalid")                            \
+    X(AVOW_ERR_SIGNER_MISMATCH, 126, "signer identifier fields name different keys")               \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \

@@ -161,20 +161,36 @@ typedef struct avow_element {
     const avow_claim *claims;
 } avow_element;
 
-/* Which SignerIdentifier choice a signature block carries. */
+/*
+ * The fields of a SignerIdentifier. In -07 it is a SEQUENCE of three
+ * OPTIONAL fields of which at least one is present, so a block may carry
+ * several; they must then name one key (the decoder checks that the
+ * subjectPublicKeyInfo is the certificate's key, the verifier that the
+ * keyId identifies it).
+ */
 typedef enum avow_sid_kind {
     AVOW_SID_KEYID = 0,
     AVOW_SID_SPKI = 1,
     AVOW_SID_CERT = 2
 } avow_sid_kind;
 
+/* The fields of a SignerIdentifier as bits (avow_signature_block.sid_fields). */
+#define AVOW_SID_FIELD(kind) (1u << (unsigned)(kind))
+#define AVOW_SID_HAS_KEYID   AVOW_SID_FIELD(AVOW_SID_KEYID)
+#define AVOW_SID_HAS_SPKI    AVOW_SID_FIELD(AVOW_SID_SPKI)
+#define AVOW_SID_HAS_CERT    AVOW_SID_FIELD(AVOW_SID_CERT)
+#define AVOW_SID_ALL         (AVOW_SID_HAS_KEYID | AVOW_SID_HAS_SPKI | AVOW_SID_HAS_CERT)
+
 typedef struct avow_signature_block {
+    /* The field the key is taken from, in the draft's order: the certificate,
+     * else the subjectPublicKeyInfo, else the keyId. */
     avow_sid_kind sid_kind;
-    avow_view key_id;    /* AVOW_SID_KEYID */
-    avow_view spki;      /* AVOW_SID_SPKI: DER SubjectPublicKeyInfo */
-    X509 *cert;          /* AVOW_SID_CERT: borrowed */
+    avow_view key_id;    /* keyId, when sid_fields has AVOW_SID_HAS_KEYID */
+    avow_view spki;      /* DER SubjectPublicKeyInfo, when AVOW_SID_HAS_SPKI */
+    X509 *cert;          /* borrowed, when AVOW_SID_HAS_CERT */
     avow_view algorithm; /* DER AlgorithmIdentifier */
     avow_view value;     /* signatureValue */
+    unsigned sid_fields; /* AVOW_SID_HAS_* of every field present; never 0 */
 } avow_signature_block;
 
 typedef struct avow_evidence avow_evidence;
@@ -202,6 +218,16 @@ enum {
  * lists, values of the wrong type for a known claim, repeated platform or
  * transaction elements, a non-repeatable claim given twice, two key elements
  * for one key, a key element without identifier, and sizes over the limits.
+ * A SignerIdentifier must hold at least one field (AVOW_ERR_SIGNER_ID), and
+ * its subjectPublicKeyInfo must be its certificate's key when it has both
+ * (AVOW_ERR_SIGNER_MISMATCH). Embedded certificates (sid certificate,
+ * intermediateCertificates) must be DER in the rules a re-encoding would
+ * check and those the TLV walk cannot see: [1]/[2] IMPLICIT unique
+ * identifiers primitive, no DEFAULT value written (version v1, critical
+ * FALSE, basicConstraints cA FALSE), every extnValue one DER TLV, key usage
+ * bits without trailing zeros, SET OF in names sorted, DER times;
+ * AVOW_ERR_NOT_DER names the certificate and the part
+ * ("intermediateCertificates[1].tbsCertificate.extensions[0].critical").
  * Unknown elements and claims are kept. profile NULL = compiled-in defaults.
  * On success *out is owned by the caller (avow_evidence_free).
  */
@@ -292,18 +318,30 @@ AVOW_EXPORT avow_err avow_evidence_add_claims_json_ex(avow_evidence *ev, const c
                                                       size_t len, const avow_claims_json_opts *opts,
                                                       avow_diag *diag);
 
-/* Appends a certificate to intermediateCertificates (reference taken: X509_up_ref). */
+/*
+ * Appends a certificate to intermediateCertificates (reference taken:
+ * X509_up_ref). A certificate that is not DER is refused as the decoder
+ * refuses it (AVOW_ERR_NOT_DER; see avow_evidence_decode).
+ */
 AVOW_EXPORT avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert, avow_diag *diag);
 
 struct avow_signer;
 
 /*
- * Signs the DER of tbs with signer and appends a SignatureBlock whose sid is
- * of the given kind (AVOW_SID_CERT needs a signer with a certificate; KEYID
- * uses the certificate's SubjectKeyIdentifier, or the SHA-1 of the public
- * key bits as RFC 5280 method 1 when there is none). After the first
- * signature the claims are frozen (AVOW_ERR_STATE on further adds).
+ * Signs the DER of tbs with signer and appends a SignatureBlock whose sid
+ * holds the fields of sid_fields (AVOW_SID_HAS_*, at least one):
+ * certificate needs a signer with a certificate; keyId is the certificate's
+ * SubjectKeyIdentifier, or the SHA-1 of the public key bits as RFC 5280
+ * method 1 when there is none; subjectPublicKeyInfo is the signer's key.
+ * After the first signature the claims are frozen (AVOW_ERR_STATE on
+ * further adds). Errors: AVOW_ERR_ARG (no field, an unknown bit, a
+ * certificate the signer lacks), AVOW_ERR_NOT_DER (the signer's certificate
+ * is not DER), the signer's.
  */
+AVOW_EXPORT avow_err avow_evidence_sign_sid(avow_evidence *ev, struct avow_signer *signer,
+                                            unsigned sid_fields, avow_diag *diag);
+
+/* avow_evidence_sign_sid with the one field `sid`. */
 AVOW_EXPORT avow_err avow_evidence_sign(avow_evidence *ev, struct avow_signer *signer,
                                         avow_sid_kind sid, avow_diag *diag);
 

@@ -66,10 +66,14 @@ AVOW_EXPORT avow_err avow_verifier_add_anchor(avow_verifier *v, X509 *cert, avow
 /* An untrusted certificate for path building and key-id lookup (reference taken). */
 AVOW_EXPORT avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert, avow_diag *diag);
 /*
- * A raw public key the caller trusts, found by key id (reference taken).
- * A key id given in a SignatureBlock is looked up here first, then among
- * the SubjectKeyIdentifiers of the added and embedded certificates (which
- * must then chain to an anchor).
+ * A raw public key the caller trusts (reference taken). A signature block
+ * whose subjectPublicKeyInfo is this key's (the same DER) uses it; one that
+ * names its signer by keyId finds it by key_id[0..len) when given, or by
+ * any identifier avow_spki_key_id_by derives from the key (RFC 5280
+ * 4.2.1.2 method 1, RFC 7093 section 2 methods 1 to 4), so key_id may be
+ * NULL (len 0). Explicit key ids are looked up first, then the derived
+ * ones, then the SubjectKeyIdentifiers of the added and embedded
+ * certificates (which must then chain to an anchor).
  */
 AVOW_EXPORT avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len,
                                            EVP_PKEY *pub, avow_diag *diag);
@@ -120,8 +124,8 @@ AVOW_EXPORT void avow_verifier_cache_stats(const avow_verifier *v, uint64_t *hit
 
 /* Outcome of one SignatureBlock. */
 typedef struct avow_sig_result {
-    avow_err status; /* AVOW_OK: signature valid and the key trusted */
-    avow_sid_kind sid_kind;
+    avow_err status;        /* AVOW_OK: signature valid and the key trusted */
+    avow_sid_kind sid_kind; /* the field the key was taken from (avow_signature_block) */
     avow_sigalg alg;        /* AVOW_SIGALG_NONE when the algorithm is unsupported */
     const char *key_source; /* "key set", "certificate", "spki", or NULL when unresolved */
     EVP_PKEY *key;          /* borrowed; NULL when unresolved */
@@ -129,6 +133,7 @@ typedef struct avow_sig_result {
     STACK_OF(X509) * chain; /* borrowed validated chain, signer first, anchor last; may be NULL */
     int ak_spki;            /* 1 listed in ak-spki, 0 not listed, -1 no ak-spki claim */
     char detail[192];       /* why status is not AVOW_OK */
+    unsigned sid_fields;    /* AVOW_SID_HAS_* of the block's SignerIdentifier */
 } avow_sig_result;
 
 typedef enum avow_nonce_state {

@@ -58,8 +58,9 @@ const cli_opt cli_evidence_create_opts[] = {
      "certificate of the matching -signkey (pkcs11: default: the token's, same CKA_ID)"},
     {"chain", CLI_MULTI, "FILE", "certificates to carry in intermediateCertificates"},
     {"pss", CLI_FLAG, NULL, "sign with RSA-PSS instead of PKCS#1 v1.5 for RSA keys"},
-    {"sid", CLI_VALUE, "KIND",
-     "signer id: keyid, spki or cert (default: cert if -signcert, else spki)"},
+    {"sid", CLI_VALUE, "KIND[,KIND]",
+     "signer id fields: keyid, spki, cert or a comma list (default: cert if -signcert, else "
+     "spki)"},
     CLI_PROFILE_OPTS_REFUSE_EKU,
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",
      "PKCS#11 module (default: $AVOW_PKCS11_MODULE, else " CLI_P11_DEFAULT_MODULE ")"},
@@ -397,17 +398,26 @@ static avow_err add_chain(create_ctx *c, const cli_args *a)
     return AVOW_OK;
 }
 
-static avow_err parse_sid(create_ctx *c, const char *text, avow_sid_kind *sid)
+/* -sid keyid|spki|cert, or several joined by commas ("cert,keyid"): the fields to write. */
+static avow_err parse_sid(create_ctx *c, const char *text, unsigned *fields)
 {
-    if (strcmp(text, "keyid") == 0)
-        *sid = AVOW_SID_KEYID;
-    else if (strcmp(text, "spki") == 0)
-        *sid = AVOW_SID_SPKI;
-    else if (strcmp(text, "cert") == 0)
-        *sid = AVOW_SID_CERT;
-    else
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "sid", "\"%s\" is not keyid, spki or cert", text);
-    return AVOW_OK;
+    *fields = 0;
+    const char *p = text;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        unsigned bit = n == 5 && strncmp(p, "keyid", n) == 0  ? AVOW_SID_HAS_KEYID
+                       : n == 4 && strncmp(p, "spki", n) == 0 ? AVOW_SID_HAS_SPKI
+                       : n == 4 && strncmp(p, "cert", n) == 0 ? AVOW_SID_HAS_CERT
+                                                              : 0;
+        if (bit == 0 || (*fields & bit))
+            return cli_fail(&c->d, AVOW_ERR_USAGE, "sid",
+                            "\"%s\" is not keyid, spki or cert, or a list of them without repeats",
+                            text);
+        *fields |= bit;
+        if (p[n] == '\0')
+            return AVOW_OK;
+        p += n + 1;
+    }
 }
 
 static avow_err sign_all(create_ctx *c, const cli_args *a)
@@ -415,14 +425,14 @@ static avow_err sign_all(create_ctx *c, const cli_args *a)
     const char *sid_text = cli_get(a, "sid");
     for (size_t i = 0; i < c->nsigners; i++) {
         int has_cert = avow_signer_get0_cert(c->signers[i]) != NULL;
-        avow_sid_kind sid = has_cert ? AVOW_SID_CERT : AVOW_SID_SPKI;
+        unsigned sid = has_cert ? AVOW_SID_HAS_CERT : AVOW_SID_HAS_SPKI;
         avow_err err = sid_text != NULL ? parse_sid(c, sid_text, &sid) : AVOW_OK;
-        if (err == AVOW_OK && sid == AVOW_SID_CERT && !has_cert)
+        if (err == AVOW_OK && (sid & AVOW_SID_HAS_CERT) && !has_cert)
             err =
                 cli_fail(&c->d, AVOW_ERR_USAGE, "sid",
                          "-sid cert needs a -signcert for -signkey %s", cli_get_n(a, "signkey", i));
         if (err == AVOW_OK)
-            err = avow_evidence_sign(c->ev, c->signers[i], sid, &c->d);
+            err = avow_evidence_sign_sid(c->ev, c->signers[i], sid, &c->d);
         if (err != AVOW_OK)
             return err;
     }
@@ -443,7 +453,7 @@ int cli_evidence_create(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = cli_evidence_profile(a, &p, &c.d);
     if (err == AVOW_OK && cli_get(a, "sid") != NULL) {
-        avow_sid_kind sid;
+        unsigned sid;
         err = parse_sid(&c, cli_get(a, "sid"), &sid);
     }
     if (err == AVOW_OK)

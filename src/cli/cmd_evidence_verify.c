@@ -19,8 +19,9 @@ const cli_opt cli_evidence_verify_opts[] = {
     {"inform", CLI_VALUE, "PEM|DER", "input format (default: detected)"},
     {"CAfile", CLI_MULTI, "FILE", "trust anchors (PEM bundle or DER)"},
     {"certs", CLI_MULTI, "FILE", "untrusted certificates for path building"},
-    {"key-id", CLI_MULTI, "HEX", "key id of the matching -key-pub"},
-    {"key-pub", CLI_MULTI, "FILE", "trusted raw public key for signatures with that key id"},
+    {"key-id", CLI_MULTI, "HEX", "explicit key id of the matching -key-pub (one each, or none)"},
+    {"key-pub", CLI_MULTI, "FILE",
+     "trusted raw public key: signers with its SPKI, its -key-id or a key id derived from it"},
     {"nonce", CLI_VALUE, "HEX", "expected nonce"},
     {"require-nonce", CLI_FLAG, NULL, "fail when the Evidence carries no nonce"},
     {"any", CLI_FLAG, NULL, "trust when one signature verifies (default: all must)"},
@@ -32,21 +33,26 @@ const cli_opt cli_evidence_verify_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
+/* -key-pub FILE, each with its -key-id HEX or (no -key-id at all) known by derived ids. */
 static avow_err add_keys(avow_verifier *v, const cli_args *a, avow_diag *d)
 {
-    size_t n = cli_count(a, "key-pub");
-    if (cli_count(a, "key-id") != n)
-        return cli_fail(d, AVOW_ERR_USAGE, "key-id", "give one -key-id per -key-pub");
+    size_t n = cli_count(a, "key-pub"), nid = cli_count(a, "key-id");
+    if (nid != 0 && nid != n)
+        return cli_fail(d, AVOW_ERR_USAGE, "key-id",
+                        "give one -key-id per -key-pub, or none (key ids derived from each key)");
     for (size_t i = 0; i < n; i++) {
         uint8_t id[64];
         size_t idlen = 0;
         EVP_PKEY *pub = NULL;
         avow_err err =
-            cli_parse_hex("key-id", cli_get_n(a, "key-id", i), id, sizeof(id), &idlen, d);
+            nid > 0 ? cli_parse_hex("key-id", cli_get_n(a, "key-id", i), id, sizeof(id), &idlen, d)
+                    : AVOW_OK;
+        if (err == AVOW_OK && nid > 0 && idlen == 0)
+            err = cli_fail(d, AVOW_ERR_USAGE, "key-id", "an empty -key-id names no key");
         if (err == AVOW_OK)
             err = cli_load_public_key(cli_get_n(a, "key-pub", i), &pub, d);
         if (err == AVOW_OK)
-            err = avow_verifier_add_key(v, id, idlen, pub, d);
+            err = avow_verifier_add_key(v, nid > 0 ? id : NULL, idlen, pub, d);
         EVP_PKEY_free(pub);
         if (err != AVOW_OK)
             return err;
@@ -57,7 +63,7 @@ static avow_err add_keys(avow_verifier *v, const cli_args *a, avow_diag *d)
 static avow_err setup(avow_verifier **v, const cli_args *a, avow_diag *d)
 {
     if (cli_count(a, "CAfile") == 0 && cli_count(a, "key-pub") == 0)
-        return cli_fail(d, AVOW_ERR_USAGE, "CAfile", "give -CAfile and/or -key-id/-key-pub");
+        return cli_fail(d, AVOW_ERR_USAGE, "CAfile", "give -CAfile and/or -key-pub");
     avow_profile p;
     avow_err err = cli_evidence_profile(a, &p, d);
     if (err == AVOW_OK)

@@ -24,6 +24,20 @@ avow_err avow__der_header(const uint8_t *p, size_t len, uint8_t *tag, size_t *hd
  */
 avow_err avow__der_check(const uint8_t *p, size_t len, unsigned max_depth);
 
+/*
+ * Checks that p[0..len) is one X.509 Certificate in DER: the TLV walk, and
+ * what only the schema shows (src/core/der_cert.c): [1]/[2] IMPLICIT
+ * primitive, DEFAULT values (version v1, critical FALSE, basicConstraints cA
+ * FALSE) left out, every extnValue one DER value, keyUsage without trailing
+ * zero bits, SET OF in names sorted, DER UTCTime and GeneralizedTime. On
+ * failure `where` names the part ("tbsCertificate.extensions[1].critical",
+ * "" for the whole) and `why` says what is wrong. Errors: AVOW_ERR_NOT_DER,
+ * and the walk's and the schema's (AVOW_ERR_WRONG_TAG, AVOW_ERR_MALFORMED,
+ * AVOW_ERR_TRUNCATED, AVOW_ERR_OID, AVOW_ERR_TOO_LARGE).
+ */
+avow_err avow__der_check_cert(const uint8_t *p, size_t len, char *where, size_t wlen, char *why,
+                              size_t ylen);
+
 /* 1 when p[0..len) is a well-formed OID body: non-empty, minimal sub-identifiers, complete. */
 int avow__oid_content_valid(const uint8_t *p, size_t len);
 

@@ -3,6 +3,7 @@
  * object and the index is rebuilt, so a built Evidence obeys exactly the
  * rules a decoded one does; a change the rules refuse is undone.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -296,6 +297,11 @@ avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert, avow_diag
     if (sk_X509_num(ev->asn1->certs) >= (int)AVOW_EVIDENCE_MAX_CERTS)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "intermediateCertificates",
                           "more than %u certificates", AVOW_EVIDENCE_MAX_CERTS);
+    char field[48];
+    snprintf(field, sizeof(field), "intermediateCertificates[%d]", sk_X509_num(ev->asn1->certs));
+    avow_err rc = avow__evidence_cert_check(cert, field, diag);
+    if (rc != AVOW_OK)
+        return rc;
     if (!X509_up_ref(cert))
         return avow__fail(diag, AVOW_ERR_CRYPTO, "intermediateCertificates",
                           "cannot take a reference");

@@ -1,4 +1,5 @@
 /* Strict DER decoding of Evidence, and the read accessors. */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -15,13 +16,94 @@ static const ASN1_ITEM *evidence_item(unsigned flags)
                : ASN1_ITEM_rptr(AVOW_EVIDENCE_ASN1);
 }
 
+/* One embedded certificate at p[0..len): 1 when the walk fails inside it, with its field. */
+static int cert_at_fault(const uint8_t *p, size_t len, const char *name, char *field, size_t n,
+                         char *why, size_t wn)
+{
+    if (avow__der_check(p, len, AVOW_DER_MAX_DEPTH) == AVOW_OK)
+        return 0;
+    char where[64];
+    (void)avow__der_check_cert(p, len, where, sizeof(where), why, wn);
+    size_t fl = strlen(name), wl = strlen(where);
+    avow__strlcpy(field, name, n);
+    if (wl > 0 && fl + 1 + wl < n) {
+        field[fl] = '.';
+        memcpy(field + fl + 1, where, wl + 1);
+    }
+    return 1;
+}
+
+/*
+ * The walk over the whole input failed. When the bad TLV lies in an
+ * embedded certificate (sid certificate [2], intermediateCertificates [0]),
+ * the certificate is named, so an ill-made AK or CA certificate is not
+ * reported as "Evidence"; found by the headers alone, which the walk proved
+ * sound on the way to it.
+ */
+static int find_bad_cert(const uint8_t *der, size_t len, unsigned flags, char *field, size_t n,
+                         char *why, size_t wn)
+{
+    uint8_t tag;
+    size_t h, b, off;
+    if (avow__der_header(der, len, &tag, &h, &b) != AVOW_OK)
+        return 0;
+    const uint8_t *p = der + h, *end = p + b;
+    /* tbs, then signatures */
+    if (avow__der_header(p, (size_t)(end - p), &tag, &h, &b) != AVOW_OK)
+        return 0;
+    p += h + b;
+    if (p < end && avow__der_header(p, (size_t)(end - p), &tag, &h, &b) == AVOW_OK && tag == 0x30) {
+        const uint8_t *q = p + h, *qend = q + b;
+        for (int i = 0; q < qend; i++) {
+            size_t sh, sb, dh, db;
+            if (avow__der_header(q, (size_t)(qend - q), &tag, &sh, &sb) != AVOW_OK ||
+                avow__der_header(q + sh, sb, &tag, &dh, &db) != AVOW_OK || tag != 0x30)
+                return 0;
+            const uint8_t *f = q + sh + dh, *fend = f + db;
+            while (f < fend) {
+                size_t fh, fb;
+                if (avow__der_header(f, (size_t)(fend - f), &tag, &fh, &fb) != AVOW_OK)
+                    return 0;
+                char name[48];
+                snprintf(name, sizeof(name), "signatures[%d].sid.certificate", i);
+                if (tag == 0xa2 && cert_at_fault(f + fh, fb, name, field, n, why, wn))
+                    return 1;
+                f += fh + fb;
+            }
+            q += sh + sb;
+        }
+        p += h + b;
+    }
+    if (p >= end || *p != 0xa0 || avow__der_header(p, (size_t)(end - p), &tag, &h, &b) != AVOW_OK)
+        return 0;
+    const uint8_t *q = p + h, *qend = q + b;
+    if (flags & AVOW_DECODE_EXPLICIT_INTERMEDIATES) {
+        if (avow__der_header(q, b, &tag, &h, &b) != AVOW_OK)
+            return 0;
+        q += h;
+        qend = q + b;
+    }
+    for (int i = 0; q < qend; i++) {
+        size_t ch, cb;
+        char name[48];
+        snprintf(name, sizeof(name), "intermediateCertificates[%d]", i);
+        off = (size_t)(qend - q);
+        if (avow__der_header(q, off, &tag, &ch, &cb) != AVOW_OK)
+            return cert_at_fault(q, off, name, field, n, why, wn);
+        if (cert_at_fault(q, ch + cb, name, field, n, why, wn))
+            return 1;
+        q += ch + cb;
+    }
+    return 0;
+}
+
 /*
  * The strict checks before decoding: the framing (OpenSSL reads a prefix and
  * says nothing of what follows it), every TLV DER, and the one IMPLICIT tag
  * the walk cannot judge. *tbs_off / *tbs_len locate the TbsEvidence.
  */
-static avow_err check_framing(const uint8_t *der, size_t len, size_t *tbs_off, size_t *tbs_len,
-                              avow_diag *diag)
+static avow_err check_framing(const uint8_t *der, size_t len, unsigned flags, size_t *tbs_off,
+                              size_t *tbs_len, avow_diag *diag)
 {
     uint8_t tag;
     size_t h, n;
@@ -50,9 +132,14 @@ static avow_err check_framing(const uint8_t *der, size_t len, size_t *tbs_off, s
      * that both agree on every input it accepts).
      */
     rc = avow__der_check(der, len, AVOW_DER_MAX_DEPTH);
-    if (rc != AVOW_OK)
-        return avow__fail(diag, rc == AVOW_ERR_TRAILING ? AVOW_ERR_MALFORMED : rc, "Evidence", "%s",
-                          rc == AVOW_ERR_NOT_DER ? "not DER" : avow_strerror(rc));
+    if (rc != AVOW_OK) {
+        char field[96], why[160];
+        avow_err code = rc == AVOW_ERR_TRAILING ? AVOW_ERR_MALFORMED : rc;
+        const char *what = rc == AVOW_ERR_NOT_DER ? "not DER" : avow_strerror(rc);
+        if (find_bad_cert(der, len, flags, field, sizeof(field), why, sizeof(why)))
+            return avow__fail(diag, code, field, "certificate: %s", why[0] ? why : what);
+        return avow__fail(diag, code, "Evidence", "%s", what);
+    }
 
     /*
      * The walk cannot know the schema's one IMPLICIT tag: intermediateCertificates
@@ -81,7 +168,7 @@ avow_err avow_evidence_decode(const uint8_t *der, size_t len, const avow_profile
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "Evidence", "%zu bytes, limit %u", len,
                           AVOW_EVIDENCE_MAX_SIZE);
     size_t tbs_off = 0, tbs_len = 0;
-    avow_err rc = check_framing(der, len, &tbs_off, &tbs_len, diag);
+    avow_err rc = check_framing(der, len, flags, &tbs_off, &tbs_len, diag);
     if (rc != AVOW_OK)
         return rc;
 

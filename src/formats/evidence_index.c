@@ -153,13 +153,51 @@ static avow_err spki_check(ictx *c, avow_view v)
     return AVOW_OK;
 }
 
-static avow_err wrong_type(ictx *c, const avow_claim_info *info, int got)
+/* The tag of an identifier octet as people read it: "INTEGER", "[2] (context, constructed)". */
+static void tag_text(uint8_t id, char *buf, size_t n)
+{
+    static const char *const universal[31] = {[1] = "BOOLEAN",        [2] = "INTEGER",
+                                              [3] = "BIT STRING",     [4] = "OCTET STRING",
+                                              [5] = "NULL",           [6] = "OBJECT IDENTIFIER",
+                                              [9] = "REAL",           [10] = "ENUMERATED",
+                                              [12] = "UTF8String",    [13] = "RELATIVE-OID",
+                                              [16] = "SEQUENCE",      [17] = "SET",
+                                              [18] = "NumericString", [19] = "PrintableString",
+                                              [20] = "T61String",     [22] = "IA5String",
+                                              [23] = "UTCTime",       [24] = "GeneralizedTime",
+                                              [26] = "VisibleString", [28] = "UniversalString",
+                                              [30] = "BMPString"};
+    static const char *const cls[4] = {"universal", "application", "context", "private"};
+    unsigned num = id & 0x1fu, klass = id >> 6;
+    const char *form = (id & 0x20) ? "constructed" : "primitive";
+    if (klass == 0 && num < 31 && universal[num] != NULL)
+        snprintf(buf, n, "%s%s", universal[num],
+                 (id & 0x20) && num != 16 && num != 17 ? " (constructed)" : "");
+    else
+        snprintf(buf, n, "[%u] (%s, %s)", num, cls[klass], form);
+}
+
+/*
+ * The identifier octet of a value the template read: OpenSSL hands over a
+ * non-universal value as its whole TLV (V_ASN1_OTHER), a universal one by
+ * its tag number, SEQUENCE and SET constructed.
+ */
+static uint8_t raw_tag(const AVOW_RAW *t)
+{
+    if (t->type == V_ASN1_OTHER)
+        return t->len > 0 ? t->p[0] : 0;
+    return (uint8_t)(t->type | (t->type == V_ASN1_SEQUENCE || t->type == V_ASN1_SET ? 0x20 : 0));
+}
+
+static avow_err wrong_type(ictx *c, const avow_claim_info *info, const AVOW_RAW *t)
 {
     static const char *const want[] = {"OCTET STRING",    "UTF8String",
                                        "BOOLEAN",         "INTEGER",
                                        "GeneralizedTime", "SEQUENCE OF OBJECT IDENTIFIER"};
-    return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c), "claim %s must be %s, not %s",
-                      info->name, want[info->type], ASN1_tag2str(got));
+    char found[48];
+    tag_text(raw_tag(t), found, sizeof(found));
+    return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c), "claim %s: expected %s, found %s",
+                      info->name, want[info->type], found);
 }
 
 static avow_view raw_view(const AVOW_RAW *r)
@@ -187,9 +225,33 @@ static avow_err purposes_value(ictx *c, avow_view seq, avow_value *out)
     const unsigned char *q = seq.ptr;
     AVOW_PURPOSES_ASN1 *st = (AVOW_PURPOSES_ASN1 *)ASN1_item_d2i(
         NULL, &q, (long)seq.len, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
-    if (st == NULL)
-        return avow__fail_ossl(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
-                               "purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
+    if (st == NULL) {
+        /* Name the first entry that is not an OID; the walk proved every header sound. */
+        uint8_t tag;
+        size_t h, n, off, bh, bn;
+        char found[48] = "no OBJECT IDENTIFIER";
+        int at_i = -1;
+        if (avow__der_header(seq.ptr, seq.len, &tag, &h, &n) == AVOW_OK) {
+            off = h;
+            for (int i = 0; off < h + n; i++) {
+                if (avow__der_header(seq.ptr + off, h + n - off, &tag, &bh, &bn) != AVOW_OK)
+                    break;
+                if (tag != 0x06) {
+                    tag_text(tag, found, sizeof(found));
+                    at_i = i;
+                    break;
+                }
+                off += bh + bn;
+            }
+        }
+        avow__ossl_clear();
+        if (at_i >= 0)
+            return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
+                              "claim purpose: expected OBJECT IDENTIFIER at [%d], found %s", at_i,
+                              found);
+        return avow__fail(c->diag, AVOW_ERR_CLAIM_TYPE, fld(c),
+                          "claim purpose must be a SEQUENCE OF OBJECT IDENTIFIER");
+    }
     if (!keep_purposes(ev, st)) {
         ASN1_item_free((ASN1_VALUE *)st, ASN1_ITEM_rptr(AVOW_PURPOSES_ASN1));
         return AVOW_ERR_NOMEM;
@@ -234,7 +296,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
     switch (info->type) {
     case AVOW_VALUE_BYTES:
         if (type != V_ASN1_OCTET_STRING)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         if (info->id == AVOW_CLAIM_AK_SPKI || info->id == AVOW_CLAIM_KEY_SPKI)
             return spki_check(c, out->bytes);
         /* An empty nonce would pass for one without giving freshness; RFC 9711, whose
@@ -244,14 +306,14 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
         return AVOW_OK;
     case AVOW_VALUE_UTF8:
         if (type != V_ASN1_UTF8STRING)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         if (!utf8_valid(out->bytes.ptr, out->bytes.len))
             return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s is not valid UTF-8",
                               info->name);
         return AVOW_OK;
     case AVOW_VALUE_BOOL:
         if (type != V_ASN1_BOOLEAN)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         if (t->len != 1 || (t->p[0] != 0 && t->p[0] != 0xff))
             return avow__fail(c->diag, AVOW_ERR_NOT_DER, fld(c),
                               "BOOLEAN must be one octet, TRUE 0xFF");
@@ -261,7 +323,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
         return AVOW_OK;
     case AVOW_VALUE_INT: {
         if (type != V_ASN1_INTEGER)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         int64_t v;
         if (!int64_of(t->p, (size_t)t->len, &v))
             return avow__fail(c->diag, AVOW_ERR_CLAIM_VALUE, fld(c), "%s does not fit 64 bits",
@@ -278,7 +340,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
     }
     case AVOW_VALUE_TIME:
         if (type != V_ASN1_GENERALIZEDTIME)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         rc = avow__gentime_parse(out->bytes.ptr, out->bytes.len, &out->time);
         if (rc != AVOW_OK)
             return avow__fail(c->diag, AVOW_ERR_BAD_TIME, fld(c), "%s is not a DER GeneralizedTime",
@@ -286,7 +348,7 @@ static avow_err known_value(ictx *c, const avow_claim_info *info, const AVOW_RAW
         return AVOW_OK;
     case AVOW_VALUE_OIDS:
         if (type != V_ASN1_SEQUENCE)
-            return wrong_type(c, info, type);
+            return wrong_type(c, info, t);
         out->bytes.ptr = NULL;
         out->bytes.len = 0;
         return purposes_value(c, raw_view(t), out);
@@ -561,6 +623,42 @@ static avow_err index_elements(ictx *c)
     return rc == AVOW_OK ? check_same_keys(c, AVOW_CLAIM_AK_SPKI) : rc;
 }
 
+avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *diag)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509(cert, &der);
+    if (n <= 0)
+        return avow__fail_ossl(diag, AVOW_ERR_BAD_CERT, field, "cannot encode the certificate");
+    char where[64], why[160], at[96];
+    avow_err rc = avow__der_check_cert(der, (size_t)n, where, sizeof(where), why, sizeof(why));
+    OPENSSL_free(der);
+    if (rc == AVOW_OK)
+        return AVOW_OK;
+    size_t fl = strlen(field), wl = strlen(where);
+    avow__strlcpy(at, field, sizeof(at));
+    if (wl > 0 && fl + 1 + wl < sizeof(at)) {
+        at[fl] = '.';
+        memcpy(at + fl + 1, where, wl + 1);
+    }
+    return avow__fail(diag, rc, at, "certificate: %s", why);
+}
+
+/* The subjectPublicKeyInfo and the certificate of one SignerIdentifier must be one key. */
+static avow_err same_key_as_cert(ictx *c, const avow_signature_block *sb, int i)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(sb->cert), &der);
+    int same = n > 0 && (size_t)n == sb->spki.len && memcmp(der, sb->spki.ptr, sb->spki.len) == 0;
+    OPENSSL_free(der);
+    avow__ossl_clear();
+    if (same)
+        return AVOW_OK;
+    char where[48];
+    snprintf(where, sizeof(where), "signatures[%d].sid.subjectPublicKeyInfo", i);
+    return avow__fail(c->diag, AVOW_ERR_SIGNER_MISMATCH, where,
+                      "subjectPublicKeyInfo is not the key of sid.certificate");
+}
+
 static avow_err index_signatures(ictx *c)
 {
     avow_evidence *ev = c->ev;
@@ -579,16 +677,19 @@ static avow_err index_signatures(ictx *c)
         char where[48];
         snprintf(where, sizeof(where), "signatures[%d].sid", i);
         at(c, -1, -1, where);
-        int choices = (sa->sid->key_id != NULL) + (sa->sid->spki != NULL) + (sa->sid->cert != NULL);
-        if (choices != 1)
+        /* -07: a SEQUENCE of three OPTIONAL fields, at least one present. */
+        if (sa->sid->key_id == NULL && sa->sid->spki == NULL && sa->sid->cert == NULL)
             return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, fld(c),
-                              "%d signer identifier choices present", choices);
+                              "no keyId, subjectPublicKeyInfo or certificate");
         if (sa->sid->key_id != NULL) {
+            sb->sid_fields |= AVOW_SID_HAS_KEYID;
             sb->sid_kind = AVOW_SID_KEYID;
             sb->key_id = str_view(sa->sid->key_id);
             if (sb->key_id.len == 0)
                 return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, fld(c), "empty keyId");
-        } else if (sa->sid->spki != NULL) {
+        }
+        if (sa->sid->spki != NULL) {
+            sb->sid_fields |= AVOW_SID_HAS_SPKI;
             sb->sid_kind = AVOW_SID_SPKI;
             unsigned char *der = NULL;
             int n = i2d_AVOW_SPKI_ASN1(sa->sid->spki, &der);
@@ -597,9 +698,20 @@ static avow_err index_signatures(ictx *c)
                                        "bad subjectPublicKeyInfo");
             sb->spki.ptr = der;
             sb->spki.len = (size_t)n;
-        } else {
+        }
+        if (sa->sid->cert != NULL) {
+            sb->sid_fields |= AVOW_SID_HAS_CERT;
             sb->sid_kind = AVOW_SID_CERT;
             sb->cert = sa->sid->cert;
+            snprintf(where, sizeof(where), "signatures[%d].sid.certificate", i);
+            avow_err rc = avow__evidence_cert_check(sb->cert, where, c->diag);
+            if (rc != AVOW_OK)
+                return rc;
+        }
+        if ((sb->sid_fields & AVOW_SID_HAS_SPKI) && (sb->sid_fields & AVOW_SID_HAS_CERT)) {
+            avow_err rc = same_key_as_cert(c, sb, i);
+            if (rc != AVOW_OK)
+                return rc;
         }
         unsigned char *alg = NULL;
         int n = i2d_X509_ALGOR(sa->alg, &alg);
@@ -616,6 +728,13 @@ static avow_err index_signatures(ictx *c)
         return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "intermediateCertificates",
                           "%d certificates, limit %u", sk_X509_num(ev->asn1->certs),
                           AVOW_EVIDENCE_MAX_CERTS);
+    for (int i = 0; i < sk_X509_num(ev->asn1->certs); i++) {
+        char where[48];
+        snprintf(where, sizeof(where), "intermediateCertificates[%d]", i);
+        avow_err rc = avow__evidence_cert_check(sk_X509_value(ev->asn1->certs, i), where, c->diag);
+        if (rc != AVOW_OK)
+            return rc;
+    }
     return AVOW_OK;
 }
 

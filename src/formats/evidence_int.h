@@ -43,6 +43,12 @@ void *avow__evidence_own(avow_evidence *ev, void *p);
 /* Rebuilds the index from ev->asn1 and applies every structural rule. */
 avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag);
 
+/*
+ * An embedded certificate must be DER (avow__der_check_cert): AVOW_ERR_NOT_DER
+ * and the other codes of that check, with field + "." + the part at fault.
+ */
+avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *diag);
+
 /* Full rules on a built Evidence; leave = 1 ends construction on success. */
 avow_err avow__evidence_check(avow_evidence *ev, int leave, avow_diag *diag);
 

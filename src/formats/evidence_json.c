@@ -170,12 +170,18 @@ static json_t *signature_json(jb *j, const avow_signature_block *s)
 {
     char name[64], oid[128];
     json_t *o = jb_check(j, json_object());
+    /* "sid" is the field the key is taken from; "sidFields" lists every field present. */
     jb_set(j, o, "sid", jb_check(j, json_string(sid_name(s->sid_kind))));
-    if (s->sid_kind == AVOW_SID_KEYID)
+    json_t *fields = jb_check(j, json_array());
+    for (int k = AVOW_SID_KEYID; k <= AVOW_SID_CERT; k++)
+        if (s->sid_fields & AVOW_SID_FIELD(k))
+            jb_append(j, fields, jb_check(j, json_string(sid_name((avow_sid_kind)k))));
+    jb_set(j, o, "sidFields", fields);
+    if (s->sid_fields & AVOW_SID_HAS_KEYID)
         jb_set(j, o, "keyId", hex_string(j, s->key_id.ptr, s->key_id.len));
-    else if (s->sid_kind == AVOW_SID_SPKI)
+    if (s->sid_fields & AVOW_SID_HAS_SPKI)
         jb_set(j, o, "spki", spki_json(j, s->spki.ptr, s->spki.len));
-    else if (s->cert != NULL)
+    if ((s->sid_fields & AVOW_SID_HAS_CERT) && s->cert != NULL)
         jb_set(j, o, "certificate", cert_json(j, s->cert));
     avow__show_sigalg(s->algorithm, name, sizeof(name), oid, sizeof(oid));
     jb_set(j, o, "algorithm", jb_check(j, json_string(name)));

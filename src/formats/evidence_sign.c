@@ -25,15 +25,28 @@ static ASN1_OCTET_STRING *key_id_of(avow_signer *signer)
     return id;
 }
 
-static avow_err make_sid(avow_signer *signer, avow_sid_kind kind, AVOW_SID_ASN1 *sid,
-                         avow_diag *diag)
+/* What the caller asked for, before anything is frozen or signed. */
+static avow_err sid_args(avow_signer *signer, unsigned fields, avow_diag *diag)
 {
-    switch (kind) {
-    case AVOW_SID_KEYID:
+    if (fields == 0 || (fields & ~(unsigned)AVOW_SID_ALL) != 0)
+        return avow__fail(diag, AVOW_ERR_ARG, "sid",
+                          "signer identifier fields 0x%x: give one or more of AVOW_SID_HAS_KEYID, "
+                          "AVOW_SID_HAS_SPKI and AVOW_SID_HAS_CERT",
+                          fields);
+    if ((fields & AVOW_SID_HAS_CERT) && avow_signer_get0_cert(signer) == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "sid.certificate", "the signer has no certificate");
+    return AVOW_OK;
+}
+
+static avow_err make_sid(avow_signer *signer, unsigned fields, AVOW_SID_ASN1 *sid, avow_diag *diag)
+{
+    X509 *cert = avow_signer_get0_cert(signer);
+    if (fields & AVOW_SID_HAS_KEYID) {
         sid->key_id = key_id_of(signer);
-        return sid->key_id ? AVOW_OK
-                           : avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.keyId", "no key id");
-    case AVOW_SID_SPKI: {
+        if (sid->key_id == NULL)
+            return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.keyId", "no key id");
+    }
+    if (fields & AVOW_SID_HAS_SPKI) {
         unsigned char *der = NULL;
         int n = i2d_PUBKEY(avow_signer_get0_pubkey(signer), &der);
         const unsigned char *q = der;
@@ -42,31 +55,38 @@ static avow_err make_sid(avow_signer *signer, avow_sid_kind kind, AVOW_SID_ASN1 
         if (sid->spki == NULL)
             return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "sid.subjectPublicKeyInfo",
                                    "cannot encode key");
-        return AVOW_OK;
     }
-    case AVOW_SID_CERT: {
-        X509 *cert = avow_signer_get0_cert(signer);
-        if (cert == NULL)
-            return avow__fail(diag, AVOW_ERR_ARG, "sid.certificate",
-                              "the signer has no certificate");
+    if (fields & AVOW_SID_HAS_CERT) {
+        /* Refused before signing, as the decoder would refuse it afterwards. */
+        avow_err rc = avow__evidence_cert_check(cert, "sid.certificate", diag);
+        if (rc != AVOW_OK)
+            return rc;
         if (!X509_up_ref(cert))
             return AVOW_ERR_CRYPTO;
         sid->cert = cert;
-        return AVOW_OK;
     }
-    }
-    return avow__fail(diag, AVOW_ERR_ARG, "sid", "unknown signer identifier kind %d", (int)kind);
+    return AVOW_OK;
 }
 
 avow_err avow_evidence_sign(avow_evidence *ev, avow_signer *signer, avow_sid_kind sid,
                             avow_diag *diag)
+{
+    if ((unsigned)sid > (unsigned)AVOW_SID_CERT)
+        return avow__fail(diag, AVOW_ERR_ARG, "sid", "unknown signer identifier kind %d", (int)sid);
+    return avow_evidence_sign_sid(ev, signer, AVOW_SID_FIELD(sid), diag);
+}
+
+avow_err avow_evidence_sign_sid(avow_evidence *ev, avow_signer *signer, unsigned sid_fields,
+                                avow_diag *diag)
 {
     if (ev == NULL || signer == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "signer", "no evidence or no signer");
     if (ev->nsigs >= AVOW_EVIDENCE_MAX_SIGNATURES)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "signatures", "limit of %u signatures",
                           AVOW_EVIDENCE_MAX_SIGNATURES);
-    avow_err rc = avow__evidence_check(ev, 1, diag);
+    avow_err rc = sid_args(signer, sid_fields, diag);
+    if (rc == AVOW_OK)
+        rc = avow__evidence_check(ev, 1, diag);
     if (rc != AVOW_OK)
         return rc;
     if (ev->tbs.ptr == NULL) {
@@ -85,7 +105,7 @@ avow_err avow_evidence_sign(avow_evidence *ev, avow_signer *signer, avow_sid_kin
     avow_buf sig = {0}, alg = {0};
     if (sa == NULL)
         return AVOW_ERR_NOMEM;
-    rc = make_sid(signer, sid, sa->sid, diag);
+    rc = make_sid(signer, sid_fields, sa->sid, diag);
     if (rc == AVOW_OK)
         rc = avow_sigalg_to_der(avow_signer_alg(signer), &alg);
     if (rc == AVOW_OK) {
@@ -110,6 +130,11 @@ avow_err avow_evidence_sign(avow_evidence *ev, avow_signer *signer, avow_sid_kin
         return rc;
     }
     rc = avow__evidence_index(ev, diag);
+    if (rc != AVOW_OK) {
+        /* The block the rules refuse is taken back, as every builder change is. */
+        AVOW_SIG_ASN1_free(sk_AVOW_SIG_ASN1_pop(ev->asn1->sigs));
+        avow__evidence_index(ev, NULL);
+    }
     avow__ossl_clear();
     return rc;
 }

@@ -153,23 +153,23 @@ static void put_signature(BIO *b, const avow_signature_block *s, size_t index)
 {
     char name[64], oid[128], key[96];
     BIO_printf(b, "        [%lu] Signer: ", (unsigned long)index);
-    switch (s->sid_kind) {
-    case AVOW_SID_KEYID:
+    /* Every field present, in the module's order; one field reads as it always did. */
+    const char *sep = "";
+    if (s->sid_fields & AVOW_SID_HAS_KEYID) {
         BIO_puts(b, "key id ");
         put_hex(b, s->key_id.ptr, s->key_id.len, 20);
-        BIO_puts(b, "\n");
-        break;
-    case AVOW_SID_SPKI:
-        avow__show_spki(s->spki.ptr, s->spki.len, key, sizeof(key));
-        BIO_printf(b, "public key %s\n", key);
-        break;
-    case AVOW_SID_CERT:
-    default:
-        BIO_puts(b, "certificate\n");
-        if (s->cert != NULL)
-            put_cert(b, s->cert, "                ");
-        break;
+        sep = ", ";
     }
+    if (s->sid_fields & AVOW_SID_HAS_SPKI) {
+        avow__show_spki(s->spki.ptr, s->spki.len, key, sizeof(key));
+        BIO_printf(b, "%spublic key %s", sep, key);
+        sep = ", ";
+    }
+    if (s->sid_fields & AVOW_SID_HAS_CERT)
+        BIO_printf(b, "%scertificate", sep);
+    BIO_puts(b, "\n");
+    if ((s->sid_fields & AVOW_SID_HAS_CERT) && s->cert != NULL)
+        put_cert(b, s->cert, "                ");
     avow__show_sigalg(s->algorithm, name, sizeof(name), oid, sizeof(oid));
     BIO_printf(b, "            Algorithm: %s (%s)\n", name, oid);
     BIO_printf(b, "            Signature: %lu bytes\n", (unsigned long)s->value.len);

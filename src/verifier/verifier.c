@@ -164,21 +164,29 @@ avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert, avow_diag *diag)
 static avow_err avow_verifier_add_key_(avow_verifier *v, const uint8_t *key_id, size_t len,
                                        EVP_PKEY *pub)
 {
-    if (v == NULL || key_id == NULL || len == 0 || pub == NULL)
+    if (v == NULL || pub == NULL || (key_id == NULL && len != 0) || (key_id != NULL && len == 0))
         return AVOW_ERR_ARG;
     if (!grow((void **)&v->keys, &v->capkeys, v->nkeys + 1, sizeof(*v->keys)))
         return AVOW_ERR_NOMEM;
-    avow__vkey k = {NULL, len, pub, NULL, 0};
+    avow__vkey k;
+    memset(&k, 0, sizeof(k));
+    k.pub = pub;
     avow_err rc = spki_der(pub, &k.spki, &k.spki_len);
     if (rc != AVOW_OK)
         return rc;
-    k.id = avow__memdup(key_id, len);
-    if (k.id == NULL || !EVP_PKEY_up_ref(pub)) {
+    /* Derived here once, so a keyId lookup during verification only compares. */
+    rc = avow__key_ids_of_spki(k.spki, k.spki_len, &k.ids);
+    if (rc == AVOW_OK && key_id != NULL && (k.id = avow__memdup(key_id, len)) == NULL)
+        rc = AVOW_ERR_NOMEM;
+    if (rc == AVOW_OK && !EVP_PKEY_up_ref(pub))
+        rc = AVOW_ERR_NOMEM;
+    if (rc != AVOW_OK) {
         OPENSSL_free(k.id);
         OPENSSL_free(k.spki);
         avow__ossl_clear();
-        return AVOW_ERR_NOMEM;
+        return rc;
     }
+    k.id_len = key_id != NULL ? len : 0;
     v->keys[v->nkeys++] = k;
     return AVOW_OK;
 }
@@ -190,7 +198,7 @@ avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t l
     if (rc == AVOW_OK)
         return AVOW_OK;
     return avow__fail(diag, rc, "pub", "%s",
-                      rc == AVOW_ERR_ARG ? "no verifier, key id or key"
+                      rc == AVOW_ERR_ARG ? "no verifier or key, or a key id of length 0"
                       : rc == AVOW_ERR_BAD_SPKI
                           ? "the key cannot be encoded as a SubjectPublicKeyInfo"
                           : avow_strerror(rc));

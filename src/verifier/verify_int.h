@@ -17,6 +17,8 @@
 #include <avow/profile.h>
 #include <avow/verify.h>
 
+#include "core/x509_int.h"
+
 #define AVOW__SHA256_LEN 32
 
 /* An untrusted certificate with what lookups compare, computed once when added. */
@@ -30,13 +32,14 @@ typedef struct avow__vcert {
 /* The cache of validated chains (chain_cache.c); NULL in a verifier when off. */
 typedef struct avow__chain_cache avow__chain_cache;
 
-/* A trusted raw key, found by key id or by its SPKI DER. */
+/* A trusted raw key, found by its explicit key id, a derived one, or its SPKI DER. */
 typedef struct avow__vkey {
-    uint8_t *id;
+    uint8_t *id; /* the caller's key id; NULL when none was given */
     size_t id_len;
     EVP_PKEY *pub;
     uint8_t *spki;
     size_t spki_len;
+    avow__key_ids ids; /* RFC 5280 and RFC 7093 identifiers of spki */
 } avow__vkey;
 
 /*

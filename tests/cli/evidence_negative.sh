@@ -90,7 +90,15 @@ expect_rc 0 "$AVOW" evidence show -in "$T/kid.pem" --json
 kid=$(sed -n 's/.*"keyId": "\([0-9a-f]*\)".*/\1/p' "$T/out")
 openssl pkey -in "$T/other.key" -pubout -out "$T/other.pub" 2>/dev/null
 expect_rc 0 "$AVOW" evidence verify -in "$T/kid.pem" -key-id "$kid" -key-pub "$T/other.pub"
-expect_rc 1 "$AVOW" evidence verify -in "$T/kid.pem" -key-id 0011 -key-pub "$T/other.pub"
+# a wrong explicit id does not hide the key's derived ones; another key is not found
+expect_rc 0 "$AVOW" evidence verify -in "$T/kid.pem" -key-id 0011 -key-pub "$T/other.pub"
+openssl pkey -in "$T/noeku.key" -pubout -out "$T/noeku.pub" 2>/dev/null
+expect_rc 1 "$AVOW" evidence verify -in "$T/kid.pem" -key-id "$kid" -key-pub "$T/noeku.pub"
+grep -q "AVOW_ERR_SIG_INVALID" "$T/err" || fail "the key named by -key-id not used"
+expect_rc 1 "$AVOW" evidence verify -in "$T/kid.pem" -key-pub "$T/noeku.pub"
+grep -q "AVOW_ERR_KEY_UNKNOWN" "$T/err" || fail "keyId of an unknown key not named"
+expect_rc 2 "$AVOW" evidence verify -in "$T/kid.pem" -key-id "$kid" -key-pub "$T/other.pub" \
+    -key-pub "$T/noeku.pub"
 
 # malformed input: 3
 printf 'not evidence at all' >"$T/garbage"

@@ -5,6 +5,8 @@
  */
 #include "testutil.h"
 
+#include <jansson.h>
+
 #include <string.h>
 
 static avow_evidence *fresh(void)
@@ -264,6 +266,36 @@ static void test_signed_views(void **state)
     assert_int_equal(avow_evidence_add_claims_json(again, (char *)json.ptr, json.len, &d), AVOW_OK);
     TU_NO_OSSL_ERR();
     avow_evidence_free(again);
+    avow_buf_free(&json);
+    avow_buf_free(&text);
+
+    /* A second block whose SignerIdentifier holds all three fields: each is printed, and
+     * the printed form still reads back as claims. */
+    assert_int_equal(avow_evidence_sign_sid(ev, s, AVOW_SID_ALL, &d), AVOW_OK);
+    assert_int_equal(avow_evidence_to_text(ev, &text), AVOW_OK);
+    assert_non_null(strstr((char *)text.ptr, "[1] Signer: key id "));
+    assert_non_null(strstr((char *)text.ptr, ", public key EC P-256 (256 bit), certificate\n"));
+    assert_int_equal(avow_evidence_to_json(ev, &json), AVOW_OK);
+    json_t *root = json_loads((const char *)json.ptr, 0, NULL);
+    assert_non_null(root);
+    json_t *sig = json_array_get(json_object_get(root, "signatures"), 1);
+    assert_string_equal(json_string_value(json_object_get(sig, "sid")), "cert");
+    json_t *fields = json_object_get(sig, "sidFields");
+    assert_int_equal(json_array_size(fields), 3);
+    assert_string_equal(json_string_value(json_array_get(fields, 0)), "keyid");
+    assert_string_equal(json_string_value(json_array_get(fields, 1)), "spki");
+    assert_string_equal(json_string_value(json_array_get(fields, 2)), "cert");
+    assert_non_null(json_object_get(sig, "keyId"));
+    assert_non_null(json_object_get(sig, "spki"));
+    assert_non_null(json_object_get(sig, "certificate"));
+    json_t *first =
+        json_object_get(json_array_get(json_object_get(root, "signatures"), 0), "sidFields");
+    assert_int_equal(json_array_size(first), 1);
+    json_decref(root);
+    again = fresh();
+    assert_int_equal(avow_evidence_add_claims_json(again, (char *)json.ptr, json.len, &d), AVOW_OK);
+    avow_evidence_free(again);
+    TU_NO_OSSL_ERR();
     avow_buf_free(&json);
     avow_buf_free(&text);
     avow_signer_free(s);

@@ -337,6 +337,99 @@ static blob *rich(void)
         CTX(0, CERT()));
 }
 
+/*
+ * ---------- certificates written by hand ----------
+ *
+ * HANDCERT(flaw) composes an X.509 v3 certificate field by field, as the
+ * ASN.1 of RFC 5280 reads: version [0] v3, serial 1, ecdsa-with-SHA256,
+ * issuer CN=Hand CA, validity 2026-01-01 to 2099-12-31, subject CN=Hand AK,
+ * the P-256 key A, and extensions keyUsage (critical, digitalSignature),
+ * extendedKeyUsage (the AK EKU), basicConstraints (empty: cA FALSE left
+ * out). The signature is a placeholder: decoding never checks it. Each flaw
+ * changes one part into an encoding OpenSSL reads but DER forbids; HC_OK and
+ * HC_RDN_SORTED are the passing neighbours.
+ */
+enum {
+    HC_OK = 0,
+    HC_NAME_LONGLEN,       /* subject SEQUENCE with a long-form length (BER, in the TBS) */
+    HC_SERIAL_PADDED,      /* serialNumber 00 01: a non-minimal INTEGER */
+    HC_CRIT_BOOL_01,       /* keyUsage critical as BOOLEAN 0x01 */
+    HC_CRIT_FALSE,         /* critical FALSE written out: the DEFAULT */
+    HC_VERSION_V1,         /* version [0] INTEGER 0 written out: the DEFAULT */
+    HC_ISSUER_UID_CONS,    /* issuerUniqueID [1] IMPLICIT BIT STRING in constructed form */
+    HC_EKU_INNER_LONGLEN,  /* a long-form length inside the EKU extnValue */
+    HC_BC_CA_FALSE,        /* basicConstraints cA FALSE written out */
+    HC_BC_BOOL_01,         /* basicConstraints cA as BOOLEAN 0x01 */
+    HC_KU_TRAILING_ZERO,   /* keyUsage 03 02 00 80: named bits with trailing zero bits */
+    HC_UTCTIME_NO_SECONDS, /* notBefore UTCTime 2601010000Z */
+    HC_GENTIME_ZERO_FRAC,  /* notAfter GeneralizedTime 20991231235959.10Z */
+    HC_RDN_UNSORTED,       /* a two-attribute RDN whose SET OF is out of DER order */
+    HC_RDN_SORTED,         /* the same RDN in order (passes) */
+    HC_EXT_TRAILING        /* bytes after the value inside an extnValue */
+};
+
+#define OCTW(b) wrap(0x04, (b))
+
+static blob *wrap(uint8_t tag, blob *inner)
+{
+    return tlv(tag, inner->b, inner->len);
+}
+
+static blob *CN(const char *cn)
+{
+    return SEQ(SET(SEQ(OID("2.5.4.3"), UTF8(cn))));
+}
+
+static blob *HANDCERT(int flaw)
+{
+    blob *version = CTX(0, flaw == HC_VERSION_V1 ? INT(0) : INT(2));
+    blob *serial = flaw == HC_SERIAL_PADDED ? prim(0x02, hex("0001")) : INT(1);
+    blob *issuer = CN("Hand CA");
+    if (flaw == HC_RDN_UNSORTED || flaw == HC_RDN_SORTED) {
+        /* CN (55 04 03) sorts before O (55 04 0a); both values are 4 bytes. */
+        blob *cn = SEQ(OID("2.5.4.3"), UTF8("Hand")), *o = SEQ(OID("2.5.4.10"), UTF8("Hand"));
+        issuer = flaw == HC_RDN_SORTED ? SEQ(SET(cn, o)) : SEQ(SET(o, cn));
+    }
+    blob *nb = flaw == HC_UTCTIME_NO_SECONDS ? prim(0x17, bytes("2601010000Z", 11))
+                                             : prim(0x17, bytes("260101000000Z", 13));
+    blob *na =
+        flaw == HC_GENTIME_ZERO_FRAC ? GTIME("20991231235959.10Z") : GTIME("20991231235959Z");
+    blob *subject_rdn = SET(SEQ(OID("2.5.4.3"), UTF8("Hand AK")));
+    blob *subject =
+        flaw == HC_NAME_LONGLEN ? tlv_longlen(0x30, 1, subject_rdn) : wrap(0x30, subject_rdn);
+    blob *crit = flaw == HC_CRIT_BOOL_01 ? hex("010101")
+                 : flaw == HC_CRIT_FALSE ? BOOLV(0)
+                                         : BOOLV(1);
+    blob *ku_bits = flaw == HC_KU_TRAILING_ZERO ? hex("0080") : hex("0780");
+    blob *ku = SEQ(OID("2.5.29.15"), crit, OCTW(prim(0x03, ku_bits)));
+    char eku_oid[128];
+    avow_profile prof;
+    avow_profile_default(&prof);
+    avow_oid_to_text(prof.ak_eku.der, prof.ak_eku.len, eku_oid, sizeof(eku_oid));
+    blob *eku_val = flaw == HC_EKU_INNER_LONGLEN ? tlv_longlen(0x30, 1, OID(eku_oid))
+                    : flaw == HC_EXT_TRAILING    ? cat(SEQ(OID(eku_oid)), NUL, END)
+                                                 : SEQ(OID(eku_oid));
+    blob *eku = SEQ(OID("2.5.29.37"), OCTW(eku_val));
+    blob *bc_val = flaw == HC_BC_CA_FALSE  ? SEQ(BOOLV(0))
+                   : flaw == HC_BC_BOOL_01 ? SEQ(hex("010101"))
+                                           : SEQ(NOTHING);
+    blob *bc = SEQ(OID("2.5.29.19"), OCTW(bc_val));
+    blob *uid = flaw == HC_ISSUER_UID_CONS ? CTX(1, prim(0x03, hex("00ff"))) : NOTHING;
+    blob *tbs = SEQ(version, serial, ALG(), issuer, SEQ(nb, na), subject,
+                    bytes(g_spki_a.ptr, g_spki_a.len), uid, CTX(3, SEQ(ku, eku, bc)));
+    return SEQ(tbs, ALG(), prim(0x03, hex("003006020101020101")));
+}
+
+/* The hand-made certificate as the sid certificate (arg = flaw) or as an intermediate. */
+static blob *m_sid_handcert(int flaw)
+{
+    return EV_SIG(SEQ(SEQ(CTX(2, HANDCERT(flaw))), ALG(), SIGVAL()));
+}
+static blob *m_inter_handcert(int flaw)
+{
+    return EVIDENCE(TBS(PLAT(VENDOR_OK())), NOSIGS, CTX(0, CERT(), HANDCERT(flaw)));
+}
+
 /* ---------- the named cases ---------- */
 
 static blob *m_empty_input(void)
@@ -727,6 +820,18 @@ static blob *m_sid_two(void)
     return EV_SIG(
         SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_a.ptr, g_spki_a.len))), ALG(), SIGVAL()));
 }
+/* -07 allows any non-empty combination of sid fields, but they must name one key. */
+static blob *m_sid_spki_not_cert_key(void)
+{
+    return EV_SIG(
+        SEQ(SEQ(CTX(1, bytes(g_spki_b.ptr, g_spki_b.len)), CTX(2, CERT())), ALG(), SIGVAL()));
+}
+static blob *m_sid_all_three_spki_other(void)
+{
+    return EV_SIG(
+        SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_b.ptr, g_spki_b.len)), CTX(2, CERT())),
+            ALG(), SIGVAL()));
+}
 static blob *m_sid_keyid_empty(void)
 {
     return EV_SIG(SEQ(SEQ(CTX(0, OCT(""))), ALG(), SIGVAL()));
@@ -1060,7 +1165,10 @@ static const mcase cases[] = {
     M("unknown claim without value", m_valueless_unknown, AVOW_ERR_VALUE_MISSING),
     /* signature blocks */
     M("SignerIdentifier with no choice", m_sid_none, AVOW_ERR_SIGNER_ID),
-    M("SignerIdentifier with keyId and spki", m_sid_two, AVOW_ERR_SIGNER_ID),
+    M("sid spki is not the key of sid certificate", m_sid_spki_not_cert_key,
+      AVOW_ERR_SIGNER_MISMATCH),
+    M("sid with all three fields, spki of another key", m_sid_all_three_spki_other,
+      AVOW_ERR_SIGNER_MISMATCH),
     M("SignerIdentifier with an empty keyId", m_sid_keyid_empty, AVOW_ERR_SIGNER_ID),
     M("keyId IMPLICIT [0] instead of EXPLICIT", m_sid_implicit_keyid, AVOW_ERR_MALFORMED),
     M("sid spki is not an SPKI", m_sid_bad_spki, AVOW_ERR_WRONG_TAG),
@@ -1079,6 +1187,32 @@ static const mcase cases[] = {
     M("intermediates untagged SEQUENCE", m_certs_universal, AVOW_ERR_WRONG_TAG),
     M("intermediates hold a non-certificate", m_certs_not_cert, AVOW_ERR_WRONG_TAG),
     M("intermediates under [1]", m_certs_tag1, AVOW_ERR_WRONG_TAG),
+    /* embedded certificates must be DER, by the walk and by the schema */
+    MA("sid cert: subject with a long-form length", m_sid_handcert, HC_NAME_LONGLEN,
+       AVOW_ERR_NOT_DER),
+    MA("sid cert: serialNumber 00 01", m_sid_handcert, HC_SERIAL_PADDED, AVOW_ERR_NOT_DER),
+    MA("sid cert: critical BOOLEAN 0x01", m_sid_handcert, HC_CRIT_BOOL_01, AVOW_ERR_NOT_DER),
+    MA("sid cert: critical FALSE written", m_sid_handcert, HC_CRIT_FALSE, AVOW_ERR_NOT_DER),
+    MA("sid cert: version v1 written", m_sid_handcert, HC_VERSION_V1, AVOW_ERR_NOT_DER),
+    MA("sid cert: constructed issuerUniqueID", m_sid_handcert, HC_ISSUER_UID_CONS,
+       AVOW_ERR_NOT_DER),
+    MA("sid cert: long-form length inside extnValue", m_sid_handcert, HC_EKU_INNER_LONGLEN,
+       AVOW_ERR_NOT_DER),
+    MA("sid cert: basicConstraints cA FALSE written", m_sid_handcert, HC_BC_CA_FALSE,
+       AVOW_ERR_NOT_DER),
+    MA("sid cert: basicConstraints cA 0x01", m_sid_handcert, HC_BC_BOOL_01, AVOW_ERR_NOT_DER),
+    MA("sid cert: keyUsage with trailing zero bits", m_sid_handcert, HC_KU_TRAILING_ZERO,
+       AVOW_ERR_NOT_DER),
+    MA("sid cert: UTCTime without seconds", m_sid_handcert, HC_UTCTIME_NO_SECONDS,
+       AVOW_ERR_NOT_DER),
+    MA("sid cert: GeneralizedTime fraction with a trailing zero", m_sid_handcert,
+       HC_GENTIME_ZERO_FRAC, AVOW_ERR_NOT_DER),
+    MA("sid cert: RDN SET OF out of order", m_sid_handcert, HC_RDN_UNSORTED, AVOW_ERR_NOT_DER),
+    MA("sid cert: bytes after the extnValue's value", m_sid_handcert, HC_EXT_TRAILING,
+       AVOW_ERR_NOT_DER),
+    MA("intermediate: serialNumber 00 01", m_inter_handcert, HC_SERIAL_PADDED, AVOW_ERR_NOT_DER),
+    MA("intermediate: critical FALSE written", m_inter_handcert, HC_CRIT_FALSE, AVOW_ERR_NOT_DER),
+    MA("intermediate: basicConstraints cA 0x01", m_inter_handcert, HC_BC_BOOL_01, AVOW_ERR_NOT_DER),
     /* limits */
     M("input of AVOW_EVIDENCE_MAX_SIZE + 1 bytes", m_oversize, AVOW_ERR_TOO_LARGE),
     MA("65 elements", m_too_many, 0, AVOW_ERR_TOO_LARGE),
@@ -1223,7 +1357,24 @@ static blob *p_distinct_keys_compressed(void)
                     NOSIGS);
 }
 
+static blob *p_sid_two(void)
+{
+    return m_sid_two();
+}
+static blob *p_sid_all_three(void)
+{
+    return EV_SIG(
+        SEQ(SEQ(CTX(0, OCT("01")), CTX(1, bytes(g_spki_a.ptr, g_spki_a.len)), CTX(2, CERT())),
+            ALG(), SIGVAL()));
+}
+
 static const pcase passing[] = {
+    {"sid with keyId and spki (agreement is the verifier's)", p_sid_two, NULL, 0, 0},
+    {"sid with keyId, spki and the certificate of that key", p_sid_all_three, NULL, 0, 0},
+    {"hand-made certificate as sid certificate", NULL, m_sid_handcert, HC_OK, 0},
+    {"hand-made certificate as intermediate", NULL, m_inter_handcert, HC_OK, 0},
+    {"hand-made certificate with a sorted two-attribute RDN", NULL, m_sid_handcert, HC_RDN_SORTED,
+     0},
     {"rich Evidence", p_rich, NULL, 0, 0},
     {"minimal Evidence", p_minimal, NULL, 0, 0},
     {"64 elements", NULL, p_limits, 0, 0},
@@ -1277,6 +1428,140 @@ static void test_flags_zero_strict(void **state)
     b = m_certs_explicit();
     expect_fail("explicit intermediates", b->b, b->len, 0, AVOW_ERR_WRONG_TAG);
     arena_free();
+}
+
+/* A certificate that is not DER is named, with the part at fault, whichever check finds it. */
+static void test_cert_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        int flaw, inter;
+        const char *field, *detail;
+    } rows[] = {
+        {HC_NAME_LONGLEN, 0, "signatures[0].sid.certificate.tbsCertificate.subject", "not DER"},
+        {HC_SERIAL_PADDED, 0, "signatures[0].sid.certificate.tbsCertificate.serialNumber",
+         "not DER"},
+        {HC_CRIT_BOOL_01, 0, "signatures[0].sid.certificate.tbsCertificate.extensions[0].critical",
+         "TRUE 0xFF"},
+        {HC_CRIT_FALSE, 0, "signatures[0].sid.certificate.tbsCertificate.extensions[0].critical",
+         "DEFAULT"},
+        {HC_VERSION_V1, 0, "signatures[0].sid.certificate.tbsCertificate.version", "DEFAULT"},
+        {HC_ISSUER_UID_CONS, 0, "signatures[0].sid.certificate.tbsCertificate.issuerUniqueID",
+         "primitive"},
+        {HC_EKU_INNER_LONGLEN, 0,
+         "signatures[0].sid.certificate.tbsCertificate.extensions[1].extnValue", "not one DER"},
+        {HC_EXT_TRAILING, 0, "signatures[0].sid.certificate.tbsCertificate.extensions[1].extnValue",
+         "bytes after"},
+        {HC_BC_CA_FALSE, 0, "signatures[0].sid.certificate.tbsCertificate.extensions[2].extnValue",
+         "cA FALSE"},
+        {HC_BC_BOOL_01, 0, "signatures[0].sid.certificate.tbsCertificate.extensions[2].extnValue",
+         "not one DER"},
+        {HC_KU_TRAILING_ZERO, 0,
+         "signatures[0].sid.certificate.tbsCertificate.extensions[0].extnValue", "trailing zero"},
+        {HC_UTCTIME_NO_SECONDS, 0,
+         "signatures[0].sid.certificate.tbsCertificate.validity.notBefore", "YYMMDDHHMMSSZ"},
+        {HC_GENTIME_ZERO_FRAC, 0, "signatures[0].sid.certificate.tbsCertificate.validity.notAfter",
+         "trailing zeros"},
+        {HC_RDN_UNSORTED, 0, "signatures[0].sid.certificate.tbsCertificate.issuer[0]",
+         "X.690 11.6"},
+        {HC_SERIAL_PADDED, 1, "intermediateCertificates[1].tbsCertificate.serialNumber", "not DER"},
+        {HC_CRIT_FALSE, 1, "intermediateCertificates[1].tbsCertificate.extensions[0].critical",
+         "DEFAULT"},
+        {HC_NAME_LONGLEN, 1, "intermediateCertificates[1].tbsCertificate.subject", "not DER"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        blob *b = rows[i].inter ? m_inter_handcert(rows[i].flaw) : m_sid_handcert(rows[i].flaw);
+        avow_evidence *ev = NULL;
+        avow_diag d;
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(avow_evidence_decode(b->b, b->len, NULL, 0, &ev, &d), AVOW_ERR_NOT_DER);
+        if (strcmp(d.field, rows[i].field) != 0 || strstr(d.detail, rows[i].detail) == NULL)
+            fail_msg("flaw %d: got %s: %s; want %s: ...%s...", rows[i].flaw, d.field, d.detail,
+                     rows[i].field, rows[i].detail);
+        TU_NO_OSSL_ERR();
+        arena_free();
+    }
+}
+
+/* The builder refuses what the decoder refuses: a non-DER certificate to carry or to sign with. */
+static void test_cert_builder(void **state)
+{
+    (void)state;
+    blob *c = HANDCERT(HC_CRIT_FALSE);
+    const unsigned char *q = c->b;
+    X509 *bad = d2i_X509(NULL, &q, (long)c->len);
+    assert_non_null(bad); /* OpenSSL reads it */
+    avow_evidence *ev = NULL;
+    avow_diag d;
+    memset(&d, 0, sizeof(d));
+    OK(avow_evidence_new(NULL, &ev));
+    size_t pl;
+    OK(avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &pl, NULL));
+    OK(avow_evidence_add_utf8(ev, pl, AVOW_CLAIM_VENDOR, "Acme", NULL));
+    assert_int_equal(avow_evidence_add_intermediate(ev, bad, &d), AVOW_ERR_NOT_DER);
+    assert_string_equal(d.field,
+                        "intermediateCertificates[0].tbsCertificate.extensions[0].critical");
+    assert_null(avow_evidence_get0_intermediates(ev));
+    /* A signer whose certificate is that one: refused before anything is signed. */
+    avow_signer *s = NULL;
+    OK(avow_signer_new_pkey(g_key_a, AVOW_SIGALG_NONE, &s, NULL));
+    OK(avow_signer_set1_cert(s, bad, NULL));
+    assert_int_equal(avow_evidence_sign(ev, s, AVOW_SID_CERT, &d), AVOW_ERR_NOT_DER);
+    assert_string_equal(d.field, "sid.certificate.tbsCertificate.extensions[0].critical");
+    assert_int_equal(avow_evidence_signature_count(ev), 0);
+    /* A DER certificate of the same key signs. */
+    X509 *good = tu_cert_issue("good AK", g_key_a, NULL, g_key_a, 0, 0);
+    OK(avow_signer_set1_cert(s, good, NULL));
+    OK(avow_evidence_sign_sid(ev, s, AVOW_SID_HAS_CERT | AVOW_SID_HAS_SPKI | AVOW_SID_HAS_KEYID,
+                              &d));
+    const avow_signature_block *sb = avow_evidence_get0_signature(ev, 0);
+    assert_int_equal(sb->sid_fields, AVOW_SID_ALL);
+    assert_int_equal(sb->sid_kind, AVOW_SID_CERT);
+    TU_NO_OSSL_ERR();
+    X509_free(good);
+    X509_free(bad);
+    avow_signer_free(s);
+    avow_evidence_free(ev);
+    arena_free();
+}
+
+/* A claim of the wrong type says which tag it found, in the words of X.680. */
+static void test_claim_type_detail(void **state)
+{
+    (void)state;
+    static const struct {
+        blob *(*make)(void);
+        const char *detail;
+    } rows[] = {
+        {m_context_tagged_value,
+         "claim vendor: expected UTF8String, found [1] (context, primitive)"},
+        {NULL, "claim vendor: expected UTF8String, found [2] (context, constructed)"},
+        {NULL, "claim nonce: expected OCTET STRING, found UTF8String"},
+        {NULL, "claim fipsboot: expected BOOLEAN, found [5] (application, primitive)"},
+        {m_purpose_non_oid, "claim purpose: expected OBJECT IDENTIFIER at [1], found INTEGER"},
+        {NULL, "claim purpose: expected SEQUENCE OF OBJECT IDENTIFIER, found SET"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        blob *b;
+        if (rows[i].make != NULL)
+            b = rows[i].make();
+        else if (i == 1)
+            b = EV_PLAT(C(VENDOR, CTX(2, UTF8("Acme"))));
+        else if (i == 2)
+            b = EV_TX(C(NONCE, UTF8("nonce")));
+        else if (i == 3)
+            b = EV_PLAT(C(FIPSBOOT, prim(0x45, hex("ff"))));
+        else
+            b = EV_KEY(C(PURPOSE, SET(EOID("2.4"))));
+        avow_evidence *ev = NULL;
+        avow_diag d;
+        memset(&d, 0, sizeof(d));
+        assert_int_equal(avow_evidence_decode(b->b, b->len, NULL, 0, &ev, &d), AVOW_ERR_CLAIM_TYPE);
+        if (strcmp(d.detail, rows[i].detail) != 0)
+            fail_msg("row %zu: detail \"%s\", want \"%s\"", i, d.detail, rows[i].detail);
+        TU_NO_OSSL_ERR();
+        arena_free();
+    }
 }
 
 /* ---------- OIDs that the decoder accepts and a printer cannot write in full ---------- */
@@ -1713,6 +1998,8 @@ int main(void)
         cmocka_unit_test(test_malformed_table),   cmocka_unit_test(test_passing_neighbours),
         cmocka_unit_test(test_flags_zero_strict), cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_oid_to_text),       cmocka_unit_test(test_oid_names_verify_path),
+        cmocka_unit_test(test_cert_fields),       cmocka_unit_test(test_cert_builder),
+        cmocka_unit_test(test_claim_type_detail),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1145,6 +1145,222 @@ static void *verify_many(void *arg)
 }
 
 /* One verifier, set up once, read by several threads at once (chain building included). */
+/* An AK certificate of pki whose subjectKeyIdentifier is id[0..len), signed by the intermediate. */
+static X509 *ak_with_ski(const tu_pki *pki, const uint8_t *id, size_t len)
+{
+    X509 *x = tu_cert_issue("Test AK", pki->ak_key, pki->inter, pki->int_key, 0, TU_AK_NO_SKI);
+    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+    assert_non_null(os);
+    assert_int_equal(ASN1_OCTET_STRING_set(os, id, (int)len), 1);
+    assert_int_equal(X509_add1_ext_i2d(x, NID_subject_key_identifier, os, 0, 0), 1);
+    ASN1_OCTET_STRING_free(os);
+    assert_true(X509_sign(x, pki->int_key, EVP_sha256()) > 0);
+    return x;
+}
+
+/*
+ * A raw key without a key id: a keyId signer is found by every identifier
+ * derived from the key (RFC 5280 method 1, RFC 7093 methods 1 to 4). The
+ * keyId is what avow_evidence_sign writes, the AK certificate's SKI, here set
+ * to each method's value in turn; no certificate reaches the verifier.
+ */
+static void test_raw_key_derived_ids(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {f->pki.ak_key, NULL}};
+    for (int m = 0; m < AVOW_KEY_ID_METHOD_COUNT_; m++) {
+        uint8_t id[AVOW_KEY_ID_MAX_LEN];
+        size_t len = 0;
+        OK(avow_spki_key_id_by(f->pki.ak_key, (avow_key_id_method)m, id, &len, NULL));
+        X509 *ak = ak_with_ski(&f->pki, id, len);
+        avow_evidence *ev = make_unsigned(&sp);
+        sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_KEYID);
+        ev = reparse(ev);
+        const avow_signature_block *b = avow_evidence_get0_signature(ev, 0);
+        assert_int_equal(b->key_id.len, len);
+        assert_memory_equal(b->key_id.ptr, id, len);
+
+        avow_verifier *v = verifier_for(NULL);
+        OK(avow_verifier_add_key(v, NULL, 0, f->other.ak_key, NULL));
+        expect(v, ev, NULL, AVOW_ERR_KEY_UNKNOWN);
+        OK(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL));
+        avow_evidence_result *r = NULL;
+        if (run(v, ev, NULL, &r) != AVOW_OK)
+            fail_msg("%s: %s", avow_key_id_method_name((avow_key_id_method)m), r->sigs[0].detail);
+        assert_string_equal(r->sigs[0].key_source, "key set");
+        assert_null(r->sigs[0].cert);
+        avow_evidence_result_free(r);
+        avow_verifier_free(v);
+
+        /* An explicit key id is looked up before the derived ones. */
+        v = verifier_for(NULL);
+        OK(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL));
+        OK(avow_verifier_add_key(v, id, len, f->other.ak_key, NULL));
+        expect(v, ev, NULL, AVOW_ERR_SIG_INVALID);
+        avow_verifier_free(v);
+        X509_free(ak);
+        avow_evidence_free(ev);
+    }
+    /* A keyId no method gives, known only as the caller's explicit id. */
+    static const uint8_t label[] = {'a', 'k', '-', '0', '1'};
+    X509 *ak = ak_with_ski(&f->pki, label, sizeof(label));
+    avow_evidence *ev = make_unsigned(&sp);
+    sign_with(ev, f->pki.ak_key, AVOW_SIGALG_NONE, ak, AVOW_SID_KEYID);
+    avow_verifier *v = verifier_for(NULL);
+    OK(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL));
+    expect(v, ev, NULL, AVOW_ERR_KEY_UNKNOWN);
+    OK(avow_verifier_add_key(v, label, sizeof(label), f->pki.ak_key, NULL));
+    expect(v, ev, NULL, AVOW_OK);
+    avow_verifier_free(v);
+    /* An SPKI signer is trusted when its SPKI is a trusted key's, id or none. */
+    avow_evidence *ev2 = signed_by_ak(&f->pki, AVOW_SID_SPKI, &sp);
+    v = verifier_for(NULL);
+    OK(avow_verifier_add_key(v, NULL, 0, f->other.ak_key, NULL));
+    expect(v, ev2, NULL, AVOW_ERR_KEY_UNKNOWN);
+    OK(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL));
+    expect(v, ev2, NULL, AVOW_OK);
+    avow_verifier_free(v);
+    avow_evidence_free(ev2);
+    avow_evidence_free(ev);
+    X509_free(ak);
+}
+
+static avow_evidence *signed_sid(const tu_pki *pki, X509 *ak, unsigned fields, const spec *sp)
+{
+    avow_evidence *ev = make_unsigned(sp);
+    avow_signer *s = NULL;
+    avow_diag d = {0};
+    OK(avow_evidence_add_intermediate(ev, pki->inter, NULL));
+    OK(avow_signer_new_pkey(pki->ak_key, AVOW_SIGALG_NONE, &s, NULL));
+    OK(avow_signer_set1_cert(s, ak, NULL));
+    if (avow_evidence_sign_sid(ev, s, fields, &d) != AVOW_OK)
+        fail_msg("sign: %s %s", d.field, d.detail);
+    avow_signer_free(s);
+    return reparse(ev);
+}
+
+/* The DER of ev with the first copy of what[0..n) changed in its last byte. */
+static avow_evidence *splice(const avow_evidence *ev, const uint8_t *what, size_t n)
+{
+    avow_buf der = {0};
+    OK(avow_evidence_encode(ev, &der));
+    uint8_t *p = NULL;
+    for (size_t i = 0; p == NULL && i + n <= der.len; i++)
+        if (memcmp(der.ptr + i, what, n) == 0)
+            p = der.ptr + i;
+    assert_non_null(p);
+    p[n - 1] ^= 0x01;
+    avow_evidence *out = NULL;
+    OK(avow_evidence_decode(der.ptr, der.len, NULL, 0, &out, NULL));
+    avow_buf_free(&der);
+    return out;
+}
+
+/*
+ * -07's SignerIdentifier is a SEQUENCE: several fields may be present and
+ * must name one key. The certificate decides the trust; a keyId beside it
+ * must be its SKI or an id of its key; a keyId beside an SPKI must be an id
+ * of that key, the key set's id for it, or the SKI of a known certificate
+ * of it.
+ */
+static void test_sid_several_fields(void **state)
+{
+    fixture *f = *state;
+    spec sp = {0, {f->pki.ak_key, NULL}};
+    avow_verifier *v = verifier_for(&f->pki);
+
+    /* keyId + certificate */
+    avow_evidence *ev = signed_sid(&f->pki, f->pki.ak, AVOW_SID_HAS_KEYID | AVOW_SID_HAS_CERT, &sp);
+    const avow_signature_block *b = avow_evidence_get0_signature(ev, 0);
+    assert_int_equal(b->sid_fields, AVOW_SID_HAS_KEYID | AVOW_SID_HAS_CERT);
+    assert_int_equal(b->sid_kind, AVOW_SID_CERT);
+    avow_evidence_result *r = NULL;
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_int_equal(r->sigs[0].sid_fields, AVOW_SID_HAS_KEYID | AVOW_SID_HAS_CERT);
+    assert_int_equal(r->sigs[0].sid_kind, AVOW_SID_CERT);
+    assert_string_equal(r->sigs[0].key_source, "certificate");
+    avow_buf text = {0}, json = {0};
+    OK(avow_evidence_result_to_text(r, &text));
+    assert_non_null(strstr((char *)text.ptr, "signer: key id + certificate,"));
+    OK(avow_evidence_result_to_json(r, &json));
+    json_t *root = json_loads((const char *)json.ptr, 0, NULL);
+    json_t *sig = json_array_get(json_object_get(root, "signatures"), 0);
+    assert_string_equal(json_string_value(json_object_get(sig, "sid")), "certificate");
+    json_t *fields = json_object_get(sig, "sid_fields");
+    assert_int_equal(json_array_size(fields), 2);
+    assert_string_equal(json_string_value(json_array_get(fields, 0)), "keyId");
+    assert_string_equal(json_string_value(json_array_get(fields, 1)), "certificate");
+    json_decref(root);
+    avow_buf_free(&json);
+    avow_buf_free(&text);
+    avow_evidence_result_free(r);
+    OK(avow_evidence_to_text(ev, &text));
+    assert_non_null(strstr((char *)text.ptr, "Signer: key id "));
+    assert_non_null(strstr((char *)text.ptr, ", certificate\n"));
+    avow_buf_free(&text);
+    OK(avow_evidence_to_json(ev, &json));
+    assert_non_null(
+        strstr((char *)json.ptr, "\"sidFields\": [\n        \"keyid\",\n        \"cert\""));
+    avow_buf_free(&json);
+
+    /* The same with a keyId that is not the certificate's: signature intact, sid refused. */
+    avow_evidence *bad = splice(ev, b->key_id.ptr, b->key_id.len);
+    assert_int_equal(run(v, bad, NULL, &r), AVOW_ERR_SIGNER_MISMATCH);
+    assert_non_null(strstr(r->sigs[0].detail, "sid.keyId"));
+    assert_non_null(strstr(r->sigs[0].detail, "sid.certificate"));
+    avow_evidence_result_free(r);
+    avow_evidence_free(bad);
+    avow_evidence_free(ev);
+
+    /* all three */
+    ev = signed_sid(&f->pki, f->pki.ak, AVOW_SID_ALL, &sp);
+    assert_int_equal(avow_evidence_get0_signature(ev, 0)->sid_fields, AVOW_SID_ALL);
+    expect(v, ev, NULL, AVOW_OK);
+    avow_evidence_free(ev);
+
+    /* keyId + SPKI, the keyId a label of the AK certificate's (no method gives it) */
+    static const uint8_t label[] = {0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88};
+    X509 *ak = ak_with_ski(&f->pki, label, sizeof(label));
+    ev = signed_sid(&f->pki, ak, AVOW_SID_HAS_KEYID | AVOW_SID_HAS_SPKI, &sp);
+    avow_verifier *kv = verifier_for(NULL);
+    OK(avow_verifier_add_key(kv, NULL, 0, f->pki.ak_key, NULL));
+    assert_int_equal(run(kv, ev, NULL, &r), AVOW_ERR_SIGNER_MISMATCH);
+    assert_non_null(strstr(r->sigs[0].detail, "sid.subjectPublicKeyInfo"));
+    avow_evidence_result_free(r);
+    OK(avow_verifier_add_key(kv, label, sizeof(label), f->pki.ak_key, NULL));
+    expect(kv, ev, NULL, AVOW_OK);
+    avow_verifier_free(kv);
+    /* ... or the SKI of a certificate of that key the verifier knows */
+    expect(v, ev, NULL, AVOW_ERR_SIGNER_MISMATCH);
+    OK(avow_verifier_add_cert(v, ak, NULL));
+    OK(avow_verifier_add_cert(v, f->pki.inter, NULL));
+    assert_int_equal(run(v, ev, NULL, &r), AVOW_OK);
+    assert_string_equal(r->sigs[0].key_source, "certificate");
+    avow_evidence_result_free(r);
+    avow_evidence_free(ev);
+
+    /* keyId + SPKI by a derived id, with no certificate: the builder writes method 1. */
+    avow_evidence *raw = make_unsigned(&sp);
+    avow_signer *s = NULL;
+    OK(avow_signer_new_pkey(f->pki.ak_key, AVOW_SIGALG_NONE, &s, NULL));
+    OK(avow_evidence_sign_sid(raw, s, AVOW_SID_HAS_KEYID | AVOW_SID_HAS_SPKI, NULL));
+    avow_diag d = {0};
+    assert_int_equal(avow_evidence_sign_sid(raw, s, AVOW_SID_HAS_CERT, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_evidence_sign_sid(raw, s, 0, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_evidence_sign_sid(raw, s, 1u << 3, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_evidence_sign(raw, s, (avow_sid_kind)3, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_evidence_signature_count(raw), 1);
+    avow_signer_free(s);
+    raw = reparse(raw);
+    kv = verifier_for(NULL);
+    OK(avow_verifier_add_key(kv, NULL, 0, f->pki.ak_key, NULL));
+    expect(kv, raw, NULL, AVOW_OK);
+    avow_verifier_free(kv);
+    avow_evidence_free(raw);
+    X509_free(ak);
+    avow_verifier_free(v);
+}
+
 static void test_concurrent(void **state)
 {
     fixture *f = *state;
@@ -1177,7 +1393,12 @@ static void test_verifier_args(void **state)
     assert_memory_equal(avow_verifier_get0_profile(v), &def, sizeof(def));
     assert_int_equal(avow_verifier_add_anchor(v, NULL, NULL), AVOW_ERR_ARG);
     assert_int_equal(avow_verifier_add_cert(NULL, f->pki.ak, NULL), AVOW_ERR_ARG);
-    assert_int_equal(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL), AVOW_ERR_ARG);
+    /* A key without a key id is found by the ids derived from it; a NULL key is nothing. */
+    assert_int_equal(avow_verifier_add_key(v, NULL, 0, NULL, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_key(v, NULL, 3, f->pki.ak_key, NULL), AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_key(v, (const uint8_t *)"x", 0, f->pki.ak_key, NULL),
+                     AVOW_ERR_ARG);
+    assert_int_equal(avow_verifier_add_key(v, NULL, 0, f->pki.ak_key, NULL), AVOW_OK);
     avow_evidence_result *r = (avow_evidence_result *)&r;
     assert_int_equal(avow_verify_evidence(v, NULL, NULL, &r, NULL), AVOW_ERR_ARG);
     assert_null(r);
@@ -1215,6 +1436,8 @@ int main(void)
         cmocka_unit_test(test_sid_certificate),
         cmocka_unit_test(test_sid_keyid),
         cmocka_unit_test(test_sid_spki),
+        cmocka_unit_test(test_raw_key_derived_ids),
+        cmocka_unit_test(test_sid_several_fields),
         cmocka_unit_test(test_untrusted_anchor),
         cmocka_unit_test(test_ak_profile),
         cmocka_unit_test(test_wrong_key_in_key_set),

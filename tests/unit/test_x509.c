@@ -116,6 +116,81 @@ static void test_evidence_key_id(void **state)
     EVP_PKEY_free(key);
 }
 
+/*
+ * RFC 5280 4.2.1.2 method 1 and RFC 7093 section 2 methods 1-4, computed
+ * here from the DER with plain EVP digests, for every key type.
+ */
+static void test_key_id_methods(void **state)
+{
+    (void)state;
+    static const struct {
+        avow_key_id_method m;
+        const char *md;
+        int whole_spki;
+        size_t len;
+        const char *name;
+    } rows[] = {
+        {AVOW_KEY_ID_RFC5280, "SHA1", 0, 20, "rfc5280"},
+        {AVOW_KEY_ID_RFC7093_SHA256, "SHA256", 0, 20, "rfc7093-sha256"},
+        {AVOW_KEY_ID_RFC7093_SHA384, "SHA384", 0, 20, "rfc7093-sha384"},
+        {AVOW_KEY_ID_RFC7093_SHA512, "SHA512", 0, 20, "rfc7093-sha512"},
+        {AVOW_KEY_ID_RFC7093_SPKI_SHA256, "SHA256", 1, 32, "rfc7093-spki-sha256"},
+        {AVOW_KEY_ID_RFC7093_SPKI_SHA384, "SHA384", 1, 48, "rfc7093-spki-sha384"},
+        {AVOW_KEY_ID_RFC7093_SPKI_SHA512, "SHA512", 1, 64, "rfc7093-spki-sha512"},
+    };
+    assert_int_equal(sizeof(rows) / sizeof(rows[0]), AVOW_KEY_ID_METHOD_COUNT_);
+    EVP_PKEY *keys[] = {tu_key_ec("P-256"), tu_key_ec("P-384"), tu_key_rsa(2048), tu_key_ed25519()};
+    for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+        avow_buf spki = tu_spki(keys[k]);
+        X509_PUBKEY *xpk = NULL;
+        const unsigned char *bits = NULL;
+        int nbits = 0;
+        assert_int_equal(X509_PUBKEY_set(&xpk, keys[k]), 1);
+        assert_int_equal(X509_PUBKEY_get0_param(NULL, &bits, &nbits, NULL, xpk), 1);
+        for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+            uint8_t want[EVP_MAX_MD_SIZE], got[AVOW_KEY_ID_MAX_LEN];
+            unsigned int wl = 0;
+            size_t gl = 0;
+            EVP_MD *md = EVP_MD_fetch(NULL, rows[i].md, NULL);
+            assert_non_null(md);
+            if (rows[i].whole_spki)
+                assert_int_equal(EVP_Digest(spki.ptr, spki.len, want, &wl, md, NULL), 1);
+            else
+                assert_int_equal(EVP_Digest(bits, (size_t)nbits, want, &wl, md, NULL), 1);
+            EVP_MD_free(md);
+            OK(avow_spki_key_id_by(keys[k], rows[i].m, got, &gl, NULL));
+            assert_int_equal(gl, rows[i].len);
+            assert_memory_equal(got, want, gl); /* the leftmost bytes when truncated */
+            assert_string_equal(avow_key_id_method_name(rows[i].m), rows[i].name);
+        }
+        /* Method 1 is avow_spki_key_id. */
+        uint8_t a[AVOW_KEY_ID_LEN], b[AVOW_KEY_ID_MAX_LEN];
+        size_t bl;
+        OK(avow_spki_key_id(keys[k], a, NULL));
+        OK(avow_spki_key_id_by(keys[k], AVOW_KEY_ID_RFC5280, b, &bl, NULL));
+        assert_memory_equal(a, b, sizeof(a));
+        TU_NO_OSSL_ERR();
+        X509_PUBKEY_free(xpk);
+        avow_buf_free(&spki);
+        EVP_PKEY_free(keys[k]);
+    }
+    avow_diag d;
+    uint8_t out[AVOW_KEY_ID_MAX_LEN];
+    size_t n;
+    EVP_PKEY *key = tu_key_ec("P-256");
+    assert_int_equal(avow_spki_key_id_by(NULL, AVOW_KEY_ID_RFC5280, out, &n, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_spki_key_id_by(key, AVOW_KEY_ID_RFC5280, out, NULL, &d), AVOW_ERR_ARG);
+    assert_int_equal(avow_spki_key_id_by(key, AVOW_KEY_ID_METHOD_COUNT_, out, &n, &d),
+                     AVOW_ERR_ARG);
+    assert_string_equal(d.field, "method");
+    assert_null(avow_key_id_method_name(AVOW_KEY_ID_METHOD_COUNT_));
+    EVP_PKEY *empty = EVP_PKEY_new();
+    assert_int_equal(avow_spki_key_id_by(empty, AVOW_KEY_ID_RFC5280, out, &n, &d), AVOW_ERR_CRYPTO);
+    TU_NO_OSSL_ERR();
+    EVP_PKEY_free(empty);
+    EVP_PKEY_free(key);
+}
+
 static void test_misuse(void **state)
 {
     (void)state;
@@ -145,9 +220,8 @@ static void test_misuse(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_types),
-        cmocka_unit_test(test_public_only),
-        cmocka_unit_test(test_evidence_key_id),
+        cmocka_unit_test(test_key_types),       cmocka_unit_test(test_public_only),
+        cmocka_unit_test(test_evidence_key_id), cmocka_unit_test(test_key_id_methods),
         cmocka_unit_test(test_misuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,6 +114,13 @@ static json_t *sig_json(const avow_sig_result *s, size_t index, int *bad)
     avow__json_put(o, "status",
                    json_string(s->status == AVOW_OK ? "AVOW_OK" : avow_errname(s->status)), bad);
     avow__json_put(o, "sid", json_string(sid_text(s->sid_kind)), bad);
+    /* "sid" is the field the key came from; "sid_fields" every field the block carried. */
+    json_t *fields = json_array();
+    for (int k = AVOW_SID_KEYID; fields != NULL && k <= AVOW_SID_CERT; k++)
+        if ((s->sid_fields & AVOW_SID_FIELD(k)) &&
+            json_array_append_new(fields, json_string(sid_text((avow_sid_kind)k))) != 0)
+            *bad = 1;
+    avow__json_put(o, "sid_fields", fields, bad);
     const char *alg = avow_sigalg_name(s->alg);
     avow__json_put(o, "algorithm", alg != NULL ? json_string(alg) : json_null(), bad);
     avow__json_put(o, "key_source",

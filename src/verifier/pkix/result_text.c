@@ -34,9 +34,22 @@ static const char *nonce_text(avow_nonce_state s)
     return "not checked (no expected nonce)";
 }
 
-static const char *sid_text(avow_sid_kind k)
+/* The fields of the SignerIdentifier, in the module's order: "key id + certificate". */
+static void sid_text(unsigned fields, avow_sid_kind kind, char *buf, size_t n)
 {
-    return k == AVOW_SID_KEYID ? "key id" : k == AVOW_SID_SPKI ? "public key" : "certificate";
+    static const char *const names[] = {"key id", "public key", "certificate"};
+    if (fields == 0)
+        fields = AVOW_SID_FIELD(kind);
+    buf[0] = '\0';
+    size_t used = 0;
+    for (int k = AVOW_SID_KEYID; k <= AVOW_SID_CERT; k++) {
+        if (!(fields & AVOW_SID_FIELD(k)))
+            continue;
+        int w = snprintf(buf + used, n - used, "%s%s", used > 0 ? " + " : "", names[k]);
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
 }
 
 static void put_text(BIO *b, const char *s)
@@ -59,7 +72,9 @@ static void put_sig(BIO *b, size_t i, const avow_sig_result *s)
     BIO_printf(b, "Signature [%lu]: %s", (unsigned long)i, s->status == AVOW_OK ? "OK" : "FAILED");
     if (s->status != AVOW_OK)
         BIO_printf(b, " (%s)", avow_errname(s->status) != NULL ? avow_errname(s->status) : "?");
-    BIO_printf(b, "\n    signer: %s, algorithm: %s, key: %s\n", sid_text(s->sid_kind),
+    char sid[48];
+    sid_text(s->sid_fields, s->sid_kind, sid, sizeof(sid));
+    BIO_printf(b, "\n    signer: %s, algorithm: %s, key: %s\n", sid,
                alg != NULL ? alg : "unsupported",
                s->key_source != NULL ? s->key_source : "unresolved");
     if (s->cert != NULL)

@@ -244,73 +244,160 @@ static void untried(avow_sig_result *r)
     r->key_source = NULL;
 }
 
-static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_result *r)
+/* An SPKI signer: a key of the key set with that DER, or a known certificate with it. */
+static avow_err resolve_spki(vctx *c, const avow_signature_block *b, avow_sig_result *r)
 {
     const avow_verifier *v = c->v;
     avow_sig_result first = {0};
     int tried = 0;
-    switch (b->sid_kind) {
-    case AVOW_SID_CERT:
+    for (size_t i = 0; i < v->nkeys; i++) {
+        if (v->keys[i].spki_len == b->spki.len &&
+            memcmp(v->keys[i].spki, b->spki.ptr, b->spki.len) == 0) {
+            r->key = v->keys[i].pub;
+            r->key_source = "key set";
+            return AVOW_OK;
+        }
+    }
+    for (size_t i = 0; i < v->ncerts; i++) {
+        if (v->certs[i].spki_len == b->spki.len &&
+            memcmp(v->certs[i].spki, b->spki.ptr, b->spki.len) == 0 &&
+            try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
+            return AVOW_OK;
+    }
+    for (int i = 0; i < sk_X509_num(c->extra); i++) {
+        X509 *x = sk_X509_value(c->extra, i);
+        if (spki_is(x, b->spki) && try_cert(c, x, r, &first, &tried) == AVOW_OK)
+            return AVOW_OK;
+    }
+    untried(r);
+    if (tried > 0)
+        return sig_fail(r, first.status, "%s", first.detail);
+    return sig_fail(r, AVOW_ERR_KEY_UNKNOWN,
+                    "sid.subjectPublicKeyInfo is neither in the key set nor the key of a "
+                    "known certificate (a bare SPKI is not trusted)");
+}
+
+static int key_id_is(const uint8_t *id, size_t len, avow_view want)
+{
+    return id != NULL && len == want.len && memcmp(id, want.ptr, len) == 0;
+}
+
+/*
+ * A keyId signer: the key set by the caller's key ids, then by the ids
+ * derived from its keys (RFC 5280 method 1, RFC 7093), then the
+ * SubjectKeyIdentifiers of the known certificates.
+ */
+static avow_err resolve_key_id(vctx *c, const avow_signature_block *b, avow_sig_result *r)
+{
+    const avow_verifier *v = c->v;
+    avow_sig_result first = {0};
+    int tried = 0;
+    for (size_t i = 0; i < v->nkeys; i++) {
+        if (key_id_is(v->keys[i].id, v->keys[i].id_len, b->key_id)) {
+            r->key = v->keys[i].pub;
+            r->key_source = "key set";
+            return AVOW_OK;
+        }
+    }
+    for (size_t i = 0; i < v->nkeys; i++) {
+        if (avow__key_ids_find(&v->keys[i].ids, b->key_id.ptr, b->key_id.len) >= 0) {
+            r->key = v->keys[i].pub;
+            r->key_source = "key set";
+            return AVOW_OK;
+        }
+    }
+    for (size_t i = 0; i < v->ncerts; i++)
+        if (ski_is(v->certs[i].cert, b->key_id) &&
+            try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
+            return AVOW_OK;
+    for (int i = 0; i < sk_X509_num(c->extra); i++)
+        if (ski_is(sk_X509_value(c->extra, i), b->key_id) &&
+            try_cert(c, sk_X509_value(c->extra, i), r, &first, &tried) == AVOW_OK)
+            return AVOW_OK;
+    STACK_OF(X509) *im = avow_evidence_get0_intermediates(c->ev);
+    for (int i = 0; i < sk_X509_num(im); i++)
+        if (ski_is(sk_X509_value(im, i), b->key_id) &&
+            try_cert(c, sk_X509_value(im, i), r, &first, &tried) == AVOW_OK)
+            return AVOW_OK;
+    untried(r);
+    if (tried > 0)
+        return sig_fail(r, first.status, "%s", first.detail);
+    return sig_fail(r, AVOW_ERR_KEY_UNKNOWN,
+                    "sid.keyId matches no key in the key set (by its key id or one derived from "
+                    "the key) and no certificate's SubjectKeyIdentifier");
+}
+
+/*
+ * Whether a keyId names the key whose DER SPKI is spki: an identifier
+ * derived from it, the caller's key id for it in the key set, or the
+ * SubjectKeyIdentifier of a certificate of that key (cert, or one the
+ * verifier knows). Only a SignerIdentifier with several fields asks.
+ */
+static int key_id_names(const vctx *c, avow_view id, avow_view spki, X509 *cert)
+{
+    avow__key_ids ids;
+    if (avow__key_ids_of_spki(spki.ptr, spki.len, &ids) == AVOW_OK &&
+        avow__key_ids_find(&ids, id.ptr, id.len) >= 0)
+        return 1;
+    if (cert != NULL && ski_is(cert, id))
+        return 1;
+    const avow_verifier *v = c->v;
+    for (size_t i = 0; i < v->nkeys; i++)
+        if (v->keys[i].spki_len == spki.len && memcmp(v->keys[i].spki, spki.ptr, spki.len) == 0 &&
+            key_id_is(v->keys[i].id, v->keys[i].id_len, id))
+            return 1;
+    for (size_t i = 0; i < v->ncerts; i++)
+        if (v->certs[i].spki_len == spki.len && memcmp(v->certs[i].spki, spki.ptr, spki.len) == 0 &&
+            ski_is(v->certs[i].cert, id))
+            return 1;
+    for (int i = 0; i < sk_X509_num(c->extra); i++)
+        if (spki_is(sk_X509_value(c->extra, i), spki) && ski_is(sk_X509_value(c->extra, i), id))
+            return 1;
+    STACK_OF(X509) *im = avow_evidence_get0_intermediates(c->ev);
+    for (int i = 0; i < sk_X509_num(im); i++)
+        if (spki_is(sk_X509_value(im, i), spki) && ski_is(sk_X509_value(im, i), id))
+            return 1;
+    return 0;
+}
+
+/*
+ * The key of a signature block, taken from its SignerIdentifier in the
+ * draft's order (certificate, else subjectPublicKeyInfo, else keyId). A
+ * keyId given beside either of the others must name the same key: the
+ * decoder already holds the subjectPublicKeyInfo to the certificate's key.
+ */
+static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_result *r)
+{
+    int with_key_id = (b->sid_fields & AVOW_SID_HAS_KEYID) != 0;
+    if (b->sid_fields & AVOW_SID_HAS_CERT) {
         if (b->cert == NULL)
             return sig_fail(r, AVOW_ERR_KEY_UNKNOWN, "sid.certificate is empty");
+        if (with_key_id) {
+            unsigned char *der = NULL;
+            int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(b->cert), &der);
+            avow_view spki = {der, n > 0 ? (size_t)n : 0};
+            int ok = n > 0 && key_id_names(c, b->key_id, spki, b->cert);
+            OPENSSL_free(der);
+            avow__ossl_clear();
+            if (!ok)
+                return sig_fail(r, AVOW_ERR_SIGNER_MISMATCH,
+                                "sid.keyId does not identify the key of sid.certificate (not its "
+                                "SubjectKeyIdentifier, an id derived from its key or the key "
+                                "set's id for it)");
+        }
         return trust_cert(c, b->cert, r);
-    case AVOW_SID_SPKI:
-        for (size_t i = 0; i < v->nkeys; i++) {
-            if (v->keys[i].spki_len == b->spki.len &&
-                memcmp(v->keys[i].spki, b->spki.ptr, b->spki.len) == 0) {
-                r->key = v->keys[i].pub;
-                r->key_source = "key set";
-                return AVOW_OK;
-            }
-        }
-        for (size_t i = 0; i < v->ncerts; i++) {
-            if (v->certs[i].spki_len == b->spki.len &&
-                memcmp(v->certs[i].spki, b->spki.ptr, b->spki.len) == 0 &&
-                try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
-                return AVOW_OK;
-        }
-        for (int i = 0; i < sk_X509_num(c->extra); i++) {
-            X509 *x = sk_X509_value(c->extra, i);
-            if (spki_is(x, b->spki) && try_cert(c, x, r, &first, &tried) == AVOW_OK)
-                return AVOW_OK;
-        }
-        untried(r);
-        if (tried > 0)
-            return sig_fail(r, first.status, "%s", first.detail);
-        return sig_fail(r, AVOW_ERR_KEY_UNKNOWN,
-                        "sid.subjectPublicKeyInfo is neither in the key set nor the key of a "
-                        "known certificate (a bare SPKI is not trusted)");
-    case AVOW_SID_KEYID: {
-        for (size_t i = 0; i < v->nkeys; i++) {
-            if (v->keys[i].id_len == b->key_id.len &&
-                memcmp(v->keys[i].id, b->key_id.ptr, b->key_id.len) == 0) {
-                r->key = v->keys[i].pub;
-                r->key_source = "key set";
-                return AVOW_OK;
-            }
-        }
-        for (size_t i = 0; i < v->ncerts; i++)
-            if (ski_is(v->certs[i].cert, b->key_id) &&
-                try_cert(c, v->certs[i].cert, r, &first, &tried) == AVOW_OK)
-                return AVOW_OK;
-        for (int i = 0; i < sk_X509_num(c->extra); i++)
-            if (ski_is(sk_X509_value(c->extra, i), b->key_id) &&
-                try_cert(c, sk_X509_value(c->extra, i), r, &first, &tried) == AVOW_OK)
-                return AVOW_OK;
-        STACK_OF(X509) *im = avow_evidence_get0_intermediates(c->ev);
-        for (int i = 0; i < sk_X509_num(im); i++)
-            if (ski_is(sk_X509_value(im, i), b->key_id) &&
-                try_cert(c, sk_X509_value(im, i), r, &first, &tried) == AVOW_OK)
-                return AVOW_OK;
-        untried(r);
-        if (tried > 0)
-            return sig_fail(r, first.status, "%s", first.detail);
-        return sig_fail(r, AVOW_ERR_KEY_UNKNOWN,
-                        "sid.keyId matches no key in the key set and no certificate's "
-                        "SubjectKeyIdentifier");
     }
+    if (b->sid_fields & AVOW_SID_HAS_SPKI) {
+        if (with_key_id && !key_id_names(c, b->key_id, b->spki, NULL))
+            return sig_fail(r, AVOW_ERR_SIGNER_MISMATCH,
+                            "sid.keyId does not identify sid.subjectPublicKeyInfo (not an id "
+                            "derived from it, the key set's id for it or a SubjectKeyIdentifier "
+                            "of a certificate of it)");
+        return resolve_spki(c, b, r);
     }
-    return sig_fail(r, AVOW_ERR_KEY_UNKNOWN, "unknown SignerIdentifier choice");
+    if (with_key_id)
+        return resolve_key_id(c, b, r);
+    return sig_fail(r, AVOW_ERR_KEY_UNKNOWN, "the SignerIdentifier holds no field");
 }
 
 /*
@@ -388,6 +475,7 @@ static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r
 {
     const avow_signature_block *b = avow_evidence_get0_signature(c->ev, idx);
     r->sid_kind = b->sid_kind;
+    r->sid_fields = b->sid_fields;
     avow_diag d = {0};
     if (avow_sigalg_from_der(b->algorithm.ptr, b->algorithm.len, &r->alg, &d) != AVOW_OK) {
         sig_fail(r, AVOW_ERR_SIG_ALG, "signatureAlgorithm%s%s: %s", d.field[0] ? "." : "", d.field,
