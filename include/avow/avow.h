@@ -12,6 +12,7 @@
 #include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>
+#include <avow/evidence_request.h>
 #include <avow/ledger.h>
 #include <avow/jose.h>
 #include <avow/nonce.h>

@@ -59,6 +59,8 @@ extern "C" {
     X(AVOW_ERR_DUP_ATTRIBUTE, 124, "attestation attribute or extension repeated")                  \
     X(AVOW_ERR_BAD_POLICY, 125, "appraisal policy document is invalid")                            \
     X(AVOW_ERR_SIGNER_MISMATCH, 126, "signer identifier fields name different keys")               \
+    X(AVOW_ERR_REQUEST_VALUE, 128, "requested claim carries a value it may not, or lacks one")     \
+    X(AVOW_ERR_REQUEST_UNKNOWN, 129, "request names an unknown element or unknown claim value")    \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -84,6 +86,8 @@ extern "C" {
     X(AVOW_ERR_CA_VALIDITY, 222, "validity would run past the CA certificate")                     \
     X(AVOW_ERR_BAD_SUBJECT, 223, "subject holds control characters")                               \
     X(AVOW_ERR_AK_CA, 225, "signer certificate is a CA certificate")                               \
+    X(AVOW_ERR_UNANSWERED, 228, "a requested claim is missing from the evidence")                  \
+    X(AVOW_ERR_UNREQUESTED, 229, "evidence carries a claim or element that was not requested")     \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

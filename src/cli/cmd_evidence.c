@@ -119,12 +119,15 @@ static const cli_cmd commands[] = {
      show_opts, 0, run_show},
     {"verify", "Verify PKIX Evidence against trust anchors and print the verdict.",
      "-in FILE -CAfile ANCHORS [options]", cli_evidence_verify_opts, 0, cli_evidence_verify},
+    {"request", "Write an attestation request: the claims wanted, the keys named, the nonce.",
+     "[-want NAMES] [-key-ident NAME] [-nonce HEX] [-from FILE] [-out FILE]",
+     cli_evidence_request_opts, 0, cli_evidence_request},
 };
 
 int cli_group_evidence(const char *prog, int argc, char **argv)
 {
     return cli_run_table(prog,
-                         "Create, show and verify PKIX Evidence "
+                         "Create, show and verify PKIX Evidence, and request it "
                          "(draft-ietf-rats-pkix-key-attestation-07).",
                          commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
 }

@@ -3,9 +3,12 @@
  * with each -signkey and writes the Evidence. Claims from flags are turned
  * into the same JSON the library reads, so there is one path into the
  * builder. The library resolves the special values "now" and "auto" (the
- * keys of the -signkey signers, which are opened first).
+ * keys of the -signkey signers, which are opened first). With -request the
+ * same claims and the tokens become claim sources and the library fills in
+ * exactly what the request asks for (avow_evidence_fill).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -67,6 +70,12 @@ const cli_opt cli_evidence_create_opts[] = {
     {"pin-source", CLI_VALUE, "SPEC",
      "token user PIN: env:NAME, file:PATH or pass:TEXT (default: the URI's pin-value/pin-source)"},
     {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"},
+    {"request", CLI_VALUE, "FILE",
+     "answer this attestation request (evidence request): exactly the claims it asks for, from "
+     "-claims, the claim options and the tokens"},
+    {"strict-request", CLI_FLAG, NULL,
+     "with -request: fail unless every requested claim is supplied"},
+    {"json", CLI_FLAG, NULL, "with -request: the claims not supplied as JSON on stderr"},
     {"outform", CLI_VALUE, "PEM|DER", "output format (default: PEM, label EVIDENCE)"},
     {"out", CLI_VALUE, "FILE", "output file (default: stdout)"},
     {NULL, CLI_FLAG, NULL, NULL},
@@ -439,6 +448,126 @@ static avow_err sign_all(create_ctx *c, const cli_args *a)
     return AVOW_OK;
 }
 
+/* --- -request: the claims gathered above and the tokens as claim sources --- */
+
+/* The report of what the request asked and was not supplied, on stderr. */
+static void print_report(const avow_answer_report *rep, int json)
+{
+    avow_buf text = {0};
+    if (rep == NULL)
+        return;
+    if (json ? avow_answer_report_to_json(rep, &text) != AVOW_OK
+             : avow_answer_report_to_text(rep, &text) != AVOW_OK)
+        return;
+    if (json) {
+        fwrite(text.ptr, 1, text.len, stderr);
+    } else {
+        /* the library escaped every line; each becomes one "avow: " line */
+        for (const char *p = (const char *)text.ptr; *p != '\0';) {
+            size_t n = strcspn(p, "\n");
+            fprintf(stderr, "avow: %.*s\n", (int)n, p);
+            p += n + (p[n] == '\n');
+        }
+    }
+    avow_buf_free(&text);
+}
+
+/* A token as a claim source named by its URI without PIN; the session stays open if kept. */
+static avow_err add_token_source(create_ctx *c, avow_claim_source *src, const char *option,
+                                 const char *uri, int need_login, unsigned flags, int key,
+                                 avow_p11_session **kept)
+{
+    char name[256];
+    avow_p11_session *s = NULL;
+    if (!cli_is_p11_uri(uri))
+        return cli_fail(&c->d, AVOW_ERR_USAGE, option, "\"%s\" is not a pkcs11: URI", uri);
+    avow_p11_uri_redact(uri, AVOW_P11_REDACT_PIN_SOURCE, name, sizeof(name));
+    avow_err err = p11_open(c, option, uri, need_login, &s);
+    if (err == AVOW_OK)
+        err = avow_claim_source_add_pkcs11(src, name, s, flags, &uri, key ? 1 : 0, &c->d);
+    if (err == AVOW_OK && kept != NULL) {
+        *kept = s;
+        s = NULL;
+    }
+    avow_p11_session_free(s);
+    return err;
+}
+
+/* Whether a pkcs11: URI names an object (object= or id=) rather than a token only. */
+static int names_object(create_ctx *c, const char *uri)
+{
+    avow_buf label = {0}, id = {0};
+    int named = avow_p11_uri_get_object(uri, &label, &id, &c->d) == AVOW_OK &&
+                (label.len > 0 || id.len > 0);
+    avow_buf_free(&label);
+    avow_buf_free(&id);
+    return named;
+}
+
+/*
+ * Fills the request from the claims of -claims and the claim options (one
+ * source, in c->ev until now), then -pkcs11 (its token's platform unless
+ * -platform-from names another, its key if the URI names one, and the keys
+ * the request names, looked up in that token), -platform-from and each
+ * -attest-key. On success c->ev is the filled Evidence, unsigned.
+ */
+static avow_err answer_request(create_ctx *c, const cli_args *a, const avow_profile *p)
+{
+    avow_evidence_request *req = NULL;
+    avow_claim_source *src = NULL;
+    avow_p11_session *token = NULL;
+    avow_answer_report *rep = NULL;
+    avow_evidence *ev = NULL;
+    const char *p11 = cli_get(a, "pkcs11"), *platform = cli_get(a, "platform-from");
+    avow_err err = cli_request_load(cli_get(a, "request"), NULL, p, &req, &c->d);
+    if (err == AVOW_OK)
+        err = avow_claim_source_new(p, &src);
+    if (err == AVOW_OK && avow_evidence_element_count(c->ev) > 0) {
+        const char *name = cli_get(a, "claims") != NULL ? cli_get(a, "claims") : "claim options";
+        err = avow_claim_source_add0_evidence(src, name, c->ev, &c->d);
+        if (err == AVOW_OK)
+            c->ev = NULL;
+    }
+    int keys_asked = 0;
+    for (size_t i = 0; req != NULL && i < avow_evidence_request_element_count(req); i++)
+        keys_asked |= avow_evidence_request_get0_element(req, i)->kind == AVOW_ELEMENT_KEY;
+    if (err == AVOW_OK && p11 != NULL) {
+        int key = cli_is_p11_uri(p11) && names_object(c, p11);
+        unsigned flags =
+            AVOW_SOURCE_P11_FIND_KEYS | (platform == NULL ? AVOW_SOURCE_P11_PLATFORM : 0);
+        err = add_token_source(c, src, "pkcs11", p11, key || keys_asked, flags, key, &token);
+    }
+    if (err == AVOW_OK && platform != NULL)
+        err = add_token_source(c, src, "platform-from", platform, 0, AVOW_SOURCE_P11_PLATFORM, 0,
+                               NULL);
+    for (size_t i = 0; err == AVOW_OK && i < cli_count(a, "attest-key"); i++)
+        err = add_token_source(c, src, "attest-key", cli_get_n(a, "attest-key", i), 1, 0, 1, NULL);
+
+    avow_view spkis[MAX_SIGNERS];
+    avow_fill_opts fo;
+    avow_fill_opts_init(&fo);
+    for (size_t i = 0; i < c->nsigners; i++) {
+        spkis[i].ptr = c->spkis[i].ptr;
+        spkis[i].len = c->spkis[i].len;
+    }
+    fo.nsigner_spkis = c->nsigners;
+    fo.signer_spkis = spkis;
+    fo.flags = cli_flag(a, "strict-request") ? AVOW_FILL_STRICT : 0;
+    if (err == AVOW_OK)
+        err = avow_evidence_fill(req, src, &fo, &ev, &rep, &c->d);
+    if (rep != NULL && (cli_flag(a, "json") || avow_answer_report_count(rep) > 0))
+        print_report(rep, cli_flag(a, "json"));
+    if (err == AVOW_OK) {
+        avow_evidence_free(c->ev);
+        c->ev = ev;
+    }
+    avow_answer_report_free(rep);
+    avow_claim_source_free(src);
+    avow_p11_session_free(token);
+    avow_evidence_request_free(req);
+    return err;
+}
+
 int cli_evidence_create(const char *prog, const cli_args *a)
 {
     (void)prog;
@@ -456,6 +585,16 @@ int cli_evidence_create(const char *prog, const cli_args *a)
         unsigned sid;
         err = parse_sid(&c, cli_get(a, "sid"), &sid);
     }
+    const char *request = cli_get(a, "request");
+    /* a request brings its own nonce and asks for ak-spki itself */
+    if (err == AVOW_OK && request != NULL && cli_get(a, "nonce") != NULL)
+        err = cli_fail(&c.d, AVOW_ERR_USAGE, "nonce", "with -request the nonce is the request's");
+    if (err == AVOW_OK && request != NULL && cli_flag(a, "ak-spki"))
+        err = cli_fail(&c.d, AVOW_ERR_USAGE, "ak-spki",
+                       "with -request, ak-spki is the request's to ask");
+    if (err == AVOW_OK && request == NULL && (cli_flag(a, "strict-request") || cli_flag(a, "json")))
+        err = cli_fail(&c.d, AVOW_ERR_USAGE, cli_flag(a, "json") ? "json" : "strict-request",
+                       "only with -request");
     if (err == AVOW_OK)
         err = load_signers(&c, a);
     if (err == AVOW_OK)
@@ -464,9 +603,13 @@ int cli_evidence_create(const char *prog, const cli_args *a)
         err = add_claims_file(&c, cli_get(a, "claims"));
     if (err == AVOW_OK)
         err = add_flag_claims(&c, a);
+    if (err == AVOW_OK && request != NULL)
+        err = answer_request(&c, a, &p);
     /* -pkcs11 URI: the token's platform (unless -platform-from names another) and the key. */
-    const char *p11 = cli_get(a, "pkcs11");
-    const char *platform = cli_get(a, "platform-from") != NULL ? cli_get(a, "platform-from") : p11;
+    const char *p11 = request == NULL ? cli_get(a, "pkcs11") : NULL;
+    const char *platform = request != NULL                       ? NULL
+                           : cli_get(a, "platform-from") != NULL ? cli_get(a, "platform-from")
+                                                                 : p11;
     if (err == AVOW_OK && p11 != NULL && !cli_is_p11_uri(p11))
         err = cli_fail(&c.d, AVOW_ERR_USAGE, "pkcs11", "\"%s\" is not a pkcs11: URI", p11);
     if (err == AVOW_OK && platform != NULL) {
@@ -478,9 +621,9 @@ int cli_evidence_create(const char *prog, const cli_args *a)
     }
     if (err == AVOW_OK && p11 != NULL)
         err = add_p11_key(&c, "pkcs11", p11);
-    if (err == AVOW_OK)
+    if (err == AVOW_OK && request == NULL)
         err = add_p11_keys(&c, a);
-    if (err == AVOW_OK && avow_evidence_element_count(c.ev) == 0)
+    if (err == AVOW_OK && request == NULL && avow_evidence_element_count(c.ev) == 0)
         err = cli_fail(&c.d, AVOW_ERR_USAGE, "claims",
                        "no claims: give -claims FILE or claim options");
     if (err == AVOW_OK)

@@ -1,12 +1,16 @@
 /*
  * "avow evidence verify": loads anchors, certificates and keys into a
  * verifier, runs avow_verify_evidence and prints the result the library
- * renders (avow_evidence_result_to_text or _to_json). The exit status is 0
- * only for trusted Evidence.
+ * renders (avow_evidence_result_to_text or _to_json). With -request it also
+ * checks that the Evidence answers the request (avow_evidence_answers). The
+ * exit status is 0 only for trusted Evidence (that answers the request).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/x509.h>
 
 #include <avow/avow.h>
@@ -28,6 +32,12 @@ const cli_opt cli_evidence_verify_opts[] = {
     {"ignore-ak-spki", CLI_FLAG, NULL, "do not require signer keys to be listed in ak-spki"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     CLI_VERIFY_STRICTNESS_OPTS,
+    {"request", CLI_VALUE, "FILE",
+     "check that the Evidence answers this attestation request (its nonce is then the expected "
+     "one, unless -nonce)"},
+    {"strict-request", CLI_FLAG, NULL, "with -request: every requested claim must be present"},
+    {"allow-unrequested", CLI_FLAG, NULL,
+     "with -request: report claims and elements not requested instead of failing"},
     {"json", CLI_FLAG, NULL, "print the result as JSON"},
     CLI_PROFILE_OPTS_REFUSE_EKU,
     {NULL, CLI_FLAG, NULL, NULL},
@@ -73,6 +83,70 @@ static avow_err setup(avow_verifier **v, const cli_args *a, avow_diag *d)
     return err;
 }
 
+/* The result JSON with the request check under "request": one document for programs. */
+static avow_err merged_json(const avow_evidence_result *r, const avow_answer_report *rep,
+                            avow_buf *out, avow_diag *d)
+{
+    avow_buf rt = {0}, at = {0};
+    avow_err err = avow_evidence_result_to_json(r, &rt);
+    if (err == AVOW_OK && rep != NULL)
+        err = avow_answer_report_to_json(rep, &at);
+    if (err != AVOW_OK || rep == NULL) {
+        *out = rt;
+        avow_buf_free(&at);
+        return err;
+    }
+    json_t *root = json_loadb((const char *)rt.ptr, rt.len, 0, NULL);
+    json_t *answers = json_loadb((const char *)at.ptr, at.len, 0, NULL);
+    char *text = NULL;
+    if (root != NULL && answers != NULL && json_object_set_new(root, "request", answers) == 0) {
+        answers = NULL;
+        text = json_dumps(root, JSON_INDENT(2));
+    }
+    json_decref(root);
+    json_decref(answers);
+    avow_buf_free(&rt);
+    avow_buf_free(&at);
+    if (text == NULL)
+        return cli_fail(d, AVOW_ERR_NOMEM, "json", "cannot join the request check to the result");
+    size_t n = strlen(text);
+    out->ptr = OPENSSL_malloc(n + 2);
+    if (out->ptr != NULL) {
+        memcpy(out->ptr, text, n);
+        out->ptr[n] = '\n';
+        out->ptr[n + 1] = '\0';
+        out->len = n + 1;
+    }
+    free(text);
+    return out->ptr != NULL ? AVOW_OK : cli_fail(d, AVOW_ERR_NOMEM, "json", "out of memory");
+}
+
+/* The result text, then whether the Evidence answers the request and every finding. */
+static avow_err print_text(const avow_evidence_result *r, const avow_answer_report *rep,
+                           avow_diag *d)
+{
+    avow_buf text = {0};
+    avow_err err = avow_evidence_result_to_text(r, &text);
+    if (err == AVOW_OK)
+        err = cli_print(&text, d);
+    avow_buf_free(&text);
+    if (err != AVOW_OK || rep == NULL)
+        return err;
+    err = avow_answer_report_to_text(rep, &text);
+    if (err != AVOW_OK)
+        return err;
+    printf("Request: %s\n",
+           avow_answer_report_status(rep) == AVOW_OK ? "answered" : "NOT ANSWERED");
+    /* the library escaped every line */
+    for (const char *p = (const char *)text.ptr; *p != '\0';) {
+        size_t n = strcspn(p, "\n");
+        printf("  %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+    avow_buf_free(&text);
+    return fflush(stdout) == 0 ? AVOW_OK : cli_fail(d, AVOW_ERR_IO, "stdout", "cannot write");
+}
+
 int cli_evidence_verify(const char *prog, const cli_args *a)
 {
     (void)prog;
@@ -81,32 +155,59 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
     avow_verifier *v = NULL;
     avow_evidence *ev = NULL;
     avow_evidence_result *r = NULL;
+    avow_evidence_request *req = NULL;
+    avow_answer_report *rep = NULL;
     uint8_t nonce[256];
     avow_verify_opts vo;
     avow_verify_opts_init(&vo);
 
     avow_err err = setup(&v, a, &d);
+    if (err == AVOW_OK && cli_get(a, "request") != NULL)
+        err =
+            cli_request_load(cli_get(a, "request"), NULL, avow_verifier_get0_profile(v), &req, &d);
+    if (err == AVOW_OK && req == NULL &&
+        (cli_flag(a, "strict-request") || cli_flag(a, "allow-unrequested")))
+        err = cli_fail(&d, AVOW_ERR_USAGE,
+                       cli_flag(a, "strict-request") ? "strict-request" : "allow-unrequested",
+                       "only with -request");
     if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
         err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &vo.nonce_len, &d);
         vo.nonce = nonce;
+    } else if (err == AVOW_OK && req != NULL) {
+        /* the nonce the request gave is the one the Evidence must carry */
+        avow_view n = avow_evidence_request_get0_nonce(req);
+        vo.nonce = n.ptr;
+        vo.nonce_len = n.len;
     }
     if (err == AVOW_OK)
         err = cli_evidence_load(a, avow_verifier_get0_profile(v), &ev, &d);
     if (err != AVOW_OK) {
+        avow_evidence_request_free(req);
         avow_verifier_free(v);
         avow_evidence_free(ev);
         return cli_report(err, &d);
     }
 
     avow_err verdict = avow_verify_evidence(v, ev, &vo, &r, &d);
+    avow_diag ad;
+    avow_diag_clear(&ad);
+    avow_err answered = AVOW_OK;
+    if (req != NULL) {
+        unsigned flags = (cli_flag(a, "strict-request") ? AVOW_ANSWERS_STRICT : 0) |
+                         (cli_flag(a, "allow-unrequested") ? AVOW_ANSWERS_ALLOW_UNREQUESTED : 0);
+        answered = avow_evidence_answers(ev, req, flags, &rep, &ad);
+    }
     int rc = CLI_EXIT_OK;
     if (r != NULL) {
         /* The library renders (and escapes); the command only prints. */
         avow_buf text = {0};
-        err = cli_flag(a, "json") ? avow_evidence_result_to_json(r, &text)
-                                  : avow_evidence_result_to_text(r, &text);
-        if (err == AVOW_OK)
-            err = cli_print(&text, &d);
+        if (cli_flag(a, "json")) {
+            err = merged_json(r, rep, &text, &d);
+            if (err == AVOW_OK)
+                err = cli_print(&text, &d);
+        } else {
+            err = print_text(r, rep, &d);
+        }
         avow_buf_free(&text);
         if (err != AVOW_OK)
             rc = cli_report(err, &d);
@@ -118,6 +219,12 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
                  ? CLI_EXIT_FAIL
                  : cli_exit_code(verdict);
     }
+    /* Trusted Evidence that does not answer the request is not accepted either. */
+    if (answered != AVOW_OK && rc == CLI_EXIT_OK)
+        rc = cli_report(answered, &ad) == CLI_EXIT_MALFORMED ? CLI_EXIT_FAIL
+                                                             : cli_exit_code(answered);
+    avow_answer_report_free(rep);
+    avow_evidence_request_free(req);
     avow_evidence_result_free(r);
     avow_evidence_free(ev);
     avow_verifier_free(v);

@@ -10,9 +10,18 @@
 
 extern const cli_opt cli_evidence_create_opts[];
 extern const cli_opt cli_evidence_verify_opts[];
+extern const cli_opt cli_evidence_request_opts[];
 
 int cli_evidence_create(const char *prog, const cli_args *a);
 int cli_evidence_verify(const char *prog, const cli_args *a);
+int cli_evidence_request(const char *prog, const cli_args *a);
+
+struct avow_evidence_request;
+
+/* Reads an attestation request (PEM "EVIDENCE REQUEST" or DER, by inform or detected) from path
+ * and decodes it strictly. */
+avow_err cli_request_load(const char *path, const char *inform, const avow_profile *p,
+                          struct avow_evidence_request **req, avow_diag *d);
 
 /*
  * The options of the profile, for the table of every command that reads or

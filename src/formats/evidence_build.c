@@ -192,7 +192,8 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
         return avow__fail(diag, AVOW_ERR_ARG, info->name, "no element %zu", element);
     if (value->type != info->type)
         return avow__fail(diag, AVOW_ERR_CLAIM_TYPE, info->name, "value of the wrong type");
-    if (!value->present)
+    /* Only an attestation request (built with AVOW_DECODE_ALLOW_VALUELESS) asks for claims. */
+    if (!value->present && !(ev->flags & AVOW_DECODE_ALLOW_VALUELESS))
         return avow__fail(diag, AVOW_ERR_VALUE_MISSING, info->name,
                           "evidence claims carry a value");
     if ((value->type == AVOW_VALUE_BYTES || value->type == AVOW_VALUE_UTF8) &&
@@ -200,7 +201,7 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
         return avow__fail(diag, AVOW_ERR_ARG, info->name, "bad byte string");
     if (value->type == AVOW_VALUE_OIDS && value->npurposes > AVOW_EVIDENCE_MAX_PURPOSES)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, info->name, "too many purposes");
-    if (value->type == AVOW_VALUE_TIME && !avow__gentime_fits(value->time))
+    if (value->present && value->type == AVOW_VALUE_TIME && !avow__gentime_fits(value->time))
         return avow__fail(diag, AVOW_ERR_CLAIM_VALUE, info->name,
                           "%lld is outside GeneralizedTime (years 0000 to 9999 in UTC)",
                           (long long)value->time);
@@ -209,7 +210,8 @@ avow_err avow_evidence_add_claim(avow_evidence *ev, size_t element, avow_claim_i
     AVOW_CLAIM_ASN1 *ca = AVOW_CLAIM_ASN1_new();
     uint8_t sfx[3] = {1, (uint8_t)info->element, info->arc_claim};
     if (ca == NULL || !avow__arc_set(ev, sfx, 3, &ca->type) ||
-        !value_to_raw(ev, value, &ca->value) || !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
+        (value->present && !value_to_raw(ev, value, &ca->value)) ||
+        !sk_AVOW_CLAIM_ASN1_push(ea->claims, ca)) {
         AVOW_CLAIM_ASN1_free(ca);
         avow__ossl_clear();
         return avow__fail(diag, AVOW_ERR_NOMEM, info->name, "cannot build the claim");

@@ -8,7 +8,7 @@ set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
 # --- the names: -ak-eku in --help, the old -eku refused with a pointer to -ak-eku ---
-for cmd in "evidence create" "evidence show" "evidence verify" "csr create" "csr show" "csr verify" \
+for cmd in "evidence create" "evidence show" "evidence verify" "evidence request" "csr create" "csr show" "csr verify" \
     "ca issue"; do
     # shellcheck disable=SC2086
     expect_rc 0 "$AVOW" $cmd --help
@@ -17,7 +17,8 @@ for cmd in "evidence create" "evidence show" "evidence verify" "csr create" "csr
     # shellcheck disable=SC2086
     expect_rc 2 "$AVOW" $cmd -eku-ak 1.2.3.4
 done
-for cmd in "evidence create" "evidence show" "evidence verify" "csr create" "csr show" "csr verify"; do
+for cmd in "evidence create" "evidence show" "evidence verify" "evidence request" "csr create" "csr show" \
+    "csr verify"; do
     # shellcheck disable=SC2086
     expect_rc 0 "$AVOW" $cmd --help
     grep -q -- "^  -eku " "$T/out" && fail "$cmd --help still has -eku"
