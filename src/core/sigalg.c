@@ -1,7 +1,8 @@
 /*
  * The signature algorithms avow accepts: the one table of their facts
  * (avow/sigalg.h), names, strict AlgorithmIdentifier DER in both
- * directions, key fit, and verification through EVP_DigestVerify.
+ * directions, key fit, and verification through EVP_DigestVerify (one-shot
+ * with no digest for Ed25519, ML-DSA and SLH-DSA).
  *
  * The DER reader below is deliberately tiny: an AlgorithmIdentifier has a
  * handful of fixed shapes, so checking each byte against the one shape we
@@ -24,6 +25,15 @@
 #define FAM_PKCS1   AVOW_SIGALG_FAMILY_RSA_PKCS1
 #define FAM_PSS     AVOW_SIGALG_FAMILY_RSA_PSS
 #define FAM_ED25519 AVOW_SIGALG_FAMILY_EDDSA
+#define FAM_ML_DSA  AVOW_SIGALG_FAMILY_ML_DSA
+#define FAM_SLH_DSA AVOW_SIGALG_FAMILY_SLH_DSA
+
+/* A post-quantum row: no hash, no curve, no salt; one key type and a fixed signature size. */
+#define PQ_ROW(alg, name, fam, key_type, sig_len)                                                  \
+    {                                                                                              \
+        (alg), (name), NULL, (fam), AVOW_HASH_NONE, NULL, 0, 0, NULL, 0, 0, 0, (key_type),         \
+            (sig_len)                                                                              \
+    }
 
 /*
  * The one table. JOSE binds each ES* name to a curve (RFC 7518 section
@@ -33,25 +43,58 @@
  */
 static const avow_sigalg_desc ROWS[] = {
     {AVOW_SIGALG_ECDSA_SHA256, "ecdsa-sha256", "ES256", FAM_ECDSA, AVOW_HASH_SHA256, "SHA256", 32,
-     1, "P-256", NID_X9_62_prime256v1, 32, 0},
+     1, "P-256", NID_X9_62_prime256v1, 32, 0, NULL, 0},
     {AVOW_SIGALG_ECDSA_SHA384, "ecdsa-sha384", "ES384", FAM_ECDSA, AVOW_HASH_SHA384, "SHA384", 48,
-     1, "P-384", NID_secp384r1, 48, 0},
+     1, "P-384", NID_secp384r1, 48, 0, NULL, 0},
     {AVOW_SIGALG_ECDSA_SHA512, "ecdsa-sha512", "ES512", FAM_ECDSA, AVOW_HASH_SHA512, "SHA512", 64,
-     1, "P-521", NID_secp521r1, 66, 0},
+     1, "P-521", NID_secp521r1, 66, 0, NULL, 0},
     {AVOW_SIGALG_RSA_PKCS1_SHA256, "rsa-pkcs1-sha256", "RS256", FAM_PKCS1, AVOW_HASH_SHA256,
-     "SHA256", 32, 1, NULL, 0, 0, 0},
+     "SHA256", 32, 1, NULL, 0, 0, 0, NULL, 0},
     {AVOW_SIGALG_RSA_PKCS1_SHA384, "rsa-pkcs1-sha384", "RS384", FAM_PKCS1, AVOW_HASH_SHA384,
-     "SHA384", 48, 1, NULL, 0, 0, 0},
+     "SHA384", 48, 1, NULL, 0, 0, 0, NULL, 0},
     {AVOW_SIGALG_RSA_PKCS1_SHA512, "rsa-pkcs1-sha512", "RS512", FAM_PKCS1, AVOW_HASH_SHA512,
-     "SHA512", 64, 1, NULL, 0, 0, 0},
+     "SHA512", 64, 1, NULL, 0, 0, 0, NULL, 0},
     {AVOW_SIGALG_RSA_PSS_SHA256, "rsa-pss-sha256", "PS256", FAM_PSS, AVOW_HASH_SHA256, "SHA256", 32,
-     1, NULL, 0, 0, 32},
+     1, NULL, 0, 0, 32, NULL, 0},
     {AVOW_SIGALG_RSA_PSS_SHA384, "rsa-pss-sha384", "PS384", FAM_PSS, AVOW_HASH_SHA384, "SHA384", 48,
-     1, NULL, 0, 0, 48},
+     1, NULL, 0, 0, 48, NULL, 0},
     {AVOW_SIGALG_RSA_PSS_SHA512, "rsa-pss-sha512", "PS512", FAM_PSS, AVOW_HASH_SHA512, "SHA512", 64,
-     1, NULL, 0, 0, 64},
+     1, NULL, 0, 0, 64, NULL, 0},
     {AVOW_SIGALG_ED25519, "ed25519", "EdDSA", FAM_ED25519, AVOW_HASH_NONE, NULL, 0, 0, NULL, 0, 0,
-     0},
+     0, NULL, 0},
+    /*
+     * Pure ML-DSA and SLH-DSA with the empty context, as RFC 9881 and RFC 9909
+     * use them in X.509; OpenSSL's defaults. No JOSE name: JOSE and COSE
+     * registrations for them are still drafts, and avow's tokens stay
+     * classical. Signature sizes: FIPS 204 table 2, FIPS 205 table 2.
+     */
+    PQ_ROW(AVOW_SIGALG_ML_DSA_44, "ml-dsa-44", FAM_ML_DSA, "ML-DSA-44", 2420),
+    PQ_ROW(AVOW_SIGALG_ML_DSA_65, "ml-dsa-65", FAM_ML_DSA, "ML-DSA-65", 3309),
+    PQ_ROW(AVOW_SIGALG_ML_DSA_87, "ml-dsa-87", FAM_ML_DSA, "ML-DSA-87", 4627),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHA2_128S, "slh-dsa-sha2-128s", FAM_SLH_DSA, "SLH-DSA-SHA2-128s",
+           7856),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHA2_128F, "slh-dsa-sha2-128f", FAM_SLH_DSA, "SLH-DSA-SHA2-128f",
+           17088),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHA2_192S, "slh-dsa-sha2-192s", FAM_SLH_DSA, "SLH-DSA-SHA2-192s",
+           16224),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHA2_192F, "slh-dsa-sha2-192f", FAM_SLH_DSA, "SLH-DSA-SHA2-192f",
+           35664),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHA2_256S, "slh-dsa-sha2-256s", FAM_SLH_DSA, "SLH-DSA-SHA2-256s",
+           29792),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHA2_256F, "slh-dsa-sha2-256f", FAM_SLH_DSA, "SLH-DSA-SHA2-256f",
+           49856),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHAKE_128S, "slh-dsa-shake-128s", FAM_SLH_DSA, "SLH-DSA-SHAKE-128s",
+           7856),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHAKE_128F, "slh-dsa-shake-128f", FAM_SLH_DSA, "SLH-DSA-SHAKE-128f",
+           17088),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHAKE_192S, "slh-dsa-shake-192s", FAM_SLH_DSA, "SLH-DSA-SHAKE-192s",
+           16224),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHAKE_192F, "slh-dsa-shake-192f", FAM_SLH_DSA, "SLH-DSA-SHAKE-192f",
+           35664),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHAKE_256S, "slh-dsa-shake-256s", FAM_SLH_DSA, "SLH-DSA-SHAKE-256s",
+           29792),
+    PQ_ROW(AVOW_SIGALG_SLH_DSA_SHAKE_256F, "slh-dsa-shake-256f", FAM_SLH_DSA, "SLH-DSA-SHAKE-256f",
+           49856),
 };
 #define NROWS (sizeof(ROWS) / sizeof(ROWS[0]))
 
@@ -65,6 +108,27 @@ static const uint8_t OID_PSS[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01
 static const uint8_t OID_MGF1[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x08};
 static const uint8_t OID_SHA2[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02}; /* + 1/2/3 */
 static const uint8_t OID_ED25519[] = {0x2b, 0x65, 0x70};
+/* nistAlgorithms sigAlgs, 2.16.840.1.101.3.4.3 (RFC 9881 section 2, RFC 9909 section 3). */
+static const uint8_t OID_NIST_SIG[] = {0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x03};
+
+/* The last arc under sigAlgs of each post-quantum row. */
+static const struct {
+    avow_sigalg alg;
+    uint8_t last;
+} NIST_SIG_LAST[] = {
+    {AVOW_SIGALG_ML_DSA_44, 17},          {AVOW_SIGALG_ML_DSA_65, 18},
+    {AVOW_SIGALG_ML_DSA_87, 19},          {AVOW_SIGALG_SLH_DSA_SHA2_128S, 20},
+    {AVOW_SIGALG_SLH_DSA_SHA2_128F, 21},  {AVOW_SIGALG_SLH_DSA_SHA2_192S, 22},
+    {AVOW_SIGALG_SLH_DSA_SHA2_192F, 23},  {AVOW_SIGALG_SLH_DSA_SHA2_256S, 24},
+    {AVOW_SIGALG_SLH_DSA_SHA2_256F, 25},  {AVOW_SIGALG_SLH_DSA_SHAKE_128S, 26},
+    {AVOW_SIGALG_SLH_DSA_SHAKE_128F, 27}, {AVOW_SIGALG_SLH_DSA_SHAKE_192S, 28},
+    {AVOW_SIGALG_SLH_DSA_SHAKE_192F, 29}, {AVOW_SIGALG_SLH_DSA_SHAKE_256S, 30},
+    {AVOW_SIGALG_SLH_DSA_SHAKE_256F, 31},
+};
+#define NIST_SIG_N (sizeof(NIST_SIG_LAST) / sizeof(NIST_SIG_LAST[0]))
+/* HashML-DSA (32..34) and HashSLH-DSA (35..46): pre-hash modes that X.509 does not use. */
+#define NIST_SIG_PREHASH_FIRST 32
+#define NIST_SIG_PREHASH_LAST  46
 
 /* Last OID octet per hash, indexed by avow_hash (no entry for AVOW_HASH_NONE). */
 static const uint8_t ECDSA_LAST[] = {0, 0x02, 0x03, 0x04};
@@ -109,6 +173,25 @@ static const alg_row *row_by(avow_sigalg_family fam, avow_hash h)
 const avow_sigalg_desc *avow_sigalg_info(avow_sigalg alg)
 {
     return row_of(alg);
+}
+
+static int is_pq(const alg_row *r)
+{
+    return r->family == FAM_ML_DSA || r->family == FAM_SLH_DSA;
+}
+
+/* 1 when this build can sign and verify under r. */
+static int row_supported(const alg_row *r)
+{
+    return !is_pq(r) || AVOW__HAVE_PQ;
+}
+
+avow_err avow_sigalg_supported(avow_sigalg alg)
+{
+    const alg_row *r = row_of(alg);
+    if (r == NULL)
+        return AVOW_ERR_SIG_ALG;
+    return row_supported(r) ? AVOW_OK : AVOW_ERR_UNSUPPORTED;
 }
 
 const avow_sigalg_desc *avow_sigalg_info_at(size_t i)
@@ -211,6 +294,18 @@ avow_err avow_sigalg_to_der(avow_sigalg alg, avow_buf *out)
         static const uint8_t e[] = {0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70};
         return put(out, e, sizeof(e));
     }
+    case FAM_ML_DSA:
+    case FAM_SLH_DSA:
+        /* RFC 9881 section 2, RFC 9909 section 3: parameters absent. */
+        for (size_t i = 0; i < NIST_SIG_N; i++) {
+            if (NIST_SIG_LAST[i].alg != alg)
+                continue;
+            uint8_t e[] = {0x30, 0x0b, 0x06, 0x09, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+            memcpy(e + 4, OID_NIST_SIG, sizeof(OID_NIST_SIG));
+            e[12] = NIST_SIG_LAST[i].last;
+            return put(out, e, sizeof(e));
+        }
+        break;
     case FAM_NONE:
         break;
     }
@@ -355,6 +450,17 @@ avow_err avow_sigalg_from_der(const uint8_t *der, size_t len, avow_sigalg *alg, 
         r = row_by(FAM_PKCS1, hash_of_last(PKCS1_LAST, last));
     else if (oid_is(&oid, OID_ED25519, sizeof(OID_ED25519), -1))
         r = row_by(FAM_ED25519, AVOW_HASH_NONE);
+    else if (oid.n == sizeof(OID_NIST_SIG) + 1 &&
+             memcmp(oid.p, OID_NIST_SIG, sizeof(OID_NIST_SIG)) == 0) {
+        for (size_t i = 0; i < NIST_SIG_N && r == NULL; i++)
+            if (NIST_SIG_LAST[i].last == last)
+                r = row_of(NIST_SIG_LAST[i].alg);
+        if (r == NULL && last >= NIST_SIG_PREHASH_FIRST && last <= NIST_SIG_PREHASH_LAST)
+            return avow__fail(diag, AVOW_ERR_SIG_ALG, "algorithm",
+                              "pre-hash HashML-DSA / HashSLH-DSA (2.16.840.1.101.3.4.3.%u) is not "
+                              "accepted: X.509 uses the pure modes (RFC 9881, RFC 9909)",
+                              (unsigned)last);
+    }
     if (r == NULL) {
         char text[128];
         avow_oid_to_text(oid.p, oid.n, text, sizeof(text));
@@ -375,7 +481,35 @@ avow_err avow_sigalg_from_der(const uint8_t *der, size_t len, avow_sigalg *alg, 
     return AVOW_OK;
 }
 
+const avow_sigalg_desc *avow__sigalg_spki_pq_row(const uint8_t *spki, size_t len)
+{
+    cur in = {spki, len}, seq, alg;
+    if (spki == NULL || !get_tlv(&in, 0x30, &seq) || in.n != 0)
+        return NULL;
+    const uint8_t *alg_der = seq.p;
+    if (!get_tlv(&seq, 0x30, &alg))
+        return NULL;
+    avow_sigalg a = AVOW_SIGALG_NONE;
+    if (avow_sigalg_from_der(alg_der, (size_t)(alg.p + alg.n - alg_der), &a, NULL) != AVOW_OK)
+        return NULL;
+    const alg_row *r = row_of(a);
+    return r != NULL && is_pq(r) ? r : NULL;
+}
+
 /* --- keys --- */
+
+/* The post-quantum row of pkey's parameter set; NULL for other keys and in builds without them. */
+static const alg_row *pq_row_of_key(const EVP_PKEY *pkey)
+{
+#if AVOW__HAVE_PQ
+    for (size_t i = 0; i < NROWS; i++)
+        if (ROWS[i].key_type != NULL && EVP_PKEY_is_a(pkey, ROWS[i].key_type))
+            return &ROWS[i];
+#else
+    (void)pkey;
+#endif
+    return NULL;
+}
 
 static avow_sigalg_family key_family(const EVP_PKEY *pkey, int *is_pss_key)
 {
@@ -405,7 +539,8 @@ static avow_sigalg_family key_family(const EVP_PKEY *pkey, int *is_pss_key)
     }
     if (EVP_PKEY_is_a(pkey, "ED25519"))
         return FAM_ED25519;
-    return FAM_NONE;
+    const alg_row *pq = pq_row_of_key(pkey);
+    return pq != NULL ? pq->family : FAM_NONE;
 }
 
 /* NID of an EC key's curve; NID_undef when it has none avow can name. */
@@ -432,6 +567,10 @@ avow_err avow_sigalg_fits_key(avow_sigalg alg, const EVP_PKEY *pkey, unsigned fl
         return AVOW_ERR_SIG_ALG;
     if (pkey == NULL)
         return AVOW_ERR_ARG;
+    if (!row_supported(r))
+        return AVOW_ERR_UNSUPPORTED;
+    if (is_pq(r))
+        return pq_row_of_key(pkey) == r ? AVOW_OK : AVOW_ERR_ALG_MISMATCH;
     int pss_key;
     avow_sigalg_family kf = key_family(pkey, &pss_key);
     int fits = r->family == FAM_PSS ? kf == FAM_PKCS1 || kf == FAM_PSS : kf == r->family;
@@ -488,6 +627,14 @@ avow_err avow_sigalg_for_key(const EVP_PKEY *pkey, int pss, avow_sigalg *alg)
     case FAM_ED25519:
         *alg = AVOW_SIGALG_ED25519;
         return AVOW_OK;
+    case FAM_ML_DSA:
+    case FAM_SLH_DSA: {
+        const alg_row *pq = pq_row_of_key(pkey);
+        if (pq == NULL)
+            break;
+        *alg = pq->alg;
+        return AVOW_OK;
+    }
     case FAM_NONE:
         break;
     }
@@ -529,6 +676,10 @@ avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data
     if (r == NULL)
         return avow__fail(diag, AVOW_ERR_SIG_ALG, "signatureAlgorithm",
                           "unsupported signature algorithm %d", (int)alg);
+    if (!row_supported(r))
+        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "signatureAlgorithm",
+                          "%s needs a build against OpenSSL 3.5 or later (this one: %s)", r->name,
+                          OPENSSL_VERSION_TEXT);
     if (!avow__sigalg_fits_key(alg, pkey))
         return avow__fail(diag, AVOW_ERR_ALG_MISMATCH, "signatureAlgorithm",
                           "%s cannot be used with a %s key", r->name,
@@ -541,6 +692,10 @@ avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data
                           looks_raw_ecdsa(sig, sig_len)
                               ? "ECDSA signature is raw r||s; a DER ECDSA-Sig-Value is required"
                               : "ECDSA signature is not a DER ECDSA-Sig-Value");
+    /* FIPS 204 and 205 fix the size; saying so is clearer than "does not verify". */
+    if (r->sig_len != 0 && sig_len != r->sig_len)
+        return avow__fail(diag, AVOW_ERR_SIG_INVALID, "signatureValue",
+                          "%s signature is %zu bytes, not %zu", r->name, sig_len, r->sig_len);
 
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)

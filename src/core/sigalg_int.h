@@ -6,8 +6,20 @@
 #define AVOW_SIGALG_INT_H
 
 #include <openssl/evp.h>
+#include <openssl/opensslv.h>
 
 #include <avow/sigalg.h>
+
+/*
+ * ML-DSA and SLH-DSA came with OpenSSL 3.5. Decided from the headers at
+ * build time: a library built against 3.5 links that version (the PQ build
+ * links it statically, see docs/design.md), so no run-time probe is needed.
+ */
+#if OPENSSL_VERSION_NUMBER >= 0x30500000L
+#define AVOW__HAVE_PQ 1
+#else
+#define AVOW__HAVE_PQ 0
+#endif
 
 /* Digest of alg; NULL for Ed25519 (signed one-shot) and unknown values. */
 const EVP_MD *avow__sigalg_md(avow_sigalg alg);
@@ -20,6 +32,15 @@ const avow_sigalg_desc *avow__sigalg_ec_row_of_key(const EVP_PKEY *pkey);
 
 /* The ECDSA row of a JOSE / JWK "crv" name ("P-256", exact); NULL for other names. */
 const avow_sigalg_desc *avow__sigalg_ec_row_of_crv(const char *crv);
+
+/*
+ * The ML-DSA or SLH-DSA row that a DER SubjectPublicKeyInfo's algorithm
+ * names (RFC 9881 and RFC 9909 give the key the signature's identifier),
+ * in every build; NULL for other keys and malformed input. Only the
+ * AlgorithmIdentifier is read. Such a key has one encoding (the raw public
+ * key, parameters absent), so its bytes identify it.
+ */
+const avow_sigalg_desc *avow__sigalg_spki_pq_row(const uint8_t *spki, size_t len);
 
 /*
  * Sets the padding of a context from EVP_Digest{Sign,Verify}Init so that it

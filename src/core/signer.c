@@ -36,8 +36,9 @@ avow_err avow_signer_new(const avow_signer_ops *ops, void *impl, EVP_PKEY *pub, 
         if (rc != AVOW_OK)
             return rc;
     }
-    if (avow_sigalg_name(alg) == NULL)
-        return AVOW_ERR_SIG_ALG;
+    avow_err supported = avow_sigalg_supported(alg);
+    if (supported != AVOW_OK)
+        return supported;
     if (!avow__sigalg_fits_key(alg, pub))
         return AVOW_ERR_ALG_MISMATCH;
     avow_signer *s = OPENSSL_zalloc(sizeof(*s));
@@ -152,7 +153,8 @@ static avow_err soft_sign(void *impl, avow_sigalg alg, const uint8_t *data, size
     avow_err rc = AVOW_OK;
     size_t cap = 0;
     uint8_t *buf = NULL;
-    /* Ed25519 has no separate digest: EVP_DigestSign is its one-shot form. */
+    /* Ed25519, ML-DSA and SLH-DSA have no separate digest: EVP_DigestSign is their one-shot form.
+     */
     if (EVP_DigestSignInit(ctx, &pctx, avow__sigalg_md(alg), NULL, pkey) != 1 ||
         !avow__sigalg_set_padding(alg, pctx)) {
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, NULL, "cannot set up %s signing",

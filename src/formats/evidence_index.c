@@ -12,6 +12,7 @@
 
 #include "core/der.h"
 #include "core/internal.h"
+#include "core/sigalg_int.h"
 #include "formats/evidence_int.h"
 
 #define RAW_MAX_DEPTH 16
@@ -497,10 +498,22 @@ static avow_err check_keys(ictx *c, size_t ei)
  * ak-spki key be listed twice. So the claims of `id` (spki across key
  * elements, ak-spki inside the transaction element) are compared by their
  * decoded public value too. Decoding costs more than the rest of an
- * Evidence, so it happens only when there are two or more such values.
- * A value OpenSSL cannot decode (an algorithm it does not know) is compared
- * by its bytes alone.
+ * Evidence, so it happens only when there are two or more such values that
+ * can have several encodings. A value OpenSSL cannot decode (an algorithm
+ * it does not know) is compared by its bytes alone.
  */
+/*
+ * Whether claim x is one of the `id` values check_same_keys decodes. An
+ * ML-DSA or SLH-DSA key has one encoding (RFC 9881, RFC 9909: the raw key,
+ * parameters absent), so its bytes, compared above, decide; decoding one
+ * would cost about as much as verifying its signature.
+ */
+static int decoded_for_compare(const avow_claim *x, avow_claim_id id)
+{
+    return x->id == id && x->value.present &&
+           avow__sigalg_spki_pq_row(x->value.bytes.ptr, x->value.bytes.len) == NULL;
+}
+
 static avow_err check_same_keys(ictx *c, avow_claim_id id)
 {
     avow_evidence *ev = c->ev;
@@ -509,7 +522,7 @@ static avow_err check_same_keys(ictx *c, avow_claim_id id)
     size_t n = 0;
     for (size_t e = 0; e < ev->nelements; e++)
         for (size_t i = 0; ev->elements[e].kind == scope && i < ev->elements[e].nclaims; i++)
-            n += ev->elements[e].claims[i].id == id && ev->elements[e].claims[i].value.present;
+            n += decoded_for_compare(&ev->elements[e].claims[i], id);
     if (n < 2)
         return AVOW_OK;
     EVP_PKEY **keys = OPENSSL_zalloc(n * sizeof(*keys));
@@ -519,7 +532,7 @@ static avow_err check_same_keys(ictx *c, avow_claim_id id)
     for (size_t e = 0; rc == AVOW_OK && e < ev->nelements; e++) {
         for (size_t i = 0; ev->elements[e].kind == scope && i < ev->elements[e].nclaims; i++) {
             const avow_claim *x = &ev->elements[e].claims[i];
-            if (x->id != id || !x->value.present)
+            if (!decoded_for_compare(x, id))
                 continue;
             const unsigned char *p = x->value.bytes.ptr;
             /* spki_check proved the shape; the length fits a long (the Evidence does). */

@@ -137,11 +137,8 @@ static json_t *cert_json(jb *j, X509 *x)
     avow__show_validity(x, nb, sizeof(nb), na, sizeof(na));
     jb_set(j, o, "notBefore", jb_check(j, json_string(nb)));
     jb_set(j, o, "notAfter", jb_check(j, json_string(na)));
-    EVP_PKEY *pk = X509_get0_pubkey(x);
-    if (pk != NULL) {
-        avow__show_pkey(pk, buf, sizeof(buf));
+    if (avow__show_cert_key(x, buf, sizeof(buf)))
         jb_set(j, o, "key", jb_check(j, json_string(buf)));
-    }
     unsigned char *der = NULL;
     int len = i2d_X509(x, &der);
     if (len > 0)

@@ -140,11 +140,7 @@ static void put_cert(BIO *b, X509 *x, const char *pad)
     BIO_printf(b, "%sSerial: %s\n", pad, name);
     avow__show_validity(x, nb, sizeof(nb), na, sizeof(na));
     BIO_printf(b, "%sValidity: %s to %s\n", pad, nb, na);
-    EVP_PKEY *pk = X509_get0_pubkey(x);
-    if (pk != NULL)
-        avow__show_pkey(pk, key, sizeof(key));
-    else
-        avow__strlcpy(key, "unparsable key", sizeof(key));
+    avow__show_cert_key(x, key, sizeof(key));
     BIO_printf(b, "%sKey: %s\n", pad, key);
     avow__ossl_clear();
 }

@@ -12,6 +12,7 @@
 
 #include "core/der.h"
 #include "core/internal.h"
+#include "core/sigalg_int.h"
 #include "formats/show_util.h"
 
 static const struct {
@@ -101,13 +102,35 @@ void avow__show_pkey(const EVP_PKEY *pkey, char *buf, size_t cap)
         avow__strlcpy(buf, "Ed448", cap);
         break;
     default: {
+        /* ML-DSA and SLH-DSA: the parameter set says it all (OpenSSL's "bits" are the key's size).
+         */
+        avow_sigalg alg = AVOW_SIGALG_NONE;
+        const avow_sigalg_desc *row =
+            avow_sigalg_for_key(pkey, 0, &alg) == AVOW_OK ? avow_sigalg_info(alg) : NULL;
         const char *name = EVP_PKEY_get0_type_name(pkey);
-        snprintf(buf, cap, "%s %d bit", name != NULL ? name : "unknown key",
-                 EVP_PKEY_get_bits(pkey));
+        if (row != NULL && row->key_type != NULL)
+            avow__strlcpy(buf, row->key_type, cap);
+        else
+            snprintf(buf, cap, "%s %d bit", name != NULL ? name : "unknown key",
+                     EVP_PKEY_get_bits(pkey));
         break;
     }
     }
     avow__ossl_clear();
+}
+
+/*
+ * A key OpenSSL could not parse whose algorithm is an ML-DSA or SLH-DSA
+ * row (RFC 9881 and RFC 9909 give the key the signature's identifier): in a
+ * build without them, name the parameter set rather than say "unparsable".
+ */
+static int show_unsupported_key(const uint8_t *der, size_t len, char *buf, size_t cap)
+{
+    const avow_sigalg_desc *row = avow__sigalg_spki_pq_row(der, len);
+    if (row == NULL || avow_sigalg_supported(row->alg) == AVOW_OK)
+        return 0;
+    snprintf(buf, cap, "%s (not supported by this build)", row->key_type);
+    return 1;
 }
 
 void avow__show_spki(const uint8_t *der, size_t len, char *buf, size_t cap)
@@ -115,12 +138,32 @@ void avow__show_spki(const uint8_t *der, size_t len, char *buf, size_t cap)
     const unsigned char *p = der;
     EVP_PKEY *pkey = len <= 65536 ? d2i_PUBKEY(NULL, &p, (long)len) : NULL;
     if (pkey == NULL || p != der + len) {
-        avow__strlcpy(buf, "unparsable key", cap);
+        avow__ossl_clear();
+        if (!show_unsupported_key(der, len, buf, cap))
+            avow__strlcpy(buf, "unparsable key", cap);
     } else {
         avow__show_pkey(pkey, buf, cap);
     }
     EVP_PKEY_free(pkey);
     avow__ossl_clear();
+}
+
+int avow__show_cert_key(X509 *x, char *buf, size_t cap)
+{
+    EVP_PKEY *pk = X509_get0_pubkey(x);
+    if (pk != NULL) {
+        avow__show_pkey(pk, buf, cap);
+        return 1;
+    }
+    avow__ossl_clear();
+    unsigned char *der = NULL;
+    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
+    int shown = n > 0 && show_unsupported_key(der, (size_t)n, buf, cap);
+    OPENSSL_free(der);
+    avow__ossl_clear();
+    if (!shown)
+        avow__strlcpy(buf, "unparsable key", cap);
+    return shown;
 }
 
 void avow__show_sigalg(avow_view alg_der, char *name, size_t name_cap, char *oid, size_t oid_cap)

@@ -30,8 +30,18 @@ void avow__show_rfc3339_tm(const struct tm *tm, char *buf, size_t cap);
 /* 1 when every byte is printable ASCII (and there is at least one). */
 int avow__show_printable(const uint8_t *p, size_t len);
 
-/* "EC P-256", "RSA 2048", "Ed25519" of a DER SubjectPublicKeyInfo; "unparsable key" on error. */
+/*
+ * "EC P-256", "RSA 2048", "Ed25519", "ML-DSA-65" of a DER SubjectPublicKeyInfo;
+ * "ML-DSA-65 (not supported by this build)" for a post-quantum key OpenSSL
+ * older than 3.5 cannot parse; "unparsable key" on error.
+ */
 void avow__show_spki(const uint8_t *der, size_t len, char *buf, size_t cap);
+
+/*
+ * The key of a certificate as avow__show_spki names it. Returns 0 when it
+ * could not be named ("unparsable key" in buf), 1 otherwise.
+ */
+int avow__show_cert_key(X509 *x, char *buf, size_t cap);
 /* Same for a parsed key. */
 void avow__show_pkey(const EVP_PKEY *pkey, char *buf, size_t cap);
 

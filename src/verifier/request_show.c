@@ -13,6 +13,7 @@
 #include <openssl/x509.h>
 
 #include <avow/request_verify.h>
+#include <avow/sigalg.h>
 
 #include "core/escape.h"
 #include "core/internal.h"
@@ -41,7 +42,7 @@ static char *name_text(const X509_NAME *n)
     return s;
 }
 
-/* "EC P-256 (256 bits)", "RSA (2048 bits)", "ED25519 (256 bits)". */
+/* "EC P-256 (256 bits)", "RSA (2048 bits)", "ED25519 (256 bits)", "ML-DSA-65". */
 static void key_summary(EVP_PKEY *pk, char *buf, size_t cap)
 {
     const char *type = pk != NULL ? EVP_PKEY_get0_type_name(pk) : NULL;
@@ -55,8 +56,14 @@ static void key_summary(EVP_PKEY *pk, char *buf, size_t cap)
         if (nist != NULL)
             snprintf(group, sizeof(group), "%s", nist);
     }
-    snprintf(buf, cap, "%s%s%s (%d bits)", type != NULL ? type : "unknown", group[0] ? " " : "",
-             group, pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
+    avow_sigalg alg = AVOW_SIGALG_NONE;
+    const avow_sigalg_desc *row =
+        pk != NULL && avow_sigalg_for_key(pk, 0, &alg) == AVOW_OK ? avow_sigalg_info(alg) : NULL;
+    if (row != NULL && row->key_type != NULL) /* "ML-DSA-65": its bits are the key's size */
+        snprintf(buf, cap, "%s", row->key_type);
+    else
+        snprintf(buf, cap, "%s%s%s (%d bits)", type != NULL ? type : "unknown", group[0] ? " " : "",
+                 group, pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
 }
 
 /* The row that names a statement's type ("pkix-evidence"), or "unknown". */

@@ -482,6 +482,13 @@ static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r
                  d.detail);
         return;
     }
+    /* Said before the key is looked for: such a build cannot even parse an ML-DSA key. */
+    if (avow_sigalg_supported(r->alg) != AVOW_OK) {
+        sig_fail(r, AVOW_ERR_UNSUPPORTED,
+                 "%s signatures need avow built against OpenSSL 3.5 or later",
+                 avow_sigalg_name(r->alg));
+        return;
+    }
     if (resolve_key(c, b, r) != AVOW_OK)
         return;
     avow_sigalg want;
