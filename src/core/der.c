@@ -303,6 +303,18 @@ avow_err avow__d2i_reason(void)
     case ASN1_R_ILLEGAL_PADDING:
     case ASN1_R_INVALID_BIT_STRING_BITS_LEFT:
         return AVOW_ERR_NOT_DER;
+/*
+ * OpenSSL 3.5 refuses a time without seconds while decoding; 3.0 decodes it
+ * and der_cert.c refuses it as not DER. Same input, same code.
+ */
+#ifdef ASN1_R_UTCTIME_IS_TOO_SHORT
+    case ASN1_R_UTCTIME_IS_TOO_SHORT:
+        return AVOW_ERR_NOT_DER;
+#endif
+#ifdef ASN1_R_GENERALIZEDTIME_IS_TOO_SHORT
+    case ASN1_R_GENERALIZEDTIME_IS_TOO_SHORT:
+        return AVOW_ERR_NOT_DER;
+#endif
     default:
         return AVOW_ERR_MALFORMED;
     }

@@ -1475,7 +1475,15 @@ static void test_cert_fields(void **state)
         avow_diag d;
         memset(&d, 0, sizeof(d));
         assert_int_equal(avow_evidence_decode(b->b, b->len, NULL, 0, &ev, &d), AVOW_ERR_NOT_DER);
-        if (strcmp(d.field, rows[i].field) != 0 || strstr(d.detail, rows[i].detail) == NULL)
+        /*
+         * OpenSSL 3.5 refuses a UTCTime without seconds inside d2i, before the
+         * schema walk can name the path; its own message must name the field.
+         */
+        if (rows[i].flaw == HC_UTCTIME_NO_SECONDS && strcmp(d.field, "Evidence") == 0) {
+            if (strstr(d.detail, "Field=notBefore") == NULL)
+                fail_msg("flaw %d: decoder refusal does not name notBefore: %s", rows[i].flaw,
+                         d.detail);
+        } else if (strcmp(d.field, rows[i].field) != 0 || strstr(d.detail, rows[i].detail) == NULL)
             fail_msg("flaw %d: got %s: %s; want %s: ...%s...", rows[i].flaw, d.field, d.detail,
                      rows[i].field, rows[i].detail);
         TU_NO_OSSL_ERR();
