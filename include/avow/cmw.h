@@ -66,8 +66,8 @@ AVOW_EXPORT int avow_media_type_is(const avow_media_type *mt, const char *type,
 
 /* --- CMW --- */
 
-#define AVOW_CMW_MAX_SIZE  (1024u * 1024u) /* an encoded CMW */
-#define AVOW_CBOR_MAX_DEPTH 16u            /* nesting of arrays, maps and tags */
+#define AVOW_CMW_MAX_SIZE   (1024u * 1024u) /* an encoded CMW */
+#define AVOW_CBOR_MAX_DEPTH 16u             /* nesting of arrays, maps and tags */
 
 /* The forms of a CMW. */
 typedef enum avow_cmw_form {
@@ -91,11 +91,11 @@ typedef enum avow_cmw_form {
 /* A decoded CMW record or tag; read-only for callers, grows only at its end. */
 typedef struct avow_cmw {
     avow_cmw_form form;
-    char *type;                 /* media type text; NULL when a content-format names the type */
-    int has_content_format;     /* CBOR record with a uint type, and the tag form */
-    uint16_t content_format;    /* CoAP Content-Format */
-    avow_buf value;             /* the wrapped message (not empty) */
-    uint32_t indicator;         /* 0: absent */
+    char *type;              /* media type text; NULL when a content-format names the type */
+    int has_content_format;  /* CBOR record with a uint type, and the tag form */
+    uint16_t content_format; /* CoAP Content-Format */
+    avow_buf value;          /* the wrapped message (not empty) */
+    uint32_t indicator;      /* 0: absent */
 } avow_cmw;
 
 /*

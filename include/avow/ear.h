@@ -145,8 +145,8 @@ AVOW_EXPORT avow_err avow_ear_json_pretty(const char *json, size_t len, avow_buf
 
 /*
  * Reads EAR JSON (-03 names, or the dotted -02 names when eat_profile is
- * AVOW_EAR_PROFILE_02 or AVOW_EAR_PROFILE_VERAISON; draft is 2 for both). Requires eat_profile, iat, a verifier id and at
- * least one submod with a valid status; vector values outside -128..127,
+ * AVOW_EAR_PROFILE_02 or AVOW_EAR_PROFILE_VERAISON; draft is 2 for both). Requires eat_profile,
+ * iat, a verifier id and at least one submod with a valid status; vector values outside -128..127,
  * unknown vector keys and unknown tiers are rejected. Unknown other claims
  * are ignored. Errors: AVOW_ERR_JSON, AVOW_ERR_MALFORMED (diag->field names
  * the claim), AVOW_ERR_VERSION (another profile), AVOW_ERR_TOO_LARGE.
@@ -173,13 +173,12 @@ AVOW_EXPORT avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer,
  * (AVOW_ERR_SIG_ALG), an alg that does not fit pub (AVOW_ERR_ALG_MISMATCH),
  * ECDSA signatures that are not raw r||s of the curve's size, and any
  * signature that does not verify (AVOW_ERR_SIG_INVALID), a "typ" that is
- * not an EAR's (avow_ear_typ_ok), a "crit" header, bad base64url or JSON (AVOW_ERR_MALFORMED / AVOW_ERR_JSON),
- * a payload whose eat_profile is not an EAR profile (AVOW_ERR_VERSION), an
- * exp or nbf that is not an integer (AVOW_ERR_MALFORMED), now later than
- * exp + leeway (AVOW_ERR_EXPIRED) and nbf later than now + leeway
- * (AVOW_ERR_BAD_TIME), compared exactly over the whole 64-bit range. The JWS
- * rules are avow_jws_verify's (avow/jose.h). now = 0: the current time.
- * payload may be NULL; otherwise the caller frees it (avow_buf_free).
+ * not an EAR's (avow_ear_typ_ok), a "crit" header, bad base64url or JSON (AVOW_ERR_MALFORMED /
+ * AVOW_ERR_JSON), a payload whose eat_profile is not an EAR profile (AVOW_ERR_VERSION), an exp or
+ * nbf that is not an integer (AVOW_ERR_MALFORMED), now later than exp + leeway (AVOW_ERR_EXPIRED)
+ * and nbf later than now + leeway (AVOW_ERR_BAD_TIME), compared exactly over the whole 64-bit
+ * range. The JWS rules are avow_jws_verify's (avow/jose.h). now = 0: the current time. payload may
+ * be NULL; otherwise the caller frees it (avow_buf_free).
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jwt(const char *jwt, size_t len, EVP_PKEY *pub,
                                                          time_t now, unsigned leeway,
@@ -226,8 +225,7 @@ AVOW_EXPORT void avow_ear_verify_opts_init(avow_ear_verify_opts *o);
  * flags an iat in the future (AVOW_ERR_BAD_TIME) or a missing exp
  * (AVOW_ERR_MISSING_CLAIM). opts may be NULL.
  */
-AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jws(const char *jwt, size_t len,
-                                                         EVP_PKEY *pub,
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jws(const char *jwt, size_t len, EVP_PKEY *pub,
                                                          const avow_ear_verify_opts *opts,
                                                          avow_jws **out, avow_diag *diag);
 

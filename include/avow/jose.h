@@ -238,7 +238,7 @@ AVOW_EXPORT avow_err avow_jwks_select(const avow_jwks *set, const char *kid, con
 /*
  * avow_jwks_select with the kid and alg of a compact JWS's protected
  * header, read without verifying anything: the caller verifies the JWS with
- * the key it gets (avow_jws_verify), which checks the header again.
+ * the key returned (avow_jws_verify), which checks the header again.
  */
 AVOW_EXPORT avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *jws, size_t len,
                                               EVP_PKEY **out, avow_diag *diag);

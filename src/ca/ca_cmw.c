@@ -107,9 +107,8 @@ avow_err avow_cert_get_ear_jwt(const X509 *cert, avow_buf *jwt, avow_diag *diag)
                           (unsigned long)(len - hdr - body),
                           tag == TAG_UTF8STRING ? "UTF8String" : "OCTET STRING");
     avow_cmw *cmw = NULL;
-    rc = avow_cmw_decode(p + hdr, body,
-                         tag == TAG_UTF8STRING ? AVOW_CMW_FORM_JSON : AVOW_CMW_FORM_CBOR, &cmw,
-                         diag);
+    rc = avow_cmw_decode(
+        p + hdr, body, tag == TAG_UTF8STRING ? AVOW_CMW_FORM_JSON : AVOW_CMW_FORM_CBOR, &cmw, diag);
     if (rc == AVOW_OK)
         rc = avow_cmw_get_ear_jwt(cmw, jwt, diag);
     avow_cmw_free(cmw);

@@ -28,7 +28,7 @@ static avow_err parse_inform(const char *text, int show, in_form *out, avow_diag
         const char *name;
         in_form form;
         int show_only;
-    } forms[] = {{"auto", IN_AUTO, 0},      {"jwt", IN_JWT, 0},          {"cmw", IN_CMW, 0},
+    } forms[] = {{"auto", IN_AUTO, 0},     {"jwt", IN_JWT, 0},       {"cmw", IN_CMW, 0},
                  {"json", IN_CMW_JSON, 0}, {"cbor", IN_CMW_CBOR, 0}, {"ear", IN_EAR_JSON, 1}};
     *out = IN_AUTO;
     if (text == NULL)
@@ -236,8 +236,7 @@ static int run_show(const char *prog, const cli_args *a)
     } else if (err == AVOW_OK) {
         err = get_jwt(&in, form, &jwt, &d);
         if (err == AVOW_OK)
-            err = avow_jws_decode_unverified((const char *)jwt.ptr, jwt.len, &header, &payload,
-                                             &d);
+            err = avow_jws_decode_unverified((const char *)jwt.ptr, jwt.len, &header, &payload, &d);
         if (err == AVOW_OK)
             err = avow_ear_report(NULL, (const char *)header.ptr, header.len,
                                   (const char *)payload.ptr, payload.len, flags, &report, &d);

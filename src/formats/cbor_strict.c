@@ -25,8 +25,7 @@ static avow_err head(walker *w, int *major, uint64_t *arg)
 {
     size_t at = w->pos;
     if (w->pos >= w->len)
-        return avow__fail(w->diag, AVOW_ERR_TRUNCATED, w->field, "input ends at offset %zu",
-                          at);
+        return avow__fail(w->diag, AVOW_ERR_TRUNCATED, w->field, "input ends at offset %zu", at);
     uint8_t ib = w->p[w->pos++];
     *major = ib >> 5;
     unsigned ai = ib & 0x1f;
@@ -109,8 +108,8 @@ static avow_err map_items(walker *w, uint64_t n, unsigned depth, size_t at)
     size_t ks[MAX_MAP_KEYS], ke[MAX_MAP_KEYS];
     if (n > MAX_MAP_KEYS)
         return avow__fail(w->diag, AVOW_ERR_TOO_LARGE, w->field,
-                          "map at offset %zu has %llu entries, limit %u", at,
-                          (unsigned long long)n, MAX_MAP_KEYS);
+                          "map at offset %zu has %llu entries, limit %u", at, (unsigned long long)n,
+                          MAX_MAP_KEYS);
     for (uint64_t i = 0; i < n; i++) {
         ks[i] = w->pos;
         avow_err rc = item(w, depth + 1);
@@ -118,7 +117,8 @@ static avow_err map_items(walker *w, uint64_t n, unsigned depth, size_t at)
             return rc;
         ke[i] = w->pos;
         for (uint64_t j = 0; j < i; j++)
-            if (ke[j] - ks[j] == ke[i] - ks[i] && memcmp(w->p + ks[j], w->p + ks[i], ke[i] - ks[i]) == 0)
+            if (ke[j] - ks[j] == ke[i] - ks[i] &&
+                memcmp(w->p + ks[j], w->p + ks[i], ke[i] - ks[i]) == 0)
                 return avow__fail(w->diag, AVOW_ERR_CBOR, w->field,
                                   "map at offset %zu repeats the key at offset %zu", at, ks[i]);
         if ((rc = item(w, depth + 1)) != AVOW_OK)

@@ -117,8 +117,8 @@ static avow_err decode_record(const cbor_item_t *it, avow_cmw *c, avow_diag *d)
     size_t n = cbor_array_size(it);
     cbor_item_t **a = cbor_array_handle(it);
     if (n < 2 || n > 3)
-        return avow__fail(d, AVOW_ERR_CMW, "cmw",
-                          "a CBOR CMW record has 2 or 3 elements, not %zu", n);
+        return avow__fail(d, AVOW_ERR_CMW, "cmw", "a CBOR CMW record has 2 or 3 elements, not %zu",
+                          n);
     c->form = AVOW_CMW_FORM_CBOR;
     avow_err rc;
     if (cbor_isa_string(a[0])) {
@@ -128,8 +128,7 @@ static avow_err decode_record(const cbor_item_t *it, avow_cmw *c, avow_diag *d)
     } else if (cbor_isa_uint(a[0])) {
         uint64_t cf = cbor_get_int(a[0]);
         if (cf > UINT16_MAX)
-            return avow__fail(d, AVOW_ERR_CMW, "cmw[0]",
-                              "content-format %llu does not fit 16 bits",
+            return avow__fail(d, AVOW_ERR_CMW, "cmw[0]", "content-format %llu does not fit 16 bits",
                               (unsigned long long)cf);
         c->has_content_format = 1;
         c->content_format = (uint16_t)cf;
@@ -167,8 +166,8 @@ static avow_err decode_tag(const cbor_item_t *it, avow_cmw *c, avow_diag *d)
     if (!cbor_isa_bytestring(v) || cbor_bytestring_length(v) == 0)
         rc = avow__fail(d, AVOW_ERR_CMW, "cmw.value",
                         "the tagged value must be a non-empty byte string");
-    else if ((c->value.ptr = avow__memdup(cbor_bytestring_handle(v),
-                                          cbor_bytestring_length(v))) == NULL)
+    else if ((c->value.ptr = avow__memdup(cbor_bytestring_handle(v), cbor_bytestring_length(v))) ==
+             NULL)
         rc = avow__fail(d, AVOW_ERR_NOMEM, "cmw.value", "out of memory");
     else
         c->value.len = cbor_bytestring_length(v);

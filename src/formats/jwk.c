@@ -406,9 +406,9 @@ avow_err avow_jwk_thumbprint(const EVP_PKEY *key, avow_buf *out, avow_diag *diag
 
 typedef struct jwks_key {
     EVP_PKEY *key;
-    char *kid; /* NULL: none */
-    char *alg; /* NULL: none */
-    int use_sig;   /* -1: no "use"; 0: another use; 1: "sig" */
+    char *kid;      /* NULL: none */
+    char *alg;      /* NULL: none */
+    int use_sig;    /* -1: no "use"; 0: another use; 1: "sig" */
     int ops_verify; /* -1: no "key_ops"; 0: without "verify"; 1: with */
 } jwks_key;
 
@@ -621,16 +621,15 @@ avow_err avow_jwks_select(const avow_jwks *set, const char *kid, const char *alg
         return avow__fail(diag, AVOW_ERR_KEY_USE, f,
                           "the key is for alg \"%.16s\", the token says %s", found->alg, a->jose);
     if (!alg_fits(a, found->key))
-        return avow__fail(diag, AVOW_ERR_ALG_MISMATCH, f, "alg %s does not fit the key",
-                          a->jose);
+        return avow__fail(diag, AVOW_ERR_ALG_MISMATCH, f, "alg %s does not fit the key", a->jose);
     if (EVP_PKEY_up_ref(found->key) != 1)
         return avow__fail(diag, AVOW_ERR_NOMEM, f, "out of memory");
     *out = found->key;
     return AVOW_OK;
 }
 
-avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *jws, size_t len,
-                                  EVP_PKEY **out, avow_diag *diag)
+avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *jws, size_t len, EVP_PKEY **out,
+                                  avow_diag *diag)
 {
     if (out != NULL)
         *out = NULL;

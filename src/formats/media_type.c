@@ -106,8 +106,7 @@ void avow_media_type_free(avow_media_type *mt)
 }
 
 /* The parameters after type/subtype: *( OWS ";" OWS [ name "=" value ] ). */
-static avow_err parse_params(const char *s, size_t len, size_t i, avow_media_type *mt,
-                             avow_diag *d)
+static avow_err parse_params(const char *s, size_t len, size_t i, avow_media_type *mt, avow_diag *d)
 {
     char f[64];
     while (i < len) {
@@ -156,8 +155,7 @@ static avow_err parse_params(const char *s, size_t len, size_t i, avow_media_typ
     return AVOW_OK;
 }
 
-avow_err avow_media_type_parse(const char *text, size_t len, avow_media_type **out,
-                               avow_diag *diag)
+avow_err avow_media_type_parse(const char *text, size_t len, avow_media_type **out, avow_diag *diag)
 {
     if (out != NULL)
         *out = NULL;

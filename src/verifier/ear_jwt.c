@@ -44,7 +44,7 @@ avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer, const char 
 static int profile_known(const char *p, int icase)
 {
     static const char *const known[] = {AVOW_EAR_PROFILE, AVOW_EAR_PROFILE_02,
-                                         AVOW_EAR_PROFILE_VERAISON};
+                                        AVOW_EAR_PROFILE_VERAISON};
     for (size_t i = 0; p != NULL && i < sizeof(known) / sizeof(known[0]); i++)
         if ((icase ? strcasecmp(p, known[i]) : strcmp(p, known[i])) == 0)
             return 1;
@@ -92,8 +92,7 @@ int avow_ear_typ_ok(const char *typ)
     avow_media_type *mt = NULL;
     if (avow_media_type_parse(typ, n, &mt, NULL) != AVOW_OK)
         return 0;
-    int ok = ear_media(mt) ||
-             (avow_media_type_is(mt, "application", "jwt") && mt->nparams == 0);
+    int ok = ear_media(mt) || (avow_media_type_is(mt, "application", "jwt") && mt->nparams == 0);
     avow_media_type_free(mt);
     return ok;
 }
@@ -150,8 +149,7 @@ avow_err avow_ear_verify_jws(const char *jwt, size_t len, EVP_PKEY *pub,
     avow_jws *jws = NULL;
     avow_err rc = avow_jws_verify(jwt, len, pub, &o, &jws, diag);
     if (rc == AVOW_OK)
-        rc = check_payload(avow__jws_get0_payload_json(jws), now, opts->leeway, opts->flags,
-                           diag);
+        rc = check_payload(avow__jws_get0_payload_json(jws), now, opts->leeway, opts->flags, diag);
     if (rc != AVOW_OK) {
         avow_jws_free(jws);
         return rc;

@@ -61,8 +61,7 @@ static void test_media_type(void **state)
         avow_diag_clear(&d);
         avow_err e = avow_media_type_parse(bad[i].text, strlen(bad[i].text), &mt, &d);
         if (e != bad[i].want || strcmp(d.field, bad[i].field) != 0)
-            print_error("\"%s\": %s at %s (%s)\n", bad[i].text, avow_errname(e), d.field,
-                        d.detail);
+            print_error("\"%s\": %s at %s (%s)\n", bad[i].text, avow_errname(e), d.field, d.detail);
         assert_int_equal(e, bad[i].want);
         assert_string_equal(d.field, bad[i].field);
         assert_null(mt);
@@ -132,15 +131,15 @@ static void test_cmw_roundtrip(void **state)
     assert_string_equal((const char *)enc.ptr, "[\"a/b\",\"eHk\"]");
     avow_buf_free(&enc);
     /* what the encoder refuses */
-    assert_int_equal(avow_cmw_encode(AVOW_CMW_FORM_CBOR, "a b", (const uint8_t *)"x", 1, 0, &enc,
-                                     &d),
-                     AVOW_ERR_MEDIA_TYPE);
-    assert_int_equal(avow_cmw_encode(AVOW_CMW_FORM_CBOR, "a/b", (const uint8_t *)"x", 0, 0, &enc,
-                                     &d),
-                     AVOW_ERR_ARG);
-    assert_int_equal(avow_cmw_encode(AVOW_CMW_FORM_CBOR_TAG, "a/b", (const uint8_t *)"x", 1, 0,
-                                     &enc, &d),
-                     AVOW_ERR_ARG);
+    assert_int_equal(
+        avow_cmw_encode(AVOW_CMW_FORM_CBOR, "a b", (const uint8_t *)"x", 1, 0, &enc, &d),
+        AVOW_ERR_MEDIA_TYPE);
+    assert_int_equal(
+        avow_cmw_encode(AVOW_CMW_FORM_CBOR, "a/b", (const uint8_t *)"x", 0, 0, &enc, &d),
+        AVOW_ERR_ARG);
+    assert_int_equal(
+        avow_cmw_encode(AVOW_CMW_FORM_CBOR_TAG, "a/b", (const uint8_t *)"x", 1, 0, &enc, &d),
+        AVOW_ERR_ARG);
 
     /* the tag form: TN(C-F 60, application/cbor) = 1668546817 + 60 = 0x6374013d */
     static const uint8_t tag[] = {0xda, 0x63, 0x74, 0x01, 0x3d, 0x41, 0x00};
@@ -155,8 +154,9 @@ static void test_cmw_roundtrip(void **state)
     avow_cmw_free(c);
     /* C-F 300 = 255 + 45: TN = TN_MIN + 256 + 45 */
     uint64_t tn = AVOW_CMW_TN_MIN + 256 + 45;
-    uint8_t tag2[] = {0xda, (uint8_t)(tn >> 24), (uint8_t)(tn >> 16), (uint8_t)(tn >> 8),
-                      (uint8_t)tn, 0x41, 0x00};
+    uint8_t tag2[] = {
+        0xda, (uint8_t)(tn >> 24), (uint8_t)(tn >> 16), (uint8_t)(tn >> 8), (uint8_t)tn, 0x41,
+        0x00};
     OK(avow_cmw_decode(tag2, sizeof(tag2), AVOW_CMW_FORM_CBOR_TAG, &c, &d));
     assert_int_equal(c->content_format, 300);
     avow_cmw_free(c);
@@ -179,50 +179,89 @@ static void test_cmw_hostile(void **state)
     } cases[] = {
         {"empty", {0}, 0, AVOW_ERR_TRUNCATED, "cmw"},
         {"indefinite array", {0x9f, 0x61, 'a', 0x41, 'x', 0xff}, 6, AVOW_ERR_CBOR, "cmw"},
-        {"indefinite byte string", {0x82, 0x61, 'a', 0x5f, 0x41, 'x', 0xff}, 7, AVOW_ERR_CBOR,
+        {"indefinite byte string",
+         {0x82, 0x61, 'a', 0x5f, 0x41, 'x', 0xff},
+         7,
+         AVOW_ERR_CBOR,
          "cmw"},
         {"length 1 in two bytes", {0x82, 0x78, 0x01, 'a', 0x41, 'x'}, 6, AVOW_ERR_CBOR, "cmw"},
-        {"indicator 8 in two bytes", {0x83, 0x63, 'a', '/', 'b', 0x41, 'x', 0x18, 0x08}, 9,
-         AVOW_ERR_CBOR, "cmw"},
+        {"indicator 8 in two bytes",
+         {0x83, 0x63, 'a', '/', 'b', 0x41, 'x', 0x18, 0x08},
+         9,
+         AVOW_ERR_CBOR,
+         "cmw"},
         {"reserved additional info", {0x81, 0x7c}, 2, AVOW_ERR_CBOR, "cmw"},
         {"truncated", {0x82, 0x63, 'a', '/'}, 4, AVOW_ERR_TRUNCATED, "cmw"},
-        {"trailing byte", {0x82, 0x63, 'a', '/', 'b', 0x41, 'x', 0x00}, 8, AVOW_ERR_TRAILING,
+        {"trailing byte",
+         {0x82, 0x63, 'a', '/', 'b', 0x41, 'x', 0x00},
+         8,
+         AVOW_ERR_TRAILING,
          "cmw"},
-        {"huge array count", {0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 9,
-         AVOW_ERR_TRUNCATED, "cmw"},
+        {"huge array count",
+         {0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+         9,
+         AVOW_ERR_TRUNCATED,
+         "cmw"},
         {"one element", {0x81, 0x41, 'x'}, 3, AVOW_ERR_CMW, "cmw"},
-        {"four elements", {0x84, 0x63, 'a', '/', 'b', 0x41, 'x', 0x08, 0x08}, 9, AVOW_ERR_CMW,
+        {"four elements",
+         {0x84, 0x63, 'a', '/', 'b', 0x41, 'x', 0x08, 0x08},
+         9,
+         AVOW_ERR_CMW,
          "cmw"},
-        {"value a text string", {0x82, 0x63, 'a', '/', 'b', 0x61, 'x'}, 7, AVOW_ERR_CMW,
-         "cmw[1]"},
+        {"value a text string", {0x82, 0x63, 'a', '/', 'b', 0x61, 'x'}, 7, AVOW_ERR_CMW, "cmw[1]"},
         {"empty value", {0x82, 0x63, 'a', '/', 'b', 0x40}, 6, AVOW_ERR_CMW, "cmw[1]"},
         {"indicator 0", {0x83, 0x63, 'a', '/', 'b', 0x41, 'x', 0x00}, 8, AVOW_ERR_CMW, "cmw[2]"},
-        {"negative indicator", {0x83, 0x63, 'a', '/', 'b', 0x41, 'x', 0x20}, 8, AVOW_ERR_CMW,
+        {"negative indicator",
+         {0x83, 0x63, 'a', '/', 'b', 0x41, 'x', 0x20},
+         8,
+         AVOW_ERR_CMW,
          "cmw[2]"},
-        {"type not a media type", {0x82, 0x63, 'a', ' ', 'b', 0x41, 'x'}, 7, AVOW_ERR_MEDIA_TYPE,
+        {"type not a media type",
+         {0x82, 0x63, 'a', ' ', 'b', 0x41, 'x'},
+         7,
+         AVOW_ERR_MEDIA_TYPE,
          "cmw[0]"},
         {"type bytes", {0x82, 0x43, 'a', '/', 'b', 0x41, 'x'}, 7, AVOW_ERR_CMW, "cmw[0]"},
-        {"content-format over 16 bits", {0x82, 0x1a, 0x00, 0x01, 0x00, 0x00, 0x41, 'x'}, 8,
-         AVOW_ERR_CMW, "cmw[0]"},
+        {"content-format over 16 bits",
+         {0x82, 0x1a, 0x00, 0x01, 0x00, 0x00, 0x41, 'x'},
+         8,
+         AVOW_ERR_CMW,
+         "cmw[0]"},
         {"type text not UTF-8", {0x82, 0x63, 'a', '/', 0xff, 0x41, 'x'}, 7, AVOW_ERR_CBOR, "cmw"},
-        {"map: a collection", {0xa1, 0x01, 0x82, 0x63, 'a', '/', 'b', 0x41, 'x'}, 9,
-         AVOW_ERR_UNSUPPORTED, "cmw"},
+        {"map: a collection",
+         {0xa1, 0x01, 0x82, 0x63, 'a', '/', 'b', 0x41, 'x'},
+         9,
+         AVOW_ERR_UNSUPPORTED,
+         "cmw"},
         {"map with a repeated key", {0xa2, 0x01, 0x00, 0x01, 0x00}, 5, AVOW_ERR_CBOR, "cmw"},
         {"tag outside the C-F range", {0xc1, 0x41, 'x'}, 3, AVOW_ERR_CMW, "cmw.tag"},
-        {"tag on a hole of the TN range", {0xda, 0x63, 0x74, 0x02, 0x00, 0x41, 'x'}, 7,
-         AVOW_ERR_CMW, "cmw.tag"},
-        {"tag over a text string", {0xda, 0x63, 0x74, 0x01, 0x3d, 0x61, 'x'}, 7, AVOW_ERR_CMW,
+        {"tag on a hole of the TN range",
+         {0xda, 0x63, 0x74, 0x02, 0x00, 0x41, 'x'},
+         7,
+         AVOW_ERR_CMW,
+         "cmw.tag"},
+        {"tag over a text string",
+         {0xda, 0x63, 0x74, 0x01, 0x3d, 0x61, 'x'},
+         7,
+         AVOW_ERR_CMW,
          "cmw.value"},
         {"a bare integer", {0x01}, 1, AVOW_ERR_CMW, "cmw"},
         {"JSON: one element", {'[', '"', 'a', '/', 'b', '"', ']'}, 7, AVOW_ERR_CMW, "cmw"},
-        {"JSON: value padded", {'[', '"', 'a', '/', 'b', '"', ',', '"', 'e', 'A', '=', '=', '"',
-                                ']'},
-         14, AVOW_ERR_CMW, "cmw[1]"},
-        {"JSON: trailing text", {'[', '"', 'a', '/', 'b', '"', ',', '"', 'e', 'A', '"', ']', ']'},
-         13, AVOW_ERR_JSON, "cmw"},
-        {"JSON: indicator 0", {'[', '"', 'a', '/', 'b', '"', ',', '"', 'e', 'A', '"', ',', '0',
-                               ']'},
-         14, AVOW_ERR_CMW, "cmw[2]"},
+        {"JSON: value padded",
+         {'[', '"', 'a', '/', 'b', '"', ',', '"', 'e', 'A', '=', '=', '"', ']'},
+         14,
+         AVOW_ERR_CMW,
+         "cmw[1]"},
+        {"JSON: trailing text",
+         {'[', '"', 'a', '/', 'b', '"', ',', '"', 'e', 'A', '"', ']', ']'},
+         13,
+         AVOW_ERR_JSON,
+         "cmw"},
+        {"JSON: indicator 0",
+         {'[', '"', 'a', '/', 'b', '"', ',', '"', 'e', 'A', '"', ',', '0', ']'},
+         14,
+         AVOW_ERR_CMW,
+         "cmw[2]"},
         {"JSON: an object", {'{', '"', 'a', '"', ':', '1', '}'}, 7, AVOW_ERR_UNSUPPORTED, "cmw"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -246,16 +285,15 @@ static void test_cmw_hostile(void **state)
                      AVOW_ERR_TOO_LARGE);
     /* the JSON form asked for CBOR input, and the tag form asked for a record */
     static const uint8_t rec[] = {0x82, 0x63, 'a', '/', 'b', 0x41, 'x'};
-    assert_int_equal(avow_cmw_decode(rec, sizeof(rec), AVOW_CMW_FORM_JSON, &c, &d),
-                     AVOW_ERR_JSON);
+    assert_int_equal(avow_cmw_decode(rec, sizeof(rec), AVOW_CMW_FORM_JSON, &c, &d), AVOW_ERR_JSON);
     assert_int_equal(avow_cmw_decode(rec, sizeof(rec), AVOW_CMW_FORM_CBOR_TAG, &c, &d),
                      AVOW_ERR_CMW);
     /* over the size bound */
     assert_int_equal(avow_cmw_decode(rec, AVOW_CMW_MAX_SIZE + 1, AVOW_CMW_FORM_CBOR, &c, &d),
                      AVOW_ERR_TOO_LARGE);
     /* a value with a NUL is no JWT */
-    static const uint8_t nul[] = {0x82, 0x73, 'a', 'p', 'p', 'l', 'i', 'c', 'a', 't', 'i', 'o',
-                                  'n', '/', 'e', 'a', 't', '+', 'j', 'w', 't', 0x42, 'a', 0x00};
+    static const uint8_t nul[] = {0x82, 0x73, 'a', 'p', 'p', 'l', 'i', 'c', 'a', 't',  'i', 'o',
+                                  'n',  '/',  'e', 'a', 't', '+', 'j', 'w', 't', 0x42, 'a', 0x00};
     OK(avow_cmw_decode(nul, sizeof(nul), AVOW_CMW_FORM_AUTO, &c, &d));
     avow_buf jwt = {0};
     assert_int_equal(avow_cmw_get_ear_jwt(c, &jwt, &d), AVOW_ERR_CMW);
@@ -304,8 +342,7 @@ static void test_jwks(void **state)
     char *jc = jwk_of(c, "\"kid\":\"c\",\"use\":\"enc\"");
     char set[4096];
     snprintf(set, sizeof(set),
-             "{\"keys\":[%s,%s,%s,{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AA\"}]}", ja, jb,
-             jc);
+             "{\"keys\":[%s,%s,%s,{\"kty\":\"OKP\",\"crv\":\"X25519\",\"x\":\"AA\"}]}", ja, jb, jc);
     avow_diag d;
     avow_jwks *s = NULL;
     OK(avow_jwks_parse(set, strlen(set), &s, &d));
