@@ -656,6 +656,42 @@ static void test_reader_strict(void **state)
     }
 }
 
+/* The cbor choice: an OCTET STRING holding a CBOR CMW record is read like the json one. */
+static void test_reader_cbor_choice(void **state)
+{
+    fx *f = *state;
+    avow_diag d;
+    uint8_t buf[64];
+    size_t n = 0;
+    static const char mt[] = "application/eat+jwt";
+    buf[n++] = 0x04;
+    buf[n++] = (uint8_t)(1 + 1 + (sizeof(mt) - 1) + 1 + 5);
+    buf[n++] = 0x82;
+    buf[n++] = (uint8_t)(0x60 + sizeof(mt) - 1);
+    memcpy(buf + n, mt, sizeof(mt) - 1);
+    n += sizeof(mt) - 1;
+    buf[n++] = 0x45;
+    memcpy(buf + n, "a.b.c", 5);
+    n += 5;
+    X509 *x = with_cmw(f->pki.ak, f->pki.int_key, buf, n, 0);
+    avow_buf jwt = {0};
+    avow_err e = avow_cert_get_ear_jwt(x, &jwt, &d);
+    if (e != AVOW_OK)
+        print_error("cbor choice: %s %s (%s)\n", avow_errname(e), d.field, d.detail);
+    assert_int_equal(e, AVOW_OK);
+    assert_string_equal((const char *)jwt.ptr, "a.b.c");
+    avow_buf_free(&jwt);
+    X509_free(x);
+    /* the same record with one byte too many inside the OCTET STRING */
+    buf[1]++;
+    buf[n++] = 0x00;
+    x = with_cmw(f->pki.ak, f->pki.int_key, buf, n, 0);
+    assert_int_equal(avow_cert_get_ear_jwt(x, &jwt, &d), AVOW_ERR_TRAILING);
+    assert_string_equal(d.field, "cmw");
+    X509_free(x);
+    TU_NO_OSSL_ERR();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -667,6 +703,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ca_validity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_control_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_strict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_cbor_choice, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
