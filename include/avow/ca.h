@@ -6,11 +6,10 @@
  * never needs the private key) plus the CA certificate. It issues an X.509
  * v3 end-entity certificate for a request only when the request's appraisal
  * (avow_appraise_request) is affirming, and puts the Attestation Result into
- * the certificate: the id-pe-cmw extension (1.3.6.1.5.5.7.1.35,
- * draft-ietf-rats-msg-wrap) holding the CMW choice json, a UTF8String with
- * the JSON CMW record
+ * the certificate: the id-pe-cmw extension (1.3.6.1.5.5.7.1.35, RFC 9999)
+ * holding the CMW choice json, a UTF8String with the JSON CMW record
  *
- *   ["application/eat-jwt; eat_profile=\"tag:ietf.org,2026:rats/ear#03\"",
+ *   ["application/eat+jwt; eat_profile=\"tag:ietf.org,2026:rats/ear#03\"",
  *    "<base64url of the EAR JWT signed by the CA's key>"]
  *
  * docs/ca.md describes the certificate profile and the checks of the reader.
@@ -141,12 +140,12 @@ AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ca_issue(avow_ca *ca, const avow_reque
  * The EAR JWT in cert's CMW extension, NOT verified (for display and
  * storage; use avow_cert_get_ear to rely on it). Strict: exactly one
  * id-pe-cmw extension (AVOW_ERR_DUP_ATTRIBUTE), its value exactly one DER
- * UTF8String (AVOW_ERR_NOT_DER, AVOW_ERR_WRONG_TAG, AVOW_ERR_TRAILING; the
- * cbor OCTET STRING choice is AVOW_ERR_UNSUPPORTED), holding a JSON array
- * of a media type and a base64url value (and optionally an integer
- * indicator): AVOW_ERR_JSON / AVOW_ERR_MALFORMED; the media type must be
- * AVOW_EAR_MEDIA_TYPE_JWT (AVOW_ERR_UNSUPPORTED). No extension is
- * AVOW_ERR_NOT_FOUND. *jwt NUL-terminated (len excludes the NUL), owned by
+ * UTF8String (json) or OCTET STRING (cbor) (AVOW_ERR_NOT_DER,
+ * AVOW_ERR_WRONG_TAG, AVOW_ERR_TRAILING), holding a CMW record that
+ * avow_cmw_decode reads in that form (AVOW_ERR_JSON, AVOW_ERR_CBOR,
+ * AVOW_ERR_CMW, AVOW_ERR_MEDIA_TYPE) and whose EAR avow_cmw_get_ear_jwt
+ * takes (AVOW_ERR_NOT_EAR for another media type or indicator; avow/ear.h).
+ * No extension is AVOW_ERR_NOT_FOUND. *jwt NUL-terminated (len excludes the NUL), owned by
  * the caller (avow_buf_free).
  */
 AVOW_EXPORT avow_err avow_cert_get_ear_jwt(const X509 *cert, avow_buf *jwt, avow_diag *diag);

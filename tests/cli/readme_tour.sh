@@ -25,4 +25,7 @@ openssl req -in tls.csr -noout -verify 2>&1 | grep -q "verify OK" || fail "opens
 openssl verify -CAfile myca/ca.crt tls.crt >/dev/null || fail "tls.crt does not chain to the tour's CA"
 expect_rc 0 "$AVOW" ca show-result -in tls.crt -CAfile myca/ca.crt
 grep -q '"ear_status": "affirming"' "$T/out" || fail "the certificate does not carry an affirming EAR"
+[ -s ear.jwt ] || { cat tour.out >&2; fail "the tour wrote no ear.jwt"; }
+expect_rc 0 "$AVOW" ear verify -in ear.jwt -cert myca/ca.crt
+grep -q '^EAR: VERIFIED (signature .*typ "eat+jwt")$' "$T/out" || fail "ear verify of the tour's EAR"
 echo ok

@@ -200,7 +200,7 @@ static void issue_and_check(fx *f, avow_signer *ca_signer)
     const ASN1_OCTET_STRING *val = X509_EXTENSION_get_data(ext);
     assert_int_equal(ASN1_STRING_get0_data(val)[0], 0x0c); /* UTF8String */
     const char *media =
-        "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",";
+        "[\"application/eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",";
     assert_true(has_bytes(ASN1_STRING_get0_data(val), (size_t)ASN1_STRING_length(val), media));
     /* the unverified JWT is the one the CA signed */
     avow_buf jwt2 = {0};
@@ -549,7 +549,27 @@ static void test_reader_strict(void **state)
          0,
          1,
          AVOW_ERR_DUP_ATTRIBUTE},
-        {"cbor choice", 1, NULL, {0x04, 0x02, 0x82, 0x00}, 4, 0, AVOW_ERR_UNSUPPORTED},
+        {"cbor choice, truncated record",
+         1,
+         NULL,
+         {0x04, 0x02, 0x82, 0x00},
+         4,
+         0,
+         AVOW_ERR_TRUNCATED},
+        {"cbor choice, indefinite array",
+         1,
+         NULL,
+         {0x04, 0x03, 0x9f, 0x00, 0xff},
+         5,
+         0,
+         AVOW_ERR_CBOR},
+        {"cbor choice, a map (collection)",
+         1,
+         NULL,
+         {0x04, 0x01, 0xa0},
+         3,
+         0,
+         AVOW_ERR_UNSUPPORTED},
         {"IA5String instead of UTF8String",
          1,
          NULL,
@@ -567,36 +587,53 @@ static void test_reader_strict(void **state)
         {"non-minimal length", 1, NULL, {0x0c, 0x81, 0x02, '[', ']'}, 5, 0, AVOW_ERR_NOT_DER},
         {"truncated", 1, NULL, {0x0c, 0x05, '['}, 3, 0, AVOW_ERR_TRUNCATED},
         {"not JSON", 0, "[\"a\",", {0}, 0, 0, AVOW_ERR_JSON},
-        {"not an array", 0, "{\"a\":1}", {0}, 0, 0, AVOW_ERR_MALFORMED},
-        {"one element", 0, "[\"application/eat-jwt\"]", {0}, 0, 0, AVOW_ERR_MALFORMED},
+        {"an object (a CMW collection)", 0, "{\"a\":1}", {0}, 0, 0, AVOW_ERR_UNSUPPORTED},
+        {"not an array", 0, "\"a\"", {0}, 0, 0, AVOW_ERR_JSON},
+        {"one element", 0, "[\"application/eat-jwt\"]", {0}, 0, 0, AVOW_ERR_CMW},
         {"indicator not an integer",
          0,
          "[\"application/eat-jwt\",\"YQ\",\"x\"]",
          {0},
          0,
          0,
-         AVOW_ERR_MALFORMED},
-        {"another media type",
+         AVOW_ERR_CMW},
+        {"indicator without attestation-results",
          0,
-         "[\"application/eat-cwt\",\"YQ\"]",
+         "[\"application/eat+jwt\",\"YS5iLmM\",4]",
          {0},
          0,
          0,
-         AVOW_ERR_UNSUPPORTED},
-        {"bare eat-jwt without the profile",
+         AVOW_ERR_NOT_EAR},
+        {"older eat-jwt spelling with the profile",
          0,
-         "[\"application/eat-jwt\",\"YQ\"]",
+         "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YS5iLmM\"]",
          {0},
          0,
          0,
-         AVOW_ERR_UNSUPPORTED},
+         AVOW_OK},
+        {"a profile avow does not read",
+         0,
+         "[\"application/eat+jwt; eat_profile=\\\"tag:example.com,2024:x\\\"\",\"YS5iLmM\"]",
+         {0},
+         0,
+         0,
+         AVOW_ERR_NOT_EAR},
+        {"not a media type", 0, "[\"eat+jwt\",\"YS5iLmM\"]", {0}, 0, 0, AVOW_ERR_MEDIA_TYPE},
+        {"another media type", 0, "[\"application/eat-cwt\",\"YQ\"]", {0}, 0, 0, AVOW_ERR_NOT_EAR},
+        {"bare eat+jwt without the profile (the payload's eat_profile decides)",
+         0,
+         "[\"application/eat+jwt\",\"YS5iLmM\"]",
+         {0},
+         0,
+         0,
+         AVOW_OK},
         {"padded base64",
          0,
          "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YQ==\"]",
          {0},
          0,
          0,
-         AVOW_ERR_MALFORMED},
+         AVOW_ERR_CMW},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = cases[i].kind == 0 ? utf8(cases[i].text, buf, sizeof(buf)) : cases[i].rawlen;
@@ -619,6 +656,42 @@ static void test_reader_strict(void **state)
     }
 }
 
+/* The cbor choice: an OCTET STRING holding a CBOR CMW record is read like the json one. */
+static void test_reader_cbor_choice(void **state)
+{
+    fx *f = *state;
+    avow_diag d;
+    uint8_t buf[64];
+    size_t n = 0;
+    static const char mt[] = "application/eat+jwt";
+    buf[n++] = 0x04;
+    buf[n++] = (uint8_t)(1 + 1 + (sizeof(mt) - 1) + 1 + 5);
+    buf[n++] = 0x82;
+    buf[n++] = (uint8_t)(0x60 + sizeof(mt) - 1);
+    memcpy(buf + n, mt, sizeof(mt) - 1);
+    n += sizeof(mt) - 1;
+    buf[n++] = 0x45;
+    memcpy(buf + n, "a.b.c", 5);
+    n += 5;
+    X509 *x = with_cmw(f->pki.ak, f->pki.int_key, buf, n, 0);
+    avow_buf jwt = {0};
+    avow_err e = avow_cert_get_ear_jwt(x, &jwt, &d);
+    if (e != AVOW_OK)
+        print_error("cbor choice: %s %s (%s)\n", avow_errname(e), d.field, d.detail);
+    assert_int_equal(e, AVOW_OK);
+    assert_string_equal((const char *)jwt.ptr, "a.b.c");
+    avow_buf_free(&jwt);
+    X509_free(x);
+    /* the same record with one byte too many inside the OCTET STRING */
+    buf[1]++;
+    buf[n++] = 0x00;
+    x = with_cmw(f->pki.ak, f->pki.int_key, buf, n, 0);
+    assert_int_equal(avow_cert_get_ear_jwt(x, &jwt, &d), AVOW_ERR_TRAILING);
+    assert_string_equal(d.field, "cmw");
+    X509_free(x);
+    TU_NO_OSSL_ERR();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -630,6 +703,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ca_validity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_control_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_strict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_cbor_choice, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
