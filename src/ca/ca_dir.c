@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include <avow/ca_dir.h>
+#include <avow/x509.h>
 #include <avow/pkcs11.h>
 
 #include "core/internal.h"
@@ -642,18 +643,11 @@ static avow_err make_record(X509 *cert, const avow_request *req, const avow_appr
 {
     memset(r, 0, sizeof(*r));
     serial_hex(cert, r->serial, sizeof(r->serial));
-    BIO *b = BIO_new(BIO_s_mem());
-    char *mem = NULL;
-    long ml = 0;
-    if (b == NULL ||
-        X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
-                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
-        (ml = BIO_get_mem_data(b, &mem)) < 0 ||
-        (*subject = OPENSSL_strndup(mem, (size_t)ml)) == NULL) {
-        BIO_free(b);
+    /* RFC 4514 text, the order `-subject` is written in. */
+    avow_buf st = {0};
+    if (avow_name_text(X509_get_subject_name(cert), &st) != AVOW_OK)
         return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "subject", "cannot print the subject");
-    }
-    BIO_free(b);
+    *subject = (char *)st.ptr;
     unsigned char *spki = NULL;
     int sl = i2d_PUBKEY(X509_get0_pubkey(cert), &spki);
     if (sl <= 0)
