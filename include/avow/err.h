@@ -61,8 +61,8 @@ extern "C" {
     X(AVOW_ERR_SIGNER_MISMATCH, 126, "signer identifier fields name different keys")               \
     X(AVOW_ERR_REQUEST_VALUE, 128, "requested claim carries a value it may not, or lacks one")     \
     X(AVOW_ERR_REQUEST_UNKNOWN, 129, "request names an unknown element or unknown claim value")    \
-    X(AVOW_ERR_BAD_SAN, 135, "subjectAltName entry is malformed")                                \
-    X(AVOW_ERR_BAD_DN, 136, "distinguished name text is malformed")                               \
+    X(AVOW_ERR_BAD_SAN, 135, "subjectAltName entry is malformed")                                  \
+    X(AVOW_ERR_BAD_DN, 136, "distinguished name text is malformed")                                \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -90,8 +90,8 @@ extern "C" {
     X(AVOW_ERR_AK_CA, 225, "signer certificate is a CA certificate")                               \
     X(AVOW_ERR_UNANSWERED, 228, "a requested claim is missing from the evidence")                  \
     X(AVOW_ERR_UNREQUESTED, 229, "evidence carries a claim or element that was not requested")     \
-    X(AVOW_ERR_SAN_REFUSED, 237, "requested subjectAltName is not a kind the CA copies")          \
-    X(AVOW_ERR_SAN_UNHANDLED, 238, "request asks for subjectAltNames: copy, set or drop them")      \
+    X(AVOW_ERR_SAN_REFUSED, 237, "requested subjectAltName is not a kind the CA copies")           \
+    X(AVOW_ERR_SAN_UNHANDLED, 238, "request asks for subjectAltNames: copy, set or drop them")     \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

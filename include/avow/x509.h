@@ -84,7 +84,7 @@ AVOW_EXPORT avow_err avow_cert_der(const X509 *cert, avow_buf *out, avow_diag *d
 /* --- distinguished names as text --- */
 
 /* Ceilings of avow_name_parse: bytes of text, attributes in a name. */
-#define AVOW_NAME_MAX_TEXT 4096u
+#define AVOW_NAME_MAX_TEXT  4096u
 #define AVOW_NAME_MAX_ATTRS 64u
 
 /*

@@ -295,7 +295,8 @@ static avow_err choose_sans(const avow_request *req, const avow_ca_issue_opts *o
                             GENERAL_NAMES **out, avow_diag *diag)
 {
     *out = NULL;
-    unsigned copy = opts->flags & AVOW_CA_ISSUE_COPY_SAN, drop = opts->flags & AVOW_CA_ISSUE_DROP_SAN;
+    unsigned copy = opts->flags & AVOW_CA_ISSUE_COPY_SAN,
+             drop = opts->flags & AVOW_CA_ISSUE_DROP_SAN;
     if ((opts->san != NULL) + (copy != 0) + (drop != 0) > 1)
         return avow__fail(diag, AVOW_ERR_ARG, "san",
                           "give one of: names to set, copy the request's, drop the request's");
@@ -342,8 +343,8 @@ static avow_err add_sans(X509 *x, const GENERAL_NAMES *names, avow_diag *diag)
 {
     /* RFC 5280 4.2.1.6: critical when the subject is empty. */
     X509_EXTENSION *e = NULL;
-    avow_err rc = avow__san_ext(names, X509_NAME_entry_count(X509_get_subject_name(x)) == 0, &e,
-                                diag);
+    avow_err rc =
+        avow__san_ext(names, X509_NAME_entry_count(X509_get_subject_name(x)) == 0, &e, diag);
     if (rc == AVOW_OK && X509_add_ext(x, e, -1) != 1)
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "subjectAltName", "cannot add");
     X509_EXTENSION_free(e);

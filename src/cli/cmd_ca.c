@@ -425,8 +425,7 @@ static avow_err issue_options(issue_ctx *c, const cli_args *a, avow_ca_dir_issue
     if (cli_flag(a, "drop-san"))
         io->issue.flags |= AVOW_CA_ISSUE_DROP_SAN;
     if ((cli_count(a, "san") > 0) + cli_flag(a, "copy-san") + cli_flag(a, "drop-san") > 1)
-        return cli_fail(&c->d, AVOW_ERR_USAGE, "san",
-                        "give one of -san, -copy-san and -drop-san");
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "san", "give one of -san, -copy-san and -drop-san");
     avow_err err = join_sans(c, a);
     io->issue.san = c->san;
     if (err == AVOW_OK && cli_get(a, "san-allow") != NULL)

@@ -21,10 +21,14 @@ static const struct {
     const char *name;
     int nid;
 } RFC4514_TYPES[] = {
-    {"CN", NID_commonName},       {"L", NID_localityName},
-    {"ST", NID_stateOrProvinceName}, {"O", NID_organizationName},
-    {"OU", NID_organizationalUnitName}, {"C", NID_countryName},
-    {"STREET", NID_streetAddress}, {"DC", NID_domainComponent},
+    {"CN", NID_commonName},
+    {"L", NID_localityName},
+    {"ST", NID_stateOrProvinceName},
+    {"O", NID_organizationName},
+    {"OU", NID_organizationalUnitName},
+    {"C", NID_countryName},
+    {"STREET", NID_streetAddress},
+    {"DC", NID_domainComponent},
     {"UID", NID_userId},
 };
 
@@ -99,8 +103,11 @@ static int utf8_ok(const unsigned char *s, size_t n)
 {
     for (size_t i = 0; i < n;) {
         unsigned c = s[i];
-        size_t k = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                                   : (c & 0xf8) == 0xf0 ? 4 : 0;
+        size_t k = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
         if (c == 0 || k == 0 || i + k > n)
             return 0;
         unsigned long v = k == 1 ? c : c & (0x7fu >> k);
@@ -135,10 +142,10 @@ static avow_err read_hex(parser *ps, ava *a, unsigned char *w)
     ASN1_TYPE *t = d2i_ASN1_TYPE(NULL, &q, (long)(n / 2));
     int ok = t != NULL && q == w + n / 2;
     int tag = ok ? t->type : -1;
-    ok = ok && (tag == V_ASN1_UTF8STRING || tag == V_ASN1_PRINTABLESTRING ||
-                tag == V_ASN1_IA5STRING || tag == V_ASN1_BMPSTRING ||
-                tag == V_ASN1_T61STRING || tag == V_ASN1_NUMERICSTRING ||
-                tag == V_ASN1_UNIVERSALSTRING || tag == V_ASN1_VISIBLESTRING);
+    ok = ok &&
+         (tag == V_ASN1_UTF8STRING || tag == V_ASN1_PRINTABLESTRING || tag == V_ASN1_IA5STRING ||
+          tag == V_ASN1_BMPSTRING || tag == V_ASN1_T61STRING || tag == V_ASN1_NUMERICSTRING ||
+          tag == V_ASN1_UNIVERSALSTRING || tag == V_ASN1_VISIBLESTRING);
     unsigned char *again = NULL;
     int alen = ok ? i2d_ASN1_TYPE(t, &again) : -1;
     ok = ok && alen > 0 && (size_t)alen == n / 2 && memcmp(again, w, n / 2) == 0;
@@ -229,8 +236,8 @@ static avow_err parse_all(parser *ps, unsigned char *scratch)
         while (*ps->p == ' ')
             ps->p++;
         if (*ps->p == '\0')
-            return avow__fail(ps->diag, AVOW_ERR_BAD_DN, "subject",
-                              "nothing after the last '%c'", ps->p[-1] == '+' ? '+' : ps->sep);
+            return avow__fail(ps->diag, AVOW_ERR_BAD_DN, "subject", "nothing after the last '%c'",
+                              ps->p[-1] == '+' ? '+' : ps->sep);
     }
 }
 
@@ -252,8 +259,7 @@ static avow_err build(parser *ps, X509_NAME *name)
                                            j == b ? 0 : -1) != 1) {
                 ps->n = j;
                 return avow__fail_ossl(ps->diag, AVOW_ERR_BAD_DN, "subject",
-                                       "attribute %s: value not allowed for this type",
-                                       a->tname);
+                                       "attribute %s: value not allowed for this type", a->tname);
             }
         }
     }

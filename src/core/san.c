@@ -332,9 +332,13 @@ avow_err avow_san_kinds_parse(const char *text, unsigned *kinds, avow_diag *diag
     static const struct {
         const char *name;
         unsigned bits;
-    } WORDS[] = {{"dns", AVOW_SAN_DNS},         {"ip", AVOW_SAN_IP},     {"uri", AVOW_SAN_URI},
-                 {"email", AVOW_SAN_EMAIL},     {"wildcard", AVOW_SAN_WILDCARD},
-                 {"all", AVOW_SAN_ALL},         {"none", 0}};
+    } WORDS[] = {{"dns", AVOW_SAN_DNS},
+                 {"ip", AVOW_SAN_IP},
+                 {"uri", AVOW_SAN_URI},
+                 {"email", AVOW_SAN_EMAIL},
+                 {"wildcard", AVOW_SAN_WILDCARD},
+                 {"all", AVOW_SAN_ALL},
+                 {"none", 0}};
     if (text == NULL || kinds == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "san_allow", "no text or no output");
     unsigned bits = 0;
@@ -376,9 +380,8 @@ avow_err avow_san_text(const GENERAL_NAMES *names, avow_buf *out)
             const ASN1_OCTET_STRING *s = gn->d.iPAddress;
             char ip[INET6_ADDRSTRLEN];
             int l = ASN1_STRING_length(s);
-            if ((l == 4 || l == 16) &&
-                inet_ntop(l == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(s), ip,
-                          sizeof(ip)) != NULL)
+            if ((l == 4 || l == 16) && inet_ntop(l == 4 ? AF_INET : AF_INET6,
+                                                 ASN1_STRING_get0_data(s), ip, sizeof(ip)) != NULL)
                 ok = BIO_printf(b, "%sIP:%s", sep, ip) > 0;
             else
                 ok = BIO_printf(b, "%sIP:<%d bytes>", sep, l) > 0;

@@ -248,8 +248,7 @@ static void test_san_good(void **state)
     /* A second list appends. */
     OK(avow_san_parse("DNS:*.wild.example,DNS:localhost,DNS:xn--caf-dma.example", g, NULL));
     assert_int_equal(sk_GENERAL_NAME_num(g), 8);
-    assert_int_equal(avow_san_kind(sk_GENERAL_NAME_value(g, 5)),
-                     AVOW_SAN_DNS | AVOW_SAN_WILDCARD);
+    assert_int_equal(avow_san_kind(sk_GENERAL_NAME_value(g, 5)), AVOW_SAN_DNS | AVOW_SAN_WILDCARD);
     GENERAL_NAMES_free(g);
     unsigned k = 0;
     OK(avow_san_kinds_parse("dns,IP,email", &k, NULL));
@@ -372,7 +371,8 @@ static void test_san_check_decoded(void **state)
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         GENERAL_NAME *gn = GENERAL_NAME_new();
-        ASN1_STRING *s = cases[i].type == GEN_IPADD ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
+        ASN1_STRING *s =
+            cases[i].type == GEN_IPADD ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
         assert_int_equal(ASN1_STRING_set(s, cases[i].bytes, cases[i].len), 1);
         GENERAL_NAME_set0_value(gn, cases[i].type, s);
         avow_diag d;
@@ -484,9 +484,9 @@ static void test_request_sans(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_name_order),    cmocka_unit_test(test_name_escapes),
+        cmocka_unit_test(test_name_order),        cmocka_unit_test(test_name_escapes),
         cmocka_unit_test(test_name_multi_valued), cmocka_unit_test(test_name_hostile),
-        cmocka_unit_test(test_san_good),      cmocka_unit_test(test_san_hostile),
+        cmocka_unit_test(test_san_good),          cmocka_unit_test(test_san_hostile),
         cmocka_unit_test(test_san_check_decoded), cmocka_unit_test(test_request_sans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
