@@ -99,7 +99,8 @@ AVOW_EXPORT avow_err avow_cert_der(const X509 *cert, avow_buf *out, avow_diag *d
  *    value "#hex" is the DER of an ASN.1 string (RFC 4514 2.4). Spaces around
  *    types, '=', ',' and '+' are ignored; an escaped space is kept.
  *  - OpenSSL's "/O=Example/CN=host" (a leading '/'): RDNs in DER order, '/'
- *    between them, '+' and '\' escapes as above ('\/' is a '/').
+ *    between them, '\' escapes as above ('\/' is a '/'); '+' is text, as
+ *    `openssl req -subj` reads it (multi-valued RDNs need the RFC 4514 form).
  *
  * Types are RFC 4514's names (CN, L, ST, O, OU, C, STREET, DC, UID) in any
  * case, OpenSSL's short and long names, or dotted OIDs. Values are UTF-8

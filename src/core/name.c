@@ -39,12 +39,13 @@ typedef struct ava {
     unsigned char *value;
     size_t len;
     int starts_rdn; /* the first attribute of its RDN */
-    char tname[40]; /* the type as written, for messages */
+    char tname[72]; /* the type as written, for messages */
 } ava;
 
 typedef struct parser {
     const char *p;
-    char sep; /* ',' (RFC 4514) or '/' (OpenSSL) */
+    char sep;  /* ',' (RFC 4514) or '/' (OpenSSL) */
+    char plus; /* '+' between the attributes of an RDN; 0 in OpenSSL's form, where it is text */
     ava avas[AVOW_NAME_MAX_ATTRS];
     size_t n;
     avow_diag *diag;
@@ -79,7 +80,7 @@ static avow_err read_type(parser *ps, ava *a)
     while (s[n] == '-' || s[n] == '.' || (s[n] >= '0' && s[n] <= '9') ||
            ((s[n] | 0x20) >= 'a' && (s[n] | 0x20) <= 'z'))
         n++;
-    snprintf(a->tname, sizeof(a->tname), "%.*s", (int)(n < 32 ? n : 32), s);
+    snprintf(a->tname, sizeof(a->tname), "%.*s", (int)(n < 64 ? n : 64), s);
     const char *e = s + n;
     while (*e == ' ')
         e++;
@@ -87,7 +88,7 @@ static avow_err read_type(parser *ps, ava *a)
         return bad(ps, "no type before '=' (want TYPE=value)");
     if (*e != '=')
         return bad(ps, *e == '\0' ? "no '=' after the type" : "type is not a name or OID");
-    if (n >= 32)
+    if (n >= 64)
         return bad(ps, "type too long");
     a->obj = type_obj(a->tname);
     if (a->obj == NULL)
@@ -136,7 +137,7 @@ static avow_err read_hex(parser *ps, ava *a, unsigned char *w)
     ps->p = s + n;
     while (*ps->p == ' ')
         ps->p++;
-    if (n == 0 || (*ps->p != '\0' && *ps->p != ps->sep && *ps->p != '+'))
+    if (n == 0 || (*ps->p != '\0' && *ps->p != ps->sep && *ps->p != ps->plus))
         return bad(ps, "'#' must be followed by hex pairs of DER");
     const unsigned char *q = w;
     ASN1_TYPE *t = d2i_ASN1_TYPE(NULL, &q, (long)(n / 2));
@@ -171,7 +172,7 @@ static avow_err read_string(parser *ps, ava *a, unsigned char *w)
 {
     const char *s = ps->p;
     size_t n = 0, keep = 0;
-    for (; *s != '\0' && *s != ps->sep && *s != '+'; s++) {
+    for (; *s != '\0' && *s != ps->sep && (ps->plus == 0 || *s != ps->plus); s++) {
         if (*s == '\\') {
             int hi = avow__hexval(s[1]), lo = hi >= 0 ? avow__hexval(s[2]) : -1;
             if (hi >= 0 && lo >= 0) {
@@ -231,7 +232,7 @@ static avow_err parse_all(parser *ps, unsigned char *scratch)
         ps->n++;
         if (*ps->p == '\0')
             return AVOW_OK;
-        starts = *ps->p != '+';
+        starts = *ps->p == ps->sep;
         ps->p++;
         while (*ps->p == ' ')
             ps->p++;
@@ -284,9 +285,12 @@ avow_err avow_name_parse(const char *text, X509_NAME **out, avow_diag *diag)
     memset(&ps, 0, sizeof(ps));
     ps.diag = diag;
     ps.sep = ',';
+    ps.plus = '+';
     ps.p = start;
     if (*start == '/') {
+        /* as `openssl req -subj` reads it without -multivalue-rdn */
         ps.sep = '/';
+        ps.plus = 0;
         ps.p++;
     }
     unsigned char *scratch = OPENSSL_malloc(len + 1);
