@@ -3,7 +3,7 @@
  * HTTP service share.
  *
  *   ca.json     settings (version, subject, key, days, pkcs11_module,
- *               pin_source, policy, max_nonces); never a PIN
+ *               pin_source, policy, max_nonces, san_allow); never a PIN
  *   ca.key      the software CA key, PKCS#8 PEM, 0600 (absent for a token key)
  *   ca.crt      the self-signed CA certificate, 0644
  *   nonces.db   the SQLite nonce store and issuance ledger (avow/ledger.h), 0600
@@ -54,6 +54,8 @@ typedef struct avow_ca_dir_init_opts {
     const char *policy;        /* appraisal policy file, checked and stored as an absolute path */
     unsigned max_nonces;       /* outstanding nonces; 0 = AVOW_CA_DIR_DEFAULT_MAX_NONCES */
     time_t now;                /* 0 = the current time */
+    const char *san_allow;     /* kinds a copied subjectAltName may have ("dns,ip",
+                                  avow_san_kinds_parse), stored in ca.json; NULL = dns */
 } avow_ca_dir_init_opts;
 
 /* Zeroes o and sets its size. */
@@ -119,7 +121,8 @@ AVOW_EXPORT avow_err avow_ca_dir_nonce(avow_ca_dir *cd, size_t len, unsigned ttl
 
 typedef struct avow_ca_dir_issue_opts {
     size_t size;              /* set by avow_ca_dir_issue_opts_init */
-    avow_ca_issue_opts issue; /* days 0 = ca.json's; issue.now is the time of everything */
+    avow_ca_issue_opts issue; /* days 0 = ca.json's, san_allow 0 = ca.json's (else dns);
+                                 issue.now is the time of everything */
     const uint8_t *nonce;     /* expected nonce; NULL = the bound statement's */
     size_t nonce_len;
     const avow_policy *policy;     /* NULL = ca.json's policy, else avow-default */

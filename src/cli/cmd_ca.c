@@ -102,6 +102,9 @@ static const cli_opt init_opts[] = {
     {"policy", CLI_VALUE, "FILE",
      "appraisal policy ca issue uses by default (default: avow-default)"},
     {"max-nonces", CLI_VALUE, "N", "outstanding nonces at most (default: 10000)"},
+    {"san-allow", CLI_VALUE, "KINDS",
+     "kinds of requested subjectAltNames ca issue -copy-san copies: dns,ip,uri,email,wildcard "
+     "or all (default: dns; stored in ca.json)"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
@@ -118,6 +121,7 @@ static int run_init(const char *prog, const cli_args *a)
     o.key = cli_get(a, "key");
     o.pin_source = cli_get(a, "pin-source");
     o.policy = cli_get(a, "policy");
+    o.san_allow = cli_get(a, "san-allow");
     int p11 = o.key != NULL && strncmp(o.key, "pkcs11:", 7) == 0;
     avow_err err = AVOW_OK;
     if (cli_get(a, "days") != NULL)
@@ -235,7 +239,7 @@ static const cli_opt issue_opts[] = {
     {"copy-san", CLI_FLAG, NULL, "copy the request's subjectAltNames, of the -san-allow kinds"},
     {"drop-san", CLI_FLAG, NULL, "issue without the subjectAltNames the request asks for"},
     {"san-allow", CLI_VALUE, "KINDS",
-     "kinds -copy-san copies: dns,ip,uri,email,wildcard, all or none (default: dns)"},
+     "kinds -copy-san copies: dns,ip,uri,email,wildcard or all (default: ca.json's, else dns)"},
     {"key-usage", CLI_VALUE, "LIST",
      "keyUsage, e.g. digitalSignature,keyAgreement (default: digitalSignature)"},
     {"eku", CLI_VALUE, "LIST", "extendedKeyUsage names or OIDs, e.g. clientAuth (default: none)"},

@@ -24,7 +24,7 @@ keygen "$T/dev.key" ec256
 request() {
     name=$1 format=$2 subject=$3
     shift 3
-    expect_rc 0 "$AVOW" ca nonce -dir "$CA"
+    expect_rc 0 "$AVOW" ca nonce -dir "${RCA:-$CA}"
     nonce=$(cat "$T/out")
     spki=$(openssl pkey -in "$T/dev.key" -pubout -outform DER | od -An -v -tx1 | tr -d ' \n')
     cat >"$T/claims.json" <<JSON
@@ -42,14 +42,14 @@ JSON
 }
 
 issue() {
-    "$AVOW" ca issue -dir "$CA" -CAfile "$T/root.pem" -eku serverAuth,clientAuth "$@"
+    "$AVOW" ca issue -dir "${RCA:-$CA}" -CAfile "$T/root.pem" -eku serverAuth,clientAuth "$@"
 }
 
 # client CERT ARGS...: openssl verify as a TLS client would check the server certificate
 client() {
     cert=$1
     shift
-    openssl verify -CAfile "$CA/ca.crt" -purpose sslserver "$@" "$cert" >"$T/verify" 2>&1
+    openssl verify -CAfile "${RCA:-$CA}/ca.crt" -purpose sslserver "$@" "$cert" >"$T/verify" 2>&1
 }
 
 # --- the request carries the names beside the attestation ---
@@ -137,6 +137,30 @@ set -e
 [ "$rc" -eq 1 ] && grep -q "a wildcard is not allowed.*AVOW_ERR_SAN_REFUSED" "$T/err" || { cat "$T/err"; fail "wildcard copied"; }
 expect_rc 0 issue -in "$T/r5.req" -copy-san -san-allow dns,wildcard -out "$T/c5.pem"
 client "$T/c5.pem" -verify_hostname a.wild.example || { cat "$T/verify"; fail "client: wildcard"; }
+
+# --- the CA's own default of kinds: ca.json san_allow, set by ca init ---
+CA2="$T/ca2"
+expect_rc 0 "$AVOW" ca init -dir "$CA2" -subject "CN=second CA" -san-allow dns,ip
+jq -e '.san_allow == "dns,ip"' "$CA2/ca.json" >/dev/null || fail "ca.json san_allow"
+RCA=$CA2
+request r6 pkcs10 "CN=two.example" "DNS:two.example,IP:192.0.2.9"
+expect_rc 0 issue -in "$T/r6.req" -copy-san -out "$T/c6.pem"
+client "$T/c6.pem" -verify_ip 192.0.2.9 || { cat "$T/verify"; fail "ca.json san_allow: IP not copied"; }
+request r7 pkcs10 "CN=three.example" "DNS:three.example,URI:https://three.example/"
+expect_rc 1 issue -in "$T/r7.req" -copy-san
+grep -q "request.subjectAltName\[1\]: URI:https://three.example/: this kind is not allowed" "$T/err" ||
+    { cat "$T/err"; fail "ca.json san_allow: URI copied"; }
+# -san-allow on the command line replaces ca.json's
+expect_rc 0 issue -in "$T/r7.req" -copy-san -san-allow dns,uri -out "$T/c7.pem"
+openssl x509 -in "$T/c7.pem" -noout -ext subjectAltName | grep -q "URI:https://three.example/" ||
+    fail "-san-allow over ca.json"
+RCA=
+expect_rc 2 "$AVOW" ca init -dir "$T/ca3" -san-allow dns,ftp
+grep -q '"ftp"' "$T/err" || { cat "$T/err"; fail "ca init -san-allow ftp"; }
+[ ! -e "$T/ca3" ] || fail "a refused init left a directory"
+jq '.san_allow = 7' "$CA2/ca.json" >"$T/bad.json" && cp "$T/bad.json" "$CA2/ca.json"
+expect_rc 1 "$AVOW" ca nonce -dir "$CA2"
+grep -q "san_allow.*AVOW_ERR_CONFIG" "$T/err" || { cat "$T/err"; fail "bad ca.json san_allow"; }
 
 # --- bad names are usage errors that say what is wrong ---
 bad_csr() {
