@@ -3,7 +3,8 @@
 # the request (PKCS#10 extensionRequest, CRMF template), ca issue copies them
 # under -san-allow, sets them (-san) or drops them (-drop-san), and refuses a
 # request whose names it was told nothing about. openssl verify with
-# -verify_hostname / -verify_ip / -verify_email is the client. Subjects are
+# -verify_hostname / -verify_ip / -verify_email, and a real handshake with
+# openssl s_server / s_client on 127.0.0.1, are the client. Subjects are
 # RFC 4514 text, most specific first: the DER holds them the other way round.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
@@ -103,6 +104,33 @@ client "$T/c1.pem" -verify_email ops@avow.test || { cat "$T/verify"; fail "clien
 client "$T/c1.pem" -verify_hostname other.example && fail "client accepted a name not in the certificate"
 grep -q "hostname mismatch" "$T/verify" || { cat "$T/verify"; fail "mismatch reason"; }
 client "$T/c1.pem" -verify_ip 127.0.0.2 && fail "client accepted an IP not in the certificate"
+# a real handshake: openssl s_server with the issued certificate on 127.0.0.1, s_client as the client
+handshake() {
+    # -www: the server does not read its stdin (which is at EOF here)
+    openssl s_server -cert "$T/c1.pem" -key "$T/dev.key" -accept 127.0.0.1:0 -naccept 1 -www \
+        </dev/null >"$T/srv.out" 2>&1 &
+    srv=$!
+    port=""
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv.out")
+        [ -n "$port" ] && break
+        sleep 0.2
+    done
+    [ -n "$port" ] || { kill "$srv" 2>/dev/null; cat "$T/srv.out"; fail "s_server did not start"; }
+    set +e
+    openssl s_client -connect "127.0.0.1:$port" -CAfile "$CA/ca.crt" -verify_return_error -brief \
+        "$@" </dev/null >"$T/cli.out" 2>&1
+    hrc=$?
+    set -e
+    kill "$srv" 2>/dev/null || true
+    wait "$srv" 2>/dev/null || true
+    [ "$hrc" -eq 0 ] && grep -q "^Verification: OK" "$T/cli.out"
+}
+handshake -verify_hostname tls.example || { cat "$T/cli.out"; fail "TLS handshake: tls.example"; }
+grep -q "^Verified peername: tls.example" "$T/cli.out" || { cat "$T/cli.out"; fail "TLS peer name"; }
+handshake -verify_ip 127.0.0.1 || { cat "$T/cli.out"; fail "TLS handshake: 127.0.0.1"; }
+handshake -verify_hostname other.example && fail "TLS handshake accepted other.example"
+grep -q "hostname mismatch" "$T/cli.out" || { cat "$T/cli.out"; fail "TLS mismatch reason"; }
 expect_rc 0 "$AVOW" ca list -dir "$CA"
 grep -q "CN=tls.example,O=avow test" "$T/out" || { cat "$T/out"; fail "ca list subject order"; }
 
