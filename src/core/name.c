@@ -232,13 +232,13 @@ static avow_err parse_all(parser *ps, unsigned char *scratch)
         ps->n++;
         if (*ps->p == '\0')
             return AVOW_OK;
-        starts = *ps->p == ps->sep;
-        ps->p++;
+        char sep = *ps->p++;
+        starts = sep == ps->sep;
         while (*ps->p == ' ')
             ps->p++;
         if (*ps->p == '\0')
             return avow__fail(ps->diag, AVOW_ERR_BAD_DN, "subject", "nothing after the last '%c'",
-                              ps->p[-1] == '+' ? '+' : ps->sep);
+                              sep);
     }
 }
 

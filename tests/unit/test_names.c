@@ -161,6 +161,8 @@ static void test_name_hostile(void **state)
     bad_name("CN=   ", AVOW_ERR_BAD_DN, "empty value");
     bad_name("CN=a,", AVOW_ERR_BAD_DN, "nothing after the last ','");
     bad_name("CN=a+", AVOW_ERR_BAD_DN, "nothing after the last '+'");
+    bad_name("CN=a+  ", AVOW_ERR_BAD_DN, "nothing after the last '+'");
+    bad_name("/CN=a/", AVOW_ERR_BAD_DN, "nothing after the last '/'");
     bad_name("CN=a,,O=b", AVOW_ERR_BAD_DN, "attribute 2");
     bad_name("CN=a;O=b", AVOW_ERR_BAD_DN, "unescaped ';'");
     bad_name("CN=\"quoted\"", AVOW_ERR_BAD_DN, "unescaped '\"'");
