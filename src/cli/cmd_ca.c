@@ -390,28 +390,32 @@ static avow_err write_out(issue_ctx *c, const cli_args *a)
 
 /*
  * Every -san into one list for the library (the list syntax joins with ','),
- * checked here so that a bad name is a usage error before any appraisal.
+ * each checked on its own first: a bad name is a usage error before any
+ * appraisal, and a value ending in '\' cannot escape the comma of the join.
  */
 static avow_err join_sans(issue_ctx *c, const cli_args *a)
 {
     size_t n = cli_count(a, "san"), len = 0;
     if (n == 0)
         return AVOW_OK;
-    for (size_t i = 0; i < n; i++)
+    GENERAL_NAMES *check = GENERAL_NAMES_new();
+    avow_err err =
+        check != NULL ? AVOW_OK : cli_fail(&c->d, AVOW_ERR_NOMEM, "san", "out of memory");
+    for (size_t i = 0; err == AVOW_OK && i < n; i++) {
+        err = avow_san_parse(cli_get_n(a, "san", i), check, &c->d);
+        c->san_bad = err != AVOW_OK && err != AVOW_ERR_NOMEM;
         len += strlen(cli_get_n(a, "san", i)) + 1;
+    }
+    GENERAL_NAMES_free(check);
+    if (err != AVOW_OK)
+        return err;
     if ((c->san = malloc(len)) == NULL)
         return cli_fail(&c->d, AVOW_ERR_NOMEM, "san", "out of memory");
     size_t used = 0;
     for (size_t i = 0; i < n; i++)
         used += (size_t)snprintf(c->san + used, len - used, "%s%s", i > 0 ? "," : "",
                                  cli_get_n(a, "san", i));
-    GENERAL_NAMES *check = GENERAL_NAMES_new();
-    avow_err err = check != NULL ? avow_san_parse(c->san, check, &c->d)
-                                 : cli_fail(&c->d, AVOW_ERR_NOMEM, "san", "out of memory");
-    GENERAL_NAMES_free(check);
-    if (err != AVOW_OK && err != AVOW_ERR_NOMEM)
-        c->san_bad = 1;
-    return err;
+    return AVOW_OK;
 }
 
 /* The options that shape the certificate and the expected nonce. */

@@ -205,6 +205,9 @@ bad_csr "host.example" "want DNS:, IP:, URI: or email:"
 bad_csr "DNS:a.example," "empty entry"
 expect_rc 2 issue -in "$T/r1.req" -san "IP:300.1.1.1"
 grep -q "AVOW_ERR_BAD_SAN" "$T/err" || { cat "$T/err"; fail "ca issue -san bad"; }
+# each -san is a list of its own: a trailing '\' does not escape the comma that joins them
+expect_rc 2 issue -in "$T/r1.req" -san 'URI:x:a\' -san "DNS:b.example"
+grep -q "must be followed by ',' or.*AVOW_ERR_BAD_SAN" "$T/err" || { cat "$T/err"; fail "-san join"; }
 expect_rc 2 issue -in "$T/r1.req" -san "DNS:x.example" -copy-san
 grep -q "give one of -san, -copy-san and -drop-san" "$T/err" || { cat "$T/err"; fail "-san with -copy-san"; }
 expect_rc 2 issue -in "$T/r1.req" -copy-san -san-allow dns,ftp
