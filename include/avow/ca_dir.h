@@ -66,8 +66,8 @@ AVOW_EXPORT void avow_ca_dir_init_opts_init(avow_ca_dir_init_opts *o);
  * CA is made in a temporary directory beside dir (dir.init-XXXXXX) and
  * renamed into place: of several concurrent inits exactly one wins, and a
  * failed init leaves nothing behind. Errors: AVOW_ERR_STATE (dir holds a
- * CA, is not empty, or another init won), AVOW_ERR_ARG (options, subject),
- * AVOW_ERR_IO, AVOW_ERR_CRYPTO, those of avow_p11_open for a token key,
+ * CA, is not empty, or another init won), AVOW_ERR_ARG (options, san_allow), AVOW_ERR_BAD_DN
+ * (subject), AVOW_ERR_IO, AVOW_ERR_CRYPTO, those of avow_p11_open for a token key,
  * AVOW_ERR_BAD_POLICY.
  */
 AVOW_EXPORT avow_err avow_ca_dir_init(const char *dir, const avow_ca_dir_init_opts *opts,
