@@ -57,8 +57,8 @@ AVOW_EXPORT avow_err avow_ca_key_usage_parse(const char *text, unsigned *bits, a
 
 /*
  * A self-signed CA certificate for the signer's public key: subject = issuer
- * = subject text ("CN=avow demo CA,O=Example"; a leading '/' form
- * "/CN=x/O=y" too; '\' escapes a separator), random serial, validity now -
+ * = subject text (avow_name_parse: RFC 4514 "CN=avow demo CA,O=Example",
+ * most specific first, or OpenSSL's "/O=Example/CN=avow demo CA"), random serial, validity now -
  * AVOW_CA_LEEWAY .. now + days (0 = AVOW_CA_DEFAULT_ROOT_DAYS; now 0 = the
  * current time), basicConstraints CA:TRUE critical, keyUsage keyCertSign,
  * cRLSign, digitalSignature critical, subjectKeyIdentifier (SHA-1 of the
@@ -89,12 +89,17 @@ AVOW_EXPORT avow_signer *avow_ca_get0_signer(const avow_ca *ca);
 enum {
     /* End the certificate with the CA certificate when days would run past
      * it, instead of refusing with AVOW_ERR_CA_VALIDITY. */
-    AVOW_CA_ISSUE_CAP_VALIDITY = 1u << 0
+    AVOW_CA_ISSUE_CAP_VALIDITY = 1u << 0,
+    /* Copy the request's subjectAltName, each name of a kind in san_allow. */
+    AVOW_CA_ISSUE_COPY_SAN = 1u << 1,
+    /* Issue without the subjectAltName the request asks for. */
+    AVOW_CA_ISSUE_DROP_SAN = 1u << 2
 };
 
 typedef struct avow_ca_issue_opts {
     size_t size;         /* set by avow_ca_issue_opts_init */
-    const char *subject; /* subject text overriding the request's; NULL = the request's */
+    const char *subject; /* subject text (avow_name_parse) overriding the request's; NULL = the
+                            request's */
     unsigned days;       /* validity after now; 0 = AVOW_CA_DEFAULT_DAYS */
     time_t now;          /* 0 = the current time (no CA issues in 1970) */
     unsigned key_usage;  /* AVOW_KU_* bits; 0 = AVOW_KU_DIGITAL_SIGNATURE */
@@ -103,6 +108,9 @@ typedef struct avow_ca_issue_opts {
     const char *kid;     /* JOSE "kid" of the EAR JWT; NULL = hex SubjectKeyIdentifier of the CA */
     avow_buf *jwt_out;   /* NULL, or receives the EAR JWT put in the certificate (avow_buf_free) */
     unsigned flags;      /* AVOW_CA_ISSUE_* */
+    const char *san;     /* the certificate's subjectAltName ("DNS:host,IP:192.0.2.1",
+                            avow_san_parse) in place of the request's; NULL = by flags */
+    unsigned san_allow;  /* AVOW_SAN_* kinds AVOW_CA_ISSUE_COPY_SAN copies; 0 = AVOW_SAN_DNS */
 } avow_ca_issue_opts;
 
 /* Zeroes o and sets its size: call before filling an avow_ca_issue_opts. */
@@ -127,6 +135,15 @@ AVOW_EXPORT void avow_ca_issue_opts_init(avow_ca_issue_opts *o);
  * (AVOW_ERR_CA_VALIDITY, unless AVOW_CA_ISSUE_CAP_VALIDITY ends it with the
  * CA's); a subject attribute with a control character, C0, DEL or C1
  * (AVOW_ERR_BAD_SUBJECT, field "subject.CN" or the attribute at fault).
+ * subjectAltName (docs/ca.md, "Names"): opts->san sets it; with
+ * AVOW_CA_ISSUE_COPY_SAN the request's names are copied, each checked by
+ * avow_san_check (AVOW_ERR_BAD_SAN) and of a kind in san_allow, a wildcard
+ * DNS name only with AVOW_SAN_WILDCARD (AVOW_ERR_SAN_REFUSED, field
+ * "request.subjectAltName[i]"); AVOW_CA_ISSUE_DROP_SAN leaves them out. A
+ * request that asks for names with none of the three is refused
+ * (AVOW_ERR_SAN_UNHANDLED): a certificate silently without the names asked
+ * for would fail the client's TLS handshakes later. More than one of the
+ * three is AVOW_ERR_ARG. The extension is critical only for an empty subject.
  * opts may be NULL. *cert owned by the caller (X509_free).
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ca_issue(avow_ca *ca, const avow_request *req,

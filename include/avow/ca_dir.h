@@ -3,7 +3,7 @@
  * HTTP service share.
  *
  *   ca.json     settings (version, subject, key, days, pkcs11_module,
- *               pin_source, policy, max_nonces); never a PIN
+ *               pin_source, policy, max_nonces, san_allow); never a PIN
  *   ca.key      the software CA key, PKCS#8 PEM, 0600 (absent for a token key)
  *   ca.crt      the self-signed CA certificate, 0644
  *   nonces.db   the SQLite nonce store and issuance ledger (avow/ledger.h), 0600
@@ -54,6 +54,8 @@ typedef struct avow_ca_dir_init_opts {
     const char *policy;        /* appraisal policy file, checked and stored as an absolute path */
     unsigned max_nonces;       /* outstanding nonces; 0 = AVOW_CA_DIR_DEFAULT_MAX_NONCES */
     time_t now;                /* 0 = the current time */
+    const char *san_allow;     /* kinds a copied subjectAltName may have ("dns,ip",
+                                  avow_san_kinds_parse), stored in ca.json; NULL = dns */
 } avow_ca_dir_init_opts;
 
 /* Zeroes o and sets its size. */
@@ -64,8 +66,8 @@ AVOW_EXPORT void avow_ca_dir_init_opts_init(avow_ca_dir_init_opts *o);
  * CA is made in a temporary directory beside dir (dir.init-XXXXXX) and
  * renamed into place: of several concurrent inits exactly one wins, and a
  * failed init leaves nothing behind. Errors: AVOW_ERR_STATE (dir holds a
- * CA, is not empty, or another init won), AVOW_ERR_ARG (options, subject),
- * AVOW_ERR_IO, AVOW_ERR_CRYPTO, those of avow_p11_open for a token key,
+ * CA, is not empty, or another init won), AVOW_ERR_ARG (options, san_allow), AVOW_ERR_BAD_DN
+ * (subject), AVOW_ERR_IO, AVOW_ERR_CRYPTO, those of avow_p11_open for a token key,
  * AVOW_ERR_BAD_POLICY.
  */
 AVOW_EXPORT avow_err avow_ca_dir_init(const char *dir, const avow_ca_dir_init_opts *opts,
@@ -119,7 +121,8 @@ AVOW_EXPORT avow_err avow_ca_dir_nonce(avow_ca_dir *cd, size_t len, unsigned ttl
 
 typedef struct avow_ca_dir_issue_opts {
     size_t size;              /* set by avow_ca_dir_issue_opts_init */
-    avow_ca_issue_opts issue; /* days 0 = ca.json's; issue.now is the time of everything */
+    avow_ca_issue_opts issue; /* days 0 = ca.json's, san_allow 0 = ca.json's (else dns);
+                                 issue.now is the time of everything */
     const uint8_t *nonce;     /* expected nonce; NULL = the bound statement's */
     size_t nonce_len;
     const avow_policy *policy;     /* NULL = ca.json's policy, else avow-default */

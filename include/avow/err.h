@@ -65,6 +65,8 @@ extern "C" {
     X(AVOW_ERR_CBOR, 131, "CBOR is not well-formed or not in preferred serialisation")             \
     X(AVOW_ERR_CMW, 132, "malformed conceptual message wrapper (CMW)")                             \
     X(AVOW_ERR_JWKS, 133, "malformed JWK set")                                                     \
+    X(AVOW_ERR_BAD_SAN, 135, "subjectAltName entry is malformed")                                  \
+    X(AVOW_ERR_BAD_DN, 136, "distinguished name text is malformed")                                \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -95,6 +97,8 @@ extern "C" {
     X(AVOW_ERR_KID_UNKNOWN, 232, "no key of the key set matches the token's key id")               \
     X(AVOW_ERR_KEY_USE, 233, "the key's use, key_ops or alg does not allow this signature")        \
     X(AVOW_ERR_NOT_EAR, 234, "the wrapper does not carry an attestation result (EAR)")             \
+    X(AVOW_ERR_SAN_REFUSED, 237, "requested subjectAltName is not a kind the CA copies")           \
+    X(AVOW_ERR_SAN_UNHANDLED, 238, "request asks for subjectAltNames: copy, set or drop them")     \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

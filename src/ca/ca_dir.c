@@ -24,6 +24,7 @@
 #include <openssl/x509.h>
 
 #include <avow/ca_dir.h>
+#include <avow/x509.h>
 #include <avow/pkcs11.h>
 
 #include "core/internal.h"
@@ -43,6 +44,7 @@ struct avow_ca_dir {
     json_t *conf;
     unsigned days;
     size_t max_nonces;
+    unsigned san_allow; /* ca.json's kinds a copied subjectAltName may have; 0 = the default */
     X509 *cert;
     avow_ca *ca;
     avow_nonce_store *store;
@@ -153,6 +155,8 @@ static avow_err write_conf(const char *path, const avow_ca_dir_init_opts *o, con
         bad = bad || json_object_set_new(j, "pin_source", json_string(o->pin_source)) != 0;
     if (policy != NULL)
         bad = bad || json_object_set_new(j, "policy", json_string(policy)) != 0;
+    if (o->san_allow != NULL)
+        bad = bad || json_object_set_new(j, "san_allow", json_string(o->san_allow)) != 0;
     char *text = bad ? NULL : json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(j);
     if (text == NULL)
@@ -356,6 +360,15 @@ avow_err avow_ca_dir_init(const char *dir, const avow_ca_dir_init_opts *opts, av
         return avow__fail(diag, AVOW_ERR_ARG, "cert-days",
                           "issued certificates (%u days) would outlive the CA (%u days)",
                           o.cert_days, o.days);
+    unsigned kinds = 0;
+    if (o.san_allow != NULL) {
+        avow_err krc = avow_san_kinds_parse(o.san_allow, &kinds, diag);
+        if (krc != AVOW_OK)
+            return krc;
+        if (kinds == 0)
+            return avow__fail(diag, AVOW_ERR_ARG, "san_allow",
+                              "none would copy no name: leave it out");
+    }
     if (!is_p11(o.key) && (o.pkcs11_module != NULL || o.pin_source != NULL))
         return avow__fail(diag, AVOW_ERR_ARG, "key",
                           "a PKCS#11 module and PIN source need a pkcs11: key");
@@ -464,6 +477,14 @@ static avow_err load_conf(avow_ca_dir *cd, avow_diag *diag)
                           "want {\"version\": 1, \"key\": ..., \"days\": 1..%u, "
                           "\"max_nonces\": >= 1, ...}",
                           AVOW_CA_MAX_DAYS);
+    json_t *allow = json_object_get(cd->conf, "san_allow");
+    if (allow != NULL &&
+        (!json_is_string(allow) ||
+         avow_san_kinds_parse(json_string_value(allow), &cd->san_allow, NULL) != AVOW_OK ||
+         cd->san_allow == 0))
+        return avow__fail(diag, AVOW_ERR_CONFIG, p,
+                          "\"san_allow\": want kinds such as \"dns,ip\" (dns, ip, uri, email, "
+                          "wildcard, all)");
     cd->days = (unsigned)json_integer_value(days);
     cd->max_nonces =
         maxn != NULL ? (size_t)json_integer_value(maxn) : AVOW_CA_DIR_DEFAULT_MAX_NONCES;
@@ -642,18 +663,11 @@ static avow_err make_record(X509 *cert, const avow_request *req, const avow_appr
 {
     memset(r, 0, sizeof(*r));
     serial_hex(cert, r->serial, sizeof(r->serial));
-    BIO *b = BIO_new(BIO_s_mem());
-    char *mem = NULL;
-    long ml = 0;
-    if (b == NULL ||
-        X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
-                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
-        (ml = BIO_get_mem_data(b, &mem)) < 0 ||
-        (*subject = OPENSSL_strndup(mem, (size_t)ml)) == NULL) {
-        BIO_free(b);
+    /* RFC 4514 text, the order `-subject` is written in. */
+    avow_buf st = {0};
+    if (avow_name_text(X509_get_subject_name(cert), &st) != AVOW_OK)
         return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "subject", "cannot print the subject");
-    }
-    BIO_free(b);
+    *subject = (char *)st.ptr;
     unsigned char *spki = NULL;
     int sl = i2d_PUBKEY(X509_get0_pubkey(cert), &spki);
     if (sl <= 0)
@@ -772,6 +786,8 @@ avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_r
     io.now = now;
     if (io.days == 0)
         io.days = cd->days;
+    if (io.san_allow == 0)
+        io.san_allow = cd->san_allow;
     X509 *x = NULL;
     rc = avow_ca_issue(cd->ca, req, a, &io, &x, diag);
     if (rc == AVOW_OK)
