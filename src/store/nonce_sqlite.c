@@ -17,6 +17,7 @@
 #include <avow/nonce.h>
 
 #include "core/internal.h"
+#include "store/store_int.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -351,6 +352,30 @@ static const avow_nonce_store_ops SQLITE_OPS = {
     .consume_record = ns_consume_record,
     .ledger_query = ns_ledger_query,
 };
+
+avow_err avow__sqlite_record_with(avow_nonce_store *s, const avow_issuance *rec,
+                                  avow__consume_fn consume, void *ctx, avow_diag *diag)
+{
+    const avow_nonce_store_ops *ops = NULL;
+    void *impl = NULL;
+    avow__nonce_store_backend(s, &ops, &impl);
+    if (ops != &SQLITE_OPS)
+        return avow__fail(diag, AVOW_ERR_ARG, "ledger", "the ledger must be a SQLite store");
+    nsql *n = impl;
+    if (rec->cert_der_len > 0x7fffffff)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "ledger", "certificate too large");
+    tx_lock(n);
+    avow_err e = tx_begin(n, diag);
+    if (e == AVOW_OK) {
+        /* The row first: a duplicate serial must not cost the nonce. */
+        e = record_row(n, rec, diag);
+        if (e == AVOW_OK)
+            e = consume(ctx, diag);
+        e = tx_end(n, e, diag);
+    }
+    tx_unlock(n);
+    return e;
+}
 
 static const char NONCES_TABLE[] = "CREATE TABLE nonces ("
                                    " nonce BLOB PRIMARY KEY NOT NULL,"
