@@ -198,11 +198,26 @@ static avow_err ns_consume(void *impl, const uint8_t *nonce, size_t len, time_t 
                            avow_diag *diag)
 {
     nsql *n = impl;
-    int won = 0;
-    avow_err e = consume_step(n, nonce, len, now, &won, diag);
-    if (e != AVOW_OK || won)
-        return e;
-    return lost(n, nonce, len, now, diag);
+    /*
+     * BEGIN IMMEDIATE takes the write lock through the busy handler first.
+     * A bare UPDATE reads, then upgrades its snapshot to a write, and in WAL
+     * mode an upgrade over a snapshot another process has since committed
+     * past fails at once (SQLITE_BUSY_SNAPSHOT) without waiting.
+     */
+    tx_lock(n);
+    avow_err e = tx_begin(n, diag);
+    if (e == AVOW_OK) {
+        int won = 0;
+        avow_err why = AVOW_OK;
+        e = consume_step(n, nonce, len, now, &won, diag);
+        if (e == AVOW_OK && !won)
+            why = lost(n, nonce, len, now, diag); /* reads only */
+        e = tx_end(n, e, diag);
+        if (e == AVOW_OK)
+            e = why;
+    }
+    tx_unlock(n);
+    return e;
 }
 
 static avow_err ns_check(void *impl, const uint8_t *nonce, size_t len, time_t now, avow_diag *diag)
