@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -104,7 +105,8 @@ static int srv_start(server *v)
     if (v->pid == 0) {
         execl(v->exe, v->exe, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly",
               v->aof ? "yes" : "no", "--appendfsync", "always", "--dir", v->dir, "--logfile", log,
-              "--unixsocket", sock, "--daemonize", "no", (char *)NULL);
+              "--unixsocket", sock, "--busy-reply-threshold", "100", "--enable-debug-command",
+              "local", "--daemonize", "no", (char *)NULL);
         _exit(127);
     }
     char uri[128];
@@ -750,6 +752,76 @@ static void test_redis_basics(void **state)
     avow_nonce_store_free(bare);
 }
 
+/* redis-cli -p PORT ARGS... in the background. */
+static pid_t cli_bg(const char *exe, const char *const *args, size_t n)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%d", srv.port);
+    const char *argv[16] = {exe, "-p", port};
+    for (size_t i = 0; i < n && i < 12; i++)
+        argv[3 + i] = args[i];
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, 1);
+        execv(exe, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* A server that answers BUSY, or does not answer in time, is busy: retry later. */
+static void test_redis_busy(void **state)
+{
+    fixture *f = *state;
+    need(f);
+    char cli[256];
+    if (!find_exe("redis-cli", cli, sizeof(cli))) {
+        print_message("SKIP: redis-cli is not installed\n");
+        skip();
+    }
+    char uri[300];
+    snprintf(uri, sizeof(uri), "%s&timeout_ms=300", f->uri);
+    avow_nonce_store *s = NULL;
+    avow_diag d = {0};
+    assert_int_equal(avow_nonce_store_open_uri(uri, 0, NULL, &s, &d), AVOW_OK);
+    avow_buf n = {0};
+    assert_int_equal(avow_nonce_issue(s, 16, 60, 0, &n, &d), AVOW_OK);
+    struct timespec pause = {0, 300 * 1000 * 1000};
+    /* A script that runs for 1.5 s: Redis answers others BUSY after 100 ms. */
+    static const char *const spin[] = {
+        "EVAL",
+        "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
+        "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 1500000 return 1",
+        "0"};
+    pid_t pid = cli_bg(cli, spin, 3);
+    assert_true(pid > 0);
+    nanosleep(&pause, NULL);
+    assert_int_equal(avow_nonce_consume(s, n.ptr, n.len, 0, &d), AVOW_ERR_STORE_BUSY);
+    assert_int_equal(d.source, AVOW_BACKEND_REDIS);
+    assert_non_null(strstr(d.detail, "BUSY"));
+    waitpid(pid, NULL, 0);
+    /* A BUSY answer ran nothing: the nonce is still there to use. */
+    assert_int_equal(avow_nonce_consume(s, n.ptr, n.len, 0, &d), AVOW_OK);
+    /* The server asleep: no answer within timeout_ms. */
+    avow_buf m = {0};
+    assert_int_equal(avow_nonce_issue(s, 16, 60, 0, &m, &d), AVOW_OK);
+    static const char *const sleep1[] = {"DEBUG", "SLEEP", "1"};
+    pid = cli_bg(cli, sleep1, 3);
+    assert_true(pid > 0);
+    nanosleep(&pause, NULL);
+    assert_int_equal(avow_nonce_consume(s, m.ptr, m.len, 0, &d), AVOW_ERR_STORE_BUSY);
+    assert_int_equal(d.source, AVOW_BACKEND_REDIS);
+    waitpid(pid, NULL, 0);
+    /* The timed-out consume was sent and ran when the server woke: the nonce
+     * is used, though its caller was told "busy". Zero acceptances, never two. */
+    assert_int_equal(avow_nonce_consume(s, m.ptr, m.len, 0, &d), AVOW_ERR_NONCE_REPLAY);
+    avow_buf_free(&m);
+    avow_buf_free(&n);
+    avow_nonce_store_free(s);
+}
+
 /* A used nonce stays used when Redis is killed and restarted from its append-only file. */
 static void test_redis_restart(void **state)
 {
@@ -800,6 +872,7 @@ int main(void)
         BACKEND_CASES(setup_redis),
         cmocka_unit_test_setup_teardown(test_redis_uri, setup_redis, teardown),
         cmocka_unit_test_setup_teardown(test_redis_basics, setup_redis, teardown),
+        cmocka_unit_test_setup_teardown(test_redis_busy, setup_redis, teardown),
         cmocka_unit_test_setup_teardown(test_redis_restart, setup_redis, teardown),
     };
     const struct CMUnitTest stream_tests[] = {
