@@ -790,11 +790,10 @@ static void test_redis_busy(void **state)
     assert_int_equal(avow_nonce_issue(s, 16, 60, 0, &n, &d), AVOW_OK);
     struct timespec pause = {0, 300 * 1000 * 1000};
     /* A script that runs for 1.5 s: Redis answers others BUSY after 100 ms. */
-    static const char *const spin[] = {
-        "EVAL",
+    static const char spin_lua[] =
         "local t = redis.call('TIME') local s = t[1] * 1000000 + t[2] "
-        "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 1500000 return 1",
-        "0"};
+        "repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - s > 1500000 return 1";
+    static const char *const spin[] = {"EVAL", spin_lua, "0"};
     pid_t pid = cli_bg(cli, spin, 3);
     assert_true(pid > 0);
     nanosleep(&pause, NULL);
