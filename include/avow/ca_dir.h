@@ -6,7 +6,8 @@
  *               pin_source, policy, max_nonces, san_allow); never a PIN
  *   ca.key      the software CA key, PKCS#8 PEM, 0600 (absent for a token key)
  *   ca.crt      the self-signed CA certificate, 0644
- *   nonces.db   the SQLite nonce store and issuance ledger (avow/ledger.h), 0600
+ *   nonces.db   the SQLite nonce store and issuance ledger (avow/ledger.h), 0600;
+ *               with a Redis store (open opts.store) the ledger only
  *   certs/      SERIAL.pem of every certificate issued, written by this code only
  *
  * The directory is 0700. Everything in it is written through a synced
@@ -84,6 +85,14 @@ typedef struct avow_ca_dir_open_opts {
     const char *pin_source;    /* overrides ca.json's pin_source */
     const char *pkcs11_module; /* used when ca.json names none */
     unsigned flags;            /* AVOW_CA_DIR_* */
+    /*
+     * Nonce store URI (avow_nonce_store_open_uri); NULL = DIR/nonces.db.
+     * With redis:// or unix: the nonces live in Redis and the ledger stays
+     * in DIR/nonces.db, unless the URI says ledger=stream. Added after
+     * flags: a caller built before it passes the shorter size, which is
+     * still accepted and means NULL.
+     */
+    const char *store;
 } avow_ca_dir_open_opts;
 
 /* Zeroes o and sets its size. */
@@ -91,7 +100,8 @@ AVOW_EXPORT void avow_ca_dir_open_opts_init(avow_ca_dir_open_opts *o);
 
 /*
  * Opens the CA in dir: ca.json, ca.crt, the store (never created here: a
- * missing or foreign nonces.db is AVOW_ERR_STORE), and the key unless
+ * missing or foreign nonces.db is AVOW_ERR_STORE; opts.store names another
+ * one, a Redis server must answer), and the key unless
  * AVOW_CA_DIR_NO_KEY. Temporaries older than ten minutes that a killed
  * writer left (NAME.XXXXXX) are removed. Errors: AVOW_ERR_IO (no CA there),
  * AVOW_ERR_CONFIG (ca.json), AVOW_ERR_STORE, AVOW_ERR_STORE_BUSY, the key's

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -521,9 +522,11 @@ avow_err avow_ca_dir_open(const char *dir, const avow_ca_dir_open_opts *opts, av
     avow_ca_dir_open_opts none;
     avow_ca_dir_open_opts_init(&none);
     const avow_ca_dir_open_opts *o = opts != NULL ? opts : &none;
-    if (o->size != sizeof(*o))
+    /* The size before `store` was added is still a known size. */
+    if (o->size != sizeof(*o) && o->size != offsetof(avow_ca_dir_open_opts, store))
         return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
                           "options not set up with avow_ca_dir_open_opts_init");
+    const char *store = o->size == sizeof(*o) ? o->store : NULL;
     avow_ca_dir *cd = OPENSSL_zalloc(sizeof(*cd));
     if (cd == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "dir", "out of memory");
@@ -541,8 +544,14 @@ avow_err avow_ca_dir_open(const char *dir, const avow_ca_dir_open_opts *opts, av
     char p[PATH_MAX];
     if (rc == AVOW_OK)
         rc = join(p, sizeof(p), cd->dir, CA_NONCES, diag);
-    if (rc == AVOW_OK)
+    if (rc == AVOW_OK && store == NULL) {
         rc = avow_nonce_store_open_sqlite_ex(p, 0, &cd->store, diag);
+    } else if (rc == AVOW_OK) {
+        avow_nonce_store_open_opts so;
+        avow_nonce_store_open_opts_init(&so);
+        so.ledger = p; /* Redis nonces, this CA's ledger */
+        rc = avow_nonce_store_open_uri(store, 0, &so, &cd->store, diag);
+    }
     if (rc == AVOW_OK)
         avow_nonce_store_set_limit(cd->store, cd->max_nonces);
     if (rc == AVOW_OK && !(o->flags & AVOW_CA_DIR_NO_KEY)) {

@@ -82,6 +82,7 @@ static avow_err open_ca(const char *dir, const cli_args *a, unsigned flags, avow
         .pkcs11_module =
             (flags & AVOW_CA_DIR_NO_KEY) ? NULL : default_module(cli_get(a, "pkcs11-module")),
         .flags = flags,
+        .store = cli_declared(a, "store") ? cli_get(a, "store") : NULL,
     };
     return avow_ca_dir_open(dir, &o, out, d);
 }
@@ -168,6 +169,9 @@ static int run_init(const char *prog, const cli_args *a)
 
 static const cli_opt nonce_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"ttl", CLI_VALUE, "SECONDS", "validity of the nonce (default: 300)"},
     {"len", CLI_VALUE, "N", "bytes, 16..64 (default: 32)"},
     {"json", CLI_FLAG, NULL, "print {\"nonce\", \"expires\", \"ttl\"} as JSON"},
@@ -221,6 +225,9 @@ static int run_nonce(const char *prog, const cli_args *a)
 
 static const cli_opt issue_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"in", CLI_VALUE, "FILE", "attested request: PKCS#10 or CRMF, PEM or DER (default: stdin)"},
     {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
     {"certs", CLI_MULTI, "FILE", "untrusted certificates for path building"},
@@ -558,6 +565,9 @@ static int run_issue(const char *prog, const cli_args *a)
 
 static const cli_opt list_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"json", CLI_FLAG, NULL, "print a JSON array instead of a table"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
@@ -604,6 +614,9 @@ static int run_list(const char *prog, const cli_args *a)
 
 static const cli_opt show_row_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"serial", CLI_VALUE, "HEX", "serial number of the certificate (hex, ':' allowed)"},
     {"json", CLI_FLAG, NULL, "print the row, the certificate (PEM) and the EAR as one JSON object"},
     {NULL, CLI_FLAG, NULL, NULL},
