@@ -9,6 +9,7 @@
 #include <avow/claim_value.h>
 #include <avow/ca_dir.h>
 #include <avow/claims.h>
+#include <avow/cmp_server.h>
 #include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>

@@ -61,6 +61,7 @@ extern "C" {
     X(AVOW_ERR_SIGNER_MISMATCH, 126, "signer identifier fields name different keys")               \
     X(AVOW_ERR_REQUEST_VALUE, 128, "requested claim carries a value it may not, or lacks one")     \
     X(AVOW_ERR_REQUEST_UNKNOWN, 129, "request names an unknown element or unknown claim value")    \
+    X(AVOW_ERR_CMP, 150, "CMP message cannot be processed")                                        \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
