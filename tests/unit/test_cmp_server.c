@@ -407,7 +407,7 @@ static void test_implicit_confirm(void **state)
     }
 }
 
-/* A client that never confirms leaves its transaction open; a stray certConf is an error. */
+/* A client that never confirms leaves its transaction open; its ID cannot be taken over. */
 static void test_certconf_pending(void **state)
 {
     fx *f = *state;
@@ -421,6 +421,26 @@ static void test_certconf_pending(void **state)
     assert_int_equal(f->last[0].rsp_type, AVOW_CMP_BODY_CP);
     assert_int_equal(avow_cmp_server_open_transactions(f->srv), 1);
     X509_free(cert);
+    OSSL_CMP_CTX_free(c);
+    /* Another request under the open transaction's ID: transactionIdInUse, the open one kept. */
+    const unsigned char *p = f->req.ptr;
+    OSSL_CMP_MSG *sent = d2i_OSSL_CMP_MSG(NULL, &p, (long)f->req.len);
+    assert_non_null(sent);
+    avow_buf_free(&n);
+    n = genm_nonce(f, NULL, 0, 1);
+    X509_REQ_free(csr);
+    csr = attested_csr(f, key, &n, 0);
+    c = client(f, key, 1);
+    assert_int_equal(OSSL_CMP_CTX_set1_transactionID(
+                         c, OSSL_CMP_HDR_get0_transactionID(OSSL_CMP_MSG_get0_header(sent))),
+                     1);
+    OSSL_CMP_MSG_free(sent);
+    cert = enrol(f, c, OSSL_CMP_IR, csr);
+    assert_null(cert);
+    assert_int_equal(f->last[0].rsp_type, AVOW_CMP_BODY_IP);
+    assert_true(OSSL_CMP_CTX_get_failInfoCode(c) &
+                (1 << OSSL_CMP_PKIFAILUREINFO_transactionIdInUse));
+    assert_int_equal(avow_cmp_server_open_transactions(f->srv), 1);
     OSSL_CMP_CTX_free(c);
     X509_REQ_free(csr);
     avow_buf_free(&n);
@@ -592,19 +612,55 @@ static void test_hostile_bytes(void **state)
 typedef struct worker {
     fx *f;
     int ok;
+    char why[300]; /* the first failure: cmocka's assertions must stay on the main thread */
 } worker;
+
+/* A nonce by genm without assertions (for the worker threads). */
+static int thread_nonce(worker *w, avow_buf *nonce)
+{
+    OSSL_CMP_CTX *c = client(w->f, NULL, 1);
+    OSSL_CMP_ITAV *itav = OSSL_CMP_ITAV_create(OBJ_txt2obj(AVOW_OID_IT_NONCE_REQUEST, 1), NULL);
+    OSSL_CMP_CTX_push0_genm_ITAV(c, itav);
+    STACK_OF(OSSL_CMP_ITAV) *got = OSSL_CMP_exec_GENM_ses(c);
+    AVOW_NONCERSP_ASN1 *nr = NULL;
+    if (got != NULL && sk_OSSL_CMP_ITAV_num(got) == 1) {
+        ASN1_TYPE *v = OSSL_CMP_ITAV_get0_value(sk_OSSL_CMP_ITAV_value(got, 0));
+        const unsigned char *p = ASN1_STRING_get0_data(v->value.sequence);
+        nr = d2i_AVOW_NONCERSP_ASN1(NULL, &p, ASN1_STRING_length(v->value.sequence));
+    }
+    if (nr != NULL) {
+        nonce->len = (size_t)ASN1_STRING_length(nr->nonce);
+        nonce->ptr = OPENSSL_memdup(ASN1_STRING_get0_data(nr->nonce), nonce->len);
+    } else if (w->why[0] == '\0') {
+        char st[256] = "";
+        OSSL_CMP_CTX_snprint_PKIStatus(c, st, sizeof(st));
+        snprintf(w->why, sizeof(w->why), "genm: %s", st);
+    }
+    AVOW_NONCERSP_ASN1_free(nr);
+    sk_OSSL_CMP_ITAV_pop_free(got, OSSL_CMP_ITAV_free);
+    OSSL_CMP_CTX_free(c);
+    ERR_clear_error();
+    return nonce->ptr != NULL;
+}
 
 static void *enrol_thread(void *arg)
 {
     worker *w = arg;
     for (int i = 0; i < 3; i++) {
+        avow_buf n = {0};
+        if (!thread_nonce(w, &n))
+            continue;
         EVP_PKEY *key = tu_key_ec("P-256");
-        avow_buf n = genm_nonce(w->f, NULL, 0, 1);
         X509_REQ *csr = attested_csr(w->f, key, &n, 0);
         OSSL_CMP_CTX *c = client(w->f, key, 1);
         X509 *cert = enrol(w->f, c, i % 2 ? OSSL_CMP_IR : OSSL_CMP_P10CR, csr);
-        if (cert != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), key) == 1)
+        if (cert != NULL && EVP_PKEY_eq(X509_get0_pubkey(cert), key) == 1) {
             w->ok++;
+        } else if (w->why[0] == '\0') {
+            char st[256] = "";
+            OSSL_CMP_CTX_snprint_PKIStatus(c, st, sizeof(st));
+            snprintf(w->why, sizeof(w->why), "enrol: %s", st);
+        }
         X509_free(cert);
         OSSL_CMP_CTX_free(c);
         X509_REQ_free(csr);
@@ -621,14 +677,16 @@ static void test_threads(void **state)
     pthread_t th[4];
     worker w[4];
     for (int i = 0; i < 4; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
         w[i].f = f;
-        w[i].ok = 0;
         assert_int_equal(pthread_create(&th[i], NULL, enrol_thread, &w[i]), 0);
     }
     int total = 0;
     for (int i = 0; i < 4; i++) {
         pthread_join(th[i], NULL);
         total += w[i].ok;
+        if (w[i].why[0] != '\0')
+            print_error("thread %d: %s\n", i, w[i].why);
     }
     assert_int_equal(total, 12);
     assert_int_equal(avow_cmp_server_open_transactions(f->srv), 0);
