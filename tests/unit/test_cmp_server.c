@@ -3,9 +3,9 @@
  * transfer callback into avow_cmp_server_handle): a freshness nonce by
  * genm, then ir, cr and p10cr carrying attested requests, certConf, a
  * replayed nonce refused, a non-affirming request rejected with the right
- * failInfo (and its nonce left usable), protection refused or accepted as
- * configured, hostile bytes refused without a response, and several
- * threads enrolling at once.
+ * failInfo (and its nonce left usable), protection (MAC, signature under a
+ * client certificate, none) refused or accepted as configured, hostile bytes refused without a
+ * response, and several threads enrolling at once.
  */
 #include "testutil.h"
 
@@ -561,6 +561,49 @@ static void test_unprotected(void **state)
     EVP_PKEY_free(key);
 }
 
+/* Requests signed under a client certificate: refused without trust anchors, enrolled with. */
+static void test_signed_requests(void **state)
+{
+    fx *f = *state;
+    EVP_PKEY *ck = tu_key_ec("P-256"), *key = tu_key_ec("P-256");
+    X509 *ccert = tu_cert_issue("cmp client", ck, f->pki.ca, f->pki.ca_key, 0, 0);
+    for (int trusted = 0; trusted < 2; trusted++) {
+        X509_STORE *st = X509_STORE_new();
+        assert_int_equal(X509_STORE_add_cert(st, f->pki.ca), 1);
+        avow_cmp_server_opts o;
+        avow_cmp_server_opts_init(&o);
+        o.trusted = trusted ? st : NULL;
+        avow_cmp_server_free(f->srv);
+        f->srv = NULL;
+        OK(avow_cmp_server_new(f->cd, f->v, &o, &f->srv, NULL));
+        X509_STORE_free(st);
+        avow_buf n = {0};
+        avow_diag d;
+        avow_diag_clear(&d);
+        OK(avow_ca_dir_nonce(f->cd, 0, 0, 0, &n, NULL, &d));
+        X509_REQ *csr = attested_csr(f, key, &n, 0);
+        OSSL_CMP_CTX *c = client(f, key, 0);
+        assert_int_equal(OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_UNPROTECTED_SEND, 0), 1);
+        assert_int_equal(OSSL_CMP_CTX_set1_cert(c, ccert), 1);
+        assert_int_equal(OSSL_CMP_CTX_set1_pkey(c, ck), 1);
+        X509 *cert = enrol(f, c, OSSL_CMP_IR, csr);
+        if (trusted) {
+            check_issued(f, cert, key);
+        } else {
+            assert_null(cert);
+            assert_int_equal(f->last[0].rsp_type, AVOW_CMP_BODY_ERROR);
+        }
+        X509_free(cert);
+        OSSL_CMP_CTX_free(c);
+        X509_REQ_free(csr);
+        avow_buf_free(&n);
+    }
+    X509_free(ccert);
+    EVP_PKEY_free(ck);
+    EVP_PKEY_free(key);
+    TU_NO_OSSL_ERR();
+}
+
 /* Bytes that are no DER PKIMessage get no response. */
 static void test_hostile_bytes(void **state)
 {
@@ -737,6 +780,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_not_affirming, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_pop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unprotected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signed_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_bytes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_checks, setup, teardown),
