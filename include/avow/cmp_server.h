@@ -98,9 +98,11 @@ typedef struct avow_cmp_server_opts {
     /* Trust anchors for signature-protected requests; NULL = none (such
      * requests then fail unless AVOW_CMP_ACCEPT_UNPROTECTED). Reference taken. */
     X509_STORE *trusted;
-    /* How certificates are issued (days, policy, flags). NULL = defaults.
-     * Copied; its policy and registry are borrowed and must outlive the
-     * server; issue.jwt_out is ignored. */
+    /* How certificates are issued (days, EKU, policy, flags). NULL =
+     * defaults. The struct is copied; what it points to (policy, registry,
+     * strings) is borrowed and must outlive the server. issue.jwt_out is
+     * ignored, and a nonce or issue.now set here would apply to every
+     * request: leave them 0. */
     const avow_ca_dir_issue_opts *issue;
     size_t nonce_len;               /* genm nonce length when not requested; 0 = store default */
     unsigned nonce_ttl;             /* seconds; 0 = store default */
