@@ -101,8 +101,9 @@ typedef struct avow_cmp_server_opts {
     /* How certificates are issued (days, EKU, policy, flags). NULL =
      * defaults. The struct is copied; what it points to (policy, registry,
      * strings) is borrowed and must outlive the server. issue.jwt_out is
-     * ignored, and a nonce or issue.now set here would apply to every
-     * request: leave them 0. */
+     * ignored; a nonce is refused (AVOW_ERR_ARG: each request's nonce is its
+     * statement's), and issue.now, which would apply to every request,
+     * should stay 0. */
     const avow_ca_dir_issue_opts *issue;
     size_t nonce_len;               /* genm nonce length when not requested; 0 = store default */
     unsigned nonce_ttl;             /* seconds; 0 = store default */

@@ -666,6 +666,9 @@ static avow_err settings(avow_cmp_server *s, const avow_cmp_server_opts *o, avow
     if (o->issue != NULL && o->issue->size != sizeof(avow_ca_dir_issue_opts))
         return avow__fail(diag, AVOW_ERR_ARG, "opts.issue.size", "unknown size %zu",
                           o->issue->size);
+    if (o->issue != NULL && (o->issue->nonce != NULL || o->issue->nonce_len != 0))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.issue.nonce",
+                          "each request's nonce is the one its statement carries");
     if (o->issue != NULL)
         s->issue = *o->issue;
     else

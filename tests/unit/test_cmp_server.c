@@ -750,6 +750,14 @@ static void test_new_checks(void **state)
     avow_cmp_server_opts_init(&o);
     o.nonce_request_oid = "not an oid";
     assert_int_equal(avow_cmp_server_new(f->cd, f->v, &o, &s, &d), AVOW_ERR_ARG);
+    avow_ca_dir_issue_opts io;
+    avow_ca_dir_issue_opts_init(&io);
+    static const uint8_t fixed[16] = {1};
+    io.nonce = fixed;
+    io.nonce_len = sizeof(fixed);
+    avow_cmp_server_opts_init(&o);
+    o.issue = &io;
+    assert_int_equal(avow_cmp_server_new(f->cd, f->v, &o, &s, &d), AVOW_ERR_ARG);
     avow_cmp_server_opts_init(&o);
     o.nonce_len = 4;
     assert_int_equal(avow_cmp_server_new(f->cd, f->v, &o, &s, &d), AVOW_ERR_ARG);
