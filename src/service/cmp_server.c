@@ -453,8 +453,7 @@ static cmp_txn *txn_for(avow_cmp_server *s, int type, const ASN1_OCTET_STRING *t
     return t;
 }
 
-/* Whether t stays open after answering with rsp: a certificate sent and not implicitly confirmed.
- */
+/* Whether t stays open after rsp: a certificate sent, not implicitly confirmed. */
 static int stays_open(const cmp_txn *t, int rsp_type, const ASN1_OCTET_STRING *tid, int in_use)
 {
     if (rsp_type != AVOW_CMP_BODY_IP && rsp_type != AVOW_CMP_BODY_CP)
