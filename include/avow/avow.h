@@ -10,6 +10,7 @@
 #include <avow/ca_dir.h>
 #include <avow/claims.h>
 #include <avow/cmw.h>
+#include <avow/cmp_server.h>
 #include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>

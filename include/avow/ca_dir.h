@@ -159,6 +159,9 @@ AVOW_EXPORT void avow_ca_dir_issue_opts_init(avow_ca_dir_issue_opts *o);
  * except AVOW_ERR_IO from step 4, where the certificate is in the ledger
  * (avow_ca_dir_find_serial) but not in certs/.
  * The CA must have been opened with its key (AVOW_ERR_STATE otherwise).
+ * Several threads may issue on one avow_ca_dir at once (the CMP server
+ * does): the store serialises its transactions, and ca.json's policy is
+ * loaded once under a lock.
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v,
                                                        const avow_request *req,

@@ -67,6 +67,7 @@ extern "C" {
     X(AVOW_ERR_JWKS, 133, "malformed JWK set")                                                     \
     X(AVOW_ERR_BAD_SAN, 135, "subjectAltName entry is malformed")                                  \
     X(AVOW_ERR_BAD_DN, 136, "distinguished name text is malformed")                                \
+    X(AVOW_ERR_CMP, 150, "CMP message cannot be processed")                                        \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -50,6 +51,7 @@ struct avow_ca_dir {
     avow_ca *ca;
     avow_nonce_store *store;
     avow_policy *policy; /* ca.json's, loaded on first issue */
+    CRYPTO_RWLOCK *lock; /* over policy: issues may run in several threads (the CMP server) */
 };
 
 static avow_err join(char *out, size_t cap, const char *dir, const char *name, avow_diag *diag)
@@ -528,8 +530,12 @@ avow_err avow_ca_dir_open(const char *dir, const avow_ca_dir_open_opts *opts, av
                           "options not set up with avow_ca_dir_open_opts_init");
     const char *store = o->size == sizeof(*o) ? o->store : NULL;
     avow_ca_dir *cd = OPENSSL_zalloc(sizeof(*cd));
+    if (cd != NULL && (cd->lock = CRYPTO_THREAD_lock_new()) == NULL) {
+        OPENSSL_free(cd);
+        cd = NULL;
+    }
     if (cd == NULL)
-        return avow__fail(diag, AVOW_ERR_NOMEM, "dir", "out of memory");
+        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "dir", "out of memory");
     avow_err rc = AVOW_OK;
     if (strlen(dir) >= sizeof(cd->dir))
         rc = avow__fail(diag, AVOW_ERR_ARG, "dir", "path too long");
@@ -589,6 +595,7 @@ void avow_ca_dir_free(avow_ca_dir *cd)
     X509_free(cd->cert);
     avow_nonce_store_free(cd->store);
     avow_policy_free(cd->policy);
+    CRYPTO_THREAD_lock_free(cd->lock);
     json_decref(cd->conf);
     OPENSSL_free(cd);
 }
@@ -764,12 +771,16 @@ avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_r
     const avow_policy *policy = o->policy;
     const char *ppath = conf_str(cd->conf, "policy");
     avow_err rc = AVOW_OK;
-    if (policy == NULL && ppath != NULL && cd->policy == NULL)
-        rc = avow_policy_load(ppath, &cd->policy, diag);
+    if (policy == NULL && ppath != NULL) {
+        if (!CRYPTO_THREAD_write_lock(cd->lock))
+            return avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "ca", "cannot take the lock");
+        if (cd->policy == NULL)
+            rc = avow_policy_load(ppath, &cd->policy, diag);
+        policy = cd->policy;
+        CRYPTO_THREAD_unlock(cd->lock);
+    }
     if (rc != AVOW_OK)
         return rc;
-    if (policy == NULL)
-        policy = cd->policy;
 
     avow_appraise_opts ao = {
         .size = sizeof(avow_appraise_opts),
