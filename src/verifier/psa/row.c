@@ -310,7 +310,9 @@ static avow_err psa_text(const avow_statement_type *row, const void *native, con
             BIO_printf(b, " %lld", (long long)t->unknown[i]);
         BIO_printf(b, "\n");
     }
-    return avow__text_take(b, out);
+    avow_err rc = avow__text_take(b, out);
+    BIO_free(b);
+    return rc;
 }
 
 static json_t *jtext(avow_view v)
