@@ -15,8 +15,9 @@
 #include <avow/err.h>
 
 /* Flags of avow__cbor_check. */
-#define AVOW__CBOR_NON_PREFERRED 0x1u /* accept arguments longer than needed (RFC 9783 tolerance)  \
-                                       */
+#define AVOW__CBOR_NON_PREFERRED                                                                   \
+    0x1u /* accept arguments longer than needed (RFC 9783 tolerance)                               \
+          */
 
 /* Limits of one walk: nesting (tags count), data items, pairs of one map. */
 #define AVOW__CBOR_MAX_DEPTH 16u
