@@ -581,7 +581,8 @@ static avow_buf splice(const avow_buf *tok, size_t at, size_t del, const uint8_t
 {
     avow_buf b = {OPENSSL_malloc(tok->len - del + nins), tok->len - del + nins};
     memcpy(b.ptr, tok->ptr, at);
-    memcpy(b.ptr + at, ins, nins);
+    if (nins > 0)
+        memcpy(b.ptr + at, ins, nins);
     memcpy(b.ptr + at + nins, tok->ptr + at + del, tok->len - at - del);
     return b;
 }
