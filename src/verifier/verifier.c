@@ -181,6 +181,11 @@ static avow_err avow_verifier_add_key_(avow_verifier *v, const uint8_t *key_id, 
         return rc;
     /* Derived here once, so a keyId lookup during verification only compares. */
     rc = avow__key_ids_of_spki(k.spki, k.spki_len, &k.ids);
+    const uint8_t *bits;
+    size_t nbits;
+    if (rc == AVOW_OK && (!avow__spki_bits(k.spki, k.spki_len, &bits, &nbits) ||
+                          EVP_Digest(bits, nbits, k.bits_sha256, NULL, EVP_sha256(), NULL) != 1))
+        rc = AVOW_ERR_CRYPTO;
     if (rc == AVOW_OK && key_id != NULL && (k.id = avow__memdup(key_id, len)) == NULL)
         rc = AVOW_ERR_NOMEM;
     if (rc == AVOW_OK && !EVP_PKEY_up_ref(pub))

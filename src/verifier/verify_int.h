@@ -40,6 +40,9 @@ typedef struct avow__vkey {
     uint8_t *spki;
     size_t spki_len;
     avow__key_ids ids; /* RFC 5280 and RFC 7093 identifiers of spki */
+    /* SHA-256 of the subjectPublicKey bits, whole (RFC 7093 method 1 keeps 160 bits of it):
+     * identifiers derived from the public value, such as a PSA instance id, compare to it. */
+    uint8_t bits_sha256[AVOW__SHA256_LEN];
 } avow__vkey;
 
 /* A trusted secret (MAC key), found by its key id only. */

@@ -790,13 +790,45 @@ static void test_appraisal(void **state)
     free(c);
 }
 
+/* In an attested CSR under the PSA type: verified by the same request path as any statement. */
+static void test_in_request(void **state)
+{
+    fx *f = *state;
+    avow_buf tok = tu_read_vector("psa/rfc9783-draft24-psa-sign1.cbor");
+    EVP_PKEY *key = tu_key_ec("P-256");
+    avow_request_builder *b = NULL;
+    OK(avow_request_builder_new(AVOW_REQUEST_PKCS10, &b));
+    OK(avow_request_builder_set_subject(b, "CN=psa device", NULL));
+    OK(avow_request_builder_add_octets(b, AVOW_OID_PSA_TOKEN, tok.ptr, tok.len, NULL));
+    avow_signer *s = NULL;
+    avow_buf der = {0};
+    OK(avow_signer_new_pkey(key, AVOW_SIGALG_NONE, &s, NULL));
+    OK(avow_request_builder_sign(b, s, &der, NULL));
+    avow_request *r = NULL;
+    OK(avow_request_decode(der.ptr, der.len, AVOW_REQUEST_AUTO, 0, &r, NULL));
+    avow_verification *res = NULL;
+    /* The token verifies; it attests a platform, not the request's key. */
+    assert_int_equal(avow_request_verify(f->v, r, NULL, &res, NULL), AVOW_ERR_KEY_BINDING);
+    const avow_statement_result *st = avow_verification_get0(res, 0);
+    assert_int_equal(avow_statement_result_status(st), AVOW_OK);
+    assert_string_equal(avow_statement_result_type_name(st), AVOW_PSA_ROW_NAME);
+    assert_int_equal(avow_verification_verified(res), 1);
+    avow_verification_free(res);
+    avow_request_free(r);
+    avow_request_builder_free(b);
+    avow_signer_free(s);
+    avow_buf_free(&der);
+    EVP_PKEY_free(key);
+    avow_buf_free(&tok);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rfc_sign1),       cmocka_unit_test(test_rfc_mac0),
         cmocka_unit_test(test_veraison),        cmocka_unit_test(test_made_token),
         cmocka_unit_test(test_claim_mutations), cmocka_unit_test(test_envelope),
-        cmocka_unit_test(test_appraisal),
+        cmocka_unit_test(test_appraisal),       cmocka_unit_test(test_in_request),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -28,14 +28,18 @@ typedef struct psa_verified {
     char detail[160];
 } psa_verified;
 
+/* An uncompressed point: 0x04 || x || y of P-256, P-384 or P-521. */
+static int ec_point(const uint8_t *bits, size_t n)
+{
+    return (n == 65 || n == 97 || n == 133) && bits[0] == 0x04;
+}
+
 /* 0x01 || SHA-256(uncompressed point) from the bits of an EC SubjectPublicKeyInfo. */
 static int derived_id(const uint8_t *spki, size_t len, uint8_t out[AVOW_PSA_INSTANCE_ID_LEN])
 {
     const uint8_t *bits;
     size_t n;
-    /* An uncompressed point: 0x04 || x || y of P-256, P-384 or P-521. */
-    if (!avow__spki_bits(spki, len, &bits, &n) || n < 65 || bits[0] != 0x04 ||
-        (n != 65 && n != 97 && n != 133))
+    if (!avow__spki_bits(spki, len, &bits, &n) || !ec_point(bits, n))
         return 0;
     out[0] = 0x01;
     if (SHA256(bits, n, out + 1) == NULL) {
@@ -79,10 +83,14 @@ static const avow__vkey *find_iak(const avow_verifier *v, avow_view id, const ch
             *source = "key set (instance id)";
             return &v->keys[i];
         }
+    if (id.len != AVOW_PSA_INSTANCE_ID_LEN || id.ptr[0] != 0x01)
+        return NULL;
     for (size_t i = 0; i < v->nkeys; i++) {
-        uint8_t d[AVOW_PSA_INSTANCE_ID_LEN];
-        if (derived_id(v->keys[i].spki, v->keys[i].spki_len, d) && id.len == sizeof(d) &&
-            memcmp(d, id.ptr, sizeof(d)) == 0) {
+        /* TF-M's derivation over an uncompressed EC point; the hash was made when added. */
+        const uint8_t *bits;
+        size_t n;
+        if (avow__spki_bits(v->keys[i].spki, v->keys[i].spki_len, &bits, &n) && ec_point(bits, n) &&
+            memcmp(v->keys[i].bits_sha256, id.ptr + 1, AVOW__SHA256_LEN) == 0) {
             *source = "key set (instance id derived from the key)";
             return &v->keys[i];
         }
