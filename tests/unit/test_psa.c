@@ -790,6 +790,49 @@ static void test_appraisal(void **state)
     free(c);
 }
 
+/* Veraison's and the RFC's unsigned claims sets (converted from their diagnostic notation), signed
+ * here with the RFC IAK under both instance ids they use. */
+static void test_claims_sets(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        const char *file;
+        const char *lifecycle;
+        int64_t client;
+        size_t components;
+    } sets[] = {
+        {"psa/claims/veraison-cbor-P1ClaimsAll.cbor", "secured", 2147483647, 1},
+        {"psa/claims/veraison-cbor-P1ClaimsTFM.cbor", "secured", 3002, 2},
+        {"psa/claims/veraison-cbor-P2ClaimsAll.cbor", "secured", 2147483647, 1},
+        {"psa/claims/veraison-cbor-P2ClaimsTFM.cbor", "secured", 3002, 2},
+        {"psa/claims/rfc9783-draft24-psa-token.cbor", "secured", 2147483647, 1},
+    };
+    avow_verifier *w = NULL;
+    OK(avow_verifier_new(NULL, &w));
+    avow_buf id = unhex(RFC_SIGN1_UEID);
+    OK(avow_verifier_add_key(w, id.ptr, id.len, f->iak, NULL));
+    avow_buf_free(&id);
+    id = unhex("01fa58755f658627ce5460f29b75296713248cae7ad9e2984b90280efcbcb50248");
+    OK(avow_verifier_add_key(w, id.ptr, id.len, f->iak, NULL));
+    avow_buf_free(&id);
+    for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+        avow_buf c = tu_read_vector(sets[i].file);
+        avow_buf tok = sign(f, c.ptr, c.len);
+        print_message("%s\n", sets[i].file);
+        avow_statement_result *r = verify(f, w, tok.ptr, tok.len, NULL, 0, AVOW_OK, NULL);
+        const avow_nclaim *lc = claim(r, "lifecycle", 0);
+        assert_int_equal(lc->value.bytes.len, strlen(sets[i].lifecycle));
+        assert_int_equal(claim(r, "client-id", 0)->value.integer, sets[i].client);
+        assert_non_null(claim(r, "measurement-value", sets[i].components));
+        assert_null(claim(r, "measurement-value", sets[i].components + 1));
+        assert_non_null(claim(r, "verification-service", 0));
+        avow_statement_result_free(r);
+        avow_buf_free(&tok);
+        avow_buf_free(&c);
+    }
+    avow_verifier_free(w);
+}
+
 /* In an attested CSR under the PSA type: verified by the same request path as any statement. */
 static void test_in_request(void **state)
 {
@@ -829,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_veraison),        cmocka_unit_test(test_made_token),
         cmocka_unit_test(test_claim_mutations), cmocka_unit_test(test_envelope),
         cmocka_unit_test(test_appraisal),       cmocka_unit_test(test_in_request),
+        cmocka_unit_test(test_claims_sets),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
