@@ -72,31 +72,6 @@ static avow_err read_head(walk *w, head *h)
     return AVOW_OK;
 }
 
-/* Whether two map keys at a and b are the same key. */
-static int same_key(const uint8_t *p, size_t a, size_t alen, size_t b, size_t blen)
-{
-    unsigned ma = p[a] >> 5, mb = p[b] >> 5;
-    if (ma != mb)
-        return 0;
-    if (ma <= 3) {
-        /* Integers and definite strings: compare the argument and the content. */
-        walk w = {p, a + alen, a, 0, AVOW__CBOR_NON_PREFERRED, "", NULL};
-        head ha, hb;
-        if (read_head(&w, &ha) != AVOW_OK)
-            return 0;
-        w.len = b + blen;
-        w.pos = b;
-        if (read_head(&w, &hb) != AVOW_OK)
-            return 0;
-        if (ha.arg != hb.arg)
-            return 0;
-        if (ma <= 1)
-            return 1;
-        return memcmp(p + a + ha.hlen, p + b + hb.hlen, (size_t)ha.arg) == 0;
-    }
-    return alen == blen && memcmp(p + a, p + b, alen) == 0;
-}
-
 /* One open container on the walk's stack. */
 typedef struct frame {
     uint64_t left;    /* items still to read */
@@ -105,9 +80,25 @@ typedef struct frame {
     uint64_t counted; /* items read so far (key/value parity) */
 } frame;
 
+/* A map key as the duplicate check compares it: integers and strings by value (so a key
+ * written in a longer form is still the same key), anything else by its encoding. */
 typedef struct keyspan {
-    size_t at, len;
+    size_t at, len; /* the whole key */
+    unsigned major; /* of its head */
+    uint64_t arg;   /* its argument */
+    size_t body;    /* where a string's content starts */
 } keyspan;
+
+static int same_key(const uint8_t *p, const keyspan *a, const keyspan *b)
+{
+    if (a->major != b->major)
+        return 0;
+    if (a->major <= 1)
+        return a->arg == b->arg;
+    if (a->major <= 3)
+        return a->arg == b->arg && memcmp(p + a->body, p + b->body, (size_t)a->arg) == 0;
+    return a->len == b->len && memcmp(p + a->at, p + b->at, a->len) == 0;
+}
 
 avow_err avow__cbor_check(const uint8_t *p, size_t len, unsigned flags, const char *field,
                           avow_diag *d)
@@ -186,8 +177,9 @@ avow_err avow__cbor_check(const uint8_t *p, size_t len, unsigned flags, const ch
                 goto out;
             }
             frame *f = &st[depth - 1];
+            keyspan ks = {start, w.pos - start, h.major, h.arg, start + h.hlen};
             for (size_t k = f->keys_at; k < nkeys; k++)
-                if (same_key(p, keys[k].at, keys[k].len, start, w.pos - start)) {
+                if (same_key(p, &keys[k], &ks)) {
                     rc = avow__fail(d, AVOW_ERR_CBOR_DUP_KEY, w.field,
                                     "map key at byte %zu repeats the key at byte %zu", start,
                                     keys[k].at);
@@ -203,8 +195,7 @@ avow_err avow__cbor_check(const uint8_t *p, size_t len, unsigned flags, const ch
                 keys = nk;
                 capkeys = nc;
             }
-            keys[nkeys].at = start;
-            keys[nkeys++].len = w.pos - start;
+            keys[nkeys++] = ks;
         }
         if (opened) {
             depth++;

@@ -141,6 +141,17 @@ static int cert_ref_ok(avow_view v, int ean13_ok)
     return 1;
 }
 
+/* A failure at psa.sw_components[i] (or its member `name`). */
+static avow_err sw_fail(avow_diag *d, avow_err code, size_t i, const char *name, const char *detail)
+{
+    char f[96];
+    if (name != NULL)
+        snprintf(f, sizeof(f), "%s[%zu].%s", claim_field[C_SW], i, name);
+    else
+        snprintf(f, sizeof(f), "%s[%zu]", claim_field[C_SW], i);
+    return avow__fail(d, code, f, "%s", detail);
+}
+
 static avow_err read_sw(avow__psa *t, const cbor_item_t *v, avow_diag *d)
 {
     const char *base = claim_field[C_SW];
@@ -153,55 +164,51 @@ static avow_err read_sw(avow__psa *t, const cbor_item_t *v, avow_diag *d)
         return avow__fail(d, AVOW_ERR_TOO_LARGE, base, "%zu components; at most %u", n,
                           AVOW__PSA_MAX_SW);
     cbor_item_t **a = cbor_array_handle(v);
-    char f[96];
     for (size_t i = 0; i < n; i++) {
         avow__psa_sw *c = &t->sw[i];
-        if (!cbor_isa_map(a[i])) {
-            snprintf(f, sizeof(f), "%s[%zu]", base, i);
-            return avow__fail(d, AVOW_ERR_CLAIM_TYPE, f, "not a map");
-        }
+        if (!cbor_isa_map(a[i]))
+            return sw_fail(d, AVOW_ERR_CLAIM_TYPE, i, NULL, "not a map");
         struct cbor_pair *pr = cbor_map_handle(a[i]);
         for (size_t j = 0; j < cbor_map_size(a[i]); j++) {
             int64_t k;
             if (!avow__cbor_int(pr[j].key, &k))
                 continue; /* no text keys are defined: ignored like unknown ones */
             avow_err rc = AVOW_OK;
+            const char *name = NULL;
             switch (k) {
             case 1:
-                snprintf(f, sizeof(f), "%s[%zu].measurement_type", base, i);
-                rc = want_text(pr[j].value, f, &c->type, d);
+                rc = want_text(pr[j].value, name = "measurement_type", &c->type, d);
                 break;
             case 2:
-                snprintf(f, sizeof(f), "%s[%zu].measurement_value", base, i);
-                rc = want_hash(pr[j].value, f, &c->value, d);
+                rc = want_hash(pr[j].value, name = "measurement_value", &c->value, d);
                 break;
             case 4:
-                snprintf(f, sizeof(f), "%s[%zu].version", base, i);
-                rc = want_text(pr[j].value, f, &c->version, d);
+                rc = want_text(pr[j].value, name = "version", &c->version, d);
                 break;
             case 5:
-                snprintf(f, sizeof(f), "%s[%zu].signer_id", base, i);
-                rc = want_hash(pr[j].value, f, &c->signer_id, d);
+                rc = want_hash(pr[j].value, name = "signer_id", &c->signer_id, d);
                 break;
             case 6:
-                snprintf(f, sizeof(f), "%s[%zu].measurement_desc", base, i);
-                rc = want_text(pr[j].value, f, &c->desc, d);
+                rc = want_text(pr[j].value, name = "measurement_desc", &c->desc, d);
                 break;
             default:
                 break;
             }
-            if (rc != AVOW_OK)
+            if (rc != AVOW_OK) {
+                /* The field is named only now: building it for every value costs more than
+                 * the checks. */
+                if (d != NULL)
+                    snprintf(d->field, sizeof(d->field), "%s[%zu].%s", base, i, name);
                 return rc;
+            }
         }
-        if (c->value.ptr == NULL) {
-            snprintf(f, sizeof(f), "%s[%zu].measurement_value", base, i);
-            return avow__fail(d, AVOW_ERR_MISSING_CLAIM, f, "a component needs its measurement");
-        }
+        if (c->value.ptr == NULL)
+            return sw_fail(d, AVOW_ERR_MISSING_CLAIM, i, "measurement_value",
+                           "a component needs its measurement");
         /* RFC 9783 makes the signer id mandatory; the legacy profile left it optional. */
-        if (c->signer_id.ptr == NULL && t->profile != AVOW__PSA_LEGACY) {
-            snprintf(f, sizeof(f), "%s[%zu].signer_id", base, i);
-            return avow__fail(d, AVOW_ERR_MISSING_CLAIM, f, "a component needs its signer id");
-        }
+        if (c->signer_id.ptr == NULL && t->profile != AVOW__PSA_LEGACY)
+            return sw_fail(d, AVOW_ERR_MISSING_CLAIM, i, "signer_id",
+                           "a component needs its signer id");
     }
     t->nsw = n;
     return AVOW_OK;
