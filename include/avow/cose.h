@@ -9,8 +9,9 @@
  * bounded size and nesting, nothing after the message. The protected
  * header is decoded with the same rules; `alg` must be in it (an alg in
  * the unprotected bucket is not covered by the signature), `crit` must
- * list only labels avow understands (none beyond 1..6), a detached
- * payload is refused.
+ * list only labels avow interprets and the protected header holds (alg,
+ * content type, kid), a detached payload is refused. Unknown labels and
+ * x5chain are ignored: keys are the caller's to choose.
  *
  * Verification never trusts the message to choose the key type:
  * avow_cose_verify_sign1 takes a public key and accepts only ES256 (P-256),
