@@ -600,6 +600,26 @@ static void test_envelope(void **state)
     avow_buf_free(&b);
     b = splice(&tok, 0, 1, NULL, 0); /* untagged */
     avow_statement_result_free(verify(f, f->v, b.ptr, b.len, NULL, 0, AVOW_ERR_COSE, "cose.tag"));
+    {
+        /* The COSE module reads it when told the kind, or when asked for untagged messages. */
+        avow_cose_msg *cm = NULL;
+        avow_diag cd = {0};
+        assert_int_equal(avow_cose_decode(b.ptr, b.len, AVOW_COSE_ANY, 0, &cm, &cd), AVOW_ERR_COSE);
+        OK(avow_cose_decode(b.ptr, b.len, AVOW_COSE_SIGN1, AVOW_COSE_UNTAGGED, &cm, NULL));
+        assert_false(avow_cose_msg_tagged(cm));
+        OK(avow_cose_verify_sign1(cm, f->iak, NULL, 0, NULL));
+        avow_cose_msg_free(cm);
+        assert_int_equal(
+            avow_cose_decode(b.ptr, b.len, AVOW_COSE_SIGN1, AVOW_COSE_TAGGED, &cm, &cd),
+            AVOW_ERR_COSE);
+        assert_int_equal(
+            avow_cose_decode(tok.ptr, tok.len, AVOW_COSE_SIGN1, AVOW_COSE_UNTAGGED, &cm, &cd),
+            AVOW_ERR_COSE);
+        assert_int_equal(avow_cose_decode(tok.ptr, tok.len, AVOW_COSE_MAC0, 0, &cm, &cd),
+                         AVOW_ERR_COSE);
+        assert_string_equal(cd.field, "cose.tag");
+        assert_null(cm);
+    }
     avow_buf_free(&b);
     b = splice(&tok, tok.len - 1, 1, NULL, 0);
     avow_statement_result_free(verify(f, f->v, b.ptr, b.len, NULL, 0, AVOW_ERR_TRUNCATED, "cose"));
