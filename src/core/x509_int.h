@@ -21,6 +21,9 @@ typedef struct avow__key_ids {
  */
 avow_err avow__key_ids_of_spki(const uint8_t *spki, size_t len, avow__key_ids *out);
 
+/* The subjectPublicKey bits of a DER SubjectPublicKeyInfo (a view into it); 0 when malformed. */
+int avow__spki_bits(const uint8_t *spki, size_t len, const uint8_t **bits, size_t *nbits);
+
 /* The method whose identifier is id[0..len), or -1 when none is. */
 int avow__key_ids_find(const avow__key_ids *ids, const uint8_t *id, size_t len);
 

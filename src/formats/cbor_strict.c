@@ -1,188 +1,302 @@
 /*
- * The strict CBOR check (cbor_int.h). It walks the heads itself, without
- * allocating, before libcbor decodes: libcbor accepts indefinite lengths,
- * non-shortest heads and repeated keys, and frees nested items recursively,
- * so unbounded nesting must never reach it.
+ * The strict CBOR walk (cbor_strict.h). One pass over the bytes with an
+ * explicit stack: a hostile input cannot recurse, and every limit is
+ * checked before anything is allocated.
  */
 #include <string.h>
 
+#include <openssl/asn1.h>
+
 #include "core/internal.h"
-#include "formats/cbor_int.h"
+#include "formats/cbor_strict.h"
 
-#define MAX_MAP_KEYS 64u /* keys compared pairwise per map */
+typedef struct head {
+    unsigned major;
+    unsigned ai;
+    uint64_t arg;
+    size_t hlen; /* bytes of the head */
+} head;
 
-typedef struct walker {
+typedef struct walk {
     const uint8_t *p;
-    size_t len;
-    size_t pos;
-    unsigned max_depth;
+    size_t len, pos, items;
+    unsigned flags;
     const char *field;
-    avow_diag *diag;
-} walker;
+    avow_diag *d;
+} walk;
 
-/* One head: major type, its argument, whether the additional information is 31. */
-static avow_err head(walker *w, int *major, uint64_t *arg)
+static avow_err read_head(walk *w, head *h)
 {
-    size_t at = w->pos;
     if (w->pos >= w->len)
-        return avow__fail(w->diag, AVOW_ERR_TRUNCATED, w->field, "input ends at offset %zu", at);
-    uint8_t ib = w->p[w->pos++];
-    *major = ib >> 5;
-    unsigned ai = ib & 0x1f;
-    if (ai < 24) {
-        *arg = ai;
-        return AVOW_OK;
+        return avow__fail(w->d, AVOW_ERR_TRUNCATED, w->field, "CBOR ends at byte %zu", w->pos);
+    uint8_t b = w->p[w->pos];
+    h->major = b >> 5;
+    h->ai = b & 0x1f;
+    h->hlen = 1;
+    h->arg = h->ai;
+    if (h->ai >= 28 && h->ai <= 30)
+        return avow__fail(w->d, AVOW_ERR_CBOR, w->field,
+                          "reserved additional information %u at byte %zu", h->ai, w->pos);
+    if (h->ai == 31) {
+        /* Indefinite strings, arrays and maps, and the "break" code. */
+        if (h->major >= 2 && h->major <= 5)
+            return avow__fail(w->d, AVOW_ERR_CBOR_INDEFINITE, w->field,
+                              "indefinite length at byte %zu", w->pos);
+        return avow__fail(w->d, AVOW_ERR_CBOR, w->field, "unexpected break or code 31 at byte %zu",
+                          w->pos);
     }
-    if (ai == 31)
-        return avow__fail(w->diag, AVOW_ERR_CBOR, w->field,
-                          "indefinite length or break at offset %zu: definite lengths only", at);
-    if (ai > 27)
-        return avow__fail(w->diag, AVOW_ERR_CBOR, w->field,
-                          "reserved additional information %u at offset %zu", ai, at);
-    size_t n = (size_t)1 << (ai - 24);
-    if (w->len - w->pos < n)
-        return avow__fail(w->diag, AVOW_ERR_TRUNCATED, w->field,
-                          "head at offset %zu runs past the input", at);
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v << 8 | w->p[w->pos++];
-    *arg = v;
-    if (*major == 7) {
-        /* floats (ai 25..27) have no shorter form to check here; simple values do */
-        if (ai == 24 && v < 32)
-            return avow__fail(w->diag, AVOW_ERR_CBOR, w->field,
-                              "simple value %u in two bytes at offset %zu", (unsigned)v, at);
-        return AVOW_OK;
+    if (h->ai >= 24) {
+        size_t n = (size_t)1 << (h->ai - 24);
+        if (w->len - w->pos - 1 < n)
+            return avow__fail(w->d, AVOW_ERR_TRUNCATED, w->field, "CBOR head cut at byte %zu",
+                              w->pos);
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; i++)
+            v = v << 8 | w->p[w->pos + 1 + i];
+        h->arg = v;
+        h->hlen = 1 + n;
+        if (h->major == 7) {
+            /* Floats keep their width; a one-byte simple value must be 32 or more. */
+            if (h->ai == 24 && v < 32)
+                return avow__fail(w->d, AVOW_ERR_CBOR, w->field,
+                                  "simple value %u in two bytes at byte %zu", (unsigned)v, w->pos);
+        } else if (!(w->flags & AVOW__CBOR_NON_PREFERRED)) {
+            uint64_t min = h->ai == 24 ? 24 : (uint64_t)1 << (8u << (h->ai - 25));
+            if (v < min)
+                return avow__fail(w->d, AVOW_ERR_CBOR_NOT_PREFERRED, w->field,
+                                  "argument %llu in %zu bytes at byte %zu", (unsigned long long)v,
+                                  n, w->pos);
+        }
     }
-    static const uint64_t floor_of[] = {24, 0x100, 0x10000, 0x100000000ull};
-    if (v < floor_of[ai - 24])
-        return avow__fail(w->diag, AVOW_ERR_CBOR, w->field,
-                          "head at offset %zu is longer than its value needs (preferred "
-                          "serialisation)",
-                          at);
+    w->pos += h->hlen;
     return AVOW_OK;
 }
 
-/* RFC 3629 UTF-8: shortest forms, no surrogates, at most U+10FFFF. */
-static int utf8_ok(const uint8_t *s, size_t n)
+/* One open container on the walk's stack. */
+typedef struct frame {
+    uint64_t left;    /* items still to read */
+    int map;          /* 1: items alternate key, value */
+    size_t keys_at;   /* index into the key list of this map's first key */
+    uint64_t counted; /* items read so far (key/value parity) */
+} frame;
+
+/* A map key as the duplicate check compares it: integers and strings by value (so a key
+ * written in a longer form is still the same key), anything else by its encoding. */
+typedef struct keyspan {
+    size_t at, len; /* the whole key */
+    unsigned major; /* of its head */
+    uint64_t arg;   /* its argument */
+    size_t body;    /* where a string's content starts */
+} keyspan;
+
+static int same_key(const uint8_t *p, const keyspan *a, const keyspan *b)
 {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t k;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
+    if (a->major != b->major)
+        return 0;
+    if (a->major <= 1)
+        return a->arg == b->arg;
+    if (a->major <= 3)
+        return a->arg == b->arg && memcmp(p + a->body, p + b->body, (size_t)a->arg) == 0;
+    return a->len == b->len && memcmp(p + a->at, p + b->at, a->len) == 0;
+}
+
+avow_err avow__cbor_check(const uint8_t *p, size_t len, unsigned flags, const char *field,
+                          avow_diag *d)
+{
+    walk w = {p, len, 0, 0, flags, field != NULL ? field : "cbor", d};
+    if (p == NULL && len > 0)
+        return avow__fail(d, AVOW_ERR_ARG, w.field, "no input");
+    frame st[AVOW__CBOR_MAX_DEPTH + 1];
+    size_t depth = 0;
+    /* Keys of the open maps, for the duplicate check (bounded by the item limit). */
+    keyspan *keys = NULL;
+    size_t nkeys = 0, capkeys = 0;
+    avow_err rc = AVOW_OK;
+    size_t tags = 0; /* tags stacked on the item being read */
+    for (;;) {
+        size_t start = w.pos;
+        int is_key = depth > 0 && st[depth - 1].map && st[depth - 1].counted % 2 == 0;
+        head h;
+        if ((rc = read_head(&w, &h)) != AVOW_OK)
+            goto out;
+        if (++w.items > AVOW__CBOR_MAX_ITEMS) {
+            rc = avow__fail(d, AVOW_ERR_TOO_LARGE, w.field, "more than %u CBOR items",
+                            AVOW__CBOR_MAX_ITEMS);
+            goto out;
+        }
+        if (h.major == 6) {
+            if (depth + ++tags > AVOW__CBOR_MAX_DEPTH) {
+                rc = avow__fail(d, AVOW_ERR_TOO_LARGE, w.field, "CBOR nested deeper than %u",
+                                AVOW__CBOR_MAX_DEPTH);
+                goto out;
+            }
+            continue; /* the tagged item follows */
+        }
+        tags = 0;
+        int opened = 0;
+        if (h.major == 2 || h.major == 3) {
+            if (h.arg > w.len - w.pos) {
+                rc = avow__fail(d, AVOW_ERR_TRUNCATED, w.field,
+                                "string of %llu bytes at byte %zu runs past the end",
+                                (unsigned long long)h.arg, start);
+                goto out;
+            }
+            /* RFC 8949 section 5.3.1: a text string that is not UTF-8 is invalid CBOR. */
+            if (h.major == 3 && !avow__utf8_valid(p + w.pos, (size_t)h.arg)) {
+                rc = avow__fail(d, AVOW_ERR_CBOR, w.field,
+                                "text string at byte %zu is not valid UTF-8", start);
+                goto out;
+            }
+            w.pos += (size_t)h.arg;
+        } else if (h.major == 4 || h.major == 5) {
+            uint64_t n = h.arg;
+            if (h.major == 5 && n > AVOW__CBOR_MAX_PAIRS) {
+                rc = avow__fail(d, AVOW_ERR_TOO_LARGE, w.field, "map of %llu pairs at byte %zu",
+                                (unsigned long long)n, start);
+                goto out;
+            }
+            if (n > AVOW__CBOR_MAX_ITEMS || (h.major == 5 && (n *= 2) > AVOW__CBOR_MAX_ITEMS)) {
+                rc = avow__fail(d, AVOW_ERR_TOO_LARGE, w.field, "container of %llu items",
+                                (unsigned long long)h.arg);
+                goto out;
+            }
+            if (n > 0) {
+                if (depth >= AVOW__CBOR_MAX_DEPTH) {
+                    rc = avow__fail(d, AVOW_ERR_TOO_LARGE, w.field, "CBOR nested deeper than %u",
+                                    AVOW__CBOR_MAX_DEPTH);
+                    goto out;
+                }
+                st[depth].left = n;
+                st[depth].map = h.major == 5;
+                st[depth].keys_at = nkeys;
+                st[depth].counted = 0;
+                opened = 1;
+            }
+        }
+        if (is_key) {
+            /* A key is complete only after its own content; containers as keys are compared by
+             * their encoding once walked, which the pair loop below does not need: keys of PSA
+             * and COSE are integers and strings. A container key is refused as such. */
+            if (h.major >= 4 && h.major != 7) {
+                rc = avow__fail(d, AVOW_ERR_CBOR, w.field,
+                                "map key at byte %zu is an array or a map", start);
+                goto out;
+            }
+            frame *f = &st[depth - 1];
+            keyspan ks = {start, w.pos - start, h.major, h.arg, start + h.hlen};
+            for (size_t k = f->keys_at; k < nkeys; k++)
+                if (same_key(p, &keys[k], &ks)) {
+                    rc = avow__fail(d, AVOW_ERR_CBOR_DUP_KEY, w.field,
+                                    "map key at byte %zu repeats the key at byte %zu", start,
+                                    keys[k].at);
+                    goto out;
+                }
+            if (nkeys == capkeys) {
+                size_t nc = capkeys ? 2 * capkeys : 16;
+                keyspan *nk = OPENSSL_realloc(keys, nc * sizeof(*nk));
+                if (nk == NULL) {
+                    rc = avow__fail(d, AVOW_ERR_NOMEM, w.field, "out of memory");
+                    goto out;
+                }
+                keys = nk;
+                capkeys = nc;
+            }
+            keys[nkeys++] = ks;
+        }
+        if (opened) {
+            depth++;
             continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            k = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            k = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            k = 3;
-            cp = c & 0x07;
-        } else {
-            return 0;
         }
-        if (n - i <= k)
-            return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
+        /* The item is complete: close every container it completes. */
+        while (depth > 0) {
+            frame *f = &st[depth - 1];
+            f->counted++;
+            if (--f->left > 0)
+                break;
+            if (f->map)
+                nkeys = f->keys_at;
+            depth--;
         }
-        if ((k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += k + 1;
+        if (depth == 0)
+            break;
     }
+    if (w.pos != len)
+        rc =
+            avow__fail(d, AVOW_ERR_TRAILING, w.field, "%zu bytes after the CBOR item", len - w.pos);
+out:
+    OPENSSL_free(keys);
+    return rc;
+}
+
+avow_err avow__cbor_load(const uint8_t *p, size_t len, unsigned flags, const char *field,
+                         cbor_item_t **out, avow_diag *d)
+{
+    *out = NULL;
+    avow_err rc = avow__cbor_check(p, len, flags, field, d);
+    if (rc != AVOW_OK)
+        return rc;
+    struct cbor_load_result res;
+    cbor_item_t *it = cbor_load(p, len, &res);
+    if (it == NULL || res.error.code != CBOR_ERR_NONE || res.read != len) {
+        if (it != NULL)
+            cbor_decref(&it);
+        if (res.error.code == CBOR_ERR_MEMERROR)
+            return avow__fail(d, AVOW_ERR_NOMEM, field, "out of memory");
+        return avow__fail(d, AVOW_ERR_CBOR, field, "libcbor refused the item (error %d at %zu)",
+                          (int)res.error.code, res.error.position);
+    }
+    *out = it;
+    return AVOW_OK;
+}
+
+int avow__cbor_head_read(const uint8_t *p, size_t len, unsigned *major, uint64_t *arg, size_t *hlen)
+{
+    walk w = {p, len, 0, 0, AVOW__CBOR_NON_PREFERRED, "", NULL};
+    head h;
+    if (read_head(&w, &h) != AVOW_OK)
+        return 0;
+    *major = h.major;
+    *arg = h.arg;
+    *hlen = h.hlen;
     return 1;
 }
 
-static avow_err item(walker *w, unsigned depth);
-
-static avow_err map_items(walker *w, uint64_t n, unsigned depth, size_t at)
+void avow__cbor_head(uint8_t *out, size_t *n, unsigned major, uint64_t arg)
 {
-    size_t ks[MAX_MAP_KEYS], ke[MAX_MAP_KEYS];
-    if (n > MAX_MAP_KEYS)
-        return avow__fail(w->diag, AVOW_ERR_TOO_LARGE, w->field,
-                          "map at offset %zu has %llu entries, limit %u", at, (unsigned long long)n,
-                          MAX_MAP_KEYS);
-    for (uint64_t i = 0; i < n; i++) {
-        ks[i] = w->pos;
-        avow_err rc = item(w, depth + 1);
-        if (rc != AVOW_OK)
-            return rc;
-        ke[i] = w->pos;
-        for (uint64_t j = 0; j < i; j++)
-            if (ke[j] - ks[j] == ke[i] - ks[i] &&
-                memcmp(w->p + ks[j], w->p + ks[i], ke[i] - ks[i]) == 0)
-                return avow__fail(w->diag, AVOW_ERR_CBOR, w->field,
-                                  "map at offset %zu repeats the key at offset %zu", at, ks[i]);
-        if ((rc = item(w, depth + 1)) != AVOW_OK)
-            return rc;
+    uint8_t m = (uint8_t)(major << 5);
+    size_t k = *n;
+    if (arg < 24) {
+        out[k++] = (uint8_t)(m | arg);
+    } else {
+        unsigned bytes = arg <= 0xff ? 1 : arg <= 0xffff ? 2 : arg <= 0xffffffffu ? 4 : 8;
+        out[k++] = (uint8_t)(m | (bytes == 1 ? 24 : bytes == 2 ? 25 : bytes == 4 ? 26 : 27));
+        for (unsigned i = bytes; i-- > 0;)
+            out[k++] = (uint8_t)(arg >> (8 * i));
     }
-    return AVOW_OK;
+    *n = k;
 }
 
-static avow_err item(walker *w, unsigned depth)
+int avow__cbor_int(const cbor_item_t *it, int64_t *out)
 {
-    size_t at = w->pos;
-    if (depth > w->max_depth)
-        return avow__fail(w->diag, AVOW_ERR_TOO_LARGE, w->field,
-                          "nesting deeper than %u at offset %zu", w->max_depth, at);
-    int major = 0;
-    uint64_t arg = 0;
-    avow_err rc = head(w, &major, &arg);
-    if (rc != AVOW_OK)
-        return rc;
-    switch (major) {
-    case 0:
-    case 1:
-    case 7:
-        return AVOW_OK;
-    case 2:
-    case 3:
-        if (arg > w->len - w->pos)
-            return avow__fail(w->diag, AVOW_ERR_TRUNCATED, w->field,
-                              "string at offset %zu runs past the input", at);
-        if (major == 3 && !utf8_ok(w->p + w->pos, (size_t)arg))
-            return avow__fail(w->diag, AVOW_ERR_CBOR, w->field,
-                              "text string at offset %zu is not valid UTF-8", at);
-        w->pos += (size_t)arg;
-        return AVOW_OK;
-    case 4:
-        /* each element takes at least one byte: a count beyond the input is truncated */
-        if (arg > w->len - w->pos)
-            return avow__fail(w->diag, AVOW_ERR_TRUNCATED, w->field,
-                              "array at offset %zu has more elements than bytes left", at);
-        for (uint64_t i = 0; i < arg; i++)
-            if ((rc = item(w, depth + 1)) != AVOW_OK)
-                return rc;
-        return AVOW_OK;
-    case 5:
-        if (arg > (w->len - w->pos) / 2)
-            return avow__fail(w->diag, AVOW_ERR_TRUNCATED, w->field,
-                              "map at offset %zu has more entries than bytes left", at);
-        return map_items(w, arg, depth, at);
-    default: /* 6: a tag and its content */
-        return item(w, depth + 1);
-    }
+    if (!cbor_is_int(it))
+        return 0;
+    uint64_t v = cbor_get_int(it);
+    if (v > INT64_MAX)
+        return 0;
+    /* A negative integer -1-v: v <= INT64_MAX gives at least INT64_MIN. */
+    *out = cbor_isa_uint(it) ? (int64_t)v : -1 - (int64_t)v;
+    return 1;
 }
 
-avow_err avow__cbor_check(const uint8_t *p, size_t len, unsigned max_depth, const char *field,
-                          avow_diag *diag)
+int avow__utf8_valid(const uint8_t *p, size_t len)
 {
-    if (p == NULL || len == 0)
-        return avow__fail(diag, AVOW_ERR_TRUNCATED, field, "no CBOR input");
-    walker w = {p, len, 0, max_depth, field, diag};
-    avow_err rc = item(&w, 0);
-    if (rc != AVOW_OK)
-        return rc;
-    if (w.pos != len)
-        return avow__fail(diag, AVOW_ERR_TRAILING, field, "%zu bytes after the CBOR item",
-                          len - w.pos);
-    return AVOW_OK;
+    size_t i = 0;
+    while (i < len) {
+        unsigned long c;
+        int n = UTF8_getc(p + i, (int)(len - i > 8 ? 8 : len - i), &c);
+        if (n <= 0 || (c >= 0xd800 && c <= 0xdfff))
+            return 0;
+        i += (size_t)n;
+    }
+    return 1;
 }

@@ -15,8 +15,11 @@
 
 #include "core/internal.h"
 #include "core/json.h"
-#include "formats/cbor_int.h"
+#include "formats/cbor_strict.h"
 #include "formats/jose_int.h"
+
+/* The public depth limit is the strict walk's own. */
+_Static_assert(AVOW_CBOR_MAX_DEPTH == AVOW__CBOR_MAX_DEPTH, "CBOR depth limits differ");
 
 const char *avow_cmw_form_name(avow_cmw_form form)
 {
@@ -177,7 +180,7 @@ static avow_err decode_tag(const cbor_item_t *it, avow_cmw *c, avow_diag *d)
 
 static avow_err decode_cbor(const uint8_t *p, size_t len, avow_cmw *c, avow_diag *d)
 {
-    avow_err rc = avow__cbor_check(p, len, AVOW_CBOR_MAX_DEPTH, "cmw", d);
+    avow_err rc = avow__cbor_check(p, len, 0, "cmw", d);
     if (rc != AVOW_OK)
         return rc;
     struct cbor_load_result res;
@@ -287,7 +290,7 @@ static avow_err encode_cbor(const char *type, const uint8_t *value, size_t len, 
         return avow__fail(d, AVOW_ERR_NOMEM, "cmw", "out of memory");
     out->len = n;
     /* What avow writes, avow reads: the same strict check on the way out. */
-    avow_err rc = avow__cbor_check(out->ptr, out->len, AVOW_CBOR_MAX_DEPTH, "cmw", d);
+    avow_err rc = avow__cbor_check(out->ptr, out->len, 0, "cmw", d);
     if (rc != AVOW_OK) {
         avow_buf_free(out);
         return avow__fail(d, AVOW_ERR_INTERNAL, "cmw", "encoder wrote CBOR the reader refuses");

@@ -40,7 +40,18 @@ typedef struct avow__vkey {
     uint8_t *spki;
     size_t spki_len;
     avow__key_ids ids; /* RFC 5280 and RFC 7093 identifiers of spki */
+    /* SHA-256 of the subjectPublicKey bits, whole (RFC 7093 method 1 keeps 160 bits of it):
+     * identifiers derived from the public value, such as a PSA instance id, compare to it. */
+    uint8_t bits_sha256[AVOW__SHA256_LEN];
 } avow__vkey;
+
+/* A trusted secret (MAC key), found by its key id only. */
+typedef struct avow__vsecret {
+    uint8_t *id;
+    size_t id_len;
+    uint8_t *key;
+    size_t key_len;
+} avow__vsecret;
 
 /*
  * Everything is set up by the avow_verifier_* setters and only read by
@@ -55,6 +66,8 @@ struct avow_verifier {
     size_t ncerts, capcerts;
     avow__vkey *keys;
     size_t nkeys, capkeys;
+    avow__vsecret *secrets;
+    size_t nsecrets, capsecrets;
     time_t at;
     int at_set; /* at is meant, even 0; unset: the current time at each verification */
     unsigned flags;
@@ -63,6 +76,9 @@ struct avow_verifier {
     uint8_t anchors[AVOW__SHA256_LEN];
     avow__chain_cache *cache; /* its own lock: shared by concurrent verifications */
 };
+
+/* The secret whose key id is id[0..len), or NULL. */
+const avow__vsecret *avow__verifier_secret(const avow_verifier *v, const uint8_t *id, size_t len);
 
 /* Creates a cache of `entries` chains (1..AVOW_VERIFIER_CACHE_MAX). Errors: ARG, NOMEM. */
 avow_err avow__chain_cache_new(size_t entries, avow__chain_cache **out);

@@ -664,7 +664,7 @@ static void test_reader_strict(void **state)
          {0x04, 0x03, 0x9f, 0x00, 0xff},
          5,
          0,
-         AVOW_ERR_CBOR},
+         AVOW_ERR_CBOR_INDEFINITE},
         {"cbor choice, a map (collection)",
          1,
          NULL,
