@@ -32,6 +32,7 @@ extern "C" {
     X(AVOW_ERR_PERMISSION, 10, "file is open to group or others")                                  \
     X(AVOW_ERR_AMBIGUOUS, 13, "more than one token or object matches")                             \
     X(AVOW_ERR_NO_PIN, 14, "a PIN is needed and none was given")                                   \
+    X(AVOW_ERR_LISTEN, 15, "cannot listen on the address")                                         \
     X(AVOW_ERR_TRUNCATED, 100, "input is truncated")                                               \
     X(AVOW_ERR_TRAILING, 101, "trailing bytes after the structure")                                \
     X(AVOW_ERR_NOT_DER, 102, "encoding is not DER")                                                \
@@ -61,6 +62,8 @@ extern "C" {
     X(AVOW_ERR_SIGNER_MISMATCH, 126, "signer identifier fields name different keys")               \
     X(AVOW_ERR_REQUEST_VALUE, 128, "requested claim carries a value it may not, or lacks one")     \
     X(AVOW_ERR_REQUEST_UNKNOWN, 129, "request names an unknown element or unknown claim value")    \
+    X(AVOW_ERR_BASE64, 140, "bad base64 encoding")                                                 \
+    X(AVOW_ERR_MEDIA_TYPE, 141, "unsupported media type or method")                                \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -88,6 +91,7 @@ extern "C" {
     X(AVOW_ERR_AK_CA, 225, "signer certificate is a CA certificate")                               \
     X(AVOW_ERR_UNANSWERED, 228, "a requested claim is missing from the evidence")                  \
     X(AVOW_ERR_UNREQUESTED, 229, "evidence carries a claim or element that was not requested")     \
+    X(AVOW_ERR_AUTH, 242, "client authentication failed")                                          \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

@@ -27,6 +27,7 @@ static const cli_group groups[] = {
     {"evidence", "create, show and verify PKIX Evidence", cli_group_evidence},
     {"keygen", "generate a key pair inside a PKCS#11 token", cli_group_keygen},
     {"csr", "create, show and verify attested certificate requests", cli_group_csr},
+    {"serve", "the CA (EST) and the verifier as an HTTP service", cli_group_serve},
 };
 
 static void usage(FILE *f)
