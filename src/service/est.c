@@ -297,7 +297,12 @@ void svc_est_enroll(svc_req *r, svc_resp *out)
         err = avow_request_decode(der.ptr, der.len, AVOW_REQUEST_PKCS10, 0, &req, &d);
     avow_buf_free(&der);
     if (err != AVOW_OK) {
-        svc_problem_err(out, err, &d);
+        /* Whatever the decoder found (a length past its limit included), the body is bad. */
+        if (err == AVOW_ERR_MEDIA_TYPE || err == AVOW_ERR_NOMEM)
+            svc_problem_err(out, err, &d);
+        else
+            svc_problem(out, 400, "urn:avow:problem:malformed", "The request cannot be parsed", err,
+                        &d);
         audit_enroll(r, NULL, out, NULL);
         return;
     }

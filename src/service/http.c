@@ -109,10 +109,15 @@ static void dispatch(svc_req *r, svc_route_id route, const char *rest, svc_resp 
         svc_cr_session(r, rest, out);
         return;
     case SVC_R_HEALTHZ:
-        svc_ops_healthz(r, out);
-        return;
     case SVC_R_METRICS:
-        svc_ops_metrics(r, out);
+        if (strcmp(r->method, "GET") != 0) {
+            svc_problem(out, 405, "urn:avow:problem:method", "Method not allowed",
+                        AVOW_ERR_MEDIA_TYPE, NULL);
+            out->allow = "GET";
+        } else if (route == SVC_R_HEALTHZ)
+            svc_ops_healthz(r, out);
+        else
+            svc_ops_metrics(r, out);
         return;
     case SVC_R_PKIX:
         /*
@@ -317,6 +322,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/*
+ * Paths are taken as sent: no route needs percent-encoding, and decoding
+ * first would let "/.well-known/est/cacerts%00" reach the cacerts route
+ * (the decoded NUL ends the C string). Query values stay encoded too; the
+ * only ones read (nonceSize, nonce) are digits and base64.
+ */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
 /* libmicrohttpd's own messages (bad TLS handshakes, malformed requests) are not logged. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -368,8 +386,9 @@ avow_err svc_http_start(avow_service *s, avow_diag *d)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)s->cfg.header_max, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)s->cfg.connections, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)s->cfg.timeout, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-        MHD_OPTION_ARRAY, tls ? tls_opts : none, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, s,
+        MHD_OPTION_STRICT_FOR_CLIENT, (int)1, MHD_OPTION_ARRAY, tls ? tls_opts : none,
+        MHD_OPTION_END);
     if (s->daemon == NULL)
         return avow__fail(d, AVOW_ERR_LISTEN, "listen", "cannot listen on %s port %u%s", s->addr,
                           (unsigned)s->want_port, tls ? " (or the TLS key and certificate)" : "");

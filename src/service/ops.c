@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <microhttpd.h>
 
 #include "core/internal.h"
 #include "core/json.h"
@@ -214,6 +215,14 @@ void svc_ops_metrics(svc_req *r, svc_resp *out)
         "avow_store_errors_total{kind=\"busy\"} %llu\n",
         (unsigned long long)m->store_errors, (unsigned long long)m->store_busy);
     pthread_mutex_unlock(&m->lock);
+    const union MHD_DaemonInfo *info =
+        r->s->daemon != NULL
+            ? MHD_get_daemon_info(r->s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS)
+            : NULL;
+    put(&t,
+        "# HELP avow_http_connections Connections open now (this one included).\n"
+        "# TYPE avow_http_connections gauge\navow_http_connections %u\n",
+        info != NULL ? info->num_connections : 0u);
     if (t.bad) {
         OPENSSL_free(t.p);
         out->status = 500;
