@@ -90,32 +90,41 @@ avow_err svc_users_load(const char *path, svc_users **out, avow_diag *d)
     *out = NULL;
     avow_buf text = {0};
     avow_err err = avow_read_file(path, USERS_FILE_MAX, &text, d);
-    if (err != AVOW_OK)
-        return err;
+    if (err == AVOW_OK)
+        err = svc_users_parse(path, (const char *)text.ptr, text.len, out, d);
+    avow_buf_free(&text);
+    return err;
+}
+
+avow_err svc_users_parse(const char *path, const char *s, size_t len, svc_users **out, avow_diag *d)
+{
+    *out = NULL;
+    if (len > USERS_FILE_MAX)
+        return avow__fail(d, AVOW_ERR_TOO_LARGE, "est.users", "%s is over %u bytes", path,
+                          USERS_FILE_MAX);
     svc_users *us = calloc(1, sizeof(*us));
     if (us == NULL || (us->u = calloc(SVC_MAX_USERS, sizeof(svc_user))) == NULL) {
         free(us);
-        avow_buf_free(&text);
         return avow__fail(d, AVOW_ERR_NOMEM, "est.users", "no memory");
     }
     us->dummy_iter = ITER_MIN;
-    char *s = (char *)text.ptr;
+    avow_err err = AVOW_OK;
     size_t lineno = 0, pos = 0;
-    while (err == AVOW_OK && pos < text.len) {
+    while (err == AVOW_OK && pos < len) {
         size_t end = pos;
-        while (end < text.len && s[end] != '\n')
+        while (end < len && s[end] != '\n')
             end++;
         lineno++;
         char line[512];
-        size_t len = end - pos;
-        if (len > 0 && s[pos + len - 1] == '\r')
-            len--;
-        if (len >= sizeof(line) || memchr(s + pos, '\0', len) != NULL)
+        size_t n = end - pos;
+        if (n > 0 && s[pos + n - 1] == '\r')
+            n--;
+        if (n >= sizeof(line) || memchr(s + pos, '\0', n) != NULL)
             err = avow__fail(d, AVOW_ERR_CONFIG, "est.users", "%s line %zu is not a user entry",
                              path, lineno);
-        else if (len > 0 && s[pos] != '#') {
-            memcpy(line, s + pos, len);
-            line[len] = '\0';
+        else if (n > 0 && s[pos] != '#') {
+            memcpy(line, s + pos, n);
+            line[n] = '\0';
             if (us->n == SVC_MAX_USERS)
                 err = avow__fail(d, AVOW_ERR_CONFIG, "est.users", "more than %u users",
                                  SVC_MAX_USERS);
@@ -132,7 +141,6 @@ avow_err svc_users_load(const char *path, svc_users **out, avow_diag *d)
         }
         pos = end + 1;
     }
-    avow_buf_free(&text);
     if (err != AVOW_OK) {
         svc_users_free(us);
         return err;

@@ -219,7 +219,7 @@ static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
     return err;
 }
 
-avow_err svc_config_load(const char *path, svc_config *c, avow_diag *d)
+static void defaults(svc_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->threads = SVC_DEFAULT_THREADS;
@@ -229,19 +229,30 @@ avow_err svc_config_load(const char *path, svc_config *c, avow_diag *d)
     c->timeout = SVC_DEFAULT_TIMEOUT;
     c->nonce_ttl = AVOW_NONCE_DEFAULT_TTL;
     c->nonce_len = AVOW_NONCE_DEFAULT_LEN;
-    if (path == NULL)
-        return AVOW_OK;
-    avow_buf text = {0};
-    avow_err err = avow_read_file(path, CONFIG_MAX, &text, d);
+}
+
+avow_err svc_config_parse(const char *text, size_t len, svc_config *c, avow_diag *d)
+{
+    defaults(c);
     json_t *root = NULL;
-    if (err == AVOW_OK)
-        err = avow__json_load((const char *)text.ptr, text.len, CONFIG_MAX, "configuration",
-                              "config", &root, d);
+    avow_err err = avow__json_load(text, len, CONFIG_MAX, "configuration", "config", &root, d);
     if (err == AVOW_OK && !json_is_object(root))
         err = cfg_err(d, "config", "must be a JSON object");
     if (err == AVOW_OK)
         err = load_object(root, c, d);
     json_decref(root);
+    return err;
+}
+
+avow_err svc_config_load(const char *path, svc_config *c, avow_diag *d)
+{
+    defaults(c);
+    if (path == NULL)
+        return AVOW_OK;
+    avow_buf text = {0};
+    avow_err err = avow_read_file(path, CONFIG_MAX, &text, d);
+    if (err == AVOW_OK)
+        err = svc_config_parse((const char *)text.ptr, text.len, c, d);
     avow_buf_free(&text);
     return err;
 }

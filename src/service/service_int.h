@@ -52,11 +52,16 @@ typedef struct svc_config {
 
 /* Reads path (NULL: defaults only) into c. */
 avow_err svc_config_load(const char *path, svc_config *c, avow_diag *d);
+/* The same from text (fuzz/fuzz_service.c); c is filled even on failure: free it. */
+avow_err svc_config_parse(const char *text, size_t len, svc_config *c, avow_diag *d);
 void svc_config_free(svc_config *c);
 
 /* Users of HTTP Basic authentication (auth.c). */
 typedef struct svc_users svc_users;
 avow_err svc_users_load(const char *path, svc_users **out, avow_diag *d);
+/* The same from text; path only names it in messages. */
+avow_err svc_users_parse(const char *path, const char *text, size_t len, svc_users **out,
+                         avow_diag *d);
 void svc_users_free(svc_users *u);
 /* 1 when user and password match an entry; the same work whether the user exists or not. */
 int svc_users_check(const svc_users *u, const char *user, size_t ulen, const char *pass,

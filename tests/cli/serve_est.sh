@@ -204,8 +204,7 @@ grep -q 'avow_http_requests_total{route="est_simpleenroll",status="200"} 2' "$T/
 grep -q 'avow_appraisal_reasons_total{code="AVOW_ERR_NONCE_REPLAY"} 1' "$T/body" || fail "metrics: reasons"
 grep -q 'avow_appraisals_total{status="affirming"} 2' "$T/body" || fail "metrics: outcomes"
 grep -q 'avow_http_request_duration_seconds_bucket{route="est_simpleenroll",le="+Inf"}' "$T/body" || fail "metrics: latency"
-stop_server
-grep -q "avow serve: stopped" "$T/serve.err" || fail "no clean stop"
+stop_server_clean
 [ "$(grep -c '"event":"est.enroll"' "$T/audit.log")" -ge 8 ] || fail "audit log"
 grep '"serial":"'"$SN1"'"' "$T/audit.log" | jq -e '.status == 200 and .ear_status == "affirming"' >/dev/null ||
     fail "audit line of the first certificate"

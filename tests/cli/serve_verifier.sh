@@ -134,5 +134,5 @@ expect_status 405
 http GET /pkix/
 expect_status 501
 alive
-stop_server
+stop_server_clean
 echo ok

@@ -15,6 +15,19 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$T"' EXIT INT TERM
 
+# stop_server_clean: SIGTERM, and the server must exit 0 (an ASan build exits
+# non-zero on a leak or an error, with the report in serve.err).
+stop_server_clean() {
+    kill -TERM "$SERVER_PID" 2>/dev/null || fail "avow serve is not running"
+    set +e
+    wait "$SERVER_PID"
+    rc=$?
+    set -e
+    SERVER_PID=
+    [ $rc -eq 0 ] || { cat "$T/serve.err" >&2; fail "avow serve exited $rc"; }
+    grep -q "avow serve: stopped" "$T/serve.err" || fail "no clean stop"
+}
+
 # start_server CONFIG [extra avow serve options]: sets PORT and BASE.
 start_server() {
     cfg=$1
