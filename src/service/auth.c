@@ -185,6 +185,15 @@ int svc_authenticate(svc_req *r, svc_resp *out)
     avow_service *s = r->s;
     if (s->cfg.auth == SVC_AUTH_NONE)
         return 1;
+    if (s->cfg.auth == SVC_AUTH_TLS_CLIENT) {
+        avow_diag td;
+        avow_diag_clear(&td);
+        if (svc_tls_client_ok(r, &td))
+            return 1;
+        svc_problem(out, 401, "urn:avow:problem:unauthorized", "Authentication required",
+                    AVOW_ERR_AUTH, &td);
+        return 0;
+    }
     const char *h = svc_header(r, "Authorization");
     avow_diag d;
     avow_diag_clear(&d);

@@ -112,7 +112,7 @@ static avow_err load_est(json_t *o, svc_config *c, avow_diag *d)
 {
     if (!json_is_object(o))
         return cfg_err(d, "est", "must be an object");
-    static const char *const keys[] = {"auth", "users", "realm", "cert_eku"};
+    static const char *const keys[] = {"auth", "users", "realm", "cert_eku", "client_ca"};
     avow_err err = only_keys(o, "est", keys, sizeof(keys) / sizeof(keys[0]), d);
     char *auth = NULL;
     if (err == AVOW_OK)
@@ -122,9 +122,10 @@ static avow_err load_est(json_t *o, svc_config *c, avow_diag *d)
             c->auth = SVC_AUTH_NONE;
         else if (strcmp(auth, "basic") == 0)
             c->auth = SVC_AUTH_BASIC;
+        else if (strcmp(auth, "tls-client") == 0)
+            c->auth = SVC_AUTH_TLS_CLIENT;
         else
-            /* TLS client certificates are not implemented yet (docs/serve.md). */
-            err = cfg_err(d, "est.auth", "must be \"none\" or \"basic\"");
+            err = cfg_err(d, "est.auth", "must be \"none\", \"basic\" or \"tls-client\"");
     }
     free(auth);
     if (err == AVOW_OK)
@@ -133,8 +134,12 @@ static avow_err load_est(json_t *o, svc_config *c, avow_diag *d)
         err = get_str(o, "realm", "est.realm", &c->realm, d);
     if (err == AVOW_OK)
         err = get_str(o, "cert_eku", "est.cert_eku", &c->cert_eku, d);
+    if (err == AVOW_OK)
+        err = get_str(o, "client_ca", "est.client_ca", &c->client_ca, d);
     if (err == AVOW_OK && c->auth == SVC_AUTH_BASIC && c->users == NULL)
         err = cfg_err(d, "est.users", "basic authentication needs a users file");
+    if (err == AVOW_OK && c->auth == SVC_AUTH_TLS_CLIENT && c->client_ca == NULL)
+        err = cfg_err(d, "est.client_ca", "tls-client authentication needs a client CA file");
     return err;
 }
 
@@ -259,9 +264,9 @@ avow_err svc_config_load(const char *path, svc_config *c, avow_diag *d)
 
 void svc_config_free(svc_config *c)
 {
-    char **strs[] = {&c->ca,         &c->listen,     &c->tls_cert, &c->tls_key,
-                     &c->policy,     &c->pin_source, &c->users,    &c->realm,
-                     &c->access_log, &c->audit_log,  &c->cert_eku, &c->pkcs11_module};
+    char **strs[] = {&c->ca,         &c->listen,        &c->tls_cert, &c->tls_key,    &c->policy,
+                     &c->pin_source, &c->users,         &c->realm,    &c->access_log, &c->audit_log,
+                     &c->cert_eku,   &c->pkcs11_module, &c->client_ca};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -377,6 +377,9 @@ avow_err svc_http_start(avow_service *s, avow_diag *d)
     struct MHD_OptionItem tls_opts[] = {
         {MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key_pem},
         {MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert_pem},
+        /* GnuTLS then asks clients for a certificate; tls_client.c judges it. */
+        {s->client_ca_pem != NULL ? MHD_OPTION_HTTPS_MEM_TRUST : MHD_OPTION_END, 0,
+         s->client_ca_pem},
         {MHD_OPTION_END, 0, NULL},
     };
     struct MHD_OptionItem none[] = {{MHD_OPTION_END, 0, NULL}};

@@ -106,6 +106,34 @@ static avow_err read_text(const char *path, char **out, avow_diag *d)
     return AVOW_OK;
 }
 
+/* est.client_ca: PEM text for GnuTLS to ask for certificates, a store for OpenSSL to judge. */
+static avow_err load_client_ca(avow_service *s, avow_diag *d)
+{
+    if (s->cfg.plain_http)
+        return avow__fail(d, AVOW_ERR_CONFIG, "est.auth", "tls-client authentication needs TLS");
+    avow_err err = read_text(s->cfg.client_ca, &s->client_ca_pem, d);
+    if (err != AVOW_OK)
+        return err;
+    X509_STORE *st = X509_STORE_new();
+    BIO *b = BIO_new_mem_buf(s->client_ca_pem, -1);
+    size_t n = 0;
+    X509 *c;
+    while (st != NULL && b != NULL && (c = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL) {
+        if (X509_STORE_add_cert(st, c) == 1)
+            n++;
+        X509_free(c);
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    s->client_store = st;
+    if (st == NULL)
+        return avow__fail(d, AVOW_ERR_NOMEM, "est.client_ca", "no memory");
+    if (n == 0)
+        return avow__fail(d, AVOW_ERR_BAD_CERT, "est.client_ca", "no PEM certificate in %s",
+                          s->cfg.client_ca);
+    return AVOW_OK;
+}
+
 static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
 {
     svc_config *c = &s->cfg;
@@ -151,6 +179,8 @@ static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
         err = add_anchors(s, o->anchors[i], d);
     if (err == AVOW_OK && c->auth == SVC_AUTH_BASIC)
         err = svc_users_load(c->users, &s->users, d);
+    if (err == AVOW_OK && c->auth == SVC_AUTH_TLS_CLIENT)
+        err = load_client_ca(s, d);
     if (err == AVOW_OK)
         err = svc_log_open(&s->access, c->access_log, d);
     if (err == AVOW_OK)
@@ -212,6 +242,8 @@ void avow_service_free(avow_service *s)
     svc_users_free(s->users);
     OPENSSL_clear_free(s->tls_key_pem, s->tls_key_pem != NULL ? strlen(s->tls_key_pem) : 0);
     OPENSSL_free(s->tls_cert_pem);
+    OPENSSL_free(s->client_ca_pem);
+    X509_STORE_free(s->client_store);
     svc_log_close(&s->access);
     svc_log_close(&s->audit);
     svc_metrics_free(&s->m);

@@ -28,7 +28,7 @@ struct MHD_Daemon;
 #define SVC_MAX_ANCHORS        64u
 #define SVC_MAX_USERS          1024u
 
-typedef enum svc_auth { SVC_AUTH_NONE = 0, SVC_AUTH_BASIC = 1 } svc_auth;
+typedef enum svc_auth { SVC_AUTH_NONE = 0, SVC_AUTH_BASIC = 1, SVC_AUTH_TLS_CLIENT = 2 } svc_auth;
 
 typedef struct svc_config {
     char *ca;
@@ -44,7 +44,8 @@ typedef struct svc_config {
     unsigned connections, timeout;
     unsigned nonce_ttl, nonce_len;
     svc_auth auth;
-    char *users; /* users file for SVC_AUTH_BASIC */
+    char *users;     /* users file for SVC_AUTH_BASIC */
+    char *client_ca; /* PEM anchors of client certificates for SVC_AUTH_TLS_CLIENT */
     char *realm;
     char *access_log, *audit_log; /* paths; "-" is standard error; NULL: off */
     char *cert_eku;               /* extendedKeyUsage of issued certificates; NULL: none */
@@ -114,7 +115,8 @@ struct avow_service {
     avow_verifier *v;
     avow_policy *policy;
     svc_users *users;
-    char *tls_cert_pem, *tls_key_pem;
+    char *tls_cert_pem, *tls_key_pem, *client_ca_pem;
+    struct x509_store_st *client_store; /* X509_STORE of est.client_ca */
     struct MHD_Daemon *daemon;
     uint16_t port;
     /* The CA's signer (a PKCS#11 session among them) is used by one thread at a time. */
@@ -183,8 +185,10 @@ void svc_cr_session(svc_req *r, const char *id, svc_resp *out);
 void svc_ops_healthz(svc_req *r, svc_resp *out);
 void svc_ops_metrics(svc_req *r, svc_resp *out);
 
-/* HTTP Basic authentication when the configuration asks for it; 1 = go on. */
+/* The authentication the configuration asks for (Basic or a TLS client certificate); 1 = go on. */
 int svc_authenticate(svc_req *r, svc_resp *out);
+/* 1 when the TLS peer's certificate chains to est.client_ca for TLS clients (tls_client.c). */
+int svc_tls_client_ok(svc_req *r, avow_diag *d);
 
 /* Metrics and logs (ops.c). */
 void svc_metrics_init(svc_metrics *m);

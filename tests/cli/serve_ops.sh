@@ -1,7 +1,8 @@
 #!/bin/sh
 # avow serve, operations: TLS through libmicrohttpd's GnuTLS back end (curl
 # checks the server certificate), HTTP Basic authentication of enrolling
-# clients from a users file of PBKDF2 hashes made with `openssl kdf`, a
+# clients from a users file of PBKDF2 hashes made with `openssl kdf`, TLS
+# client certificates judged by OpenSSL against est.client_ca, a
 # truncated TLS handshake, configuration refusals, and SIGTERM: a request in
 # progress is answered, new connections are refused, exit 0.
 set -eu
@@ -94,6 +95,52 @@ set -e
 SERVER_PID=
 [ $rc -eq 0 ] || fail "avow serve exited $rc after SIGTERM"
 grep -q "avow serve: stopped" "$T/serve.err" || fail "no stop message"
+
+# --- TLS client certificates (est.auth "tls-client"), judged by OpenSSL ---
+keygen "$T/cca.key" ec256
+openssl req -x509 -new -key "$T/cca.key" -subj "/CN=client CA" -days 2 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+    -out "$T/cca.pem" 2>/dev/null
+# client NAME CA: a TLS-client certificate for NAME issued by CA (cca or tls, the wrong one)
+client() {
+    keygen "$T/$1.key" ec256
+    openssl req -new -key "$T/$1.key" -subj "/CN=$1" -out "$T/$1.csr" 2>/dev/null
+    printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n' "${3:-clientAuth}" >"$T/$1.ext"
+    openssl x509 -req -in "$T/$1.csr" -CA "$T/$2.pem" -CAkey "$T/$2.key" -CAcreateserial -days 2 \
+        -extfile "$T/$1.ext" -out "$T/$1.pem" 2>/dev/null
+}
+client dev1 cca
+client stranger tls
+client server1 cca serverAuth
+cat >"$T/mtls.json" <<JSON
+{"ca": "$CA", "tls": {"cert": "$T/tls.pem", "key": "$T/tls.key"}, "anchors": ["$T/root.pem"],
+ "est": {"auth": "tls-client", "client_ca": "$T/cca.pem"}, "access_log": "$T/mtls.log"}
+JSON
+rm -f "$T/serve.err"
+start_server "$T/mtls.json"
+BASE=https://127.0.0.1:$PORT
+# shellcheck disable=SC2086
+http POST /.well-known/est/nonce $TLSOPT -H "$JS" --data '{}'
+expect_status 401
+jq -e '.code == "AVOW_ERR_AUTH" and (.detail | test("no client certificate"))' "$T/body" >/dev/null ||
+    { cat "$T/body"; fail "no certificate"; }
+# shellcheck disable=SC2086
+http POST /.well-known/est/nonce $TLSOPT -H "$JS" --data '{}' --cert "$T/dev1.pem" --key "$T/dev1.key"
+expect_status 200
+for who in stranger server1; do
+    # shellcheck disable=SC2086
+    http POST /.well-known/est/nonce $TLSOPT -H "$JS" --data '{}' --cert "$T/$who.pem" --key "$T/$who.key"
+    expect_status 401
+done
+# shellcheck disable=SC2086
+http GET /.well-known/est/cacerts $TLSOPT
+expect_status 200
+grep -q '"user":"dev1"' "$T/mtls.log" || fail "the client certificate's name is not logged"
+stop_server_clean
+printf '{"ca": "%s", "plain_http": true, "anchors": ["%s"], "est": {"auth": "tls-client", "client_ca": "%s"}}' \
+    "$CA" "$T/root.pem" "$T/cca.pem" >"$T/mtls-plain.json"
+expect_rc 1 "$AVOW" serve -config "$T/mtls-plain.json"
+grep -q 'needs TLS' "$T/err" || fail "tls-client over plain HTTP not refused"
 
 # --- configuration refusals ---
 expect_rc 2 "$AVOW" serve
