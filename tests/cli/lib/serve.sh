@@ -2,6 +2,10 @@
 # on 127.0.0.1 with a port the kernel picks (-listen 127.0.0.1:0, -port-file),
 # stops it when the test ends, and small curl helpers.
 
+if [ "${AVOW_WITH_HTTP:-ON}" = OFF ]; then
+    echo "SKIP: avow built without the HTTP service (AVOW_WITH_HTTP=OFF)"
+    exit 77
+fi
 command -v curl >/dev/null 2>&1 || { echo "SKIP: curl not installed"; exit 77; }
 command -v jq >/dev/null 2>&1 || { echo "SKIP: jq not installed"; exit 77; }
 
