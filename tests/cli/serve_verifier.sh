@@ -133,6 +133,30 @@ http GET "$CR/newSession"
 expect_status 405
 http GET /pkix/
 expect_status 501
+# --- sessions in parallel: every one completes once, affirming ---
+i=0
+while [ $i -lt 12 ]; do
+    session ""
+    evidence "$N" "$T/par$i.der"
+    echo "$ID" >"$T/par$i.id"
+    i=$((i + 1))
+done
+pids=""
+i=0
+while [ $i -lt 12 ]; do
+    curl -s -o "$T/par$i.out" -w '%{http_code}' -H 'Content-Type: application/pkix-evidence' \
+        --data-binary "@$T/par$i.der" "$BASE$CR/session/$(cat "$T/par$i.id")" >"$T/par$i.status" &
+    pids="$pids $!"
+    i=$((i + 1))
+done
+for p in $pids; do wait "$p" || true; done
+i=0
+while [ $i -lt 12 ]; do
+    [ "$(cat "$T/par$i.status")" = 200 ] || fail "parallel session $i: $(cat "$T/par$i.status")"
+    p=$(jq -r .result "$T/par$i.out" | cut -d. -f2 | tr '_-' '/+'); case $(( ${#p} % 4 )) in 2) p="$p==" ;; 3) p="$p=" ;; esac
+    printf '%s' "$p" | base64 -d | jq -e '.ear_status == "affirming"' >/dev/null || fail "parallel session $i not affirming"
+    i=$((i + 1))
+done
 alive
 stop_server_clean
 echo ok
