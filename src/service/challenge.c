@@ -191,6 +191,7 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
     else
         svc_json_body(out, 200, CT_SESSION, o);
     out->code = avow_appraisal_status(ap);
+    svc_audit(r, "cr.appraise", out, ear, NULL);
     json_decref(evj);
     json_decref(o);
     avow_buf_free(&ev);

@@ -229,35 +229,11 @@ static unsigned refusal_status(const avow_ear *ear, const char **type)
 static void audit_enroll(svc_req *r, const avow_request *req, const svc_resp *out,
                          const avow_ear *ear)
 {
-    json_t *o = json_object();
-    int bad = o == NULL;
-    if (o == NULL)
-        return;
-    char now[32] = "";
-    (void)avow_time_format(time(NULL), now, sizeof(now));
-    avow__json_put(o, "time", json_string(now), &bad);
-    avow__json_put(o, "event", json_string("est.enroll"), &bad);
-    avow__json_put(o, "peer", avow__json_text(r->peer), &bad);
-    if (r->user[0] != '\0')
-        avow__json_put(o, "user", avow__json_text(r->user), &bad);
-    avow__json_put(o, "status", json_integer(out->status), &bad);
-    avow__json_put(o, "code", avow__json_errname(out->code), &bad);
-    if (out->serial[0] != '\0')
-        avow__json_put(o, "serial", json_string(out->serial), &bad);
     avow_buf subj = {0};
-    if (req != NULL && avow_request_subject_text(req, &subj) == AVOW_OK && subj.ptr != NULL)
-        avow__json_put(o, "subject", avow__json_text((const char *)subj.ptr), &bad);
+    if (req == NULL || avow_request_subject_text(req, &subj) != AVOW_OK)
+        avow_buf_free(&subj);
+    svc_audit(r, "est.enroll", out, ear, (const char *)subj.ptr);
     avow_buf_free(&subj);
-    if (ear != NULL) {
-        const char *t = ear->has_status ? avow_tier_name(ear->status) : "none";
-        avow__json_put(o, "ear_status", json_string(t != NULL ? t : "none"), &bad);
-        json_t *codes = json_array();
-        for (size_t i = 0; codes != NULL && i < ear->nsubmods; i++)
-            for (size_t j = 0; j < ear->submods[i].nreasons; j++)
-                json_array_append_new(codes, avow__json_errname(ear->submods[i].reasons[j].code));
-        avow__json_put(o, "reasons", codes, &bad);
-    }
-    svc_log_write(&r->s->audit, o);
 }
 
 static void serial_hex(X509 *cert, char *buf, size_t cap)

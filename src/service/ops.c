@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -232,6 +233,40 @@ void svc_ops_metrics(svc_req *r, svc_resp *out)
     out->body.len = t.len;
     out->status = 200;
     out->ctype = "text/plain; version=0.0.4";
+}
+
+void svc_audit(svc_req *r, const char *event, const svc_resp *out, const avow_ear *ear,
+               const char *subject)
+{
+    if (r->s->audit.fd < 0)
+        return;
+    json_t *o = json_object();
+    int bad = o == NULL;
+    if (o == NULL)
+        return;
+    char now[32] = "";
+    (void)avow_time_format(time(NULL), now, sizeof(now));
+    avow__json_put(o, "time", json_string(now), &bad);
+    avow__json_put(o, "event", json_string(event), &bad);
+    avow__json_put(o, "peer", avow__json_text(r->peer), &bad);
+    if (r->user[0] != '\0')
+        avow__json_put(o, "user", avow__json_text(r->user), &bad);
+    avow__json_put(o, "status", json_integer(out->status), &bad);
+    avow__json_put(o, "code", avow__json_errname(out->code), &bad);
+    if (out->serial[0] != '\0')
+        avow__json_put(o, "serial", json_string(out->serial), &bad);
+    if (subject != NULL)
+        avow__json_put(o, "subject", avow__json_text(subject), &bad);
+    if (ear != NULL) {
+        const char *t = ear->has_status ? avow_tier_name(ear->status) : "none";
+        avow__json_put(o, "ear_status", json_string(t != NULL ? t : "none"), &bad);
+        json_t *codes = json_array();
+        for (size_t i = 0; codes != NULL && i < ear->nsubmods; i++)
+            for (size_t j = 0; j < ear->submods[i].nreasons; j++)
+                json_array_append_new(codes, avow__json_errname(ear->submods[i].reasons[j].code));
+        avow__json_put(o, "reasons", codes, &bad);
+    }
+    svc_log_write(&r->s->audit, o);
 }
 
 avow_err svc_log_open(svc_log *l, const char *path, avow_diag *d)

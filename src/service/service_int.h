@@ -198,6 +198,9 @@ void svc_metrics_appraisal(svc_metrics *m, const avow_ear *ear);
 void svc_metrics_store_error(svc_metrics *m, avow_err err);
 avow_err svc_log_open(svc_log *l, const char *path, avow_diag *d);
 void svc_log_close(svc_log *l);
+/* An audit event: who, the answer, the EAR's status and reason codes, a subject. */
+void svc_audit(svc_req *r, const char *event, const svc_resp *out, const avow_ear *ear,
+               const char *subject);
 /* Writes the JSON object (a json_t *) as one line; releases it. */
 void svc_log_write(svc_log *l, void *obj);
 

@@ -14,7 +14,7 @@ keygen "$T/dev.key" ec256
 CA="$T/ca"
 expect_rc 0 "$AVOW" ca init -dir "$CA"
 cat >"$T/serve.json" <<JSON
-{"ca": "$CA", "plain_http": true, "nonce": {"ttl": 120}}
+{"ca": "$CA", "plain_http": true, "nonce": {"ttl": 120}, "audit_log": "$T/audit.log"}
 JSON
 # anchors from the command line this time
 start_server "$T/serve.json" -CAfile "$T/root.pem"
@@ -159,4 +159,6 @@ while [ $i -lt 12 ]; do
 done
 alive
 stop_server_clean
+[ "$(grep -c '"event":"cr.appraise"' "$T/audit.log")" -eq 16 ] || { cat "$T/audit.log"; fail "audit of sessions"; }
+[ "$(grep '"event":"cr.appraise"' "$T/audit.log" | grep -c '"ear_status":"affirming"')" -eq 13 ] || fail "audit: affirming sessions"
 echo ok
