@@ -112,7 +112,8 @@ static avow_err load_est(json_t *o, svc_config *c, avow_diag *d)
 {
     if (!json_is_object(o))
         return cfg_err(d, "est", "must be an object");
-    static const char *const keys[] = {"auth", "users", "realm", "cert_eku", "client_ca"};
+    static const char *const keys[] = {"auth",     "users",     "realm",
+                                       "cert_eku", "client_ca", "nonce_binding"};
     avow_err err = only_keys(o, "est", keys, sizeof(keys) / sizeof(keys[0]), d);
     char *auth = NULL;
     if (err == AVOW_OK)
@@ -136,6 +137,16 @@ static avow_err load_est(json_t *o, svc_config *c, avow_diag *d)
         err = get_str(o, "cert_eku", "est.cert_eku", &c->cert_eku, d);
     if (err == AVOW_OK)
         err = get_str(o, "client_ca", "est.client_ca", &c->client_ca, d);
+    char *binding = NULL;
+    if (err == AVOW_OK)
+        err = get_str(o, "nonce_binding", "est.nonce_binding", &binding, d);
+    if (err == AVOW_OK && binding != NULL) {
+        if (strcmp(binding, "cookie") == 0 || strcmp(binding, "none") == 0)
+            c->nonce_cookie = strcmp(binding, "cookie") == 0;
+        else
+            err = cfg_err(d, "est.nonce_binding", "must be \"cookie\" or \"none\"");
+    }
+    free(binding);
     if (err == AVOW_OK && c->auth == SVC_AUTH_BASIC && c->users == NULL)
         err = cfg_err(d, "est.users", "basic authentication needs a users file");
     if (err == AVOW_OK && c->auth == SVC_AUTH_TLS_CLIENT && c->client_ca == NULL)
@@ -234,6 +245,7 @@ static void defaults(svc_config *c)
     c->timeout = SVC_DEFAULT_TIMEOUT;
     c->nonce_ttl = AVOW_NONCE_DEFAULT_TTL;
     c->nonce_len = AVOW_NONCE_DEFAULT_LEN;
+    c->nonce_cookie = 1;
 }
 
 avow_err svc_config_parse(const char *text, size_t len, svc_config *c, avow_diag *d)

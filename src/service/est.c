@@ -194,6 +194,8 @@ void svc_est_nonce(svc_req *r, svc_resp *out)
         svc_problem_err(out, AVOW_ERR_NOMEM, NULL);
     else
         svc_json_body(out, 200, CT_FRESH, o);
+    if (!bad && s->cfg.nonce_cookie)
+        svc_nonce_cookie_set(s, nonce.ptr, nonce.len, out);
     out->code = AVOW_OK;
     json_decref(o);
     json_decref(type);
@@ -284,6 +286,21 @@ void svc_est_enroll(svc_req *r, svc_resp *out)
     }
     avow_ca_dir_issue_opts io;
     avow_ca_dir_issue_opts_init(&io);
+    avow_buf bound = {0};
+    if (s->cfg.nonce_cookie) {
+        if (!svc_nonce_cookie_get(r, &bound)) {
+            avow__fail(&d, AVOW_ERR_NONCE_UNKNOWN, "Cookie",
+                       "no nonce of this service is tied to this client: fetch one from "
+                       "/.well-known/est/nonce and send its cookie back");
+            svc_problem(out, 409, "urn:avow:problem:nonce-unbound",
+                        "The nonce is not tied to this client", AVOW_ERR_NONCE_UNKNOWN, &d);
+            audit_enroll(r, req, out, NULL);
+            avow_request_free(req);
+            return;
+        }
+        io.nonce = bound.ptr; /* the Evidence must carry the nonce this client fetched */
+        io.nonce_len = bound.len;
+    }
     io.policy = s->policy;
     io.issue.eku = s->cfg.cert_eku;
     avow_appraisal *ap = NULL;
@@ -314,6 +331,7 @@ void svc_est_enroll(svc_req *r, svc_resp *out)
         svc_problem_err(out, err, &d);
     }
     audit_enroll(r, req, out, ear);
+    avow_buf_free(&bound);
     X509_free(cert);
     avow_appraisal_free(ap);
     avow_request_free(req);

@@ -200,6 +200,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, svc_resp *out)
     if (out->www_authenticate)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
                                 "Basic realm=\"avow\", charset=\"UTF-8\"");
+    if (out->set_cookie[0] != '\0')
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, out->set_cookie);
     if (out->allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
     if (out->retry_after > 0) {

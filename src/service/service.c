@@ -11,6 +11,7 @@
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
 #include "core/internal.h"
@@ -203,7 +204,11 @@ avow_err avow_service_new(const avow_service_opts *opts, avow_service **out, avo
     s->access.fd = s->audit.fd = -1;
     pthread_mutex_init(&s->access.lock, NULL);
     pthread_mutex_init(&s->audit.lock, NULL);
-    avow_err err = setup(s, opts, diag);
+    avow_err err = AVOW_OK;
+    if (RAND_bytes(s->cookie_key, sizeof(s->cookie_key)) != 1)
+        err = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "cookie_key", "no random bytes");
+    if (err == AVOW_OK)
+        err = setup(s, opts, diag);
     if (err != AVOW_OK) {
         avow_service_free(s);
         return err;
@@ -248,6 +253,7 @@ void avow_service_free(avow_service *s)
     svc_log_close(&s->audit);
     svc_metrics_free(&s->m);
     pthread_mutex_destroy(&s->sign_lock);
+    OPENSSL_cleanse(s->cookie_key, sizeof(s->cookie_key));
     svc_config_free(&s->cfg);
     free(s);
 }

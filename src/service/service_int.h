@@ -49,6 +49,7 @@ typedef struct svc_config {
     char *realm;
     char *access_log, *audit_log; /* paths; "-" is standard error; NULL: off */
     char *cert_eku;               /* extendedKeyUsage of issued certificates; NULL: none */
+    int nonce_cookie;             /* tie EST nonces to the client by a MAC'd cookie (default 1) */
 } svc_config;
 
 /* Reads path (NULL: defaults only) into c. */
@@ -123,7 +124,8 @@ struct avow_service {
     pthread_mutex_t sign_lock;
     svc_metrics m;
     svc_log access, audit;
-    char addr[64]; /* numeric host of cfg.listen */
+    char addr[64];          /* numeric host of cfg.listen */
+    uint8_t cookie_key[32]; /* HMAC key of nonce cookies, random per process */
     uint16_t want_port;
     int ipv6;
 };
@@ -149,6 +151,7 @@ typedef struct svc_resp {
     int www_authenticate; /* add WWW-Authenticate: Basic */
     unsigned retry_after; /* > 0: add Retry-After */
     const char *allow;    /* 405: the Allow header */
+    char set_cookie[256]; /* Set-Cookie when not empty */
     /* For the logs: the outcome a handler reached. */
     avow_err code;
     char serial[64];
@@ -174,6 +177,10 @@ void svc_json_body(svc_resp *out, unsigned status, const char *ctype, const void
 /* Base64 (body.c): bodies of EST. Decoding skips CR, LF, space and tab only. */
 avow_err svc_b64_decode(const uint8_t *in, size_t len, avow_buf *out, avow_diag *d);
 avow_err svc_b64_encode(const uint8_t *in, size_t len, avow_buf *out);
+
+/* EST nonce cookies (nonce_cookie.c): set with a nonce, read back with its MAC checked. */
+void svc_nonce_cookie_set(const avow_service *s, const uint8_t *nonce, size_t len, svc_resp *out);
+int svc_nonce_cookie_get(const svc_req *r, avow_buf *nonce);
 
 /* Front ends. */
 void svc_est_cacerts(svc_req *r, svc_resp *out);

@@ -5,7 +5,7 @@
 # reads its EAR. Then the refusals of the CLI tests, each with its status and
 # problem document: replay, a nonce never issued, an untrusted AK, an
 # extractable key, a broken proof of possession, a key the Evidence is not
-# about; and malformed requests. Skipped (77) without SoftHSM2.
+# about, a nonce without its client's cookie; and malformed requests. Skipped (77) without SoftHSM2.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 . "$TESTS_DIR/cli/lib/serve.sh"
@@ -126,11 +126,30 @@ problem 409 urn:avow:problem:nonce-replay AVOW_ERR_NONCE_REPLAY
 jq -e '.code == "AVOW_ERR_NOT_AFFIRMING" and (.ear | split(".") | length == 3)' "$T/body" >/dev/null ||
     fail "replay problem without the EAR"
 
-# --- a nonce this CA never issued ---
+# --- a nonce this client did not fetch: the Evidence must carry the cookie's nonce ---
+nonce
 evidence "$TOK;object=dev" 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff "$T/ev2.pem"
 csr "$TOK;object=dev" "$T/ev2.pem" "$T/req2"
 enroll "$T/req2.b64"
-problem 409 urn:avow:problem:nonce-not-fresh AVOW_ERR_NONCE_UNKNOWN
+problem 403 urn:avow:problem:not-affirming AVOW_ERR_NONCE_MISMATCH
+
+# --- the nonce is tied to the client that fetched it (attestation-freshness-08) ---
+nonce
+N7=$N
+grep -q 'avow-est-nonce' "$T/jar" || fail "the nonce answer set no cookie"
+grep -qi '^set-cookie: avow-est-nonce=.*HttpOnly; SameSite=Strict' "$T/hdr" || fail "cookie attributes"
+evidence "$TOK;object=dev" "$N7" "$T/ev7.pem"
+csr "$TOK;object=dev" "$T/ev7.pem" "$T/req7"
+mv "$T/jar" "$T/jar.mine"
+enroll "$T/req7.b64"
+problem 409 urn:avow:problem:nonce-unbound AVOW_ERR_NONCE_UNKNOWN
+# a stranger's copy of the cookie with another nonce in it (the MAC no longer holds)
+sed 's/\(avow-est-nonce\t\)[A-Za-z0-9_-]\{4\}/\1AAAA/' "$T/jar.mine" >"$T/jar"
+enroll "$T/req7.b64"
+problem 409 urn:avow:problem:nonce-unbound AVOW_ERR_NONCE_UNKNOWN
+mv "$T/jar.mine" "$T/jar"
+enroll "$T/req7.b64"
+expect_status 200
 
 # --- an AK that chains to no anchor of the service ---
 keygen "$T/rogue.key" ec256
@@ -200,12 +219,12 @@ alive
 # --- operations: metrics, logs ---
 http GET /metrics
 expect_status 200
-grep -q 'avow_http_requests_total{route="est_simpleenroll",status="200"} 2' "$T/body" || { cat "$T/body"; fail "metrics: enrolments"; }
+grep -q 'avow_http_requests_total{route="est_simpleenroll",status="200"} 3' "$T/body" || { cat "$T/body"; fail "metrics: enrolments"; }
 grep -q 'avow_appraisal_reasons_total{code="AVOW_ERR_NONCE_REPLAY"} 1' "$T/body" || fail "metrics: reasons"
-grep -q 'avow_appraisals_total{status="affirming"} 2' "$T/body" || fail "metrics: outcomes"
+grep -q 'avow_appraisals_total{status="affirming"} 3' "$T/body" || fail "metrics: outcomes"
 grep -q 'avow_http_request_duration_seconds_bucket{route="est_simpleenroll",le="+Inf"}' "$T/body" || fail "metrics: latency"
 stop_server_clean
-[ "$(grep -c '"event":"est.enroll"' "$T/audit.log")" -ge 8 ] || fail "audit log"
+[ "$(grep -c '"event":"est.enroll"' "$T/audit.log")" -ge 10 ] || fail "audit log"
 grep '"serial":"'"$SN1"'"' "$T/audit.log" | jq -e '.status == 200 and .ear_status == "affirming"' >/dev/null ||
     fail "audit line of the first certificate"
 jq -s -e 'all(.[]; .method and .status and .route)' "$T/access.log" >/dev/null || fail "access log lines"

@@ -57,7 +57,7 @@ http() {
     m=$1
     p=$2
     shift 2
-    STATUS=$(curl -s -o "$T/body" -D "$T/hdr" -w '%{http_code}' -X "$m" "$@" "$BASE$p") || STATUS=000
+    STATUS=$(curl -s -o "$T/body" -D "$T/hdr" -b "$T/jar" -c "$T/jar" -w "%{http_code}" -X "$m" "$@" "$BASE$p") || STATUS=000
 }
 
 # expect_status WANT: fails unless the last http call answered WANT.
