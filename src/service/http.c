@@ -4,8 +4,9 @@
  * request's body is collected up to the configured limit (a larger one is
  * answered 413 as soon as it is seen), then the route's handler runs on
  * the complete request. Headers beyond MHD_OPTION_CONNECTION_MEMORY_LIMIT
- * and requests slower than MHD_OPTION_CONNECTION_TIMEOUT are refused or
- * dropped by libmicrohttpd itself.
+ * and connections idle longer than MHD_OPTION_CONNECTION_TIMEOUT are
+ * refused or dropped by libmicrohttpd itself; a body still arriving after
+ * that many seconds from the request's start is dropped here.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -275,6 +276,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_data_size = 0;
         if (ctx->answered)
             return MHD_YES;
+        /* The idle timeout does not stop a body that trickles in: bound the whole request. */
+        if (elapsed(&ctx->t0) > (double)s->cfg.timeout) {
+            svc_metrics_request(&s->m, SVC_R_OTHER, 408, elapsed(&ctx->t0));
+            return MHD_NO;
+        }
         if (n > s->cfg.body_max - ctx->len) {
             /* A chunked body over the limit: answer now, read no more. */
             svc_resp out = {.status = 500};

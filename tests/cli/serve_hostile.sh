@@ -124,6 +124,15 @@ sleep 3
 [ "$(conns)" -eq 1 ] || fail "a slow client held its connection past request_seconds"
 wait "$slow" || true
 alive
+# a body that trickles in (never idle) is cut at request_seconds from the start
+{ printf '{"len": 16}'; head -c 4000 /dev/zero | tr '\0' ' '; } >"$T/trickle.json"
+start=$(date +%s)
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' --limit-rate 500 -H "$JS" --data-binary "@$T/trickle.json" \
+    "$BASE/.well-known/est/nonce") || STATUS=000
+took=$(($(date +%s) - start))
+[ "$STATUS" = 000 ] && [ "$took" -lt 6 ] || fail "a trickling body was not cut ($STATUS after $took s)"
+COUNT=$((COUNT + 1))
+alive
 # a burst of slow clients does not stop the others
 i=0
 pids=""
