@@ -27,6 +27,7 @@
 #include <avow/request.h>
 #include <avow/request_verify.h>
 #include <avow/sigalg.h>
+#include <avow/service.h>
 #include <avow/signer.h>
 #include <avow/times.h>
 #include <avow/verification.h>

@@ -32,6 +32,7 @@ extern "C" {
     X(AVOW_ERR_PERMISSION, 10, "file is open to group or others")                                  \
     X(AVOW_ERR_AMBIGUOUS, 13, "more than one token or object matches")                             \
     X(AVOW_ERR_NO_PIN, 14, "a PIN is needed and none was given")                                   \
+    X(AVOW_ERR_LISTEN, 15, "cannot listen on the address")                                         \
     X(AVOW_ERR_TRUNCATED, 100, "input is truncated")                                               \
     X(AVOW_ERR_TRAILING, 101, "trailing bytes after the structure")                                \
     X(AVOW_ERR_NOT_DER, 102, "encoding is not DER")                                                \
@@ -73,6 +74,8 @@ extern "C" {
     X(AVOW_ERR_CBOR_DUP_KEY, 173, "CBOR map repeats a key")                                        \
     X(AVOW_ERR_COSE, 174, "COSE message is malformed")                                             \
     X(AVOW_ERR_PSA_PROFILE, 175, "PSA token names a profile avow does not know")                   \
+    X(AVOW_ERR_BASE64, 140, "bad base64 encoding")                                                 \
+    X(AVOW_ERR_CONTENT_TYPE, 141, "unsupported media type or method")                              \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -107,6 +110,7 @@ extern "C" {
     X(AVOW_ERR_SAN_UNHANDLED, 238, "request asks for subjectAltNames: copy, set or drop them")     \
     X(AVOW_ERR_MAC_INVALID, 280, "MAC does not verify")                                            \
     X(AVOW_ERR_COSE_ALG, 281, "COSE algorithm is not allowed here")                                \
+    X(AVOW_ERR_AUTH, 242, "client authentication failed")                                          \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

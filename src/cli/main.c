@@ -29,6 +29,7 @@ static const cli_group groups[] = {
     {"csr", "create, show and verify attested certificate requests", cli_group_csr},
     {"ear", "verify and show attestation results (EAR JWTs, CMW)", cli_group_ear},
     {"psa", "show and verify PSA attestation tokens (RFC 9783)", cli_group_psa},
+    {"serve", "the CA (EST) and the verifier as an HTTP service", cli_group_serve},
 };
 
 static void usage(FILE *f)
