@@ -65,8 +65,8 @@ static json_t *session_json(const uint8_t *nonce, size_t len, time_t expires, co
 void svc_cr_new(svc_req *r, svc_resp *out)
 {
     if (strcmp(r->method, "POST") != 0) {
-        svc_problem(out, 405, "urn:avow:problem:method", "Method not allowed", AVOW_ERR_CONTENT_TYPE,
-                    NULL);
+        svc_problem(out, 405, "urn:avow:problem:method", "Method not allowed",
+                    AVOW_ERR_CONTENT_TYPE, NULL);
         out->allow = "POST";
         return;
     }
@@ -244,8 +244,8 @@ void svc_cr_session(svc_req *r, const char *id, svc_resp *out)
     else if (strcmp(r->method, "GET") == 0)
         session_get(r, &nonce, out);
     else {
-        svc_problem(out, 405, "urn:avow:problem:method", "Method not allowed", AVOW_ERR_CONTENT_TYPE,
-                    NULL);
+        svc_problem(out, 405, "urn:avow:problem:method", "Method not allowed",
+                    AVOW_ERR_CONTENT_TYPE, NULL);
         out->allow = "GET, POST";
     }
     avow_buf_free(&nonce);

@@ -46,7 +46,8 @@ static int method_is(const svc_req *r, const char *m, svc_resp *out, const char 
     avow_diag d;
     avow_diag_clear(&d);
     avow__fail(&d, AVOW_ERR_CONTENT_TYPE, "method", "%s takes %s", r->path, allow);
-    svc_problem(out, 405, "urn:avow:problem:method", "Method not allowed", AVOW_ERR_CONTENT_TYPE, &d);
+    svc_problem(out, 405, "urn:avow:problem:method", "Method not allowed", AVOW_ERR_CONTENT_TYPE,
+                &d);
     out->allow = allow;
     return 0;
 }
