@@ -61,6 +61,10 @@ extern "C" {
     X(AVOW_ERR_SIGNER_MISMATCH, 126, "signer identifier fields name different keys")               \
     X(AVOW_ERR_REQUEST_VALUE, 128, "requested claim carries a value it may not, or lacks one")     \
     X(AVOW_ERR_REQUEST_UNKNOWN, 129, "request names an unknown element or unknown claim value")    \
+    X(AVOW_ERR_OAUTH_HEADER, 160, "OAuth attestation header missing, repeated or not token68")     \
+    X(AVOW_ERR_OAUTH_TYP, 161, "token typ is not the one its OAuth role requires")                 \
+    X(AVOW_ERR_OAUTH_CLAIM, 162, "OAuth token claim missing or of the wrong type")                 \
+    X(AVOW_ERR_OAUTH_CNF, 163, "cnf is not a public asymmetric JWK")                               \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -88,6 +92,22 @@ extern "C" {
     X(AVOW_ERR_AK_CA, 225, "signer certificate is a CA certificate")                               \
     X(AVOW_ERR_UNANSWERED, 228, "a requested claim is missing from the evidence")                  \
     X(AVOW_ERR_UNREQUESTED, 229, "evidence carries a claim or element that was not requested")     \
+    X(AVOW_ERR_OAUTH_ATTESTER, 260, "client attestation is not from a trusted attester")           \
+    X(AVOW_ERR_OAUTH_CLIENT_ID, 261, "client_id differs from the client attestation's sub")        \
+    X(AVOW_ERR_OAUTH_EXPIRED, 262, "client attestation has expired")                               \
+    X(AVOW_ERR_OAUTH_STALE, 263, "client attestation is older than this server accepts")           \
+    X(AVOW_ERR_OAUTH_POP_SIG, 264, "PoP is not signed by the attestation's cnf key")               \
+    X(AVOW_ERR_OAUTH_AUD, 265, "PoP audience is not this server")                                  \
+    X(AVOW_ERR_OAUTH_IAT, 266, "PoP iat is outside the accepted window")                           \
+    X(AVOW_ERR_OAUTH_CHALLENGE_MISSING, 267, "a challenge is required and the PoP carries none")   \
+    X(AVOW_ERR_OAUTH_CHALLENGE, 268, "challenge is unknown, used or expired")                      \
+    X(AVOW_ERR_OAUTH_REPLAY, 269, "PoP jti was already used")                                      \
+    X(AVOW_ERR_OAUTH_METHOD, 270, "PoP method not accepted by this server")                        \
+    X(AVOW_ERR_DPOP_KEY, 271, "DPoP key differs from the attestation's cnf key")                   \
+    X(AVOW_ERR_DPOP_HTM, 272, "DPoP htm differs from the request method")                          \
+    X(AVOW_ERR_DPOP_HTU, 273, "DPoP htu differs from the request URL")                             \
+    X(AVOW_ERR_DPOP_ATH, 274, "DPoP ath missing or not the access token's hash")                   \
+    X(AVOW_ERR_OAUTH_KEY_BINDING, 275, "attested key is not the cnf key")                          \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \
