@@ -320,6 +320,17 @@ AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_oauth_verify(const avow_oauth_request 
                                                        const avow_oauth_verify_opts *opts,
                                                        avow_oauth_result **out, avow_diag *diag);
 
+/*
+ * A PoP JWT alone, verified with key under the PoP rules of
+ * avow_oauth_verify (typ, alg bound to key, aud = opts->audience, iat
+ * window, challenge, jti recorded last): the proof of possession a Client
+ * Attester asks for before it appraises Evidence about key. jti values are
+ * scoped by the key's thumbprint. Returns AVOW_OK or the reason code.
+ */
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_oauth_possession(const char *pop, EVP_PKEY *key,
+                                                           const avow_oauth_verify_opts *opts,
+                                                           avow_diag *diag);
+
 AVOW_EXPORT void avow_oauth_result_free(avow_oauth_result *r);
 /* AVOW_OK or the reason code. */
 AVOW_EXPORT avow_err avow_oauth_result_status(const avow_oauth_result *r);

@@ -27,6 +27,8 @@ static const cli_group groups[] = {
     {"evidence", "create, show and verify PKIX Evidence", cli_group_evidence},
     {"keygen", "generate a key pair inside a PKCS#11 token", cli_group_keygen},
     {"csr", "create, show and verify attested certificate requests", cli_group_csr},
+    {"oauth", "OAuth attestation-based client authentication: attester, client, server",
+     cli_group_oauth},
 };
 
 static void usage(FILE *f)

@@ -641,6 +641,42 @@ avow_err avow_oauth_verify(const avow_oauth_request *req, const avow_oauth_verif
     return rc;
 }
 
+avow_err avow_oauth_possession(const char *pop, EVP_PKEY *key, const avow_oauth_verify_opts *opts,
+                               avow_diag *diag)
+{
+    if (opts == NULL || opts->size != sizeof(*opts))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_oauth_verify_opts_init");
+    if (pop == NULL || key == NULL || opts->audience == NULL || opts->max_token == 0)
+        return avow__fail(diag, AVOW_ERR_ARG, "pop", "no PoP, key or audience");
+    avow_oauth_result r;
+    memset(&r, 0, sizeof(r));
+    avow_oauth_request q;
+    avow_oauth_request_init(&q);
+    q.pop = &pop;
+    q.npop = 1;
+    ctx c;
+    memset(&c, 0, sizeof(c));
+    c.req = &q;
+    c.o = opts;
+    c.now = opts->now != 0 ? opts->now : (int64_t)time(NULL);
+    c.r = &r;
+    c.d = diag;
+    r.cnf = key;
+    r.mode = AVOW_OAUTH_MODE_POP_JWT;
+    avow_buf jkt = {0};
+    avow_err rc = one_header(&c, q.pop, 1, AVOW_OAUTH_HDR_POP, AVOW_OAUTH_ERR_INVALID_ATTESTATION);
+    if (rc == AVOW_OK)
+        rc = avow_jwk_thumbprint(key, &jkt, diag);
+    r.client_id = (char *)jkt.ptr;
+    if (rc == AVOW_OK && (rc = check_pop(&c)) == AVOW_OK)
+        rc = commit(&c);
+    avow_buf_free(&jkt);
+    avow_jws_free(c.pop);
+    avow_buf_free(&c.chal);
+    return rc;
+}
+
 void avow_oauth_result_free(avow_oauth_result *r)
 {
     if (r == NULL)
