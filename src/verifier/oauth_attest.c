@@ -27,16 +27,34 @@ static int same_key(avow_view spki, EVP_PKEY *key)
     return eq;
 }
 
+/* Not affirming, with the first reason of the EAR: what the attester tells the client. */
+static avow_err not_affirming(const avow_appraisal *a, avow_diag *d)
+{
+    const avow_ear *e = avow_appraisal_get0_ear(a);
+    for (size_t i = 0; e != NULL && i < e->nsubmods; i++) {
+        if (e->submods[i].nreasons == 0)
+            continue;
+        const avow_ear_reason *r = &e->submods[i].reasons[0];
+        return avow__fail(d, AVOW_ERR_NOT_AFFIRMING, "appraisal",
+                          "not affirming: %s %s: %s: %.160s", r->is_rule ? "rule" : "check",
+                          r->name, avow_errname(r->code) != NULL ? avow_errname(r->code) : "?",
+                          r->detail);
+    }
+    return avow__fail(d, AVOW_ERR_NOT_AFFIRMING, "appraisal",
+                      "the attestation about the key is not affirming");
+}
+
 /* After the appraisal: affirming, about the cnf key, then signed. */
 static avow_err issue(avow_err rc, avow_appraisal *a, avow_signer *attester,
                       const avow_oauth_attestation_opts *o, avow_buf *jwt, avow_appraisal **ap,
                       avow_diag *d)
 {
+    if (rc == AVOW_ERR_NOT_AFFIRMING && a != NULL)
+        rc = not_affirming(a, d);
     if (rc == AVOW_OK && a == NULL)
         rc = avow__fail(d, AVOW_ERR_INTERNAL, "appraisal", "no appraisal");
     if (rc == AVOW_OK && avow_appraisal_status(a) != AVOW_OK)
-        rc = avow__fail(d, AVOW_ERR_NOT_AFFIRMING, "appraisal",
-                        "the attestation about the key is not affirming");
+        rc = not_affirming(a, d);
     if (rc == AVOW_OK && !same_key(avow_appraisal_key(a), o->cnf_key))
         rc = avow__fail(d, AVOW_ERR_OAUTH_KEY_BINDING, "cnf",
                         "the appraisal is not about the cnf key");
