@@ -650,8 +650,6 @@ avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
         return avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
     if ((rc = frame(jws, len, o->max_len, pfx, j, &sb, &input_len, diag)) != AVOW_OK)
         goto done;
-    if ((rc = parse_header(j, pfx, diag)) != AVOW_OK)
-        goto done;
     const avow_sigalg_desc *a = NULL;
     EVP_PKEY *k = key;
     rc = check_header(j->header, &k, o, pfx, &a, diag);
