@@ -23,12 +23,15 @@
 #include "cli/opts.h"
 #include "cli/p11.h"
 
+/* The token options of every command that takes a key (cli_signer_open reads them). */
+/* clang-format off */
 #define P11_OPTS                                                                                   \
     {"pkcs11-module", CLI_VALUE, "PATH|NAME",                                                      \
      "PKCS#11 module for a pkcs11: key (default: $AVOW_PKCS11_MODULE, "                            \
      "else " CLI_P11_DEFAULT_MODULE ")"},                                                          \
-        {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT"},     \
-        {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"}
+    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT"},         \
+    {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"}
+/* clang-format on */
 
 /* ---- shared ---- */
 
@@ -112,8 +115,9 @@ static avow_err print_text(const char *s, avow_diag *d)
 
 static const cli_opt attest_opts[] = {
     {"evidence", CLI_VALUE, "FILE", "PKIX Evidence about the Client Instance Key (PEM or DER)"},
-    {"key-pub", CLI_VALUE, "FILE", "with -evidence: the Client Instance Key (public key, "
-                                   "certificate or JWK)"},
+    {"key-pub", CLI_VALUE, "FILE",
+     "with -evidence: the Client Instance Key (public key, "
+     "certificate or JWK)"},
     {"pop", CLI_VALUE, "FILE",
      "with -evidence: a PoP JWT by that key with aud = -attester-id (its proof of possession)"},
     {"attester-id", CLI_VALUE, "URL", "the audience -pop must name"},
@@ -482,8 +486,7 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
     if (err == AVOW_OK)
         err = parse_secs(a, "challenge-ttl", 86400, &o->challenge_ttl, &c->d);
     if (err == AVOW_OK && cli_get(a, "challenge-db") != NULL)
-        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "challenge-db"), 0, &c->challenges,
-                                              &c->d);
+        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "challenge-db"), 0, &c->challenges, &c->d);
     if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
         err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
     o->challenges = c->challenges;
@@ -524,7 +527,7 @@ static void print_verdict(const char *prog, const avow_oauth_result *r)
     if (st == AVOW_OK) {
         fprintf(stderr, "%s: authenticated (%s)\n", prog,
                 avow_oauth_result_mode(r) == AVOW_OAUTH_MODE_DPOP ? "attest_jwt_client_auth_dpop"
-                                                                   : "attest_jwt_client_auth");
+                                                                  : "attest_jwt_client_auth");
         return;
     }
     const char *e = avow_oauth_result_error(r);
