@@ -275,7 +275,7 @@ static avow_err attestation_claims(ctx *c)
     if ((c->r->client_id = OPENSSL_strdup(sub)) == NULL ||
         (c->r->claims = OPENSSL_strdup((const char *)avow_jws_get0_payload(c->att)->ptr)) == NULL)
         return FAIL(c, NULL, AVOW_ERR_NOMEM, "attestation", "out of memory");
-    return avow_jwk_thumbprint(c->r->cnf, &c->r->jkt, c->d);
+    return avow__jwk_thumbprint_json(jwk, &c->r->jkt, c->d);
 }
 
 /* ---- challenges, jti and time ---- */
@@ -501,7 +501,8 @@ static avow_err check_dpop(ctx *c, int combined)
     if (combined && (rc = check_challenge(c, p, "nonce", "dpop.payload.nonce")) != AVOW_OK)
         return rc;
     avow_buf jkt = {0};
-    if ((rc = avow_jwk_thumbprint(k, &jkt, c->d)) != AVOW_OK)
+    const json_t *hjwk = json_object_get(avow__jws_get0_header_json(c->dpop), "jwk");
+    if ((rc = avow__jwk_thumbprint_json(hjwk, &jkt, c->d)) != AVOW_OK)
         return rc;
     rc = check_jti(c, p, "dpop", (const char *)jkt.ptr, iat, "dpop.payload.jti",
                    combined ? AVOW_OAUTH_ERR_INVALID_ATTESTATION : E, &c->dpop_jti);
