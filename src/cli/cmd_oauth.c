@@ -115,7 +115,7 @@ static avow_err print_text(const char *s, avow_diag *d)
 
 static const cli_opt attest_opts[] = {
     {"evidence", CLI_VALUE, "FILE", "PKIX Evidence about the Client Instance Key (PEM or DER)"},
-    {"key-pub", CLI_VALUE, "FILE",
+    {"cnf-key", CLI_VALUE, "FILE",
      "with -evidence: the Client Instance Key (public key, "
      "certificate or JWK)"},
     {"pop", CLI_VALUE, "FILE",
@@ -129,15 +129,15 @@ static const cli_opt attest_opts[] = {
     {"nonce", CLI_VALUE, "HEX", "expected nonce (the statements must carry it)"},
     {"nonce-db", CLI_VALUE, "FILE", "SQLite nonce store: the nonce is accepted once"},
     {"any", CLI_FLAG, NULL, "Evidence is trusted when one of its signatures verifies"},
-    {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
+    {"at", CLI_VALUE, "TIME",
+     "appraise at TIME (certificates, -pop, the attestation's iat): now, @SECONDS or RFC 3339 UTC"},
     CLI_VERIFY_STRICTNESS_OPTS,
     {"signkey", CLI_VALUE, "KEY", "the Client Attester's signing key: a key file or pkcs11: URI"},
     {"kid", CLI_VALUE, "TEXT", "\"kid\" header of the attestation"},
     {"client-id", CLI_VALUE, "ID", "the client_id (the attestation's sub)"},
     {"iss", CLI_VALUE, "URL", "an \"iss\" claim (the draft defines none since -08)"},
     {"ttl", CLI_VALUE, "SECONDS", "lifetime of the attestation (default 3600)"},
-    {"claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
-    {"now", CLI_VALUE, "TIME", "the time of iat and of the -pop check (default: now)"},
+    {"extra-claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
     {"out", CLI_VALUE, "FILE", "where the Client Attestation JWT goes (default: stdout)"},
     {"json", CLI_FLAG, NULL, "print {ear, request, policy, freshness} of the appraisal on stderr"},
     CLI_PROFILE_OPTS_REFUSE_EKU,
@@ -196,7 +196,7 @@ static avow_err attest_setup(attest_ctx *c, const cli_args *a)
     if (err == AVOW_OK)
         err = parse_secs(a, "ttl", 10ul * 365 * 86400, &ttl, &c->d);
     if (err == AVOW_OK)
-        err = parse_now(a, "now", &c->o.iat, &c->d);
+        err = parse_now(a, "at", &c->o.iat, &c->d);
     if (err == AVOW_OK && ttl == 0)
         err = cli_fail(&c->d, AVOW_ERR_USAGE, "ttl", "the attestation needs a lifetime");
     if (err == AVOW_OK)
@@ -209,7 +209,7 @@ static avow_err attest_setup(attest_ctx *c, const cli_args *a)
     c->o.iss = cli_get(a, "iss");
     c->o.kid = cli_get(a, "kid");
     c->o.ttl = ttl;
-    c->o.extra_claims_json = cli_get(a, "claims");
+    c->o.extra_claims_json = cli_get(a, "extra-claims");
     return err;
 }
 
@@ -219,7 +219,7 @@ static avow_err attest_evidence(attest_ctx *c, const cli_args *a, avow_buf *jwt,
     avow_err err = cli_read_der(cli_get(a, "evidence"), AVOW_EVIDENCE_PEM_LABEL, CLI_FORM_AUTO,
                                 &c->der, &c->d);
     if (err == AVOW_OK)
-        err = load_pub(cli_get(a, "key-pub"), &c->cnf, &c->d);
+        err = load_pub(cli_get(a, "cnf-key"), &c->cnf, &c->d);
     if (err == AVOW_OK)
         err = avow_spki_der(c->cnf, &c->spki, &c->d);
     avow_err possession = AVOW_OK;
@@ -248,9 +248,9 @@ static int run_attest(const char *prog, const cli_args *a)
     int ev = cli_get(a, "evidence") != NULL, csr = cli_get(a, "csr") != NULL;
     if (ev == csr)
         return cli_usage_error(prog, "give one of -evidence FILE and -csr FILE");
-    if (ev && (cli_get(a, "key-pub") == NULL || cli_get(a, "pop") == NULL ||
+    if (ev && (cli_get(a, "cnf-key") == NULL || cli_get(a, "pop") == NULL ||
                cli_get(a, "attester-id") == NULL))
-        return cli_usage_error(prog, "-evidence needs -key-pub, -pop and -attester-id");
+        return cli_usage_error(prog, "-evidence needs -cnf-key, -pop and -attester-id");
     if (cli_count(a, "CAfile") == 0 || cli_get(a, "signkey") == NULL ||
         cli_get(a, "client-id") == NULL)
         return cli_usage_error(prog, "-CAfile, -signkey and -client-id are required");
@@ -307,24 +307,29 @@ static const cli_opt pop_opts[] = {
     {"aud", CLI_VALUE, "URL", "the AS issuer or RS resource identifier"},
     {"jti", CLI_VALUE, "TEXT", "the jti (default: random)"},
     {"challenge", CLI_VALUE, "TEXT", "the server's challenge"},
-    {"claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
-    {"now", CLI_VALUE, "TIME", "iat: now, @SECONDS or RFC 3339 UTC (default: now)"},
-    {"dpop", CLI_FLAG, NULL, "make a DPoP proof instead (as 'avow oauth dpop')"},
-    {"htm", CLI_VALUE, "METHOD", "DPoP: the HTTP method"},
-    {"htu", CLI_VALUE, "URL", "DPoP: the HTTP URI"},
-    {"nonce", CLI_VALUE, "TEXT", "DPoP: the nonce (in combined mode: the attestation challenge)"},
-    {"access-token", CLI_VALUE, "FILE", "DPoP: the access token presented (ath)"},
+    {"extra-claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
+    {"iat", CLI_VALUE, "TIME", "iat: now, @SECONDS or RFC 3339 UTC (default: now)"},
     {"out", CLI_VALUE, "FILE", "where the JWT goes (default: stdout)"},
     P11_OPTS,
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
-static int run_dpop(const char *prog, const cli_args *a);
+static const cli_opt dpop_opts[] = {
+    {"key", CLI_VALUE, "KEY",
+     "the key (the Client Instance Key in combined mode): file or pkcs11:"},
+    {"htm", CLI_VALUE, "METHOD", "the HTTP method"},
+    {"htu", CLI_VALUE, "URL", "the HTTP URI"},
+    {"jti", CLI_VALUE, "TEXT", "the jti (default: random)"},
+    {"dpop-nonce", CLI_VALUE, "TEXT", "the nonce (in combined mode: the attestation challenge)"},
+    {"access-token", CLI_VALUE, "FILE", "the access token presented with the proof (ath)"},
+    {"iat", CLI_VALUE, "TIME", "iat: now, @SECONDS or RFC 3339 UTC (default: now)"},
+    {"out", CLI_VALUE, "FILE", "where the JWT goes (default: stdout)"},
+    P11_OPTS,
+    {NULL, CLI_FLAG, NULL, NULL},
+};
 
 static int run_pop(const char *prog, const cli_args *a)
 {
-    if (cli_flag(a, "dpop"))
-        return run_dpop(prog, a);
     if (cli_get(a, "key") == NULL || cli_get(a, "aud") == NULL)
         return cli_usage_error(prog, "-key and -aud are required");
     avow_diag d;
@@ -334,10 +339,10 @@ static int run_pop(const char *prog, const cli_args *a)
     o.aud = cli_get(a, "aud");
     o.jti = cli_get(a, "jti");
     o.challenge = cli_get(a, "challenge");
-    o.extra_claims_json = cli_get(a, "claims");
+    o.extra_claims_json = cli_get(a, "extra-claims");
     avow_signer *s = NULL;
     avow_buf jwt = {0};
-    avow_err err = parse_now(a, "now", &o.iat, &d);
+    avow_err err = parse_now(a, "iat", &o.iat, &d);
     if (err == AVOW_OK)
         err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
     if (err == AVOW_OK)
@@ -362,10 +367,10 @@ static int run_dpop(const char *prog, const cli_args *a)
     o.htm = cli_get(a, "htm");
     o.htu = cli_get(a, "htu");
     o.jti = cli_get(a, "jti");
-    o.nonce = cli_get(a, "nonce");
+    o.nonce = cli_get(a, "dpop-nonce");
     avow_signer *s = NULL;
     avow_buf jwt = {0}, tok = {0};
-    avow_err err = parse_now(a, "now", &o.iat, &d);
+    avow_err err = parse_now(a, "iat", &o.iat, &d);
     if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
         (err = read_token(cli_get(a, "access-token"), &tok, &d)) == AVOW_OK)
         o.access_token = (const char *)tok.ptr;
@@ -397,7 +402,7 @@ static const cli_opt verify_opts[] = {
     {"method", CLI_VALUE, "METHOD", "the request's method, for DPoP (default POST)"},
     {"url", CLI_VALUE, "URL", "the request's URL, for DPoP (default: -aud)"},
     {"access-token", CLI_VALUE, "FILE", "an access token presented with DPoP (ath)"},
-    {"now", CLI_VALUE, "TIME", "check at TIME: now, @SECONDS or RFC 3339 UTC"},
+    {"at", CLI_VALUE, "TIME", "check at TIME: now, @SECONDS or RFC 3339 UTC"},
     {"leeway", CLI_VALUE, "SECONDS", "clock skew allowed (default 60)"},
     {"pop-max-age", CLI_VALUE, "SECONDS", "how old a PoP's iat may be (default 300)"},
     {"max-age", CLI_VALUE, "SECONDS", "how old the attestation's iat may be (default: any)"},
@@ -476,7 +481,7 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
         (err = read_token(cli_get(a, "access-token"), &c->tok, &c->d)) == AVOW_OK)
         q->access_token = (const char *)c->tok.ptr;
     if (err == AVOW_OK)
-        err = parse_now(a, "now", &o->now, &c->d);
+        err = parse_now(a, "at", &o->now, &c->d);
     if (err == AVOW_OK)
         err = parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
     if (err == AVOW_OK)
@@ -580,7 +585,7 @@ static int run_verify(const char *prog, const cli_args *a)
 /* ---- challenge ---- */
 
 static const cli_opt challenge_opts[] = {
-    {"db", CLI_VALUE, "FILE", "SQLite challenge store (created when missing)"},
+    {"challenge-db", CLI_VALUE, "FILE", "SQLite challenge store (created when missing)"},
     {"ttl", CLI_VALUE, "SECONDS", "lifetime (default 300)"},
     {"json", CLI_FLAG, NULL, "print the challenge endpoint's {\"attestation_challenge\": ...}"},
     {NULL, CLI_FLAG, NULL, NULL},
@@ -588,8 +593,8 @@ static const cli_opt challenge_opts[] = {
 
 static int run_challenge(const char *prog, const cli_args *a)
 {
-    if (cli_get(a, "db") == NULL)
-        return cli_usage_error(prog, "-db FILE is required");
+    if (cli_get(a, "challenge-db") == NULL)
+        return cli_usage_error(prog, "-challenge-db FILE is required");
     avow_diag d;
     avow_diag_clear(&d);
     unsigned ttl = 0;
@@ -597,7 +602,7 @@ static int run_challenge(const char *prog, const cli_args *a)
     avow_buf ch = {0}, js = {0};
     avow_err err = parse_secs(a, "ttl", 86400, &ttl, &d);
     if (err == AVOW_OK)
-        err = avow_nonce_store_open_sqlite(cli_get(a, "db"), &s, &d);
+        err = avow_nonce_store_open_sqlite(cli_get(a, "challenge-db"), &s, &d);
     if (err == AVOW_OK)
         err = avow_oauth_challenge_issue(s, ttl, 0, &ch, &d);
     if (err == AVOW_OK && cli_flag(a, "json")) {
@@ -615,15 +620,15 @@ static int run_challenge(const char *prog, const cli_args *a)
 
 static const cli_cmd oauth_cmds[] = {
     {"attest", "Client Attester: a Client Attestation JWT after appraising the key's attestation",
-     "[options] -evidence FILE -key-pub FILE -pop FILE | -csr FILE", attest_opts, 0, run_attest},
+     "[options] -evidence FILE -cnf-key FILE -pop FILE | -csr FILE", attest_opts, 0, run_attest},
     {"pop", "Client Instance: a Client Attestation PoP JWT", "[options] -key KEY -aud URL",
      pop_opts, 0, run_pop},
     {"dpop", "Client Instance: a DPoP proof (RFC 9449) with the same key",
-     "[options] -key KEY -htm METHOD -htu URL", pop_opts, 0, run_dpop},
+     "[options] -key KEY -htm METHOD -htu URL", dpop_opts, 0, run_dpop},
     {"verify", "Authorization/Resource Server: authenticate a client by its attestation",
      "[options] -aud URL -attester-key FILE -attestation FILE (-pop FILE | -dpop FILE)",
      verify_opts, 0, run_verify},
-    {"challenge", "issue an attestation challenge into a store", "[options] -db FILE",
+    {"challenge", "issue an attestation challenge into a store", "[options] -challenge-db FILE",
      challenge_opts, 0, run_challenge},
 };
 

@@ -42,13 +42,13 @@ keygen "$T/EdDSA.key" ed25519
 openssl genpkey -algorithm RSA-PSS -pkeyopt rsa_keygen_bits:2048 -out "$T/PS256.key" 2>/dev/null
 for alg in ES256 ES384 PS256 EdDSA; do
     expect_rc 0 "$AVOW" oauth attest -csr "$T/req.csr" -CAfile "$T/root.pem" -nonce "$NONCE" \
-        -client-id "$CID" -signkey "$T/$alg.key" -kid "k-$alg" -claims '{"wallet":"x"}' \
+        -client-id "$CID" -signkey "$T/$alg.key" -kid "k-$alg" -extra-claims '{"wallet":"x"}' \
         -out "$T/avow-$alg.att"
     expect_rc 0 "$AVOW_JOSE_TOOL" jwk "$T/$alg.key"
     cp "$T/out" "$T/$alg.jwk"
 done
 expect_rc 0 "$AVOW" oauth pop -key "$T/cli.key" -aud "$AS" -challenge c-1 -out "$T/avow.pop"
-expect_rc 0 "$AVOW" oauth dpop -key "$T/cli.key" -htm POST -htu "$AS/token" -nonce c-2 \
+expect_rc 0 "$AVOW" oauth dpop -key "$T/cli.key" -htm POST -htu "$AS/token" -dpop-nonce c-2 \
     -out "$T/avow.dpop"
 openssl pkey -in "$T/cli.key" -pubout -out "$T/cli.pub" 2>/dev/null
 

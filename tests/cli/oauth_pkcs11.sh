@@ -62,7 +62,7 @@ expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=cli" $P -aud "$ATT_ID" -out "$T/
 
 # --- the Client Attester ---
 attest() {
-    "$AVOW" oauth attest -evidence "$T/ev.pem" -key-pub "${KP:-$T/cli.pub}" \
+    "$AVOW" oauth attest -evidence "$T/ev.pem" -cnf-key "${KP:-$T/cli.pub}" \
         -pop "${PF:-$T/att-pop.jwt}" -attester-id "$ATT_ID" -CAfile "$T/ca.crt" \
         -nonce "${NC:-$NONCE}" -client-id "$CID" "$@"
 }
@@ -85,14 +85,14 @@ NC=00112233445566778899aabbccddeeff expect_rc 1 attest -signkey "$T/attester.key
 expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
     -platform-from "$TOK" -attest-key "$TOK;object=exp" -nonce "$NONCE" -out "$T/ev-exp.pem"
 expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=exp" $P -aud "$ATT_ID" -out "$T/exp-pop.jwt"
-expect_rc 1 "$AVOW" oauth attest -evidence "$T/ev-exp.pem" -key-pub "$T/exp.pub" \
+expect_rc 1 "$AVOW" oauth attest -evidence "$T/ev-exp.pem" -cnf-key "$T/exp.pub" \
     -pop "$T/exp-pop.jwt" -attester-id "$ATT_ID" -CAfile "$T/ca.crt" -nonce "$NONCE" \
     -client-id "$CID" -signkey "$T/attester.key" -json -out "$T/exp.jwt"
 grep -q 'key-not-extractable' "$T/err" || fail "extractable key not named: $(cat "$T/err")"
 [ ! -s "$T/exp.jwt" ] || fail "an attestation for an extractable key was written"
 
 # --- the server: challenge, PoP by the token key, verify ---
-expect_rc 0 "$AVOW" oauth challenge -db "$T/state.db" -json
+expect_rc 0 "$AVOW" oauth challenge -challenge-db "$T/state.db" -json
 CH=$(sed -n 's/.*"attestation_challenge":"\([^"]*\)".*/\1/p' "$T/out")
 [ -n "$CH" ] || fail "no challenge: $(cat "$T/out")"
 expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=cli" $P -aud "$AS" -challenge "$CH" -out "$T/pop.jwt"
@@ -107,7 +107,7 @@ expect_rc 1 verify -pop "$T/pop.jwt" -json
 grep -q '"error": "use_attestation_challenge"' "$T/out" || fail "used challenge: $(cat "$T/out")"
 grep -q '"challenge": "' "$T/out" || fail "no fresh challenge with the error"
 # a reusable challenge: the jti replay set (a new process each time) refuses the replay
-expect_rc 0 "$AVOW" oauth challenge -db "$T/state.db"
+expect_rc 0 "$AVOW" oauth challenge -challenge-db "$T/state.db"
 CH2=$(cat "$T/out")
 expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=cli" $P -aud "$AS" -challenge "$CH2" -out "$T/pop2.jwt"
 expect_rc 0 verify -pop "$T/pop2.jwt" -reusable-challenge
@@ -124,18 +124,18 @@ expect_rc 1 "$AVOW" oauth verify -aud "$AS" -attester-key "$T/attester.pub" \
 grep -q 'AVOW_ERR_OAUTH_ATTESTER' "$T/err" || fail "untrusted attester not refused"
 
 # --- DPoP combined mode, the challenge in the DPoP nonce ---
-expect_rc 0 "$AVOW" oauth challenge -db "$T/state.db"
+expect_rc 0 "$AVOW" oauth challenge -challenge-db "$T/state.db"
 CH3=$(cat "$T/out")
 printf 'access-token-1' >"$T/at.txt"
 expect_rc 0 "$AVOW" oauth dpop -key "$TOK;object=cli" $P -htm POST -htu "$AS/token" \
-    -nonce "$CH3" -out "$T/dpop.jwt"
+    -dpop-nonce "$CH3" -out "$T/dpop.jwt"
 expect_rc 0 verify -dpop "$T/dpop.jwt" -url "$AS/token?x=1" -json
 grep -q '"mode": "attest_jwt_client_auth_dpop"' "$T/out" || fail "not combined mode"
 expect_rc 1 verify -dpop "$T/dpop.jwt" -url "$AS/token"
-expect_rc 0 "$AVOW" oauth challenge -db "$T/state.db"
+expect_rc 0 "$AVOW" oauth challenge -challenge-db "$T/state.db"
 CH4=$(cat "$T/out")
-expect_rc 0 "$AVOW" oauth pop -dpop -key "$TOK;object=cli" $P -htm POST -htu "$AS/token" \
-    -nonce "$CH4" -access-token "$T/at.txt" -out "$T/dpop2.jwt"
+expect_rc 0 "$AVOW" oauth dpop -key "$TOK;object=cli" $P -htm POST -htu "$AS/token" \
+    -dpop-nonce "$CH4" -access-token "$T/at.txt" -out "$T/dpop2.jwt"
 expect_rc 1 verify -dpop "$T/dpop2.jwt" -url "$AS/other"
 grep -q 'AVOW_ERR_DPOP_HTU' "$T/err" || fail "htu not checked"
 expect_rc 0 verify -dpop "$T/dpop2.jwt" -url "$AS/token" -access-token "$T/at.txt"
