@@ -357,6 +357,20 @@ static void test_headers(void **state)
     char *pad = malloc(att.len + 3);
     snprintf(pad, att.len + 3, "%s==", a);
     expect(&s, pad, p, NULL, AVOW_ERR_MALFORMED, E_ATT);
+    /* the standard base64 alphabet is token68 but not base64url */
+    char *alpha = strdup(a);
+    char *dash = strpbrk(alpha, "-_");
+    if (dash != NULL) {
+        *dash = *dash == '-' ? '+' : '/';
+        expect(&s, alpha, p, NULL, AVOW_ERR_MALFORMED, E_ATT);
+    }
+    free(alpha);
+    /* an empty part, a fourth part */
+    char *four = malloc(att.len + 3);
+    snprintf(four, att.len + 3, "%s.x", a);
+    expect(&s, four, p, NULL, AVOW_ERR_MALFORMED, E_ATT);
+    expect(&s, "e30..", p, NULL, AVOW_ERR_SIG_ALG, E_ATT);
+    free(four);
     /* methods the server turned off */
     s.o.flags = AVOW_OAUTH_NO_POP_JWT;
     expect(&s, a, p, NULL, AVOW_ERR_OAUTH_METHOD, E_ATT);
@@ -395,6 +409,15 @@ static void test_attestation_header_rules(void **state)
     t = raw_jws("{\"alg\":\"none\",\"typ\":\"oauth-client-attestation+jwt\"}", pl, att_key,
                 RAW_NONE);
     expect(&s, t, p, NULL, AVOW_ERR_SIG_ALG, E_ATT);
+    free(t);
+    t = raw_jws("{\"alg\":\"NONE\",\"typ\":\"oauth-client-attestation+jwt\"}", pl, att_key,
+                RAW_NONE);
+    expect(&s, t, p, NULL, AVOW_ERR_SIG_ALG, E_ATT);
+    free(t);
+    /* typ per RFC 7515 4.1.9: case-insensitive, "application/" optional */
+    t = raw_jws("{\"alg\":\"ES256\",\"typ\":\"application/OAuth-Client-Attestation+JWT\"}", pl,
+                att_key, RAW_ES);
+    expect(&s, t, p, NULL, AVOW_OK, NULL);
     free(t);
     t = raw_jws("{\"alg\":\"ES384\",\"typ\":\"oauth-client-attestation+jwt\"}", pl, att_key,
                 RAW_ES);
