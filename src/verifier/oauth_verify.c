@@ -608,6 +608,10 @@ avow_err avow_oauth_verify(const avow_oauth_request *req, const avow_oauth_verif
                           "request not set up with avow_oauth_request_init");
     if (out == NULL || opts->audience == NULL || opts->audience[0] == '\0' || opts->max_token == 0)
         return avow__fail(diag, AVOW_ERR_ARG, "opts.audience", "no output, audience or max_token");
+    if ((opts->flags & AVOW_OAUTH_REQUIRE_CHALLENGE) && opts->challenges == NULL &&
+        opts->expected_challenge == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.flags",
+                          "a challenge is required, and there is no store or session challenge");
     avow_oauth_result *r = OPENSSL_zalloc(sizeof(*r));
     if (r == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "oauth", "out of memory");

@@ -960,6 +960,11 @@ static void test_builders_and_attester(void **state)
     avow_oauth_result *r = NULL;
     assert_int_equal(avow_oauth_verify(&q, &vo, &r, NULL), AVOW_ERR_ARG);
     assert_null(r);
+    avow_oauth_verify_opts_init(&vo);
+    vo.audience = AUD;
+    vo.flags = AVOW_OAUTH_REQUIRE_CHALLENGE; /* and nothing to check it against */
+    assert_int_equal(avow_oauth_verify(&q, &vo, &r, NULL), AVOW_ERR_ARG);
+    assert_null(r);
 }
 
 int main(void)
