@@ -291,6 +291,24 @@ typedef struct avow_oauth_verify_opts {
 
 AVOW_EXPORT void avow_oauth_verify_opts_init(avow_oauth_verify_opts *o);
 
+/*
+ * The attestation members of AS metadata (RFC 8414) or protected-resource
+ * metadata (RFC 9728) for a server checking with opts, as a JSON object
+ * text: "token_endpoint_auth_methods_supported" (attest_jwt_client_auth
+ * unless AVOW_OAUTH_NO_POP_JWT, attest_jwt_client_auth_dpop unless
+ * AVOW_OAUTH_NO_COMBINED), "client_attestation_pop_methods_supported"
+ * (attestation_pop_jwt, dpop_combined), the alg lists
+ * "client_attestation_signing_alg_values_supported" (the algs opts allows,
+ * else every asymmetric JOSE alg avow verifies; HS256/384/512 when shared
+ * secrets are configured), "client_attestation_pop_signing_alg_values_supported"
+ * and "dpop_signing_alg_values_supported", and "challenge_endpoint" when
+ * given (NULL: none). The caller merges it into its document.
+ * NUL-terminated, ending in a newline; the caller's (avow_buf_free).
+ */
+AVOW_EXPORT avow_err avow_oauth_metadata_json(const avow_oauth_verify_opts *opts,
+                                              const char *challenge_endpoint, avow_buf *out,
+                                              avow_diag *diag);
+
 typedef enum avow_oauth_mode {
     AVOW_OAUTH_MODE_NONE = 0,
     AVOW_OAUTH_MODE_POP_JWT = 1, /* OAuth-Client-Attestation-PoP (attest_jwt_client_auth) */

@@ -135,7 +135,8 @@ static const cli_opt attest_opts[] = {
     {"signkey", CLI_VALUE, "KEY", "the Client Attester's signing key: a key file or pkcs11: URI"},
     {"kid", CLI_VALUE, "TEXT", "\"kid\" header of the attestation"},
     {"client-id", CLI_VALUE, "ID", "the client_id (the attestation's sub)"},
-    {"iss", CLI_VALUE, "URL", "an \"iss\" claim (the draft defines none since -08)"},
+    {"iss", CLI_VALUE, "URL",
+     "an \"iss\" claim (default: -attester-id; the draft defines none since -08)"},
     {"ttl", CLI_VALUE, "SECONDS", "lifetime of the attestation (default 3600)"},
     {"extra-claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
     {"out", CLI_VALUE, "FILE", "where the Client Attestation JWT goes (default: stdout)"},
@@ -206,7 +207,8 @@ static avow_err attest_setup(attest_ctx *c, const cli_args *a)
     c->ao.now = (time_t)c->o.iat;
     c->ao.verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
     c->o.client_id = cli_get(a, "client-id");
-    c->o.iss = cli_get(a, "iss");
+    /* The attester's identifier names it as issuer too, for peers that still want an iss. */
+    c->o.iss = cli_get(a, "iss") != NULL ? cli_get(a, "iss") : cli_get(a, "attester-id");
     c->o.kid = cli_get(a, "kid");
     c->o.ttl = ttl;
     c->o.extra_claims_json = cli_get(a, "extra-claims");

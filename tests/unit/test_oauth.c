@@ -967,6 +967,38 @@ static void test_builders_and_attester(void **state)
     assert_null(r);
 }
 
+static void test_metadata(void **state)
+{
+    (void)state;
+    avow_oauth_verify_opts o;
+    avow_oauth_verify_opts_init(&o);
+    avow_buf m = {0};
+    OK(avow_oauth_metadata_json(&o, "https://as.example.com/as/challenge", &m, NULL));
+    const char *t = (const char *)m.ptr;
+    assert_non_null(strstr(t, "\"attest_jwt_client_auth\""));
+    assert_non_null(strstr(t, "\"attest_jwt_client_auth_dpop\""));
+    assert_non_null(strstr(t, "\"dpop_combined\""));
+    assert_non_null(strstr(t, "\"challenge_endpoint\": \"https://as.example.com/as/challenge\""));
+    assert_non_null(strstr(t, "\"ES256\""));
+    assert_null(strstr(t, "HS256"));
+    avow_buf_free(&m);
+    static const avow_sigalg only[] = {AVOW_SIGALG_ECDSA_SHA256};
+    uint8_t k[32] = {0};
+    avow_oauth_secret sec = {k, sizeof(k)};
+    o.attester_secrets = &sec;
+    o.nattester_secrets = 1;
+    o.pop_algs = only;
+    o.npop_algs = 1;
+    o.flags = AVOW_OAUTH_NO_COMBINED;
+    OK(avow_oauth_metadata_json(&o, NULL, &m, NULL));
+    t = (const char *)m.ptr;
+    assert_null(strstr(t, "attest_jwt_client_auth_dpop"));
+    assert_null(strstr(t, "challenge_endpoint"));
+    assert_non_null(strstr(t, "HS256"));
+    assert_null(strstr(t, "\"PS256\",\n    \"ES256\""));
+    avow_buf_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -982,6 +1014,7 @@ int main(void)
         cmocka_unit_test(test_dpop_rules),
         cmocka_unit_test(test_draft_vectors),
         cmocka_unit_test(test_builders_and_attester),
+        cmocka_unit_test(test_metadata),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
