@@ -20,6 +20,7 @@
 #include <avow/jose.h>
 #include <avow/oauth.h>
 
+#include "core/escape.h"
 #include "core/internal.h"
 #include "core/json.h"
 #include "formats/jose_int.h"
@@ -762,8 +763,12 @@ avow_err avow_oauth_result_to_json(const avow_oauth_result *r, avow_buf *out, av
     } else {
         avow__json_put(o, "error", r->error != NULL ? json_string(r->error) : json_null(), &bad);
         avow__json_put(o, "reason", avow__json_errname(r->status), &bad);
-        avow__json_put(o, "check", avow__json_text(r->diag.field), &bad);
-        avow__json_put(o, "message", avow__json_text(r->diag.detail), &bad);
+        /* Both may quote the hostile input: escaped as everywhere avow prints it. */
+        char field[4 * sizeof(r->diag.field) + 1], detail[4 * sizeof(r->diag.detail) + 1];
+        avow__escape_str(r->diag.field, 0, field, sizeof(field));
+        avow__escape_str(r->diag.detail, 0, detail, sizeof(detail));
+        avow__json_put(o, "check", avow__json_text(field), &bad);
+        avow__json_put(o, "message", avow__json_text(detail), &bad);
         if (r->challenge.ptr != NULL)
             avow__json_put(o, "challenge", avow__json_text((const char *)r->challenge.ptr), &bad);
     }
