@@ -414,6 +414,18 @@ static void test_attestation_header_rules(void **state)
                 RAW_NONE);
     expect(&s, t, p, NULL, AVOW_ERR_SIG_ALG, E_ATT);
     free(t);
+    /* an alg the message quotes cut inside a UTF-8 sequence: the result JSON stays valid */
+    t = raw_jws("{\"alg\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\u00e9\",\"typ\":"
+                "\"oauth-client-attestation+jwt\"}",
+                pl, att_key, RAW_ES);
+    avow_oauth_result *jr = NULL;
+    assert_int_equal(run(&s, t, p, NULL, &jr), AVOW_ERR_SIG_ALG);
+    avow_buf js = {0};
+    OK(avow_oauth_result_to_json(jr, &js, NULL));
+    assert_non_null(strstr((char *)js.ptr, "\\x"));
+    avow_buf_free(&js);
+    avow_oauth_result_free(jr);
+    free(t);
     /* typ per RFC 7515 4.1.9: case-insensitive, "application/" optional */
     t = raw_jws("{\"alg\":\"ES256\",\"typ\":\"application/OAuth-Client-Attestation+JWT\"}", pl,
                 att_key, RAW_ES);
