@@ -106,14 +106,15 @@ AVOW_EXPORT avow_err avow_oauth_dpop_sign(avow_signer *signer, const avow_oauth_
 typedef struct avow_oauth_attestation_opts {
     size_t size;           /* set by avow_oauth_attestation_opts_init */
     const char *client_id; /* required: "sub" */
-    const char *iss; /* NULL: no "iss" (-08 and later define none; kept for peers that want one) */
+    /* NULL: no "iss" (-08 and later define none; kept for peers that want one) */
+    const char *iss;
     EVP_PKEY *cnf_key; /* the Client Instance Key ("cnf.jwk", public part only) */
     int64_t iat;       /* 0: now */
     unsigned ttl;      /* required: exp = iat + ttl */
     const char *kid;   /* "kid" header; NULL: none */
-    const char
-        *extra_claims_json; /* more claims (JSON object); may not set sub, exp, iat, cnf, iss */
-    unsigned flags;         /* AVOW_OAUTH_ATT_* */
+    /* More claims (a JSON object); it may not set sub, exp, iat, cnf or iss. */
+    const char *extra_claims_json;
+    unsigned flags; /* AVOW_OAUTH_ATT_* */
 } avow_oauth_attestation_opts;
 
 /* avow_oauth_attestation_opts.flags */
