@@ -644,6 +644,62 @@ static void jose_seeds(void)
     }
 }
 
+/* OAuth: attestation (ES by the EAR key; HS256 by the fixed secret) + PoP + DPoP lines. */
+static void oauth_put(const char *name, const avow_buf *att, const avow_buf *pop,
+                      const avow_buf *dpop)
+{
+    size_t n = att->len + (pop != NULL ? pop->len : 0) + (dpop != NULL ? dpop->len : 0) + 3;
+    avow_buf b = {OPENSSL_zalloc(n + 1), 0};
+    FZ_CHECK(b.ptr != NULL);
+    b.len = (size_t)snprintf((char *)b.ptr, n + 1, "%s\n%s\n%s", (const char *)att->ptr,
+                             pop != NULL ? (const char *)pop->ptr : "",
+                             dpop != NULL ? (const char *)dpop->ptr : "");
+    put_buf("oauth", name, &b);
+    avow_buf_free(&b);
+}
+
+static void oauth_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    static const uint8_t secret[32] = "avow-fuzz-oauth-hmac-secret-0001";
+    avow_oauth_attestation_opts ao;
+    avow_oauth_attestation_opts_init(&ao);
+    ao.client_id = "https://client.example.com";
+    ao.cnf_key = s->req_key;
+    ao.iat = (int64_t)FZ_NOW;
+    ao.ttl = 3600;
+    avow_buf att = {0}, hs = {0}, pop = {0}, popc = {0}, dpop = {0}, dpopc = {0};
+    FZ_CHECK(avow_oauth_attestation_sign(s->ear_signer, &ao, &att, NULL) == AVOW_OK);
+    FZ_CHECK(avow_oauth_attestation_sign_hmac("HS256", secret, sizeof(secret), &ao, &hs, NULL) ==
+             AVOW_OK);
+    avow_oauth_pop_opts po;
+    avow_oauth_pop_opts_init(&po);
+    po.aud = "https://as.example.com";
+    po.jti = "fz-1";
+    po.iat = (int64_t)FZ_NOW;
+    FZ_CHECK(avow_oauth_pop_sign(s->req_signer, &po, &pop, NULL) == AVOW_OK);
+    po.challenge = "fz-challenge";
+    FZ_CHECK(avow_oauth_pop_sign(s->req_signer, &po, &popc, NULL) == AVOW_OK);
+    avow_oauth_dpop_opts dp;
+    avow_oauth_dpop_opts_init(&dp);
+    dp.htm = "POST";
+    dp.htu = "https://as.example.com/token";
+    dp.jti = "fz-d1";
+    dp.iat = (int64_t)FZ_NOW;
+    FZ_CHECK(avow_oauth_dpop_sign(s->req_signer, &dp, &dpop, NULL) == AVOW_OK);
+    dp.nonce = "fz-challenge";
+    dp.access_token = "fz-token";
+    FZ_CHECK(avow_oauth_dpop_sign(s->req_signer, &dp, &dpopc, NULL) == AVOW_OK);
+    oauth_put("fz-pop.txt", &att, &pop, NULL);
+    oauth_put("fz-pop-challenge.txt", &att, &popc, NULL);
+    oauth_put("fz-pop-dpop.txt", &att, &popc, &dpop);
+    oauth_put("fz-combined.txt", &att, NULL, &dpopc);
+    oauth_put("fz-hs256.txt", &hs, &pop, NULL);
+    avow_buf *all[] = {&att, &hs, &pop, &popc, &dpop, &dpopc};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        avow_buf_free(all[i]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -656,6 +712,7 @@ int main(int argc, char **argv)
     json_seeds();
     jose_seeds();
     cmp_seeds();
+    oauth_seeds();
     ERR_clear_error();
     return 0;
 }

@@ -19,6 +19,7 @@
 #include <avow/ledger.h>
 #include <avow/jose.h>
 #include <avow/nonce.h>
+#include <avow/oauth.h>
 #include <avow/pkcs11.h>
 #include <avow/policy.h>
 #include <avow/profile.h>

@@ -68,14 +68,18 @@ extern "C" {
     X(AVOW_ERR_JWKS, 133, "malformed JWK set")                                                     \
     X(AVOW_ERR_BAD_SAN, 135, "subjectAltName entry is malformed")                                  \
     X(AVOW_ERR_BAD_DN, 136, "distinguished name text is malformed")                                \
+    X(AVOW_ERR_BASE64, 140, "bad base64 encoding")                                                 \
+    X(AVOW_ERR_CONTENT_TYPE, 141, "unsupported media type or method")                              \
     X(AVOW_ERR_CMP, 150, "CMP message cannot be processed")                                        \
+    X(AVOW_ERR_OAUTH_HEADER, 160, "OAuth attestation header missing, repeated or not token68")     \
+    X(AVOW_ERR_OAUTH_TYP, 161, "token typ is not the one its OAuth role requires")                 \
+    X(AVOW_ERR_OAUTH_CLAIM, 162, "OAuth token claim missing or of the wrong type")                 \
+    X(AVOW_ERR_OAUTH_CNF, 163, "cnf is not a public asymmetric JWK")                               \
     X(AVOW_ERR_CBOR_INDEFINITE, 171, "CBOR uses an indefinite length")                             \
     X(AVOW_ERR_CBOR_NOT_PREFERRED, 172, "CBOR is not in its shortest (deterministic) form")        \
     X(AVOW_ERR_CBOR_DUP_KEY, 173, "CBOR map repeats a key")                                        \
     X(AVOW_ERR_COSE, 174, "COSE message is malformed")                                             \
     X(AVOW_ERR_PSA_PROFILE, 175, "PSA token names a profile avow does not know")                   \
-    X(AVOW_ERR_BASE64, 140, "bad base64 encoding")                                                 \
-    X(AVOW_ERR_CONTENT_TYPE, 141, "unsupported media type or method")                              \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -108,9 +112,25 @@ extern "C" {
     X(AVOW_ERR_NOT_EAR, 234, "the wrapper does not carry an attestation result (EAR)")             \
     X(AVOW_ERR_SAN_REFUSED, 237, "requested subjectAltName is not a kind the CA copies")           \
     X(AVOW_ERR_SAN_UNHANDLED, 238, "request asks for subjectAltNames: copy, set or drop them")     \
+    X(AVOW_ERR_AUTH, 242, "client authentication failed")                                          \
+    X(AVOW_ERR_OAUTH_ATTESTER, 260, "client attestation is not from a trusted attester")           \
+    X(AVOW_ERR_OAUTH_CLIENT_ID, 261, "client_id differs from the client attestation's sub")        \
+    X(AVOW_ERR_OAUTH_EXPIRED, 262, "client attestation has expired")                               \
+    X(AVOW_ERR_OAUTH_STALE, 263, "client attestation is older than this server accepts")           \
+    X(AVOW_ERR_OAUTH_POP_SIG, 264, "PoP is not signed by the attestation's cnf key")               \
+    X(AVOW_ERR_OAUTH_AUD, 265, "PoP audience is not this server")                                  \
+    X(AVOW_ERR_OAUTH_IAT, 266, "PoP iat is outside the accepted window")                           \
+    X(AVOW_ERR_OAUTH_CHALLENGE_MISSING, 267, "a challenge is required and the PoP carries none")   \
+    X(AVOW_ERR_OAUTH_CHALLENGE, 268, "challenge is unknown, used or expired")                      \
+    X(AVOW_ERR_OAUTH_REPLAY, 269, "PoP jti was already used")                                      \
+    X(AVOW_ERR_OAUTH_METHOD, 270, "PoP method not accepted by this server")                        \
+    X(AVOW_ERR_DPOP_KEY, 271, "DPoP key differs from the attestation's cnf key")                   \
+    X(AVOW_ERR_DPOP_HTM, 272, "DPoP htm differs from the request method")                          \
+    X(AVOW_ERR_DPOP_HTU, 273, "DPoP htu differs from the request URL")                             \
+    X(AVOW_ERR_DPOP_ATH, 274, "DPoP ath missing or not the access token's hash")                   \
+    X(AVOW_ERR_OAUTH_KEY_BINDING, 275, "attested key is not the cnf key")                          \
     X(AVOW_ERR_MAC_INVALID, 280, "MAC does not verify")                                            \
     X(AVOW_ERR_COSE_ALG, 281, "COSE algorithm is not allowed here")                                \
-    X(AVOW_ERR_AUTH, 242, "client authentication failed")                                          \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

@@ -255,6 +255,45 @@ AVOW_EXPORT avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *
 AVOW_EXPORT avow_err avow_jws_decode_unverified(const char *jws, size_t len, avow_buf *header,
                                                 avow_buf *payload, avow_diag *diag);
 
+/* --- Additions for OAuth client attestation (avow/oauth.h) --- */
+
+/*
+ * The protected header of a JWS that is not verified yet, decoded and
+ * parsed (a JSON object, no repeated member), as NUL-terminated text (len
+ * excludes the NUL; avow_buf_free). Only for choosing the key a token is
+ * then verified with (its "alg", "kid"): nothing in it is trusted. Errors
+ * as avow_jws_verify gives them for the framing and the header.
+ */
+AVOW_EXPORT avow_err avow_jws_peek_header(const char *jws, size_t len, size_t max_len,
+                                          avow_buf *header, avow_diag *diag);
+
+/*
+ * A JWS MACed with a shared secret: alg "HS256", "HS384" or "HS512"
+ * (RFC 7518 section 3.2), the key at least as long as the hash output.
+ * Only for a symmetric key the caller configured for this issuer: the
+ * other calls of this header never take an HMAC. opts as for avow_jws_sign
+ * (flags must not ask for a "jwk" header). Errors: AVOW_ERR_ARG (another
+ * alg, a short key), AVOW_ERR_CRYPTO.
+ */
+AVOW_EXPORT avow_err avow_jws_sign_hmac(const char *alg, const uint8_t *key, size_t keylen,
+                                        const uint8_t *payload, size_t len,
+                                        const avow_jws_sign_opts *opts, avow_buf *out,
+                                        avow_diag *diag);
+
+/*
+ * Verifies a JWS MACed with key (HS256/384/512 only, the MAC compared in
+ * constant time) under the rules of avow_jws_verify for framing, typ,
+ * crit, size and JSON: any other alg is AVOW_ERR_SIG_ALG, a wrong MAC
+ * AVOW_ERR_SIG_INVALID, a key shorter than the hash output AVOW_ERR_ARG.
+ * opts->algs does not apply (the flag AVOW_JWS_KEY_FROM_JWK is refused).
+ * avow_jws_alg of the result is AVOW_SIGALG_NONE and its key NULL;
+ * avow_jws_header_string(jws, "alg") names the MAC.
+ */
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_jws_verify_hmac(const char *jws, size_t len,
+                                                          const uint8_t *key, size_t keylen,
+                                                          const avow_jws_verify_opts *opts,
+                                                          avow_jws **out, avow_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

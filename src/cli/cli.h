@@ -68,5 +68,6 @@ int cli_group_csr(const char *prog, int argc, char **argv);
 int cli_group_ear(const char *prog, int argc, char **argv);
 int cli_group_psa(const char *prog, int argc, char **argv);
 int cli_group_serve(const char *prog, int argc, char **argv);
+int cli_group_oauth(const char *prog, int argc, char **argv);
 
 #endif

@@ -30,6 +30,8 @@ static const cli_group groups[] = {
     {"ear", "verify and show attestation results (EAR JWTs, CMW)", cli_group_ear},
     {"psa", "show and verify PSA attestation tokens (RFC 9783)", cli_group_psa},
     {"serve", "the CA (EST) and the verifier as an HTTP service", cli_group_serve},
+    {"oauth", "OAuth attestation-based client authentication: attester, client, server",
+     cli_group_oauth},
 };
 
 static void usage(FILE *f)

@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
 
 #include <avow/jose.h>
 
@@ -601,6 +602,32 @@ static avow_err parse_payload(avow_jws *j, const char *pfx, avow_diag *diag)
     return AVOW_OK;
 }
 
+/*
+ * The three parts of a compact JWS decoded into j (header parsed) and *sb;
+ * *input_len is the length of the signing input (header.payload).
+ */
+static avow_err frame(const char *jws, size_t len, size_t max_len, const char *pfx, avow_jws *j,
+                      avow_buf *sb, size_t *input_len, avow_diag *diag)
+{
+    size_t max = max_len != 0 ? max_len : AVOW_JWS_MAX_SIZE;
+    if (len > max)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, pfx, "token of %zu bytes, limit %zu", len, max);
+    const char *d1 = memchr(jws, '.', len);
+    const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jws)) : NULL;
+    if (d1 == NULL || d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jws)) != NULL)
+        return avow__fail(diag, AVOW_ERR_MALFORMED, pfx,
+                          "not a JWS compact serialisation (three dot-separated parts)");
+    avow_err rc;
+    if ((rc = avow__b64url_decode(jws, (size_t)(d1 - jws), &j->header_text)) != AVOW_OK ||
+        (rc = avow__b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &j->payload)) != AVOW_OK ||
+        (sb != NULL &&
+         (rc = avow__b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), sb)) != AVOW_OK))
+        return rc == AVOW_ERR_NOMEM ? avow__fail(diag, rc, pfx, "out of memory")
+                                    : avow__fail(diag, rc, pfx, "a part is not base64url");
+    *input_len = (size_t)(d2 - jws);
+    return parse_header(j, pfx, diag);
+}
+
 avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
                          const avow_jws_verify_opts *opts, avow_jws **out, avow_diag *diag)
 {
@@ -615,36 +642,20 @@ avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
     int from_jwk = (o->flags & AVOW_JWS_KEY_FROM_JWK) != 0;
     if (jws == NULL || out == NULL || (key == NULL) != from_jwk)
         return avow__fail(diag, AVOW_ERR_ARG, pfx, "no token, output or key (or a key and jwk)");
-    size_t max = o->max_len != 0 ? o->max_len : AVOW_JWS_MAX_SIZE;
-    if (len > max)
-        return avow__fail(diag, AVOW_ERR_TOO_LARGE, pfx, "token of %zu bytes, limit %zu", len, max);
-    const char *d1 = memchr(jws, '.', len);
-    const char *d2 = d1 != NULL ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - jws)) : NULL;
-    if (d1 == NULL || d2 == NULL || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - jws)) != NULL)
-        return avow__fail(diag, AVOW_ERR_MALFORMED, pfx,
-                          "not a JWS compact serialisation (three dot-separated parts)");
-
     avow_jws *j = OPENSSL_zalloc(sizeof(*j));
     avow_buf sb = {0};
+    size_t input_len = 0;
     avow_err rc;
     if (j == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
-    if ((rc = avow__b64url_decode(jws, (size_t)(d1 - jws), &j->header_text)) != AVOW_OK ||
-        (rc = avow__b64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &j->payload)) != AVOW_OK ||
-        (rc = avow__b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - jws), &sb)) != AVOW_OK) {
-        rc = rc == AVOW_ERR_NOMEM ? avow__fail(diag, rc, pfx, "out of memory")
-                                  : avow__fail(diag, rc, pfx, "a part is not base64url");
-        goto done;
-    }
-    if ((rc = parse_header(j, pfx, diag)) != AVOW_OK)
+    if ((rc = frame(jws, len, o->max_len, pfx, j, &sb, &input_len, diag)) != AVOW_OK)
         goto done;
     const avow_sigalg_desc *a = NULL;
     EVP_PKEY *k = key;
     rc = check_header(j->header, &k, o, pfx, &a, diag);
     if (from_jwk)
         j->key = k; /* ours, whatever happened after the import */
-    if (rc != AVOW_OK ||
-        (rc = check_signature(a, k, jws, (size_t)(d2 - jws), &sb, pfx, diag)) != AVOW_OK)
+    if (rc != AVOW_OK || (rc = check_signature(a, k, jws, input_len, &sb, pfx, diag)) != AVOW_OK)
         goto done;
     if ((o->flags & AVOW_JWS_PAYLOAD_JSON) && (rc = parse_payload(j, pfx, diag)) != AVOW_OK)
         goto done;
@@ -733,5 +744,194 @@ avow_err avow_jws_decode_unverified(const char *jws, size_t len, avow_buf *heade
     avow_buf_free(&j.header_text);
     avow_buf_free(&j.payload);
     avow_buf_free(&sb);
+    return rc;
+}
+
+/* --- additions for OAuth client attestation --- */
+
+avow_err avow_jws_peek_header(const char *jws, size_t len, size_t max_len, avow_buf *header,
+                              avow_diag *diag)
+{
+    if (header != NULL) {
+        header->ptr = NULL;
+        header->len = 0;
+    }
+    if (jws == NULL || header == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "jws", "no token or output");
+    avow_jws *j = OPENSSL_zalloc(sizeof(*j));
+    size_t input_len = 0;
+    if (j == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, "jws", "out of memory");
+    avow_err rc = frame(jws, len, max_len, "jws", j, NULL, &input_len, diag);
+    if (rc == AVOW_OK && terminate(&j->header_text) != AVOW_OK)
+        rc = avow__fail(diag, AVOW_ERR_NOMEM, "jws", "out of memory");
+    if (rc == AVOW_OK) {
+        *header = j->header_text;
+        j->header_text.ptr = NULL;
+        j->header_text.len = 0;
+    }
+    avow_jws_free(j);
+    return rc;
+}
+
+/* The hash of an HS* name; NULL for any other. */
+static const EVP_MD *hmac_md(const char *alg)
+{
+    if (alg == NULL)
+        return NULL;
+    if (strcmp(alg, "HS256") == 0)
+        return EVP_sha256();
+    if (strcmp(alg, "HS384") == 0)
+        return EVP_sha384();
+    if (strcmp(alg, "HS512") == 0)
+        return EVP_sha512();
+    return NULL;
+}
+
+static avow_err hmac_of(const EVP_MD *md, const uint8_t *key, size_t keylen, const char *in,
+                        size_t len, uint8_t *mac, unsigned *maclen)
+{
+    if (HMAC(md, key, (int)keylen, (const unsigned char *)in, len, mac, maclen) == NULL)
+        return AVOW_ERR_CRYPTO;
+    return AVOW_OK;
+}
+
+avow_err avow_jws_sign_hmac(const char *alg, const uint8_t *key, size_t keylen,
+                            const uint8_t *payload, size_t len, const avow_jws_sign_opts *opts,
+                            avow_buf *out, avow_diag *diag)
+{
+    static const avow_jws_sign_opts none = {.size = sizeof(avow_jws_sign_opts)};
+    const avow_jws_sign_opts *o = opts != NULL ? opts : &none;
+    if (o->size != sizeof(*o))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_jws_sign_opts_init");
+    const char *pfx = o->field != NULL ? o->field : "jws";
+    if (out != NULL) {
+        out->ptr = NULL;
+        out->len = 0;
+    }
+    const EVP_MD *md = hmac_md(alg);
+    if (out == NULL || key == NULL || (payload == NULL && len != 0) || md == NULL ||
+        (o->flags & AVOW_JWS_HEADER_JWK))
+        return avow__fail(diag, AVOW_ERR_ARG, pfx, "no HS256/384/512, key, payload or output");
+    if (keylen < (size_t)EVP_MD_get_size(md) || keylen > INT32_MAX)
+        return avow__fail(diag, AVOW_ERR_ARG, pfx, "an %s key needs at least %d bytes", alg,
+                          EVP_MD_get_size(md));
+    avow_sigalg_desc hs = {0};
+    hs.jose = alg;
+    char *hjson = NULL, *hb64 = NULL, *pb64 = NULL, *input = NULL, *sb64 = NULL;
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned maclen = 0;
+    avow_err rc = build_header(&hs, NULL, o, pfx, &hjson, diag);
+    if (rc != AVOW_OK)
+        goto done;
+    hb64 = avow__b64url_encode((const uint8_t *)hjson, strlen(hjson));
+    pb64 = avow__b64url_encode(payload, len);
+    rc = AVOW_ERR_NOMEM;
+    if (hb64 == NULL || pb64 == NULL || (input = cat3(hb64, ".", pb64)) == NULL)
+        goto nomem;
+    if ((rc = hmac_of(md, key, keylen, input, strlen(input), mac, &maclen)) != AVOW_OK) {
+        rc = avow__fail_ossl(diag, rc, pfx, "HMAC failed");
+        goto done;
+    }
+    if ((sb64 = avow__b64url_encode(mac, maclen)) == NULL ||
+        (out->ptr = (uint8_t *)cat3(input, ".", sb64)) == NULL)
+        goto nomem;
+    out->len = strlen((const char *)out->ptr);
+    rc = AVOW_OK;
+    goto done;
+nomem:
+    rc = avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
+done:
+    OPENSSL_cleanse(mac, sizeof(mac));
+    free(hjson);
+    OPENSSL_free(hb64);
+    OPENSSL_free(pb64);
+    OPENSSL_free(input);
+    OPENSSL_free(sb64);
+    return rc;
+}
+
+/* typ and crit of a MACed token, as check_header judges them. */
+static avow_err check_header_hmac(const json_t *h, const avow_jws_verify_opts *o, const char *pfx,
+                                  avow_diag *d)
+{
+    char f[96];
+    snprintf(f, sizeof(f), "%s.header.typ", pfx);
+    const json_t *typ = json_object_get(h, "typ");
+    if (typ != NULL && !json_is_string(typ))
+        return avow__fail(d, AVOW_ERR_MALFORMED, f, "typ is not a string");
+    if (!typ_accepted(o, json_string_value(typ)))
+        return avow__fail(d, AVOW_ERR_MALFORMED, f, "typ must be \"%.64s\"",
+                          o->typs != NULL && o->typs[0] != NULL ? o->typs[0] : "accepted");
+    snprintf(f, sizeof(f), "%s.header.crit", pfx);
+    if (json_object_get(h, "crit") != NULL)
+        return avow__fail(d, AVOW_ERR_UNSUPPORTED, f,
+                          "critical header parameters are not supported");
+    return AVOW_OK;
+}
+
+avow_err avow_jws_verify_hmac(const char *jws, size_t len, const uint8_t *key, size_t keylen,
+                              const avow_jws_verify_opts *opts, avow_jws **out, avow_diag *diag)
+{
+    static const avow_jws_verify_opts none = {.size = sizeof(avow_jws_verify_opts)};
+    const avow_jws_verify_opts *o = opts != NULL ? opts : &none;
+    if (o->size != sizeof(*o))
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "options not set up with avow_jws_verify_opts_init");
+    const char *pfx = o->field != NULL ? o->field : "jws";
+    if (out != NULL)
+        *out = NULL;
+    if (jws == NULL || out == NULL || key == NULL || (o->flags & AVOW_JWS_KEY_FROM_JWK))
+        return avow__fail(diag, AVOW_ERR_ARG, pfx, "no token, output or key");
+    avow_jws *j = OPENSSL_zalloc(sizeof(*j));
+    avow_buf sb = {0};
+    size_t input_len = 0;
+    uint8_t mac[EVP_MAX_MD_SIZE];
+    unsigned maclen = 0;
+    char f[96];
+    avow_err rc;
+    if (j == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
+    if ((rc = frame(jws, len, o->max_len, pfx, j, &sb, &input_len, diag)) != AVOW_OK)
+        goto done;
+    snprintf(f, sizeof(f), "%s.header.alg", pfx);
+    const char *alg = json_string_value(json_object_get(j->header, "alg"));
+    const EVP_MD *md = hmac_md(alg);
+    if (md == NULL) {
+        rc = avow__fail(diag, AVOW_ERR_SIG_ALG, f, "alg must be HS256, HS384 or HS512 here");
+        goto done;
+    }
+    if (keylen < (size_t)EVP_MD_get_size(md) || keylen > INT32_MAX) {
+        rc = avow__fail(diag, AVOW_ERR_ARG, f, "the %s key is shorter than %d bytes", alg,
+                        EVP_MD_get_size(md));
+        goto done;
+    }
+    if ((rc = check_header_hmac(j->header, o, pfx, diag)) != AVOW_OK)
+        goto done;
+    snprintf(f, sizeof(f), "%s.signature", pfx);
+    if ((rc = hmac_of(md, key, keylen, jws, input_len, mac, &maclen)) != AVOW_OK) {
+        rc = avow__fail_ossl(diag, rc, f, "HMAC failed");
+        goto done;
+    }
+    if (sb.len != maclen || CRYPTO_memcmp(sb.ptr, mac, maclen) != 0) {
+        rc = avow__fail(diag, AVOW_ERR_SIG_INVALID, f, "the %s MAC does not verify", alg);
+        goto done;
+    }
+    if ((o->flags & AVOW_JWS_PAYLOAD_JSON) && (rc = parse_payload(j, pfx, diag)) != AVOW_OK)
+        goto done;
+    if (terminate(&j->header_text) != AVOW_OK || terminate(&j->payload) != AVOW_OK) {
+        rc = avow__fail(diag, AVOW_ERR_NOMEM, pfx, "out of memory");
+        goto done;
+    }
+    j->alg = AVOW_SIGALG_NONE;
+    *out = j;
+    j = NULL;
+    rc = AVOW_OK;
+done:
+    OPENSSL_cleanse(mac, sizeof(mac));
+    avow_jws_free(j);
+    avow_buf_free(&sb);
+    ERR_clear_error();
     return rc;
 }

@@ -41,6 +41,15 @@ void avow__jws_take_payload(avow_jws *jws, avow_buf *out);
  */
 avow_err avow__jwk_from_json(const json_t *jwk, const char *field, EVP_PKEY **out, avow_diag *d);
 
+/*
+ * RFC 7638 thumbprint (base64url, NUL-terminated) of a JWK object that
+ * avow__jwk_from_json accepted, from its members as they are: the strict
+ * import makes them canonical (exact sizes, minimal integers, canonical
+ * base64url), so this equals avow_jwk_thumbprint of the key without
+ * re-exporting it.
+ */
+avow_err avow__jwk_thumbprint_json(const json_t *jwk, avow_buf *out, avow_diag *d);
+
 /* The public JWK of key as a new JSON object (json_decref), as avow_jwk_export writes it. */
 avow_err avow__jwk_to_json(const EVP_PKEY *key, json_t **out, avow_diag *d);
 

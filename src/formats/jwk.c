@@ -651,3 +651,37 @@ avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *jws, size_t 
     json_decref(hdr);
     return rc;
 }
+
+avow_err avow__jwk_thumbprint_json(const json_t *jwk, avow_buf *out, avow_diag *d)
+{
+    static const char *const EC[] = {"crv", "kty", "x", "y", NULL};
+    static const char *const RSA[] = {"e", "kty", "n", NULL};
+    static const char *const OKP[] = {"crv", "kty", "x", NULL};
+    out->ptr = NULL;
+    out->len = 0;
+    const char *kty = json_string_value(json_object_get(jwk, "kty"));
+    const char *const *req = kty == NULL               ? NULL
+                             : strcmp(kty, "EC") == 0  ? EC
+                             : strcmp(kty, "RSA") == 0 ? RSA
+                             : strcmp(kty, "OKP") == 0 ? OKP
+                                                       : NULL;
+    json_t *c = json_object();
+    int bad = c == NULL || req == NULL;
+    for (; !bad && *req != NULL; req++) {
+        json_t *v = json_object_get(jwk, *req);
+        bad = !json_is_string(v) || json_object_set(c, *req, v) != 0;
+    }
+    char *text = bad ? NULL : json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(c);
+    if (text == NULL)
+        return avow__fail(d, AVOW_ERR_ARG, "jwk", "not an accepted public JWK");
+    uint8_t md[32];
+    unsigned int mdlen = 0;
+    int ok = EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL) == 1;
+    free(text);
+    if (!ok || mdlen != sizeof(md))
+        return avow__fail_ossl(d, AVOW_ERR_CRYPTO, "jwk", "SHA-256 failed");
+    return avow_b64url_encode(md, sizeof(md), out) == AVOW_OK
+               ? AVOW_OK
+               : avow__fail(d, AVOW_ERR_NOMEM, "jwk", "out of memory");
+}

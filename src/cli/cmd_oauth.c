@@ -1,0 +1,643 @@
+/*
+ * "avow oauth": attestation-based client authentication
+ * (draft-ietf-oauth-attestation-based-client-auth-11) from the shell.
+ * attest is the Client Attester, pop and dpop the Client Instance, verify
+ * the Authorization or Resource Server, challenge its challenge endpoint.
+ * Files in, library calls (avow/oauth.h), text out; avow-oauth(1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <avow/appraise.h>
+#include <avow/avow.h>
+#include <avow/oauth.h>
+
+#include "cli/cli.h"
+#include "cli/csr_cmds.h"
+#include "cli/evidence_cmds.h"
+#include "cli/io.h"
+#include "cli/opts.h"
+#include "cli/p11.h"
+
+/* The token options of every command that takes a key (cli_signer_open reads them). */
+/* clang-format off */
+#define P11_OPTS                                                                                   \
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",                                                      \
+     "PKCS#11 module for a pkcs11: key (default: $AVOW_PKCS11_MODULE, "                            \
+     "else " CLI_P11_DEFAULT_MODULE ")"},                                                          \
+    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT"},         \
+    {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"}
+/* clang-format on */
+
+/* ---- shared ---- */
+
+/* A token from a file (or stdin), one trailing newline dropped: what a header would carry. */
+static avow_err read_token(const char *path, avow_buf *out, avow_diag *d)
+{
+    avow_err err = cli_read(path, out, d);
+    if (err != AVOW_OK)
+        return err;
+    if (out->len > 0 && out->ptr[out->len - 1] == '\n')
+        out->len--;
+    if (out->len > 0 && out->ptr[out->len - 1] == '\r')
+        out->len--;
+    if (memchr(out->ptr, '\0', out->len) != NULL)
+        return cli_fail(d, AVOW_ERR_MALFORMED, path, "the token holds a NUL byte");
+    uint8_t *t = OPENSSL_malloc(out->len + 1);
+    if (t == NULL)
+        return cli_fail(d, AVOW_ERR_NOMEM, path, "out of memory");
+    memcpy(t, out->ptr, out->len);
+    t[out->len] = '\0';
+    size_t n = out->len;
+    avow_buf_free(out);
+    out->ptr = t; /* NUL-terminated; the NUL is not counted */
+    out->len = n;
+    return AVOW_OK;
+}
+
+/* Seconds of option opt: 0 .. max. */
+static avow_err parse_secs(const cli_args *a, const char *opt, unsigned long max, unsigned *out,
+                           avow_diag *d)
+{
+    const char *t = cli_get(a, opt);
+    if (t == NULL)
+        return AVOW_OK;
+    char *end = NULL;
+    unsigned long v = t[0] >= '0' && t[0] <= '9' ? strtoul(t, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || v > max)
+        return cli_fail(d, AVOW_ERR_USAGE, opt, "\"%s\" is not a number of seconds up to %lu", t,
+                        max);
+    *out = (unsigned)v;
+    return AVOW_OK;
+}
+
+static avow_err parse_now(const cli_args *a, const char *opt, int64_t *out, avow_diag *d)
+{
+    time_t t = 0;
+    if (cli_get(a, opt) == NULL)
+        return AVOW_OK;
+    avow_err err = cli_parse_time(opt, cli_get(a, opt), &t, d);
+    *out = (int64_t)t;
+    return err;
+}
+
+/* A public key from PEM/DER (key, certificate or private key file) or a JWK. */
+static avow_err load_pub(const char *path, EVP_PKEY **out, avow_diag *d)
+{
+    avow_buf raw = {0};
+    avow_err err = cli_read(path, &raw, d);
+    size_t i = 0;
+    while (err == AVOW_OK && i < raw.len && (raw.ptr[i] == ' ' || raw.ptr[i] == '\n'))
+        i++;
+    int jwk = err == AVOW_OK && i < raw.len && raw.ptr[i] == '{';
+    if (jwk)
+        err = avow_jwk_import((const char *)raw.ptr, raw.len, out, d);
+    avow_buf_free(&raw);
+    if (err == AVOW_OK && !jwk)
+        err = cli_load_public_key(path, out, d);
+    return err;
+}
+
+static avow_err print_text(const char *s, avow_diag *d)
+{
+    avow_buf b = {(uint8_t *)(uintptr_t)s, strlen(s)};
+    avow_err err = cli_print(&b, d);
+    if (err == AVOW_OK)
+        putchar('\n');
+    return err;
+}
+
+/* ---- attest ---- */
+
+static const cli_opt attest_opts[] = {
+    {"evidence", CLI_VALUE, "FILE", "PKIX Evidence about the Client Instance Key (PEM or DER)"},
+    {"cnf-key", CLI_VALUE, "FILE",
+     "with -evidence: the Client Instance Key (public key, "
+     "certificate or JWK)"},
+    {"pop", CLI_VALUE, "FILE",
+     "with -evidence: a PoP JWT by that key with aud = -attester-id (its proof of possession)"},
+    {"attester-id", CLI_VALUE, "URL", "the audience -pop must name"},
+    {"replay-db", CLI_VALUE, "FILE", "SQLite jti replay set for -pop"},
+    {"csr", CLI_VALUE, "FILE", "or: an attested CSR (PKCS#10 or CRMF) of the Client Instance Key"},
+    {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
+    {"certs", CLI_MULTI, "FILE", "more untrusted certificates for path building"},
+    {"policy", CLI_VALUE, "FILE", "appraisal policy JSON (default: the built-in avow-default)"},
+    {"nonce", CLI_VALUE, "HEX", "expected nonce (the statements must carry it)"},
+    {"nonce-db", CLI_VALUE, "FILE", "SQLite nonce store: the nonce is accepted once"},
+    {"any", CLI_FLAG, NULL, "Evidence is trusted when one of its signatures verifies"},
+    {"at", CLI_VALUE, "TIME",
+     "appraise at TIME (certificates, -pop, the attestation's iat): now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
+    {"signkey", CLI_VALUE, "KEY", "the Client Attester's signing key: a key file or pkcs11: URI"},
+    {"kid", CLI_VALUE, "TEXT", "\"kid\" header of the attestation"},
+    {"client-id", CLI_VALUE, "ID", "the client_id (the attestation's sub)"},
+    {"iss", CLI_VALUE, "URL",
+     "an \"iss\" claim (default: -attester-id; the draft defines none since -08)"},
+    {"ttl", CLI_VALUE, "SECONDS", "lifetime of the attestation (default 3600)"},
+    {"extra-claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
+    {"out", CLI_VALUE, "FILE", "where the Client Attestation JWT goes (default: stdout)"},
+    {"json", CLI_FLAG, NULL, "print {ear, request, policy, freshness} of the appraisal on stderr"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
+    P11_OPTS,
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+typedef struct attest_ctx {
+    avow_verifier *v;
+    avow_policy *policy;
+    avow_nonce_store *store;
+    avow_oauth_replay *replay;
+    avow_request *req;
+    EVP_PKEY *cnf;
+    avow_signer *signer;
+    avow_buf der, spki, pop;
+    uint8_t nonce[AVOW_NONCE_MAX_LEN];
+    avow_appraise_opts ao;
+    avow_oauth_attestation_opts o;
+    avow_diag d;
+} attest_ctx;
+
+/* -pop checked with the cnf key: the possession the appraisal is told about. */
+static avow_err evidence_possession(attest_ctx *c, const cli_args *a, avow_err *possession)
+{
+    avow_err err = read_token(cli_get(a, "pop"), &c->pop, &c->d);
+    if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
+        err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
+    if (err != AVOW_OK)
+        return err;
+    avow_oauth_verify_opts vo;
+    avow_oauth_verify_opts_init(&vo);
+    vo.audience = cli_get(a, "attester-id");
+    vo.now = c->o.iat;
+    vo.replay = c->replay;
+    *possession = avow_oauth_possession((const char *)c->pop.ptr, c->cnf, &vo, &c->d);
+    return AVOW_OK;
+}
+
+static avow_err attest_setup(attest_ctx *c, const cli_args *a)
+{
+    avow_profile p;
+    unsigned ttl = 3600;
+    avow_err err = cli_evidence_profile(a, &p, &c->d);
+    if (err == AVOW_OK)
+        err = cli_verifier_from_args(a, &p, &c->v, &c->d);
+    if (err == AVOW_OK && cli_get(a, "policy") != NULL)
+        err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
+    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
+                            &c->ao.nonce_len, &c->d);
+        c->ao.nonce = c->nonce;
+    }
+    if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
+        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
+    if (err == AVOW_OK)
+        err = parse_secs(a, "ttl", 10ul * 365 * 86400, &ttl, &c->d);
+    if (err == AVOW_OK)
+        err = parse_now(a, "at", &c->o.iat, &c->d);
+    if (err == AVOW_OK && ttl == 0)
+        err = cli_fail(&c->d, AVOW_ERR_USAGE, "ttl", "the attestation needs a lifetime");
+    if (err == AVOW_OK)
+        err = cli_signer_open(a, "signkey", cli_get(a, "signkey"), 0, 0, &c->signer, &c->d);
+    c->ao.policy = c->policy;
+    c->ao.nonces = c->store;
+    c->ao.now = (time_t)c->o.iat;
+    c->ao.verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
+    c->o.client_id = cli_get(a, "client-id");
+    /* The attester's identifier names it as issuer too, for peers that still want an iss. */
+    c->o.iss = cli_get(a, "iss") != NULL ? cli_get(a, "iss") : cli_get(a, "attester-id");
+    c->o.kid = cli_get(a, "kid");
+    c->o.ttl = ttl;
+    c->o.extra_claims_json = cli_get(a, "extra-claims");
+    return err;
+}
+
+static avow_err attest_evidence(attest_ctx *c, const cli_args *a, avow_buf *jwt,
+                                avow_appraisal **ap)
+{
+    avow_err err = cli_read_der(cli_get(a, "evidence"), AVOW_EVIDENCE_PEM_LABEL, CLI_FORM_AUTO,
+                                &c->der, &c->d);
+    if (err == AVOW_OK)
+        err = load_pub(cli_get(a, "cnf-key"), &c->cnf, &c->d);
+    if (err == AVOW_OK)
+        err = avow_spki_der(c->cnf, &c->spki, &c->d);
+    avow_err possession = AVOW_OK;
+    if (err == AVOW_OK)
+        err = evidence_possession(c, a, &possession);
+    if (err != AVOW_OK)
+        return err;
+    const avow_oid *arc = &avow_verifier_get0_profile(c->v)->evidence_arc;
+    avow_statement_in st = {{arc->der, arc->len}, {c->der.ptr, c->der.len}};
+    avow_statements_in in;
+    avow_statements_in_init(&in);
+    in.nstatements = 1;
+    in.statements = &st;
+    in.key.ptr = c->spki.ptr;
+    in.key.len = c->spki.len;
+    in.possession = possession;
+    char why[256];
+    snprintf(why, sizeof(why), "%s", c->d.detail);
+    in.possession_detail = possession != AVOW_OK ? why : NULL;
+    c->o.cnf_key = c->cnf;
+    return avow_oauth_attest(c->v, &in, &c->ao, c->signer, &c->o, jwt, ap, &c->d);
+}
+
+static int run_attest(const char *prog, const cli_args *a)
+{
+    int ev = cli_get(a, "evidence") != NULL, csr = cli_get(a, "csr") != NULL;
+    if (ev == csr)
+        return cli_usage_error(prog, "give one of -evidence FILE and -csr FILE");
+    if (ev && (cli_get(a, "cnf-key") == NULL || cli_get(a, "pop") == NULL ||
+               cli_get(a, "attester-id") == NULL))
+        return cli_usage_error(prog, "-evidence needs -cnf-key, -pop and -attester-id");
+    if (cli_count(a, "CAfile") == 0 || cli_get(a, "signkey") == NULL ||
+        cli_get(a, "client-id") == NULL)
+        return cli_usage_error(prog, "-CAfile, -signkey and -client-id are required");
+    attest_ctx c;
+    memset(&c, 0, sizeof(c));
+    avow_appraise_opts_init(&c.ao);
+    avow_oauth_attestation_opts_init(&c.o);
+    avow_diag_clear(&c.d);
+    avow_buf jwt = {0};
+    avow_appraisal *ap = NULL;
+    avow_err err = attest_setup(&c, a);
+    if (err == AVOW_OK && ev) {
+        err = attest_evidence(&c, a, &jwt, &ap);
+    } else if (err == AVOW_OK) {
+        avow_buf raw = {0};
+        err = cli_read(cli_get(a, "csr"), &raw, &c.d);
+        if (err == AVOW_OK)
+            err = avow_request_decode(raw.ptr, raw.len, AVOW_REQUEST_AUTO, 0, &c.req, &c.d);
+        avow_buf_free(&raw);
+        if (err == AVOW_OK)
+            err = avow_oauth_attest_request(c.v, c.req, &c.ao, c.signer, &c.o, &jwt, &ap, &c.d);
+    }
+    if (ap != NULL && cli_flag(a, "json")) {
+        avow_buf text = {0};
+        if (avow_appraisal_to_json(ap, 1, &text, NULL) == AVOW_OK)
+            fwrite(text.ptr, 1, text.len, stderr);
+        avow_buf_free(&text);
+    }
+    if (err == AVOW_OK) {
+        err = cli_write(cli_get(a, "out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &c.d);
+        if (err == AVOW_OK && cli_get(a, "out") == NULL)
+            putchar('\n');
+    }
+    int rc = err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
+    avow_buf_free(&jwt);
+    avow_appraisal_free(ap);
+    avow_buf_free(&c.der);
+    avow_buf_free(&c.spki);
+    avow_buf_free(&c.pop);
+    EVP_PKEY_free(c.cnf);
+    avow_signer_free(c.signer);
+    avow_request_free(c.req);
+    avow_oauth_replay_free(c.replay);
+    avow_nonce_store_free(c.store);
+    avow_policy_free(c.policy);
+    avow_verifier_free(c.v);
+    return rc;
+}
+
+/* ---- pop, dpop ---- */
+
+static const cli_opt pop_opts[] = {
+    {"key", CLI_VALUE, "KEY", "the Client Instance Key: a key file or pkcs11: URI"},
+    {"aud", CLI_VALUE, "URL", "the AS issuer or RS resource identifier"},
+    {"jti", CLI_VALUE, "TEXT", "the jti (default: random)"},
+    {"challenge", CLI_VALUE, "TEXT", "the server's challenge"},
+    {"extra-claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
+    {"iat", CLI_VALUE, "TIME", "iat: now, @SECONDS or RFC 3339 UTC (default: now)"},
+    {"out", CLI_VALUE, "FILE", "where the JWT goes (default: stdout)"},
+    P11_OPTS,
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static const cli_opt dpop_opts[] = {
+    {"key", CLI_VALUE, "KEY",
+     "the key (the Client Instance Key in combined mode): file or pkcs11:"},
+    {"htm", CLI_VALUE, "METHOD", "the HTTP method"},
+    {"htu", CLI_VALUE, "URL", "the HTTP URI"},
+    {"jti", CLI_VALUE, "TEXT", "the jti (default: random)"},
+    {"dpop-nonce", CLI_VALUE, "TEXT", "the nonce (in combined mode: the attestation challenge)"},
+    {"access-token", CLI_VALUE, "FILE", "the access token presented with the proof (ath)"},
+    {"iat", CLI_VALUE, "TIME", "iat: now, @SECONDS or RFC 3339 UTC (default: now)"},
+    {"out", CLI_VALUE, "FILE", "where the JWT goes (default: stdout)"},
+    P11_OPTS,
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static int run_pop(const char *prog, const cli_args *a)
+{
+    if (cli_get(a, "key") == NULL || cli_get(a, "aud") == NULL)
+        return cli_usage_error(prog, "-key and -aud are required");
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_oauth_pop_opts o;
+    avow_oauth_pop_opts_init(&o);
+    o.aud = cli_get(a, "aud");
+    o.jti = cli_get(a, "jti");
+    o.challenge = cli_get(a, "challenge");
+    o.extra_claims_json = cli_get(a, "extra-claims");
+    avow_signer *s = NULL;
+    avow_buf jwt = {0};
+    avow_err err = parse_now(a, "iat", &o.iat, &d);
+    if (err == AVOW_OK)
+        err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
+    if (err == AVOW_OK)
+        err = avow_oauth_pop_sign(s, &o, &jwt, &d);
+    if (err == AVOW_OK)
+        err = cli_write(cli_get(a, "out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &d);
+    if (err == AVOW_OK && cli_get(a, "out") == NULL)
+        putchar('\n');
+    avow_buf_free(&jwt);
+    avow_signer_free(s);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
+static int run_dpop(const char *prog, const cli_args *a)
+{
+    if (cli_get(a, "key") == NULL || cli_get(a, "htm") == NULL || cli_get(a, "htu") == NULL)
+        return cli_usage_error(prog, "-key, -htm and -htu are required");
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_oauth_dpop_opts o;
+    avow_oauth_dpop_opts_init(&o);
+    o.htm = cli_get(a, "htm");
+    o.htu = cli_get(a, "htu");
+    o.jti = cli_get(a, "jti");
+    o.nonce = cli_get(a, "dpop-nonce");
+    avow_signer *s = NULL;
+    avow_buf jwt = {0}, tok = {0};
+    avow_err err = parse_now(a, "iat", &o.iat, &d);
+    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
+        (err = read_token(cli_get(a, "access-token"), &tok, &d)) == AVOW_OK)
+        o.access_token = (const char *)tok.ptr;
+    if (err == AVOW_OK)
+        err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
+    if (err == AVOW_OK)
+        err = avow_oauth_dpop_sign(s, &o, &jwt, &d);
+    if (err == AVOW_OK)
+        err = cli_write(cli_get(a, "out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &d);
+    if (err == AVOW_OK && cli_get(a, "out") == NULL)
+        putchar('\n');
+    avow_buf_free(&jwt);
+    avow_buf_free(&tok);
+    avow_signer_free(s);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
+/* ---- verify ---- */
+
+static const cli_opt verify_opts[] = {
+    {"attestation", CLI_MULTI, "FILE", "OAuth-Client-Attestation value (each one given counts)"},
+    {"pop", CLI_MULTI, "FILE", "OAuth-Client-Attestation-PoP value"},
+    {"dpop", CLI_MULTI, "FILE", "DPoP value (without -pop: combined mode)"},
+    {"aud", CLI_VALUE, "URL", "this server's issuer or resource identifier"},
+    {"attester-key", CLI_MULTI, "FILE",
+     "a trusted Client Attester key: public key, certificate or JWK"},
+    {"attester-secret", CLI_MULTI, "FILE", "a shared HMAC key of a Client Attester (raw bytes)"},
+    {"client-id", CLI_VALUE, "ID", "the request's client_id (must be the attestation's sub)"},
+    {"method", CLI_VALUE, "METHOD", "the request's method, for DPoP (default POST)"},
+    {"url", CLI_VALUE, "URL", "the request's URL, for DPoP (default: -aud)"},
+    {"access-token", CLI_VALUE, "FILE", "an access token presented with DPoP (ath)"},
+    {"at", CLI_VALUE, "TIME", "check at TIME: now, @SECONDS or RFC 3339 UTC"},
+    {"leeway", CLI_VALUE, "SECONDS", "clock skew allowed (default 60)"},
+    {"pop-max-age", CLI_VALUE, "SECONDS", "how old a PoP's iat may be (default 300)"},
+    {"max-age", CLI_VALUE, "SECONDS", "how old the attestation's iat may be (default: any)"},
+    {"challenge-db", CLI_VALUE, "FILE", "SQLite store of issued challenges (see oauth challenge)"},
+    {"require-challenge", CLI_FLAG, NULL, "every PoP must carry an issued challenge"},
+    {"reusable-challenge", CLI_FLAG, NULL, "a challenge may serve several PoPs (default: once)"},
+    {"challenge-ttl", CLI_VALUE, "SECONDS", "lifetime of a challenge handed out with an error"},
+    {"challenge", CLI_VALUE, "TEXT", "the challenge bound to this client's session"},
+    {"replay-db", CLI_VALUE, "FILE", "SQLite jti replay set (kept across runs)"},
+    {"no-combined", CLI_FLAG, NULL, "refuse DPoP combined mode"},
+    {"no-pop-jwt", CLI_FLAG, NULL, "refuse the PoP JWT mode"},
+    {"json", CLI_FLAG, NULL, "print the result as JSON"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+#define VERIFY_MAX 8
+
+typedef struct verify_ctx {
+    avow_buf att[VERIFY_MAX], pop[VERIFY_MAX], dpop[VERIFY_MAX], tok;
+    const char *attv[VERIFY_MAX], *popv[VERIFY_MAX], *dpopv[VERIFY_MAX];
+    EVP_PKEY *keys[VERIFY_MAX];
+    avow_buf secret[VERIFY_MAX];
+    avow_oauth_secret secrets[VERIFY_MAX];
+    avow_nonce_store *challenges;
+    avow_oauth_replay *replay;
+    avow_oauth_verify_opts o;
+    avow_oauth_request q;
+    avow_diag d;
+} verify_ctx;
+
+static avow_err read_tokens(const cli_args *a, const char *opt, avow_buf *bufs, const char **v,
+                            size_t *n, avow_diag *d)
+{
+    *n = cli_count(a, opt);
+    if (*n > VERIFY_MAX)
+        return cli_fail(d, AVOW_ERR_USAGE, opt, "at most %d", VERIFY_MAX);
+    for (size_t i = 0; i < *n; i++) {
+        avow_err err = read_token(cli_get_n(a, opt, i), &bufs[i], d);
+        if (err != AVOW_OK)
+            return err;
+        v[i] = (const char *)bufs[i].ptr;
+    }
+    return AVOW_OK;
+}
+
+static avow_err verify_setup(verify_ctx *c, const cli_args *a)
+{
+    avow_oauth_verify_opts *o = &c->o;
+    avow_oauth_request *q = &c->q;
+    avow_err err = read_tokens(a, "attestation", c->att, c->attv, &q->nattestation, &c->d);
+    if (err == AVOW_OK)
+        err = read_tokens(a, "pop", c->pop, c->popv, &q->npop, &c->d);
+    if (err == AVOW_OK)
+        err = read_tokens(a, "dpop", c->dpop, c->dpopv, &q->ndpop, &c->d);
+    q->attestation = c->attv;
+    q->pop = c->popv;
+    q->dpop = c->dpopv;
+    o->nattester_keys = cli_count(a, "attester-key");
+    o->nattester_secrets = cli_count(a, "attester-secret");
+    if (err == AVOW_OK && (o->nattester_keys > VERIFY_MAX || o->nattester_secrets > VERIFY_MAX))
+        err = cli_fail(&c->d, AVOW_ERR_USAGE, "attester-key", "at most %d keys", VERIFY_MAX);
+    for (size_t i = 0; err == AVOW_OK && i < o->nattester_keys; i++)
+        err = load_pub(cli_get_n(a, "attester-key", i), &c->keys[i], &c->d);
+    for (size_t i = 0; err == AVOW_OK && i < o->nattester_secrets; i++) {
+        err = cli_read(cli_get_n(a, "attester-secret", i), &c->secret[i], &c->d);
+        c->secrets[i].key = c->secret[i].ptr;
+        c->secrets[i].len = c->secret[i].len;
+    }
+    o->attester_keys = c->keys;
+    o->attester_secrets = c->secrets;
+    o->audience = cli_get(a, "aud");
+    q->client_id = cli_get(a, "client-id");
+    q->method = cli_get(a, "method") != NULL ? cli_get(a, "method") : "POST";
+    q->url = cli_get(a, "url") != NULL ? cli_get(a, "url") : o->audience;
+    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
+        (err = read_token(cli_get(a, "access-token"), &c->tok, &c->d)) == AVOW_OK)
+        q->access_token = (const char *)c->tok.ptr;
+    if (err == AVOW_OK)
+        err = parse_now(a, "at", &o->now, &c->d);
+    if (err == AVOW_OK)
+        err = parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
+    if (err == AVOW_OK)
+        err = parse_secs(a, "pop-max-age", 86400, &o->pop_max_age, &c->d);
+    if (err == AVOW_OK)
+        err = parse_secs(a, "max-age", 10ul * 365 * 86400, &o->attestation_max_age, &c->d);
+    if (err == AVOW_OK)
+        err = parse_secs(a, "challenge-ttl", 86400, &o->challenge_ttl, &c->d);
+    if (err == AVOW_OK && cli_get(a, "challenge-db") != NULL)
+        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "challenge-db"), 0, &c->challenges, &c->d);
+    if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
+        err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
+    o->challenges = c->challenges;
+    o->replay = c->replay;
+    o->expected_challenge = cli_get(a, "challenge");
+    static const struct {
+        const char *opt;
+        unsigned flag;
+    } flags[] = {{"require-challenge", AVOW_OAUTH_REQUIRE_CHALLENGE},
+                 {"reusable-challenge", AVOW_OAUTH_CHALLENGE_REUSABLE},
+                 {"no-combined", AVOW_OAUTH_NO_COMBINED},
+                 {"no-pop-jwt", AVOW_OAUTH_NO_POP_JWT}};
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        if (cli_flag(a, flags[i].opt))
+            o->flags |= flags[i].flag;
+    return err;
+}
+
+static void verify_free(verify_ctx *c)
+{
+    for (size_t i = 0; i < VERIFY_MAX; i++) {
+        avow_buf_free(&c->att[i]);
+        avow_buf_free(&c->pop[i]);
+        avow_buf_free(&c->dpop[i]);
+        EVP_PKEY_free(c->keys[i]);
+        avow_buf_free(&c->secret[i]);
+    }
+    avow_buf_free(&c->tok);
+    avow_nonce_store_free(c->challenges);
+    avow_oauth_replay_free(c->replay);
+}
+
+/* "avow oauth verify: invalid_client_attestation (pop.payload.aud: AVOW_ERR_OAUTH_AUD: ...)". */
+static void print_verdict(const char *prog, const avow_oauth_result *r)
+{
+    avow_err st = avow_oauth_result_status(r);
+    const avow_diag *d = avow_oauth_result_diag(r);
+    if (st == AVOW_OK) {
+        fprintf(stderr, "%s: authenticated (%s)\n", prog,
+                avow_oauth_result_mode(r) == AVOW_OAUTH_MODE_DPOP ? "attest_jwt_client_auth_dpop"
+                                                                  : "attest_jwt_client_auth");
+        return;
+    }
+    const char *e = avow_oauth_result_error(r);
+    fprintf(stderr, "%s: %s (", prog, e != NULL ? e : "server_error");
+    cli_put_escaped(stderr, d->field, strlen(d->field), 0);
+    fprintf(stderr, ": %s: ", avow_errname(st) != NULL ? avow_errname(st) : "?");
+    cli_put_escaped(stderr, d->detail, strlen(d->detail), 0);
+    fputs(")\n", stderr);
+}
+
+static int run_verify(const char *prog, const cli_args *a)
+{
+    if (cli_get(a, "aud") == NULL)
+        return cli_usage_error(prog, "-aud URL (this server's identifier) is required");
+    if (cli_count(a, "attester-key") + cli_count(a, "attester-secret") == 0)
+        return cli_usage_error(prog, "give -attester-key or -attester-secret");
+    verify_ctx c;
+    memset(&c, 0, sizeof(c));
+    avow_oauth_verify_opts_init(&c.o);
+    avow_oauth_request_init(&c.q);
+    avow_diag_clear(&c.d);
+    avow_oauth_result *r = NULL;
+    int rc;
+    avow_err err = verify_setup(&c, a);
+    if (err == AVOW_OK)
+        err = avow_oauth_verify(&c.q, &c.o, &r, &c.d);
+    if (r == NULL) {
+        rc = cli_report(err, &c.d);
+    } else {
+        avow_buf text = {0};
+        avow_err perr = AVOW_OK;
+        if (cli_flag(a, "json")) {
+            perr = avow_oauth_result_to_json(r, &text, &c.d);
+            if (perr == AVOW_OK)
+                perr = cli_print(&text, &c.d);
+        } else if (err == AVOW_OK) {
+            perr = print_text(avow_oauth_result_client_id(r), &c.d);
+        } else if (avow_oauth_result_challenge(r) != NULL) {
+            printf("%s: %s\n", AVOW_OAUTH_HDR_CHALLENGE, avow_oauth_result_challenge(r));
+        }
+        avow_buf_free(&text);
+        print_verdict(prog, r);
+        rc = perr != AVOW_OK ? cli_report(perr, &c.d) : cli_exit_code(err);
+    }
+    avow_oauth_result_free(r);
+    verify_free(&c);
+    return rc;
+}
+
+/* ---- challenge ---- */
+
+static const cli_opt challenge_opts[] = {
+    {"challenge-db", CLI_VALUE, "FILE", "SQLite challenge store (created when missing)"},
+    {"ttl", CLI_VALUE, "SECONDS", "lifetime (default 300)"},
+    {"json", CLI_FLAG, NULL, "print the challenge endpoint's {\"attestation_challenge\": ...}"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static int run_challenge(const char *prog, const cli_args *a)
+{
+    if (cli_get(a, "challenge-db") == NULL)
+        return cli_usage_error(prog, "-challenge-db FILE is required");
+    avow_diag d;
+    avow_diag_clear(&d);
+    unsigned ttl = 0;
+    avow_nonce_store *s = NULL;
+    avow_buf ch = {0}, js = {0};
+    avow_err err = parse_secs(a, "ttl", 86400, &ttl, &d);
+    if (err == AVOW_OK)
+        err = avow_nonce_store_open_sqlite(cli_get(a, "challenge-db"), &s, &d);
+    if (err == AVOW_OK)
+        err = avow_oauth_challenge_issue(s, ttl, 0, &ch, &d);
+    if (err == AVOW_OK && cli_flag(a, "json")) {
+        err = avow_oauth_challenge_to_json((const char *)ch.ptr, &js, &d);
+        if (err == AVOW_OK)
+            err = cli_print(&js, &d);
+    } else if (err == AVOW_OK) {
+        err = print_text((const char *)ch.ptr, &d);
+    }
+    avow_buf_free(&ch);
+    avow_buf_free(&js);
+    avow_nonce_store_free(s);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
+static const cli_cmd oauth_cmds[] = {
+    {"attest", "Client Attester: a Client Attestation JWT after appraising the key's attestation",
+     "[options] -evidence FILE -cnf-key FILE -pop FILE | -csr FILE", attest_opts, 0, run_attest},
+    {"pop", "Client Instance: a Client Attestation PoP JWT", "[options] -key KEY -aud URL",
+     pop_opts, 0, run_pop},
+    {"dpop", "Client Instance: a DPoP proof (RFC 9449) with the same key",
+     "[options] -key KEY -htm METHOD -htu URL", dpop_opts, 0, run_dpop},
+    {"verify", "Authorization/Resource Server: authenticate a client by its attestation",
+     "[options] -aud URL -attester-key FILE -attestation FILE (-pop FILE | -dpop FILE)",
+     verify_opts, 0, run_verify},
+    {"challenge", "issue an attestation challenge into a store", "[options] -challenge-db FILE",
+     challenge_opts, 0, run_challenge},
+};
+
+int cli_group_oauth(const char *prog, int argc, char **argv)
+{
+    return cli_run_table(prog,
+                         "OAuth 2.0 attestation-based client authentication "
+                         "(draft-ietf-oauth-attestation-based-client-auth-11)",
+                         oauth_cmds, sizeof(oauth_cmds) / sizeof(oauth_cmds[0]), argc, argv);
+}
