@@ -106,13 +106,15 @@ grep -q "hostname mismatch" "$T/verify" || { cat "$T/verify"; fail "mismatch rea
 client "$T/c1.pem" -verify_ip 127.0.0.2 && fail "client accepted an IP not in the certificate"
 # a real handshake: openssl s_server with the issued certificate on 127.0.0.1, s_client as the client
 handshake() {
-    # -www: the server does not read its stdin (which is at EOF here)
+    # -www: the server does not read its stdin (which is at EOF here). The last run's output goes
+    # first: the loop below could otherwise read its port before the new server truncates the file.
+    rm -f "$T/srv.out"
     openssl s_server -cert "$T/c1.pem" -key "$T/dev.key" -accept 127.0.0.1:0 -naccept 1 -www \
         </dev/null >"$T/srv.out" 2>&1 &
     srv=$!
     port=""
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv.out")
+    for _ in $(seq 50); do
+        port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/srv.out" 2>/dev/null)
         [ -n "$port" ] && break
         sleep 0.2
     done
