@@ -5,25 +5,11 @@
 # Skipped (77) without SoftHSM2.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
+. "$TESTS_DIR/cli/lib/token.sh"
 
-if [ "${AVOW_WITH_PKCS11:-ON}" = OFF ]; then
-    echo "SKIP: avow built without PKCS#11 (pkcs11_off.sh covers that build)"
-    exit 77
-fi
-MOD=/usr/lib/softhsm/libsofthsm2.so
-if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
-    echo "SKIP: SoftHSM2 ($MOD) not installed"
-    exit 77
-fi
-mkdir "$T/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-    "$T/tokens" >"$T/softhsm2.conf"
-SOFTHSM2_CONF=$T/softhsm2.conf
-export SOFTHSM2_CONF
-softhsm2-util --init-token --free --label avow-ca --so-pin 12345678 --pin 2468 >/dev/null
-AVOW_CA_PIN=2468
+softhsm_token avow-ca 2468
+AVOW_CA_PIN=$PIN
 export AVOW_CA_PIN
-TOK="pkcs11:token=avow-ca"
 
 expect_rc 0 "$AVOW" keygen -pkcs11-module "$MOD" -token-uri "$TOK;object=ca-key" -type ec-p384 \
     -pin-source env:AVOW_CA_PIN

@@ -9,26 +9,9 @@
 # a key the token lacks. Skipped (77) without SoftHSM2.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
+. "$TESTS_DIR/cli/lib/token.sh"
 
-if [ "${AVOW_WITH_PKCS11:-ON}" = OFF ]; then
-    echo "SKIP: avow built without PKCS#11"
-    exit 77
-fi
-MOD=/usr/lib/softhsm/libsofthsm2.so
-if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
-    echo "SKIP: SoftHSM2 ($MOD) not installed"
-    exit 77
-fi
-unset AVOW_PKCS11_MODULE || true
-
-PIN=4321
-mkdir "$T/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-    "$T/tokens" >"$T/softhsm2.conf"
-SOFTHSM2_CONF=$T/softhsm2.conf
-export SOFTHSM2_CONF
-softhsm2-util --init-token --free --label avow-req --so-pin 12345678 --pin "$PIN" >/dev/null
-TOK="pkcs11:token=avow-req"
+softhsm_token avow-req
 
 # the attestation key and its certificate from a test root; two keys to attest
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=ak" -id a1 -pin "$PIN" -pubout "$T/ak.pub"
