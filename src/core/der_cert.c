@@ -395,3 +395,29 @@ avow_err avow__der_check_cert(const uint8_t *p, size_t len, char *where, size_t 
     }
     return walk != AVOW_OK ? walk : rc;
 }
+
+int avow__cert_spki(const uint8_t *p, size_t len, const uint8_t **spki, size_t *spki_len)
+{
+    cursor k, f;
+    cursor_init(&k, p, len);
+    if (!next(&k) || k.tag != 0x30)
+        return 0;
+    cursor_init(&f, k.body, k.body_len);
+    if (!next(&f) || f.tag != 0x30)
+        return 0;
+    cursor t;
+    cursor_init(&t, f.body, f.body_len);
+    if (!next(&t))
+        return 0;
+    if (t.tag == 0xa0 && !next(&t))
+        return 0;
+    /* serialNumber, signature, issuer, validity, subject, then the key. */
+    for (int i = 0; i < 5; i++)
+        if (!next(&t))
+            return 0;
+    if (t.tag != 0x30)
+        return 0;
+    *spki = t.tlv;
+    *spki_len = t.tlv_len;
+    return 1;
+}
