@@ -328,7 +328,7 @@ avow_err avow__evidence_cert_raw(avow_evidence *ev, X509 *cert, const char *fiel
     int n = i2d_X509(cert, &der);
     if (n <= 0)
         return avow__fail_ossl(diag, AVOW_ERR_BAD_CERT, field, "cannot encode the certificate");
-    avow_err rc = avow__evidence_cert_der_check(der, (size_t)n, field, diag);
+    avow_err rc = avow__evidence_cert_der_check(der, (size_t)n, 0, field, diag);
     if (rc != AVOW_OK) {
         OPENSSL_free(der);
         return rc;

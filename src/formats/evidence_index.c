@@ -645,11 +645,13 @@ static avow_err index_elements(ictx *c)
     return rc == AVOW_OK ? check_same_keys(c, AVOW_CLAIM_AK_SPKI) : rc;
 }
 
-avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, const char *field,
-                                       avow_diag *diag)
+avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, int walked,
+                                       const char *field, avow_diag *diag)
 {
     char where[64], why[160], at[96];
-    avow_err rc = avow__der_check_cert(der, len, where, sizeof(where), why, sizeof(why));
+    avow_err rc = walked ? avow__der_check_cert_walked(der, len, where, sizeof(where), why,
+                                                       sizeof(why))
+                         : avow__der_check_cert(der, len, where, sizeof(where), why, sizeof(why));
     if (rc == AVOW_OK)
         return AVOW_OK;
     size_t fl = strlen(field), wl = strlen(where);
@@ -659,17 +661,6 @@ avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, const cha
         memcpy(at + fl + 1, where, wl + 1);
     }
     return avow__fail(diag, rc, at, "certificate: %s", why);
-}
-
-avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *diag)
-{
-    unsigned char *der = NULL;
-    int n = i2d_X509(cert, &der);
-    if (n <= 0)
-        return avow__fail_ossl(diag, AVOW_ERR_BAD_CERT, field, "cannot encode the certificate");
-    avow_err rc = avow__evidence_cert_der_check(der, (size_t)n, field, diag);
-    OPENSSL_free(der);
-    return rc;
 }
 
 static avow_view raw_tlv(const AVOW_RAW *r)
@@ -699,6 +690,12 @@ static avow_err same_key_as_cert(ictx *c, const avow_signature_block *sb, int i)
 static avow_err index_signatures(ictx *c)
 {
     avow_evidence *ev = c->ev;
+    /*
+     * A decoded Evidence was walked whole before its template decode, so its
+     * certificates need the schema's rules only; a builder's were checked in
+     * full when they were added (avow__evidence_cert_raw).
+     */
+    int walked = 1;
     int ns = sk_AVOW_SIG_ASN1_num(ev->asn1->sigs);
     if (ns > (int)AVOW_EVIDENCE_MAX_SIGNATURES)
         return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "signatures", "%d signatures, limit %u", ns,
@@ -744,8 +741,8 @@ static avow_err index_signatures(ictx *c)
             sb->sid_kind = AVOW_SID_CERT;
             sb->cert_der = raw_tlv(&sa->sid->cert);
             snprintf(where, sizeof(where), "signatures[%d].sid.certificate", i);
-            avow_err rc = avow__evidence_cert_der_check(sb->cert_der.ptr, sb->cert_der.len, where,
-                                                        c->diag);
+            avow_err rc = avow__evidence_cert_der_check(sb->cert_der.ptr, sb->cert_der.len,
+                                                        walked, where, c->diag);
             if (rc != AVOW_OK)
                 return rc;
         }
@@ -775,7 +772,7 @@ static avow_err index_signatures(ictx *c)
         char where[48];
         snprintf(where, sizeof(where), "intermediateCertificates[%d]", i);
         avow_view der = raw_tlv(sk_AVOW_RAW_value(ev->asn1->certs, i));
-        avow_err rc = avow__evidence_cert_der_check(der.ptr, der.len, where, c->diag);
+        avow_err rc = avow__evidence_cert_der_check(der.ptr, der.len, walked, where, c->diag);
         if (rc != AVOW_OK)
             return rc;
         ev->inter_der[i] = der;

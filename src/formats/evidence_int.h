@@ -59,17 +59,19 @@ avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag);
 /*
  * An embedded certificate must be DER (avow__der_check_cert): AVOW_ERR_NOT_DER
  * and the other codes of that check, with field + "." + the part at fault.
+ * It is checked on its bytes; nothing is decoded. walked: the bytes lie
+ * inside an input avow__der_check accepted whole.
  */
-avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *diag);
+avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, int walked,
+                                       const char *field, avow_diag *diag);
+
 /*
  * cert as an embedded certificate of ev: checked as above (field), its DER
  * kept in ev's owned blobs, *out a new AVOW_RAW view of it (OPENSSL_free).
  */
 avow_err avow__evidence_cert_raw(avow_evidence *ev, X509 *cert, const char *field, AVOW_RAW **out,
                                  avow_diag *diag);
-/* The same on the DER bytes of an embedded certificate. */
-avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, const char *field,
-                                       avow_diag *diag);
+
 
 /* Full rules on a built Evidence; leave = 1 ends construction on success. */
 avow_err avow__evidence_check(avow_evidence *ev, int leave, avow_diag *diag);
