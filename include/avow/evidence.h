@@ -185,9 +185,10 @@ typedef struct avow_signature_block {
     /* The field the key is taken from, in the draft's order: the certificate,
      * else the subjectPublicKeyInfo, else the keyId. */
     avow_sid_kind sid_kind;
-    avow_view key_id;    /* keyId, when sid_fields has AVOW_SID_HAS_KEYID */
-    avow_view spki;      /* DER SubjectPublicKeyInfo, when AVOW_SID_HAS_SPKI */
-    avow_view cert_der;  /* DER certificate, when AVOW_SID_HAS_CERT (avow_evidence_get0_signer_cert) */
+    avow_view key_id; /* keyId, when sid_fields has AVOW_SID_HAS_KEYID */
+    avow_view spki;   /* DER SubjectPublicKeyInfo, when AVOW_SID_HAS_SPKI */
+    avow_view
+        cert_der; /* DER certificate, when AVOW_SID_HAS_CERT (avow_evidence_get0_signer_cert) */
     avow_view algorithm; /* DER AlgorithmIdentifier */
     avow_view value;     /* signatureValue */
     unsigned sid_fields; /* AVOW_SID_HAS_* of every field present; never 0 */
@@ -262,7 +263,8 @@ AVOW_EXPORT const avow_signature_block *avow_evidence_get0_signature(const avow_
  */
 /* The certificate of SignatureBlock i's sid; NULL when it has none or it cannot be decoded. */
 AVOW_EXPORT X509 *avow_evidence_get0_signer_cert(const avow_evidence *ev, size_t i);
-/* intermediateCertificates: their number, and the DER of one (borrowed; empty when out of range). */
+/* intermediateCertificates: their number, and the DER of one (borrowed; empty when out of range).
+ */
 AVOW_EXPORT size_t avow_evidence_intermediate_count(const avow_evidence *ev);
 AVOW_EXPORT avow_view avow_evidence_intermediate_der(const avow_evidence *ev, size_t i);
 /* intermediateCertificates decoded; NULL when there are none or one cannot be decoded. */

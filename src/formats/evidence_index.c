@@ -649,9 +649,9 @@ avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, int walke
                                        const char *field, avow_diag *diag)
 {
     char where[64], why[160], at[96];
-    avow_err rc = walked ? avow__der_check_cert_walked(der, len, where, sizeof(where), why,
-                                                       sizeof(why))
-                         : avow__der_check_cert(der, len, where, sizeof(where), why, sizeof(why));
+    avow_err rc =
+        walked ? avow__der_check_cert_walked(der, len, where, sizeof(where), why, sizeof(why))
+               : avow__der_check_cert(der, len, where, sizeof(where), why, sizeof(why));
     if (rc == AVOW_OK)
         return AVOW_OK;
     size_t fl = strlen(field), wl = strlen(where);
@@ -741,8 +741,8 @@ static avow_err index_signatures(ictx *c)
             sb->sid_kind = AVOW_SID_CERT;
             sb->cert_der = raw_tlv(&sa->sid->cert);
             snprintf(where, sizeof(where), "signatures[%d].sid.certificate", i);
-            avow_err rc = avow__evidence_cert_der_check(sb->cert_der.ptr, sb->cert_der.len,
-                                                        walked, where, c->diag);
+            avow_err rc = avow__evidence_cert_der_check(sb->cert_der.ptr, sb->cert_der.len, walked,
+                                                        where, c->diag);
             if (rc != AVOW_OK)
                 return rc;
         }

@@ -46,8 +46,8 @@ struct avow_evidence {
      */
     avow_view *inter_der;
     size_t ninter;
-    _Atomic(X509 *) *sid_x509;                /* nsigs slots */
-    _Atomic(STACK_OF(X509) *) inter_x509;     /* all intermediates, or NULL */
+    _Atomic(X509 *) *sid_x509;            /* nsigs slots */
+    _Atomic(STACK_OF(X509) *) inter_x509; /* all intermediates, or NULL */
 };
 
 /* Takes p (OPENSSL_malloc) into ev's owned blobs; returns p, or NULL (p freed) on no memory. */
@@ -71,7 +71,6 @@ avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, int walke
  */
 avow_err avow__evidence_cert_raw(avow_evidence *ev, X509 *cert, const char *field, AVOW_RAW **out,
                                  avow_diag *diag);
-
 
 /* Full rules on a built Evidence; leave = 1 ends construction on success. */
 avow_err avow__evidence_check(avow_evidence *ev, int leave, avow_diag *diag);

@@ -38,8 +38,8 @@ static avow_err sid_args(avow_signer *signer, unsigned fields, avow_diag *diag)
     return AVOW_OK;
 }
 
-static avow_err make_sid(avow_evidence *ev, avow_signer *signer, unsigned fields, AVOW_SID_ASN1 *sid,
-                         avow_diag *diag)
+static avow_err make_sid(avow_evidence *ev, avow_signer *signer, unsigned fields,
+                         AVOW_SID_ASN1 *sid, avow_diag *diag)
 {
     X509 *cert = avow_signer_get0_cert(signer);
     if (fields & AVOW_SID_HAS_KEYID) {

@@ -5,7 +5,11 @@
  * with OpenSSL 3.0, more again in allocations; the Evidence of one device
  * arrives again and again with the same certificate. So a chain that
  * validated is kept, and the next Evidence signed under the same
- * certificate costs one SHA-256 of it and one signature check.
+ * certificate costs one SHA-256 of its bytes and one signature check: the
+ * decoder keeps embedded certificates as DER, and an entry holds what a
+ * verification needs of them (the chain, the signer's key, the facts the AK
+ * profile rules read, and a prepared ECDSA verification), so a hit decodes
+ * no certificate, key or extension and fetches nothing from a provider.
  *
  * What a hit promises is exactly what a fresh X509_verify_cert would find:
  * a valid path from this certificate to one of this verifier's anchors,
@@ -16,8 +20,8 @@
  * the verifier's own or this call's untrusted certificates, and when the
  * verification time lies within the validity of every certificate of the
  * chain (its latest notBefore to its earliest notAfter, as OpenSSL compares
- * them). Nothing that depends on the AVOW_VERIFY_* flags is cached: the AK
- * profile and the intermediates' EKU are checked on every call.
+ * them). Nothing that depends on the AVOW_VERIFY_* flags is cached: the
+ * facts are, and the flags are applied to them on every call.
  *
  * Readers share a read lock; only an insertion takes the write lock.
  * Eviction is CLOCK (second chance): a hit sets the entry's reference bit,
@@ -41,7 +45,7 @@
 typedef struct chain_data {
     uint8_t leaf[AVOW__SHA256_LEN];
     uint8_t anchors[AVOW__SHA256_LEN];
-    STACK_OF(X509) * chain; /* signer first, anchor last; references held */
+    STACK_OF(X509) * chain;             /* signer first, anchor last; references held */
     uint8_t (*inter)[AVOW__SHA256_LEN]; /* SHA-256 of the intermediates (chain[1..n-2]) */
     uint8_t *own;                       /* per intermediate: 1 when among the verifier's certs */
     int ninter;

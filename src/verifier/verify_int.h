@@ -74,7 +74,8 @@ struct avow_verifier {
 /* v's fetched digest of the hash of alg (its avow__sigalg_md), or NULL when it has none. */
 const EVP_MD *avow__verifier_md(const avow_verifier *v, avow_sigalg alg);
 
-/* SHA-256 of p[0..n) with md (fetched; NULL: EVP_sha256()). Returns 1, or 0 with the queue cleared. */
+/* SHA-256 of p[0..n) with md (fetched; NULL: EVP_sha256()). Returns 1, or 0 with the queue cleared.
+ */
 int avow__sha256(const EVP_MD *md, const uint8_t *p, size_t n, uint8_t out[AVOW__SHA256_LEN]);
 
 /*

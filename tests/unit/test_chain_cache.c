@@ -533,7 +533,6 @@ static void test_concurrent(void **state)
     devices_free(&d);
 }
 
-
 /* --- embedded certificates kept as DER --- */
 
 /* DER of Evidence signed under cert with inter embedded. */
@@ -605,9 +604,8 @@ static void test_hit_decodes_no_certificate(void **state)
         assert_ptr_equal(avow_evidence_get0_signer_cert(again, 0),
                          avow_evidence_get0_signer_cert(again, 0));
         assert_int_equal(avow_evidence_intermediate_count(again), 1);
-        assert_int_equal(X509_cmp(sk_X509_value(avow_evidence_get0_intermediates(again), 0),
-                                  f->pki.inter),
-                         0);
+        assert_int_equal(
+            X509_cmp(sk_X509_value(avow_evidence_get0_intermediates(again), 0), f->pki.inter), 0);
         avow_evidence_free(again);
     }
     stats(v, 3, 1, 1);
@@ -709,7 +707,8 @@ static void test_changed_certificate_byte(void **state)
     avow_verifier_free(v);
 }
 
-/* A cached chain whose AK certificate has expired, or is not yet valid, at the verification time. */
+/* A cached chain whose AK certificate has expired, or is not yet valid, at the verification time.
+ */
 static void test_hit_outside_validity(void **state)
 {
     fixture *f = *state;

@@ -100,8 +100,7 @@ static int eku_has(const EXTENDED_KEY_USAGE *eku, const avow_oid *want, int or_a
  * constrains what it may certify. So an intermediate, not the anchor, with an
  * EKU must allow the attestation-key EKU, or anyExtendedKeyUsage.
  */
-static void ak_facts(const avow_verifier *v, X509 *cert, STACK_OF(X509) * chain,
-                     avow__akfacts *f)
+static void ak_facts(const avow_verifier *v, X509 *cert, STACK_OF(X509) * chain, avow__akfacts *f)
 {
     memset(f, 0, sizeof(*f));
     uint32_t xf = X509_get_extension_flags(cert);
@@ -569,9 +568,9 @@ static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r
         return;
     }
     avow_view tbs = avow_evidence_tbs(c->ev);
-    avow_err rc = avow__sigalg_verify_prepared(r->alg, r->key, c->prepared,
-                                               avow__verifier_md(c->v, r->alg), tbs.ptr, tbs.len,
-                                               b->value.ptr, b->value.len, &d);
+    avow_err rc =
+        avow__sigalg_verify_prepared(r->alg, r->key, c->prepared, avow__verifier_md(c->v, r->alg),
+                                     tbs.ptr, tbs.len, b->value.ptr, b->value.len, &d);
     if (rc != AVOW_OK) {
         sig_fail(r, rc, "%s", d.detail);
         return;
