@@ -321,8 +321,7 @@ static int own_cert(const avow_verifier *v, const uint8_t h[AVOW__SHA256_LEN])
     return 0;
 }
 
-/* The prepared verification of an ECDSA key; NULL for other keys (they verify as before). */
-static EVP_PKEY_CTX *prepared_verify(EVP_PKEY *key)
+EVP_PKEY_CTX *avow__verify_prepare(EVP_PKEY *key)
 {
     if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
         return NULL;
@@ -384,7 +383,7 @@ static int data_make(const avow_verifier *v, const avow__chain_cache *c,
             return 0;
         }
     }
-    e->verify = prepared_verify(X509_get0_pubkey(sk_X509_value(chain, 0)));
+    e->verify = avow__verify_prepare(X509_get0_pubkey(sk_X509_value(chain, 0)));
     return 1;
 }
 

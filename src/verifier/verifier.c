@@ -57,6 +57,7 @@ void avow_verifier_free(avow_verifier *v)
         OPENSSL_free(v->keys[i].id);
         OPENSSL_free(v->keys[i].spki);
         EVP_PKEY_free(v->keys[i].pub);
+        EVP_PKEY_CTX_free(v->keys[i].verify);
     }
     OPENSSL_free(v->keys);
     avow__chain_cache_free(v->cache);
@@ -210,6 +211,7 @@ static avow_err avow_verifier_add_key_(avow_verifier *v, const uint8_t *key_id, 
         return rc;
     }
     k.id_len = key_id != NULL ? len : 0;
+    k.verify = avow__verify_prepare(pub); /* NULL is fine: the key verifies the usual way */
     v->keys[v->nkeys++] = k;
     return AVOW_OK;
 }

@@ -33,11 +33,19 @@ typedef struct avow__vcert {
 /* The cache of validated chains (chain_cache.c); NULL in a verifier when off. */
 typedef struct avow__chain_cache avow__chain_cache;
 
+/*
+ * EVP_PKEY_verify_init done once on an ECDSA key, for copies
+ * (EVP_PKEY_CTX_dup) that avow__sigalg_verify_prepared uses: no fetch per
+ * verification. NULL for other keys, which verify through EVP_DigestVerify.
+ */
+EVP_PKEY_CTX *avow__verify_prepare(EVP_PKEY *key);
+
 /* A trusted raw key, found by its explicit key id, a derived one, or its SPKI DER. */
 typedef struct avow__vkey {
     uint8_t *id; /* the caller's key id; NULL when none was given */
     size_t id_len;
     EVP_PKEY *pub;
+    EVP_PKEY_CTX *verify; /* avow__verify_prepare(pub); only read after set-up */
     uint8_t *spki;
     size_t spki_len;
     avow__key_ids ids; /* RFC 5280 and RFC 7093 identifiers of spki */

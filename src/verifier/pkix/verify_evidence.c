@@ -300,6 +300,20 @@ static void untried(avow_sig_result *r)
     r->key_source = NULL;
 }
 
+/* Key i of the key set as the signer, with a copy of its prepared verification. */
+static avow_err use_key(vctx *c, size_t i, avow_sig_result *r)
+{
+    const avow__vkey *k = &c->v->keys[i];
+    r->key = k->pub;
+    r->key_source = "key set";
+    c->spki.ptr = k->spki;
+    c->spki.len = k->spki_len;
+    /* No copy (no memory) only costs the fetches of the usual way. */
+    if (k->verify != NULL && (c->prepared = EVP_PKEY_CTX_dup(k->verify)) == NULL)
+        avow__ossl_clear();
+    return AVOW_OK;
+}
+
 /* An SPKI signer: a key of the key set with that DER, or a known certificate with it. */
 static avow_err resolve_spki(vctx *c, const avow_signature_block *b, avow_sig_result *r)
 {
@@ -309,9 +323,7 @@ static avow_err resolve_spki(vctx *c, const avow_signature_block *b, avow_sig_re
     for (size_t i = 0; i < v->nkeys; i++) {
         if (v->keys[i].spki_len == b->spki.len &&
             memcmp(v->keys[i].spki, b->spki.ptr, b->spki.len) == 0) {
-            r->key = v->keys[i].pub;
-            r->key_source = "key set";
-            return AVOW_OK;
+            return use_key(c, i, r);
         }
     }
     for (size_t i = 0; i < v->ncerts; i++) {
@@ -350,16 +362,12 @@ static avow_err resolve_key_id(vctx *c, const avow_signature_block *b, avow_sig_
     int tried = 0;
     for (size_t i = 0; i < v->nkeys; i++) {
         if (key_id_is(v->keys[i].id, v->keys[i].id_len, b->key_id)) {
-            r->key = v->keys[i].pub;
-            r->key_source = "key set";
-            return AVOW_OK;
+            return use_key(c, i, r);
         }
     }
     for (size_t i = 0; i < v->nkeys; i++) {
         if (avow__key_ids_find(&v->keys[i].ids, b->key_id.ptr, b->key_id.len) >= 0) {
-            r->key = v->keys[i].pub;
-            r->key_source = "key set";
-            return AVOW_OK;
+            return use_key(c, i, r);
         }
     }
     for (size_t i = 0; i < v->ncerts; i++)
