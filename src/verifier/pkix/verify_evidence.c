@@ -226,8 +226,8 @@ static avow_err trust_signer(vctx *c, X509 *cert, avow_view der, avow_sig_result
     if (cached && avow__chain_cache_get(c->v, leaf, verification_time(c), &c->cc,
                                         c->keep || cert != NULL, &hit)) {
         r->chain = hit.chain;
-        if (r->cert == NULL && r->chain != NULL)
-            r->cert = sk_X509_value(r->chain, 0);
+        if (r->chain != NULL)
+            r->cert = sk_X509_value(r->chain, 0); /* the same bytes; the result holds it */
         r->key = c->key_ref = hit.key;
         c->prepared = hit.verify;
         hit.chain = NULL;
