@@ -30,7 +30,8 @@
  * For information, the same on Evidence decoded once beforehand (verify
  * alone).
  *
- * Usage: bench_chain_verify [seconds-per-slice] [rounds]   (default 0.2 s, 15 rounds)
+ * Usage: bench_chain_verify [seconds-per-slice] [rounds] [threads]   (default 0.2 s, 15 rounds;
+ *        "threads" runs only the thread comparisons)
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -444,8 +445,10 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.2;
     int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 15;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_chain_verify [seconds-per-slice] [rounds]\n");
+    /* "threads": only the thread comparisons, for the quiet moments of a shared machine. */
+    int only_threads = argc > 3 && strcmp(argv[3], "threads") == 0;
+    if (seconds <= 0 || rounds <= 0 || (argc > 3 && !only_threads)) {
+        fprintf(stderr, "usage: bench_chain_verify [seconds-per-slice] [rounds] [threads]\n");
         return 2;
     }
     bench b;
@@ -459,6 +462,15 @@ int main(int argc, char **argv)
            "intermediate (%zu bytes) embedded, root as the anchor\n",
            b.dev[0].der.len, b.dev[0].tbs.len, b.dev[0].ak.len, b.dev[0].inter.len);
     int rc = 0;
+    if (only_threads) {
+        rc |= threads_compare("two threads on one verifier vs one thread, warm, decode + verify "
+                              "from the bytes (wall clock; each thread its own device)",
+                              &b, t_bytes, rounds, seconds, 1.8);
+        threads_compare("for information: raw EVP_DigestVerify, one key per thread", &b, t_raw,
+                        rounds, seconds, 0);
+        teardown(&b);
+        return rc;
+    }
     rc |= bench_compare("warm: decode + verify from the bytes, chain cached, vs one "
                         "EVP_DigestVerify of the tbs (P-256, SHA-256, key parsed beforehand)",
                         raw_verify, avow_warm_bytes, &b, rounds, seconds, 0.85);
