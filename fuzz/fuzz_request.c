@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "setup.h"
 
@@ -175,6 +176,15 @@ static void one(const uint8_t *data, size_t size, avow_request_kind kind, unsign
     avow_buf subj = {0};
     FZ_CHECK(avow_request_subject_text(r, &subj) == AVOW_OK && fz_text_ok(&subj));
     avow_buf_free(&subj);
+    /* the subjectAltName a CA would copy: read strictly, then judged name by name */
+    GENERAL_NAMES *sans = NULL;
+    avow_diag sd;
+    avow_err sr = avow_request_get1_sans(r, &sans, &sd);
+    FZ_CHECK(ERR_peek_error() == 0 && (sr == AVOW_OK || (sans == NULL && sd.code == sr)));
+    for (int i = 0; i < sk_GENERAL_NAME_num(sans); i++)
+        (void)avow_san_check(sk_GENERAL_NAME_value(sans, i), NULL);
+    GENERAL_NAMES_free(sans);
+    FZ_CHECK(ERR_peek_error() == 0);
 
     avow_verification *res = NULL;
     avow_err vr = avow_request_verify(empty, r, NULL, &res, NULL);

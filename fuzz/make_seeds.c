@@ -5,15 +5,19 @@
  * claim OIDs, arcs of 2^64 and more, sub-identifiers of many bytes, dotted
  * names around the claim set's 159-byte bound), the unsigned input that once
  * overflowed the claim set, attested PKCS#10 and CRMF requests carrying such
- * Evidence, claims JSON, policies and EARs (JSON and JWT) made from them.
- * Usage: fuzz_make_seeds CORPUS_DIR (fuzz/make-seeds runs it).
+ * Evidence, claims JSON, policies and EARs (JSON and JWT) made from them,
+ * and CMP messages (genm nonce requests, ir, cr, p10cr) as OpenSSL's client
+ * sends them. Usage: fuzz_make_seeds CORPUS_DIR (fuzz/make-seeds runs it).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/cmp.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509v3.h>
 
 #include "setup.h"
 
@@ -396,6 +400,120 @@ static void request_seeds(void)
     free(repro.p);
 }
 
+/* ---- CMP messages, captured from OpenSSL's own client ---- */
+
+static avow_buf captured;
+
+/* The client's transport: keep the request, answer nothing (the client gives up). */
+static OSSL_CMP_MSG *capture(OSSL_CMP_CTX *ctx, const OSSL_CMP_MSG *req)
+{
+    (void)ctx;
+    avow_buf_free(&captured);
+    unsigned char *der = NULL;
+    int n = i2d_OSSL_CMP_MSG(req, &der);
+    FZ_CHECK(n > 0);
+    captured.ptr = OPENSSL_memdup(der, (size_t)n);
+    captured.len = (size_t)n;
+    OPENSSL_free(der);
+    return NULL;
+}
+
+static int cmp_quiet(const char *func, const char *file, int line, OSSL_CMP_severity level,
+                     const char *msg)
+{
+    (void)func, (void)file, (void)line, (void)level, (void)msg;
+    return 1;
+}
+
+/* A client MAC-protected with FZ_CMP_SECRET (or unprotected), for req_key. */
+static OSSL_CMP_CTX *cmp_client(int mac)
+{
+    const fz_setup *s = fz_get();
+    OSSL_CMP_CTX *c = OSSL_CMP_CTX_new(NULL, NULL);
+    FZ_CHECK(c != NULL);
+    OSSL_CMP_CTX_set_log_cb(c, cmp_quiet);
+    FZ_CHECK(OSSL_CMP_CTX_set_transfer_cb(c, capture));
+    FZ_CHECK(OSSL_CMP_CTX_set1_recipient(c, X509_get_subject_name(s->ca)));
+    FZ_CHECK(OSSL_CMP_CTX_set1_subjectName(c, X509_get_subject_name(s->ak)));
+    if (mac) {
+        FZ_CHECK(OSSL_CMP_CTX_set1_secretValue(c, (const unsigned char *)FZ_CMP_SECRET,
+                                               (int)strlen(FZ_CMP_SECRET)));
+        FZ_CHECK(OSSL_CMP_CTX_set1_referenceValue(c, (const unsigned char *)"fuzz", 4));
+    } else {
+        FZ_CHECK(OSSL_CMP_CTX_set_option(c, OSSL_CMP_OPT_UNPROTECTED_SEND, 1));
+    }
+    FZ_CHECK(EVP_PKEY_up_ref(s->req_key));
+    FZ_CHECK(OSSL_CMP_CTX_set0_newPkey(c, 1, s->req_key));
+    return c;
+}
+
+static void cmp_genm(const char *name, const uint8_t *value, size_t len)
+{
+    OSSL_CMP_CTX *c = cmp_client(1);
+    ASN1_TYPE *t = NULL;
+    if (value != NULL) {
+        ASN1_STRING *str = ASN1_STRING_new();
+        FZ_CHECK(str != NULL && ASN1_STRING_set(str, value, (int)len));
+        t = ASN1_TYPE_new();
+        FZ_CHECK(t != NULL);
+        ASN1_TYPE_set(t, V_ASN1_SEQUENCE, str);
+    }
+    OSSL_CMP_ITAV *itav = OSSL_CMP_ITAV_create(OBJ_txt2obj(AVOW_OID_IT_NONCE_REQUEST, 1), t);
+    FZ_CHECK(itav != NULL && OSSL_CMP_CTX_push0_genm_ITAV(c, itav));
+    FZ_CHECK(OSSL_CMP_exec_GENM_ses(c) == NULL);
+    put_buf("cmp_server", name, &captured);
+    OSSL_CMP_CTX_free(c);
+}
+
+/* ir / cr / p10cr with the affirming request's attestation (the extension for CRMF). */
+static void cmp_certreq(const char *name, int type, const avow_buf *csr_der, int mac)
+{
+    OSSL_CMP_CTX *c = cmp_client(mac);
+    const unsigned char *p = csr_der->ptr;
+    X509_REQ *csr = d2i_X509_REQ(NULL, &p, (long)csr_der->len);
+    FZ_CHECK(csr != NULL);
+    if (type == OSSL_CMP_P10CR) {
+        FZ_CHECK(OSSL_CMP_CTX_set1_p10CSR(c, csr));
+    } else {
+        ASN1_OBJECT *oid = OBJ_txt2obj(AVOW_OID_ATTESTATION, 1);
+        int i = X509_REQ_get_attr_by_OBJ(csr, oid, -1);
+        FZ_CHECK(i >= 0);
+        ASN1_TYPE *v = X509_ATTRIBUTE_get0_type(X509_REQ_get_attr(csr, i), 0);
+        FZ_CHECK(v != NULL && ASN1_TYPE_get(v) == V_ASN1_SEQUENCE);
+        ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+        FZ_CHECK(os != NULL && ASN1_OCTET_STRING_set(os, ASN1_STRING_get0_data(v->value.sequence),
+                                                     ASN1_STRING_length(v->value.sequence)));
+        X509_EXTENSION *ext = X509_EXTENSION_create_by_OBJ(NULL, oid, 0, os);
+        STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+        FZ_CHECK(ext != NULL && exts != NULL && sk_X509_EXTENSION_push(exts, ext));
+        FZ_CHECK(OSSL_CMP_CTX_set0_reqExtensions(c, exts));
+        ASN1_OCTET_STRING_free(os);
+        ASN1_OBJECT_free(oid);
+    }
+    FZ_CHECK(OSSL_CMP_exec_certreq(c, type, NULL) == NULL);
+    put_buf("cmp_server", name, &captured);
+    X509_REQ_free(csr);
+    OSSL_CMP_CTX_free(c);
+}
+
+static void cmp_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    static const uint8_t len32[] = {0x30, 0x03, 0x02, 0x01, 0x20};
+    cmp_genm("fz-genm-nonce-len32.der", len32, sizeof(len32));
+    cmp_genm("fz-genm-nonce-empty.der", NULL, 0);
+    avow_buf ev = sign_encode(all_claims(s->req_key, "req-key"), SIG_CERT);
+    avow_buf csr = request(AVOW_REQUEST_PKCS10, &ev, 0);
+    cmp_certreq("fz-ir-mac.der", OSSL_CMP_IR, &csr, 1);
+    cmp_certreq("fz-cr-unprotected.der", OSSL_CMP_CR, &csr, 0);
+    cmp_certreq("fz-p10cr-mac.der", OSSL_CMP_P10CR, &csr, 1);
+    cmp_certreq("fz-p10cr-unprotected.der", OSSL_CMP_P10CR, &csr, 0);
+    avow_buf_free(&csr);
+    avow_buf_free(&ev);
+    avow_buf_free(&captured);
+    ERR_clear_error();
+}
+
 /* ---- claims JSON, policies, EARs ---- */
 
 static void text(const char *dir, const char *name, const char *t)
@@ -537,6 +655,7 @@ int main(int argc, char **argv)
     request_seeds();
     json_seeds();
     jose_seeds();
+    cmp_seeds();
     ERR_clear_error();
     return 0;
 }

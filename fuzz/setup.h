@@ -21,6 +21,9 @@
 /* 2030-01-01T00:00:00Z: inside the validity of the fuzz PKI (2026..2126). */
 #define FZ_NOW ((time_t)1893456000)
 
+/* The shared secret (PBM) of the CMP seeds and fuzz_cmp_server's server. */
+#define FZ_CMP_SECRET "avow fuzz cmp secret"
+
 /* The nonce of the seeds (16 bytes, the shortest a nonce store takes). */
 extern const uint8_t FZ_NONCE[16];
 

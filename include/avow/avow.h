@@ -9,6 +9,9 @@
 #include <avow/claim_value.h>
 #include <avow/ca_dir.h>
 #include <avow/claims.h>
+#include <avow/cmw.h>
+#include <avow/cmp_server.h>
+#include <avow/cose.h>
 #include <avow/ear.h>
 #include <avow/err.h>
 #include <avow/evidence.h>
@@ -19,6 +22,7 @@
 #include <avow/pkcs11.h>
 #include <avow/policy.h>
 #include <avow/profile.h>
+#include <avow/psa.h>
 #include <avow/registry.h>
 #include <avow/request.h>
 #include <avow/request_verify.h>

@@ -6,11 +6,10 @@
  * never needs the private key) plus the CA certificate. It issues an X.509
  * v3 end-entity certificate for a request only when the request's appraisal
  * (avow_appraise_request) is affirming, and puts the Attestation Result into
- * the certificate: the id-pe-cmw extension (1.3.6.1.5.5.7.1.35,
- * draft-ietf-rats-msg-wrap) holding the CMW choice json, a UTF8String with
- * the JSON CMW record
+ * the certificate: the id-pe-cmw extension (1.3.6.1.5.5.7.1.35, RFC 9999)
+ * holding the CMW choice json, a UTF8String with the JSON CMW record
  *
- *   ["application/eat-jwt; eat_profile=\"tag:ietf.org,2026:rats/ear#03\"",
+ *   ["application/eat+jwt; eat_profile=\"tag:ietf.org,2026:rats/ear#03\"",
  *    "<base64url of the EAR JWT signed by the CA's key>"]
  *
  * docs/ca.md describes the certificate profile and the checks of the reader.
@@ -58,8 +57,8 @@ AVOW_EXPORT avow_err avow_ca_key_usage_parse(const char *text, unsigned *bits, a
 
 /*
  * A self-signed CA certificate for the signer's public key: subject = issuer
- * = subject text ("CN=avow demo CA,O=Example"; a leading '/' form
- * "/CN=x/O=y" too; '\' escapes a separator), random serial, validity now -
+ * = subject text (avow_name_parse: RFC 4514 "CN=avow demo CA,O=Example",
+ * most specific first, or OpenSSL's "/O=Example/CN=avow demo CA"), random serial, validity now -
  * AVOW_CA_LEEWAY .. now + days (0 = AVOW_CA_DEFAULT_ROOT_DAYS; now 0 = the
  * current time), basicConstraints CA:TRUE critical, keyUsage keyCertSign,
  * cRLSign, digitalSignature critical, subjectKeyIdentifier (SHA-1 of the
@@ -90,12 +89,17 @@ AVOW_EXPORT avow_signer *avow_ca_get0_signer(const avow_ca *ca);
 enum {
     /* End the certificate with the CA certificate when days would run past
      * it, instead of refusing with AVOW_ERR_CA_VALIDITY. */
-    AVOW_CA_ISSUE_CAP_VALIDITY = 1u << 0
+    AVOW_CA_ISSUE_CAP_VALIDITY = 1u << 0,
+    /* Copy the request's subjectAltName, each name of a kind in san_allow. */
+    AVOW_CA_ISSUE_COPY_SAN = 1u << 1,
+    /* Issue without the subjectAltName the request asks for. */
+    AVOW_CA_ISSUE_DROP_SAN = 1u << 2
 };
 
 typedef struct avow_ca_issue_opts {
     size_t size;         /* set by avow_ca_issue_opts_init */
-    const char *subject; /* subject text overriding the request's; NULL = the request's */
+    const char *subject; /* subject text (avow_name_parse) overriding the request's; NULL = the
+                            request's */
     unsigned days;       /* validity after now; 0 = AVOW_CA_DEFAULT_DAYS */
     time_t now;          /* 0 = the current time (no CA issues in 1970) */
     unsigned key_usage;  /* AVOW_KU_* bits; 0 = AVOW_KU_DIGITAL_SIGNATURE */
@@ -104,6 +108,9 @@ typedef struct avow_ca_issue_opts {
     const char *kid;     /* JOSE "kid" of the EAR JWT; NULL = hex SubjectKeyIdentifier of the CA */
     avow_buf *jwt_out;   /* NULL, or receives the EAR JWT put in the certificate (avow_buf_free) */
     unsigned flags;      /* AVOW_CA_ISSUE_* */
+    const char *san;     /* the certificate's subjectAltName ("DNS:host,IP:192.0.2.1",
+                            avow_san_parse) in place of the request's; NULL = by flags */
+    unsigned san_allow;  /* AVOW_SAN_* kinds AVOW_CA_ISSUE_COPY_SAN copies; 0 = AVOW_SAN_DNS */
 } avow_ca_issue_opts;
 
 /* Zeroes o and sets its size: call before filling an avow_ca_issue_opts. */
@@ -128,6 +135,15 @@ AVOW_EXPORT void avow_ca_issue_opts_init(avow_ca_issue_opts *o);
  * (AVOW_ERR_CA_VALIDITY, unless AVOW_CA_ISSUE_CAP_VALIDITY ends it with the
  * CA's); a subject attribute with a control character, C0, DEL or C1
  * (AVOW_ERR_BAD_SUBJECT, field "subject.CN" or the attribute at fault).
+ * subjectAltName (docs/ca.md, "Names"): opts->san sets it; with
+ * AVOW_CA_ISSUE_COPY_SAN the request's names are copied, each checked by
+ * avow_san_check (AVOW_ERR_BAD_SAN) and of a kind in san_allow, a wildcard
+ * DNS name only with AVOW_SAN_WILDCARD (AVOW_ERR_SAN_REFUSED, field
+ * "request.subjectAltName[i]"); AVOW_CA_ISSUE_DROP_SAN leaves them out. A
+ * request that asks for names with none of the three is refused
+ * (AVOW_ERR_SAN_UNHANDLED): a certificate silently without the names asked
+ * for would fail the client's TLS handshakes later. More than one of the
+ * three is AVOW_ERR_ARG. The extension is critical only for an empty subject.
  * opts may be NULL. *cert owned by the caller (X509_free).
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ca_issue(avow_ca *ca, const avow_request *req,
@@ -141,12 +157,12 @@ AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ca_issue(avow_ca *ca, const avow_reque
  * The EAR JWT in cert's CMW extension, NOT verified (for display and
  * storage; use avow_cert_get_ear to rely on it). Strict: exactly one
  * id-pe-cmw extension (AVOW_ERR_DUP_ATTRIBUTE), its value exactly one DER
- * UTF8String (AVOW_ERR_NOT_DER, AVOW_ERR_WRONG_TAG, AVOW_ERR_TRAILING; the
- * cbor OCTET STRING choice is AVOW_ERR_UNSUPPORTED), holding a JSON array
- * of a media type and a base64url value (and optionally an integer
- * indicator): AVOW_ERR_JSON / AVOW_ERR_MALFORMED; the media type must be
- * AVOW_EAR_MEDIA_TYPE_JWT (AVOW_ERR_UNSUPPORTED). No extension is
- * AVOW_ERR_NOT_FOUND. *jwt NUL-terminated (len excludes the NUL), owned by
+ * UTF8String (json) or OCTET STRING (cbor) (AVOW_ERR_NOT_DER,
+ * AVOW_ERR_WRONG_TAG, AVOW_ERR_TRAILING), holding a CMW record that
+ * avow_cmw_decode reads in that form (AVOW_ERR_JSON, AVOW_ERR_CBOR,
+ * AVOW_ERR_CMW, AVOW_ERR_MEDIA_TYPE) and whose EAR avow_cmw_get_ear_jwt
+ * takes (AVOW_ERR_NOT_EAR for another media type or indicator; avow/ear.h).
+ * No extension is AVOW_ERR_NOT_FOUND. *jwt NUL-terminated (len excludes the NUL), owned by
  * the caller (avow_buf_free).
  */
 AVOW_EXPORT avow_err avow_cert_get_ear_jwt(const X509 *cert, avow_buf *jwt, avow_diag *diag);

@@ -3,10 +3,11 @@
  * HTTP service share.
  *
  *   ca.json     settings (version, subject, key, days, pkcs11_module,
- *               pin_source, policy, max_nonces); never a PIN
+ *               pin_source, policy, max_nonces, san_allow); never a PIN
  *   ca.key      the software CA key, PKCS#8 PEM, 0600 (absent for a token key)
  *   ca.crt      the self-signed CA certificate, 0644
- *   nonces.db   the SQLite nonce store and issuance ledger (avow/ledger.h), 0600
+ *   nonces.db   the SQLite nonce store and issuance ledger (avow/ledger.h), 0600;
+ *               with a Redis store (open opts.store) the ledger only
  *   certs/      SERIAL.pem of every certificate issued, written by this code only
  *
  * The directory is 0700. Everything in it is written through a synced
@@ -54,6 +55,8 @@ typedef struct avow_ca_dir_init_opts {
     const char *policy;        /* appraisal policy file, checked and stored as an absolute path */
     unsigned max_nonces;       /* outstanding nonces; 0 = AVOW_CA_DIR_DEFAULT_MAX_NONCES */
     time_t now;                /* 0 = the current time */
+    const char *san_allow;     /* kinds a copied subjectAltName may have ("dns,ip",
+                                  avow_san_kinds_parse), stored in ca.json; NULL = dns */
 } avow_ca_dir_init_opts;
 
 /* Zeroes o and sets its size. */
@@ -64,8 +67,8 @@ AVOW_EXPORT void avow_ca_dir_init_opts_init(avow_ca_dir_init_opts *o);
  * CA is made in a temporary directory beside dir (dir.init-XXXXXX) and
  * renamed into place: of several concurrent inits exactly one wins, and a
  * failed init leaves nothing behind. Errors: AVOW_ERR_STATE (dir holds a
- * CA, is not empty, or another init won), AVOW_ERR_ARG (options, subject),
- * AVOW_ERR_IO, AVOW_ERR_CRYPTO, those of avow_p11_open for a token key,
+ * CA, is not empty, or another init won), AVOW_ERR_ARG (options, san_allow), AVOW_ERR_BAD_DN
+ * (subject), AVOW_ERR_IO, AVOW_ERR_CRYPTO, those of avow_p11_open for a token key,
  * AVOW_ERR_BAD_POLICY.
  */
 AVOW_EXPORT avow_err avow_ca_dir_init(const char *dir, const avow_ca_dir_init_opts *opts,
@@ -82,6 +85,14 @@ typedef struct avow_ca_dir_open_opts {
     const char *pin_source;    /* overrides ca.json's pin_source */
     const char *pkcs11_module; /* used when ca.json names none */
     unsigned flags;            /* AVOW_CA_DIR_* */
+    /*
+     * Nonce store URI (avow_nonce_store_open_uri); NULL = DIR/nonces.db.
+     * With redis:// or unix: the nonces live in Redis and the ledger stays
+     * in DIR/nonces.db, unless the URI says ledger=stream. Added after
+     * flags: a caller built before it passes the shorter size, which is
+     * still accepted and means NULL.
+     */
+    const char *store;
 } avow_ca_dir_open_opts;
 
 /* Zeroes o and sets its size. */
@@ -89,7 +100,8 @@ AVOW_EXPORT void avow_ca_dir_open_opts_init(avow_ca_dir_open_opts *o);
 
 /*
  * Opens the CA in dir: ca.json, ca.crt, the store (never created here: a
- * missing or foreign nonces.db is AVOW_ERR_STORE), and the key unless
+ * missing or foreign nonces.db is AVOW_ERR_STORE; opts.store names another
+ * one, a Redis server must answer), and the key unless
  * AVOW_CA_DIR_NO_KEY. Temporaries older than ten minutes that a killed
  * writer left (NAME.XXXXXX) are removed. Errors: AVOW_ERR_IO (no CA there),
  * AVOW_ERR_CONFIG (ca.json), AVOW_ERR_STORE, AVOW_ERR_STORE_BUSY, the key's
@@ -119,7 +131,8 @@ AVOW_EXPORT avow_err avow_ca_dir_nonce(avow_ca_dir *cd, size_t len, unsigned ttl
 
 typedef struct avow_ca_dir_issue_opts {
     size_t size;              /* set by avow_ca_dir_issue_opts_init */
-    avow_ca_issue_opts issue; /* days 0 = ca.json's; issue.now is the time of everything */
+    avow_ca_issue_opts issue; /* days 0 = ca.json's, san_allow 0 = ca.json's (else dns);
+                                 issue.now is the time of everything */
     const uint8_t *nonce;     /* expected nonce; NULL = the bound statement's */
     size_t nonce_len;
     const avow_policy *policy;     /* NULL = ca.json's policy, else avow-default */
@@ -146,6 +159,9 @@ AVOW_EXPORT void avow_ca_dir_issue_opts_init(avow_ca_dir_issue_opts *o);
  * except AVOW_ERR_IO from step 4, where the certificate is in the ledger
  * (avow_ca_dir_find_serial) but not in certs/.
  * The CA must have been opened with its key (AVOW_ERR_STATE otherwise).
+ * Several threads may issue on one avow_ca_dir at once (the CMP server
+ * does): the store serialises its transactions, and ca.json's policy is
+ * loaded once under a lock.
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v,
                                                        const avow_request *req,

@@ -18,6 +18,8 @@
 #include <avow/err.h>
 #include <avow/export.h>
 #include <avow/ar4si.h>
+#include <avow/cmw.h>
+#include <avow/jose.h>
 #include <avow/policy.h>
 #include <avow/signer.h>
 #include <avow/verify.h>
@@ -30,11 +32,14 @@ extern "C" {
 #define AVOW_EAR_PROFILE "tag:ietf.org,2026:rats/ear#03"
 /* The profile of EARs up to -02 (claims "ear.status", ...); read, never written. */
 #define AVOW_EAR_PROFILE_02 "tag:ietf.org,2025-07:ear"
-/* Media types of a signed EAR. */
-#define AVOW_EAR_MEDIA_TYPE_JWT "application/eat-jwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
-#define AVOW_EAR_MEDIA_TYPE_CWT "application/eat-cwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
-/* JOSE "typ" header of an EAR JWT (the media type without "application/"). */
-#define AVOW_EAR_JWT_TYP   "eat-jwt"
+/* Veraison's own profile, with the dotted claim names of -02; read, never written. */
+#define AVOW_EAR_PROFILE_VERAISON "tag:github.com,2023:veraison/ear"
+/* Media types of a signed EAR (RFC 9782 names; "eat-jwt" is read too). */
+#define AVOW_EAR_MEDIA_TYPE_JWT "application/eat+jwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
+#define AVOW_EAR_MEDIA_TYPE_CWT "application/eat+cwt; eat_profile=\"" AVOW_EAR_PROFILE "\""
+/* JOSE "typ" header of an EAR JWT (RFC 8725 explicit typing: the media type without
+ * "application/"). Read: this, "eat-jwt", either with parameters, "JWT" or none. */
+#define AVOW_EAR_JWT_TYP   "eat+jwt"
 #define AVOW_EAR_DEVELOPER "avow"
 
 /* Limits of EAR input. */
@@ -76,6 +81,7 @@ typedef struct avow_ear {
     char *nonce; /* eat_nonce text (base64url of the nonce bytes); NULL when absent */
     size_t nsubmods;
     avow_ear_submod *submods;
+    char *profile; /* eat_profile as read (avow_ear_from_json); NULL for a built EAR */
 } avow_ear;
 
 /* What verification and appraisal found about one statement. */
@@ -138,9 +144,9 @@ AVOW_EXPORT avow_err avow_ear_json_pretty(const char *json, size_t len, avow_buf
                                           avow_diag *diag);
 
 /*
- * Reads EAR JSON (-03 names, or -02 names when eat_profile is
- * AVOW_EAR_PROFILE_02). Requires eat_profile, iat, a verifier id and at
- * least one submod with a valid status; vector values outside -128..127,
+ * Reads EAR JSON (-03 names, or the dotted -02 names when eat_profile is
+ * AVOW_EAR_PROFILE_02 or AVOW_EAR_PROFILE_VERAISON; draft is 2 for both). Requires eat_profile,
+ * iat, a verifier id and at least one submod with a valid status; vector values outside -128..127,
  * unknown vector keys and unknown tiers are rejected. Unknown other claims
  * are ignored. Errors: AVOW_ERR_JSON, AVOW_ERR_MALFORMED (diag->field names
  * the claim), AVOW_ERR_VERSION (another profile), AVOW_ERR_TOO_LARGE.
@@ -150,7 +156,7 @@ AVOW_EXPORT avow_err avow_ear_from_json(const char *json, size_t len, avow_ear *
 
 /*
  * Signs the EAR's JSON as a JWS compact serialisation through signer:
- * header {"alg", "typ": "eat-jwt", "kid" when kid is not NULL}. alg follows
+ * header {"alg", "typ": "eat+jwt", "kid" when kid is not NULL}. alg follows
  * the signer: ES256 / ES384 / ES512 (ECDSA on P-256 / P-384 / P-521 with
  * the matching hash; the DER signature becomes raw r||s), RS256/384/512,
  * PS256/384/512, EdDSA (Ed25519), through avow_jws_sign (avow/jose.h).
@@ -166,19 +172,93 @@ AVOW_EXPORT avow_err avow_ear_sign_jwt(const avow_ear *ear, avow_signer *signer,
  * avow_ear_from_json). Refuses: alg "none" and HS* and unknown algs
  * (AVOW_ERR_SIG_ALG), an alg that does not fit pub (AVOW_ERR_ALG_MISMATCH),
  * ECDSA signatures that are not raw r||s of the curve's size, and any
- * signature that does not verify (AVOW_ERR_SIG_INVALID), a "typ" other than
- * eat-jwt / application/eat-jwt (with or without the eat_profile parameter),
- * a "crit" header, bad base64url or JSON (AVOW_ERR_MALFORMED / AVOW_ERR_JSON),
- * a payload whose eat_profile is not an EAR profile (AVOW_ERR_VERSION), an
- * exp or nbf that is not an integer (AVOW_ERR_MALFORMED), now later than
- * exp + leeway (AVOW_ERR_EXPIRED) and nbf later than now + leeway
- * (AVOW_ERR_BAD_TIME), compared exactly over the whole 64-bit range. The JWS
- * rules are avow_jws_verify's (avow/jose.h). now = 0: the current time.
- * payload may be NULL; otherwise the caller frees it (avow_buf_free).
+ * signature that does not verify (AVOW_ERR_SIG_INVALID), a "typ" that is
+ * not an EAR's (avow_ear_typ_ok), a "crit" header, bad base64url or JSON (AVOW_ERR_MALFORMED /
+ * AVOW_ERR_JSON), a payload whose eat_profile is not an EAR profile (AVOW_ERR_VERSION), an exp or
+ * nbf that is not an integer (AVOW_ERR_MALFORMED), now later than exp + leeway (AVOW_ERR_EXPIRED)
+ * and nbf later than now + leeway (AVOW_ERR_BAD_TIME), compared exactly over the whole 64-bit
+ * range. The JWS rules are avow_jws_verify's (avow/jose.h). now = 0: the current time. payload may
+ * be NULL; otherwise the caller frees it (avow_buf_free).
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jwt(const char *jwt, size_t len, EVP_PKEY *pub,
                                                          time_t now, unsigned leeway,
                                                          avow_buf *payload, avow_diag *diag);
+
+/* --- relying-party tools: typ and media types, verification options, reports, CMW --- */
+
+/*
+ * 1 when typ (a JOSE "typ" value; NULL: the header has none) is one an EAR
+ * JWT may carry: none at all, "JWT", or the media type application/eat+jwt
+ * or the older application/eat-jwt ("application/" optional, any case) with
+ * no eat_profile parameter or one naming a profile avow reads. The media
+ * type is parsed by avow_media_type_parse (RFC 9110), so whitespace,
+ * quoting and case are read as the grammar says and a repeated parameter is
+ * refused. The payload's eat_profile remains the real check.
+ */
+AVOW_EXPORT int avow_ear_typ_ok(const char *typ);
+
+/*
+ * 1 when media (CMW type text) names an EAR JWT: application/eat+jwt or
+ * application/eat-jwt by avow_media_type_parse, with no eat_profile or a
+ * profile avow reads (compared case-insensitively, as RFC 9782 says).
+ */
+AVOW_EXPORT int avow_ear_media_type_ok(const char *media, size_t len);
+
+/* avow_ear_verify_opts.flags */
+#define AVOW_EAR_VERIFY_IAT_NOT_FUTURE 0x1u /* refuse an iat later than now + leeway */
+#define AVOW_EAR_VERIFY_EXP_REQUIRED   0x2u /* refuse an EAR without exp */
+
+typedef struct avow_ear_verify_opts {
+    size_t size;     /* set by avow_ear_verify_opts_init */
+    time_t now;      /* 0: the current time */
+    unsigned leeway; /* seconds of clock skew allowed on exp, nbf and iat */
+    unsigned flags;  /* AVOW_EAR_VERIFY_* */
+} avow_ear_verify_opts;
+
+/* Zeroes o and sets its size. */
+AVOW_EXPORT void avow_ear_verify_opts_init(avow_ear_verify_opts *o);
+
+/*
+ * avow_ear_verify_jwt with options, handing back the verified JWS (its
+ * header, payload and alg; avow/jose.h) in *out, the caller's
+ * (avow_jws_free). Refuses what avow_ear_verify_jwt refuses, and with the
+ * flags an iat in the future (AVOW_ERR_BAD_TIME) or a missing exp
+ * (AVOW_ERR_MISSING_CLAIM). opts may be NULL.
+ */
+AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_ear_verify_jws(const char *jwt, size_t len, EVP_PKEY *pub,
+                                                         const avow_ear_verify_opts *opts,
+                                                         avow_jws **out, avow_diag *diag);
+
+/* avow_ear_report flags */
+#define AVOW_EAR_REPORT_JSON 0x1u /* JSON for programs instead of text for people */
+
+/*
+ * A report on an EAR for `avow ear verify` and `avow ear show`. With jws (a
+ * JWS avow_ear_verify_jws verified) the payload is jws's and the report says
+ * verified, with alg, kid and typ; the text gives the profile, times,
+ * verifier, the overall status and per submod its status, vector, policy
+ * ids, whether a key is attested and avow's reasons (every value escaped),
+ * JSON gives {"verified": true, "header": {...}, "ear": {...}}. Without jws,
+ * header (a JWS header's JSON text, or NULL) and payload are shown as they
+ * are, labelled NOT VERIFIED in text ({"verified": false, ...} in JSON),
+ * the EAR pretty-printed whole so that no claim is hidden.
+ * *out NUL-terminated (len excludes the NUL), the caller's (avow_buf_free).
+ * Errors: AVOW_ERR_JSON, AVOW_ERR_TOO_LARGE, avow_ear_from_json's (verified
+ * reports only), AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_ear_report(const avow_jws *jws, const char *header, size_t header_len,
+                                     const char *payload, size_t payload_len, unsigned flags,
+                                     avow_buf *out, avow_diag *diag);
+
+/*
+ * The EAR JWT a CMW carries (avow/cmw.h): the type must name an EAR JWT
+ * (avow_ear_media_type_ok; a content-format type, which names no EAR
+ * avow knows, is AVOW_ERR_NOT_EAR like any other type), an indicator, when
+ * present, must include AVOW_CMW_IND_ATTESTATION_RESULTS (AVOW_ERR_NOT_EAR),
+ * and the value must be text without NUL (AVOW_ERR_CMW). *jwt is
+ * NUL-terminated (len excludes the NUL), the caller's (avow_buf_free).
+ */
+AVOW_EXPORT avow_err avow_cmw_get_ear_jwt(const avow_cmw *cmw, avow_buf *jwt, avow_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -61,6 +61,18 @@ extern "C" {
     X(AVOW_ERR_SIGNER_MISMATCH, 126, "signer identifier fields name different keys")               \
     X(AVOW_ERR_REQUEST_VALUE, 128, "requested claim carries a value it may not, or lacks one")     \
     X(AVOW_ERR_REQUEST_UNKNOWN, 129, "request names an unknown element or unknown claim value")    \
+    X(AVOW_ERR_MEDIA_TYPE, 130, "malformed media type")                                            \
+    X(AVOW_ERR_CBOR, 131, "CBOR is not well-formed")                                               \
+    X(AVOW_ERR_CMW, 132, "malformed conceptual message wrapper (CMW)")                             \
+    X(AVOW_ERR_JWKS, 133, "malformed JWK set")                                                     \
+    X(AVOW_ERR_BAD_SAN, 135, "subjectAltName entry is malformed")                                  \
+    X(AVOW_ERR_BAD_DN, 136, "distinguished name text is malformed")                                \
+    X(AVOW_ERR_CMP, 150, "CMP message cannot be processed")                                        \
+    X(AVOW_ERR_CBOR_INDEFINITE, 171, "CBOR uses an indefinite length")                             \
+    X(AVOW_ERR_CBOR_NOT_PREFERRED, 172, "CBOR is not in its shortest (deterministic) form")        \
+    X(AVOW_ERR_CBOR_DUP_KEY, 173, "CBOR map repeats a key")                                        \
+    X(AVOW_ERR_COSE, 174, "COSE message is malformed")                                             \
+    X(AVOW_ERR_PSA_PROFILE, 175, "PSA token names a profile avow does not know")                   \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \
@@ -88,6 +100,13 @@ extern "C" {
     X(AVOW_ERR_AK_CA, 225, "signer certificate is a CA certificate")                               \
     X(AVOW_ERR_UNANSWERED, 228, "a requested claim is missing from the evidence")                  \
     X(AVOW_ERR_UNREQUESTED, 229, "evidence carries a claim or element that was not requested")     \
+    X(AVOW_ERR_KID_UNKNOWN, 232, "no key of the key set matches the token's key id")               \
+    X(AVOW_ERR_KEY_USE, 233, "the key's use, key_ops or alg does not allow this signature")        \
+    X(AVOW_ERR_NOT_EAR, 234, "the wrapper does not carry an attestation result (EAR)")             \
+    X(AVOW_ERR_SAN_REFUSED, 237, "requested subjectAltName is not a kind the CA copies")           \
+    X(AVOW_ERR_SAN_UNHANDLED, 238, "request asks for subjectAltNames: copy, set or drop them")     \
+    X(AVOW_ERR_MAC_INVALID, 280, "MAC does not verify")                                            \
+    X(AVOW_ERR_COSE_ALG, 281, "COSE algorithm is not allowed here")                                \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

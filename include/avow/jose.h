@@ -193,6 +193,68 @@ AVOW_EXPORT avow_err avow_jwk_export(const EVP_PKEY *key, avow_buf *out, avow_di
  */
 AVOW_EXPORT avow_err avow_jwk_thumbprint(const EVP_PKEY *key, avow_buf *out, avow_diag *diag);
 
+/* --- JWK sets and unverified inspection (relying-party tools) --- */
+
+#define AVOW_JWKS_MAX_SIZE (256u * 1024u) /* a JWK set's JSON text */
+#define AVOW_JWKS_MAX_KEYS 64u
+
+/* A parsed JWK set (RFC 7517 section 5): public keys with their kid, use, key_ops and alg. */
+typedef struct avow_jwks avow_jwks;
+
+/*
+ * Reads a JWK set {"keys": [...]} of 1 to AVOW_JWKS_MAX_KEYS keys, each by
+ * avow_jwk_import's rules. Refused for the whole set (AVOW_ERR_JWKS, field
+ * "jwks.keys[2].d"): a private member in any key, a symmetric key (kty
+ * "oct": a set for verifying signatures with public keys has no business
+ * holding one, and HMAC with a public key is the classic confusion), a kid,
+ * use, alg or key_ops of the wrong type, a kid given to two keys, no usable
+ * key at all. Keys of a kty or curve avow does not take are skipped, as RFC
+ * 7517 section 5 asks. *out is the caller's (avow_jwks_free). Other errors:
+ * AVOW_ERR_JSON, AVOW_ERR_TOO_LARGE, avow_jwk_import's for a bad key.
+ */
+AVOW_EXPORT avow_err avow_jwks_parse(const char *json, size_t len, avow_jwks **out,
+                                     avow_diag *diag);
+
+/* No-op for NULL. */
+AVOW_EXPORT void avow_jwks_free(avow_jwks *set);
+
+/* The number of usable keys (skipped ones not counted). */
+AVOW_EXPORT size_t avow_jwks_count(const avow_jwks *set);
+
+/*
+ * The key that may verify a signature of alg (a JOSE name: "ES256") with
+ * key id kid (NULL: the token names none). With a kid: the key of that kid
+ * (none: AVOW_ERR_KID_UNKNOWN). Without: the one key whose type fits alg
+ * (none: AVOW_ERR_KID_UNKNOWN; several: AVOW_ERR_AMBIGUOUS). The key found
+ * must allow the signature: "use", when present, "sig"; "key_ops", when
+ * present, holding "verify"; "alg", when present, equal to alg
+ * (AVOW_ERR_KEY_USE otherwise); and alg must fit the key's type and curve
+ * (AVOW_ERR_ALG_MISMATCH; "none", HS* and unknown names AVOW_ERR_SIG_ALG).
+ * *out gets a reference the caller frees (EVP_PKEY_free).
+ */
+AVOW_EXPORT avow_err avow_jwks_select(const avow_jwks *set, const char *kid, const char *alg,
+                                      EVP_PKEY **out, avow_diag *diag);
+
+/*
+ * avow_jwks_select with the kid and alg of a compact JWS's protected
+ * header, read without verifying anything: the caller verifies the JWS with
+ * the key returned (avow_jws_verify), which checks the header again.
+ */
+AVOW_EXPORT avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *jws, size_t len,
+                                              EVP_PKEY **out, avow_diag *diag);
+
+/*
+ * Decodes a compact JWS's header and payload for inspection only, with no
+ * signature check: three dot-separated base64url parts, the header a JSON
+ * object (duplicate members refused) of at most AVOW_JWS_MAX_HEADER bytes,
+ * the token at most AVOW_JWS_MAX_SIZE. Nothing decoded here is trusted.
+ * header and payload (either may be NULL) get NUL-terminated copies (len
+ * excludes the NUL), the caller's (avow_buf_free). Errors: AVOW_ERR_MALFORMED,
+ * AVOW_ERR_JSON, AVOW_ERR_TOO_LARGE.
+ */
+AVOW_EXPORT avow_err avow_jws_decode_unverified(const char *jws, size_t len, avow_buf *header,
+                                                avow_buf *payload, avow_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,10 +4,12 @@
  * A store keeps every issued nonce with its expiry and whether it was used.
  * Back ends fill an avow_nonce_store_ops table; SQLite is built in (a file,
  * so the set survives restarts, and SQLite locking makes one file safe for
- * several processes); a Redis back end plugs in through the same table.
+ * several processes); the Redis back end (avow_nonce_store_open_uri) fills
+ * the same table for several hosts sharing one set of nonces.
  *
  * A store handle may be used from several threads at once (the SQLite back
- * end opens its connection in serialized mode).
+ * end opens its connection in serialized mode; the Redis back end keeps a
+ * small pool of connections behind a lock, one per call in flight).
  */
 #ifndef AVOW_NONCE_H
 #define AVOW_NONCE_H
@@ -120,10 +122,52 @@ AVOW_EXPORT avow_err avow_nonce_store_open_sqlite_ex(const char *path, unsigned 
 AVOW_EXPORT avow_err avow_nonce_store_open_sqlite(const char *path, avow_nonce_store **out,
                                                   avow_diag *diag);
 
+/* Options of avow_nonce_store_open_uri. */
+typedef struct avow_nonce_store_open_opts {
+    size_t size; /* set by avow_nonce_store_open_opts_init */
+    /*
+     * The issuance ledger of a redis: store: "sqlite:PATH" (or a plain
+     * path) keeps it in that SQLite file, opened as
+     * avow_nonce_store_open_sqlite_ex with the same flags; NULL keeps none
+     * (avow_nonce_consume_record is AVOW_ERR_UNSUPPORTED) unless the URI
+     * says ledger=stream (a Redis stream). Ignored for a sqlite: URI, whose
+     * file is its own ledger.
+     */
+    const char *ledger;
+    /* Prefix of every Redis key; NULL = the URI's prefix=, else "avow". */
+    const char *key_prefix;
+} avow_nonce_store_open_opts;
+
+/* Zeroes o and sets its size. */
+AVOW_EXPORT void avow_nonce_store_open_opts_init(avow_nonce_store_open_opts *o);
+
+/*
+ * Opens a store named by a URI (docs/store.md):
+ *   sqlite:PATH  the SQLite store (avow_nonce_store_open_sqlite_ex, flags)
+ *   redis://[[USER]:PASSWORD@]HOST[:PORT][/DB][?PARAMS]
+ *   unix:SOCKET-PATH[?PARAMS]   Redis over a Unix socket (db= selects the database)
+ * Redis PARAMS, '&'-separated: prefix=P (key prefix, [A-Za-z0-9_.-:]{1,64},
+ * default "avow"), db=N, grace=SECONDS (how long a nonce stays known after
+ * its expiry, so it answers EXPIRED or REPLAY rather than UNKNOWN; default
+ * 60), connect_timeout_ms=N (default 2000), timeout_ms=N (each command;
+ * default 2000), ledger=stream (the issuance ledger in a Redis stream,
+ * consumed and appended in one script). A Redis store checks the server
+ * with PING before it returns; AVOW_NONCE_STORE_CREATE does not apply to it
+ * (Redis needs nothing made). opts may be NULL. Errors: AVOW_ERR_ARG (the
+ * URI; a password is never quoted back), AVOW_ERR_STORE_BUSY (Redis
+ * unreachable, loading or timing out: retry later), AVOW_ERR_STORE
+ * (refused authentication, anything else; diag->source AVOW_BACKEND_REDIS
+ * with the hiredis error type in diag->backend), those of the SQLite
+ * store, AVOW_ERR_UNSUPPORTED (a build without Redis).
+ */
+AVOW_EXPORT avow_err avow_nonce_store_open_uri(const char *uri, unsigned flags,
+                                               const avow_nonce_store_open_opts *opts,
+                                               avow_nonce_store **out, avow_diag *diag);
+
 /* Closes the store and frees it. No-op for NULL. */
 AVOW_EXPORT void avow_nonce_store_free(avow_nonce_store *s);
 
-/* Back-end name ("sqlite"). */
+/* Back-end name ("sqlite", "redis"). */
 AVOW_EXPORT const char *avow_nonce_store_name(const avow_nonce_store *s);
 
 /*

@@ -28,6 +28,7 @@
 #include <avow/export.h>
 #include <avow/profile.h>
 #include <avow/signer.h>
+#include <avow/x509.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -127,8 +128,21 @@ AVOW_EXPORT avow_bundle_version avow_request_get_version(const avow_request *r);
 AVOW_EXPORT avow_view avow_request_der(const avow_request *r);
 /* Subject name (borrowed; NULL when a CRMF template has none). */
 AVOW_EXPORT const X509_NAME *avow_request_get0_subject(const avow_request *r);
-/* "CN=foo, O=bar" (RFC 2253-like, one line). *out NUL-terminated, caller frees. */
+/* The subject in RFC 4514 text, most specific first ("CN=foo,O=bar": avow_name_text);
+ * empty for no subject. *out NUL-terminated, caller frees. */
 AVOW_EXPORT avow_err avow_request_subject_text(const avow_request *r, avow_buf *out);
+/*
+ * The subjectAltName the request asks for: the extension in PKCS#10's
+ * extensionRequest attribute (RFC 2986, PKCS#9) or in the CRMF certTemplate's
+ * extensions. *out NULL when there is none (AVOW_OK), else the caller's
+ * (GENERAL_NAMES_free). Strict: one extensionRequest attribute with one
+ * value, one subjectAltName extension (AVOW_ERR_DUP_ATTRIBUTE), its value
+ * one DER GeneralNames (AVOW_ERR_NOT_DER, AVOW_ERR_MALFORMED), 1 to
+ * AVOW_SAN_MAX names (AVOW_ERR_EMPTY, AVOW_ERR_TOO_LARGE). The names are
+ * not judged here: avow_san_check does that.
+ */
+AVOW_EXPORT avow_err avow_request_get1_sans(const avow_request *r, GENERAL_NAMES **out,
+                                            avow_diag *diag);
 /* The requested public key (borrowed) and its DER SubjectPublicKeyInfo (borrowed). */
 AVOW_EXPORT EVP_PKEY *avow_request_get0_pubkey(const avow_request *r);
 AVOW_EXPORT avow_view avow_request_spki(const avow_request *r);
@@ -164,11 +178,22 @@ AVOW_EXPORT avow_err avow_request_builder_new(avow_request_kind kind, avow_reque
 AVOW_EXPORT void avow_request_builder_free(avow_request_builder *b);
 
 /*
- * Subject from text "CN=foo,O=bar" (a leading '/' form "/CN=foo/O=bar" too;
- * '\' escapes a separator). Values are UTF-8. Errors: AVOW_ERR_ARG naming the part.
+ * Subject from text: RFC 4514 "CN=foo,O=bar" (most specific first, so the
+ * DER holds O then CN) or OpenSSL's "/O=bar/CN=foo" (DER order), read by
+ * avow_name_parse. Errors: AVOW_ERR_BAD_DN naming the attribute, AVOW_ERR_TOO_LARGE.
  */
 AVOW_EXPORT avow_err avow_request_builder_set_subject(avow_request_builder *b, const char *text,
                                                       avow_diag *diag);
+
+/*
+ * Adds subjectAltNames from a list ("DNS:host,IP:192.0.2.1,URI:...,email:...",
+ * avow_san_parse); may be called again to add more. The request carries them
+ * as a subjectAltName extension: in PKCS#10's extensionRequest attribute,
+ * beside the attestation attribute, or in the CRMF certTemplate's
+ * extensions. Errors: AVOW_ERR_BAD_SAN (field "san[i]"), AVOW_ERR_TOO_LARGE.
+ */
+AVOW_EXPORT avow_err avow_request_builder_add_san(avow_request_builder *b, const char *text,
+                                                  avow_diag *diag);
 
 /*
  * Which shape to write: LATEST (default), DRAFT15 or HINTED (for

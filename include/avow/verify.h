@@ -78,6 +78,18 @@ AVOW_EXPORT avow_err avow_verifier_add_cert(avow_verifier *v, X509 *cert, avow_d
 AVOW_EXPORT avow_err avow_verifier_add_key(avow_verifier *v, const uint8_t *key_id, size_t len,
                                            EVP_PKEY *pub, avow_diag *diag);
 /*
+ * A secret key the caller trusts for MACed statements (a PSA token in a
+ * COSE_Mac0 with a symmetric IAK), found only by its key id (for PSA, the
+ * token's instance id); the bytes are copied and cleansed when the verifier
+ * is freed. A secret is never tried on a signature and a public key never
+ * on a MAC. Errors: AVOW_ERR_ARG (no id, a key shorter than 16 or longer
+ * than 1024 bytes), AVOW_ERR_DUP_KEY (the id is already given to a
+ * secret), AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_verifier_add_secret(avow_verifier *v, const uint8_t *key_id, size_t len,
+                                              const uint8_t *secret, size_t secret_len,
+                                              avow_diag *diag);
+/*
  * Time at which certificates are checked. Without a call (or after
  * avow_verifier_clear_time) it is the current time of each verification;
  * once set, it is exactly `at`, 0 (1970-01-01T00:00:00Z) included.

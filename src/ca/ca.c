@@ -17,6 +17,7 @@
 
 #include "ca/ca_int.h"
 #include "core/internal.h"
+#include "core/x509_int.h"
 
 struct avow_ca {
     avow_signer *signer;
@@ -253,9 +254,106 @@ static avow_err add_cmw(X509 *x, const avow_ca *ca, const avow_appraisal *a, con
     return AVOW_OK;
 }
 
-/* The end-entity profile: basicConstraints, keyUsage, EKU, key identifiers. */
+/* One name of the request that the CA may copy: well formed and of an allowed kind. */
+static avow_err check_copy(const GENERAL_NAME *gn, int i, unsigned allow, avow_diag *diag)
+{
+    char field[48];
+    snprintf(field, sizeof(field), "request.subjectAltName[%d]", i);
+    unsigned kind = avow_san_kind(gn);
+    if (kind == 0)
+        return avow__fail(diag, AVOW_ERR_SAN_REFUSED, field,
+                          "a kind the CA never copies (only DNS, IP, URI, email)");
+    avow_err rc = avow_san_check(gn, diag);
+    if (rc != AVOW_OK) {
+        if (diag != NULL)
+            snprintf(diag->field, sizeof(diag->field), "%s", field);
+        return rc;
+    }
+    if ((kind & ~allow) != 0) {
+        GENERAL_NAMES *one = sk_GENERAL_NAME_new_null();
+        avow_buf text = {0};
+        if (one != NULL && sk_GENERAL_NAME_push(one, (GENERAL_NAME *)gn) > 0)
+            (void)avow_san_text(one, &text);
+        sk_GENERAL_NAME_free(one);
+        rc = avow__fail(diag, AVOW_ERR_SAN_REFUSED, field,
+                        "%.80s: %s not allowed (the CA copies only the kinds it is told to)",
+                        text.ptr != NULL ? (const char *)text.ptr : "?",
+                        (kind & AVOW_SAN_WILDCARD) != 0 && (allow & AVOW_SAN_DNS) != 0
+                            ? "a wildcard is"
+                            : "this kind is");
+        avow_buf_free(&text);
+        return rc;
+    }
+    return AVOW_OK;
+}
+
+/*
+ * The certificate's subjectAltName by the rule of docs/ca.md: set, copied
+ * under san_allow, or dropped, and never silently lost. *out NULL = none.
+ */
+static avow_err choose_sans(const avow_request *req, const avow_ca_issue_opts *opts,
+                            GENERAL_NAMES **out, avow_diag *diag)
+{
+    *out = NULL;
+    unsigned copy = opts->flags & AVOW_CA_ISSUE_COPY_SAN,
+             drop = opts->flags & AVOW_CA_ISSUE_DROP_SAN;
+    if ((opts->san != NULL) + (copy != 0) + (drop != 0) > 1)
+        return avow__fail(diag, AVOW_ERR_ARG, "san",
+                          "give one of: names to set, copy the request's, drop the request's");
+    GENERAL_NAMES *asked = NULL;
+    avow_err rc = avow_request_get1_sans(req, &asked, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    if (opts->san != NULL) {
+        GENERAL_NAMES_free(asked);
+        GENERAL_NAMES *set = GENERAL_NAMES_new();
+        if (set == NULL)
+            return avow__fail(diag, AVOW_ERR_NOMEM, "san", "out of memory");
+        rc = avow_san_parse(opts->san, set, diag);
+        if (rc != AVOW_OK) {
+            GENERAL_NAMES_free(set);
+            return rc;
+        }
+        *out = set;
+        return AVOW_OK;
+    }
+    if (asked == NULL || drop) {
+        GENERAL_NAMES_free(asked);
+        return AVOW_OK;
+    }
+    if (!copy) {
+        GENERAL_NAMES_free(asked);
+        return avow__fail(diag, AVOW_ERR_SAN_UNHANDLED, "request.subjectAltName",
+                          "the request asks for %d name(s): copy them (-copy-san), set the "
+                          "certificate's (-san) or drop them (-drop-san)",
+                          sk_GENERAL_NAME_num(asked));
+    }
+    unsigned allow = opts->san_allow != 0 ? opts->san_allow : AVOW_SAN_DNS;
+    for (int i = 0; rc == AVOW_OK && i < sk_GENERAL_NAME_num(asked); i++)
+        rc = check_copy(sk_GENERAL_NAME_value(asked, i), i, allow, diag);
+    if (rc != AVOW_OK) {
+        GENERAL_NAMES_free(asked);
+        return rc;
+    }
+    *out = asked;
+    return AVOW_OK;
+}
+
+static avow_err add_sans(X509 *x, const GENERAL_NAMES *names, avow_diag *diag)
+{
+    /* RFC 5280 4.2.1.6: critical when the subject is empty. */
+    X509_EXTENSION *e = NULL;
+    avow_err rc =
+        avow__san_ext(names, X509_NAME_entry_count(X509_get_subject_name(x)) == 0, &e, diag);
+    if (rc == AVOW_OK && X509_add_ext(x, e, -1) != 1)
+        rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "subjectAltName", "cannot add");
+    X509_EXTENSION_free(e);
+    return rc;
+}
+
+/* The end-entity profile: basicConstraints, keyUsage, EKU, SAN, key identifiers. */
 static avow_err add_extensions(X509 *x, const avow_ca *ca, const avow_ca_issue_opts *opts,
-                               avow_diag *diag)
+                               const GENERAL_NAMES *sans, avow_diag *diag)
 {
     X509V3_CTX ctx;
     X509V3_set_ctx(&ctx, ca->cert, x, NULL, NULL, 0);
@@ -265,6 +363,8 @@ static avow_err add_extensions(X509 *x, const avow_ca *ca, const avow_ca_issue_o
             x, &ctx, opts->key_usage != 0 ? opts->key_usage : AVOW_KU_DIGITAL_SIGNATURE, diag);
     if (rc == AVOW_OK && opts->eku != NULL)
         rc = avow__ca_add_ext_conf(x, &ctx, NID_ext_key_usage, opts->eku, diag);
+    if (rc == AVOW_OK && sans != NULL)
+        rc = add_sans(x, sans, diag);
     if (rc == AVOW_OK)
         rc = avow__ca_add_ext_conf(x, &ctx, NID_subject_key_identifier, "hash", diag);
     if (rc == AVOW_OK && X509_get0_subject_key_id(ca->cert) != NULL)
@@ -298,7 +398,7 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
     EVP_PKEY *pub = avow_request_get0_pubkey(req);
     X509_NAME *subject = NULL;
     if (opts->subject != NULL) {
-        rc = avow__ca_parse_name(opts->subject, &subject, diag);
+        rc = avow_name_parse(opts->subject, &subject, diag);
         if (rc != AVOW_OK)
             return rc;
     } else if (avow_request_get0_subject(req) == NULL ||
@@ -307,9 +407,12 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
     }
     time_t now = opts->now != 0 ? opts->now : time(NULL);
     const X509_NAME *want = subject != NULL ? subject : avow_request_get0_subject(req);
+    GENERAL_NAMES *sans = NULL;
     rc = check_ca_time(ca, now, diag);
     if (rc == AVOW_OK)
         rc = check_subject(want, diag);
+    if (rc == AVOW_OK)
+        rc = choose_sans(req, opts, &sans, diag);
     if (rc != AVOW_OK) {
         X509_NAME_free(subject);
         ERR_clear_error();
@@ -320,6 +423,7 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
     if (x == NULL || pub == NULL) {
         X509_free(x);
         X509_NAME_free(subject);
+        GENERAL_NAMES_free(sans);
         return avow__fail(diag, x == NULL ? AVOW_ERR_NOMEM : AVOW_ERR_BAD_SPKI, "", "%s",
                           x == NULL ? "out of memory" : "the request has no public key");
     }
@@ -336,7 +440,7 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
     if (rc == AVOW_OK)
         rc = fit_validity(x, ca, opts->flags, diag);
     if (rc == AVOW_OK)
-        rc = add_extensions(x, ca, opts, diag);
+        rc = add_extensions(x, ca, opts, sans, diag);
     if (rc == AVOW_OK)
         rc = add_cmw(x, ca, appraisal, opts->kid, &jwt, diag);
     if (rc == AVOW_OK)
@@ -348,6 +452,7 @@ avow_err avow_ca_issue(avow_ca *ca, const avow_request *req, const avow_appraisa
     }
     avow_buf_free(&jwt);
     X509_NAME_free(subject);
+    GENERAL_NAMES_free(sans);
     X509_free(x);
     ERR_clear_error();
     return rc;

@@ -72,75 +72,6 @@ avow_err avow__ca_add_ext_conf(X509 *x, X509V3_CTX *ctx, int nid, const char *va
     return AVOW_OK;
 }
 
-static int is_sep(char ch, char sep)
-{
-    return ch == sep;
-}
-
-/* One "TYPE=value" with '\' escapes removed. */
-static avow_err add_rdn(X509_NAME *name, char *part, avow_diag *diag)
-{
-    char *eq = strchr(part, '=');
-    if (eq == NULL || eq == part)
-        return avow__fail(diag, AVOW_ERR_ARG, "subject", "\"%s\" is not TYPE=value", part);
-    *eq = '\0';
-    char *v = eq + 1, *w = eq + 1;
-    for (; *v != '\0'; v++) {
-        if (*v == '\\' && v[1] != '\0')
-            v++;
-        *w++ = *v;
-    }
-    *w = '\0';
-    while (*part == ' ')
-        part++;
-    if (X509_NAME_add_entry_by_txt(name, part, MBSTRING_UTF8, (const unsigned char *)(eq + 1), -1,
-                                   -1, 0) != 1)
-        return avow__fail_ossl(diag, AVOW_ERR_ARG, "subject", "bad attribute \"%s\"", part);
-    return AVOW_OK;
-}
-
-avow_err avow__ca_parse_name(const char *text, X509_NAME **out, avow_diag *diag)
-{
-    if (text == NULL || text[0] == '\0')
-        return avow__fail(diag, AVOW_ERR_ARG, "subject", "empty subject");
-    size_t len = strlen(text);
-    char *copy = OPENSSL_malloc(len + 1);
-    X509_NAME *name = X509_NAME_new();
-    if (copy == NULL || name == NULL) {
-        OPENSSL_free(copy);
-        X509_NAME_free(name);
-        return avow__fail(diag, AVOW_ERR_NOMEM, "subject", "out of memory");
-    }
-    memcpy(copy, text, len + 1);
-    char sep = ',', *p = copy;
-    if (*p == '/') {
-        sep = '/';
-        p++;
-    }
-    avow_err rc = AVOW_OK;
-    while (rc == AVOW_OK && *p != '\0') {
-        char *q = p;
-        while (*q != '\0' && !is_sep(*q, sep)) {
-            if (*q == '\\' && q[1] != '\0')
-                q++;
-            q++;
-        }
-        int last = *q == '\0';
-        *q = '\0';
-        rc = add_rdn(name, p, diag);
-        p = last ? q : q + 1;
-    }
-    OPENSSL_free(copy);
-    if (rc == AVOW_OK && X509_NAME_entry_count(name) == 0)
-        rc = avow__fail(diag, AVOW_ERR_ARG, "subject", "no attribute in \"%s\"", text);
-    if (rc != AVOW_OK) {
-        X509_NAME_free(name);
-        return rc;
-    }
-    *out = name;
-    return AVOW_OK;
-}
-
 avow_err avow__ca_sign(X509 *x, avow_signer *signer, X509 **out, avow_diag *diag)
 {
     avow_buf algder = {0}, sig = {0};
@@ -227,7 +158,7 @@ avow_err avow_ca_make_root(avow_signer *signer, const char *subject, unsigned da
     X509 *x = X509_new();
     if (x == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "", "out of memory");
-    avow_err rc = avow__ca_parse_name(subject != NULL ? subject : "CN=avow CA", &name, diag);
+    avow_err rc = avow_name_parse(subject != NULL ? subject : "CN=avow CA", &name, diag);
     if (rc == AVOW_OK &&
         (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_subject_name(x, name) != 1 ||
          X509_set_issuer_name(x, name) != 1 ||

@@ -1,9 +1,10 @@
 /*
- * The CMW extension (id-pe-cmw, draft-ietf-rats-msg-wrap) carrying an EAR
- * JWT: written by the CA, read strictly by the relying party.
+ * The CMW extension (id-pe-cmw, RFC 9999) carrying an EAR JWT: written by
+ * the CA in the json choice, read strictly by the relying party in either.
  *
  *   CMW ::= CHOICE { json UTF8String, cbor OCTET STRING }
- *   json: ["application/eat-jwt; eat_profile=\"...#03\"", "<base64url(JWT)>"]
+ *   json: ["application/eat+jwt; eat_profile=\"...#03\"", "<base64url(JWT)>"]
+ *   cbor: the CBOR record or tag (avow/cmw.h)
  */
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include <avow/cmw.h>
 #include <avow/ear.h>
 
 #include "ca/ca_int.h"
@@ -24,14 +26,12 @@
 
 avow_err avow__cmw_encode_jwt(const char *jwt, size_t len, avow_buf *der, avow_diag *diag)
 {
-    char *b64 = avow__b64url_encode((const uint8_t *)jwt, len);
-    json_t *rec = b64 != NULL ? json_pack("[ss]", AVOW_EAR_MEDIA_TYPE_JWT, b64) : NULL;
-    char *text = rec != NULL ? json_dumps(rec, JSON_COMPACT) : NULL;
-    json_decref(rec);
-    OPENSSL_free(b64);
-    if (text == NULL)
-        return avow__fail(diag, AVOW_ERR_NOMEM, "cmw", "cannot encode the CMW record");
-    size_t n = strlen(text);
+    avow_buf text = {0};
+    avow_err rc = avow_cmw_encode(AVOW_CMW_FORM_JSON, AVOW_EAR_MEDIA_TYPE_JWT, (const uint8_t *)jwt,
+                                  len, 0, &text, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    size_t n = text.len;
     uint8_t hdr[2 + sizeof(size_t)]; /* tag, 0x80 | k, k <= sizeof(size_t) octets */
     size_t hl = 0;
     hdr[hl++] = TAG_UTF8STRING;
@@ -47,13 +47,13 @@ avow_err avow__cmw_encode_jwt(const char *jwt, size_t len, avow_buf *der, avow_d
     }
     der->ptr = OPENSSL_malloc(hl + n);
     if (der->ptr == NULL) {
-        free(text);
+        avow_buf_free(&text);
         return avow__fail(diag, AVOW_ERR_NOMEM, "cmw", "out of memory");
     }
     memcpy(der->ptr, hdr, hl);
-    memcpy(der->ptr + hl, text, n);
+    memcpy(der->ptr + hl, text.ptr, n);
     der->len = hl + n;
-    free(text);
+    avow_buf_free(&text);
     return AVOW_OK;
 }
 
@@ -99,52 +99,20 @@ avow_err avow_cert_get_ear_jwt(const X509 *cert, avow_buf *jwt, avow_diag *diag)
     rc = avow__der_header(p, len, &tag, &hdr, &body);
     if (rc != AVOW_OK)
         return avow__fail(diag, rc, "cmw", "the extension value is not one DER TLV");
-    if (tag == TAG_OCTET_STRING)
-        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "cmw",
-                          "CBOR CMW (cbor choice) is not supported");
-    if (tag != TAG_UTF8STRING)
+    if (tag != TAG_UTF8STRING && tag != TAG_OCTET_STRING)
         return avow__fail(diag, AVOW_ERR_WRONG_TAG, "cmw",
                           "tag 0x%02x, want UTF8String (json) or OCTET STRING (cbor)", tag);
     if (hdr + body != len)
-        return avow__fail(diag, AVOW_ERR_TRAILING, "cmw", "%lu bytes after the UTF8String",
-                          (unsigned long)(len - hdr - body));
-    json_error_t jerr;
-    json_t *rec = json_loadb((const char *)p + hdr, body, JSON_REJECT_DUPLICATES, &jerr);
-    if (rec == NULL)
-        return avow__fail(diag, AVOW_ERR_JSON, "cmw", "not JSON: %s", jerr.text);
-    size_t n = json_is_array(rec) ? json_array_size(rec) : 0;
-    json_t *type = json_array_get(rec, 0), *val = json_array_get(rec, 1);
-    if ((n != 2 && n != 3) || !json_is_string(type) || !json_is_string(val) ||
-        (n == 3 && !json_is_integer(json_array_get(rec, 2)))) {
-        json_decref(rec);
-        return avow__fail(diag, AVOW_ERR_MALFORMED, "cmw",
-                          "not a JSON CMW record [type, value(, indicator)]");
-    }
-    if (strcmp(json_string_value(type), AVOW_EAR_MEDIA_TYPE_JWT) != 0) {
-        rc = avow__fail(diag, AVOW_ERR_UNSUPPORTED, "cmw[0]", "media type \"%.120s\", want %s",
-                        json_string_value(type), AVOW_EAR_MEDIA_TYPE_JWT);
-        json_decref(rec);
-        return rc;
-    }
-    avow_buf raw = {0};
-    rc = avow__b64url_decode(json_string_value(val), json_string_length(val), &raw);
-    json_decref(rec);
-    if (rc != AVOW_OK)
-        return avow__fail(diag, rc, "cmw[1]", "value is not base64url");
-    if (raw.len == 0 || memchr(raw.ptr, 0, raw.len) != NULL) {
-        avow_buf_free(&raw);
-        return avow__fail(diag, AVOW_ERR_MALFORMED, "cmw[1]", "value is not a JWT");
-    }
-    jwt->ptr = OPENSSL_malloc(raw.len + 1);
-    if (jwt->ptr == NULL) {
-        avow_buf_free(&raw);
-        return avow__fail(diag, AVOW_ERR_NOMEM, "cmw", "out of memory");
-    }
-    memcpy(jwt->ptr, raw.ptr, raw.len);
-    jwt->ptr[raw.len] = 0;
-    jwt->len = raw.len;
-    avow_buf_free(&raw);
-    return AVOW_OK;
+        return avow__fail(diag, AVOW_ERR_TRAILING, "cmw", "%lu bytes after the %s",
+                          (unsigned long)(len - hdr - body),
+                          tag == TAG_UTF8STRING ? "UTF8String" : "OCTET STRING");
+    avow_cmw *cmw = NULL;
+    rc = avow_cmw_decode(
+        p + hdr, body, tag == TAG_UTF8STRING ? AVOW_CMW_FORM_JSON : AVOW_CMW_FORM_CBOR, &cmw, diag);
+    if (rc == AVOW_OK)
+        rc = avow_cmw_get_ear_jwt(cmw, jwt, diag);
+    avow_cmw_free(cmw);
+    return rc;
 }
 
 int avow__ear_has_akpub(const avow_ear *ear, const uint8_t *spki, size_t len)

@@ -11,12 +11,14 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -24,6 +26,7 @@
 #include <openssl/x509.h>
 
 #include <avow/ca_dir.h>
+#include <avow/x509.h>
 #include <avow/pkcs11.h>
 
 #include "core/internal.h"
@@ -43,10 +46,12 @@ struct avow_ca_dir {
     json_t *conf;
     unsigned days;
     size_t max_nonces;
+    unsigned san_allow; /* ca.json's kinds a copied subjectAltName may have; 0 = the default */
     X509 *cert;
     avow_ca *ca;
     avow_nonce_store *store;
     avow_policy *policy; /* ca.json's, loaded on first issue */
+    CRYPTO_RWLOCK *lock; /* over policy: issues may run in several threads (the CMP server) */
 };
 
 static avow_err join(char *out, size_t cap, const char *dir, const char *name, avow_diag *diag)
@@ -153,6 +158,8 @@ static avow_err write_conf(const char *path, const avow_ca_dir_init_opts *o, con
         bad = bad || json_object_set_new(j, "pin_source", json_string(o->pin_source)) != 0;
     if (policy != NULL)
         bad = bad || json_object_set_new(j, "policy", json_string(policy)) != 0;
+    if (o->san_allow != NULL)
+        bad = bad || json_object_set_new(j, "san_allow", json_string(o->san_allow)) != 0;
     char *text = bad ? NULL : json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(j);
     if (text == NULL)
@@ -356,6 +363,15 @@ avow_err avow_ca_dir_init(const char *dir, const avow_ca_dir_init_opts *opts, av
         return avow__fail(diag, AVOW_ERR_ARG, "cert-days",
                           "issued certificates (%u days) would outlive the CA (%u days)",
                           o.cert_days, o.days);
+    unsigned kinds = 0;
+    if (o.san_allow != NULL) {
+        avow_err krc = avow_san_kinds_parse(o.san_allow, &kinds, diag);
+        if (krc != AVOW_OK)
+            return krc;
+        if (kinds == 0)
+            return avow__fail(diag, AVOW_ERR_ARG, "san_allow",
+                              "none would copy no name: leave it out");
+    }
     if (!is_p11(o.key) && (o.pkcs11_module != NULL || o.pin_source != NULL))
         return avow__fail(diag, AVOW_ERR_ARG, "key",
                           "a PKCS#11 module and PIN source need a pkcs11: key");
@@ -464,6 +480,14 @@ static avow_err load_conf(avow_ca_dir *cd, avow_diag *diag)
                           "want {\"version\": 1, \"key\": ..., \"days\": 1..%u, "
                           "\"max_nonces\": >= 1, ...}",
                           AVOW_CA_MAX_DAYS);
+    json_t *allow = json_object_get(cd->conf, "san_allow");
+    if (allow != NULL &&
+        (!json_is_string(allow) ||
+         avow_san_kinds_parse(json_string_value(allow), &cd->san_allow, NULL) != AVOW_OK ||
+         cd->san_allow == 0))
+        return avow__fail(diag, AVOW_ERR_CONFIG, p,
+                          "\"san_allow\": want kinds such as \"dns,ip\" (dns, ip, uri, email, "
+                          "wildcard, all)");
     cd->days = (unsigned)json_integer_value(days);
     cd->max_nonces =
         maxn != NULL ? (size_t)json_integer_value(maxn) : AVOW_CA_DIR_DEFAULT_MAX_NONCES;
@@ -500,12 +524,18 @@ avow_err avow_ca_dir_open(const char *dir, const avow_ca_dir_open_opts *opts, av
     avow_ca_dir_open_opts none;
     avow_ca_dir_open_opts_init(&none);
     const avow_ca_dir_open_opts *o = opts != NULL ? opts : &none;
-    if (o->size != sizeof(*o))
+    /* The size before `store` was added is still a known size. */
+    if (o->size != sizeof(*o) && o->size != offsetof(avow_ca_dir_open_opts, store))
         return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
                           "options not set up with avow_ca_dir_open_opts_init");
+    const char *store = o->size == sizeof(*o) ? o->store : NULL;
     avow_ca_dir *cd = OPENSSL_zalloc(sizeof(*cd));
+    if (cd != NULL && (cd->lock = CRYPTO_THREAD_lock_new()) == NULL) {
+        OPENSSL_free(cd);
+        cd = NULL;
+    }
     if (cd == NULL)
-        return avow__fail(diag, AVOW_ERR_NOMEM, "dir", "out of memory");
+        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "dir", "out of memory");
     avow_err rc = AVOW_OK;
     if (strlen(dir) >= sizeof(cd->dir))
         rc = avow__fail(diag, AVOW_ERR_ARG, "dir", "path too long");
@@ -520,8 +550,14 @@ avow_err avow_ca_dir_open(const char *dir, const avow_ca_dir_open_opts *opts, av
     char p[PATH_MAX];
     if (rc == AVOW_OK)
         rc = join(p, sizeof(p), cd->dir, CA_NONCES, diag);
-    if (rc == AVOW_OK)
+    if (rc == AVOW_OK && store == NULL) {
         rc = avow_nonce_store_open_sqlite_ex(p, 0, &cd->store, diag);
+    } else if (rc == AVOW_OK) {
+        avow_nonce_store_open_opts so;
+        avow_nonce_store_open_opts_init(&so);
+        so.ledger = p; /* Redis nonces, this CA's ledger */
+        rc = avow_nonce_store_open_uri(store, 0, &so, &cd->store, diag);
+    }
     if (rc == AVOW_OK)
         avow_nonce_store_set_limit(cd->store, cd->max_nonces);
     if (rc == AVOW_OK && !(o->flags & AVOW_CA_DIR_NO_KEY)) {
@@ -559,6 +595,7 @@ void avow_ca_dir_free(avow_ca_dir *cd)
     X509_free(cd->cert);
     avow_nonce_store_free(cd->store);
     avow_policy_free(cd->policy);
+    CRYPTO_THREAD_lock_free(cd->lock);
     json_decref(cd->conf);
     OPENSSL_free(cd);
 }
@@ -642,18 +679,11 @@ static avow_err make_record(X509 *cert, const avow_request *req, const avow_appr
 {
     memset(r, 0, sizeof(*r));
     serial_hex(cert, r->serial, sizeof(r->serial));
-    BIO *b = BIO_new(BIO_s_mem());
-    char *mem = NULL;
-    long ml = 0;
-    if (b == NULL ||
-        X509_NAME_print_ex(b, X509_get_subject_name(cert), 0,
-                           XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) < 0 ||
-        (ml = BIO_get_mem_data(b, &mem)) < 0 ||
-        (*subject = OPENSSL_strndup(mem, (size_t)ml)) == NULL) {
-        BIO_free(b);
+    /* RFC 4514 text, the order `-subject` is written in. */
+    avow_buf st = {0};
+    if (avow_name_text(X509_get_subject_name(cert), &st) != AVOW_OK)
         return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "subject", "cannot print the subject");
-    }
-    BIO_free(b);
+    *subject = (char *)st.ptr;
     unsigned char *spki = NULL;
     int sl = i2d_PUBKEY(X509_get0_pubkey(cert), &spki);
     if (sl <= 0)
@@ -741,12 +771,16 @@ avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_r
     const avow_policy *policy = o->policy;
     const char *ppath = conf_str(cd->conf, "policy");
     avow_err rc = AVOW_OK;
-    if (policy == NULL && ppath != NULL && cd->policy == NULL)
-        rc = avow_policy_load(ppath, &cd->policy, diag);
+    if (policy == NULL && ppath != NULL) {
+        if (!CRYPTO_THREAD_write_lock(cd->lock))
+            return avow__fail_ossl(diag, AVOW_ERR_INTERNAL, "ca", "cannot take the lock");
+        if (cd->policy == NULL)
+            rc = avow_policy_load(ppath, &cd->policy, diag);
+        policy = cd->policy;
+        CRYPTO_THREAD_unlock(cd->lock);
+    }
     if (rc != AVOW_OK)
         return rc;
-    if (policy == NULL)
-        policy = cd->policy;
 
     avow_appraise_opts ao = {
         .size = sizeof(avow_appraise_opts),
@@ -772,6 +806,8 @@ avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_r
     io.now = now;
     if (io.days == 0)
         io.days = cd->days;
+    if (io.san_allow == 0)
+        io.san_allow = cd->san_allow;
     X509 *x = NULL;
     rc = avow_ca_issue(cd->ca, req, a, &io, &x, diag);
     if (rc == AVOW_OK)

@@ -16,8 +16,6 @@ avow_err avow__ca_set_validity(X509 *x, time_t now, unsigned days, avow_diag *di
 /* One extension from OpenSSL's config syntax ("critical,CA:FALSE"). */
 avow_err avow__ca_add_ext_conf(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
                                avow_diag *diag);
-/* "CN=a,O=b" or "/CN=a/O=b" ('\' escapes) into a new name (X509_NAME_free). */
-avow_err avow__ca_parse_name(const char *text, X509_NAME **out, avow_diag *diag);
 /* Sets the signature algorithm, signs the TBS through signer, returns the parsed, checked result.
  */
 avow_err avow__ca_sign(X509 *x, avow_signer *signer, X509 **out, avow_diag *diag);

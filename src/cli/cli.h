@@ -65,5 +65,7 @@ int cli_group_evidence(const char *prog, int argc, char **argv);
 int cli_group_keygen(const char *prog, int argc, char **argv);
 int cli_group_ca(const char *prog, int argc, char **argv);
 int cli_group_csr(const char *prog, int argc, char **argv);
+int cli_group_ear(const char *prog, int argc, char **argv);
+int cli_group_psa(const char *prog, int argc, char **argv);
 
 #endif

@@ -82,6 +82,7 @@ static avow_err open_ca(const char *dir, const cli_args *a, unsigned flags, avow
         .pkcs11_module =
             (flags & AVOW_CA_DIR_NO_KEY) ? NULL : default_module(cli_get(a, "pkcs11-module")),
         .flags = flags,
+        .store = cli_declared(a, "store") ? cli_get(a, "store") : NULL,
     };
     return avow_ca_dir_open(dir, &o, out, d);
 }
@@ -102,6 +103,9 @@ static const cli_opt init_opts[] = {
     {"policy", CLI_VALUE, "FILE",
      "appraisal policy ca issue uses by default (default: avow-default)"},
     {"max-nonces", CLI_VALUE, "N", "outstanding nonces at most (default: 10000)"},
+    {"san-allow", CLI_VALUE, "KINDS",
+     "kinds of requested subjectAltNames ca issue -copy-san copies: dns,ip,uri,email,wildcard "
+     "or all (default: dns; stored in ca.json)"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
@@ -118,6 +122,7 @@ static int run_init(const char *prog, const cli_args *a)
     o.key = cli_get(a, "key");
     o.pin_source = cli_get(a, "pin-source");
     o.policy = cli_get(a, "policy");
+    o.san_allow = cli_get(a, "san-allow");
     int p11 = o.key != NULL && strncmp(o.key, "pkcs11:", 7) == 0;
     avow_err err = AVOW_OK;
     if (cli_get(a, "days") != NULL)
@@ -164,6 +169,9 @@ static int run_init(const char *prog, const cli_args *a)
 
 static const cli_opt nonce_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"ttl", CLI_VALUE, "SECONDS", "validity of the nonce (default: 300)"},
     {"len", CLI_VALUE, "N", "bytes, 16..64 (default: 32)"},
     {"json", CLI_FLAG, NULL, "print {\"nonce\", \"expires\", \"ttl\"} as JSON"},
@@ -217,6 +225,9 @@ static int run_nonce(const char *prog, const cli_args *a)
 
 static const cli_opt issue_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"in", CLI_VALUE, "FILE", "attested request: PKCS#10 or CRMF, PEM or DER (default: stdin)"},
     {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
     {"certs", CLI_MULTI, "FILE", "untrusted certificates for path building"},
@@ -226,7 +237,16 @@ static const cli_opt issue_opts[] = {
     {"days", CLI_VALUE, "N", "validity of the certificate (default: ca.json's days)"},
     {"cap-days", CLI_FLAG, NULL,
      "end the certificate with the CA certificate instead of refusing a longer validity"},
-    {"subject", CLI_VALUE, "NAME", "subject of the certificate (default: the request's)"},
+    {"subject", CLI_VALUE, "NAME",
+     "subject of the certificate, RFC 4514 order \"CN=host,O=Org\" or \"/O=Org/CN=host\" "
+     "(default: the request's)"},
+    {"san", CLI_MULTI, "LIST",
+     "subjectAltNames of the certificate (DNS:, IP:, URI:, email:, comma-separated), in place "
+     "of the request's; may repeat"},
+    {"copy-san", CLI_FLAG, NULL, "copy the request's subjectAltNames, of the -san-allow kinds"},
+    {"drop-san", CLI_FLAG, NULL, "issue without the subjectAltNames the request asks for"},
+    {"san-allow", CLI_VALUE, "KINDS",
+     "kinds -copy-san copies: dns,ip,uri,email,wildcard or all (default: ca.json's, else dns)"},
     {"key-usage", CLI_VALUE, "LIST",
      "keyUsage, e.g. digitalSignature,keyAgreement (default: digitalSignature)"},
     {"eku", CLI_VALUE, "LIST", "extendedKeyUsage names or OIDs, e.g. clientAuth (default: none)"},
@@ -303,10 +323,13 @@ typedef struct issue_ctx {
     avow_appraisal *ap;
     X509 *cert;
     avow_buf jwt, pretty;
+    char *san;   /* every -san, joined */
+    int san_bad; /* a -san did not parse: a usage error */
 } issue_ctx;
 
 static void issue_free(issue_ctx *c)
 {
+    free(c->san);
     avow_buf_free(&c->jwt);
     avow_buf_free(&c->pretty);
     X509_free(c->cert);
@@ -372,6 +395,36 @@ static avow_err write_out(issue_ctx *c, const cli_args *a)
     return err;
 }
 
+/*
+ * Every -san into one list for the library (the list syntax joins with ','),
+ * each checked on its own first: a bad name is a usage error before any
+ * appraisal, and a value ending in '\' cannot escape the comma of the join.
+ */
+static avow_err join_sans(issue_ctx *c, const cli_args *a)
+{
+    size_t n = cli_count(a, "san"), len = 0;
+    if (n == 0)
+        return AVOW_OK;
+    GENERAL_NAMES *check = GENERAL_NAMES_new();
+    avow_err err =
+        check != NULL ? AVOW_OK : cli_fail(&c->d, AVOW_ERR_NOMEM, "san", "out of memory");
+    for (size_t i = 0; err == AVOW_OK && i < n; i++) {
+        err = avow_san_parse(cli_get_n(a, "san", i), check, &c->d);
+        c->san_bad = err != AVOW_OK && err != AVOW_ERR_NOMEM;
+        len += strlen(cli_get_n(a, "san", i)) + 1;
+    }
+    GENERAL_NAMES_free(check);
+    if (err != AVOW_OK)
+        return err;
+    if ((c->san = malloc(len)) == NULL)
+        return cli_fail(&c->d, AVOW_ERR_NOMEM, "san", "out of memory");
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++)
+        used += (size_t)snprintf(c->san + used, len - used, "%s%s", i > 0 ? "," : "",
+                                 cli_get_n(a, "san", i));
+    return AVOW_OK;
+}
+
 /* The options that shape the certificate and the expected nonce. */
 static avow_err issue_options(issue_ctx *c, const cli_args *a, avow_ca_dir_issue_opts *io,
                               uint8_t *nonce, size_t cap)
@@ -382,8 +435,20 @@ static avow_err issue_options(issue_ctx *c, const cli_args *a, avow_ca_dir_issue
     io->issue.jwt_out = &c->jwt;
     if (cli_flag(a, "cap-days"))
         io->issue.flags |= AVOW_CA_ISSUE_CAP_VALIDITY;
-    avow_err err = AVOW_OK;
-    if (cli_get(a, "nonce") != NULL) {
+    if (cli_flag(a, "copy-san"))
+        io->issue.flags |= AVOW_CA_ISSUE_COPY_SAN;
+    if (cli_flag(a, "drop-san"))
+        io->issue.flags |= AVOW_CA_ISSUE_DROP_SAN;
+    if ((cli_count(a, "san") > 0) + cli_flag(a, "copy-san") + cli_flag(a, "drop-san") > 1)
+        return cli_fail(&c->d, AVOW_ERR_USAGE, "san", "give one of -san, -copy-san and -drop-san");
+    avow_err err = join_sans(c, a);
+    io->issue.san = c->san;
+    if (err == AVOW_OK && cli_get(a, "san-allow") != NULL)
+        err = avow_san_kinds_parse(cli_get(a, "san-allow"), &io->issue.san_allow, &c->d);
+    if (err == AVOW_OK && io->issue.san_allow == 0 && cli_get(a, "san-allow") != NULL)
+        err = cli_fail(&c->d, AVOW_ERR_USAGE, "san-allow",
+                       "none would copy no name: give -drop-san instead");
+    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
         err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, cap, &io->nonce_len, &c->d);
         io->nonce = nonce;
     }
@@ -416,15 +481,26 @@ static avow_err issue_outputs(issue_ctx *c, const cli_args *a, int affirming)
     if (affirming) {
         char where[PATH_MAX];
         avow_ca_dir_cert_path(c->cd, c->cert, where, sizeof(where));
-        char *s = X509_NAME_oneline(X509_get_subject_name(c->cert), NULL, 0);
+        avow_buf subj = {0}, names = {0};
+        (void)avow_name_text(X509_get_subject_name(c->cert), &subj);
+        GENERAL_NAMES *sans = X509_get_ext_d2i(c->cert, NID_subject_alt_name, NULL, NULL);
+        if (sans != NULL)
+            (void)avow_san_text(sans, &names);
+        GENERAL_NAMES_free(sans);
         printf("certificate: %s\n", where);
         if (cli_get(a, "out") != NULL)
             printf("  copy: %s\n", cli_get(a, "out"));
         /* The subject is the request's (or -subject): untrusted text. */
         fputs("subject: ", stdout);
-        put_text(stdout, s != NULL ? s : "?");
+        put_text(stdout, subj.ptr != NULL ? (const char *)subj.ptr : "?");
         putchar('\n');
-        OPENSSL_free(s);
+        if (names.ptr != NULL) {
+            fputs("names: ", stdout);
+            put_text(stdout, (const char *)names.ptr);
+            putchar('\n');
+        }
+        avow_buf_free(&subj);
+        avow_buf_free(&names);
     } else {
         printf("no certificate issued\n");
     }
@@ -451,6 +527,8 @@ static int run_issue(const char *prog, const cli_args *a)
     if (c.ap == NULL || avow_appraisal_get0_ear(c.ap) == NULL) {
         /* No result (bad input, a store failure, a lost race for the nonce): nothing to show. */
         int rc = cli_report(err != AVOW_OK ? err : AVOW_ERR_INTERNAL, &c.d);
+        if (c.san_bad)
+            rc = CLI_EXIT_USAGE;
         issue_free(&c);
         return rc;
     }
@@ -487,6 +565,9 @@ static int run_issue(const char *prog, const cli_args *a)
 
 static const cli_opt list_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"json", CLI_FLAG, NULL, "print a JSON array instead of a table"},
     {NULL, CLI_FLAG, NULL, NULL},
 };
@@ -533,6 +614,9 @@ static int run_list(const char *prog, const cli_args *a)
 
 static const cli_opt show_row_opts[] = {
     {"dir", CLI_VALUE, "DIR", "CA directory"},
+    {"store", CLI_VALUE, "URI",
+     "nonce store shared by several CA instances: redis://HOST[:PORT][/DB][?prefix=P], "
+     "unix:SOCKET or sqlite:PATH (default: DIR/nonces.db; the ledger stays there)"},
     {"serial", CLI_VALUE, "HEX", "serial number of the certificate (hex, ':' allowed)"},
     {"json", CLI_FLAG, NULL, "print the row, the certificate (PEM) and the EAR as one JSON object"},
     {NULL, CLI_FLAG, NULL, NULL},

@@ -20,7 +20,12 @@
 const cli_opt cli_csr_create_opts[] = {
     {"key", CLI_VALUE, "KEY",
      "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token)"},
-    {"subject", CLI_VALUE, "NAME", "subject, \"CN=host,O=Org\" or \"/CN=host/O=Org\""},
+    {"subject", CLI_VALUE, "NAME",
+     "subject in RFC 4514 order, most specific first: \"CN=host,O=Org\" (DER: O, then CN); "
+     "or OpenSSL's \"/O=Org/CN=host\" (DER order)"},
+    {"san", CLI_MULTI, "LIST",
+     "subjectAltNames to request: DNS:name, IP:addr, URI:uri, email:addr, comma-separated "
+     "(\\, is a comma in a value); may repeat"},
     {"evidence", CLI_MULTI, "FILE", "PKIX Evidence to carry (PEM or DER)"},
     {"statement", CLI_MULTI, "OID:FILE",
      "a statement of any type: type OID and a file holding its DER value"},
@@ -146,6 +151,15 @@ int cli_csr_create(const char *prog, const cli_args *a)
         err = avow_request_builder_new(kind, &b);
     if (err == AVOW_OK && subject != NULL)
         err = avow_request_builder_set_subject(b, subject, &d);
+    for (size_t i = 0; err == AVOW_OK && i < cli_count(a, "san"); i++) {
+        err = avow_request_builder_add_san(b, cli_get_n(a, "san", i), &d);
+        if (err != AVOW_OK) {
+            /* A bad -san is a bad command line, not bad input. */
+            cli_report(err, &d);
+            avow_request_builder_free(b);
+            return CLI_EXIT_USAGE;
+        }
+    }
     if (err == AVOW_OK)
         err = avow_request_builder_set_version(b, ver);
     if (err == AVOW_OK)

@@ -27,6 +27,8 @@ static const cli_group groups[] = {
     {"evidence", "create, show and verify PKIX Evidence", cli_group_evidence},
     {"keygen", "generate a key pair inside a PKCS#11 token", cli_group_keygen},
     {"csr", "create, show and verify attested certificate requests", cli_group_csr},
+    {"ear", "verify and show attestation results (EAR JWTs, CMW)", cli_group_ear},
+    {"psa", "show and verify PSA attestation tokens (RFC 9783)", cli_group_psa},
 };
 
 static void usage(FILE *f)

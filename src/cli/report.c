@@ -16,10 +16,11 @@ int cli_exit_code(avow_err err)
 {
     if (err == AVOW_OK)
         return CLI_EXIT_OK;
-    /* A URI that names several tokens or keys, or a token key without a
-     * PIN, is fixed on the command line like any other bad value. */
+    /* A URI that names several tokens or keys, a token key without a PIN,
+     * or name text (only ever typed by people: -subject) is fixed on the
+     * command line like any other bad value. */
     if (err == AVOW_ERR_USAGE || err == AVOW_ERR_ARG || err == AVOW_ERR_AMBIGUOUS ||
-        err == AVOW_ERR_NO_PIN)
+        err == AVOW_ERR_NO_PIN || err == AVOW_ERR_BAD_DN)
         return CLI_EXIT_USAGE;
     if (err == AVOW_ERR_IO)
         return CLI_EXIT_IO;

@@ -13,6 +13,7 @@
 
 #include "core/internal.h"
 #include "core/sigalg_int.h"
+#include "core/signer_int.h"
 
 struct avow_signer {
     avow_signer_ops ops; /* copied: a back end may build its table on the stack */
@@ -181,6 +182,11 @@ static void soft_free(void *impl)
 }
 
 static const avow_signer_ops SOFT_OPS = {sizeof(avow_signer_ops), "software", soft_sign, soft_free};
+
+EVP_PKEY *avow__signer_get0_private(const avow_signer *s)
+{
+    return s != NULL && s->ops.sign == soft_sign ? s->impl : NULL;
+}
 
 avow_err avow_signer_new_pkey(EVP_PKEY *pkey, avow_sigalg alg, avow_signer **out, avow_diag *diag)
 {

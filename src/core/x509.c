@@ -58,6 +58,11 @@ static int spki_bits(const uint8_t *spki, size_t len, const uint8_t **bits, size
     return 1;
 }
 
+int avow__spki_bits(const uint8_t *spki, size_t len, const uint8_t **bits, size_t *nbits)
+{
+    return spki != NULL && spki_bits(spki, len, bits, nbits);
+}
+
 avow_err avow__key_ids_of_spki(const uint8_t *spki, size_t len, avow__key_ids *out)
 {
     const uint8_t *bits;

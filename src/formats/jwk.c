@@ -9,6 +9,7 @@
  * one place that says so.
  */
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 #include <openssl/bn.h>
@@ -399,4 +400,254 @@ avow_err avow_jwk_thumbprint(const EVP_PKEY *key, avow_buf *out, avow_diag *diag
     return avow_b64url_encode(md, sizeof(md), out) == AVOW_OK
                ? AVOW_OK
                : avow__fail(diag, AVOW_ERR_NOMEM, "jwk", "out of memory");
+}
+
+/* --- JWK sets --- */
+
+typedef struct jwks_key {
+    EVP_PKEY *key;
+    char *kid;      /* NULL: none */
+    char *alg;      /* NULL: none */
+    int use_sig;    /* -1: no "use"; 0: another use; 1: "sig" */
+    int ops_verify; /* -1: no "key_ops"; 0: without "verify"; 1: with */
+} jwks_key;
+
+struct avow_jwks {
+    size_t n;
+    jwks_key keys[AVOW_JWKS_MAX_KEYS];
+};
+
+void avow_jwks_free(avow_jwks *set)
+{
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->n; i++) {
+        EVP_PKEY_free(set->keys[i].key);
+        OPENSSL_free(set->keys[i].kid);
+        OPENSSL_free(set->keys[i].alg);
+    }
+    OPENSSL_free(set);
+}
+
+size_t avow_jwks_count(const avow_jwks *set)
+{
+    return set != NULL ? set->n : 0;
+}
+
+/* A string member or absent; -1 when present with another type. */
+static int opt_string(const json_t *o, const char *name, const char **out)
+{
+    const json_t *v = json_object_get(o, name);
+    *out = json_string_value(v);
+    return v == NULL || json_is_string(v) ? 0 : -1;
+}
+
+/* The metadata of one member key; the key itself is read after. */
+static avow_err jwks_meta(const json_t *k, const char *f, jwks_key *out, avow_diag *d)
+{
+    char g[96];
+    const char *kid = NULL, *alg = NULL, *use = NULL;
+    snprintf(g, sizeof(g), "%s.kid", f);
+    if (opt_string(k, "kid", &kid) < 0)
+        return avow__fail(d, AVOW_ERR_JWKS, g, "kid is not a string");
+    snprintf(g, sizeof(g), "%s.alg", f);
+    if (opt_string(k, "alg", &alg) < 0)
+        return avow__fail(d, AVOW_ERR_JWKS, g, "alg is not a string");
+    snprintf(g, sizeof(g), "%s.use", f);
+    if (opt_string(k, "use", &use) < 0)
+        return avow__fail(d, AVOW_ERR_JWKS, g, "use is not a string");
+    out->use_sig = use == NULL ? -1 : strcmp(use, "sig") == 0;
+    out->ops_verify = -1;
+    const json_t *ops = json_object_get(k, "key_ops");
+    if (ops != NULL) {
+        snprintf(g, sizeof(g), "%s.key_ops", f);
+        if (!json_is_array(ops))
+            return avow__fail(d, AVOW_ERR_JWKS, g, "key_ops is not an array");
+        out->ops_verify = 0;
+        size_t i;
+        json_t *op;
+        json_array_foreach(ops, i, op)
+        {
+            if (!json_is_string(op))
+                return avow__fail(d, AVOW_ERR_JWKS, g, "key_ops holds a non-string");
+            if (strcmp(json_string_value(op), "verify") == 0)
+                out->ops_verify = 1;
+        }
+    }
+    if ((kid != NULL && (out->kid = OPENSSL_strdup(kid)) == NULL) ||
+        (alg != NULL && (out->alg = OPENSSL_strdup(alg)) == NULL))
+        return avow__fail(d, AVOW_ERR_NOMEM, f, "out of memory");
+    return AVOW_OK;
+}
+
+static avow_err jwks_member(avow_jwks *set, const json_t *k, size_t i, avow_diag *d)
+{
+    char f[64], g[96];
+    snprintf(f, sizeof(f), "jwks.keys[%zu]", i);
+    if (!json_is_object(k))
+        return avow__fail(d, AVOW_ERR_JWKS, f, "a key must be a JSON object");
+    for (size_t m = 0; m < sizeof(PRIVATE_MEMBERS) / sizeof(PRIVATE_MEMBERS[0]); m++)
+        if (json_object_get(k, PRIVATE_MEMBERS[m]) != NULL) {
+            snprintf(g, sizeof(g), "%s.%s", f, PRIVATE_MEMBERS[m]);
+            return avow__fail(d, AVOW_ERR_JWKS, g,
+                              "private or secret key member \"%s\" in a set of public keys",
+                              PRIVATE_MEMBERS[m]);
+        }
+    const char *kty = json_string_value(json_object_get(k, "kty"));
+    snprintf(g, sizeof(g), "%s.kty", f);
+    if (kty == NULL)
+        return avow__fail(d, AVOW_ERR_JWKS, g, "no \"kty\" string");
+    if (strcmp(kty, "oct") == 0)
+        return avow__fail(d, AVOW_ERR_JWKS, g,
+                          "a symmetric key (kty oct) in a set for public-key signatures");
+    jwks_key *e = &set->keys[set->n];
+    memset(e, 0, sizeof(*e));
+    avow_diag sub;
+    avow_diag_clear(&sub);
+    avow_err rc = avow__jwk_from_json(k, f, &e->key, &sub);
+    if (rc == AVOW_ERR_UNSUPPORTED)
+        return AVOW_OK; /* RFC 7517 section 5: ignore keys of a kty or curve not understood */
+    if (rc != AVOW_OK) {
+        if (d != NULL)
+            *d = sub;
+        return rc;
+    }
+    set->n++; /* from here on the entry is freed with the set */
+    if ((rc = jwks_meta(k, f, e, d)) != AVOW_OK)
+        return rc;
+    for (size_t j = 0; e->kid != NULL && j + 1 < set->n; j++)
+        if (set->keys[j].kid != NULL && strcmp(set->keys[j].kid, e->kid) == 0) {
+            snprintf(g, sizeof(g), "%s.kid", f);
+            return avow__fail(d, AVOW_ERR_JWKS, g, "kid \"%.64s\" is given to two keys", e->kid);
+        }
+    return AVOW_OK;
+}
+
+avow_err avow_jwks_parse(const char *json, size_t len, avow_jwks **out, avow_diag *diag)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (json == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "jwks", "no JWK set or output");
+    json_t *root = NULL;
+    avow_err rc = avow__json_load(json, len, AVOW_JWKS_MAX_SIZE, "JWK set", "jwks", &root, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    json_t *keys = json_object_get(root, "keys");
+    avow_jwks *set = NULL;
+    if (!json_is_object(root) || !json_is_array(keys) || json_array_size(keys) == 0) {
+        rc = avow__fail(diag, AVOW_ERR_JWKS, "jwks.keys",
+                        "a JWK set is an object with a non-empty \"keys\" array");
+    } else if (json_array_size(keys) > AVOW_JWKS_MAX_KEYS) {
+        rc = avow__fail(diag, AVOW_ERR_TOO_LARGE, "jwks.keys", "%zu keys, limit %u",
+                        json_array_size(keys), AVOW_JWKS_MAX_KEYS);
+    } else if ((set = OPENSSL_zalloc(sizeof(*set))) == NULL) {
+        rc = avow__fail(diag, AVOW_ERR_NOMEM, "jwks", "out of memory");
+    } else {
+        for (size_t i = 0; rc == AVOW_OK && i < json_array_size(keys); i++)
+            rc = jwks_member(set, json_array_get(keys, i), i, diag);
+        if (rc == AVOW_OK && set->n == 0)
+            rc = avow__fail(diag, AVOW_ERR_JWKS, "jwks.keys",
+                            "no key of a type avow takes (EC P-256/384/521, RSA, Ed25519)");
+    }
+    json_decref(root);
+    avow__ossl_clear();
+    if (rc != AVOW_OK) {
+        avow_jwks_free(set);
+        return rc;
+    }
+    *out = set;
+    return AVOW_OK;
+}
+
+static int alg_fits(const avow_sigalg_desc *a, EVP_PKEY *k)
+{
+    int ok = avow_sigalg_fits_key(a->alg, k, AVOW_SIGALG_FIT_JOSE) == AVOW_OK;
+    avow__ossl_clear();
+    return ok;
+}
+
+avow_err avow_jwks_select(const avow_jwks *set, const char *kid, const char *alg, EVP_PKEY **out,
+                          avow_diag *diag)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (set == NULL || alg == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "jwks", "no key set, alg or output");
+    if (strcasecmp(alg, "none") == 0 || strncmp(alg, "HS", 2) == 0)
+        return avow__fail(diag, AVOW_ERR_SIG_ALG, "jws.header.alg",
+                          "alg \"%.16s\" is refused (no signature with a public key)", alg);
+    const avow_sigalg_desc *a = avow_sigalg_info(avow_sigalg_by_jose_name(alg));
+    if (a == NULL)
+        return avow__fail(diag, AVOW_ERR_SIG_ALG, "jws.header.alg",
+                          "alg \"%.32s\" is not supported", alg);
+    const jwks_key *found = NULL;
+    size_t at = 0;
+    if (kid != NULL) {
+        for (size_t i = 0; i < set->n && found == NULL; i++)
+            if (set->keys[i].kid != NULL && strcmp(set->keys[i].kid, kid) == 0) {
+                found = &set->keys[i];
+                at = i;
+            }
+        if (found == NULL)
+            return avow__fail(diag, AVOW_ERR_KID_UNKNOWN, "jws.header.kid",
+                              "no key of the set has kid \"%.64s\"", kid);
+    } else {
+        size_t fits = 0;
+        for (size_t i = 0; i < set->n; i++)
+            if (alg_fits(a, set->keys[i].key) && set->keys[i].use_sig != 0 &&
+                set->keys[i].ops_verify != 0 &&
+                (set->keys[i].alg == NULL || strcmp(set->keys[i].alg, a->jose) == 0)) {
+                if (fits++ == 0) {
+                    found = &set->keys[i];
+                    at = i;
+                }
+            }
+        if (fits == 0)
+            return avow__fail(diag, AVOW_ERR_KID_UNKNOWN, "jws.header",
+                              "the token names no kid and no key of the set fits %s", a->jose);
+        if (fits > 1)
+            return avow__fail(diag, AVOW_ERR_AMBIGUOUS, "jws.header",
+                              "the token names no kid and %zu keys of the set fit %s", fits,
+                              a->jose);
+    }
+    char f[64];
+    snprintf(f, sizeof(f), "jwks.keys[%zu]", at);
+    if (found->use_sig == 0)
+        return avow__fail(diag, AVOW_ERR_KEY_USE, f, "the key's \"use\" is not \"sig\"");
+    if (found->ops_verify == 0)
+        return avow__fail(diag, AVOW_ERR_KEY_USE, f, "the key's \"key_ops\" lacks \"verify\"");
+    if (found->alg != NULL && strcmp(found->alg, a->jose) != 0)
+        return avow__fail(diag, AVOW_ERR_KEY_USE, f,
+                          "the key is for alg \"%.16s\", the token says %s", found->alg, a->jose);
+    if (!alg_fits(a, found->key))
+        return avow__fail(diag, AVOW_ERR_ALG_MISMATCH, f, "alg %s does not fit the key", a->jose);
+    if (EVP_PKEY_up_ref(found->key) != 1)
+        return avow__fail(diag, AVOW_ERR_NOMEM, f, "out of memory");
+    *out = found->key;
+    return AVOW_OK;
+}
+
+avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *jws, size_t len, EVP_PKEY **out,
+                                  avow_diag *diag)
+{
+    if (out != NULL)
+        *out = NULL;
+    avow_buf h = {0};
+    avow_err rc = avow_jws_decode_unverified(jws, len, &h, NULL, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    json_error_t e;
+    json_t *hdr = json_loadb((const char *)h.ptr, h.len, JSON_REJECT_DUPLICATES, &e);
+    avow_buf_free(&h);
+    const json_t *kid = json_object_get(hdr, "kid");
+    const char *alg = json_string_value(json_object_get(hdr, "alg"));
+    if (alg == NULL)
+        rc = avow__fail(diag, AVOW_ERR_SIG_ALG, "jws.header.alg", "no alg (or not a string)");
+    else if (kid != NULL && !json_is_string(kid))
+        rc = avow__fail(diag, AVOW_ERR_MALFORMED, "jws.header.kid", "kid is not a string");
+    else
+        rc = avow_jwks_select(set, json_string_value(kid), alg, out, diag);
+    json_decref(hdr);
+    return rc;
 }

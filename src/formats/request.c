@@ -254,33 +254,12 @@ avow_err avow_request_subject_text(const avow_request *r, avow_buf *out)
 {
     if (r == NULL || out == NULL)
         return AVOW_ERR_ARG;
-    out->ptr = NULL;
-    out->len = 0;
     const X509_NAME *name = avow_request_get0_subject(r);
-    BIO *bio = BIO_new(BIO_s_mem());
-    if (bio == NULL)
-        return AVOW_ERR_NOMEM;
-    avow_err rc = AVOW_OK;
-    if (name != NULL &&
-        X509_NAME_print_ex(bio, name, 0,
-                           XN_FLAG_RFC2253 & ~(ASN1_STRFLGS_ESC_MSB | XN_FLAG_DN_REV)) < 0)
-        rc = AVOW_ERR_CRYPTO;
-    char *data = NULL;
-    long n = BIO_get_mem_data(bio, &data);
-    if (rc == AVOW_OK) {
-        out->ptr = OPENSSL_malloc((size_t)(n > 0 ? n : 0) + 1);
-        if (out->ptr == NULL) {
-            rc = AVOW_ERR_NOMEM;
-        } else {
-            if (n > 0)
-                memcpy(out->ptr, data, (size_t)n);
-            out->ptr[n > 0 ? n : 0] = 0;
-            out->len = (size_t)(n > 0 ? n : 0);
-        }
-    }
-    BIO_free(bio);
-    avow__ossl_clear();
-    return rc;
+    if (name != NULL)
+        return avow_name_text(name, out);
+    out->ptr = OPENSSL_zalloc(1);
+    out->len = 0;
+    return out->ptr != NULL ? AVOW_OK : AVOW_ERR_NOMEM;
 }
 
 EVP_PKEY *avow_request_get0_pubkey(const avow_request *r)
@@ -377,36 +356,8 @@ void avow_request_builder_free(avow_request_builder *b)
     OPENSSL_free(b->stmts);
     sk_X509_pop_free(b->certs, X509_free);
     X509_NAME_free(b->subject);
+    GENERAL_NAMES_free(b->sans);
     OPENSSL_free(b);
-}
-
-/* Adds one "key=value" RDN; text is modified in place (escapes removed). */
-static avow_err add_rdn(X509_NAME *name, char *part, avow_diag *diag)
-{
-    while (*part == ' ')
-        part++;
-    char *eq = strchr(part, '=');
-    if (eq == NULL || eq == part)
-        return avow__fail(diag, AVOW_ERR_ARG, "subject", "'%.40s' is not key=value", part);
-    *eq = 0;
-    char *key = part, *val = eq + 1;
-    size_t kl = strlen(key);
-    while (kl > 0 && key[kl - 1] == ' ')
-        key[--kl] = 0;
-    while (*val == ' ')
-        val++;
-    /* Remove escapes. */
-    char *w = val;
-    for (char *r = val; *r; r++) {
-        if (*r == '\\' && r[1] != 0)
-            r++;
-        *w++ = *r;
-    }
-    *w = 0;
-    if (!X509_NAME_add_entry_by_txt(name, key, MBSTRING_UTF8, (const unsigned char *)val, -1, -1,
-                                    0))
-        return avow__fail_ossl(diag, AVOW_ERR_ARG, "subject", "cannot add '%.40s'", key);
-    return AVOW_OK;
 }
 
 avow_err avow_request_builder_set_subject(avow_request_builder *b, const char *text,
@@ -414,42 +365,22 @@ avow_err avow_request_builder_set_subject(avow_request_builder *b, const char *t
 {
     if (b == NULL || text == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "subject", "no subject");
-    X509_NAME *name = X509_NAME_new();
-    size_t len = strlen(text);
-    char *copy = OPENSSL_malloc(len + 1);
-    if (name == NULL || copy == NULL) {
-        X509_NAME_free(name);
-        OPENSSL_free(copy);
-        return AVOW_ERR_NOMEM;
-    }
-    memcpy(copy, text, len + 1);
-    char sep = ',';
-    char *p = copy;
-    if (*p == '/') {
-        sep = '/';
-        p++;
-    }
-    avow_err rc = AVOW_OK;
-    while (rc == AVOW_OK && *p != 0) {
-        char *q = p;
-        while (*q != 0 && *q != sep) {
-            if (*q == '\\' && q[1] != 0)
-                q++;
-            q++;
-        }
-        int last = *q == 0;
-        *q = 0;
-        rc = add_rdn(name, p, diag);
-        p = last ? q : q + 1;
-    }
-    OPENSSL_free(copy);
-    if (rc != AVOW_OK) {
-        X509_NAME_free(name);
+    X509_NAME *name = NULL;
+    avow_err rc = avow_name_parse(text, &name, diag);
+    if (rc != AVOW_OK)
         return rc;
-    }
     X509_NAME_free(b->subject);
     b->subject = name;
     return AVOW_OK;
+}
+
+avow_err avow_request_builder_add_san(avow_request_builder *b, const char *text, avow_diag *diag)
+{
+    if (b == NULL || text == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "san", "no builder or no list");
+    if (b->sans == NULL && (b->sans = GENERAL_NAMES_new()) == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, "san", "out of memory");
+    return avow_san_parse(text, b->sans, diag);
 }
 
 avow_err avow_request_builder_set_version(avow_request_builder *b, avow_bundle_version v)

@@ -14,6 +14,7 @@
 
 #include "core/der.h"
 #include "core/internal.h"
+#include "core/x509_int.h"
 #include "formats/request_int.h"
 
 typedef struct tlv {
@@ -206,6 +207,18 @@ static avow_err unsigned_msg(const avow_request_builder *b, const avow_buf *bund
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "certTemplate.extensions",
                              "cannot add id-aa-attestation");
         goto done;
+    }
+    if (b->sans != NULL) {
+        X509_EXTENSION *se = NULL;
+        rc = avow__san_ext(b->sans, subject == NULL, &se, diag);
+        if (rc != AVOW_OK)
+            goto done;
+        if (!OSSL_CRMF_MSG_push0_extension(msg, se)) {
+            X509_EXTENSION_free(se);
+            rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "certTemplate.extensions",
+                                 "cannot add subjectAltName");
+            goto done;
+        }
     }
     *plen = i2d_OSSL_CRMF_MSG(msg, plain);
     rc =

@@ -9,6 +9,7 @@
 
 #include "core/der.h"
 #include "core/internal.h"
+#include "core/x509_int.h"
 #include "formats/request_int.h"
 
 avow_err avow__csr_parse(avow_request *r, unsigned flags, avow_diag *diag)
@@ -116,6 +117,23 @@ avow_err avow__csr_build(const avow_request_builder *b, const avow_buf *bundle, 
         !X509_REQ_add1_attr_by_OBJ(req, oid, V_ASN1_SEQUENCE, bundle->ptr, (int)bundle->len)) {
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "attributes", "cannot add id-aa-attestation");
         goto done;
+    }
+    if (b->sans != NULL) {
+        /* extensionRequest (PKCS#9) beside id-aa-attestation: what CAs and `openssl req` read. */
+        X509_EXTENSION *e = NULL;
+        STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+        rc = exts != NULL ? avow__san_ext(b->sans, X509_NAME_entry_count(b->subject) == 0, &e, diag)
+                          : AVOW_ERR_NOMEM;
+        if (rc == AVOW_OK && sk_X509_EXTENSION_push(exts, e) <= 0) {
+            X509_EXTENSION_free(e);
+            rc = AVOW_ERR_NOMEM;
+        }
+        if (rc == AVOW_OK && !X509_REQ_add_extensions(req, exts))
+            rc =
+                avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "attributes", "cannot add extensionRequest");
+        sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+        if (rc != AVOW_OK)
+            goto done;
     }
     rc = avow_sigalg_to_der(avow_signer_alg(s), &algder);
     if (rc != AVOW_OK) {

@@ -28,6 +28,7 @@ struct avow_request_builder {
     avow_request_kind kind;
     avow_bundle_version version;
     X509_NAME *subject;
+    GENERAL_NAMES *sans; /* NULL = none asked for */
     avow__stmt_in *stmts;
     size_t nstmts, capstmts;
     STACK_OF(X509) * certs;

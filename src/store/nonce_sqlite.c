@@ -17,6 +17,7 @@
 #include <avow/nonce.h>
 
 #include "core/internal.h"
+#include "store/store_int.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -197,11 +198,26 @@ static avow_err ns_consume(void *impl, const uint8_t *nonce, size_t len, time_t 
                            avow_diag *diag)
 {
     nsql *n = impl;
-    int won = 0;
-    avow_err e = consume_step(n, nonce, len, now, &won, diag);
-    if (e != AVOW_OK || won)
-        return e;
-    return lost(n, nonce, len, now, diag);
+    /*
+     * BEGIN IMMEDIATE takes the write lock through the busy handler first.
+     * A bare UPDATE reads, then upgrades its snapshot to a write, and in WAL
+     * mode an upgrade over a snapshot another process has since committed
+     * past fails at once (SQLITE_BUSY_SNAPSHOT) without waiting.
+     */
+    tx_lock(n);
+    avow_err e = tx_begin(n, diag);
+    if (e == AVOW_OK) {
+        int won = 0;
+        avow_err why = AVOW_OK;
+        e = consume_step(n, nonce, len, now, &won, diag);
+        if (e == AVOW_OK && !won)
+            why = lost(n, nonce, len, now, diag); /* reads only */
+        e = tx_end(n, e, diag);
+        if (e == AVOW_OK)
+            e = why;
+    }
+    tx_unlock(n);
+    return e;
 }
 
 static avow_err ns_check(void *impl, const uint8_t *nonce, size_t len, time_t now, avow_diag *diag)
@@ -351,6 +367,30 @@ static const avow_nonce_store_ops SQLITE_OPS = {
     .consume_record = ns_consume_record,
     .ledger_query = ns_ledger_query,
 };
+
+avow_err avow__sqlite_record_with(avow_nonce_store *s, const avow_issuance *rec,
+                                  avow__consume_fn consume, void *ctx, avow_diag *diag)
+{
+    const avow_nonce_store_ops *ops = NULL;
+    void *impl = NULL;
+    avow__nonce_store_backend(s, &ops, &impl);
+    if (ops != &SQLITE_OPS)
+        return avow__fail(diag, AVOW_ERR_ARG, "ledger", "the ledger must be a SQLite store");
+    nsql *n = impl;
+    if (rec->cert_der_len > 0x7fffffff)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "ledger", "certificate too large");
+    tx_lock(n);
+    avow_err e = tx_begin(n, diag);
+    if (e == AVOW_OK) {
+        /* The row first: a duplicate serial must not cost the nonce. */
+        e = record_row(n, rec, diag);
+        if (e == AVOW_OK)
+            e = consume(ctx, diag);
+        e = tx_end(n, e, diag);
+    }
+    tx_unlock(n);
+    return e;
+}
 
 static const char NONCES_TABLE[] = "CREATE TABLE nonces ("
                                    " nonce BLOB PRIMARY KEY NOT NULL,"

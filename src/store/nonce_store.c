@@ -1,7 +1,7 @@
 /*
  * The nonce store front end: argument checks, random nonces, time, the
  * outstanding-nonce bound and the ledger's argument checks; the back end
- * (nonce_sqlite.c, later Redis) only stores, flips the flag and appends.
+ * (nonce_sqlite.c, nonce_redis.c) only stores, flips the flag and appends.
  */
 #include <string.h>
 #include <time.h>
@@ -13,6 +13,7 @@
 #include <avow/nonce.h>
 
 #include "core/internal.h"
+#include "store/store_int.h"
 
 struct avow_nonce_store {
     const avow_nonce_store_ops *ops;
@@ -63,6 +64,13 @@ void avow_nonce_store_set_limit(avow_nonce_store *s, size_t max)
 {
     if (s != NULL)
         s->limit = max;
+}
+
+void avow__nonce_store_backend(const avow_nonce_store *s, const avow_nonce_store_ops **ops,
+                               void **impl)
+{
+    *ops = s->ops;
+    *impl = s->impl;
 }
 
 const char *avow_nonce_store_name(const avow_nonce_store *s)

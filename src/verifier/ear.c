@@ -233,6 +233,7 @@ void avow_ear_free(avow_ear *ear)
     OPENSSL_free(ear->developer);
     OPENSSL_free(ear->build);
     OPENSSL_free(ear->nonce);
+    OPENSSL_free(ear->profile);
     OPENSSL_free(ear);
 }
 
@@ -573,7 +574,9 @@ static avow_err read_ear(json_t *root, avow_ear *ear, avow_diag *d)
     if (strcmp(json_string_value(prof), AVOW_EAR_PROFILE) == 0) {
         nm = &NAMES_03;
         ear->draft = 3;
-    } else if (strcmp(json_string_value(prof), AVOW_EAR_PROFILE_02) == 0) {
+    } else if (strcmp(json_string_value(prof), AVOW_EAR_PROFILE_02) == 0 ||
+               strcmp(json_string_value(prof), AVOW_EAR_PROFILE_VERAISON) == 0) {
+        /* Veraison's profile keeps the dotted names of -02 (ear.status, ear.veraison.*). */
         nm = &NAMES_02;
         ear->draft = 2;
     } else {
@@ -581,6 +584,8 @@ static avow_err read_ear(json_t *root, avow_ear *ear, avow_diag *d)
                           "eat_profile \"%.80s\" is not an EAR profile avow reads",
                           json_string_value(prof));
     }
+    if ((ear->profile = OPENSSL_strdup(json_string_value(prof))) == NULL)
+        return AVOW_ERR_NOMEM;
     json_t *iat = json_object_get(root, "iat"), *exp = json_object_get(root, "exp");
     if (!json_is_integer(iat))
         return malformed(d, "iat", "missing or not an integer");

@@ -37,16 +37,20 @@ struct avow_registry {
     size_t nrows;
 };
 
+/* The rows that verify, one per format. */
+static const avow_statement_type *const format_rows[] = {&avow__pkix_row, &avow__psa_row};
+#define NFORMATS (sizeof(format_rows) / sizeof(format_rows[0]))
+
 size_t avow_registry_builtin_count(void)
 {
-    return 1 + NNAMED;
+    return NFORMATS + NNAMED;
 }
 
 const avow_statement_type *avow_registry_builtin(size_t i)
 {
-    if (i == 0)
-        return &avow__pkix_row;
-    return i <= NNAMED ? &named_rows[i - 1] : NULL;
+    if (i < NFORMATS)
+        return format_rows[i];
+    return i < NFORMATS + NNAMED ? &named_rows[i - NFORMATS] : NULL;
 }
 
 avow_err avow_registry_new(avow_registry **out)

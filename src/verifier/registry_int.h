@@ -25,6 +25,8 @@ struct avow_statement_result {
 
 /* pkix/row.c: PKIX Evidence (type = the profile's id-evidence arc). */
 extern const avow_statement_type avow__pkix_row;
+/* psa/row.c: the PSA attestation token (RFC 9783). */
+extern const avow_statement_type avow__psa_row;
 
 /* Sets r->status and r->detail (printf-style); returns status. */
 avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)

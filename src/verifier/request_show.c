@@ -14,6 +14,7 @@
 
 #include <avow/request_verify.h>
 #include <avow/sigalg.h>
+#include <avow/x509.h>
 
 #include "core/escape.h"
 #include "core/internal.h"
@@ -29,17 +30,49 @@ static const char *pop_words(const avow_request *r, int ok)
     return ok ? "CRMF POPOSigningKey verify OK" : "CRMF POPOSigningKey verify failure";
 }
 
+/* RFC 4514, most specific first: the order `-subject` is written in. */
 static char *name_text(const X509_NAME *n)
 {
-    BIO *b = BIO_new(BIO_s_mem());
-    char *s = NULL;
-    if (b != NULL && X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
-        char *p = NULL;
-        long len = BIO_get_mem_data(b, &p);
-        s = OPENSSL_strndup(p, len > 0 ? (size_t)len : 0);
+    avow_buf t = {0};
+    if (avow_name_text(n, &t) != AVOW_OK)
+        return NULL;
+    return (char *)t.ptr;
+}
+
+/* One requested subjectAltName as "KIND:value" (OPENSSL_free). */
+static char *one_san(const GENERAL_NAME *gn)
+{
+    GENERAL_NAMES *one = sk_GENERAL_NAME_new_null();
+    avow_buf t = {0};
+    if (one != NULL && sk_GENERAL_NAME_push(one, (GENERAL_NAME *)gn) > 0)
+        (void)avow_san_text(one, &t);
+    sk_GENERAL_NAME_free(one);
+    return (char *)t.ptr;
+}
+
+static void sans_text(BIO *b, const avow_request *r)
+{
+    GENERAL_NAMES *names = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    if (avow_request_get1_sans(r, &names, &d) != AVOW_OK) {
+        BIO_puts(b, "Subject alternative names: (unreadable) ");
+        avow__escape_bio(b, (const uint8_t *)d.field, strlen(d.field), 0);
+        BIO_puts(b, ": ");
+        avow__escape_bio(b, (const uint8_t *)d.detail, strlen(d.detail), 0);
+        BIO_puts(b, "\n");
+        return;
     }
-    BIO_free(b);
-    return s;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        char *t = one_san(sk_GENERAL_NAME_value(names, i));
+        BIO_puts(b, i == 0 ? "Subject alternative names: " : ", ");
+        if (t != NULL)
+            avow__escape_bio(b, (const uint8_t *)t, strlen(t), 0);
+        OPENSSL_free(t);
+    }
+    if (names != NULL)
+        BIO_puts(b, "\n");
+    GENERAL_NAMES_free(names);
 }
 
 /* "EC P-256 (256 bits)", "RSA (2048 bits)", "ED25519 (256 bits)", "ML-DSA-65". */
@@ -196,6 +229,7 @@ avow_err avow_request_to_text(const avow_request *r, const avow_registry *reg,
         BIO_puts(b, subj.ptr != NULL ? "Subject: (empty)\n" : "Subject: (none)\n");
     }
     avow_buf_free(&subj);
+    sans_text(b, r);
     BIO_printf(b, "Public key: %s\n", key);
     statements_text(b, r, reg, profile);
     certs_text(b, r);
@@ -297,6 +331,25 @@ avow_err avow_request_to_json(const avow_request *r, const avow_registry *reg,
         json_t *s = statement_json(reg, profile, avow_request_get0_statement(r, i), &bad);
         if (s == NULL || json_array_append_new(stmts, s) != 0)
             bad = 1;
+    }
+    GENERAL_NAMES *names = NULL;
+    avow_diag sd;
+    avow_diag_clear(&sd);
+    if (avow_request_get1_sans(r, &names, &sd) != AVOW_OK) {
+        avow__json_put(o, "subject_alt_names_error", json_string(sd.detail), &bad);
+    } else if (names != NULL) {
+        json_t *arr = json_array();
+        for (int i = 0; arr != NULL && i < sk_GENERAL_NAME_num(names); i++) {
+            char *t = one_san(sk_GENERAL_NAME_value(names, i));
+            json_t *j = t != NULL ? json_string(t) : NULL;
+            if (j == NULL && t != NULL)
+                j = avow__json_hex((const uint8_t *)t, strlen(t));
+            if (j == NULL || json_array_append_new(arr, j) != 0)
+                bad = 1;
+            OPENSSL_free(t);
+        }
+        avow__json_put(o, "subject_alt_names", arr, &bad);
+        GENERAL_NAMES_free(names);
     }
     avow__json_put(o, "statements", stmts, &bad);
     avow__json_put(o, "certs", certs_json(r, &bad), &bad);

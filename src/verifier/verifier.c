@@ -60,6 +60,11 @@ void avow_verifier_free(avow_verifier *v)
         EVP_PKEY_CTX_free(v->keys[i].verify);
     }
     OPENSSL_free(v->keys);
+    for (size_t i = 0; i < v->nsecrets; i++) {
+        OPENSSL_free(v->secrets[i].id);
+        OPENSSL_clear_free(v->secrets[i].key, v->secrets[i].key_len);
+    }
+    OPENSSL_free(v->secrets);
     avow__chain_cache_free(v->cache);
     for (size_t i = 0; i < sizeof(v->md) / sizeof(v->md[0]); i++)
         EVP_MD_free(v->md[i]);
@@ -200,6 +205,11 @@ static avow_err avow_verifier_add_key_(avow_verifier *v, const uint8_t *key_id, 
         return rc;
     /* Derived here once, so a keyId lookup during verification only compares. */
     rc = avow__key_ids_of_spki(k.spki, k.spki_len, &k.ids);
+    const uint8_t *bits;
+    size_t nbits;
+    if (rc == AVOW_OK && (!avow__spki_bits(k.spki, k.spki_len, &bits, &nbits) ||
+                          EVP_Digest(bits, nbits, k.bits_sha256, NULL, EVP_sha256(), NULL) != 1))
+        rc = AVOW_ERR_CRYPTO;
     if (rc == AVOW_OK && key_id != NULL && (k.id = avow__memdup(key_id, len)) == NULL)
         rc = AVOW_ERR_NOMEM;
     if (rc == AVOW_OK && !EVP_PKEY_up_ref(pub))
@@ -302,4 +312,35 @@ void avow_verifier_cache_stats(const avow_verifier *v, uint64_t *hits, uint64_t 
         *misses = m;
     if (entries != NULL)
         *entries = n;
+}
+
+const avow__vsecret *avow__verifier_secret(const avow_verifier *v, const uint8_t *id, size_t len)
+{
+    for (size_t i = 0; v != NULL && id != NULL && i < v->nsecrets; i++)
+        if (v->secrets[i].id_len == len && memcmp(v->secrets[i].id, id, len) == 0)
+            return &v->secrets[i];
+    return NULL;
+}
+
+avow_err avow_verifier_add_secret(avow_verifier *v, const uint8_t *key_id, size_t len,
+                                  const uint8_t *secret, size_t secret_len, avow_diag *diag)
+{
+    if (v == NULL || key_id == NULL || len == 0)
+        return avow__fail(diag, AVOW_ERR_ARG, "key_id", "a secret needs a verifier and a key id");
+    if (secret == NULL || secret_len < 16 || secret_len > 1024)
+        return avow__fail(diag, AVOW_ERR_ARG, "secret", "secret of %zu bytes; 16 to 1024",
+                          secret_len);
+    if (avow__verifier_secret(v, key_id, len) != NULL)
+        return avow__fail(diag, AVOW_ERR_DUP_KEY, "key_id", "another secret has this key id");
+    if (!grow((void **)&v->secrets, &v->capsecrets, v->nsecrets + 1, sizeof(*v->secrets)))
+        return avow__fail(diag, AVOW_ERR_NOMEM, "secret", "out of memory");
+    avow__vsecret k = {avow__memdup(key_id, len), len, avow__memdup(secret, secret_len),
+                       secret_len};
+    if (k.id == NULL || k.key == NULL) {
+        OPENSSL_free(k.id);
+        OPENSSL_clear_free(k.key, secret_len);
+        return avow__fail(diag, AVOW_ERR_NOMEM, "secret", "out of memory");
+    }
+    v->secrets[v->nsecrets++] = k;
+    return AVOW_OK;
 }

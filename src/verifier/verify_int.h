@@ -49,7 +49,18 @@ typedef struct avow__vkey {
     uint8_t *spki;
     size_t spki_len;
     avow__key_ids ids; /* RFC 5280 and RFC 7093 identifiers of spki */
+    /* SHA-256 of the subjectPublicKey bits, whole (RFC 7093 method 1 keeps 160 bits of it):
+     * identifiers derived from the public value, such as a PSA instance id, compare to it. */
+    uint8_t bits_sha256[AVOW__SHA256_LEN];
 } avow__vkey;
+
+/* A trusted secret (MAC key), found by its key id only. */
+typedef struct avow__vsecret {
+    uint8_t *id;
+    size_t id_len;
+    uint8_t *key;
+    size_t key_len;
+} avow__vsecret;
 
 /*
  * Everything is set up by the avow_verifier_* setters and only read by
@@ -64,6 +75,8 @@ struct avow_verifier {
     size_t ncerts, capcerts;
     avow__vkey *keys;
     size_t nkeys, capkeys;
+    avow__vsecret *secrets;
+    size_t nsecrets, capsecrets;
     time_t at;
     int at_set; /* at is meant, even 0; unset: the current time at each verification */
     unsigned flags;
@@ -78,6 +91,9 @@ struct avow_verifier {
      */
     EVP_MD *md[3];
 };
+
+/* The secret whose key id is id[0..len), or NULL. */
+const avow__vsecret *avow__verifier_secret(const avow_verifier *v, const uint8_t *id, size_t len);
 
 /* v's fetched digest of the hash of alg (its avow__sigalg_md), or NULL when it has none. */
 const EVP_MD *avow__verifier_md(const avow_verifier *v, avow_sigalg alg);

@@ -35,7 +35,7 @@ grep -q "^Attestation bundle: pre -16" "$T/out" || fail "bundle version"
 grep -q "type 2.23.133.20.1 (tcg-attest-tpm-certify" "$T/out" || fail "statement type"
 grep -q "hint: tpmverifier.example.com" "$T/out" || fail "hint"
 grep -q "^Certificates (2):" "$T/out" || fail "certs"
-grep -q "CN = test-ak" "$T/out" || fail "AK certificate"
+grep -q "CN=test-ak" "$T/out" || fail "AK certificate"
 grep -q "^Proof of possession: Certificate request self-signature verify failure$" "$T/out" || fail "POP"
 expect_rc 0 "$AVOW" csr show -in "$f" --json
 grep -q '"type": "2.23.133.20.1"' "$T/out" || fail "JSON statement type"

@@ -3,7 +3,8 @@
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
-for args in "" "evidence" "evidence create" "evidence show" "evidence verify" "evidence request"; do
+for args in "" "evidence" "evidence create" "evidence show" "evidence verify" "evidence request" \
+    "ear" "ear verify" "ear show"; do
     for h in --help -help -h; do
         # shellcheck disable=SC2086
         expect_rc 0 "$AVOW" $args $h

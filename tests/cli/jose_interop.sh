@@ -2,7 +2,7 @@
 # JOSE interop with the npm `jose` library under Node: EAR JWTs made by
 # `avow csr verify -ear-key` verify with jose's jwtVerify (ES256, ES384,
 # PS256, EdDSA; the key handed over as avow's JWK and as SPKI PEM), and JWTs
-# signed by jose with typ eat-jwt over an EAR-shaped payload verify with
+# signed by jose with typ eat+jwt over an EAR-shaped payload verify with
 # avow (through tests/tools/jose_tool, key as jose's JWK and as PEM).
 # Skips (77) without node/npm or when the npm registry cannot be reached.
 set -eu
@@ -63,7 +63,7 @@ for (const alg of algs) {
   if (alg !== "PS256") keys.push(["spki", await jose.importSPKI(readFileSync(`${dir}/${alg}.pub`, "utf8"), alg)]);
   for (const [form, key] of keys) {
     const { payload, protectedHeader } = await jose.jwtVerify(jwt, key, {
-      typ: "eat-jwt",
+      typ: "eat+jwt",
       algorithms: [alg],
     });
     if (protectedHeader.alg !== alg) throw new Error(`${alg}: header alg ${protectedHeader.alg}`);
@@ -102,8 +102,8 @@ const ear = {
 for (const alg of algs) {
   const { publicKey, privateKey } = await jose.generateKeyPair(alg, alg === "PS256" ? { modulusLength: 2048 } : {});
   const sign = (typ) => new jose.SignJWT(ear).setProtectedHeader({ alg, typ, kid: "jose-1" }).sign(privateKey);
-  writeFileSync(`${dir}/jose-${alg}.jwt`, await sign("eat-jwt"));
-  writeFileSync(`${dir}/jose-${alg}-typ.jwt`, await sign("JWT"));
+  writeFileSync(`${dir}/jose-${alg}.jwt`, await sign("eat+jwt"));
+  writeFileSync(`${dir}/jose-${alg}-typ.jwt`, await sign("dpop+jwt"));
   writeFileSync(`${dir}/jose-${alg}.jwk`, JSON.stringify(await jose.exportJWK(publicKey)));
   writeFileSync(`${dir}/jose-${alg}.pem`, await jose.exportSPKI(publicKey));
 }
@@ -114,9 +114,9 @@ for alg in ES256 ES384 PS256 RS256 EdDSA; do
         expect_rc 0 "$AVOW_JOSE_TOOL" verify-ear "$T/jose-$alg.jwt" "$T/jose-$alg.$form"
         grep -qx affirming "$T/out" || fail "$alg ($form): not read as affirming"
     done
-    # A JWT typ is not an EAR's.
+    # Another token's typ is not an EAR's (JWT and eat-jwt are read: tests/cli/ear_verify.sh).
     expect_rc 1 "$AVOW_JOSE_TOOL" verify-ear "$T/jose-$alg-typ.jwt" "$T/jose-$alg.jwk"
-    grep -q "jwt.header.typ" "$T/err" || fail "$alg: typ JWT not refused for its typ"
+    grep -q "jwt.header.typ" "$T/err" || fail "$alg: typ dpop+jwt not refused for its typ"
     # Someone else's key.
     other=ES256
     [ "$alg" = ES256 ] && other=ES384

@@ -23,6 +23,11 @@ expect_rc 0 "$AVOW" evidence verify -in ev.pem -CAfile ca.crt -nonce 00112233445
 openssl req -in tls.csr -noout -verify 2>&1 | grep -q "verify OK" || fail "openssl does not verify tls.csr"
 [ -s tls.crt ] || { cat tour.out >&2; fail "the tour issued no certificate"; }
 openssl verify -CAfile myca/ca.crt tls.crt >/dev/null || fail "tls.crt does not chain to the tour's CA"
+openssl verify -CAfile myca/ca.crt -purpose sslserver -verify_hostname server.example tls.crt >/dev/null ||
+    fail "a TLS client does not accept tls.crt for server.example"
 expect_rc 0 "$AVOW" ca show-result -in tls.crt -CAfile myca/ca.crt
 grep -q '"ear_status": "affirming"' "$T/out" || fail "the certificate does not carry an affirming EAR"
+[ -s ear.jwt ] || { cat tour.out >&2; fail "the tour wrote no ear.jwt"; }
+expect_rc 0 "$AVOW" ear verify -in ear.jwt -cert myca/ca.crt
+grep -q '^EAR: VERIFIED (signature .*typ "eat+jwt")$' "$T/out" || fail "ear verify of the tour's EAR"
 echo ok

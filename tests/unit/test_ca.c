@@ -15,6 +15,7 @@
 #include <openssl/x509v3.h>
 
 #include <avow/ca.h>
+#include <avow/x509.h>
 
 typedef struct fx {
     tu_pki pki;       /* attestation PKI: root -> intermediate -> AK */
@@ -60,8 +61,10 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A PKCS#10 request for f->key with Evidence (nonce, key element with spki, extractable). */
-static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
+/* A PKCS#10 request for f->key with Evidence (nonce, key element with spki, extractable),
+ * asking for the subjectAltNames san (NULL = none). */
+static avow_request *make_request_san(fx *f, const avow_buf *nonce, int extractable,
+                                      const char *san)
 {
     avow_diag d;
     avow_diag_clear(&d);
@@ -91,6 +94,8 @@ static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
     avow_request_builder *b = NULL;
     OK(avow_request_builder_new(AVOW_REQUEST_PKCS10, &b));
     OK(avow_request_builder_set_subject(b, "CN=device 1,O=avow test", &d));
+    if (san != NULL)
+        OK(avow_request_builder_add_san(b, san, &d));
     OK(avow_request_builder_add_evidence(b, NULL, evder.ptr, evder.len, &d));
     OK(avow_request_builder_add_cert(b, f->pki.inter, NULL));
     avow_signer *s = NULL;
@@ -105,6 +110,11 @@ static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
     avow_request_builder_free(b);
     TU_NO_OSSL_ERR();
     return r;
+}
+
+static avow_request *make_request(fx *f, const avow_buf *nonce, int extractable)
+{
+    return make_request_san(f, nonce, extractable, NULL);
 }
 
 static avow_appraisal *appraise(fx *f, const avow_request *r, avow_err want)
@@ -200,7 +210,7 @@ static void issue_and_check(fx *f, avow_signer *ca_signer)
     const ASN1_OCTET_STRING *val = X509_EXTENSION_get_data(ext);
     assert_int_equal(ASN1_STRING_get0_data(val)[0], 0x0c); /* UTF8String */
     const char *media =
-        "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",";
+        "[\"application/eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",";
     assert_true(has_bytes(ASN1_STRING_get0_data(val), (size_t)ASN1_STRING_length(val), media));
     /* the unverified JWT is the one the CA signed */
     avow_buf jwt2 = {0};
@@ -464,6 +474,98 @@ static void test_subject_control_chars(void **state)
     avow_buf_free(&nonce);
 }
 
+/* avow_ca_issue with opts, expecting want (and field when it fails); the certificate's SAN text. */
+static void issue_san(avow_ca *ca, const avow_request *r, const avow_appraisal *a,
+                      const avow_ca_issue_opts *io, avow_err want, const char *expect)
+{
+    X509 *cert = NULL;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err e = avow_ca_issue(ca, r, a, io, &cert, &d);
+    if (e != want)
+        fail_msg("%s (%s: %s), want %s", avow_errname(e), d.field, d.detail, avow_errname(want));
+    TU_NO_OSSL_ERR();
+    if (want != AVOW_OK) {
+        assert_null(cert);
+        assert_true(strstr(d.field, expect) != NULL || strstr(d.detail, expect) != NULL);
+        return;
+    }
+    int crit = -1;
+    GENERAL_NAMES *g = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
+    if (expect == NULL) {
+        assert_null(g);
+    } else {
+        assert_non_null(g);
+        assert_int_equal(crit, 0);
+        avow_buf t = {0};
+        OK(avow_san_text(g, &t));
+        if (strcmp((const char *)t.ptr, expect) != 0)
+            fail_msg("SAN %s, want %s", (const char *)t.ptr, expect);
+        avow_buf_free(&t);
+    }
+    GENERAL_NAMES_free(g);
+    X509_free(cert);
+}
+
+static void test_san_rules(void **state)
+{
+    fx *f = *state;
+    avow_buf nonce = {0};
+    OK(avow_nonce_issue(f->store, 0, 0, 0, &nonce, NULL));
+    avow_request *r = make_request_san(f, &nonce, 0, "DNS:a.example,IP:192.0.2.1,DNS:*.w.example");
+    avow_appraisal *a = appraise(f, r, AVOW_OK);
+    X509 *root = NULL;
+    avow_ca *ca = make_ca_at(f, time(NULL), 30, &root);
+    avow_ca_issue_opts io;
+    avow_ca_issue_opts_init(&io);
+    io.days = 1;
+    /* told nothing: refused, not silently dropped */
+    issue_san(ca, r, a, &io, AVOW_ERR_SAN_UNHANDLED, "request.subjectAltName");
+    /* copy: DNS only by default, so the IP is refused by its place */
+    io.flags = AVOW_CA_ISSUE_COPY_SAN;
+    issue_san(ca, r, a, &io, AVOW_ERR_SAN_REFUSED, "request.subjectAltName[1]");
+    /* a wildcard needs its own permission */
+    io.san_allow = AVOW_SAN_DNS | AVOW_SAN_IP;
+    issue_san(ca, r, a, &io, AVOW_ERR_SAN_REFUSED, "request.subjectAltName[2]");
+    io.san_allow = AVOW_SAN_DNS | AVOW_SAN_IP | AVOW_SAN_WILDCARD;
+    issue_san(ca, r, a, &io, AVOW_OK, "DNS:a.example, IP:192.0.2.1, DNS:*.w.example");
+    /* set: exactly these, and checked */
+    io.flags = 0;
+    io.san = "DNS:set.example,IP:::1";
+    issue_san(ca, r, a, &io, AVOW_OK, "DNS:set.example, IP:::1");
+    io.san = "DNS:bad..example";
+    issue_san(ca, r, a, &io, AVOW_ERR_BAD_SAN, "san[0]");
+    /* one rule at a time */
+    io.san = "DNS:set.example";
+    io.flags = AVOW_CA_ISSUE_COPY_SAN;
+    issue_san(ca, r, a, &io, AVOW_ERR_ARG, "san");
+    io.san = NULL;
+    io.flags = AVOW_CA_ISSUE_COPY_SAN | AVOW_CA_ISSUE_DROP_SAN;
+    issue_san(ca, r, a, &io, AVOW_ERR_ARG, "san");
+    /* drop */
+    io.flags = AVOW_CA_ISSUE_DROP_SAN;
+    issue_san(ca, r, a, &io, AVOW_OK, NULL);
+    avow_appraisal_free(a);
+    avow_request_free(r);
+    avow_buf_free(&nonce);
+
+    /* a request without names: copy gives none; set still sets */
+    OK(avow_nonce_issue(f->store, 0, 0, 0, &nonce, NULL));
+    r = make_request(f, &nonce, 0);
+    a = appraise(f, r, AVOW_OK);
+    io.flags = AVOW_CA_ISSUE_COPY_SAN;
+    issue_san(ca, r, a, &io, AVOW_OK, NULL);
+    io.flags = 0;
+    issue_san(ca, r, a, &io, AVOW_OK, NULL);
+    io.san = "email:ops@example.com";
+    issue_san(ca, r, a, &io, AVOW_OK, "email:ops@example.com");
+    avow_appraisal_free(a);
+    avow_request_free(r);
+    avow_buf_free(&nonce);
+    avow_ca_free(ca);
+    X509_free(root);
+}
+
 static void test_ca_new_checks(void **state)
 {
     fx *f = *state;
@@ -549,7 +651,27 @@ static void test_reader_strict(void **state)
          0,
          1,
          AVOW_ERR_DUP_ATTRIBUTE},
-        {"cbor choice", 1, NULL, {0x04, 0x02, 0x82, 0x00}, 4, 0, AVOW_ERR_UNSUPPORTED},
+        {"cbor choice, truncated record",
+         1,
+         NULL,
+         {0x04, 0x02, 0x82, 0x00},
+         4,
+         0,
+         AVOW_ERR_TRUNCATED},
+        {"cbor choice, indefinite array",
+         1,
+         NULL,
+         {0x04, 0x03, 0x9f, 0x00, 0xff},
+         5,
+         0,
+         AVOW_ERR_CBOR_INDEFINITE},
+        {"cbor choice, a map (collection)",
+         1,
+         NULL,
+         {0x04, 0x01, 0xa0},
+         3,
+         0,
+         AVOW_ERR_UNSUPPORTED},
         {"IA5String instead of UTF8String",
          1,
          NULL,
@@ -567,36 +689,53 @@ static void test_reader_strict(void **state)
         {"non-minimal length", 1, NULL, {0x0c, 0x81, 0x02, '[', ']'}, 5, 0, AVOW_ERR_NOT_DER},
         {"truncated", 1, NULL, {0x0c, 0x05, '['}, 3, 0, AVOW_ERR_TRUNCATED},
         {"not JSON", 0, "[\"a\",", {0}, 0, 0, AVOW_ERR_JSON},
-        {"not an array", 0, "{\"a\":1}", {0}, 0, 0, AVOW_ERR_MALFORMED},
-        {"one element", 0, "[\"application/eat-jwt\"]", {0}, 0, 0, AVOW_ERR_MALFORMED},
+        {"an object (a CMW collection)", 0, "{\"a\":1}", {0}, 0, 0, AVOW_ERR_UNSUPPORTED},
+        {"not an array", 0, "\"a\"", {0}, 0, 0, AVOW_ERR_JSON},
+        {"one element", 0, "[\"application/eat-jwt\"]", {0}, 0, 0, AVOW_ERR_CMW},
         {"indicator not an integer",
          0,
          "[\"application/eat-jwt\",\"YQ\",\"x\"]",
          {0},
          0,
          0,
-         AVOW_ERR_MALFORMED},
-        {"another media type",
+         AVOW_ERR_CMW},
+        {"indicator without attestation-results",
          0,
-         "[\"application/eat-cwt\",\"YQ\"]",
+         "[\"application/eat+jwt\",\"YS5iLmM\",4]",
          {0},
          0,
          0,
-         AVOW_ERR_UNSUPPORTED},
-        {"bare eat-jwt without the profile",
+         AVOW_ERR_NOT_EAR},
+        {"older eat-jwt spelling with the profile",
          0,
-         "[\"application/eat-jwt\",\"YQ\"]",
+         "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YS5iLmM\"]",
          {0},
          0,
          0,
-         AVOW_ERR_UNSUPPORTED},
+         AVOW_OK},
+        {"a profile avow does not read",
+         0,
+         "[\"application/eat+jwt; eat_profile=\\\"tag:example.com,2024:x\\\"\",\"YS5iLmM\"]",
+         {0},
+         0,
+         0,
+         AVOW_ERR_NOT_EAR},
+        {"not a media type", 0, "[\"eat+jwt\",\"YS5iLmM\"]", {0}, 0, 0, AVOW_ERR_MEDIA_TYPE},
+        {"another media type", 0, "[\"application/eat-cwt\",\"YQ\"]", {0}, 0, 0, AVOW_ERR_NOT_EAR},
+        {"bare eat+jwt without the profile (the payload's eat_profile decides)",
+         0,
+         "[\"application/eat+jwt\",\"YS5iLmM\"]",
+         {0},
+         0,
+         0,
+         AVOW_OK},
         {"padded base64",
          0,
          "[\"application/eat-jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"\",\"YQ==\"]",
          {0},
          0,
          0,
-         AVOW_ERR_MALFORMED},
+         AVOW_ERR_CMW},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t len = cases[i].kind == 0 ? utf8(cases[i].text, buf, sizeof(buf)) : cases[i].rawlen;
@@ -619,10 +758,47 @@ static void test_reader_strict(void **state)
     }
 }
 
+/* The cbor choice: an OCTET STRING holding a CBOR CMW record is read like the json one. */
+static void test_reader_cbor_choice(void **state)
+{
+    fx *f = *state;
+    avow_diag d;
+    uint8_t buf[64];
+    size_t n = 0;
+    static const char mt[] = "application/eat+jwt";
+    buf[n++] = 0x04;
+    buf[n++] = (uint8_t)(1 + 1 + (sizeof(mt) - 1) + 1 + 5);
+    buf[n++] = 0x82;
+    buf[n++] = (uint8_t)(0x60 + sizeof(mt) - 1);
+    memcpy(buf + n, mt, sizeof(mt) - 1);
+    n += sizeof(mt) - 1;
+    buf[n++] = 0x45;
+    memcpy(buf + n, "a.b.c", 5);
+    n += 5;
+    X509 *x = with_cmw(f->pki.ak, f->pki.int_key, buf, n, 0);
+    avow_buf jwt = {0};
+    avow_err e = avow_cert_get_ear_jwt(x, &jwt, &d);
+    if (e != AVOW_OK)
+        print_error("cbor choice: %s %s (%s)\n", avow_errname(e), d.field, d.detail);
+    assert_int_equal(e, AVOW_OK);
+    assert_string_equal((const char *)jwt.ptr, "a.b.c");
+    avow_buf_free(&jwt);
+    X509_free(x);
+    /* the same record with one byte too many inside the OCTET STRING */
+    buf[1]++;
+    buf[n++] = 0x00;
+    x = with_cmw(f->pki.ak, f->pki.int_key, buf, n, 0);
+    assert_int_equal(avow_cert_get_ear_jwt(x, &jwt, &d), AVOW_ERR_TRAILING);
+    assert_string_equal(d.field, "cmw");
+    X509_free(x);
+    TU_NO_OSSL_ERR();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_issue_software, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_san_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_ed25519_ca, setup, teardown),
         cmocka_unit_test_setup_teardown(test_issue_fake_token, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuse_not_affirming, setup, teardown),
@@ -630,6 +806,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ca_validity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subject_control_chars, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reader_strict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_cbor_choice, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -109,7 +109,8 @@ static void test_structure(void **state)
     assert_string_equal(jstr(j, "eat_profile"), AVOW_EAR_PROFILE);
     assert_string_equal(AVOW_EAR_PROFILE, "tag:ietf.org,2026:rats/ear#03");
     assert_string_equal(AVOW_EAR_MEDIA_TYPE_JWT,
-                        "application/eat-jwt; eat_profile=\"tag:ietf.org,2026:rats/ear#03\"");
+                        "application/eat+jwt; eat_profile=\"tag:ietf.org,2026:rats/ear#03\"");
+    assert_string_equal(AVOW_EAR_JWT_TYP, "eat+jwt");
     assert_int_equal(jint(j, "iat"), 1700000000);
     assert_int_equal(jint(j, "exp"), 1700003600);
     assert_string_equal(jstr(j, "ear_status"), "affirming");
@@ -393,7 +394,7 @@ static void roundtrip(EVP_PKEY *key, avow_sigalg alg, const char *jose)
     assert_int_equal(avow_ear_sign_jwt(ear, s, "verifier-1", &jwt, &d), AVOW_OK);
     char *h = part_json((const char *)jwt.ptr, 0);
     char want[128];
-    snprintf(want, sizeof(want), "{\"alg\":\"%s\",\"kid\":\"verifier-1\",\"typ\":\"eat-jwt\"}",
+    snprintf(want, sizeof(want), "{\"alg\":\"%s\",\"kid\":\"verifier-1\",\"typ\":\"eat+jwt\"}",
              jose);
     assert_string_equal(h, want);
     free(h);
@@ -593,14 +594,17 @@ static void test_jwt_rejections(void **state)
         assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_OK);
         free(t);
     }
-    /* typ mismatch, missing typ, crit: signed correctly, still refused. */
+    /* another token's typ, crit: signed correctly, still refused; JWT and no typ are read. */
     {
-        char *t = make_jws(s, "{\"alg\":\"ES256\",\"typ\":\"JWT\"}", pj, 1, 32);
+        char *t = make_jws(s, "{\"alg\":\"ES256\",\"typ\":\"dpop+jwt\"}", pj, 1, 32);
         assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_ERR_MALFORMED);
         assert_string_equal(d.field, "jwt.header.typ");
         free(t);
+        t = make_jws(s, "{\"alg\":\"ES256\",\"typ\":\"JWT\"}", pj, 1, 32);
+        assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_OK);
+        free(t);
         t = make_jws(s, "{\"alg\":\"ES256\"}", pj, 1, 32);
-        assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_ERR_MALFORMED);
+        assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_OK);
         free(t);
         t = make_jws(s,
                      "{\"alg\":\"ES256\",\"typ\":\"application/eat-jwt; "
@@ -608,6 +612,40 @@ static void test_jwt_rejections(void **state)
                      pj, 1, 32);
         assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_OK);
         free(t);
+        /* typ read as a media type (RFC 9110): spellings, case, parameters. */
+        static const struct {
+            const char *typ; /* JSON string text */
+            avow_err want;
+        } typs[] = {
+            {"eat+jwt", AVOW_OK},
+            {"EAT+JWT", AVOW_OK},
+            {"application/eat+jwt", AVOW_OK},
+            {"eat-jwt", AVOW_OK},
+            {"jwt", AVOW_OK},
+            {"eat+jwt; eat_profile=\\\"tag:github.com,2023:veraison/ear\\\"", AVOW_OK},
+            {"application/eat+jwt;eat_profile=\\\"TAG:IETF.ORG,2026:RATS/EAR#03\\\"", AVOW_OK},
+            {"eat+jwt ;\\tcharset=utf-8", AVOW_OK},
+            {"eat+jwt; eat_profile=\\\"tag:example.com,2024:other\\\"", AVOW_ERR_MALFORMED},
+            {"eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03\\\"; "
+             "EAT_PROFILE=\\\"tag:ietf.org,2026:rats/ear#03\\\"",
+             AVOW_ERR_MALFORMED},
+            {"eat+jwt; eat_profile = \\\"tag:ietf.org,2026:rats/ear#03\\\"", AVOW_ERR_MALFORMED},
+            {"eat+jwt; eat_profile=\\\"tag:ietf.org,2026:rats/ear#03", AVOW_ERR_MALFORMED},
+            {"eat+cwt", AVOW_ERR_MALFORMED},
+            {"JWT; x=1", AVOW_ERR_MALFORMED},
+            {"text/eat+jwt", AVOW_ERR_MALFORMED},
+            {"", AVOW_ERR_MALFORMED},
+        };
+        for (size_t i = 0; i < sizeof(typs) / sizeof(typs[0]); i++) {
+            char hb[256];
+            snprintf(hb, sizeof(hb), "{\"alg\":\"ES256\",\"typ\":\"%s\"}", typs[i].typ);
+            t = make_jws(s, hb, pj, 1, 32);
+            avow_err e = verify_str(t, k, 1050, 0, &d);
+            if (e != typs[i].want)
+                print_error("typ %s: %s (%s)\n", typs[i].typ, avow_errname(e), d.detail);
+            assert_int_equal(e, typs[i].want);
+            free(t);
+        }
         t = make_jws(s, "{\"alg\":\"ES256\",\"typ\":\"eat-jwt\",\"crit\":[\"exp\"]}", pj, 1, 32);
         assert_int_equal(verify_str(t, k, 1050, 0, &d), AVOW_ERR_UNSUPPORTED);
         free(t);
