@@ -23,9 +23,10 @@
  *    threads were given against one thread's: what contention between them
  *    (shared cache lines, spinning) costs, which a machine busy with other
  *    work does not change (blocking on a lock would not show there, only in
- *    the wall clock). And raw EVP_DigestVerify in two threads, what the machine (and OpenSSL's own
- * per-call fetches) give at that moment: on a shared machine another process on the second core
- *    shows up here and nowhere else.
+ *    the wall clock), and the cores the two threads obtained (CPU-seconds
+ *    per second: 2.0 on an idle 2-core machine). And raw EVP_DigestVerify in two threads, what the
+ * machine (and OpenSSL's own per-call fetches) give at that moment: on a shared machine another
+ * process on the second core shows up here and nowhere else.
  *
  * For information, the same on Evidence decoded once beforehand (verify
  * alone).
@@ -408,8 +409,9 @@ static int threads_compare(const char *what, bench *b, thread_fn fn, int rounds,
                            double target)
 {
     double *ratios = calloc((size_t)rounds, sizeof(double));
+    double *cores = calloc((size_t)rounds, sizeof(double));
     double best1 = 0, best2 = 0, cpu1 = 0, cpu2 = 0;
-    if (ratios == NULL)
+    if (ratios == NULL || cores == NULL)
         exit(2);
     for (int r = 0; r < rounds; r++) {
         double c1, c2;
@@ -420,7 +422,9 @@ static int threads_compare(const char *what, bench *b, thread_fn fn, int rounds,
         best2 = two > best2 ? two : best2;
         cpu1 = c1 > cpu1 ? c1 : cpu1;
         cpu2 = c2 > cpu2 ? c2 : cpu2;
+        cores[r] = c2 > 0 ? two / c2 : 0; /* CPU-seconds the two threads got per second */
     }
+    qsort(cores, (size_t)rounds, sizeof(double), cmp_double);
     qsort(ratios, (size_t)rounds, sizeof(double), cmp_double);
     double median =
         rounds % 2 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
@@ -437,6 +441,11 @@ static int threads_compare(const char *what, bench *b, thread_fn fn, int rounds,
     /* Per CPU-second: 1.0 when two threads cost each other nothing; blocking does not show. */
     printf("\n  per CPU-second:    %10.3f of one thread's (%.0f vs %.0f ops per CPU-second)\n",
            cpu1 > 0 ? cpu2 / cpu1 : 0, cpu2, cpu1);
+    /* What the machine gave: on an idle 2-core machine two threads get 2.0. */
+    printf("  cores obtained:    %10.2f by the two threads (median of the rounds; max %.2f)\n",
+           rounds % 2 ? cores[rounds / 2] : (cores[rounds / 2 - 1] + cores[rounds / 2]) / 2,
+           cores[rounds - 1]);
+    free(cores);
     free(ratios);
     return target <= 0 || ratio >= target ? 0 : 1;
 }
