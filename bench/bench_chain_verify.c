@@ -2,32 +2,37 @@
  * Verifying certificate-signed PKIX Evidence (root -> intermediate -> AK,
  * P-256 throughout; the Evidence carries the AK certificate as its
  * SignerIdentifier and the intermediate in intermediateCertificates, the
- * verifier holds the root), as ratios against OpenSSL in the same run:
+ * verifier holds the root), from its DER bytes as a service receives it,
+ * as ratios against OpenSSL in the same run:
  *
- * 1. warm: the verifier's chain cache knows the AK. avow_verify_evidence of
- *    a decoded Evidence against one EVP_DigestVerify of the tbs with the
- *    AK's parsed key: what is left of verification is one signature check.
- *    The same from the DER bytes (decode included) is printed beside it:
- *    decoding parses the two certificates, and d2i_X509 costs OpenSSL 3.0
- *    more than a signature check each (its provider key decoder).
+ * 1. warm: the verifier's chain cache knows the AK. avow_evidence_decode +
+ *    avow_verify_evidence of the bytes against one EVP_DigestVerify of the
+ *    tbs with the AK's parsed key: the decoder keeps the certificates as
+ *    DER, a hit decodes neither them nor the key, so what is left is one
+ *    signature check and the Evidence's own parse.
  * 2. cold: the cache off, from the bytes (decode, path validation,
  *    signature) against OpenSSL doing the same parses and verifications
  *    from the same bytes: d2i_X509 of the AK and the intermediate,
  *    X509_verify_cert with a prepared store, EVP_DigestVerify of the tbs.
  *    For information, the cache on and every lookup a miss (more devices
  *    than entries, round robin), so each verify also hashes and inserts.
- * 3. threads: one verifier shared by two threads, warm, each verifying
- *    decoded Evidence of its own device, against one thread: wall-clock
+ * 3. threads: one verifier shared by two threads, warm, each verifying the
+ *    bytes of its own device's Evidence, against one thread: wall-clock
  *    operations per second of both together over the same slice,
- *    interleaved rounds. This is what the shared verifier (its chain cache
- *    and its lock) lets two cores do. Printed beside it: the same from the
- *    bytes, where OpenSSL 3.0's d2i_X509 dominates and scales poorly by
- *    itself (its decoder takes global locks), and raw EVP_DigestVerify in
- *    two threads, what the machine gives at that moment: on a shared
- *    machine another process on the second core shows up here and nowhere
- *    else.
+ *    interleaved rounds. Beside it, operations per CPU-second the two
+ *    threads were given against one thread's: what contention between them
+ *    (shared cache lines, spinning) costs, which a machine busy with other
+ *    work does not change (blocking on a lock would not show there, only in
+ *    the wall clock), and the cores the two threads obtained (CPU-seconds
+ *    per second: 2.0 on an idle 2-core machine). And raw EVP_DigestVerify in two threads, what the
+ * machine (and OpenSSL's own per-call fetches) give at that moment: on a shared machine another
+ * process on the second core shows up here and nowhere else.
  *
- * Usage: bench_chain_verify [seconds-per-slice] [rounds]   (default 0.2 s, 15 rounds)
+ * For information, the same on Evidence decoded once beforehand (verify
+ * alone).
+ *
+ * Usage: bench_chain_verify [seconds-per-slice] [rounds] [threads]   (default 0.2 s, 15 rounds;
+ *        "threads" runs only the thread comparisons)
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -342,17 +347,20 @@ typedef struct runner {
     atomic_int *stop;
     long ops;
     int failed;
+    double cpu; /* this thread's CPU seconds over the run */
 } runner;
 
 static void *run_warm(void *arg)
 {
     runner *r = arg;
+    double start = bench_now();
     while (!atomic_load_explicit(r->stop, memory_order_relaxed)) {
         for (int i = 0; i < 16; i++)
             if (r->fn(r->b, r->k) != 0)
                 r->failed = 1;
         r->ops += 16;
     }
+    r->cpu = bench_now() - start;
     return NULL;
 }
 
@@ -363,8 +371,13 @@ static double wall_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Operations per second of n threads together, wall clock, over `seconds`. */
-static double threads_rate(bench *b, thread_fn fn, int n, double seconds)
+/*
+ * Operations per second of n threads together, wall clock, over `seconds`;
+ * *per_cpu gets the operations per CPU-second the threads were given, which
+ * a loaded machine does not change but contention (bouncing cache lines,
+ * spinning) lowers.
+ */
+static double threads_rate(bench *b, thread_fn fn, int n, double seconds, double *per_cpu)
 {
     atomic_int stop;
     atomic_init(&stop, 0);
@@ -372,7 +385,7 @@ static double threads_rate(bench *b, thread_fn fn, int n, double seconds)
     pthread_t th[2];
     double start = wall_now();
     for (int i = 0; i < n; i++) {
-        r[i] = (runner){b, fn, i, &stop, 0, 0};
+        r[i] = (runner){b, fn, i, &stop, 0, 0, 0};
         if (pthread_create(&th[i], NULL, run_warm, &r[i]) != 0)
             die("pthread_create", AVOW_ERR_INTERNAL);
     }
@@ -380,12 +393,15 @@ static double threads_rate(bench *b, thread_fn fn, int n, double seconds)
     nanosleep(&ts, NULL);
     atomic_store(&stop, 1);
     long ops = 0;
+    double cpu = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(th[i], NULL);
         if (r[i].failed)
             die("threaded verify", AVOW_ERR_SIG_INVALID);
         ops += r[i].ops;
+        cpu += r[i].cpu;
     }
+    *per_cpu = cpu > 0 ? (double)ops / cpu : 0;
     return (double)ops / (wall_now() - start);
 }
 
@@ -393,15 +409,22 @@ static int threads_compare(const char *what, bench *b, thread_fn fn, int rounds,
                            double target)
 {
     double *ratios = calloc((size_t)rounds, sizeof(double));
-    double best1 = 0, best2 = 0;
-    if (ratios == NULL)
+    double *cores = calloc((size_t)rounds, sizeof(double));
+    double best1 = 0, best2 = 0, cpu1 = 0, cpu2 = 0;
+    if (ratios == NULL || cores == NULL)
         exit(2);
     for (int r = 0; r < rounds; r++) {
-        double one = threads_rate(b, fn, 1, seconds), two = threads_rate(b, fn, 2, seconds);
+        double c1, c2;
+        double one = threads_rate(b, fn, 1, seconds, &c1),
+               two = threads_rate(b, fn, 2, seconds, &c2);
         ratios[r] = two / one;
         best1 = one > best1 ? one : best1;
         best2 = two > best2 ? two : best2;
+        cpu1 = c1 > cpu1 ? c1 : cpu1;
+        cpu2 = c2 > cpu2 ? c2 : cpu2;
+        cores[r] = c2 > 0 ? two / c2 : 0; /* CPU-seconds the two threads got per second */
     }
+    qsort(cores, (size_t)rounds, sizeof(double), cmp_double);
     qsort(ratios, (size_t)rounds, sizeof(double), cmp_double);
     double median =
         rounds % 2 ? ratios[rounds / 2] : (ratios[rounds / 2 - 1] + ratios[rounds / 2]) / 2;
@@ -415,7 +438,14 @@ static int threads_compare(const char *what, bench *b, thread_fn fn, int rounds,
            ratios[rounds - 1]);
     if (target > 0)
         printf("; target >= %.2f: %s", target, ratio >= target ? "MET" : "NOT MET");
-    putchar('\n');
+    /* Per CPU-second: 1.0 when two threads cost each other nothing; blocking does not show. */
+    printf("\n  per CPU-second:    %10.3f of one thread's (%.0f vs %.0f ops per CPU-second)\n",
+           cpu1 > 0 ? cpu2 / cpu1 : 0, cpu2, cpu1);
+    /* What the machine gave: on an idle 2-core machine two threads get 2.0. */
+    printf("  cores obtained:    %10.2f by the two threads (median of the rounds; max %.2f)\n",
+           rounds % 2 ? cores[rounds / 2] : (cores[rounds / 2 - 1] + cores[rounds / 2]) / 2,
+           cores[rounds - 1]);
+    free(cores);
     free(ratios);
     return target <= 0 || ratio >= target ? 0 : 1;
 }
@@ -424,8 +454,10 @@ int main(int argc, char **argv)
 {
     double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.2;
     int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 15;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_chain_verify [seconds-per-slice] [rounds]\n");
+    /* "threads": only the thread comparisons, for the quiet moments of a shared machine. */
+    int only_threads = argc > 3 && strcmp(argv[3], "threads") == 0;
+    if (seconds <= 0 || rounds <= 0 || (argc > 3 && !only_threads)) {
+        fprintf(stderr, "usage: bench_chain_verify [seconds-per-slice] [rounds] [threads]\n");
         return 2;
     }
     bench b;
@@ -439,26 +471,37 @@ int main(int argc, char **argv)
            "intermediate (%zu bytes) embedded, root as the anchor\n",
            b.dev[0].der.len, b.dev[0].tbs.len, b.dev[0].ak.len, b.dev[0].inter.len);
     int rc = 0;
-    rc |= bench_compare("warm: verify decoded Evidence, chain cached, vs one EVP_DigestVerify "
-                        "(P-256, SHA-256)",
-                        raw_verify, avow_warm_decoded, &b, rounds, seconds, 0.85);
-    bench_compare("for information: warm, decode included (two d2i_X509 inside) vs the same",
-                  raw_verify, avow_warm_bytes, &b, rounds > 5 ? 5 : rounds, seconds, 0);
-    rc |= bench_compare("cold: decode + verify, no cache, vs OpenSSL parsing and verifying the "
-                        "same from the same bytes (2 x d2i_X509, X509_verify_cert, "
+    if (only_threads) {
+        rc |= threads_compare("two threads on one verifier vs one thread, warm, decode + verify "
+                              "from the bytes (wall clock; each thread its own device)",
+                              &b, t_bytes, rounds, seconds, 1.8);
+        threads_compare("for information: raw EVP_DigestVerify, one key per thread", &b, t_raw,
+                        rounds, seconds, 0);
+        teardown(&b);
+        return rc;
+    }
+    rc |= bench_compare("warm: decode + verify from the bytes, chain cached, vs one "
+                        "EVP_DigestVerify of the tbs (P-256, SHA-256, key parsed beforehand)",
+                        raw_verify, avow_warm_bytes, &b, rounds, seconds, 0.85);
+    rc |= bench_compare("cold: decode + verify from the bytes, no cache, vs OpenSSL parsing and "
+                        "verifying the same from the same bytes (2 x d2i_X509, X509_verify_cert, "
                         "EVP_DigestVerify)",
                         openssl_cold, avow_cold, &b, rounds, seconds, 0.90);
-    bench_compare("for information: cold with the cache on and every lookup missing "
-                  "(8 devices, 4 entries) vs the same",
-                  openssl_cycling, avow_cycling, &b, rounds > 5 ? 5 : rounds, seconds, 0);
-    rc |= threads_compare("two threads on one verifier vs one thread, warm, verify of decoded "
-                          "Evidence (wall clock; each thread its own device)",
-                          &b, t_decoded, rounds, seconds, 1.8);
-    threads_compare("for information: the same from the bytes (decode included)", &b, t_bytes,
-                    rounds > 5 ? 5 : rounds, seconds, 0);
+    rc |= threads_compare("two threads on one verifier vs one thread, warm, decode + verify from "
+                          "the bytes (wall clock; each thread its own device)",
+                          &b, t_bytes, rounds, seconds, 1.8);
+    int info = rounds > 5 ? 5 : rounds;
     threads_compare("for information: what two cores give now: raw EVP_DigestVerify, one key "
                     "per thread",
-                    &b, t_raw, rounds > 5 ? 5 : rounds, seconds, 0);
+                    &b, t_raw, info, seconds, 0);
+    bench_compare("for information: cold with the cache on and every lookup missing "
+                  "(8 devices, 4 entries) vs OpenSSL from the bytes",
+                  openssl_cycling, avow_cycling, &b, info, seconds, 0);
+    bench_compare("for information: warm, verify of Evidence decoded beforehand vs one "
+                  "EVP_DigestVerify",
+                  raw_verify, avow_warm_decoded, &b, info, seconds, 0);
+    threads_compare("for information: two threads vs one, warm, Evidence decoded beforehand", &b,
+                    t_decoded, info, seconds, 0);
     teardown(&b);
     return rc;
 }

@@ -185,9 +185,10 @@ typedef struct avow_signature_block {
     /* The field the key is taken from, in the draft's order: the certificate,
      * else the subjectPublicKeyInfo, else the keyId. */
     avow_sid_kind sid_kind;
-    avow_view key_id;    /* keyId, when sid_fields has AVOW_SID_HAS_KEYID */
-    avow_view spki;      /* DER SubjectPublicKeyInfo, when AVOW_SID_HAS_SPKI */
-    X509 *cert;          /* borrowed, when AVOW_SID_HAS_CERT */
+    avow_view key_id; /* keyId, when sid_fields has AVOW_SID_HAS_KEYID */
+    avow_view spki;   /* DER SubjectPublicKeyInfo, when AVOW_SID_HAS_SPKI */
+    avow_view
+        cert_der; /* DER certificate, when AVOW_SID_HAS_CERT (avow_evidence_get0_signer_cert) */
     avow_view algorithm; /* DER AlgorithmIdentifier */
     avow_view value;     /* signatureValue */
     unsigned sid_fields; /* AVOW_SID_HAS_* of every field present; never 0 */
@@ -250,7 +251,23 @@ AVOW_EXPORT const avow_element *avow_evidence_get0_element(const avow_evidence *
 AVOW_EXPORT size_t avow_evidence_signature_count(const avow_evidence *ev);
 AVOW_EXPORT const avow_signature_block *avow_evidence_get0_signature(const avow_evidence *ev,
                                                                      size_t i);
-/* intermediateCertificates; borrowed, NULL when there are none. */
+/*
+ * Embedded certificates are kept as their DER and decoded (d2i_X509) on
+ * first use, at most once per Evidence; a verifier whose chain cache knows
+ * the bytes never decodes them. The decoder checks them as DER and by their
+ * schema (above); what only OpenSSL's decoder would refuse is found where a
+ * certificate is used: these getters return NULL, and the verifier refuses
+ * the signature with AVOW_ERR_BAD_CERT. The objects returned are borrowed,
+ * valid until the Evidence changes or is freed; calls from several threads
+ * on one const Evidence are safe.
+ */
+/* The certificate of SignatureBlock i's sid; NULL when it has none or it cannot be decoded. */
+AVOW_EXPORT X509 *avow_evidence_get0_signer_cert(const avow_evidence *ev, size_t i);
+/* intermediateCertificates: their number, and the DER of one (borrowed; empty when out of range).
+ */
+AVOW_EXPORT size_t avow_evidence_intermediate_count(const avow_evidence *ev);
+AVOW_EXPORT avow_view avow_evidence_intermediate_der(const avow_evidence *ev, size_t i);
+/* intermediateCertificates decoded; NULL when there are none or one cannot be decoded. */
 AVOW_EXPORT STACK_OF(X509) * avow_evidence_get0_intermediates(const avow_evidence *ev);
 /* DER of tbs: the bytes every signature covers. Borrowed. */
 AVOW_EXPORT avow_view avow_evidence_tbs(const avow_evidence *ev);

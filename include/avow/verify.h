@@ -106,10 +106,11 @@ AVOW_EXPORT const avow_profile *avow_verifier_get0_profile(const avow_verifier *
 /*
  * The cache of validated certificate chains: a signer certificate whose path
  * to an anchor validated is remembered, so the next Evidence signed under it
- * costs no path validation, only its own signature check. A hit gives the
- * verdict a fresh validation would: the key is the SHA-256 of the
- * certificate's DER together with the anchor set and the certificates between
- * them, an entry is used only when each of those intermediates is among the
+ * costs no path validation, only its own signature check: a hit neither
+ * decodes the Evidence's certificates (avow_evidence_decode keeps them as
+ * DER) nor their keys. A hit gives the verdict a fresh validation would:
+ * the key is the SHA-256 of the certificate's DER bytes together with the anchor set and the
+ * certificates between them, an entry is used only when each of those intermediates is among the
  * verifier's certificates or this call's (avow_verify_opts.untrusted, the
  * Evidence's intermediateCertificates), and only at a verification time
  * (avow_verifier_set_time, else the clock) within every certificate's
@@ -141,7 +142,8 @@ typedef struct avow_sig_result {
     avow_sigalg alg;        /* AVOW_SIGALG_NONE when the algorithm is unsupported */
     const char *key_source; /* "key set", "certificate", "spki", or NULL when unresolved */
     EVP_PKEY *key;          /* borrowed; NULL when unresolved */
-    X509 *cert;             /* borrowed signer certificate; NULL for raw keys */
+    X509 *cert;             /* borrowed signer certificate (chain[0] when chain is set, the
+                               Evidence's otherwise); NULL for raw keys */
     STACK_OF(X509) * chain; /* borrowed validated chain, signer first, anchor last; may be NULL */
     int ak_spki;            /* 1 listed in ak-spki, 0 not listed, -1 no ak-spki claim */
     char detail[192];       /* why status is not AVOW_OK */

@@ -38,6 +38,23 @@ avow_err avow__der_check(const uint8_t *p, size_t len, unsigned max_depth);
 avow_err avow__der_check_cert(const uint8_t *p, size_t len, char *where, size_t wlen, char *why,
                               size_t ylen);
 
+/*
+ * avow__der_check_cert for a certificate inside an input that
+ * avow__der_check accepted whole (so every TLV in it is DER already): the
+ * schema's rules only, which is what is left to check, at a fraction of the
+ * cost.
+ */
+avow_err avow__der_check_cert_walked(const uint8_t *p, size_t len, char *where, size_t wlen,
+                                     char *why, size_t ylen);
+
+/*
+ * The subjectPublicKeyInfo TLV of a certificate that avow__der_check_cert
+ * accepted, read off its headers: *spki / *spki_len point into p. 1 when
+ * found, else 0. Nothing is decoded: the SPKI of an embedded certificate is
+ * compared as bytes.
+ */
+int avow__cert_spki(const uint8_t *p, size_t len, const uint8_t **spki, size_t *spki_len);
+
 /* 1 when p[0..len) is a well-formed OID body: non-empty, minimal sub-identifiers, complete. */
 int avow__oid_content_valid(const uint8_t *p, size_t len);
 

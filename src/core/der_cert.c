@@ -21,6 +21,7 @@ typedef struct {
     size_t wlen;
     char *why;
     size_t ylen;
+    int walked; /* the strict walk accepted every TLV already: tlv_ok has nothing to add */
 } cctx;
 
 /* One TLV of a content being read in order. */
@@ -78,6 +79,8 @@ static avow_err walk_fail(cctx *c, const char *where, avow_err rc)
 
 static avow_err tlv_ok(cctx *c, const char *where, const uint8_t *p, size_t n)
 {
+    if (c->walked)
+        return AVOW_OK;
     avow_err rc = avow__der_check(p, n, AVOW_DER_MAX_DEPTH);
     return rc == AVOW_OK ? AVOW_OK : walk_fail(c, where, rc);
 }
@@ -119,18 +122,20 @@ static avow_err name_ok(cctx *c, const char *where, const cursor *n)
     cursor rdn;
     cursor_init(&rdn, n->body, n->body_len);
     for (int i = 0; next(&rdn); i++) {
+        /* The field's name is made only for a failure: formatting costs more than the check. */
         char at[64];
-        snprintf(at, sizeof(at), "%s[%d]", where, i);
+#define AT (snprintf(at, sizeof(at), "%s[%d]", where, i), at)
         if (rdn.tag != 0x31)
-            return bad(c, AVOW_ERR_WRONG_TAG, at, "a relative distinguished name must be a SET");
+            return bad(c, AVOW_ERR_WRONG_TAG, AT, "a relative distinguished name must be a SET");
         cursor ava, prev;
         cursor_init(&ava, rdn.body, rdn.body_len);
         for (int j = 0; next(&ava); j++) {
             if (j > 0 && !set_order_ok(prev.tlv, prev.tlv_len, ava.tlv, ava.tlv_len))
-                return bad(c, AVOW_ERR_NOT_DER, at,
+                return bad(c, AVOW_ERR_NOT_DER, AT,
                            "attributes of a SET OF are not in DER order (X.690 11.6)");
             prev = ava;
         }
+#undef AT
     }
     return AVOW_OK;
 }
@@ -174,31 +179,34 @@ static int oid_is(const cursor *o, const uint8_t *oid, size_t n)
 }
 
 /* The inside of extnValue: one DER value, and the DEFAULT and named-bit rules of two we know. */
-static avow_err ext_value_ok(cctx *c, const char *where, const cursor *id, const cursor *v)
+static avow_err ext_value_ok(cctx *c, int i, const cursor *id, const cursor *v)
 {
+    char where[80];
+#define WHERE (snprintf(where, sizeof(where), "tbsCertificate.extensions[%d].extnValue", i), where)
     avow_err rc = avow__der_check(v->body, v->body_len, AVOW_DER_MAX_DEPTH);
     if (rc != AVOW_OK)
         return bad(c, rc == AVOW_ERR_NOT_DER || rc == AVOW_ERR_TRAILING ? AVOW_ERR_NOT_DER : rc,
-                   where, "extnValue is not one DER value (%s)",
+                   WHERE, "extnValue is not one DER value (%s)",
                    rc == AVOW_ERR_TRAILING ? "bytes after it" : avow_strerror(rc));
     cursor in;
     cursor_init(&in, v->body, v->body_len);
     if (!next(&in))
-        return bad(c, AVOW_ERR_MALFORMED, where, "empty extnValue");
+        return bad(c, AVOW_ERR_MALFORMED, WHERE, "empty extnValue");
     if (oid_is(id, OID_KEY_USAGE, sizeof(OID_KEY_USAGE)) && in.tag == 0x03 && in.body_len > 1) {
         /* X.690 11.2.2: a named bit list is written without trailing 0 bits. */
         uint8_t unused = in.body[0], last = in.body[in.body_len - 1];
         if (((last >> unused) & 1u) == 0)
-            return bad(c, AVOW_ERR_NOT_DER, where,
+            return bad(c, AVOW_ERR_NOT_DER, WHERE,
                        "keyUsage has trailing zero bits (X.690 11.2.2 named bit list)");
     }
     if (oid_is(id, OID_BASIC_CONSTRAINTS, sizeof(OID_BASIC_CONSTRAINTS)) && in.tag == 0x30) {
         cursor f;
         cursor_init(&f, in.body, in.body_len);
         if (next(&f) && f.tag == 0x01 && f.body_len == 1 && f.body[0] == 0x00)
-            return bad(c, AVOW_ERR_NOT_DER, where,
+            return bad(c, AVOW_ERR_NOT_DER, WHERE,
                        "basicConstraints cA FALSE is the DEFAULT and must be left out");
     }
+#undef WHERE
     return AVOW_OK;
 }
 
@@ -219,47 +227,43 @@ static avow_err extensions_ok(cctx *c, const cursor *x)
     cursor_init(&e, seq.body, seq.body_len);
     avow_err rc;
     for (int i = 0; e.p < e.end; i++) {
+        /* The field's name is made only for a failure: formatting costs more than the check. */
         char at[80];
-        snprintf(at, sizeof(at), "%s[%d]", base, i);
+#define AT(part) (snprintf(at, sizeof(at), "%s[%d]%s", base, i, part), at)
         if (!next(&e))
-            return stopped(c, &e, at, "truncated");
+            return stopped(c, &e, AT(""), "truncated");
         cursor f, id;
         cursor_init(&f, e.body, e.body_len);
         if (e.tag != 0x30)
-            return bad(c, AVOW_ERR_WRONG_TAG, at, "an Extension is a SEQUENCE");
+            return bad(c, AVOW_ERR_WRONG_TAG, AT(""), "an Extension is a SEQUENCE");
         if (!next(&f))
-            return stopped(c, &f, at, "empty Extension");
+            return stopped(c, &f, AT(""), "empty Extension");
         if (f.tag != 0x06)
-            return bad(c, AVOW_ERR_WRONG_TAG, at, "an Extension starts with its extnID");
-        snprintf(at, sizeof(at), "%s[%d].extnID", base, i);
-        if ((rc = tlv_ok(c, at, f.tlv, f.tlv_len)) != AVOW_OK)
+            return bad(c, AVOW_ERR_WRONG_TAG, AT(""), "an Extension starts with its extnID");
+        if (!c->walked && (rc = tlv_ok(c, AT(".extnID"), f.tlv, f.tlv_len)) != AVOW_OK)
             return rc;
         id = f;
-        snprintf(at, sizeof(at), "%s[%d]", base, i);
         if (!next(&f))
-            return stopped(c, &f, at, "Extension without extnValue");
+            return stopped(c, &f, AT(""), "Extension without extnValue");
         if (f.tag == 0x01) {
             /* critical BOOLEAN DEFAULT FALSE: written only as TRUE (X.690 11.5). */
-            if (f.body_len != 1 || f.body[0] != 0xff) {
-                snprintf(at, sizeof(at), "%s[%d].critical", base, i);
-                return bad(c, AVOW_ERR_NOT_DER, at, "%s",
+            if (f.body_len != 1 || f.body[0] != 0xff)
+                return bad(c, AVOW_ERR_NOT_DER, AT(".critical"), "%s",
                            f.body_len == 1 && f.body[0] == 0x00
                                ? "critical FALSE is the DEFAULT and must be left out"
                                : "BOOLEAN must be one octet, TRUE 0xFF");
-            }
             if (!next(&f))
-                return stopped(c, &f, at, "Extension without extnValue");
+                return stopped(c, &f, AT(".critical"), "Extension without extnValue");
         }
-        snprintf(at, sizeof(at), "%s[%d].extnValue", base, i);
         if (f.tag != 0x04 || f.p != f.end)
-            return bad(c, AVOW_ERR_WRONG_TAG, at,
+            return bad(c, AVOW_ERR_WRONG_TAG, AT(".extnValue"),
                        "extnValue must be the last field, an OCTET STRING");
-        if ((rc = tlv_ok(c, at, f.tlv, f.tlv_len)) != AVOW_OK ||
-            (rc = ext_value_ok(c, at, &id, &f)) != AVOW_OK)
+        if ((!c->walked && (rc = tlv_ok(c, AT(".extnValue"), f.tlv, f.tlv_len)) != AVOW_OK) ||
+            (rc = ext_value_ok(c, i, &id, &f)) != AVOW_OK)
             return rc;
-        snprintf(at, sizeof(at), "%s[%d]", base, i);
-        if ((rc = tlv_ok(c, at, e.tlv, e.tlv_len)) != AVOW_OK)
+        if (!c->walked && (rc = tlv_ok(c, AT(""), e.tlv, e.tlv_len)) != AVOW_OK)
             return rc;
+#undef AT
     }
     return tlv_ok(c, base, x->tlv, x->tlv_len);
 }
@@ -382,7 +386,7 @@ static avow_err cert_ok(cctx *c, const uint8_t *p, size_t len)
 avow_err avow__der_check_cert(const uint8_t *p, size_t len, char *where, size_t wlen, char *why,
                               size_t ylen)
 {
-    cctx c = {where, wlen, why, ylen};
+    cctx c = {where, wlen, why, ylen, 0};
     avow__strlcpy(where, "", wlen);
     avow__strlcpy(why, "", ylen);
     /* The walk first: its code is the one every other DER failure of the input gets. */
@@ -394,4 +398,39 @@ avow_err avow__der_check_cert(const uint8_t *p, size_t len, char *where, size_t 
         tlv_ok(&c, "", p, len);
     }
     return walk != AVOW_OK ? walk : rc;
+}
+
+avow_err avow__der_check_cert_walked(const uint8_t *p, size_t len, char *where, size_t wlen,
+                                     char *why, size_t ylen)
+{
+    cctx c = {where, wlen, why, ylen, 1};
+    avow__strlcpy(where, "", wlen);
+    avow__strlcpy(why, "", ylen);
+    return cert_ok(&c, p, len);
+}
+
+int avow__cert_spki(const uint8_t *p, size_t len, const uint8_t **spki, size_t *spki_len)
+{
+    cursor k, f;
+    cursor_init(&k, p, len);
+    if (!next(&k) || k.tag != 0x30)
+        return 0;
+    cursor_init(&f, k.body, k.body_len);
+    if (!next(&f) || f.tag != 0x30)
+        return 0;
+    cursor t;
+    cursor_init(&t, f.body, f.body_len);
+    if (!next(&t))
+        return 0;
+    if (t.tag == 0xa0 && !next(&t))
+        return 0;
+    /* serialNumber, signature, issuer, validity, subject, then the key. */
+    for (int i = 0; i < 5; i++)
+        if (!next(&t))
+            return 0;
+    if (t.tag != 0x30)
+        return 0;
+    *spki = t.tlv;
+    *spki_len = t.tlv_len;
+    return 1;
 }

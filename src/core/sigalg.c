@@ -667,8 +667,9 @@ static int looks_raw_ecdsa(const uint8_t *sig, size_t len)
     return 0;
 }
 
-avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data, size_t data_len,
-                            const uint8_t *sig, size_t sig_len, avow_diag *diag)
+/* What every verification refuses before any cryptography, with its own message. */
+static avow_err verify_checks(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data, size_t data_len,
+                              const uint8_t *sig, size_t sig_len, avow_diag *diag)
 {
     if (pkey == NULL || (data == NULL && data_len != 0) || sig == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, NULL, "NULL argument");
@@ -696,12 +697,20 @@ avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data
     if (r->sig_len != 0 && sig_len != r->sig_len)
         return avow__fail(diag, AVOW_ERR_SIG_INVALID, "signatureValue",
                           "%s signature is %zu bytes, not %zu", r->name, sig_len, r->sig_len);
+    return AVOW_OK;
+}
 
+avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data, size_t data_len,
+                            const uint8_t *sig, size_t sig_len, avow_diag *diag)
+{
+    avow_err rc = verify_checks(alg, pkey, data, data_len, sig, sig_len, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    const alg_row *r = row_of(alg);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (ctx == NULL)
         return avow__fail_ossl(diag, AVOW_ERR_NOMEM, NULL, "EVP_MD_CTX_new");
     EVP_PKEY_CTX *pctx = NULL;
-    avow_err rc = AVOW_OK;
     if (EVP_DigestVerifyInit(ctx, &pctx, avow__sigalg_md(alg), NULL, pkey) != 1 ||
         !avow__sigalg_set_padding(alg, pctx)) {
         rc = avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "signatureAlgorithm",
@@ -712,4 +721,27 @@ avow_err avow_sigalg_verify(avow_sigalg alg, EVP_PKEY *pkey, const uint8_t *data
     }
     EVP_MD_CTX_free(ctx);
     return rc;
+}
+
+avow_err avow__sigalg_verify_prepared(avow_sigalg alg, EVP_PKEY *pkey, EVP_PKEY_CTX *prepared,
+                                      const EVP_MD *md, const uint8_t *data, size_t data_len,
+                                      const uint8_t *sig, size_t sig_len, avow_diag *diag)
+{
+    const alg_row *r = row_of(alg);
+    if (prepared == NULL || md == NULL || r == NULL || r->family != FAM_ECDSA ||
+        EVP_MD_get_type(md) != EVP_MD_get_type(avow__sigalg_md(alg)))
+        return avow_sigalg_verify(alg, pkey, data, data_len, sig, sig_len, diag);
+    avow_err rc = verify_checks(alg, pkey, data, data_len, sig, sig_len, diag);
+    if (rc != AVOW_OK)
+        return rc;
+    /* What EVP_DigestVerify does for ECDSA: the hash, then the check of the signature on it. */
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (EVP_Digest(data, data_len, digest, &n, md, NULL) != 1)
+        return avow__fail_ossl(diag, AVOW_ERR_CRYPTO, "signatureAlgorithm",
+                               "cannot hash for %s verification", r->name);
+    if (EVP_PKEY_verify(prepared, sig, sig_len, digest, n) != 1)
+        return avow__fail_ossl(diag, AVOW_ERR_SIG_INVALID, "signatureValue",
+                               "%s signature does not verify", r->name);
+    return AVOW_OK;
 }

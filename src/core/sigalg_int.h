@@ -27,6 +27,19 @@ const EVP_MD *avow__sigalg_md(avow_sigalg alg);
 /* 1 when avow_sigalg_fits_key(alg, pkey, 0) is AVOW_OK. */
 int avow__sigalg_fits_key(avow_sigalg alg, const EVP_PKEY *pkey);
 
+/*
+ * avow_sigalg_verify with the work done once per key: prepared is a context
+ * of pkey on which EVP_PKEY_verify_init succeeded (no digest set; the
+ * caller's own copy) and md the fetched digest of alg. For ECDSA the tbs is
+ * hashed with md and the signature checked on the digest, as
+ * EVP_DigestVerify does but without its fetches; the checks and errors are
+ * avow_sigalg_verify's. Anything else (no context, another family) is
+ * avow_sigalg_verify.
+ */
+avow_err avow__sigalg_verify_prepared(avow_sigalg alg, EVP_PKEY *pkey, EVP_PKEY_CTX *prepared,
+                                      const EVP_MD *md, const uint8_t *data, size_t data_len,
+                                      const uint8_t *sig, size_t sig_len, avow_diag *diag);
+
 /* The ECDSA row whose JOSE curve pkey is on (P-256: ES256, ...); NULL for other keys and curves. */
 const avow_sigalg_desc *avow__sigalg_ec_row_of_key(const EVP_PKEY *pkey);
 

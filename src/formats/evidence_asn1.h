@@ -26,6 +26,15 @@ typedef struct {
 } AVOW_RAW;
 DECLARE_ASN1_ITEM(AVOW_RAW_OID)
 DECLARE_ASN1_ITEM(AVOW_RAW_ANY)
+/*
+ * AVOW_RAW_SEQ: a SEQUENCE kept whole (p, len is its TLV; type is
+ * V_ASN1_SEQUENCE when present). Embedded certificates are read as this:
+ * d2i_X509 costs OpenSSL 3.0 more than a signature check (its provider key
+ * decoder), so a certificate is decoded only where it is used, and a
+ * verifier whose chain cache knows the bytes never decodes it.
+ */
+DECLARE_ASN1_ITEM(AVOW_RAW_SEQ)
+DEFINE_STACK_OF(AVOW_RAW)
 
 typedef struct {
     AVOW_RAW type;  /* claimType */
@@ -61,7 +70,7 @@ DECLARE_ASN1_FUNCTIONS(AVOW_SPKI_ASN1)
 typedef struct {
     ASN1_OCTET_STRING *key_id; /* [0] EXPLICIT */
     AVOW_SPKI_ASN1 *spki;      /* [1] EXPLICIT */
-    X509 *cert;                /* [2] EXPLICIT */
+    AVOW_RAW cert;             /* [2] EXPLICIT Certificate, as its DER (AVOW_RAW_SEQ) */
 } AVOW_SID_ASN1;
 DECLARE_ASN1_FUNCTIONS(AVOW_SID_ASN1)
 
@@ -76,7 +85,7 @@ DEFINE_STACK_OF(AVOW_SIG_ASN1)
 typedef struct {
     AVOW_TBS_ASN1 *tbs;
     STACK_OF(AVOW_SIG_ASN1) * sigs;
-    STACK_OF(X509) * certs; /* intermediateCertificates [0] OPTIONAL */
+    STACK_OF(AVOW_RAW) * certs; /* intermediateCertificates [0] OPTIONAL, each as its DER */
 } AVOW_EVIDENCE_ASN1;
 /* Two encodings of one structure: [0] IMPLICIT (deployed) and [0] EXPLICIT (module text). */
 DECLARE_ASN1_FUNCTIONS(AVOW_EVIDENCE_ASN1)

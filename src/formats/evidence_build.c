@@ -294,23 +294,55 @@ avow_err avow_evidence_add_intermediate(avow_evidence *ev, X509 *cert, avow_diag
     if (ev == NULL || cert == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "intermediateCertificates",
                           "no Evidence or certificate");
-    if (ev->asn1->certs == NULL && (ev->asn1->certs = sk_X509_new_null()) == NULL)
+    if (ev->asn1->certs == NULL && (ev->asn1->certs = sk_AVOW_RAW_new_null()) == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "intermediateCertificates", "out of memory");
-    if (sk_X509_num(ev->asn1->certs) >= (int)AVOW_EVIDENCE_MAX_CERTS)
+    int n = sk_AVOW_RAW_num(ev->asn1->certs);
+    if (n >= (int)AVOW_EVIDENCE_MAX_CERTS)
         return avow__fail(diag, AVOW_ERR_TOO_LARGE, "intermediateCertificates",
                           "more than %u certificates", AVOW_EVIDENCE_MAX_CERTS);
     char field[48];
-    snprintf(field, sizeof(field), "intermediateCertificates[%d]", sk_X509_num(ev->asn1->certs));
-    avow_err rc = avow__evidence_cert_check(cert, field, diag);
+    snprintf(field, sizeof(field), "intermediateCertificates[%d]", n);
+    /* Carried as its DER, as a decoded Evidence holds it. */
+    AVOW_RAW *r = NULL;
+    avow_err rc = avow__evidence_cert_raw(ev, cert, field, &r, diag);
     if (rc != AVOW_OK)
         return rc;
-    if (!X509_up_ref(cert))
-        return avow__fail(diag, AVOW_ERR_CRYPTO, "intermediateCertificates",
-                          "cannot take a reference");
-    if (!sk_X509_push(ev->asn1->certs, cert)) {
-        X509_free(cert);
+    if (!sk_AVOW_RAW_push(ev->asn1->certs, r)) {
+        OPENSSL_free(r);
         return avow__fail(diag, AVOW_ERR_NOMEM, "intermediateCertificates", "out of memory");
     }
+    /* The index holds the views the accessors read. */
+    rc = avow__evidence_index(ev, diag);
+    if (rc != AVOW_OK) {
+        OPENSSL_free(sk_AVOW_RAW_pop(ev->asn1->certs));
+        (void)avow__evidence_index(ev, NULL);
+    }
+    return rc;
+}
+
+avow_err avow__evidence_cert_raw(avow_evidence *ev, X509 *cert, const char *field, AVOW_RAW **out,
+                                 avow_diag *diag)
+{
+    *out = NULL;
+    unsigned char *der = NULL;
+    int n = i2d_X509(cert, &der);
+    if (n <= 0)
+        return avow__fail_ossl(diag, AVOW_ERR_BAD_CERT, field, "cannot encode the certificate");
+    avow_err rc = avow__evidence_cert_der_check(der, (size_t)n, 0, field, diag);
+    if (rc != AVOW_OK) {
+        OPENSSL_free(der);
+        return rc;
+    }
+    AVOW_RAW *r = OPENSSL_zalloc(sizeof(*r));
+    if (r == NULL || avow__evidence_own(ev, der) == NULL) {
+        OPENSSL_free(r);
+        OPENSSL_free(der);
+        return avow__fail(diag, AVOW_ERR_NOMEM, field, "out of memory");
+    }
+    r->type = V_ASN1_SEQUENCE;
+    r->p = der;
+    r->len = n;
+    *out = r;
     return AVOW_OK;
 }
 

@@ -272,11 +272,78 @@ const avow_signature_block *avow_evidence_get0_signature(const avow_evidence *ev
     return ev != NULL && i < ev->nsigs ? &ev->sigs[i] : NULL;
 }
 
+/* DER to X509, all of it; NULL (queue cleared) when OpenSSL refuses it. */
+static X509 *cert_of(avow_view der)
+{
+    const unsigned char *p = der.ptr;
+    X509 *x = der.len <= AVOW_EVIDENCE_MAX_SIZE ? d2i_X509(NULL, &p, (long)der.len) : NULL;
+    if (x != NULL && p != der.ptr + der.len) {
+        X509_free(x);
+        x = NULL;
+    }
+    if (x == NULL)
+        avow__ossl_clear();
+    return x;
+}
+
+X509 *avow_evidence_get0_signer_cert(const avow_evidence *ev, size_t i)
+{
+    if (ev == NULL || i >= ev->nsigs || !(ev->sigs[i].sid_fields & AVOW_SID_HAS_CERT) ||
+        ev->sid_x509 == NULL)
+        return NULL;
+    X509 *x = atomic_load_explicit(&ev->sid_x509[i], memory_order_acquire);
+    if (x != NULL)
+        return x;
+    if ((x = cert_of(ev->sigs[i].cert_der)) == NULL)
+        return NULL;
+    X509 *seen = NULL;
+    /* The slot is the index's; ev is const to callers, not as an object. */
+    if (!atomic_compare_exchange_strong_explicit(&((avow_evidence *)ev)->sid_x509[i], &seen, x,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        X509_free(x);
+        x = seen;
+    }
+    return x;
+}
+
+size_t avow_evidence_intermediate_count(const avow_evidence *ev)
+{
+    return ev != NULL ? ev->ninter : 0;
+}
+
+avow_view avow_evidence_intermediate_der(const avow_evidence *ev, size_t i)
+{
+    avow_view v = {NULL, 0};
+    if (ev != NULL && i < ev->ninter)
+        v = ev->inter_der[i];
+    return v;
+}
+
 STACK_OF(X509) * avow_evidence_get0_intermediates(const avow_evidence *ev)
 {
-    if (ev == NULL || ev->asn1 == NULL || sk_X509_num(ev->asn1->certs) <= 0)
+    if (ev == NULL || ev->ninter == 0)
         return NULL;
-    return ev->asn1->certs;
+    STACK_OF(X509) *sk = atomic_load_explicit(&ev->inter_x509, memory_order_acquire);
+    if (sk != NULL)
+        return sk;
+    sk = sk_X509_new_reserve(NULL, (int)ev->ninter);
+    for (size_t i = 0; sk != NULL && i < ev->ninter; i++) {
+        X509 *x = cert_of(ev->inter_der[i]);
+        if (x == NULL || sk_X509_push(sk, x) <= 0) {
+            X509_free(x);
+            sk_X509_pop_free(sk, X509_free);
+            sk = NULL;
+        }
+    }
+    if (sk == NULL)
+        return NULL;
+    STACK_OF(X509) *seen = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&((avow_evidence *)ev)->inter_x509, &seen, sk,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        sk_X509_pop_free(sk, X509_free);
+        sk = seen;
+    }
+    return sk;
 }
 
 avow_view avow_evidence_tbs(const avow_evidence *ev)

@@ -88,6 +88,15 @@ void avow__evidence_unindex(avow_evidence *ev)
     OPENSSL_free(ev->elements);
     OPENSSL_free(ev->claims);
     OPENSSL_free(ev->sigs);
+    for (size_t i = 0; ev->sid_x509 != NULL && i < ev->nsigs; i++)
+        X509_free(atomic_load(&ev->sid_x509[i]));
+    OPENSSL_free(ev->sid_x509);
+    sk_X509_pop_free(atomic_load(&ev->inter_x509), X509_free);
+    atomic_store(&ev->inter_x509, NULL);
+    OPENSSL_free(ev->inter_der);
+    ev->sid_x509 = NULL;
+    ev->inter_der = NULL;
+    ev->ninter = 0;
     ev->kept = NULL;
     ev->kept_purposes = NULL;
     ev->nkept = ev->capkept = ev->npurp = ev->cappurp = 0;
@@ -636,15 +645,13 @@ static avow_err index_elements(ictx *c)
     return rc == AVOW_OK ? check_same_keys(c, AVOW_CLAIM_AK_SPKI) : rc;
 }
 
-avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *diag)
+avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, int walked,
+                                       const char *field, avow_diag *diag)
 {
-    unsigned char *der = NULL;
-    int n = i2d_X509(cert, &der);
-    if (n <= 0)
-        return avow__fail_ossl(diag, AVOW_ERR_BAD_CERT, field, "cannot encode the certificate");
     char where[64], why[160], at[96];
-    avow_err rc = avow__der_check_cert(der, (size_t)n, where, sizeof(where), why, sizeof(why));
-    OPENSSL_free(der);
+    avow_err rc =
+        walked ? avow__der_check_cert_walked(der, len, where, sizeof(where), why, sizeof(why))
+               : avow__der_check_cert(der, len, where, sizeof(where), why, sizeof(why));
     if (rc == AVOW_OK)
         return AVOW_OK;
     size_t fl = strlen(field), wl = strlen(where);
@@ -656,14 +663,22 @@ avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *dia
     return avow__fail(diag, rc, at, "certificate: %s", why);
 }
 
-/* The subjectPublicKeyInfo and the certificate of one SignerIdentifier must be one key. */
+static avow_view raw_tlv(const AVOW_RAW *r)
+{
+    avow_view v = {r->p, r->len > 0 ? (size_t)r->len : 0};
+    return v;
+}
+
+/*
+ * The subjectPublicKeyInfo and the certificate of one SignerIdentifier must
+ * be one key: compared as DER, the certificate's read off its headers.
+ */
 static avow_err same_key_as_cert(ictx *c, const avow_signature_block *sb, int i)
 {
-    unsigned char *der = NULL;
-    int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(sb->cert), &der);
-    int same = n > 0 && (size_t)n == sb->spki.len && memcmp(der, sb->spki.ptr, sb->spki.len) == 0;
-    OPENSSL_free(der);
-    avow__ossl_clear();
+    const uint8_t *spki = NULL;
+    size_t n = 0;
+    int same = avow__cert_spki(sb->cert_der.ptr, sb->cert_der.len, &spki, &n) &&
+               n == sb->spki.len && memcmp(spki, sb->spki.ptr, n) == 0;
     if (same)
         return AVOW_OK;
     char where[48];
@@ -675,14 +690,23 @@ static avow_err same_key_as_cert(ictx *c, const avow_signature_block *sb, int i)
 static avow_err index_signatures(ictx *c)
 {
     avow_evidence *ev = c->ev;
+    /*
+     * A decoded Evidence was walked whole before its template decode, so its
+     * certificates need the schema's rules only; a builder's were checked in
+     * full when they were added (avow__evidence_cert_raw).
+     */
+    int walked = 1;
     int ns = sk_AVOW_SIG_ASN1_num(ev->asn1->sigs);
     if (ns > (int)AVOW_EVIDENCE_MAX_SIGNATURES)
         return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "signatures", "%d signatures, limit %u", ns,
                           AVOW_EVIDENCE_MAX_SIGNATURES);
     if (ns > 0) {
         ev->sigs = OPENSSL_zalloc(sizeof(*ev->sigs) * (size_t)ns);
-        if (ev->sigs == NULL)
+        ev->sid_x509 = OPENSSL_malloc(sizeof(*ev->sid_x509) * (size_t)ns);
+        if (ev->sigs == NULL || ev->sid_x509 == NULL)
             return AVOW_ERR_NOMEM;
+        for (int i = 0; i < ns; i++)
+            atomic_init(&ev->sid_x509[i], NULL);
     }
     for (int i = 0; i < ns; i++) {
         const AVOW_SIG_ASN1 *sa = sk_AVOW_SIG_ASN1_value(ev->asn1->sigs, i);
@@ -691,7 +715,7 @@ static avow_err index_signatures(ictx *c)
         snprintf(where, sizeof(where), "signatures[%d].sid", i);
         at(c, -1, -1, where);
         /* -07: a SEQUENCE of three OPTIONAL fields, at least one present. */
-        if (sa->sid->key_id == NULL && sa->sid->spki == NULL && sa->sid->cert == NULL)
+        if (sa->sid->key_id == NULL && sa->sid->spki == NULL && sa->sid->cert.type == -1)
             return avow__fail(c->diag, AVOW_ERR_SIGNER_ID, fld(c),
                               "no keyId, subjectPublicKeyInfo or certificate");
         if (sa->sid->key_id != NULL) {
@@ -712,12 +736,13 @@ static avow_err index_signatures(ictx *c)
             sb->spki.ptr = der;
             sb->spki.len = (size_t)n;
         }
-        if (sa->sid->cert != NULL) {
+        if (sa->sid->cert.type != -1) {
             sb->sid_fields |= AVOW_SID_HAS_CERT;
             sb->sid_kind = AVOW_SID_CERT;
-            sb->cert = sa->sid->cert;
+            sb->cert_der = raw_tlv(&sa->sid->cert);
             snprintf(where, sizeof(where), "signatures[%d].sid.certificate", i);
-            avow_err rc = avow__evidence_cert_check(sb->cert, where, c->diag);
+            avow_err rc = avow__evidence_cert_der_check(sb->cert_der.ptr, sb->cert_der.len, walked,
+                                                        where, c->diag);
             if (rc != AVOW_OK)
                 return rc;
         }
@@ -737,16 +762,21 @@ static avow_err index_signatures(ictx *c)
         sb->value = str_view(sa->value);
         ev->nsigs = (size_t)i + 1;
     }
-    if (sk_X509_num(ev->asn1->certs) > (int)AVOW_EVIDENCE_MAX_CERTS)
+    int nc = sk_AVOW_RAW_num(ev->asn1->certs);
+    if (nc > (int)AVOW_EVIDENCE_MAX_CERTS)
         return avow__fail(c->diag, AVOW_ERR_TOO_LARGE, "intermediateCertificates",
-                          "%d certificates, limit %u", sk_X509_num(ev->asn1->certs),
-                          AVOW_EVIDENCE_MAX_CERTS);
-    for (int i = 0; i < sk_X509_num(ev->asn1->certs); i++) {
+                          "%d certificates, limit %u", nc, AVOW_EVIDENCE_MAX_CERTS);
+    if (nc > 0 && (ev->inter_der = OPENSSL_malloc(sizeof(*ev->inter_der) * (size_t)nc)) == NULL)
+        return AVOW_ERR_NOMEM;
+    for (int i = 0; i < nc; i++) {
         char where[48];
         snprintf(where, sizeof(where), "intermediateCertificates[%d]", i);
-        avow_err rc = avow__evidence_cert_check(sk_X509_value(ev->asn1->certs, i), where, c->diag);
+        avow_view der = raw_tlv(sk_AVOW_RAW_value(ev->asn1->certs, i));
+        avow_err rc = avow__evidence_cert_der_check(der.ptr, der.len, walked, where, c->diag);
         if (rc != AVOW_OK)
             return rc;
+        ev->inter_der[i] = der;
+        ev->ninter = (size_t)i + 1;
     }
     return AVOW_OK;
 }

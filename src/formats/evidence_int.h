@@ -6,6 +6,8 @@
 #ifndef AVOW_EVIDENCE_INT_H
 #define AVOW_EVIDENCE_INT_H
 
+#include <stdatomic.h>
+
 #include <avow/evidence.h>
 
 #include "formats/evidence_asn1.h"
@@ -35,6 +37,17 @@ struct avow_evidence {
     size_t nkept, capkept;
     void **kept_purposes; /* AVOW_PURPOSES_ASN1 stacks the index decoded */
     size_t npurp, cappurp;
+
+    /*
+     * Embedded certificates stay DER (sigs[i].cert_der, inter_der) and are
+     * decoded on first use; a const Evidence may be read by several threads,
+     * so a decoded object is published with a compare-and-swap (the loser
+     * frees its copy). Part of the index: freed when it is rebuilt.
+     */
+    avow_view *inter_der;
+    size_t ninter;
+    _Atomic(X509 *) *sid_x509;            /* nsigs slots */
+    _Atomic(STACK_OF(X509) *) inter_x509; /* all intermediates, or NULL */
 };
 
 /* Takes p (OPENSSL_malloc) into ev's owned blobs; returns p, or NULL (p freed) on no memory. */
@@ -46,8 +59,18 @@ avow_err avow__evidence_index(avow_evidence *ev, avow_diag *diag);
 /*
  * An embedded certificate must be DER (avow__der_check_cert): AVOW_ERR_NOT_DER
  * and the other codes of that check, with field + "." + the part at fault.
+ * It is checked on its bytes; nothing is decoded. walked: the bytes lie
+ * inside an input avow__der_check accepted whole.
  */
-avow_err avow__evidence_cert_check(X509 *cert, const char *field, avow_diag *diag);
+avow_err avow__evidence_cert_der_check(const uint8_t *der, size_t len, int walked,
+                                       const char *field, avow_diag *diag);
+
+/*
+ * cert as an embedded certificate of ev: checked as above (field), its DER
+ * kept in ev's owned blobs, *out a new AVOW_RAW view of it (OPENSSL_free).
+ */
+avow_err avow__evidence_cert_raw(avow_evidence *ev, X509 *cert, const char *field, AVOW_RAW **out,
+                                 avow_diag *diag);
 
 /* Full rules on a built Evidence; leave = 1 ends construction on success. */
 avow_err avow__evidence_check(avow_evidence *ev, int leave, avow_diag *diag);

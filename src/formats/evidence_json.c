@@ -163,8 +163,9 @@ static const char *sid_name(avow_sid_kind k)
     return "unknown";
 }
 
-static json_t *signature_json(jb *j, const avow_signature_block *s)
+static json_t *signature_json(jb *j, const avow_evidence *ev, size_t i)
 {
+    const avow_signature_block *s = avow_evidence_get0_signature(ev, i);
     char name[64], oid[128];
     json_t *o = jb_check(j, json_object());
     /* "sid" is the field the key is taken from; "sidFields" lists every field present. */
@@ -178,8 +179,9 @@ static json_t *signature_json(jb *j, const avow_signature_block *s)
         jb_set(j, o, "keyId", hex_string(j, s->key_id.ptr, s->key_id.len));
     if (s->sid_fields & AVOW_SID_HAS_SPKI)
         jb_set(j, o, "spki", spki_json(j, s->spki.ptr, s->spki.len));
-    if ((s->sid_fields & AVOW_SID_HAS_CERT) && s->cert != NULL)
-        jb_set(j, o, "certificate", cert_json(j, s->cert));
+    X509 *cert = avow_evidence_get0_signer_cert(ev, i);
+    if (cert != NULL)
+        jb_set(j, o, "certificate", cert_json(j, cert));
     avow__show_sigalg(s->algorithm, name, sizeof(name), oid, sizeof(oid));
     jb_set(j, o, "algorithm", jb_check(j, json_string(name)));
     jb_set(j, o, "algorithmOid", jb_check(j, json_string(oid)));
@@ -205,7 +207,7 @@ avow_err avow_evidence_to_json(const avow_evidence *ev, avow_buf *out)
 
     json_t *sigs = jb_check(&j, json_array());
     for (size_t i = 0; i < avow_evidence_signature_count(ev); i++)
-        jb_append(&j, sigs, signature_json(&j, avow_evidence_get0_signature(ev, i)));
+        jb_append(&j, sigs, signature_json(&j, ev, (size_t)i));
     jb_set(&j, root, "signatures", sigs);
 
     STACK_OF(X509) *inter = avow_evidence_get0_intermediates(ev);

@@ -38,7 +38,8 @@ static avow_err sid_args(avow_signer *signer, unsigned fields, avow_diag *diag)
     return AVOW_OK;
 }
 
-static avow_err make_sid(avow_signer *signer, unsigned fields, AVOW_SID_ASN1 *sid, avow_diag *diag)
+static avow_err make_sid(avow_evidence *ev, avow_signer *signer, unsigned fields,
+                         AVOW_SID_ASN1 *sid, avow_diag *diag)
 {
     X509 *cert = avow_signer_get0_cert(signer);
     if (fields & AVOW_SID_HAS_KEYID) {
@@ -58,12 +59,12 @@ static avow_err make_sid(avow_signer *signer, unsigned fields, AVOW_SID_ASN1 *si
     }
     if (fields & AVOW_SID_HAS_CERT) {
         /* Refused before signing, as the decoder would refuse it afterwards. */
-        avow_err rc = avow__evidence_cert_check(cert, "sid.certificate", diag);
+        AVOW_RAW *r = NULL;
+        avow_err rc = avow__evidence_cert_raw(ev, cert, "sid.certificate", &r, diag);
         if (rc != AVOW_OK)
             return rc;
-        if (!X509_up_ref(cert))
-            return AVOW_ERR_CRYPTO;
-        sid->cert = cert;
+        sid->cert = *r;
+        OPENSSL_free(r);
     }
     return AVOW_OK;
 }
@@ -105,7 +106,7 @@ avow_err avow_evidence_sign_sid(avow_evidence *ev, avow_signer *signer, unsigned
     avow_buf sig = {0}, alg = {0};
     if (sa == NULL)
         return AVOW_ERR_NOMEM;
-    rc = make_sid(signer, sid_fields, sa->sid, diag);
+    rc = make_sid(ev, signer, sid_fields, sa->sid, diag);
     if (rc == AVOW_OK)
         rc = avow_sigalg_to_der(avow_signer_alg(signer), &alg);
     if (rc == AVOW_OK) {

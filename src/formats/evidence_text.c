@@ -145,8 +145,9 @@ static void put_cert(BIO *b, X509 *x, const char *pad)
     avow__ossl_clear();
 }
 
-static void put_signature(BIO *b, const avow_signature_block *s, size_t index)
+static void put_signature(BIO *b, const avow_evidence *ev, size_t index)
 {
+    const avow_signature_block *s = avow_evidence_get0_signature(ev, index);
     char name[64], oid[128], key[96];
     BIO_printf(b, "        [%lu] Signer: ", (unsigned long)index);
     /* Every field present, in the module's order; one field reads as it always did. */
@@ -164,8 +165,9 @@ static void put_signature(BIO *b, const avow_signature_block *s, size_t index)
     if (s->sid_fields & AVOW_SID_HAS_CERT)
         BIO_printf(b, "%scertificate", sep);
     BIO_puts(b, "\n");
-    if ((s->sid_fields & AVOW_SID_HAS_CERT) && s->cert != NULL)
-        put_cert(b, s->cert, "                ");
+    X509 *cert = avow_evidence_get0_signer_cert(ev, index);
+    if (cert != NULL)
+        put_cert(b, cert, "                ");
     avow__show_sigalg(s->algorithm, name, sizeof(name), oid, sizeof(oid));
     BIO_printf(b, "            Algorithm: %s (%s)\n", name, oid);
     BIO_printf(b, "            Signature: %lu bytes\n", (unsigned long)s->value.len);
@@ -190,7 +192,7 @@ avow_err avow_evidence_to_text(const avow_evidence *ev, avow_buf *out)
     size_t nsig = avow_evidence_signature_count(ev);
     BIO_printf(b, "    Signatures: %lu%s\n", (unsigned long)nsig, nsig == 0 ? " (unsigned)" : "");
     for (size_t i = 0; i < nsig; i++)
-        put_signature(b, avow_evidence_get0_signature(ev, i), i);
+        put_signature(b, ev, i);
 
     STACK_OF(X509) *inter = avow_evidence_get0_intermediates(ev);
     int ninter = inter != NULL ? sk_X509_num(inter) : 0;

@@ -5,7 +5,11 @@
  * with OpenSSL 3.0, more again in allocations; the Evidence of one device
  * arrives again and again with the same certificate. So a chain that
  * validated is kept, and the next Evidence signed under the same
- * certificate costs one SHA-256 of it and one signature check.
+ * certificate costs one SHA-256 of its bytes and one signature check: the
+ * decoder keeps embedded certificates as DER, and an entry holds what a
+ * verification needs of them (the chain, the signer's key, the facts the AK
+ * profile rules read, and a prepared ECDSA verification), so a hit decodes
+ * no certificate, key or extension and fetches nothing from a provider.
  *
  * What a hit promises is exactly what a fresh X509_verify_cert would find:
  * a valid path from this certificate to one of this verifier's anchors,
@@ -16,8 +20,8 @@
  * the verifier's own or this call's untrusted certificates, and when the
  * verification time lies within the validity of every certificate of the
  * chain (its latest notBefore to its earliest notAfter, as OpenSSL compares
- * them). Nothing that depends on the AVOW_VERIFY_* flags is cached: the AK
- * profile and the intermediates' EKU are checked on every call.
+ * them). Nothing that depends on the AVOW_VERIFY_* flags is cached: the
+ * facts are, and the flags are applied to them on every call.
  *
  * Readers share a read lock; only an insertion takes the write lock.
  * Eviction is CLOCK (second chance): a hit sets the entry's reference bit,
@@ -41,12 +45,20 @@
 typedef struct chain_data {
     uint8_t leaf[AVOW__SHA256_LEN];
     uint8_t anchors[AVOW__SHA256_LEN];
-    STACK_OF(X509) * issuers; /* chain[1..]: intermediates, anchor last; references held */
-    uint8_t (*inter)[AVOW__SHA256_LEN]; /* SHA-256 of the intermediates (issuers but the last) */
+    STACK_OF(X509) * chain;             /* signer first, anchor last; references held */
+    uint8_t (*inter)[AVOW__SHA256_LEN]; /* SHA-256 of the intermediates (chain[1..n-2]) */
     uint8_t *own;                       /* per intermediate: 1 when among the verifier's certs */
     int ninter;
-    int64_t not_before; /* latest notBefore of the chain */
-    int64_t not_after;  /* earliest notAfter of the chain */
+    int64_t not_before;  /* latest notBefore of the chain */
+    int64_t not_after;   /* earliest notAfter of the chain */
+    avow__akfacts facts; /* of the signer and the chain, for the per-call profile checks */
+    /*
+     * EVP_PKEY_verify_init done once on the signer's key (ECDSA keys): a hit
+     * copies it (EVP_PKEY_CTX_dup, references and no fetch) instead of
+     * EVP_DigestVerifyInit fetching the signature and digest on every call.
+     * Only ever read after it is made.
+     */
+    EVP_PKEY_CTX *verify;
 } chain_data;
 
 typedef struct entry {
@@ -99,7 +111,8 @@ avow_err avow__chain_cache_new(size_t entries, avow__chain_cache **out)
 
 static void data_clear(chain_data *d)
 {
-    sk_X509_pop_free(d->issuers, X509_free);
+    sk_X509_pop_free(d->chain, X509_free);
+    EVP_PKEY_CTX_free(d->verify);
     OPENSSL_free(d->inter);
     OPENSSL_free(d->own);
     memset(d, 0, sizeof(*d));
@@ -142,6 +155,17 @@ int avow__cert_sha256(const EVP_MD *md, X509 *cert, uint8_t out[AVOW__SHA256_LEN
     return 1;
 }
 
+int avow__sha256(const EVP_MD *md, const uint8_t *p, size_t n, uint8_t out[AVOW__SHA256_LEN])
+{
+    unsigned int len = 0;
+    if (EVP_Digest(p, n, out, &len, md != NULL ? md : EVP_sha256(), NULL) != 1 ||
+        len != AVOW__SHA256_LEN) {
+        avow__ossl_clear();
+        return 0;
+    }
+    return 1;
+}
+
 const EVP_MD *avow__chain_cache_md(const avow__chain_cache *c)
 {
     return c != NULL ? c->sha256 : NULL;
@@ -152,17 +176,23 @@ static int call_has(const avow__chain_cache *c, avow__callcerts *cc,
                     const uint8_t want[AVOW__SHA256_LEN])
 {
     if (cc->hashed == 0) {
-        int n0 = sk_X509_num(cc->lists[0]), n1 = sk_X509_num(cc->lists[1]);
-        size_t n = (size_t)(n0 > 0 ? n0 : 0) + (size_t)(n1 > 0 ? n1 : 0);
+        int n0 = sk_X509_num(cc->extra);
+        size_t n1 = avow_evidence_intermediate_count(cc->ev);
+        size_t n = (size_t)(n0 > 0 ? n0 : 0) + n1;
         cc->hashed = -1;
         cc->sha256 = n > 0 ? OPENSSL_malloc(n * sizeof(*cc->sha256)) : NULL;
         if (n > 0 && cc->sha256 == NULL)
             return 0;
         size_t k = 0;
-        for (int l = 0; l < 2; l++)
-            for (int i = 0; i < sk_X509_num(cc->lists[l]); i++)
-                if (!avow__cert_sha256(c->sha256, sk_X509_value(cc->lists[l], i), cc->sha256[k++]))
-                    return 0;
+        for (int i = 0; i < n0; i++)
+            if (!avow__cert_sha256(c->sha256, sk_X509_value(cc->extra, i), cc->sha256[k++]))
+                return 0;
+        /* The Evidence's own are hashed as the bytes it carries: nothing is decoded. */
+        for (size_t i = 0; i < n1; i++) {
+            avow_view der = avow_evidence_intermediate_der(cc->ev, i);
+            if (!avow__sha256(c->sha256, der.ptr, der.len, cc->sha256[k++]))
+                return 0;
+        }
         cc->n = k;
         cc->hashed = 1;
     }
@@ -189,15 +219,50 @@ static size_t bucket_of(const avow__chain_cache *c, const uint8_t leaf[AVOW__SHA
     return h & c->mask;
 }
 
-int avow__chain_cache_get(const avow_verifier *v, X509 *cert, const uint8_t leaf[AVOW__SHA256_LEN],
-                          int64_t at, avow__callcerts *cc, STACK_OF(X509) * *chain)
+void avow__chain_hit_clear(avow__chain_hit *h)
+{
+    sk_X509_pop_free(h->chain, X509_free);
+    EVP_PKEY_free(h->key);
+    EVP_PKEY_CTX_free(h->verify);
+    memset(h, 0, sizeof(*h));
+}
+
+/* What a hit hands out, made under the read lock (the entry cannot be evicted meanwhile). */
+static int hand_out(const chain_data *d, int want_chain, avow__chain_hit *hit)
+{
+    EVP_PKEY *key = X509_get0_pubkey(sk_X509_value(d->chain, 0));
+    if (key == NULL || !EVP_PKEY_up_ref(key))
+        return 0;
+    hit->key = key;
+    hit->facts = d->facts;
+    if (d->verify != NULL && (hit->verify = EVP_PKEY_CTX_dup(d->verify)) == NULL)
+        return 0;
+    if (!want_chain)
+        return 1;
+    int n = sk_X509_num(d->chain);
+    if ((hit->chain = sk_X509_new_reserve(NULL, n)) == NULL)
+        return 0;
+    for (int k = 0; k < n; k++) {
+        X509 *x = sk_X509_value(d->chain, k);
+        if (!X509_up_ref(x))
+            return 0;
+        if (sk_X509_push(hit->chain, x) <= 0) {
+            X509_free(x);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int avow__chain_cache_get(const avow_verifier *v, const uint8_t leaf[AVOW__SHA256_LEN], int64_t at,
+                          avow__callcerts *cc, int want_chain, avow__chain_hit *hit)
 {
     avow__chain_cache *c = v->cache;
-    *chain = NULL;
+    memset(hit, 0, sizeof(*hit));
     if (!CRYPTO_THREAD_read_lock(c->lock))
         return 0;
-    int hit = 0;
-    for (uint32_t i = c->buckets[bucket_of(c, leaf)]; i != NONE && !hit; i = c->slots[i].next) {
+    int found = 0;
+    for (uint32_t i = c->buckets[bucket_of(c, leaf)]; i != NONE && !found; i = c->slots[i].next) {
         entry *e = &c->slots[i];
         const chain_data *d = &e->d;
         if (memcmp(d->leaf, leaf, sizeof(d->leaf)) != 0 ||
@@ -211,25 +276,19 @@ int avow__chain_cache_get(const avow_verifier *v, X509 *cert, const uint8_t leaf
             present = d->own[k] || call_has(c, cc, d->inter[k]);
         if (!present)
             continue;
-        int n = sk_X509_num(d->issuers);
-        STACK_OF(X509) *out = sk_X509_new_reserve(NULL, n + 1);
-        int ok = out != NULL && X509_up_ref(cert) && sk_X509_push(out, cert) > 0;
-        for (int k = 0; ok && k < n; k++) {
-            X509 *x = sk_X509_value(d->issuers, k);
-            ok = X509_up_ref(x) && sk_X509_push(out, x) > 0;
-        }
-        if (!ok) {
-            sk_X509_pop_free(out, X509_free);
+        if (!hand_out(d, want_chain, hit)) {
+            avow__chain_hit_clear(hit);
             break; /* no memory: the caller builds the path itself */
         }
         if (!atomic_load_explicit(&e->ref, memory_order_relaxed))
             atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
-        *chain = out;
-        hit = 1;
+        found = 1;
     }
     CRYPTO_THREAD_unlock(c->lock);
-    atomic_fetch_add_explicit(hit ? &c->hits : &c->misses, 1, memory_order_relaxed);
-    return hit;
+    atomic_fetch_add_explicit(found ? &c->hits : &c->misses, 1, memory_order_relaxed);
+    if (!found)
+        avow__ossl_clear();
+    return found;
 }
 
 static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
@@ -262,9 +321,23 @@ static int own_cert(const avow_verifier *v, const uint8_t h[AVOW__SHA256_LEN])
     return 0;
 }
 
+EVP_PKEY_CTX *avow__verify_prepare(EVP_PKEY *key)
+{
+    if (key == NULL || EVP_PKEY_get_base_id(key) != EVP_PKEY_EC)
+        return NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+    if (ctx == NULL || EVP_PKEY_verify_init(ctx) != 1) {
+        EVP_PKEY_CTX_free(ctx);
+        avow__ossl_clear();
+        return NULL;
+    }
+    return ctx;
+}
+
 /* Builds the entry for chain (leaf first, anchor last) outside the lock. */
 static int data_make(const avow_verifier *v, const avow__chain_cache *c,
-                     const uint8_t leaf[AVOW__SHA256_LEN], STACK_OF(X509) * chain, chain_data *e)
+                     const uint8_t leaf[AVOW__SHA256_LEN], STACK_OF(X509) * chain,
+                     const avow__akfacts *facts, chain_data *e)
 {
     int n = sk_X509_num(chain);
     memset(e, 0, sizeof(*e));
@@ -272,6 +345,7 @@ static int data_make(const avow_verifier *v, const avow__chain_cache *c,
         return 0;
     memcpy(e->leaf, leaf, sizeof(e->leaf));
     memcpy(e->anchors, v->anchors, sizeof(e->anchors));
+    e->facts = *facts;
     e->not_before = INT64_MIN;
     e->not_after = INT64_MAX;
     for (int i = 0; i < n; i++) {
@@ -286,8 +360,8 @@ static int data_make(const avow_verifier *v, const avow__chain_cache *c,
             e->not_after = na;
     }
     e->ninter = n > 2 ? n - 2 : 0;
-    e->issuers = sk_X509_new_reserve(NULL, n - 1);
-    if (e->issuers == NULL)
+    e->chain = sk_X509_new_reserve(NULL, n);
+    if (e->chain == NULL)
         return 0;
     if (e->ninter > 0) {
         e->inter = OPENSSL_malloc((size_t)e->ninter * sizeof(*e->inter));
@@ -295,20 +369,21 @@ static int data_make(const avow_verifier *v, const avow__chain_cache *c,
         if (e->inter == NULL || e->own == NULL)
             return 0;
     }
-    for (int i = 1; i < n; i++) {
+    for (int i = 0; i < n; i++) {
         X509 *x = sk_X509_value(chain, i);
-        if (i < n - 1) {
+        if (i > 0 && i < n - 1) {
             if (!avow__cert_sha256(c->sha256, x, e->inter[i - 1]))
                 return 0;
             e->own[i - 1] = (uint8_t)own_cert(v, e->inter[i - 1]);
         }
         if (!X509_up_ref(x))
             return 0;
-        if (sk_X509_push(e->issuers, x) <= 0) {
+        if (sk_X509_push(e->chain, x) <= 0) {
             X509_free(x);
             return 0;
         }
     }
+    e->verify = avow__verify_prepare(X509_get0_pubkey(sk_X509_value(chain, 0)));
     return 1;
 }
 
@@ -333,12 +408,12 @@ static void unlink_slot(avow__chain_cache *c, uint32_t idx)
 }
 
 void avow__chain_cache_put(const avow_verifier *v, const uint8_t leaf[AVOW__SHA256_LEN],
-                           STACK_OF(X509) * chain)
+                           STACK_OF(X509) * chain, const avow__akfacts *facts)
 {
     avow__chain_cache *c = v->cache;
     chain_data fresh, old;
     memset(&old, 0, sizeof(old));
-    if (!data_make(v, c, leaf, chain, &fresh)) {
+    if (!data_make(v, c, leaf, chain, facts, &fresh)) {
         data_clear(&fresh);
         avow__ossl_clear();
         return; /* not cached: the next call validates again */

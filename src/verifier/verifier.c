@@ -11,6 +11,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/internal.h"
+#include "core/sigalg_int.h"
 #include "verifier/verify_int.h"
 
 avow_err avow_verifier_new(const avow_profile *profile, avow_verifier **out)
@@ -28,7 +29,11 @@ avow_err avow_verifier_new(const avow_profile *profile, avow_verifier **out)
     v->store = X509_STORE_new();
     v->untrusted = sk_X509_new_null();
     avow_err rc = avow__chain_cache_new(AVOW_VERIFIER_CACHE_DEFAULT, &v->cache);
-    if (v->store == NULL || v->untrusted == NULL || rc != AVOW_OK) {
+    v->md[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
+    v->md[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
+    v->md[2] = EVP_MD_fetch(NULL, "SHA512", NULL);
+    if (v->store == NULL || v->untrusted == NULL || rc != AVOW_OK || v->md[0] == NULL ||
+        v->md[1] == NULL || v->md[2] == NULL) {
         avow_verifier_free(v);
         avow__ossl_clear();
         return AVOW_ERR_NOMEM;
@@ -52,6 +57,7 @@ void avow_verifier_free(avow_verifier *v)
         OPENSSL_free(v->keys[i].id);
         OPENSSL_free(v->keys[i].spki);
         EVP_PKEY_free(v->keys[i].pub);
+        EVP_PKEY_CTX_free(v->keys[i].verify);
     }
     OPENSSL_free(v->keys);
     for (size_t i = 0; i < v->nsecrets; i++) {
@@ -60,7 +66,25 @@ void avow_verifier_free(avow_verifier *v)
     }
     OPENSSL_free(v->secrets);
     avow__chain_cache_free(v->cache);
+    for (size_t i = 0; i < sizeof(v->md) / sizeof(v->md[0]); i++)
+        EVP_MD_free(v->md[i]);
     OPENSSL_free(v);
+}
+
+const EVP_MD *avow__verifier_md(const avow_verifier *v, avow_sigalg alg)
+{
+    const EVP_MD *md = avow__sigalg_md(alg);
+    int nid = md != NULL ? EVP_MD_get_type(md) : NID_undef;
+    switch (nid) {
+    case NID_sha256:
+        return v->md[0];
+    case NID_sha384:
+        return v->md[1];
+    case NID_sha512:
+        return v->md[2];
+    default:
+        return NULL;
+    }
 }
 
 static avow_err avow_verifier_add_anchor_(avow_verifier *v, X509 *cert)
@@ -197,6 +221,7 @@ static avow_err avow_verifier_add_key_(avow_verifier *v, const uint8_t *key_id, 
         return rc;
     }
     k.id_len = key_id != NULL ? len : 0;
+    k.verify = avow__verify_prepare(pub); /* NULL is fine: the key verifies the usual way */
     v->keys[v->nkeys++] = k;
     return AVOW_OK;
 }

@@ -15,6 +15,7 @@
 #include <avow/claims.h>
 #include <avow/evidence.h>
 #include <avow/profile.h>
+#include <avow/sigalg.h>
 #include <avow/verify.h>
 
 #include "core/x509_int.h"
@@ -32,11 +33,19 @@ typedef struct avow__vcert {
 /* The cache of validated chains (chain_cache.c); NULL in a verifier when off. */
 typedef struct avow__chain_cache avow__chain_cache;
 
+/*
+ * EVP_PKEY_verify_init done once on an ECDSA key, for copies
+ * (EVP_PKEY_CTX_dup) that avow__sigalg_verify_prepared uses: no fetch per
+ * verification. NULL for other keys, which verify through EVP_DigestVerify.
+ */
+EVP_PKEY_CTX *avow__verify_prepare(EVP_PKEY *key);
+
 /* A trusted raw key, found by its explicit key id, a derived one, or its SPKI DER. */
 typedef struct avow__vkey {
     uint8_t *id; /* the caller's key id; NULL when none was given */
     size_t id_len;
     EVP_PKEY *pub;
+    EVP_PKEY_CTX *verify; /* avow__verify_prepare(pub); only read after set-up */
     uint8_t *spki;
     size_t spki_len;
     avow__key_ids ids; /* RFC 5280 and RFC 7093 identifiers of spki */
@@ -75,10 +84,36 @@ struct avow_verifier {
      * every cache key, so an entry never outlives the anchor set it was made under. */
     uint8_t anchors[AVOW__SHA256_LEN];
     avow__chain_cache *cache; /* its own lock: shared by concurrent verifications */
+    /*
+     * SHA-256/384/512 fetched once: EVP_sha256() and friends make OpenSSL 3
+     * fetch on every use, through its method store and its locks, which
+     * two threads verifying at once then contend for.
+     */
+    EVP_MD *md[3];
 };
 
 /* The secret whose key id is id[0..len), or NULL. */
 const avow__vsecret *avow__verifier_secret(const avow_verifier *v, const uint8_t *id, size_t len);
+
+/* v's fetched digest of the hash of alg (its avow__sigalg_md), or NULL when it has none. */
+const EVP_MD *avow__verifier_md(const avow_verifier *v, avow_sigalg alg);
+
+/* SHA-256 of p[0..n) with md (fetched; NULL: EVP_sha256()). Returns 1, or 0 with the queue cleared.
+ */
+int avow__sha256(const EVP_MD *md, const uint8_t *p, size_t n, uint8_t out[AVOW__SHA256_LEN]);
+
+/*
+ * What the AK profile checks of a signer certificate and its chain depend
+ * on, read once when the path validates and kept with the cached chain, so
+ * a hit decodes no extension; the AVOW_VERIFY_* flags are applied to them
+ * on every call (verify_evidence.c).
+ */
+typedef struct avow__akfacts {
+    int ku;        /* keyUsage present, with digitalSignature */
+    int eku;       /* 1 lists the AK EKU, 0 lacks it, -1 no extendedKeyUsage at all */
+    int ca;        /* basicConstraints CA:TRUE */
+    int chain_eku; /* chain depth of the first intermediate whose EKU excludes the AK EKU; 0 none */
+} avow__akfacts;
 
 /* Creates a cache of `entries` chains (1..AVOW_VERIFIER_CACHE_MAX). Errors: ARG, NOMEM. */
 avow_err avow__chain_cache_new(size_t entries, avow__chain_cache **out);
@@ -93,30 +128,43 @@ int avow__cert_sha256(const EVP_MD *md, X509 *cert, uint8_t out[AVOW__SHA256_LEN
 
 /*
  * The certificates one call adds for path building (avow_verify_opts.untrusted
- * and the Evidence's intermediateCertificates), borrowed; their hashes are
- * made only when a cache entry needs one of them. Zero-initialise; clear with
- * avow__callcerts_clear.
+ * and the Evidence's intermediateCertificates, the latter as their DER),
+ * borrowed; their hashes are made only when a cache entry needs one of them.
+ * Zero-initialise; clear with avow__callcerts_clear.
  */
 typedef struct avow__callcerts {
-    STACK_OF(X509) * lists[2];
+    STACK_OF(X509) * extra;
+    const avow_evidence *ev;
     uint8_t (*sha256)[AVOW__SHA256_LEN];
     size_t n;
     int hashed; /* 0 not yet, 1 done, -1 failed (then nothing from the call matches) */
 } avow__callcerts;
 void avow__callcerts_clear(avow__callcerts *cc);
 
-/*
- * A validated chain for cert (whose DER SHA-256 is leaf) at time `at`, under
- * v's anchors, through certificates of v or cc only. On a hit returns 1 and
- * *chain gets a new stack (cert first, anchor last, references held: free
- * with sk_X509_pop_free); otherwise 0. v->cache must not be NULL.
- */
-int avow__chain_cache_get(const avow_verifier *v, X509 *cert, const uint8_t leaf[AVOW__SHA256_LEN],
-                          int64_t at, avow__callcerts *cc, STACK_OF(X509) * *chain);
+/* What a cache hit hands out; clear with avow__chain_hit_clear. */
+typedef struct avow__chain_hit {
+    STACK_OF(X509) * chain; /* when asked for: signer first, anchor last, references held */
+    EVP_PKEY *key;          /* the signer's key, a reference held */
+    EVP_PKEY_CTX *verify;   /* a copy of the entry's prepared verification (ECDSA), or NULL */
+    avow__akfacts facts;
+} avow__chain_hit;
+void avow__chain_hit_clear(avow__chain_hit *h);
 
-/* Keeps chain (as X509_verify_cert returned it) for cert's hash leaf; best effort. */
+/*
+ * A validated chain for the certificate whose DER SHA-256 is leaf, at time
+ * `at`, under v's anchors, through certificates of v or cc only. On a hit
+ * returns 1 and fills *hit (the chain only when want_chain); otherwise 0
+ * with *hit zeroed. v->cache must not be NULL.
+ */
+int avow__chain_cache_get(const avow_verifier *v, const uint8_t leaf[AVOW__SHA256_LEN], int64_t at,
+                          avow__callcerts *cc, int want_chain, avow__chain_hit *hit);
+
+/*
+ * Keeps chain (as X509_verify_cert returned it, signer first) for the
+ * signer's hash leaf with its facts; best effort.
+ */
 void avow__chain_cache_put(const avow_verifier *v, const uint8_t leaf[AVOW__SHA256_LEN],
-                           STACK_OF(X509) * chain);
+                           STACK_OF(X509) * chain, const avow__akfacts *facts);
 
 /*
  * Fills *out with one avow_nclaim per claim of ev, in element order, each

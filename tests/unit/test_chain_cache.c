@@ -12,6 +12,9 @@
 
 #include <openssl/x509v3.h>
 
+#include "core/der.h"
+#include "formats/evidence_int.h"
+
 static const uint8_t NONCE[] = {0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11};
 
 typedef struct fixture {
@@ -530,6 +533,279 @@ static void test_concurrent(void **state)
     devices_free(&d);
 }
 
+/* --- embedded certificates kept as DER --- */
+
+/* DER of Evidence signed under cert with inter embedded. */
+static avow_buf evidence_der(EVP_PKEY *key, X509 *cert, X509 *inter)
+{
+    avow_evidence *ev = evidence(key, cert, inter);
+    avow_buf der = {0};
+    OK(avow_evidence_encode(ev, &der));
+    avow_evidence_free(ev);
+    return der;
+}
+
+static avow_evidence *decode_der(const avow_buf *der, avow_err want, avow_diag *d)
+{
+    avow_evidence *ev = NULL;
+    avow_diag local = {0};
+    avow_err rc = avow_evidence_decode(der->ptr, der->len, NULL, 0, &ev, d != NULL ? d : &local);
+    if (rc != want)
+        fail_msg("decode: %s, want %s (%s: %s)", avow_errname(rc), avow_errname(want),
+                 d != NULL ? d->field : local.field, d != NULL ? d->detail : local.detail);
+    TU_NO_OSSL_ERR();
+    return ev;
+}
+
+/* Where cert's DER starts inside the Evidence's (it is carried whole). */
+static size_t cert_at(const avow_buf *der, X509 *cert, size_t *len)
+{
+    unsigned char *c = NULL;
+    int n = i2d_X509(cert, &c);
+    assert_true(n > 0);
+    size_t at = SIZE_MAX;
+    for (size_t i = 0; i + (size_t)n <= der->len && at == SIZE_MAX; i++)
+        if (memcmp(der->ptr + i, c, (size_t)n) == 0)
+            at = i;
+    OPENSSL_free(c);
+    assert_true(at != SIZE_MAX);
+    *len = (size_t)n;
+    return at;
+}
+
+/* Whether ev's signer certificate was decoded (the slot the getter fills). */
+static int signer_decoded(const avow_evidence *ev)
+{
+    return atomic_load(&ev->sid_x509[0]) != NULL;
+}
+
+/*
+ * A hit on identical bytes verifies without decoding the certificates: the
+ * Evidence's lazy slots stay empty on the verdict-only path; a miss decodes
+ * the signer once; the getters still give the certificates on demand.
+ */
+static void test_hit_decodes_no_certificate(void **state)
+{
+    fixture *f = *state;
+    avow_verifier *v = verifier(f->pki.ca, AVOW_VERIFIER_CACHE_DEFAULT);
+    avow_buf der = evidence_der(f->pki.ak_key, f->pki.ak, f->pki.inter);
+    avow_evidence *first = decode_der(&der, AVOW_OK, NULL);
+    assert_false(signer_decoded(first));
+    assert_int_equal(once(v, first), AVOW_OK);
+    assert_true(signer_decoded(first)); /* the miss validated it */
+    stats(v, 0, 1, 1);
+    for (int i = 0; i < 3; i++) {
+        avow_evidence *again = decode_der(&der, AVOW_OK, NULL);
+        assert_int_equal(once(v, again), AVOW_OK);
+        assert_false(signer_decoded(again));
+        assert_null(atomic_load(&again->inter_x509));
+        /* On demand, the same certificates. */
+        assert_int_equal(X509_cmp(avow_evidence_get0_signer_cert(again, 0), f->pki.ak), 0);
+        assert_ptr_equal(avow_evidence_get0_signer_cert(again, 0),
+                         avow_evidence_get0_signer_cert(again, 0));
+        assert_int_equal(avow_evidence_intermediate_count(again), 1);
+        assert_int_equal(
+            X509_cmp(sk_X509_value(avow_evidence_get0_intermediates(again), 0), f->pki.inter), 0);
+        avow_evidence_free(again);
+    }
+    stats(v, 3, 1, 1);
+    avow_evidence_free(first);
+    avow_buf_free(&der);
+    avow_verifier_free(v);
+}
+
+/*
+ * One byte changed inside the embedded AK certificate: other bytes are
+ * another key, so the cache misses and the certificate is checked in full
+ * (the decoder's DER and schema checks, OpenSSL's parse, the path).
+ */
+static void test_changed_certificate_byte(void **state)
+{
+    fixture *f = *state;
+    avow_verifier *v = verifier(f->pki.ca, AVOW_VERIFIER_CACHE_DEFAULT);
+    avow_buf der = evidence_der(f->pki.ak_key, f->pki.ak, f->pki.inter);
+    avow_evidence *good = decode_der(&der, AVOW_OK, NULL);
+    assert_int_equal(once(v, good), AVOW_OK);
+    assert_int_equal(once(v, good), AVOW_OK);
+    stats(v, 1, 1, 1);
+    size_t n = 0, at = cert_at(&der, f->pki.ak, &n);
+    uint8_t *c = (uint8_t *)der.ptr + at;
+
+    /* The last byte of the certificate's signature: DER still, the path now fails. */
+    c[n - 1] ^= 0x01;
+    avow_evidence *forged = decode_der(&der, AVOW_OK, NULL);
+    assert_int_equal(verdict(v, forged, 0, NULL), AVOW_ERR_CHAIN);
+    stats(v, 1, 3, 1);
+    avow_evidence_free(forged);
+    c[n - 1] ^= 0x01;
+
+    /* A byte of the subject's name ("Test AK"): the issuer's signature no longer covers it. */
+    size_t name = SIZE_MAX;
+    for (size_t i = 0; i + 7 <= n && name == SIZE_MAX; i++)
+        if (memcmp(c + i, "Test AK", 7) == 0)
+            name = i;
+    assert_true(name != SIZE_MAX);
+    c[name] ^= 0x20;
+    avow_evidence *renamed = decode_der(&der, AVOW_OK, NULL);
+    assert_int_equal(verdict(v, renamed, 0, NULL), AVOW_ERR_CHAIN);
+    stats(v, 1, 5, 1);
+    avow_evidence_free(renamed);
+    c[name] ^= 0x20;
+
+    /* critical TRUE written as 0x01: BER, refused by the decoder whatever the cache holds. */
+    size_t crit = SIZE_MAX;
+    for (size_t i = 0; i + 3 <= n && crit == SIZE_MAX; i++)
+        if (c[i] == 0x01 && c[i + 1] == 0x01 && c[i + 2] == 0xff)
+            crit = i + 2;
+    assert_true(crit != SIZE_MAX);
+    c[crit] = 0x01;
+    avow_diag d = {0};
+    avow_evidence *ber = decode_der(&der, AVOW_ERR_NOT_DER, &d);
+    assert_null(ber);
+    assert_non_null(strstr(d.field, "signatures[0].sid.certificate.tbsCertificate.extensions["));
+    c[crit] = 0xff;
+
+    /*
+     * The certificate's outer signatureAlgorithm with an INTEGER for its OID:
+     * DER, and the schema check reads that field as a TLV only, so the
+     * decoder accepts it; OpenSSL's parser does not, and the verifier says so.
+     */
+    size_t tbs_h = 0, tbs_b = 0, oh = 0, ob = 0;
+    uint8_t tag = 0;
+    OK(avow__der_header(c, n, &tag, &oh, &ob));
+    OK(avow__der_header(c + oh, n - oh, &tag, &tbs_h, &tbs_b));
+    uint8_t *alg = c + oh + tbs_h + tbs_b; /* SEQUENCE { OID, ... } */
+    assert_int_equal(alg[0], 0x30);
+    assert_int_equal(alg[2], 0x06);
+    alg[2] = 0x02;
+    avow_evidence *odd = decode_der(&der, AVOW_OK, NULL);
+    assert_null(avow_evidence_get0_signer_cert(odd, 0));
+    TU_NO_OSSL_ERR();
+    avow_evidence_result *r = NULL;
+    avow_verify_opts o;
+    avow_verify_opts_init(&o);
+    o.nonce = NONCE;
+    o.nonce_len = sizeof(NONCE);
+    assert_int_equal(avow_verify_evidence(v, odd, &o, &r, &d), AVOW_ERR_BAD_CERT);
+    assert_string_equal(d.field, "signatures[0]");
+    assert_non_null(strstr(d.detail, "sid.certificate cannot be decoded"));
+    avow_evidence_result_free(r);
+    TU_NO_OSSL_ERR();
+    avow_evidence_free(odd);
+    alg[2] = 0x06;
+
+    /* The original bytes hit again. */
+    avow_evidence *back = decode_der(&der, AVOW_OK, NULL);
+    uint64_t h0 = 0, h1 = 0;
+    avow_verifier_cache_stats(v, &h0, NULL, NULL);
+    assert_int_equal(once(v, back), AVOW_OK);
+    avow_verifier_cache_stats(v, &h1, NULL, NULL);
+    assert_int_equal(h1, h0 + 1);
+    avow_evidence_free(back);
+    avow_evidence_free(good);
+    avow_buf_free(&der);
+    avow_verifier_free(v);
+}
+
+/* A cached chain whose AK certificate has expired, or is not yet valid, at the verification time.
+ */
+static void test_hit_outside_validity(void **state)
+{
+    fixture *f = *state;
+    avow_verifier *v = verifier(f->pki.ca, AVOW_VERIFIER_CACHE_DEFAULT);
+    avow_buf der = evidence_der(f->pki.ak_key, f->pki.ak, f->pki.inter);
+    int64_t nb = secs(X509_get0_notBefore(f->pki.ak)), na = secs(X509_get0_notAfter(f->pki.ak));
+    avow_evidence *ev = decode_der(&der, AVOW_OK, NULL);
+    assert_int_equal(once(v, ev), AVOW_OK);
+    avow_evidence_free(ev);
+    time_t when[] = {(time_t)(na + 1), (time_t)(nb - 1), (time_t)na};
+    for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+        avow_verifier_set_time(v, when[i]);
+        ev = decode_der(&der, AVOW_OK, NULL);
+        avow_diag d = {0};
+        avow_verify_opts o;
+        avow_verify_opts_init(&o);
+        o.nonce = NONCE;
+        o.nonce_len = sizeof(NONCE);
+        assert_int_equal(avow_verify_evidence(v, ev, &o, NULL, &d), AVOW_ERR_CHAIN);
+        assert_non_null(strstr(d.detail, i == 1 ? "not yet valid" : "expired"));
+        TU_NO_OSSL_ERR();
+        avow_evidence_free(ev);
+    }
+    avow_verifier_clear_time(v);
+    ev = decode_der(&der, AVOW_OK, NULL);
+    assert_int_equal(once(v, ev), AVOW_OK);
+    stats(v, 1, 4, 1);
+    avow_evidence_free(ev);
+    avow_buf_free(&der);
+    avow_verifier_free(v);
+}
+
+typedef struct shared_worker {
+    const avow_verifier *v;
+    const avow_evidence *ev; /* one Evidence for every thread, its certificates not yet decoded */
+    const avow_evidence *other;
+    int wrong;
+} shared_worker;
+
+static void *shared_run(void *arg)
+{
+    shared_worker *w = arg;
+    avow_verify_opts o;
+    avow_verify_opts_init(&o);
+    o.nonce = NONCE;
+    o.nonce_len = sizeof(NONCE);
+    for (int i = 0; i < 16; i++) {
+        avow_evidence_result *r = NULL;
+        const avow_evidence *ev = (i % 3 == 2) ? w->other : w->ev;
+        if (avow_verify_evidence(w->v, ev, &o, (i & 1) ? &r : NULL, NULL) != AVOW_OK)
+            w->wrong++;
+        if (r != NULL && X509_cmp(r->sigs[0].cert, avow_evidence_get0_signer_cert(ev, 0)) != 0)
+            w->wrong++;
+        avow_evidence_result_free(r);
+        if (avow_evidence_get0_intermediates(ev) == NULL)
+            w->wrong++;
+    }
+    return NULL;
+}
+
+/*
+ * Threads verifying one const Evidence whose certificates no one has
+ * decoded yet race to decode them (the getters publish one object, the
+ * losers free theirs), with the cache on and off, and with a second
+ * Evidence of another device in between.
+ */
+static void test_concurrent_lazy_decode(void **state)
+{
+    fixture *f = *state;
+    EVP_PKEY *key2 = EVP_EC_gen("P-256");
+    X509 *ak2 = tu_cert_issue("device AK", key2, f->pki.inter, f->pki.int_key, 0, 0);
+    avow_buf der = evidence_der(f->pki.ak_key, f->pki.ak, f->pki.inter);
+    avow_buf der2 = evidence_der(key2, ak2, f->pki.inter);
+    for (size_t cache = 0; cache < 2; cache++) {
+        avow_verifier *v = verifier(f->pki.ca, cache ? AVOW_VERIFIER_CACHE_DEFAULT : 0);
+        avow_evidence *ev = decode_der(&der, AVOW_OK, NULL);
+        avow_evidence *ev2 = decode_der(&der2, AVOW_OK, NULL);
+        shared_worker w[THREADS];
+        pthread_t th[THREADS];
+        for (int i = 0; i < THREADS; i++) {
+            w[i] = (shared_worker){v, ev, ev2, 0};
+            assert_int_equal(pthread_create(&th[i], NULL, shared_run, &w[i]), 0);
+        }
+        for (int i = 0; i < THREADS; i++) {
+            assert_int_equal(pthread_join(th[i], NULL), 0);
+            assert_int_equal(w[i].wrong, 0);
+        }
+        avow_evidence_free(ev);
+        avow_evidence_free(ev2);
+        avow_verifier_free(v);
+    }
+    avow_buf_free(&der);
+    avow_buf_free(&der2);
+    X509_free(ak2);
+    EVP_PKEY_free(key2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -542,6 +818,10 @@ int main(void)
         cmocka_unit_test(test_bounded_eviction),
         cmocka_unit_test(test_set_cache),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_hit_decodes_no_certificate),
+        cmocka_unit_test(test_changed_certificate_byte),
+        cmocka_unit_test(test_hit_outside_validity),
+        cmocka_unit_test(test_concurrent_lazy_decode),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

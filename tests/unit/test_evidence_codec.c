@@ -222,7 +222,7 @@ static void test_all_claims_roundtrip(void **state)
     assert_int_equal(avow_evidence_get0_signature(back, 0)->sid_kind, AVOW_SID_CERT);
     assert_int_equal(avow_evidence_get0_signature(back, 1)->sid_kind, AVOW_SID_KEYID);
     assert_int_equal(avow_evidence_get0_signature(back, 2)->sid_kind, AVOW_SID_SPKI);
-    assert_int_equal(X509_cmp(avow_evidence_get0_signature(back, 0)->cert, pki.ak), 0);
+    assert_int_equal(X509_cmp(avow_evidence_get0_signer_cert(back, 0), pki.ak), 0);
     assert_int_equal(sk_X509_num(avow_evidence_get0_intermediates(back)), 1);
     /* the tbs every signature covers is the one the builder signed */
     avow_view a = avow_evidence_tbs(ev), b = avow_evidence_tbs(back);
@@ -295,7 +295,7 @@ static void test_samples(void **state)
     assert_int_equal(c->value.npurposes, 1);
     assert_int_equal(c->value.purposes[0].cap, AVOW_CAP_SIGN);
     assert_int_equal(avow_evidence_get0_signature(ev, 0)->sid_kind, AVOW_SID_CERT);
-    assert_non_null(avow_evidence_get0_signature(ev, 0)->cert);
+    assert_non_null(avow_evidence_get0_signer_cert(ev, 0));
     assert_int_equal(sk_X509_num(avow_evidence_get0_intermediates(ev)), 1);
     avow_evidence_free(ev);
     avow_buf_free(&b);

@@ -13,6 +13,7 @@
 #include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
+#include "core/der.h"
 #include "core/internal.h"
 #include "core/sigalg_int.h"
 #include "verifier/verify_int.h"
@@ -25,6 +26,12 @@ typedef struct vctx {
     STACK_OF(X509) * untrusted; /* verifier + call + intermediateCertificates, built on first use */
     int own_untrusted;
     avow__callcerts cc; /* the call's certificates as the chain cache compares them */
+    int keep;           /* the caller reads the result: signer certificate and chain kept */
+    /* Of the block being verified: */
+    size_t idx;
+    avow_view spki;         /* the signer's DER SPKI when known without encoding it */
+    EVP_PKEY *key_ref;      /* a reference to r->key held for the block (a cache hit's) */
+    EVP_PKEY_CTX *prepared; /* the cache's prepared verification of the key, or NULL */
 } vctx;
 
 static avow_err sig_fail(avow_sig_result *r, avow_err code, const char *fmt, ...) AVOW_PRINTF(3, 4);
@@ -82,77 +89,90 @@ static int eku_has(const EXTENDED_KEY_USAGE *eku, const avow_oid *want, int or_a
     return 0;
 }
 
-/* The AK certificate profile of -07: checked by us, not by OpenSSL's purposes. */
-static avow_err check_ak_profile(const avow_verifier *v, unsigned flags, X509 *cert,
-                                 avow_sig_result *r)
-{
-    if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
-        !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))
-        return sig_fail(r, AVOW_ERR_AK_KU, "signer certificate has no keyUsage digitalSignature");
-    int crit = 0;
-    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
-    int found = eku_has(eku, &v->profile.ak_eku, 0);
-    EXTENDED_KEY_USAGE_free(eku);
-    if (!found) {
-        char oid[128];
-        avow_oid_to_text(v->profile.ak_eku.der, v->profile.ak_eku.len, oid, sizeof(oid));
-        return sig_fail(r, AVOW_ERR_AK_EKU, "signer certificate %s extendedKeyUsage %s",
-                        eku == NULL && crit == -1 ? "has no" : "lacks", oid);
-    }
-    /* An attestation key signs Evidence, not certificates: a CA certificate for it
-     * would let the AK's holder mint further AKs under the anchor. */
-    uint32_t xf = X509_get_extension_flags(cert);
-    if ((xf & EXFLAG_BCONS) && (xf & EXFLAG_CA) && !(flags & AVOW_VERIFY_ALLOW_AK_CA))
-        return sig_fail(r, AVOW_ERR_AK_CA,
-                        "signer certificate has basicConstraints CA:TRUE; an attestation key is "
-                        "not a CA");
-    return AVOW_OK;
-}
-
 /*
+ * The AK certificate profile of -07 (checked by us, not by OpenSSL's
+ * purposes) depends on the certificate and its chain alone, so it is read
+ * once into facts, kept with a cached chain, and judged with this call's
+ * flags (ak_judge).
+ *
  * RFC 5280 leaves EKU in CA certificates to applications; the common reading
  * (and OpenSSL's for its own purposes) is that an intermediate carrying one
  * constrains what it may certify. So an intermediate, not the anchor, with an
  * EKU must allow the attestation-key EKU, or anyExtendedKeyUsage.
  */
-static avow_err check_chain_eku(const avow_verifier *v, avow_sig_result *r)
+static void ak_facts(const avow_verifier *v, X509 *cert, STACK_OF(X509) * chain, avow__akfacts *f)
 {
-    int n = sk_X509_num(r->chain);
-    for (int i = 1; i < n - 1; i++) {
-        X509 *ca = sk_X509_value(r->chain, i);
+    memset(f, 0, sizeof(*f));
+    uint32_t xf = X509_get_extension_flags(cert);
+    f->ku = (xf & EXFLAG_KUSAGE) && (X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE);
+    int crit = 0;
+    EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(cert, NID_ext_key_usage, &crit, NULL);
+    f->eku = eku_has(eku, &v->profile.ak_eku, 0) ? 1 : eku == NULL && crit == -1 ? -1 : 0;
+    EXTENDED_KEY_USAGE_free(eku);
+    f->ca = (xf & EXFLAG_BCONS) && (xf & EXFLAG_CA);
+    int n = sk_X509_num(chain);
+    for (int i = 1; i < n - 1 && f->chain_eku == 0; i++) {
+        X509 *ca = sk_X509_value(chain, i);
         if (!(X509_get_extension_flags(ca) & EXFLAG_XKUSAGE))
             continue;
-        EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(ca, NID_ext_key_usage, NULL, NULL);
-        int ok = eku_has(eku, &v->profile.ak_eku, 1);
-        EXTENDED_KEY_USAGE_free(eku);
-        if (!ok) {
-            char oid[128];
-            avow_oid_to_text(v->profile.ak_eku.der, v->profile.ak_eku.len, oid, sizeof(oid));
-            return sig_fail(r, AVOW_ERR_AK_EKU,
-                            "intermediate certificate (chain depth %d) has an extendedKeyUsage "
-                            "without %s or anyExtendedKeyUsage",
-                            i, oid);
-        }
+        EXTENDED_KEY_USAGE *ceku = X509_get_ext_d2i(ca, NID_ext_key_usage, NULL, NULL);
+        if (!eku_has(ceku, &v->profile.ak_eku, 1))
+            f->chain_eku = i;
+        EXTENDED_KEY_USAGE_free(ceku);
+    }
+}
+
+static avow_err ak_judge(const avow_verifier *v, unsigned flags, const avow__akfacts *f,
+                         avow_sig_result *r)
+{
+    char oid[128];
+    if (!f->ku)
+        return sig_fail(r, AVOW_ERR_AK_KU, "signer certificate has no keyUsage digitalSignature");
+    if (f->eku != 1) {
+        avow_oid_to_text(v->profile.ak_eku.der, v->profile.ak_eku.len, oid, sizeof(oid));
+        return sig_fail(r, AVOW_ERR_AK_EKU, "signer certificate %s extendedKeyUsage %s",
+                        f->eku == -1 ? "has no" : "lacks", oid);
+    }
+    /* An attestation key signs Evidence, not certificates: a CA certificate for it
+     * would let the AK's holder mint further AKs under the anchor. */
+    if (f->ca && !(flags & AVOW_VERIFY_ALLOW_AK_CA))
+        return sig_fail(r, AVOW_ERR_AK_CA,
+                        "signer certificate has basicConstraints CA:TRUE; an attestation key is "
+                        "not a CA");
+    if (f->chain_eku != 0 && !(flags & AVOW_VERIFY_IGNORE_CA_EKU)) {
+        avow_oid_to_text(v->profile.ak_eku.der, v->profile.ak_eku.len, oid, sizeof(oid));
+        return sig_fail(r, AVOW_ERR_AK_EKU,
+                        "intermediate certificate (chain depth %d) has an extendedKeyUsage "
+                        "without %s or anyExtendedKeyUsage",
+                        f->chain_eku, oid);
     }
     return AVOW_OK;
 }
 
+/* Drops what the previous attempt at a signer left. */
+static void release_signer(vctx *c, avow_sig_result *r)
+{
+    sk_X509_pop_free(r->chain, X509_free);
+    r->chain = NULL;
+    EVP_PKEY_free(c->key_ref);
+    EVP_PKEY_CTX_free(c->prepared);
+    c->key_ref = NULL;
+    c->prepared = NULL;
+    c->spki.ptr = NULL;
+    c->spki.len = 0;
+}
+
+static int64_t verification_time(const vctx *c)
+{
+    return c->v->at_set ? (int64_t)c->v->at : (int64_t)time(NULL);
+}
+
 /*
  * Builds a path from cert to an anchor at the verifier's time; on success
- * r->chain holds it. A chain found in the verifier's cache stands for the
- * path validation (chain_cache.c says when one may); a path validated here
- * goes into the cache.
+ * r->chain holds it.
  */
-static avow_err chain_to_anchor(vctx *c, X509 *cert, avow_sig_result *r)
+static avow_err validate_path(vctx *c, X509 *cert, avow_sig_result *r)
 {
-    uint8_t leaf[AVOW__SHA256_LEN];
-    int cached =
-        c->v->cache != NULL && avow__cert_sha256(avow__chain_cache_md(c->v->cache), cert, leaf);
-    if (cached) {
-        int64_t at = c->v->at_set ? (int64_t)c->v->at : (int64_t)time(NULL);
-        if (avow__chain_cache_get(c->v, cert, leaf, at, &c->cc, &r->chain))
-            return AVOW_OK;
-    }
     STACK_OF(X509) *untrusted = untrusted_of(c);
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     if (untrusted == NULL || ctx == NULL) {
@@ -163,7 +183,7 @@ static avow_err chain_to_anchor(vctx *c, X509 *cert, avow_sig_result *r)
     if (!X509_STORE_CTX_init(ctx, c->v->store, cert, untrusted)) {
         rc = sig_fail(r, AVOW_ERR_NOMEM, "cannot set up path building");
     } else {
-        /* ANY: the AK EKU is unknown to OpenSSL; check_ak_profile judges it. */
+        /* ANY: the AK EKU is unknown to OpenSSL; ak_judge judges it. */
         X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
         if (c->v->at_set)
             X509_STORE_CTX_set_time(ctx, 0, c->v->at);
@@ -175,30 +195,67 @@ static avow_err chain_to_anchor(vctx *c, X509 *cert, avow_sig_result *r)
             r->chain = X509_STORE_CTX_get1_chain(ctx);
             if (r->chain == NULL)
                 rc = sig_fail(r, AVOW_ERR_NOMEM, "out of memory keeping the chain");
-            else if (cached)
-                avow__chain_cache_put(c->v, leaf, r->chain);
         }
     }
     X509_STORE_CTX_free(ctx);
     return rc;
 }
 
-/* A certificate as signer: the path, then the AK profile. Sets key/cert on success. */
-static avow_err trust_cert(vctx *c, X509 *cert, avow_sig_result *r)
+/*
+ * A certificate as signer: the path, then the AK profile; sets key/cert on
+ * success. cert is a certificate the verifier or the call holds, or NULL
+ * for the embedded certificate of the block being verified (der), which is
+ * then decoded only if the chain cache does not know its bytes. A chain
+ * found in the cache stands for the path validation and the reading of the
+ * profile (chain_cache.c says when one may); a path validated here goes
+ * into the cache.
+ */
+static avow_err trust_signer(vctx *c, X509 *cert, avow_view der, avow_sig_result *r)
 {
-    sk_X509_pop_free(r->chain, X509_free);
-    r->chain = NULL;
+    release_signer(c, r);
+    r->cert = cert;
+    r->key = NULL;
+    r->key_source = "certificate";
+    if (cert == NULL && avow__cert_spki(der.ptr, der.len, &c->spki.ptr, &c->spki.len) != 1)
+        c->spki.len = 0;
+    uint8_t leaf[AVOW__SHA256_LEN];
+    const EVP_MD *md = avow__chain_cache_md(c->v->cache);
+    int cached = c->v->cache != NULL && (cert != NULL ? avow__cert_sha256(md, cert, leaf)
+                                                      : avow__sha256(md, der.ptr, der.len, leaf));
+    avow__chain_hit hit;
+    if (cached && avow__chain_cache_get(c->v, leaf, verification_time(c), &c->cc,
+                                        c->keep || cert != NULL, &hit)) {
+        r->chain = hit.chain;
+        if (r->chain != NULL)
+            r->cert = sk_X509_value(r->chain, 0); /* the same bytes; the result holds it */
+        r->key = c->key_ref = hit.key;
+        c->prepared = hit.verify;
+        hit.chain = NULL;
+        hit.key = NULL;
+        hit.verify = NULL;
+        return ak_judge(c->v, c->flags, &hit.facts, r);
+    }
+    if (cert == NULL && (cert = avow_evidence_get0_signer_cert(c->ev, c->idx)) == NULL)
+        return sig_fail(r, AVOW_ERR_BAD_CERT,
+                        "sid.certificate cannot be decoded (OpenSSL refuses it)");
     r->cert = cert;
     r->key = X509_get0_pubkey(cert);
-    r->key_source = "certificate";
     if (r->key == NULL)
         return sig_fail(r, AVOW_ERR_BAD_CERT, "signer certificate has an unusable public key");
-    avow_err rc = chain_to_anchor(c, cert, r);
-    if (rc == AVOW_OK)
-        rc = check_ak_profile(c->v, c->flags, cert, r);
-    if (rc == AVOW_OK && !(c->flags & AVOW_VERIFY_IGNORE_CA_EKU))
-        rc = check_chain_eku(c->v, r);
-    return rc;
+    avow_err rc = validate_path(c, cert, r);
+    if (rc != AVOW_OK)
+        return rc;
+    avow__akfacts facts;
+    ak_facts(c->v, cert, r->chain, &facts);
+    if (cached)
+        avow__chain_cache_put(c->v, leaf, r->chain, &facts);
+    return ak_judge(c->v, c->flags, &facts, r);
+}
+
+static avow_err trust_cert(vctx *c, X509 *cert, avow_sig_result *r)
+{
+    avow_view none = {NULL, 0};
+    return trust_signer(c, cert, none, r);
 }
 
 static int ski_is(X509 *x, avow_view id)
@@ -232,8 +289,7 @@ static avow_err try_cert(vctx *c, X509 *cert, avow_sig_result *r, avow_sig_resul
         first->status = r->status;
         memcpy(first->detail, r->detail, sizeof(first->detail));
     }
-    sk_X509_pop_free(r->chain, X509_free);
-    r->chain = NULL;
+    release_signer(c, r);
     return rc;
 }
 
@@ -242,6 +298,20 @@ static void untried(avow_sig_result *r)
     r->key = NULL;
     r->cert = NULL;
     r->key_source = NULL;
+}
+
+/* Key i of the key set as the signer, with a copy of its prepared verification. */
+static avow_err use_key(vctx *c, size_t i, avow_sig_result *r)
+{
+    const avow__vkey *k = &c->v->keys[i];
+    r->key = k->pub;
+    r->key_source = "key set";
+    c->spki.ptr = k->spki;
+    c->spki.len = k->spki_len;
+    /* No copy (no memory) only costs the fetches of the usual way. */
+    if (k->verify != NULL && (c->prepared = EVP_PKEY_CTX_dup(k->verify)) == NULL)
+        avow__ossl_clear();
+    return AVOW_OK;
 }
 
 /* An SPKI signer: a key of the key set with that DER, or a known certificate with it. */
@@ -253,9 +323,7 @@ static avow_err resolve_spki(vctx *c, const avow_signature_block *b, avow_sig_re
     for (size_t i = 0; i < v->nkeys; i++) {
         if (v->keys[i].spki_len == b->spki.len &&
             memcmp(v->keys[i].spki, b->spki.ptr, b->spki.len) == 0) {
-            r->key = v->keys[i].pub;
-            r->key_source = "key set";
-            return AVOW_OK;
+            return use_key(c, i, r);
         }
     }
     for (size_t i = 0; i < v->ncerts; i++) {
@@ -294,16 +362,12 @@ static avow_err resolve_key_id(vctx *c, const avow_signature_block *b, avow_sig_
     int tried = 0;
     for (size_t i = 0; i < v->nkeys; i++) {
         if (key_id_is(v->keys[i].id, v->keys[i].id_len, b->key_id)) {
-            r->key = v->keys[i].pub;
-            r->key_source = "key set";
-            return AVOW_OK;
+            return use_key(c, i, r);
         }
     }
     for (size_t i = 0; i < v->nkeys; i++) {
         if (avow__key_ids_find(&v->keys[i].ids, b->key_id.ptr, b->key_id.len) >= 0) {
-            r->key = v->keys[i].pub;
-            r->key_source = "key set";
-            return AVOW_OK;
+            return use_key(c, i, r);
         }
     }
     for (size_t i = 0; i < v->ncerts; i++)
@@ -370,14 +434,22 @@ static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_res
 {
     int with_key_id = (b->sid_fields & AVOW_SID_HAS_KEYID) != 0;
     if (b->sid_fields & AVOW_SID_HAS_CERT) {
-        if (b->cert == NULL)
+        if (b->cert_der.len == 0)
             return sig_fail(r, AVOW_ERR_KEY_UNKNOWN, "sid.certificate is empty");
         if (with_key_id) {
-            unsigned char *der = NULL;
-            int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(b->cert), &der);
-            avow_view spki = {der, n > 0 ? (size_t)n : 0};
-            int ok = n > 0 && key_id_names(c, b->key_id, spki, b->cert);
-            OPENSSL_free(der);
+            /* The SubjectKeyIdentifier may be what the keyId names: decoded for this form. */
+            X509 *cert = avow_evidence_get0_signer_cert(c->ev, c->idx);
+            const uint8_t *p = NULL;
+            size_t n = 0;
+            if (cert == NULL)
+                return sig_fail(r, AVOW_ERR_BAD_CERT,
+                                "sid.certificate cannot be decoded (OpenSSL refuses it)");
+            avow_view spki = {NULL, 0};
+            if (avow__cert_spki(b->cert_der.ptr, b->cert_der.len, &p, &n)) {
+                spki.ptr = p;
+                spki.len = n;
+            }
+            int ok = spki.len > 0 && key_id_names(c, b->key_id, spki, cert);
             avow__ossl_clear();
             if (!ok)
                 return sig_fail(r, AVOW_ERR_SIGNER_MISMATCH,
@@ -385,7 +457,7 @@ static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_res
                                 "SubjectKeyIdentifier, an id derived from its key or the key "
                                 "set's id for it)");
         }
-        return trust_cert(c, b->cert, r);
+        return trust_signer(c, NULL, b->cert_der, r);
     }
     if (b->sid_fields & AVOW_SID_HAS_SPKI) {
         if (with_key_id && !key_id_names(c, b->key_id, b->spki, NULL))
@@ -409,6 +481,10 @@ static avow_err resolve_key(vctx *c, const avow_signature_block *b, avow_sig_res
 static int signer_spki(const vctx *c, const avow_sig_result *r, avow_view *out, uint8_t **owned)
 {
     *owned = NULL;
+    if (c->spki.len > 0) {
+        *out = c->spki;
+        return 1;
+    }
     if (r->cert == NULL) {
         for (size_t i = 0; i < c->v->nkeys; i++)
             if (c->v->keys[i].pub == r->key) {
@@ -501,7 +577,8 @@ static void verify_block(vctx *c, size_t idx, unsigned flags, avow_sig_result *r
     }
     avow_view tbs = avow_evidence_tbs(c->ev);
     avow_err rc =
-        avow_sigalg_verify(r->alg, r->key, tbs.ptr, tbs.len, b->value.ptr, b->value.len, &d);
+        avow__sigalg_verify_prepared(r->alg, r->key, c->prepared, avow__verifier_md(c->v, r->alg),
+                                     tbs.ptr, tbs.len, b->value.ptr, b->value.len, &d);
     if (rc != AVOW_OK) {
         sig_fail(r, rc, "%s", d.detail);
         return;
@@ -546,7 +623,15 @@ static avow_err verify_signatures(vctx *c, avow_sig_result *sigs, size_t nsigs, 
     size_t first_bad = nsigs;
     for (size_t i = 0; i < nsigs; i++) {
         sigs[i].ak_spki = -1;
+        c->idx = i;
         verify_block(c, i, c->flags, &sigs[i]);
+        /* The block's chain stays in its result; what else it held goes. */
+        STACK_OF(X509) *chain = sigs[i].chain;
+        sigs[i].chain = NULL;
+        release_signer(c, &sigs[i]);
+        sigs[i].chain = chain;
+        if (!c->keep)
+            sigs[i].key = NULL; /* its reference was the block's; nobody reads it now */
         if (sigs[i].status == AVOW_OK)
             *signed_by |= (uint32_t)1 << (i & 31);
         else if (first_bad == nsigs)
@@ -638,10 +723,15 @@ avow_err avow__verify_evidence(const avow_verifier *v, const avow_evidence *ev,
     res->sigs = sigs;
     res->nsigs = nsigs;
 
-    vctx c = {
-        v, ev, flags, opts != NULL ? opts->untrusted : NULL, NULL, 0, {{NULL, NULL}, NULL, 0, 0}};
-    c.cc.lists[0] = c.extra;
-    c.cc.lists[1] = avow_evidence_get0_intermediates(ev);
+    vctx c;
+    memset(&c, 0, sizeof(c));
+    c.v = v;
+    c.ev = ev;
+    c.flags = flags;
+    c.extra = opts != NULL ? opts->untrusted : NULL;
+    c.keep = out != NULL;
+    c.cc.extra = c.extra;
+    c.cc.ev = ev;
     uint32_t signed_by = 0;
     avow_err rc = verify_signatures(&c, sigs, nsigs, &signed_by, diag);
     res->nonce = check_nonce(ev, opts);
