@@ -6,6 +6,7 @@
 #   (a) 200 rounds: a fresh nonce, and the same attested CSR sent to both
 #       instances at once; exactly one certificate per round, the other
 #       answer a replay (409).
+#   Verifier sessions made by one are known to the other.
 #   (b) a load run of parallel curl enrolments through both; SIGKILL one in
 #       the middle; every certificate a client received has its row in the
 #       ledger of the instance that issued it; the killed instance restarts
@@ -115,6 +116,13 @@ grep -q "est.cookie_key" "$T/err" && grep -q "chmod 600" "$T/err" || { cat "$T/e
 
 start a
 start b
+
+# --- a verifier session made by a is known to b (the sessions are Redis nonces) ---
+loc=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$PORT_A/challenge-response/v1/newSession" |
+    tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+[ -n "$loc" ] || fail "no session from a"
+curl -s "http://127.0.0.1:$PORT_B$loc" >"$T/session.json"
+jq -e '.status == "waiting"' "$T/session.json" >/dev/null || { cat "$T/session.json"; fail "b does not know a's session"; }
 
 spki=$(openssl pkey -in "$T/dev.key" -pubout -outform DER | od -An -v -tx1 | tr -d ' \n')
 cat >"$T/claims.json" <<JSON
