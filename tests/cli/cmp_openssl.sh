@@ -146,6 +146,15 @@ printf '\060\003\002\001\000' >"$T/junk.der"
 http POST /pkix/ -H 'Content-Type: application/pkixcmp' --data-binary @"$T/junk.der"
 expect_status 400
 jq -e '.type == "urn:avow:problem:malformed"' "$T/body" >/dev/null || fail "junk: problem type"
+# /pkix/ takes AVOW_CMP_MAX_MESSAGE (1.25 MiB) though limits.body_bytes is 256 KiB; beyond, 413
+head -c 300000 /dev/zero >"$T/big.der"
+http POST /pkix/ -H 'Content-Type: application/pkixcmp' --data-binary @"$T/big.der"
+expect_status 400
+head -c 1400000 /dev/zero >"$T/huge.der"
+http POST /pkix/ -H 'Content-Type: application/pkixcmp' --data-binary @"$T/huge.der"
+expect_status 413
+http POST /.well-known/est/simpleenroll -H 'Content-Type: application/pkcs10' --data-binary @"$T/big.der"
+expect_status 413
 http POST /pkix/ -H 'Content-Type: application/octet-stream' --data-binary @"$T/junk.der"
 expect_status 415
 http GET /pkix/
