@@ -98,7 +98,7 @@ static int run_serve(const cli_args *a)
 
 static const cli_cmd serve_cmd = {
     "serve",
-    "Run the CA (EST) and the verifier (challenge-response) as an HTTP service.",
+    "Run the CA (EST, CMP) and the verifier (challenge-response) as an HTTP service.",
     "(-config FILE | -ca DIR -CAfile ANCHORS) [-listen HOST:PORT] [-plain-http]",
     serve_opts,
     0,

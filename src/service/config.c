@@ -112,8 +112,8 @@ static avow_err load_est(json_t *o, svc_config *c, avow_diag *d)
 {
     if (!json_is_object(o))
         return cfg_err(d, "est", "must be an object");
-    static const char *const keys[] = {"auth",     "users",     "realm",
-                                       "cert_eku", "client_ca", "nonce_binding"};
+    static const char *const keys[] = {"auth",      "users",         "realm",     "cert_eku",
+                                       "client_ca", "nonce_binding", "cookie_key"};
     avow_err err = only_keys(o, "est", keys, sizeof(keys) / sizeof(keys[0]), d);
     char *auth = NULL;
     if (err == AVOW_OK)
@@ -147,6 +147,8 @@ static avow_err load_est(json_t *o, svc_config *c, avow_diag *d)
             err = cfg_err(d, "est.nonce_binding", "must be \"cookie\" or \"none\"");
     }
     free(binding);
+    if (err == AVOW_OK)
+        err = get_str(o, "cookie_key", "est.cookie_key", &c->cookie_key, d);
     if (err == AVOW_OK && c->auth == SVC_AUTH_BASIC && c->users == NULL)
         err = cfg_err(d, "est.users", "basic authentication needs a users file");
     if (err == AVOW_OK && c->auth == SVC_AUTH_TLS_CLIENT && c->client_ca == NULL)
@@ -186,19 +188,88 @@ static avow_err load_anchors(json_t *a, svc_config *c, avow_diag *d)
     return AVOW_OK;
 }
 
-/* "store": only the CA directory's SQLite store so far; Redis comes with its back end. */
-static avow_err load_store(json_t *v, avow_diag *d)
+/*
+ * "store": "sqlite" (the CA directory's nonces.db) or a store URI, which
+ * avow_nonce_store_open_uri checks when the CA directory is opened.
+ */
+static avow_err load_store(json_t *v, svc_config *c, avow_diag *d)
 {
-    if (!json_is_string(v) || strcmp(json_string_value(v), "sqlite") != 0)
-        return cfg_err(d, "store", "must be \"sqlite\" (the CA directory's nonces.db)");
+    if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 1024 ||
+        strlen(json_string_value(v)) != json_string_length(v))
+        return cfg_err(d, "store",
+                       "must be \"sqlite\" or a store URI (redis://..., unix:..., "
+                       "sqlite:PATH)");
+    const char *t = json_string_value(v);
+    if (strcmp(t, "sqlite") == 0)
+        return AVOW_OK;
+    if (strncmp(t, "redis://", 8) != 0 && strncmp(t, "unix:", 5) != 0 &&
+        strncmp(t, "sqlite:", 7) != 0)
+        return cfg_err(d, "store",
+                       "must be \"sqlite\" or a URI starting redis://, unix: or sqlite:");
+    free(c->store);
+    if ((c->store = strdup(t)) == NULL)
+        return avow__fail(d, AVOW_ERR_NOMEM, "store", "no memory");
     return AVOW_OK;
+}
+
+static avow_err get_flag(json_t *o, const char *key, const char *field, unsigned bit,
+                         unsigned *flags, avow_diag *d)
+{
+    json_t *v = json_object_get(o, key);
+    if (v == NULL)
+        return AVOW_OK;
+    if (!json_is_boolean(v))
+        return cfg_err(d, field, "must be true or false");
+    if (json_is_true(v))
+        *flags |= bit;
+    else
+        *flags &= ~bit;
+    return AVOW_OK;
+}
+
+static avow_err load_cmp(json_t *o, svc_config *c, avow_diag *d)
+{
+    if (!json_is_object(o))
+        return cfg_err(d, "cmp", "must be an object");
+    static const char *const keys[] = {"secret",           "ref",
+                                       "protect_key",      "protect_cert",
+                                       "trusted",          "accept_unprotected",
+                                       "implicit_confirm", "unprotected_errors"};
+    avow_err err = only_keys(o, "cmp", keys, sizeof(keys) / sizeof(keys[0]), d);
+    c->cmp = 1;
+    if (err == AVOW_OK)
+        err = get_str(o, "secret", "cmp.secret", &c->cmp_secret, d);
+    if (err == AVOW_OK)
+        err = get_str(o, "ref", "cmp.ref", &c->cmp_ref, d);
+    if (err == AVOW_OK)
+        err = get_str(o, "protect_key", "cmp.protect_key", &c->cmp_protect_key, d);
+    if (err == AVOW_OK)
+        err = get_str(o, "protect_cert", "cmp.protect_cert", &c->cmp_protect_cert, d);
+    if (err == AVOW_OK)
+        err = get_str(o, "trusted", "cmp.trusted", &c->cmp_trusted, d);
+    if (err == AVOW_OK)
+        err = get_flag(o, "accept_unprotected", "cmp.accept_unprotected",
+                       AVOW_CMP_ACCEPT_UNPROTECTED, &c->cmp_flags, d);
+    /* implicit_confirm (default true) is the positive form of AVOW_CMP_NO_IMPLICIT_CONFIRM. */
+    json_t *ic = json_object_get(o, "implicit_confirm");
+    if (err == AVOW_OK && ic != NULL && !json_is_boolean(ic))
+        err = cfg_err(d, "cmp.implicit_confirm", "must be true or false");
+    if (err == AVOW_OK && json_is_false(ic))
+        c->cmp_flags |= AVOW_CMP_NO_IMPLICIT_CONFIRM;
+    if (err == AVOW_OK)
+        err = get_flag(o, "unprotected_errors", "cmp.unprotected_errors",
+                       AVOW_CMP_UNPROTECTED_ERRORS, &c->cmp_flags, d);
+    if (err == AVOW_OK && (c->cmp_protect_key == NULL) != (c->cmp_protect_cert == NULL))
+        err = cfg_err(d, "cmp.protect_key", "give both protect_key and protect_cert");
+    return err;
 }
 
 static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
 {
-    static const char *const keys[] = {
-        "ca",    "listen", "plain_http", "tls",        "anchors",       "policy",     "limits",
-        "nonce", "est",    "store",      "pin_source", "pkcs11_module", "access_log", "audit_log"};
+    static const char *const keys[] = {"ca",         "listen",    "plain_http", "tls",
+                                       "anchors",    "policy",    "limits",     "nonce",
+                                       "est",        "store",     "pin_source", "pkcs11_module",
+                                       "access_log", "audit_log", "cmp"};
     avow_err err = only_keys(root, "config", keys, sizeof(keys) / sizeof(keys[0]), d);
     json_t *v;
     if (err == AVOW_OK)
@@ -223,7 +294,9 @@ static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
     if (err == AVOW_OK && (v = json_object_get(root, "est")) != NULL)
         err = load_est(v, c, d);
     if (err == AVOW_OK && (v = json_object_get(root, "store")) != NULL)
-        err = load_store(v, d);
+        err = load_store(v, c, d);
+    if (err == AVOW_OK && (v = json_object_get(root, "cmp")) != NULL)
+        err = load_cmp(v, c, d);
     if (err == AVOW_OK)
         err = get_str(root, "pin_source", "pin_source", &c->pin_source, d);
     if (err == AVOW_OK)
@@ -276,9 +349,26 @@ avow_err svc_config_load(const char *path, svc_config *c, avow_diag *d)
 
 void svc_config_free(svc_config *c)
 {
-    char **strs[] = {&c->ca,         &c->listen,        &c->tls_cert, &c->tls_key,    &c->policy,
-                     &c->pin_source, &c->users,         &c->realm,    &c->access_log, &c->audit_log,
-                     &c->cert_eku,   &c->pkcs11_module, &c->client_ca};
+    char **strs[] = {&c->ca,
+                     &c->listen,
+                     &c->tls_cert,
+                     &c->tls_key,
+                     &c->policy,
+                     &c->pin_source,
+                     &c->users,
+                     &c->realm,
+                     &c->access_log,
+                     &c->audit_log,
+                     &c->cert_eku,
+                     &c->pkcs11_module,
+                     &c->client_ca,
+                     &c->cookie_key,
+                     &c->store,
+                     &c->cmp_secret,
+                     &c->cmp_ref,
+                     &c->cmp_protect_key,
+                     &c->cmp_protect_cert,
+                     &c->cmp_trusted};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
         free(*strs[i]);
         *strs[i] = NULL;

@@ -121,13 +121,7 @@ static void dispatch(svc_req *r, svc_route_id route, const char *rest, svc_resp 
             svc_ops_metrics(r, out);
         return;
     case SVC_R_PKIX:
-        /*
-         * CMP (RFC 9483) routing point: avow_cmp_server_handle(srv, body, len, &resp, diag)
-         * of avow/cmp_server.h answers here once that module is merged. Until then the
-         * route exists and says so.
-         */
-        svc_problem(out, 501, "urn:avow:problem:not-implemented", "CMP is not built in",
-                    AVOW_ERR_UNSUPPORTED, NULL);
+        svc_cmp_pkix(r, out);
         return;
     case SVC_R_OTHER:
     case SVC_R_COUNT_:
@@ -246,6 +240,16 @@ static void too_large(svc_resp *out, size_t max)
     svc_problem_err(out, AVOW_ERR_TOO_LARGE, &d);
 }
 
+/* CMP messages may carry a request of AVOW_REQUEST_MAX_SIZE: /pkix/ takes at least that much. */
+static size_t body_limit(const avow_service *s, const char *url)
+{
+    const char *rest;
+    if (s->cmp != NULL && route_of(url, &rest) == SVC_R_PKIX &&
+        s->cfg.body_max < AVOW_CMP_MAX_MESSAGE)
+        return AVOW_CMP_MAX_MESSAGE;
+    return s->cfg.body_max;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -253,6 +257,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     avow_service *s = cls;
     conn_ctx *ctx = *con_cls;
+    size_t max = body_limit(s, url);
     if (ctx == NULL) {
         if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
             return MHD_NO;
@@ -260,9 +265,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *con_cls = ctx;
         const char *cl =
             MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl != NULL && strtoull(cl, NULL, 10) > s->cfg.body_max) {
+        if (cl != NULL && strtoull(cl, NULL, 10) > max) {
             svc_resp out = {.status = 500};
-            too_large(&out, s->cfg.body_max);
+            too_large(&out, max);
             answer(s, c, url, method, ctx, &out, 1);
             ctx->answered = 1;
             enum MHD_Result rc = send_resp(c, &out);
@@ -281,10 +286,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             svc_metrics_request(&s->m, SVC_R_OTHER, 408, elapsed(&ctx->t0));
             return MHD_NO;
         }
-        if (n > s->cfg.body_max - ctx->len) {
+        if (n > max - ctx->len) {
             /* A chunked body over the limit: answer now, read no more. */
             svc_resp out = {.status = 500};
-            too_large(&out, s->cfg.body_max);
+            too_large(&out, max);
             answer(s, c, url, method, ctx, &out, 1);
             ctx->answered = 1;
             enum MHD_Result rc = send_resp(c, &out);
@@ -295,8 +300,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             size_t cap = ctx->cap == 0 ? 4096 : ctx->cap;
             while (cap < ctx->len + n)
                 cap *= 2;
-            if (cap > s->cfg.body_max)
-                cap = s->cfg.body_max;
+            if (cap > max)
+                cap = max;
             uint8_t *nb = realloc(ctx->body, cap);
             if (nb == NULL)
                 return MHD_NO;

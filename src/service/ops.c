@@ -94,6 +94,22 @@ void svc_metrics_appraisal(svc_metrics *m, const avow_ear *ear)
     pthread_mutex_unlock(&m->lock);
 }
 
+void svc_metrics_outcome(svc_metrics *m, avow_tier tier, avow_err reason)
+{
+    pthread_mutex_lock(&m->lock);
+    m->outcomes[tier_slot(tier)]++;
+    if (reason != AVOW_OK) {
+        size_t k = 0;
+        while (k < m->nreasons && m->reasons[k] != reason)
+            k++;
+        if (k == m->nreasons && k < SVC_REASON_SLOTS)
+            m->reasons[m->nreasons++] = reason;
+        if (k < SVC_REASON_SLOTS)
+            m->reason_count[k]++;
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
 void svc_metrics_store_error(svc_metrics *m, avow_err err)
 {
     if (err != AVOW_ERR_STORE && err != AVOW_ERR_STORE_BUSY)

@@ -10,6 +10,7 @@
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
@@ -135,6 +136,31 @@ static avow_err load_client_ca(avow_service *s, avow_diag *d)
     return AVOW_OK;
 }
 
+/*
+ * est.cookie_key: instances behind one load balancer must recognise each
+ * other's nonce cookies, so they share a key file (0600) instead of each
+ * drawing its own. The HMAC key is SHA-256 of the file's bytes (any length
+ * from 32 bytes), under a label so the file could serve nothing else.
+ */
+static avow_err load_cookie_key(avow_service *s, avow_diag *d)
+{
+    avow_buf raw = {0};
+    avow_err err = svc_secret_file(s->cfg.cookie_key, "est.cookie_key", &raw, d);
+    if (err != AVOW_OK)
+        return err;
+    static const char label[] = "avow est nonce cookie key";
+    unsigned int n = 0;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(md, label, sizeof(label)) != 1 ||
+        EVP_DigestUpdate(md, raw.ptr, raw.len) != 1 ||
+        EVP_DigestFinal_ex(md, s->cookie_key, &n) != 1 || n != sizeof(s->cookie_key))
+        err = avow__fail_ossl(d, AVOW_ERR_CRYPTO, "est.cookie_key", "SHA-256 failed");
+    EVP_MD_CTX_free(md);
+    avow_buf_free(&raw);
+    return err;
+}
+
 static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
 {
     svc_config *c = &s->cfg;
@@ -163,6 +189,7 @@ static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
     avow_ca_dir_open_opts_init(&oo);
     oo.pin_source = c->pin_source;
     oo.pkcs11_module = c->pkcs11_module;
+    oo.store = c->store; /* NULL ("sqlite"): DIR/nonces.db */
     if (err == AVOW_OK)
         err = avow_ca_dir_open(c->ca, &oo, &s->cd, d);
     if (err == AVOW_OK && c->policy != NULL)
@@ -178,6 +205,10 @@ static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
         err = add_anchors(s, c->anchors[i], d);
     for (size_t i = 0; err == AVOW_OK && i < o->nanchors; i++)
         err = add_anchors(s, o->anchors[i], d);
+    if (err == AVOW_OK && c->cookie_key != NULL)
+        err = load_cookie_key(s, d);
+    if (err == AVOW_OK && c->cmp)
+        err = svc_cmp_setup(s, d);
     if (err == AVOW_OK && c->auth == SVC_AUTH_BASIC)
         err = svc_users_load(c->users, &s->users, d);
     if (err == AVOW_OK && c->auth == SVC_AUTH_TLS_CLIENT)
@@ -241,6 +272,7 @@ void avow_service_free(avow_service *s)
     if (s == NULL)
         return;
     svc_http_stop(s, 0);
+    avow_cmp_server_free(s->cmp);
     avow_verifier_free(s->v);
     avow_policy_free(s->policy);
     avow_ca_dir_free(s->cd);

@@ -50,6 +50,15 @@ typedef struct svc_config {
     char *access_log, *audit_log; /* paths; "-" is standard error; NULL: off */
     char *cert_eku;               /* extendedKeyUsage of issued certificates; NULL: none */
     int nonce_cookie;             /* tie EST nonces to the client by a MAC'd cookie (default 1) */
+    char *cookie_key;             /* est.cookie_key: key file shared by instances; NULL: random */
+    char *store;                  /* NULL or "sqlite": DIR/nonces.db; else a store URI */
+    /* "cmp": CMP at /pkix/ (cmp.c); off unless the member is there. */
+    int cmp;
+    char *cmp_secret;                         /* pass:TEXT, env:NAME or file:PATH (0600) */
+    char *cmp_ref;                            /* senderKID of MAC-protected responses */
+    char *cmp_protect_key, *cmp_protect_cert; /* PEM files: signature protection */
+    char *cmp_trusted;                        /* PEM anchors of signature-protected requests */
+    unsigned cmp_flags;                       /* AVOW_CMP_* */
 } svc_config;
 
 /* Reads path (NULL: defaults only) into c. */
@@ -125,7 +134,8 @@ struct avow_service {
     svc_metrics m;
     svc_log access, audit;
     char addr[64];          /* numeric host of cfg.listen */
-    uint8_t cookie_key[32]; /* HMAC key of nonce cookies, random per process */
+    uint8_t cookie_key[32]; /* HMAC key of nonce cookies: random, or from est.cookie_key */
+    avow_cmp_server *cmp;   /* NULL: no "cmp" in the configuration */
     uint16_t want_port;
     int ipv6;
 };
@@ -182,6 +192,16 @@ avow_err svc_b64_encode(const uint8_t *in, size_t len, avow_buf *out);
 void svc_nonce_cookie_set(const avow_service *s, const uint8_t *nonce, size_t len, svc_resp *out);
 int svc_nonce_cookie_get(const svc_req *r, avow_buf *nonce);
 
+/* Secrets (secret.c): pass:TEXT, env:NAME or file:PATH (a file group or others can
+ * read or write is refused). *out is NUL-terminated, the caller's (cleanse and free). */
+avow_err svc_secret_read(const char *spec, const char *field, avow_buf *out, avow_diag *d);
+/* The bytes of a key file, with the same mode check; 32..16384 bytes. */
+avow_err svc_secret_file(const char *path, const char *field, avow_buf *out, avow_diag *d);
+
+/* CMP (cmp.c): the server made from the "cmp" member, and the /pkix/ handler. */
+avow_err svc_cmp_setup(avow_service *s, avow_diag *d);
+void svc_cmp_pkix(svc_req *r, svc_resp *out);
+
 /* Front ends. */
 void svc_est_cacerts(svc_req *r, svc_resp *out);
 void svc_est_enroll(svc_req *r, svc_resp *out);
@@ -203,6 +223,8 @@ void svc_metrics_free(svc_metrics *m);
 void svc_metrics_request(svc_metrics *m, svc_route_id route, unsigned status, double seconds);
 void svc_metrics_appraisal(svc_metrics *m, const avow_ear *ear);
 void svc_metrics_store_error(svc_metrics *m, avow_err err);
+/* An outcome known only by its tier and first reason (CMP's avow_cmp_result). */
+void svc_metrics_outcome(svc_metrics *m, avow_tier tier, avow_err reason);
 avow_err svc_log_open(svc_log *l, const char *path, avow_diag *d);
 void svc_log_close(svc_log *l);
 /* An audit event: who, the answer, the EAR's status and reason codes, a subject. */

@@ -131,8 +131,9 @@ http POST "$CR/newSession?nonce=AAAA"
 expect_status 400
 http GET "$CR/newSession"
 expect_status 405
-http GET /pkix/
-expect_status 501
+# CMP is off without "cmp" in the configuration (tests/cli/cmp_openssl.sh has it on)
+http POST /pkix/ -H 'Content-Type: application/pkixcmp' --data-binary 'x'
+expect_status 404
 # --- sessions in parallel: every one completes once, affirming ---
 i=0
 while [ $i -lt 12 ]; do
