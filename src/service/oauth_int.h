@@ -19,6 +19,7 @@
 #define SVC_OAUTH_CHALLENGE   "/oauth/challenge"
 #define SVC_OAUTH_TOKEN       "/oauth/token"
 #define SVC_OAUTH_ATTEST      "/oauth/attest"
+#define SVC_OAUTH_CHECK       "/oauth/check"
 
 typedef struct svc_oauth_cfg {
     char *issuer;       /* required: the PoP "aud", the access tokens' "iss" */
@@ -66,5 +67,6 @@ void svc_oauth_challenge(svc_req *r, svc_resp *out);
 void svc_oauth_metadata(svc_req *r, svc_resp *out);
 void svc_oauth_token(svc_req *r, svc_resp *out);
 void svc_oauth_attest(svc_req *r, svc_resp *out);
+void svc_oauth_check(svc_req *r, svc_resp *out);
 
 #endif

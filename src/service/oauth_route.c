@@ -6,6 +6,7 @@
  *   POST /oauth/token       client_credentials with attestation-based client authentication
  *   POST /oauth/attest      the Client Attester: Evidence or an attested CSR in, a Client
  *                           Attestation JWT out, only after an affirming appraisal
+ *   POST /oauth/check       the same client authentication for a gateway or resource server
  *
  * Without an "oauth" member in the configuration every one of them is 404.
  */
@@ -45,6 +46,7 @@ void svc_oauth_route(svc_req *r, svc_resp *out)
         {SVC_OAUTH_CHALLENGE, "POST", svc_oauth_challenge},
         {SVC_OAUTH_TOKEN, "POST", svc_oauth_token},
         {SVC_OAUTH_ATTEST, "POST", svc_oauth_attest},
+        {SVC_OAUTH_CHECK, "POST", svc_oauth_check},
     };
     for (size_t i = 0; r->s->oauth != NULL && i < sizeof(routes) / sizeof(routes[0]); i++)
         if (strcmp(r->path, routes[i].path) == 0) {

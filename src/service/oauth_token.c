@@ -137,6 +137,51 @@ static unsigned status_of(const char *error)
     return error != NULL && strcmp(error, AVOW_OAUTH_ERR_INVALID_ATTESTATION) == 0 ? 401 : 400;
 }
 
+/* avow_oauth_verify over the request's headers, with this service's options. */
+static avow_err verify_request(svc_req *r, const char *url, const char *client_id,
+                               const char *access_token, avow_oauth_result **res, avow_diag *d)
+{
+    hdrs h;
+    memset(&h, 0, sizeof(h));
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect, &h);
+    avow_oauth_request q;
+    avow_oauth_request_init(&q);
+    q.method = r->method;
+    q.url = url;
+    q.attestation = h.att;
+    q.nattestation = h.natt;
+    q.pop = h.pop;
+    q.npop = h.npop;
+    q.dpop = h.dpop;
+    q.ndpop = h.ndpop;
+    q.client_id = client_id;
+    q.access_token = access_token;
+    avow_oauth_verify_opts vo;
+    svc_oauth_verify_opts(r->s, &vo);
+    return avow_oauth_verify(&q, &vo, res, d);
+}
+
+/* The error answer for a refused request: the draft's error, or a problem for a store failure. */
+static void refused(svc_req *r, avow_err err, const avow_oauth_result *res, const avow_diag *d,
+                    svc_resp *out)
+{
+    if (res == NULL) {
+        svc_problem_err(out, err, d);
+        return;
+    }
+    const char *e = avow_oauth_result_error(res);
+    if (e == NULL) {
+        /* A store failure: no draft error, the client may retry. */
+        svc_metrics_store_error(&r->s->m, err);
+        svc_problem_err(out, err, avow_oauth_result_diag(res));
+    } else {
+        svc_oauth_error(out, status_of(e), e, err, avow_oauth_result_diag(res));
+    }
+    const char *ch = avow_oauth_result_challenge(res);
+    if (ch != NULL)
+        avow__strlcpy(out->oauth_challenge, ch, sizeof(out->oauth_challenge));
+}
+
 /* An RFC 9068 access token for the authenticated client, signed under sign_lock. */
 static avow_err access_token(avow_service *s, const avow_oauth_result *res, int bound,
                              avow_buf *out, avow_diag *d)
@@ -252,45 +297,66 @@ void svc_oauth_token(svc_req *r, svc_resp *out)
         svc_oauth_error(out, 400, "invalid_request", d.code, &d);
         return;
     }
-    hdrs h;
-    memset(&h, 0, sizeof(h));
-    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, collect, &h);
-    avow_oauth_request q;
-    avow_oauth_request_init(&q);
-    q.method = r->method;
-    q.url = url;
-    q.attestation = h.att;
-    q.nattestation = h.natt;
-    q.pop = h.pop;
-    q.npop = h.npop;
-    q.dpop = h.dpop;
-    q.ndpop = h.ndpop;
-    q.client_id = f.has_client ? f.client_id : NULL;
-    avow_oauth_verify_opts vo;
-    svc_oauth_verify_opts(s, &vo);
     avow_oauth_result *res = NULL;
-    avow_err err = avow_oauth_verify(&q, &vo, &res, &d);
-    if (res == NULL) {
-        svc_problem_err(out, err, &d);
-    } else if (err == AVOW_OK) {
+    avow_err err = verify_request(r, url, f.has_client ? f.client_id : NULL, NULL, &res, &d);
+    if (err == AVOW_OK && res != NULL)
         granted(r, res, out);
-    } else {
-        const char *e = avow_oauth_result_error(res);
-        if (e == NULL) {
-            /* A store failure: no draft error, the client may retry. */
-            svc_metrics_store_error(&s->m, err);
-            svc_problem_err(out, err, avow_oauth_result_diag(res));
-        } else {
-            svc_oauth_error(out, status_of(e), e, err, avow_oauth_result_diag(res));
-        }
-        const char *ch = avow_oauth_result_challenge(res);
-        if (ch != NULL)
-            avow__strlcpy(out->oauth_challenge, ch, sizeof(out->oauth_challenge));
-    }
+    else
+        refused(r, err, res, &d, out);
     next_challenge(s, out);
     svc_audit(r, "oauth.token", out, NULL,
               res != NULL && avow_oauth_result_client_id(res) != NULL
                   ? avow_oauth_result_client_id(res)
                   : (f.has_client ? f.client_id : NULL));
+    avow_oauth_result_free(res);
+}
+
+/*
+ * POST /oauth/check: the same client authentication for a gateway or a
+ * resource server in front of which avow sits. The client's headers are
+ * forwarded as they came; "url" and "method" query parameters name the
+ * original request (for DPoP htm/htu; default: this request), and
+ * "Authorization: DPoP TOKEN" is the access token a DPoP proof must hash
+ * (ath). The answer is avow_oauth_result_to_json: 200 when authenticated,
+ * else the token endpoint's status and error, the challenge header included.
+ */
+void svc_oauth_check(svc_req *r, svc_resp *out)
+{
+    avow_diag d;
+    avow_diag_clear(&d);
+    char url[1024], method[16];
+    const char *qu = svc_query(r, "url"), *qm = svc_query(r, "method");
+    if (qu != NULL ? !form_decode(qu, strlen(qu), url, sizeof(url))
+                   : svc_oauth_url(r, r->path, url, sizeof(url), &d) != AVOW_OK) {
+        avow__fail(&d, AVOW_ERR_OAUTH_GRANT, "url", "bad encoding, too long or no Host");
+        svc_oauth_error(out, 400, "invalid_request", AVOW_ERR_OAUTH_GRANT, &d);
+        return;
+    }
+    if (qm != NULL && !form_decode(qm, strlen(qm), method, sizeof(method))) {
+        avow__fail(&d, AVOW_ERR_OAUTH_GRANT, "method", "bad encoding or too long");
+        svc_oauth_error(out, 400, "invalid_request", AVOW_ERR_OAUTH_GRANT, &d);
+        return;
+    }
+    const char *authz = svc_header(r, "Authorization");
+    const char *at = authz != NULL && strncasecmp(authz, "DPoP ", 5) == 0 ? authz + 5 : NULL;
+    svc_req orig = *r;
+    if (qm != NULL)
+        orig.method = method;
+    avow_oauth_result *res = NULL;
+    avow_err err = verify_request(&orig, url, svc_query(r, "client_id"), at, &res, &d);
+    if (err == AVOW_OK && res != NULL) {
+        avow_buf_free(&out->body);
+        if (avow_oauth_result_to_json(res, &out->body, &d) != AVOW_OK) {
+            svc_problem_err(out, AVOW_ERR_NOMEM, NULL);
+        } else {
+            out->status = 200;
+            out->ctype = "application/json";
+            out->code = AVOW_OK;
+        }
+    } else {
+        refused(r, err, res, &d, out);
+    }
+    next_challenge(r->s, out);
+    svc_audit(r, "oauth.check", out, NULL, res != NULL ? avow_oauth_result_client_id(res) : NULL);
     avow_oauth_result_free(res);
 }

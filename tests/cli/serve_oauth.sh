@@ -6,8 +6,9 @@
 # a replayed jti, a wrong aud, a missing challenge (use_attestation_challenge
 # with a fresh challenge header, which then works), DPoP combined mode (a
 # cnf.jkt-bound token; a wrong htu refused), an extractable key refused at
-# the attester, the metadata document, and the jti replay set surviving a
-# restart. Skipped (77) without SoftHSM2.
+# the attester, the metadata document, /oauth/check for a resource server
+# (a DPoP proof over the access token, ath), and the jti replay set
+# surviving a restart. Skipped (77) without SoftHSM2.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 . "$TESTS_DIR/cli/lib/serve.sh"
@@ -188,7 +189,8 @@ http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -H "DPoP: $(cat "$T/d
     -d grant_type=client_credentials
 expect_status 200
 jq -e '.token_type == "DPoP"' "$T/body" >/dev/null || fail "DPoP token: $(cat "$T/body")"
-JKT=$(payload "$(jq -r .access_token "$T/body")" | jq -r .cnf.jkt)
+DPOP_AT=$(jq -r .access_token "$T/body")
+JKT=$(payload "$DPOP_AT" | jq -r .cnf.jkt)
 [ -n "$JKT" ] && [ "$JKT" != null ] || fail "no cnf.jkt in the DPoP-bound token"
 challenge
 expect_rc 0 "$AVOW" oauth dpop -key "$TOK;object=cli" $P -htm POST -htu "$BASE/oauth/other" \
@@ -196,6 +198,27 @@ expect_rc 0 "$AVOW" oauth dpop -key "$TOK;object=cli" $P -htm POST -htu "$BASE/o
 http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -H "DPoP: $(cat "$T/dpop2.jwt")" \
     -d grant_type=client_credentials
 error_is 400 invalid_dpop_proof AVOW_ERR_DPOP_HTU
+
+# --- /oauth/check for a resource server: the DPoP proof must hash the token (ath) ---
+challenge
+printf '%s' "$DPOP_AT" >"$T/at.txt"
+RS=https://rs.example.com/resource
+expect_rc 0 "$AVOW" oauth dpop -key "$TOK;object=cli" $P -htm GET -htu "$RS" -dpop-nonce "$CH" \
+    -access-token "$T/at.txt" -out "$T/dpop3.jwt"
+check() {
+    http POST "/oauth/check?method=GET&url=https%3A%2F%2Frs.example.com%2Fresource" \
+        -H "OAuth-Client-Attestation: $ATT" -H "DPoP: $(cat "$1")" -H "Authorization: DPoP $DPOP_AT"
+}
+check "$T/dpop3.jwt"
+expect_status 200
+jq -e --arg c "$CID" --arg j "$JKT" '.authenticated == true and .client_id == $c and .jkt == $j' \
+    "$T/body" >/dev/null || fail "check: $(cat "$T/body")"
+challenge
+printf 'another-token' >"$T/at2.txt"
+expect_rc 0 "$AVOW" oauth dpop -key "$TOK;object=cli" $P -htm GET -htu "$RS" -dpop-nonce "$CH" \
+    -access-token "$T/at2.txt" -out "$T/dpop4.jwt"
+check "$T/dpop4.jwt"
+error_is 400 invalid_dpop_proof AVOW_ERR_DPOP_ATH
 
 # --- restart: the jti set is still there ---
 alive
