@@ -59,6 +59,14 @@ avow_signer *svc_oauth_signer(const avow_service *s);
 /* The absolute URL of path on this service (base_url, else the request's scheme and Host). */
 avow_err svc_oauth_url(const svc_req *r, const char *path, char *buf, size_t cap, avow_diag *d);
 
+/* The token request's form (oauth_token.c): grant_type and client_id, each at most once. */
+typedef struct svc_oauth_form {
+    char grant_type[64];
+    char client_id[512];
+    int has_grant, has_client;
+} svc_oauth_form;
+avow_err svc_oauth_form_parse(const uint8_t *body, size_t len, svc_oauth_form *f, avow_diag *d);
+
 /* An RFC 6749 section 5.2 error: {"error", "error_description", "reason"}. */
 void svc_oauth_error(svc_resp *out, unsigned status, const char *error, avow_err reason,
                      const avow_diag *d);

@@ -29,14 +29,11 @@ typedef struct hdrs {
     size_t natt, npop, ndpop;
 } hdrs;
 
+/* Keeps the first MAX_VALUES occurrences; the count stops there, still "repeated". */
 static void keep(const char **v, size_t *n, const char *value)
 {
     if (*n < MAX_VALUES)
-        v[*n] = value;
-    if (*n < MAX_VALUES)
-        (*n)++;
-    else
-        *n = MAX_VALUES; /* the library sees "repeated" either way */
+        v[(*n)++] = value;
 }
 
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -87,14 +84,8 @@ static int form_decode(const char *in, size_t len, char *out, size_t cap)
     return 1;
 }
 
-typedef struct form {
-    char grant_type[64];
-    char client_id[512];
-    int has_grant, has_client;
-} form;
-
 /* application/x-www-form-urlencoded: grant_type and client_id, each at most once. */
-static avow_err form_parse(const uint8_t *body, size_t len, form *f, avow_diag *d)
+avow_err svc_oauth_form_parse(const uint8_t *body, size_t len, svc_oauth_form *f, avow_diag *d)
 {
     memset(f, 0, sizeof(*f));
     if (len > FORM_MAX)
@@ -277,13 +268,13 @@ void svc_oauth_token(svc_req *r, svc_resp *out)
     avow_diag d;
     avow_diag_clear(&d);
     static const char *const form_ct[] = {"application/x-www-form-urlencoded"};
-    form f;
+    svc_oauth_form f;
     if (!svc_ctype_is(r, form_ct, 1)) {
         avow__fail(&d, AVOW_ERR_OAUTH_GRANT, "Content-Type", "want %s", form_ct[0]);
         svc_oauth_error(out, 400, "invalid_request", AVOW_ERR_OAUTH_GRANT, &d);
         return;
     }
-    if (form_parse(r->body, r->body_len, &f, &d) != AVOW_OK) {
+    if (svc_oauth_form_parse(r->body, r->body_len, &f, &d) != AVOW_OK) {
         svc_oauth_error(out, 400, "invalid_request", AVOW_ERR_OAUTH_GRANT, &d);
         return;
     }
