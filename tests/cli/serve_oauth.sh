@@ -61,6 +61,13 @@ cat >"$T/serve.json" <<JSON
  "oauth": {"issuer": "$AS", "clients": ["$CID"], "challenge_ttl": 120,
            "replay_db": "$T/replay.db", "token_ttl": 600}}
 JSON
+# an "oauth" member without its issuer, or with a misspelt member, is refused
+printf '{"ca": "%s", "plain_http": true, "oauth": {"clients": ["x"]}}\n' "$CA" >"$T/bad1.json"
+expect_rc 1 "$AVOW" serve -config "$T/bad1.json" -CAfile "$T/root.crt" -listen 127.0.0.1:0
+grep -q 'oauth.issuer' "$T/err" || fail "no issuer not named: $(cat "$T/err")"
+printf '{"ca": "%s", "plain_http": true, "oauth": {"issuer": "x", "leway": 5}}\n' "$CA" >"$T/bad2.json"
+expect_rc 1 "$AVOW" serve -config "$T/bad2.json" -CAfile "$T/root.crt" -listen 127.0.0.1:0
+grep -q 'leway' "$T/err" || fail "unknown member not named: $(cat "$T/err")"
 start_server "$T/serve.json" -CAfile "$T/root.crt"
 
 # challenge: sets CH (also the header) and CHX (its bytes in hex, an Evidence nonce)
@@ -180,6 +187,32 @@ http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -d grant_type=passwor
 error_is 400 unsupported_grant_type AVOW_ERR_OAUTH_GRANT
 http POST /oauth/token -d grant_type=client_credentials
 error_is 401 invalid_client_attestation AVOW_ERR_OAUTH_HEADER
+
+# hostile requests: each refused with its reason, the service stays up
+http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -H "OAuth-Client-Attestation: $ATT" \
+    -H "OAuth-Client-Attestation-PoP: $(cat "$T/pop6.jwt")" -d grant_type=client_credentials
+error_is 401 invalid_client_attestation AVOW_ERR_OAUTH_HEADER
+http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -d 'grant_type=client_credentials&grant_type=client_credentials'
+error_is 400 invalid_request AVOW_ERR_OAUTH_GRANT
+http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -d 'grant_type=client%zzcredentials'
+error_is 400 invalid_request AVOW_ERR_OAUTH_GRANT
+http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -d 'grant_type=client_credentials&client_id=a%00b'
+error_is 400 invalid_request AVOW_ERR_OAUTH_GRANT
+http POST /oauth/token -H "OAuth-Client-Attestation: $ATT~x" -d grant_type=client_credentials
+expect_status 401
+http POST /oauth/token -H 'Content-Type: application/json' -d '{"grant_type":"client_credentials"}'
+error_is 400 invalid_request AVOW_ERR_OAUTH_GRANT
+http POST /oauth/attest -H 'Content-Type: application/json' -d '{"client_id":"x","evidence":"AA==","bogus":1}'
+expect_status 400
+http POST /oauth/attest -H 'Content-Type: application/json' -d '{"client_id":"x","client_id":"y"}'
+expect_status 400
+http POST /oauth/attest -H 'Content-Type: text/plain' -d '{}'
+expect_status 415
+http GET /oauth/token
+expect_status 405
+http POST /oauth/nothing
+expect_status 404
+alive
 
 # --- DPoP combined mode ---
 challenge
