@@ -17,20 +17,6 @@
 #include "service/service_int.h"
 #include "setup.h"
 
-static void fuzz_form(const uint8_t *p, size_t n)
-{
-    svc_oauth_form f;
-    avow_diag d;
-    avow_diag_clear(&d);
-    avow_err rc = svc_oauth_form_parse(p, n, &f, &d);
-    if (rc != AVOW_OK) {
-        FZ_CHECK(d.code == rc && d.field[0] != '\0');
-        return;
-    }
-    FZ_CHECK(f.has_grant && strlen(f.grant_type) < sizeof(f.grant_type) &&
-             strlen(f.client_id) < sizeof(f.client_id) && (f.has_client || f.client_id[0] == '\0'));
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_b64(const uint8_t *p, size_t n)
