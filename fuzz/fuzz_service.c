@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the parsers of `avow serve` that take outside
  * text: the base64 of EST bodies (and of Basic credentials), the
- * configuration file and the users file. The first byte picks the parser.
+ * configuration file (its "oauth" member included), the users file and
+ * the OAuth token request's form. The first byte picks the parser.
  * Whatever decodes must be consistent: base64 that decodes re-encodes to
  * the same characters once whitespace is dropped, and decodes from there
  * to the same bytes; a failure always names a field.
@@ -12,6 +13,7 @@
 
 #include <openssl/err.h>
 
+#include "service/oauth_int.h"
 #include "service/service_int.h"
 #include "setup.h"
 
@@ -62,21 +64,38 @@ static void fuzz_users(const uint8_t *p, size_t n)
     svc_users_free(u);
 }
 
+static void fuzz_form(const uint8_t *p, size_t n)
+{
+    svc_oauth_form f;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_err rc = svc_oauth_form_parse(p, n, &f, &d);
+    if (rc != AVOW_OK) {
+        FZ_CHECK(d.code == rc && d.field[0] != '\0');
+        return;
+    }
+    FZ_CHECK(f.has_grant && strlen(f.grant_type) < sizeof(f.grant_type) &&
+             strlen(f.client_id) < sizeof(f.client_id) && (f.has_client || f.client_id[0] == '\0'));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
     const uint8_t *p = data + 1;
     size_t n = size - 1;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0:
         fuzz_b64(p, n);
         break;
     case 1:
         fuzz_config(p, n);
         break;
-    default:
+    case 2:
         fuzz_users(p, n);
+        break;
+    default:
+        fuzz_form(p, n);
         break;
     }
     FZ_CHECK(ERR_peek_error() == 0);

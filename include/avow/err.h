@@ -129,6 +129,8 @@ extern "C" {
     X(AVOW_ERR_DPOP_HTU, 273, "DPoP htu differs from the request URL")                             \
     X(AVOW_ERR_DPOP_ATH, 274, "DPoP ath missing or not the access token's hash")                   \
     X(AVOW_ERR_OAUTH_KEY_BINDING, 275, "attested key is not the cnf key")                          \
+    X(AVOW_ERR_OAUTH_GRANT, 276, "token request malformed or its grant type not supported")        \
+    X(AVOW_ERR_OAUTH_CLIENT_UNKNOWN, 277, "client_id is not one this server accepts")              \
     X(AVOW_ERR_MAC_INVALID, 280, "MAC does not verify")                                            \
     X(AVOW_ERR_COSE_ALG, 281, "COSE algorithm is not allowed here")                                \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \

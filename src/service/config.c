@@ -269,7 +269,7 @@ static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
     static const char *const keys[] = {"ca",         "listen",    "plain_http", "tls",
                                        "anchors",    "policy",    "limits",     "nonce",
                                        "est",        "store",     "pin_source", "pkcs11_module",
-                                       "access_log", "audit_log", "cmp"};
+                                       "access_log", "audit_log", "cmp",        "oauth"};
     avow_err err = only_keys(root, "config", keys, sizeof(keys) / sizeof(keys[0]), d);
     json_t *v;
     if (err == AVOW_OK)
@@ -305,6 +305,8 @@ static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
         err = get_str(root, "access_log", "access_log", &c->access_log, d);
     if (err == AVOW_OK)
         err = get_str(root, "audit_log", "audit_log", &c->audit_log, d);
+    if (err == AVOW_OK && (v = json_object_get(root, "oauth")) != NULL)
+        err = svc_oauth_config_load(v, c, d);
     return err;
 }
 
@@ -373,6 +375,7 @@ void svc_config_free(svc_config *c)
         free(*strs[i]);
         *strs[i] = NULL;
     }
+    svc_oauth_config_free(c);
     for (size_t i = 0; i < c->nanchors; i++)
         free(c->anchors[i]);
     c->nanchors = 0;

@@ -85,6 +85,8 @@ static svc_route_id route_of(const char *path, const char **rest)
     }
     if (strncmp(path, PKIX_PATH, strlen(PKIX_PATH)) == 0 || strcmp(path, "/pkix") == 0)
         return SVC_R_PKIX;
+    if (svc_oauth_path(path))
+        return SVC_R_OAUTH;
     return SVC_R_OTHER;
 }
 
@@ -122,6 +124,9 @@ static void dispatch(svc_req *r, svc_route_id route, const char *rest, svc_resp 
         return;
     case SVC_R_PKIX:
         svc_cmp_pkix(r, out);
+        return;
+    case SVC_R_OAUTH:
+        svc_oauth_route(r, out);
         return;
     case SVC_R_OTHER:
     case SVC_R_COUNT_:
@@ -199,6 +204,8 @@ static enum MHD_Result send_resp(struct MHD_Connection *c, svc_resp *out)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, out->set_cookie);
     if (out->allow != NULL)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, out->allow);
+    if (out->oauth_challenge[0] != '\0')
+        MHD_add_response_header(resp, "OAuth-Client-Attestation-Challenge", out->oauth_challenge);
     if (out->retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof(ra), "%u", out->retry_after);

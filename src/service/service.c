@@ -217,6 +217,8 @@ static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
         err = svc_log_open(&s->access, c->access_log, d);
     if (err == AVOW_OK)
         err = svc_log_open(&s->audit, c->audit_log, d);
+    if (err == AVOW_OK)
+        err = svc_oauth_setup(s, d);
     return err;
 }
 
@@ -273,6 +275,7 @@ void avow_service_free(avow_service *s)
         return;
     svc_http_stop(s, 0);
     avow_cmp_server_free(s->cmp);
+    svc_oauth_free(s);
     avow_verifier_free(s->v);
     avow_policy_free(s->policy);
     avow_ca_dir_free(s->cd);

@@ -59,6 +59,7 @@ typedef struct svc_config {
     char *cmp_protect_key, *cmp_protect_cert; /* PEM files: signature protection */
     char *cmp_trusted;                        /* PEM anchors of signature-protected requests */
     unsigned cmp_flags;                       /* AVOW_CMP_* */
+    struct svc_oauth_cfg *oauth; /* the "oauth" member (oauth_config.c); NULL: no OAuth routes */
 } svc_config;
 
 /* Reads path (NULL: defaults only) into c. */
@@ -89,6 +90,7 @@ typedef enum svc_route_id {
     SVC_R_HEALTHZ,
     SVC_R_METRICS,
     SVC_R_PKIX,
+    SVC_R_OAUTH,
     SVC_R_OTHER,
     SVC_R_COUNT_
 } svc_route_id;
@@ -138,6 +140,7 @@ struct avow_service {
     avow_cmp_server *cmp;   /* NULL: no "cmp" in the configuration */
     uint16_t want_port;
     int ipv6;
+    struct svc_oauth *oauth; /* the OAuth endpoints' state (oauth_setup.c); NULL: off */
 };
 
 /* One request, complete, as a handler sees it. */
@@ -158,10 +161,11 @@ typedef struct svc_resp {
     avow_buf body;
     const char *ctype;
     char location[192];
-    int www_authenticate; /* add WWW-Authenticate: Basic */
-    unsigned retry_after; /* > 0: add Retry-After */
-    const char *allow;    /* 405: the Allow header */
-    char set_cookie[256]; /* Set-Cookie when not empty */
+    int www_authenticate;     /* add WWW-Authenticate: Basic */
+    unsigned retry_after;     /* > 0: add Retry-After */
+    const char *allow;        /* 405: the Allow header */
+    char set_cookie[256];     /* Set-Cookie when not empty */
+    char oauth_challenge[96]; /* OAuth-Client-Attestation-Challenge when not empty */
     /* For the logs: the outcome a handler reached. */
     avow_err code;
     char serial[64];
@@ -211,6 +215,15 @@ void svc_cr_new(svc_req *r, svc_resp *out);
 void svc_cr_session(svc_req *r, const char *id, svc_resp *out);
 void svc_ops_healthz(svc_req *r, svc_resp *out);
 void svc_ops_metrics(svc_req *r, svc_resp *out);
+/* /oauth/... and /.well-known/oauth-authorization-server (oauth_route.c). */
+int svc_oauth_path(const char *path);
+void svc_oauth_route(svc_req *r, svc_resp *out);
+/* The "oauth" member of the configuration (oauth_config.c). */
+avow_err svc_oauth_config_load(void *json, svc_config *c, avow_diag *d);
+void svc_oauth_config_free(svc_config *c);
+/* Opens what the "oauth" member names (oauth_setup.c); no-op without it. */
+avow_err svc_oauth_setup(avow_service *s, avow_diag *d);
+void svc_oauth_free(avow_service *s);
 
 /* The authentication the configuration asks for (Basic or a TLS client certificate); 1 = go on. */
 int svc_authenticate(svc_req *r, svc_resp *out);
