@@ -110,6 +110,9 @@ static void dispatch(svc_req *r, svc_route_id route, const char *rest, svc_resp 
     case SVC_R_CR_SESSION:
         svc_cr_session(r, rest, out);
         return;
+    case SVC_R_UI:
+        svc_ops_ui(r, out);
+        return;
     case SVC_R_HEALTHZ:
     case SVC_R_METRICS:
         if (strcmp(r->method, "GET") != 0) {
@@ -129,9 +132,6 @@ static void dispatch(svc_req *r, svc_route_id route, const char *rest, svc_resp 
          */
         svc_problem(out, 501, "urn:avow:problem:not-implemented", "CMP is not built in",
                     AVOW_ERR_UNSUPPORTED, NULL);
-        return;
-    case SVC_R_UI:
-        svc_ops_ui(r, out);
         return;
     case SVC_R_OTHER:
     case SVC_R_COUNT_:

@@ -134,6 +134,7 @@ static void puts_raw(page *p, const char *s)
     put(p, s, strlen(s));
 }
 
+static void putf(page *p, const char *fmt, ...) AVOW_PRINTF(2, 3);
 static void putf(page *p, const char *fmt, ...)
 {
     char tmp[256];
