@@ -21,7 +21,7 @@
  * the ratio, with the median of the per-round ratios beside it. p50 and p99
  * are of the simpleenroll and nonce round trips over HTTP.
  *
- * Usage: bench_serve [enrolments-per-batch] [rounds]   (default 100, 5)
+ * Usage: bench_serve [enrolments-per-batch] [rounds]   (default 100, 9)
  */
 #define _GNU_SOURCE /* memmem, nftw */
 #include <arpa/inet.h>
@@ -474,7 +474,7 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 int main(int argc, char **argv)
 {
     long per = argc > 1 ? strtol(argv[1], NULL, 10) : 100;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 5;
+    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 9;
     if (per <= 0 || per > 100000 || rounds <= 0 || rounds > 1000) {
         fprintf(stderr, "usage: bench_serve [enrolments-per-batch] [rounds]\n");
         return 2;
