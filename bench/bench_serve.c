@@ -528,7 +528,7 @@ int main(int argc, char **argv)
     c->port = avow_service_port(s);
     conn_open(c);
 
-    /* A warm-up enrolment each way (SQLite's caches, the first TLS-free connection). */
+    /* A warm-up enrolment each way (SQLite's page cache, the server's first request). */
     batch w = b;
     w.n = 1;
     (void)run_inproc(s, &cl, &w);
