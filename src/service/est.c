@@ -327,6 +327,7 @@ void svc_est_enroll(svc_req *r, svc_resp *out)
         unsigned status = refusal_status(ear, &type);
         svc_problem_appraisal(out, status, type, ear, (const char *)jwt.ptr);
         avow_buf_free(&jwt);
+        svc_recent_add(&s->recent, req, ear, out->code);
     } else {
         svc_metrics_store_error(&s->m, err);
         svc_problem_err(out, err, &d);

@@ -74,6 +74,7 @@ static svc_route_id route_of(const char *path, const char **rest)
         {CR_NEW, SVC_R_CR_NEW},
         {"/healthz", SVC_R_HEALTHZ},
         {"/metrics", SVC_R_METRICS},
+        {"/ui", SVC_R_UI},
     };
     *rest = NULL;
     for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
@@ -110,6 +111,9 @@ static void dispatch(svc_req *r, svc_route_id route, const char *rest, svc_resp 
         return;
     case SVC_R_CR_SESSION:
         svc_cr_session(r, rest, out);
+        return;
+    case SVC_R_UI:
+        svc_ops_ui(r, out);
         return;
     case SVC_R_HEALTHZ:
     case SVC_R_METRICS:

@@ -234,6 +234,7 @@ avow_err avow_service_new(const avow_service_opts *opts, avow_service **out, avo
         return avow__fail(diag, AVOW_ERR_NOMEM, "service", "no memory");
     pthread_mutex_init(&s->sign_lock, NULL);
     svc_metrics_init(&s->m);
+    svc_recent_init(&s->recent);
     s->access.fd = s->audit.fd = -1;
     pthread_mutex_init(&s->access.lock, NULL);
     pthread_mutex_init(&s->audit.lock, NULL);
@@ -287,6 +288,7 @@ void avow_service_free(avow_service *s)
     svc_log_close(&s->access);
     svc_log_close(&s->audit);
     svc_metrics_free(&s->m);
+    svc_recent_free(&s->recent);
     pthread_mutex_destroy(&s->sign_lock);
     OPENSSL_cleanse(s->cookie_key, sizeof(s->cookie_key));
     svc_config_free(&s->cfg);

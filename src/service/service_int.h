@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <avow/avow.h>
 #include <avow/ca_dir.h>
@@ -91,6 +92,7 @@ typedef enum svc_route_id {
     SVC_R_METRICS,
     SVC_R_PKIX,
     SVC_R_OAUTH,
+    SVC_R_UI,
     SVC_R_OTHER,
     SVC_R_COUNT_
 } svc_route_id;
@@ -114,6 +116,25 @@ typedef struct svc_metrics {
     uint64_t store_errors, store_busy;
 } svc_metrics;
 
+/*
+ * The last refused enrolments, for /ui (ui.c): a ring under its own mutex.
+ * Refusals issue nothing, so the ledger does not have them.
+ */
+#define SVC_RECENT_SLOTS 64u
+typedef struct svc_recent_row {
+    time_t when;
+    char subject[256]; /* RFC 2253 text of the request's subject */
+    char spki[65];     /* SHA-256 of the request's SubjectPublicKeyInfo, hex */
+    avow_tier tier;
+    char reasons[256]; /* the EAR's reasons: "rule NAME" or "check NAME", ", " between */
+    avow_err code;     /* the problem document's code */
+} svc_recent_row;
+typedef struct svc_recent {
+    pthread_mutex_t lock;
+    svc_recent_row rows[SVC_RECENT_SLOTS];
+    size_t next, count;
+} svc_recent;
+
 /* A JSON-lines log (ops.c). */
 typedef struct svc_log {
     int fd; /* -1: off */
@@ -134,6 +155,7 @@ struct avow_service {
     /* The CA's signer (a PKCS#11 session among them) is used by one thread at a time. */
     pthread_mutex_t sign_lock;
     svc_metrics m;
+    svc_recent recent;
     svc_log access, audit;
     char addr[64];          /* numeric host of cfg.listen */
     uint8_t cookie_key[32]; /* HMAC key of nonce cookies: random, or from est.cookie_key */
@@ -224,6 +246,12 @@ void svc_oauth_config_free(svc_config *c);
 /* Opens what the "oauth" member names (oauth_setup.c); no-op without it. */
 avow_err svc_oauth_setup(avow_service *s, avow_diag *d);
 void svc_oauth_free(avow_service *s);
+void svc_ops_ui(svc_req *r, svc_resp *out);
+
+/* The refused-enrolment ring of /ui (ui.c). req and ear may be NULL. */
+void svc_recent_init(svc_recent *rc);
+void svc_recent_free(svc_recent *rc);
+void svc_recent_add(svc_recent *rc, const avow_request *req, const avow_ear *ear, avow_err code);
 
 /* The authentication the configuration asks for (Basic or a TLS client certificate); 1 = go on. */
 int svc_authenticate(svc_req *r, svc_resp *out);
