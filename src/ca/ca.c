@@ -322,11 +322,12 @@ static avow_err choose_sans(const avow_request *req, const avow_ca_issue_opts *o
         return AVOW_OK;
     }
     if (!copy) {
+        int n = sk_GENERAL_NAME_num(asked);
         GENERAL_NAMES_free(asked);
         return avow__fail(diag, AVOW_ERR_SAN_UNHANDLED, "request.subjectAltName",
                           "the request asks for %d name(s): copy them (-copy-san), set the "
                           "certificate's (-san) or drop them (-drop-san)",
-                          sk_GENERAL_NAME_num(asked));
+                          n);
     }
     unsigned allow = opts->san_allow != 0 ? opts->san_allow : AVOW_SAN_DNS;
     for (int i = 0; rc == AVOW_OK && i < sk_GENERAL_NAME_num(asked); i++)
