@@ -53,6 +53,12 @@ typedef struct avow__vsecret {
     size_t key_len;
 } avow__vsecret;
 
+/* A verifier's key for Attestation Results, with the JWS kid it answers to (NULL: any). */
+typedef struct avow__result_key {
+    char *kid;
+    EVP_PKEY *pub;
+} avow__result_key;
+
 /*
  * Everything is set up by the avow_verifier_* setters and only read by
  * avow_verify_evidence, which is what makes concurrent verification safe:
@@ -75,6 +81,10 @@ struct avow_verifier {
      * every cache key, so an entry never outlives the anchor set it was made under. */
     uint8_t anchors[AVOW__SHA256_LEN];
     avow__chain_cache *cache; /* its own lock: shared by concurrent verifications */
+    /* Verifiers whose Attestation Results are trusted (passport model), apart from keys[]. */
+    avow__result_key *rkeys;
+    size_t nrkeys, caprkeys;
+    unsigned result_max_age; /* seconds; AVOW_RESULT_MAX_AGE_DEFAULT unless set */
 };
 
 /* The secret whose key id is id[0..len), or NULL. */
