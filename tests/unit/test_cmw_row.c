@@ -21,7 +21,6 @@
 
 #include "testutil.h"
 
-
 static const uint8_t OID_CMW[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x23};
 static const uint8_t OID_DICE[] = {0x67, 0x81, 0x05, 0x05, 0x04, 0x09};
 static const uint8_t NONCE[16] = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2, 3, 4, 5, 6};

@@ -142,9 +142,16 @@ static avow_err cmw_decode(const avow_statement_type *row, const avow_profile *p
     c->kind = kind_of(c->cmw);
     if (c->kind == KIND_EAR)
         return avow_cmw_get_ear_jwt(c->cmw, &c->jwt, diag);
-    if (c->kind == KIND_PSA)
-        return avow__psa_row.decode(&avow__psa_row, profile, c->cmw->value.ptr, c->cmw->value.len,
-                                    &c->inner, diag);
+    if (c->kind == KIND_PSA) {
+        rc = avow__psa_row.decode(&avow__psa_row, profile, c->cmw->value.ptr, c->cmw->value.len,
+                                  &c->inner, diag);
+        if (rc != AVOW_OK) {
+            /* what did not decode is not shown as a token */
+            avow__psa_row.free(&avow__psa_row, c->inner, NULL);
+            c->inner = NULL;
+        }
+        return rc;
+    }
     return AVOW_OK;
 }
 
@@ -188,7 +195,12 @@ static avow_err cmw_text(const avow_statement_type *row, const void *native, con
 {
     const cmw_native *c = native;
     const cmw_verified *r = verified;
-    if (c->kind == KIND_PSA && avow__psa_row.to_text != NULL) {
+    if (c->cmw == NULL) {
+        avow_buf t = {(uint8_t *)OPENSSL_strdup("CMW: does not decode\n"), 21};
+        *out = t;
+        return out->ptr != NULL ? AVOW_OK : AVOW_ERR_NOMEM;
+    }
+    if (c->kind == KIND_PSA && c->inner != NULL) {
         avow_buf inner = {0};
         avow_err rc =
             avow__psa_row.to_text(&avow__psa_row, c->inner, r != NULL ? r->inner : NULL, &inner);
@@ -217,6 +229,8 @@ static avow_err cmw_text(const avow_statement_type *row, const void *native, con
     BIO_printf(b, "\", %zu bytes:\n", c->cmw->value.len);
     if (c->kind == KIND_NONE) {
         BIO_printf(b, "  no verifier for this media type\n");
+    } else if (c->kind == KIND_PSA) {
+        BIO_printf(b, "  PSA attestation token: does not decode\n");
     } else {
         const avow__ear_result *e = r != NULL ? r->ear : NULL;
         BIO_printf(b, "  Attestation Result (EAR JWT)\n");
@@ -264,9 +278,15 @@ static avow_err cmw_json(const avow_statement_type *row, const void *native, con
     if (o == NULL)
         return AVOW_ERR_NOMEM;
     avow__json_put(o, "type", json_string(row->name), &bad);
+    if (c->cmw == NULL) {
+        avow__json_put(o, "decoded", json_false(), &bad);
+        avow_err rc = bad ? AVOW_ERR_NOMEM : avow__json_dump(o, JSON_INDENT(2), 1, out);
+        json_decref(o);
+        return rc;
+    }
     avow__json_put(o, "form", json_string(avow_cmw_form_name(c->cmw->form)), &bad);
     avow__json_put(o, "media_type", avow__json_text(media(c)), &bad);
-    if (c->kind == KIND_PSA && avow__psa_row.to_json != NULL) {
+    if (c->kind == KIND_PSA && c->inner != NULL) {
         avow_buf inner = {0};
         avow_err rc =
             avow__psa_row.to_json(&avow__psa_row, c->inner, r != NULL ? r->inner : NULL, &inner);
@@ -300,7 +320,7 @@ static void cmw_free(const avow_statement_type *row, void *native, void *verifie
     (void)row;
     cmw_native *c = native;
     cmw_verified *r = verified;
-    if (c != NULL && c->kind == KIND_PSA && avow__psa_row.free != NULL)
+    if (c != NULL && c->kind == KIND_PSA)
         avow__psa_row.free(&avow__psa_row, c->inner, r != NULL ? r->inner : NULL);
     if (c != NULL) {
         avow_cmw_free(c->cmw);
