@@ -311,12 +311,40 @@ static void test_cnf_jwk(void **state)
     }
 }
 
+/* What does not decode is still shown (found by fuzz_cmw_row: the text of a CMW that is none). */
+static void test_undecodable(void **state)
+{
+    (void)state;
+    avow_verifier *v = NULL;
+    OK(avow_verifier_new(NULL, &v));
+    static const uint8_t bad_json[] = {0x0c, 0x01, '['};
+    static const uint8_t bad_psa[] = {0x0c, 0x2a, '[', '"', 'a', 'p', 'p', 'l', 'i', 'c', 'a',
+                                      't',  'i',  'o', 'n', '/', 'p', 's', 'a', '-', 'a', 't',
+                                      't',  'e',  's', 't', 'a', 't', 'i', 'o', 'n', '-', 't',
+                                      'o',  'k',  'e', 'n', '"', ',', '"', 'Y', 'Q', '"', ']'};
+    const avow_buf in[] = {{(uint8_t *)bad_json, sizeof(bad_json)},
+                           {(uint8_t *)bad_psa, sizeof(bad_psa)}};
+    for (size_t i = 0; i < 2; i++) {
+        avow_statement_result *r = NULL;
+        assert_int_not_equal(run(v, 0, &in[i], NULL, &r), AVOW_OK);
+        avow_buf t = {0}, j = {0};
+        OK(avow_statement_result_to_text(r, &t, NULL));
+        OK(avow_statement_result_to_json(r, &j, NULL));
+        assert_true(t.len > 0 && j.len > 0);
+        avow_buf_free(&t);
+        avow_buf_free(&j);
+        avow_statement_result_free(r);
+    }
+    avow_verifier_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_affirming),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_cnf_jwk),
+        cmocka_unit_test(test_undecodable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
