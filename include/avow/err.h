@@ -80,6 +80,8 @@ extern "C" {
     X(AVOW_ERR_CBOR_DUP_KEY, 173, "CBOR map repeats a key")                                        \
     X(AVOW_ERR_COSE, 174, "COSE message is malformed")                                             \
     X(AVOW_ERR_PSA_PROFILE, 175, "PSA token names a profile avow does not know")                   \
+    X(AVOW_ERR_RESULT_STALE, 190, "attestation result is older than the accepted age")             \
+    X(AVOW_ERR_RESULT_UNTRUSTED, 191, "attestation result not signed by a trusted verifier key")   \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
     X(AVOW_ERR_SIG_INVALID, 201, "signature does not verify")                                      \
     X(AVOW_ERR_SIG_ALG, 202, "signature algorithm not supported")                                  \

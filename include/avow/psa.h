@@ -33,6 +33,9 @@ extern "C" {
  */
 #define AVOW_OID_PSA_TOKEN "1.3.6.1.4.1.99999.9783.1"
 #define AVOW_PSA_ROW_NAME  "psa-token"
+/* The CMW media type avow writes for a PSA token (RFC 9782's eat+cwt with RFC 9783's profile);
+ * the CMW row also reads the older PSA profiles and application/psa-attestation-token. */
+#define AVOW_PSA_MEDIA_TYPE "application/eat+cwt; eat_profile=\"tag:psacertified.org,2023:psa#tfm\""
 
 /* Bytes of a PSA instance id (a UEID of type RAND). */
 #define AVOW_PSA_INSTANCE_ID_LEN 33

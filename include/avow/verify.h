@@ -90,6 +90,30 @@ AVOW_EXPORT avow_err avow_verifier_add_secret(avow_verifier *v, const uint8_t *k
                                               const uint8_t *secret, size_t secret_len,
                                               avow_diag *diag);
 /*
+ * A verifier whose Attestation Results (EAR JWTs carried in a request's CMW
+ * statement: the passport model, docs/ear.md) this verifier trusts
+ * (reference taken). These keys are a set of their own: an attester's key
+ * added with avow_verifier_add_key never verifies a result, and a result
+ * key never verifies Evidence. kid (may be NULL) restricts the key to JWTs
+ * whose "kid" header is kid; a key without one is tried on every result.
+ * The JWT's alg must fit the key (ES256 only on P-256, ...; none and HS*
+ * are refused). Errors: AVOW_ERR_ARG, AVOW_ERR_TOO_LARGE (more than
+ * AVOW_VERIFIER_MAX_RESULT_KEYS), AVOW_ERR_NOMEM.
+ */
+#define AVOW_VERIFIER_MAX_RESULT_KEYS 64u
+AVOW_EXPORT avow_err avow_verifier_add_result_key(avow_verifier *v, const char *kid, EVP_PKEY *pub,
+                                                  avow_diag *diag);
+/*
+ * The oldest Attestation Result accepted when no nonce is expected: its iat
+ * at most `seconds` before the verification time (default
+ * AVOW_RESULT_MAX_AGE_DEFAULT; 0 refuses every result that is not bound to
+ * an expected nonce). With an expected nonce, the result's eat_nonce must
+ * equal it instead.
+ */
+#define AVOW_RESULT_MAX_AGE_DEFAULT 300u
+AVOW_EXPORT void avow_verifier_set_result_max_age(avow_verifier *v, unsigned seconds);
+
+/*
  * Time at which certificates are checked. Without a call (or after
  * avow_verifier_clear_time) it is the current time of each verification;
  * once set, it is exactly `at`, 0 (1970-01-01T00:00:00Z) included.

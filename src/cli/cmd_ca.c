@@ -231,6 +231,7 @@ static const cli_opt issue_opts[] = {
     {"in", CLI_VALUE, "FILE", "attested request: PKCS#10 or CRMF, PEM or DER (default: stdin)"},
     {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
     {"certs", CLI_MULTI, "FILE", "untrusted certificates for path building"},
+    CLI_RESULT_OPTS,
     {"policy", CLI_VALUE, "FILE", "appraisal policy (default: ca.json's, else avow-default)"},
     {"nonce", CLI_VALUE, "HEX",
      "expected nonce (default: the Evidence's, checked against the CA's store)"},
@@ -359,9 +360,9 @@ static avow_err check_outputs(issue_ctx *c, const cli_args *a)
 static avow_err issue_setup(issue_ctx *c, const cli_args *a, const char *dir)
 {
     avow_diag *d = &c->d;
-    if (cli_count(a, "CAfile") == 0)
+    if (cli_count(a, "CAfile") + cli_count(a, "result-key") + cli_count(a, "iak") == 0)
         return cli_fail(d, AVOW_ERR_USAGE, "CAfile",
-                        "give -CAfile with the attestation trust anchors");
+                        "give -CAfile with the attestation trust anchors (or -result-key, -iak)");
     avow_err err = AVOW_OK;
     if (cli_get(a, "policy") != NULL)
         err = avow_policy_load(cli_get(a, "policy"), &c->policy, d);

@@ -10,6 +10,9 @@
 #include <openssl/x509.h>
 
 #include <avow/avow.h>
+#include <avow/cmw.h>
+#include <avow/ear.h>
+#include <avow/psa.h>
 #include <avow/request.h>
 
 #include "cli/cli.h"
@@ -29,6 +32,11 @@ const cli_opt cli_csr_create_opts[] = {
     {"evidence", CLI_MULTI, "FILE", "PKIX Evidence to carry (PEM or DER)"},
     {"statement", CLI_MULTI, "OID:FILE",
      "a statement of any type: type OID and a file holding its DER value"},
+    {"result", CLI_MULTI, "FILE",
+     "an Attestation Result (EAR JWT) to carry as a CMW statement (passport model)"},
+    {"psa", CLI_MULTI, "FILE", "a PSA attestation token (RFC 9783) to carry as a CMW statement"},
+    {"cmw", CLI_MULTI, "FILE", "a message of media type -cmw-type to carry as a JSON CMW"},
+    {"cmw-type", CLI_VALUE, "MEDIA", "the media type of the -cmw messages"},
     {"chain", CLI_MULTI, "FILE",
      "certificates to carry in the bundle's certs (the attestation key's chain)"},
     {"cert", CLI_RENAMED, "chain", "the certificates to carry in the bundle"},
@@ -87,6 +95,46 @@ static avow_err add_evidence(avow_request_builder *b, const cli_args *a, const a
     return AVOW_OK;
 }
 
+/* The value of each file of option opt wrapped in a CMW of media type `type`. */
+static avow_err add_cmw_opt(avow_request_builder *b, const cli_args *a, const char *opt,
+                            const char *type, avow_cmw_form form, uint32_t ind, int text,
+                            avow_diag *d)
+{
+    for (size_t i = 0; i < cli_count(a, opt); i++) {
+        avow_buf v = {0}, w = {0};
+        avow_err err = cli_read(cli_get_n(a, opt, i), &v, d);
+        /* a JWT in a file usually ends in a newline, which is no part of it */
+        while (err == AVOW_OK && text && v.len > 0 &&
+               (v.ptr[v.len - 1] == '\n' || v.ptr[v.len - 1] == '\r'))
+            v.len--;
+        if (err == AVOW_OK && v.len == 0)
+            err = cli_fail(d, AVOW_ERR_EMPTY, opt, "%s is empty", cli_get_n(a, opt, i));
+        if (err == AVOW_OK)
+            err = avow_cmw_encode(form, type, v.ptr, v.len, ind, &w, d);
+        if (err == AVOW_OK)
+            err = avow_request_builder_add_cmw(b, form == AVOW_CMW_FORM_JSON, w.ptr, w.len, d);
+        avow_buf_free(&v);
+        avow_buf_free(&w);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
+}
+
+static avow_err add_cmws(avow_request_builder *b, const cli_args *a, avow_diag *d)
+{
+    avow_err err = add_cmw_opt(b, a, "result", AVOW_EAR_MEDIA_TYPE_JWT, AVOW_CMW_FORM_JSON,
+                               AVOW_CMW_IND_ATTESTATION_RESULTS, 1, d);
+    if (err == AVOW_OK)
+        err = add_cmw_opt(b, a, "psa", AVOW_PSA_MEDIA_TYPE, AVOW_CMW_FORM_CBOR,
+                          AVOW_CMW_IND_EVIDENCE, 0, d);
+    if (err == AVOW_OK && cli_count(a, "cmw") > 0 && cli_get(a, "cmw-type") == NULL)
+        return cli_fail(d, AVOW_ERR_USAGE, "cmw-type", "-cmw needs -cmw-type MEDIA");
+    if (err == AVOW_OK)
+        err = add_cmw_opt(b, a, "cmw", cli_get(a, "cmw-type"), AVOW_CMW_FORM_JSON, 0, 0, d);
+    return err;
+}
+
 static avow_err add_statements(avow_request_builder *b, const cli_args *a, avow_diag *d)
 {
     for (size_t i = 0; i < cli_count(a, "statement"); i++) {
@@ -127,8 +175,11 @@ int cli_csr_create(const char *prog, const cli_args *a)
     const char *key = cli_get(a, "key"), *subject = cli_get(a, "subject");
     if (key == NULL)
         return cli_usage_error(prog, "-key KEY|pkcs11:URI is required");
-    if (cli_count(a, "evidence") + cli_count(a, "statement") == 0)
-        return cli_usage_error(prog, "give at least one -evidence or -statement");
+    if (cli_count(a, "evidence") + cli_count(a, "statement") + cli_count(a, "result") +
+            cli_count(a, "psa") + cli_count(a, "cmw") ==
+        0)
+        return cli_usage_error(prog, "give at least one -evidence, -statement, -result, -psa or "
+                                     "-cmw");
 
     avow_diag d;
     avow_diag_clear(&d);
@@ -166,6 +217,8 @@ int cli_csr_create(const char *prog, const cli_args *a)
         err = add_evidence(b, a, &p, &d);
     if (err == AVOW_OK)
         err = add_statements(b, a, &d);
+    if (err == AVOW_OK)
+        err = add_cmws(b, a, &d);
     if (err == AVOW_OK)
         err = add_certs(b, a, &d);
     if (err == AVOW_OK)

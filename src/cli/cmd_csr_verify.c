@@ -27,6 +27,7 @@ const cli_opt cli_csr_verify_opts[] = {
     {"in", CLI_VALUE, "FILE", "request to verify, PEM or DER, PKCS#10 or CRMF (default: stdin)"},
     {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
     {"certs", CLI_MULTI, "FILE", "more untrusted certificates for path building"},
+    CLI_RESULT_OPTS,
     {"policy", CLI_VALUE, "FILE", "appraisal policy JSON (default: the built-in avow-default)"},
     {"nonce", CLI_VALUE, "HEX", "expected nonce (every statement must carry it)"},
     {"nonce-db", CLI_VALUE, "FILE",
@@ -146,8 +147,8 @@ static avow_err write_jwt(verify_ctx *c, const cli_args *a, const avow_appraisal
 
 int cli_csr_verify(const char *prog, const cli_args *a)
 {
-    if (cli_count(a, "CAfile") == 0)
-        return cli_usage_error(prog, "-CAfile ANCHORS is required");
+    if (cli_count(a, "CAfile") + cli_count(a, "result-key") + cli_count(a, "iak") == 0)
+        return cli_usage_error(prog, "-CAfile ANCHORS is required (or -result-key, -iak)");
     if ((cli_get(a, "ear-key") == NULL) != (cli_get(a, "jwt-out") == NULL))
         return cli_usage_error(prog, "-ear-key and -jwt-out go together");
     verify_ctx c;

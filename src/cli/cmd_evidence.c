@@ -33,6 +33,33 @@ avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d)
     return avow_profile_set(p, arc, eku, d);
 }
 
+/* The keys of CLI_RESULT_OPTS, where the command declares them. */
+static avow_err add_result_keys(const cli_args *a, avow_verifier *v, avow_diag *d)
+{
+    avow_err err = AVOW_OK;
+    static const char *const opts[] = {"result-key", "iak"};
+    for (size_t o = 0; o < 2 && err == AVOW_OK; o++)
+        for (size_t i = 0; cli_declared(a, opts[o]) && err == AVOW_OK && i < cli_count(a, opts[o]);
+             i++) {
+            EVP_PKEY *k = NULL;
+            err = cli_load_public_key(cli_get_n(a, opts[o], i), &k, d);
+            if (err == AVOW_OK)
+                err = o == 0 ? avow_verifier_add_result_key(v, NULL, k, d)
+                             : avow_verifier_add_key(v, NULL, 0, k, d);
+            EVP_PKEY_free(k);
+        }
+    const char *age = cli_declared(a, "result-max-age") ? cli_get(a, "result-max-age") : NULL;
+    if (err == AVOW_OK && age != NULL) {
+        char *end = NULL;
+        unsigned long s = age[0] >= '0' && age[0] <= '9' ? strtoul(age, &end, 10) : 0;
+        if (end == NULL || *end != '\0' || s > 10ul * 365 * 86400)
+            return cli_fail(d, AVOW_ERR_USAGE, "result-max-age",
+                            "\"%s\" is not a number of seconds", age);
+        avow_verifier_set_result_max_age(v, (unsigned)s);
+    }
+    return err;
+}
+
 avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_verifier **v,
                                 avow_diag *d)
 {
@@ -74,6 +101,8 @@ avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_v
             set |= flags[i].flag;
     if (err == AVOW_OK)
         avow_verifier_set_flags(*v, set);
+    if (err == AVOW_OK)
+        err = add_result_keys(a, *v, d);
     return err;
 }
 

@@ -60,13 +60,22 @@ avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d);
      "accept an attestation-key certificate with basicConstraints CA:TRUE"},                       \
     {"ignore-ca-eku", CLI_FLAG, NULL,                                                              \
      "do not require an intermediate's extendedKeyUsage to allow the attestation-key EKU"}
+
+/* Keys for statements that are not PKIX Evidence: results (passport model) and PSA IAKs. */
+#define CLI_RESULT_OPTS                                                                            \
+    {"result-key", CLI_MULTI, "FILE",                                                              \
+     "trusted verifier public key: an Attestation Result (EAR JWT) signed by it is accepted"},     \
+    {"result-max-age", CLI_VALUE, "SECONDS",                                                       \
+     "oldest EAR accepted when no nonce is expected (default: 300; 0 = require a nonce)"},         \
+    {"iak", CLI_MULTI, "FILE",                                                                     \
+     "trusted PSA Initial Attestation Key (public key file), found by the derived instance id"}
 /* clang-format on */
 
 /*
  * A verifier under p with the trust anchors of every -CAfile, the untrusted
  * certificates of every -certs, and, for the options the command declares,
  * the time of -at and the flags of -any, -ignore-ak-spki, -require-nonce and
- * CLI_VERIFY_STRICTNESS_OPTS. *v is the caller's even on failure
+ * CLI_VERIFY_STRICTNESS_OPTS, and the keys of CLI_RESULT_OPTS. *v is the caller's even on failure
  * (avow_verifier_free).
  */
 avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_verifier **v,

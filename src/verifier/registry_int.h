@@ -27,6 +27,9 @@ struct avow_statement_result {
 extern const avow_statement_type avow__pkix_row;
 /* psa/row.c: the PSA attestation token (RFC 9783). */
 extern const avow_statement_type avow__psa_row;
+/* cmw/row.c: a CMW (id-pe-cmw, and the TCG DICE wrapper), routed by its media type. */
+extern const avow_statement_type avow__cmw_row;
+extern const avow_statement_type avow__dice_cmw_row;
 
 /* Sets r->status and r->detail (printf-style); returns status. */
 avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)

@@ -26,6 +26,7 @@ avow_err avow_verifier_new(const avow_profile *profile, avow_verifier **out)
         v->profile = *profile;
     else
         avow_profile_default(&v->profile);
+    v->result_max_age = AVOW_RESULT_MAX_AGE_DEFAULT;
     v->store = X509_STORE_new();
     v->untrusted = sk_X509_new_null();
     avow_err rc = avow__chain_cache_new(AVOW_VERIFIER_CACHE_DEFAULT, &v->cache);
@@ -60,6 +61,11 @@ void avow_verifier_free(avow_verifier *v)
         EVP_PKEY_CTX_free(v->keys[i].verify);
     }
     OPENSSL_free(v->keys);
+    for (size_t i = 0; i < v->nrkeys; i++) {
+        OPENSSL_free(v->rkeys[i].kid);
+        EVP_PKEY_free(v->rkeys[i].pub);
+    }
+    OPENSSL_free(v->rkeys);
     for (size_t i = 0; i < v->nsecrets; i++) {
         OPENSSL_free(v->secrets[i].id);
         OPENSSL_clear_free(v->secrets[i].key, v->secrets[i].key_len);
@@ -252,6 +258,32 @@ void avow_verify_opts_init(avow_verify_opts *o)
  * X509_STORE_CTX made on the store inherits: so a set time of 0 (1970) is
  * that time, not "now", wherever a chain is built.
  */
+avow_err avow_verifier_add_result_key(avow_verifier *v, const char *kid, EVP_PKEY *pub,
+                                      avow_diag *diag)
+{
+    if (v == NULL || pub == NULL || (kid != NULL && kid[0] == '\0'))
+        return avow__fail(diag, AVOW_ERR_ARG, "pub", "no verifier or key, or an empty kid");
+    if (v->nrkeys >= AVOW_VERIFIER_MAX_RESULT_KEYS)
+        return avow__fail(diag, AVOW_ERR_TOO_LARGE, "pub", "more than %u result keys",
+                          AVOW_VERIFIER_MAX_RESULT_KEYS);
+    if (!grow((void **)&v->rkeys, &v->caprkeys, v->nrkeys + 1, sizeof(*v->rkeys)))
+        return avow__fail(diag, AVOW_ERR_NOMEM, "pub", "out of memory");
+    avow__result_key k = {NULL, pub};
+    if ((kid != NULL && (k.kid = OPENSSL_strdup(kid)) == NULL) || !EVP_PKEY_up_ref(pub)) {
+        OPENSSL_free(k.kid);
+        avow__ossl_clear();
+        return avow__fail(diag, AVOW_ERR_NOMEM, "pub", "out of memory");
+    }
+    v->rkeys[v->nrkeys++] = k;
+    return AVOW_OK;
+}
+
+void avow_verifier_set_result_max_age(avow_verifier *v, unsigned seconds)
+{
+    if (v != NULL)
+        v->result_max_age = seconds;
+}
+
 void avow_verifier_set_time(avow_verifier *v, time_t at)
 {
     if (v == NULL)

@@ -62,6 +62,12 @@ typedef struct avow__vsecret {
     size_t key_len;
 } avow__vsecret;
 
+/* A verifier's key for Attestation Results, with the JWS kid it answers to (NULL: any). */
+typedef struct avow__result_key {
+    char *kid;
+    EVP_PKEY *pub;
+} avow__result_key;
+
 /*
  * Everything is set up by the avow_verifier_* setters and only read by
  * avow_verify_evidence, which is what makes concurrent verification safe:
@@ -90,6 +96,10 @@ struct avow_verifier {
      * two threads verifying at once then contend for.
      */
     EVP_MD *md[3];
+    /* Verifiers whose Attestation Results are trusted (passport model), apart from keys[]. */
+    avow__result_key *rkeys;
+    size_t nrkeys, caprkeys;
+    unsigned result_max_age; /* seconds; AVOW_RESULT_MAX_AGE_DEFAULT unless set */
 };
 
 /* The secret whose key id is id[0..len), or NULL. */

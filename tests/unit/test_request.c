@@ -684,7 +684,9 @@ static void test_registry(void **state)
     avow_request_builder *b = NULL;
     OK(avow_request_builder_new(AVOW_REQUEST_PKCS10, &b));
     OK(avow_request_builder_add_octets(b, "1.3.6.1.4.1.99999.1", (const uint8_t *)"{}", 2, NULL));
-    OK(avow_request_builder_add_cmw(b, 1, (const uint8_t *)"[\"a\",\"b\"]", 9, NULL));
+    /* A CMW of a media type no row handles is an unknown statement too. */
+    OK(avow_request_builder_add_cmw(b, 1, (const uint8_t *)"[\"application/example\",\"YQ\"]", 28,
+                                    NULL));
     avow_signer *s = NULL;
     OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &s, NULL));
     avow_buf der2 = {0};
