@@ -32,7 +32,7 @@ start_redis() {
         --logfile "$T/redis/log" --daemonize no &
     RPID=$!
     i=0
-    while [ $i -lt 100 ]; do
+    while [ $i -lt 600 ]; do
         if ! kill -0 "$RPID" 2>/dev/null; then RPID=""; return 1; fi
         grep -q "Ready to accept connections" "$T/redis/log" 2>/dev/null && return 0
         sleep 0.05

@@ -46,7 +46,7 @@ start_redis() {
         --dir "$T/redis" --logfile "$T/redis/log" --daemonize no &
     RPID=$!
     i=0
-    while [ $i -lt 100 ]; do
+    while [ $i -lt 600 ]; do
         if ! kill -0 "$RPID" 2>/dev/null; then RPID=""; return 1; fi
         grep -q "Ready to accept connections" "$T/redis/log" 2>/dev/null && return 0
         sleep 0.05
@@ -94,7 +94,7 @@ start() {
     i=0
     while [ ! -s "$T/port-$1" ]; do
         i=$((i + 1))
-        if [ $i -gt 200 ] || ! kill -0 "$pid" 2>/dev/null; then
+        if [ $i -gt 1200 ] || ! kill -0 "$pid" 2>/dev/null; then
             cat "$T/serve-$1.err" >&2
             fail "avow serve $1 did not start"
         fi
@@ -225,7 +225,7 @@ LJ=$!
 i=0
 while [ "$(cat "$T"/load/*.status 2>/dev/null | grep -c ' b 200$' || true)" -lt 5 ]; do
     i=$((i + 1))
-    [ $i -lt 1000 ] || fail "the load run did not get going"
+    [ $i -lt 3000 ] || fail "the load run did not get going"
     sleep 0.02
 done
 kill -KILL "$PB"

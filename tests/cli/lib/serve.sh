@@ -42,7 +42,7 @@ start_server() {
     i=0
     while [ ! -s "$T/port" ]; do
         i=$((i + 1))
-        if [ $i -gt 200 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        if [ $i -gt 1200 ] || ! kill -0 "$SERVER_PID" 2>/dev/null; then
             cat "$T/serve.err" >&2
             fail "avow serve did not start"
         fi
