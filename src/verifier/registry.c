@@ -22,9 +22,8 @@
             NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                                         \
     }
 
-/* DER content octets of AVOW_OID_TPM_CERTIFY, AVOW_OID_CMW and AVOW_OID_DICE_CMW. */
+/* DER content octets of AVOW_OID_CMW and AVOW_OID_DICE_CMW. */
 static const avow_statement_type named_rows[] = {
-    NAMED_ROW("tcg-attest-tpm-certify", "\x67\x81\x05\x14\x01"),
     NAMED_ROW("id-pe-cmw", "\x2b\x06\x01\x05\x05\x07\x01\x23"),
     NAMED_ROW("tcg-dice-conceptual-message-wrapper", "\x67\x81\x05\x05\x04\x09"),
 };
@@ -38,7 +37,8 @@ struct avow_registry {
 };
 
 /* The rows that verify, one per format. */
-static const avow_statement_type *const format_rows[] = {&avow__pkix_row, &avow__psa_row};
+static const avow_statement_type *const format_rows[] = {&avow__pkix_row, &avow__psa_row,
+                                                         &avow__tpm_row};
 #define NFORMATS (sizeof(format_rows) / sizeof(format_rows[0]))
 
 size_t avow_registry_builtin_count(void)

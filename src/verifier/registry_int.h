@@ -27,6 +27,8 @@ struct avow_statement_result {
 extern const avow_statement_type avow__pkix_row;
 /* psa/row.c: the PSA attestation token (RFC 9783). */
 extern const avow_statement_type avow__psa_row;
+/* tpm/row.c: TPM 2.0 key attestation (tcg-attest-tpm-certify, TPM2_Certify). */
+extern const avow_statement_type avow__tpm_row;
 
 /* Sets r->status and r->detail (printf-style); returns status. */
 avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)
