@@ -135,7 +135,7 @@ extern "C" {
     X(AVOW_ERR_MAC_INVALID, 280, "MAC does not verify")                                            \
     X(AVOW_ERR_COSE_ALG, 281, "COSE algorithm is not allowed here")                                \
     X(AVOW_ERR_TPM_NAME, 290, "certified name is not the name of the given TPMT_PUBLIC")           \
-    X(AVOW_ERR_TPM_NO_PUBLIC, 291, "TPM statement carries no TPMT_PUBLIC of the certified key")   \
+    X(AVOW_ERR_TPM_NO_PUBLIC, 291, "TPM statement carries no TPMT_PUBLIC of the certified key")    \
     X(AVOW_ERR_TPM_NAME_ALG, 292, "TPM name or signature hash algorithm is not accepted")          \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \

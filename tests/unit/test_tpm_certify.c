@@ -439,6 +439,13 @@ static void test_affirming(void **state)
     avow_buf_free(&json);
     avow_statement_result_free(r);
 
+    /* AVOW_TPM_SEED_DIR: keep the statement as a fuzz seed (fuzz/corpus/tpm/). */
+    const char *seeds = getenv("AVOW_TPM_SEED_DIR");
+    if (seeds != NULL) {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/swtpm-ecdsa-stmt.der", seeds);
+        assert_int_equal(avow_write_file(path, st.ptr, st.len, NULL), AVOW_OK);
+    }
     avow_appraisal *a = NULL;
     assert_int_equal(appraise(&st, G->ak_cert, G->key_pub, &a), AVOW_OK);
     assert_int_equal(avow_appraisal_status(a), AVOW_OK);
