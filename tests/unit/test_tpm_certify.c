@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include <cmocka.h>
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
@@ -554,6 +555,85 @@ static void test_tampered(void **state)
     avow_buf_free(&st);
 }
 
+/* RSA: an RSASSA AK over an RSA key (the row's RSA paths; kept last, it replaces the AK). */
+static EVP_PKEY *rsa_evp(const TPM2B_PUBLIC *p)
+{
+    const TPM2B_PUBLIC_KEY_RSA *u = &p->publicArea.unique.rsa;
+    BIGNUM *n = BN_bin2bn(u->buffer, u->size, NULL);
+    BIGNUM *ex = BN_new();
+    assert_true(n != NULL && ex != NULL && BN_set_word(ex, 65537));
+    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+    assert_non_null(b);
+    assert_true(OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_N, n));
+    assert_true(OSSL_PARAM_BLD_push_BN(b, OSSL_PKEY_PARAM_RSA_E, ex));
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(b);
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *k = NULL;
+    assert_true(params != NULL && c != NULL && EVP_PKEY_fromdata_init(c) == 1 &&
+                EVP_PKEY_fromdata(c, &k, EVP_PKEY_PUBLIC_KEY, params) == 1);
+    EVP_PKEY_CTX_free(c);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(b);
+    BN_free(n);
+    BN_free(ex);
+    return k;
+}
+
+static void create_rsa(TPMA_OBJECT attrs, int rsassa, TPM2B_PRIVATE **priv, TPM2B_PUBLIC **pub)
+{
+    TPM2B_SENSITIVE_CREATE sens;
+    memset(&sens, 0, sizeof(sens));
+    TPM2B_PUBLIC t;
+    memset(&t, 0, sizeof(t));
+    t.publicArea.type = TPM2_ALG_RSA;
+    t.publicArea.nameAlg = TPM2_ALG_SHA256;
+    t.publicArea.objectAttributes = attrs;
+    TPMS_RSA_PARMS *r = &t.publicArea.parameters.rsaDetail;
+    r->symmetric.algorithm = TPM2_ALG_NULL;
+    if (rsassa) {
+        r->scheme.scheme = TPM2_ALG_RSASSA;
+        r->scheme.details.rsassa.hashAlg = TPM2_ALG_SHA256;
+    } else {
+        r->scheme.scheme = TPM2_ALG_NULL;
+    }
+    r->keyBits = 2048;
+    TPM2B_DATA outside = {0};
+    TPML_PCR_SELECTION pcrs = {0};
+    assert_int_equal(Esys_Create(G->esys, G->primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+                                 &sens, &t, &outside, &pcrs, priv, pub, NULL, NULL, NULL),
+                     TSS2_RC_SUCCESS);
+}
+
+static void test_rsa(void **state)
+{
+    (void)state;
+    NEED_TPM();
+    TPM2B_PRIVATE *akp = NULL, *kp = NULL;
+    TPM2B_PUBLIC *akpub = NULL, *kpub = NULL;
+    create_rsa(TPMA_KEY | TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_RESTRICTED, 1, &akp, &akpub);
+    create_rsa(TPMA_KEY | TPMA_OBJECT_SIGN_ENCRYPT, 0, &kp, &kpub);
+    assert_int_equal(Esys_FlushContext(G->esys, G->ak), TSS2_RC_SUCCESS);
+    G->ak = load_key(G, akp, akpub);
+    EVP_PKEY *akev = rsa_evp(akpub);
+    X509 *akc = tu_cert_issue("TPM RSA AK", akev, G->ca, G->ca_key, 0, TU_AK_TCG_EKU);
+    avow_buf st = certify(kp, kpub, kpub, NONCE, sizeof(NONCE));
+    avow_statement_result *r = NULL;
+    assert_int_equal(verify_stmt(&st, akc, NONCE, sizeof(NONCE), &r), AVOW_OK);
+    EVP_PKEY *kev = rsa_evp(kpub);
+    avow_buf spki = tu_spki(kev);
+    assert_non_null(avow_statement_result_find_key(r, spki.ptr, spki.len));
+    avow_statement_result_free(r);
+    /* the ECDSA AK's certificate does not fit an RSASSA signature */
+    assert_int_equal(verify_stmt(&st, G->ak_cert, NONCE, sizeof(NONCE), NULL),
+                     AVOW_ERR_KEY_UNKNOWN);
+    avow_buf_free(&spki);
+    avow_buf_free(&st);
+    EVP_PKEY_free(kev);
+    EVP_PKEY_free(akev);
+    X509_free(akc);
+    Esys_Free(akp), Esys_Free(kp), Esys_Free(akpub), Esys_Free(kpub);
+}
+
 /* ---- without a TPM ------------------------------------------------------------------------ */
 
 /*
@@ -662,7 +742,7 @@ int main(void)
         cmocka_unit_test(test_affirming),      cmocka_unit_test(test_wrong_nonce),
         cmocka_unit_test(test_duplicable_key), cmocka_unit_test(test_name_mismatch),
         cmocka_unit_test(test_untrusted_ak),   cmocka_unit_test(test_ak_without_eku),
-        cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_tampered),       cmocka_unit_test(test_rsa),
     };
     int rc = cmocka_run_group_tests_name("tpm_offline", offline, NULL, NULL);
     rc += cmocka_run_group_tests_name("tpm_swtpm", tpm, env_setup, env_teardown);
