@@ -26,6 +26,8 @@
 #include <avow/bytes.h>
 #include <avow/err.h>
 #include <avow/export.h>
+#include <avow/sigalg.h>
+#include <avow/signer.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,6 +72,19 @@ AVOW_EXPORT avow_err avow_tpm_certify_encode(const uint8_t *attest, size_t attes
  */
 AVOW_EXPORT avow_err avow_tpm_name(const uint8_t *pub, size_t pub_len, uint8_t *out, size_t cap,
                                    size_t *len, avow_diag *diag);
+
+/*
+ * A signer over a loaded TPM signing key (not restricted): esys is the
+ * caller's ESYS_CONTEXT * (borrowed: it must outlive the signer, and is
+ * used from one thread at a time), key its ESYS_TR handle with an empty
+ * authValue, pub its public key (reference taken), alg ECDSA or RSA PKCS#1
+ * v1.5 with SHA-2 (NONE: the key's default). The digest is made outside the
+ * TPM and signed by TPM2_Sign. Caller frees *out with avow_signer_free.
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_UNSUPPORTED (also without AVOW_WITH_TPM),
+ * AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_tpm_signer_new(void *esys, uint32_t key, EVP_PKEY *pub, avow_sigalg alg,
+                                         avow_signer **out, avow_diag *diag);
 
 #ifdef __cplusplus
 }

@@ -555,6 +555,59 @@ static void test_tampered(void **state)
     avow_buf_free(&st);
 }
 
+/*
+ * The whole enrolment: a PKCS#10 request over the TPM key, its self-signature made in the
+ * TPM (avow_tpm_signer_new), the statement and the AK certificate in its bundle; appraised
+ * as a request with the default policy.
+ */
+static void test_attested_csr(void **state)
+{
+    (void)state;
+    NEED_TPM();
+    avow_buf st = certify(G->key, G->key_pub, G->key_pub, NONCE, sizeof(NONCE));
+    ESYS_TR h = load_key(G, G->key, G->key_pub);
+    EVP_PKEY *pub = ecc_evp(G->key_pub);
+    avow_signer *sg = NULL;
+    avow_diag d;
+    assert_int_equal(avow_tpm_signer_new(G->esys, h, pub, AVOW_SIGALG_NONE, &sg, &d), AVOW_OK);
+    avow_request_builder *b = NULL;
+    assert_int_equal(avow_request_builder_new(AVOW_REQUEST_PKCS10, &b), AVOW_OK);
+    assert_int_equal(avow_request_builder_set_subject(b, "CN=tpm device", &d), AVOW_OK);
+    assert_int_equal(
+        avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, st.ptr, st.len, &d), AVOW_OK);
+    assert_int_equal(avow_request_builder_add_cert(b, G->ak_cert, &d), AVOW_OK);
+    avow_buf der = {0};
+    assert_int_equal(avow_request_builder_sign(b, sg, &der, &d), AVOW_OK);
+    avow_request_builder_free(b);
+    avow_signer_free(sg);
+    assert_int_equal(Esys_FlushContext(G->esys, h), TSS2_RC_SUCCESS);
+    avow_request *req = NULL;
+    assert_int_equal(avow_request_decode(der.ptr, der.len, AVOW_REQUEST_AUTO, 0, &req, &d),
+                     AVOW_OK);
+    const char *why = NULL;
+    assert_int_equal(avow_request_pop(req, &why), AVOW_OK);
+    avow_verifier *v = verifier();
+    avow_appraise_opts o;
+    avow_appraise_opts_init(&o);
+    o.nonce = NONCE;
+    o.nonce_len = sizeof(NONCE);
+    avow_appraisal *a = NULL;
+    assert_int_equal(avow_appraise_request(v, req, &o, &a, &d), AVOW_OK);
+    assert_int_equal(avow_appraisal_status(a), AVOW_OK);
+    avow_appraisal_free(a);
+    /* another nonce expected: refused */
+    static const uint8_t other[] = "not the nonce";
+    o.nonce = other;
+    o.nonce_len = sizeof(other);
+    assert_int_equal(avow_appraise_request(v, req, &o, &a, &d), AVOW_ERR_NOT_AFFIRMING);
+    avow_appraisal_free(a);
+    avow_verifier_free(v);
+    avow_request_free(req);
+    EVP_PKEY_free(pub);
+    avow_buf_free(&der);
+    avow_buf_free(&st);
+}
+
 /* RSA: an RSASSA AK over an RSA key (the row's RSA paths; kept last, it replaces the AK). */
 static EVP_PKEY *rsa_evp(const TPM2B_PUBLIC *p)
 {
@@ -739,10 +792,15 @@ int main(void)
         cmocka_unit_test(test_strict_der),
     };
     const struct CMUnitTest tpm[] = {
-        cmocka_unit_test(test_affirming),      cmocka_unit_test(test_wrong_nonce),
-        cmocka_unit_test(test_duplicable_key), cmocka_unit_test(test_name_mismatch),
-        cmocka_unit_test(test_untrusted_ak),   cmocka_unit_test(test_ak_without_eku),
-        cmocka_unit_test(test_tampered),       cmocka_unit_test(test_rsa),
+        cmocka_unit_test(test_affirming),
+        cmocka_unit_test(test_wrong_nonce),
+        cmocka_unit_test(test_duplicable_key),
+        cmocka_unit_test(test_name_mismatch),
+        cmocka_unit_test(test_untrusted_ak),
+        cmocka_unit_test(test_ak_without_eku),
+        cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_attested_csr),
+        cmocka_unit_test(test_rsa),
     };
     int rc = cmocka_run_group_tests_name("tpm_offline", offline, NULL, NULL);
     rc += cmocka_run_group_tests_name("tpm_swtpm", tpm, env_setup, env_teardown);
