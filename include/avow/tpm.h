@@ -86,6 +86,18 @@ AVOW_EXPORT avow_err avow_tpm_name(const uint8_t *pub, size_t pub_len, uint8_t *
 AVOW_EXPORT avow_err avow_tpm_signer_new(void *esys, uint32_t key, EVP_PKEY *pub, avow_sigalg alg,
                                          avow_signer **out, avow_diag *diag);
 
+/*
+ * The attester: TPM2_Certify of the loaded key `key` by the loaded AK `ak`
+ * (ESYS_TR handles on the caller's ESYS_CONTEXT *esys, empty authValues,
+ * the AK's own signing scheme) with qualifyingData = nonce (at most 64
+ * bytes), TPM2_ReadPublic of the key, and the statement made of them as
+ * avow_tpm_certify_encode makes it. *out is the caller's (avow_buf_free).
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_TOO_LARGE (nonce), AVOW_ERR_CRYPTO (a TPM
+ * command failed; diag->backend holds the TSS2_RC), AVOW_ERR_UNSUPPORTED.
+ */
+AVOW_EXPORT avow_err avow_tpm_certify(void *esys, uint32_t key, uint32_t ak, const uint8_t *nonce,
+                                      size_t nonce_len, avow_buf *out, avow_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif
