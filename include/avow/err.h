@@ -80,6 +80,9 @@ extern "C" {
     X(AVOW_ERR_CBOR_DUP_KEY, 173, "CBOR map repeats a key")                                        \
     X(AVOW_ERR_COSE, 174, "COSE message is malformed")                                             \
     X(AVOW_ERR_PSA_PROFILE, 175, "PSA token names a profile avow does not know")                   \
+    X(AVOW_ERR_TPM_STRUCT, 180, "TPM structure is malformed or has trailing bytes")                \
+    X(AVOW_ERR_TPM_MAGIC, 181, "TPMS_ATTEST magic is not TPM_GENERATED_VALUE")                     \
+    X(AVOW_ERR_TPM_ATTEST_TYPE, 182, "TPMS_ATTEST is not the result of TPM2_Certify")              \
     X(AVOW_ERR_RESULT_STALE, 190, "attestation result is older than the accepted age")             \
     X(AVOW_ERR_RESULT_UNTRUSTED, 191, "attestation result not signed by a trusted verifier key")   \
     X(AVOW_ERR_UNSIGNED, 200, "evidence carries no signature")                                     \
@@ -135,6 +138,9 @@ extern "C" {
     X(AVOW_ERR_OAUTH_CLIENT_UNKNOWN, 277, "client_id is not one this server accepts")              \
     X(AVOW_ERR_MAC_INVALID, 280, "MAC does not verify")                                            \
     X(AVOW_ERR_COSE_ALG, 281, "COSE algorithm is not allowed here")                                \
+    X(AVOW_ERR_TPM_NAME, 290, "certified name is not the name of the given TPMT_PUBLIC")           \
+    X(AVOW_ERR_TPM_NO_PUBLIC, 291, "TPM statement carries no TPMT_PUBLIC of the certified key")    \
+    X(AVOW_ERR_TPM_NAME_ALG, 292, "TPM name or signature hash algorithm is not accepted")          \
     X(AVOW_ERR_CRYPTO, 300, "cryptographic library failure")                                       \
     X(AVOW_ERR_PKCS11, 301, "PKCS#11 module failure")                                              \
     X(AVOW_ERR_PIN, 302, "PKCS#11 login failed")                                                   \

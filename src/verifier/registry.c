@@ -15,19 +15,6 @@
 #include "core/internal.h"
 #include "verifier/registry_int.h"
 
-/* Types avow can name but not yet verify: their statements are reported by name. */
-#define NAMED_ROW(n, der)                                                                          \
-    {                                                                                              \
-        sizeof(avow_statement_type), n, AVOW_TYPE_OID_FIXED, {sizeof(der) - 1, der}, NULL, NULL,   \
-            NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL                                         \
-    }
-
-/* DER content octets of AVOW_OID_TPM_CERTIFY. */
-static const avow_statement_type named_rows[] = {
-    NAMED_ROW("tcg-attest-tpm-certify", "\x67\x81\x05\x14\x01"),
-};
-#define NNAMED   (sizeof(named_rows) / sizeof(named_rows[0]))
-
 #define MAX_ROWS 64u
 
 struct avow_registry {
@@ -35,25 +22,20 @@ struct avow_registry {
     size_t nrows;
 };
 
-/* The rows that verify, one per format. */
+/* The rows that verify, one per format; every type avow names, it verifies. */
 static const avow_statement_type *const format_rows[] = {
-    &avow__pkix_row,
-    &avow__psa_row,
-    &avow__cmw_row,
-    &avow__dice_cmw_row,
+    &avow__pkix_row, &avow__psa_row, &avow__cmw_row, &avow__dice_cmw_row, &avow__tpm_row,
 };
 #define NFORMATS (sizeof(format_rows) / sizeof(format_rows[0]))
 
 size_t avow_registry_builtin_count(void)
 {
-    return NFORMATS + NNAMED;
+    return NFORMATS;
 }
 
 const avow_statement_type *avow_registry_builtin(size_t i)
 {
-    if (i < NFORMATS)
-        return format_rows[i];
-    return i < NFORMATS + NNAMED ? &named_rows[i - NFORMATS] : NULL;
+    return i < NFORMATS ? format_rows[i] : NULL;
 }
 
 avow_err avow_registry_new(avow_registry **out)

@@ -30,6 +30,8 @@ extern const avow_statement_type avow__psa_row;
 /* cmw/row.c: a CMW (id-pe-cmw, and the TCG DICE wrapper), routed by its media type. */
 extern const avow_statement_type avow__cmw_row;
 extern const avow_statement_type avow__dice_cmw_row;
+/* tpm/row.c: TPM 2.0 key attestation (tcg-attest-tpm-certify, TPM2_Certify). */
+extern const avow_statement_type avow__tpm_row;
 
 /* Sets r->status and r->detail (printf-style); returns status. */
 avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)

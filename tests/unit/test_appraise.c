@@ -91,7 +91,8 @@ static avow_buf make_evidence(fx *f, const ev_spec *s)
     return der;
 }
 
-/* A TPM certify statement no verifier knows yet: SEQUENCE { OCTET STRING 00 }. */
+/* A statement of a type no verifier knows: SEQUENCE { OCTET STRING 00 } (private OID). */
+#define UNKNOWN_OID "1.3.6.1.4.1.99999.77.1"
 static const uint8_t TPM_DUMMY[] = {0x30, 0x03, 0x04, 0x01, 0x00};
 
 static avow_request *make_request_ex(fx *f, const ev_spec *s, int break_pop, int with_tpm)
@@ -104,8 +105,7 @@ static avow_request *make_request_ex(fx *f, const ev_spec *s, int break_pop, int
     OK(avow_request_builder_add_evidence(b, NULL, ev.ptr, ev.len, &d));
     avow_buf_free(&ev);
     if (with_tpm)
-        OK(avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, TPM_DUMMY, sizeof(TPM_DUMMY),
-                                              &d));
+        OK(avow_request_builder_add_statement(b, UNKNOWN_OID, TPM_DUMMY, sizeof(TPM_DUMMY), &d));
     OK(avow_request_builder_add_cert(b, f->pki.inter, NULL));
     avow_signer *sg = NULL;
     OK(avow_signer_new_pkey(f->key, AVOW_SIGALG_NONE, &sg, NULL));
@@ -463,13 +463,13 @@ static void test_unknown_statement_types(void **state)
     avow_appraisal_free(a);
     avow_policy_free(p);
 
-    /* A policy that requires a verified TPM statement: present but unverifiable. */
-    p = policy("{\"required\":[\"pkix-evidence\",\"2.23.133.20.1\"]}");
+    /* A policy that requires a verified statement of that type: present but unverifiable. */
+    p = policy("{\"required\":[\"pkix-evidence\",\"" UNKNOWN_OID "\"]}");
     o.policy = p;
     a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
     assert_true(has_reason(a, AVOW_ERR_STATEMENT_TYPE));
     assert_int_equal(avow_appraisal_get0_ear(a)->nsubmods,
-                     2); /* pkix-evidence + required:2.23.133.20.1 */
+                     2); /* pkix-evidence + required:UNKNOWN_OID */
     avow_appraisal_free(a);
     avow_policy_free(p);
 

@@ -122,6 +122,8 @@ X509 *tu_cert_issue(const char *cn, EVP_PKEY *subject_key, X509 *issuer, EVP_PKE
             add_ext(x, &ctx, NID_key_usage, "critical,digitalSignature");
         if (ak_flags & TU_AK_OTHER_EKU)
             add_ext(x, &ctx, NID_ext_key_usage, "serverAuth");
+        else if (ak_flags & TU_AK_TCG_EKU)
+            add_ext(x, &ctx, NID_ext_key_usage, "2.23.133.8.3");
         else if (!(ak_flags & TU_AK_NO_EKU))
             add_ext(x, &ctx, NID_ext_key_usage, AVOW_DEFAULT_AK_EKU);
         if (!(ak_flags & TU_AK_NO_SKI))

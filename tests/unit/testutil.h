@@ -45,7 +45,8 @@ enum {
     TU_AK_NO_EKU = 1u << 2,    /* no extendedKeyUsage */
     TU_AK_OTHER_EKU = 1u << 3, /* EKU serverAuth instead of the AK EKU */
     TU_AK_NO_SKI = 1u << 4,    /* no subjectKeyIdentifier */
-    TU_AK_EXPIRED = 1u << 5    /* validity ended yesterday */
+    TU_AK_EXPIRED = 1u << 5,   /* validity ended yesterday */
+    TU_AK_TCG_EKU = 1u << 6    /* EKU tcg-kp-AIKCertificate (2.23.133.8.3), a TPM AK's */
 };
 
 /*
