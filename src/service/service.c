@@ -90,6 +90,26 @@ static avow_err add_anchors(avow_service *s, const char *path, avow_diag *d)
     return err;
 }
 
+/* A PEM public key of a PSA attester (its IAK), found by the key ids derived from it. */
+static avow_err add_iak(avow_service *s, const char *path, avow_diag *d)
+{
+    avow_buf raw = {0};
+    avow_err err = avow_read_file(path, ANCHOR_MAX, &raw, d);
+    if (err != AVOW_OK)
+        return err;
+    BIO *b = BIO_new_mem_buf(raw.ptr, (int)raw.len);
+    EVP_PKEY *k = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    avow_buf_free(&raw);
+    if (k == NULL) {
+        ERR_clear_error();
+        return avow__fail(d, AVOW_ERR_CONFIG, "iaks", "no PEM public key in %s", path);
+    }
+    err = avow_verifier_add_key(s->v, NULL, 0, k, d);
+    EVP_PKEY_free(k);
+    return err;
+}
+
 static avow_err read_text(const char *path, char **out, avow_diag *d)
 {
     avow_buf b = {0};
@@ -205,6 +225,8 @@ static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
         err = add_anchors(s, c->anchors[i], d);
     for (size_t i = 0; err == AVOW_OK && i < o->nanchors; i++)
         err = add_anchors(s, o->anchors[i], d);
+    for (size_t i = 0; err == AVOW_OK && i < c->niaks; i++)
+        err = add_iak(s, c->iaks[i], d);
     if (err == AVOW_OK && c->cookie_key != NULL)
         err = load_cookie_key(s, d);
     if (err == AVOW_OK && c->cmp)

@@ -38,6 +38,8 @@ typedef struct svc_config {
     int plain_http;
     char *anchors[SVC_MAX_ANCHORS];
     size_t nanchors;
+    char *iaks[SVC_MAX_ANCHORS]; /* PEM public keys of PSA attesters (Initial Attestation Keys) */
+    size_t niaks;
     char *policy; /* NULL: ca.json's */
     char *pin_source, *pkcs11_module;
     unsigned threads;
