@@ -12,13 +12,17 @@
  * its expiry the nonce's, and it completes once because the appraisal
  * consumes the nonce (avow_appraise with the store). No other state is
  * kept, so sessions survive restarts and are shared by every process on
- * the store; the result itself is returned once and not kept.
+ * the store; the result itself is returned once and not kept. With
+ * ?passport=est the nonce is left for EST simpleenroll to consume when it
+ * issues on the EAR (passport_of below).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "core/internal.h"
 #include "core/json.h"
@@ -133,6 +137,30 @@ static json_t *session_json(const uint8_t *nonce, size_t len, time_t expires, co
     return o;
 }
 
+/*
+ * "?passport=est": the session's EAR is for this service's EST (a passport,
+ * docs/serve.md). newSession then also sets the EST nonce cookie of the
+ * session's nonce, and the POST checks the nonce without consuming it:
+ * simpleenroll consumes it when it issues on the EAR, so one passport gets
+ * one certificate. -1: a value other than "est".
+ */
+static int passport_of(const svc_req *r)
+{
+    const char *q = svc_query(r, "passport");
+    return q == NULL ? 0 : strcmp(q, "est") == 0 ? 1 : -1;
+}
+
+static int passport_bad(const svc_req *r, svc_resp *out)
+{
+    if (passport_of(r) >= 0)
+        return 0;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow__fail(&d, AVOW_ERR_ARG, "passport", "want \"est\"");
+    svc_problem(out, 400, "urn:avow:problem:malformed", "Bad passport", AVOW_ERR_ARG, &d);
+    return 1;
+}
+
 void svc_cr_new(svc_req *r, svc_resp *out)
 {
     if (strcmp(r->method, "POST") != 0) {
@@ -157,6 +185,8 @@ void svc_cr_new(svc_req *r, svc_resp *out)
         }
         len = (unsigned)v;
     }
+    if (passport_bad(r, out))
+        return;
     if (svc_query(r, "nonce") != NULL) {
         avow__fail(&d, AVOW_ERR_UNSUPPORTED, "nonce",
                    "the service issues the nonce; a caller's nonce is not taken");
@@ -180,6 +210,8 @@ void svc_cr_new(svc_req *r, svc_resp *out)
                  (const char *)id.ptr);
         svc_json_body(out, 201, CT_SESSION, o);
         out->code = AVOW_OK;
+        if (passport_of(r) == 1 && s->cfg.nonce_cookie)
+            svc_nonce_cookie_set(s, nonce.ptr, nonce.len, out);
     }
     json_decref(o);
     avow_buf_free(&id);
@@ -198,6 +230,8 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
         svc_problem_err(out, AVOW_ERR_CONTENT_TYPE, &d);
         return;
     }
+    if (passport_bad(r, out))
+        return;
     avow_err err = avow_nonce_check(avow_ca_dir_get0_store(s->cd), nonce->ptr, nonce->len, 0, &d);
     if (err == AVOW_ERR_NONCE_UNKNOWN) {
         svc_problem(out, 404, "urn:avow:problem:no-session", "No such session", err, &d);
@@ -237,16 +271,44 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
     in.nstatements = 1;
     in.statements = &sb.st;
     in.possession = AVOW_OK; /* no key to bind: the Evidence is about itself */
+    /*
+     * A passport names the key its EAR is for (key=, base64url DER SPKI):
+     * the Evidence must attest it. Possession is proven where the EAR is
+     * used, by the CSR's self-signature at simpleenroll.
+     */
+    avow_buf spki = {0};
+    const char *kq = passport_of(r) == 1 ? svc_query(r, "key") : NULL;
+    if (kq != NULL) {
+        const uint8_t *kp = NULL;
+        EVP_PKEY *k = NULL;
+        if (strlen(kq) > 2048 || avow_b64url_decode(kq, strlen(kq), &spki, &d) != AVOW_OK ||
+            (kp = spki.ptr, k = d2i_PUBKEY(NULL, &kp, (long)spki.len)) == NULL ||
+            kp != spki.ptr + spki.len) {
+            EVP_PKEY_free(k);
+            ERR_clear_error();
+            avow_buf_free(&spki);
+            avow_cmw_free(sb.cmw);
+            avow_buf_free(&sb.wrapped);
+            avow__fail(&d, AVOW_ERR_ARG, "key", "not a base64url DER SubjectPublicKeyInfo");
+            svc_problem(out, 400, "urn:avow:problem:malformed", "Bad key", AVOW_ERR_ARG, &d);
+            return;
+        }
+        EVP_PKEY_free(k);
+        in.key = (avow_view){spki.ptr, spki.len};
+    }
     avow_appraise_opts ao;
     avow_appraise_opts_init(&ao);
     ao.nonce = nonce->ptr;
     ao.nonce_len = nonce->len;
     ao.nonces = avow_ca_dir_get0_store(s->cd);
     ao.policy = s->policy;
+    if (passport_of(r) == 1)
+        ao.flags |= AVOW_APPRAISE_CHECK_NONCE_ONLY; /* simpleenroll consumes it */
     avow_appraisal *ap = NULL;
     err = avow_appraise(s->v, &in, &ao, &ap, &d);
     avow_cmw_free(sb.cmw);
     avow_buf_free(&sb.wrapped);
+    avow_buf_free(&spki);
     const avow_ear *ear = ap != NULL ? avow_appraisal_get0_ear(ap) : NULL;
     if (ear == NULL) {
         svc_metrics_store_error(&s->m, err);

@@ -269,9 +269,9 @@ static avow_err load_cmp(json_t *o, svc_config *c, avow_diag *d)
 static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
 {
     static const char *const keys[] = {
-        "ca",         "listen",    "plain_http", "tls",   "anchors",    "policy",
-        "limits",     "nonce",     "est",        "store", "pin_source", "pkcs11_module",
-        "access_log", "audit_log", "cmp",        "oauth", "iaks"};
+        "ca",    "listen", "plain_http", "tls",         "anchors",        "policy",     "limits",
+        "nonce", "est",    "store",      "pin_source",  "pkcs11_module",  "access_log", "audit_log",
+        "cmp",   "oauth",  "iaks",       "result_keys", "passport_policy"};
     avow_err err = only_keys(root, "config", keys, sizeof(keys) / sizeof(keys[0]), d);
     json_t *v;
     if (err == AVOW_OK)
@@ -289,6 +289,10 @@ static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
         err = load_files(v, "anchors", c->anchors, &c->nanchors, d);
     if (err == AVOW_OK && (v = json_object_get(root, "iaks")) != NULL)
         err = load_files(v, "iaks", c->iaks, &c->niaks, d);
+    if (err == AVOW_OK && (v = json_object_get(root, "result_keys")) != NULL)
+        err = load_files(v, "result_keys", c->result_keys, &c->nresult_keys, d);
+    if (err == AVOW_OK)
+        err = get_str(root, "passport_policy", "passport_policy", &c->passport_policy, d);
     if (err == AVOW_OK)
         err = get_str(root, "policy", "policy", &c->policy, d);
     if (err == AVOW_OK && (v = json_object_get(root, "limits")) != NULL)
@@ -360,6 +364,7 @@ void svc_config_free(svc_config *c)
                      &c->tls_cert,
                      &c->tls_key,
                      &c->policy,
+                     &c->passport_policy,
                      &c->pin_source,
                      &c->users,
                      &c->realm,
@@ -386,4 +391,7 @@ void svc_config_free(svc_config *c)
     for (size_t i = 0; i < c->niaks; i++)
         free(c->iaks[i]);
     c->niaks = 0;
+    for (size_t i = 0; i < c->nresult_keys; i++)
+        free(c->result_keys[i]);
+    c->nresult_keys = 0;
 }
