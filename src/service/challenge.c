@@ -278,10 +278,11 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
      */
     avow_buf spki = {0};
     const char *kq = passport_of(r) == 1 ? svc_query(r, "key") : NULL;
-    if (kq != NULL) {
+    if (passport_of(r) == 1) {
         const uint8_t *kp = NULL;
         EVP_PKEY *k = NULL;
-        if (strlen(kq) > 2048 || avow_b64url_decode(kq, strlen(kq), &spki, &d) != AVOW_OK ||
+        if (kq == NULL || strlen(kq) > 2048 ||
+            avow_b64url_decode(kq, strlen(kq), &spki, &d) != AVOW_OK ||
             (kp = spki.ptr, k = d2i_PUBKEY(NULL, &kp, (long)spki.len)) == NULL ||
             kp != spki.ptr + spki.len) {
             EVP_PKEY_free(k);
@@ -289,7 +290,8 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
             avow_buf_free(&spki);
             avow_cmw_free(sb.cmw);
             avow_buf_free(&sb.wrapped);
-            avow__fail(&d, AVOW_ERR_ARG, "key", "not a base64url DER SubjectPublicKeyInfo");
+            avow__fail(&d, AVOW_ERR_ARG, "key",
+                       "a passport needs key=, a base64url DER SubjectPublicKeyInfo");
             svc_problem(out, 400, "urn:avow:problem:malformed", "Bad key", AVOW_ERR_ARG, &d);
             return;
         }

@@ -113,6 +113,8 @@ ID=$(grep -i '^location:' "$T/hdr" | tr -d '\r' | sed 's|.*/||')
 http POST "$CR/session/$ID?passport=est&key=AAAA" -H "Content-Type: application/pkix-evidence" \
     --data-binary "@$T/ev.der"
 problem 400 urn:avow:problem:malformed
+http POST "$CR/session/$ID?passport=est" -H "Content-Type: application/pkix-evidence" --data-binary "@$T/ev.der"
+problem 400 urn:avow:problem:malformed
 http GET "$CR/session/$ID"
 jq -e '.status == "waiting"' "$T/body" >/dev/null || fail "a bad key used the session"
 alive
