@@ -105,6 +105,17 @@ passport "$T/ear3.jwt"
 passport "$T/ear4.jwt"
 enroll "$T/ear3.jwt"
 problem 403 urn:avow:problem:not-affirming AVOW_ERR_NONCE_MISMATCH
+# --- a plain session's EAR (its nonce consumed, no cookie) never enrols ---
+rm -f "$T/jar"
+http POST "$CR/newSession"
+ID=$(grep -i '^location:' "$T/hdr" | tr -d '\r' | sed 's|.*/||')
+N=$(jq -r .nonce "$T/body" | base64 -d | od -An -v -tx1 | tr -d ' \n')
+evidence "$N" "$T/ev5.der"
+http POST "$CR/session/$ID" -H "Content-Type: application/pkix-evidence" --data-binary "@$T/ev5.der"
+expect_status 200
+jq -r .result "$T/body" >"$T/ear5.jwt"
+enroll "$T/ear5.jwt"
+problem 409 urn:avow:problem:nonce-unbound
 # --- bad parameters: 400, the session unused ---
 http POST "$CR/newSession?passport=cmp"
 expect_status 400
