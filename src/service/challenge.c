@@ -12,12 +12,17 @@
  * its expiry the nonce's, and it completes once because the appraisal
  * consumes the nonce (avow_appraise with the store). No other state is
  * kept, so sessions survive restarts and are shared by every process on
- * the store; the result itself is returned once and not kept.
+ * the store; the result itself is returned once and not kept. With
+ * ?passport=est the nonce is left for EST simpleenroll to consume when it
+ * issues on the EAR (passport_of below).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 #include "core/internal.h"
 #include "core/json.h"
@@ -25,10 +30,80 @@
 
 #define CR_PREFIX      "/challenge-response/v1/session/"
 #define CT_PKIX_EV     "application/pkix-evidence"
+#define CT_CMW_JSON    "application/cmw+json"
+#define CT_CMW_CBOR    "application/cmw+cbor"
 #define CT_SESSION     "application/vnd.veraison.challenge-response-session+json"
 #define SESSION_ID_MAX 100u
 
-static const char *const accepted[] = {CT_PKIX_EV};
+/* DER content octets of id-pe-cmw (AVOW_OID_CMW): the CMW statement row dispatches PSA tokens. */
+#define OID_CMW_DER "\x2b\x06\x01\x05\x05\x07\x01\x23"
+
+static const char *const accepted[] = {CT_PKIX_EV, CT_CMW_JSON, CT_CMW_CBOR};
+
+/*
+ * What a body holds, as a statement for avow_appraise: PKIX Evidence DER as
+ * it is, or a CMW (RFC 9999) whose type is application/pkix-evidence (its
+ * value is the DER), or else one the id-pe-cmw row verifies (a PSA token
+ * under the IAKs of "iaks"). A CMW of an Attestation Result is refused: a
+ * verifier session appraises Evidence, not another verifier's word.
+ */
+typedef struct session_body {
+    const char *ctype;
+    avow_cmw *cmw;
+    avow_buf wrapped; /* the CMW as the DER of an id-pe-cmw statement */
+    avow_statement_in st;
+} session_body;
+
+static avow_err body_statement(const svc_req *r, const avow_profile *p, session_body *b,
+                               avow_diag *d)
+{
+    static const char *const json_ct[] = {CT_CMW_JSON}, *const cbor_ct[] = {CT_CMW_CBOR};
+    int json = svc_ctype_is(r, json_ct, 1);
+    if (!json && !svc_ctype_is(r, cbor_ct, 1)) {
+        b->ctype = CT_PKIX_EV;
+        b->st =
+            (avow_statement_in){{p->evidence_arc.der, p->evidence_arc.len}, {r->body, r->body_len}};
+        return AVOW_OK;
+    }
+    b->ctype = json ? CT_CMW_JSON : CT_CMW_CBOR;
+    avow_err err = avow_cmw_decode(r->body, r->body_len,
+                                   json ? AVOW_CMW_FORM_JSON : AVOW_CMW_FORM_AUTO, &b->cmw, d);
+    if (err != AVOW_OK)
+        return err;
+    if (!json && b->cmw->form == AVOW_CMW_FORM_JSON)
+        return avow__fail(d, AVOW_ERR_CMW, "cmw", "JSON text sent as %s", CT_CMW_CBOR);
+    const char *t = b->cmw->type;
+    avow_media_type *mt = NULL;
+    int pkix = t != NULL && avow_media_type_parse(t, strlen(t), &mt, NULL) == AVOW_OK &&
+               avow_media_type_is(mt, "application", "pkix-evidence");
+    avow_media_type_free(mt);
+    if (pkix) {
+        b->st = (avow_statement_in){{p->evidence_arc.der, p->evidence_arc.len},
+                                    {b->cmw->value.ptr, b->cmw->value.len}};
+        return AVOW_OK;
+    }
+    if (t != NULL && avow_ear_media_type_ok(t, strlen(t)))
+        return avow__fail(d, AVOW_ERR_MEDIA_TYPE, "cmw[0]",
+                          "an Attestation Result is not Evidence; send it to the CA (EST)");
+    /* json UTF8String / cbor OCTET STRING; avow_cmw_decode took at most AVOW_CMW_MAX_SIZE. */
+    size_t n = r->body_len, nl = n < 0x80 ? 0 : n < 0x100 ? 1 : n < 0x10000 ? 2 : 3;
+    size_t hl = 2 + nl;
+    if ((b->wrapped.ptr = OPENSSL_malloc(hl + n)) == NULL)
+        return avow__fail(d, AVOW_ERR_NOMEM, "cmw", "no memory");
+    uint8_t *w = b->wrapped.ptr;
+    *w++ = json ? 0x0c : 0x04;
+    if (nl == 0)
+        *w++ = (uint8_t)n;
+    else
+        *w++ = (uint8_t)(0x80 | nl);
+    for (size_t i = nl; i-- > 0;)
+        *w++ = (uint8_t)(n >> (8 * i));
+    memcpy(w, r->body, n);
+    b->wrapped.len = hl + n;
+    b->st =
+        (avow_statement_in){{(const uint8_t *)OID_CMW_DER, 8}, {b->wrapped.ptr, b->wrapped.len}};
+    return AVOW_OK;
+}
 
 static json_t *session_json(const uint8_t *nonce, size_t len, time_t expires, const char *status)
 {
@@ -62,6 +137,30 @@ static json_t *session_json(const uint8_t *nonce, size_t len, time_t expires, co
     return o;
 }
 
+/*
+ * "?passport=est": the session's EAR is for this service's EST (a passport,
+ * docs/serve.md). newSession then also sets the EST nonce cookie of the
+ * session's nonce, and the POST checks the nonce without consuming it:
+ * simpleenroll consumes it when it issues on the EAR, so one passport gets
+ * one certificate. -1: a value other than "est".
+ */
+static int passport_of(const svc_req *r)
+{
+    const char *q = svc_query(r, "passport");
+    return q == NULL ? 0 : strcmp(q, "est") == 0 ? 1 : -1;
+}
+
+static int passport_bad(const svc_req *r, svc_resp *out)
+{
+    if (passport_of(r) >= 0)
+        return 0;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow__fail(&d, AVOW_ERR_ARG, "passport", "want \"est\"");
+    svc_problem(out, 400, "urn:avow:problem:malformed", "Bad passport", AVOW_ERR_ARG, &d);
+    return 1;
+}
+
 void svc_cr_new(svc_req *r, svc_resp *out)
 {
     if (strcmp(r->method, "POST") != 0) {
@@ -86,6 +185,8 @@ void svc_cr_new(svc_req *r, svc_resp *out)
         }
         len = (unsigned)v;
     }
+    if (passport_bad(r, out))
+        return;
     if (svc_query(r, "nonce") != NULL) {
         avow__fail(&d, AVOW_ERR_UNSUPPORTED, "nonce",
                    "the service issues the nonce; a caller's nonce is not taken");
@@ -109,6 +210,8 @@ void svc_cr_new(svc_req *r, svc_resp *out)
                  (const char *)id.ptr);
         svc_json_body(out, 201, CT_SESSION, o);
         out->code = AVOW_OK;
+        if (passport_of(r) == 1 && s->cfg.nonce_cookie)
+            svc_nonce_cookie_set(s, nonce.ptr, nonce.len, out);
     }
     json_decref(o);
     avow_buf_free(&id);
@@ -122,10 +225,13 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
     avow_diag d;
     avow_diag_clear(&d);
     if (!svc_ctype_is(r, accepted, sizeof(accepted) / sizeof(accepted[0]))) {
-        avow__fail(&d, AVOW_ERR_CONTENT_TYPE, "Content-Type", "want %s", CT_PKIX_EV);
+        avow__fail(&d, AVOW_ERR_CONTENT_TYPE, "Content-Type", "want %s, %s or %s", CT_PKIX_EV,
+                   CT_CMW_JSON, CT_CMW_CBOR);
         svc_problem_err(out, AVOW_ERR_CONTENT_TYPE, &d);
         return;
     }
+    if (passport_bad(r, out))
+        return;
     avow_err err = avow_nonce_check(avow_ca_dir_get0_store(s->cd), nonce->ptr, nonce->len, 0, &d);
     if (err == AVOW_ERR_NONCE_UNKNOWN) {
         svc_problem(out, 404, "urn:avow:problem:no-session", "No such session", err, &d);
@@ -145,21 +251,66 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
         svc_problem_err(out, err, &d);
         return;
     }
-    const avow_profile *p = avow_verifier_get0_profile(s->v);
-    avow_statement_in st = {{p->evidence_arc.der, p->evidence_arc.len}, {r->body, r->body_len}};
+    session_body sb = {0};
+    err = body_statement(r, avow_verifier_get0_profile(s->v), &sb, &d);
+    if (err != AVOW_OK) {
+        /* The nonce stays unused: nothing was appraised. */
+        if (err == AVOW_ERR_MEDIA_TYPE)
+            svc_problem(out, 415, "urn:avow:problem:media-type", "Not Evidence", err, &d);
+        else if (err == AVOW_ERR_NOMEM)
+            svc_problem_err(out, err, &d);
+        else
+            svc_problem(out, 400, "urn:avow:problem:malformed", "The CMW cannot be parsed", err,
+                        &d);
+        avow_cmw_free(sb.cmw);
+        avow_buf_free(&sb.wrapped);
+        return;
+    }
     avow_statements_in in;
     avow_statements_in_init(&in);
     in.nstatements = 1;
-    in.statements = &st;
+    in.statements = &sb.st;
     in.possession = AVOW_OK; /* no key to bind: the Evidence is about itself */
+    /*
+     * A passport names the key its EAR is for (key=, base64url DER SPKI):
+     * the Evidence must attest it. Possession is proven where the EAR is
+     * used, by the CSR's self-signature at simpleenroll.
+     */
+    avow_buf spki = {0};
+    const char *kq = passport_of(r) == 1 ? svc_query(r, "key") : NULL;
+    if (passport_of(r) == 1) {
+        const uint8_t *kp = NULL;
+        EVP_PKEY *k = NULL;
+        if (kq == NULL || strlen(kq) > 2048 ||
+            avow_b64url_decode(kq, strlen(kq), &spki, &d) != AVOW_OK ||
+            (kp = spki.ptr, k = d2i_PUBKEY(NULL, &kp, (long)spki.len)) == NULL ||
+            kp != spki.ptr + spki.len) {
+            EVP_PKEY_free(k);
+            ERR_clear_error();
+            avow_buf_free(&spki);
+            avow_cmw_free(sb.cmw);
+            avow_buf_free(&sb.wrapped);
+            avow__fail(&d, AVOW_ERR_ARG, "key",
+                       "a passport needs key=, a base64url DER SubjectPublicKeyInfo");
+            svc_problem(out, 400, "urn:avow:problem:malformed", "Bad key", AVOW_ERR_ARG, &d);
+            return;
+        }
+        EVP_PKEY_free(k);
+        in.key = (avow_view){spki.ptr, spki.len};
+    }
     avow_appraise_opts ao;
     avow_appraise_opts_init(&ao);
     ao.nonce = nonce->ptr;
     ao.nonce_len = nonce->len;
     ao.nonces = avow_ca_dir_get0_store(s->cd);
     ao.policy = s->policy;
+    if (passport_of(r) == 1)
+        ao.flags |= AVOW_APPRAISE_CHECK_NONCE_ONLY; /* simpleenroll consumes it */
     avow_appraisal *ap = NULL;
     err = avow_appraise(s->v, &in, &ao, &ap, &d);
+    avow_cmw_free(sb.cmw);
+    avow_buf_free(&sb.wrapped);
+    avow_buf_free(&spki);
     const avow_ear *ear = ap != NULL ? avow_appraisal_get0_ear(ap) : NULL;
     if (ear == NULL) {
         svc_metrics_store_error(&s->m, err);
@@ -179,7 +330,7 @@ static void session_post(svc_req *r, const avow_buf *nonce, svc_resp *out)
         for (size_t i = 0; i < ev.len; i++)
             if (ev.ptr[i] != '\n')
                 ev.ptr[w++] = ev.ptr[i];
-        avow__json_put(evj, "type", json_string(CT_PKIX_EV), &bad);
+        avow__json_put(evj, "type", json_string(sb.ctype), &bad);
         avow__json_put(evj, "value", json_stringn((const char *)ev.ptr, w), &bad);
         avow__json_put(o, "evidence", evj, &bad);
         evj = NULL;

@@ -172,18 +172,20 @@ static avow_err load_nonce(json_t *o, svc_config *c, avow_diag *d)
     return err;
 }
 
-static avow_err load_anchors(json_t *a, svc_config *c, avow_diag *d)
+/* An array of file names ("anchors", "iaks") into files[*n]. */
+static avow_err load_files(json_t *a, const char *name, char **files, size_t *n, avow_diag *d)
 {
     if (!json_is_array(a) || json_array_size(a) > SVC_MAX_ANCHORS)
-        return avow__fail(d, AVOW_ERR_CONFIG, "anchors", "must be an array of at most %u files",
+        return avow__fail(d, AVOW_ERR_CONFIG, name, "must be an array of at most %u files",
                           SVC_MAX_ANCHORS);
     for (size_t i = 0; i < json_array_size(a); i++) {
         json_t *v = json_array_get(a, i);
-        if (!json_is_string(v) || json_string_length(v) == 0)
-            return avow__fail(d, AVOW_ERR_CONFIG, "anchors", "entry %zu is not a file name", i);
-        if ((c->anchors[c->nanchors] = strdup(json_string_value(v))) == NULL)
-            return avow__fail(d, AVOW_ERR_NOMEM, "anchors", "no memory");
-        c->nanchors++;
+        if (!json_is_string(v) || json_string_length(v) == 0 ||
+            strlen(json_string_value(v)) != json_string_length(v))
+            return avow__fail(d, AVOW_ERR_CONFIG, name, "entry %zu is not a file name", i);
+        if ((files[*n] = strdup(json_string_value(v))) == NULL)
+            return avow__fail(d, AVOW_ERR_NOMEM, name, "no memory");
+        (*n)++;
     }
     return AVOW_OK;
 }
@@ -266,10 +268,10 @@ static avow_err load_cmp(json_t *o, svc_config *c, avow_diag *d)
 
 static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
 {
-    static const char *const keys[] = {"ca",         "listen",    "plain_http", "tls",
-                                       "anchors",    "policy",    "limits",     "nonce",
-                                       "est",        "store",     "pin_source", "pkcs11_module",
-                                       "access_log", "audit_log", "cmp",        "oauth"};
+    static const char *const keys[] = {
+        "ca",    "listen", "plain_http", "tls",         "anchors",        "policy",     "limits",
+        "nonce", "est",    "store",      "pin_source",  "pkcs11_module",  "access_log", "audit_log",
+        "cmp",   "oauth",  "iaks",       "result_keys", "passport_policy"};
     avow_err err = only_keys(root, "config", keys, sizeof(keys) / sizeof(keys[0]), d);
     json_t *v;
     if (err == AVOW_OK)
@@ -284,7 +286,13 @@ static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
     if (err == AVOW_OK && (v = json_object_get(root, "tls")) != NULL)
         err = load_tls(v, c, d);
     if (err == AVOW_OK && (v = json_object_get(root, "anchors")) != NULL)
-        err = load_anchors(v, c, d);
+        err = load_files(v, "anchors", c->anchors, &c->nanchors, d);
+    if (err == AVOW_OK && (v = json_object_get(root, "iaks")) != NULL)
+        err = load_files(v, "iaks", c->iaks, &c->niaks, d);
+    if (err == AVOW_OK && (v = json_object_get(root, "result_keys")) != NULL)
+        err = load_files(v, "result_keys", c->result_keys, &c->nresult_keys, d);
+    if (err == AVOW_OK)
+        err = get_str(root, "passport_policy", "passport_policy", &c->passport_policy, d);
     if (err == AVOW_OK)
         err = get_str(root, "policy", "policy", &c->policy, d);
     if (err == AVOW_OK && (v = json_object_get(root, "limits")) != NULL)
@@ -356,6 +364,7 @@ void svc_config_free(svc_config *c)
                      &c->tls_cert,
                      &c->tls_key,
                      &c->policy,
+                     &c->passport_policy,
                      &c->pin_source,
                      &c->users,
                      &c->realm,
@@ -379,4 +388,10 @@ void svc_config_free(svc_config *c)
     for (size_t i = 0; i < c->nanchors; i++)
         free(c->anchors[i]);
     c->nanchors = 0;
+    for (size_t i = 0; i < c->niaks; i++)
+        free(c->iaks[i]);
+    c->niaks = 0;
+    for (size_t i = 0; i < c->nresult_keys; i++)
+        free(c->result_keys[i]);
+    c->nresult_keys = 0;
 }

@@ -303,6 +303,12 @@ void svc_est_enroll(svc_req *r, svc_resp *out)
         io.nonce_len = bound.len;
     }
     io.policy = s->policy;
+    /* A passport (an id-pe-cmw statement, docs/serve.md) is judged by the passport policy. */
+    for (size_t i = 0; s->passport_policy != NULL && i < avow_request_statement_count(req); i++) {
+        const avow_statement *st = avow_request_get0_statement(req, i);
+        if (strcmp(st->type_text, AVOW_OID_CMW) == 0)
+            io.policy = s->passport_policy;
+    }
     io.issue.eku = s->cfg.cert_eku;
     avow_appraisal *ap = NULL;
     X509 *cert = NULL;

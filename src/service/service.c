@@ -90,6 +90,31 @@ static avow_err add_anchors(avow_service *s, const char *path, avow_diag *d)
     return err;
 }
 
+/*
+ * A PEM public key from "iaks" (a PSA attester's IAK, found by the key ids
+ * derived from it) or "result_keys" (another verifier's, for passports).
+ */
+static avow_err add_pubkey(avow_service *s, const char *path, int result, avow_diag *d)
+{
+    avow_buf raw = {0};
+    avow_err err = avow_read_file(path, ANCHOR_MAX, &raw, d);
+    if (err != AVOW_OK)
+        return err;
+    BIO *b = BIO_new_mem_buf(raw.ptr, (int)raw.len);
+    EVP_PKEY *k = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+    BIO_free(b);
+    avow_buf_free(&raw);
+    if (k == NULL) {
+        ERR_clear_error();
+        return avow__fail(d, AVOW_ERR_CONFIG, result ? "result_keys" : "iaks",
+                          "no PEM public key in %s", path);
+    }
+    err = result ? avow_verifier_add_result_key(s->v, NULL, k, d)
+                 : avow_verifier_add_key(s->v, NULL, 0, k, d);
+    EVP_PKEY_free(k);
+    return err;
+}
+
 static avow_err read_text(const char *path, char **out, avow_diag *d)
 {
     avow_buf b = {0};
@@ -205,6 +230,17 @@ static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
         err = add_anchors(s, c->anchors[i], d);
     for (size_t i = 0; err == AVOW_OK && i < o->nanchors; i++)
         err = add_anchors(s, o->anchors[i], d);
+    for (size_t i = 0; err == AVOW_OK && i < c->niaks; i++)
+        err = add_pubkey(s, c->iaks[i], 0, d);
+    /* Passports: the EARs this service signs in verifier sessions, and other verifiers'. */
+    if (err == AVOW_OK)
+        err = avow_verifier_add_result_key(
+            s->v, NULL, avow_signer_get0_pubkey(avow_ca_get0_signer(avow_ca_dir_get0_ca(s->cd))),
+            d);
+    for (size_t i = 0; err == AVOW_OK && i < c->nresult_keys; i++)
+        err = add_pubkey(s, c->result_keys[i], 1, d);
+    if (err == AVOW_OK && c->passport_policy != NULL)
+        err = avow_policy_load(c->passport_policy, &s->passport_policy, d);
     if (err == AVOW_OK && c->cookie_key != NULL)
         err = load_cookie_key(s, d);
     if (err == AVOW_OK && c->cmp)
@@ -279,6 +315,7 @@ void avow_service_free(avow_service *s)
     svc_oauth_free(s);
     avow_verifier_free(s->v);
     avow_policy_free(s->policy);
+    avow_policy_free(s->passport_policy);
     avow_ca_dir_free(s->cd);
     svc_users_free(s->users);
     OPENSSL_clear_free(s->tls_key_pem, s->tls_key_pem != NULL ? strlen(s->tls_key_pem) : 0);

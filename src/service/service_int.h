@@ -38,7 +38,12 @@ typedef struct svc_config {
     int plain_http;
     char *anchors[SVC_MAX_ANCHORS];
     size_t nanchors;
-    char *policy; /* NULL: ca.json's */
+    char *iaks[SVC_MAX_ANCHORS]; /* PEM public keys of PSA attesters (Initial Attestation Keys) */
+    size_t niaks;
+    char *result_keys[SVC_MAX_ANCHORS]; /* PEM public keys of other verifiers (passports) */
+    size_t nresult_keys;
+    char *passport_policy; /* policy of requests carrying an EAR; NULL: "policy"'s */
+    char *policy;          /* NULL: ca.json's */
     char *pin_source, *pkcs11_module;
     unsigned threads;
     size_t body_max, header_max;
@@ -147,6 +152,7 @@ struct avow_service {
     avow_ca_dir *cd;
     avow_verifier *v;
     avow_policy *policy;
+    avow_policy *passport_policy; /* NULL: policy's */
     svc_users *users;
     char *tls_cert_pem, *tls_key_pem, *client_ca_pem;
     struct x509_store_st *client_store; /* X509_STORE of est.client_ca */

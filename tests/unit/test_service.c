@@ -110,6 +110,9 @@ static void test_config_refusals(void **state)
         {", \"est\": {\"auth\": \"basic\"}", "est.users"},
         {", \"nonce\": {\"len\": 8}", "nonce.len"},
         {", \"tls\": {\"cert\": \"x\"}", "tls"},
+        {", \"iaks\": \"iak.pem\"", "iaks"},
+        {", \"result_keys\": [1]", "result_keys"},
+        {", \"passport_policy\": 5", "passport_policy"},
     };
     char json[1024];
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -136,6 +139,17 @@ static void test_config_refusals(void **state)
     snprintf(json, sizeof(json), "{\"ca\": \"%s\", \"anchors\": [\"%s/ca.crt\"]}", g_ca, g_ca);
     assert_int_equal(new_with(json, &s, &d), AVOW_ERR_CONFIG);
     assert_string_equal(d.field, "tls");
+    /* a certificate is not a public key: "iaks" and "result_keys" want PEM public keys */
+    for (int result = 0; result <= 1; result++) {
+        int n = snprintf(json, sizeof(json),
+                         "{\"ca\": \"%s\", \"plain_http\": true, \"anchors\": [\"%s/ca.crt\"], "
+                         "\"%s\": [\"%s/ca.crt\"]}",
+                         g_ca, g_ca, result ? "result_keys" : "iaks", g_ca);
+        assert_true(n > 0 && (size_t)n < sizeof(json));
+        assert_int_equal(new_with(json, &s, &d), AVOW_ERR_CONFIG);
+        assert_null(s);
+        assert_string_equal(d.field, result ? "result_keys" : "iaks");
+    }
 }
 
 /* GET /healthz over a socket; returns the status line's code. */
