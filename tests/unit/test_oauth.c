@@ -287,6 +287,72 @@ static void test_valid_pop_mode(void **state)
     avow_buf_free(&pop);
 }
 
+/* An attestation by att_key over cnf JWK text jwk. */
+static char *att_with_jwk(const char *jwk)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld,\"cnf\":{\"jwk\":%s}}", CID,
+             (long long)NOW, (long long)NOW + 3600, jwk);
+    return raw_jws(ATT_H, p, att_key, RAW_ES);
+}
+
+/*
+ * The key cache (one cnf slot, so every other key evicts): hits give the
+ * verdicts of the import, a different key never passes for a cached one, and
+ * the checks that read members outside the thumbprint input still run.
+ */
+static void test_key_cache(void **state)
+{
+    (void)state;
+    avow_oauth_key_cache *kc = NULL;
+    assert_int_equal(avow_oauth_key_cache_new(AVOW_OAUTH_KEY_CACHE_MAX + 1u, &kc, NULL),
+                     AVOW_ERR_ARG);
+    assert_null(kc);
+    OK(avow_oauth_key_cache_new(1, &kc, NULL));
+    setup s;
+    set_init(&s);
+    s.o.key_cache = kc;
+    avow_buf att = make_att(), pop = make_pop("j1", NULL, NOW), jkt = {0};
+    OK(avow_jwk_thumbprint(cli_key, &jkt, NULL));
+    for (int i = 0; i < 3; i++) { /* a miss, then hits */
+        avow_oauth_result *r = NULL;
+        assert_int_equal(run(&s, (char *)att.ptr, (char *)pop.ptr, NULL, &r), AVOW_OK);
+        assert_int_equal(EVP_PKEY_eq(avow_oauth_result_get0_cnf(r), cli_key), 1);
+        assert_string_equal(avow_oauth_result_jkt(r), (char *)jkt.ptr);
+        avow_oauth_result_free(r);
+    }
+    /* the cached cnf key, a PoP by another key */
+    char *pp = pop_payload(""), *bad_pop = raw_jws(POP_H, pp, other_key, RAW_ES);
+    assert_int_not_equal(run(&s, (char *)att.ptr, bad_pop, NULL, NULL), AVOW_OK);
+    /* another cnf key with the cli key's PoP: refused; with its own PoP: accepted */
+    char *ojwk = jwk_of(other_key), *att2 = att_with_jwk(ojwk);
+    assert_int_not_equal(run(&s, att2, (char *)pop.ptr, NULL, NULL), AVOW_OK);
+    expect(&s, att2, bad_pop, NULL, AVOW_OK, NULL);
+    expect(&s, att2, bad_pop, NULL, AVOW_OK, NULL);
+    /* the cli key evicted, then cached again; a private member beside the same public key */
+    expect(&s, (char *)att.ptr, (char *)pop.ptr, NULL, AVOW_OK, NULL);
+    char *jwk = jwk_of(cli_key), priv[1024];
+    snprintf(priv, sizeof(priv), "%.*s,\"d\":\"AAAA\"}", (int)strlen(jwk) - 1, jwk);
+    char *att3 = att_with_jwk(priv);
+    expect(&s, att3, (char *)pop.ptr, NULL, AVOW_ERR_OAUTH_CNF, E_ATT);
+    /* the attester key's prepared verification is that key's alone */
+    s.keys[0] = other_key;
+    expect(&s, (char *)att.ptr, (char *)pop.ptr, NULL, AVOW_ERR_OAUTH_ATTESTER, E_ATT);
+    s.keys[0] = att_key;
+    expect(&s, (char *)att.ptr, (char *)pop.ptr, NULL, AVOW_OK, NULL);
+    avow_oauth_key_cache_free(kc);
+    avow_oauth_key_cache_free(NULL);
+    OPENSSL_free(jwk);
+    OPENSSL_free(ojwk);
+    free(att2);
+    free(att3);
+    free(pp);
+    free(bad_pop);
+    avow_buf_free(&jkt);
+    avow_buf_free(&att);
+    avow_buf_free(&pop);
+}
+
 static void test_valid_combined_and_separate_dpop(void **state)
 {
     (void)state;
@@ -1015,6 +1081,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_pop_mode),
+        cmocka_unit_test(test_key_cache),
         cmocka_unit_test(test_valid_combined_and_separate_dpop),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_attestation_header_rules),
