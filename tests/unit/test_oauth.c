@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <openssl/ecdsa.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -349,6 +351,61 @@ static void test_key_cache(void **state)
     free(pp);
     free(bad_pop);
     avow_buf_free(&jkt);
+    avow_buf_free(&att);
+    avow_buf_free(&pop);
+}
+
+typedef struct cache_worker {
+    avow_oauth_key_cache *kc;
+    const char *att[2], *pop[2]; /* two clients; [1]'s PoP is by the wrong key for att[0] */
+    int bad;
+} cache_worker;
+
+static void *cache_many(void *arg)
+{
+    cache_worker *w = arg;
+    for (int i = 0; i < 200; i++) {
+        setup s;
+        set_init(&s);
+        s.o.key_cache = w->kc;
+        int k = i % 2, wrong = (i % 3) == 0;
+        s.att[0] = w->att[k];
+        s.q.nattestation = 1;
+        s.pop[0] = w->pop[wrong ? 1 - k : k];
+        s.q.npop = 1;
+        avow_oauth_result *r = NULL;
+        avow_err rc = avow_oauth_verify(&s.q, &s.o, &r, NULL);
+        if ((rc == AVOW_OK) == wrong)
+            w->bad++;
+        avow_oauth_result_free(r);
+    }
+    return NULL;
+}
+
+/* Four threads over one cache of one slot: every hit, miss and eviction races the others. */
+static void test_key_cache_threads(void **state)
+{
+    (void)state;
+    avow_oauth_key_cache *kc = NULL;
+    OK(avow_oauth_key_cache_new(1, &kc, NULL));
+    avow_buf att = make_att(), pop = make_pop("j1", NULL, NOW);
+    char *ojwk = jwk_of(other_key), *att2 = att_with_jwk(ojwk), *pp = pop_payload("");
+    char *pop2 = raw_jws(POP_H, pp, other_key, RAW_ES);
+    cache_worker w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (cache_worker){kc, {(char *)att.ptr, att2}, {(char *)pop.ptr, pop2}, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, cache_many, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].bad, 0);
+    }
+    avow_oauth_key_cache_free(kc);
+    OPENSSL_free(ojwk);
+    free(att2);
+    free(pp);
+    free(pop2);
     avow_buf_free(&att);
     avow_buf_free(&pop);
 }
@@ -1082,6 +1139,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_pop_mode),
         cmocka_unit_test(test_key_cache),
+        cmocka_unit_test(test_key_cache_threads),
         cmocka_unit_test(test_valid_combined_and_separate_dpop),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_attestation_header_rules),
