@@ -360,11 +360,12 @@ static avow_err check_iat(ctx *c, const json_t *p, const char *field, const char
 }
 
 /* The replay-set key: SHA-256 over the kind, the scope and the jti, each NUL-terminated. */
-static avow_err jti_key(const char *kind, const char *scope, const char *jti, uint8_t out[32])
+static avow_err jti_key(const EVP_MD *md, const char *kind, const char *scope, const char *jti,
+                        uint8_t out[32])
 {
     EVP_MD_CTX *m = EVP_MD_CTX_new();
     unsigned n = 0;
-    int ok = m != NULL && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
+    int ok = m != NULL && EVP_DigestInit_ex(m, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
              EVP_DigestUpdate(m, kind, strlen(kind) + 1) == 1 &&
              EVP_DigestUpdate(m, scope, strlen(scope) + 1) == 1 &&
              EVP_DigestUpdate(m, jti, strlen(jti) + 1) == 1 && EVP_DigestFinal_ex(m, out, &n) == 1;
@@ -380,7 +381,8 @@ static avow_err check_jti(ctx *c, const json_t *p, const char *kind, const char 
     if (jti == NULL)
         return FAIL(c, err, AVOW_ERR_OAUTH_CLAIM, field,
                     "jti is missing, empty, not a string or over %u bytes", AVOW_OAUTH_MAX_JTI);
-    if (jti_key(kind, scope, jti, out->key) != AVOW_OK)
+    /* SHA-256 fetched once by the key cache when there is one (cnf_prep.md[0]). */
+    if (jti_key(c->cnf_prep.md[0], kind, scope, jti, out->key) != AVOW_OK)
         return FAIL(c, NULL, AVOW_ERR_CRYPTO, field, "cannot hash the jti");
     /* Kept as long as a PoP of this iat could be accepted. */
     out->expires = iat + (int64_t)c->o->pop_max_age + (int64_t)c->o->leeway;
