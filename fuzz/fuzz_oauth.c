@@ -85,6 +85,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FZ_CHECK(d.code == rc && d.field[0] != '\0');
         FZ_CHECK(avow_oauth_result_client_id(r) == NULL || rc != AVOW_ERR_OAUTH_HEADER);
     }
+    /* The key cache changes no verdict: the same input again through a cache of two slots kept
+     * across inputs (so earlier inputs' keys are hits, and evictions happen). */
+    static avow_oauth_key_cache *kc;
+    if (kc == NULL)
+        FZ_CHECK(avow_oauth_key_cache_new(2, &kc, NULL) == AVOW_OK);
+    o.key_cache = kc;
+    avow_oauth_result *r2 = NULL;
+    avow_err rc2 = avow_oauth_verify(&q, &o, &r2, NULL);
+    FZ_CHECK(rc2 == rc && ERR_peek_error() == 0);
+    FZ_CHECK(rc != AVOW_OK ||
+             (EVP_PKEY_eq(avow_oauth_result_get0_cnf(r), avow_oauth_result_get0_cnf(r2)) == 1 &&
+              strcmp(avow_oauth_result_jkt(r), avow_oauth_result_jkt(r2)) == 0));
+    avow_oauth_result_free(r2);
     avow_buf_free(&js);
     avow_oauth_result_free(r);
     free(text);

@@ -253,6 +253,28 @@ typedef struct avow_oauth_secret {
     size_t len;
 } avow_oauth_secret;
 
+/*
+ * A cache a server keeps across avow_oauth_verify calls (opts.key_cache):
+ * the cnf keys of clients seen before, already imported, and the trusted
+ * attester keys with their ECDSA verification set up once, with the digests
+ * fetched once. A cnf key is found by the full RFC 7638 thumbprint input of
+ * its JWK (the members that make the key), compared byte for byte, so a hit
+ * is always the key that JWK holds; every check of avow_oauth_verify still
+ * runs. At most capacity cnf keys (0: AVOW_OAUTH_KEY_CACHE_DEFAULT; up to
+ * AVOW_OAUTH_KEY_CACHE_MAX), replaced round robin; up to 16 attester keys,
+ * each held by a reference until the cache is freed. Safe to share between
+ * threads (a read-write lock). The caller's (avow_oauth_key_cache_free).
+ */
+#define AVOW_OAUTH_KEY_CACHE_DEFAULT 1024u
+#define AVOW_OAUTH_KEY_CACHE_MAX     (1u << 20)
+
+typedef struct avow_oauth_key_cache avow_oauth_key_cache;
+
+AVOW_EXPORT avow_err avow_oauth_key_cache_new(size_t capacity, avow_oauth_key_cache **out,
+                                              avow_diag *diag);
+/* No-op for NULL; after the last avow_oauth_verify that uses it. */
+AVOW_EXPORT void avow_oauth_key_cache_free(avow_oauth_key_cache *c);
+
 /* avow_oauth_verify_opts.flags */
 enum {
     /* A PoP (or, combined, the DPoP nonce) must carry an issued challenge. */
@@ -288,6 +310,7 @@ typedef struct avow_oauth_verify_opts {
     const char *expected_challenge; /* a challenge bound to the client's session; NULL: none */
     avow_oauth_replay *replay;      /* jti seen-set; NULL: no replay detection (not advised) */
     unsigned flags;                 /* AVOW_OAUTH_* */
+    avow_oauth_key_cache *key_cache; /* borrowed; NULL: every key imported and set up per call */
 } avow_oauth_verify_opts;
 
 AVOW_EXPORT void avow_oauth_verify_opts_init(avow_oauth_verify_opts *o);

@@ -312,6 +312,11 @@ static const cli_opt pop_opts[] = {
     {"extra-claims", CLI_VALUE, "JSON", "more claims as a JSON object"},
     {"iat", CLI_VALUE, "TIME", "iat: now, @SECONDS or RFC 3339 UTC (default: now)"},
     {"out", CLI_VALUE, "FILE", "where the JWT goes (default: stdout)"},
+    {"dpop", CLI_FLAG, NULL, "a DPoP proof (RFC 9449) instead: -htm, -htu, -dpop-nonce"},
+    {"htm", CLI_VALUE, "METHOD", "with -dpop: the HTTP method"},
+    {"htu", CLI_VALUE, "URL", "with -dpop: the HTTP URI"},
+    {"dpop-nonce", CLI_VALUE, "TEXT", "with -dpop: the nonce (combined mode: the challenge)"},
+    {"access-token", CLI_VALUE, "FILE", "with -dpop: the access token presented (ath)"},
     P11_OPTS,
     {NULL, CLI_FLAG, NULL, NULL},
 };
@@ -330,8 +335,21 @@ static const cli_opt dpop_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
+static int run_dpop(const char *prog, const cli_args *a);
+
 static int run_pop(const char *prog, const cli_args *a)
 {
+    /* The issue's spelling, "oauth pop -dpop"; "oauth dpop" is the same code under its own name. */
+    if (cli_flag(a, "dpop")) {
+        if (cli_get(a, "aud") != NULL || cli_get(a, "challenge") != NULL ||
+            cli_get(a, "extra-claims") != NULL)
+            return cli_usage_error(prog, "-dpop takes -htm, -htu and -dpop-nonce, not -aud, "
+                                         "-challenge or -extra-claims");
+        return run_dpop(prog, a);
+    }
+    if (cli_get(a, "htm") != NULL || cli_get(a, "htu") != NULL ||
+        cli_get(a, "dpop-nonce") != NULL || cli_get(a, "access-token") != NULL)
+        return cli_usage_error(prog, "-htm, -htu, -dpop-nonce and -access-token need -dpop");
     if (cli_get(a, "key") == NULL || cli_get(a, "aud") == NULL)
         return cli_usage_error(prog, "-key and -aud are required");
     avow_diag d;
@@ -399,6 +417,8 @@ static const cli_opt verify_opts[] = {
     {"aud", CLI_VALUE, "URL", "this server's issuer or resource identifier"},
     {"attester-key", CLI_MULTI, "FILE",
      "a trusted Client Attester key: public key, certificate or JWK"},
+    {"attester-jwks", CLI_VALUE, "FILE",
+     "trusted Client Attester keys as a JWK set (the key is chosen by the token's kid and alg)"},
     {"attester-secret", CLI_MULTI, "FILE", "a shared HMAC key of a Client Attester (raw bytes)"},
     {"client-id", CLI_VALUE, "ID", "the request's client_id (must be the attestation's sub)"},
     {"method", CLI_VALUE, "METHOD", "the request's method, for DPoP (default POST)"},
@@ -425,7 +445,8 @@ static const cli_opt verify_opts[] = {
 typedef struct verify_ctx {
     avow_buf att[VERIFY_MAX], pop[VERIFY_MAX], dpop[VERIFY_MAX], tok;
     const char *attv[VERIFY_MAX], *popv[VERIFY_MAX], *dpopv[VERIFY_MAX];
-    EVP_PKEY *keys[VERIFY_MAX];
+    EVP_PKEY *keys[VERIFY_MAX + 1]; /* the last: the one -attester-jwks selected */
+    avow_jwks *jwks;
     avow_buf secret[VERIFY_MAX];
     avow_oauth_secret secrets[VERIFY_MAX];
     avow_nonce_store *challenges;
@@ -448,6 +469,35 @@ static avow_err read_tokens(const cli_args *a, const char *opt, avow_buf *bufs, 
         v[i] = (const char *)bufs[i].ptr;
     }
     return AVOW_OK;
+}
+
+/*
+ * The key of -attester-jwks for the (first) attestation, chosen by its kid and alg. When the set
+ * has none for it and other keys or secrets are given, those are tried alone; with nothing else
+ * the selection's refusal (AVOW_ERR_KID_UNKNOWN, ...) is the verdict.
+ */
+static avow_err load_jwks_key(verify_ctx *c, const char *file)
+{
+    avow_buf text = {0};
+    avow_err err = cli_read(file, &text, &c->d);
+    if (err == AVOW_OK)
+        err = avow_jwks_parse((const char *)text.ptr, text.len, &c->jwks, &c->d);
+    avow_buf_free(&text);
+    if (err != AVOW_OK || c->q.nattestation == 0)
+        return err;
+    const char *t = c->attv[0];
+    EVP_PKEY *k = NULL;
+    avow_diag sd;
+    avow_diag_clear(&sd);
+    err = avow_jwks_select_for_jws(c->jwks, t, strlen(t), &k, &sd);
+    if (err == AVOW_OK) {
+        c->keys[c->o.nattester_keys++] = k;
+        return AVOW_OK;
+    }
+    if (c->o.nattester_keys + c->o.nattester_secrets > 0)
+        return AVOW_OK;
+    c->d = sd;
+    return err;
 }
 
 static avow_err verify_setup(verify_ctx *c, const cli_args *a)
@@ -473,6 +523,8 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
         c->secrets[i].key = c->secret[i].ptr;
         c->secrets[i].len = c->secret[i].len;
     }
+    if (err == AVOW_OK && cli_get(a, "attester-jwks") != NULL)
+        err = load_jwks_key(c, cli_get(a, "attester-jwks"));
     o->attester_keys = c->keys;
     o->attester_secrets = c->secrets;
     o->audience = cli_get(a, "aud");
@@ -521,6 +573,8 @@ static void verify_free(verify_ctx *c)
         EVP_PKEY_free(c->keys[i]);
         avow_buf_free(&c->secret[i]);
     }
+    EVP_PKEY_free(c->keys[VERIFY_MAX]);
+    avow_jwks_free(c->jwks);
     avow_buf_free(&c->tok);
     avow_nonce_store_free(c->challenges);
     avow_oauth_replay_free(c->replay);
@@ -549,8 +603,9 @@ static int run_verify(const char *prog, const cli_args *a)
 {
     if (cli_get(a, "aud") == NULL)
         return cli_usage_error(prog, "-aud URL (this server's identifier) is required");
-    if (cli_count(a, "attester-key") + cli_count(a, "attester-secret") == 0)
-        return cli_usage_error(prog, "give -attester-key or -attester-secret");
+    if (cli_count(a, "attester-key") + cli_count(a, "attester-secret") == 0 &&
+        cli_get(a, "attester-jwks") == NULL)
+        return cli_usage_error(prog, "give -attester-key, -attester-jwks or -attester-secret");
     verify_ctx c;
     memset(&c, 0, sizeof(c));
     avow_oauth_verify_opts_init(&c.o);
@@ -623,12 +678,13 @@ static int run_challenge(const char *prog, const cli_args *a)
 static const cli_cmd oauth_cmds[] = {
     {"attest", "Client Attester: a Client Attestation JWT after appraising the key's attestation",
      "[options] -evidence FILE -cnf-key FILE -pop FILE | -csr FILE", attest_opts, 0, run_attest},
-    {"pop", "Client Instance: a Client Attestation PoP JWT", "[options] -key KEY -aud URL",
-     pop_opts, 0, run_pop},
-    {"dpop", "Client Instance: a DPoP proof (RFC 9449) with the same key",
+    {"pop", "Client Instance: a Client Attestation PoP JWT, or with -dpop a DPoP proof",
+     "[options] -key KEY (-aud URL | -dpop -htm METHOD -htu URL)", pop_opts, 0, run_pop},
+    {"dpop", "Client Instance: a DPoP proof (RFC 9449); the same as pop -dpop",
      "[options] -key KEY -htm METHOD -htu URL", dpop_opts, 0, run_dpop},
     {"verify", "Authorization/Resource Server: authenticate a client by its attestation",
-     "[options] -aud URL -attester-key FILE -attestation FILE (-pop FILE | -dpop FILE)",
+     "[options] -aud URL (-attester-key FILE | -attester-jwks FILE) -attestation FILE "
+     "(-pop FILE | -dpop FILE)",
      verify_opts, 0, run_verify},
     {"challenge", "issue an attestation challenge into a store", "[options] -challenge-db FILE",
      challenge_opts, 0, run_challenge},

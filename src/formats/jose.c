@@ -21,6 +21,7 @@
 #include <avow/jose.h>
 
 #include "core/internal.h"
+#include "core/sigalg_int.h"
 #include "formats/jose_int.h"
 
 /* --- base64url --- */
@@ -559,10 +560,21 @@ static avow_err parse_header(avow_jws *j, const char *pfx, avow_diag *diag)
     return AVOW_OK;
 }
 
+/* The caller's prefetched digest for alg's hash; NULL when it has none. */
+static const EVP_MD *prep_md(const avow__jws_prep *p, avow_sigalg alg)
+{
+    const EVP_MD *want = avow__sigalg_md(alg);
+    int nid = want != NULL ? EVP_MD_get_type(want) : NID_undef;
+    for (size_t i = 0; i < 3; i++)
+        if (p->md[i] != NULL && EVP_MD_get_type(p->md[i]) == nid)
+            return p->md[i];
+    return NULL;
+}
+
 /* The signature over the signing input, raw r||s turned into DER for ECDSA. */
-static avow_err check_signature(const avow_sigalg_desc *a, EVP_PKEY *k, const char *input,
-                                size_t input_len, const avow_buf *sb, const char *pfx,
-                                avow_diag *diag)
+static avow_err check_signature(const avow_sigalg_desc *a, EVP_PKEY *k, const avow__jws_prep *p,
+                                const char *input, size_t input_len, const avow_buf *sb,
+                                const char *pfx, avow_diag *diag)
 {
     char f[96];
     snprintf(f, sizeof(f), "%s.signature", pfx);
@@ -582,8 +594,12 @@ static avow_err check_signature(const avow_sigalg_desc *a, EVP_PKEY *k, const ch
         sig = der.ptr;
         sig_len = der.len;
     }
+    const EVP_MD *md = p != NULL ? prep_md(p, a->alg) : NULL;
     avow_err rc =
-        avow_sigalg_verify(a->alg, k, (const uint8_t *)input, input_len, sig, sig_len, diag);
+        md != NULL && p->verify != NULL
+            ? avow__sigalg_verify_prepared(a->alg, k, p->verify, md, (const uint8_t *)input,
+                                           input_len, sig, sig_len, diag)
+            : avow_sigalg_verify(a->alg, k, (const uint8_t *)input, input_len, sig, sig_len, diag);
     if (rc != AVOW_OK && diag != NULL)
         avow__strlcpy(diag->field, f, sizeof(diag->field));
     avow_buf_free(&der);
@@ -631,6 +647,13 @@ static avow_err frame(const char *jws, size_t len, size_t max_len, const char *p
 avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
                          const avow_jws_verify_opts *opts, avow_jws **out, avow_diag *diag)
 {
+    return avow__jws_verify_prep(jws, len, key, NULL, opts, out, diag);
+}
+
+avow_err avow__jws_verify_prep(const char *jws, size_t len, EVP_PKEY *key,
+                               const avow__jws_prep *prep, const avow_jws_verify_opts *opts,
+                               avow_jws **out, avow_diag *diag)
+{
     static const avow_jws_verify_opts none = {.size = sizeof(avow_jws_verify_opts)};
     const avow_jws_verify_opts *o = opts != NULL ? opts : &none;
     if (o->size != sizeof(*o))
@@ -655,7 +678,8 @@ avow_err avow_jws_verify(const char *jws, size_t len, EVP_PKEY *key,
     rc = check_header(j->header, &k, o, pfx, &a, diag);
     if (from_jwk)
         j->key = k; /* ours, whatever happened after the import */
-    if (rc != AVOW_OK || (rc = check_signature(a, k, jws, input_len, &sb, pfx, diag)) != AVOW_OK)
+    if (rc != AVOW_OK || (rc = check_signature(a, k, from_jwk ? NULL : prep, jws, input_len, &sb,
+                                               pfx, diag)) != AVOW_OK)
         goto done;
     if ((o->flags & AVOW_JWS_PAYLOAD_JSON) && (rc = parse_payload(j, pfx, diag)) != AVOW_OK)
         goto done;

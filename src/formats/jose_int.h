@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include <avow/bytes.h>
 #include <avow/err.h>
@@ -25,6 +26,35 @@ char *avow__b64url_encode(const uint8_t *p, size_t len);
  * *out owned by the caller (avow_buf_free; ptr may be NULL for empty input).
  */
 avow_err avow__b64url_decode(const char *s, size_t len, avow_buf *out);
+
+/*
+ * What a caller that checks many tokens with the same key prepares once: an
+ * ECDSA verification set up for key (EVP_PKEY_verify_init, this call's own
+ * copy: EVP_PKEY_CTX_dup) and SHA-256/384/512 fetched once. Either may be
+ * NULL; the plain path is taken then.
+ */
+typedef struct avow__jws_prep {
+    EVP_PKEY_CTX *verify;
+    const EVP_MD *md[3];
+} avow__jws_prep;
+
+/*
+ * avow_jws_verify with prep (NULL: none) for key; every check is the same.
+ * prep->verify must have been made for key itself.
+ */
+avow_err avow__jws_verify_prep(const char *jws, size_t len, EVP_PKEY *key,
+                               const avow__jws_prep *prep, const avow_jws_verify_opts *opts,
+                               avow_jws **out, avow_diag *diag);
+
+/*
+ * The RFC 7638 thumbprint input of a JWK object (its required members,
+ * sorted, compact; free()); NULL for a kty avow does not take or a member
+ * that is not a string. Injective: equal texts mean equal public keys.
+ */
+char *avow__jwk_canonical_text(const json_t *jwk);
+
+/* AVOW_ERR_MALFORMED naming field.d (and so on) when jwk holds a private member. */
+avow_err avow__jwk_check_public(const json_t *jwk, const char *field, avow_diag *d);
 
 /* Borrowed parsed header of a verified JWS (a JSON object). */
 json_t *avow__jws_get0_header_json(const avow_jws *jws);

@@ -217,12 +217,9 @@ static avow_err import_okp(const json_t *jwk, const char *field, EVP_PKEY **out,
     return AVOW_OK;
 }
 
-avow_err avow__jwk_from_json(const json_t *jwk, const char *field, EVP_PKEY **out, avow_diag *d)
+avow_err avow__jwk_check_public(const json_t *jwk, const char *field, avow_diag *d)
 {
     char f[96];
-    if (out == NULL)
-        return avow__fail(d, AVOW_ERR_ARG, field, "no output");
-    *out = NULL;
     if (!json_is_object(jwk))
         return avow__fail(d, AVOW_ERR_MALFORMED, field, "a JWK must be a JSON object");
     for (size_t i = 0; i < sizeof(PRIVATE_MEMBERS) / sizeof(PRIVATE_MEMBERS[0]); i++)
@@ -232,6 +229,18 @@ avow_err avow__jwk_from_json(const json_t *jwk, const char *field, EVP_PKEY **ou
                               "private key member \"%s\" where a public key belongs",
                               PRIVATE_MEMBERS[i]);
         }
+    return AVOW_OK;
+}
+
+avow_err avow__jwk_from_json(const json_t *jwk, const char *field, EVP_PKEY **out, avow_diag *d)
+{
+    char f[96];
+    if (out == NULL)
+        return avow__fail(d, AVOW_ERR_ARG, field, "no output");
+    *out = NULL;
+    avow_err prc = avow__jwk_check_public(jwk, field, d);
+    if (prc != AVOW_OK)
+        return prc;
     snprintf(f, sizeof(f), "%s.kty", field);
     const char *kty = json_string_value(json_object_get(jwk, "kty"));
     avow_err rc;
@@ -652,13 +661,11 @@ avow_err avow_jwks_select_for_jws(const avow_jwks *set, const char *jws, size_t 
     return rc;
 }
 
-avow_err avow__jwk_thumbprint_json(const json_t *jwk, avow_buf *out, avow_diag *d)
+char *avow__jwk_canonical_text(const json_t *jwk)
 {
     static const char *const EC[] = {"crv", "kty", "x", "y", NULL};
     static const char *const RSA[] = {"e", "kty", "n", NULL};
     static const char *const OKP[] = {"crv", "kty", "x", NULL};
-    out->ptr = NULL;
-    out->len = 0;
     const char *kty = json_string_value(json_object_get(jwk, "kty"));
     const char *const *req = kty == NULL               ? NULL
                              : strcmp(kty, "EC") == 0  ? EC
@@ -673,6 +680,14 @@ avow_err avow__jwk_thumbprint_json(const json_t *jwk, avow_buf *out, avow_diag *
     }
     char *text = bad ? NULL : json_dumps(c, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(c);
+    return text;
+}
+
+avow_err avow__jwk_thumbprint_json(const json_t *jwk, avow_buf *out, avow_diag *d)
+{
+    out->ptr = NULL;
+    out->len = 0;
+    char *text = avow__jwk_canonical_text(jwk);
     if (text == NULL)
         return avow__fail(d, AVOW_ERR_ARG, "jwk", "not an accepted public JWK");
     uint8_t md[32];

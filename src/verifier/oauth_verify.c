@@ -25,6 +25,7 @@
 #include "core/json.h"
 #include "formats/jose_int.h"
 #include "formats/oauth_int.h"
+#include "verifier/oauth_keys.h"
 
 struct avow_oauth_result {
     avow_err status;
@@ -53,7 +54,8 @@ typedef struct ctx {
     const char *errname;
     avow_jws *att, *pop, *dpop;
     pending pop_jti, dpop_jti;
-    avow_buf chal; /* the challenge's bytes, consumed at the end when single-use */
+    avow_buf chal;           /* the challenge's bytes, consumed at the end when single-use */
+    avow__jws_prep cnf_prep; /* from opts.key_cache: the cnf key's prepared verification */
 } ctx;
 
 #define FAIL(c, name, code, field, ...)                                                            \
@@ -206,7 +208,11 @@ static avow_err attestation_signature(ctx *c, const char *t, size_t n)
                         "no trusted Client Attester key is configured");
         int mismatch_only = 1;
         for (size_t i = 0; i < o->nattester_keys; i++) {
-            rc = avow_jws_verify(t, n, o->attester_keys[i], &vo, &c->att, c->d);
+            avow__jws_prep p;
+            if (avow__oauth_attester_prep(o->key_cache, o->attester_keys[i], &p) != AVOW_OK)
+                return FAIL(c, NULL, AVOW_ERR_NOMEM, "attestation", "out of memory");
+            rc = avow__jws_verify_prep(t, n, o->attester_keys[i], &p, &vo, &c->att, c->d);
+            EVP_PKEY_CTX_free(p.verify);
             if (rc == AVOW_ERR_SIG_INVALID)
                 mismatch_only = 0;
             else if (rc != AVOW_ERR_ALG_MISMATCH)
@@ -268,7 +274,13 @@ static avow_err attestation_claims(ctx *c)
                     "cnf must be an object with a \"jwk\" member (RFC 7800)");
     avow_diag kd;
     avow_diag_clear(&kd);
-    if (avow__jwk_from_json(jwk, "attestation.payload.cnf.jwk", &c->r->cnf, &kd) != AVOW_OK)
+    avow_err krc = o->key_cache != NULL
+                       ? avow__oauth_cnf_key(o->key_cache, jwk, "attestation.payload.cnf.jwk",
+                                             &c->r->cnf, &c->cnf_prep, &c->r->jkt, &kd)
+                       : avow__jwk_from_json(jwk, "attestation.payload.cnf.jwk", &c->r->cnf, &kd);
+    if (krc == AVOW_ERR_NOMEM)
+        return FAIL(c, NULL, krc, kd.field, "%s", kd.detail);
+    if (krc != AVOW_OK)
         return FAIL(c, E, AVOW_ERR_OAUTH_CNF, kd.field, "cnf.jwk: %s", kd.detail);
     if (c->req->client_id != NULL && strcmp(c->req->client_id, sub) != 0)
         return FAIL(c, E, AVOW_ERR_OAUTH_CLIENT_ID, "client_id",
@@ -276,7 +288,7 @@ static avow_err attestation_claims(ctx *c)
     if ((c->r->client_id = OPENSSL_strdup(sub)) == NULL ||
         (c->r->claims = OPENSSL_strdup((const char *)avow_jws_get0_payload(c->att)->ptr)) == NULL)
         return FAIL(c, NULL, AVOW_ERR_NOMEM, "attestation", "out of memory");
-    return avow__jwk_thumbprint_json(jwk, &c->r->jkt, c->d);
+    return c->r->jkt.ptr != NULL ? AVOW_OK : avow__jwk_thumbprint_json(jwk, &c->r->jkt, c->d);
 }
 
 /* ---- challenges, jti and time ---- */
@@ -348,11 +360,12 @@ static avow_err check_iat(ctx *c, const json_t *p, const char *field, const char
 }
 
 /* The replay-set key: SHA-256 over the kind, the scope and the jti, each NUL-terminated. */
-static avow_err jti_key(const char *kind, const char *scope, const char *jti, uint8_t out[32])
+static avow_err jti_key(const EVP_MD *md, const char *kind, const char *scope, const char *jti,
+                        uint8_t out[32])
 {
     EVP_MD_CTX *m = EVP_MD_CTX_new();
     unsigned n = 0;
-    int ok = m != NULL && EVP_DigestInit_ex(m, EVP_sha256(), NULL) == 1 &&
+    int ok = m != NULL && EVP_DigestInit_ex(m, md != NULL ? md : EVP_sha256(), NULL) == 1 &&
              EVP_DigestUpdate(m, kind, strlen(kind) + 1) == 1 &&
              EVP_DigestUpdate(m, scope, strlen(scope) + 1) == 1 &&
              EVP_DigestUpdate(m, jti, strlen(jti) + 1) == 1 && EVP_DigestFinal_ex(m, out, &n) == 1;
@@ -368,7 +381,8 @@ static avow_err check_jti(ctx *c, const json_t *p, const char *kind, const char 
     if (jti == NULL)
         return FAIL(c, err, AVOW_ERR_OAUTH_CLAIM, field,
                     "jti is missing, empty, not a string or over %u bytes", AVOW_OAUTH_MAX_JTI);
-    if (jti_key(kind, scope, jti, out->key) != AVOW_OK)
+    /* SHA-256 fetched once by the key cache when there is one (cnf_prep.md[0]). */
+    if (jti_key(c->cnf_prep.md[0], kind, scope, jti, out->key) != AVOW_OK)
         return FAIL(c, NULL, AVOW_ERR_CRYPTO, field, "cannot hash the jti");
     /* Kept as long as a PoP of this iat could be accepted. */
     out->expires = iat + (int64_t)c->o->pop_max_age + (int64_t)c->o->leeway;
@@ -403,7 +417,7 @@ static avow_err check_pop(ctx *c)
     vo.max_len = o->max_token;
     vo.flags = AVOW_JWS_PAYLOAD_JSON;
     vo.field = "pop";
-    avow_err rc = avow_jws_verify(t, strlen(t), c->r->cnf, &vo, &c->pop, c->d);
+    avow_err rc = avow__jws_verify_prep(t, strlen(t), c->r->cnf, &c->cnf_prep, &vo, &c->pop, c->d);
     if (rc == AVOW_ERR_SIG_INVALID || rc == AVOW_ERR_ALG_MISMATCH) {
         char why[256];
         avow__strlcpy(why, c->d != NULL ? c->d->detail : "", sizeof(why));
@@ -643,6 +657,7 @@ avow_err avow_oauth_verify(const avow_oauth_request *req, const avow_oauth_verif
     avow_jws_free(c.pop);
     avow_jws_free(c.dpop);
     avow_buf_free(&c.chal);
+    EVP_PKEY_CTX_free(c.cnf_prep.verify);
     *out = r;
     return rc;
 }

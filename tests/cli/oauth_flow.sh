@@ -112,6 +112,50 @@ expect_rc 0 "$AVOW" oauth dpop -key "$T/other.key" -htm POST -htu "$AS/token" -o
 expect_rc 1 "$AVOW" oauth verify -aud "$AS" -attester-key "$T/attester.pub" \
     -attestation "$T/att.jwt" -dpop "$T/dpop.jwt" -url "$AS/token"
 grep -q 'AVOW_ERR_DPOP_KEY' "$T/err" || fail "DPoP key not compared with cnf"
+# "oauth pop -dpop" is "oauth dpop": combined mode with the cnf key passes, once per jti
+expect_rc 0 "$AVOW" oauth pop -dpop -key "$T/cli.key" -htm POST -htu "$AS/token" -out "$T/dpop-cli.jwt"
+expect_rc 0 "$AVOW" oauth verify -aud "$AS" -attester-key "$T/attester.pub" \
+    -attestation "$T/att.jwt" -dpop "$T/dpop-cli.jwt" -url "$AS/token" -replay-db "$T/dreplay.db" -json
+grep -q '"mode": "attest_jwt_client_auth_dpop"' "$T/out" || fail "pop -dpop: $(cat "$T/out")"
+expect_rc 1 "$AVOW" oauth verify -aud "$AS" -attester-key "$T/attester.pub" \
+    -attestation "$T/att.jwt" -dpop "$T/dpop-cli.jwt" -url "$AS/token" -replay-db "$T/dreplay.db"
+grep -q 'AVOW_ERR_OAUTH_REPLAY' "$T/err" || fail "pop -dpop replay: $(cat "$T/err")"
+expect_rc 2 "$AVOW" oauth pop -dpop -key "$T/cli.key" -htm POST -htu "$AS/token" -aud "$AS"
+expect_rc 2 "$AVOW" oauth pop -key "$T/cli.key" -aud "$AS" -htm POST
+expect_rc 2 "$AVOW" oauth pop -dpop -key "$T/cli.key" -htm POST
+
+# trusted attester keys as a JWK set: the attester's key (from its SPKI: 04 || x || y)
+b64u() { base64 | tr '+/' '-_' | tr -d '=\n'; }
+jwk_of() {
+    openssl pkey -pubin -in "$1" -outform DER 2>/dev/null | tail -c 64 >"$T/pt"
+    printf '{"kty":"EC","crv":"P-256","x":"%s","y":"%s","kid":"%s","use":"sig"}' \
+        "$(head -c 32 "$T/pt" | b64u)" "$(tail -c 32 "$T/pt" | b64u)" "$2"
+}
+openssl pkey -in "$T/other.key" -pubout -out "$T/other.pub" 2>/dev/null
+printf '{"keys":[%s]}' "$(jwk_of "$T/attester.pub" att-1)" >"$T/att.jwks"
+printf '{"keys":[%s]}' "$(jwk_of "$T/other.pub" other)" >"$T/other.jwks"
+printf '{"keys":[%s,%s]}' "$(jwk_of "$T/other.pub" other)" "$(jwk_of "$T/attester.pub" att-1)" \
+    >"$T/two.jwks"
+expect_rc 0 "$AVOW" oauth pop -key "$T/cli.key" -aud "$AS" -out "$T/pop-jwks.jwt"
+expect_rc 0 "$AVOW" oauth verify -aud "$AS" -attester-jwks "$T/att.jwks" \
+    -attestation "$T/att.jwt" -pop "$T/pop-jwks.jwt"
+grep -qx "$CID" "$T/out" || fail "-attester-jwks: $(cat "$T/out") $(cat "$T/err")"
+expect_rc 1 "$AVOW" oauth verify -aud "$AS" -attester-jwks "$T/other.jwks" \
+    -attestation "$T/att.jwt" -pop "$T/pop-jwks.jwt"
+grep -q 'AVOW_ERR_OAUTH_ATTESTER' "$T/err" || fail "-attester-jwks, another key: $(cat "$T/err")"
+# no kid in the attestation and two P-256 keys: the set cannot say which (exit 2, as for
+# any key reference that names several keys)
+expect_rc 2 "$AVOW" oauth verify -aud "$AS" -attester-jwks "$T/two.jwks" \
+    -attestation "$T/att.jwt" -pop "$T/pop-jwks.jwt"
+grep -q 'AVOW_ERR_AMBIGUOUS' "$T/err" || fail "-attester-jwks, ambiguous: $(cat "$T/err")"
+# ... unless another trusted key is given beside it
+expect_rc 0 "$AVOW" oauth verify -aud "$AS" -attester-jwks "$T/two.jwks" \
+    -attester-key "$T/attester.pub" -attestation "$T/att.jwt" -pop "$T/pop-jwks.jwt"
+printf '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}' >"$T/oct.jwks"
+expect_rc 3 "$AVOW" oauth verify -aud "$AS" -attester-jwks "$T/oct.jwks" \
+    -attestation "$T/att.jwt" -pop "$T/pop-jwks.jwt"
+grep -q 'AVOW_ERR_JWKS' "$T/err" || fail "-attester-jwks with an oct key: $(cat "$T/err")"
+
 # usage errors
 expect_rc 2 "$AVOW" oauth verify -attester-key "$T/attester.pub" -attestation "$T/att.jwt"
 expect_rc 2 "$AVOW" oauth verify -aud "$AS" -attestation "$T/att.jwt"

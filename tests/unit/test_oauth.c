@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <pthread.h>
+
 #include <openssl/ecdsa.h>
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
@@ -283,6 +285,127 @@ static void test_valid_pop_mode(void **state)
     avow_buf_free(&js);
     avow_buf_free(&jkt);
     avow_oauth_result_free(r);
+    avow_buf_free(&att);
+    avow_buf_free(&pop);
+}
+
+/* An attestation by att_key over cnf JWK text jwk. */
+static char *att_with_jwk(const char *jwk)
+{
+    char p[4096];
+    snprintf(p, sizeof(p), "{\"sub\":\"%s\",\"iat\":%lld,\"exp\":%lld,\"cnf\":{\"jwk\":%s}}", CID,
+             (long long)NOW, (long long)NOW + 3600, jwk);
+    return raw_jws(ATT_H, p, att_key, RAW_ES);
+}
+
+/*
+ * The key cache (one cnf slot, so every other key evicts): hits give the
+ * verdicts of the import, a different key never passes for a cached one, and
+ * the checks that read members outside the thumbprint input still run.
+ */
+static void test_key_cache(void **state)
+{
+    (void)state;
+    avow_oauth_key_cache *kc = NULL;
+    assert_int_equal(avow_oauth_key_cache_new(AVOW_OAUTH_KEY_CACHE_MAX + 1u, &kc, NULL),
+                     AVOW_ERR_ARG);
+    assert_null(kc);
+    OK(avow_oauth_key_cache_new(1, &kc, NULL));
+    setup s;
+    set_init(&s);
+    s.o.key_cache = kc;
+    avow_buf att = make_att(), pop = make_pop("j1", NULL, NOW), jkt = {0};
+    OK(avow_jwk_thumbprint(cli_key, &jkt, NULL));
+    for (int i = 0; i < 3; i++) { /* a miss, then hits */
+        avow_oauth_result *r = NULL;
+        assert_int_equal(run(&s, (char *)att.ptr, (char *)pop.ptr, NULL, &r), AVOW_OK);
+        assert_int_equal(EVP_PKEY_eq(avow_oauth_result_get0_cnf(r), cli_key), 1);
+        assert_string_equal(avow_oauth_result_jkt(r), (char *)jkt.ptr);
+        avow_oauth_result_free(r);
+    }
+    /* the cached cnf key, a PoP by another key */
+    char *pp = pop_payload(""), *bad_pop = raw_jws(POP_H, pp, other_key, RAW_ES);
+    assert_int_not_equal(run(&s, (char *)att.ptr, bad_pop, NULL, NULL), AVOW_OK);
+    /* another cnf key with the cli key's PoP: refused; with its own PoP: accepted */
+    char *ojwk = jwk_of(other_key), *att2 = att_with_jwk(ojwk);
+    assert_int_not_equal(run(&s, att2, (char *)pop.ptr, NULL, NULL), AVOW_OK);
+    expect(&s, att2, bad_pop, NULL, AVOW_OK, NULL);
+    expect(&s, att2, bad_pop, NULL, AVOW_OK, NULL);
+    /* the cli key evicted, then cached again; a private member beside the same public key */
+    expect(&s, (char *)att.ptr, (char *)pop.ptr, NULL, AVOW_OK, NULL);
+    char *jwk = jwk_of(cli_key), priv[1024];
+    snprintf(priv, sizeof(priv), "%.*s,\"d\":\"AAAA\"}", (int)strlen(jwk) - 1, jwk);
+    char *att3 = att_with_jwk(priv);
+    expect(&s, att3, (char *)pop.ptr, NULL, AVOW_ERR_OAUTH_CNF, E_ATT);
+    /* the attester key's prepared verification is that key's alone */
+    s.keys[0] = other_key;
+    expect(&s, (char *)att.ptr, (char *)pop.ptr, NULL, AVOW_ERR_OAUTH_ATTESTER, E_ATT);
+    s.keys[0] = att_key;
+    expect(&s, (char *)att.ptr, (char *)pop.ptr, NULL, AVOW_OK, NULL);
+    avow_oauth_key_cache_free(kc);
+    avow_oauth_key_cache_free(NULL);
+    OPENSSL_free(jwk);
+    OPENSSL_free(ojwk);
+    free(att2);
+    free(att3);
+    free(pp);
+    free(bad_pop);
+    avow_buf_free(&jkt);
+    avow_buf_free(&att);
+    avow_buf_free(&pop);
+}
+
+typedef struct cache_worker {
+    avow_oauth_key_cache *kc;
+    const char *att[2], *pop[2]; /* two clients; [1]'s PoP is by the wrong key for att[0] */
+    int bad;
+} cache_worker;
+
+static void *cache_many(void *arg)
+{
+    cache_worker *w = arg;
+    for (int i = 0; i < 200; i++) {
+        setup s;
+        set_init(&s);
+        s.o.key_cache = w->kc;
+        int k = i % 2, wrong = (i % 3) == 0;
+        s.att[0] = w->att[k];
+        s.q.nattestation = 1;
+        s.pop[0] = w->pop[wrong ? 1 - k : k];
+        s.q.npop = 1;
+        avow_oauth_result *r = NULL;
+        avow_err rc = avow_oauth_verify(&s.q, &s.o, &r, NULL);
+        if ((rc == AVOW_OK) == wrong)
+            w->bad++;
+        avow_oauth_result_free(r);
+    }
+    return NULL;
+}
+
+/* Four threads over one cache of one slot: every hit, miss and eviction races the others. */
+static void test_key_cache_threads(void **state)
+{
+    (void)state;
+    avow_oauth_key_cache *kc = NULL;
+    OK(avow_oauth_key_cache_new(1, &kc, NULL));
+    avow_buf att = make_att(), pop = make_pop("j1", NULL, NOW);
+    char *ojwk = jwk_of(other_key), *att2 = att_with_jwk(ojwk), *pp = pop_payload("");
+    char *pop2 = raw_jws(POP_H, pp, other_key, RAW_ES);
+    cache_worker w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (cache_worker){kc, {(char *)att.ptr, att2}, {(char *)pop.ptr, pop2}, 0};
+        assert_int_equal(pthread_create(&th[i], NULL, cache_many, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_int_equal(w[i].bad, 0);
+    }
+    avow_oauth_key_cache_free(kc);
+    OPENSSL_free(ojwk);
+    free(att2);
+    free(pp);
+    free(pop2);
     avow_buf_free(&att);
     avow_buf_free(&pop);
 }
@@ -1015,6 +1138,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_pop_mode),
+        cmocka_unit_test(test_key_cache),
+        cmocka_unit_test(test_key_cache_threads),
         cmocka_unit_test(test_valid_combined_and_separate_dpop),
         cmocka_unit_test(test_headers),
         cmocka_unit_test(test_attestation_header_rules),
