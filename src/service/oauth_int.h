@@ -45,6 +45,8 @@ typedef struct svc_oauth {
     avow_oauth_secret secrets[SVC_OAUTH_MAX_KEYS];
     size_t nsecrets;
     avow_oauth_replay *replay;
+    /* cnf keys imported once and the attester keys' prepared verifications, shared by threads */
+    avow_oauth_key_cache *key_cache;
     avow_signer *own_signer; /* from attester_key; NULL: the CA's signer is used */
     char *attester_id;
 } svc_oauth;

@@ -80,6 +80,8 @@ static avow_err open_state(avow_service *s, svc_oauth *o, avow_diag *d)
     }
     if (err == AVOW_OK)
         err = avow_oauth_replay_open_sqlite(path, &o->replay, d);
+    if (err == AVOW_OK)
+        err = avow_oauth_key_cache_new(0, &o->key_cache, d);
     if (err == AVOW_OK) {
         /* Not the issuer itself: a PoP made for the attester must not pass at the token endpoint.
          */
@@ -115,6 +117,7 @@ void svc_oauth_free(avow_service *s)
             avow_buf_free(&o->secret_bufs[i]);
         }
     avow_oauth_replay_free(o->replay);
+    avow_oauth_key_cache_free(o->key_cache);
     avow_signer_free(o->own_signer);
     free(o->attester_id);
     free(o);
@@ -154,6 +157,7 @@ void svc_oauth_verify_opts(const avow_service *s, avow_oauth_verify_opts *o)
     o->challenges = avow_ca_dir_get0_store(s->cd);
     o->challenge_ttl = c->challenge_ttl;
     o->replay = s->oauth->replay;
+    o->key_cache = s->oauth->key_cache;
     if (c->require_challenge)
         o->flags |= AVOW_OAUTH_REQUIRE_CHALLENGE;
     if (c->challenge_reusable)

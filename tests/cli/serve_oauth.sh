@@ -11,29 +11,10 @@
 # surviving a restart. Skipped (77) without SoftHSM2.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
+. "$TESTS_DIR/cli/lib/token.sh"
 . "$TESTS_DIR/cli/lib/serve.sh"
 
-if [ "${AVOW_WITH_PKCS11:-ON}" = OFF ]; then
-    echo "SKIP: avow built without PKCS#11"
-    exit 77
-fi
-MOD=/usr/lib/softhsm/libsofthsm2.so
-if [ ! -r "$MOD" ] || ! command -v softhsm2-util >/dev/null 2>&1; then
-    echo "SKIP: SoftHSM2 ($MOD) not installed"
-    exit 77
-fi
-unset AVOW_PKCS11_MODULE || true
-
-PIN=4321
-mkdir "$T/tokens"
-printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
-    "$T/tokens" >"$T/softhsm2.conf"
-SOFTHSM2_CONF=$T/softhsm2.conf
-export SOFTHSM2_CONF
-softhsm2-util --init-token --free --label avow-serve-oauth --so-pin 12345678 --pin "$PIN" >/dev/null
-TOK="pkcs11:token=avow-serve-oauth"
-AVOW_TEST_PIN=$PIN
-export AVOW_TEST_PIN
+softhsm_token avow-serve-oauth
 P="-pin-source env:AVOW_TEST_PIN"
 
 CID=https://client.example.com
