@@ -49,6 +49,7 @@
 #include <avow/service.h>
 
 #include "service/service_int.h"
+#include "bench_pki.h"
 
 static void die(const char *what, avow_err rc, const avow_diag *d)
 {
@@ -72,42 +73,11 @@ typedef struct client {
     avow_signer *ak_signer, *csr_signer;
 } client;
 
-static int add_ext(X509 *x, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX ctx;
-    X509V3_set_ctx_nodb(&ctx);
-    X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
-    X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-    int ok = ext != NULL && X509_add_ext(x, ext, -1) == 1;
-    X509_EXTENSION_free(ext);
-    return ok;
-}
-
 static X509 *make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, int ca,
                        long serial)
 {
-    X509 *x = X509_new();
-    X509_NAME *name = X509_NAME_new();
-    int ok = x != NULL && name != NULL && X509_set_version(x, 2) &&
-             ASN1_INTEGER_set(X509_get_serialNumber(x), serial) &&
-             X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1,
-                                        -1, 0) &&
-             X509_set_subject_name(x, name) &&
-             X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : name) &&
-             X509_gmtime_adj(X509_getm_notBefore(x), -3600) != NULL &&
-             X509_gmtime_adj(X509_getm_notAfter(x), 86400) != NULL && X509_set_pubkey(x, key);
-    X509 *iss = issuer != NULL ? issuer : x;
-    if (ok && ca)
-        ok = add_ext(x, iss, NID_basic_constraints, "critical,CA:TRUE") &&
-             add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
-    else if (ok)
-        ok = add_ext(x, iss, NID_key_usage, "critical,digitalSignature") &&
-             add_ext(x, iss, NID_ext_key_usage, AVOW_DEFAULT_AK_EKU);
-    ok = ok && add_ext(x, iss, NID_subject_key_identifier, "hash") &&
-         (issuer == NULL || add_ext(x, iss, NID_authority_key_identifier, "keyid")) &&
-         X509_sign(x, ikey != NULL ? ikey : key, EVP_sha256()) > 0;
-    X509_NAME_free(name);
-    if (!ok)
+    X509 *x = bench_make_cert(cn, key, issuer, ikey, ca, serial);
+    if (x == NULL)
         die(cn, AVOW_ERR_CRYPTO, NULL);
     return x;
 }
