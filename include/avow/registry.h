@@ -6,10 +6,10 @@
  * registry (request verification, appraisal, `avow csr show`, the CA, the
  * service) goes through these rows and never branches on a format.
  *
- * Built-in rows live in a const table (PKIX Evidence, plus the type OIDs
- * avow can name but not yet verify). A caller may add rows of its own in
- * an avow_registry object, looked up before the built-ins; the object is
- * only read during verification, so one registry serves many threads.
+ * Built-in rows live in a const table (PKIX Evidence, the PSA token, CMW
+ * statements and the TCG DICE wrapper, TPM2_Certify); each verifies. A caller may add rows of its
+ * own in an avow_registry object, looked up before the built-ins; the object is only read during
+ * verification, so one registry serves many threads.
  */
 #ifndef AVOW_REGISTRY_H
 #define AVOW_REGISTRY_H
@@ -77,7 +77,7 @@ struct avow_statement_type {
     const avow_vocabulary *vocab; /* NULL: the type yields no claims a policy can name */
     const char *native_name;      /* what avow_statement_result_get0_native calls `native` */
     const char *verified_name;    /* ... and `verified` */
-    /* A row without decode and verify names a type avow knows of but cannot verify: its
+    /* A row without decode and verify only names a type (a caller may register one): its
      * statements are reported (AVOW_ERR_STATEMENT_TYPE) and shown as bytes. */
     avow_stmt_decode_fn decode;
     avow_stmt_verify_fn verify;
