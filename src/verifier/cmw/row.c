@@ -290,7 +290,10 @@ static avow_err cmw_json(const avow_statement_type *row, const void *native, con
         avow_buf inner = {0};
         avow_err rc =
             avow__psa_row.to_json(&avow__psa_row, c->inner, r != NULL ? r->inner : NULL, &inner);
-        json_t *j = rc == AVOW_OK ? json_loadb((const char *)inner.ptr, inner.len, 0, NULL) : NULL;
+        /* the PSA row escapes a NUL in a text claim as \u0000: read it back as such */
+        json_t *j = rc == AVOW_OK
+                        ? json_loadb((const char *)inner.ptr, inner.len, JSON_ALLOW_NUL, NULL)
+                        : NULL;
         avow_buf_free(&inner);
         avow__json_put(o, "psa", j, &bad);
     } else if (c->kind == KIND_EAR) {
