@@ -133,11 +133,42 @@ static void test_wit_wpt(void **state)
     EVP_PKEY_free(wk);
 }
 
+static void test_idmap_parse(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "[]",
+        "{}",
+        "{\"identifiers\": []}",
+        "{\"identifiers\": [{\"uri\": 1}]}",
+        "{\"identifiers\": [{\"uri\": \"spiffe://a/b\", \"x\": 1}]}",
+        "{\"identifiers\": [{\"uri\": \"spiffe://a/b\"}], \"other\": 1}",
+        "{\"identifiers\": [{\"uri\": \"spiffe://a/b\", \"when\": {\"a\": 1}}]}",
+        "{\"identifiers\": [{\"uri\": \"spiffe://a/b\"}], \"schemes\": [\"HTTP\"]}"};
+    static const avow_err want[] = {
+        AVOW_ERR_JSON,        AVOW_ERR_WIMSE_IDMAP, AVOW_ERR_WIMSE_IDMAP, AVOW_ERR_WIMSE_IDMAP,
+        AVOW_ERR_WIMSE_IDMAP, AVOW_ERR_WIMSE_IDMAP, AVOW_ERR_WIMSE_IDMAP, AVOW_ERR_WIMSE_IDMAP};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        avow_wimse_idmap *m = NULL;
+        avow_err rc = avow_wimse_idmap_parse(bad[i], strlen(bad[i]), NULL, &m, NULL);
+        if (rc != want[i])
+            fail_msg("%s: %s", bad[i], avow_errname(rc));
+        assert_null(m);
+    }
+    const char *good = "{\"identifiers\": [{\"when\": {\"pkix:hwmodel\": \"SoftHSM v2\"}, "
+                       "\"uri\": \"spiffe://example.org/hsm/{keyid}\"}], \"trust_domains\": "
+                       "[\"example.org\"]}";
+    avow_wimse_idmap *m = NULL;
+    assert_int_equal(avow_wimse_idmap_parse(good, strlen(good), NULL, &m, NULL), AVOW_OK);
+    avow_wimse_idmap_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identifier),
         cmocka_unit_test(test_wit_wpt),
+        cmocka_unit_test(test_idmap_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
