@@ -493,3 +493,36 @@ avow_err avow_tpm_certify_encode(const uint8_t *attest, size_t attest_len, const
     out->len = (size_t)(q - o);
     return AVOW_OK;
 }
+
+avow_err avow_tpm_public_spki(const uint8_t *pub, size_t pub_len, avow_buf *spki, avow_diag *diag)
+{
+    if (spki != NULL)
+        spki->ptr = NULL, spki->len = 0;
+    if (pub == NULL || spki == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "pub", "no TPM2B_PUBLIC or output");
+    TPM2B_PUBLIC p;
+    memset(&p, 0, sizeof(p));
+    size_t off = 0;
+    TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub, pub_len, &off, &p);
+    if (rc != TSS2_RC_SUCCESS) {
+        avow_err e = avow__fail(diag, AVOW_ERR_TPM_STRUCT, "pub",
+                                "TPM2B_PUBLIC does not unmarshal (TSS2_RC 0x%x)", (unsigned)rc);
+        avow__set_backend(diag, AVOW_BACKEND_TPM, rc);
+        return e;
+    }
+    if (off != pub_len)
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "pub", "%zu bytes after the TPM2B_PUBLIC",
+                          pub_len - off);
+    avow__tpm_certify t;
+    memset(&t, 0, sizeof(t));
+    avow_err e = make_spki(&t, &p.publicArea, diag);
+    if (e != AVOW_OK)
+        return e;
+    if (t.spki == NULL)
+        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "pub.type",
+                          "the key (type 0x%04x) has no public key avow reads",
+                          (unsigned)p.publicArea.type);
+    spki->ptr = t.spki;
+    spki->len = t.spki_len;
+    return AVOW_OK;
+}
