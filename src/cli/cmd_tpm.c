@@ -39,6 +39,15 @@ static const cli_opt pubkey_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
+static const cli_opt certify_opts[] = {
+    {"tpm", CLI_VALUE, "TCTI", "the TPM (default: " CLI_TPM_DEFAULT_TCTI ")"},
+    {"key", CLI_VALUE, "PREFIX", "the key to certify (PREFIX.pub/.priv)"},
+    {"tpm-ak", CLI_VALUE, "PREFIX", "the attestation key that certifies it"},
+    {"nonce", CLI_VALUE, "HEX", "the verifier's nonce (qualifyingData), at most 64 bytes"},
+    {"out", CLI_VALUE, "FILE", "the statement's DER (default: stdout)"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
 static avow_err path_of(const char *prefix, const char *ext, char *out, avow_diag *d)
 {
     int n = snprintf(out, PATH_CAP, "%s%s", prefix, ext);
@@ -131,12 +140,44 @@ static int tpm_pubkey(const char *prog, const cli_args *a)
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }
 
+/* The statement alone, for another carrier than avow csr create (or a test that alters it). */
+static int tpm_certify(const char *prog, const cli_args *a)
+{
+    if (cli_get(a, "key") == NULL || cli_get(a, "tpm-ak") == NULL)
+        return cli_usage_error(prog, "-key PREFIX and -tpm-ak PREFIX are required");
+    avow_diag d;
+    avow_diag_clear(&d);
+    uint8_t nonce[64];
+    size_t nlen = 0;
+    uint32_t key = 0, ak = 0;
+    avow_tpm *t = NULL;
+    avow_buf stmt = {0};
+    avow_err err = AVOW_OK;
+    if (cli_get(a, "nonce") != NULL)
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &nlen, &d);
+    if (err == AVOW_OK)
+        err = avow_tpm_open(cli_get(a, "tpm") ? cli_get(a, "tpm") : CLI_TPM_DEFAULT_TCTI, &t, &d);
+    if (err == AVOW_OK)
+        err = cli_tpm_load(t, cli_get(a, "key"), &key, NULL, &d);
+    if (err == AVOW_OK)
+        err = cli_tpm_load(t, cli_get(a, "tpm-ak"), &ak, NULL, &d);
+    if (err == AVOW_OK)
+        err = avow_tpm_certify(avow_tpm_get0_esys(t), key, ak, nonce, nlen, &stmt, &d);
+    if (err == AVOW_OK)
+        err = cli_write(cli_get(a, "out"), stmt.ptr, stmt.len, NULL, CLI_FORM_DER, &d);
+    avow_buf_free(&stmt);
+    avow_tpm_free(t);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
 static const cli_cmd tpm_cmds[] = {
     {"keygen", "Create a key in the TPM under avow's primary and write PREFIX.pub and PREFIX.priv.",
      "-tpm TCTI -key PREFIX [-ak | -duplicable] [-type ec-p256|rsa-2048] [-pubout FILE]",
      keygen_opts, 0, tpm_keygen},
     {"pubkey", "Write the public key of a TPM key's PREFIX.pub (no TPM needed).",
      "-key PREFIX [-out FILE] [-outform PEM|DER]", pubkey_opts, 0, tpm_pubkey},
+    {"certify", "TPM2_Certify of a key by an AK: the tcg-attest-tpm-certify statement (DER).",
+     "-tpm TCTI -key PREFIX -tpm-ak PREFIX [-nonce HEX] [-out FILE]", certify_opts, 0, tpm_certify},
 };
 
 int cli_group_tpm(const char *prog, int argc, char **argv)
