@@ -193,11 +193,13 @@ AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_wimse_issue_wit_request(
  * ledger row written like any issuance): subjectAltName exactly one URI,
  * the resolved identifier (plus opts->wic_dns), the subject the request's
  * (or none), keyUsage digitalSignature, extendedKeyUsage clientAuth and
- * serverAuth, and the CMW extension with the EAR unless opts->result is
- * AVOW_WIMSE_RESULT_NONE. aopts supplies policy, nonce, flags and registry.
- * The identifier is resolved from the appraisal before the certificate is
- * made (AVOW_CA_ISSUE hook, docs/wimse.md), so a request that maps to no
- * identifier consumes nothing. *cert (X509_free) and *ap are the caller's.
+ * serverAuth, and the CMW extension with the EAR (the CA always records
+ * the result: opts->result AVOW_WIMSE_RESULT_NONE is AVOW_ERR_ARG; opts->
+ * wic_dns other than DNS names is AVOW_ERR_WIMSE_WIC_SAN). aopts supplies
+ * policy, nonce, flags and registry. The identifier is resolved from the
+ * appraisal inside avow_ca_dir_issue, before the certificate is made (its
+ * prepare hook), so a request that maps to no identifier consumes nothing. *cert (X509_free) and
+ * *ap are the caller's.
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_wimse_issue_wic(avow_ca_dir *cd, const avow_verifier *v,
                                                           const avow_request *req,
