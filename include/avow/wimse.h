@@ -194,7 +194,7 @@ AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_wimse_issue_wit_request(
  * the resolved identifier (plus opts->wic_dns), the subject the request's
  * (or none), keyUsage digitalSignature, extendedKeyUsage clientAuth and
  * serverAuth, and the CMW extension with the EAR (the CA always records
- * the result: opts->result AVOW_WIMSE_RESULT_NONE is AVOW_ERR_ARG; opts->
+ * the result, so opts->result governs the WIT only; opts->
  * wic_dns other than DNS names is AVOW_ERR_WIMSE_WIC_SAN). aopts supplies
  * policy, nonce, flags and registry. The identifier is resolved from the
  * appraisal inside avow_ca_dir_issue, before the certificate is made (its

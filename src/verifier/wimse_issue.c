@@ -459,10 +459,6 @@ avow_err avow_wimse_issue_wic(avow_ca_dir *cd, const avow_verifier *v, const avo
         (aopts != NULL && aopts->size != sizeof(*aopts)))
         return avow__fail(d, AVOW_ERR_ARG, "wic",
                           "no CA, verifier, request, output, identifier policy or options");
-    if (o->result == AVOW_WIMSE_RESULT_NONE)
-        return avow__fail(
-            d, AVOW_ERR_ARG, "result",
-            "a WIC always carries the appraisal in its CMW extension (docs/wimse.md)");
     avow_err rc = wic_dns_check(o->wic_dns, d);
     if (rc != AVOW_OK)
         return rc;
