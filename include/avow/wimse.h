@@ -103,8 +103,10 @@ AVOW_EXPORT avow_err avow_wimse_identifier_check(const char *uri, size_t len,
  * which must be present and URI-safe (unreserved characters only, at most
  * 255 bytes); the result must pass avow_wimse_identifier_check with the
  * policy's schemes and, when given, be in one of its trust domains. Claim
- * names ("element:claim" or "claim") are checked against the registry's
- * vocabularies as policy rules are. Unknown members are refused.
+ * names ("element:claim" or "claim") are looked up in the bound
+ * statement's claims when the policy is applied; reg is reserved for
+ * checking them against the vocabularies at parse time, as policy rules
+ * are (not done yet). Unknown members are refused.
  */
 typedef struct avow_wimse_idmap avow_wimse_idmap;
 
