@@ -645,8 +645,8 @@ static void jose_seeds(void)
 }
 
 /* OAuth: attestation (ES by the EAR key; HS256 by the fixed secret) + PoP + DPoP lines. */
-static void oauth_put(const char *name, const avow_buf *att, const avow_buf *pop,
-                      const avow_buf *dpop)
+static void oauth_put_dir(const char *dir, const char *name, const avow_buf *att,
+                          const avow_buf *pop, const avow_buf *dpop)
 {
     size_t n = att->len + (pop != NULL ? pop->len : 0) + (dpop != NULL ? dpop->len : 0) + 3;
     avow_buf b = {OPENSSL_zalloc(n + 1), 0};
@@ -654,8 +654,14 @@ static void oauth_put(const char *name, const avow_buf *att, const avow_buf *pop
     b.len = (size_t)snprintf((char *)b.ptr, n + 1, "%s\n%s\n%s", (const char *)att->ptr,
                              pop != NULL ? (const char *)pop->ptr : "",
                              dpop != NULL ? (const char *)dpop->ptr : "");
-    put_buf("oauth", name, &b);
+    put_buf(dir, name, &b);
     avow_buf_free(&b);
+}
+
+static void oauth_put(const char *name, const avow_buf *att, const avow_buf *pop,
+                      const avow_buf *dpop)
+{
+    oauth_put_dir("oauth", name, att, pop, dpop);
 }
 
 static void oauth_seeds(void)
@@ -700,6 +706,36 @@ static void oauth_seeds(void)
         avow_buf_free(all[i]);
 }
 
+/* WIMSE: a WIT by the EAR key for req_key + a WPT by req_key, with and without ath. */
+static void wimse_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    avow_wimse_issue_opts io;
+    avow_wimse_issue_opts_init(&io);
+    io.iss = "https://ids.example.org";
+    io.now = (int64_t)FZ_NOW;
+    io.jti = "fz-wit-1";
+    avow_buf wit = {0}, wpt = {0}, wpta = {0};
+    FZ_CHECK(avow_wimse_wit_sign(s->ear_signer, "spiffe://example.org/fz/w1", s->req_key, NULL, &io,
+                                 &wit, NULL) == AVOW_OK);
+    avow_wimse_wpt_opts wo;
+    avow_wimse_wpt_opts_init(&wo);
+    wo.wit = (const char *)wit.ptr;
+    wo.aud = "https://svc.example.org/api";
+    wo.now = (int64_t)FZ_NOW;
+    wo.jti = "fz-wpt-1";
+    FZ_CHECK(avow_wimse_wpt_sign(s->req_signer, &wo, &wpt, NULL) == AVOW_OK);
+    wo.access_token = "fz-token";
+    FZ_CHECK(avow_wimse_wpt_sign(s->req_signer, &wo, &wpta, NULL) == AVOW_OK);
+    oauth_put_dir("wimse", "fz-wit-wpt.txt", &wit, &wpt, NULL);
+    avow_buf tok = {(uint8_t *)"\nfz-token", 9}; /* an empty second WIT, then the token */
+    oauth_put_dir("wimse", "fz-wit-wpt-ath.txt", &wit, &wpta, &tok);
+    oauth_put_dir("wimse", "fz-two-wits.txt", &wit, &wpt, &wit);
+    avow_buf_free(&wit);
+    avow_buf_free(&wpt);
+    avow_buf_free(&wpta);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -713,6 +749,7 @@ int main(int argc, char **argv)
     jose_seeds();
     cmp_seeds();
     oauth_seeds();
+    wimse_seeds();
     ERR_clear_error();
     return 0;
 }
