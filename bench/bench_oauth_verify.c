@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 
 #include <avow/avow.h>
 #include <avow/oauth.h>
 
+#include "bench_jws.h"
 #include "bench_util.h"
 
 typedef struct {
@@ -43,29 +43,6 @@ static void die(const char *what)
     exit(2);
 }
 
-/* The DER signature and signing-input length of a compact ES256 JWS. */
-static void split(const avow_buf *jws, avow_buf *der, size_t *input_len)
-{
-    const char *s = (const char *)jws->ptr;
-    const char *dot = strrchr(s, '.');
-    avow_buf raw = {0};
-    if (dot == NULL || avow_b64url_decode(dot + 1, strlen(dot + 1), &raw, NULL) != AVOW_OK ||
-        raw.len != 64)
-        die("split");
-    ECDSA_SIG *sig = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(raw.ptr, 32, NULL), *sv = BN_bin2bn(raw.ptr + 32, 32, NULL);
-    unsigned char *p = NULL;
-    int n = 0;
-    if (sig == NULL || r == NULL || sv == NULL || ECDSA_SIG_set0(sig, r, sv) != 1 ||
-        (n = i2d_ECDSA_SIG(sig, &p)) <= 0)
-        die("der");
-    der->ptr = p;
-    der->len = (size_t)n;
-    ECDSA_SIG_free(sig);
-    avow_buf_free(&raw);
-    *input_len = (size_t)(dot - s);
-}
-
 static int raw_verify(void *arg)
 {
     bench *b = arg;
@@ -75,14 +52,9 @@ static int raw_verify(void *arg)
         size_t n;
     } v[2] = {{b->att_key, &b->att, &b->att_sig, b->att_in},
               {b->cli_key, &b->pop, &b->pop_sig, b->pop_in}};
-    for (int i = 0; i < 2; i++) {
-        EVP_MD_CTX *m = EVP_MD_CTX_new();
-        int ok = m != NULL && EVP_DigestVerifyInit(m, NULL, EVP_sha256(), NULL, v[i].k) == 1 &&
-                 EVP_DigestVerify(m, v[i].sig->ptr, v[i].sig->len, v[i].tok->ptr, v[i].n) == 1;
-        EVP_MD_CTX_free(m);
-        if (!ok)
+    for (int i = 0; i < 2; i++)
+        if (bench_es256_verify(v[i].k, v[i].tok, v[i].n, v[i].sig) != 0)
             return 1;
-    }
     return 0;
 }
 
@@ -213,8 +185,8 @@ int main(int argc, char **argv)
         die("tokens");
     if (avow_jwk_export(b.cli_key, &b.cnf_jwk, NULL) != AVOW_OK)
         die("jwk");
-    split(&b.att, &b.att_sig, &b.att_in);
-    split(&b.pop, &b.pop_sig, &b.pop_in);
+    bench_jws_split(&b.att, &b.att_sig, &b.att_in);
+    bench_jws_split(&b.pop, &b.pop_sig, &b.pop_in);
     if (avow_oauth_key_cache_new(0, &b.cache, NULL) != AVOW_OK)
         die("key cache");
     if (raw_verify(&b) != 0 || oauth_verify(&b) != 0 || oauth_verify_nocache(&b) != 0)
