@@ -34,6 +34,7 @@
 #include <avow/times.h>
 #include <avow/verification.h>
 #include <avow/verify.h>
+#include <avow/wimse.h>
 #include <avow/x509.h>
 
 #define AVOW_VERSION "0.1.0"

@@ -147,13 +147,38 @@ extern "C" {
     X(AVOW_ERR_STORE, 303, "store back end failure")                                               \
     X(AVOW_ERR_JOSE, 304, "JOSE library failure")                                                  \
     X(AVOW_ERR_STORE_BUSY, 305, "store is busy or locked; try again")                              \
-    X(AVOW_ERR_KAT_UNLINKED, 310, "key attestation is not bound by any platform attestation")   \
-    X(AVOW_ERR_KAT_LINK_BROKEN, 311, "platform token nonce is not the hash of the key it must bind") \
-    X(AVOW_ERR_KAT_LINK_SWAPPED, 312, "platform token binds the key of another statement")        \
-    X(AVOW_ERR_KAT_LINK_WRONG_KEY, 313, "platform token binds the attested key, not its signer")  \
-    X(AVOW_ERR_KAT_COSE_KEY, 314, "COSE_Key is malformed or of a kind avow does not read")        \
-    X(AVOW_ERR_KAT_BUNDLE, 315, "key attestation bundle (CMW collection) is malformed")           \
-    X(AVOW_ERR_NESTED, 316, "a statement nested in another does not verify")                      \
+    X(AVOW_ERR_KAT_UNLINKED, 310, "key attestation is not bound by any platform attestation")      \
+    X(AVOW_ERR_KAT_LINK_BROKEN, 311,                                                               \
+      "platform token nonce is not the hash of the key it must bind")                              \
+    X(AVOW_ERR_KAT_LINK_SWAPPED, 312, "platform token binds the key of another statement")         \
+    X(AVOW_ERR_KAT_LINK_WRONG_KEY, 313, "platform token binds the attested key, not its signer")   \
+    X(AVOW_ERR_KAT_COSE_KEY, 314, "COSE_Key is malformed or of a kind avow does not read")         \
+    X(AVOW_ERR_KAT_BUNDLE, 315, "key attestation bundle (CMW collection) is malformed")            \
+    X(AVOW_ERR_NESTED, 316, "a statement nested in another does not verify")                       \
+    X(AVOW_ERR_WIMSE_HEADER, 330, "WIMSE token header missing, repeated or not one JWT")           \
+    X(AVOW_ERR_WIMSE_TYP, 331, "token typ is not the one its WIMSE role requires")                 \
+    X(AVOW_ERR_WIMSE_CLAIM, 332, "WIMSE token claim missing, repeated or of the wrong type")       \
+    X(AVOW_ERR_WIMSE_CNF, 333, "WIT cnf is not a public asymmetric JWK with an asymmetric alg")    \
+    X(AVOW_ERR_WIMSE_IDENTIFIER, 334, "not a valid Workload Identifier")                           \
+    X(AVOW_ERR_WIMSE_ISSUER, 335, "WIT is not signed by a trusted issuer key")                     \
+    X(AVOW_ERR_WIMSE_ISS, 336, "WIT iss is not the expected identity server")                      \
+    X(AVOW_ERR_WIMSE_EXPIRED, 337, "WIMSE token has expired")                                      \
+    X(AVOW_ERR_WIMSE_LIFETIME, 338, "WIMSE token exp lies too far in the future")                  \
+    X(AVOW_ERR_WIMSE_NOT_YET, 339, "WIMSE token nbf or iat lies in the future")                    \
+    X(AVOW_ERR_WIMSE_TRUST_DOMAIN, 340, "workload identifier is not in the accepted trust domain") \
+    X(AVOW_ERR_WIMSE_WPT_ALG, 341, "WPT alg differs from the WIT's cnf.jwk.alg")                   \
+    X(AVOW_ERR_WIMSE_WPT_SIG, 342, "WPT is not signed by the WIT's cnf key")                       \
+    X(AVOW_ERR_WIMSE_AUD, 343, "WPT aud is not this workload")                                     \
+    X(AVOW_ERR_WIMSE_WTH, 344, "WPT wth is not the hash of the WIT")                               \
+    X(AVOW_ERR_WIMSE_ATH, 345, "WPT ath missing or not the access token's hash")                   \
+    X(AVOW_ERR_WIMSE_TTH, 346, "WPT tth missing or not the Txn-Token's hash")                      \
+    X(AVOW_ERR_WIMSE_OTH, 347, "WPT oth missing, not understood or not the hash of its token")     \
+    X(AVOW_ERR_WIMSE_REPLAY, 348, "WPT jti was already used")                                      \
+    X(AVOW_ERR_WIMSE_IDMAP, 349, "identifier policy document is invalid")                          \
+    X(AVOW_ERR_WIMSE_NO_IDENTIFIER, 350, "no identifier policy rule yields an identifier")         \
+    X(AVOW_ERR_WIMSE_KEY_BINDING, 351, "attested key is not the workload (cnf) key")               \
+    X(AVOW_ERR_WIMSE_WIC_SAN, 352, "WIC does not carry exactly one URI subjectAltName")            \
+    X(AVOW_ERR_WIMSE_WIC, 353, "WIC is not an end-entity certificate for signatures")              \
     X(AVOW_ERR_INTERNAL, 900, "internal error")
 
 typedef enum avow_err {

@@ -113,6 +113,13 @@ typedef struct avow_policy_input {
     const uint8_t *key_spki; /* DER SubjectPublicKeyInfo; NULL when not known */
     size_t key_spki_len;
     int nonce_expected; /* 1: the verifier issued a nonce for this appraisal */
+    /* The claim sets of the request's other verified statements (borrowed;
+     * NULL when nothers is 0). A rule whose claim names its vocabulary
+     * ("psa:lifecycle") and is absent from the claims evaluated is
+     * evaluated on each of these that carries it, and must hold in every
+     * one (docs/policy.md, "Claims of other statements"). */
+    const avow_claimset *const *others;
+    size_t nothers;
 } avow_policy_input;
 
 /* Zeroes in, sets its size, key_element AVOW_POLICY_NO_ELEMENT. */

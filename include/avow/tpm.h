@@ -98,6 +98,82 @@ AVOW_EXPORT avow_err avow_tpm_signer_new(void *esys, uint32_t key, EVP_PKEY *pub
 AVOW_EXPORT avow_err avow_tpm_certify(void *esys, uint32_t key, uint32_t ak, const uint8_t *nonce,
                                       size_t nonce_len, avow_buf *out, avow_diag *diag);
 
+/*
+ * A TPM reached through a TCTI (tpm2-tss's tctildr configuration string:
+ * "swtpm:host=127.0.0.1,port=2321", "device:/dev/tpmrm0", "mssim:..."),
+ * with its ESYS context and the parent of avow's keys: a primary of the
+ * owner hierarchy made on open from a fixed template (ECC P-256 storage
+ * key, AES-128-CFB, fixedTPM|fixedParent|sensitiveDataOrigin|userWithAuth|
+ * noDA|restricted|decrypt, nameAlg SHA-256, empty unique; docs/tpm.md), so
+ * the same TPM gives the same parent every time and nothing is persisted.
+ * Keys are kept outside the TPM as their TPM2B_PUBLIC and TPM2B_PRIVATE
+ * (the tpm2-tools "-u key.pub -r key.priv" files) and loaded for a command;
+ * avow_tpm_free flushes the primary and every key loaded through it. One
+ * thread at a time.
+ */
+typedef struct avow_tpm avow_tpm;
+
+/*
+ * Opens the TPM of tcti (NULL: tctildr's default) and makes the primary.
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_IO (no TCTI or no TPM answers),
+ * AVOW_ERR_CRYPTO (a TPM command failed; diag->backend holds the TSS2_RC),
+ * AVOW_ERR_UNSUPPORTED (built without AVOW_WITH_TPM), AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_tpm_open(const char *tcti, avow_tpm **out, avow_diag *diag);
+
+/* Flushes what was loaded, closes the TPM. No-op for NULL. */
+AVOW_EXPORT void avow_tpm_free(avow_tpm *t);
+
+/* The ESYS_CONTEXT * (borrowed) for avow_tpm_signer_new and avow_tpm_certify. */
+AVOW_EXPORT void *avow_tpm_get0_esys(const avow_tpm *t);
+
+/* What avow_tpm_keygen makes under the primary. */
+typedef enum avow_tpm_key_kind {
+    /* An unrestricted signing key that never leaves the TPM (fixedTPM,
+     * fixedParent, sensitiveDataOrigin, userWithAuth, sign): the key a
+     * request asks a certificate for. */
+    AVOW_TPM_KEY_SIGN = 0,
+    /* A restricted signing key with a fixed scheme (ECDSA or RSASSA with
+     * SHA-256) and the same attributes: an attestation key for TPM2_Certify. */
+    AVOW_TPM_KEY_AK = 1,
+    /* AVOW_TPM_KEY_SIGN with fixedTPM and fixedParent clear: a key that can
+     * be duplicated to another TPM (what a verifier must refuse). */
+    AVOW_TPM_KEY_DUPLICABLE = 2
+} avow_tpm_key_kind;
+
+typedef enum avow_tpm_key_type { AVOW_TPM_EC_P256 = 0, AVOW_TPM_RSA_2048 = 1 } avow_tpm_key_type;
+
+/*
+ * TPM2_Create of a key of `kind` and `type` with an empty authValue under
+ * the primary. *pub and *priv get the marshalled TPM2B_PUBLIC and
+ * TPM2B_PRIVATE (the caller's, avow_buf_free). The key is not loaded.
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_CRYPTO, AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_tpm_keygen(avow_tpm *t, avow_tpm_key_kind kind, avow_tpm_key_type type,
+                                     avow_buf *pub, avow_buf *priv, avow_diag *diag);
+
+/*
+ * TPM2_Load of a key avow_tpm_keygen (or tpm2_create under the same
+ * primary) made: pub and priv are the marshalled TPM2B_PUBLIC and
+ * TPM2B_PRIVATE, each read to its last byte. *key gets the ESYS_TR handle
+ * (flushed by avow_tpm_free), *pkey (may be NULL) its public key (the
+ * caller's). At most four keys per avow_tpm.
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_TPM_STRUCT (a file is not what it claims),
+ * AVOW_ERR_TOO_LARGE, AVOW_ERR_CRYPTO (TPM2_Load failed: another parent,
+ * another TPM), AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_tpm_load(avow_tpm *t, const uint8_t *pub, size_t pub_len,
+                                   const uint8_t *priv, size_t priv_len, uint32_t *key,
+                                   EVP_PKEY **pkey, avow_diag *diag);
+
+/*
+ * The public key (DER SubjectPublicKeyInfo, the caller's) of a marshalled
+ * TPM2B_PUBLIC, for an AK certificate or a check; needs no TPM.
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_TPM_STRUCT, AVOW_ERR_UNSUPPORTED, AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_tpm_public_spki(const uint8_t *pub, size_t pub_len, avow_buf *spki,
+                                          avow_diag *diag);
+
 #ifdef __cplusplus
 }
 #endif

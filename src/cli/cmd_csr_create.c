@@ -19,10 +19,18 @@
 #include "cli/csr_cmds.h"
 #include "cli/evidence_cmds.h"
 #include "cli/p11.h"
+#include "cli/tpm.h"
 
 const cli_opt cli_csr_create_opts[] = {
     {"key", CLI_VALUE, "KEY",
-     "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token)"},
+     "the requested key: private key file (PEM/DER) or pkcs11: URI (signs in the token); "
+     "with -tpm the PREFIX of the TPM key's PREFIX.pub and PREFIX.priv (signs in the TPM)"},
+    {"tpm", CLI_VALUE, "TCTI",
+     "the TPM holding -key and -tpm-ak: swtpm:host=H,port=P, device:/dev/tpmrm0, ..."},
+    {"tpm-ak", CLI_VALUE, "PREFIX",
+     "the TPM attestation key (PREFIX.pub/.priv): add a tcg-attest-tpm-certify statement, "
+     "TPM2_Certify of -key with the -nonce; give its certificate with -chain"},
+    {"nonce", CLI_VALUE, "HEX", "the verifier's nonce: the TPM statement's qualifyingData"},
     {"subject", CLI_VALUE, "NAME",
      "subject in RFC 4514 order, most specific first: \"CN=host,O=Org\" (DER: O, then CN); "
      "or OpenSSL's \"/O=Org/CN=host\" (DER order)"},
@@ -170,16 +178,55 @@ static avow_err add_certs(avow_request_builder *b, const cli_args *a, avow_diag 
     return AVOW_OK;
 }
 
+/*
+ * -tpm: the key is loaded into the TPM and signs there; with -tpm-ak the
+ * AK certifies it over the nonce and the statement joins the request.
+ */
+static avow_err tpm_open_key(avow_request_builder *b, const cli_args *a, avow_tpm **t,
+                             avow_signer **signer, avow_diag *d)
+{
+    uint32_t key = 0, ak = 0;
+    EVP_PKEY *pub = NULL;
+    uint8_t nonce[64];
+    size_t nlen = 0;
+    avow_buf stmt = {0};
+    avow_err err = AVOW_OK;
+    if (cli_get(a, "nonce") != NULL)
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, sizeof(nonce), &nlen, d);
+    if (err == AVOW_OK)
+        err = avow_tpm_open(cli_get(a, "tpm"), t, d);
+    if (err == AVOW_OK)
+        err = cli_tpm_load(*t, cli_get(a, "key"), &key, &pub, d);
+    if (err == AVOW_OK && cli_get(a, "tpm-ak") != NULL) {
+        err = cli_tpm_load(*t, cli_get(a, "tpm-ak"), &ak, NULL, d);
+        if (err == AVOW_OK)
+            err = avow_tpm_certify(avow_tpm_get0_esys(*t), key, ak, nonce, nlen, &stmt, d);
+        if (err == AVOW_OK)
+            err =
+                avow_request_builder_add_statement(b, AVOW_OID_TPM_CERTIFY, stmt.ptr, stmt.len, d);
+    }
+    if (err == AVOW_OK)
+        err = avow_tpm_signer_new(avow_tpm_get0_esys(*t), key, pub, AVOW_SIGALG_NONE, signer, d);
+    avow_buf_free(&stmt);
+    EVP_PKEY_free(pub);
+    return err;
+}
+
 int cli_csr_create(const char *prog, const cli_args *a)
 {
     const char *key = cli_get(a, "key"), *subject = cli_get(a, "subject");
     if (key == NULL)
         return cli_usage_error(prog, "-key KEY|pkcs11:URI is required");
+    int tpm = cli_get(a, "tpm") != NULL;
+    if (!tpm && (cli_get(a, "tpm-ak") != NULL || cli_get(a, "nonce") != NULL))
+        return cli_usage_error(prog, "-tpm-ak and -nonce need -tpm TCTI");
+    if (tpm && cli_flag(a, "pss"))
+        return cli_usage_error(prog, "a TPM key signs ECDSA or RSA PKCS#1 v1.5: no -pss");
     if (cli_count(a, "evidence") + cli_count(a, "statement") + cli_count(a, "result") +
-            cli_count(a, "psa") + cli_count(a, "cmw") ==
+            cli_count(a, "psa") + cli_count(a, "cmw") + (cli_get(a, "tpm-ak") != NULL) ==
         0)
-        return cli_usage_error(prog, "give at least one -evidence, -statement, -result, -psa or "
-                                     "-cmw");
+        return cli_usage_error(prog, "give at least one -evidence, -statement, -result, -psa, "
+                                     "-cmw or -tpm-ak");
 
     avow_diag d;
     avow_diag_clear(&d);
@@ -189,6 +236,7 @@ int cli_csr_create(const char *prog, const cli_args *a)
     cli_form form = CLI_FORM_PEM;
     avow_request_builder *b = NULL;
     avow_signer *signer = NULL;
+    avow_tpm *t = NULL;
     avow_buf der = {0};
 
     avow_err err = parse_kind(cli_get(a, "format"), &kind, &d);
@@ -221,7 +269,9 @@ int cli_csr_create(const char *prog, const cli_args *a)
         err = add_cmws(b, a, &d);
     if (err == AVOW_OK)
         err = add_certs(b, a, &d);
-    if (err == AVOW_OK)
+    if (err == AVOW_OK && tpm)
+        err = tpm_open_key(b, a, &t, &signer, &d);
+    else if (err == AVOW_OK)
         err = cli_signer_open(a, "key", key, cli_flag(a, "pss"), 0, &signer, &d);
     if (err == AVOW_OK)
         err = avow_request_builder_sign(b, signer, &der, &d);
@@ -231,6 +281,7 @@ int cli_csr_create(const char *prog, const cli_args *a)
                         &d);
     avow_buf_free(&der);
     avow_signer_free(signer);
+    avow_tpm_free(t);
     avow_request_builder_free(b);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }

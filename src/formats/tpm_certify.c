@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
@@ -198,6 +199,50 @@ static const char *curve_group(uint16_t c)
     }
 }
 
+/*
+ * An EC point's SubjectPublicKeyInfo through OpenSSL's ASN.1 (X509_PUBKEY),
+ * the point checked to be on the curve (the NIST curves have cofactor 1:
+ * on the curve is in the group). Not through an EVP_PKEY: OpenSSL 3.0's
+ * provider encoder lookup behind i2d_PUBKEY costs more than the signature
+ * check, and the statement is decoded once per verification.
+ */
+static avow_err ec_spki(avow__tpm_certify *t, const uint8_t *point, size_t n, avow_diag *diag)
+{
+    int nid = t->curve == TPM2_ECC_NIST_P256   ? NID_X9_62_prime256v1
+              : t->curve == TPM2_ECC_NIST_P384 ? NID_secp384r1
+                                               : NID_secp521r1;
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(nid);
+    EC_POINT *pt = g != NULL ? EC_POINT_new(g) : NULL;
+    if (pt == NULL) {
+        EC_GROUP_free(g);
+        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "tpmTPublic", "out of memory");
+    }
+    int on =
+        EC_POINT_oct2point(g, pt, point, n, NULL) == 1 && EC_POINT_is_on_curve(g, pt, NULL) == 1;
+    EC_POINT_free(pt);
+    EC_GROUP_free(g);
+    if (!on)
+        return avow__fail_ossl(diag, AVOW_ERR_TPM_STRUCT, "tpmTPublic.unique.ecc",
+                               "the point is not on %s", curve_group(t->curve));
+    X509_PUBKEY *xp = X509_PUBKEY_new();
+    unsigned char *pd = OPENSSL_memdup(point, n);
+    if (xp == NULL || pd == NULL ||
+        !X509_PUBKEY_set0_param(xp, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
+                                OBJ_nid2obj(nid), pd, (int)n)) {
+        X509_PUBKEY_free(xp);
+        OPENSSL_free(pd);
+        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "tpmTPublic", "out of memory");
+    }
+    unsigned char *der = NULL;
+    int dl = i2d_X509_PUBKEY(xp, &der);
+    X509_PUBKEY_free(xp);
+    if (dl <= 0)
+        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "tpmTPublic", "cannot encode the key");
+    t->spki = der;
+    t->spki_len = (size_t)dl;
+    return AVOW_OK;
+}
+
 /* The certified key as a SubjectPublicKeyInfo (RSA or a NIST curve); others get none. */
 static avow_err make_spki(avow__tpm_certify *t, const TPMT_PUBLIC *pub, avow_diag *diag)
 {
@@ -248,11 +293,8 @@ static avow_err make_spki(avow__tpm_certify *t, const TPMT_PUBLIC *pub, avow_dia
         point[0] = 0x04;
         memcpy(point + 1 + fl - u->x.size, u->x.buffer, u->x.size);
         memcpy(point + 1 + 2 * fl - u->y.size, u->y.buffer, u->y.size);
-        if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g, 0) ||
-            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, 1 + 2 * fl)) {
-            rc = avow__fail_ossl(diag, AVOW_ERR_NOMEM, "tpmTPublic", "out of memory");
-            goto done;
-        }
+        rc = ec_spki(t, point, 1 + 2 * fl, diag);
+        goto done;
         kt = "EC";
     } else {
         goto done; /* keyedHash and symcipher objects have no public key */
@@ -264,17 +306,6 @@ static avow_err make_spki(avow__tpm_certify *t, const TPMT_PUBLIC *pub, avow_dia
         rc = avow__fail_ossl(diag, AVOW_ERR_TPM_STRUCT, "tpmTPublic.unique",
                              "the public key is not a valid %s key", kt);
         goto done;
-    }
-    if (pub->type == TPM2_ALG_ECC) {
-        /* fromdata takes any point; one off the curve is not a key. */
-        EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
-        int ok = chk != NULL && EVP_PKEY_public_check(chk) == 1;
-        EVP_PKEY_CTX_free(chk);
-        if (!ok) {
-            rc = avow__fail_ossl(diag, AVOW_ERR_TPM_STRUCT, "tpmTPublic.unique.ecc",
-                                 "the point is not on %s", curve_group(t->curve));
-            goto done;
-        }
     }
     unsigned char *der = NULL;
     int dl = i2d_PUBKEY(pk, &der);
@@ -491,5 +522,38 @@ avow_err avow_tpm_certify_encode(const uint8_t *attest, size_t attest_len, const
         q += put_tlv(q, 0x04, pub, pub_len);
     out->ptr = o;
     out->len = (size_t)(q - o);
+    return AVOW_OK;
+}
+
+avow_err avow_tpm_public_spki(const uint8_t *pub, size_t pub_len, avow_buf *spki, avow_diag *diag)
+{
+    if (spki != NULL)
+        spki->ptr = NULL, spki->len = 0;
+    if (pub == NULL || spki == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "pub", "no TPM2B_PUBLIC or output");
+    TPM2B_PUBLIC p;
+    memset(&p, 0, sizeof(p));
+    size_t off = 0;
+    TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub, pub_len, &off, &p);
+    if (rc != TSS2_RC_SUCCESS) {
+        avow_err e = avow__fail(diag, AVOW_ERR_TPM_STRUCT, "pub",
+                                "TPM2B_PUBLIC does not unmarshal (TSS2_RC 0x%x)", (unsigned)rc);
+        avow__set_backend(diag, AVOW_BACKEND_TPM, rc);
+        return e;
+    }
+    if (off != pub_len)
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "pub", "%zu bytes after the TPM2B_PUBLIC",
+                          pub_len - off);
+    avow__tpm_certify t;
+    memset(&t, 0, sizeof(t));
+    avow_err e = make_spki(&t, &p.publicArea, diag);
+    if (e != AVOW_OK)
+        return e;
+    if (t.spki == NULL)
+        return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "pub.type",
+                          "the key (type 0x%04x) has no public key avow reads",
+                          (unsigned)p.publicArea.type);
+    spki->ptr = t.spki;
+    spki->len = t.spki_len;
     return AVOW_OK;
 }

@@ -54,3 +54,12 @@ avow_err avow_tpm_certify_encode(const uint8_t *attest, size_t attest_len, const
     return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "attest",
                       "this avow was built without TPM support (AVOW_WITH_TPM=OFF)");
 }
+
+avow_err avow_tpm_public_spki(const uint8_t *pub, size_t pub_len, avow_buf *spki, avow_diag *diag)
+{
+    (void)pub, (void)pub_len;
+    if (spki != NULL)
+        spki->ptr = NULL, spki->len = 0;
+    return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "pub",
+                      "this avow was built without TPM support (AVOW_WITH_TPM=OFF)");
+}

@@ -234,6 +234,17 @@ static avow_err evaluate_policy(avow_appraisal *a, const avow_policy *policy,
     in.key_spki = key.len > 0 ? key.ptr : NULL;
     in.key_spki_len = key.len;
     in.nonce_expected = o->nonce != NULL || o->nonces != NULL;
+    /* The other verified statements answer for the rules on their vocabularies. */
+    const avow_claimset *others[AVOW_REQUEST_MAX_STATEMENTS];
+    size_t n = 0;
+    for (size_t i = 0;
+         i < avow_verification_count(a->verification) && n < AVOW_REQUEST_MAX_STATEMENTS; i++) {
+        const avow_statement_result *s = avow_verification_get0(a->verification, i);
+        if (s != bound && avow_statement_result_status(s) == AVOW_OK)
+            others[n++] = avow_statement_result_get0_claims(s);
+    }
+    in.others = others;
+    in.nothers = n;
     avow_err rc =
         avow_policy_eval(policy, avow_statement_result_get0_claims(bound), &in, &a->report, NULL);
     return a->report != NULL ? AVOW_OK : rc;

@@ -364,6 +364,59 @@ static avow_rule_outcome eval_rule(const avow__rule *r, const avow_claimset *set
     return worst;
 }
 
+/* 1 when some claim of set is the one r names (signed or not, with a value or not). */
+static int carries(const avow__rule *r, const avow_claimset *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        if (name_matches(r, &set->items[i]))
+            return 1;
+    return 0;
+}
+
+/*
+ * A qualified rule whose claim the lead statement lacks: the other
+ * statements that carry the claim answer, each on its own claims (their
+ * key elements found by the requested key's SPKI only, as the element
+ * index is the lead's), and the worst outcome counts (fail, then unknown).
+ * Returns 0, leaving the outcome alone, when no other statement carries it.
+ */
+static int eval_others(const avow__rule *r, const avow_claimset *claims,
+                       const avow_policy_input *in, avow_rule_outcome *out, char *detail,
+                       size_t cap)
+{
+    if (!r->qualified || in == NULL || in->nothers == 0 || in->others == NULL || carries(r, claims))
+        return 0;
+    avow_policy_input sub = *in;
+    sub.key_element = AVOW_POLICY_NO_ELEMENT;
+    sub.others = NULL;
+    sub.nothers = 0;
+    size_t seen = 0;
+    avow_rule_outcome worst = AVOW_RULE_PASS;
+    char one[224], first[224] = "";
+    for (size_t i = 0; i < in->nothers; i++) {
+        const avow_claimset *set = in->others[i];
+        if (set == NULL || !carries(r, set))
+            continue;
+        avow_rule_outcome o = eval_rule(r, set, &sub, one, sizeof(one));
+        if (seen++ == 0)
+            avow__strlcpy(first, one, sizeof(first));
+        if ((o == AVOW_RULE_FAIL && worst != AVOW_RULE_FAIL) ||
+            (o == AVOW_RULE_UNKNOWN && worst == AVOW_RULE_PASS)) {
+            worst = o;
+            avow__strlcpy(first, one, sizeof(first));
+        }
+    }
+    if (seen == 0)
+        return 0;
+    if (seen == 1 || worst != AVOW_RULE_PASS)
+        detailf(detail, cap, "%s", first);
+    else
+        detailf(detail, cap, "%s%s%s holds in all %zu statements carrying it",
+                r->element ? r->element : "", r->element ? "." : "", r->claim, seen);
+    *out = worst;
+    return 1;
+}
+
 avow_err avow_policy_eval(const avow_policy *p, const avow_claimset *claims,
                           const avow_policy_input *in, avow_policy_report **out, avow_diag *diag)
 {
@@ -394,6 +447,8 @@ avow_err avow_policy_eval(const avow_policy *p, const avow_claimset *claims,
         res->vector = r->vector;
         res->tier = r->tier;
         res->outcome = eval_rule(r, claims, in, res->detail, sizeof(res->detail));
+        if (res->outcome != AVOW_RULE_SKIPPED)
+            (void)eval_others(r, claims, in, &res->outcome, res->detail, sizeof(res->detail));
         switch (res->outcome) {
         case AVOW_RULE_PASS:
             rep->npass++;

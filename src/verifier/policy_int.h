@@ -44,6 +44,7 @@ typedef struct avow__rule {
     int key_element;   /* 1: the element kind describes one key (AVOW_VOCAB_KEY_ELEMENT) */
     avow__scope scope; /* for rules on a key element */
     int required;
+    int qualified;  /* 1: the claim named its vocabulary ("psa:lifecycle"): see policy.c */
     int when_nonce; /* applies only when a nonce was expected */
     avow_tier tier; /* on failure */
     avow_tv_key vector;

@@ -295,8 +295,10 @@ static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_re
         out->same_element &= strcmp(out->claim->element, vc->element) == 0;
         out->key_element &= is_key_kind(v, vc->element);
     }
-    if (name != r->claim)
+    if (name != r->claim) {
         memmove(r->claim, name, strlen(name) + 1);
+        r->qualified = 1;
+    }
     return AVOW_OK;
 }
 

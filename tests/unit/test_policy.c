@@ -277,8 +277,13 @@ static void test_key_scope(void **state)
     assert_int_equal(one(rule, &c, NULL, det), UNKN);
     assert_non_null(strstr(det, "several key elements"));
 
-    avow_policy_input in = {sizeof(avow_policy_input), AVOW_POLICY_NO_ELEMENT,
-                            (const uint8_t *)"SPKI-ONE", 8, 0};
+    avow_policy_input in = {sizeof(avow_policy_input),
+                            AVOW_POLICY_NO_ELEMENT,
+                            (const uint8_t *)"SPKI-ONE",
+                            8,
+                            0,
+                            NULL,
+                            0};
     assert_int_equal(one(rule, &c, &in, det), PASS);
     in.key_spki = (const uint8_t *)"SPKI-TWO";
     assert_int_equal(one(rule, &c, &in, det), FAIL);
@@ -286,7 +291,7 @@ static void test_key_scope(void **state)
     in.key_spki = (const uint8_t *)"SPKI-BAD";
     assert_int_equal(one(rule, &c, &in, det), UNKN);
     assert_non_null(strstr(det, "no key element describes the attested key"));
-    avow_policy_input by_index = {sizeof(avow_policy_input), 2, NULL, 0, 0};
+    avow_policy_input by_index = {sizeof(avow_policy_input), 2, NULL, 0, 0, NULL, 0};
     assert_int_equal(one(rule, &c, &by_index, det), PASS);
 
     assert_int_equal(one(all, &c, &in, det), FAIL);
@@ -306,8 +311,13 @@ static void test_default_policy(void **state)
 
     cs c;
     good_hsm(&c, 1);
-    avow_policy_input in = {sizeof(avow_policy_input), AVOW_POLICY_NO_ELEMENT,
-                            (const uint8_t *)"SPKI-ONE", 8, 1};
+    avow_policy_input in = {sizeof(avow_policy_input),
+                            AVOW_POLICY_NO_ELEMENT,
+                            (const uint8_t *)"SPKI-ONE",
+                            8,
+                            1,
+                            NULL,
+                            0};
     avow_policy_report *r = NULL;
     avow_diag d = {0};
     assert_int_equal(avow_policy_eval(p, &c.set, &in, &r, &d), AVOW_OK);
