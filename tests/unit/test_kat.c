@@ -513,13 +513,74 @@ static void test_bad_signature(void **state)
     avow_buf_free(&s[1]);
 }
 
+/* The CAB example of draft-bft-rats-kat-06: the PAT's nonce is SHA-256 of kak-pub as carried. */
+static void test_draft_link(void **state)
+{
+    (void)state;
+    avow_buf enc = {0}, want = {0};
+    OK(avow__unhex("a401022001215820f0fffa7ba35e76e44ca1f5446d327c8382a5a40e5f29745df948346c7c88a5"
+                   "d32258207cb4c4873cbb6f097562f61d5280768cd2cfe35fba97e997280dbaaae3af92fe",
+                   &enc));
+    OK(avow__unhex("5ca3750daf829c30c20797eddb7949b1fd028c5408f2dd8650ad732327e3fb64", &want));
+    uint8_t h[64];
+    OK(avow_kat_link_nonce(enc.ptr, enc.len, 32, h));
+    assert_memory_equal(h, want.ptr, 32);
+    /* the nonce size picks the hash; other sizes are refused */
+    OK(avow_kat_link_nonce(enc.ptr, enc.len, 48, h));
+    OK(avow_kat_link_nonce(enc.ptr, enc.len, 64, h));
+    assert_int_equal(avow_kat_link_nonce(enc.ptr, enc.len, 16, h), AVOW_ERR_ARG);
+    avow_buf_free(&enc);
+    avow_buf_free(&want);
+}
+
+static void write_file(const char *dir, const char *name, const avow_buf *b)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(b->ptr, 1, b->len, fp), b->len);
+    fclose(fp);
+}
+
+/* With AVOW_KAT_SEED_DIR=DIR, writes the fuzz_kat seeds (fuzz/corpus/kat/) there. */
+static void test_seeds(void **state)
+{
+    fx *f = *state;
+    const char *dir = getenv("AVOW_KAT_SEED_DIR");
+    if (dir == NULL)
+        skip();
+    static const struct {
+        const char *name;
+        int bundle, bind_kak;
+    } seeds[] = {
+        {"kat-p256-linked.cab", 0, 1},
+        {"kat-p384-ed25519-linked.cab", 1, 1},
+        {"kat-wrong-key.cab", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+        int b = seeds[i].bundle;
+        uint8_t h[32];
+        link_of(seeds[i].bind_kak ? f->kak[b] : f->subj[b], h);
+        avow_buf kt = kat(f, b), pt = pat(f, h, sizeof(h)), cab = {0};
+        OK(avow_kat_bundle(kt.ptr, kt.len, pt.ptr, pt.len, &cab, NULL));
+        write_file(dir, seeds[i].name, &cab);
+        if (i == 0)
+            write_file(dir, "kat-bare.cbor", &kt);
+        avow_buf_free(&kt);
+        avow_buf_free(&pt);
+        avow_buf_free(&cab);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_linked),        cmocka_unit_test(test_unlinked_broken),
         cmocka_unit_test(test_swapped),       cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_private_cnf),   cmocka_unit_test(test_bad_bundle),
-        cmocka_unit_test(test_bad_signature),
+        cmocka_unit_test(test_bad_signature), cmocka_unit_test(test_draft_link),
+        cmocka_unit_test(test_seeds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
