@@ -18,6 +18,7 @@
 #include <avow/evidence_request.h>
 #include <avow/ledger.h>
 #include <avow/jose.h>
+#include <avow/kat.h>
 #include <avow/nonce.h>
 #include <avow/oauth.h>
 #include <avow/pkcs11.h>

@@ -147,6 +147,14 @@ extern "C" {
     X(AVOW_ERR_STORE, 303, "store back end failure")                                               \
     X(AVOW_ERR_JOSE, 304, "JOSE library failure")                                                  \
     X(AVOW_ERR_STORE_BUSY, 305, "store is busy or locked; try again")                              \
+    X(AVOW_ERR_KAT_UNLINKED, 310, "key attestation is not bound by any platform attestation")      \
+    X(AVOW_ERR_KAT_LINK_BROKEN, 311,                                                               \
+      "platform token nonce is not the hash of the key it must bind")                              \
+    X(AVOW_ERR_KAT_LINK_SWAPPED, 312, "platform token binds the key of another statement")         \
+    X(AVOW_ERR_KAT_LINK_WRONG_KEY, 313, "platform token binds the attested key, not its signer")   \
+    X(AVOW_ERR_KAT_COSE_KEY, 314, "COSE_Key is malformed or of a kind avow does not read")         \
+    X(AVOW_ERR_KAT_BUNDLE, 315, "key attestation bundle (CMW collection) is malformed")            \
+    X(AVOW_ERR_NESTED, 316, "a statement nested in another does not verify")                       \
     X(AVOW_ERR_WIMSE_HEADER, 330, "WIMSE token header missing, repeated or not one JWT")           \
     X(AVOW_ERR_WIMSE_TYP, 331, "token typ is not the one its WIMSE role requires")                 \
     X(AVOW_ERR_WIMSE_CLAIM, 332, "WIMSE token claim missing, repeated or of the wrong type")       \

@@ -63,6 +63,35 @@ typedef avow_err (*avow_stmt_print_fn)(const avow_statement_type *row, const voi
 /* Releases what decode and verify made (either may be NULL). */
 typedef void (*avow_stmt_free_fn)(const avow_statement_type *row, void *native, void *verified);
 
+/*
+ * The second pass over a request's statements (links). A statement offers
+ * keys (the i-th into *out; 0 past the last): the key that signed it
+ * (AVOW_LINK_SIGNER: a KAT's KAK, the signer of PKIX Evidence) and the keys
+ * it attests (AVOW_LINK_ATTESTED), each in the encoding a platform token's
+ * nonce hashes. A verified platform statement whose nonce is not the
+ * request's nonce but the hash of a SIGNER key of another statement
+ * (avow_kat_link_nonce) is linked to it and trusted for freshness through
+ * it; verification.c does the matching, docs/kat.md the rules.
+ */
+typedef enum avow_link_role { AVOW_LINK_SIGNER = 0, AVOW_LINK_ATTESTED = 1 } avow_link_role;
+
+typedef struct avow_link_key {
+    avow_link_role role;
+    avow_view encoding; /* borrowed from the row's objects; empty: the DER SPKI of key */
+    EVP_PKEY *key;      /* borrowed; used when encoding is empty */
+    const char *form;   /* "cose-key", "spki" */
+} avow_link_key;
+
+typedef int (*avow_stmt_link_keys_fn)(const avow_statement_type *row, const void *native,
+                                      const void *verified, size_t i, avow_link_key *out);
+
+/* Row link flags. */
+enum {
+    /* The statement's signer is trusted only when a platform statement of the
+     * request binds it (a KAT: the KAK is vouched for by the PAT alone). */
+    AVOW_LINK_NEEDS_PLATFORM = 1u << 0
+};
+
 /* How a row's type OID is found. */
 typedef enum avow_type_oid_kind {
     AVOW_TYPE_OID_FIXED = 0,       /* `oid` */
@@ -85,7 +114,9 @@ struct avow_statement_type {
     avow_stmt_print_fn to_text; /* NULL: shown as bytes */
     avow_stmt_print_fn to_json; /* NULL: shown as hex */
     avow_stmt_free_fn free;
-    void *arg; /* for the row's own use */
+    void *arg;                        /* for the row's own use */
+    avow_stmt_link_keys_fn link_keys; /* NULL: offers no key to link with */
+    unsigned link_flags;              /* AVOW_LINK_* */
 };
 
 /* The built-in rows (const, static lifetime). */
@@ -167,6 +198,13 @@ AVOW_EXPORT avow_view avow_statement_result_nonce(const avow_statement_result *r
 AVOW_EXPORT size_t avow_statement_result_key_count(const avow_statement_result *r);
 AVOW_EXPORT const avow_attested_key *avow_statement_result_get0_key(const avow_statement_result *r,
                                                                     size_t i);
+/*
+ * The statement this one is linked to in the second pass (a platform token
+ * to the KAT or Evidence whose signer it binds): 1 and *stmt (its index in
+ * the verification), or 0. *how names the link ("kat-kak sha-256").
+ */
+AVOW_EXPORT int avow_statement_result_linked_to(const avow_statement_result *r, size_t *stmt,
+                                                const char **how);
 /* The attested key whose SPKI is spki (byte for byte), or NULL. */
 AVOW_EXPORT const avow_attested_key *
 avow_statement_result_find_key(const avow_statement_result *r, const uint8_t *spki, size_t len);

@@ -24,7 +24,8 @@ struct avow_registry {
 
 /* The rows that verify, one per format; every type avow names, it verifies. */
 static const avow_statement_type *const format_rows[] = {
-    &avow__pkix_row, &avow__psa_row, &avow__cmw_row, &avow__dice_cmw_row, &avow__tpm_row,
+    &avow__pkix_row,     &avow__psa_row, &avow__cmw_row,
+    &avow__dice_cmw_row, &avow__tpm_row, &avow__kat_row,
 };
 #define NFORMATS (sizeof(format_rows) / sizeof(format_rows[0]))
 

@@ -21,6 +21,9 @@ struct avow_statement_result {
     avow_view nonce; /* into claims' values */
     size_t nkeys;
     avow_attested_key *keys;
+    avow_err verify_status; /* what the row's verify returned (the nonce aside) */
+    size_t linked_to;       /* AVOW_NO_ELEMENT-like (size_t)-1 when not linked */
+    const char *link_how;
 };
 
 /* pkix/row.c: PKIX Evidence (type = the profile's id-evidence arc). */
@@ -32,6 +35,16 @@ extern const avow_statement_type avow__cmw_row;
 extern const avow_statement_type avow__dice_cmw_row;
 /* tpm/row.c: TPM 2.0 key attestation (tcg-attest-tpm-certify, TPM2_Certify). */
 extern const avow_statement_type avow__tpm_row;
+
+/* kat/row.c: the Key Attestation Token and its bundle (draft-bft-rats-kat). */
+extern const avow_statement_type avow__kat_row;
+
+/*
+ * The second pass over verified statements (statement.c): links platform
+ * statements to the statements whose signer their nonce binds, and refuses
+ * what needs a platform and has none. r[0..n) in input order.
+ */
+void avow__statements_link(avow_statement_result **r, size_t n);
 
 /* Sets r->status and r->detail (printf-style); returns status. */
 avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)

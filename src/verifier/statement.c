@@ -10,8 +10,15 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include <openssl/x509.h>
+
+#include <avow/kat.h>
+#include <avow/verification.h>
+
 #include "core/internal.h"
 #include "verifier/registry_int.h"
+
+#define NOT_LINKED ((size_t)-1)
 
 void avow_statement_result_free(avow_statement_result *r)
 {
@@ -86,6 +93,7 @@ static avow_err run_row(avow_statement_result *r, const avow_verifier *v, const 
     avow_diag vd;
     avow_diag_clear(&vd);
     avow_err vrc = row->verify(row, v, r->native, opts, &r->verified, &vd);
+    r->verify_status = vrc;
     rc = row->to_claims(row, r->native, vrc == AVOW_OK || r->verified != NULL ? r->verified : NULL,
                         &r->claims);
     if (rc == AVOW_OK)
@@ -124,6 +132,8 @@ avow_err avow_statement_verify(const avow_verifier *v, const avow_registry *reg,
     if (r == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "statement", "out of memory");
     avow_oid_to_text(type_oid, type_oid_len, r->type_oid, sizeof(r->type_oid));
+    r->verify_status = AVOW_ERR_STATEMENT_TYPE;
+    r->linked_to = NOT_LINKED;
     r->row = avow_registry_find(reg, avow_verifier_get0_profile(v), type_oid, type_oid_len);
     avow_diag d;
     avow_diag_clear(&d);
@@ -227,4 +237,165 @@ const void *avow_statement_result_get0_native(const avow_statement_result *r, co
     if (r->row->verified_name != NULL && strcmp(r->row->verified_name, name) == 0)
         return r->verified;
     return NULL;
+}
+
+int avow_statement_result_linked_to(const avow_statement_result *r, size_t *stmt, const char **how)
+{
+    if (r == NULL || r->linked_to == NOT_LINKED)
+        return 0;
+    if (stmt != NULL)
+        *stmt = r->linked_to;
+    if (how != NULL)
+        *how = r->link_how;
+    return 1;
+}
+
+/* --- the second pass --- */
+
+static const char *hash_name(size_t n)
+{
+    return n == 32 ? "sha-256" : n == 48 ? "sha-384" : "sha-512";
+}
+
+/* Whether nonce is the link hash of key (avow_kat_link_nonce). */
+static int binds(avow_view nonce, const avow_link_key *key)
+{
+    uint8_t h[64];
+    avow_view enc = key->encoding;
+    uint8_t *der = NULL;
+    if (enc.len == 0 && key->key != NULL) {
+        int n = i2d_PUBKEY(key->key, &der);
+        if (n <= 0) {
+            avow__ossl_clear();
+            return 0;
+        }
+        enc.ptr = der;
+        enc.len = (size_t)n;
+    }
+    int ok = enc.len > 0 && avow_kat_link_nonce(enc.ptr, enc.len, nonce.len, h) == AVOW_OK &&
+             avow__ct_equal(h, nonce.len, nonce.ptr, nonce.len);
+    OPENSSL_free(der);
+    return ok;
+}
+
+/* The role of the first key of k that nonce binds: 0 none, 1 its signer, 2 a key it attests. */
+static int bound_key(const avow_statement_result *k, avow_view nonce, const char **form)
+{
+    avow_link_key key;
+    int wrong = 0;
+    for (size_t i = 0;
+         k->row->link_keys != NULL && k->row->link_keys(k->row, k->native, k->verified, i, &key);
+         i++) {
+        if (!binds(nonce, &key))
+            continue;
+        *form = key.form;
+        if (key.role == AVOW_LINK_SIGNER)
+            return 1;
+        wrong = 1;
+    }
+    for (size_t i = 0; i < k->nkeys && !wrong; i++) {
+        avow_link_key a = {AVOW_LINK_ATTESTED, k->keys[i].spki, NULL, "spki"};
+        wrong = binds(nonce, &a);
+    }
+    return wrong ? 2 : 0;
+}
+
+/* A platform candidate: its signature verified and it carries a signed nonce of a hash's size
+ * that is not the request's. */
+static int candidate(const avow_statement_result *p)
+{
+    return p->row != NULL && p->verify_status == AVOW_OK && p->nonce_state != AVOW_NONCE_MATCH &&
+           (p->status == AVOW_OK || p->status == AVOW_ERR_NONCE_MISMATCH) &&
+           (p->nonce.len == 32 || p->nonce.len == 48 || p->nonce.len == 64);
+}
+
+static int verified_row(const avow_statement_result *k)
+{
+    return k->row != NULL && k->verify_status == AVOW_OK && k->status != AVOW_ERR_STATEMENT_TYPE;
+}
+
+void avow__statements_link(avow_statement_result **r, size_t n)
+{
+    size_t wrong_of[AVOW_VERIFICATION_MAX_STATEMENTS];
+    for (size_t pi = 0; pi < n; pi++) {
+        avow_statement_result *p = r[pi];
+        wrong_of[pi] = NOT_LINKED;
+        if (!candidate(p))
+            continue;
+        for (size_t ki = 0; ki < n && p->linked_to == NOT_LINKED; ki++) {
+            avow_statement_result *k = r[ki];
+            const char *form = NULL;
+            if (ki == pi || !verified_row(k))
+                continue;
+            int b = bound_key(k, p->nonce, &form);
+            if (b == 1) {
+                p->linked_to = ki;
+                p->link_how = form != NULL && strcmp(form, "cose-key") == 0
+                                  ? (p->nonce.len == 32   ? "nonce = sha-256(kak cose-key)"
+                                     : p->nonce.len == 48 ? "nonce = sha-384(kak cose-key)"
+                                                          : "nonce = sha-512(kak cose-key)")
+                                  : (p->nonce.len == 32   ? "nonce = sha-256(signer spki)"
+                                     : p->nonce.len == 48 ? "nonce = sha-384(signer spki)"
+                                                          : "nonce = sha-512(signer spki)");
+                /* Fresh through the statement it binds, which carries the request's nonce. */
+                p->status = AVOW_OK;
+                p->detail[0] = '\0';
+                p->nonce_state = AVOW_NONCE_NOT_CHECKED;
+            } else if (b == 2 && wrong_of[pi] == NOT_LINKED) {
+                wrong_of[pi] = ki;
+            }
+        }
+        if (p->linked_to == NOT_LINKED && wrong_of[pi] != NOT_LINKED)
+            avow__stmt_fail(p, AVOW_ERR_KAT_LINK_WRONG_KEY,
+                            "its nonce is the %s of a key statement %zu (%s) attests, not of the "
+                            "key that signs it",
+                            hash_name(p->nonce.len), wrong_of[pi], r[wrong_of[pi]]->row->name);
+    }
+    for (size_t ki = 0; ki < n; ki++) {
+        avow_statement_result *k = r[ki];
+        if (k->row == NULL || !(k->row->link_flags & AVOW_LINK_NEEDS_PLATFORM) ||
+            k->status != AVOW_OK)
+            continue;
+        size_t broken = NOT_LINKED, wrong = NOT_LINKED, other = NOT_LINKED;
+        int linked = 0;
+        for (size_t pi = 0; pi < n; pi++) {
+            const avow_statement_result *p = r[pi];
+            if (pi == ki)
+                continue;
+            if (p->linked_to == ki)
+                linked = 1;
+            else if (p->linked_to != NOT_LINKED &&
+                     (r[p->linked_to]->row->link_flags & AVOW_LINK_NEEDS_PLATFORM))
+                other = other == NOT_LINKED ? pi : other;
+            else if (p->status == AVOW_ERR_KAT_LINK_WRONG_KEY && wrong_of[pi] == ki)
+                wrong = pi;
+            else if (candidate(p) && broken == NOT_LINKED)
+                broken = pi;
+        }
+        if (linked)
+            continue;
+        if (wrong != NOT_LINKED) {
+            avow__stmt_fail(k, AVOW_ERR_KAT_LINK_WRONG_KEY,
+                            "the platform token (statement %zu) binds the attested key, not the "
+                            "KAK that signs this statement",
+                            wrong);
+        } else if (broken != NOT_LINKED) {
+            avow__stmt_fail(r[broken], AVOW_ERR_KAT_LINK_BROKEN,
+                            "its nonce is neither the request's nor the %s of the key of "
+                            "statement %zu (%s)",
+                            hash_name(r[broken]->nonce.len), ki, k->row->name);
+            avow__stmt_fail(k, AVOW_ERR_KAT_LINK_BROKEN,
+                            "the platform token (statement %zu) does not bind this statement's "
+                            "signer: its nonce is not the %s of it",
+                            broken, hash_name(r[broken]->nonce.len));
+        } else if (other != NOT_LINKED) {
+            avow__stmt_fail(k, AVOW_ERR_KAT_LINK_SWAPPED,
+                            "the only platform token (statement %zu) binds the key of statement "
+                            "%zu, not this one's",
+                            other, r[other]->linked_to);
+        } else {
+            avow__stmt_fail(k, AVOW_ERR_KAT_UNLINKED,
+                            "no platform token of the request binds this statement's signer");
+        }
+    }
 }

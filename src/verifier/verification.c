@@ -15,6 +15,7 @@
 
 #include "core/internal.h"
 #include "core/json.h"
+#include "verifier/registry_int.h"
 
 struct avow_verification {
     avow_err status;
@@ -196,6 +197,21 @@ avow_err avow_statements_verify(const avow_verifier *v, const avow_statements_in
             avow_verification_free(r);
             return avow__fail(diag, rc, "statements", "statement %zu: %s", i, avow_strerror(rc));
         }
+        if (rc == AVOW_OK) {
+            r->verified++;
+        } else if (rc == AVOW_ERR_STATEMENT_TYPE) {
+            r->unknown++;
+        } else if (first_fail == AVOW_OK) {
+            first_fail = rc;
+            first_fail_at = i;
+        }
+    }
+    /* The second pass: statements that speak for each other (docs/kat.md). */
+    avow__statements_link(r->statements, r->n);
+    first_fail = AVOW_OK;
+    r->verified = r->unknown = 0;
+    for (size_t i = 0; i < n; i++) {
+        rc = avow_statement_result_status(r->statements[i]);
         if (rc == AVOW_OK) {
             r->verified++;
         } else if (rc == AVOW_ERR_STATEMENT_TYPE) {

@@ -352,6 +352,8 @@ const avow_statement_type avow__cmw_row = {
     cmw_json,
     cmw_free,
     NULL,
+    NULL,
+    0,
 };
 
 /* DER content octets of AVOW_OID_DICE_CMW (2.23.133.5.4.9); arg marks the DICE shape. */
@@ -370,4 +372,6 @@ const avow_statement_type avow__dice_cmw_row = {
     cmw_json,
     cmw_free,
     (void *)"dice",
+    NULL,
+    0,
 };

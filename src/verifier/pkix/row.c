@@ -107,6 +107,24 @@ static void pkix_free(const avow_statement_type *row, void *native, void *verifi
     avow_evidence_free(native);
 }
 
+/* The signers whose signature verified, by their DER SubjectPublicKeyInfo (docs/kat.md). */
+static int pkix_link_keys(const avow_statement_type *row, const void *native, const void *verified,
+                          size_t i, avow_link_key *out)
+{
+    (void)row, (void)native;
+    const avow_evidence_result *res = verified;
+    for (size_t s = 0, seen = 0; res != NULL && s < res->nsigs; s++) {
+        if (res->sigs[s].status != AVOW_OK || res->sigs[s].key == NULL || seen++ < i)
+            continue;
+        memset(out, 0, sizeof(*out));
+        out->role = AVOW_LINK_SIGNER;
+        out->key = res->sigs[s].key;
+        out->form = "spki";
+        return 1;
+    }
+    return 0;
+}
+
 const avow_statement_type avow__pkix_row = {
     sizeof(avow_statement_type),
     "pkix-evidence",
@@ -122,4 +140,6 @@ const avow_statement_type avow__pkix_row = {
     pkix_json,
     pkix_free,
     NULL,
+    pkix_link_keys,
+    0,
 };

@@ -428,4 +428,6 @@ const avow_statement_type avow__psa_row = {
     psa_json,
     psa_free,
     NULL,
+    NULL,
+    0,
 };

@@ -541,4 +541,6 @@ const avow_statement_type avow__tpm_row = {
     tpm_json,
     tpm_free,
     NULL,
+    NULL,
+    0,
 };
