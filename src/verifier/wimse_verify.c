@@ -20,6 +20,7 @@
 #include "core/json.h"
 #include "formats/jose_int.h"
 #include "formats/wimse_int.h"
+#include "verifier/oauth_keys.h"
 #include "verifier/verify_int.h"
 
 struct avow_wimse_result {
@@ -99,6 +100,7 @@ typedef struct ctx {
     int64_t now;
     avow_jws *wit, *wpt;
     const char *cnf_alg;
+    avow__jws_prep cnf_prep; /* from o->key_cache: the cnf key's prepared verification */
 } ctx;
 
 #define FAIL(c, code, field, ...) avow__fail(&(c)->r->diag, (code), (field), __VA_ARGS__)
@@ -197,8 +199,15 @@ static avow_err wit_signature(ctx *c, const char *t)
     for (size_t i = 0; (rc == AVOW_ERR_WIMSE_ISSUER || rc == AVOW_ERR_ALG_MISMATCH ||
                         rc == AVOW_ERR_SIG_INVALID) &&
                        i < o->n_issuer_pkeys;
-         i++)
-        rc = avow_jws_verify(t, strlen(t), o->issuer_pkeys[i], &vo, &c->wit, &c->r->diag);
+         i++) {
+        /* With a key cache the issuer key's verification is set up once, not per call. */
+        avow__jws_prep pp;
+        if (avow__oauth_attester_prep(o->key_cache, o->issuer_pkeys[i], &pp) != AVOW_OK)
+            return FAIL(c, AVOW_ERR_NOMEM, "wit", "out of memory");
+        rc =
+            avow__jws_verify_prep(t, strlen(t), o->issuer_pkeys[i], &pp, &vo, &c->wit, &c->r->diag);
+        EVP_PKEY_CTX_free(pp.verify);
+    }
     if (rc == AVOW_ERR_SIG_INVALID || rc == AVOW_ERR_ALG_MISMATCH || rc == AVOW_ERR_WIMSE_ISSUER)
         return FAIL(c, AVOW_ERR_WIMSE_ISSUER, "wit.signature",
                     "not signed by a trusted WIT issuer key");
@@ -257,17 +266,24 @@ static avow_err check_wit(ctx *c, const char *t)
                     "cnf.jwk.alg \"%.32s\" is not an asymmetric signature algorithm", alg);
     avow_diag kd;
     avow_diag_clear(&kd);
-    if (avow__jwk_from_json(jwk, "wit.claims.cnf.jwk", &c->r->key, &kd) != AVOW_OK)
+    avow_buf jkt = {0};
+    /* A server's cache holds the cnf keys of workloads seen before, imported once. */
+    if ((o->key_cache != NULL
+             ? avow__oauth_cnf_key(o->key_cache, jwk, "wit.claims.cnf.jwk", &c->r->key,
+                                   &c->cnf_prep, &jkt, &kd)
+             : avow__jwk_from_json(jwk, "wit.claims.cnf.jwk", &c->r->key, &kd)) != AVOW_OK)
         return FAIL(c, AVOW_ERR_WIMSE_CNF, kd.field[0] ? kd.field : "wit.claims.cnf.jwk", "%s",
                     kd.detail);
+    c->r->jkt = (char *)jkt.ptr;
     if (avow_sigalg_fits_key(sa, c->r->key, AVOW_SIGALG_FIT_JOSE) != AVOW_OK)
         return FAIL(c, AVOW_ERR_WIMSE_CNF, "wit.claims.cnf.jwk.alg",
                     "cnf.jwk.alg %.32s does not fit the key", alg);
     c->cnf_alg = alg;
-    avow_buf jkt = {0};
-    if ((rc = avow__jwk_thumbprint_json(jwk, &jkt, &c->r->diag)) != AVOW_OK)
-        return rc;
-    c->r->jkt = (char *)jkt.ptr;
+    if (c->r->jkt == NULL) {
+        if ((rc = avow__jwk_thumbprint_json(jwk, &jkt, &c->r->diag)) != AVOW_OK)
+            return rc;
+        c->r->jkt = (char *)jkt.ptr;
+    }
     c->r->identifier = OPENSSL_strdup(json_string_value(sub));
     c->r->claims = OPENSSL_strdup((const char *)avow_jws_get0_payload(c->wit)->ptr);
     if (c->r->identifier == NULL || c->r->claims == NULL)
@@ -362,7 +378,7 @@ static avow_err check_wpt(ctx *c, const char *t, const char *wit)
     vo.field = "wpt";
     vo.algs = &sa;
     vo.nalgs = 1;
-    rc = avow_jws_verify(t, strlen(t), c->r->key, &vo, &c->wpt, &c->r->diag);
+    rc = avow__jws_verify_prep(t, strlen(t), c->r->key, &c->cnf_prep, &vo, &c->wpt, &c->r->diag);
     if (rc == AVOW_ERR_SIG_INVALID || rc == AVOW_ERR_ALG_MISMATCH)
         return FAIL(c, AVOW_ERR_WIMSE_WPT_SIG, "wpt.signature",
                     "the WPT does not verify with the WIT's cnf key");
@@ -418,10 +434,11 @@ avow_err avow_wimse_verify(const avow_wimse_request *req, const avow_wimse_verif
                           "request or options not set up with their _init");
     if (o->audience == NULL && !(o->flags & AVOW_WIMSE_VERIFY_WIT_ONLY))
         return avow__fail(diag, AVOW_ERR_ARG, "opts.audience", "no audience");
-    ctx c = {req, o, OPENSSL_zalloc(sizeof(avow_wimse_result)), 0, NULL, NULL, NULL};
+    ctx c = {req, o, OPENSSL_zalloc(sizeof(avow_wimse_result)), 0, NULL, NULL, NULL, {0}};
     if (c.r == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "result", "out of memory");
     c.now = o->now != 0 ? o->now : (int64_t)time(NULL);
+    avow__oauth_prep_init(o->key_cache, &c.cnf_prep);
     avow_err rc = AVOW_OK;
     int wit_only = (o->flags & AVOW_WIMSE_VERIFY_WIT_ONLY) && req->n_wpt == 0;
     if (req->n_wit != 1 || req->wit == NULL || req->wit[0] == NULL)
@@ -447,6 +464,7 @@ avow_err avow_wimse_verify(const avow_wimse_request *req, const avow_wimse_verif
         *diag = c.r->diag;
     avow_jws_free(c.wit);
     avow_jws_free(c.wpt);
+    EVP_PKEY_CTX_free(c.cnf_prep.verify);
     *out = c.r;
     return rc;
 }
@@ -494,7 +512,7 @@ avow_err avow_wimse_verify_wic(X509 *cert, STACK_OF(X509) * untrusted, const avo
     if (cert == NULL || v == NULL || o == NULL || o->size != sizeof(*o) || out == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
                           "no certificate, verifier or options set up with _init");
-    ctx c = {NULL, o, OPENSSL_zalloc(sizeof(avow_wimse_result)), 0, NULL, NULL, NULL};
+    ctx c = {NULL, o, OPENSSL_zalloc(sizeof(avow_wimse_result)), 0, NULL, NULL, NULL, {0}};
     if (c.r == NULL)
         return avow__fail(diag, AVOW_ERR_NOMEM, "result", "out of memory");
     c.now = o->now != 0 ? o->now : (int64_t)time(NULL);
