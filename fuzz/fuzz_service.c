@@ -1,7 +1,7 @@
 /*
  * libFuzzer target for the parsers of `avow serve` that take outside
  * text: the base64 of EST bodies (and of Basic credentials), the
- * configuration file (its "oauth" member included), the users file and
+ * configuration file (its "oauth" and "wimse" members included), the users file and
  * the OAuth token request's form. The first byte picks the parser.
  * Whatever decodes must be consistent: base64 that decodes re-encodes to
  * the same characters once whitespace is dropped, and decodes from there

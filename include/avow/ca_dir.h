@@ -139,6 +139,15 @@ typedef struct avow_ca_dir_issue_opts {
     unsigned verify_flags;         /* AVOW_VERIFY_* */
     unsigned request_flags;        /* AVOW_REQVERIFY_* */
     const avow_registry *registry; /* extra statement types; NULL = built-ins */
+    /*
+     * Called after an affirming appraisal, before the certificate is made:
+     * it may set what the certificate says from the appraisal (a workload
+     * certificate's identifier into io->san). A code other than AVOW_OK
+     * ends the issuance with nothing consumed or recorded. NULL: none.
+     */
+    avow_err (*prepare)(void *ctx, const avow_appraisal *a, avow_ca_issue_opts *io,
+                        avow_diag *diag);
+    void *prepare_ctx;
 } avow_ca_dir_issue_opts;
 
 /* Zeroes o and sets its size (and the nested issue options). */

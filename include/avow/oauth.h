@@ -199,6 +199,17 @@ AVOW_EXPORT avow_err avow_oauth_replay_new(const avow_oauth_replay_ops *ops, voi
 AVOW_EXPORT avow_err avow_oauth_replay_open_sqlite(const char *path, avow_oauth_replay **out,
                                                    avow_diag *diag);
 
+/*
+ * A replay set named like a nonce store (docs/store.md): "sqlite:PATH" or a
+ * plain path is avow_oauth_replay_open_sqlite; redis://... or unix:... is
+ * Redis (keys PREFIX:j:HEX written with SET NX EXAT, so every instance on
+ * that server and prefix refuses a key any of them recorded; the URI's
+ * prefix=, db=, timeouts and credentials as for the nonce store).
+ * AVOW_ERR_UNSUPPORTED for Redis in a build without it.
+ */
+AVOW_EXPORT avow_err avow_oauth_replay_open_uri(const char *uri, avow_oauth_replay **out,
+                                                avow_diag *diag);
+
 AVOW_EXPORT void avow_oauth_replay_free(avow_oauth_replay *r);
 
 /* The back end's calls, with arguments checked (keys of 1 to 64 bytes). */

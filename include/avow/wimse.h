@@ -103,8 +103,10 @@ AVOW_EXPORT avow_err avow_wimse_identifier_check(const char *uri, size_t len,
  * which must be present and URI-safe (unreserved characters only, at most
  * 255 bytes); the result must pass avow_wimse_identifier_check with the
  * policy's schemes and, when given, be in one of its trust domains. Claim
- * names ("element:claim" or "claim") are checked against the registry's
- * vocabularies as policy rules are. Unknown members are refused.
+ * names ("element:claim" or "claim") are looked up in the bound
+ * statement's claims when the policy is applied; reg is reserved for
+ * checking them against the vocabularies at parse time, as policy rules
+ * are (not done yet). Unknown members are refused.
  */
 typedef struct avow_wimse_idmap avow_wimse_idmap;
 
@@ -193,11 +195,13 @@ AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_wimse_issue_wit_request(
  * ledger row written like any issuance): subjectAltName exactly one URI,
  * the resolved identifier (plus opts->wic_dns), the subject the request's
  * (or none), keyUsage digitalSignature, extendedKeyUsage clientAuth and
- * serverAuth, and the CMW extension with the EAR unless opts->result is
- * AVOW_WIMSE_RESULT_NONE. aopts supplies policy, nonce, flags and registry.
- * The identifier is resolved from the appraisal before the certificate is
- * made (AVOW_CA_ISSUE hook, docs/wimse.md), so a request that maps to no
- * identifier consumes nothing. *cert (X509_free) and *ap are the caller's.
+ * serverAuth, and the CMW extension with the EAR (the CA always records
+ * the result, so opts->result governs the WIT only; opts->
+ * wic_dns other than DNS names is AVOW_ERR_WIMSE_WIC_SAN). aopts supplies
+ * policy, nonce, flags and registry. The identifier is resolved from the
+ * appraisal inside avow_ca_dir_issue, before the certificate is made (its
+ * prepare hook), so a request that maps to no identifier consumes nothing. *cert (X509_free) and
+ * *ap are the caller's.
  */
 AVOW_EXPORT AVOW_MUST_CHECK avow_err avow_wimse_issue_wic(avow_ca_dir *cd, const avow_verifier *v,
                                                           const avow_request *req,

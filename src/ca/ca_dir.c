@@ -808,6 +808,10 @@ avow_err avow_ca_dir_issue(avow_ca_dir *cd, const avow_verifier *v, const avow_r
         io.days = cd->days;
     if (io.san_allow == 0)
         io.san_allow = cd->san_allow;
+    if (o->prepare != NULL && (rc = o->prepare(o->prepare_ctx, a, &io, diag)) != AVOW_OK) {
+        avow_appraisal_free(a);
+        return rc;
+    }
     X509 *x = NULL;
     rc = avow_ca_issue(cd->ca, req, a, &io, &x, diag);
     if (rc == AVOW_OK)

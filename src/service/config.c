@@ -268,10 +268,26 @@ static avow_err load_cmp(json_t *o, svc_config *c, avow_diag *d)
 
 static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
 {
-    static const char *const keys[] = {
-        "ca",    "listen", "plain_http", "tls",         "anchors",        "policy",     "limits",
-        "nonce", "est",    "store",      "pin_source",  "pkcs11_module",  "access_log", "audit_log",
-        "cmp",   "oauth",  "iaks",       "result_keys", "passport_policy"};
+    static const char *const keys[] = {"ca",
+                                       "listen",
+                                       "plain_http",
+                                       "tls",
+                                       "anchors",
+                                       "policy",
+                                       "limits",
+                                       "nonce",
+                                       "est",
+                                       "store",
+                                       "pin_source",
+                                       "pkcs11_module",
+                                       "access_log",
+                                       "audit_log",
+                                       "cmp",
+                                       "oauth",
+                                       "iaks",
+                                       "result_keys",
+                                       "passport_policy",
+                                       "wimse"};
     avow_err err = only_keys(root, "config", keys, sizeof(keys) / sizeof(keys[0]), d);
     json_t *v;
     if (err == AVOW_OK)
@@ -315,6 +331,8 @@ static avow_err load_object(json_t *root, svc_config *c, avow_diag *d)
         err = get_str(root, "audit_log", "audit_log", &c->audit_log, d);
     if (err == AVOW_OK && (v = json_object_get(root, "oauth")) != NULL)
         err = svc_oauth_config_load(v, c, d);
+    if (err == AVOW_OK && (v = json_object_get(root, "wimse")) != NULL)
+        err = svc_wimse_config_load(v, c, d);
     return err;
 }
 
@@ -385,6 +403,7 @@ void svc_config_free(svc_config *c)
         *strs[i] = NULL;
     }
     svc_oauth_config_free(c);
+    svc_wimse_config_free(c);
     for (size_t i = 0; i < c->nanchors; i++)
         free(c->anchors[i]);
     c->nanchors = 0;

@@ -88,6 +88,8 @@ static svc_route_id route_of(const char *path, const char **rest)
         return SVC_R_PKIX;
     if (svc_oauth_path(path))
         return SVC_R_OAUTH;
+    if (svc_wimse_path(path))
+        return SVC_R_WIMSE;
     return SVC_R_OTHER;
 }
 
@@ -131,6 +133,9 @@ static void dispatch(svc_req *r, svc_route_id route, const char *rest, svc_resp 
         return;
     case SVC_R_OAUTH:
         svc_oauth_route(r, out);
+        return;
+    case SVC_R_WIMSE:
+        svc_wimse_route(r, out);
         return;
     case SVC_R_OTHER:
     case SVC_R_COUNT_:

@@ -17,7 +17,7 @@
 #define KEY_FILE_MAX (64u * 1024u)
 
 /* A public key as PEM (SubjectPublicKeyInfo) or as one JWK. */
-static avow_err load_key(const char *path, EVP_PKEY **out, avow_diag *d)
+avow_err svc_public_key_load(const char *path, const char *field, EVP_PKEY **out, avow_diag *d)
 {
     avow_buf raw = {0};
     avow_err err = avow_read_file(path, KEY_FILE_MAX, &raw, d);
@@ -33,8 +33,8 @@ static avow_err load_key(const char *path, EVP_PKEY **out, avow_diag *d)
         *out = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
         BIO_free(b);
         if (*out == NULL)
-            err = avow__fail_ossl(d, AVOW_ERR_MALFORMED, "oauth.attester_keys",
-                                  "no PEM public key or JWK in %s", path);
+            err = avow__fail_ossl(d, AVOW_ERR_MALFORMED, field, "no PEM public key or JWK in %s",
+                                  path);
     }
     avow_buf_free(&raw);
     return err;
@@ -58,7 +58,8 @@ static avow_err open_state(avow_service *s, svc_oauth *o, avow_diag *d)
         return avow__fail(d, AVOW_ERR_INTERNAL, "oauth.attester_key", "no public key");
     o->keys[o->nkeys++] = own;
     for (size_t i = 0; err == AVOW_OK && i < c->nattester_keys; i++)
-        if ((err = load_key(c->attester_keys[i], &o->keys[o->nkeys], d)) == AVOW_OK)
+        if ((err = svc_public_key_load(c->attester_keys[i], "oauth.attester_keys",
+                                       &o->keys[o->nkeys], d)) == AVOW_OK)
             o->nkeys++;
     for (size_t i = 0; err == AVOW_OK && i < c->nattester_secrets; i++) {
         err = avow_read_file(c->attester_secrets[i], KEY_FILE_MAX, &o->secret_bufs[i], d);

@@ -21,18 +21,10 @@
 static const double lat_bounds[SVC_LAT_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
                                                    0.05,  0.1,    0.25,  1.0,  5.0};
 
-static const char *const route_names[SVC_R_COUNT_] = {"est_cacerts",
-                                                      "est_simpleenroll",
-                                                      "est_csrattrs",
-                                                      "est_nonce",
-                                                      "cr_new_session",
-                                                      "cr_session",
-                                                      "healthz",
-                                                      "metrics",
-                                                      "pkix",
-                                                      "oauth",
-                                                      "ui",
-                                                      "other"};
+static const char *const route_names[SVC_R_COUNT_] = {
+    "est_cacerts", "est_simpleenroll", "est_csrattrs", "est_nonce", "cr_new_session", "cr_session",
+    "healthz",     "metrics",          "pkix",         "oauth",     "wimse",          "ui",
+    "other"};
 
 const char *svc_route_name(svc_route_id r)
 {

@@ -255,6 +255,8 @@ static avow_err setup(avow_service *s, const avow_service_opts *o, avow_diag *d)
         err = svc_log_open(&s->audit, c->audit_log, d);
     if (err == AVOW_OK)
         err = svc_oauth_setup(s, d);
+    if (err == AVOW_OK)
+        err = svc_wimse_setup(s, d);
     return err;
 }
 
@@ -313,6 +315,7 @@ void avow_service_free(avow_service *s)
     svc_http_stop(s, 0);
     avow_cmp_server_free(s->cmp);
     svc_oauth_free(s);
+    svc_wimse_free(s);
     avow_verifier_free(s->v);
     avow_policy_free(s->policy);
     avow_policy_free(s->passport_policy);

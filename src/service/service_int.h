@@ -66,6 +66,7 @@ typedef struct svc_config {
     char *cmp_trusted;                        /* PEM anchors of signature-protected requests */
     unsigned cmp_flags;                       /* AVOW_CMP_* */
     struct svc_oauth_cfg *oauth; /* the "oauth" member (oauth_config.c); NULL: no OAuth routes */
+    struct svc_wimse_cfg *wimse; /* the "wimse" member (wimse_config.c); NULL: no WIMSE routes */
 } svc_config;
 
 /* Reads path (NULL: defaults only) into c. */
@@ -97,6 +98,7 @@ typedef enum svc_route_id {
     SVC_R_METRICS,
     SVC_R_PKIX,
     SVC_R_OAUTH,
+    SVC_R_WIMSE,
     SVC_R_UI,
     SVC_R_OTHER,
     SVC_R_COUNT_
@@ -169,6 +171,7 @@ struct avow_service {
     uint16_t want_port;
     int ipv6;
     struct svc_oauth *oauth; /* the OAuth endpoints' state (oauth_setup.c); NULL: off */
+    struct svc_wimse *wimse; /* the WIMSE endpoints' state (wimse_route.c); NULL: off */
 };
 
 /* One request, complete, as a handler sees it. */
@@ -252,6 +255,17 @@ void svc_oauth_config_free(svc_config *c);
 /* Opens what the "oauth" member names (oauth_setup.c); no-op without it. */
 avow_err svc_oauth_setup(avow_service *s, avow_diag *d);
 void svc_oauth_free(avow_service *s);
+/* /wimse/... (wimse_route.c): the identity server and the relying party's check. */
+int svc_wimse_path(const char *path);
+void svc_wimse_route(svc_req *r, svc_resp *out);
+/* The "wimse" member of the configuration (wimse_config.c). */
+avow_err svc_wimse_config_load(void *json, svc_config *c, avow_diag *d);
+void svc_wimse_config_free(svc_config *c);
+/* Opens what the "wimse" member names (wimse_route.c); no-op without it. */
+avow_err svc_wimse_setup(avow_service *s, avow_diag *d);
+void svc_wimse_free(avow_service *s);
+/* A public key file, PEM (SubjectPublicKeyInfo) or one JWK (oauth_setup.c); field names it. */
+avow_err svc_public_key_load(const char *path, const char *field, EVP_PKEY **out, avow_diag *d);
 void svc_ops_ui(svc_req *r, svc_resp *out);
 
 /* The refused-enrolment ring of /ui (ui.c). req and ear may be NULL. */

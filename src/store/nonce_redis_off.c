@@ -1,5 +1,5 @@
 /*
- * Stands in for nonce_redis.c in a build with AVOW_WITH_REDIS=OFF: a
+ * Stands in for nonce_redis.c (and oauth_replay_redis.c) in a build with AVOW_WITH_REDIS=OFF: a
  * redis:// or unix: store is refused as unsupported, never opened as
  * something else.
  */
@@ -16,5 +16,14 @@ avow_err avow__nonce_redis_open(const char *uri, const avow_nonce_store_open_opt
     (void)flags;
     *out = NULL;
     return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "store",
+                      "this avow was built without Redis (AVOW_WITH_REDIS=OFF)");
+}
+
+avow_err avow__oauth_replay_redis_open(const char *uri, struct avow_oauth_replay **out,
+                                       avow_diag *diag)
+{
+    (void)uri;
+    *out = NULL;
+    return avow__fail(diag, AVOW_ERR_UNSUPPORTED, "replay-store",
                       "this avow was built without Redis (AVOW_WITH_REDIS=OFF)");
 }

@@ -10,6 +10,7 @@
 #include <avow/oauth.h>
 
 #include "core/internal.h"
+#include "store/store_int.h"
 
 #define REPLAY_MAX_KEY 64u
 
@@ -38,6 +39,18 @@ avow_err avow_oauth_replay_new(const avow_oauth_replay_ops *ops, void *impl,
     r->impl = impl;
     *out = r;
     return AVOW_OK;
+}
+
+avow_err avow_oauth_replay_open_uri(const char *uri, avow_oauth_replay **out, avow_diag *diag)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (uri == NULL || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "replay-store", "no URI or output");
+    if (strncmp(uri, "redis://", 8) == 0 || strncmp(uri, "unix:", 5) == 0)
+        return avow__oauth_replay_redis_open(uri, out, diag);
+    return avow_oauth_replay_open_sqlite(strncmp(uri, "sqlite:", 7) == 0 ? uri + 7 : uri, out,
+                                         diag);
 }
 
 void avow_oauth_replay_free(avow_oauth_replay *r)

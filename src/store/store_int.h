@@ -30,4 +30,9 @@ avow_err avow__sqlite_record_with(avow_nonce_store *s, const avow_issuance *rec,
 avow_err avow__nonce_redis_open(const char *uri, const avow_nonce_store_open_opts *opts,
                                 unsigned flags, avow_nonce_store **out, avow_diag *diag);
 
+/* The Redis jti replay set from such a URI (oauth_replay_redis.c; nonce_redis_off.c without it). */
+struct avow_oauth_replay;
+avow_err avow__oauth_replay_redis_open(const char *uri, struct avow_oauth_replay **out,
+                                       avow_diag *diag);
+
 #endif

@@ -10,8 +10,10 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <avow/wimse.h>
+#include <avow/x509.h>
 
 #include "core/internal.h"
 #include "formats/wimse_int.h"
@@ -388,31 +390,101 @@ avow_err avow_wimse_issue_wit_request(const avow_verifier *v, const avow_request
     return issue(rc, a, key, issuer, o, wit, ap, d);
 }
 
+/* What the CA's prepare hook needs: the policy in, the certificate's names out. */
+typedef struct wic_prep {
+    const avow_wimse_issue_opts *o;
+    avow_buf san;
+} wic_prep;
+
+/*
+ * Runs inside avow_ca_dir_issue between the appraisal and the certificate,
+ * so the identifier comes from the very appraisal the CA records, and a
+ * request that maps to no identifier consumes no nonce.
+ */
+static avow_err wic_prepare(void *ctx, const avow_appraisal *a, avow_ca_issue_opts *io,
+                            avow_diag *d)
+{
+    wic_prep *p = ctx;
+    avow_buf uri = {0};
+    avow_err rc = avow_wimse_idmap_resolve(p->o->idmap, a, &uri, d);
+    if (rc != AVOW_OK)
+        return rc;
+    const char *dns = p->o->wic_dns;
+    size_t cap = uri.len + 5 + (dns != NULL ? strlen(dns) + 1 : 0) + 1;
+    p->san.ptr = OPENSSL_malloc(cap);
+    if (p->san.ptr == NULL) {
+        avow_buf_free(&uri);
+        return avow__fail(d, AVOW_ERR_NOMEM, "wic", "out of memory");
+    }
+    int n = snprintf((char *)p->san.ptr, cap, "URI:%s%s%s", (const char *)uri.ptr,
+                     dns != NULL ? "," : "", dns != NULL ? dns : "");
+    avow_buf_free(&uri);
+    p->san.len = (size_t)n;
+    io->san = (const char *)p->san.ptr;
+    io->flags &= ~(unsigned)(AVOW_CA_ISSUE_COPY_SAN | AVOW_CA_ISSUE_DROP_SAN);
+    io->key_usage = AVOW_KU_DIGITAL_SIGNATURE;
+    io->eku = "clientAuth,serverAuth";
+    if (p->o->wic_days != 0)
+        io->days = p->o->wic_days;
+    return AVOW_OK;
+}
+
+/* wic_dns may add DNS names only: a second URI would be a second identifier. */
+static avow_err wic_dns_check(const char *dns, avow_diag *d)
+{
+    if (dns == NULL)
+        return AVOW_OK;
+    GENERAL_NAMES *l = GENERAL_NAMES_new();
+    if (l == NULL)
+        return avow__fail(d, AVOW_ERR_NOMEM, "wic_dns", "out of memory");
+    avow_err rc = avow_san_parse(dns, l, d);
+    for (int i = 0; rc == AVOW_OK && i < sk_GENERAL_NAME_num(l); i++)
+        if ((avow_san_kind(sk_GENERAL_NAME_value(l, i)) & AVOW_SAN_DNS) == 0)
+            rc = avow__fail(d, AVOW_ERR_WIMSE_WIC_SAN, "wic_dns",
+                            "entry %d is not a DNS name: a WIC names one URI, the identifier", i);
+    GENERAL_NAMES_free(l);
+    return rc;
+}
+
 avow_err avow_wimse_issue_wic(avow_ca_dir *cd, const avow_verifier *v, const avow_request *req,
                               const avow_appraise_opts *aopts, const avow_wimse_issue_opts *o,
                               X509 **cert, avow_appraisal **ap, avow_diag *d)
 {
-    (void)cd;
-    (void)v;
-    (void)req;
-    (void)aopts;
-    (void)o;
     if (cert != NULL)
         *cert = NULL;
     if (ap != NULL)
         *ap = NULL;
-    return avow__fail(d, AVOW_ERR_UNSUPPORTED, "wic", "WIC issuance is not built yet");
-}
-
-avow_err avow_wimse_verify_wic(X509 *cert, STACK_OF(X509) * untrusted, const avow_verifier *v,
-                               const avow_wimse_verify_opts *o, avow_wimse_result **out,
-                               avow_diag *d)
-{
-    (void)cert;
-    (void)untrusted;
-    (void)v;
-    (void)o;
-    if (out != NULL)
-        *out = NULL;
-    return avow__fail(d, AVOW_ERR_UNSUPPORTED, "wic", "WIC verification is not built yet");
+    if (cd == NULL || v == NULL || req == NULL || cert == NULL || o == NULL ||
+        o->size != sizeof(*o) || o->idmap == NULL ||
+        (aopts != NULL && aopts->size != sizeof(*aopts)))
+        return avow__fail(d, AVOW_ERR_ARG, "wic",
+                          "no CA, verifier, request, output, identifier policy or options");
+    avow_err rc = wic_dns_check(o->wic_dns, d);
+    if (rc != AVOW_OK)
+        return rc;
+    avow_ca_dir_issue_opts io;
+    avow_ca_dir_issue_opts_init(&io);
+    if (aopts != NULL) {
+        io.nonce = aopts->nonce;
+        io.nonce_len = aopts->nonce_len;
+        io.policy = aopts->policy;
+        io.verify_flags = aopts->verify_flags;
+        io.request_flags = aopts->request_flags;
+        io.registry = aopts->registry;
+        io.issue.now = aopts->now;
+    }
+    if (o->now != 0)
+        io.issue.now = (time_t)o->now;
+    io.issue.kid = o->kid;
+    wic_prep prep = {.o = o};
+    io.prepare = wic_prepare;
+    io.prepare_ctx = &prep;
+    avow_appraisal *a = NULL;
+    rc = avow_ca_dir_issue(cd, v, req, &io, &a, cert, d);
+    avow_buf_free(&prep.san);
+    if (ap != NULL)
+        *ap = a;
+    else
+        avow_appraisal_free(a);
+    return rc;
 }

@@ -11,6 +11,8 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <avow/wimse.h>
 
@@ -18,6 +20,7 @@
 #include "core/json.h"
 #include "formats/jose_int.h"
 #include "formats/wimse_int.h"
+#include "verifier/verify_int.h"
 
 struct avow_wimse_result {
     avow_err status;
@@ -444,6 +447,98 @@ avow_err avow_wimse_verify(const avow_wimse_request *req, const avow_wimse_verif
         *diag = c.r->diag;
     avow_jws_free(c.wit);
     avow_jws_free(c.wpt);
+    *out = c.r;
+    return rc;
+}
+
+/* The chain of a WIC to the verifier's anchors at now; untrusted may be NULL. */
+static avow_err wic_chain(ctx *c, X509 *cert, STACK_OF(X509) * untrusted, const avow_verifier *v)
+{
+    X509_STORE_CTX *sc = X509_STORE_CTX_new();
+    if (sc == NULL || !X509_STORE_CTX_init(sc, v->store, cert, untrusted)) {
+        X509_STORE_CTX_free(sc);
+        return FAIL(c, AVOW_ERR_NOMEM, "wic", "out of memory");
+    }
+    X509_STORE_CTX_set_time(sc, 0, (time_t)c->now);
+    X509_STORE_CTX_set_purpose(sc, X509_PURPOSE_ANY);
+    avow_err rc = AVOW_OK;
+    if (X509_verify_cert(sc) != 1)
+        rc = FAIL(c, AVOW_ERR_CHAIN, "wic", "no valid chain to a trust anchor: %s",
+                  X509_verify_cert_error_string(X509_STORE_CTX_get_error(sc)));
+    X509_STORE_CTX_free(sc);
+    avow__ossl_clear();
+    return rc;
+}
+
+/* Exactly one URI subjectAltName; *uri borrowed from names. */
+static avow_err wic_uri(ctx *c, const GENERAL_NAMES *names, const ASN1_IA5STRING **uri)
+{
+    int n = 0;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+        const GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, i);
+        if (gn->type == GEN_URI && n++ == 0)
+            *uri = gn->d.uniformResourceIdentifier;
+    }
+    if (n != 1)
+        return FAIL(c, AVOW_ERR_WIMSE_WIC_SAN, "wic.subjectAltName",
+                    "%d URI names; a WIC carries exactly one, the identifier", n);
+    return AVOW_OK;
+}
+
+avow_err avow_wimse_verify_wic(X509 *cert, STACK_OF(X509) * untrusted, const avow_verifier *v,
+                               const avow_wimse_verify_opts *o, avow_wimse_result **out,
+                               avow_diag *diag)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (cert == NULL || v == NULL || o == NULL || o->size != sizeof(*o) || out == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "opts.size",
+                          "no certificate, verifier or options set up with _init");
+    ctx c = {NULL, o, OPENSSL_zalloc(sizeof(avow_wimse_result)), 0, NULL, NULL, NULL};
+    if (c.r == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, "result", "out of memory");
+    c.now = o->now != 0 ? o->now : (int64_t)time(NULL);
+    GENERAL_NAMES *names = NULL;
+    const ASN1_IA5STRING *uri = NULL;
+    avow_buf td = {0};
+    avow_err rc = wic_chain(&c, cert, untrusted, v);
+    if (rc == AVOW_OK &&
+        (X509_check_ca(cert) != 0 || ((X509_get_extension_flags(cert) & EXFLAG_KUSAGE) &&
+                                      !(X509_get_key_usage(cert) & KU_DIGITAL_SIGNATURE))))
+        rc = FAIL(&c, AVOW_ERR_WIMSE_WIC, "wic",
+                  "a CA certificate, or keyUsage without digitalSignature");
+    if (rc == AVOW_OK) {
+        int crit = 0;
+        names = X509_get_ext_d2i(cert, NID_subject_alt_name, &crit, NULL);
+        if (names == NULL)
+            rc = FAIL(&c, AVOW_ERR_WIMSE_WIC_SAN, "wic.subjectAltName",
+                      crit == -2 ? "more than one subjectAltName extension" : "none");
+    }
+    if (rc == AVOW_OK)
+        rc = wic_uri(&c, names, &uri);
+    if (rc == AVOW_OK)
+        rc = avow_wimse_identifier_check((const char *)ASN1_STRING_get0_data(uri),
+                                         (size_t)ASN1_STRING_length(uri), o->schemes, &td,
+                                         &c.r->diag);
+    if (rc == AVOW_OK && o->trust_domain != NULL && strcmp((const char *)td.ptr, o->trust_domain))
+        rc = FAIL(&c, AVOW_ERR_WIMSE_TRUST_DOMAIN, "wic.subjectAltName",
+                  "trust domain %s is not %s", (const char *)td.ptr, o->trust_domain);
+    if (rc == AVOW_OK) {
+        c.r->identifier = OPENSSL_strndup((const char *)ASN1_STRING_get0_data(uri),
+                                          (size_t)ASN1_STRING_length(uri));
+        c.r->trust_domain = OPENSSL_strdup((const char *)td.ptr);
+        c.r->key = X509_get_pubkey(cert);
+        if (c.r->identifier == NULL || c.r->trust_domain == NULL || c.r->key == NULL)
+            rc = FAIL(&c, AVOW_ERR_NOMEM, "result", "out of memory");
+    }
+    GENERAL_NAMES_free(names);
+    avow_buf_free(&td);
+    avow__ossl_clear();
+    if (rc != AVOW_OK && c.r->diag.code != rc)
+        c.r->diag.code = rc;
+    c.r->status = rc;
+    if (diag != NULL)
+        *diag = c.r->diag;
     *out = c.r;
     return rc;
 }

@@ -32,6 +32,7 @@
 
 #include <avow/ledger.h>
 #include <avow/nonce.h>
+#include <avow/oauth.h>
 
 enum backend { BK_SQLITE, BK_REDIS, BK_STREAM };
 
@@ -752,6 +753,66 @@ static void test_redis_basics(void **state)
     avow_nonce_store_free(bare);
 }
 
+/* The jti replay set over the same Redis: SET NX EXAT, shared by every handle of one prefix. */
+static void test_redis_replay(void **state)
+{
+    fixture *f = *state;
+    need(f);
+    avow_oauth_replay *a = NULL, *b = NULL, *other = NULL;
+    avow_diag d = {0};
+    assert_int_equal(avow_oauth_replay_open_uri(f->uri, &a, &d), AVOW_OK);
+    assert_int_equal(avow_oauth_replay_open_uri(f->uri, &b, &d), AVOW_OK);
+    char uri[300];
+    snprintf(uri, sizeof(uri), "redis://127.0.0.1:%d/0?prefix=replay-other-%u", srv.port, seq);
+    assert_int_equal(avow_oauth_replay_open_uri(uri, &other, &d), AVOW_OK);
+    const uint8_t k1[32] = {1, 2, 3}, k2[32] = {9};
+    int64_t now = (int64_t)time(NULL);
+    assert_int_equal(avow_oauth_replay_seen(a, k1, sizeof(k1), now, &d), AVOW_OK);
+    assert_int_equal(avow_oauth_replay_insert(a, k1, sizeof(k1), now + 60, now, &d), AVOW_OK);
+    /* another handle on the same prefix (another instance) sees it */
+    assert_int_equal(avow_oauth_replay_insert(b, k1, sizeof(k1), now + 60, now, &d),
+                     AVOW_ERR_OAUTH_REPLAY);
+    assert_int_equal(avow_oauth_replay_seen(b, k1, sizeof(k1), now, &d), AVOW_ERR_OAUTH_REPLAY);
+    assert_int_equal(avow_oauth_replay_insert(b, k2, sizeof(k2), now + 60, now, &d), AVOW_OK);
+    /* another prefix is another set */
+    assert_int_equal(avow_oauth_replay_insert(other, k1, sizeof(k1), now + 60, now, &d), AVOW_OK);
+    /* an expiry already past still refuses the second use within the second */
+    const uint8_t k3[8] = {7};
+    assert_int_equal(avow_oauth_replay_insert(a, k3, sizeof(k3), now - 5, now, &d), AVOW_OK);
+    assert_int_equal(avow_oauth_replay_insert(b, k3, sizeof(k3), now - 5, now, &d),
+                     AVOW_ERR_OAUTH_REPLAY);
+    size_t removed = 9;
+    assert_int_equal(avow_oauth_replay_purge(a, now, &removed, &d), AVOW_OK);
+    assert_int_equal(removed, 0);
+    /* arguments: a key of 0 or 65 bytes, a stream ledger, nothing listening */
+    uint8_t big[65] = {0};
+    assert_int_equal(avow_oauth_replay_insert(a, big, sizeof(big), now + 60, now, &d),
+                     AVOW_ERR_ARG);
+    assert_int_equal(avow_oauth_replay_insert(a, big, 0, now + 60, now, &d), AVOW_ERR_ARG);
+    avow_oauth_replay *bad = NULL;
+    snprintf(uri, sizeof(uri), "redis://127.0.0.1:%d/0?ledger=stream", srv.port);
+    assert_int_equal(avow_oauth_replay_open_uri(uri, &bad, &d), AVOW_ERR_ARG);
+    assert_null(bad);
+    assert_int_not_equal(avow_oauth_replay_open_uri("redis://127.0.0.1:1/0", &bad, &d), AVOW_OK);
+    assert_null(bad);
+    assert_int_equal(avow_oauth_replay_open_uri(NULL, &bad, &d), AVOW_ERR_ARG);
+    /* sqlite:PATH and a plain path are the SQLite set */
+    char path[200];
+    snprintf(path, sizeof(path), "sqlite:%s/replay.db", f->dir);
+    avow_oauth_replay *lite = NULL;
+    assert_int_equal(avow_oauth_replay_open_uri(path, &lite, &d), AVOW_OK);
+    assert_int_equal(avow_oauth_replay_insert(lite, k1, sizeof(k1), now + 60, now, &d), AVOW_OK);
+    avow_oauth_replay_free(lite);
+    lite = NULL;
+    assert_int_equal(avow_oauth_replay_open_uri(path + 7, &lite, &d), AVOW_OK);
+    assert_int_equal(avow_oauth_replay_insert(lite, k1, sizeof(k1), now + 60, now, &d),
+                     AVOW_ERR_OAUTH_REPLAY);
+    avow_oauth_replay_free(lite);
+    avow_oauth_replay_free(a);
+    avow_oauth_replay_free(b);
+    avow_oauth_replay_free(other);
+}
+
 /* redis-cli -p PORT ARGS... in the background. */
 static pid_t cli_bg(const char *exe, const char *const *args, size_t n)
 {
@@ -871,6 +932,7 @@ int main(void)
         BACKEND_CASES(setup_redis),
         cmocka_unit_test_setup_teardown(test_redis_uri, setup_redis, teardown),
         cmocka_unit_test_setup_teardown(test_redis_basics, setup_redis, teardown),
+        cmocka_unit_test_setup_teardown(test_redis_replay, setup_redis, teardown),
         cmocka_unit_test_setup_teardown(test_redis_busy, setup_redis, teardown),
         cmocka_unit_test_setup_teardown(test_redis_restart, setup_redis, teardown),
     };
