@@ -70,5 +70,6 @@ int cli_group_psa(const char *prog, int argc, char **argv);
 int cli_group_tpm(const char *prog, int argc, char **argv);
 int cli_group_serve(const char *prog, int argc, char **argv);
 int cli_group_oauth(const char *prog, int argc, char **argv);
+int cli_group_wimse(const char *prog, int argc, char **argv);
 
 #endif

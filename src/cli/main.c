@@ -33,6 +33,8 @@ static const cli_group groups[] = {
     {"serve", "the CA (EST) and the verifier as an HTTP service", cli_group_serve},
     {"oauth", "OAuth attestation-based client authentication: attester, client, server",
      cli_group_oauth},
+    {"wimse", "WIMSE workload credentials: issue a WIT from attestation, prove, verify",
+     cli_group_wimse},
 };
 
 static void usage(FILE *f)

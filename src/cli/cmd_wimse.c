@@ -1,0 +1,514 @@
+/*
+ * "avow wimse": WIMSE workload credentials from the shell. issue is the
+ * identity server (a WIT only after an affirming appraisal of an attested
+ * CSR), proof the workload (a WPT per request), verify the relying party,
+ * show a look at a token without trusting it. Files in, library calls
+ * (avow/wimse.h), text out; avow-wimse(1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <avow/appraise.h>
+#include <avow/avow.h>
+#include <avow/wimse.h>
+
+#include "cli/cli.h"
+#include "cli/csr_cmds.h"
+#include "cli/evidence_cmds.h"
+#include "cli/io.h"
+#include "cli/opts.h"
+#include "cli/p11.h"
+
+/* clang-format off */
+#define P11_OPTS                                                                                   \
+    {"pkcs11-module", CLI_VALUE, "PATH|NAME",                                                      \
+     "PKCS#11 module for a pkcs11: key (default: $AVOW_PKCS11_MODULE, "                            \
+     "else " CLI_P11_DEFAULT_MODULE ")"},                                                          \
+    {"pin-source", CLI_VALUE, "SPEC", "token user PIN: env:NAME, file:PATH or pass:TEXT"},         \
+    {"pin", CLI_VALUE, "PIN", "token user PIN (visible in ps; prefer -pin-source)"}
+/* clang-format on */
+
+#define MAX_ISSUER_KEYS 8
+
+/* ---- shared ---- */
+
+/* A token from a file (or stdin), one trailing newline dropped: what a header would carry. */
+static avow_err read_token(const char *path, avow_buf *out, avow_diag *d)
+{
+    avow_err err = cli_read(path, out, d);
+    if (err != AVOW_OK)
+        return err;
+    if (out->len > 0 && out->ptr[out->len - 1] == '\n')
+        out->len--;
+    if (out->len > 0 && out->ptr[out->len - 1] == '\r')
+        out->len--;
+    if (memchr(out->ptr, '\0', out->len) != NULL)
+        return cli_fail(d, AVOW_ERR_MALFORMED, path != NULL ? path : "-",
+                        "the token holds a NUL byte");
+    uint8_t *t = OPENSSL_malloc(out->len + 1);
+    if (t == NULL)
+        return cli_fail(d, AVOW_ERR_NOMEM, "token", "out of memory");
+    memcpy(t, out->ptr, out->len);
+    t[out->len] = '\0';
+    size_t n = out->len;
+    avow_buf_free(out);
+    out->ptr = t; /* NUL-terminated; the NUL is not counted */
+    out->len = n;
+    return AVOW_OK;
+}
+
+/* Seconds of option opt: 0 .. max. */
+static avow_err parse_secs(const cli_args *a, const char *opt, unsigned long max, unsigned *out,
+                           avow_diag *d)
+{
+    const char *t = cli_get(a, opt);
+    if (t == NULL)
+        return AVOW_OK;
+    char *end = NULL;
+    unsigned long v = t[0] >= '0' && t[0] <= '9' ? strtoul(t, &end, 10) : 0;
+    if (end == NULL || *end != '\0' || v > max)
+        return cli_fail(d, AVOW_ERR_USAGE, opt, "\"%s\" is not a number of seconds up to %lu", t,
+                        max);
+    *out = (unsigned)v;
+    return AVOW_OK;
+}
+
+static avow_err parse_now(const cli_args *a, const char *opt, int64_t *out, avow_diag *d)
+{
+    time_t t = 0;
+    if (cli_get(a, opt) == NULL)
+        return AVOW_OK;
+    avow_err err = cli_parse_time(opt, cli_get(a, opt), &t, d);
+    *out = (int64_t)t;
+    return err;
+}
+
+/* A public key from PEM/DER (key, certificate or private key file) or a JWK. */
+static avow_err load_pub(const char *path, EVP_PKEY **out, avow_diag *d)
+{
+    avow_buf raw = {0};
+    avow_err err = cli_read(path, &raw, d);
+    size_t i = 0;
+    while (err == AVOW_OK && i < raw.len && (raw.ptr[i] == ' ' || raw.ptr[i] == '\n'))
+        i++;
+    int jwk = err == AVOW_OK && i < raw.len && raw.ptr[i] == '{';
+    if (jwk)
+        err = avow_jwk_import((const char *)raw.ptr, raw.len, out, d);
+    avow_buf_free(&raw);
+    if (err == AVOW_OK && !jwk)
+        err = cli_load_public_key(path, out, d);
+    return err;
+}
+
+/* A token on stdout or into -out, with a newline on stdout. */
+static avow_err write_token(const cli_args *a, const avow_buf *tok, avow_diag *d)
+{
+    avow_err err = cli_write(cli_get(a, "out"), tok->ptr, tok->len, NULL, CLI_FORM_DER, d);
+    if (err == AVOW_OK && cli_get(a, "out") == NULL)
+        putchar('\n');
+    return err;
+}
+
+/* ---- proof ---- */
+
+static const cli_opt proof_opts[] = {
+    {"key", CLI_VALUE, "KEY", "the workload key (the WIT's cnf): a key file or pkcs11: URI"},
+    {"wit", CLI_VALUE, "FILE", "the Workload Identity Token the proof goes with (wth)"},
+    {"aud", CLI_VALUE, "URL", "the target URI of the request, without query and fragment"},
+    {"ttl", CLI_VALUE, "SECONDS", "lifetime of the proof (default 60, at most 300)"},
+    {"jti", CLI_VALUE, "TEXT", "the jti (default: random)"},
+    {"access-token", CLI_VALUE, "FILE", "an access token sent with the request (ath)"},
+    {"txn-token", CLI_VALUE, "FILE", "a Txn-Token sent with the request (tth)"},
+    {"iat", CLI_VALUE, "TIME", "iat: now, @SECONDS or RFC 3339 UTC (default: now)"},
+    {"out", CLI_VALUE, "FILE", "where the WPT goes (default: stdout)"},
+    P11_OPTS,
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static int run_proof(const char *prog, const cli_args *a)
+{
+    if (cli_get(a, "key") == NULL || cli_get(a, "wit") == NULL || cli_get(a, "aud") == NULL)
+        return cli_usage_error(prog, "-key, -wit and -aud are required");
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_wimse_wpt_opts o;
+    avow_wimse_wpt_opts_init(&o);
+    avow_buf wit = {0}, ath = {0}, tth = {0}, wpt = {0};
+    avow_signer *s = NULL;
+    o.aud = cli_get(a, "aud");
+    o.jti = cli_get(a, "jti");
+    avow_err err = parse_secs(a, "ttl", AVOW_WIMSE_MAX_WPT_TTL, &o.ttl, &d);
+    if (err == AVOW_OK)
+        err = parse_now(a, "iat", &o.now, &d);
+    if (err == AVOW_OK && (err = read_token(cli_get(a, "wit"), &wit, &d)) == AVOW_OK)
+        o.wit = (const char *)wit.ptr;
+    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
+        (err = read_token(cli_get(a, "access-token"), &ath, &d)) == AVOW_OK)
+        o.access_token = (const char *)ath.ptr;
+    if (err == AVOW_OK && cli_get(a, "txn-token") != NULL &&
+        (err = read_token(cli_get(a, "txn-token"), &tth, &d)) == AVOW_OK)
+        o.txn_token = (const char *)tth.ptr;
+    if (err == AVOW_OK)
+        err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
+    if (err == AVOW_OK)
+        err = avow_wimse_wpt_sign(s, &o, &wpt, &d);
+    if (err == AVOW_OK)
+        err = write_token(a, &wpt, &d);
+    avow_buf_free(&wit);
+    avow_buf_free(&ath);
+    avow_buf_free(&tth);
+    avow_buf_free(&wpt);
+    avow_signer_free(s);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
+/* ---- verify ---- */
+
+static const cli_opt verify_opts[] = {
+    {"wit", CLI_MULTI, "FILE", "Workload-Identity-Token value (each one given counts)"},
+    {"wpt", CLI_MULTI, "FILE", "Workload-Proof-Token value (each one given counts)"},
+    {"aud", CLI_VALUE, "URL", "the request's target URI the WPT must name"},
+    {"issuer-key", CLI_MULTI, "FILE",
+     "a trusted WIT issuer key: public key, certificate or JWK (repeatable)"},
+    {"issuer-jwks", CLI_VALUE, "FILE",
+     "trusted WIT issuer keys as a JWK set (chosen by the WIT's kid and alg)"},
+    {"issuer", CLI_VALUE, "URI", "the WIT's iss must be this"},
+    {"require-iss", CLI_FLAG, NULL, "refuse a WIT without iss"},
+    {"trust-domain", CLI_VALUE, "DOMAIN", "the identifier's trust domain must be this"},
+    {"access-token", CLI_VALUE, "FILE", "the access token of the request (ath)"},
+    {"txn-token", CLI_VALUE, "FILE", "the Txn-Token of the request (tth)"},
+    {"at", CLI_VALUE, "TIME", "check at TIME: now, @SECONDS or RFC 3339 UTC"},
+    {"leeway", CLI_VALUE, "SECONDS", "clock skew allowed (default 30)"},
+    {"replay-db", CLI_VALUE, "FILE", "SQLite WPT jti replay set (kept across runs)"},
+    {"wit-only", CLI_FLAG, NULL,
+     "check the WIT alone, without a WPT (inspection, never authentication)"},
+    {"json", CLI_FLAG, NULL, "print the result as JSON"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+typedef struct verify_ctx {
+    avow_buf wit[MAX_ISSUER_KEYS], wpt[MAX_ISSUER_KEYS], ath, tth;
+    const char *witv[MAX_ISSUER_KEYS], *wptv[MAX_ISSUER_KEYS];
+    EVP_PKEY *keys[MAX_ISSUER_KEYS];
+    avow_jwks *jwks;
+    avow_oauth_replay *replay;
+    avow_wimse_verify_opts o;
+    avow_wimse_request q;
+    avow_diag d;
+} verify_ctx;
+
+static avow_err read_tokens(const cli_args *a, const char *opt, avow_buf *bufs, const char **v,
+                            size_t *n, avow_diag *d)
+{
+    *n = cli_count(a, opt);
+    if (*n > MAX_ISSUER_KEYS)
+        return cli_fail(d, AVOW_ERR_USAGE, opt, "at most %d", MAX_ISSUER_KEYS);
+    for (size_t i = 0; i < *n; i++) {
+        avow_err err = read_token(cli_get_n(a, opt, i), &bufs[i], d);
+        if (err != AVOW_OK)
+            return err;
+        v[i] = (const char *)bufs[i].ptr;
+    }
+    return AVOW_OK;
+}
+
+static avow_err verify_setup(verify_ctx *c, const cli_args *a)
+{
+    avow_wimse_verify_opts *o = &c->o;
+    avow_err err = read_tokens(a, "wit", c->wit, c->witv, &c->q.n_wit, &c->d);
+    if (err == AVOW_OK)
+        err = read_tokens(a, "wpt", c->wpt, c->wptv, &c->q.n_wpt, &c->d);
+    c->q.wit = c->witv;
+    c->q.wpt = c->wptv;
+    o->n_issuer_pkeys = cli_count(a, "issuer-key");
+    if (err == AVOW_OK && o->n_issuer_pkeys > MAX_ISSUER_KEYS)
+        err = cli_fail(&c->d, AVOW_ERR_USAGE, "issuer-key", "at most %d keys", MAX_ISSUER_KEYS);
+    for (size_t i = 0; err == AVOW_OK && i < o->n_issuer_pkeys; i++)
+        err = load_pub(cli_get_n(a, "issuer-key", i), &c->keys[i], &c->d);
+    o->issuer_pkeys = o->n_issuer_pkeys > 0 ? c->keys : NULL;
+    if (err == AVOW_OK && cli_get(a, "issuer-jwks") != NULL) {
+        avow_buf text = {0};
+        err = cli_read(cli_get(a, "issuer-jwks"), &text, &c->d);
+        if (err == AVOW_OK)
+            err = avow_jwks_parse((const char *)text.ptr, text.len, &c->jwks, &c->d);
+        avow_buf_free(&text);
+        o->issuer_keys = c->jwks;
+    }
+    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
+        (err = read_token(cli_get(a, "access-token"), &c->ath, &c->d)) == AVOW_OK)
+        c->q.access_token = (const char *)c->ath.ptr;
+    if (err == AVOW_OK && cli_get(a, "txn-token") != NULL &&
+        (err = read_token(cli_get(a, "txn-token"), &c->tth, &c->d)) == AVOW_OK)
+        c->q.txn_token = (const char *)c->tth.ptr;
+    if (err == AVOW_OK)
+        err = parse_now(a, "at", &o->now, &c->d);
+    if (err == AVOW_OK)
+        err = parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
+    if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
+        err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
+    o->replay = c->replay;
+    o->audience = cli_get(a, "aud");
+    o->issuer = cli_get(a, "issuer");
+    o->trust_domain = cli_get(a, "trust-domain");
+    if (cli_flag(a, "wit-only"))
+        o->flags |= AVOW_WIMSE_VERIFY_WIT_ONLY;
+    if (cli_flag(a, "require-iss"))
+        o->flags |= AVOW_WIMSE_REQUIRE_ISS;
+    return err;
+}
+
+static void verify_free(verify_ctx *c)
+{
+    for (size_t i = 0; i < MAX_ISSUER_KEYS; i++) {
+        avow_buf_free(&c->wit[i]);
+        avow_buf_free(&c->wpt[i]);
+        EVP_PKEY_free(c->keys[i]);
+    }
+    avow_buf_free(&c->ath);
+    avow_buf_free(&c->tth);
+    avow_jwks_free(c->jwks);
+    avow_oauth_replay_free(c->replay);
+}
+
+/* "avow wimse verify: refused (wpt.claims.aud: AVOW_ERR_...: message)" on stderr. */
+static void print_verdict(const char *prog, const avow_wimse_result *r)
+{
+    avow_err st = avow_wimse_result_status(r);
+    const avow_diag *d = avow_wimse_result_diag(r);
+    if (st == AVOW_OK) {
+        fprintf(stderr, "%s: authenticated\n", prog);
+        return;
+    }
+    fprintf(stderr, "%s: refused (", prog);
+    cli_put_escaped(stderr, d->field, strnlen(d->field, sizeof(d->field)), 0);
+    fprintf(stderr, ": %s: ", avow_errname(st) != NULL ? avow_errname(st) : "?");
+    const char *msg = d->detail[0] != '\0' ? d->detail : avow_strerror(st);
+    cli_put_escaped(stderr, msg, strlen(msg), 0);
+    fputs(")\n", stderr);
+}
+
+static int run_verify(const char *prog, const cli_args *a)
+{
+    int wit_only = cli_flag(a, "wit-only");
+    if (cli_count(a, "wit") == 0)
+        return cli_usage_error(prog, "-wit FILE is required");
+    if (!wit_only && (cli_count(a, "wpt") == 0 || cli_get(a, "aud") == NULL))
+        return cli_usage_error(prog, "-wpt FILE and -aud URL are required (or -wit-only)");
+    if (cli_count(a, "issuer-key") == 0 && cli_get(a, "issuer-jwks") == NULL)
+        return cli_usage_error(prog, "give -issuer-key or -issuer-jwks");
+    verify_ctx c;
+    memset(&c, 0, sizeof(c));
+    avow_wimse_verify_opts_init(&c.o);
+    avow_wimse_request_init(&c.q);
+    avow_diag_clear(&c.d);
+    avow_wimse_result *r = NULL;
+    int rc;
+    avow_err err = verify_setup(&c, a);
+    if (err == AVOW_OK)
+        err = avow_wimse_verify(&c.q, &c.o, &r, &c.d);
+    if (r == NULL) {
+        rc = cli_report(err, &c.d);
+    } else {
+        avow_buf text = {0};
+        avow_err perr = AVOW_OK;
+        if (cli_flag(a, "json")) {
+            perr = avow_wimse_result_to_json(r, &text, &c.d);
+            if (perr == AVOW_OK)
+                perr = cli_print(&text, &c.d);
+        } else if (err == AVOW_OK && avow_wimse_result_identifier(r) != NULL) {
+            const char *id = avow_wimse_result_identifier(r);
+            cli_put_escaped(stdout, id, strlen(id), 0);
+            putchar('\n');
+        }
+        avow_buf_free(&text);
+        print_verdict(prog, r);
+        rc = perr != AVOW_OK ? cli_report(perr, &c.d) : cli_exit_code(err);
+    }
+    avow_wimse_result_free(r);
+    verify_free(&c);
+    return rc;
+}
+
+/* ---- issue ---- */
+
+static const cli_opt issue_opts[] = {
+    {"in", CLI_VALUE, "FILE",
+     "the workload's attested request, PEM or DER, PKCS#10 or CRMF (default: stdin)"},
+    {"idmap", CLI_VALUE, "FILE", "identifier policy JSON: appraised claims to the identifier"},
+    {"key", CLI_VALUE, "KEY", "the identity server's signing key: a key file or pkcs11: URI"},
+    {"iss", CLI_VALUE, "URI", "the identity server's URI (the WIT's iss)"},
+    {"kid", CLI_VALUE, "TEXT", "\"kid\" header of the WIT"},
+    {"ttl", CLI_VALUE, "SECONDS", "lifetime of the WIT (default 3600, at most 86400)"},
+    {"result", CLI_VALUE, "none|digest|ear",
+     "how the appraisal shows in the WIT: nothing, ear_sha256 (default) or the EAR JWT"},
+    {"CAfile", CLI_MULTI, "FILE", "trust anchors for the attestation keys (PEM bundle or DER)"},
+    {"certs", CLI_MULTI, "FILE", "more untrusted certificates for path building"},
+    CLI_RESULT_OPTS,
+    {"policy", CLI_VALUE, "FILE", "appraisal policy JSON (default: the built-in avow-default)"},
+    {"nonce", CLI_VALUE, "HEX", "expected nonce (every statement must carry it)"},
+    {"nonce-db", CLI_VALUE, "FILE", "SQLite nonce store: the nonce is accepted once"},
+    {"any", CLI_FLAG, NULL,
+     "Evidence is trusted when one of its signatures verifies (default: all)"},
+    {"at", CLI_VALUE, "TIME", "appraise and issue at TIME: now, @SECONDS or RFC 3339 UTC"},
+    CLI_VERIFY_STRICTNESS_OPTS,
+    {"out", CLI_VALUE, "FILE", "where the WIT goes (default: stdout)"},
+    {"json", CLI_FLAG, NULL, "print {ear, request, policy, freshness} of the appraisal on stderr"},
+    CLI_PROFILE_OPTS_REFUSE_EKU,
+    P11_OPTS,
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+typedef struct issue_ctx {
+    avow_verifier *v;
+    avow_policy *policy;
+    avow_nonce_store *store;
+    avow_request *req;
+    avow_wimse_idmap *idmap;
+    avow_signer *signer;
+    uint8_t nonce[AVOW_NONCE_MAX_LEN];
+    avow_appraise_opts ao;
+    avow_wimse_issue_opts o;
+    avow_diag d;
+} issue_ctx;
+
+static avow_err issue_setup(issue_ctx *c, const cli_args *a)
+{
+    avow_profile p;
+    int64_t now = 0;
+    avow_err err = cli_evidence_profile(a, &p, &c->d);
+    if (err == AVOW_OK)
+        err = cli_verifier_from_args(a, &p, &c->v, &c->d);
+    if (err == AVOW_OK && cli_get(a, "policy") != NULL)
+        err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
+    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
+                            &c->ao.nonce_len, &c->d);
+        c->ao.nonce = c->nonce;
+    }
+    if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
+        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
+    if (err == AVOW_OK)
+        err = parse_secs(a, "ttl", AVOW_WIMSE_MAX_WIT_TTL, &c->o.ttl, &c->d);
+    if (err == AVOW_OK)
+        err = parse_now(a, "at", &now, &c->d);
+    const char *res = cli_get(a, "result");
+    if (err == AVOW_OK && res != NULL) {
+        if (strcmp(res, "none") == 0)
+            c->o.result = AVOW_WIMSE_RESULT_NONE;
+        else if (strcmp(res, "digest") == 0)
+            c->o.result = AVOW_WIMSE_RESULT_DIGEST;
+        else if (strcmp(res, "ear") == 0)
+            c->o.result = AVOW_WIMSE_RESULT_EAR;
+        else
+            err = cli_fail(&c->d, AVOW_ERR_USAGE, "result",
+                           "\"%s\" is not one of none, digest and ear", res);
+    }
+    if (err == AVOW_OK)
+        err = avow_wimse_idmap_load(cli_get(a, "idmap"), NULL, &c->idmap, &c->d);
+    if (err == AVOW_OK)
+        err = cli_csr_load(a, &c->req, &c->d);
+    if (err == AVOW_OK)
+        err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &c->signer, &c->d);
+    c->ao.policy = c->policy;
+    c->ao.nonces = c->store;
+    c->ao.now = (time_t)now;
+    c->ao.verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
+    c->o.idmap = c->idmap;
+    c->o.iss = cli_get(a, "iss");
+    c->o.kid = cli_get(a, "kid");
+    c->o.now = now;
+    return err;
+}
+
+static int run_issue(const char *prog, const cli_args *a)
+{
+    if (cli_get(a, "idmap") == NULL || cli_get(a, "key") == NULL || cli_count(a, "CAfile") == 0)
+        return cli_usage_error(prog, "-idmap, -key and -CAfile are required");
+    issue_ctx c;
+    memset(&c, 0, sizeof(c));
+    avow_appraise_opts_init(&c.ao);
+    avow_wimse_issue_opts_init(&c.o);
+    avow_diag_clear(&c.d);
+    avow_buf wit = {0};
+    avow_appraisal *ap = NULL;
+    avow_err err = issue_setup(&c, a);
+    if (err == AVOW_OK)
+        err = avow_wimse_issue_wit_request(c.v, c.req, &c.ao, c.signer, &c.o, &wit, &ap, &c.d);
+    if (ap != NULL && cli_flag(a, "json")) {
+        avow_buf text = {0};
+        if (avow_appraisal_to_json(ap, 1, &text, NULL) == AVOW_OK)
+            fwrite(text.ptr, 1, text.len, stderr);
+        avow_buf_free(&text);
+    }
+    if (err == AVOW_OK)
+        err = write_token(a, &wit, &c.d);
+    int rc = err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
+    avow_buf_free(&wit);
+    avow_appraisal_free(ap);
+    avow_signer_free(c.signer);
+    avow_request_free(c.req);
+    avow_wimse_idmap_free(c.idmap);
+    avow_nonce_store_free(c.store);
+    avow_policy_free(c.policy);
+    avow_verifier_free(c.v);
+    return rc;
+}
+
+/* ---- show ---- */
+
+static const cli_opt show_opts[] = {
+    {"in", CLI_VALUE, "FILE", "a WIT or WPT, compact JWS text (default: stdin)"},
+    {NULL, CLI_FLAG, NULL, NULL},
+};
+
+static int run_show(const char *prog, const cli_args *a)
+{
+    (void)prog;
+    avow_diag d;
+    avow_diag_clear(&d);
+    avow_buf tok = {0}, hdr = {0}, pay = {0};
+    avow_err err = read_token(cli_get(a, "in"), &tok, &d);
+    if (err == AVOW_OK && tok.len > AVOW_WIMSE_MAX_TOKEN)
+        err = cli_fail(&d, AVOW_ERR_TOO_LARGE, "in", "a token is at most %u bytes",
+                       AVOW_WIMSE_MAX_TOKEN);
+    if (err == AVOW_OK)
+        err = avow_jws_decode_unverified((const char *)tok.ptr, tok.len, &hdr, &pay, &d);
+    if (err == AVOW_OK) {
+        /* Nothing here is checked: the words say so before the content does. */
+        puts("UNVERIFIED: the signature, the issuer and the claims are not checked");
+        fputs("header: ", stdout);
+        cli_put_escaped(stdout, hdr.ptr, hdr.len, 0);
+        fputs("\nclaims: ", stdout);
+        cli_put_escaped(stdout, pay.ptr, pay.len, 0);
+        putchar('\n');
+    }
+    avow_buf_free(&tok);
+    avow_buf_free(&hdr);
+    avow_buf_free(&pay);
+    return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
+}
+
+static const cli_cmd wimse_cmds[] = {
+    {"issue", "identity server: a WIT for an attested CSR, only when its appraisal affirms",
+     "[options] -in FILE -idmap FILE -key KEY -CAfile FILE", issue_opts, 0, run_issue},
+    {"proof", "workload: a Workload Proof Token for one request",
+     "[options] -key KEY -wit FILE -aud URL", proof_opts, 0, run_proof},
+    {"verify", "relying party: authenticate a workload by its WIT and WPT",
+     "[options] -wit FILE -wpt FILE -aud URL (-issuer-key FILE | -issuer-jwks FILE)", verify_opts,
+     0, run_verify},
+    {"show", "print a WIT's or WPT's header and claims, unverified", "[options] -in FILE",
+     show_opts, 0, run_show},
+};
+
+int cli_group_wimse(const char *prog, int argc, char **argv)
+{
+    return cli_run_table(prog,
+                         "WIMSE workload credentials: Workload Identity Tokens from attestation "
+                         "and Workload Proof Tokens (draft-ietf-wimse-workload-creds-02, "
+                         "draft-ietf-wimse-wpt-02)",
+                         wimse_cmds, sizeof(wimse_cmds) / sizeof(wimse_cmds[0]), argc, argv);
+}
