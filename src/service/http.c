@@ -46,6 +46,38 @@ const char *svc_query(const svc_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Percent-decodes in[0..len) ('+' is a space) into out (cap bytes, NUL-terminated). */
+int svc_form_decode(const char *in, size_t len, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        int c = (unsigned char)in[i];
+        if (c == '+') {
+            c = ' ';
+        } else if (c == '%') {
+            int hi = i + 2 < len ? hexval(in[i + 1]) : -1;
+            int lo = i + 2 < len ? hexval(in[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return 0;
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (c == 0 || n + 1 >= cap)
+            return 0;
+        out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    return 1;
+}
+
 int svc_ctype_is(const svc_req *r, const char *const *list, size_t n)
 {
     const char *ct = svc_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);

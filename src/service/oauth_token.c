@@ -52,38 +52,6 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-/* Percent-decodes in[0..len) ('+' is a space) into out (cap bytes, NUL-terminated). */
-static int form_decode(const char *in, size_t len, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        int c = (unsigned char)in[i];
-        if (c == '+') {
-            c = ' ';
-        } else if (c == '%') {
-            int hi = i + 2 < len ? hexval(in[i + 1]) : -1;
-            int lo = i + 2 < len ? hexval(in[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                return 0;
-            c = hi * 16 + lo;
-            i += 2;
-        }
-        if (c == 0 || n + 1 >= cap)
-            return 0;
-        out[n++] = (char)c;
-    }
-    out[n] = '\0';
-    return 1;
-}
-
 /* application/x-www-form-urlencoded: grant_type and client_id, each at most once. */
 avow_err svc_oauth_form_parse(const uint8_t *body, size_t len, svc_oauth_form *f, avow_diag *d)
 {
@@ -110,7 +78,7 @@ avow_err svc_oauth_form_parse(const uint8_t *body, size_t len, svc_oauth_form *f
             if (*seen)
                 return avow__fail(d, AVOW_ERR_OAUTH_GRANT, "body", "%.*s given twice", (int)klen,
                                   p);
-            if (!form_decode(eq + 1, (size_t)(stop - eq - 1), dst, cap))
+            if (!svc_form_decode(eq + 1, (size_t)(stop - eq - 1), dst, cap))
                 return avow__fail(d, AVOW_ERR_OAUTH_GRANT, "body", "%.*s: bad encoding or size",
                                   (int)klen, p);
             *seen = 1;
@@ -317,13 +285,13 @@ void svc_oauth_check(svc_req *r, svc_resp *out)
     avow_diag_clear(&d);
     char url[1024], method[16];
     const char *qu = svc_query(r, "url"), *qm = svc_query(r, "method");
-    if (qu != NULL ? !form_decode(qu, strlen(qu), url, sizeof(url))
+    if (qu != NULL ? !svc_form_decode(qu, strlen(qu), url, sizeof(url))
                    : svc_oauth_url(r, r->path, url, sizeof(url), &d) != AVOW_OK) {
         avow__fail(&d, AVOW_ERR_OAUTH_GRANT, "url", "bad encoding, too long or no Host");
         svc_oauth_error(out, 400, "invalid_request", AVOW_ERR_OAUTH_GRANT, &d);
         return;
     }
-    if (qm != NULL && !form_decode(qm, strlen(qm), method, sizeof(method))) {
+    if (qm != NULL && !svc_form_decode(qm, strlen(qm), method, sizeof(method))) {
         avow__fail(&d, AVOW_ERR_OAUTH_GRANT, "method", "bad encoding or too long");
         svc_oauth_error(out, 400, "invalid_request", AVOW_ERR_OAUTH_GRANT, &d);
         return;

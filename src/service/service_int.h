@@ -205,6 +205,9 @@ typedef struct svc_resp {
 /* Request headers (http.c). NULL when absent. */
 const char *svc_header(const svc_req *r, const char *name);
 const char *svc_query(const svc_req *r, const char *name);
+/* Percent-decodes in[0..len) ('+' is a space) into out (cap bytes, NUL-terminated); 0 when
+ * malformed, too long or decoding to a NUL. Query values arrive encoded (http.c). */
+int svc_form_decode(const char *in, size_t len, char *out, size_t cap);
 /* 1 when the Content-Type's media type (parameters ignored, case-insensitive) is one of list. */
 int svc_ctype_is(const svc_req *r, const char *const *list, size_t n);
 

@@ -518,7 +518,8 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     return MHD_YES;
 }
 
-/* libmicrohttpd has percent-decoded the query already; a NUL or a long value is refused. */
+/* A query value arrives percent-encoded (http.c); a NUL, bad escapes or a long value are refused.
+ */
 static int url_ok(const char *u)
 {
     return u != NULL && u[0] != '\0' && strlen(u) < URL_MAX;
@@ -535,9 +536,11 @@ void svc_wimse_check(svc_req *r, svc_resp *out)
     const svc_wimse_cfg *c = s->cfg.wimse;
     avow_diag d;
     avow_diag_clear(&d);
-    const char *aud = svc_query(r, "url");
-    if (aud == NULL)
-        aud = c->audience;
+    const char *qurl = svc_query(r, "url");
+    char qd[URL_MAX];
+    const char *aud = qurl == NULL                                          ? c->audience
+                      : svc_form_decode(qurl, strlen(qurl), qd, sizeof(qd)) ? qd
+                                                                            : NULL;
     if (!url_ok(aud)) {
         avow__fail(&d, AVOW_ERR_ARG, "url",
                    "no audience: give ?url=TARGET or configure wimse.audience");

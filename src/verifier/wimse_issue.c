@@ -197,19 +197,41 @@ static const avow_claimset *bound_claims(const avow_appraisal *a)
 }
 
 /* "element:claim" or "claim" looked up in set; text the caller frees, or NULL. */
-static char *lookup(const avow_claimset *set, const char *name)
+/*
+ * The bound statement's claim a rule names. A prefix ("pkix:") names the
+ * statement type's vocabulary, as in appraisal policies; claims carry
+ * unqualified names, and the bound statement is of one type.
+ */
+static const avow_nclaim *find(const avow_claimset *set, const char *name)
 {
     const char *colon = strchr(name, ':');
-    char el[64] = "";
-    if (colon != NULL) {
-        if ((size_t)(colon - name) >= sizeof(el))
-            return NULL;
-        memcpy(el, name, (size_t)(colon - name));
-        el[colon - name] = '\0';
-    }
-    const avow_nclaim *c =
-        avow_claimset_find(set, colon != NULL ? el : NULL, colon != NULL ? colon + 1 : name, NULL);
-    return c != NULL && c->value.present ? claim_text(c) : NULL;
+    const avow_nclaim *c = avow_claimset_find(set, NULL, colon != NULL ? colon + 1 : name, NULL);
+    return c != NULL && c->value.present ? c : NULL;
+}
+
+static char *lookup(const avow_claimset *set, const char *name)
+{
+    const avow_nclaim *c = find(set, name);
+    return c != NULL ? claim_text(c) : NULL;
+}
+
+/*
+ * A "when" member holds as the appraisal policy's equals does: a string
+ * equals a text claim, or an OCTET STRING claim byte for byte (so
+ * "SoftHSM v2" matches the bytes of a hwmodel), or its lower-case hex.
+ */
+static int holds(const avow_claimset *set, const char *name, const char *want)
+{
+    const avow_nclaim *c = find(set, name);
+    if (c == NULL || want == NULL)
+        return 0;
+    if (c->value.type == AVOW_CV_BYTES && c->value.bytes.len == strlen(want) &&
+        memcmp(c->value.bytes.ptr, want, c->value.bytes.len) == 0)
+        return 1;
+    char *t = claim_text(c);
+    int eq = t != NULL && strcmp(t, want) == 0;
+    OPENSSL_free(t);
+    return eq;
 }
 
 avow_err avow_wimse_idmap_resolve(const avow_wimse_idmap *m, const avow_appraisal *a, avow_buf *uri,
@@ -228,14 +250,10 @@ avow_err avow_wimse_idmap_resolve(const avow_wimse_idmap *m, const avow_appraisa
     for (size_t i = 0; i < m->nrules; i++) {
         const char *k;
         json_t *v;
-        int holds = 1;
-        json_object_foreach(m->rules[i].when, k, v)
-        {
-            char *t = lookup(set, k);
-            holds = holds && t != NULL && strcmp(t, json_string_value(v)) == 0;
-            OPENSSL_free(t);
-        }
-        if (!holds)
+        int all = 1;
+        json_object_foreach(m->rules[i].when, k, v) all =
+            all && holds(set, k, json_string_value(v));
+        if (!all)
             continue;
         char f[64];
         snprintf(f, sizeof(f), "idmap.identifiers[%zu].uri", i);
