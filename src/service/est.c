@@ -206,29 +206,6 @@ void svc_est_nonce(svc_req *r, svc_resp *out)
 
 /* --- simpleenroll --- */
 
-static int freshness_code(avow_err c)
-{
-    return c == AVOW_ERR_NONCE_REPLAY || c == AVOW_ERR_NONCE_UNKNOWN || c == AVOW_ERR_NONCE_EXPIRED;
-}
-
-/* The first reason of the EAR decides between 409 (freshness) and 403. */
-static unsigned refusal_status(const avow_ear *ear, const char **type)
-{
-    for (size_t i = 0; i < ear->nsubmods; i++)
-        for (size_t j = 0; j < ear->submods[i].nreasons; j++) {
-            avow_err c = ear->submods[i].reasons[j].code;
-            if (freshness_code(c)) {
-                *type = c == AVOW_ERR_NONCE_REPLAY ? "urn:avow:problem:nonce-replay"
-                                                   : "urn:avow:problem:nonce-not-fresh";
-                return 409;
-            }
-            *type = "urn:avow:problem:not-affirming";
-            return 403;
-        }
-    *type = "urn:avow:problem:not-affirming";
-    return 403;
-}
-
 static void audit_enroll(svc_req *r, const avow_request *req, const svc_resp *out,
                          const avow_ear *ear)
 {
@@ -330,7 +307,7 @@ void svc_est_enroll(svc_req *r, svc_resp *out)
         avow_buf jwt = {0};
         svc_sign_ear(s, ear, &jwt);
         const char *type = NULL;
-        unsigned status = refusal_status(ear, &type);
+        unsigned status = svc_refusal_status(ear, &type);
         svc_problem_appraisal(out, status, type, ear, (const char *)jwt.ptr);
         avow_buf_free(&jwt);
         svc_recent_add(&s->recent, req, ear, out->code);

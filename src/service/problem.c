@@ -183,3 +183,26 @@ void svc_problem_err(svc_resp *out, avow_err err, const avow_diag *d)
     }
     svc_problem(out, status, type, title, err, d);
 }
+
+static int freshness_code(avow_err c)
+{
+    return c == AVOW_ERR_NONCE_REPLAY || c == AVOW_ERR_NONCE_UNKNOWN || c == AVOW_ERR_NONCE_EXPIRED;
+}
+
+/* The first reason of the EAR decides between 409 (freshness) and 403. */
+unsigned svc_refusal_status(const avow_ear *ear, const char **type)
+{
+    for (size_t i = 0; i < ear->nsubmods; i++)
+        for (size_t j = 0; j < ear->submods[i].nreasons; j++) {
+            avow_err c = ear->submods[i].reasons[j].code;
+            if (freshness_code(c)) {
+                *type = c == AVOW_ERR_NONCE_REPLAY ? "urn:avow:problem:nonce-replay"
+                                                   : "urn:avow:problem:nonce-not-fresh";
+                return 409;
+            }
+            *type = "urn:avow:problem:not-affirming";
+            return 403;
+        }
+    *type = "urn:avow:problem:not-affirming";
+    return 403;
+}

@@ -215,6 +215,8 @@ int svc_ctype_is(const svc_req *r, const char *const *list, size_t n);
 void svc_problem(svc_resp *out, unsigned status, const char *type, const char *title, avow_err code,
                  const avow_diag *d);
 /* The problem for a result that is not affirming, with the reasons and the EAR JWT. */
+/* 409 and a nonce problem type when the EAR's first reason is freshness, else 403 not-affirming. */
+unsigned svc_refusal_status(const avow_ear *ear, const char **type);
 void svc_problem_appraisal(svc_resp *out, unsigned status, const char *type, const avow_ear *ear,
                            const char *jwt);
 /* The problem for an error of the library that left no result. */

@@ -355,27 +355,6 @@ static avow_err run_evidence(svc_req *r, issue_in *in, avow_buf *wit, avow_appra
     return err;
 }
 
-static int freshness_code(avow_err c)
-{
-    return c == AVOW_ERR_NONCE_REPLAY || c == AVOW_ERR_NONCE_UNKNOWN || c == AVOW_ERR_NONCE_EXPIRED;
-}
-
-/* 409 when the EAR's first reason is the nonce's freshness, else 403 (as EST answers). */
-static unsigned refusal_status(const avow_ear *ear, const char **type)
-{
-    *type = "urn:avow:problem:not-affirming";
-    for (size_t i = 0; i < ear->nsubmods; i++)
-        if (ear->submods[i].nreasons > 0) {
-            if (!freshness_code(ear->submods[i].reasons[0].code))
-                return 403;
-            *type = ear->submods[i].reasons[0].code == AVOW_ERR_NONCE_REPLAY
-                        ? "urn:avow:problem:nonce-replay"
-                        : "urn:avow:problem:nonce-not-fresh";
-            return 409;
-        }
-    return 403;
-}
-
 static avow_err pem_of(X509 *cert, avow_buf *out, avow_diag *d)
 {
     uint8_t *der = NULL;
@@ -461,7 +440,7 @@ void svc_wimse_issue(svc_req *r, svc_resp *out)
         avow_buf earjwt = {0};
         svc_sign_ear(s, ear, &earjwt);
         const char *type = NULL;
-        unsigned status = refusal_status(ear, &type);
+        unsigned status = svc_refusal_status(ear, &type);
         svc_problem_appraisal(out, status, type, ear,
                               earjwt.ptr != NULL ? (const char *)earjwt.ptr : NULL);
         avow_buf_free(&earjwt);

@@ -138,6 +138,25 @@ avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registr
             json_decref(root);
             return BAD(f, "when.%.48s is not a string", k);
         }
+        /* What can be judged before any claim is known: the scheme, or all of a fixed URI. */
+        const char *colon = strchr(uri, ':');
+        int scheme_ok = 0;
+        for (size_t j = 0; colon != NULL && m->schemes[j] != NULL; j++)
+            scheme_ok |= strlen(m->schemes[j]) == (size_t)(colon - uri) &&
+                         strncmp(uri, m->schemes[j], (size_t)(colon - uri)) == 0 &&
+                         strncmp(colon, "://", 3) == 0;
+        if (!scheme_ok) {
+            json_decref(root);
+            return BAD(f, "uri \"%.64s\" is not of an allowed scheme (schemes)", uri);
+        }
+        avow_diag ud;
+        avow_diag_clear(&ud);
+        if (strchr(uri, '{') == NULL &&
+            avow_wimse_identifier_check(uri, strlen(uri), (const char *const *)m->schemes, NULL,
+                                        &ud) != AVOW_OK) {
+            json_decref(root);
+            return BAD(f, "uri is not a Workload Identifier: %.160s", ud.detail);
+        }
         m->rules[i].when = when != NULL ? json_incref(when) : json_object();
         m->rules[i].uri = OPENSSL_strdup(uri);
         m->nrules++;

@@ -104,7 +104,7 @@ payload() {
 }
 problem_is() {
     expect_status "$1"
-    jq -e --arg c "$2" '.code == $c' "$T/body" >/dev/null || fail "wanted $2: $(cat "$T/body")"
+    jq -e --arg c "$2" '.code == $c or .reason_code == $c' "$T/body" >/dev/null || fail "wanted $2: $(cat "$T/body")"
     grep -qi '^content-type: application/problem+json' "$T/hdr" || fail "not a problem document"
 }
 
