@@ -22,6 +22,7 @@
 #include "cli/io.h"
 #include "cli/opts.h"
 #include "cli/p11.h"
+#include "cli/tokens.h"
 
 /* The token options of every command that takes a key (cli_signer_open reads them). */
 /* clang-format off */
@@ -34,73 +35,6 @@
 /* clang-format on */
 
 /* ---- shared ---- */
-
-/* A token from a file (or stdin), one trailing newline dropped: what a header would carry. */
-static avow_err read_token(const char *path, avow_buf *out, avow_diag *d)
-{
-    avow_err err = cli_read(path, out, d);
-    if (err != AVOW_OK)
-        return err;
-    if (out->len > 0 && out->ptr[out->len - 1] == '\n')
-        out->len--;
-    if (out->len > 0 && out->ptr[out->len - 1] == '\r')
-        out->len--;
-    if (memchr(out->ptr, '\0', out->len) != NULL)
-        return cli_fail(d, AVOW_ERR_MALFORMED, path, "the token holds a NUL byte");
-    uint8_t *t = OPENSSL_malloc(out->len + 1);
-    if (t == NULL)
-        return cli_fail(d, AVOW_ERR_NOMEM, path, "out of memory");
-    memcpy(t, out->ptr, out->len);
-    t[out->len] = '\0';
-    size_t n = out->len;
-    avow_buf_free(out);
-    out->ptr = t; /* NUL-terminated; the NUL is not counted */
-    out->len = n;
-    return AVOW_OK;
-}
-
-/* Seconds of option opt: 0 .. max. */
-static avow_err parse_secs(const cli_args *a, const char *opt, unsigned long max, unsigned *out,
-                           avow_diag *d)
-{
-    const char *t = cli_get(a, opt);
-    if (t == NULL)
-        return AVOW_OK;
-    char *end = NULL;
-    unsigned long v = t[0] >= '0' && t[0] <= '9' ? strtoul(t, &end, 10) : 0;
-    if (end == NULL || *end != '\0' || v > max)
-        return cli_fail(d, AVOW_ERR_USAGE, opt, "\"%s\" is not a number of seconds up to %lu", t,
-                        max);
-    *out = (unsigned)v;
-    return AVOW_OK;
-}
-
-static avow_err parse_now(const cli_args *a, const char *opt, int64_t *out, avow_diag *d)
-{
-    time_t t = 0;
-    if (cli_get(a, opt) == NULL)
-        return AVOW_OK;
-    avow_err err = cli_parse_time(opt, cli_get(a, opt), &t, d);
-    *out = (int64_t)t;
-    return err;
-}
-
-/* A public key from PEM/DER (key, certificate or private key file) or a JWK. */
-static avow_err load_pub(const char *path, EVP_PKEY **out, avow_diag *d)
-{
-    avow_buf raw = {0};
-    avow_err err = cli_read(path, &raw, d);
-    size_t i = 0;
-    while (err == AVOW_OK && i < raw.len && (raw.ptr[i] == ' ' || raw.ptr[i] == '\n'))
-        i++;
-    int jwk = err == AVOW_OK && i < raw.len && raw.ptr[i] == '{';
-    if (jwk)
-        err = avow_jwk_import((const char *)raw.ptr, raw.len, out, d);
-    avow_buf_free(&raw);
-    if (err == AVOW_OK && !jwk)
-        err = cli_load_public_key(path, out, d);
-    return err;
-}
 
 static avow_err print_text(const char *s, avow_diag *d)
 {
@@ -164,7 +98,7 @@ typedef struct attest_ctx {
 /* -pop checked with the cnf key: the possession the appraisal is told about. */
 static avow_err evidence_possession(attest_ctx *c, const cli_args *a, avow_err *possession)
 {
-    avow_err err = read_token(cli_get(a, "pop"), &c->pop, &c->d);
+    avow_err err = cli_read_token(cli_get(a, "pop"), &c->pop, &c->d);
     if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
         err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
     if (err != AVOW_OK)
@@ -195,9 +129,9 @@ static avow_err attest_setup(attest_ctx *c, const cli_args *a)
     if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
         err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
     if (err == AVOW_OK)
-        err = parse_secs(a, "ttl", 10ul * 365 * 86400, &ttl, &c->d);
+        err = cli_parse_secs(a, "ttl", 10ul * 365 * 86400, &ttl, &c->d);
     if (err == AVOW_OK)
-        err = parse_now(a, "at", &c->o.iat, &c->d);
+        err = cli_parse_now(a, "at", &c->o.iat, &c->d);
     if (err == AVOW_OK && ttl == 0)
         err = cli_fail(&c->d, AVOW_ERR_USAGE, "ttl", "the attestation needs a lifetime");
     if (err == AVOW_OK)
@@ -221,7 +155,7 @@ static avow_err attest_evidence(attest_ctx *c, const cli_args *a, avow_buf *jwt,
     avow_err err = cli_read_der(cli_get(a, "evidence"), AVOW_EVIDENCE_PEM_LABEL, CLI_FORM_AUTO,
                                 &c->der, &c->d);
     if (err == AVOW_OK)
-        err = load_pub(cli_get(a, "cnf-key"), &c->cnf, &c->d);
+        err = cli_load_pub_or_jwk(cli_get(a, "cnf-key"), &c->cnf, &c->d);
     if (err == AVOW_OK)
         err = avow_spki_der(c->cnf, &c->spki, &c->d);
     avow_err possession = AVOW_OK;
@@ -362,7 +296,7 @@ static int run_pop(const char *prog, const cli_args *a)
     o.extra_claims_json = cli_get(a, "extra-claims");
     avow_signer *s = NULL;
     avow_buf jwt = {0};
-    avow_err err = parse_now(a, "iat", &o.iat, &d);
+    avow_err err = cli_parse_now(a, "iat", &o.iat, &d);
     if (err == AVOW_OK)
         err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
     if (err == AVOW_OK)
@@ -390,9 +324,9 @@ static int run_dpop(const char *prog, const cli_args *a)
     o.nonce = cli_get(a, "dpop-nonce");
     avow_signer *s = NULL;
     avow_buf jwt = {0}, tok = {0};
-    avow_err err = parse_now(a, "iat", &o.iat, &d);
+    avow_err err = cli_parse_now(a, "iat", &o.iat, &d);
     if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = read_token(cli_get(a, "access-token"), &tok, &d)) == AVOW_OK)
+        (err = cli_read_token(cli_get(a, "access-token"), &tok, &d)) == AVOW_OK)
         o.access_token = (const char *)tok.ptr;
     if (err == AVOW_OK)
         err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
@@ -456,21 +390,6 @@ typedef struct verify_ctx {
     avow_diag d;
 } verify_ctx;
 
-static avow_err read_tokens(const cli_args *a, const char *opt, avow_buf *bufs, const char **v,
-                            size_t *n, avow_diag *d)
-{
-    *n = cli_count(a, opt);
-    if (*n > VERIFY_MAX)
-        return cli_fail(d, AVOW_ERR_USAGE, opt, "at most %d", VERIFY_MAX);
-    for (size_t i = 0; i < *n; i++) {
-        avow_err err = read_token(cli_get_n(a, opt, i), &bufs[i], d);
-        if (err != AVOW_OK)
-            return err;
-        v[i] = (const char *)bufs[i].ptr;
-    }
-    return AVOW_OK;
-}
-
 /*
  * The key of -attester-jwks for the (first) attestation, chosen by its kid and alg. When the set
  * has none for it and other keys or secrets are given, those are tried alone; with nothing else
@@ -504,11 +423,12 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
 {
     avow_oauth_verify_opts *o = &c->o;
     avow_oauth_request *q = &c->q;
-    avow_err err = read_tokens(a, "attestation", c->att, c->attv, &q->nattestation, &c->d);
+    avow_err err =
+        cli_read_tokens(a, VERIFY_MAX, "attestation", c->att, c->attv, &q->nattestation, &c->d);
     if (err == AVOW_OK)
-        err = read_tokens(a, "pop", c->pop, c->popv, &q->npop, &c->d);
+        err = cli_read_tokens(a, VERIFY_MAX, "pop", c->pop, c->popv, &q->npop, &c->d);
     if (err == AVOW_OK)
-        err = read_tokens(a, "dpop", c->dpop, c->dpopv, &q->ndpop, &c->d);
+        err = cli_read_tokens(a, VERIFY_MAX, "dpop", c->dpop, c->dpopv, &q->ndpop, &c->d);
     q->attestation = c->attv;
     q->pop = c->popv;
     q->dpop = c->dpopv;
@@ -517,7 +437,7 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
     if (err == AVOW_OK && (o->nattester_keys > VERIFY_MAX || o->nattester_secrets > VERIFY_MAX))
         err = cli_fail(&c->d, AVOW_ERR_USAGE, "attester-key", "at most %d keys", VERIFY_MAX);
     for (size_t i = 0; err == AVOW_OK && i < o->nattester_keys; i++)
-        err = load_pub(cli_get_n(a, "attester-key", i), &c->keys[i], &c->d);
+        err = cli_load_pub_or_jwk(cli_get_n(a, "attester-key", i), &c->keys[i], &c->d);
     for (size_t i = 0; err == AVOW_OK && i < o->nattester_secrets; i++) {
         err = cli_read(cli_get_n(a, "attester-secret", i), &c->secret[i], &c->d);
         c->secrets[i].key = c->secret[i].ptr;
@@ -532,18 +452,18 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
     q->method = cli_get(a, "method") != NULL ? cli_get(a, "method") : "POST";
     q->url = cli_get(a, "url") != NULL ? cli_get(a, "url") : o->audience;
     if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = read_token(cli_get(a, "access-token"), &c->tok, &c->d)) == AVOW_OK)
+        (err = cli_read_token(cli_get(a, "access-token"), &c->tok, &c->d)) == AVOW_OK)
         q->access_token = (const char *)c->tok.ptr;
     if (err == AVOW_OK)
-        err = parse_now(a, "at", &o->now, &c->d);
+        err = cli_parse_now(a, "at", &o->now, &c->d);
     if (err == AVOW_OK)
-        err = parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
+        err = cli_parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
     if (err == AVOW_OK)
-        err = parse_secs(a, "pop-max-age", 86400, &o->pop_max_age, &c->d);
+        err = cli_parse_secs(a, "pop-max-age", 86400, &o->pop_max_age, &c->d);
     if (err == AVOW_OK)
-        err = parse_secs(a, "max-age", 10ul * 365 * 86400, &o->attestation_max_age, &c->d);
+        err = cli_parse_secs(a, "max-age", 10ul * 365 * 86400, &o->attestation_max_age, &c->d);
     if (err == AVOW_OK)
-        err = parse_secs(a, "challenge-ttl", 86400, &o->challenge_ttl, &c->d);
+        err = cli_parse_secs(a, "challenge-ttl", 86400, &o->challenge_ttl, &c->d);
     if (err == AVOW_OK && cli_get(a, "challenge-db") != NULL)
         err = avow_nonce_store_open_sqlite_ex(cli_get(a, "challenge-db"), 0, &c->challenges, &c->d);
     if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
@@ -657,7 +577,7 @@ static int run_challenge(const char *prog, const cli_args *a)
     unsigned ttl = 0;
     avow_nonce_store *s = NULL;
     avow_buf ch = {0}, js = {0};
-    avow_err err = parse_secs(a, "ttl", 86400, &ttl, &d);
+    avow_err err = cli_parse_secs(a, "ttl", 86400, &ttl, &d);
     if (err == AVOW_OK)
         err = avow_nonce_store_open_sqlite(cli_get(a, "challenge-db"), &s, &d);
     if (err == AVOW_OK)

@@ -22,6 +22,7 @@
 #include "cli/io.h"
 #include "cli/opts.h"
 #include "cli/p11.h"
+#include "cli/tokens.h"
 
 /* clang-format off */
 #define P11_OPTS                                                                                   \
@@ -35,74 +36,6 @@
 #define MAX_ISSUER_KEYS 8
 
 /* ---- shared ---- */
-
-/* A token from a file (or stdin), one trailing newline dropped: what a header would carry. */
-static avow_err read_token(const char *path, avow_buf *out, avow_diag *d)
-{
-    avow_err err = cli_read(path, out, d);
-    if (err != AVOW_OK)
-        return err;
-    if (out->len > 0 && out->ptr[out->len - 1] == '\n')
-        out->len--;
-    if (out->len > 0 && out->ptr[out->len - 1] == '\r')
-        out->len--;
-    if (memchr(out->ptr, '\0', out->len) != NULL)
-        return cli_fail(d, AVOW_ERR_MALFORMED, path != NULL ? path : "-",
-                        "the token holds a NUL byte");
-    uint8_t *t = OPENSSL_malloc(out->len + 1);
-    if (t == NULL)
-        return cli_fail(d, AVOW_ERR_NOMEM, "token", "out of memory");
-    memcpy(t, out->ptr, out->len);
-    t[out->len] = '\0';
-    size_t n = out->len;
-    avow_buf_free(out);
-    out->ptr = t; /* NUL-terminated; the NUL is not counted */
-    out->len = n;
-    return AVOW_OK;
-}
-
-/* Seconds of option opt: 0 .. max. */
-static avow_err parse_secs(const cli_args *a, const char *opt, unsigned long max, unsigned *out,
-                           avow_diag *d)
-{
-    const char *t = cli_get(a, opt);
-    if (t == NULL)
-        return AVOW_OK;
-    char *end = NULL;
-    unsigned long v = t[0] >= '0' && t[0] <= '9' ? strtoul(t, &end, 10) : 0;
-    if (end == NULL || *end != '\0' || v > max)
-        return cli_fail(d, AVOW_ERR_USAGE, opt, "\"%s\" is not a number of seconds up to %lu", t,
-                        max);
-    *out = (unsigned)v;
-    return AVOW_OK;
-}
-
-static avow_err parse_now(const cli_args *a, const char *opt, int64_t *out, avow_diag *d)
-{
-    time_t t = 0;
-    if (cli_get(a, opt) == NULL)
-        return AVOW_OK;
-    avow_err err = cli_parse_time(opt, cli_get(a, opt), &t, d);
-    *out = (int64_t)t;
-    return err;
-}
-
-/* A public key from PEM/DER (key, certificate or private key file) or a JWK. */
-static avow_err load_pub(const char *path, EVP_PKEY **out, avow_diag *d)
-{
-    avow_buf raw = {0};
-    avow_err err = cli_read(path, &raw, d);
-    size_t i = 0;
-    while (err == AVOW_OK && i < raw.len && (raw.ptr[i] == ' ' || raw.ptr[i] == '\n'))
-        i++;
-    int jwk = err == AVOW_OK && i < raw.len && raw.ptr[i] == '{';
-    if (jwk)
-        err = avow_jwk_import((const char *)raw.ptr, raw.len, out, d);
-    avow_buf_free(&raw);
-    if (err == AVOW_OK && !jwk)
-        err = cli_load_public_key(path, out, d);
-    return err;
-}
 
 /* A token on stdout or into -out, with a newline on stdout. */
 static avow_err write_token(const cli_args *a, const avow_buf *tok, avow_diag *d)
@@ -141,16 +74,16 @@ static int run_proof(const char *prog, const cli_args *a)
     avow_signer *s = NULL;
     o.aud = cli_get(a, "aud");
     o.jti = cli_get(a, "jti");
-    avow_err err = parse_secs(a, "ttl", AVOW_WIMSE_MAX_WPT_TTL, &o.ttl, &d);
+    avow_err err = cli_parse_secs(a, "ttl", AVOW_WIMSE_MAX_WPT_TTL, &o.ttl, &d);
     if (err == AVOW_OK)
-        err = parse_now(a, "iat", &o.now, &d);
-    if (err == AVOW_OK && (err = read_token(cli_get(a, "wit"), &wit, &d)) == AVOW_OK)
+        err = cli_parse_now(a, "iat", &o.now, &d);
+    if (err == AVOW_OK && (err = cli_read_token(cli_get(a, "wit"), &wit, &d)) == AVOW_OK)
         o.wit = (const char *)wit.ptr;
     if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = read_token(cli_get(a, "access-token"), &ath, &d)) == AVOW_OK)
+        (err = cli_read_token(cli_get(a, "access-token"), &ath, &d)) == AVOW_OK)
         o.access_token = (const char *)ath.ptr;
     if (err == AVOW_OK && cli_get(a, "txn-token") != NULL &&
-        (err = read_token(cli_get(a, "txn-token"), &tth, &d)) == AVOW_OK)
+        (err = cli_read_token(cli_get(a, "txn-token"), &tth, &d)) == AVOW_OK)
         o.txn_token = (const char *)tth.ptr;
     if (err == AVOW_OK)
         err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
@@ -201,34 +134,19 @@ typedef struct verify_ctx {
     avow_diag d;
 } verify_ctx;
 
-static avow_err read_tokens(const cli_args *a, const char *opt, avow_buf *bufs, const char **v,
-                            size_t *n, avow_diag *d)
-{
-    *n = cli_count(a, opt);
-    if (*n > MAX_ISSUER_KEYS)
-        return cli_fail(d, AVOW_ERR_USAGE, opt, "at most %d", MAX_ISSUER_KEYS);
-    for (size_t i = 0; i < *n; i++) {
-        avow_err err = read_token(cli_get_n(a, opt, i), &bufs[i], d);
-        if (err != AVOW_OK)
-            return err;
-        v[i] = (const char *)bufs[i].ptr;
-    }
-    return AVOW_OK;
-}
-
 static avow_err verify_setup(verify_ctx *c, const cli_args *a)
 {
     avow_wimse_verify_opts *o = &c->o;
-    avow_err err = read_tokens(a, "wit", c->wit, c->witv, &c->q.n_wit, &c->d);
+    avow_err err = cli_read_tokens(a, MAX_ISSUER_KEYS, "wit", c->wit, c->witv, &c->q.n_wit, &c->d);
     if (err == AVOW_OK)
-        err = read_tokens(a, "wpt", c->wpt, c->wptv, &c->q.n_wpt, &c->d);
+        err = cli_read_tokens(a, MAX_ISSUER_KEYS, "wpt", c->wpt, c->wptv, &c->q.n_wpt, &c->d);
     c->q.wit = c->witv;
     c->q.wpt = c->wptv;
     o->n_issuer_pkeys = cli_count(a, "issuer-key");
     if (err == AVOW_OK && o->n_issuer_pkeys > MAX_ISSUER_KEYS)
         err = cli_fail(&c->d, AVOW_ERR_USAGE, "issuer-key", "at most %d keys", MAX_ISSUER_KEYS);
     for (size_t i = 0; err == AVOW_OK && i < o->n_issuer_pkeys; i++)
-        err = load_pub(cli_get_n(a, "issuer-key", i), &c->keys[i], &c->d);
+        err = cli_load_pub_or_jwk(cli_get_n(a, "issuer-key", i), &c->keys[i], &c->d);
     o->issuer_pkeys = o->n_issuer_pkeys > 0 ? c->keys : NULL;
     if (err == AVOW_OK && cli_get(a, "issuer-jwks") != NULL) {
         avow_buf text = {0};
@@ -239,15 +157,15 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
         o->issuer_keys = c->jwks;
     }
     if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = read_token(cli_get(a, "access-token"), &c->ath, &c->d)) == AVOW_OK)
+        (err = cli_read_token(cli_get(a, "access-token"), &c->ath, &c->d)) == AVOW_OK)
         c->q.access_token = (const char *)c->ath.ptr;
     if (err == AVOW_OK && cli_get(a, "txn-token") != NULL &&
-        (err = read_token(cli_get(a, "txn-token"), &c->tth, &c->d)) == AVOW_OK)
+        (err = cli_read_token(cli_get(a, "txn-token"), &c->tth, &c->d)) == AVOW_OK)
         c->q.txn_token = (const char *)c->tth.ptr;
     if (err == AVOW_OK)
-        err = parse_now(a, "at", &o->now, &c->d);
+        err = cli_parse_now(a, "at", &o->now, &c->d);
     if (err == AVOW_OK)
-        err = parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
+        err = cli_parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
     if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
         err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
     o->replay = c->replay;
@@ -392,9 +310,9 @@ static avow_err issue_setup(issue_ctx *c, const cli_args *a)
     if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
         err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
     if (err == AVOW_OK)
-        err = parse_secs(a, "ttl", AVOW_WIMSE_MAX_WIT_TTL, &c->o.ttl, &c->d);
+        err = cli_parse_secs(a, "ttl", AVOW_WIMSE_MAX_WIT_TTL, &c->o.ttl, &c->d);
     if (err == AVOW_OK)
-        err = parse_now(a, "at", &now, &c->d);
+        err = cli_parse_now(a, "at", &now, &c->d);
     const char *res = cli_get(a, "result");
     if (err == AVOW_OK && res != NULL) {
         if (strcmp(res, "none") == 0)
@@ -471,7 +389,7 @@ static int run_show(const char *prog, const cli_args *a)
     avow_diag d;
     avow_diag_clear(&d);
     avow_buf tok = {0}, hdr = {0}, pay = {0};
-    avow_err err = read_token(cli_get(a, "in"), &tok, &d);
+    avow_err err = cli_read_token(cli_get(a, "in"), &tok, &d);
     if (err == AVOW_OK && tok.len > AVOW_WIMSE_MAX_TOKEN)
         err = cli_fail(&d, AVOW_ERR_TOO_LARGE, "in", "a token is at most %u bytes",
                        AVOW_WIMSE_MAX_TOKEN);
