@@ -44,8 +44,15 @@ void avow_wimse_idmap_free(avow_wimse_idmap *m)
     OPENSSL_free(m);
 }
 
-#define BAD(field, ...)                                                                            \
-    (avow_wimse_idmap_free(m), avow__fail(d, AVOW_ERR_WIMSE_IDMAP, field, __VA_ARGS__))
+/* The message is made while root is alive (it may quote a member of it), then both go. */
+static avow_err bad_done(avow_wimse_idmap *m, json_t *root, avow_err e)
+{
+    avow_wimse_idmap_free(m);
+    json_decref(root);
+    return e;
+}
+
+#define BAD(field, ...) bad_done(m, root, avow__fail(d, AVOW_ERR_WIMSE_IDMAP, field, __VA_ARGS__))
 
 avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registry *reg,
                                 avow_wimse_idmap **out, avow_diag *d)
@@ -76,28 +83,24 @@ avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registr
     {
         if (strcmp(k, "identifiers") != 0 && strcmp(k, "schemes") != 0 &&
             strcmp(k, "trust_domains") != 0) {
-            json_decref(root);
             return BAD("idmap", "unknown member \"%.64s\"", k);
         }
     }
     json_t *ids = json_object_get(root, "identifiers");
     if (!json_is_array(ids) || json_array_size(ids) == 0 ||
         json_array_size(ids) > AVOW_WIMSE_IDMAP_MAX_RULES) {
-        json_decref(root);
         return BAD("idmap.identifiers", "identifiers must be an array of 1 to %u rules",
                    AVOW_WIMSE_IDMAP_MAX_RULES);
     }
     json_t *sch = json_object_get(root, "schemes");
     if (sch != NULL) {
         if (!json_is_array(sch) || json_array_size(sch) == 0 || json_array_size(sch) > 8) {
-            json_decref(root);
             return BAD("idmap.schemes", "schemes must be an array of 1 to 8 strings");
         }
         for (size_t i = 0; i < json_array_size(sch); i++) {
             const char *s = json_string_value(json_array_get(sch, i));
             if (s == NULL || s[0] == '\0' ||
                 strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789+-.") != strlen(s)) {
-                json_decref(root);
                 return BAD("idmap.schemes", "scheme %zu is not a lower-case URI scheme", i);
             }
             if ((m->schemes[i] = OPENSSL_strdup(s)) == NULL)
@@ -112,12 +115,10 @@ avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registr
     json_t *tds = json_object_get(root, "trust_domains");
     if (tds != NULL) {
         if (!json_is_array(tds) || json_array_size(tds) == 0) {
-            json_decref(root);
             return BAD("idmap.trust_domains", "trust_domains must be a non-empty array");
         }
         for (size_t i = 0; i < json_array_size(tds); i++)
             if (!json_is_string(json_array_get(tds, i))) {
-                json_decref(root);
                 return BAD("idmap.trust_domains", "trust domain %zu is not a string", i);
             }
         m->domains = json_incref(tds);
@@ -130,12 +131,10 @@ avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registr
         const char *uri = json_string_value(json_object_get(r, "uri"));
         if (!json_is_object(r) || uri == NULL || (when != NULL && !json_is_object(when)) ||
             json_object_size(r) != (size_t)(when != NULL ? 2 : 1)) {
-            json_decref(root);
             return BAD(f, "a rule is {\"when\": {...}, \"uri\": \"...\"} and nothing more");
         }
         json_object_foreach(when, k, v) if (!json_is_string(v))
         {
-            json_decref(root);
             return BAD(f, "when.%.48s is not a string", k);
         }
         /* What can be judged before any claim is known: the scheme, or all of a fixed URI. */
@@ -146,7 +145,6 @@ avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registr
                          strncmp(uri, m->schemes[j], (size_t)(colon - uri)) == 0 &&
                          strncmp(colon, "://", 3) == 0;
         if (!scheme_ok) {
-            json_decref(root);
             return BAD(f, "uri \"%.64s\" is not of an allowed scheme (schemes)", uri);
         }
         avow_diag ud;
@@ -154,7 +152,6 @@ avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registr
         if (strchr(uri, '{') == NULL &&
             avow_wimse_identifier_check(uri, strlen(uri), (const char *const *)m->schemes, NULL,
                                         &ud) != AVOW_OK) {
-            json_decref(root);
             return BAD(f, "uri is not a Workload Identifier: %.160s", ud.detail);
         }
         m->rules[i].when = when != NULL ? json_incref(when) : json_object();
