@@ -80,9 +80,9 @@ avow_err avow_evidence_add_platform_token(avow_evidence *ev, const char *media_t
     if (avow__evidence_platform_token(ev, 0, &have, &he, &hc))
         return avow__fail(diag, AVOW_ERR_DUP_CLAIM, f, "the Evidence already carries one");
     avow_buf cmw = {0};
-    avow_err rc = avow_cmw_encode(AVOW_CMW_FORM_CBOR,
-                                  media_type != NULL ? media_type : AVOW_PSA_MEDIA_TYPE, token, len,
-                                  AVOW_CMW_IND_EVIDENCE, &cmw, diag);
+    avow_err rc =
+        avow_cmw_encode(AVOW_CMW_FORM_CBOR, media_type != NULL ? media_type : AVOW_PSA_MEDIA_TYPE,
+                        token, len, AVOW_CMW_IND_EVIDENCE, &cmw, diag);
     if (rc != AVOW_OK)
         return rc;
     size_t element = 0;

@@ -153,6 +153,42 @@ static void conclude(avow_verification *r, avow_err first_fail, size_t at,
     }
 }
 
+/*
+ * Appends the statements nested in the first ntop ones, one level deep
+ * (avow__statement_nested refuses deeper ones), within the input limit.
+ */
+static avow_err add_nested(avow_verification *r, const avow_verifier *v,
+                           const avow_verification_opts *o, const avow_verify_opts *vo, size_t ntop)
+{
+    for (size_t i = 0; i < ntop; i++) {
+        for (size_t k = 0;; k++) {
+            avow_statement_result *inner = NULL;
+            avow_err rc =
+                avow__statement_nested(v, o->registry, vo, r->statements[i], i, k, &inner);
+            if (rc != AVOW_OK)
+                return rc;
+            if (inner == NULL)
+                break;
+            if (r->n >= AVOW_VERIFICATION_MAX_STATEMENTS) {
+                avow_statement_result_free(inner);
+                avow__stmt_fail(r->statements[i], AVOW_ERR_NESTED,
+                                "its nested statements exceed the limit of %u statements",
+                                AVOW_VERIFICATION_MAX_STATEMENTS);
+                break;
+            }
+            avow_statement_result **g =
+                OPENSSL_realloc(r->statements, (r->n + 1) * sizeof(*r->statements));
+            if (g == NULL) {
+                avow_statement_result_free(inner);
+                return AVOW_ERR_NOMEM;
+            }
+            r->statements = g;
+            r->statements[r->n++] = inner;
+        }
+    }
+    return AVOW_OK;
+}
+
 avow_err avow_statements_verify(const avow_verifier *v, const avow_statements_in *in,
                                 const avow_verification_opts *opts, avow_verification **out,
                                 avow_diag *diag)
@@ -206,11 +242,16 @@ avow_err avow_statements_verify(const avow_verifier *v, const avow_statements_in
             first_fail_at = i;
         }
     }
+    /* Statements nested in those of the input (the combined form) follow them. */
+    if ((rc = add_nested(r, v, o, &vo, n)) != AVOW_OK) {
+        avow_verification_free(r);
+        return avow__fail(diag, rc, "statements", "out of memory");
+    }
     /* The second pass: statements that speak for each other (docs/kat.md). */
     avow__statements_link(r->statements, r->n);
     first_fail = AVOW_OK;
     r->verified = r->unknown = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         rc = avow_statement_result_status(r->statements[i]);
         if (rc == AVOW_OK) {
             r->verified++;

@@ -86,7 +86,9 @@ static avow_ear *good_ear(const avow_policy_report *rep, const avow_buf *spki, t
                              AVOW_NONCE_MATCH,
                              AVOW_OK,
                              spki ? spki->ptr : NULL,
-                             spki ? spki->len : 0};
+                             spki ? spki->len : 0,
+                             NULL,
+                             NULL};
     avow_ear_opts o = {sizeof(avow_ear_opts), iat, ttl, NONCE, sizeof(NONCE), NULL};
     avow_ear *ear = NULL;
     avow_diag d = {0};
@@ -176,13 +178,13 @@ static void test_tiers_and_worst(void **state)
 
     avow_ear_statement st[4] = {
         {sizeof(avow_ear_statement), "good", AVOW_OK, NULL, NULL, AVOW_NONCE_MATCH, AVOW_OK, NULL,
-         0},
+         0, NULL, NULL},
         {sizeof(avow_ear_statement), "warned", AVOW_OK, NULL, &warn_rep, AVOW_NONCE_NOT_CHECKED,
-         AVOW_OK, NULL, 0},
+         AVOW_OK, NULL, 0, NULL, NULL},
         {sizeof(avow_ear_statement), "policy", AVOW_OK, NULL, &bad_rep, AVOW_NONCE_NOT_CHECKED,
-         AVOW_OK, NULL, 0},
+         AVOW_OK, NULL, 0, NULL, NULL},
         {sizeof(avow_ear_statement), "forged", AVOW_ERR_SIG_INVALID, "signature 0 does not verify",
-         NULL, AVOW_NONCE_MATCH, AVOW_ERR_NONCE_REPLAY, NULL, 0},
+         NULL, AVOW_NONCE_MATCH, AVOW_ERR_NONCE_REPLAY, NULL, 0, NULL, NULL},
     };
     avow_ear *ear = NULL;
     avow_diag d = {0};
@@ -239,9 +241,9 @@ static void test_tiers_and_worst(void **state)
 
     /* Nonce states. */
     avow_ear_statement ns[2] = {{sizeof(avow_ear_statement), "absent", AVOW_OK, NULL, NULL,
-                                 AVOW_NONCE_ABSENT, AVOW_OK, NULL, 0},
+                                 AVOW_NONCE_ABSENT, AVOW_OK, NULL, 0, NULL, NULL},
                                 {sizeof(avow_ear_statement), "mismatch", AVOW_ERR_NONCE_MISMATCH,
-                                 NULL, NULL, AVOW_NONCE_MISMATCH, AVOW_OK, NULL, 0}};
+                                 NULL, NULL, AVOW_NONCE_MISMATCH, AVOW_OK, NULL, 0, NULL, NULL}};
     assert_int_equal(avow_ear_build(ns, 2, NULL, &ear, &d), AVOW_OK);
     assert_int_equal(ear->submods[0].status, AVOW_TIER_CONTRAINDICATED);
     assert_int_equal(find_reason(&ear->submods[0], "nonce")->code, AVOW_ERR_NONCE_MISSING);

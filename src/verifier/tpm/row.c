@@ -543,4 +543,5 @@ const avow_statement_type avow__tpm_row = {
     NULL,
     NULL,
     0,
+    NULL,
 };
