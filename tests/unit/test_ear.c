@@ -753,13 +753,64 @@ static void test_b64url(void **state)
     assert_int_equal(avow__b64url_decode("Zm9/", 4, &b), AVOW_ERR_MALFORMED); /* base64, not url */
 }
 
+/* avow_binds / avow_binding: a platform submod naming the key attestation it binds. */
+static void test_binds(void **state)
+{
+    (void)state;
+    avow_ear_statement st[2];
+    avow_ear_statement_init(&st[0]);
+    avow_ear_statement_init(&st[1]);
+    st[0].name = "kat";
+    st[1].name = "psa-token";
+    st[1].binds = "kat";
+    st[1].binding = AVOW_EAR_BINDING_LINKED;
+    avow_ear *ear = NULL;
+    avow_diag d = {0};
+    OK(avow_ear_build(st, 2, NULL, &ear, &d));
+    avow_buf j = {0};
+    OK(avow_ear_to_json(ear, &j, NULL));
+    assert_non_null(strstr((char *)j.ptr, "\"avow_binding\":\"linked\",\"avow_binds\":\"kat\""));
+    avow_ear *back = NULL;
+    OK(avow_ear_from_json((char *)j.ptr, j.len, &back, &d));
+    assert_null(back->submods[0].binds);
+    assert_string_equal(back->submods[1].binds, "kat");
+    assert_string_equal(back->submods[1].binding, "linked");
+    avow_ear_free(back);
+    avow_ear_free(ear);
+    /* What is bound must be another submod; the binding one of the two names; both or none. */
+    static const char *const bad[][2] = {
+        {"nothing", "linked"}, {"psa-token", "linked"}, {"kat", "glued"}, {"kat", NULL}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        st[1].binds = bad[i][0];
+        st[1].binding = bad[i][1];
+        assert_int_equal(avow_ear_build(st, 2, NULL, &ear, &d), AVOW_ERR_ARG);
+        assert_null(ear);
+    }
+    /* Read: the same rules. */
+    static const char *const from[] = {"\"avow_binds\":\"nothing\",\"avow_binding\":\"linked\"",
+                                       "\"avow_binds\":\"kat\",\"avow_binding\":\"glued\"",
+                                       "\"avow_binds\":\"kat\"", "\"avow_binding\":\"nested\"",
+                                       "\"avow_binds\":7,\"avow_binding\":\"nested\""};
+    char *text = (char *)j.ptr;
+    char *at = strstr(text, "\"avow_binding\":\"linked\",\"avow_binds\":\"kat\"");
+    size_t cut = strlen("\"avow_binding\":\"linked\",\"avow_binds\":\"kat\"");
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        char doc[2048];
+        snprintf(doc, sizeof(doc), "%.*s%s%s", (int)(at - text), text, from[i], at + cut);
+        assert_int_equal(avow_ear_from_json(doc, strlen(doc), &back, &d), AVOW_ERR_MALFORMED);
+        avow_ear_free(back);
+        back = NULL;
+    }
+    avow_buf_free(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_structure),      cmocka_unit_test(test_tiers_and_worst),
         cmocka_unit_test(test_read_back),      cmocka_unit_test(test_jwt_roundtrip),
         cmocka_unit_test(test_jwt_rejections), cmocka_unit_test(test_jwt_time_extremes),
-        cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_b64url),         cmocka_unit_test(test_binds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
