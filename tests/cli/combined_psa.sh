@@ -47,6 +47,14 @@ expect_rc 0 verify good
 grep -q '"ear_status": "affirming"' "$T/out" || fail "combined: not affirming"
 grep -q '"avow_binds": "pkix-evidence"' "$T/out" || fail "combined: EAR lacks avow_binds"
 grep -q '"avow_binding": "nested"' "$T/out" || fail "combined: EAR lacks avow_binding"
+# avow evidence verify checks the nested token too (-iak), and its binding
+expect_rc 0 "$AVOW" evidence verify -in "$T/good.pem" -CAfile "$T/root.pem" -iak "$T/iak.pub" -nonce "$N"
+grep -q "^Platform token (.*platform-token)): verified, bound by nonce = the outer nonce" "$T/out" ||
+    fail "evidence verify: the platform token"
+expect_rc 1 "$AVOW" evidence verify -in "$T/good.pem" -CAfile "$T/root.pem" -nonce "$N"
+grep -q "AVOW_ERR_NESTED" "$T/err" || fail "evidence verify without the IAK"
+grep -q "AVOW_ERR_KEY_UNKNOWN" "$T/err" || fail "evidence verify without the IAK: the inner code"
+
 # the CMW's media type must be one (RFC 9110)
 set +e
 "$AVOW" evidence create -nonce "$N" -vendor x -platform-token "$T/psa.cbor" \
@@ -79,6 +87,8 @@ grep -q "platform-token" "$T/out" "$T/err" || fail "wrong IAK: the field is not 
 "$AVOW_PSA_TOOL" "$T/iak.key" "$OTHER" 12288 "$T/psa3.cbor"
 evidence stale "$T/psa3.cbor"
 expect_rc 1 verify stale
+expect_rc 1 "$AVOW" evidence verify -in "$T/stale.pem" -CAfile "$T/root.pem" -iak "$T/iak.pub" -nonce "$N"
+grep -q "NOT VERIFIED (AVOW_ERR_NONCE_MISMATCH)" "$T/out" || fail "evidence verify: stale token"
 grep -q "AVOW_ERR_NONCE_MISMATCH" "$T/out" "$T/err" || fail "stale token: no nonce mismatch"
 grep -q "AVOW_ERR_NESTED" "$T/out" "$T/err" || fail "stale token: no AVOW_ERR_NESTED"
 
@@ -88,6 +98,9 @@ H=$(openssl pkey -in "$T/ak.key" -pubout -outform DER 2>/dev/null | openssl dgst
 evidence bysigner "$T/psa4.cbor"
 expect_rc 0 verify bysigner -nested-by-signer
 grep -q '"ear_status": "affirming"' "$T/out" || fail "by signer: not affirming"
+expect_rc 0 "$AVOW" evidence verify -in "$T/bysigner.pem" -CAfile "$T/root.pem" -iak "$T/iak.pub" \
+    -nested-by-signer
+grep -q "bound by nonce = sha-256(outer signer spki)" "$T/out" || fail "evidence verify: by signer"
 expect_rc 1 verify bysigner
 expect_rc 1 verify good -nested-by-signer
 
