@@ -394,7 +394,7 @@ static json_t *submod_json(const avow_ear_submod *sm, int *bad)
         *bad |= json_object_set_new(o, "avow_reasons", a) != 0;
     }
     if (sm->binds != NULL && sm->binding != NULL) {
-        *bad |= json_object_set_new(o, "avow_binds", text_json(sm->binds)) != 0;
+        *bad |= json_object_set_new(o, "avow_binds", avow__json_text(sm->binds)) != 0;
         *bad |= json_object_set_new(o, "avow_binding", json_string(sm->binding)) != 0;
     }
     return o;
