@@ -475,6 +475,9 @@ static void check_nested(avow_statement_result *outer, avow_statement_result *in
         avow__stmt_fail(inner, inner->status, "%s: %s", inner->nested_field, d);
     }
     if (inner->status != AVOW_OK) {
+        /* an outer statement that failed already keeps its first reason */
+        if (outer->status != AVOW_OK)
+            return;
         avow__stmt_fail(outer, AVOW_ERR_NESTED, "its nested %s statement: %s: %s",
                         avow_statement_result_type_name(inner), avow_errname(inner->status),
                         inner->detail);

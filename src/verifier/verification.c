@@ -374,6 +374,13 @@ avow_err avow_verification_to_json(const avow_verification *r, avow_buf *out, av
                               "type", avow_statement_result_type_oid(s), "status",
                               avow__json_errname(avow_statement_result_status(s)), "detail",
                               avow__json_text(avow_statement_result_detail(s)));
+        size_t outer = 0;
+        const char *field = NULL;
+        /* the combined form: where a nested statement sat */
+        if (j != NULL && avow_statement_result_nested_in(s, &outer, &field)) {
+            avow__json_put(j, "nested_in", index_json(outer), &bad);
+            avow__json_put(j, "nested_at", avow__json_text(field), &bad);
+        }
         if (j == NULL || json_array_append_new(st, j) != 0)
             bad = 1;
     }

@@ -244,6 +244,23 @@ static void test_affirms(void **state)
     assert_non_null(avow_claimset_find(cs, NULL, "lifecycle", NULL));
     assert_int_equal(avow_statement_result_nonce_state(in), AVOW_NONCE_MATCH);
     assert_int_equal(avow_verification_binding(r), AVOW_OK);
+    avow_buf vj = {0}, txt = {0};
+    OK(avow_verification_to_json(r, &vj, NULL));
+    assert_non_null(strstr((char *)vj.ptr, "\"nested_in\": 0"));
+    assert_non_null(strstr((char *)vj.ptr, "\"nested_at\": \"tbs.reportedElements["));
+    avow_buf_free(&vj);
+    /* The Evidence's own result text says where its platform token went. */
+    avow_evidence *dec = NULL;
+    avow_evidence_result *er = NULL;
+    avow_verify_opts vo;
+    avow_verify_opts_init(&vo);
+    OK(avow_evidence_decode(ev.ptr, ev.len, NULL, 0, &dec, NULL));
+    OK(avow_verify_evidence(f->v, dec, &vo, &er, NULL));
+    OK(avow_evidence_result_to_text(er, &txt));
+    assert_non_null(strstr((char *)txt.ptr, "(platform token: verified as a nested statement)"));
+    avow_buf_free(&txt);
+    avow_evidence_result_free(er);
+    avow_evidence_free(dec);
     avow_verification_free(r);
 
     /* The policy needs psa claims: affirming with the nested token, and the EAR shows the link. */
@@ -290,6 +307,16 @@ static void test_bad_signature(void **state)
     assert_non_null(strstr(detail(r, 1), "(platform-token)"));
     assert_non_null(strstr(avow_verification_detail(r), "statement 0 (pkix-evidence)"));
     avow_verification_free(r);
+    /* Outer Evidence that fails on its own (another nonce than the request's): its reason, and
+     * nothing nested is read. */
+    uint8_t other[32];
+    memset(other, 0x33, sizeof(other));
+    avow_buf ev2 = evidence(f, other, sizeof(other), &tok, NULL);
+    r = run(f, &ev2, 0, AVOW_ERR_NONCE_MISMATCH);
+    assert_int_equal(st(r, 0), AVOW_ERR_NONCE_MISMATCH);
+    assert_int_equal(avow_verification_count(r), 1);
+    avow_verification_free(r);
+    avow_buf_free(&ev2);
     avow_buf_free(&ev);
     avow_buf_free(&tok);
     /* A token by an IAK the verifier does not know. */
