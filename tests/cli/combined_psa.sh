@@ -47,6 +47,16 @@ expect_rc 0 verify good
 grep -q '"ear_status": "affirming"' "$T/out" || fail "combined: not affirming"
 grep -q '"avow_binds": "pkix-evidence"' "$T/out" || fail "combined: EAR lacks avow_binds"
 grep -q '"avow_binding": "nested"' "$T/out" || fail "combined: EAR lacks avow_binding"
+# the policy file: PKIX key rules on the Evidence, psa: rules on the token nested in it
+expect_rc 0 "$AVOW" csr verify -in "$T/good.csr" -CAfile "$T/root.pem" -iak "$T/iak.pub" -nonce "$N" \
+    -policy "$TESTS_DIR/../policies/pkix-psa.json"
+grep -q '"ear_status": "affirming"' "$T/out" || fail "pkix-psa.json: not affirming"
+"$AVOW_PSA_TOOL" "$T/iak.key" "$N" 20480 "$T/psa-debug.cbor"
+evidence debug "$T/psa-debug.cbor"
+expect_rc 1 "$AVOW" csr verify -in "$T/debug.csr" -CAfile "$T/root.pem" -iak "$T/iak.pub" -nonce "$N" \
+    -policy "$TESTS_DIR/../policies/pkix-psa.json"
+grep -q '"rule": "psa-secured"' "$T/out" || fail "pkix-psa.json: a debug platform passed"
+
 # avow evidence verify checks the nested token too (-iak), and its binding
 expect_rc 0 "$AVOW" evidence verify -in "$T/good.pem" -CAfile "$T/root.pem" -iak "$T/iak.pub" -nonce "$N"
 grep -q "^Platform token (.*platform-token)): verified, bound by nonce = the outer nonce" "$T/out" ||
