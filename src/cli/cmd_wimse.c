@@ -23,6 +23,7 @@
 #include "cli/opts.h"
 #include "cli/p11.h"
 #include "cli/tokens.h"
+#include "cli/tpm.h"
 
 /* clang-format off */
 #define P11_OPTS                                                                                   \
@@ -49,7 +50,11 @@ static avow_err write_token(const cli_args *a, const avow_buf *tok, avow_diag *d
 /* ---- proof ---- */
 
 static const cli_opt proof_opts[] = {
-    {"key", CLI_VALUE, "KEY", "the workload key (the WIT's cnf): a key file or pkcs11: URI"},
+    {"key", CLI_VALUE, "KEY",
+     "the workload key (the WIT's cnf): a key file or pkcs11: URI; with -tpm the PREFIX of "
+     "the TPM key's PREFIX.pub and PREFIX.priv (signs in the TPM)"},
+    {"tpm", CLI_VALUE, "TCTI",
+     "the TPM holding -key: swtpm:host=H,port=P, device:/dev/tpmrm0, ..."},
     {"wit", CLI_VALUE, "FILE", "the Workload Identity Token the proof goes with (wth)"},
     {"aud", CLI_VALUE, "URL", "the target URI of the request, without query and fragment"},
     {"ttl", CLI_VALUE, "SECONDS", "lifetime of the proof (default 60, at most 300)"},
@@ -62,16 +67,40 @@ static const cli_opt proof_opts[] = {
     {NULL, CLI_FLAG, NULL, NULL},
 };
 
+/*
+ * -tpm: the key PREFIX is loaded under avow's primary and the WPT is signed
+ * by TPM2_Sign, as "avow csr create -tpm" signs its request: the same files
+ * name the same key in both, so the CSR's key and the WIT's cnf are the key
+ * the proof comes from. *t must outlive *s (the signer borrows its ESYS).
+ */
+static avow_err tpm_signer_open(const cli_args *a, avow_tpm **t, avow_signer **s, avow_diag *d)
+{
+    uint32_t key = 0;
+    EVP_PKEY *pub = NULL;
+    avow_err err = avow_tpm_open(cli_get(a, "tpm"), t, d);
+    if (err == AVOW_OK)
+        err = cli_tpm_load(*t, cli_get(a, "key"), &key, &pub, d);
+    if (err == AVOW_OK)
+        err = avow_tpm_signer_new(avow_tpm_get0_esys(*t), key, pub, AVOW_SIGALG_NONE, s, d);
+    EVP_PKEY_free(pub);
+    return err;
+}
+
 static int run_proof(const char *prog, const cli_args *a)
 {
     if (cli_get(a, "key") == NULL || cli_get(a, "wit") == NULL || cli_get(a, "aud") == NULL)
         return cli_usage_error(prog, "-key, -wit and -aud are required");
+    int tpm = cli_get(a, "tpm") != NULL;
+    if (tpm && (cli_get(a, "pin") != NULL || cli_get(a, "pin-source") != NULL ||
+                cli_get(a, "pkcs11-module") != NULL))
+        return cli_usage_error(prog, "-tpm takes no -pin, -pin-source or -pkcs11-module");
     avow_diag d;
     avow_diag_clear(&d);
     avow_wimse_wpt_opts o;
     avow_wimse_wpt_opts_init(&o);
     avow_buf wit = {0}, ath = {0}, tth = {0}, wpt = {0};
     avow_signer *s = NULL;
+    avow_tpm *t = NULL;
     o.aud = cli_get(a, "aud");
     o.jti = cli_get(a, "jti");
     avow_err err = cli_parse_secs(a, "ttl", AVOW_WIMSE_MAX_WPT_TTL, &o.ttl, &d);
@@ -85,7 +114,9 @@ static int run_proof(const char *prog, const cli_args *a)
     if (err == AVOW_OK && cli_get(a, "txn-token") != NULL &&
         (err = cli_read_token(cli_get(a, "txn-token"), &tth, &d)) == AVOW_OK)
         o.txn_token = (const char *)tth.ptr;
-    if (err == AVOW_OK)
+    if (err == AVOW_OK && tpm)
+        err = tpm_signer_open(a, &t, &s, &d);
+    else if (err == AVOW_OK)
         err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
     if (err == AVOW_OK)
         err = avow_wimse_wpt_sign(s, &o, &wpt, &d);
@@ -96,6 +127,7 @@ static int run_proof(const char *prog, const cli_args *a)
     avow_buf_free(&tth);
     avow_buf_free(&wpt);
     avow_signer_free(s);
+    avow_tpm_free(t);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
 }
 
@@ -414,7 +446,7 @@ static const cli_cmd wimse_cmds[] = {
     {"issue", "identity server: a WIT for an attested CSR, only when its appraisal affirms",
      "[options] -in FILE -idmap FILE -key KEY -CAfile FILE", issue_opts, 0, run_issue},
     {"proof", "workload: a Workload Proof Token for one request",
-     "[options] -key KEY -wit FILE -aud URL", proof_opts, 0, run_proof},
+     "[options] [-tpm TCTI] -key KEY -wit FILE -aud URL", proof_opts, 0, run_proof},
     {"verify", "relying party: authenticate a workload by its WIT and WPT",
      "[options] -wit FILE -wpt FILE -aud URL (-issuer-key FILE | -issuer-jwks FILE)", verify_opts,
      0, run_verify},
