@@ -145,6 +145,13 @@ expect_rc 2 "$AVOW" wimse issue -dir "$CA" -key "$T/issuer.key" -in "$T/req.csr"
     -idmap "$T/idmap.json" -CAfile "$T/root.pem"
 expect_rc 2 issue -in "$T/req.csr" -key "$T/issuer.key" -dns web.example.org
 
+# --- an identifier policy naming a claim no vocabulary has is refused at load ---
+printf '{"identifiers": [{"when": {"pkix:hwmodle": "SoftHSM v2"}, "uri": "%s"}]}\n' "$ID" >"$T/typo.json"
+expect_rc 1 "$AVOW" wimse issue -idmap "$T/typo.json" -CAfile "$T/root.pem" -in "$T/req.csr" \
+    -key "$T/issuer.key" -out "$T/wit-typo.jwt"
+grep -q 'idmap.identifiers\[0\]: when names unknown claim "pkix:hwmodle".*(AVOW_ERR_WIMSE_IDMAP_CLAIM)' \
+    "$T/err" || fail "idmap typo: $(cat "$T/err")"
+
 # --- usage ---
 expect_rc 2 "$AVOW" wimse verify -wit "$T/wit.jwt" -issuer-key "$T/issuer.pub"
 expect_rc 2 "$AVOW" wimse proof -key "$T/wl.key" -aud "$RP"
