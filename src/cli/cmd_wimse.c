@@ -38,17 +38,6 @@
 
 #define MAX_ISSUER_KEYS 8
 
-/* ---- shared ---- */
-
-/* A token on stdout or into -out, with a newline on stdout. */
-static avow_err write_token(const cli_args *a, const avow_buf *tok, avow_diag *d)
-{
-    avow_err err = cli_write(cli_get(a, "out"), tok->ptr, tok->len, NULL, CLI_FORM_DER, d);
-    if (err == AVOW_OK && cli_get(a, "out") == NULL)
-        putchar('\n');
-    return err;
-}
-
 /* ---- proof ---- */
 
 static const cli_opt proof_opts[] = {
@@ -108,14 +97,12 @@ static int run_proof(const char *prog, const cli_args *a)
     avow_err err = cli_parse_secs(a, "ttl", AVOW_WIMSE_MAX_WPT_TTL, &o.ttl, &d);
     if (err == AVOW_OK)
         err = cli_parse_now(a, "iat", &o.now, &d);
-    if (err == AVOW_OK && (err = cli_read_token(cli_get(a, "wit"), &wit, &d)) == AVOW_OK)
-        o.wit = (const char *)wit.ptr;
-    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = cli_read_token(cli_get(a, "access-token"), &ath, &d)) == AVOW_OK)
-        o.access_token = (const char *)ath.ptr;
-    if (err == AVOW_OK && cli_get(a, "txn-token") != NULL &&
-        (err = cli_read_token(cli_get(a, "txn-token"), &tth, &d)) == AVOW_OK)
-        o.txn_token = (const char *)tth.ptr;
+    if (err == AVOW_OK)
+        err = cli_read_token_opt(a, "wit", &wit, &o.wit, &d);
+    if (err == AVOW_OK)
+        err = cli_read_token_opt(a, "access-token", &ath, &o.access_token, &d);
+    if (err == AVOW_OK)
+        err = cli_read_token_opt(a, "txn-token", &tth, &o.txn_token, &d);
     if (err == AVOW_OK && tpm)
         err = tpm_signer_open(a, &t, &s, &d);
     else if (err == AVOW_OK)
@@ -123,7 +110,7 @@ static int run_proof(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = avow_wimse_wpt_sign(s, &o, &wpt, &d);
     if (err == AVOW_OK)
-        err = write_token(a, &wpt, &d);
+        err = cli_write_token(a, &wpt, &d);
     avow_buf_free(&wit);
     avow_buf_free(&ath);
     avow_buf_free(&tth);
@@ -187,26 +174,15 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
     for (size_t i = 0; err == AVOW_OK && i < o->n_issuer_pkeys; i++)
         err = cli_load_pub_or_jwk(cli_get_n(a, "issuer-key", i), &c->keys[i], &c->d);
     o->issuer_pkeys = o->n_issuer_pkeys > 0 ? c->keys : NULL;
-    if (err == AVOW_OK && cli_get(a, "issuer-jwks") != NULL) {
-        avow_buf text = {0};
-        err = cli_read(cli_get(a, "issuer-jwks"), &text, &c->d);
-        if (err == AVOW_OK)
-            err = avow_jwks_parse((const char *)text.ptr, text.len, &c->jwks, &c->d);
-        avow_buf_free(&text);
-        o->issuer_keys = c->jwks;
-    }
-    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = cli_read_token(cli_get(a, "access-token"), &c->ath, &c->d)) == AVOW_OK)
-        c->q.access_token = (const char *)c->ath.ptr;
-    if (err == AVOW_OK && cli_get(a, "txn-token") != NULL &&
-        (err = cli_read_token(cli_get(a, "txn-token"), &c->tth, &c->d)) == AVOW_OK)
-        c->q.txn_token = (const char *)c->tth.ptr;
+    if (err == AVOW_OK && cli_get(a, "issuer-jwks") != NULL)
+        err = cli_load_jwks(cli_get(a, "issuer-jwks"), &c->jwks, &c->d);
+    o->issuer_keys = c->jwks;
     if (err == AVOW_OK)
-        err = cli_parse_now(a, "at", &o->now, &c->d);
+        err = cli_read_token_opt(a, "access-token", &c->ath, &c->q.access_token, &c->d);
     if (err == AVOW_OK)
-        err = cli_parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
-    if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
-        err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
+        err = cli_read_token_opt(a, "txn-token", &c->tth, &c->q.txn_token, &c->d);
+    if (err == AVOW_OK)
+        err = cli_verify_clock(a, &o->now, &o->leeway, &c->replay, &c->d);
     o->replay = c->replay;
     o->audience = cli_get(a, "aud");
     o->issuer = cli_get(a, "issuer");
@@ -239,18 +215,61 @@ static void verify_free(verify_ctx *c)
 static void print_verdict(const char *prog, const avow_wimse_result *r, const char *ok)
 {
     avow_err st = avow_wimse_result_status(r);
-    const avow_diag *d = avow_wimse_result_diag(r);
     if (st == AVOW_OK) {
         fprintf(stderr, "%s: %s\n", prog, ok);
         return;
     }
     fprintf(stderr, "%s: refused (", prog);
-    cli_put_escaped(stderr, d->field, strnlen(d->field, sizeof(d->field)), 0);
-    fprintf(stderr, ": %s: ", avow_errname(st) != NULL ? avow_errname(st) : "?");
-    const char *msg = d->detail[0] != '\0' ? d->detail : avow_strerror(st);
-    cli_put_escaped(stderr, msg, strlen(msg), 0);
+    cli_put_refusal(stderr, st, avow_wimse_result_diag(r));
     fputs(")\n", stderr);
 }
+
+static void wit_verdict(const char *prog, const void *r)
+{
+    print_verdict(prog, r, "authenticated");
+}
+
+static void wic_verdict(const char *prog, const void *r)
+{
+    print_verdict(prog, r, "valid");
+}
+
+static avow_err result_json(const void *r, avow_buf *out, avow_diag *d)
+{
+    return avow_wimse_result_to_json(r, out, d);
+}
+
+/* A WIT that verified: its identifier alone (escaped: it is the token's text). */
+static avow_err wit_text(const void *r, avow_err status, avow_diag *d)
+{
+    (void)d;
+    const char *id = avow_wimse_result_identifier(r);
+    if (status == AVOW_OK && id != NULL) {
+        cli_put_escaped(stdout, id, strlen(id), 0);
+        putchar('\n');
+    }
+    return AVOW_OK;
+}
+
+/* A WIC: who, in which trust domain (both the certificate's text, escaped), and the verdict. */
+static avow_err wic_text(const void *r, avow_err status, avow_diag *d)
+{
+    (void)d;
+    const char *id = avow_wimse_result_identifier(r);
+    const char *td = avow_wimse_result_trust_domain(r);
+    if (id != NULL && td != NULL) {
+        fputs("identifier: ", stdout);
+        cli_put_escaped(stdout, id, strlen(id), 0);
+        fputs("\ntrust domain: ", stdout);
+        cli_put_escaped(stdout, td, strlen(td), 0);
+        putchar('\n');
+    }
+    printf("verdict: %s\n", status == AVOW_OK ? "valid" : "refused");
+    return AVOW_OK;
+}
+
+static const cli_result_view wit_view = {result_json, wit_text, wit_verdict};
+static const cli_result_view wic_view = {result_json, wic_text, wic_verdict};
 
 /*
  * -wic: the certificate to the anchors at -at, one URI subjectAltName that
@@ -288,33 +307,7 @@ static int run_verify_wic(const char *prog, const cli_args *a)
         cert = sk_X509_shift(chain);
         err = avow_wimse_verify_wic(cert, chain, v, &o, &r, &d);
     }
-    int rc;
-    if (r == NULL) {
-        rc = cli_report(err, &d);
-    } else {
-        avow_buf text = {0};
-        avow_err perr = AVOW_OK;
-        if (cli_flag(a, "json")) {
-            perr = avow_wimse_result_to_json(r, &text, &d);
-            if (perr == AVOW_OK)
-                perr = cli_print(&text, &d);
-        } else {
-            const char *id = avow_wimse_result_identifier(r);
-            const char *td = avow_wimse_result_trust_domain(r);
-            if (id != NULL && td != NULL) {
-                /* Both come from the certificate: escaped, as any outside text. */
-                fputs("identifier: ", stdout);
-                cli_put_escaped(stdout, id, strlen(id), 0);
-                fputs("\ntrust domain: ", stdout);
-                cli_put_escaped(stdout, td, strlen(td), 0);
-                putchar('\n');
-            }
-            printf("verdict: %s\n", err == AVOW_OK ? "valid" : "refused");
-        }
-        avow_buf_free(&text);
-        print_verdict(prog, r, "valid");
-        rc = perr != AVOW_OK ? cli_report(perr, &d) : cli_exit_code(err);
-    }
+    int rc = cli_show_result(prog, a, r, err, &wic_view, &d);
     avow_wimse_result_free(r);
     X509_free(cert);
     sk_X509_pop_free(chain, X509_free);
@@ -342,28 +335,10 @@ static int run_verify(const char *prog, const cli_args *a)
     avow_wimse_request_init(&c.q);
     avow_diag_clear(&c.d);
     avow_wimse_result *r = NULL;
-    int rc;
     avow_err err = verify_setup(&c, a);
     if (err == AVOW_OK)
         err = avow_wimse_verify(&c.q, &c.o, &r, &c.d);
-    if (r == NULL) {
-        rc = cli_report(err, &c.d);
-    } else {
-        avow_buf text = {0};
-        avow_err perr = AVOW_OK;
-        if (cli_flag(a, "json")) {
-            perr = avow_wimse_result_to_json(r, &text, &c.d);
-            if (perr == AVOW_OK)
-                perr = cli_print(&text, &c.d);
-        } else if (err == AVOW_OK && avow_wimse_result_identifier(r) != NULL) {
-            const char *id = avow_wimse_result_identifier(r);
-            cli_put_escaped(stdout, id, strlen(id), 0);
-            putchar('\n');
-        }
-        avow_buf_free(&text);
-        print_verdict(prog, r, "authenticated");
-        rc = perr != AVOW_OK ? cli_report(perr, &c.d) : cli_exit_code(err);
-    }
+    int rc = cli_show_result(prog, a, r, err, &wit_view, &c.d);
     avow_wimse_result_free(r);
     verify_free(&c);
     return rc;
@@ -557,14 +532,9 @@ static int run_issue(const char *prog, const cli_args *a)
         err = avow_wimse_issue_wic(c.cd, c.v, c.req, &c.ao, &c.o, &cert, &ap, &c.d);
     else if (err == AVOW_OK)
         err = avow_wimse_issue_wit_request(c.v, c.req, &c.ao, c.signer, &c.o, &wit, &ap, &c.d);
-    if (ap != NULL && cli_flag(a, "json")) {
-        avow_buf text = {0};
-        if (avow_appraisal_to_json(ap, 1, &text, NULL) == AVOW_OK)
-            fwrite(text.ptr, 1, text.len, stderr);
-        avow_buf_free(&text);
-    }
+    cli_appraisal_to_stderr(a, ap);
     if (err == AVOW_OK)
-        err = wic ? write_wic(a, cert, &c.d) : write_token(a, &wit, &c.d);
+        err = wic ? write_wic(a, cert, &c.d) : cli_write_token(a, &wit, &c.d);
     int rc = err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
     avow_buf_free(&wit);
     X509_free(cert);
