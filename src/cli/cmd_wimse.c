@@ -413,15 +413,14 @@ static avow_err join_dns(issue_ctx *c, const cli_args *a)
     return AVOW_OK;
 }
 
-/* -dir: the CA that signs the WIC, with the key (a pkcs11: one takes -pin-source). */
+/*
+ * -dir: the WIC's options, then the CA that signs it, with its key (a
+ * pkcs11: one takes -pin-source), opened only for a good command line.
+ */
 static avow_err wic_setup(issue_ctx *c, const cli_args *a)
 {
-    avow_ca_dir_open_opts oo;
-    avow_ca_dir_open_opts_init(&oo);
-    oo.pin_source = cli_get(a, "pin-source");
-    oo.pkcs11_module = cli_p11_module(cli_get(a, "pkcs11-module"));
-    avow_err err = avow_ca_dir_open(cli_get(a, "dir"), &oo, &c->cd, &c->d);
-    if (err == AVOW_OK && cli_get(a, "days") != NULL) {
+    avow_err err = AVOW_OK;
+    if (cli_get(a, "days") != NULL) {
         unsigned long days = 0;
         char *end = NULL;
         const char *t = cli_get(a, "days");
@@ -437,6 +436,12 @@ static avow_err wic_setup(issue_ctx *c, const cli_args *a)
         cli_form f;
         err = cli_parse_form(cli_get(a, "outform"), CLI_FORM_PEM, &f, &c->d);
     }
+    avow_ca_dir_open_opts oo;
+    avow_ca_dir_open_opts_init(&oo);
+    oo.pin_source = cli_get(a, "pin-source");
+    oo.pkcs11_module = cli_p11_module(cli_get(a, "pkcs11-module"));
+    if (err == AVOW_OK)
+        err = avow_ca_dir_open(cli_get(a, "dir"), &oo, &c->cd, &c->d);
     return err;
 }
 

@@ -144,6 +144,11 @@ expect_rc 2 "$AVOW" wimse verify -wit "$T/wit.jwt" -wit-only -issuer-key "$T/iss
 expect_rc 2 "$AVOW" wimse issue -dir "$CA" -key "$T/issuer.key" -in "$T/req.csr" \
     -idmap "$T/idmap.json" -CAfile "$T/root.pem"
 expect_rc 2 issue -in "$T/req.csr" -key "$T/issuer.key" -dns web.example.org
+expect_rc 2 "$AVOW" wimse issue -dir "$CA" -in "$T/req-wic.csr" -idmap "$T/idmap.json" \
+    -CAfile "$T/root.pem" -days 0
+expect_rc 1 "$AVOW" wimse issue -dir "$CA" -in "$T/req-wic.csr" -idmap "$T/idmap.json" \
+    -CAfile "$T/root.pem" -dns "a.example,URI:spiffe://example.org/x"
+grep -q 'AVOW_ERR_WIMSE_WIC_SAN' "$T/err" || fail "-dns with a URI: $(cat "$T/err")"
 
 # --- an identifier policy naming a claim no vocabulary has is refused at load ---
 printf '{"identifiers": [{"when": {"pkix:hwmodle": "SoftHSM v2"}, "uri": "%s"}]}\n' "$ID" >"$T/typo.json"
