@@ -228,14 +228,6 @@ static int bool_of(json_t *v, int *out)
     return 1;
 }
 
-/* A claim name found in the vocabularies of the registered statement types. */
-typedef struct claim_ref {
-    const avow_vocabulary *vocab; /* where it was found first */
-    const avow_vocab_claim *claim;
-    int same_element; /* 1: every vocabulary that has it puts it in the same element kind */
-    int key_element;  /* 1: ... and that kind describes a key in each of them */
-} claim_ref;
-
 /* The vocabulary whose prefix opens name ("pkix:" of "pkix:hwmodel"); *rest gets the name. */
 static const avow_vocabulary *prefixed(const avow_registry *reg, const char *name,
                                        const char **rest)
@@ -260,23 +252,25 @@ static int is_key_kind(const avow_vocabulary *v, const char *element)
     return e != NULL && (e->flags & AVOW_VOCAB_KEY_ELEMENT) != 0;
 }
 
-/*
- * Finds the claim a rule names: in the vocabulary its prefix names, else in
- * every registered vocabulary (the same name in two must have one type).
- * The prefix is dropped from r->claim: claims carry unqualified names.
- */
-static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_ref *out)
+int avow__claim_is_oid(const char *name)
+{
+    return is_dotted_oid(name);
+}
+
+/* In the vocabulary the prefix names, else in every registered vocabulary
+ * (the same name in two must have one type). */
+avow__claim_lookup avow__claim_find(const avow_registry *reg, const char *qname,
+                                    const char *element, avow__claim_ref *out)
 {
     memset(out, 0, sizeof(*out));
-    const char *name = r->claim;
-    const avow_vocabulary *only = prefixed(c->reg, r->claim, &name);
-    if (only == NULL && strchr(r->claim, ':') != NULL)
-        return bad(c, "claim", "no registered statement type has the vocabulary of \"%s\"",
-                   r->claim);
-    for (size_t i = 0; i < avow_registry_count(c->reg); i++) {
-        const avow_vocabulary *v = avow_registry_get0(c->reg, i)->vocab;
+    out->name = qname;
+    const avow_vocabulary *only = prefixed(reg, qname, &out->name);
+    if (only == NULL && strchr(qname, ':') != NULL)
+        return AVOW__CLAIM_NO_VOCABULARY;
+    for (size_t i = 0; i < avow_registry_count(reg); i++) {
+        const avow_vocabulary *v = avow_registry_get0(reg, i)->vocab;
         const avow_vocab_claim *vc = v != NULL && (only == NULL || v == only)
-                                         ? avow_vocab_claim_find(v, element, name)
+                                         ? avow_vocab_claim_find(v, element, out->name)
                                          : NULL;
         if (vc == NULL)
             continue;
@@ -287,16 +281,39 @@ static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_re
             out->key_element = is_key_kind(v, vc->element);
             continue;
         }
-        if (out->claim->type != vc->type)
-            return bad(c, "claim",
-                       "\"%s\" has different types in the vocabularies %s and %s: qualify it "
-                       "(\"%s:%s\")",
-                       name, out->vocab->prefix, v->prefix, out->vocab->prefix, name);
+        if (out->claim->type != vc->type) {
+            out->other = v;
+            return AVOW__CLAIM_AMBIGUOUS;
+        }
         out->same_element &= strcmp(out->claim->element, vc->element) == 0;
         out->key_element &= is_key_kind(v, vc->element);
     }
-    if (name != r->claim) {
-        memmove(r->claim, name, strlen(name) + 1);
+    return out->claim != NULL ? AVOW__CLAIM_FOUND : AVOW__CLAIM_UNKNOWN;
+}
+
+/*
+ * Finds the claim a rule names (avow__claim_find; not found is no error
+ * here: the caller words it). The prefix is dropped from r->claim: claims
+ * carry unqualified names.
+ */
+static avow_err find_claim(pctx *c, avow__rule *r, const char *element, avow__claim_ref *out)
+{
+    switch (avow__claim_find(c->reg, r->claim, element, out)) {
+    case AVOW__CLAIM_NO_VOCABULARY:
+        return bad(c, "claim", "no registered statement type has the vocabulary of \"%s\"",
+                   r->claim);
+    case AVOW__CLAIM_AMBIGUOUS:
+        return bad(c, "claim",
+                   "\"%s\" has different types in the vocabularies %s and %s: qualify it "
+                   "(\"%s:%s\")",
+                   out->name, out->vocab->prefix, out->other->prefix, out->vocab->prefix,
+                   out->name);
+    default:
+        break;
+    }
+    if (out->name != r->claim) {
+        memmove(r->claim, out->name, strlen(out->name) + 1);
+        out->name = r->claim;
         r->qualified = 1;
     }
     return AVOW_OK;
@@ -341,11 +358,11 @@ static avow_err parse_target(pctx *c, json_t *jr, avow__rule *r)
     r->vector = AVOW_TV_NONE;
     if (is_dotted_oid(r->claim))
         return AVOW_OK; /* a claim outside every vocabulary, named by its OID */
-    claim_ref ref;
+    avow__claim_ref ref;
     if ((rc = find_claim(c, r, r->element, &ref)) != AVOW_OK)
         return rc;
     if (ref.claim == NULL) {
-        claim_ref any;
+        avow__claim_ref any;
         if (r->element != NULL && find_claim(c, r, NULL, &any) == AVOW_OK && any.claim != NULL)
             return bad(c, "element", "claim \"%s\" stands in element \"%s\", not \"%s\"", r->claim,
                        any.claim->element, r->element);
