@@ -1,0 +1,93 @@
+#!/bin/sh
+# Linked key / platform attestation in one attested CSR (docs/kat.md):
+# `avow kat create` signs a KAT of the request key with a KAK, psa_tool
+# makes a PSA token (signed by the RFC 9783 example IAK) whose nonce is
+# SHA-256 of the KAK's COSE_Key, `avow kat bundle` makes the CAB and
+# `avow csr create -kat` carries it. csr show and csr verify (text and
+# -json) name the link; each broken link has its code.
+set -eu
+. "$TESTS_DIR/cli/lib/pki.sh"
+: "${AVOW_PSA_TOOL:?AVOW_PSA_TOOL must name psa_tool}"
+
+IAK=$VECTORS/psa/rfc9783-draft24-tfm-es-iak.pem
+openssl pkey -in "$IAK" -pubout -out "$T/iak.pub" 2>/dev/null
+N=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+cat >"$T/kat-policy.json" <<'EOF'
+{"name": "kat-psa", "rules": [
+  {"id": "kat-nonce", "claim": "kat:nonce", "present": true, "required": true},
+  {"id": "psa-secured", "claim": "psa:lifecycle", "equals": "secured", "required": true}
+]}
+EOF
+
+keygen "$T/ik.key" ec256
+keygen "$T/kak.key" ec256
+keygen "$T/kak2.key" ec256
+
+# --- avow kat create / bundle / show ---
+expect_rc 0 "$AVOW" kat create -key "$T/ik.key" -kak "$T/kak.key" -nonce "$N" \
+    -link-nonce "$T/link.hex" -out "$T/kat.cose"
+LINK=$(cat "$T/link.hex")
+[ ${#LINK} -eq 64 ] || fail "link nonce: $LINK"
+expect_rc 0 "$AVOW" kat show -in "$T/kat.cose"
+grep -q "^Key attestation token" "$T/out" || fail "kat show: heading"
+grep -q "link (SHA-256, the PAT's nonce): $LINK" "$T/out" || fail "kat show: link"
+"$AVOW_PSA_TOOL" "$IAK" "$LINK" 0x3000 "$T/pat.cbor" || fail "psa_tool"
+expect_rc 0 "$AVOW" kat bundle -kat "$T/kat.cose" -pat "$T/pat.cbor" -out "$T/cab.cbor"
+expect_rc 0 "$AVOW" kat show -in "$T/cab.cbor" -json
+jq -e '.type == "cab" and .kat.content.type == "kat" and .pat.content.type == "psa-token" and .kat.content.link_sha256 == "'"$LINK"'"' "$T/out" \
+    >/dev/null || { cat "$T/out" >&2; fail "kat show -json of the CAB"; }
+# bundle refuses a KAT that is not one, and the usage errors
+expect_rc 3 "$AVOW" kat bundle -kat "$T/pat.cbor" -pat "$T/pat.cbor" -out "$T/bad.cbor"
+[ -e "$T/bad.cbor" ] && fail "a refused bundle left a file"
+expect_rc 2 "$AVOW" kat bundle -kat "$T/kat.cose"
+expect_rc 2 "$AVOW" kat create -key "$T/ik.key" -kak "$T/kak.key" -nonce 0011
+expect_rc 2 "$AVOW" kat create -key "$T/ik.key" -kak "$T/kak.key"
+
+# --- the CAB in a CSR ---
+expect_rc 0 "$AVOW" csr create -key "$T/ik.key" -subject "CN=kat device" -kat "$T/cab.cbor" \
+    -out "$T/cab.csr"
+expect_rc 0 "$AVOW" csr show -in "$T/cab.csr"
+grep -q "type 1.3.6.1.4.1.99999.9783.2 (kat)" "$T/out" || fail "csr show: no KAT statement"
+grep -q "type 1.3.6.1.4.1.99999.9783.1 (psa-token)" "$T/out" || fail "csr show: no PAT statement"
+
+verify() {
+    want=$1
+    shift
+    expect_rc "$want" "$AVOW" csr verify -iak "$T/iak.pub" -nonce "$N" -policy "$T/kat-policy.json" "$@"
+}
+verify 0 -in "$T/cab.csr" -json
+jq -e '.ear.ear_status == "affirming"' "$T/out" >/dev/null || { cat "$T/out" >&2; fail "CAB not affirming"; }
+jq -e '.ear.submods | has("kat") and has("psa-token")' "$T/out" >/dev/null ||
+    { jq .ear.submods "$T/out" >&2; fail "CAB: submods"; }
+
+# a bare KAT and its PAT by -pat make the same request
+expect_rc 0 "$AVOW" csr create -key "$T/ik.key" -kat "$T/kat.cose" -pat "$T/pat.cbor" -out "$T/two.csr"
+verify 0 -in "$T/two.csr"
+
+# the KAT alone: nothing vouches for the KAK
+expect_rc 0 "$AVOW" csr create -key "$T/ik.key" -kat "$T/kat.cose" -out "$T/alone.csr"
+verify 1 -in "$T/alone.csr" -json
+grep -q AVOW_ERR_KAT_UNLINKED "$T/out" || { cat "$T/out" >&2; fail "alone: not UNLINKED"; }
+
+# a PAT for another KAK
+expect_rc 0 "$AVOW" kat create -key "$T/ik.key" -kak "$T/kak2.key" -nonce "$N" \
+    -link-nonce "$T/link2.hex" -out "$T/kat2.cose"
+"$AVOW_PSA_TOOL" "$IAK" "$(cat "$T/link2.hex")" 0x3000 "$T/pat2.cbor" || fail "psa_tool"
+expect_rc 0 "$AVOW" csr create -key "$T/ik.key" -kat "$T/kat.cose" -pat "$T/pat2.cbor" -out "$T/broken.csr"
+verify 1 -in "$T/broken.csr" -json
+grep -q AVOW_ERR_KAT_LINK_BROKEN "$T/out" || { cat "$T/out" >&2; fail "broken: not LINK_BROKEN"; }
+
+# a PAT for the attested key instead of the KAK
+"$AVOW" kat create -key "$T/kak.key" -kak "$T/ik.key" -nonce "$N" -link-nonce "$T/iklink.hex" \
+    -out /dev/null || fail "kat create for the ik hash"
+"$AVOW_PSA_TOOL" "$IAK" "$(cat "$T/iklink.hex")" 0x3000 "$T/patik.cbor" || fail "psa_tool"
+expect_rc 0 "$AVOW" csr create -key "$T/ik.key" -kat "$T/kat.cose" -pat "$T/patik.cbor" -out "$T/wrong.csr"
+verify 1 -in "$T/wrong.csr" -json
+grep -q AVOW_ERR_KAT_LINK_WRONG_KEY "$T/out" || { cat "$T/out" >&2; fail "wrong key: not WRONG_KEY"; }
+
+# a CAB that is not one: refused at csr create, nothing written
+printf '\241\141\141\001' >"$T/notcab.cbor"
+expect_rc 1 "$AVOW" csr create -key "$T/ik.key" -kat "$T/notcab.cbor" -out "$T/notcab.csr"
+grep -q AVOW_ERR_KAT_BUNDLE "$T/err" || { cat "$T/err" >&2; fail "not a CAB: code"; }
+[ -e "$T/notcab.csr" ] && fail "a refused request left a file"
+echo ok
