@@ -77,6 +77,14 @@ expect_rc 0 "$AVOW" csr create -key "$T/ik.key" -kat "$T/kat.cose" -pat "$T/pat2
 verify 1 -in "$T/broken.csr" -json
 grep -q AVOW_ERR_KAT_LINK_BROKEN "$T/out" || { cat "$T/out" >&2; fail "broken: not LINK_BROKEN"; }
 
+# two KATs and one PAT, for the second KAT's KAK: the first is left with a swapped link
+expect_rc 0 "$AVOW" csr create -key "$T/ik.key" -kat "$T/kat.cose" -kat "$T/kat2.cose" \
+    -pat "$T/pat2.cbor" -out "$T/swapped.csr"
+verify 1 -in "$T/swapped.csr" -json
+jq -e '.request.statements[0].status == "AVOW_ERR_KAT_LINK_SWAPPED" and
+    .request.statements[1].status == "AVOW_OK" and .request.links[0].binds == 1' "$T/out" >/dev/null ||
+    { jq .request "$T/out" >&2; fail "swapped: not LINK_SWAPPED on the first KAT"; }
+
 # a PAT for the attested key instead of the KAK
 "$AVOW" kat create -key "$T/kak.key" -kak "$T/ik.key" -nonce "$N" -link-nonce "$T/iklink.hex" \
     -out /dev/null || fail "kat create for the ik hash"
