@@ -66,6 +66,8 @@ struct avow_policy {
     int reject_unknown; /* "statements": {"unknown": "reject"} */
     size_t nrequired;   /* "statements": {"required": [...]} */
     char **required;
+    size_t nlinked; /* "statements": {"linked": [...]} */
+    char **linked;
 };
 
 /*

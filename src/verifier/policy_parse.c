@@ -98,6 +98,9 @@ void avow_policy_free(avow_policy *p)
     for (size_t i = 0; i < p->nrequired; i++)
         OPENSSL_free(p->required[i]);
     OPENSSL_free(p->required);
+    for (size_t i = 0; i < p->nlinked; i++)
+        OPENSSL_free(p->linked[i]);
+    OPENSSL_free(p->linked);
     OPENSSL_free(p->name);
     OPENSSL_free(p);
 }
@@ -115,6 +118,16 @@ size_t avow_policy_required_type_count(const avow_policy *p)
 const char *avow_policy_required_type(const avow_policy *p, size_t i)
 {
     return p != NULL && i < p->nrequired ? p->required[i] : NULL;
+}
+
+size_t avow_policy_linked_type_count(const avow_policy *p)
+{
+    return p != NULL ? p->nlinked : 0;
+}
+
+const char *const *avow_policy_linked_types(const avow_policy *p)
+{
+    return p != NULL && p->nlinked > 0 ? (const char *const *)p->linked : NULL;
 }
 
 const char *avow_policy_name(const avow_policy *p)
@@ -522,17 +535,49 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
     return AVOW_OK;
 }
 
-/* "statements": {"unknown": "ignore"|"reject", "required": ["pkix-evidence" | dotted OID, ...]} */
-static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
+/* A list of 1..AVOW_POLICY_MAX_REQUIRED_TYPES distinct statement types under "statements". */
+static avow_err parse_types(pctx *c, json_t *v, const char *what, char ***out, size_t *nout)
 {
     avow_err rc;
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > AVOW_POLICY_MAX_REQUIRED_TYPES)
+        return bad(c, what, "must be an array of 1 to %u statement types",
+                   AVOW_POLICY_MAX_REQUIRED_TYPES);
+    *out = OPENSSL_zalloc(json_array_size(v) * sizeof(**out));
+    if (*out == NULL)
+        return AVOW_ERR_NOMEM;
+    size_t i;
+    json_t *t;
+    char at[32];
+    json_array_foreach(v, i, t)
+    {
+        snprintf(at, sizeof(at), "%s[%zu]", what, i);
+        if ((rc = get_str(c, at, t, AVOW_POLICY_ID_MAX, &(*out)[i])) != AVOW_OK)
+            return rc;
+        *nout = i + 1;
+        /* Each missing type is a submod of its own, and submod names are unique. */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp((*out)[j], (*out)[i]) == 0)
+                return bad(c, at, "statement type \"%s\" repeats %s[%zu]", (*out)[i], what, j);
+    }
+    return AVOW_OK;
+}
+
+/*
+ * "statements": {"unknown": "ignore"|"reject", "required": ["pkix-evidence" | dotted OID, ...],
+ * "linked": [types whose signer a platform token must bind]}
+ */
+static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
+{
+    avow_err rc = AVOW_OK;
     if (!json_is_object(js))
         return bad(c, NULL, "must be an object");
     const char *key;
     json_t *v;
     json_object_foreach(js, key, v)
     {
-        if (strcmp(key, "unknown") != 0 && strcmp(key, "required") != 0)
+        if (strcmp(key, "unknown") != 0 && strcmp(key, "required") != 0 &&
+            strcmp(key, "linked") != 0)
             return bad(c, key, "unknown key");
     }
     if ((v = json_object_get(js, "unknown")) != NULL) {
@@ -541,30 +586,11 @@ static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
             return bad(c, "unknown", "must be \"ignore\" or \"reject\"");
         p->reject_unknown = strcmp(s, "reject") == 0;
     }
-    if ((v = json_object_get(js, "required")) == NULL)
-        return AVOW_OK;
-    if (!json_is_array(v) || json_array_size(v) == 0 ||
-        json_array_size(v) > AVOW_POLICY_MAX_REQUIRED_TYPES)
-        return bad(c, "required", "must be an array of 1 to %u statement types",
-                   AVOW_POLICY_MAX_REQUIRED_TYPES);
-    p->required = OPENSSL_zalloc(json_array_size(v) * sizeof(*p->required));
-    if (p->required == NULL)
-        return AVOW_ERR_NOMEM;
-    size_t i;
-    json_t *t;
-    char at[32];
-    json_array_foreach(v, i, t)
-    {
-        snprintf(at, sizeof(at), "required[%zu]", i);
-        if ((rc = get_str(c, at, t, AVOW_POLICY_ID_MAX, &p->required[i])) != AVOW_OK)
-            return rc;
-        p->nrequired = i + 1;
-        /* Each missing type is a submod of its own, and submod names are unique. */
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->required[j], p->required[i]) == 0)
-                return bad(c, at, "statement type \"%s\" repeats required[%zu]", p->required[i], j);
-    }
-    return AVOW_OK;
+    if ((v = json_object_get(js, "required")) != NULL)
+        rc = parse_types(c, v, "required", &p->required, &p->nrequired);
+    if (rc == AVOW_OK && (v = json_object_get(js, "linked")) != NULL)
+        rc = parse_types(c, v, "linked", &p->linked, &p->nlinked);
+    return rc;
 }
 
 static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)

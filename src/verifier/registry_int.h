@@ -44,7 +44,12 @@ extern const avow_statement_type avow__kat_row;
  * statements to the statements whose signer their nonce binds, and refuses
  * what needs a platform and has none. r[0..n) in input order.
  */
-void avow__statements_link(avow_statement_result **r, size_t n);
+/*
+ * The second pass over a request's statements (docs/kat.md). needs[i] (may
+ * be NULL: the rows' AVOW_LINK_NEEDS_PLATFORM only) says that statement i
+ * is trusted only when a platform token binds its signer.
+ */
+void avow__statements_link(avow_statement_result **r, size_t n, const unsigned char *needs);
 
 /* Sets r->status and r->detail (printf-style); returns status. */
 avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)

@@ -314,7 +314,13 @@ static int verified_row(const avow_statement_result *k)
     return k->row != NULL && k->verify_status == AVOW_OK && k->status != AVOW_ERR_STATEMENT_TYPE;
 }
 
-void avow__statements_link(avow_statement_result **r, size_t n)
+static int needs_platform(const avow_statement_result *k, const unsigned char *needs, size_t i)
+{
+    return k->row != NULL &&
+           ((k->row->link_flags & AVOW_LINK_NEEDS_PLATFORM) || (needs != NULL && needs[i]));
+}
+
+void avow__statements_link(avow_statement_result **r, size_t n, const unsigned char *needs)
 {
     size_t wrong_of[AVOW_VERIFICATION_MAX_STATEMENTS];
     for (size_t pi = 0; pi < n; pi++) {
@@ -353,8 +359,7 @@ void avow__statements_link(avow_statement_result **r, size_t n)
     }
     for (size_t ki = 0; ki < n; ki++) {
         avow_statement_result *k = r[ki];
-        if (k->row == NULL || !(k->row->link_flags & AVOW_LINK_NEEDS_PLATFORM) ||
-            k->status != AVOW_OK)
+        if (!needs_platform(k, needs, ki) || k->status != AVOW_OK)
             continue;
         size_t broken = NOT_LINKED, wrong = NOT_LINKED, other = NOT_LINKED;
         int linked = 0;
@@ -365,7 +370,7 @@ void avow__statements_link(avow_statement_result **r, size_t n)
             if (p->linked_to == ki)
                 linked = 1;
             else if (p->linked_to != NOT_LINKED &&
-                     (r[p->linked_to]->row->link_flags & AVOW_LINK_NEEDS_PLATFORM))
+                     needs_platform(r[p->linked_to], needs, p->linked_to))
                 other = other == NOT_LINKED ? pi : other;
             else if (p->status == AVOW_ERR_KAT_LINK_WRONG_KEY && wrong_of[pi] == ki)
                 wrong = pi;
@@ -377,7 +382,7 @@ void avow__statements_link(avow_statement_result **r, size_t n)
         if (wrong != NOT_LINKED) {
             avow__stmt_fail(k, AVOW_ERR_KAT_LINK_WRONG_KEY,
                             "the platform token (statement %zu) binds the attested key, not the "
-                            "KAK that signs this statement",
+                            "key (KAK) that signs this statement",
                             wrong);
         } else if (broken != NOT_LINKED) {
             avow__stmt_fail(r[broken], AVOW_ERR_KAT_LINK_BROKEN,
