@@ -122,7 +122,11 @@ static void appraise(const avow_policy *p, const avow_request *r)
         abort();
     }
     const avow_ear *ear = avow_appraisal_get0_ear(a);
-    FZ_CHECK(a != NULL && ear != NULL && avow_appraisal_get0_report(a) != NULL);
+    /* The policy judges the bound statement: a "linked" type it makes fail (no platform token
+     * in the fixed requests) leaves nothing bound and no report, as any failing statement does. */
+    FZ_CHECK(a != NULL && ear != NULL &&
+             (avow_appraisal_get0_report(a) != NULL ||
+              !avow_verification_bound(avow_appraisal_get0_verification(a), NULL, NULL)));
     FZ_CHECK(ear->nsubmods >= 1 &&
              (rc == AVOW_OK) == (avow_appraisal_tier(a) == AVOW_TIER_AFFIRMING));
     fz_check_ear(ear, 0);

@@ -179,6 +179,7 @@ extern "C" {
     X(AVOW_ERR_WIMSE_KEY_BINDING, 351, "attested key is not the workload (cnf) key")               \
     X(AVOW_ERR_WIMSE_WIC_SAN, 352, "WIC does not carry exactly one URI subjectAltName")            \
     X(AVOW_ERR_WIMSE_WIC, 353, "WIC is not an end-entity certificate for signatures")              \
+    X(AVOW_ERR_WIMSE_IDMAP_CLAIM, 354, "identifier policy names a claim no vocabulary has")        \
     X(AVOW_ERR_INTERNAL, 900, "internal error")
 
 typedef enum avow_err {

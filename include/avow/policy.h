@@ -93,12 +93,18 @@ AVOW_EXPORT size_t avow_policy_rule_count(const avow_policy *p);
  * result contraindicated (by default such statements are reported and left
  * out of the appraisal), and which statement types (a registry name such as
  * "pkix-evidence", or a dotted type OID) must be present and verified.
+ * "linked" types are trusted only when a platform token of the request binds
+ * their signer (docs/kat.md); the appraisal hands them to the verification
+ * (avow_verification_opts.link_required).
  */
 #define AVOW_POLICY_MAX_REQUIRED_TYPES 8u
 AVOW_EXPORT int avow_policy_rejects_unknown(const avow_policy *p);
 AVOW_EXPORT size_t avow_policy_required_type_count(const avow_policy *p);
 /* Borrowed from p; NULL when i is out of range. */
 AVOW_EXPORT const char *avow_policy_required_type(const avow_policy *p, size_t i);
+AVOW_EXPORT size_t avow_policy_linked_type_count(const avow_policy *p);
+/* The list itself (borrowed from p; NULL when empty), as link_required takes it. */
+AVOW_EXPORT const char *const *avow_policy_linked_types(const avow_policy *p);
 
 #define AVOW_POLICY_NO_ELEMENT ((size_t)-1)
 

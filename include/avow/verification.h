@@ -68,6 +68,15 @@ typedef struct avow_verification_opts {
     const uint8_t
         *bind_identifier; /* with AVOW_REQVERIFY_BIND_BY_IDENTIFIER (not NUL-terminated) */
     size_t bind_identifier_len;
+    /*
+     * Statement types (a row name such as "pkix-evidence", or a dotted type
+     * OID) trusted only when a platform token of the request binds their
+     * signer, as a KAT always is (docs/kat.md): unbound, such a statement
+     * fails with AVOW_ERR_KAT_UNLINKED (or the broken link's code). An
+     * appraisal fills it from the policy's "statements": {"linked": [...]}.
+     */
+    const char *const *link_required;
+    size_t nlink_required;
 } avow_verification_opts;
 
 AVOW_EXPORT void avow_verification_opts_init(avow_verification_opts *o);

@@ -94,7 +94,7 @@ AVOW_EXPORT avow_err avow_wimse_identifier_check(const char *uri, size_t len,
  * A JSON document (docs/wimse.md, "Identifier policy"):
  *   {"identifiers": [
  *      {"when": {"pkix:hwmodel": "SoftHSM v2"},
- *       "uri": "spiffe://example.org/hsm/{pkix:keyid}"}, ...],
+ *       "uri": "spiffe://example.org/hsm/{pkix:hwserial}"}, ...],
  *    "schemes": ["spiffe", "wimse"],
  *    "trust_domains": ["example.org"]}
  * Ordered rules, the first whose "when" holds wins (every member equal to
@@ -103,17 +103,25 @@ AVOW_EXPORT avow_err avow_wimse_identifier_check(const char *uri, size_t len,
  * which must be present and URI-safe (unreserved characters only, at most
  * 255 bytes); the result must pass avow_wimse_identifier_check with the
  * policy's schemes and, when given, be in one of its trust domains. Claim
- * names ("element:claim" or "claim") are looked up in the bound
- * statement's claims when the policy is applied; reg is reserved for
- * checking them against the vocabularies at parse time, as policy rules
- * are (not done yet). Unknown members are refused.
+ * names ("vocabulary:claim", "pkix:hwmodel", or a bare "claim") are
+ * checked when the policy is parsed against the vocabularies of reg's
+ * statement types (NULL: the built-ins), as appraisal policy rules are: a
+ * prefix must be a registered vocabulary's and the claim one of it, a bare
+ * name one of some vocabulary, or a dotted OID; a name in "when" or in
+ * "{claim}" that is none of these is AVOW_ERR_WIMSE_IDMAP_CLAIM, diag->
+ * field naming the rule ("idmap.identifiers[1]") and the message the
+ * claim. They are looked up in the bound statement's claims when the
+ * policy is applied. Unknown members are refused.
  */
 typedef struct avow_wimse_idmap avow_wimse_idmap;
 
 #define AVOW_WIMSE_IDMAP_MAX_SIZE  (64u * 1024u)
 #define AVOW_WIMSE_IDMAP_MAX_RULES 64u
 
-/* Errors: AVOW_ERR_JSON, AVOW_ERR_WIMSE_IDMAP (field names the member), AVOW_ERR_TOO_LARGE. */
+/*
+ * Errors: AVOW_ERR_JSON, AVOW_ERR_WIMSE_IDMAP (field names the member),
+ * AVOW_ERR_WIMSE_IDMAP_CLAIM (a claim name no vocabulary has), AVOW_ERR_TOO_LARGE.
+ */
 AVOW_EXPORT avow_err avow_wimse_idmap_parse(const char *json, size_t len,
                                             const avow_registry *reg /* NULL: built-ins */,
                                             avow_wimse_idmap **out, avow_diag *diag);

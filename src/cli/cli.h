@@ -67,6 +67,7 @@ int cli_group_ca(const char *prog, int argc, char **argv);
 int cli_group_csr(const char *prog, int argc, char **argv);
 int cli_group_ear(const char *prog, int argc, char **argv);
 int cli_group_psa(const char *prog, int argc, char **argv);
+int cli_group_kat(const char *prog, int argc, char **argv);
 int cli_group_tpm(const char *prog, int argc, char **argv);
 int cli_group_serve(const char *prog, int argc, char **argv);
 int cli_group_oauth(const char *prog, int argc, char **argv);

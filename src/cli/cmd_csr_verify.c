@@ -130,6 +130,26 @@ static void print_verdict(const char *prog, const avow_appraisal *ap)
     fputc('\n', stderr);
 }
 
+/*
+ * "avow csr verify: link: statement 1 (psa-token) binds statement 0 (kat): nonce = ...":
+ * which platform token vouched for which statement's signer (docs/kat.md).
+ */
+static void print_links(const char *prog, const avow_appraisal *ap)
+{
+    const avow_verification *r = avow_appraisal_get0_verification(ap);
+    for (size_t i = 0; r != NULL && i < avow_verification_count(r); i++) {
+        const avow_statement_result *s = avow_verification_get0(r, i);
+        size_t k = 0;
+        const char *how = NULL;
+        if (!avow_statement_result_linked_to(s, &k, &how))
+            continue;
+        fprintf(stderr, "%s: link: statement %lu (%s) binds statement %lu (%s): %s\n", prog,
+                (unsigned long)i, avow_statement_result_type_name(s), (unsigned long)k,
+                avow_statement_result_type_name(avow_verification_get0(r, k)),
+                how != NULL ? how : "");
+    }
+}
+
 static avow_err write_jwt(verify_ctx *c, const cli_args *a, const avow_appraisal *ap)
 {
     avow_signer *signer = NULL;
@@ -171,6 +191,7 @@ int cli_csr_verify(const char *prog, const cli_args *a)
         if (err == AVOW_OK && cli_get(a, "ear-key") != NULL)
             err = write_jwt(&c, a, ap);
         print_verdict(prog, ap);
+        print_links(prog, ap);
         rc = err != AVOW_OK ? cli_report(err, &c.d) : cli_exit_tier(avow_appraisal_tier(ap));
     }
     avow_appraisal_free(ap);

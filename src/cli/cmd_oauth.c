@@ -209,17 +209,9 @@ static int run_attest(const char *prog, const cli_args *a)
         if (err == AVOW_OK)
             err = avow_oauth_attest_request(c.v, c.req, &c.ao, c.signer, &c.o, &jwt, &ap, &c.d);
     }
-    if (ap != NULL && cli_flag(a, "json")) {
-        avow_buf text = {0};
-        if (avow_appraisal_to_json(ap, 1, &text, NULL) == AVOW_OK)
-            fwrite(text.ptr, 1, text.len, stderr);
-        avow_buf_free(&text);
-    }
-    if (err == AVOW_OK) {
-        err = cli_write(cli_get(a, "out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &c.d);
-        if (err == AVOW_OK && cli_get(a, "out") == NULL)
-            putchar('\n');
-    }
+    cli_appraisal_to_stderr(a, ap);
+    if (err == AVOW_OK)
+        err = cli_write_token(a, &jwt, &c.d);
     int rc = err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &c.d);
     avow_buf_free(&jwt);
     avow_appraisal_free(ap);
@@ -302,9 +294,7 @@ static int run_pop(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = avow_oauth_pop_sign(s, &o, &jwt, &d);
     if (err == AVOW_OK)
-        err = cli_write(cli_get(a, "out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &d);
-    if (err == AVOW_OK && cli_get(a, "out") == NULL)
-        putchar('\n');
+        err = cli_write_token(a, &jwt, &d);
     avow_buf_free(&jwt);
     avow_signer_free(s);
     return err == AVOW_OK ? CLI_EXIT_OK : cli_report(err, &d);
@@ -325,17 +315,14 @@ static int run_dpop(const char *prog, const cli_args *a)
     avow_signer *s = NULL;
     avow_buf jwt = {0}, tok = {0};
     avow_err err = cli_parse_now(a, "iat", &o.iat, &d);
-    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = cli_read_token(cli_get(a, "access-token"), &tok, &d)) == AVOW_OK)
-        o.access_token = (const char *)tok.ptr;
+    if (err == AVOW_OK)
+        err = cli_read_token_opt(a, "access-token", &tok, &o.access_token, &d);
     if (err == AVOW_OK)
         err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &s, &d);
     if (err == AVOW_OK)
         err = avow_oauth_dpop_sign(s, &o, &jwt, &d);
     if (err == AVOW_OK)
-        err = cli_write(cli_get(a, "out"), jwt.ptr, jwt.len, NULL, CLI_FORM_DER, &d);
-    if (err == AVOW_OK && cli_get(a, "out") == NULL)
-        putchar('\n');
+        err = cli_write_token(a, &jwt, &d);
     avow_buf_free(&jwt);
     avow_buf_free(&tok);
     avow_signer_free(s);
@@ -397,11 +384,7 @@ typedef struct verify_ctx {
  */
 static avow_err load_jwks_key(verify_ctx *c, const char *file)
 {
-    avow_buf text = {0};
-    avow_err err = cli_read(file, &text, &c->d);
-    if (err == AVOW_OK)
-        err = avow_jwks_parse((const char *)text.ptr, text.len, &c->jwks, &c->d);
-    avow_buf_free(&text);
+    avow_err err = cli_load_jwks(file, &c->jwks, &c->d);
     if (err != AVOW_OK || c->q.nattestation == 0)
         return err;
     const char *t = c->attv[0];
@@ -451,13 +434,10 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
     q->client_id = cli_get(a, "client-id");
     q->method = cli_get(a, "method") != NULL ? cli_get(a, "method") : "POST";
     q->url = cli_get(a, "url") != NULL ? cli_get(a, "url") : o->audience;
-    if (err == AVOW_OK && cli_get(a, "access-token") != NULL &&
-        (err = cli_read_token(cli_get(a, "access-token"), &c->tok, &c->d)) == AVOW_OK)
-        q->access_token = (const char *)c->tok.ptr;
     if (err == AVOW_OK)
-        err = cli_parse_now(a, "at", &o->now, &c->d);
+        err = cli_read_token_opt(a, "access-token", &c->tok, &q->access_token, &c->d);
     if (err == AVOW_OK)
-        err = cli_parse_secs(a, "leeway", 86400, &o->leeway, &c->d);
+        err = cli_verify_clock(a, &o->now, &o->leeway, &c->replay, &c->d);
     if (err == AVOW_OK)
         err = cli_parse_secs(a, "pop-max-age", 86400, &o->pop_max_age, &c->d);
     if (err == AVOW_OK)
@@ -466,8 +446,6 @@ static avow_err verify_setup(verify_ctx *c, const cli_args *a)
         err = cli_parse_secs(a, "challenge-ttl", 86400, &o->challenge_ttl, &c->d);
     if (err == AVOW_OK && cli_get(a, "challenge-db") != NULL)
         err = avow_nonce_store_open_sqlite_ex(cli_get(a, "challenge-db"), 0, &c->challenges, &c->d);
-    if (err == AVOW_OK && cli_get(a, "replay-db") != NULL)
-        err = avow_oauth_replay_open_sqlite(cli_get(a, "replay-db"), &c->replay, &c->d);
     o->challenges = c->challenges;
     o->replay = c->replay;
     o->expected_challenge = cli_get(a, "challenge");
@@ -501,10 +479,10 @@ static void verify_free(verify_ctx *c)
 }
 
 /* "avow oauth verify: invalid_client_attestation (pop.payload.aud: AVOW_ERR_OAUTH_AUD: ...)". */
-static void print_verdict(const char *prog, const avow_oauth_result *r)
+static void print_verdict(const char *prog, const void *res)
 {
+    const avow_oauth_result *r = res;
     avow_err st = avow_oauth_result_status(r);
-    const avow_diag *d = avow_oauth_result_diag(r);
     if (st == AVOW_OK) {
         fprintf(stderr, "%s: authenticated (%s)\n", prog,
                 avow_oauth_result_mode(r) == AVOW_OAUTH_MODE_DPOP ? "attest_jwt_client_auth_dpop"
@@ -513,11 +491,27 @@ static void print_verdict(const char *prog, const avow_oauth_result *r)
     }
     const char *e = avow_oauth_result_error(r);
     fprintf(stderr, "%s: %s (", prog, e != NULL ? e : "server_error");
-    cli_put_escaped(stderr, d->field, strlen(d->field), 0);
-    fprintf(stderr, ": %s: ", avow_errname(st) != NULL ? avow_errname(st) : "?");
-    cli_put_escaped(stderr, d->detail, strlen(d->detail), 0);
+    cli_put_refusal(stderr, st, avow_oauth_result_diag(r));
     fputs(")\n", stderr);
 }
+
+static avow_err result_json(const void *r, avow_buf *out, avow_diag *d)
+{
+    return avow_oauth_result_to_json(r, out, d);
+}
+
+/* The client_id when authenticated; the challenge to retry with when the server gives one. */
+static avow_err result_text(const void *res, avow_err status, avow_diag *d)
+{
+    const avow_oauth_result *r = res;
+    if (status == AVOW_OK)
+        return print_text(avow_oauth_result_client_id(r), d);
+    if (avow_oauth_result_challenge(r) != NULL)
+        printf("%s: %s\n", AVOW_OAUTH_HDR_CHALLENGE, avow_oauth_result_challenge(r));
+    return AVOW_OK;
+}
+
+static const cli_result_view result_view = {result_json, result_text, print_verdict};
 
 static int run_verify(const char *prog, const cli_args *a)
 {
@@ -532,28 +526,10 @@ static int run_verify(const char *prog, const cli_args *a)
     avow_oauth_request_init(&c.q);
     avow_diag_clear(&c.d);
     avow_oauth_result *r = NULL;
-    int rc;
     avow_err err = verify_setup(&c, a);
     if (err == AVOW_OK)
         err = avow_oauth_verify(&c.q, &c.o, &r, &c.d);
-    if (r == NULL) {
-        rc = cli_report(err, &c.d);
-    } else {
-        avow_buf text = {0};
-        avow_err perr = AVOW_OK;
-        if (cli_flag(a, "json")) {
-            perr = avow_oauth_result_to_json(r, &text, &c.d);
-            if (perr == AVOW_OK)
-                perr = cli_print(&text, &c.d);
-        } else if (err == AVOW_OK) {
-            perr = print_text(avow_oauth_result_client_id(r), &c.d);
-        } else if (avow_oauth_result_challenge(r) != NULL) {
-            printf("%s: %s\n", AVOW_OAUTH_HDR_CHALLENGE, avow_oauth_result_challenge(r));
-        }
-        avow_buf_free(&text);
-        print_verdict(prog, r);
-        rc = perr != AVOW_OK ? cli_report(perr, &c.d) : cli_exit_code(err);
-    }
+    int rc = cli_show_result(prog, a, r, err, &result_view, &c.d);
     avow_oauth_result_free(r);
     verify_free(&c);
     return rc;

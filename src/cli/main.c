@@ -29,6 +29,8 @@ static const cli_group groups[] = {
     {"csr", "create, show and verify attested certificate requests", cli_group_csr},
     {"ear", "verify and show attestation results (EAR JWTs, CMW)", cli_group_ear},
     {"psa", "show and verify PSA attestation tokens (RFC 9783)", cli_group_psa},
+    {"kat", "key attestation tokens linked to platform tokens: create, bundle, show",
+     cli_group_kat},
     {"tpm", "TPM 2.0 keys and attestation keys for attested requests", cli_group_tpm},
     {"serve", "the CA (EST) and the verifier as an HTTP service", cli_group_serve},
     {"oauth", "OAuth attestation-based client authentication: attester, client, server",

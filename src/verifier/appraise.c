@@ -291,6 +291,8 @@ static avow_err appraise(avow_appraisal *a, const avow_verifier *v, const avow_s
     vo.verify_flags = o->verify_flags;
     vo.flags = o->request_flags;
     vo.registry = o->registry;
+    vo.link_required = avow_policy_linked_types(policy);
+    vo.nlink_required = avow_policy_linked_type_count(policy);
     avow_err rc = avow_statements_verify(v, in, &vo, &a->verification, diag);
     if (a->verification == NULL)
         return rc;

@@ -10,6 +10,7 @@
 
 #include <avow/claims.h>
 #include <avow/policy.h>
+#include <avow/registry.h>
 
 /* Operators a rule may carry (any combination; all must hold). */
 enum {
@@ -65,6 +66,8 @@ struct avow_policy {
     int reject_unknown; /* "statements": {"unknown": "reject"} */
     size_t nrequired;   /* "statements": {"required": [...]} */
     char **required;
+    size_t nlinked; /* "statements": {"linked": [...]} */
+    char **linked;
 };
 
 /*
@@ -72,6 +75,37 @@ struct avow_policy {
  * parts; returns 0 when text is not one.
  */
 int avow__version_parse(const char *text, size_t len, uint32_t *parts, size_t *nparts);
+
+/*
+ * A claim name as a policy writes it, found in the vocabularies of the
+ * registered statement types: "psa:lifecycle" in the vocabulary of prefix
+ * "psa", a bare "hwmodel" in every vocabulary that has it (in element kind
+ * element when not NULL). The appraisal policy's loader and the WIMSE
+ * identifier policy's both judge names this way, so one name means one
+ * claim in both.
+ */
+typedef enum avow__claim_lookup {
+    AVOW__CLAIM_FOUND = 0,
+    AVOW__CLAIM_UNKNOWN,       /* no vocabulary (of the prefix, if any) has it */
+    AVOW__CLAIM_NO_VOCABULARY, /* the prefix names no registered vocabulary */
+    AVOW__CLAIM_AMBIGUOUS      /* bare, and of different types in two vocabularies */
+} avow__claim_lookup;
+
+typedef struct avow__claim_ref {
+    const avow_vocabulary *vocab; /* where it was found first */
+    const avow_vocab_claim *claim;
+    const avow_vocabulary *other; /* AVOW__CLAIM_AMBIGUOUS: the vocabulary that differs */
+    const char *name;             /* the name without its prefix: points into the argument */
+    int same_element; /* 1: every vocabulary that has it puts it in the same element kind */
+    int key_element;  /* 1: ... and that kind describes a key in each of them */
+} avow__claim_ref;
+
+/* reg NULL: the built-in types. out is always set (claim NULL unless FOUND). */
+avow__claim_lookup avow__claim_find(const avow_registry *reg, const char *qname,
+                                    const char *element, avow__claim_ref *out);
+
+/* 1 when name is a dotted OID in canonical form: a claim outside every vocabulary. */
+int avow__claim_is_oid(const char *name);
 
 /* The default policy's text, generated from policies/avow-default.json. */
 extern const char avow__default_policy_json[];

@@ -98,6 +98,9 @@ void avow_policy_free(avow_policy *p)
     for (size_t i = 0; i < p->nrequired; i++)
         OPENSSL_free(p->required[i]);
     OPENSSL_free(p->required);
+    for (size_t i = 0; i < p->nlinked; i++)
+        OPENSSL_free(p->linked[i]);
+    OPENSSL_free(p->linked);
     OPENSSL_free(p->name);
     OPENSSL_free(p);
 }
@@ -115,6 +118,16 @@ size_t avow_policy_required_type_count(const avow_policy *p)
 const char *avow_policy_required_type(const avow_policy *p, size_t i)
 {
     return p != NULL && i < p->nrequired ? p->required[i] : NULL;
+}
+
+size_t avow_policy_linked_type_count(const avow_policy *p)
+{
+    return p != NULL ? p->nlinked : 0;
+}
+
+const char *const *avow_policy_linked_types(const avow_policy *p)
+{
+    return p != NULL && p->nlinked > 0 ? (const char *const *)p->linked : NULL;
 }
 
 const char *avow_policy_name(const avow_policy *p)
@@ -228,14 +241,6 @@ static int bool_of(json_t *v, int *out)
     return 1;
 }
 
-/* A claim name found in the vocabularies of the registered statement types. */
-typedef struct claim_ref {
-    const avow_vocabulary *vocab; /* where it was found first */
-    const avow_vocab_claim *claim;
-    int same_element; /* 1: every vocabulary that has it puts it in the same element kind */
-    int key_element;  /* 1: ... and that kind describes a key in each of them */
-} claim_ref;
-
 /* The vocabulary whose prefix opens name ("pkix:" of "pkix:hwmodel"); *rest gets the name. */
 static const avow_vocabulary *prefixed(const avow_registry *reg, const char *name,
                                        const char **rest)
@@ -260,23 +265,25 @@ static int is_key_kind(const avow_vocabulary *v, const char *element)
     return e != NULL && (e->flags & AVOW_VOCAB_KEY_ELEMENT) != 0;
 }
 
-/*
- * Finds the claim a rule names: in the vocabulary its prefix names, else in
- * every registered vocabulary (the same name in two must have one type).
- * The prefix is dropped from r->claim: claims carry unqualified names.
- */
-static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_ref *out)
+int avow__claim_is_oid(const char *name)
+{
+    return is_dotted_oid(name);
+}
+
+/* In the vocabulary the prefix names, else in every registered vocabulary
+ * (the same name in two must have one type). */
+avow__claim_lookup avow__claim_find(const avow_registry *reg, const char *qname,
+                                    const char *element, avow__claim_ref *out)
 {
     memset(out, 0, sizeof(*out));
-    const char *name = r->claim;
-    const avow_vocabulary *only = prefixed(c->reg, r->claim, &name);
-    if (only == NULL && strchr(r->claim, ':') != NULL)
-        return bad(c, "claim", "no registered statement type has the vocabulary of \"%s\"",
-                   r->claim);
-    for (size_t i = 0; i < avow_registry_count(c->reg); i++) {
-        const avow_vocabulary *v = avow_registry_get0(c->reg, i)->vocab;
+    out->name = qname;
+    const avow_vocabulary *only = prefixed(reg, qname, &out->name);
+    if (only == NULL && strchr(qname, ':') != NULL)
+        return AVOW__CLAIM_NO_VOCABULARY;
+    for (size_t i = 0; i < avow_registry_count(reg); i++) {
+        const avow_vocabulary *v = avow_registry_get0(reg, i)->vocab;
         const avow_vocab_claim *vc = v != NULL && (only == NULL || v == only)
-                                         ? avow_vocab_claim_find(v, element, name)
+                                         ? avow_vocab_claim_find(v, element, out->name)
                                          : NULL;
         if (vc == NULL)
             continue;
@@ -287,16 +294,39 @@ static avow_err find_claim(pctx *c, avow__rule *r, const char *element, claim_re
             out->key_element = is_key_kind(v, vc->element);
             continue;
         }
-        if (out->claim->type != vc->type)
-            return bad(c, "claim",
-                       "\"%s\" has different types in the vocabularies %s and %s: qualify it "
-                       "(\"%s:%s\")",
-                       name, out->vocab->prefix, v->prefix, out->vocab->prefix, name);
+        if (out->claim->type != vc->type) {
+            out->other = v;
+            return AVOW__CLAIM_AMBIGUOUS;
+        }
         out->same_element &= strcmp(out->claim->element, vc->element) == 0;
         out->key_element &= is_key_kind(v, vc->element);
     }
-    if (name != r->claim) {
-        memmove(r->claim, name, strlen(name) + 1);
+    return out->claim != NULL ? AVOW__CLAIM_FOUND : AVOW__CLAIM_UNKNOWN;
+}
+
+/*
+ * Finds the claim a rule names (avow__claim_find; not found is no error
+ * here: the caller words it). The prefix is dropped from r->claim: claims
+ * carry unqualified names.
+ */
+static avow_err find_claim(pctx *c, avow__rule *r, const char *element, avow__claim_ref *out)
+{
+    switch (avow__claim_find(c->reg, r->claim, element, out)) {
+    case AVOW__CLAIM_NO_VOCABULARY:
+        return bad(c, "claim", "no registered statement type has the vocabulary of \"%s\"",
+                   r->claim);
+    case AVOW__CLAIM_AMBIGUOUS:
+        return bad(c, "claim",
+                   "\"%s\" has different types in the vocabularies %s and %s: qualify it "
+                   "(\"%s:%s\")",
+                   out->name, out->vocab->prefix, out->other->prefix, out->vocab->prefix,
+                   out->name);
+    default:
+        break;
+    }
+    if (out->name != r->claim) {
+        memmove(r->claim, out->name, strlen(out->name) + 1);
+        out->name = r->claim;
         r->qualified = 1;
     }
     return AVOW_OK;
@@ -341,11 +371,11 @@ static avow_err parse_target(pctx *c, json_t *jr, avow__rule *r)
     r->vector = AVOW_TV_NONE;
     if (is_dotted_oid(r->claim))
         return AVOW_OK; /* a claim outside every vocabulary, named by its OID */
-    claim_ref ref;
+    avow__claim_ref ref;
     if ((rc = find_claim(c, r, r->element, &ref)) != AVOW_OK)
         return rc;
     if (ref.claim == NULL) {
-        claim_ref any;
+        avow__claim_ref any;
         if (r->element != NULL && find_claim(c, r, NULL, &any) == AVOW_OK && any.claim != NULL)
             return bad(c, "element", "claim \"%s\" stands in element \"%s\", not \"%s\"", r->claim,
                        any.claim->element, r->element);
@@ -505,17 +535,49 @@ static avow_err parse_rule(pctx *c, json_t *jr, avow__rule *r)
     return AVOW_OK;
 }
 
-/* "statements": {"unknown": "ignore"|"reject", "required": ["pkix-evidence" | dotted OID, ...]} */
-static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
+/* A list of 1..AVOW_POLICY_MAX_REQUIRED_TYPES distinct statement types under "statements". */
+static avow_err parse_types(pctx *c, json_t *v, const char *what, char ***out, size_t *nout)
 {
     avow_err rc;
+    if (!json_is_array(v) || json_array_size(v) == 0 ||
+        json_array_size(v) > AVOW_POLICY_MAX_REQUIRED_TYPES)
+        return bad(c, what, "must be an array of 1 to %u statement types",
+                   AVOW_POLICY_MAX_REQUIRED_TYPES);
+    *out = OPENSSL_zalloc(json_array_size(v) * sizeof(**out));
+    if (*out == NULL)
+        return AVOW_ERR_NOMEM;
+    size_t i;
+    json_t *t;
+    char at[32];
+    json_array_foreach(v, i, t)
+    {
+        snprintf(at, sizeof(at), "%s[%zu]", what, i);
+        if ((rc = get_str(c, at, t, AVOW_POLICY_ID_MAX, &(*out)[i])) != AVOW_OK)
+            return rc;
+        *nout = i + 1;
+        /* Each missing type is a submod of its own, and submod names are unique. */
+        for (size_t j = 0; j < i; j++)
+            if (strcmp((*out)[j], (*out)[i]) == 0)
+                return bad(c, at, "statement type \"%s\" repeats %s[%zu]", (*out)[i], what, j);
+    }
+    return AVOW_OK;
+}
+
+/*
+ * "statements": {"unknown": "ignore"|"reject", "required": ["pkix-evidence" | dotted OID, ...],
+ * "linked": [types whose signer a platform token must bind]}
+ */
+static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
+{
+    avow_err rc = AVOW_OK;
     if (!json_is_object(js))
         return bad(c, NULL, "must be an object");
     const char *key;
     json_t *v;
     json_object_foreach(js, key, v)
     {
-        if (strcmp(key, "unknown") != 0 && strcmp(key, "required") != 0)
+        if (strcmp(key, "unknown") != 0 && strcmp(key, "required") != 0 &&
+            strcmp(key, "linked") != 0)
             return bad(c, key, "unknown key");
     }
     if ((v = json_object_get(js, "unknown")) != NULL) {
@@ -524,30 +586,11 @@ static avow_err parse_statements(pctx *c, json_t *js, avow_policy *p)
             return bad(c, "unknown", "must be \"ignore\" or \"reject\"");
         p->reject_unknown = strcmp(s, "reject") == 0;
     }
-    if ((v = json_object_get(js, "required")) == NULL)
-        return AVOW_OK;
-    if (!json_is_array(v) || json_array_size(v) == 0 ||
-        json_array_size(v) > AVOW_POLICY_MAX_REQUIRED_TYPES)
-        return bad(c, "required", "must be an array of 1 to %u statement types",
-                   AVOW_POLICY_MAX_REQUIRED_TYPES);
-    p->required = OPENSSL_zalloc(json_array_size(v) * sizeof(*p->required));
-    if (p->required == NULL)
-        return AVOW_ERR_NOMEM;
-    size_t i;
-    json_t *t;
-    char at[32];
-    json_array_foreach(v, i, t)
-    {
-        snprintf(at, sizeof(at), "required[%zu]", i);
-        if ((rc = get_str(c, at, t, AVOW_POLICY_ID_MAX, &p->required[i])) != AVOW_OK)
-            return rc;
-        p->nrequired = i + 1;
-        /* Each missing type is a submod of its own, and submod names are unique. */
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(p->required[j], p->required[i]) == 0)
-                return bad(c, at, "statement type \"%s\" repeats required[%zu]", p->required[i], j);
-    }
-    return AVOW_OK;
+    if ((v = json_object_get(js, "required")) != NULL)
+        rc = parse_types(c, v, "required", &p->required, &p->nrequired);
+    if (rc == AVOW_OK && (v = json_object_get(js, "linked")) != NULL)
+        rc = parse_types(c, v, "linked", &p->linked, &p->nlinked);
+    return rc;
 }
 
 static avow_err parse_doc(pctx *c, json_t *root, avow_policy *p)

@@ -26,6 +26,7 @@ struct avow_statement_result {
     const char *link_how;
     size_t nested_in;      /* the outer statement's index, or (size_t)-1 */
     char nested_field[96]; /* where it sat in the outer statement */
+    int nested_by_signer;  /* nested and bound by the outer signer's key (not the nonce) */
 };
 
 /* pkix/row.c: PKIX Evidence (type = the profile's id-evidence arc). */
@@ -46,7 +47,12 @@ extern const avow_statement_type avow__kat_row;
  * statements to the statements whose signer their nonce binds, and refuses
  * what needs a platform and has none. r[0..n) in input order.
  */
-void avow__statements_link(avow_statement_result **r, size_t n);
+/*
+ * The second pass over a request's statements (docs/kat.md). needs[i] (may
+ * be NULL: the rows' AVOW_LINK_NEEDS_PLATFORM only) says that statement i
+ * is trusted only when a platform token binds its signer.
+ */
+void avow__statements_link(avow_statement_result **r, size_t n, const unsigned char *needs);
 
 /*
  * The combined form (statement.c): verifies the k-th statement nested in

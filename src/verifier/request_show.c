@@ -12,6 +12,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <avow/evidence.h>
+#include <avow/kat.h>
 #include <avow/request_verify.h>
 #include <avow/sigalg.h>
 #include <avow/x509.h>
@@ -160,6 +162,182 @@ static void statements_text(BIO *b, const avow_request *r, const avow_registry *
     }
 }
 
+/*
+ * The links the verifier's second pass would look for (docs/kat.md), read
+ * from the decoded statements without checking a signature: which platform
+ * token's nonce is the hash of which statement's signer (a KAT's kak-pub, the
+ * certificate key of a PKIX Evidence signature) or of a key it attests. What
+ * `avow csr verify` then confirms or refuses.
+ */
+typedef struct shown {
+    const avow_statement_type *row;
+    void *native;
+    avow_claimset claims;
+    avow_view nonce; /* a 32/48/64-byte nonce claim, else empty */
+} shown;
+
+typedef struct claimed_link {
+    size_t platform, binds;
+    int signer; /* 1: the signer (a link); 0: a key the statement attests (the wrong key) */
+    const char *form;
+} claimed_link;
+
+static size_t decode_all(const avow_request *r, const avow_registry *reg, const avow_profile *p,
+                         shown *s)
+{
+    size_t n = avow_request_statement_count(r);
+    if (n > AVOW_REQUEST_MAX_STATEMENTS)
+        n = AVOW_REQUEST_MAX_STATEMENTS;
+    for (size_t i = 0; i < n; i++) {
+        const avow_statement *st = avow_request_get0_statement(r, i);
+        memset(&s[i], 0, sizeof(s[i]));
+        const avow_statement_type *row = avow_registry_find(reg, p, st->type.ptr, st->type.len);
+        if (row == NULL || row->decode == NULL ||
+            row->decode(row, p, st->der.ptr, st->der.len, &s[i].native, NULL) != AVOW_OK) {
+            if (row != NULL && row->free != NULL && s[i].native != NULL)
+                row->free(row, s[i].native, NULL);
+            s[i].native = NULL;
+            continue;
+        }
+        s[i].row = row;
+        if (row->to_claims == NULL ||
+            row->to_claims(row, s[i].native, NULL, &s[i].claims) != AVOW_OK)
+            continue;
+        const avow_nclaim *c = avow_claimset_find_role(&s[i].claims, AVOW_ROLE_NONCE, NULL);
+        if (c != NULL && c->value.present && c->value.type == AVOW_CV_BYTES &&
+            (c->value.bytes.len == 32 || c->value.bytes.len == 48 || c->value.bytes.len == 64))
+            s[i].nonce = c->value.bytes;
+    }
+    return n;
+}
+
+static void free_all(shown *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        avow_claimset_clear(&s[i].claims);
+        if (s[i].row != NULL && s[i].row->free != NULL)
+            s[i].row->free(s[i].row, s[i].native, NULL);
+    }
+}
+
+/* The j-th key statement k offers before verification: its row's, then PKIX signers' certificates.
+ */
+static int claimed_key(const shown *k, size_t j, avow_link_key *out)
+{
+    size_t m = 0;
+    while (k->row->link_keys != NULL && k->row->link_keys(k->row, k->native, NULL, m, out)) {
+        if (m++ == j)
+            return 1;
+    }
+    if (k->row->native_name == NULL || strcmp(k->row->native_name, "avow_evidence") != 0)
+        return 0;
+    const avow_evidence *ev = k->native;
+    for (size_t i = 0; i < avow_evidence_signature_count(ev); i++) {
+        X509 *cert = avow_evidence_get0_signer_cert(ev, i);
+        EVP_PKEY *pk = cert != NULL ? X509_get0_pubkey(cert) : NULL;
+        if (pk == NULL || m++ != j)
+            continue;
+        memset(out, 0, sizeof(*out));
+        out->role = AVOW_LINK_SIGNER;
+        out->key = pk;
+        out->form = "spki";
+        return 1;
+    }
+    return 0;
+}
+
+static int nonce_binds(avow_view nonce, const avow_link_key *key)
+{
+    uint8_t h[64];
+    avow_view enc = key->encoding;
+    uint8_t *der = NULL;
+    if (enc.len == 0 && key->key != NULL) {
+        int n = i2d_PUBKEY(key->key, &der);
+        enc.ptr = der;
+        enc.len = n > 0 ? (size_t)n : 0;
+    }
+    int ok = enc.len > 0 && avow_kat_link_nonce(enc.ptr, enc.len, nonce.len, h) == AVOW_OK &&
+             memcmp(h, nonce.ptr, nonce.len) == 0;
+    OPENSSL_free(der);
+    return ok;
+}
+
+static size_t claimed_links(const shown *s, size_t n, claimed_link *out, size_t cap)
+{
+    size_t nl = 0;
+    for (size_t pi = 0; pi < n && nl < cap; pi++) {
+        if (s[pi].nonce.len == 0)
+            continue;
+        for (size_t ki = 0; ki < n && nl < cap; ki++) {
+            avow_link_key key;
+            if (ki == pi || s[ki].row == NULL)
+                continue;
+            for (size_t j = 0; claimed_key(&s[ki], j, &key); j++) {
+                if (!nonce_binds(s[pi].nonce, &key))
+                    continue;
+                out[nl++] = (claimed_link){pi, ki, key.role == AVOW_LINK_SIGNER, key.form};
+                break;
+            }
+        }
+    }
+    return nl;
+}
+
+static const char *link_hash(size_t n)
+{
+    return n == 32 ? "sha-256" : n == 48 ? "sha-384" : "sha-512";
+}
+
+static void links_text(BIO *b, const avow_request *r, const avow_registry *reg,
+                       const avow_profile *p)
+{
+    shown s[AVOW_REQUEST_MAX_STATEMENTS];
+    claimed_link l[AVOW_REQUEST_MAX_STATEMENTS];
+    size_t n = decode_all(r, reg, p, s);
+    size_t nl = claimed_links(s, n, l, AVOW_REQUEST_MAX_STATEMENTS);
+    if (nl > 0)
+        BIO_puts(b, "Links (a platform token's nonce is the hash of a key; signatures not "
+                    "checked, csr verify checks them):\n");
+    for (size_t i = 0; i < nl; i++) {
+        const shown *pt = &s[l[i].platform], *kt = &s[l[i].binds];
+        const char *h = link_hash(pt->nonce.len);
+        if (l[i].signer)
+            BIO_printf(b, "  [%lu] %s binds [%lu] %s: nonce = %s(%s %s)\n",
+                       (unsigned long)l[i].platform, pt->row->name, (unsigned long)l[i].binds,
+                       kt->row->name, h, strcmp(l[i].form, "cose-key") == 0 ? "kak" : "signer",
+                       l[i].form);
+        else
+            BIO_printf(b,
+                       "  [%lu] %s: nonce = %s(%s) of a key [%lu] %s attests, not of its "
+                       "signer (the wrong key)\n",
+                       (unsigned long)l[i].platform, pt->row->name, h, l[i].form,
+                       (unsigned long)l[i].binds, kt->row->name);
+    }
+    free_all(s, n);
+}
+
+static json_t *links_json(const avow_request *r, const avow_registry *reg, const avow_profile *p,
+                          int *bad)
+{
+    shown s[AVOW_REQUEST_MAX_STATEMENTS];
+    claimed_link l[AVOW_REQUEST_MAX_STATEMENTS];
+    size_t n = decode_all(r, reg, p, s);
+    size_t nl = claimed_links(s, n, l, AVOW_REQUEST_MAX_STATEMENTS);
+    json_t *a = nl > 0 ? json_array() : NULL;
+    for (size_t i = 0; i < nl; i++) {
+        const shown *pt = &s[l[i].platform];
+        json_t *j =
+            json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s}", "platform", (json_int_t)l[i].platform,
+                      "platform_name", pt->row->name, "binds", (json_int_t)l[i].binds, "binds_name",
+                      s[l[i].binds].row->name, "key", l[i].signer ? "signer" : "attested", "hash",
+                      link_hash(pt->nonce.len), "form", l[i].form);
+        if (a == NULL || j == NULL || json_array_append_new(a, j) != 0)
+            *bad = 1;
+    }
+    free_all(s, n);
+    return a;
+}
+
 static void certs_text(BIO *b, const avow_request *r)
 {
     STACK_OF(X509) *certs = avow_request_get0_certs(r);
@@ -232,6 +410,7 @@ avow_err avow_request_to_text(const avow_request *r, const avow_registry *reg,
     sans_text(b, r);
     BIO_printf(b, "Public key: %s\n", key);
     statements_text(b, r, reg, profile);
+    links_text(b, r, reg, profile);
     certs_text(b, r);
     BIO_printf(b, "Proof of possession: %s\n", pop_words(r, pop_ok));
     if (!pop_ok && pop_detail != NULL && pop_detail[0] != '\0') {
@@ -352,6 +531,9 @@ avow_err avow_request_to_json(const avow_request *r, const avow_registry *reg,
         GENERAL_NAMES_free(names);
     }
     avow__json_put(o, "statements", stmts, &bad);
+    json_t *links = links_json(r, reg, profile, &bad);
+    if (links != NULL)
+        avow__json_put(o, "links", links, &bad);
     avow__json_put(o, "certs", certs_json(r, &bad), &bad);
     avow__json_put(o, "other_certs", json_integer((json_int_t)avow_request_other_cert_count(r)),
                    &bad);

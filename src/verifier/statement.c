@@ -329,7 +329,13 @@ static int verified_row(const avow_statement_result *k)
     return k->row != NULL && k->verify_status == AVOW_OK && k->status != AVOW_ERR_STATEMENT_TYPE;
 }
 
-void avow__statements_link(avow_statement_result **r, size_t n)
+static int needs_platform(const avow_statement_result *k, const unsigned char *needs, size_t i)
+{
+    return k->row != NULL &&
+           ((k->row->link_flags & AVOW_LINK_NEEDS_PLATFORM) || (needs != NULL && needs[i]));
+}
+
+void avow__statements_link(avow_statement_result **r, size_t n, const unsigned char *needs)
 {
     size_t wrong_of[AVOW_VERIFICATION_MAX_STATEMENTS];
     for (size_t pi = 0; pi < n; pi++) {
@@ -368,19 +374,22 @@ void avow__statements_link(avow_statement_result **r, size_t n)
     }
     for (size_t ki = 0; ki < n; ki++) {
         avow_statement_result *k = r[ki];
-        if (k->row == NULL || !(k->row->link_flags & AVOW_LINK_NEEDS_PLATFORM) ||
-            k->status != AVOW_OK)
+        if (!needs_platform(k, needs, ki) || k->status != AVOW_OK)
             continue;
         size_t broken = NOT_LINKED, wrong = NOT_LINKED, other = NOT_LINKED;
-        int linked = 0;
+        int linked = 0, nested_by_nonce = 0;
         for (size_t pi = 0; pi < n; pi++) {
             const avow_statement_result *p = r[pi];
             if (pi == ki)
                 continue;
-            if (p->linked_to == ki)
+            /* A token nested in it binds its signer only when bound by the signer's key; one
+             * bound by the nonce says the platform was fresh, not that it holds this key. */
+            if (p->nested_in == ki && p->linked_to == ki && !p->nested_by_signer)
+                nested_by_nonce = 1;
+            else if (p->linked_to == ki)
                 linked = 1;
             else if (p->linked_to != NOT_LINKED &&
-                     (r[p->linked_to]->row->link_flags & AVOW_LINK_NEEDS_PLATFORM))
+                     needs_platform(r[p->linked_to], needs, p->linked_to))
                 other = other == NOT_LINKED ? pi : other;
             else if (p->status == AVOW_ERR_KAT_LINK_WRONG_KEY && wrong_of[pi] == ki)
                 wrong = pi;
@@ -392,7 +401,7 @@ void avow__statements_link(avow_statement_result **r, size_t n)
         if (wrong != NOT_LINKED) {
             avow__stmt_fail(k, AVOW_ERR_KAT_LINK_WRONG_KEY,
                             "the platform token (statement %zu) binds the attested key, not the "
-                            "KAK that signs this statement",
+                            "key (KAK) that signs this statement",
                             wrong);
         } else if (broken != NOT_LINKED) {
             avow__stmt_fail(r[broken], AVOW_ERR_KAT_LINK_BROKEN,
@@ -408,6 +417,10 @@ void avow__statements_link(avow_statement_result **r, size_t n)
                             "the only platform token (statement %zu) binds the key of statement "
                             "%zu, not this one's",
                             other, r[other]->linked_to);
+        } else if (nested_by_nonce) {
+            avow__stmt_fail(k, AVOW_ERR_KAT_UNLINKED,
+                            "its nested platform token is bound by its nonce, not by its signer's "
+                            "key (AVOW_VERIFY_NESTED_BY_SIGNER)");
         } else {
             avow__stmt_fail(k, AVOW_ERR_KAT_UNLINKED,
                             "no platform token of the request binds this statement's signer");
@@ -486,8 +499,10 @@ static void check_nested(avow_statement_result *outer, avow_statement_result *in
     inner->linked_to = inner->nested_in;
     inner->link_how = (flags & AVOW_VERIFY_NESTED_BY_SIGNER) ? signer_how(inner->nonce.len)
                                                              : "nested: nonce = the outer nonce";
-    if (flags & AVOW_VERIFY_NESTED_BY_SIGNER)
+    if (flags & AVOW_VERIFY_NESTED_BY_SIGNER) {
         inner->nonce_state = AVOW_NONCE_NOT_CHECKED; /* fresh through the outer statement */
+        inner->nested_by_signer = 1;
+    }
 }
 
 avow_err avow__statement_nested(const avow_verifier *v, const avow_registry *reg,

@@ -81,6 +81,10 @@ static avow_err check_args(const avow_verifier *v, const avow_statements_in *in,
         (in->nstatements > 0 && in->statements == NULL))
         return avow__fail(diag, AVOW_ERR_ARG, "statements", "%zu statements (at most %u)",
                           in->nstatements, AVOW_VERIFICATION_MAX_STATEMENTS);
+    if (o->nlink_required > AVOW_VERIFICATION_MAX_STATEMENTS ||
+        (o->nlink_required > 0 && o->link_required == NULL))
+        return avow__fail(diag, AVOW_ERR_ARG, "link_required", "%zu types (at most %u)",
+                          o->nlink_required, AVOW_VERIFICATION_MAX_STATEMENTS);
     if ((o->flags & AVOW_REQVERIFY_BIND_BY_IDENTIFIER) &&
         (o->bind_identifier == NULL || o->bind_identifier_len == 0))
         return avow__fail(diag, AVOW_ERR_ARG, "bind_identifier",
@@ -248,7 +252,16 @@ avow_err avow_statements_verify(const avow_verifier *v, const avow_statements_in
         return avow__fail(diag, rc, "statements", "out of memory");
     }
     /* The second pass: statements that speak for each other (docs/kat.md). */
-    avow__statements_link(r->statements, r->n);
+    unsigned char needs[AVOW_VERIFICATION_MAX_STATEMENTS] = {0};
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < o->nlink_required && o->link_required != NULL; k++)
+            if (o->link_required[k] != NULL &&
+                (strcmp(avow_statement_result_type_name(r->statements[i]), o->link_required[k]) ==
+                     0 ||
+                 strcmp(avow_statement_result_type_oid(r->statements[i]), o->link_required[k]) ==
+                     0))
+                needs[i] = 1;
+    avow__statements_link(r->statements, r->n, needs);
     first_fail = AVOW_OK;
     r->verified = r->unknown = 0;
     for (size_t i = 0; i < r->n; i++) {
@@ -368,6 +381,7 @@ avow_err avow_verification_to_json(const avow_verification *r, avow_buf *out, av
                    index_json(r->bound_by != NULL ? r->bound_statement : AVOW_NO_ELEMENT), &bad);
     avow__json_put(o, "bound_element",
                    index_json(r->bound_by != NULL ? r->bound_element : AVOW_NO_ELEMENT), &bad);
+    json_t *links = json_array();
     for (size_t i = 0; st != NULL && i < r->n; i++) {
         const avow_statement_result *s = r->statements[i];
         json_t *j = json_pack("{s:s,s:s,s:o,s:o}", "name", avow_statement_result_type_name(s),
@@ -381,10 +395,26 @@ avow_err avow_verification_to_json(const avow_verification *r, avow_buf *out, av
             avow__json_put(j, "nested_in", index_json(outer), &bad);
             avow__json_put(j, "nested_at", avow__json_text(field), &bad);
         }
+        size_t k = 0;
+        const char *how = NULL;
+        /* The second pass's links: which platform token vouches for which statement's signer. */
+        if (j != NULL && avow_statement_result_linked_to(s, &k, &how) && k < r->n) {
+            const char *kn = avow_statement_result_type_name(r->statements[k]);
+            avow__json_put(j, "linked_to",
+                           json_pack("{s:I,s:s,s:s}", "statement", (json_int_t)k, "name", kn, "how",
+                                     how != NULL ? how : ""),
+                           &bad);
+            json_t *l = json_pack("{s:I,s:s,s:I,s:s,s:s}", "platform", (json_int_t)i,
+                                  "platform_name", avow_statement_result_type_name(s), "binds",
+                                  (json_int_t)k, "binds_name", kn, "how", how != NULL ? how : "");
+            if (l == NULL || links == NULL || json_array_append_new(links, l) != 0)
+                bad = 1;
+        }
         if (j == NULL || json_array_append_new(st, j) != 0)
             bad = 1;
     }
     avow__json_put(o, "statements", st, &bad);
+    avow__json_put(o, "links", links, &bad);
     avow_err rc =
         bad ? AVOW_ERR_NOMEM : avow__json_dump(o, JSON_INDENT(2) | JSON_SORT_KEYS, 0, out);
     json_decref(o);

@@ -17,6 +17,7 @@
 
 #include "core/internal.h"
 #include "formats/wimse_int.h"
+#include "verifier/policy_int.h"
 
 typedef struct rule {
     json_t *when; /* object: "element:claim" or "claim" -> text */
@@ -54,10 +55,54 @@ static avow_err bad_done(avow_wimse_idmap *m, json_t *root, avow_err e)
 
 #define BAD(field, ...) bad_done(m, root, avow__fail(d, AVOW_ERR_WIMSE_IDMAP, field, __VA_ARGS__))
 
+/*
+ * A claim a rule names, judged as the appraisal policy judges its rules'
+ * names (avow__claim_find): a prefix must be a registered vocabulary's and
+ * the claim one of it, a bare name one of some vocabulary, or a dotted OID.
+ * A type conflict between vocabularies is no fault here: "when" and "{}"
+ * compare and substitute text. NULL when known, else the reason.
+ */
+static const char *unknown_claim(const avow_registry *reg, const char *name)
+{
+    if (avow__claim_is_oid(name))
+        return NULL;
+    avow__claim_ref ref;
+    switch (avow__claim_find(reg, name, NULL, &ref)) {
+    case AVOW__CLAIM_NO_VOCABULARY:
+        return "no registered statement type has its vocabulary";
+    case AVOW__CLAIM_UNKNOWN:
+        return strchr(name, ':') != NULL ? "its vocabulary has no such claim"
+                                         : "no registered vocabulary has it";
+    default:
+        return NULL;
+    }
+}
+
+/* The "{claim}" names of uri, each closed, non-empty, at most 63 bytes and known. */
+static avow_err check_uri_claims(const avow_registry *reg, const char *uri, const char *f,
+                                 avow_diag *d)
+{
+    for (const char *p = strchr(uri, '{'); p != NULL; p = strchr(p, '{')) {
+        const char *e = strchr(p, '}');
+        if (e == NULL || e - p - 1 <= 0 || e - p - 1 > 63 ||
+            memchr(p + 1, '{', (size_t)(e - p - 1)))
+            return avow__fail(d, AVOW_ERR_WIMSE_IDMAP, f,
+                              "uri has an unclosed, empty or over-long {claim}");
+        char name[64];
+        memcpy(name, p + 1, (size_t)(e - p - 1));
+        name[e - p - 1] = '\0';
+        const char *why = unknown_claim(reg, name);
+        if (why != NULL)
+            return avow__fail(d, AVOW_ERR_WIMSE_IDMAP_CLAIM, f,
+                              "uri substitutes unknown claim \"%s\": %s", name, why);
+        p = e + 1;
+    }
+    return AVOW_OK;
+}
+
 avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registry *reg,
                                 avow_wimse_idmap **out, avow_diag *d)
 {
-    (void)reg;
     if (out != NULL)
         *out = NULL;
     if (json == NULL || out == NULL)
@@ -133,10 +178,19 @@ avow_err avow_wimse_idmap_parse(const char *json, size_t len, const avow_registr
             json_object_size(r) != (size_t)(when != NULL ? 2 : 1)) {
             return BAD(f, "a rule is {\"when\": {...}, \"uri\": \"...\"} and nothing more");
         }
-        json_object_foreach(when, k, v) if (!json_is_string(v))
+        json_object_foreach(when, k, v)
         {
-            return BAD(f, "when.%.48s is not a string", k);
+            if (!json_is_string(v))
+                return BAD(f, "when.%.48s is not a string", k);
+            const char *why = unknown_claim(reg, k);
+            if (why != NULL)
+                return bad_done(m, root,
+                                avow__fail(d, AVOW_ERR_WIMSE_IDMAP_CLAIM, f,
+                                           "when names unknown claim \"%.64s\": %s", k, why));
         }
+        avow_err crc = check_uri_claims(reg, uri, f, d);
+        if (crc != AVOW_OK)
+            return bad_done(m, root, crc);
         /* What can be judged before any claim is known: the scheme, or all of a fixed URI. */
         const char *colon = strchr(uri, ':');
         int scheme_ok = 0;

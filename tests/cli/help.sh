@@ -5,7 +5,7 @@ set -eu
 
 for args in "" "evidence" "evidence create" "evidence show" "evidence verify" "evidence request" \
     "ear" "ear verify" "ear show" "serve" "wimse" "wimse issue" "wimse proof" "wimse verify" \
-    "wimse show"; do
+    "wimse show" "kat" "kat create" "kat bundle" "kat show"; do
     for h in --help -help -h; do
         # shellcheck disable=SC2086
         expect_rc 0 "$AVOW" $args $h

@@ -4,7 +4,9 @@
 # and the relying party's refusals, each by its reason code: another
 # audience, a WPT by another key, an untrusted issuer, a replayed WPT, an
 # expired WIT; an extractable key refused at issue; show marks its output
-# unverified; the usage errors.
+# unverified; a WIC from issue -dir checked by verify -wic (PEM and DER),
+# refused when of another CA, with two URI names, of another trust domain or
+# expired; the usage errors.
 set -eu
 . "$TESTS_DIR/cli/lib/pki.sh"
 
@@ -88,6 +90,72 @@ expect_rc 0 "$AVOW" wimse proof -key "$T/wl.key" -wit "$T/wit-short.jwt" -aud "$
 expect_rc 1 verify -wit "$T/wit-short.jwt" -wpt "$T/wpt-s.jwt" -aud "$RP" -leeway 0 \
     -at "@$(($(date +%s) + 120))"
 grep -q 'refused (wit.claims.exp: AVOW_ERR_WIMSE_EXPIRED' "$T/err" || fail "expired WIT: $(cat "$T/err")"
+
+# --- WIC: issue -dir (the CA's key and nonce), verify -wic ---
+CA="$T/ca"
+expect_rc 0 "$AVOW" ca init -dir "$CA" -subject "CN=avow WIMSE CA"
+expect_rc 0 "$AVOW" ca init -dir "$T/ca2" -subject "CN=another CA"
+expect_rc 0 "$AVOW" ca nonce -dir "$CA"
+saved_nonce=$NONCE
+NONCE=$(cat "$T/out")
+csr false "$T/req-wic.csr"
+expect_rc 0 "$AVOW" wimse issue -dir "$CA" -in "$T/req-wic.csr" -idmap "$T/idmap.json" \
+    -CAfile "$T/root.pem" -dns web.example.org -days 2 -out "$T/wic.pem"
+openssl x509 -in "$T/wic.pem" -noout -ext subjectAltName,extendedKeyUsage >"$T/x" 2>&1
+grep -q "URI:$ID" "$T/x" && grep -q "DNS:web.example.org" "$T/x" && grep -q "TLS Web Client" "$T/x" ||
+    fail "WIC extensions: $(cat "$T/x")"
+[ "$(openssl x509 -in "$T/wic.pem" -noout -pubkey)" = "$(openssl pkey -in "$T/wl.key" -pubout)" ] ||
+    fail "the WIC's key is not the workload key"
+# the CA's nonce is used once: the same request gets no second WIC
+expect_rc 1 "$AVOW" wimse issue -dir "$CA" -in "$T/req-wic.csr" -idmap "$T/idmap.json" \
+    -CAfile "$T/root.pem" -out "$T/wic2.pem"
+NONCE=$saved_nonce
+expect_rc 0 "$AVOW" wimse verify -wic "$T/wic.pem" -CAfile "$CA/ca.crt" -trust-domain example.org
+printf 'identifier: %s\ntrust domain: example.org\nverdict: valid\n' "$ID" >"$T/want"
+cmp -s "$T/out" "$T/want" || fail "verify -wic text: $(cat "$T/out")"
+grep -q 'verify: valid' "$T/err" || fail "verify -wic verdict: $(cat "$T/err")"
+openssl x509 -in "$T/wic.pem" -outform DER -out "$T/wic.der"
+expect_rc 0 "$AVOW" wimse verify -wic "$T/wic.der" -CAfile "$CA/ca.crt" -json
+jq -e --arg id "$ID" '.authenticated == true and .identifier == $id and
+    .trust_domain == "example.org" and .credential == "wic"' "$T/out" >/dev/null ||
+    fail "verify -wic -json (DER): $(cat "$T/out")"
+# refusals, each by its code: another CA, two URI names, another trust domain, expired
+expect_rc 1 "$AVOW" wimse verify -wic "$T/wic.pem" -CAfile "$T/ca2/ca.crt" -json
+jq -e '.authenticated == false and .reason == "AVOW_ERR_CHAIN"' "$T/out" >/dev/null ||
+    fail "WIC of another CA -json: $(cat "$T/out")"
+grep -q 'refused (wic: AVOW_ERR_CHAIN' "$T/err" || fail "WIC of another CA: $(cat "$T/err")"
+openssl req -new -key "$T/wl.key" -subj "/CN=web" -out "$T/two.csr" 2>/dev/null
+printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:%s,URI:spiffe://example.org/workload/db\n' \
+    "$ID" >"$T/two.ext"
+openssl x509 -req -in "$T/two.csr" -CA "$CA/ca.crt" -CAkey "$CA/ca.key" -CAcreateserial -days 2 \
+    -extfile "$T/two.ext" -out "$T/two.pem" 2>/dev/null || fail "two-URI certificate"
+expect_rc 1 "$AVOW" wimse verify -wic "$T/two.pem" -CAfile "$CA/ca.crt"
+grep -q 'refused (wic.subjectAltName: AVOW_ERR_WIMSE_WIC_SAN' "$T/err" ||
+    fail "two URI names: $(cat "$T/err")"
+grep -q '^verdict: refused$' "$T/out" || fail "two URI names, text: $(cat "$T/out")"
+expect_rc 1 "$AVOW" wimse verify -wic "$T/wic.pem" -CAfile "$CA/ca.crt" -trust-domain example.com
+grep -q 'AVOW_ERR_WIMSE_TRUST_DOMAIN' "$T/err" || fail "WIC trust domain: $(cat "$T/err")"
+expect_rc 1 "$AVOW" wimse verify -wic "$T/wic.pem" -CAfile "$CA/ca.crt" -at "@$(($(date +%s) + 5 * 86400))"
+grep -q 'refused (wic: AVOW_ERR_CHAIN: .*expired' "$T/err" || fail "expired WIC: $(cat "$T/err")"
+expect_rc 2 "$AVOW" wimse verify -wic "$T/wic.pem"
+expect_rc 2 "$AVOW" wimse verify -wic "$T/wic.pem" -CAfile "$CA/ca.crt" -wit "$T/wit.jwt"
+expect_rc 2 "$AVOW" wimse verify -wit "$T/wit.jwt" -wit-only -issuer-key "$T/issuer.pub" \
+    -CAfile "$CA/ca.crt"
+expect_rc 2 "$AVOW" wimse issue -dir "$CA" -key "$T/issuer.key" -in "$T/req.csr" \
+    -idmap "$T/idmap.json" -CAfile "$T/root.pem"
+expect_rc 2 issue -in "$T/req.csr" -key "$T/issuer.key" -dns web.example.org
+expect_rc 2 "$AVOW" wimse issue -dir "$CA" -in "$T/req-wic.csr" -idmap "$T/idmap.json" \
+    -CAfile "$T/root.pem" -days 0
+expect_rc 1 "$AVOW" wimse issue -dir "$CA" -in "$T/req-wic.csr" -idmap "$T/idmap.json" \
+    -CAfile "$T/root.pem" -dns "a.example,URI:spiffe://example.org/x"
+grep -q 'AVOW_ERR_WIMSE_WIC_SAN' "$T/err" || fail "-dns with a URI: $(cat "$T/err")"
+
+# --- an identifier policy naming a claim no vocabulary has is refused at load ---
+printf '{"identifiers": [{"when": {"pkix:hwmodle": "SoftHSM v2"}, "uri": "%s"}]}\n' "$ID" >"$T/typo.json"
+expect_rc 1 "$AVOW" wimse issue -idmap "$T/typo.json" -CAfile "$T/root.pem" -in "$T/req.csr" \
+    -key "$T/issuer.key" -out "$T/wit-typo.jwt"
+grep -q 'idmap.identifiers\[0\]: when names unknown claim "pkix:hwmodle".*(AVOW_ERR_WIMSE_IDMAP_CLAIM)' \
+    "$T/err" || fail "idmap typo: $(cat "$T/err")"
 
 # --- usage ---
 expect_rc 2 "$AVOW" wimse verify -wit "$T/wit.jwt" -issuer-key "$T/issuer.pub"

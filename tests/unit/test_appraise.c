@@ -479,6 +479,33 @@ static void test_unknown_statement_types(void **state)
     a = appraise(f, r, &o, AVOW_OK);
     avow_appraisal_free(a);
     avow_policy_free(p);
+
+    /* "linked": the Evidence's signer must be bound by a platform token, and none is there. */
+    p = policy("{\"linked\":[\"pkix-evidence\"]}");
+    assert_int_equal(avow_policy_linked_type_count(p), 1);
+    assert_string_equal(avow_policy_linked_types(p)[0], "pkix-evidence");
+    o.policy = p;
+    a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
+    assert_true(has_reason(a, AVOW_ERR_KAT_UNLINKED));
+    assert_int_equal(avow_statement_result_status(
+                         avow_verification_get0(avow_appraisal_get0_verification(a), 0)),
+                     AVOW_ERR_KAT_UNLINKED);
+    avow_appraisal_free(a);
+    avow_policy_free(p);
+    /* By dotted type OID alike; a type the request does not carry asks nothing. */
+    p = policy("{\"linked\":[\"1.3.6.1.5.5.999\"]}");
+    o.policy = p;
+    a = appraise(f, r, &o, AVOW_ERR_NOT_AFFIRMING);
+    assert_true(has_reason(a, AVOW_ERR_KAT_UNLINKED));
+    avow_appraisal_free(a);
+    avow_policy_free(p);
+    p = policy("{\"linked\":[\"kat\"]}");
+    o.policy = p;
+    a = appraise(f, r, &o, AVOW_OK);
+    avow_appraisal_free(a);
+    avow_policy_free(p);
+    assert_int_equal(avow_policy_linked_type_count(NULL), 0);
+    assert_null(avow_policy_linked_types(NULL));
     avow_request_free(r);
 
     /* Bad "statements" sections are refused with their path. */
@@ -488,6 +515,14 @@ static void test_unknown_statement_types(void **state)
         "{\"name\":\"p\",\"statements\":{\"required\":[]},\"rules\":[{\"id\":\"s\",\"claim\":"
         "\"sensitive\",\"equals\":true}]}",
         "{\"name\":\"p\",\"statements\":{\"other\":1},\"rules\":[{\"id\":\"s\",\"claim\":"
+        "\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"linked\":[]},\"rules\":[{\"id\":\"s\",\"claim\":"
+        "\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"linked\":\"kat\"},\"rules\":[{\"id\":\"s\","
+        "\"claim\":\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"linked\":[\"kat\",\"kat\"]},\"rules\":[{\"id\":"
+        "\"s\",\"claim\":\"sensitive\",\"equals\":true}]}",
+        "{\"name\":\"p\",\"statements\":{\"linked\":[3]},\"rules\":[{\"id\":\"s\",\"claim\":"
         "\"sensitive\",\"equals\":true}]}",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

@@ -191,7 +191,8 @@ static const char POLICY[] =
     "{\"id\":\"psa-fresh\",\"claim\":\"psa:nonce\",\"present\":true,\"required\":true}]}";
 
 /* Appraises ev under POLICY; returns the EAR JSON (the caller's) and the status. */
-static avow_err appraise(fx *f, const avow_buf *ev, unsigned flags, avow_buf *ear)
+static avow_err appraise_with(fx *f, const avow_buf *ev, unsigned flags, const char *policy,
+                              avow_buf *ear)
 {
     avow_statement_in in = {{f->pkix_oid.ptr, f->pkix_oid.len}, {ev->ptr, ev->len}};
     avow_statements_in si;
@@ -202,7 +203,7 @@ static avow_err appraise(fx *f, const avow_buf *ev, unsigned flags, avow_buf *ea
     si.key.len = f->subj_spki.len;
     si.possession = AVOW_OK;
     avow_policy *pol = NULL;
-    OK(avow_policy_parse(POLICY, sizeof(POLICY) - 1, &pol, NULL));
+    OK(avow_policy_parse(policy, strlen(policy), &pol, NULL));
     avow_appraise_opts o;
     avow_appraise_opts_init(&o);
     o.policy = pol;
@@ -218,6 +219,11 @@ static avow_err appraise(fx *f, const avow_buf *ev, unsigned flags, avow_buf *ea
     avow_appraisal_free(a);
     avow_policy_free(pol);
     return rc;
+}
+
+static avow_err appraise(fx *f, const avow_buf *ev, unsigned flags, avow_buf *ear)
+{
+    return appraise_with(f, ev, flags, POLICY, ear);
 }
 
 static void test_affirms(void **state)
@@ -392,6 +398,43 @@ static void test_binding(void **state)
     avow_buf_free(&ak);
 }
 
+/*
+ * A policy's "linked" (a platform token must bind the signer of the Evidence):
+ * a nested token bound by the signer's key does; one bound by the nonce says
+ * the platform is fresh, not that it holds the attestation key, and does not.
+ */
+static void test_linked_policy(void **state)
+{
+    fx *f = *state;
+    static const char LINKED[] =
+        "{\"name\":\"pkix-linked\",\"statements\":{\"linked\":[\"pkix-evidence\"]},\"rules\":["
+        "{\"id\":\"secured\",\"claim\":\"psa:lifecycle\",\"equals\":\"secured\",\"required\":"
+        "true}]}";
+    avow_buf ak = tu_spki(f->ak);
+    uint8_t h[32];
+    OK(avow_kat_link_nonce(ak.ptr, ak.len, sizeof(h), h));
+    avow_buf tok = psa_token(f->iak, h, sizeof(h));
+    avow_buf ev = evidence(f, NONCE, sizeof(NONCE), &tok, NULL);
+    avow_buf ear = {0};
+    OK(appraise_with(f, &ev, AVOW_VERIFY_NESTED_BY_SIGNER, LINKED, &ear));
+    assert_non_null(strstr((char *)ear.ptr, "\"avow_binding\":\"nested\""));
+    avow_buf_free(&ear);
+    avow_buf_free(&ev);
+    avow_buf_free(&tok);
+    tok = psa_token(f->iak, NONCE, sizeof(NONCE));
+    ev = evidence(f, NONCE, sizeof(NONCE), &tok, NULL);
+    assert_int_equal(appraise_with(f, &ev, 0, LINKED, &ear), AVOW_ERR_NOT_AFFIRMING);
+    assert_non_null(strstr((char *)ear.ptr, "AVOW_ERR_KAT_UNLINKED"));
+    assert_non_null(strstr((char *)ear.ptr, "bound by its nonce, not by its signer"));
+    avow_buf_free(&ear);
+    /* without "linked" the same Evidence affirms */
+    OK(appraise(f, &ev, 0, &ear));
+    avow_buf_free(&ear);
+    avow_buf_free(&ev);
+    avow_buf_free(&tok);
+    avow_buf_free(&ak);
+}
+
 static void test_malformed(void **state)
 {
     fx *f = *state;
@@ -547,6 +590,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_affirms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_signature, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binding, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linked_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_builder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depth, setup, teardown),

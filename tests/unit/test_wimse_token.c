@@ -1,7 +1,8 @@
 /*
  * WIMSE tokens as built: the Workload Identifier grammar (each refusal
- * with its reason), and a WIT and a WPT that verify as JWS with the
- * claims the drafts ask for.
+ * with its reason), a WIT and a WPT that verify as JWS with the claims
+ * the drafts ask for, and the identifier policy's document and claim
+ * names checked at load against the registry's vocabularies.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 
 #include <jansson.h>
 
+#include <avow/profile.h>
+#include <avow/registry.h>
 #include <avow/wimse.h>
 
 #include "testutil.h"
@@ -156,11 +159,100 @@ static void test_idmap_parse(void **state)
         assert_null(m);
     }
     const char *good = "{\"identifiers\": [{\"when\": {\"pkix:hwmodel\": \"SoftHSM v2\"}, "
-                       "\"uri\": \"spiffe://example.org/hsm/{keyid}\"}], \"trust_domains\": "
+                       "\"uri\": \"spiffe://example.org/hsm/{hwserial}\"}], \"trust_domains\": "
                        "[\"example.org\"]}";
     avow_wimse_idmap *m = NULL;
     assert_int_equal(avow_wimse_idmap_parse(good, strlen(good), NULL, &m, NULL), AVOW_OK);
     avow_wimse_idmap_free(m);
+}
+
+/* A caller's statement type that only names its vocabulary: its claims are names rules may use. */
+static const avow_vocab_element TOY_ELEMENTS[] = {{"toy", 0}};
+static const avow_vocab_claim TOY_CLAIMS[] = {{"toy", "serial", AVOW_CV_TEXT, AVOW_TV_NONE, 0}};
+static const avow_vocabulary TOY_VOCAB = {"toy", 1, TOY_ELEMENTS, 1, TOY_CLAIMS};
+
+/* rule 1 of a two-rule policy: when (a claim name) and uri. */
+static avow_err idmap_with(const char *when_name, const char *uri, const avow_registry *reg,
+                           avow_diag *d)
+{
+    char doc[512];
+    snprintf(doc, sizeof(doc),
+             "{\"identifiers\": [{\"when\": {\"pkix:hwmodel\": \"SoftHSM v2\"}, "
+             "\"uri\": \"spiffe://example.org/a\"}, {\"when\": {\"%s\": \"x\"}, \"uri\": \"%s\"}]}",
+             when_name, uri);
+    avow_wimse_idmap *m = NULL;
+    avow_diag_clear(d);
+    avow_err rc = avow_wimse_idmap_parse(doc, strlen(doc), reg, &m, d);
+    assert_true((rc == AVOW_OK) == (m != NULL));
+    avow_wimse_idmap_free(m);
+    return rc;
+}
+
+/*
+ * The claim names of "when" and of "{claim}" are judged at load as the
+ * appraisal policy's rules are: a refusal names the rule (its field) and
+ * the claim; a caller's registry adds its vocabulary's names.
+ */
+static void test_idmap_vocabulary(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *when, *uri, *why;
+    } bad[] = {
+        {"pkix:hwmodle", "spiffe://example.org/b", "its vocabulary has no such claim"},
+        {"hwmodle", "spiffe://example.org/b", "no registered vocabulary has it"},
+        {"nosuch:hwmodel", "spiffe://example.org/b", "no registered statement type"},
+        {"tpm:hwmodel", "spiffe://example.org/b", "its vocabulary has no such claim"},
+        {"hwmodel", "spiffe://example.org/{pkix:keyid}", "uri substitutes unknown claim"},
+        {"hwmodel", "spiffe://example.org/{toy:serial}", "no registered statement type"},
+        {"toy:serial", "spiffe://example.org/b", "no registered statement type"},
+    };
+    avow_diag d;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        avow_err rc = idmap_with(bad[i].when, bad[i].uri, NULL, &d);
+        if (rc != AVOW_ERR_WIMSE_IDMAP_CLAIM || strcmp(d.field, "idmap.identifiers[1]") != 0 ||
+            strstr(d.detail, bad[i].why) == NULL)
+            fail_msg("%s %s: %s %s: %s", bad[i].when, bad[i].uri, avow_errname(rc), d.field,
+                     d.detail);
+    }
+    /* the message quotes the claim as written */
+    assert_int_equal(idmap_with("pkix:hwmodle", "spiffe://example.org/b", NULL, &d),
+                     AVOW_ERR_WIMSE_IDMAP_CLAIM);
+    assert_non_null(strstr(d.detail, "\"pkix:hwmodle\""));
+    /* known: prefixed, bare, another built-in vocabulary's, a dotted OID, substituted */
+    static const char *const good[][2] = {
+        {"pkix:hwmodel", "spiffe://example.org/{pkix:hwserial}"},
+        {"hwmodel", "spiffe://example.org/{identifier}"},
+        {"tpm:fixed-tpm", "spiffe://example.org/tpm/{tpm:tpm-name}"},
+        {"1.3.6.1.4.1.99999.1.2", "spiffe://example.org/b"},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        if (idmap_with(good[i][0], good[i][1], NULL, &d) != AVOW_OK)
+            fail_msg("%s %s: %s %s", good[i][0], good[i][1], d.field, d.detail);
+    /* a syntax fault of {claim} is the document's, not the vocabulary's */
+    assert_int_equal(idmap_with("hwmodel", "spiffe://example.org/{pkix:keyid", NULL, &d),
+                     AVOW_ERR_WIMSE_IDMAP);
+    assert_int_equal(idmap_with("hwmodel", "spiffe://example.org/{}", NULL, &d),
+                     AVOW_ERR_WIMSE_IDMAP);
+    /* with the caller's registry its vocabulary's names load, the built-ins' still do */
+    avow_registry *reg = NULL;
+    assert_int_equal(avow_registry_new(&reg), AVOW_OK);
+    avow_statement_type row = {.size = sizeof(avow_statement_type),
+                               .name = "test-toy",
+                               .oid_kind = AVOW_TYPE_OID_FIXED,
+                               .vocab = &TOY_VOCAB};
+    assert_int_equal(avow_oid_from_text(&row.oid, "1.3.6.1.4.1.99999.77"), AVOW_OK);
+    assert_int_equal(avow_registry_add(reg, &row, NULL), AVOW_OK);
+    assert_int_equal(idmap_with("toy:serial", "spiffe://example.org/{toy:serial}", reg, &d),
+                     AVOW_OK);
+    assert_int_equal(idmap_with("serial", "spiffe://example.org/{pkix:hwserial}", reg, &d),
+                     AVOW_OK);
+    assert_int_equal(idmap_with("toy:hwmodel", "spiffe://example.org/b", reg, &d),
+                     AVOW_ERR_WIMSE_IDMAP_CLAIM);
+    avow_registry_free(reg);
+    /* the error has its name and text */
+    assert_string_equal(avow_errname(AVOW_ERR_WIMSE_IDMAP_CLAIM), "AVOW_ERR_WIMSE_IDMAP_CLAIM");
+    assert_int_equal(AVOW_ERR_WIMSE_IDMAP_CLAIM, 354);
 }
 
 int main(void)
@@ -169,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_identifier),
         cmocka_unit_test(test_wit_wpt),
         cmocka_unit_test(test_idmap_parse),
+        cmocka_unit_test(test_idmap_vocabulary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
