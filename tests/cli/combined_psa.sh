@@ -47,6 +47,8 @@ expect_rc 0 verify good
 grep -q '"ear_status": "affirming"' "$T/out" || fail "combined: not affirming"
 grep -q '"avow_binds": "pkix-evidence"' "$T/out" || fail "combined: EAR lacks avow_binds"
 grep -q '"avow_binding": "nested"' "$T/out" || fail "combined: EAR lacks avow_binding"
+grep -q "link: statement 1 (id-pe-cmw) binds statement 0 (pkix-evidence): nested: nonce = the outer nonce" \
+    "$T/err" || fail "combined: csr verify names no link"
 # the policy file: PKIX key rules on the Evidence, psa: rules on the token nested in it
 expect_rc 0 "$AVOW" csr verify -in "$T/good.csr" -CAfile "$T/root.pem" -iak "$T/iak.pub" -nonce "$N" \
     -policy "$TESTS_DIR/../policies/pkix-psa.json"
