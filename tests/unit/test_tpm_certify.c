@@ -527,6 +527,51 @@ static void test_ak_without_eku(void **state)
     avow_buf_free(&st);
 }
 
+/*
+ * The AK certificate's path goes through the verifier's chain cache: the
+ * second verification under one verifier is a hit, and the TCG profile is
+ * still judged on it (no EKU: refused again); a path that does not
+ * validate is never cached.
+ */
+static void test_ak_chain_cached(void **state)
+{
+    (void)state;
+    NEED_TPM();
+    avow_buf st = certify(G->key, G->key_pub, G->key_pub, NONCE, sizeof(NONCE));
+    static const struct {
+        int which;
+        avow_err want;
+        uint64_t hits, misses;
+    } cases[] = {{0, AVOW_OK, 1, 1}, {1, AVOW_ERR_AK_EKU, 1, 1}, {2, AVOW_ERR_CHAIN, 0, 2}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        X509 *ak = cases[i].which == 0   ? G->ak_cert
+                   : cases[i].which == 1 ? G->ak_cert_no_eku
+                                         : G->ak_cert_untrusted;
+        avow_verifier *v = verifier();
+        STACK_OF(X509) *certs = sk_X509_new_null();
+        assert_true(sk_X509_push(certs, ak) > 0);
+        avow_verify_opts o;
+        avow_verify_opts_init(&o);
+        o.nonce = NONCE;
+        o.nonce_len = sizeof(NONCE);
+        o.untrusted = certs;
+        for (int k = 0; k < 2; k++) {
+            avow_statement_result *r = NULL;
+            assert_int_equal(avow_statement_verify(v, NULL, TPM_OID, sizeof(TPM_OID), st.ptr,
+                                                   st.len, &o, &r, NULL),
+                             cases[i].want);
+            avow_statement_result_free(r);
+        }
+        uint64_t hits = 0, misses = 0;
+        avow_verifier_cache_stats(v, &hits, &misses, NULL);
+        assert_int_equal(hits, cases[i].hits);
+        assert_int_equal(misses, cases[i].misses);
+        sk_X509_free(certs);
+        avow_verifier_free(v);
+    }
+    avow_buf_free(&st);
+}
+
 /* Bytes changed inside the parts: the reader or the signature says so, by field. */
 static void test_tampered(void **state)
 {
@@ -941,15 +986,11 @@ int main(void)
         cmocka_unit_test(test_ecdsa_sig_der),
     };
     const struct CMUnitTest tpm[] = {
-        cmocka_unit_test(test_affirming),
-        cmocka_unit_test(test_wrong_nonce),
-        cmocka_unit_test(test_duplicable_key),
-        cmocka_unit_test(test_name_mismatch),
-        cmocka_unit_test(test_untrusted_ak),
-        cmocka_unit_test(test_ak_without_eku),
-        cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_attested_csr),
-        cmocka_unit_test(test_rsa),
+        cmocka_unit_test(test_affirming),       cmocka_unit_test(test_wrong_nonce),
+        cmocka_unit_test(test_duplicable_key),  cmocka_unit_test(test_name_mismatch),
+        cmocka_unit_test(test_untrusted_ak),    cmocka_unit_test(test_ak_without_eku),
+        cmocka_unit_test(test_ak_chain_cached), cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_attested_csr),    cmocka_unit_test(test_rsa),
     };
     int rc = cmocka_run_group_tests_name("tpm_offline", offline, NULL, NULL);
     rc += cmocka_run_group_tests_name("tpm_swtpm", tpm, env_setup, env_teardown);

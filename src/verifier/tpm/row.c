@@ -126,10 +126,30 @@ static int has_ak_eku(X509 *x, int *none)
     return found;
 }
 
-/* The AK certificate: a path to the anchors, then the TCG AK profile. */
-static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X509 *cert,
-                         tpm_verified *r)
+/*
+ * A path from the AK certificate to the anchors, through the verifier's
+ * chain cache (chain_cache.c says what a hit promises: what this
+ * X509_verify_cert would find). A path validated here goes into the cache
+ * with the PKIX row's facts, which that row judges on its own hits; the
+ * TCG profile below is read from the certificate on every call.
+ */
+static avow_err ak_path(const avow_verifier *v, const avow_verify_opts *opts, X509 *cert,
+                        tpm_verified *r)
 {
+    uint8_t leaf[AVOW__SHA256_LEN];
+    int cached =
+        v->cache != NULL && avow__cert_sha256(avow__chain_cache_md(v->cache), cert, leaf) == 1;
+    avow__callcerts cc;
+    memset(&cc, 0, sizeof(cc));
+    cc.extra = opts != NULL ? opts->untrusted : NULL;
+    avow__chain_hit hit;
+    int64_t at = v->at_set ? (int64_t)v->at : (int64_t)time(NULL);
+    if (cached && avow__chain_cache_get(v, leaf, at, &cc, 0, &hit)) {
+        avow__chain_hit_clear(&hit);
+        avow__callcerts_clear(&cc);
+        return AVOW_OK;
+    }
+    avow__callcerts_clear(&cc);
     STACK_OF(X509) *untrusted = sk_X509_dup(v->untrusted);
     for (int i = 0; untrusted != NULL && opts != NULL && i < sk_X509_num(opts->untrusted); i++)
         if (!sk_X509_push(untrusted, sk_X509_value(opts->untrusted, i))) {
@@ -141,6 +161,7 @@ static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X
     if (untrusted == NULL || ctx == NULL || !X509_STORE_CTX_init(ctx, v->store, cert, untrusted)) {
         rc = vfail(r, AVOW_ERR_NOMEM, "cannot set up path building");
     } else {
+        /* ANY, as the PKIX row: the AK EKU is unknown to OpenSSL and judged below. */
         X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
         if (v->at_set)
             X509_STORE_CTX_set_time(ctx, 0, v->at);
@@ -148,11 +169,27 @@ static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X
             int err = X509_STORE_CTX_get_error(ctx);
             rc = vfail(r, AVOW_ERR_CHAIN, "AK certificate chain: %s (depth %d)",
                        X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
+        } else if (cached) {
+            STACK_OF(X509) *chain = X509_STORE_CTX_get1_chain(ctx);
+            if (chain != NULL) {
+                avow__akfacts facts;
+                avow__ak_facts(v, cert, chain, &facts);
+                avow__chain_cache_put(v, leaf, chain, &facts);
+            }
+            sk_X509_pop_free(chain, X509_free);
         }
     }
     X509_STORE_CTX_free(ctx);
     sk_X509_free(untrusted);
     avow__ossl_clear();
+    return rc;
+}
+
+/* The AK certificate: a path to the anchors, then the TCG AK profile. */
+static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X509 *cert,
+                         tpm_verified *r)
+{
+    avow_err rc = ak_path(v, opts, cert, r);
     if (rc != AVOW_OK)
         return rc;
     if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
