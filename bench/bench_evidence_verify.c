@@ -15,6 +15,7 @@
 #include <avow/avow.h>
 
 #include "bench_util.h"
+#include "bench_verify.h"
 
 typedef struct {
     EVP_PKEY *key;
@@ -36,11 +37,7 @@ static int die(const char *what, avow_err rc)
 static int openssl_verify(void *arg)
 {
     bench *b = arg;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, b->key) == 1 &&
-             EVP_DigestVerify(ctx, b->sig.ptr, b->sig.len, b->tbs.ptr, b->tbs.len) == 1;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : 1;
+    return bench_sha256_verify(b->key, b->sig.ptr, b->sig.len, b->tbs.ptr, b->tbs.len);
 }
 
 static int avow_verify(void *arg)
@@ -107,12 +104,10 @@ static void setup(bench *b)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.1;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 41;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_evidence_verify [seconds-per-slice] [rounds]\n");
+    double seconds;
+    int rounds;
+    if (bench_args(argc, argv, "bench_evidence_verify", 0.1, 41, &seconds, &rounds) != 0)
         return 2;
-    }
     bench b = {0};
     setup(&b);
     if (avow_verify(&b) != 0 || openssl_verify(&b) != 0)

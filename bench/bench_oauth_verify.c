@@ -156,21 +156,14 @@ static int sign_and_raw_verify(void *arg)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.2;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 15;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_oauth_verify [seconds-per-slice] [rounds]\n");
+    double seconds;
+    int rounds;
+    if (bench_args(argc, argv, "bench_oauth_verify", 0.2, 15, &seconds, &rounds) != 0)
         return 2;
-    }
     bench b;
     memset(&b, 0, sizeof(b));
-    b.att_key = EVP_EC_gen("P-256");
-    b.cli_key = EVP_EC_gen("P-256");
     avow_signer *as = NULL;
-    if (b.att_key == NULL || b.cli_key == NULL ||
-        avow_signer_new_pkey(b.att_key, AVOW_SIGALG_NONE, &as, NULL) != AVOW_OK ||
-        avow_signer_new_pkey(b.cli_key, AVOW_SIGALG_NONE, &b.cli_signer, NULL) != AVOW_OK)
-        die("keys");
+    bench_es256_keys(&b.att_key, &as, &b.cli_key, &b.cli_signer);
     avow_oauth_attestation_opts ao;
     avow_oauth_attestation_opts_init(&ao);
     ao.client_id = "https://client.example.com";
@@ -203,19 +196,11 @@ int main(int argc, char **argv)
                   "JWK imported first",
                   raw_verify_import, oauth_verify_nocache, &b, rounds > 5 ? 5 : rounds, seconds, 0);
     char path[64];
-    snprintf(path, sizeof(path), "/tmp/avow-bench-oauth-%ld.db", (long)getpid());
-    if (avow_oauth_replay_open_sqlite(path, &b.replay, NULL) != AVOW_OK)
-        die("replay set");
+    bench_replay_open("oauth", path, sizeof(path), &b.replay);
     bench_compare("for information: each with one PoP signed; avow also records the jti in SQLite",
                   sign_and_raw_verify, oauth_verify_replay, &b, rounds > 5 ? 5 : rounds, seconds,
                   0);
-    avow_oauth_replay_free(b.replay);
-    unlink(path);
-    char wal[80];
-    snprintf(wal, sizeof(wal), "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof(wal), "%s-shm", path);
-    unlink(wal);
+    bench_replay_close(b.replay, path);
     avow_oauth_key_cache_free(b.cache);
     avow_signer_free(as);
     avow_signer_free(b.cli_signer);

@@ -32,6 +32,7 @@
 #include <avow/tpm.h>
 
 #include "bench_util.h"
+#include "bench_verify.h"
 #include "formats/tpm_int.h"
 
 typedef struct {
@@ -129,26 +130,14 @@ static void swtpm_stop(void)
 static int openssl_verify(void *arg)
 {
     bench *b = arg;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, b->ak) == 1 &&
-             EVP_DigestVerify(ctx, b->dec->sig_bytes, b->dec->sig_len, b->dec->attest.ptr,
-                              b->dec->attest.len) == 1;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : 1;
+    return bench_sha256_verify(b->ak, b->dec->sig_bytes, b->dec->sig_len, b->dec->attest.ptr,
+                               b->dec->attest.len);
 }
 
 static int avow_verify(void *arg)
 {
     bench *b = arg;
-    avow_verify_opts o;
-    avow_verify_opts_init(&o);
-    o.nonce = b->nonce;
-    o.nonce_len = sizeof(b->nonce);
-    avow_statement_result *r = NULL;
-    avow_err rc = avow_statement_verify(b->verifier, NULL, b->oid.der, b->oid.len, b->stmt.ptr,
-                                        b->stmt.len, &o, &r, NULL);
-    avow_statement_result_free(r);
-    return rc == AVOW_OK ? 0 : 1;
+    return bench_statement_verify(b->verifier, &b->oid, &b->stmt, b->nonce, sizeof(b->nonce));
 }
 
 /* The statement from swtpm; 0 when there is no swtpm. */
@@ -188,12 +177,10 @@ static int setup(bench *b)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.1;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 41;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_tpm_verify [seconds-per-slice] [rounds]\n");
+    double seconds;
+    int rounds;
+    if (bench_args(argc, argv, "bench_tpm_verify", 0.1, 41, &seconds, &rounds) != 0)
         return 2;
-    }
     if (!avow_tpm_available()) {
         printf("bench_tpm_verify: built without TPM support; nothing to measure\n");
         return 0;
