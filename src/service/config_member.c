@@ -3,6 +3,7 @@
  * (config_member.h): one copy of each check, so "oauth" and "wimse" refuse
  * a bad value with the same words.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,4 +80,34 @@ int svc_cfg_read(const svc_cfg_field *t, size_t n, void *base, const char *k, js
         return 1;
     }
     return 0;
+}
+
+avow_err svc_cfg_section(json_t *o, const char *name, size_t size, void (*defaults)(void *),
+                         const svc_cfg_field *t, size_t n, svc_cfg_member_fn member, void **out,
+                         avow_diag *d)
+{
+    *out = NULL;
+    if (!json_is_object(o))
+        return svc_cfg_bad(d, name, "must be an object");
+    void *c = calloc(1, size);
+    if (c == NULL)
+        return avow__fail(d, AVOW_ERR_NOMEM, name, "no memory");
+    *out = c;
+    if (defaults != NULL)
+        defaults(c);
+    const char *k;
+    json_t *v;
+    json_object_foreach(o, k, v)
+    {
+        char field[64];
+        snprintf(field, sizeof(field), "%.12s.%.50s", name, k);
+        avow_err err = AVOW_ERR_NOT_FOUND;
+        if (!svc_cfg_read(t, n, c, k, v, field, &err, d) && member != NULL)
+            err = member(c, k, v, field, d);
+        if (err == AVOW_ERR_NOT_FOUND)
+            return avow__fail(d, AVOW_ERR_CONFIG, name, "unknown member \"%.60s\"", k);
+        if (err != AVOW_OK)
+            return err;
+    }
+    return AVOW_OK;
 }

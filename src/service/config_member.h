@@ -44,4 +44,18 @@ typedef struct svc_cfg_field {
 int svc_cfg_read(const svc_cfg_field *t, size_t n, void *base, const char *k, json_t *v,
                  const char *field, avow_err *err, avow_diag *d);
 
+/* A section's own reader for the members t does not hold; AVOW_ERR_NOT_FOUND: not one of them. */
+typedef avow_err (*svc_cfg_member_fn)(void *section, const char *k, json_t *v, const char *field,
+                                      avow_diag *d);
+
+/*
+ * The section `name` of the configuration (o, a JSON object) into a new
+ * zeroed struct of size bytes at *out (the caller's to free, also on a
+ * refusal): defaults(section) first (may be NULL), then each member through
+ * t[0..n), else through member (may be NULL), else refused as unknown.
+ */
+avow_err svc_cfg_section(json_t *o, const char *name, size_t size, void (*defaults)(void *),
+                         const svc_cfg_field *t, size_t n, svc_cfg_member_fn member, void **out,
+                         avow_diag *d);
+
 #endif

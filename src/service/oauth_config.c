@@ -33,14 +33,10 @@ static const svc_cfg_field FIELDS[] = {
     {"attestation_ttl", SVC_CFG_UINT, offsetof(svc_oauth_cfg, attestation_ttl), 1, 365ul * 86400},
 };
 
-/* One member of "oauth" into c. */
-static avow_err member(svc_oauth_cfg *c, const char *k, json_t *v, avow_diag *d)
+/* The list members of "oauth" into c. */
+static avow_err member(void *section, const char *k, json_t *v, const char *field, avow_diag *d)
 {
-    char field[64];
-    snprintf(field, sizeof(field), "oauth.%.50s", k);
-    avow_err err = AVOW_OK;
-    if (svc_cfg_read(FIELDS, sizeof(FIELDS) / sizeof(FIELDS[0]), c, k, v, field, &err, d))
-        return err;
+    svc_oauth_cfg *c = section;
     if (strcmp(k, "attester_keys") == 0)
         return svc_cfg_strs(v, field, c->attester_keys, SVC_OAUTH_MAX_KEYS, &c->nattester_keys, d);
     if (strcmp(k, "attester_secrets") == 0)
@@ -48,18 +44,12 @@ static avow_err member(svc_oauth_cfg *c, const char *k, json_t *v, avow_diag *d)
                             &c->nattester_secrets, d);
     if (strcmp(k, "clients") == 0)
         return svc_cfg_strs(v, field, c->clients, SVC_OAUTH_MAX_CLIENTS, &c->nclients, d);
-    return avow__fail(d, AVOW_ERR_CONFIG, "oauth", "unknown member \"%.60s\"", k);
+    return AVOW_ERR_NOT_FOUND;
 }
 
-avow_err svc_oauth_config_load(void *json, svc_config *sc, avow_diag *d)
+static void defaults(void *section)
 {
-    json_t *o = json;
-    if (!json_is_object(o))
-        return svc_cfg_bad(d, "oauth", "must be an object");
-    svc_oauth_cfg *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return avow__fail(d, AVOW_ERR_NOMEM, "oauth", "no memory");
-    sc->oauth = c;
+    svc_oauth_cfg *c = section;
     c->require_challenge = 1;
     c->pop_jwt = 1;
     c->dpop_combined = 1;
@@ -69,14 +59,16 @@ avow_err svc_oauth_config_load(void *json, svc_config *sc, avow_diag *d)
     c->pop_max_age = AVOW_OAUTH_DEFAULT_POP_AGE;
     c->token_ttl = 300;
     c->attestation_ttl = 3600;
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v)
-    {
-        avow_err err = member(c, k, v, d);
-        if (err != AVOW_OK)
-            return err;
-    }
+}
+
+avow_err svc_oauth_config_load(void *json, svc_config *sc, avow_diag *d)
+{
+    void *section = NULL;
+    avow_err err = svc_cfg_section(json, "oauth", sizeof(svc_oauth_cfg), defaults, FIELDS,
+                                   sizeof(FIELDS) / sizeof(FIELDS[0]), member, &section, d);
+    svc_oauth_cfg *c = sc->oauth = section;
+    if (err != AVOW_OK)
+        return err;
     if (c->issuer == NULL)
         return svc_cfg_bad(d, "oauth.issuer",
                            "the authorization server's issuer identifier is required");

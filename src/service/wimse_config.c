@@ -44,42 +44,34 @@ static const svc_cfg_field FIELDS[] = {
     {"wic_days", SVC_CFG_UINT, offsetof(svc_wimse_cfg, wic_days), 1, 3650},
 };
 
-/* One member of "wimse" into c. */
-static avow_err member(svc_wimse_cfg *c, const char *k, json_t *v, avow_diag *d)
+/* The members of "wimse" of their own kinds into c. */
+static avow_err member(void *section, const char *k, json_t *v, const char *field, avow_diag *d)
 {
-    char field[64];
-    snprintf(field, sizeof(field), "wimse.%.50s", k);
-    avow_err err = AVOW_OK;
-    if (svc_cfg_read(FIELDS, sizeof(FIELDS) / sizeof(FIELDS[0]), c, k, v, field, &err, d))
-        return err;
+    svc_wimse_cfg *c = section;
     if (strcmp(k, "result") == 0)
         return result_of(v, field, &c->result, d);
     if (strcmp(k, "issuer_keys") == 0)
         return svc_cfg_strs(v, field, c->issuer_keys, SVC_WIMSE_MAX_KEYS, &c->nissuer_keys, d);
-    return avow__fail(d, AVOW_ERR_CONFIG, "wimse", "unknown member \"%.60s\"", k);
+    return AVOW_ERR_NOT_FOUND;
 }
 
-avow_err svc_wimse_config_load(void *json, svc_config *sc, avow_diag *d)
+static void defaults(void *section)
 {
-    json_t *o = json;
-    if (!json_is_object(o))
-        return svc_cfg_bad(d, "wimse", "must be an object");
-    svc_wimse_cfg *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return avow__fail(d, AVOW_ERR_NOMEM, "wimse", "no memory");
-    sc->wimse = c;
+    svc_wimse_cfg *c = section;
     c->ttl = AVOW_WIMSE_DEFAULT_WIT_TTL;
     c->leeway = AVOW_WIMSE_DEFAULT_LEEWAY;
     c->result = AVOW_WIMSE_RESULT_DIGEST;
     c->wic = 1;
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v)
-    {
-        avow_err err = member(c, k, v, d);
-        if (err != AVOW_OK)
-            return err;
-    }
+}
+
+avow_err svc_wimse_config_load(void *json, svc_config *sc, avow_diag *d)
+{
+    void *section = NULL;
+    avow_err err = svc_cfg_section(json, "wimse", sizeof(svc_wimse_cfg), defaults, FIELDS,
+                                   sizeof(FIELDS) / sizeof(FIELDS[0]), member, &section, d);
+    svc_wimse_cfg *c = sc->wimse = section;
+    if (err != AVOW_OK)
+        return err;
     if (c->issuer == NULL)
         return svc_cfg_bad(d, "wimse.issuer", "the identity server's URI is required");
     if (c->idmap == NULL)
