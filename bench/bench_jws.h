@@ -12,6 +12,7 @@
 #include <avow/oauth.h>
 #include <avow/signer.h>
 
+#include "bench_util.h"
 #include "bench_verify.h"
 
 /*
@@ -79,6 +80,40 @@ static inline void bench_replay_close(avow_oauth_replay *r, const char *path)
         snprintf(f, sizeof(f), "%s%s", path, sfx[i]);
         unlink(f);
     }
+}
+
+/* The informative comparisons run for at most five rounds. */
+static inline int bench_info_rounds(int rounds)
+{
+    return rounds > 5 ? 5 : rounds;
+}
+
+/* For information: the candidate without its key cache against the same raw verifies. */
+static inline void bench_jws_nocache(void *arg, int rounds, double seconds, int (*raw)(void *),
+                                     int (*nocache)(void *))
+{
+    bench_compare("for information: the same without a key cache (cnf JWK imported, "
+                  "verifications set up per call)",
+                  raw, nocache, arg, bench_info_rounds(rounds), seconds, 0);
+}
+
+/*
+ * For information: one proof (named by proof: "PoP", "WPT") signed per
+ * round on both sides, avow also recording its jti in a SQLite replay set
+ * in /tmp, opened into *replay for the run and removed after it.
+ */
+static inline void bench_jws_replay(void *arg, int rounds, double seconds, int (*sign_raw)(void *),
+                                    int (*with_replay)(void *), const char *proof, const char *tag,
+                                    avow_oauth_replay **replay)
+{
+    char path[64], what[128];
+    bench_replay_open(tag, path, sizeof(path), replay);
+    snprintf(what, sizeof(what),
+             "for information: each with one %s signed; avow also records the jti in SQLite",
+             proof);
+    bench_compare(what, sign_raw, with_replay, arg, bench_info_rounds(rounds), seconds, 0);
+    bench_replay_close(*replay, path);
+    *replay = NULL;
 }
 
 #endif

@@ -189,18 +189,13 @@ int main(int argc, char **argv)
     int rc = bench_compare("attestation + PoP verify (avow_oauth_verify with a key cache, no "
                            "replay set) vs two ES256 verifies of the same bytes",
                            raw_verify, oauth_verify, &b, rounds, seconds, 0.8);
-    bench_compare("for information: the same without a key cache (cnf JWK imported, "
-                  "verifications set up per call)",
-                  raw_verify, oauth_verify_nocache, &b, rounds > 5 ? 5 : rounds, seconds, 0);
+    bench_jws_nocache(&b, rounds, seconds, raw_verify, oauth_verify_nocache);
     bench_compare("for information: without a key cache vs the same two verifies with the cnf "
                   "JWK imported first",
-                  raw_verify_import, oauth_verify_nocache, &b, rounds > 5 ? 5 : rounds, seconds, 0);
-    char path[64];
-    bench_replay_open("oauth", path, sizeof(path), &b.replay);
-    bench_compare("for information: each with one PoP signed; avow also records the jti in SQLite",
-                  sign_and_raw_verify, oauth_verify_replay, &b, rounds > 5 ? 5 : rounds, seconds,
+                  raw_verify_import, oauth_verify_nocache, &b, bench_info_rounds(rounds), seconds,
                   0);
-    bench_replay_close(b.replay, path);
+    bench_jws_replay(&b, rounds, seconds, sign_and_raw_verify, oauth_verify_replay, "PoP", "oauth",
+                     &b.replay);
     avow_oauth_key_cache_free(b.cache);
     avow_signer_free(as);
     avow_signer_free(b.cli_signer);

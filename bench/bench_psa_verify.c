@@ -38,12 +38,6 @@ typedef struct {
     uint8_t nonce[32];
 } bench;
 
-static int die(const char *what, avow_err rc)
-{
-    fprintf(stderr, "bench: %s: %s\n", what, avow_strerror(rc));
-    exit(2);
-}
-
 /* The limit: one EVP_DigestVerify of the same Sig_structure and signature. */
 static int openssl_verify(void *arg)
 {
@@ -67,17 +61,17 @@ static void setup(bench *b)
     for (size_t i = 0; i < n; i++) {
         unsigned v;
         if (sscanf(CLAIMS_HEX + 2 * i, "%2x", &v) != 1)
-            die("claims", AVOW_ERR_ARG);
+            bench_die("claims", AVOW_ERR_ARG);
         claims.ptr[i] = (uint8_t)v;
     }
     memset(b->nonce, 1, sizeof(b->nonce));
     b->key = EVP_EC_gen("P-256");
     if (b->key == NULL)
-        die("keygen", AVOW_ERR_CRYPTO);
+        bench_die("keygen", AVOW_ERR_CRYPTO);
     avow_signer *s = NULL;
     if ((rc = avow_signer_new_pkey(b->key, AVOW_SIGALG_ECDSA_SHA256, &s, NULL)) ||
         (rc = avow_cose_sign1(claims.ptr, claims.len, s, AVOW_COSE_TAGGED, &b->token, NULL)))
-        die("sign", rc);
+        bench_die("sign", rc);
     avow_signer_free(s);
     /* The example's instance id, 0x01 then 32 bytes of 0x02, names the key. */
     uint8_t id[AVOW_PSA_INSTANCE_ID_LEN];
@@ -86,16 +80,16 @@ static void setup(bench *b)
     if ((rc = avow_verifier_new(NULL, &b->verifier)) ||
         (rc = avow_verifier_add_key(b->verifier, id, sizeof(id), b->key, NULL)) ||
         (rc = avow_oid_from_text(&b->oid, AVOW_OID_PSA_TOKEN)))
-        die("verifier", rc);
+        bench_die("verifier", rc);
     /* The baseline's inputs, made once from the token. */
     avow_cose_msg *m = NULL;
     if ((rc = avow_cose_decode(b->token.ptr, b->token.len, AVOW_COSE_SIGN1, AVOW_COSE_TAGGED, &m,
                                NULL)))
-        die("decode", rc);
+        bench_die("decode", rc);
     avow_view prot = avow_cose_msg_protected(m), pl = avow_cose_msg_payload(m),
               sig = avow_cose_msg_signature(m);
     if ((rc = avow_cose_tbs(AVOW_COSE_SIGN1, prot.ptr, prot.len, NULL, 0, pl.ptr, pl.len, &b->tbs)))
-        die("tbs", rc);
+        bench_die("tbs", rc);
     bench_rs_der(sig.ptr, 32, &b->sigder);
     avow_cose_msg_free(m);
     avow_buf_free(&claims);
@@ -110,7 +104,7 @@ int main(int argc, char **argv)
     bench b = {0};
     setup(&b);
     if (avow_verify(&b) != 0 || openssl_verify(&b) != 0)
-        die("sanity check", AVOW_ERR_SIG_INVALID);
+        bench_die("sanity check", AVOW_ERR_SIG_INVALID);
     printf("PSA token: %zu bytes, Sig_structure %zu bytes, ES256 IAK by instance id\n", b.token.len,
            b.tbs.len);
     int rc = bench_compare("PSA Sign1 verify from the bytes vs EVP_DigestVerify (ES256)",

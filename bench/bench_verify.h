@@ -14,6 +14,13 @@
 
 #include <avow/avow.h>
 
+/* Set-up failed: says what and why, exits 2 (a benchmark that cannot set up measures nothing). */
+static inline int bench_die(const char *what, avow_err rc)
+{
+    fprintf(stderr, "bench: %s: %s\n", what, avow_strerror(rc));
+    exit(2);
+}
+
 /* One EVP_DigestVerify with SHA-256 of sig over tbs by key: 0 when it verifies. */
 static inline int bench_sha256_verify(EVP_PKEY *key, const uint8_t *sig, size_t sig_len,
                                       const uint8_t *tbs, size_t tbs_len)

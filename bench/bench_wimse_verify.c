@@ -157,15 +157,9 @@ int main(int argc, char **argv)
     int rc = bench_compare("WIT + WPT verify (avow_wimse_verify with a key cache, no replay set) "
                            "vs two ES256 verifies of the same bytes",
                            raw_verify, wimse_verify, &b, rounds, seconds, 0.8);
-    bench_compare("for information: the same without a key cache (cnf JWK imported, "
-                  "verifications set up per call)",
-                  raw_verify, wimse_verify_nocache, &b, rounds > 5 ? 5 : rounds, seconds, 0);
-    char path[64];
-    bench_replay_open("wimse", path, sizeof(path), &b.replay);
-    bench_compare("for information: each with one WPT signed; avow also records the jti in SQLite",
-                  sign_and_raw_verify, wimse_verify_replay, &b, rounds > 5 ? 5 : rounds, seconds,
-                  0);
-    bench_replay_close(b.replay, path);
+    bench_jws_nocache(&b, rounds, seconds, raw_verify, wimse_verify_nocache);
+    bench_jws_replay(&b, rounds, seconds, sign_and_raw_verify, wimse_verify_replay, "WPT", "wimse",
+                     &b.replay);
     avow_oauth_key_cache_free(b.cache);
     avow_signer_free(is);
     avow_signer_free(b.wl_signer);
