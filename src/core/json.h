@@ -27,7 +27,7 @@ avow_err avow__json_dump(const json_t *root, size_t flags, int newline, avow_buf
 avow_err avow__json_load(const char *text, size_t len, size_t max, const char *what,
                          const char *field, json_t **out, avow_diag *diag);
 
-/* A JSON string of text, cutting a multi-byte character that truncation split. */
+/* A JSON string of text; bytes outside well-formed UTF-8 (a cut multi-byte character) become ?. */
 json_t *avow__json_text(const char *text);
 
 /* Lower-case hex of p as a JSON string; NULL on no memory. */

@@ -330,16 +330,6 @@ fail:
 
 /* --- JSON out --- */
 
-/* A JSON string of text, cutting a multi-byte character that truncation split. */
-static json_t *text_json(const char *text)
-{
-    size_t n = strlen(text);
-    json_t *j;
-    while ((j = json_stringn(text, n)) == NULL && n > 0 && (unsigned char)text[n - 1] >= 0x80)
-        n--;
-    return j;
-}
-
 static json_t *submod_json(const avow_ear_submod *sm, int *bad)
 {
     json_t *o = json_object();
@@ -356,7 +346,7 @@ static json_t *submod_json(const avow_ear_submod *sm, int *bad)
     if (sm->npolicy_ids > 0) {
         json_t *a = json_array();
         for (size_t i = 0; i < sm->npolicy_ids; i++)
-            *bad |= json_array_append_new(a, text_json(sm->policy_ids[i])) != 0;
+            *bad |= json_array_append_new(a, avow__json_text(sm->policy_ids[i])) != 0;
         *bad |= json_object_set_new(o, "ear_appraisal_policy_ids", a) != 0;
     }
     if (sm->akpub.len > 0) {
@@ -374,11 +364,12 @@ static json_t *submod_json(const avow_ear_submod *sm, int *bad)
             const avow_ear_reason *r = &sm->reasons[i];
             json_t *x = json_object();
             const char *code = avow_errname(r->code);
-            *bad |= json_object_set_new(x, r->is_rule ? "rule" : "check", text_json(r->name)) != 0;
+            *bad |= json_object_set_new(x, r->is_rule ? "rule" : "check",
+                                        avow__json_text(r->name)) != 0;
             *bad |=
                 json_object_set_new(x, "code", json_string(code ? code : "AVOW_ERR_INTERNAL")) != 0;
             *bad |= json_object_set_new(x, "tier", json_string(avow_tier_name(r->tier))) != 0;
-            *bad |= json_object_set_new(x, "detail", text_json(r->detail)) != 0;
+            *bad |= json_object_set_new(x, "detail", avow__json_text(r->detail)) != 0;
             *bad |= json_array_append_new(a, x) != 0;
         }
         *bad |= json_object_set_new(o, "avow_reasons", a) != 0;
@@ -407,13 +398,14 @@ avow_err avow_ear_to_json(const avow_ear *ear, avow_buf *out, avow_diag *diag)
         top = ear->status;
     bad |= json_object_set_new(root, "ear_status", json_string(avow_tier_name(top))) != 0;
     json_t *vid = json_object();
+    bad |= json_object_set_new(
+               vid, "developer",
+               avow__json_text(ear->developer ? ear->developer : AVOW_EAR_DEVELOPER)) != 0;
     bad |=
-        json_object_set_new(vid, "developer",
-                            text_json(ear->developer ? ear->developer : AVOW_EAR_DEVELOPER)) != 0;
-    bad |= json_object_set_new(vid, "build", text_json(ear->build ? ear->build : "avow")) != 0;
+        json_object_set_new(vid, "build", avow__json_text(ear->build ? ear->build : "avow")) != 0;
     bad |= json_object_set_new(root, "ear_verifier_id", vid) != 0;
     if (ear->nonce != NULL)
-        bad |= json_object_set_new(root, "eat_nonce", text_json(ear->nonce)) != 0;
+        bad |= json_object_set_new(root, "eat_nonce", avow__json_text(ear->nonce)) != 0;
     json_t *subs = json_object();
     for (size_t i = 0; i < ear->nsubmods; i++)
         bad |= json_object_set_new(subs, ear->submods[i].name,

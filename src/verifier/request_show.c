@@ -336,7 +336,7 @@ avow_err avow_request_to_json(const avow_request *r, const avow_registry *reg,
     avow_diag sd;
     avow_diag_clear(&sd);
     if (avow_request_get1_sans(r, &names, &sd) != AVOW_OK) {
-        avow__json_put(o, "subject_alt_names_error", json_string(sd.detail), &bad);
+        avow__json_put(o, "subject_alt_names_error", avow__json_text(sd.detail), &bad);
     } else if (names != NULL) {
         json_t *arr = json_array();
         for (int i = 0; arr != NULL && i < sk_GENERAL_NAME_num(names); i++) {
@@ -357,7 +357,7 @@ avow_err avow_request_to_json(const avow_request *r, const avow_registry *reg,
                    &bad);
     json_t *pop = json_pack("{s:b,s:s}", "ok", pop_ok, "text", pop_words(r, pop_ok));
     if (pop != NULL && !pop_ok && pop_detail != NULL)
-        avow__json_put(pop, "detail", json_string(pop_detail), &bad);
+        avow__json_put(pop, "detail", avow__json_text(pop_detail), &bad);
     avow__json_put(o, "pop", pop, &bad);
     avow_err rc =
         bad ? AVOW_ERR_NOMEM : avow__json_dump(o, JSON_INDENT(2) | JSON_SORT_KEYS, 1, out);

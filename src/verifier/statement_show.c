@@ -143,9 +143,9 @@ static avow_err result_print(const avow_statement_result *r, int json, avow_buf 
     if (fn != NULL && r->native != NULL) {
         rc = fn(row, r->native, r->verified, out);
     } else if (json) {
-        json_t *o =
-            json_pack("{s:s,s:s,s:o,s:s}", "name", avow_statement_result_type_name(r), "type",
-                      r->type_oid, "status", avow__json_errname(r->status), "detail", r->detail);
+        json_t *o = json_pack("{s:s,s:s,s:o,s:o}", "name", avow_statement_result_type_name(r),
+                              "type", r->type_oid, "status", avow__json_errname(r->status),
+                              "detail", avow__json_text(r->detail));
         rc = o != NULL ? avow__json_dump(o, JSON_INDENT(2) | JSON_SORT_KEYS, 0, out)
                        : AVOW_ERR_NOMEM;
         json_decref(o);

@@ -204,6 +204,12 @@ static void test_hostile(void **state)
     t = forge_wit(WIT_CLAIMS(""), "ES256", "wpt+jwt");
     expect(check(t, wpt, NULL, NULL, "wit.header.typ"), AVOW_ERR_WIMSE_TYP, "WIT typ wpt+jwt");
     free(t);
+    /* The message quotes typ cut at 64 bytes, here inside the two-byte U+00E9: the JSON
+     * result must still be written (a fuzzer finding). */
+    t = forge_wit(WIT_CLAIMS(""), "ES256",
+                  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\u00e9");
+    expect(check(t, wpt, NULL, NULL, "wit.header.typ"), AVOW_ERR_WIMSE_TYP, "WIT typ cut in UTF-8");
+    free(t);
     t = forge_wit(WIT_CLAIMS(""), NULL, "wit+jwt");
     expect(check(t, NULL, NULL, NULL, NULL), AVOW_ERR_WIMSE_HEADER, "(setup)");
     char *p = wpt_for(ws, t, AUD, NOW, "j2", NULL);

@@ -135,7 +135,8 @@ static json_t *sig_json(const avow_sig_result *s, size_t index, int *bad)
     avow__json_put(o, "chain", chain, bad);
     const char *ak = s->ak_spki > 0 ? "listed" : s->ak_spki == 0 ? "not-listed" : "no-claim";
     avow__json_put(o, "ak_spki", json_string(ak), bad);
-    avow__json_put(o, "detail", s->detail[0] != '\0' ? json_string(s->detail) : json_null(), bad);
+    avow__json_put(o, "detail", s->detail[0] != '\0' ? avow__json_text(s->detail) : json_null(),
+                   bad);
     return o;
 }
 
