@@ -15,6 +15,7 @@
 #include <avow/avow.h>
 
 #include "bench_util.h"
+#include "bench_verify.h"
 
 typedef struct {
     EVP_PKEY *key;
@@ -26,21 +27,11 @@ typedef struct {
     uint8_t nonce[16];
 } bench;
 
-static int die(const char *what, avow_err rc)
-{
-    fprintf(stderr, "bench: %s: %s\n", what, avow_strerror(rc));
-    exit(2);
-}
-
 /* The limit: one EVP_DigestVerify of the same bytes with the same parsed key. */
 static int openssl_verify(void *arg)
 {
     bench *b = arg;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, b->key) == 1 &&
-             EVP_DigestVerify(ctx, b->sig.ptr, b->sig.len, b->tbs.ptr, b->tbs.len) == 1;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : 1;
+    return bench_sha256_verify(b->key, b->sig.ptr, b->sig.len, b->tbs.ptr, b->tbs.len);
 }
 
 static int avow_verify(void *arg)
@@ -63,7 +54,7 @@ static void setup(bench *b)
     avow_err rc;
     b->key = EVP_EC_gen("P-256");
     if (b->key == NULL)
-        die("keygen", AVOW_ERR_CRYPTO);
+        bench_die("keygen", AVOW_ERR_CRYPTO);
     for (size_t i = 0; i < sizeof(b->nonce); i++)
         b->nonce[i] = (uint8_t)(0xa0 + i);
 
@@ -74,11 +65,11 @@ static void setup(bench *b)
     if ((rc = avow_evidence_new(NULL, &ev)) ||
         (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &t, NULL)) ||
         (rc = avow_evidence_add_element(ev, AVOW_ELEMENT_PLATFORM, &p, NULL)))
-        die("build", rc);
+        bench_die("build", rc);
     unsigned char *spki = NULL;
     int spki_len = i2d_PUBKEY(b->key, &spki);
     if (spki_len <= 0)
-        die("spki", AVOW_ERR_CRYPTO);
+        bench_die("spki", AVOW_ERR_CRYPTO);
     if ((rc = avow_evidence_add_bytes(ev, t, AVOW_CLAIM_NONCE, b->nonce, sizeof(b->nonce), NULL)) ||
         (rc = avow_evidence_add_time(ev, t, AVOW_CLAIM_TIMESTAMP, 1784632418, NULL)) ||
         (rc = avow_evidence_add_bytes(ev, t, AVOW_CLAIM_AK_SPKI, spki, (size_t)spki_len, NULL)) ||
@@ -89,16 +80,16 @@ static void setup(bench *b)
         (rc = avow_evidence_add_bool(ev, p, AVOW_CLAIM_FIPSBOOT, 1, NULL)) ||
         (rc = avow_evidence_add_int(ev, p, AVOW_CLAIM_FIPSLEVEL, 3, NULL)) ||
         (rc = avow_evidence_add_int(ev, p, AVOW_CLAIM_UPTIME, 86400, NULL)))
-        die("claims", rc);
+        bench_die("claims", rc);
     OPENSSL_free(spki);
     if ((rc = avow_signer_new_pkey(b->key, AVOW_SIGALG_ECDSA_SHA256, &signer, NULL)) ||
         (rc = avow_evidence_sign(ev, signer, AVOW_SID_KEYID, NULL)) ||
         (rc = avow_evidence_encode(ev, &b->der)))
-        die("sign", rc);
+        bench_die("sign", rc);
     const avow_signature_block *sb = avow_evidence_get0_signature(ev, 0);
     if ((rc = avow_verifier_new(NULL, &b->verifier)) ||
         (rc = avow_verifier_add_key(b->verifier, sb->key_id.ptr, sb->key_id.len, b->key, NULL)))
-        die("verifier", rc);
+        bench_die("verifier", rc);
     b->ev = ev;
     b->tbs = avow_evidence_tbs(ev);
     b->sig = sb->value;
@@ -107,16 +98,14 @@ static void setup(bench *b)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.1;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 41;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_evidence_verify [seconds-per-slice] [rounds]\n");
+    double seconds;
+    int rounds;
+    if (bench_args(argc, argv, "bench_evidence_verify", 0.1, 41, &seconds, &rounds) != 0)
         return 2;
-    }
     bench b = {0};
     setup(&b);
     if (avow_verify(&b) != 0 || openssl_verify(&b) != 0)
-        die("sanity check", AVOW_ERR_SIG_INVALID);
+        bench_die("sanity check", AVOW_ERR_SIG_INVALID);
     printf("Evidence: %zu bytes, tbs %zu bytes, P-256 keyId signer\n", b.der.len, b.tbs.len);
     int rc = bench_compare("decode + verify PKIX Evidence vs EVP_DigestVerify (P-256, SHA-256)",
                            openssl_verify, avow_verify, &b, rounds, seconds, 0.90);

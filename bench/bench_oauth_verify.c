@@ -156,21 +156,14 @@ static int sign_and_raw_verify(void *arg)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.2;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 15;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_oauth_verify [seconds-per-slice] [rounds]\n");
+    double seconds;
+    int rounds;
+    if (bench_args(argc, argv, "bench_oauth_verify", 0.2, 15, &seconds, &rounds) != 0)
         return 2;
-    }
     bench b;
     memset(&b, 0, sizeof(b));
-    b.att_key = EVP_EC_gen("P-256");
-    b.cli_key = EVP_EC_gen("P-256");
     avow_signer *as = NULL;
-    if (b.att_key == NULL || b.cli_key == NULL ||
-        avow_signer_new_pkey(b.att_key, AVOW_SIGALG_NONE, &as, NULL) != AVOW_OK ||
-        avow_signer_new_pkey(b.cli_key, AVOW_SIGALG_NONE, &b.cli_signer, NULL) != AVOW_OK)
-        die("keys");
+    bench_es256_keys(&b.att_key, &as, &b.cli_key, &b.cli_signer);
     avow_oauth_attestation_opts ao;
     avow_oauth_attestation_opts_init(&ao);
     ao.client_id = "https://client.example.com";
@@ -196,26 +189,13 @@ int main(int argc, char **argv)
     int rc = bench_compare("attestation + PoP verify (avow_oauth_verify with a key cache, no "
                            "replay set) vs two ES256 verifies of the same bytes",
                            raw_verify, oauth_verify, &b, rounds, seconds, 0.8);
-    bench_compare("for information: the same without a key cache (cnf JWK imported, "
-                  "verifications set up per call)",
-                  raw_verify, oauth_verify_nocache, &b, rounds > 5 ? 5 : rounds, seconds, 0);
+    bench_jws_nocache(&b, rounds, seconds, raw_verify, oauth_verify_nocache);
     bench_compare("for information: without a key cache vs the same two verifies with the cnf "
                   "JWK imported first",
-                  raw_verify_import, oauth_verify_nocache, &b, rounds > 5 ? 5 : rounds, seconds, 0);
-    char path[64];
-    snprintf(path, sizeof(path), "/tmp/avow-bench-oauth-%ld.db", (long)getpid());
-    if (avow_oauth_replay_open_sqlite(path, &b.replay, NULL) != AVOW_OK)
-        die("replay set");
-    bench_compare("for information: each with one PoP signed; avow also records the jti in SQLite",
-                  sign_and_raw_verify, oauth_verify_replay, &b, rounds > 5 ? 5 : rounds, seconds,
+                  raw_verify_import, oauth_verify_nocache, &b, bench_info_rounds(rounds), seconds,
                   0);
-    avow_oauth_replay_free(b.replay);
-    unlink(path);
-    char wal[80];
-    snprintf(wal, sizeof(wal), "%s-wal", path);
-    unlink(wal);
-    snprintf(wal, sizeof(wal), "%s-shm", path);
-    unlink(wal);
+    bench_jws_replay(&b, rounds, seconds, sign_and_raw_verify, oauth_verify_replay, "PoP", "oauth",
+                     &b.replay);
     avow_oauth_key_cache_free(b.cache);
     avow_signer_free(as);
     avow_signer_free(b.cli_signer);

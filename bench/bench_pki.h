@@ -8,7 +8,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
-static int bench_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+static inline int bench_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
@@ -22,11 +22,11 @@ static int bench_add_ext(X509 *x, X509 *issuer, int nid, const char *value)
 /*
  * A certificate for key with subject "CN=cn, O=avow bench", issued by issuer
  * with ikey (self-signed when issuer is NULL), valid from an hour ago for a
- * year: a CA (basicConstraints, keyCertSign) or an attestation key (the
- * default AK EKU). NULL on failure.
+ * year: a CA (basicConstraints, keyCertSign) or an attestation key with the
+ * extendedKeyUsage eku (dotted). NULL on failure.
  */
-static X509 *bench_make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, int ca,
-                             long serial)
+static inline X509 *bench_make_cert_eku(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
+                                        int ca, const char *eku, long serial)
 {
     X509 *x = X509_new();
     X509_NAME *name = X509_NAME_new();
@@ -47,7 +47,7 @@ static X509 *bench_make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PK
              bench_add_ext(x, iss, NID_key_usage, "critical,keyCertSign,cRLSign");
     else if (ok)
         ok = bench_add_ext(x, iss, NID_key_usage, "critical,digitalSignature") &&
-             bench_add_ext(x, iss, NID_ext_key_usage, AVOW_DEFAULT_AK_EKU);
+             bench_add_ext(x, iss, NID_ext_key_usage, eku);
     ok = ok && bench_add_ext(x, iss, NID_subject_key_identifier, "hash") &&
          (issuer == NULL || bench_add_ext(x, iss, NID_authority_key_identifier, "keyid")) &&
          X509_sign(x, ikey != NULL ? ikey : key, EVP_sha256()) > 0;
@@ -57,6 +57,13 @@ static X509 *bench_make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PK
         return NULL;
     }
     return x;
+}
+
+/* bench_make_cert_eku with the default AK EKU (the PKIX Evidence profile's). */
+static inline X509 *bench_make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey,
+                                    int ca, long serial)
+{
+    return bench_make_cert_eku(cn, key, issuer, ikey, ca, AVOW_DEFAULT_AK_EKU, serial);
 }
 
 #endif

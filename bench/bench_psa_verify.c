@@ -17,6 +17,7 @@
 #include <avow/avow.h>
 
 #include "bench_util.h"
+#include "bench_verify.h"
 
 /* The claims of the RFC 9783 Sign1 example (tests/vectors/psa/rfc9783-draft24-psa-sign1.cbor). */
 static const char CLAIMS_HEX[] =
@@ -37,35 +38,17 @@ typedef struct {
     uint8_t nonce[32];
 } bench;
 
-static int die(const char *what, avow_err rc)
-{
-    fprintf(stderr, "bench: %s: %s\n", what, avow_strerror(rc));
-    exit(2);
-}
-
 /* The limit: one EVP_DigestVerify of the same Sig_structure and signature. */
 static int openssl_verify(void *arg)
 {
     bench *b = arg;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx != NULL && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, b->key) == 1 &&
-             EVP_DigestVerify(ctx, b->sigder.ptr, b->sigder.len, b->tbs.ptr, b->tbs.len) == 1;
-    EVP_MD_CTX_free(ctx);
-    return ok ? 0 : 1;
+    return bench_sha256_verify(b->key, b->sigder.ptr, b->sigder.len, b->tbs.ptr, b->tbs.len);
 }
 
 static int avow_verify(void *arg)
 {
     bench *b = arg;
-    avow_verify_opts o;
-    avow_verify_opts_init(&o);
-    o.nonce = b->nonce;
-    o.nonce_len = sizeof(b->nonce);
-    avow_statement_result *r = NULL;
-    avow_err rc = avow_statement_verify(b->verifier, NULL, b->oid.der, b->oid.len, b->token.ptr,
-                                        b->token.len, &o, &r, NULL);
-    avow_statement_result_free(r);
-    return rc == AVOW_OK ? 0 : 1;
+    return bench_statement_verify(b->verifier, &b->oid, &b->token, b->nonce, sizeof(b->nonce));
 }
 
 static void setup(bench *b)
@@ -78,17 +61,17 @@ static void setup(bench *b)
     for (size_t i = 0; i < n; i++) {
         unsigned v;
         if (sscanf(CLAIMS_HEX + 2 * i, "%2x", &v) != 1)
-            die("claims", AVOW_ERR_ARG);
+            bench_die("claims", AVOW_ERR_ARG);
         claims.ptr[i] = (uint8_t)v;
     }
     memset(b->nonce, 1, sizeof(b->nonce));
     b->key = EVP_EC_gen("P-256");
     if (b->key == NULL)
-        die("keygen", AVOW_ERR_CRYPTO);
+        bench_die("keygen", AVOW_ERR_CRYPTO);
     avow_signer *s = NULL;
     if ((rc = avow_signer_new_pkey(b->key, AVOW_SIGALG_ECDSA_SHA256, &s, NULL)) ||
         (rc = avow_cose_sign1(claims.ptr, claims.len, s, AVOW_COSE_TAGGED, &b->token, NULL)))
-        die("sign", rc);
+        bench_die("sign", rc);
     avow_signer_free(s);
     /* The example's instance id, 0x01 then 32 bytes of 0x02, names the key. */
     uint8_t id[AVOW_PSA_INSTANCE_ID_LEN];
@@ -97,42 +80,31 @@ static void setup(bench *b)
     if ((rc = avow_verifier_new(NULL, &b->verifier)) ||
         (rc = avow_verifier_add_key(b->verifier, id, sizeof(id), b->key, NULL)) ||
         (rc = avow_oid_from_text(&b->oid, AVOW_OID_PSA_TOKEN)))
-        die("verifier", rc);
+        bench_die("verifier", rc);
     /* The baseline's inputs, made once from the token. */
     avow_cose_msg *m = NULL;
     if ((rc = avow_cose_decode(b->token.ptr, b->token.len, AVOW_COSE_SIGN1, AVOW_COSE_TAGGED, &m,
                                NULL)))
-        die("decode", rc);
+        bench_die("decode", rc);
     avow_view prot = avow_cose_msg_protected(m), pl = avow_cose_msg_payload(m),
               sig = avow_cose_msg_signature(m);
     if ((rc = avow_cose_tbs(AVOW_COSE_SIGN1, prot.ptr, prot.len, NULL, 0, pl.ptr, pl.len, &b->tbs)))
-        die("tbs", rc);
-    ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig.ptr, 32, NULL), *sv = BN_bin2bn(sig.ptr + 32, 32, NULL);
-    if (es == NULL || r == NULL || sv == NULL || ECDSA_SIG_set0(es, r, sv) != 1)
-        die("sig", AVOW_ERR_CRYPTO);
-    b->sigder.ptr = NULL;
-    int dl = i2d_ECDSA_SIG(es, &b->sigder.ptr);
-    if (dl <= 0)
-        die("sig", AVOW_ERR_CRYPTO);
-    b->sigder.len = (size_t)dl;
-    ECDSA_SIG_free(es);
+        bench_die("tbs", rc);
+    bench_rs_der(sig.ptr, 32, &b->sigder);
     avow_cose_msg_free(m);
     avow_buf_free(&claims);
 }
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.1;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 41;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_psa_verify [seconds-per-slice] [rounds]\n");
+    double seconds;
+    int rounds;
+    if (bench_args(argc, argv, "bench_psa_verify", 0.1, 41, &seconds, &rounds) != 0)
         return 2;
-    }
     bench b = {0};
     setup(&b);
     if (avow_verify(&b) != 0 || openssl_verify(&b) != 0)
-        die("sanity check", AVOW_ERR_SIG_INVALID);
+        bench_die("sanity check", AVOW_ERR_SIG_INVALID);
     printf("PSA token: %zu bytes, Sig_structure %zu bytes, ES256 IAK by instance id\n", b.token.len,
            b.tbs.len);
     int rc = bench_compare("PSA Sign1 verify from the bytes vs EVP_DigestVerify (ES256)",

@@ -81,4 +81,20 @@ static int bench_compare(const char *what, int (*base)(void *), int (*cand)(void
     return target <= 0 || ratio >= target ? 0 : 1;
 }
 
+/*
+ * The benchmarks' arguments: [seconds-per-slice] [rounds], with the
+ * defaults given. Returns 0, or 2 (the exit status) after the usage line.
+ */
+static inline int bench_args(int argc, char **argv, const char *name, double dseconds, int drounds,
+                             double *seconds, int *rounds)
+{
+    *seconds = argc > 1 ? strtod(argv[1], NULL) : dseconds;
+    *rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : drounds;
+    if (*seconds <= 0 || *rounds <= 0) {
+        fprintf(stderr, "usage: %s [seconds-per-slice] [rounds]\n", name);
+        return 2;
+    }
+    return 0;
+}
+
 #endif

@@ -124,21 +124,14 @@ static int sign_and_raw_verify(void *arg)
 
 int main(int argc, char **argv)
 {
-    double seconds = argc > 1 ? strtod(argv[1], NULL) : 0.2;
-    int rounds = argc > 2 ? (int)strtol(argv[2], NULL, 10) : 15;
-    if (seconds <= 0 || rounds <= 0) {
-        fprintf(stderr, "usage: bench_wimse_verify [seconds-per-slice] [rounds]\n");
+    double seconds;
+    int rounds;
+    if (bench_args(argc, argv, "bench_wimse_verify", 0.2, 15, &seconds, &rounds) != 0)
         return 2;
-    }
     bench b;
     memset(&b, 0, sizeof(b));
-    b.iss_key = EVP_EC_gen("P-256");
-    b.wl_key = EVP_EC_gen("P-256");
     avow_signer *is = NULL;
-    if (b.iss_key == NULL || b.wl_key == NULL ||
-        avow_signer_new_pkey(b.iss_key, AVOW_SIGALG_NONE, &is, NULL) != AVOW_OK ||
-        avow_signer_new_pkey(b.wl_key, AVOW_SIGALG_NONE, &b.wl_signer, NULL) != AVOW_OK)
-        die("keys");
+    bench_es256_keys(&b.iss_key, &is, &b.wl_key, &b.wl_signer);
     avow_wimse_issue_opts io;
     avow_wimse_issue_opts_init(&io);
     io.iss = "https://ids.example.org";
@@ -164,23 +157,9 @@ int main(int argc, char **argv)
     int rc = bench_compare("WIT + WPT verify (avow_wimse_verify with a key cache, no replay set) "
                            "vs two ES256 verifies of the same bytes",
                            raw_verify, wimse_verify, &b, rounds, seconds, 0.8);
-    bench_compare("for information: the same without a key cache (cnf JWK imported, "
-                  "verifications set up per call)",
-                  raw_verify, wimse_verify_nocache, &b, rounds > 5 ? 5 : rounds, seconds, 0);
-    char path[64];
-    snprintf(path, sizeof(path), "/tmp/avow-bench-wimse-%ld.db", (long)getpid());
-    if (avow_oauth_replay_open_sqlite(path, &b.replay, NULL) != AVOW_OK)
-        die("replay set");
-    bench_compare("for information: each with one WPT signed; avow also records the jti in SQLite",
-                  sign_and_raw_verify, wimse_verify_replay, &b, rounds > 5 ? 5 : rounds, seconds,
-                  0);
-    avow_oauth_replay_free(b.replay);
-    const char *sfx[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        char f[80];
-        snprintf(f, sizeof(f), "%s%s", path, sfx[i]);
-        unlink(f);
-    }
+    bench_jws_nocache(&b, rounds, seconds, raw_verify, wimse_verify_nocache);
+    bench_jws_replay(&b, rounds, seconds, sign_and_raw_verify, wimse_verify_replay, "WPT", "wimse",
+                     &b.replay);
     avow_oauth_key_cache_free(b.cache);
     avow_signer_free(is);
     avow_signer_free(b.wl_signer);

@@ -28,20 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const fz_setup *s = fz_get();
     if (size > 4 * AVOW_OAUTH_MAX_TOKEN)
         return 0;
-    char *text = malloc(size + 1);
+    char *part[4];
+    char *text = fz_lines(data, size, part, 4);
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
-    char *part[4] = {NULL, NULL, NULL, NULL};
-    char *p = text;
-    for (int i = 0; i < 4 && p != NULL; i++) {
-        char *nl = strchr(p, '\n');
-        if (nl != NULL)
-            *nl = '\0';
-        part[i] = p[0] != '\0' ? p : NULL;
-        p = nl != NULL ? nl + 1 : NULL;
-    }
     const char *att[2] = {part[0], part[3]};
     avow_oauth_request q;
     avow_oauth_request_init(&q);

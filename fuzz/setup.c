@@ -68,6 +68,24 @@ int fz_text_ok(const avow_buf *b)
     return b->ptr != NULL && b->ptr[b->len] == '\0';
 }
 
+char *fz_lines(const uint8_t *data, size_t size, char **part, int n)
+{
+    char *text = malloc(size + 1);
+    if (text == NULL)
+        return NULL;
+    memcpy(text, data, size);
+    text[size] = '\0';
+    char *p = text;
+    for (int i = 0; i < n; i++) {
+        char *nl = p != NULL ? strchr(p, '\n') : NULL;
+        if (nl != NULL)
+            *nl = '\0';
+        part[i] = p != NULL && p[0] != '\0' ? p : NULL;
+        p = nl != NULL ? nl + 1 : NULL;
+    }
+    return text;
+}
+
 static FILE *open_key(const char *name)
 {
     char path[1024];

@@ -58,6 +58,13 @@ void fz_fail(const char *what, const char *file, int line);
 int fz_text_ok(const avow_buf *b);
 
 /*
+ * The input as up to n lines (the header-value targets' framing): a copy
+ * of data[0..size) NUL-terminated, returned (free it; NULL when out of
+ * memory), with part[i] the i-th line in it, NULL when empty or absent.
+ */
+char *fz_lines(const uint8_t *data, size_t size, char **part, int n);
+
+/*
  * The checks every verified Evidence result must pass, whatever the input:
  * one normalised claim per claim of ev, names NUL-terminated and bounded,
  * the result JSON made.

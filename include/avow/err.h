@@ -180,6 +180,9 @@ extern "C" {
     X(AVOW_ERR_WIMSE_WIC_SAN, 352, "WIC does not carry exactly one URI subjectAltName")            \
     X(AVOW_ERR_WIMSE_WIC, 353, "WIC is not an end-entity certificate for signatures")              \
     X(AVOW_ERR_WIMSE_IDMAP_CLAIM, 354, "identifier policy names a claim no vocabulary has")        \
+    X(AVOW_ERR_TPM_KEY_KIND, 380,                                                                  \
+      "TPM key file holds no signing key avow loads (type, nameAlg, parameters or attributes)")    \
+    X(AVOW_ERR_TPM_KEY_BLOB, 381, "TPM2B_PRIVATE is not a key blob wrapped under avow's primary")  \
     X(AVOW_ERR_INTERNAL, 900, "internal error")
 
 typedef enum avow_err {

@@ -158,13 +158,32 @@ AVOW_EXPORT avow_err avow_tpm_keygen(avow_tpm *t, avow_tpm_key_kind kind, avow_t
  * TPM2B_PRIVATE, each read to its last byte. *key gets the ESYS_TR handle
  * (flushed by avow_tpm_free), *pkey (may be NULL) its public key (the
  * caller's). At most four keys per avow_tpm.
- * Errors: AVOW_ERR_ARG, AVOW_ERR_TPM_STRUCT (a file is not what it claims),
- * AVOW_ERR_TOO_LARGE, AVOW_ERR_CRYPTO (TPM2_Load failed: another parent,
- * another TPM), AVOW_ERR_NOMEM.
+ * The files are checked by avow_tpm_key_check first.
+ * Errors: AVOW_ERR_ARG, those of avow_tpm_key_check, AVOW_ERR_TOO_LARGE,
+ * AVOW_ERR_CRYPTO (TPM2_Load failed: another parent, another TPM),
+ * AVOW_ERR_NOMEM.
  */
 AVOW_EXPORT avow_err avow_tpm_load(avow_tpm *t, const uint8_t *pub, size_t pub_len,
                                    const uint8_t *priv, size_t priv_len, uint32_t *key,
                                    EVP_PKEY **pkey, avow_diag *diag);
+
+/*
+ * Whether pub and priv (either may be NULL, not both) are key files
+ * avow_tpm_load takes, read without a TPM: each one TPM2B to its last byte
+ * with its size field equal to the rest of the file; the TPM2B_PUBLIC an
+ * ECC (NIST P-256, P-384, P-521) or RSA (2048, 3072, 4096 bits) key with
+ * sign set, nameAlg SHA-256, -384 or -512, and a public key the verifier
+ * reads (a point on the curve, a modulus of keyBits); the TPM2B_PRIVATE an
+ * outer integrity HMAC of SHA-256's length (avow's primary) followed by an
+ * encrypted sensitive area. diag.field names the field (key.pub.nameAlg,
+ * key.priv.integrity, ...).
+ * Errors: AVOW_ERR_ARG, AVOW_ERR_TPM_STRUCT (sizes, trailing bytes, what
+ * libtss2-mu refuses), AVOW_ERR_TPM_NAME_ALG, AVOW_ERR_TPM_KEY_KIND (type,
+ * curve, key size, attributes), AVOW_ERR_TPM_KEY_BLOB (the private area's
+ * parts), AVOW_ERR_UNSUPPORTED (built without AVOW_WITH_TPM), AVOW_ERR_NOMEM.
+ */
+AVOW_EXPORT avow_err avow_tpm_key_check(const uint8_t *pub, size_t pub_len, const uint8_t *priv,
+                                        size_t priv_len, avow_diag *diag);
 
 /*
  * The public key (DER SubjectPublicKeyInfo, the caller's) of a marshalled

@@ -132,6 +132,8 @@ static int tpm_pubkey(const char *prog, const cli_args *a)
     if (err == AVOW_OK)
         err = cli_read(pp, &pub, &d);
     if (err == AVOW_OK)
+        err = avow_tpm_key_check(pub.ptr, pub.len, NULL, 0, &d);
+    if (err == AVOW_OK)
         err = avow_tpm_public_spki(pub.ptr, pub.len, &spki, &d);
     if (err == AVOW_OK)
         err = cli_write(cli_get(a, "out"), spki.ptr, spki.len, "PUBLIC KEY", form, &d);

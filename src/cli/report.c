@@ -28,7 +28,8 @@ int cli_exit_code(avow_err err)
         return CLI_EXIT_STORE;
     if (err == AVOW_ERR_STORE_BUSY)
         return CLI_EXIT_BUSY;
-    if (err >= 100 && err < 200)
+    /* A key file that holds no key avow loads is as unusable as a malformed one. */
+    if ((err >= 100 && err < 200) || err == AVOW_ERR_TPM_KEY_KIND || err == AVOW_ERR_TPM_KEY_BLOB)
         return CLI_EXIT_MALFORMED;
     return CLI_EXIT_FAIL;
 }

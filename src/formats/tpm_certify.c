@@ -9,9 +9,7 @@
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
@@ -143,6 +141,42 @@ static avow_err read_public(const uint8_t *p, size_t len, TPMT_PUBLIC *pub, avow
     return AVOW_OK;
 }
 
+/* A tag and a DER length (below 64 KiB) at o; returns the header's length. */
+static size_t put_len(uint8_t *o, uint8_t tag, size_t n)
+{
+    size_t i = 0;
+    o[i++] = tag;
+    if (n < 0x80) {
+        o[i++] = (uint8_t)n;
+    } else if (n < 0x100) {
+        o[i++] = 0x81;
+        o[i++] = (uint8_t)n;
+    } else {
+        o[i++] = 0x82;
+        o[i++] = (uint8_t)(n >> 8);
+        o[i++] = (uint8_t)n;
+    }
+    return i;
+}
+
+/*
+ * The unsigned big-endian v[0..n) as a DER INTEGER at o (minimal: leading
+ * zeros dropped, one 0x00 before a set high bit); returns its length. The
+ * ECDSA-Sig-Value is written here rather than through ECDSA_SIG and two
+ * BIGNUMs, which cost a tenth of what the rest of the decode does.
+ */
+static size_t der_uint(uint8_t *o, const uint8_t *v, size_t n)
+{
+    while (n > 1 && v[0] == 0)
+        v++, n--;
+    int pad = v[0] & 0x80;
+    size_t h = put_len(o, 0x02, n + (pad ? 1 : 0));
+    if (pad)
+        o[h++] = 0x00;
+    memcpy(o + h, v, n);
+    return h + n;
+}
+
 /* RSA signature bytes, or r and s as a DER ECDSA-Sig-Value. */
 static avow_err take_signature(avow__tpm_certify *t, const TPMT_SIGNATURE *s, avow_diag *diag)
 {
@@ -165,20 +199,18 @@ static avow_err take_signature(avow__tpm_certify *t, const TPMT_SIGNATURE *s, av
         if (e->signatureR.size == 0 || e->signatureS.size == 0)
             return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "signature.signatureR",
                               "empty ECDSA r or s");
-        ECDSA_SIG *es = ECDSA_SIG_new();
-        BIGNUM *br = BN_bin2bn(e->signatureR.buffer, e->signatureR.size, NULL);
-        BIGNUM *bs = BN_bin2bn(e->signatureS.buffer, e->signatureS.size, NULL);
-        if (es == NULL || br == NULL || bs == NULL || !ECDSA_SIG_set0(es, br, bs)) {
-            ECDSA_SIG_free(es), BN_free(br), BN_free(bs);
-            return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "signature", "out of memory");
-        }
-        unsigned char *der = NULL;
-        int n = i2d_ECDSA_SIG(es, &der);
-        ECDSA_SIG_free(es);
-        if (n <= 0)
-            return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "signature", "cannot encode r and s");
-        t->sig_bytes = der;
-        t->sig_len = (size_t)n;
+        /* Sized for the largest TPM2B_ECC_PARAMETERs, whatever the curve. */
+        uint8_t der[3 + 2 * (3 + 1 + sizeof(e->signatureR.buffer))];
+        size_t rl = 0, sl = 0;
+        uint8_t ri[3 + 1 + sizeof(e->signatureR.buffer)], si[sizeof(ri)];
+        rl = der_uint(ri, e->signatureR.buffer, e->signatureR.size);
+        sl = der_uint(si, e->signatureS.buffer, e->signatureS.size);
+        size_t h = put_len(der, 0x30, rl + sl);
+        memcpy(der + h, ri, rl);
+        memcpy(der + h + rl, si, sl);
+        if ((t->sig_bytes = OPENSSL_memdup(der, h + rl + sl)) == NULL)
+            return avow__fail(diag, AVOW_ERR_NOMEM, "signature", "out of memory");
+        t->sig_len = h + rl + sl;
         return AVOW_OK;
     }
     /* Other schemes (HMAC, SM2, ECSCHNORR, null) are kept by name and refused by the row. */
@@ -199,47 +231,97 @@ static const char *curve_group(uint16_t c)
     }
 }
 
+/* b of y^2 = x^3 - 3x + b (FIPS 186-4 D.1.2, SEC 2 2.4-2.6), big-endian at the field's length. */
+static const uint8_t P256_B[32] = {0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd,
+                                   0x55, 0x76, 0x98, 0x86, 0xbc, 0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53,
+                                   0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2, 0x60, 0x4b};
+static const uint8_t P384_B[48] = {
+    0xb3, 0x31, 0x2f, 0xa7, 0xe2, 0x3e, 0xe7, 0xe4, 0x98, 0x8e, 0x05, 0x6b, 0xe3, 0xf8, 0x2d, 0x19,
+    0x18, 0x1d, 0x9c, 0x6e, 0xfe, 0x81, 0x41, 0x12, 0x03, 0x14, 0x08, 0x8f, 0x50, 0x13, 0x87, 0x5a,
+    0xc6, 0x56, 0x39, 0x8d, 0x8a, 0x2e, 0xd1, 0x9d, 0x2a, 0x85, 0xc8, 0xed, 0xd3, 0xec, 0x2a, 0xef};
+static const uint8_t P521_B[66] = {
+    0x00, 0x51, 0x95, 0x3e, 0xb9, 0x61, 0x8e, 0x1c, 0x9a, 0x1f, 0x92, 0x9a, 0x21, 0xa0,
+    0xb6, 0x85, 0x40, 0xee, 0xa2, 0xda, 0x72, 0x5b, 0x99, 0xb3, 0x15, 0xf3, 0xb8, 0xb4,
+    0x89, 0x91, 0x8e, 0xf1, 0x09, 0xe1, 0x56, 0x19, 0x39, 0x51, 0xec, 0x7e, 0x93, 0x7b,
+    0x16, 0x52, 0xc0, 0xbd, 0x3b, 0xb1, 0xbf, 0x07, 0x35, 0x73, 0xdf, 0x88, 0x3d, 0x2c,
+    0x34, 0xf1, 0xef, 0x45, 0x1f, 0xd4, 0x6b, 0x50, 0x3f, 0x00};
+
 /*
- * An EC point's SubjectPublicKeyInfo through OpenSSL's ASN.1 (X509_PUBKEY),
- * the point checked to be on the curve (the NIST curves have cofactor 1:
- * on the curve is in the group). Not through an EVP_PKEY: OpenSSL 3.0's
- * provider encoder lookup behind i2d_PUBKEY costs more than the signature
- * check, and the statement is decoded once per verification.
+ * The SubjectPublicKeyInfo DER before the BIT STRING's point (RFC 5480:
+ * id-ecPublicKey with the named curve, the BIT STRING with no unused bits).
+ */
+static const uint8_t P256_SPKI[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                    0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                    0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+static const uint8_t P384_SPKI[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                    0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                    0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
+static const uint8_t P521_SPKI[] = {0x30, 0x81, 0x9b, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                    0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b, 0x81,
+                                    0x04, 0x00, 0x23, 0x03, 0x81, 0x86, 0x00};
+
+/*
+ * Whether the affine point (x, y), each fl bytes, is on the NIST curve with
+ * prime p and coefficient b: x and y below p and y^2 = x^3 - 3x + b mod p
+ * (the curves have cofactor 1: on the curve is in the group; an uncompressed
+ * point is never the point at infinity). The equation by hand, not through
+ * an EC_GROUP: making the group (EC_GROUP_new_by_curve_name) costs an eighth
+ * of the signature check, on every decode, and a group made once would have
+ * to be held somewhere the row's decode cannot reach (docs/tpm.md, Cost).
+ * Returns 1 on the curve, 0 off it, -1 when out of memory.
+ */
+static int on_curve(const BIGNUM *p, const uint8_t *b_be, const uint8_t *x_be, const uint8_t *y_be,
+                    size_t fl)
+{
+    BN_CTX *ctx = BN_CTX_new();
+    if (ctx == NULL)
+        return -1;
+    BN_CTX_start(ctx);
+    BIGNUM *x = BN_CTX_get(ctx), *y = BN_CTX_get(ctx), *b = BN_CTX_get(ctx);
+    BIGNUM *l = BN_CTX_get(ctx), *r = BN_CTX_get(ctx);
+    int rc = -1;
+    if (r != NULL && BN_bin2bn(x_be, (int)fl, x) != NULL && BN_bin2bn(y_be, (int)fl, y) != NULL &&
+        BN_bin2bn(b_be, (int)fl, b) != NULL) {
+        if (BN_cmp(x, p) >= 0 || BN_cmp(y, p) >= 0)
+            rc = 0;
+        else if (BN_mod_sqr(l, y, p, ctx) && BN_mod_sqr(r, x, p, ctx) && BN_sub_word(r, 3) &&
+                 BN_mod_mul(r, r, x, p, ctx) && BN_mod_add(r, r, b, p, ctx))
+            rc = BN_cmp(l, r) == 0;
+    }
+    BN_CTX_end(ctx);
+    BN_CTX_free(ctx);
+    return rc;
+}
+
+/*
+ * An EC point's SubjectPublicKeyInfo, the point checked to be on the curve.
+ * Written from the fixed RFC 5480 prefix, not through an EVP_PKEY or
+ * X509_PUBKEY: OpenSSL 3.0's provider encoder lookup behind i2d_PUBKEY
+ * costs more than the signature check, and the statement is decoded once
+ * per verification.
  */
 static avow_err ec_spki(avow__tpm_certify *t, const uint8_t *point, size_t n, avow_diag *diag)
 {
-    int nid = t->curve == TPM2_ECC_NIST_P256   ? NID_X9_62_prime256v1
-              : t->curve == TPM2_ECC_NIST_P384 ? NID_secp384r1
-                                               : NID_secp521r1;
-    EC_GROUP *g = EC_GROUP_new_by_curve_name(nid);
-    EC_POINT *pt = g != NULL ? EC_POINT_new(g) : NULL;
-    if (pt == NULL) {
-        EC_GROUP_free(g);
+    size_t fl = (n - 1) / 2;
+    const BIGNUM *p = t->curve == TPM2_ECC_NIST_P256   ? BN_get0_nist_prime_256()
+                      : t->curve == TPM2_ECC_NIST_P384 ? BN_get0_nist_prime_384()
+                                                       : BN_get0_nist_prime_521();
+    const uint8_t *b = fl == 32 ? P256_B : fl == 48 ? P384_B : P521_B;
+    const uint8_t *pre = fl == 32 ? P256_SPKI : fl == 48 ? P384_SPKI : P521_SPKI;
+    size_t pl = fl == 32 ? sizeof(P256_SPKI) : fl == 48 ? sizeof(P384_SPKI) : sizeof(P521_SPKI);
+    int on = on_curve(p, b, point + 1, point + 1 + fl, fl);
+    if (on < 0)
         return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "tpmTPublic", "out of memory");
-    }
-    int on =
-        EC_POINT_oct2point(g, pt, point, n, NULL) == 1 && EC_POINT_is_on_curve(g, pt, NULL) == 1;
-    EC_POINT_free(pt);
-    EC_GROUP_free(g);
-    if (!on)
-        return avow__fail_ossl(diag, AVOW_ERR_TPM_STRUCT, "tpmTPublic.unique.ecc",
-                               "the point is not on %s", curve_group(t->curve));
-    X509_PUBKEY *xp = X509_PUBKEY_new();
-    unsigned char *pd = OPENSSL_memdup(point, n);
-    if (xp == NULL || pd == NULL ||
-        !X509_PUBKEY_set0_param(xp, OBJ_nid2obj(NID_X9_62_id_ecPublicKey), V_ASN1_OBJECT,
-                                OBJ_nid2obj(nid), pd, (int)n)) {
-        X509_PUBKEY_free(xp);
-        OPENSSL_free(pd);
-        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "tpmTPublic", "out of memory");
-    }
-    unsigned char *der = NULL;
-    int dl = i2d_X509_PUBKEY(xp, &der);
-    X509_PUBKEY_free(xp);
-    if (dl <= 0)
-        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "tpmTPublic", "cannot encode the key");
+    if (on == 0)
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "tpmTPublic.unique.ecc",
+                          "the point is not on %s", curve_group(t->curve));
+    uint8_t *der = OPENSSL_malloc(pl + n);
+    if (der == NULL)
+        return avow__fail(diag, AVOW_ERR_NOMEM, "tpmTPublic", "out of memory");
+    memcpy(der, pre, pl);
+    memcpy(der + pl, point, n);
     t->spki = der;
-    t->spki_len = (size_t)dl;
+    t->spki_len = pl + n;
     return AVOW_OK;
 }
 
@@ -458,18 +540,7 @@ avow_err avow_tpm_name(const uint8_t *pub, size_t pub_len, uint8_t *out, size_t 
 /* tag, DER length, contents. */
 static size_t put_tlv(uint8_t *o, uint8_t tag, const uint8_t *c, size_t n)
 {
-    size_t i = 0;
-    o[i++] = tag;
-    if (n < 0x80) {
-        o[i++] = (uint8_t)n;
-    } else if (n < 0x100) {
-        o[i++] = 0x81;
-        o[i++] = (uint8_t)n;
-    } else {
-        o[i++] = 0x82;
-        o[i++] = (uint8_t)(n >> 8);
-        o[i++] = (uint8_t)n;
-    }
+    size_t i = put_len(o, tag, n);
     if (c != NULL)
         memcpy(o + i, c, n);
     return i + (c != NULL ? n : 0);

@@ -18,13 +18,11 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/bio.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
 
 #include "core/internal.h"
 #include "core/json.h"
 #include "service/oauth_int.h"
+#include "service/token_front.h"
 
 typedef struct attest_in {
     json_t *root;
@@ -35,78 +33,27 @@ typedef struct attest_in {
     avow_buf spki;
 } attest_in;
 
-static const char *str_member(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) && json_string_length(v) > 0 &&
-                   strlen(json_string_value(v)) == json_string_length(v)
-               ? json_string_value(v)
-               : NULL;
-}
-
-static avow_err cnf_of(attest_in *in, avow_diag *d)
-{
-    json_t *jwk = json_object_get(in->root, "cnf_jwk");
-    const char *pem = str_member(in->root, "cnf_key");
-    if (jwk != NULL && pem != NULL)
-        return avow__fail(d, AVOW_ERR_ARG, "cnf_jwk", "give cnf_jwk or cnf_key, not both");
-    if (jwk != NULL) {
-        if (!json_is_object(jwk))
-            return avow__fail(d, AVOW_ERR_MALFORMED, "cnf_jwk", "not a JSON object");
-        char *text = json_dumps(jwk, JSON_COMPACT);
-        if (text == NULL)
-            return avow__fail(d, AVOW_ERR_NOMEM, "cnf_jwk", "no memory");
-        avow_err err = avow_jwk_import(text, strlen(text), &in->cnf, d);
-        free(text);
-        return err;
-    }
-    if (pem != NULL) {
-        BIO *b = BIO_new_mem_buf(pem, -1);
-        in->cnf = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
-        BIO_free(b);
-        if (in->cnf == NULL)
-            return avow__fail_ossl(d, AVOW_ERR_MALFORMED, "cnf_key", "not a PEM public key");
-        ERR_clear_error();
-        return AVOW_OK;
-    }
-    return in->is_csr ? AVOW_OK
-                      : avow__fail(d, AVOW_ERR_ARG, "cnf_jwk", "Evidence needs the cnf key");
-}
-
 static avow_err parse_in(const svc_req *r, attest_in *in, avow_diag *d)
 {
-    static const char *const ct[] = {"application/json"};
-    if (!svc_ctype_is(r, ct, 1))
-        return avow__fail(d, AVOW_ERR_CONTENT_TYPE, "Content-Type", "want application/json");
-    avow_err err = avow__json_load((const char *)r->body, r->body_len, r->s->cfg.body_max,
-                                   "attester request", "body", &in->root, d);
+    static const char *const keys[] = {"client_id", "evidence", "csr", "cnf_jwk", "cnf_key", "pop"};
+    avow_err err =
+        svc_token_body(r, "attester request", keys, sizeof(keys) / sizeof(keys[0]), &in->root, d);
     if (err != AVOW_OK)
         return err;
-    static const char *const keys[] = {"client_id", "evidence", "csr", "cnf_jwk", "cnf_key", "pop"};
-    const char *k;
-    json_t *v;
-    if (!json_is_object(in->root))
-        return avow__fail(d, AVOW_ERR_MALFORMED, "body", "not a JSON object");
-    json_object_foreach(in->root, k, v)
-    {
-        size_t i = 0;
-        while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(k, keys[i]) != 0)
-            i++;
-        if (i == sizeof(keys) / sizeof(keys[0]))
-            return avow__fail(d, AVOW_ERR_MALFORMED, "body", "unknown member \"%.60s\"", k);
-    }
-    in->client_id = str_member(in->root, "client_id");
+    in->client_id = svc_token_str(in->root, "client_id");
     if (in->client_id == NULL)
         return avow__fail(d, AVOW_ERR_ARG, "client_id", "missing or not a string");
-    const char *ev = str_member(in->root, "evidence"), *csr = str_member(in->root, "csr");
+    const char *ev = svc_token_str(in->root, "evidence"), *csr = svc_token_str(in->root, "csr");
     if ((ev == NULL) == (csr == NULL))
         return avow__fail(d, AVOW_ERR_ARG, "evidence", "give one of evidence and csr");
     in->is_csr = csr != NULL;
     const char *b64 = csr != NULL ? csr : ev;
     err = svc_b64_decode((const uint8_t *)b64, strlen(b64), &in->der, d);
     if (err == AVOW_OK)
-        err = cnf_of(in, d);
-    in->pop = str_member(in->root, "pop");
+        err = svc_token_cnf(in->root, &in->cnf, d);
+    if (err == AVOW_OK && in->cnf == NULL && !in->is_csr)
+        err = avow__fail(d, AVOW_ERR_ARG, "cnf_jwk", "Evidence needs the cnf key");
+    in->pop = svc_token_str(in->root, "pop");
     if (err == AVOW_OK && !in->is_csr && in->pop == NULL)
         err = avow__fail(d, AVOW_ERR_ARG, "pop", "Evidence needs a PoP JWT by the cnf key");
     if (err == AVOW_OK && in->cnf != NULL)
@@ -144,24 +91,13 @@ static avow_err run(svc_req *r, attest_in *in, avow_buf *jwt, avow_appraisal **a
     vo.leeway = s->cfg.oauth->leeway;
     vo.pop_max_age = s->cfg.oauth->pop_max_age;
     vo.replay = s->oauth->replay;
-    avow_err possession = avow_oauth_possession(in->pop, in->cnf, &vo, d);
-    if (possession == AVOW_ERR_STORE || possession == AVOW_ERR_STORE_BUSY)
-        return possession;
-    char why[256];
-    avow__strlcpy(why, d->detail, sizeof(why));
-    avow_diag_clear(d);
-    const avow_oid *arc = &avow_verifier_get0_profile(s->v)->evidence_arc;
-    avow_statement_in st = {{arc->der, arc->len}, {in->der.ptr, in->der.len}};
-    avow_statements_in sin;
-    avow_statements_in_init(&sin);
-    sin.nstatements = 1;
-    sin.statements = &st;
-    sin.key.ptr = in->spki.ptr;
-    sin.key.len = in->spki.len;
-    sin.possession = possession;
-    sin.possession_detail = possession != AVOW_OK ? why : NULL;
+    svc_token_evidence ein;
+    avow_view der = {in->der.ptr, in->der.len}, spki = {in->spki.ptr, in->spki.len};
+    err = svc_token_evidence_in(s, in->pop, in->cnf, &vo, der, spki, &ein, d);
+    if (err != AVOW_OK)
+        return err;
     pthread_mutex_lock(&s->sign_lock);
-    err = avow_oauth_attest(s->v, &sin, &ao, svc_oauth_signer(s), &o, jwt, ap, d);
+    err = avow_oauth_attest(s->v, &ein.sin, &ao, svc_oauth_signer(s), &o, jwt, ap, d);
     pthread_mutex_unlock(&s->sign_lock);
     return err;
 }

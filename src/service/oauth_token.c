@@ -20,6 +20,7 @@
 #include "core/internal.h"
 #include "core/json.h"
 #include "service/oauth_int.h"
+#include "service/token_front.h"
 
 #define MAX_VALUES 4u    /* occurrences kept per header; more is refused as repeated anyway */
 #define FORM_MAX   8192u /* bytes of a token request body */
@@ -29,13 +30,6 @@ typedef struct hdrs {
     size_t natt, npop, ndpop;
 } hdrs;
 
-/* Keeps the first MAX_VALUES occurrences; the count stops there, still "repeated". */
-static void keep(const char **v, size_t *n, const char *value)
-{
-    if (*n < MAX_VALUES)
-        v[(*n)++] = value;
-}
-
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *value)
 {
@@ -44,11 +38,11 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     if (key == NULL || value == NULL)
         return MHD_YES;
     if (strcasecmp(key, AVOW_OAUTH_HDR_ATTESTATION) == 0)
-        keep(h->att, &h->natt, value);
+        svc_token_keep(h->att, &h->natt, MAX_VALUES, value);
     else if (strcasecmp(key, AVOW_OAUTH_HDR_POP) == 0)
-        keep(h->pop, &h->npop, value);
+        svc_token_keep(h->pop, &h->npop, MAX_VALUES, value);
     else if (strcasecmp(key, AVOW_OAUTH_HDR_DPOP) == 0)
-        keep(h->dpop, &h->ndpop, value);
+        svc_token_keep(h->dpop, &h->ndpop, MAX_VALUES, value);
     return MHD_YES;
 }
 

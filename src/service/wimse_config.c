@@ -9,43 +9,8 @@
 #include <jansson.h>
 
 #include "core/internal.h"
+#include "service/config_member.h"
 #include "service/wimse_int.h"
-
-static avow_err bad(avow_diag *d, const char *field, const char *what)
-{
-    return avow__fail(d, AVOW_ERR_CONFIG, field, "%s", what);
-}
-
-static avow_err str_of(json_t *v, const char *field, char **out, avow_diag *d)
-{
-    if (!json_is_string(v) || json_string_length(v) == 0 ||
-        strlen(json_string_value(v)) != json_string_length(v))
-        return bad(d, field, "must be a non-empty string without NUL");
-    char *dup = strdup(json_string_value(v));
-    if (dup == NULL)
-        return avow__fail(d, AVOW_ERR_NOMEM, field, "no memory");
-    free(*out);
-    *out = dup;
-    return AVOW_OK;
-}
-
-static avow_err bool_of(json_t *v, const char *field, int *out, avow_diag *d)
-{
-    if (!json_is_boolean(v))
-        return bad(d, field, "must be true or false");
-    *out = json_is_true(v);
-    return AVOW_OK;
-}
-
-static avow_err uint_of(json_t *v, const char *field, unsigned long min, unsigned long max,
-                        unsigned *out, avow_diag *d)
-{
-    if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)min ||
-        json_integer_value(v) > (json_int_t)max)
-        return avow__fail(d, AVOW_ERR_CONFIG, field, "must be an integer %lu..%lu", min, max);
-    *out = (unsigned)json_integer_value(v);
-    return AVOW_OK;
-}
 
 static avow_err result_of(json_t *v, const char *field, unsigned *out, avow_diag *d)
 {
@@ -60,81 +25,57 @@ static avow_err result_of(json_t *v, const char *field, unsigned *out, avow_diag
             *out = modes[i].mode;
             return AVOW_OK;
         }
-    return bad(d, field, "must be \"none\", \"digest\" or \"ear\"");
+    return svc_cfg_bad(d, field, "must be \"none\", \"digest\" or \"ear\"");
 }
 
-/* One member of "wimse" into c. */
-static avow_err member(svc_wimse_cfg *c, const char *k, json_t *v, avow_diag *d)
+/* The members of plain kinds, where they go. */
+static const svc_cfg_field FIELDS[] = {
+    {"issuer", SVC_CFG_STR, offsetof(svc_wimse_cfg, issuer), 0, 0},
+    {"idmap", SVC_CFG_STR, offsetof(svc_wimse_cfg, idmap), 0, 0},
+    {"issuer_key", SVC_CFG_STR, offsetof(svc_wimse_cfg, issuer_key), 0, 0},
+    {"kid", SVC_CFG_STR, offsetof(svc_wimse_cfg, kid), 0, 0},
+    {"audience", SVC_CFG_STR, offsetof(svc_wimse_cfg, audience), 0, 0},
+    {"trust_domain", SVC_CFG_STR, offsetof(svc_wimse_cfg, trust_domain), 0, 0},
+    {"replay_db", SVC_CFG_STR, offsetof(svc_wimse_cfg, replay_db), 0, 0},
+    {"wic", SVC_CFG_BOOL, offsetof(svc_wimse_cfg, wic), 0, 0},
+    {"require_iss", SVC_CFG_BOOL, offsetof(svc_wimse_cfg, require_iss), 0, 0},
+    {"ttl", SVC_CFG_UINT, offsetof(svc_wimse_cfg, ttl), 1, AVOW_WIMSE_MAX_WIT_TTL},
+    {"leeway", SVC_CFG_UINT, offsetof(svc_wimse_cfg, leeway), 0, 600},
+    {"wic_days", SVC_CFG_UINT, offsetof(svc_wimse_cfg, wic_days), 1, 3650},
+};
+
+/* The members of "wimse" of their own kinds into c. */
+static avow_err member(void *section, const char *k, json_t *v, const char *field, avow_diag *d)
 {
-    char field[64];
-    snprintf(field, sizeof(field), "wimse.%.50s", k);
-    static const struct {
-        const char *name;
-        size_t off;
-    } strs[] = {
-        {"issuer", offsetof(svc_wimse_cfg, issuer)},
-        {"idmap", offsetof(svc_wimse_cfg, idmap)},
-        {"issuer_key", offsetof(svc_wimse_cfg, issuer_key)},
-        {"kid", offsetof(svc_wimse_cfg, kid)},
-        {"audience", offsetof(svc_wimse_cfg, audience)},
-        {"trust_domain", offsetof(svc_wimse_cfg, trust_domain)},
-        {"replay_db", offsetof(svc_wimse_cfg, replay_db)},
-    };
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-        if (strcmp(k, strs[i].name) == 0)
-            return str_of(v, field, (char **)(void *)((char *)c + strs[i].off), d);
-    if (strcmp(k, "wic") == 0)
-        return bool_of(v, field, &c->wic, d);
-    if (strcmp(k, "require_iss") == 0)
-        return bool_of(v, field, &c->require_iss, d);
-    if (strcmp(k, "ttl") == 0)
-        return uint_of(v, field, 1, AVOW_WIMSE_MAX_WIT_TTL, &c->ttl, d);
-    if (strcmp(k, "leeway") == 0)
-        return uint_of(v, field, 0, 600, &c->leeway, d);
-    if (strcmp(k, "wic_days") == 0)
-        return uint_of(v, field, 1, 3650, &c->wic_days, d);
+    svc_wimse_cfg *c = section;
     if (strcmp(k, "result") == 0)
         return result_of(v, field, &c->result, d);
-    if (strcmp(k, "issuer_keys") == 0) {
-        if (!json_is_array(v) || json_array_size(v) > SVC_WIMSE_MAX_KEYS)
-            return avow__fail(d, AVOW_ERR_CONFIG, field, "must be an array of at most %u strings",
-                              SVC_WIMSE_MAX_KEYS);
-        for (size_t i = 0; i < json_array_size(v); i++) {
-            avow_err err = str_of(json_array_get(v, i), field, &c->issuer_keys[c->nissuer_keys], d);
-            if (err != AVOW_OK)
-                return err;
-            c->nissuer_keys++;
-        }
-        return AVOW_OK;
-    }
-    return avow__fail(d, AVOW_ERR_CONFIG, "wimse", "unknown member \"%.60s\"", k);
+    if (strcmp(k, "issuer_keys") == 0)
+        return svc_cfg_strs(v, field, c->issuer_keys, SVC_WIMSE_MAX_KEYS, &c->nissuer_keys, d);
+    return AVOW_ERR_NOT_FOUND;
 }
 
-avow_err svc_wimse_config_load(void *json, svc_config *sc, avow_diag *d)
+static void defaults(void *section)
 {
-    json_t *o = json;
-    if (!json_is_object(o))
-        return bad(d, "wimse", "must be an object");
-    svc_wimse_cfg *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return avow__fail(d, AVOW_ERR_NOMEM, "wimse", "no memory");
-    sc->wimse = c;
+    svc_wimse_cfg *c = section;
     c->ttl = AVOW_WIMSE_DEFAULT_WIT_TTL;
     c->leeway = AVOW_WIMSE_DEFAULT_LEEWAY;
     c->result = AVOW_WIMSE_RESULT_DIGEST;
     c->wic = 1;
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v)
-    {
-        avow_err err = member(c, k, v, d);
-        if (err != AVOW_OK)
-            return err;
-    }
+}
+
+avow_err svc_wimse_config_load(void *json, svc_config *sc, avow_diag *d)
+{
+    void *section = NULL;
+    avow_err err = svc_cfg_section(json, "wimse", sizeof(svc_wimse_cfg), defaults, FIELDS,
+                                   sizeof(FIELDS) / sizeof(FIELDS[0]), member, &section, d);
+    svc_wimse_cfg *c = sc->wimse = section;
+    if (err != AVOW_OK)
+        return err;
     if (c->issuer == NULL)
-        return bad(d, "wimse.issuer", "the identity server's URI is required");
+        return svc_cfg_bad(d, "wimse.issuer", "the identity server's URI is required");
     if (c->idmap == NULL)
-        return bad(d, "wimse.idmap", "the identifier policy file is required");
+        return svc_cfg_bad(d, "wimse.idmap", "the identifier policy file is required");
     return AVOW_OK;
 }
 

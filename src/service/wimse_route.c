@@ -29,6 +29,7 @@
 
 #include "core/internal.h"
 #include "core/json.h"
+#include "service/token_front.h"
 #include "service/wimse_int.h"
 
 #define CT_JSON    "application/json"
@@ -162,42 +163,6 @@ typedef struct issue_in {
     avow_buf spki;
 } issue_in;
 
-static const char *str_member(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) && json_string_length(v) > 0 &&
-                   strlen(json_string_value(v)) == json_string_length(v)
-               ? json_string_value(v)
-               : NULL;
-}
-
-static avow_err cnf_of(issue_in *in, avow_diag *d)
-{
-    json_t *jwk = json_object_get(in->root, "cnf_jwk");
-    const char *pem = str_member(in->root, "cnf_key");
-    if (jwk != NULL && pem != NULL)
-        return avow__fail(d, AVOW_ERR_ARG, "cnf_jwk", "give cnf_jwk or cnf_key, not both");
-    if (jwk != NULL) {
-        if (!json_is_object(jwk))
-            return avow__fail(d, AVOW_ERR_MALFORMED, "cnf_jwk", "not a JSON object");
-        char *text = json_dumps(jwk, JSON_COMPACT);
-        if (text == NULL)
-            return avow__fail(d, AVOW_ERR_NOMEM, "cnf_jwk", "no memory");
-        avow_err err = avow_jwk_import(text, strlen(text), &in->cnf, d);
-        free(text);
-        return err;
-    }
-    if (pem == NULL)
-        return avow__fail(d, AVOW_ERR_ARG, "cnf_jwk", "Evidence needs the workload key");
-    BIO *b = BIO_new_mem_buf(pem, -1);
-    in->cnf = b != NULL ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
-    BIO_free(b);
-    if (in->cnf == NULL)
-        return avow__fail_ossl(d, AVOW_ERR_MALFORMED, "cnf_key", "not a PEM public key");
-    ERR_clear_error();
-    return AVOW_OK;
-}
-
 static avow_err credentials_of(const svc_req *r, issue_in *in, avow_diag *d)
 {
     json_t *v = json_object_get(in->root, "credentials");
@@ -228,28 +193,13 @@ static avow_err credentials_of(const svc_req *r, issue_in *in, avow_diag *d)
 
 static avow_err parse_in(const svc_req *r, issue_in *in, avow_diag *d)
 {
-    static const char *const ct[] = {CT_JSON};
-    if (!svc_ctype_is(r, ct, 1))
-        return avow__fail(d, AVOW_ERR_CONTENT_TYPE, "Content-Type", "want application/json");
-    avow_err err = avow__json_load((const char *)r->body, r->body_len, r->s->cfg.body_max,
-                                   "issue request", "body", &in->root, d);
-    if (err != AVOW_OK)
-        return err;
-    if (!json_is_object(in->root))
-        return avow__fail(d, AVOW_ERR_MALFORMED, "body", "not a JSON object");
     static const char *const keys[] = {"csr",     "evidence", "cnf_jwk",
                                        "cnf_key", "pop",      "credentials"};
-    const char *k;
-    json_t *v;
-    json_object_foreach(in->root, k, v)
-    {
-        size_t i = 0;
-        while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(k, keys[i]) != 0)
-            i++;
-        if (i == sizeof(keys) / sizeof(keys[0]))
-            return avow__fail(d, AVOW_ERR_MALFORMED, "body", "unknown member \"%.60s\"", k);
-    }
-    const char *ev = str_member(in->root, "evidence"), *csr = str_member(in->root, "csr");
+    avow_err err =
+        svc_token_body(r, "issue request", keys, sizeof(keys) / sizeof(keys[0]), &in->root, d);
+    if (err != AVOW_OK)
+        return err;
+    const char *ev = svc_token_str(in->root, "evidence"), *csr = svc_token_str(in->root, "csr");
     if ((ev == NULL) == (csr == NULL))
         return avow__fail(d, AVOW_ERR_ARG, "csr", "give one of csr and evidence");
     in->is_csr = csr != NULL;
@@ -263,10 +213,12 @@ static avow_err parse_in(const svc_req *r, issue_in *in, avow_diag *d)
     if (err == AVOW_OK)
         err = credentials_of(r, in, d);
     if (err == AVOW_OK && !in->is_csr) {
-        if ((in->pop = str_member(in->root, "pop")) == NULL)
+        if ((in->pop = svc_token_str(in->root, "pop")) == NULL)
             err = avow__fail(d, AVOW_ERR_ARG, "pop", "Evidence needs a PoP JWT by the key");
         if (err == AVOW_OK)
-            err = cnf_of(in, d);
+            err = svc_token_cnf(in->root, &in->cnf, d);
+        if (err == AVOW_OK && in->cnf == NULL)
+            err = avow__fail(d, AVOW_ERR_ARG, "cnf_jwk", "Evidence needs the workload key");
         if (err == AVOW_OK)
             err = avow_spki_der(in->cnf, &in->spki, d);
     }
@@ -327,22 +279,11 @@ static avow_err run_evidence(svc_req *r, issue_in *in, avow_buf *wit, avow_appra
     vo.audience = s->wimse->pop_aud;
     vo.leeway = s->cfg.wimse->leeway;
     vo.replay = s->wimse->replay;
-    avow_err possession = avow_oauth_possession(in->pop, in->cnf, &vo, d);
-    if (possession == AVOW_ERR_STORE || possession == AVOW_ERR_STORE_BUSY)
-        return possession;
-    char why[256];
-    avow__strlcpy(why, d->detail, sizeof(why));
-    avow_diag_clear(d);
-    const avow_oid *arc = &avow_verifier_get0_profile(s->v)->evidence_arc;
-    avow_statement_in st = {{arc->der, arc->len}, {in->der.ptr, in->der.len}};
-    avow_statements_in sin;
-    avow_statements_in_init(&sin);
-    sin.nstatements = 1;
-    sin.statements = &st;
-    sin.key.ptr = in->spki.ptr;
-    sin.key.len = in->spki.len;
-    sin.possession = possession;
-    sin.possession_detail = possession != AVOW_OK ? why : NULL;
+    svc_token_evidence ein;
+    avow_view der = {in->der.ptr, in->der.len}, spki = {in->spki.ptr, in->spki.len};
+    avow_err err = svc_token_evidence_in(s, in->pop, in->cnf, &vo, der, spki, &ein, d);
+    if (err != AVOW_OK)
+        return err;
     avow_appraise_opts ao;
     avow_appraise_opts_init(&ao);
     ao.nonces = avow_ca_dir_get0_store(s->cd);
@@ -350,7 +291,7 @@ static avow_err run_evidence(svc_req *r, issue_in *in, avow_buf *wit, avow_appra
     avow_wimse_issue_opts io;
     issue_opts(s, &io);
     pthread_mutex_lock(&s->sign_lock);
-    avow_err err = avow_wimse_issue_wit(s->v, &sin, &ao, svc_wimse_signer(s), &io, wit, ap, d);
+    err = avow_wimse_issue_wit(s->v, &ein.sin, &ao, svc_wimse_signer(s), &io, wit, ap, d);
     pthread_mutex_unlock(&s->sign_lock);
     return err;
 }
@@ -477,12 +418,6 @@ typedef struct hdrs {
     size_t nwit, nwpt;
 } hdrs;
 
-static void keep(const char **v, size_t *n, const char *value)
-{
-    if (*n < MAX_VALUES)
-        v[(*n)++] = value;
-}
-
 static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key,
                                const char *value)
 {
@@ -491,9 +426,9 @@ static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *k
     if (key == NULL || value == NULL)
         return MHD_YES;
     if (strcasecmp(key, AVOW_WIMSE_HDR_WIT) == 0)
-        keep(h->wit, &h->nwit, value);
+        svc_token_keep(h->wit, &h->nwit, MAX_VALUES, value);
     else if (strcasecmp(key, AVOW_WIMSE_HDR_WPT) == 0)
-        keep(h->wpt, &h->nwpt, value);
+        svc_token_keep(h->wpt, &h->nwpt, MAX_VALUES, value);
     return MHD_YES;
 }
 

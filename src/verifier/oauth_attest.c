@@ -13,19 +13,7 @@
 #include <avow/oauth.h>
 
 #include "core/internal.h"
-
-/* 1 when spki is a SubjectPublicKeyInfo of the same public key as key. */
-static int same_key(avow_view spki, EVP_PKEY *key)
-{
-    if (spki.ptr == NULL || spki.len == 0 || spki.len > 1u << 20 || key == NULL)
-        return 0;
-    const unsigned char *p = spki.ptr;
-    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)spki.len);
-    int eq = k != NULL && p == spki.ptr + spki.len && EVP_PKEY_eq(k, key) == 1;
-    EVP_PKEY_free(k);
-    avow__ossl_clear();
-    return eq;
-}
+#include "verifier/token_issue.h"
 
 /* Not affirming, with the first reason of the EAR: what the attester tells the client. */
 static avow_err not_affirming(const avow_appraisal *a, avow_diag *d)
@@ -55,27 +43,19 @@ static avow_err issue(avow_err rc, avow_appraisal *a, avow_signer *attester,
         rc = avow__fail(d, AVOW_ERR_INTERNAL, "appraisal", "no appraisal");
     if (rc == AVOW_OK && avow_appraisal_status(a) != AVOW_OK)
         rc = not_affirming(a, d);
-    if (rc == AVOW_OK && !same_key(avow_appraisal_key(a), o->cnf_key))
+    if (rc == AVOW_OK && !avow__token_same_key(avow_appraisal_key(a), o->cnf_key))
         rc = avow__fail(d, AVOW_ERR_OAUTH_KEY_BINDING, "cnf",
                         "the appraisal is not about the cnf key");
     if (rc == AVOW_OK)
         rc = avow_oauth_attestation_sign(attester, o, jwt, d);
-    if (ap != NULL)
-        *ap = a;
-    else
-        avow_appraisal_free(a);
+    avow__token_appraisal_out(a, ap);
     return rc;
 }
 
 static avow_err args(avow_signer *attester, const avow_oauth_attestation_opts *o, avow_buf *jwt,
                      avow_appraisal **ap, avow_diag *d)
 {
-    if (jwt != NULL) {
-        jwt->ptr = NULL;
-        jwt->len = 0;
-    }
-    if (ap != NULL)
-        *ap = NULL;
+    avow__token_outputs_clear(jwt, ap);
     if (o == NULL || o->size != sizeof(*o))
         return avow__fail(d, AVOW_ERR_ARG, "opts.size",
                           "options not set up with avow_oauth_attestation_opts_init");
@@ -94,7 +74,7 @@ avow_err avow_oauth_attest(const avow_verifier *v, const avow_statements_in *in,
         return rc;
     if (in == NULL || o->cnf_key == NULL)
         return avow__fail(diag, AVOW_ERR_ARG, "cnf", "no statements or cnf key");
-    if (!same_key(in->key, o->cnf_key))
+    if (!avow__token_same_key(in->key, o->cnf_key))
         return avow__fail(diag, AVOW_ERR_OAUTH_KEY_BINDING, "cnf",
                           "the key to appraise is not the cnf key");
     avow_appraisal *a = NULL;

@@ -125,6 +125,14 @@ typedef struct avow__akfacts {
     int chain_eku; /* chain depth of the first intermediate whose EKU excludes the AK EKU; 0 none */
 } avow__akfacts;
 
+/*
+ * The facts of cert (the signer) and chain (as X509_verify_cert returned it)
+ * under v's profile, as a cache entry keeps them (verify_evidence.c). A row
+ * that validates a path of its own (the TPM row's AK certificate) puts them
+ * with the chain, so the entry answers the PKIX row too.
+ */
+void avow__ak_facts(const avow_verifier *v, X509 *cert, STACK_OF(X509) * chain, avow__akfacts *f);
+
 /* Creates a cache of `entries` chains (1..AVOW_VERIFIER_CACHE_MAX). Errors: ARG, NOMEM. */
 avow_err avow__chain_cache_new(size_t entries, avow__chain_cache **out);
 void avow__chain_cache_free(avow__chain_cache *c);

@@ -16,6 +16,7 @@
 #include <avow/x509.h>
 
 #include "core/internal.h"
+#include "verifier/token_issue.h"
 #include "formats/wimse_int.h"
 #include "verifier/policy_int.h"
 
@@ -385,18 +386,6 @@ avow_err avow_wimse_idmap_resolve(const avow_wimse_idmap *m, const avow_appraisa
                       "no identifier rule holds for the appraised claims");
 }
 
-static int same_key(avow_view spki, EVP_PKEY *key)
-{
-    if (spki.ptr == NULL || spki.len == 0 || spki.len > 1u << 20 || key == NULL)
-        return 0;
-    const unsigned char *p = spki.ptr;
-    EVP_PKEY *k = d2i_PUBKEY(NULL, &p, (long)spki.len);
-    int eq = k != NULL && p == spki.ptr + spki.len && EVP_PKEY_eq(k, key) == 1;
-    EVP_PKEY_free(k);
-    avow__ossl_clear();
-    return eq;
-}
-
 static avow_err issue(avow_err rc, avow_appraisal *a, EVP_PKEY *key, avow_signer *issuer,
                       const avow_wimse_issue_opts *o, avow_buf *wit, avow_appraisal **ap,
                       avow_diag *d)
@@ -405,7 +394,7 @@ static avow_err issue(avow_err rc, avow_appraisal *a, EVP_PKEY *key, avow_signer
     if (rc == AVOW_OK && (a == NULL || avow_appraisal_status(a) != AVOW_OK))
         rc = avow__fail(d, AVOW_ERR_NOT_AFFIRMING, "appraisal",
                         "the attestation about the key is not affirming");
-    if (rc == AVOW_OK && !same_key(avow_appraisal_key(a), key))
+    if (rc == AVOW_OK && !avow__token_same_key(avow_appraisal_key(a), key))
         rc = avow__fail(d, AVOW_ERR_WIMSE_KEY_BINDING, "cnf",
                         "the appraisal is not about the workload key");
     if (rc == AVOW_OK)
@@ -417,22 +406,14 @@ static avow_err issue(avow_err rc, avow_appraisal *a, EVP_PKEY *key, avow_signer
                                  d);
     avow_buf_free(&uri);
     avow_buf_free(&ear);
-    if (ap != NULL)
-        *ap = a;
-    else
-        avow_appraisal_free(a);
+    avow__token_appraisal_out(a, ap);
     return rc;
 }
 
 static avow_err args(avow_signer *issuer, const avow_wimse_issue_opts *o, avow_buf *wit,
                      avow_appraisal **ap, avow_diag *d)
 {
-    if (wit != NULL) {
-        wit->ptr = NULL;
-        wit->len = 0;
-    }
-    if (ap != NULL)
-        *ap = NULL;
+    avow__token_outputs_clear(wit, ap);
     if (o == NULL || o->size != sizeof(*o))
         return avow__fail(d, AVOW_ERR_ARG, "opts.size",
                           "options not set up with avow_wimse_issue_opts_init");
@@ -570,9 +551,6 @@ avow_err avow_wimse_issue_wic(avow_ca_dir *cd, const avow_verifier *v, const avo
     avow_appraisal *a = NULL;
     rc = avow_ca_dir_issue(cd, v, req, &io, &a, cert, d);
     avow_buf_free(&prep.san);
-    if (ap != NULL)
-        *ap = a;
-    else
-        avow_appraisal_free(a);
+    avow__token_appraisal_out(a, ap);
     return rc;
 }

@@ -25,20 +25,11 @@ expect_rc 0 "$AVOW" keygen -uri "$TOK;object=attester" -id d1 $P -pubout "$T/att
 keygen "$T/attester.key" ec256
 openssl pkey -in "$T/attester.key" -pubout -out "$T/attester.pub" 2>/dev/null
 
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
-    -subj "/O=avow test/CN=Test Manufacturer Root" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -out "$T/ca.crt" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' \
-    "$AK_EKU" >"$T/ak.ext"
-openssl x509 -new -force_pubkey "$T/ak.pub" -subj "/O=avow test/CN=Token AK" -CA "$T/ca.crt" \
-    -CAkey "$T/ca.key" -days 30 -extfile "$T/ak.ext" -out "$T/ak.crt" 2>/dev/null ||
-    fail "openssl cannot issue the AK certificate"
+token_ak_cert ca
 
 # --- the Client Instance: Evidence about its key, and a PoP for the attester ---
 NONCE=$(openssl rand -hex 16)
-expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
-    -platform-from "$TOK" -attest-key "$TOK;object=cli" -nonce "$NONCE" -out "$T/ev.pem"
+token_evidence cli "$NONCE" "$T/ev.pem"
 expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=cli" $P -aud "$ATT_ID" -out "$T/att-pop.jwt"
 
 # --- the Client Attester ---
@@ -63,8 +54,7 @@ grep -q 'AVOW_ERR_NOT_AFFIRMING' "$T/err" || fail "bad possession not refused: $
 # the wrong nonce
 NC=00112233445566778899aabbccddeeff expect_rc 1 attest -signkey "$T/attester.key"
 # an extractable key is refused by the default policy
-expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
-    -platform-from "$TOK" -attest-key "$TOK;object=exp" -nonce "$NONCE" -out "$T/ev-exp.pem"
+token_evidence exp "$NONCE" "$T/ev-exp.pem"
 expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=exp" $P -aud "$ATT_ID" -out "$T/exp-pop.jwt"
 expect_rc 1 "$AVOW" oauth attest -evidence "$T/ev-exp.pem" -cnf-key "$T/exp.pub" \
     -pop "$T/exp-pop.jwt" -attester-id "$ATT_ID" -CAfile "$T/ca.crt" -nonce "$NONCE" \

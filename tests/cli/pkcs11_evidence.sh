@@ -46,15 +46,7 @@ AVOW_PKCS11_MODULE=$T/no-such-module.so expect_rc 0 "$AVOW" keygen -pkcs11-modul
     -uri "$TOK;object=x" -pin "$PIN"
 
 # --- the AK certificate: a test root issues it for the key in the token ---
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
-    -subj "/O=avow test/CN=Test Manufacturer Root" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -out "$T/ca.crt" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' \
-    "$AK_EKU" >"$T/ak.ext"
-openssl x509 -new -force_pubkey "$T/ak.pub" -subj "/O=avow test/CN=Token AK" -CA "$T/ca.crt" \
-    -CAkey "$T/ca.key" -days 30 -extfile "$T/ak.ext" -out "$T/ak.crt" 2>/dev/null ||
-    fail "openssl cannot issue the AK certificate"
+token_ak_cert ca
 
 NONCE=$(openssl rand -hex 16)
 AK="$TOK;object=ak"

@@ -24,15 +24,7 @@ AS=https://as.example.com
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=ak" -id a1 $P -pubout "$T/ak.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=cli" -id b1 $P -pubout "$T/cli.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=exp" -id c1 $P -extractable -pubout "$T/exp.pub"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/root.key" \
-    -subj "/O=avow test/CN=Test Manufacturer Root" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -out "$T/root.crt" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' \
-    "$AK_EKU" >"$T/ak.ext"
-openssl x509 -new -force_pubkey "$T/ak.pub" -subj "/O=avow test/CN=Token AK" -CA "$T/root.crt" \
-    -CAkey "$T/root.key" -days 30 -extfile "$T/ak.ext" -out "$T/ak.crt" 2>/dev/null ||
-    fail "openssl cannot issue the AK certificate"
+token_ak_cert root
 
 # --- the service ---
 CA="$T/ca"
@@ -85,8 +77,7 @@ expect_status 405
 # attest_body KEYOBJ PUB: the request in $T/req.json
 attest_body() {
     challenge
-    expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
-        -platform-from "$TOK" -attest-key "$TOK;object=$1" -nonce "$CHX" -outform DER -out "$T/ev.der"
+    token_evidence "$1" "$CHX" "$T/ev.der" -outform DER
     expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=$1" $P -aud "$AS/oauth/attest" -out "$T/apop.jwt"
     jq -n --arg c "${ACID:-$CID}" --arg e "$(base64 -w0 "$T/ev.der")" --rawfile k "$2" \
         --arg p "$(cat "$T/apop.jwt")" '{client_id: $c, evidence: $e, cnf_key: $k, pop: $p}' >"$T/req.json"
@@ -123,11 +114,6 @@ token() {
     shift
     http POST /oauth/token -H "OAuth-Client-Attestation: $ATT" -H "OAuth-Client-Attestation-PoP: $(cat "$f")" \
         -d grant_type=client_credentials "$@"
-}
-payload() {
-    s=$(printf '%s' "$1" | cut -d. -f2 | tr '_-' '/+')
-    case $(( ${#s} % 4 )) in 2) s="$s==" ;; 3) s="$s=" ;; esac
-    printf '%s' "$s" | base64 -d
 }
 challenge
 expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=cli" $P -aud "$AS" -challenge "$CH" -jti jti-one -out "$T/pop1.jwt"

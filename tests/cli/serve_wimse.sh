@@ -26,15 +26,7 @@ expect_rc 0 "$AVOW" keygen -uri "$TOK;object=ak" -id a1 $P -pubout "$T/ak.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=wl" -id b1 $P -pubout "$T/wl.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=exp" -id c1 $P -extractable -pubout "$T/exp.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=iss" -id d1 $P -pubout "$T/iss.pub"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/root.key" \
-    -subj "/O=avow test/CN=Test Manufacturer Root" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -out "$T/root.crt" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' \
-    "$AK_EKU" >"$T/ak.ext"
-openssl x509 -new -force_pubkey "$T/ak.pub" -subj "/O=avow test/CN=Token AK" -CA "$T/root.crt" \
-    -CAkey "$T/root.key" -days 30 -extfile "$T/ak.ext" -out "$T/ak.crt" 2>/dev/null ||
-    fail "openssl cannot issue the AK certificate"
+token_ak_cert root
 
 # --- the service ---
 CA="$T/ca"
@@ -84,8 +76,7 @@ nonce() {
 # csr_body KEYOBJ [CREDENTIALS-JSON]: an attested CSR about that key, in $T/req.json
 csr_body() {
     nonce
-    expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
-        -platform-from "$TOK" -attest-key "$TOK;object=$1" -nonce "$N" -outform DER -out "$T/ev.der"
+    token_evidence "$1" "$N" "$T/ev.der" -outform DER
     expect_rc 0 "$AVOW" csr create -key "$TOK;object=$1" $P -subject "CN=workload $1" \
         -evidence "$T/ev.der" -outform DER -out "$T/req.der"
     if [ $# -gt 1 ]; then
@@ -96,11 +87,6 @@ csr_body() {
 }
 issue() {
     http POST /wimse/issue -H 'Content-Type: application/json' --data-binary "@$T/req.json"
-}
-payload() {
-    s=$(printf '%s' "$1" | cut -d. -f"${2:-2}" | tr '_-' '/+')
-    case $(( ${#s} % 4 )) in 2) s="$s==" ;; 3) s="$s=" ;; esac
-    printf '%s' "$s" | base64 -d
 }
 problem_is() {
     expect_status "$1"
@@ -186,8 +172,7 @@ grep -q key-not-extractable "$T/body" || fail "rule not named: $(cat "$T/body")"
 # ev_body KEYOBJ PUB: Evidence about the key and a PoP by it, in $T/req.json
 ev_body() {
     nonce
-    expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
-        -platform-from "$TOK" -attest-key "$TOK;object=$1" -nonce "$N" -outform DER -out "$T/ev.der"
+    token_evidence "$1" "$N" "$T/ev.der" -outform DER
     expect_rc 0 "$AVOW" oauth pop -key "$TOK;object=$1" $P -aud "$ISS/wimse/issue" -out "$T/pop.jwt"
     jq -n --arg e "$(base64 -w0 "$T/ev.der")" --rawfile k "$2" --arg p "$(cat "$T/pop.jwt")" \
         '{evidence: $e, cnf_key: $k, pop: $p}' >"$T/req.json"

@@ -27,6 +27,18 @@ expect_rc 0 "$AVOW" tpm keygen -tpm "$TCTI" -key "$T/ak" -ak -pubout "$T/ak.pem"
 expect_rc 0 "$AVOW" tpm keygen -tpm "$TCTI" -key "$T/dup" -duplicable
 expect_rc 0 "$AVOW" tpm pubkey -key "$T/ak" -out "$T/ak2.pem"
 cmp -s "$T/ak.pem" "$T/ak2.pem" || fail "tpm pubkey differs from keygen -pubout"
+# Damaged key files are refused before TPM2_Load, the field named (exit 3: malformed):
+# a .pub cut by a byte, and a .priv whose integrity HMAC has SHA-1's length.
+n=$(wc -c <"$T/dev.pub")
+head -c $((n - 1)) "$T/dev.pub" >"$T/cut.pub"
+cp "$T/dev.priv" "$T/cut.priv"
+expect_rc 3 "$AVOW" tpm pubkey -key "$T/cut" -out "$T/cut.pem"
+grep -q "key.pub.size" "$T/err" || fail "tpm pubkey: a cut .pub not refused at key.pub.size"
+cp "$T/dev.pub" "$T/sha1.pub"
+cp "$T/dev.priv" "$T/sha1.priv"
+printf '\000\024' | dd of="$T/sha1.priv" bs=1 seek=2 conv=notrunc 2>/dev/null
+expect_rc 3 "$AVOW" tpm certify -tpm "$TCTI" -key "$T/sha1" -tpm-ak "$T/ak" -nonce 00 -out "$T/x.der"
+grep -q "key.priv.integrity" "$T/err" || fail "tpm certify: a SHA-1 integrity not refused by field"
 expect_rc 2 "$AVOW" tpm keygen -tpm "$TCTI" -key "$T/x" -ak -duplicable
 expect_rc 2 "$AVOW" csr create -key "$T/dev" -tpm-ak "$T/ak"
 

@@ -35,15 +35,7 @@ AUDQ=https%3A%2F%2Fapi.example.org%2Forders
 # --- the device and the service (issuer key a file, jose's issuer key trusted too) ---
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=ak" -id a1 $P -pubout "$T/ak.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=wl" -id b1 $P -pubout "$T/wl.pub"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/root.key" \
-    -subj "/O=avow test/CN=Test Manufacturer Root" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -out "$T/root.crt" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' \
-    "$AK_EKU" >"$T/ak.ext"
-openssl x509 -new -force_pubkey "$T/ak.pub" -subj "/O=avow test/CN=Token AK" -CA "$T/root.crt" \
-    -CAkey "$T/root.key" -days 30 -extfile "$T/ak.ext" -out "$T/ak.crt" 2>/dev/null ||
-    fail "openssl cannot issue the AK certificate"
+token_ak_cert root
 keygen "$T/issuer.key" ec256
 openssl pkey -in "$T/issuer.key" -pubout -out "$T/issuer.pub" 2>/dev/null
 keygen "$T/jose-issuer.key" ec256
@@ -67,8 +59,7 @@ start_server "$T/serve.json" -CAfile "$T/root.crt"
 http GET /.well-known/est/nonce
 expect_status 200
 N=$(b64url_hex "$(jq -r .nonce "$T/body")")
-expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
-    -platform-from "$TOK" -attest-key "$TOK;object=wl" -nonce "$N" -outform DER -out "$T/ev.der"
+token_evidence wl "$N" "$T/ev.der" -outform DER
 expect_rc 0 "$AVOW" csr create -key "$TOK;object=wl" $P -subject "CN=workload" \
     -evidence "$T/ev.der" -outform DER -out "$T/req.der"
 jq -n --arg c "$(base64 -w0 "$T/req.der")" '{csr: $c}' >"$T/req.json"

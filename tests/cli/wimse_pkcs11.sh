@@ -17,20 +17,11 @@ expect_rc 0 "$AVOW" keygen -uri "$TOK;object=ak" -id a1 $P -pubout "$T/ak.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=wl" -id b1 $P -pubout "$T/wl.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=exp" -id c1 $P -extractable -pubout "$T/exp.pub"
 expect_rc 0 "$AVOW" keygen -uri "$TOK;object=ids" -id d1 $P -pubout "$T/ids.pub"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
-    -subj "/O=avow test/CN=Test Manufacturer Root" -days 30 \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
-    -out "$T/ca.crt" 2>/dev/null
-printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' \
-    "$AK_EKU" >"$T/ak.ext"
-openssl x509 -new -force_pubkey "$T/ak.pub" -subj "/O=avow test/CN=Token AK" -CA "$T/ca.crt" \
-    -CAkey "$T/ca.key" -days 30 -extfile "$T/ak.ext" -out "$T/ak.crt" 2>/dev/null ||
-    fail "openssl cannot issue the AK certificate"
+token_ak_cert ca
 
 NONCE=$(openssl rand -hex 16)
 req() { # KEY OUT
-    expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" $P \
-        -platform-from "$TOK" -attest-key "$TOK;object=$1" -nonce "$NONCE" -out "$T/$1.ev"
+    token_evidence "$1" "$NONCE" "$T/$1.ev"
     expect_rc 0 "$AVOW" csr create -key "$TOK;object=$1" $P -subject "CN=$1" -evidence "$T/$1.ev" \
         -out "$2"
 }

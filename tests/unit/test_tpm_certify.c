@@ -27,6 +27,7 @@
 
 #include <cmocka.h>
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
@@ -41,6 +42,7 @@
 #include <avow/tpm.h>
 #include <avow/verify.h>
 
+#include "formats/tpm_int.h"
 #include "testutil.h"
 
 /* DER content octets of 2.23.133.20.1. */
@@ -525,6 +527,51 @@ static void test_ak_without_eku(void **state)
     avow_buf_free(&st);
 }
 
+/*
+ * The AK certificate's path goes through the verifier's chain cache: the
+ * second verification under one verifier is a hit, and the TCG profile is
+ * still judged on it (no EKU: refused again); a path that does not
+ * validate is never cached.
+ */
+static void test_ak_chain_cached(void **state)
+{
+    (void)state;
+    NEED_TPM();
+    avow_buf st = certify(G->key, G->key_pub, G->key_pub, NONCE, sizeof(NONCE));
+    static const struct {
+        int which;
+        avow_err want;
+        uint64_t hits, misses;
+    } cases[] = {{0, AVOW_OK, 1, 1}, {1, AVOW_ERR_AK_EKU, 1, 1}, {2, AVOW_ERR_CHAIN, 0, 2}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        X509 *ak = cases[i].which == 0   ? G->ak_cert
+                   : cases[i].which == 1 ? G->ak_cert_no_eku
+                                         : G->ak_cert_untrusted;
+        avow_verifier *v = verifier();
+        STACK_OF(X509) *certs = sk_X509_new_null();
+        assert_true(sk_X509_push(certs, ak) > 0);
+        avow_verify_opts o;
+        avow_verify_opts_init(&o);
+        o.nonce = NONCE;
+        o.nonce_len = sizeof(NONCE);
+        o.untrusted = certs;
+        for (int k = 0; k < 2; k++) {
+            avow_statement_result *r = NULL;
+            assert_int_equal(avow_statement_verify(v, NULL, TPM_OID, sizeof(TPM_OID), st.ptr,
+                                                   st.len, &o, &r, NULL),
+                             cases[i].want);
+            avow_statement_result_free(r);
+        }
+        uint64_t hits = 0, misses = 0;
+        avow_verifier_cache_stats(v, &hits, &misses, NULL);
+        assert_int_equal(hits, cases[i].hits);
+        assert_int_equal(misses, cases[i].misses);
+        sk_X509_free(certs);
+        avow_verifier_free(v);
+    }
+    avow_buf_free(&st);
+}
+
 /* Bytes changed inside the parts: the reader or the signature says so, by field. */
 static void test_tampered(void **state)
 {
@@ -791,22 +838,159 @@ static void test_strict_der(void **state)
     avow_buf_free(&pem);
 }
 
+/* An EC key of OpenSSL's as a TPM2B_PUBLIC (coordinates at the field's length), marshalled. */
+static size_t ecc_public(EVP_PKEY *pk, TPMI_ECC_CURVE curve, size_t fl, int bump_y, int x_is_p,
+                         uint8_t *out, size_t cap)
+{
+    BIGNUM *x = NULL, *y = NULL;
+    assert_int_equal(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_X, &x), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(pk, OSSL_PKEY_PARAM_EC_PUB_Y, &y), 1);
+    if (bump_y)
+        assert_int_equal(BN_add_word(y, 1), 1);
+    if (x_is_p)
+        assert_non_null(BN_copy(x, fl == 32   ? BN_get0_nist_prime_256()
+                                   : fl == 48 ? BN_get0_nist_prime_384()
+                                              : BN_get0_nist_prime_521()));
+    TPM2B_PUBLIC p;
+    memset(&p, 0, sizeof(p));
+    p.publicArea.type = TPM2_ALG_ECC;
+    p.publicArea.nameAlg = TPM2_ALG_SHA256;
+    p.publicArea.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT;
+    p.publicArea.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+    p.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+    p.publicArea.parameters.eccDetail.curveID = curve;
+    p.publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+    TPMS_ECC_POINT *u = &p.publicArea.unique.ecc;
+    assert_int_equal(BN_bn2binpad(x, u->x.buffer, (int)fl), (int)fl);
+    assert_int_equal(BN_bn2binpad(y, u->y.buffer, (int)fl), (int)fl);
+    u->x.size = u->y.size = (UINT16)fl;
+    BN_free(x), BN_free(y);
+    size_t off = 0;
+    assert_int_equal(Tss2_MU_TPM2B_PUBLIC_Marshal(&p, out, cap, &off), TSS2_RC_SUCCESS);
+    return off;
+}
+
+/*
+ * The certified key's SPKI on each NIST curve is OpenSSL's own encoding of
+ * the key, and a point off the curve (y + 1) or with a coordinate of p is
+ * refused: the on-curve equation and its constants are avow's, so they are
+ * held against OpenSSL's keys here.
+ */
+static void test_ecc_spki(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *group;
+        TPMI_ECC_CURVE curve;
+        size_t fl;
+    } curves[] = {{"P-256", TPM2_ECC_NIST_P256, 32},
+                  {"P-384", TPM2_ECC_NIST_P384, 48},
+                  {"P-521", TPM2_ECC_NIST_P521, 66}};
+    for (size_t c = 0; c < sizeof(curves) / sizeof(curves[0]); c++)
+        for (int k = 0; k < 8; k++) {
+            EVP_PKEY *pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curves[c].group);
+            assert_non_null(pk);
+            uint8_t pub[sizeof(TPM2B_PUBLIC)];
+            size_t n = ecc_public(pk, curves[c].curve, curves[c].fl, 0, 0, pub, sizeof(pub));
+            avow_buf spki = {0};
+            assert_int_equal(avow_tpm_public_spki(pub, n, &spki, NULL), AVOW_OK);
+            unsigned char *der = NULL;
+            int dl = i2d_PUBKEY(pk, &der);
+            assert_true(dl > 0);
+            assert_int_equal(spki.len, (size_t)dl);
+            assert_memory_equal(spki.ptr, der, spki.len);
+            OPENSSL_free(der);
+            avow_buf_free(&spki);
+            avow_diag d;
+            for (int bad = 0; bad < 2; bad++) {
+                n = ecc_public(pk, curves[c].curve, curves[c].fl, !bad, bad, pub, sizeof(pub));
+                assert_int_equal(avow_tpm_public_spki(pub, n, &spki, &d), AVOW_ERR_TPM_STRUCT);
+                assert_string_equal(d.field, "tpmTPublic.unique.ecc");
+                assert_non_null(strstr(d.detail, "not on"));
+                assert_null(spki.ptr);
+            }
+            EVP_PKEY_free(pk);
+        }
+}
+
+/*
+ * The ECDSA r and s of a TPMT_SIGNATURE become the DER ECDSA-Sig-Value
+ * OpenSSL's i2d_ECDSA_SIG writes for them: leading zeros, a set high bit,
+ * a zero, the largest sizes.
+ */
+static void test_ecdsa_sig_der(void **state)
+{
+    (void)state;
+    avow_buf pem = tu_read_vector("csr/tcgAttestTpmCertify.pem");
+    avow_request *req = NULL;
+    assert_int_equal(avow_request_decode(pem.ptr, pem.len, AVOW_REQUEST_AUTO, 0, &req, NULL),
+                     AVOW_OK);
+    const avow_statement *st = avow_request_get0_statement(req, 0);
+    avow__tpm_certify *sample = NULL;
+    assert_int_equal(avow__tpm_decode(st->der.ptr, st->der.len, &sample, NULL), AVOW_OK);
+    static const struct {
+        uint8_t r0, r1, s0;
+        UINT16 rn, sn;
+    } cases[] = {{0x00, 0x00, 0x7f, 32, 32}, {0x80, 0x01, 0xff, 32, 32},
+                 {0x00, 0x80, 0x01, 1, 66},  {0x00, 0x00, 0x00, 2, 1},
+                 {0xff, 0xff, 0x80, 66, 66}, {0x01, 0x00, 0x01, 128, 128}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        TPMT_SIGNATURE sig;
+        memset(&sig, 0, sizeof(sig));
+        sig.sigAlg = TPM2_ALG_ECDSA;
+        sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
+        TPM2B_ECC_PARAMETER *r = &sig.signature.ecdsa.signatureR;
+        TPM2B_ECC_PARAMETER *s = &sig.signature.ecdsa.signatureS;
+        r->size = cases[i].rn, s->size = cases[i].sn;
+        memset(r->buffer, 0x5a, r->size);
+        memset(s->buffer, 0xa5, s->size);
+        r->buffer[0] = cases[i].r0;
+        if (r->size > 1)
+            r->buffer[1] = cases[i].r1;
+        s->buffer[0] = cases[i].s0;
+        uint8_t sb[sizeof(sig)];
+        size_t sl = 0;
+        assert_int_equal(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, sb, sizeof(sb), &sl),
+                         TSS2_RC_SUCCESS);
+        avow_buf stmt = {0};
+        assert_int_equal(avow_tpm_certify_encode(sample->attest.ptr, sample->attest.len, sb, sl,
+                                                 sample->pub.ptr, sample->pub.len, &stmt, NULL),
+                         AVOW_OK);
+        avow__tpm_certify *t = NULL;
+        assert_int_equal(avow__tpm_decode(stmt.ptr, stmt.len, &t, NULL), AVOW_OK);
+        ECDSA_SIG *es = ECDSA_SIG_new();
+        assert_int_equal(ECDSA_SIG_set0(es, BN_bin2bn(r->buffer, r->size, NULL),
+                                        BN_bin2bn(s->buffer, s->size, NULL)),
+                         1);
+        unsigned char *der = NULL;
+        int dl = i2d_ECDSA_SIG(es, &der);
+        assert_true(dl > 0);
+        assert_int_equal(t->sig_len, (size_t)dl);
+        assert_memory_equal(t->sig_bytes, der, t->sig_len);
+        OPENSSL_free(der);
+        ECDSA_SIG_free(es);
+        avow__tpm_free(t);
+        avow_buf_free(&stmt);
+    }
+    avow__tpm_free(sample);
+    avow_request_free(req);
+    avow_buf_free(&pem);
+}
+
 int main(void)
 {
     const struct CMUnitTest offline[] = {
         cmocka_unit_test(test_published_sample),
         cmocka_unit_test(test_strict_der),
+        cmocka_unit_test(test_ecc_spki),
+        cmocka_unit_test(test_ecdsa_sig_der),
     };
     const struct CMUnitTest tpm[] = {
-        cmocka_unit_test(test_affirming),
-        cmocka_unit_test(test_wrong_nonce),
-        cmocka_unit_test(test_duplicable_key),
-        cmocka_unit_test(test_name_mismatch),
-        cmocka_unit_test(test_untrusted_ak),
-        cmocka_unit_test(test_ak_without_eku),
-        cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_attested_csr),
-        cmocka_unit_test(test_rsa),
+        cmocka_unit_test(test_affirming),       cmocka_unit_test(test_wrong_nonce),
+        cmocka_unit_test(test_duplicable_key),  cmocka_unit_test(test_name_mismatch),
+        cmocka_unit_test(test_untrusted_ak),    cmocka_unit_test(test_ak_without_eku),
+        cmocka_unit_test(test_ak_chain_cached), cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_attested_csr),    cmocka_unit_test(test_rsa),
     };
     int rc = cmocka_run_group_tests_name("tpm_offline", offline, NULL, NULL);
     rc += cmocka_run_group_tests_name("tpm_swtpm", tpm, env_setup, env_teardown);

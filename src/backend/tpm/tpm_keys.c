@@ -194,6 +194,118 @@ avow_err avow_tpm_keygen(avow_tpm *t, avow_tpm_key_kind kind, avow_tpm_key_type 
     return e;
 }
 
+/* The primary's nameAlg (key_template): the hash of every key blob's outer integrity HMAC. */
+#define PRIMARY_HMAC_LEN 32
+
+/* TPM2B_PUBLIC of a signing key avow loads, the whole of pub[0..len), into *p. */
+static avow_err read_key_public(const uint8_t *pub, size_t len, TPM2B_PUBLIC *p, avow_buf *spki,
+                                avow_diag *diag)
+{
+    memset(p, 0, sizeof(*p));
+    if (len < 2)
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "key.pub", "%zu bytes, not a TPM2B_PUBLIC",
+                          len);
+    /* The size field against the file first: the unmarshaller would name neither. */
+    size_t inner = (size_t)pub[0] << 8 | pub[1];
+    if (inner == 0 || inner != len - 2)
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "key.pub.size",
+                          "size %zu for a file of %zu bytes after the size field", inner, len - 2);
+    size_t off = 0;
+    TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub, len, &off, p);
+    if (rc != TSS2_RC_SUCCESS)
+        return tss_fail(diag, AVOW_ERR_TPM_STRUCT, rc, "key.pub.publicArea",
+                        "unmarshalling the TPMT_PUBLIC");
+    if (off != len)
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "key.pub.publicArea",
+                          "%zu bytes after the TPMT_PUBLIC", len - off);
+    const TPMT_PUBLIC *t = &p->publicArea;
+    if (t->nameAlg != TPM2_ALG_SHA256 && t->nameAlg != TPM2_ALG_SHA384 &&
+        t->nameAlg != TPM2_ALG_SHA512)
+        return avow__fail(diag, AVOW_ERR_TPM_NAME_ALG, "key.pub.nameAlg",
+                          "nameAlg 0x%04x is not SHA-256, SHA-384 or SHA-512",
+                          (unsigned)t->nameAlg);
+    if (t->type != TPM2_ALG_ECC && t->type != TPM2_ALG_RSA)
+        return avow__fail(diag, AVOW_ERR_TPM_KEY_KIND, "key.pub.type",
+                          "type 0x%04x is not ECC (0x0023) or RSA (0x0001)", (unsigned)t->type);
+    if (!(t->objectAttributes & TPMA_OBJECT_SIGN_ENCRYPT))
+        return avow__fail(diag, AVOW_ERR_TPM_KEY_KIND, "key.pub.objectAttributes",
+                          "0x%08x: sign is clear, avow loads signing keys",
+                          (unsigned)t->objectAttributes);
+    if (t->type == TPM2_ALG_ECC) {
+        TPMI_ECC_CURVE c = t->parameters.eccDetail.curveID;
+        if (c != TPM2_ECC_NIST_P256 && c != TPM2_ECC_NIST_P384 && c != TPM2_ECC_NIST_P521)
+            return avow__fail(diag, AVOW_ERR_TPM_KEY_KIND, "key.pub.parameters.eccDetail.curveID",
+                              "curve 0x%04x is not NIST P-256, P-384 or P-521", (unsigned)c);
+    } else {
+        TPMI_RSA_KEY_BITS b = t->parameters.rsaDetail.keyBits;
+        if (b != 2048 && b != 3072 && b != 4096)
+            return avow__fail(diag, AVOW_ERR_TPM_KEY_KIND, "key.pub.parameters.rsaDetail.keyBits",
+                              "%u bits, not 2048, 3072 or 4096", (unsigned)b);
+    }
+    /* The key itself (coordinates on the curve, modulus of keyBits) as the verifier reads it. */
+    avow_buf key = {0};
+    avow_diag kd;
+    avow_diag_clear(&kd);
+    avow_err e = avow_tpm_public_spki(pub, len, &key, &kd);
+    if (e != AVOW_OK)
+        return avow__fail(diag, e, "key.pub.unique", "%s", kd.detail);
+    if (spki != NULL)
+        *spki = key;
+    else
+        avow_buf_free(&key);
+    return AVOW_OK;
+}
+
+/*
+ * TPM2B_PRIVATE, the whole of priv[0..len), into *k: TPM2_Create's private
+ * area is the outer integrity HMAC (a TPM2B_DIGEST of the parent's nameAlg)
+ * followed by the encrypted sensitive area (TPM 2.0 Library Part 1,
+ * Protected Storage: the outer wrapper, with no IV for TPM2_Create); only
+ * the sizes can be read without the parent's seed.
+ */
+static avow_err read_key_private(const uint8_t *priv, size_t len, TPM2B_PRIVATE *k, avow_diag *diag)
+{
+    memset(k, 0, sizeof(*k));
+    if (len < 2)
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "key.priv", "%zu bytes, not a TPM2B_PRIVATE",
+                          len);
+    size_t inner = (size_t)priv[0] << 8 | priv[1];
+    if (inner == 0 || inner != len - 2 || inner > sizeof(k->buffer))
+        return avow__fail(diag, AVOW_ERR_TPM_STRUCT, "key.priv.size",
+                          "size %zu for a file of %zu bytes after the size field (1..%zu)", inner,
+                          len - 2, sizeof(k->buffer));
+    size_t off = 0;
+    TSS2_RC rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(priv, len, &off, k);
+    if (rc != TSS2_RC_SUCCESS || off != len)
+        return tss_fail(diag, AVOW_ERR_TPM_STRUCT, rc, "key.priv",
+                        "reading one TPM2B_PRIVATE to its last byte");
+    size_t hmac = inner < 2 ? 0 : (size_t)k->buffer[0] << 8 | k->buffer[1];
+    if (inner < 2 || hmac != PRIMARY_HMAC_LEN)
+        return avow__fail(diag, AVOW_ERR_TPM_KEY_BLOB, "key.priv.integrity",
+                          "integrity HMAC of %zu bytes, not the %d of avow's primary (SHA-256)",
+                          hmac, PRIMARY_HMAC_LEN);
+    if (inner <= 2 + hmac)
+        return avow__fail(diag, AVOW_ERR_TPM_KEY_BLOB, "key.priv.sensitive",
+                          "no encrypted sensitive area after the integrity HMAC");
+    return AVOW_OK;
+}
+
+avow_err avow_tpm_key_check(const uint8_t *pub, size_t pub_len, const uint8_t *priv,
+                            size_t priv_len, avow_diag *diag)
+{
+    if (pub == NULL && priv == NULL)
+        return avow__fail(diag, AVOW_ERR_ARG, "key", "no key file");
+    TPM2B_PUBLIC p;
+    TPM2B_PRIVATE k;
+    avow_err rc = AVOW_OK;
+    if (pub != NULL)
+        rc = read_key_public(pub, pub_len, &p, NULL, diag);
+    if (rc == AVOW_OK && priv != NULL)
+        rc = read_key_private(priv, priv_len, &k, diag);
+    OPENSSL_cleanse(&k, sizeof(k));
+    return rc;
+}
+
 avow_err avow_tpm_load(avow_tpm *t, const uint8_t *pub, size_t pub_len, const uint8_t *priv,
                        size_t priv_len, uint32_t *key, EVP_PKEY **pkey, avow_diag *diag)
 {
@@ -206,31 +318,29 @@ avow_err avow_tpm_load(avow_tpm *t, const uint8_t *pub, size_t pub_len, const ui
                           MAX_LOADED);
     TPM2B_PUBLIC p;
     TPM2B_PRIVATE k;
-    memset(&p, 0, sizeof(p));
-    memset(&k, 0, sizeof(k));
-    size_t po = 0, ko = 0;
-    TSS2_RC rc = Tss2_MU_TPM2B_PUBLIC_Unmarshal(pub, pub_len, &po, &p);
-    if (rc != TSS2_RC_SUCCESS || po != pub_len)
-        return tss_fail(diag, AVOW_ERR_TPM_STRUCT, rc, "key.pub",
-                        "reading one TPM2B_PUBLIC to its last byte");
-    rc = Tss2_MU_TPM2B_PRIVATE_Unmarshal(priv, priv_len, &ko, &k);
-    if (rc != TSS2_RC_SUCCESS || ko != priv_len)
-        return tss_fail(diag, AVOW_ERR_TPM_STRUCT, rc, "key.priv",
-                        "reading one TPM2B_PRIVATE to its last byte");
+    avow_buf spki = {0};
+    avow_err e = read_key_public(pub, pub_len, &p, &spki, diag);
+    if (e == AVOW_OK)
+        e = read_key_private(priv, priv_len, &k, diag);
+    if (e != AVOW_OK) {
+        avow_buf_free(&spki);
+        OPENSSL_cleanse(&k, sizeof(k));
+        return e;
+    }
     EVP_PKEY *pk = NULL;
     if (pkey != NULL) {
-        avow_buf spki = {0};
-        avow_err e = avow_tpm_public_spki(pub, pub_len, &spki, diag);
-        if (e != AVOW_OK)
-            return e;
         const unsigned char *q = spki.ptr;
         pk = d2i_PUBKEY(NULL, &q, (long)spki.len);
-        avow_buf_free(&spki);
-        if (pk == NULL)
-            return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "key.pub", "cannot read the public key");
+    }
+    avow_buf_free(&spki);
+    if (pkey != NULL && pk == NULL) {
+        OPENSSL_cleanse(&k, sizeof(k));
+        return avow__fail_ossl(diag, AVOW_ERR_NOMEM, "key.pub", "cannot read the public key");
     }
     ESYS_TR h = ESYS_TR_NONE;
-    rc = Esys_Load(t->esys, t->primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &k, &p, &h);
+    TSS2_RC rc =
+        Esys_Load(t->esys, t->primary, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE, &k, &p, &h);
+    OPENSSL_cleanse(&k, sizeof(k));
     if (rc != TSS2_RC_SUCCESS) {
         EVP_PKEY_free(pk);
         return tss_fail(diag, AVOW_ERR_CRYPTO, rc, "key",

@@ -100,7 +100,7 @@ static int eku_has(const EXTENDED_KEY_USAGE *eku, const avow_oid *want, int or_a
  * constrains what it may certify. So an intermediate, not the anchor, with an
  * EKU must allow the attestation-key EKU, or anyExtendedKeyUsage.
  */
-static void ak_facts(const avow_verifier *v, X509 *cert, STACK_OF(X509) * chain, avow__akfacts *f)
+void avow__ak_facts(const avow_verifier *v, X509 *cert, STACK_OF(X509) * chain, avow__akfacts *f)
 {
     memset(f, 0, sizeof(*f));
     uint32_t xf = X509_get_extension_flags(cert);
@@ -246,7 +246,7 @@ static avow_err trust_signer(vctx *c, X509 *cert, avow_view der, avow_sig_result
     if (rc != AVOW_OK)
         return rc;
     avow__akfacts facts;
-    ak_facts(c->v, cert, r->chain, &facts);
+    avow__ak_facts(c->v, cert, r->chain, &facts);
     if (cached)
         avow__chain_cache_put(c->v, leaf, r->chain, &facts);
     return ak_judge(c->v, c->flags, &facts, r);

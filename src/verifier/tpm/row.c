@@ -69,15 +69,34 @@ static int key_fits(const EVP_PKEY *pk, uint16_t alg)
     return alg == AVOW__TPM_ALG_ECDSA && id == EVP_PKEY_EC;
 }
 
-/* The signature over the TPMS_ATTEST with pk, with exactly the scheme the TPM named. */
-static int sig_ok(const avow__tpm_certify *t, EVP_PKEY *pk)
+/*
+ * The verifier's digest (fetched once when it was made) for a TPM hash
+ * algorithm, or NULL: fetching by name on every verification goes through
+ * OpenSSL 3's method store and its locks.
+ */
+static const EVP_MD *tpm_md(const avow_verifier *v, uint16_t alg)
 {
-    if (!key_fits(pk, t->sig_alg))
+    switch (alg) {
+    case AVOW__TPM_ALG_SHA256:
+        return v->md[0];
+    case AVOW__TPM_ALG_SHA384:
+        return v->md[1];
+    case AVOW__TPM_ALG_SHA512:
+        return v->md[2];
+    default:
+        return NULL;
+    }
+}
+
+/* The signature over the TPMS_ATTEST with pk, with exactly the scheme the TPM named. */
+static int sig_ok(const avow_verifier *v, const avow__tpm_certify *t, EVP_PKEY *pk)
+{
+    const EVP_MD *md = tpm_md(v, t->sig_hash);
+    if (md == NULL || !key_fits(pk, t->sig_alg))
         return 0;
     EVP_MD_CTX *mc = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pc = NULL;
-    int ok = mc != NULL && EVP_DigestVerifyInit_ex(mc, &pc, avow__tpm_hash_name(t->sig_hash), NULL,
-                                                   NULL, pk, NULL) == 1;
+    int ok = mc != NULL && EVP_DigestVerifyInit(mc, &pc, md, NULL, pk) == 1;
     if (ok && t->sig_alg == AVOW__TPM_ALG_RSASSA)
         ok = EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_PADDING) == 1;
     else if (ok && t->sig_alg == AVOW__TPM_ALG_RSAPSS)
@@ -107,10 +126,30 @@ static int has_ak_eku(X509 *x, int *none)
     return found;
 }
 
-/* The AK certificate: a path to the anchors, then the TCG AK profile. */
-static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X509 *cert,
-                         tpm_verified *r)
+/*
+ * A path from the AK certificate to the anchors, through the verifier's
+ * chain cache (chain_cache.c says what a hit promises: what this
+ * X509_verify_cert would find). A path validated here goes into the cache
+ * with the PKIX row's facts, which that row judges on its own hits; the
+ * TCG profile below is read from the certificate on every call.
+ */
+static avow_err ak_path(const avow_verifier *v, const avow_verify_opts *opts, X509 *cert,
+                        tpm_verified *r)
 {
+    uint8_t leaf[AVOW__SHA256_LEN];
+    int cached =
+        v->cache != NULL && avow__cert_sha256(avow__chain_cache_md(v->cache), cert, leaf) == 1;
+    avow__callcerts cc;
+    memset(&cc, 0, sizeof(cc));
+    cc.extra = opts != NULL ? opts->untrusted : NULL;
+    avow__chain_hit hit;
+    int64_t at = v->at_set ? (int64_t)v->at : (int64_t)time(NULL);
+    if (cached && avow__chain_cache_get(v, leaf, at, &cc, 0, &hit)) {
+        avow__chain_hit_clear(&hit);
+        avow__callcerts_clear(&cc);
+        return AVOW_OK;
+    }
+    avow__callcerts_clear(&cc);
     STACK_OF(X509) *untrusted = sk_X509_dup(v->untrusted);
     for (int i = 0; untrusted != NULL && opts != NULL && i < sk_X509_num(opts->untrusted); i++)
         if (!sk_X509_push(untrusted, sk_X509_value(opts->untrusted, i))) {
@@ -122,6 +161,7 @@ static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X
     if (untrusted == NULL || ctx == NULL || !X509_STORE_CTX_init(ctx, v->store, cert, untrusted)) {
         rc = vfail(r, AVOW_ERR_NOMEM, "cannot set up path building");
     } else {
+        /* ANY, as the PKIX row: the AK EKU is unknown to OpenSSL and judged below. */
         X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
         if (v->at_set)
             X509_STORE_CTX_set_time(ctx, 0, v->at);
@@ -129,11 +169,27 @@ static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X
             int err = X509_STORE_CTX_get_error(ctx);
             rc = vfail(r, AVOW_ERR_CHAIN, "AK certificate chain: %s (depth %d)",
                        X509_verify_cert_error_string(err), X509_STORE_CTX_get_error_depth(ctx));
+        } else if (cached) {
+            STACK_OF(X509) *chain = X509_STORE_CTX_get1_chain(ctx);
+            if (chain != NULL) {
+                avow__akfacts facts;
+                avow__ak_facts(v, cert, chain, &facts);
+                avow__chain_cache_put(v, leaf, chain, &facts);
+            }
+            sk_X509_pop_free(chain, X509_free);
         }
     }
     X509_STORE_CTX_free(ctx);
     sk_X509_free(untrusted);
     avow__ossl_clear();
+    return rc;
+}
+
+/* The AK certificate: a path to the anchors, then the TCG AK profile. */
+static avow_err trust_ak(const avow_verifier *v, const avow_verify_opts *opts, X509 *cert,
+                         tpm_verified *r)
+{
+    avow_err rc = ak_path(v, opts, cert, r);
     if (rc != AVOW_OK)
         return rc;
     if (!(X509_get_extension_flags(cert) & EXFLAG_KUSAGE) ||
@@ -161,7 +217,7 @@ static avow_err find_ak(const avow_verifier *v, const avow_verify_opts *opts,
     int fitting = 0;
     for (size_t i = 0; i < v->nkeys; i++) {
         fitting += key_fits(v->keys[i].pub, t->sig_alg);
-        if (sig_ok(t, v->keys[i].pub)) {
+        if (sig_ok(v, t, v->keys[i].pub)) {
             r->key_source = "key set";
             return AVOW_OK;
         }
@@ -174,7 +230,7 @@ static avow_err find_ak(const avow_verifier *v, const avow_verify_opts *opts,
             if (pk == NULL)
                 continue;
             fitting += key_fits(pk, t->sig_alg);
-            if (!sig_ok(t, pk))
+            if (!sig_ok(v, t, pk))
                 continue;
             r->key_source = "certificate";
             X509_NAME_oneline(X509_get_subject_name(x), r->ak_subject, sizeof(r->ak_subject));
@@ -192,16 +248,26 @@ static avow_err find_ak(const avow_verifier *v, const avow_verify_opts *opts,
                  avow__tpm_alg_name(t->sig_alg), fitting);
 }
 
-static avow_err check_name(const avow__tpm_certify *t, tpm_verified *r)
+/*
+ * certifiedName against nameAlg || H(tpmTPublic), over the bytes decode
+ * already read (nameAlg from them too), with the verifier's digest.
+ */
+static avow_err check_name(const avow_verifier *v, const avow__tpm_certify *t, tpm_verified *r)
 {
+    const EVP_MD *md = tpm_md(v, t->name_alg);
+    if (md == NULL)
+        return vfail(r, AVOW_ERR_TPM_NAME_ALG,
+                     "tpmTPublic: nameAlg 0x%04x (%s) is not SHA-256, SHA-384 or SHA-512",
+                     (unsigned)t->name_alg, avow__tpm_alg_name(t->name_alg));
     uint8_t name[2 + EVP_MAX_MD_SIZE];
-    size_t n = 0;
-    avow_diag d;
-    avow_diag_clear(&d);
-    avow_err rc = avow_tpm_name(t->pub.ptr, t->pub.len, name, sizeof(name), &n, &d);
-    if (rc != AVOW_OK)
-        return vfail(r, rc, "tpmTPublic: %s", d.detail);
-    if (n != t->name.len || CRYPTO_memcmp(name, t->name.b, n) != 0)
+    unsigned int n = 0;
+    name[0] = (uint8_t)(t->name_alg >> 8);
+    name[1] = (uint8_t)t->name_alg;
+    if (!EVP_Digest(t->pub.ptr, t->pub.len, name + 2, &n, md, NULL)) {
+        avow__ossl_clear();
+        return vfail(r, AVOW_ERR_CRYPTO, "tpmTPublic: digest failed");
+    }
+    if (2 + (size_t)n != t->name.len || CRYPTO_memcmp(name, t->name.b, 2 + (size_t)n) != 0)
         return vfail(r, AVOW_ERR_TPM_NAME,
                      "attested.certify.name is not nameAlg || H(tpmTPublic) of the given key");
     return AVOW_OK;
@@ -235,7 +301,7 @@ static avow_err tpm_verify(const avow_statement_type *row, const avow_verifier *
         rc = vfail(r, AVOW_ERR_TPM_NO_PUBLIC,
                    "no tpmTPublic: the certified key's name cannot be checked");
     if (rc == AVOW_OK)
-        rc = check_name(t, r);
+        rc = check_name(v, t, r);
     if (rc == AVOW_OK && t->spki == NULL)
         rc = vfail(r, AVOW_ERR_UNSUPPORTED, "the certified key (type 0x%04x) has no SPKI form",
                    (unsigned)t->pub_type);

@@ -84,3 +84,10 @@ alive() {
     expect_status 200
     kill -0 "$SERVER_PID" 2>/dev/null || fail "avow serve died"
 }
+
+# payload JWT [PART]: the decoded PART (default 2, the claims) of a compact JWT.
+payload() {
+    s=$(printf '%s' "$1" | cut -d. -f"${2:-2}" | tr '_-' '/+')
+    case $(( ${#s} % 4 )) in 2) s="$s==" ;; 3) s="$s=" ;; esac
+    printf '%s' "$s" | base64 -d
+}

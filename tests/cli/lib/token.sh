@@ -28,3 +28,31 @@ softhsm_token() {
     AVOW_TEST_PIN=$PIN
     export AVOW_TEST_PIN
 }
+
+# token_ak_cert ROOT: a test manufacturer root ($T/ROOT.key, $T/ROOT.crt) and
+# $T/ak.crt, the AK certificate it issues for the token key whose public key
+# is $T/ak.pub (keyUsage digitalSignature, the AK EKU, a subjectKeyIdentifier).
+token_ak_cert() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/$1.key" \
+        -subj "/O=avow test/CN=Test Manufacturer Root" -days 30 \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+        -out "$T/$1.crt" 2>/dev/null
+    printf 'keyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectKeyIdentifier=hash\n' \
+        "$AK_EKU" >"$T/ak.ext"
+    openssl x509 -new -force_pubkey "$T/ak.pub" -subj "/O=avow test/CN=Token AK" -CA "$T/$1.crt" \
+        -CAkey "$T/$1.key" -days 30 -extfile "$T/ak.ext" -out "$T/ak.crt" 2>/dev/null ||
+        fail "openssl cannot issue the AK certificate"
+}
+
+# token_evidence KEYOBJ NONCE OUT [more avow evidence create options]: PKIX
+# Evidence in OUT, signed by the token's AK (object ak, certificate
+# $T/ak.crt) about the token key KEYOBJ, with the token's platform claims.
+token_evidence() {
+    k=$1
+    n=$2
+    o=$3
+    shift 3
+    expect_rc 0 "$AVOW" evidence create -signkey "$TOK;object=ak" -signcert "$T/ak.crt" \
+        -pin-source env:AVOW_TEST_PIN -platform-from "$TOK" -attest-key "$TOK;object=$k" \
+        -nonce "$n" -out "$o" "$@"
+}
