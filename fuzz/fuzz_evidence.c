@@ -5,8 +5,12 @@
  * fixed set-up (setup.h: the fuzz CA as trust anchor, and a key set), with
  * and without the seeds' nonce; check the result and its claim set; appraise
  * the claims with the default and a rich policy; build the EAR, write it as
- * JSON, read it back, and sign and verify it as a JWT. The OpenSSL error
- * queue stays empty throughout.
+ * JSON, read it back, and sign and verify it as a JWT. The input also goes
+ * through the registry as a request's one statement, so a platform token
+ * nested in it (the combined form, docs/kat.md) is verified by the
+ * id-pe-cmw and PSA rows, bound by the outer nonce or the outer signer, and
+ * appraised with a policy on psa: claims into an EAR that names the link.
+ * The OpenSSL error queue stays empty throughout.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,6 +55,85 @@ static void verify(const avow_evidence *ev, const avow_verifier *v, int with_non
     FZ_CHECK(ERR_peek_error() == 0);
 }
 
+static const char PSA_POLICY[] =
+    "{\"name\":\"fuzz-combined\",\"rules\":["
+    "{\"id\":\"secured\",\"claim\":\"psa:lifecycle\",\"equals\":\"secured\",\"required\":true},"
+    "{\"id\":\"fresh\",\"claim\":\"psa:nonce\",\"present\":true,\"required\":true}]}";
+
+static const avow_policy *psa_policy(void)
+{
+    static avow_policy *p;
+    if (p == NULL)
+        FZ_CHECK(avow_policy_parse(PSA_POLICY, sizeof(PSA_POLICY) - 1, &p, NULL) == AVOW_OK);
+    return p;
+}
+
+/* The invariants of a statement nested in statement 0 (the input). */
+static void check_nested(const avow_verification *r)
+{
+    size_t n = avow_verification_count(r);
+    FZ_CHECK(n >= 1 && n <= 1 + AVOW_NESTED_MAX_PER_STATEMENT);
+    avow_err outer = avow_statement_result_status(avow_verification_get0(r, 0));
+    FZ_CHECK(avow_statement_result_nested_in(avow_verification_get0(r, 0), NULL, NULL) == 0);
+    for (size_t i = 1; i < n; i++) {
+        const avow_statement_result *in = avow_verification_get0(r, i);
+        size_t o = 9, to = 9;
+        const char *field = NULL;
+        FZ_CHECK(avow_statement_result_nested_in(in, &o, &field) == 1 && o == 0 && field != NULL);
+        FZ_CHECK(strstr(field, "platform-token") != NULL);
+        FZ_CHECK(strcmp(avow_statement_result_type_name(in), "id-pe-cmw") == 0);
+        avow_err st = avow_statement_result_status(in);
+        /* a nested statement that fails fails the one it is nested in */
+        FZ_CHECK(st == AVOW_OK || outer == AVOW_ERR_NESTED);
+        /* one that verified is linked to its outer statement, and only to it */
+        FZ_CHECK(st != AVOW_OK || (avow_statement_result_linked_to(in, &to, NULL) && to == 0));
+    }
+    FZ_CHECK(avow_verification_status(r) != AVOW_OK || outer == AVOW_OK);
+}
+
+static void through_registry(const uint8_t *data, size_t size, unsigned flags)
+{
+    const fz_setup *s = fz_get();
+    const avow_profile *p = avow_verifier_get0_profile(s->v_keys);
+    avow_statement_in st = {{p->evidence_arc.der, p->evidence_arc.len}, {data, size}};
+    avow_statements_in in;
+    avow_statements_in_init(&in);
+    in.nstatements = 1;
+    in.statements = &st;
+    in.possession = AVOW_OK;
+    avow_verification_opts vo;
+    avow_verification_opts_init(&vo);
+    vo.verify_flags = flags;
+    avow_verification *r = NULL;
+    avow_err rc = avow_statements_verify(s->v_keys, &in, &vo, &r, NULL);
+    FZ_CHECK(ERR_peek_error() == 0);
+    FZ_CHECK(r != NULL && avow_verification_status(r) == rc);
+    check_nested(r);
+    size_t n = avow_verification_count(r);
+    avow_verification_free(r);
+
+    avow_appraise_opts ao;
+    avow_appraise_opts_init(&ao);
+    ao.policy = psa_policy();
+    ao.verify_flags = flags;
+    ao.now = FZ_NOW;
+    avow_appraisal *a = NULL;
+    rc = avow_appraise(s->v_keys, &in, &ao, &a, NULL);
+    FZ_CHECK(ERR_peek_error() == 0);
+    if (a == NULL)
+        return;
+    avow_buf j = {0};
+    FZ_CHECK(avow_ear_to_json(avow_appraisal_get0_ear(a), &j, NULL) == AVOW_OK);
+    /* only a nested statement that verified names what it binds */
+    FZ_CHECK(n > 1 || strstr((char *)j.ptr, "avow_binds") == NULL);
+    avow_ear *back = NULL;
+    FZ_CHECK(avow_ear_from_json((char *)j.ptr, j.len, &back, NULL) == AVOW_OK);
+    avow_ear_free(back);
+    avow_buf_free(&j);
+    avow_appraisal_free(a);
+    FZ_CHECK(ERR_peek_error() == 0);
+}
+
 static void one(const uint8_t *data, size_t size, unsigned flags)
 {
     avow_evidence *ev = NULL;
@@ -79,6 +162,10 @@ static void one(const uint8_t *data, size_t size, unsigned flags)
     verify(ev, s->v_anchor, 0, 0, 0);
     verify(ev, s->v_keys, 0, AVOW_VERIFY_ANY_SIGNATURE, flags == 0);
     avow_evidence_free(ev);
+    if (flags == 0) {
+        through_registry(data, size, 0);
+        through_registry(data, size, AVOW_VERIFY_NESTED_BY_SIGNER);
+    }
     FZ_CHECK(ERR_peek_error() == 0);
 }
 

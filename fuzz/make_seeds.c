@@ -338,6 +338,89 @@ static void evidence_seeds(void)
     avow_buf_free(&b);
 }
 
+/*
+ * The combined form (docs/kat.md): a PSA token of the 2023 profile with a
+ * 32-byte nonce, signed by ks_key (the fuzz verifier with keys finds it by
+ * the instance id derived from it), carried inside Evidence the AK signs.
+ * The claims map is written by hand in deterministic CBOR.
+ */
+static avow_buf psa_token(const uint8_t nonce[32])
+{
+    const fz_setup *s = fz_get();
+    uint8_t ueid[AVOW_PSA_INSTANCE_ID_LEN], z[32];
+    FZ_CHECK(avow_psa_instance_id_of_key(s->ks_key, ueid) == AVOW_OK);
+    memset(z, 0x11, sizeof(z));
+    uint8_t m[512];
+    size_t n = 0;
+#define B(...)                                                                                     \
+    do {                                                                                           \
+        const uint8_t b_[] = {__VA_ARGS__};                                                        \
+        memcpy(m + n, b_, sizeof(b_));                                                             \
+        n += sizeof(b_);                                                                           \
+    } while (0)
+#define RAW(p, len)                                                                                \
+    do {                                                                                           \
+        memcpy(m + n, (p), (len));                                                                 \
+        n += (len);                                                                                \
+    } while (0)
+    static const char prof[] = "tag:psacertified.org,2023:psa#tfm";
+    B(0xa7, 0x0a, 0x58, 0x20);
+    RAW(nonce, 32);
+    B(0x19, 0x01, 0x00, 0x58, 0x21);
+    RAW(ueid, sizeof(ueid));
+    B(0x19, 0x01, 0x09, 0x78, (uint8_t)(sizeof(prof) - 1));
+    RAW(prof, sizeof(prof) - 1);
+    B(0x19, 0x09, 0x5a, 0x01);             /* client id 1 */
+    B(0x19, 0x09, 0x5b, 0x19, 0x30, 0x00); /* secured */
+    B(0x19, 0x09, 0x5c, 0x58, 0x20);
+    RAW(z, 32);
+    B(0x19, 0x09, 0x5f, 0x81, 0xa3, 0x01, 0x62, 'B', 'L', 0x02, 0x58, 0x20);
+    RAW(z, 32);
+    B(0x05, 0x58, 0x20);
+    RAW(z, 32);
+#undef B
+#undef RAW
+    avow_buf tok = {0};
+    FZ_CHECK(avow_cose_sign1(m, n, s->ks_signer, AVOW_COSE_TAGGED, &tok, NULL) == AVOW_OK);
+    return tok;
+}
+
+static void combined_seed(const char *name, const uint8_t nonce[32], const uint8_t psa_nonce[32])
+{
+    const fz_setup *s = fz_get();
+    avow_evidence *ev = NULL;
+    size_t tx = 0, key = 0;
+    FZ_CHECK(avow_evidence_new(NULL, &ev) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_TRANSACTION, &tx, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_bytes(ev, tx, AVOW_CLAIM_NONCE, nonce, 32, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_element(ev, AVOW_ELEMENT_KEY, &key, NULL) == AVOW_OK);
+    FZ_CHECK(avow_evidence_add_utf8(ev, key, AVOW_CLAIM_KEY_IDENTIFIER, "k1", NULL) == AVOW_OK);
+    avow_buf spki = spki_of(s->req_key);
+    FZ_CHECK(avow_evidence_add_bytes(ev, key, AVOW_CLAIM_KEY_SPKI, spki.ptr, spki.len, NULL) ==
+             AVOW_OK);
+    avow_buf_free(&spki);
+    FZ_CHECK(avow_evidence_add_bool(ev, key, AVOW_CLAIM_KEY_SENSITIVE, 1, NULL) == AVOW_OK);
+    avow_buf tok = psa_token(psa_nonce);
+    FZ_CHECK(avow_evidence_add_platform_token(ev, NULL, tok.ptr, tok.len, NULL) == AVOW_OK);
+    avow_buf_free(&tok);
+    avow_buf b = sign_encode(ev, SIG_CERT);
+    put_buf("evidence", name, &b);
+    avow_buf_free(&b);
+}
+
+static void combined_seeds(void)
+{
+    const fz_setup *s = fz_get();
+    uint8_t nonce[32], h[32];
+    memset(nonce, 0x5a, sizeof(nonce));
+    combined_seed("fz-combined-psa.der", nonce, nonce);
+    /* bound by the AK: the token's nonce is the SHA-256 of its SubjectPublicKeyInfo */
+    avow_buf ak = spki_of(X509_get0_pubkey(s->ak));
+    FZ_CHECK(avow_kat_link_nonce(ak.ptr, ak.len, sizeof(h), h) == AVOW_OK);
+    avow_buf_free(&ak);
+    combined_seed("fz-combined-by-signer.der", nonce, h);
+}
+
 /* ---- requests ---- */
 
 static avow_buf request(avow_request_kind kind, const avow_buf *evidence, int extra)
@@ -744,6 +827,7 @@ int main(int argc, char **argv)
     }
     root = argv[1];
     evidence_seeds();
+    combined_seeds();
     request_seeds();
     json_seeds();
     jose_seeds();

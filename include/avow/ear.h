@@ -67,7 +67,15 @@ typedef struct avow_ear_submod {
     avow_buf akpub; /* attested key SPKI DER; empty when absent */
     size_t nreasons;
     avow_ear_reason *reasons;
+    /* The key-attestation submod this platform submod binds, and how
+     * ("avow_binds", "avow_binding": AVOW_EAR_BINDING_*); NULL when none. */
+    char *binds;
+    char *binding;
 } avow_ear_submod;
+
+/* How a platform statement binds a key attestation (docs/ear.md, "avow_binds"). */
+#define AVOW_EAR_BINDING_LINKED "linked" /* a separate token whose nonce hashes its signer */
+#define AVOW_EAR_BINDING_NESTED "nested" /* carried inside it (the combined form) */
 
 /* A whole EAR; read-only for callers, made by avow_ear_build or avow_ear_from_json. */
 typedef struct avow_ear {
@@ -95,6 +103,10 @@ typedef struct avow_ear_statement {
     avow_err freshness;               /* avow_nonce_consume's result; AVOW_OK when none was used */
     const uint8_t *akpub;             /* attested key SPKI DER; NULL when none */
     size_t akpub_len;
+    /* The name of another statement of the EAR this platform statement binds
+     * (linked or nested) and AVOW_EAR_BINDING_LINKED or _NESTED; both or neither. */
+    const char *binds;
+    const char *binding;
 } avow_ear_statement;
 
 typedef struct avow_ear_opts {

@@ -362,6 +362,23 @@ AVOW_EXPORT avow_err avow_evidence_sign_sid(avow_evidence *ev, struct avow_signe
 AVOW_EXPORT avow_err avow_evidence_sign(avow_evidence *ev, struct avow_signer *signer,
                                         avow_sid_kind sid, avow_diag *diag);
 
+/*
+ * The combined form (docs/kat.md): a platform token (a PSA token, RFC 9783)
+ * inside the Evidence, under its signatures. The token is wrapped as a CBOR
+ * CMW record of media_type (NULL: AVOW_PSA_MEDIA_TYPE) with the evidence
+ * indicator and added to the platform element (made when there is none) as
+ * the claim AVOW_OID_PLATFORM_TOKEN (avow/kat.h), whose value is an
+ * id-pe-cmw CMW (the OCTET STRING of its cbor choice). The verifier hands it
+ * to the statement type of id-pe-cmw. At most one per Evidence
+ * (AVOW_ERR_DUP_CLAIM); errors also AVOW_ERR_TOO_LARGE (over
+ * AVOW_EVIDENCE_MAX_PLATFORM_TOKEN), AVOW_ERR_STATE (signed),
+ * AVOW_ERR_MEDIA_TYPE, AVOW_ERR_NOMEM.
+ */
+#define AVOW_EVIDENCE_MAX_PLATFORM_TOKEN (64u * 1024u)
+AVOW_EXPORT avow_err avow_evidence_add_platform_token(avow_evidence *ev, const char *media_type,
+                                                      const uint8_t *token, size_t len,
+                                                      avow_diag *diag);
+
 /* --- showing --- */
 
 /*

@@ -85,6 +85,29 @@ typedef struct avow_link_key {
 typedef int (*avow_stmt_link_keys_fn)(const avow_statement_type *row, const void *native,
                                       const void *verified, size_t i, avow_link_key *out);
 
+/*
+ * Statements nested in a statement (the combined form: a platform token
+ * carried inside PKIX Evidence, under its signature; docs/kat.md). A row
+ * offers the i-th into *out (0 past the last), asked only once the outer
+ * statement verified. Each is verified through the registry like a
+ * statement of the request, under `type`, and its result follows the
+ * request's statements (avow_statement_result_nested_in). One level only: a
+ * nested statement that offers statements of its own is refused
+ * (AVOW_ERR_NESTED), as is an outer one with more than
+ * AVOW_NESTED_MAX_PER_STATEMENT.
+ */
+#define AVOW_NESTED_MAX_PER_STATEMENT 4u
+#define AVOW_NESTED_MAX_DEPTH         1u
+
+typedef struct avow_nested_stmt {
+    avow_oid type;  /* the nested statement's type */
+    avow_view stmt; /* its whole DER TLV, as its type's row reads it; borrowed from native */
+    char field[96]; /* where it sits in the outer statement */
+} avow_nested_stmt;
+
+typedef int (*avow_stmt_nested_fn)(const avow_statement_type *row, const void *native,
+                                   const void *verified, size_t i, avow_nested_stmt *out);
+
 /* Row link flags. */
 enum {
     /* The statement's signer is trusted only when a platform statement of the
@@ -117,6 +140,7 @@ struct avow_statement_type {
     void *arg;                        /* for the row's own use */
     avow_stmt_link_keys_fn link_keys; /* NULL: offers no key to link with */
     unsigned link_flags;              /* AVOW_LINK_* */
+    avow_stmt_nested_fn nested;       /* NULL: nests no statement */
 };
 
 /* The built-in rows (const, static lifetime). */
@@ -205,6 +229,15 @@ AVOW_EXPORT const avow_attested_key *avow_statement_result_get0_key(const avow_s
  */
 AVOW_EXPORT int avow_statement_result_linked_to(const avow_statement_result *r, size_t *stmt,
                                                 const char **how);
+/*
+ * Whether this statement was nested in another (the combined form): 1 and
+ * *outer (the outer statement's index in the verification) and *field
+ * (where it sat in the outer one, borrowed), or 0. A nested statement that
+ * verified and is bound to its outer one is also linked to it
+ * (avow_statement_result_linked_to, how "nested: ...").
+ */
+AVOW_EXPORT int avow_statement_result_nested_in(const avow_statement_result *r, size_t *outer,
+                                                const char **field);
 /* The attested key whose SPKI is spki (byte for byte), or NULL. */
 AVOW_EXPORT const avow_attested_key *
 avow_statement_result_find_key(const avow_statement_result *r, const uint8_t *spki, size_t len);

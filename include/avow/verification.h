@@ -136,7 +136,9 @@ AVOW_EXPORT avow_view avow_verification_key(const avow_verification *r);
 /*
  * The result as JSON: {"status", "detail", "pop", "binding", "bound_by",
  * "bound_statement", "bound_element", "statements": [{"name", "type",
- * "status", "detail"}]}; NUL-terminated, owned by the caller.
+ * "status", "detail", and for a statement nested in another (the combined
+ * form) "nested_in" (the outer one's index) and "nested_at" (the field)}]};
+ * NUL-terminated, owned by the caller.
  */
 AVOW_EXPORT avow_err avow_verification_to_json(const avow_verification *r, avow_buf *out,
                                                avow_diag *diag);

@@ -53,7 +53,14 @@ enum {
      * default an intermediate (not the anchor) that carries the extension
      * must list the attestation-key EKU or anyExtendedKeyUsage
      * (AVOW_ERR_AK_EKU), as path validation does for other EKUs. */
-    AVOW_VERIFY_IGNORE_CA_EKU = 1u << 5
+    AVOW_VERIFY_IGNORE_CA_EKU = 1u << 5,
+    /* What binds a statement nested in another (a platform token inside
+     * PKIX Evidence, docs/kat.md): by default its nonce must equal the
+     * outer statement's signed nonce; with this flag it must instead be the
+     * hash (SHA-256/384/512 by its size) of the DER SubjectPublicKeyInfo of
+     * a key whose signature on the outer statement verified, as in the
+     * linked form (a platform token made once for the attestation key). */
+    AVOW_VERIFY_NESTED_BY_SIGNER = 1u << 6
 };
 
 /* profile NULL = compiled-in defaults. Caller frees *out with avow_verifier_free. */

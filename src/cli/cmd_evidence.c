@@ -94,6 +94,7 @@ avow_err cli_verifier_from_args(const cli_args *a, const avow_profile *p, avow_v
         {"any-ecdsa-hash", AVOW_VERIFY_ANY_ECDSA_HASH},
         {"allow-ak-ca", AVOW_VERIFY_ALLOW_AK_CA},
         {"ignore-ca-eku", AVOW_VERIFY_IGNORE_CA_EKU},
+        {"nested-by-signer", AVOW_VERIFY_NESTED_BY_SIGNER},
     };
     unsigned set = 0;
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)

@@ -2,8 +2,11 @@
  * "avow evidence verify": loads anchors, certificates and keys into a
  * verifier, runs avow_verify_evidence and prints the result the library
  * renders (avow_evidence_result_to_text or _to_json). With -request it also
- * checks that the Evidence answers the request (avow_evidence_answers). The
- * exit status is 0 only for trusted Evidence (that answers the request).
+ * checks that the Evidence answers the request (avow_evidence_answers). A
+ * platform token carried inside trusted Evidence (the combined form) is
+ * verified through the registry as well (-iak). The exit status is 0 only
+ * for trusted Evidence (that answers the request, and whose platform token
+ * verified).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,8 @@ const cli_opt cli_evidence_verify_opts[] = {
     {"ignore-ak-spki", CLI_FLAG, NULL, "do not require signer keys to be listed in ak-spki"},
     {"at", CLI_VALUE, "TIME", "check certificates at TIME: now, @SECONDS or RFC 3339 UTC"},
     CLI_VERIFY_STRICTNESS_OPTS,
+    {"iak", CLI_MULTI, "FILE",
+     "trusted PSA Initial Attestation Key (public key file), found by the derived instance id"},
     {"request", CLI_VALUE, "FILE",
      "check that the Evidence answers this attestation request (its nonce is then the expected "
      "one, unless -nonce)"},
@@ -147,6 +152,60 @@ static avow_err print_text(const avow_evidence_result *r, const avow_answer_repo
     return fflush(stdout) == 0 ? AVOW_OK : cli_fail(d, AVOW_ERR_IO, "stdout", "cannot write");
 }
 
+/*
+ * The combined form (docs/kat.md): the Evidence as a request's one statement,
+ * so that the registry verifies the platform token it carries and its
+ * binding. Nothing to do (AVOW_OK) when it carries none.
+ */
+static avow_err check_nested(const avow_verifier *v, const avow_evidence *ev,
+                             const avow_verify_opts *vo, int print, avow_diag *d)
+{
+    avow_buf der = {0};
+    avow_err err = avow_evidence_encode(ev, &der);
+    if (err != AVOW_OK)
+        return cli_fail(d, err, "evidence", "cannot encode");
+    const avow_profile *p = avow_verifier_get0_profile(v);
+    avow_statement_in st = {{p->evidence_arc.der, p->evidence_arc.len}, {der.ptr, der.len}};
+    avow_statements_in in;
+    avow_statements_in_init(&in);
+    in.nstatements = 1;
+    in.statements = &st;
+    in.possession = AVOW_OK;
+    avow_verification_opts o;
+    avow_verification_opts_init(&o);
+    o.nonce = vo->nonce;
+    o.nonce_len = vo->nonce_len;
+    o.verify_flags = vo->flags;
+    avow_verification *r = NULL;
+    avow_diag vd;
+    avow_diag_clear(&vd);
+    err = avow_statements_verify(v, &in, &o, &r, &vd);
+    for (size_t i = 1; print && r != NULL && i < avow_verification_count(r); i++) {
+        const avow_statement_result *s = avow_verification_get0(r, i);
+        const char *field = "", *how = "";
+        avow_statement_result_nested_in(s, NULL, &field);
+        avow_statement_result_linked_to(s, NULL, &how);
+        if (how != NULL && strncmp(how, "nested: ", 8) == 0)
+            how += 8;
+        if (avow_statement_result_status(s) == AVOW_OK)
+            printf("Platform token (%s): verified, bound by %s\n", field, how);
+        else
+            printf("Platform token (%s): NOT VERIFIED (%s)\n", field,
+                   avow_errname(avow_statement_result_status(s)));
+    }
+    const avow_statement_result *outer = avow_verification_get0(r, 0);
+    if (r != NULL && avow_statement_result_status(outer) == AVOW_ERR_NESTED)
+        err = cli_fail(d, AVOW_ERR_NESTED, "platform-token", "%s",
+                       avow_statement_result_detail(outer));
+    else if (r == NULL)
+        *d = vd;
+    else
+        err = AVOW_OK; /* the rest is avow_verify_evidence's verdict, reported already */
+    avow_verification_free(r);
+    avow_buf_free(&der);
+    return err;
+}
+
 int cli_evidence_verify(const char *prog, const cli_args *a)
 {
     (void)prog;
@@ -189,6 +248,9 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
     }
 
     avow_err verdict = avow_verify_evidence(v, ev, &vo, &r, &d);
+    avow_diag nd;
+    avow_diag_clear(&nd);
+    avow_err nested = verdict == AVOW_OK ? check_nested(v, ev, &vo, 0, &nd) : AVOW_OK;
     avow_diag ad;
     avow_diag_clear(&ad);
     avow_err answered = AVOW_OK;
@@ -207,6 +269,10 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
                 err = cli_print(&text, &d);
         } else {
             err = print_text(r, rep, &d);
+            if (err == AVOW_OK && verdict == AVOW_OK)
+                check_nested(v, ev, &vo, 1, &nd);
+            if (err == AVOW_OK && fflush(stdout) != 0)
+                err = cli_fail(&d, AVOW_ERR_IO, "stdout", "cannot write");
         }
         avow_buf_free(&text);
         if (err != AVOW_OK)
@@ -219,6 +285,9 @@ int cli_evidence_verify(const char *prog, const cli_args *a)
                  ? CLI_EXIT_FAIL
                  : cli_exit_code(verdict);
     }
+    /* Nor is trusted Evidence whose platform token does not verify. */
+    if (nested != AVOW_OK && rc == CLI_EXIT_OK)
+        rc = cli_report(nested, &nd) == CLI_EXIT_MALFORMED ? CLI_EXIT_FAIL : cli_exit_code(nested);
     /* Trusted Evidence that does not answer the request is not accepted either. */
     if (answered != AVOW_OK && rc == CLI_EXIT_OK)
         rc = cli_report(answered, &ad) == CLI_EXIT_MALFORMED ? CLI_EXIT_FAIL

@@ -59,7 +59,10 @@ avow_err cli_evidence_profile(const cli_args *a, avow_profile *p, avow_diag *d);
     {"allow-ak-ca", CLI_FLAG, NULL,                                                                \
      "accept an attestation-key certificate with basicConstraints CA:TRUE"},                       \
     {"ignore-ca-eku", CLI_FLAG, NULL,                                                              \
-     "do not require an intermediate's extendedKeyUsage to allow the attestation-key EKU"}
+     "do not require an intermediate's extendedKeyUsage to allow the attestation-key EKU"},        \
+    {"nested-by-signer", CLI_FLAG, NULL,                                                           \
+     "a platform token inside Evidence is bound by the hash of the Evidence signer's key, not "    \
+     "by the Evidence's nonce"}
 
 /* Keys for statements that are not PKIX Evidence: results (passport model) and PSA IAKs. */
 #define CLI_RESULT_OPTS                                                                            \

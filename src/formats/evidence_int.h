@@ -91,4 +91,13 @@ extern const avow_vocabulary avow__pkix_vocabulary;
 /* Claim table lookups by (element, number). */
 const avow_claim_info *avow__claim_by_arc(uint8_t element, uint8_t number);
 
+/*
+ * The combined form (evidence_nested.c): whether a claim is a platform token,
+ * and the i-th platform token of ev (the claim value's DER TLV, a CMW as
+ * id-pe-cmw reads it) with where it sits; 0 past the last.
+ */
+int avow__evidence_is_platform_token(const avow_claim *cl);
+size_t avow__evidence_platform_token(const avow_evidence *ev, size_t i, avow_view *cmw,
+                                     size_t *element, size_t *claim);
+
 #endif

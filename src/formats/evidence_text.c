@@ -13,6 +13,7 @@
 
 #include "core/escape.h"
 #include "core/internal.h"
+#include "formats/evidence_int.h"
 #include "formats/show_util.h"
 
 #define HEX_PER_LINE 32
@@ -124,8 +125,11 @@ static void put_element(BIO *b, const avow_element *el, size_t index)
         const avow_claim *c = &el->claims[i];
         const avow_claim_info *info = avow_claim_info_get(c->id);
         avow_oid_to_text(c->oid.ptr, c->oid.len, oid, sizeof(oid));
-        BIO_printf(b, "            %s (%s) %s: ", info != NULL ? info->name : "unknown claim", oid,
-                   avow__show_asn1_name(c->value.type));
+        /* avow's own claim (the combined form) is no claim of the draft, but avow reads it */
+        const char *name = info != NULL                          ? info->name
+                           : avow__evidence_is_platform_token(c) ? "platform-token (avow)"
+                                                                 : "unknown claim";
+        BIO_printf(b, "            %s (%s) %s: ", name, oid, avow__show_asn1_name(c->value.type));
         put_value(b, c, 16);
         BIO_puts(b, "\n");
     }

@@ -184,11 +184,14 @@ static avow_err ear_inputs(const avow_appraisal *a, const avow_policy *policy, e
         return AVOW_ERR_NOMEM;
     long lead = lead_statement(r);
     int reject_unknown = avow_policy_rejects_unknown(policy);
+    size_t submod_of[AVOW_VERIFICATION_MAX_STATEMENTS];
     for (size_t i = 0; i < avow_verification_count(r); i++) {
         const avow_statement_result *sr = avow_verification_get0(r, i);
         avow_err st = avow_statement_result_status(sr);
+        submod_of[i] = AVOW_NO_ELEMENT;
         if (st == AVOW_ERR_STATEMENT_TYPE && (long)i != lead && !reject_unknown)
             continue;
+        submod_of[i] = e->n;
         avow_ear_statement *s = ear_add(e, avow_statement_result_type_name(sr), i);
         s->verify_status = st;
         s->verify_detail =
@@ -196,6 +199,18 @@ static avow_err ear_inputs(const avow_appraisal *a, const avow_policy *policy, e
         s->nonce = avow_statement_result_nonce_state(sr);
         if ((long)i == lead)
             lead_checks(s, a, avow_verification_key(r));
+    }
+    /* A platform statement names the key attestation it binds (docs/ear.md, "avow_binds"). */
+    for (size_t i = 0; i < avow_verification_count(r); i++) {
+        const avow_statement_result *sr = avow_verification_get0(r, i);
+        size_t to = 0;
+        if (submod_of[i] == AVOW_NO_ELEMENT || !avow_statement_result_linked_to(sr, &to, NULL) ||
+            to >= avow_verification_count(r) || submod_of[to] == AVOW_NO_ELEMENT)
+            continue;
+        e->st[submod_of[i]].binds = e->st[submod_of[to]].name;
+        e->st[submod_of[i]].binding = avow_statement_result_nested_in(sr, NULL, NULL)
+                                          ? AVOW_EAR_BINDING_NESTED
+                                          : AVOW_EAR_BINDING_LINKED;
     }
     for (size_t k = 0; k < nreq; k++) {
         const char *t = avow_policy_required_type(policy, k);

@@ -209,6 +209,9 @@ static avow_err build_submod(const avow_ear_statement *st, avow_ear_submod *sm)
             return AVOW_ERR_NOMEM;
         sm->akpub.len = st->akpub_len;
     }
+    if (st->binds != NULL && ((sm->binds = OPENSSL_strdup(st->binds)) == NULL ||
+                              (sm->binding = OPENSSL_strdup(st->binding)) == NULL))
+        return AVOW_ERR_NOMEM;
     sm->status = submod_status(sm);
     return AVOW_OK;
 }
@@ -221,6 +224,8 @@ static void submod_clear(avow_ear_submod *sm)
     OPENSSL_free(sm->policy_ids);
     avow_buf_free(&sm->akpub);
     OPENSSL_free(sm->reasons);
+    OPENSSL_free(sm->binds);
+    OPENSSL_free(sm->binding);
 }
 
 void avow_ear_free(avow_ear *ear)
@@ -285,6 +290,20 @@ avow_err avow_ear_build(const avow_ear_statement *st, size_t n, const avow_ear_o
             if (strcmp(st[i].name, st[j].name) == 0)
                 return avow__fail(diag, AVOW_ERR_ARG, "ear.submods",
                                   "statement name \"%s\" given twice", st[i].name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].binds == NULL && st[i].binding == NULL)
+            continue;
+        size_t j = 0;
+        while (j < n && (j == i || st[i].binds == NULL || strcmp(st[i].binds, st[j].name) != 0))
+            j++;
+        if (j == n || st[i].binding == NULL ||
+            (strcmp(st[i].binding, AVOW_EAR_BINDING_LINKED) != 0 &&
+             strcmp(st[i].binding, AVOW_EAR_BINDING_NESTED) != 0))
+            return avow__fail(diag, AVOW_ERR_ARG, "ear.submods",
+                              "statement %zu binds no other statement of the EAR, or not as "
+                              "\"linked\" or \"nested\"",
+                              i);
     }
     avow_ear_opts none;
     avow_ear_opts_init(&none);
@@ -373,6 +392,10 @@ static json_t *submod_json(const avow_ear_submod *sm, int *bad)
             *bad |= json_array_append_new(a, x) != 0;
         }
         *bad |= json_object_set_new(o, "avow_reasons", a) != 0;
+    }
+    if (sm->binds != NULL && sm->binding != NULL) {
+        *bad |= json_object_set_new(o, "avow_binds", avow__json_text(sm->binds)) != 0;
+        *bad |= json_object_set_new(o, "avow_binding", json_string(sm->binding)) != 0;
     }
     return o;
 }
@@ -547,6 +570,20 @@ static avow_err read_submod(const names *nm, const char *name, json_t *o, avow_e
                 AVOW_OK)
             return malformed(d, f, "akpub must be base64url text");
     }
+    json_t *bs = json_object_get(o, "avow_binds"), *bg = json_object_get(o, "avow_binding");
+    if (bs != NULL || bg != NULL) {
+        snprintf(f, sizeof(f), "submods.%.100s.avow_binding", name);
+        if (!json_is_string(bs) || json_string_length(bs) == 0 || json_string_length(bs) > 256 ||
+            !json_is_string(bg) ||
+            (strcmp(json_string_value(bg), AVOW_EAR_BINDING_LINKED) != 0 &&
+             strcmp(json_string_value(bg), AVOW_EAR_BINDING_NESTED) != 0))
+            return malformed(d, f,
+                             "avow_binds (a submod name) and avow_binding (\"linked\" or "
+                             "\"nested\") come together");
+        if ((sm->binds = OPENSSL_strdup(json_string_value(bs))) == NULL ||
+            (sm->binding = OPENSSL_strdup(json_string_value(bg))) == NULL)
+            return AVOW_ERR_NOMEM;
+    }
     if ((sm->reasons = OPENSSL_zalloc(AVOW_EAR_MAX_REASONS * sizeof(*sm->reasons))) == NULL)
         return AVOW_ERR_NOMEM;
     json_t *rs = json_object_get(o, "avow_reasons");
@@ -624,6 +661,14 @@ static avow_err read_ear(json_t *root, avow_ear *ear, avow_diag *d)
         avow_err rc = read_submod(nm, key, o, sm, d);
         if (rc != AVOW_OK)
             return rc;
+    }
+    for (size_t i = 0; i < ear->nsubmods; i++) {
+        size_t j = 0;
+        while (ear->submods[i].binds != NULL && j < ear->nsubmods &&
+               (j == i || strcmp(ear->submods[j].name, ear->submods[i].binds) != 0))
+            j++;
+        if (j == ear->nsubmods)
+            return malformed(d, "avow_binds", "names no other submod of the EAR");
     }
     /* A top-level status better than a submod's is a contradiction: take the worst. */
     if (ear->has_status && avow_tier_worse(worst_submod(ear), ear->status))

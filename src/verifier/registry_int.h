@@ -24,6 +24,9 @@ struct avow_statement_result {
     avow_err verify_status; /* what the row's verify returned (the nonce aside) */
     size_t linked_to;       /* AVOW_NO_ELEMENT-like (size_t)-1 when not linked */
     const char *link_how;
+    size_t nested_in;      /* the outer statement's index, or (size_t)-1 */
+    char nested_field[96]; /* where it sat in the outer statement */
+    int nested_by_signer;  /* nested and bound by the outer signer's key (not the nonce) */
 };
 
 /* pkix/row.c: PKIX Evidence (type = the profile's id-evidence arc). */
@@ -50,6 +53,18 @@ extern const avow_statement_type avow__kat_row;
  * is trusted only when a platform token binds its signer.
  */
 void avow__statements_link(avow_statement_result **r, size_t n, const unsigned char *needs);
+
+/*
+ * The combined form (statement.c): verifies the k-th statement nested in
+ * outer (r[oi]) through the registry into *inner (NULL past the last, or
+ * when the outer nests none), refusing what is nested too deep and what its
+ * binding to outer (the nonce, or with AVOW_VERIFY_NESTED_BY_SIGNER the
+ * hash of outer's signer) does not hold; a failing inner statement fails
+ * outer with AVOW_ERR_NESTED. Errors: AVOW_ERR_NOMEM only.
+ */
+avow_err avow__statement_nested(const avow_verifier *v, const avow_registry *reg,
+                                const avow_verify_opts *vo, avow_statement_result *outer, size_t oi,
+                                size_t k, avow_statement_result **inner);
 
 /* Sets r->status and r->detail (printf-style); returns status. */
 avow_err avow__stmt_fail(avow_statement_result *r, avow_err status, const char *fmt, ...)

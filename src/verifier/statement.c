@@ -17,6 +17,7 @@
 
 #include "core/internal.h"
 #include "verifier/registry_int.h"
+#include "verifier/verify_int.h"
 
 #define NOT_LINKED ((size_t)-1)
 
@@ -134,6 +135,7 @@ avow_err avow_statement_verify(const avow_verifier *v, const avow_registry *reg,
     avow_oid_to_text(type_oid, type_oid_len, r->type_oid, sizeof(r->type_oid));
     r->verify_status = AVOW_ERR_STATEMENT_TYPE;
     r->linked_to = NOT_LINKED;
+    r->nested_in = NOT_LINKED;
     r->row = avow_registry_find(reg, avow_verifier_get0_profile(v), type_oid, type_oid_len);
     avow_diag d;
     avow_diag_clear(&d);
@@ -250,6 +252,18 @@ int avow_statement_result_linked_to(const avow_statement_result *r, size_t *stmt
     return 1;
 }
 
+int avow_statement_result_nested_in(const avow_statement_result *r, size_t *outer,
+                                    const char **field)
+{
+    if (r == NULL || r->nested_in == NOT_LINKED)
+        return 0;
+    if (outer != NULL)
+        *outer = r->nested_in;
+    if (field != NULL)
+        *field = r->nested_field;
+    return 1;
+}
+
 /* --- the second pass --- */
 
 static const char *hash_name(size_t n)
@@ -304,7 +318,8 @@ static int bound_key(const avow_statement_result *k, avow_view nonce, const char
  * that is not the request's. */
 static int candidate(const avow_statement_result *p)
 {
-    return p->row != NULL && p->verify_status == AVOW_OK && p->nonce_state != AVOW_NONCE_MATCH &&
+    return p->row != NULL && p->nested_in == NOT_LINKED && p->verify_status == AVOW_OK &&
+           p->nonce_state != AVOW_NONCE_MATCH &&
            (p->status == AVOW_OK || p->status == AVOW_ERR_NONCE_MISMATCH) &&
            (p->nonce.len == 32 || p->nonce.len == 48 || p->nonce.len == 64);
 }
@@ -362,12 +377,16 @@ void avow__statements_link(avow_statement_result **r, size_t n, const unsigned c
         if (!needs_platform(k, needs, ki) || k->status != AVOW_OK)
             continue;
         size_t broken = NOT_LINKED, wrong = NOT_LINKED, other = NOT_LINKED;
-        int linked = 0;
+        int linked = 0, nested_by_nonce = 0;
         for (size_t pi = 0; pi < n; pi++) {
             const avow_statement_result *p = r[pi];
             if (pi == ki)
                 continue;
-            if (p->linked_to == ki)
+            /* A token nested in it binds its signer only when bound by the signer's key; one
+             * bound by the nonce says the platform was fresh, not that it holds this key. */
+            if (p->nested_in == ki && p->linked_to == ki && !p->nested_by_signer)
+                nested_by_nonce = 1;
+            else if (p->linked_to == ki)
                 linked = 1;
             else if (p->linked_to != NOT_LINKED &&
                      needs_platform(r[p->linked_to], needs, p->linked_to))
@@ -398,9 +417,131 @@ void avow__statements_link(avow_statement_result **r, size_t n, const unsigned c
                             "the only platform token (statement %zu) binds the key of statement "
                             "%zu, not this one's",
                             other, r[other]->linked_to);
+        } else if (nested_by_nonce) {
+            avow__stmt_fail(k, AVOW_ERR_KAT_UNLINKED,
+                            "its nested platform token is bound by its nonce, not by its signer's "
+                            "key (AVOW_VERIFY_NESTED_BY_SIGNER)");
         } else {
             avow__stmt_fail(k, AVOW_ERR_KAT_UNLINKED,
                             "no platform token of the request binds this statement's signer");
         }
     }
+}
+
+/* --- the combined form: statements nested in a statement --- */
+
+static const char *signer_how(size_t n)
+{
+    return n == 32   ? "nested: nonce = sha-256(outer signer spki)"
+           : n == 48 ? "nested: nonce = sha-384(outer signer spki)"
+                     : "nested: nonce = sha-512(outer signer spki)";
+}
+
+/* Whether the inner nonce is the hash of a key whose signature on outer verified. */
+static int binds_signer(const avow_statement_result *outer, avow_view nonce)
+{
+    avow_link_key key;
+    if (nonce.len != 32 && nonce.len != 48 && nonce.len != 64)
+        return 0;
+    for (size_t i = 0; outer->row->link_keys != NULL &&
+                       outer->row->link_keys(outer->row, outer->native, outer->verified, i, &key);
+         i++)
+        if (key.role == AVOW_LINK_SIGNER && binds(nonce, &key))
+            return 1;
+    return 0;
+}
+
+/*
+ * The inner statement checked against its outer one: depth, its own
+ * verification, then what binds it (docs/kat.md). Leaves inner's status
+ * its own code and fails outer with AVOW_ERR_NESTED naming where.
+ */
+static void check_nested(avow_statement_result *outer, avow_statement_result *inner, unsigned flags)
+{
+    avow_nested_stmt deeper;
+    memset(&deeper, 0, sizeof(deeper));
+    if (inner->row != NULL && inner->row->nested != NULL && inner->verify_status == AVOW_OK &&
+        inner->row->nested(inner->row, inner->native, inner->verified, 0, &deeper))
+        avow__stmt_fail(inner, AVOW_ERR_NESTED,
+                        "%s: it nests a statement of its own (%s); nesting deeper than %u level "
+                        "is refused",
+                        inner->nested_field, deeper.field, AVOW_NESTED_MAX_DEPTH);
+    else if (inner->status == AVOW_OK && inner->nonce.len == 0)
+        avow__stmt_fail(inner, AVOW_ERR_NESTED,
+                        "%s: it carries no signed nonce, so nothing binds it to the statement "
+                        "it is nested in",
+                        inner->nested_field);
+    else if (inner->status == AVOW_OK && (flags & AVOW_VERIFY_NESTED_BY_SIGNER) &&
+             !binds_signer(outer, inner->nonce))
+        avow__stmt_fail(inner, AVOW_ERR_NONCE_MISMATCH,
+                        "%s: its nonce is not the hash of the SubjectPublicKeyInfo of a key that "
+                        "signed the statement it is nested in",
+                        inner->nested_field);
+    else if (inner->status == AVOW_ERR_NONCE_MISMATCH || inner->status == AVOW_ERR_NONCE_MISSING)
+        avow__stmt_fail(inner, inner->status,
+                        "%s: its nonce is not the signed nonce of the statement it is nested in",
+                        inner->nested_field);
+    else if (inner->status != AVOW_OK &&
+             strncmp(inner->detail, inner->nested_field, strlen(inner->nested_field)) != 0) {
+        char d[sizeof(inner->detail)];
+        avow__strlcpy(d, inner->detail, sizeof(d));
+        avow__stmt_fail(inner, inner->status, "%s: %s", inner->nested_field, d);
+    }
+    if (inner->status != AVOW_OK) {
+        /* an outer statement that failed already keeps its first reason */
+        if (outer->status != AVOW_OK)
+            return;
+        avow__stmt_fail(outer, AVOW_ERR_NESTED, "its nested %s statement: %s: %s",
+                        avow_statement_result_type_name(inner), avow_errname(inner->status),
+                        inner->detail);
+        return;
+    }
+    inner->linked_to = inner->nested_in;
+    inner->link_how = (flags & AVOW_VERIFY_NESTED_BY_SIGNER) ? signer_how(inner->nonce.len)
+                                                             : "nested: nonce = the outer nonce";
+    if (flags & AVOW_VERIFY_NESTED_BY_SIGNER) {
+        inner->nonce_state = AVOW_NONCE_NOT_CHECKED; /* fresh through the outer statement */
+        inner->nested_by_signer = 1;
+    }
+}
+
+avow_err avow__statement_nested(const avow_verifier *v, const avow_registry *reg,
+                                const avow_verify_opts *vo, avow_statement_result *outer, size_t oi,
+                                size_t k, avow_statement_result **inner)
+{
+    *inner = NULL;
+    avow_nested_stmt ns;
+    memset(&ns, 0, sizeof(ns));
+    if (outer->row == NULL || outer->row->nested == NULL || outer->verify_status != AVOW_OK ||
+        !outer->row->nested(outer->row, outer->native, outer->verified, k, &ns))
+        return AVOW_OK;
+    if (k >= AVOW_NESTED_MAX_PER_STATEMENT) {
+        avow__stmt_fail(outer, AVOW_ERR_NESTED, "%s: more than %u nested statements", ns.field,
+                        AVOW_NESTED_MAX_PER_STATEMENT);
+        return AVOW_OK;
+    }
+    unsigned flags = v->flags | (vo != NULL ? vo->flags : 0);
+    avow_verify_opts io;
+    avow_verify_opts_init(&io);
+    io.flags = vo != NULL ? vo->flags : 0;
+    io.untrusted = vo != NULL ? vo->untrusted : NULL;
+    /* By default the nested statement must answer the outer one's challenge. */
+    if (!(flags & AVOW_VERIFY_NESTED_BY_SIGNER) && outer->nonce.len > 0) {
+        io.nonce = outer->nonce.ptr;
+        io.nonce_len = outer->nonce.len;
+    }
+    avow_statement_result *r = NULL;
+    avow_err rc = avow_statement_verify(v, reg, ns.type.der, ns.type.len, ns.stmt.ptr, ns.stmt.len,
+                                        &io, &r, NULL);
+    if (r == NULL)
+        return rc == AVOW_ERR_NOMEM ? rc : AVOW_ERR_NOMEM;
+    r->nested_in = oi;
+    avow__strlcpy(r->nested_field, ns.field, sizeof(r->nested_field));
+    if (!(flags & AVOW_VERIFY_NESTED_BY_SIGNER) && outer->nonce.len == 0)
+        avow__stmt_fail(r, AVOW_ERR_NESTED,
+                        "%s: the statement it is nested in carries no signed nonce to bind it to",
+                        r->nested_field);
+    check_nested(outer, r, flags);
+    *inner = r;
+    return AVOW_OK;
 }

@@ -157,6 +157,42 @@ static void conclude(avow_verification *r, avow_err first_fail, size_t at,
     }
 }
 
+/*
+ * Appends the statements nested in the first ntop ones, one level deep
+ * (avow__statement_nested refuses deeper ones), within the input limit.
+ */
+static avow_err add_nested(avow_verification *r, const avow_verifier *v,
+                           const avow_verification_opts *o, const avow_verify_opts *vo, size_t ntop)
+{
+    for (size_t i = 0; i < ntop; i++) {
+        for (size_t k = 0;; k++) {
+            avow_statement_result *inner = NULL;
+            avow_err rc =
+                avow__statement_nested(v, o->registry, vo, r->statements[i], i, k, &inner);
+            if (rc != AVOW_OK)
+                return rc;
+            if (inner == NULL)
+                break;
+            if (r->n >= AVOW_VERIFICATION_MAX_STATEMENTS) {
+                avow_statement_result_free(inner);
+                avow__stmt_fail(r->statements[i], AVOW_ERR_NESTED,
+                                "its nested statements exceed the limit of %u statements",
+                                AVOW_VERIFICATION_MAX_STATEMENTS);
+                break;
+            }
+            avow_statement_result **g =
+                OPENSSL_realloc(r->statements, (r->n + 1) * sizeof(*r->statements));
+            if (g == NULL) {
+                avow_statement_result_free(inner);
+                return AVOW_ERR_NOMEM;
+            }
+            r->statements = g;
+            r->statements[r->n++] = inner;
+        }
+    }
+    return AVOW_OK;
+}
+
 avow_err avow_statements_verify(const avow_verifier *v, const avow_statements_in *in,
                                 const avow_verification_opts *opts, avow_verification **out,
                                 avow_diag *diag)
@@ -210,6 +246,11 @@ avow_err avow_statements_verify(const avow_verifier *v, const avow_statements_in
             first_fail_at = i;
         }
     }
+    /* Statements nested in those of the input (the combined form) follow them. */
+    if ((rc = add_nested(r, v, o, &vo, n)) != AVOW_OK) {
+        avow_verification_free(r);
+        return avow__fail(diag, rc, "statements", "out of memory");
+    }
     /* The second pass: statements that speak for each other (docs/kat.md). */
     unsigned char needs[AVOW_VERIFICATION_MAX_STATEMENTS] = {0};
     for (size_t i = 0; i < n; i++)
@@ -223,7 +264,7 @@ avow_err avow_statements_verify(const avow_verifier *v, const avow_statements_in
     avow__statements_link(r->statements, r->n, needs);
     first_fail = AVOW_OK;
     r->verified = r->unknown = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         rc = avow_statement_result_status(r->statements[i]);
         if (rc == AVOW_OK) {
             r->verified++;
@@ -347,6 +388,13 @@ avow_err avow_verification_to_json(const avow_verification *r, avow_buf *out, av
                               "type", avow_statement_result_type_oid(s), "status",
                               avow__json_errname(avow_statement_result_status(s)), "detail",
                               avow__json_text(avow_statement_result_detail(s)));
+        size_t outer = 0;
+        const char *field = NULL;
+        /* the combined form: where a nested statement sat */
+        if (j != NULL && avow_statement_result_nested_in(s, &outer, &field)) {
+            avow__json_put(j, "nested_in", index_json(outer), &bad);
+            avow__json_put(j, "nested_at", avow__json_text(field), &bad);
+        }
         size_t k = 0;
         const char *how = NULL;
         /* The second pass's links: which platform token vouches for which statement's signer. */

@@ -86,7 +86,9 @@ static avow_ear *good_ear(const avow_policy_report *rep, const avow_buf *spki, t
                              AVOW_NONCE_MATCH,
                              AVOW_OK,
                              spki ? spki->ptr : NULL,
-                             spki ? spki->len : 0};
+                             spki ? spki->len : 0,
+                             NULL,
+                             NULL};
     avow_ear_opts o = {sizeof(avow_ear_opts), iat, ttl, NONCE, sizeof(NONCE), NULL};
     avow_ear *ear = NULL;
     avow_diag d = {0};
@@ -176,13 +178,13 @@ static void test_tiers_and_worst(void **state)
 
     avow_ear_statement st[4] = {
         {sizeof(avow_ear_statement), "good", AVOW_OK, NULL, NULL, AVOW_NONCE_MATCH, AVOW_OK, NULL,
-         0},
+         0, NULL, NULL},
         {sizeof(avow_ear_statement), "warned", AVOW_OK, NULL, &warn_rep, AVOW_NONCE_NOT_CHECKED,
-         AVOW_OK, NULL, 0},
+         AVOW_OK, NULL, 0, NULL, NULL},
         {sizeof(avow_ear_statement), "policy", AVOW_OK, NULL, &bad_rep, AVOW_NONCE_NOT_CHECKED,
-         AVOW_OK, NULL, 0},
+         AVOW_OK, NULL, 0, NULL, NULL},
         {sizeof(avow_ear_statement), "forged", AVOW_ERR_SIG_INVALID, "signature 0 does not verify",
-         NULL, AVOW_NONCE_MATCH, AVOW_ERR_NONCE_REPLAY, NULL, 0},
+         NULL, AVOW_NONCE_MATCH, AVOW_ERR_NONCE_REPLAY, NULL, 0, NULL, NULL},
     };
     avow_ear *ear = NULL;
     avow_diag d = {0};
@@ -239,9 +241,9 @@ static void test_tiers_and_worst(void **state)
 
     /* Nonce states. */
     avow_ear_statement ns[2] = {{sizeof(avow_ear_statement), "absent", AVOW_OK, NULL, NULL,
-                                 AVOW_NONCE_ABSENT, AVOW_OK, NULL, 0},
+                                 AVOW_NONCE_ABSENT, AVOW_OK, NULL, 0, NULL, NULL},
                                 {sizeof(avow_ear_statement), "mismatch", AVOW_ERR_NONCE_MISMATCH,
-                                 NULL, NULL, AVOW_NONCE_MISMATCH, AVOW_OK, NULL, 0}};
+                                 NULL, NULL, AVOW_NONCE_MISMATCH, AVOW_OK, NULL, 0, NULL, NULL}};
     assert_int_equal(avow_ear_build(ns, 2, NULL, &ear, &d), AVOW_OK);
     assert_int_equal(ear->submods[0].status, AVOW_TIER_CONTRAINDICATED);
     assert_int_equal(find_reason(&ear->submods[0], "nonce")->code, AVOW_ERR_NONCE_MISSING);
@@ -751,13 +753,64 @@ static void test_b64url(void **state)
     assert_int_equal(avow__b64url_decode("Zm9/", 4, &b), AVOW_ERR_MALFORMED); /* base64, not url */
 }
 
+/* avow_binds / avow_binding: a platform submod naming the key attestation it binds. */
+static void test_binds(void **state)
+{
+    (void)state;
+    avow_ear_statement st[2];
+    avow_ear_statement_init(&st[0]);
+    avow_ear_statement_init(&st[1]);
+    st[0].name = "kat";
+    st[1].name = "psa-token";
+    st[1].binds = "kat";
+    st[1].binding = AVOW_EAR_BINDING_LINKED;
+    avow_ear *ear = NULL;
+    avow_diag d = {0};
+    OK(avow_ear_build(st, 2, NULL, &ear, &d));
+    avow_buf j = {0};
+    OK(avow_ear_to_json(ear, &j, NULL));
+    assert_non_null(strstr((char *)j.ptr, "\"avow_binding\":\"linked\",\"avow_binds\":\"kat\""));
+    avow_ear *back = NULL;
+    OK(avow_ear_from_json((char *)j.ptr, j.len, &back, &d));
+    assert_null(back->submods[0].binds);
+    assert_string_equal(back->submods[1].binds, "kat");
+    assert_string_equal(back->submods[1].binding, "linked");
+    avow_ear_free(back);
+    avow_ear_free(ear);
+    /* What is bound must be another submod; the binding one of the two names; both or none. */
+    static const char *const bad[][2] = {
+        {"nothing", "linked"}, {"psa-token", "linked"}, {"kat", "glued"}, {"kat", NULL}};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        st[1].binds = bad[i][0];
+        st[1].binding = bad[i][1];
+        assert_int_equal(avow_ear_build(st, 2, NULL, &ear, &d), AVOW_ERR_ARG);
+        assert_null(ear);
+    }
+    /* Read: the same rules. */
+    static const char *const from[] = {"\"avow_binds\":\"nothing\",\"avow_binding\":\"linked\"",
+                                       "\"avow_binds\":\"kat\",\"avow_binding\":\"glued\"",
+                                       "\"avow_binds\":\"kat\"", "\"avow_binding\":\"nested\"",
+                                       "\"avow_binds\":7,\"avow_binding\":\"nested\""};
+    char *text = (char *)j.ptr;
+    char *at = strstr(text, "\"avow_binding\":\"linked\",\"avow_binds\":\"kat\"");
+    size_t cut = strlen("\"avow_binding\":\"linked\",\"avow_binds\":\"kat\"");
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        char doc[2048];
+        snprintf(doc, sizeof(doc), "%.*s%s%s", (int)(at - text), text, from[i], at + cut);
+        assert_int_equal(avow_ear_from_json(doc, strlen(doc), &back, &d), AVOW_ERR_MALFORMED);
+        avow_ear_free(back);
+        back = NULL;
+    }
+    avow_buf_free(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_structure),      cmocka_unit_test(test_tiers_and_worst),
         cmocka_unit_test(test_read_back),      cmocka_unit_test(test_jwt_roundtrip),
         cmocka_unit_test(test_jwt_rejections), cmocka_unit_test(test_jwt_time_extremes),
-        cmocka_unit_test(test_b64url),
+        cmocka_unit_test(test_b64url),         cmocka_unit_test(test_binds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,6 +283,21 @@ static void test_linked(void **state)
     avow_buf j = {0};
     OK(avow_ear_to_json(avow_appraisal_get0_ear(a), &j, NULL));
     assert_non_null(strstr((char *)j.ptr, "\"affirming\""));
+    /* The PAT's submod names the KAT it binds, and how. */
+    const avow_ear *ear = avow_appraisal_get0_ear(a);
+    int linked = 0;
+    for (size_t i = 0; i < ear->nsubmods; i++) {
+        if (strcmp(ear->submods[i].name, "kat") == 0)
+            assert_null(ear->submods[i].binds);
+        if (ear->submods[i].binds == NULL)
+            continue;
+        assert_string_equal(ear->submods[i].name, "psa-token");
+        assert_string_equal(ear->submods[i].binds, "kat");
+        assert_string_equal(ear->submods[i].binding, AVOW_EAR_BINDING_LINKED);
+        linked++;
+    }
+    assert_int_equal(linked, 1);
+    assert_non_null(strstr((char *)j.ptr, "\"avow_binding\":\"linked\",\"avow_binds\":\"kat\""));
     avow_buf_free(&j);
     avow_appraisal_free(a);
     avow_policy_free(pol);

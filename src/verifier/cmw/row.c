@@ -354,6 +354,7 @@ const avow_statement_type avow__cmw_row = {
     NULL,
     NULL,
     0,
+    NULL,
 };
 
 /* DER content octets of AVOW_OID_DICE_CMW (2.23.133.5.4.9); arg marks the DICE shape. */
@@ -374,4 +375,5 @@ const avow_statement_type avow__dice_cmw_row = {
     (void *)"dice",
     NULL,
     0,
+    NULL,
 };

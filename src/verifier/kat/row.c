@@ -218,4 +218,5 @@ const avow_statement_type avow__kat_row = {
     NULL,
     kat_link_keys,
     AVOW_LINK_NEEDS_PLATFORM,
+    NULL,
 };

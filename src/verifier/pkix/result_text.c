@@ -12,6 +12,8 @@
 #include <openssl/crypto.h>
 #include <openssl/x509.h>
 
+#include <avow/kat.h>
+
 #include "core/escape.h"
 #include "core/internal.h"
 #include "verifier/verify_int.h"
@@ -171,7 +173,12 @@ static void put_result(BIO *b, const avow_evidence_result *r)
         BIO_puts(b, " = ");
         put_value(b, &c->value);
         BIO_puts(b, c->signed_by != 0 ? "" : "  (not covered by a verified signature)");
-        BIO_puts(b, c->known ? "\n" : "  (unknown claim, not appraised)\n");
+        /* avow's platform token claim is verified as a statement of its own (the combined form) */
+        BIO_puts(b, c->known                                        ? "\n"
+                    : strcmp(c->name, AVOW_OID_PLATFORM_TOKEN) == 0 ? "  (platform token: verified "
+                                                                      "as a nested statement)\n"
+                                                                    : "  (unknown claim, not "
+                                                                      "appraised)\n");
     }
     if (r->unknown_elements > 0)
         BIO_printf(b, "Unknown elements: %lu (kept, not appraised)\n",

@@ -430,4 +430,5 @@ const avow_statement_type avow__psa_row = {
     NULL,
     NULL,
     0,
+    NULL,
 };

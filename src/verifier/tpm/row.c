@@ -609,4 +609,5 @@ const avow_statement_type avow__tpm_row = {
     NULL,
     NULL,
     0,
+    NULL,
 };
