@@ -43,15 +43,22 @@ extern const avow_statement_type avow__tpm_row;
 extern const avow_statement_type avow__kat_row;
 
 /*
- * The second pass over verified statements (statement.c): links platform
- * statements to the statements whose signer their nonce binds, and refuses
- * what needs a platform and has none. r[0..n) in input order.
+ * The second pass over verified statements (statement.c, docs/kat.md):
+ * links platform statements to the statements whose signer their nonce
+ * binds, and refuses what needs a platform and has none. r[0..n) in input
+ * order; needs[i] (may be NULL: the rows' AVOW_LINK_NEEDS_PLATFORM only)
+ * says that statement i is trusted only when a platform token binds its
+ * signer.
  */
+
 /*
- * The second pass over a request's statements (docs/kat.md). needs[i] (may
- * be NULL: the rows' AVOW_LINK_NEEDS_PLATFORM only) says that statement i
- * is trusted only when a platform token binds its signer.
+ * Whether nonce is the link hash (avow_kat_link_nonce) of key: over its
+ * encoding as carried, else its DER SPKI; compared in constant time.
  */
+int avow__link_binds(avow_view nonce, const avow_link_key *key);
+
+/* The name of the hash a link nonce of n bytes picks ("sha-256", ...). */
+const char *avow__link_hash_name(size_t n);
 void avow__statements_link(avow_statement_result **r, size_t n, const unsigned char *needs);
 
 /*

@@ -21,6 +21,7 @@
 #include "core/escape.h"
 #include "core/internal.h"
 #include "core/json.h"
+#include "verifier/registry_int.h"
 #include "verifier/show_int.h"
 
 /* The words `openssl req -verify` prints for a PKCS#10 request. */
@@ -246,22 +247,6 @@ static int claimed_key(const shown *k, size_t j, avow_link_key *out)
     return 0;
 }
 
-static int nonce_binds(avow_view nonce, const avow_link_key *key)
-{
-    uint8_t h[64];
-    avow_view enc = key->encoding;
-    uint8_t *der = NULL;
-    if (enc.len == 0 && key->key != NULL) {
-        int n = i2d_PUBKEY(key->key, &der);
-        enc.ptr = der;
-        enc.len = n > 0 ? (size_t)n : 0;
-    }
-    int ok = enc.len > 0 && avow_kat_link_nonce(enc.ptr, enc.len, nonce.len, h) == AVOW_OK &&
-             memcmp(h, nonce.ptr, nonce.len) == 0;
-    OPENSSL_free(der);
-    return ok;
-}
-
 static size_t claimed_links(const shown *s, size_t n, claimed_link *out, size_t cap)
 {
     size_t nl = 0;
@@ -273,7 +258,7 @@ static size_t claimed_links(const shown *s, size_t n, claimed_link *out, size_t 
             if (ki == pi || s[ki].row == NULL)
                 continue;
             for (size_t j = 0; claimed_key(&s[ki], j, &key); j++) {
-                if (!nonce_binds(s[pi].nonce, &key))
+                if (!avow__link_binds(s[pi].nonce, &key))
                     continue;
                 out[nl++] = (claimed_link){pi, ki, key.role == AVOW_LINK_SIGNER, key.form};
                 break;
@@ -281,11 +266,6 @@ static size_t claimed_links(const shown *s, size_t n, claimed_link *out, size_t 
         }
     }
     return nl;
-}
-
-static const char *link_hash(size_t n)
-{
-    return n == 32 ? "sha-256" : n == 48 ? "sha-384" : "sha-512";
 }
 
 static void links_text(BIO *b, const avow_request *r, const avow_registry *reg,
@@ -300,7 +280,7 @@ static void links_text(BIO *b, const avow_request *r, const avow_registry *reg,
                     "checked, csr verify checks them):\n");
     for (size_t i = 0; i < nl; i++) {
         const shown *pt = &s[l[i].platform], *kt = &s[l[i].binds];
-        const char *h = link_hash(pt->nonce.len);
+        const char *h = avow__link_hash_name(pt->nonce.len);
         if (l[i].signer)
             BIO_printf(b, "  [%lu] %s binds [%lu] %s: nonce = %s(%s %s)\n",
                        (unsigned long)l[i].platform, pt->row->name, (unsigned long)l[i].binds,
@@ -330,7 +310,7 @@ static json_t *links_json(const avow_request *r, const avow_registry *reg, const
             json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s}", "platform", (json_int_t)l[i].platform,
                       "platform_name", pt->row->name, "binds", (json_int_t)l[i].binds, "binds_name",
                       s[l[i].binds].row->name, "key", l[i].signer ? "signer" : "attested", "hash",
-                      link_hash(pt->nonce.len), "form", l[i].form);
+                      avow__link_hash_name(pt->nonce.len), "form", l[i].form);
         if (a == NULL || j == NULL || json_array_append_new(a, j) != 0)
             *bad = 1;
     }

@@ -266,13 +266,12 @@ int avow_statement_result_nested_in(const avow_statement_result *r, size_t *oute
 
 /* --- the second pass --- */
 
-static const char *hash_name(size_t n)
+const char *avow__link_hash_name(size_t n)
 {
     return n == 32 ? "sha-256" : n == 48 ? "sha-384" : "sha-512";
 }
 
-/* Whether nonce is the link hash of key (avow_kat_link_nonce). */
-static int binds(avow_view nonce, const avow_link_key *key)
+int avow__link_binds(avow_view nonce, const avow_link_key *key)
 {
     uint8_t h[64];
     avow_view enc = key->encoding;
@@ -300,7 +299,7 @@ static int bound_key(const avow_statement_result *k, avow_view nonce, const char
     for (size_t i = 0;
          k->row->link_keys != NULL && k->row->link_keys(k->row, k->native, k->verified, i, &key);
          i++) {
-        if (!binds(nonce, &key))
+        if (!avow__link_binds(nonce, &key))
             continue;
         *form = key.form;
         if (key.role == AVOW_LINK_SIGNER)
@@ -309,7 +308,7 @@ static int bound_key(const avow_statement_result *k, avow_view nonce, const char
     }
     for (size_t i = 0; i < k->nkeys && !wrong; i++) {
         avow_link_key a = {AVOW_LINK_ATTESTED, k->keys[i].spki, NULL, "spki"};
-        wrong = binds(nonce, &a);
+        wrong = avow__link_binds(nonce, &a);
     }
     return wrong ? 2 : 0;
 }
@@ -370,7 +369,8 @@ void avow__statements_link(avow_statement_result **r, size_t n, const unsigned c
             avow__stmt_fail(p, AVOW_ERR_KAT_LINK_WRONG_KEY,
                             "its nonce is the %s of a key statement %zu (%s) attests, not of the "
                             "key that signs it",
-                            hash_name(p->nonce.len), wrong_of[pi], r[wrong_of[pi]]->row->name);
+                            avow__link_hash_name(p->nonce.len), wrong_of[pi],
+                            r[wrong_of[pi]]->row->name);
     }
     for (size_t ki = 0; ki < n; ki++) {
         avow_statement_result *k = r[ki];
@@ -407,11 +407,11 @@ void avow__statements_link(avow_statement_result **r, size_t n, const unsigned c
             avow__stmt_fail(r[broken], AVOW_ERR_KAT_LINK_BROKEN,
                             "its nonce is neither the request's nor the %s of the key of "
                             "statement %zu (%s)",
-                            hash_name(r[broken]->nonce.len), ki, k->row->name);
+                            avow__link_hash_name(r[broken]->nonce.len), ki, k->row->name);
             avow__stmt_fail(k, AVOW_ERR_KAT_LINK_BROKEN,
                             "the platform token (statement %zu) does not bind this statement's "
                             "signer: its nonce is not the %s of it",
-                            broken, hash_name(r[broken]->nonce.len));
+                            broken, avow__link_hash_name(r[broken]->nonce.len));
         } else if (other != NOT_LINKED) {
             avow__stmt_fail(k, AVOW_ERR_KAT_LINK_SWAPPED,
                             "the only platform token (statement %zu) binds the key of statement "
@@ -446,7 +446,7 @@ static int binds_signer(const avow_statement_result *outer, avow_view nonce)
     for (size_t i = 0; outer->row->link_keys != NULL &&
                        outer->row->link_keys(outer->row, outer->native, outer->verified, i, &key);
          i++)
-        if (key.role == AVOW_LINK_SIGNER && binds(nonce, &key))
+        if (key.role == AVOW_LINK_SIGNER && avow__link_binds(nonce, &key))
             return 1;
     return 0;
 }
