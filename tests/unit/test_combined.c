@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cbor.h>
 #include <openssl/evp.h>
 
 #include <avow/cmw.h>
@@ -23,6 +22,7 @@
 
 #include "core/der.h"
 #include "core/internal.h"
+#include "psa_make.h"
 
 static const uint8_t NONCE[32] = {0x5a, 1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15,
                                   16,   17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
@@ -68,49 +68,13 @@ static int teardown(void **state)
     return 0;
 }
 
-static cbor_item_t *ci(uint64_t v)
-{
-    return v <= 0xff ? cbor_build_uint8((uint8_t)v) : cbor_build_uint16((uint16_t)v);
-}
-
-/* A PSA token of the 2023 profile with nonce, signed by key (whose derived instance id it names).
- */
+/* A PSA token (psa_make.h claims, secured) with nonce, signed by key (whose derived instance id
+ * it names). */
 static avow_buf psa_token(EVP_PKEY *key, const uint8_t *nonce, size_t nlen)
 {
-    uint8_t ueid[AVOW_PSA_INSTANCE_ID_LEN], z[32] = {0};
-    OK(avow_psa_instance_id_of_key(key, ueid));
-    cbor_item_t *sw = cbor_new_definite_map(3);
-    cbor_map_add(sw, (struct cbor_pair){cbor_move(ci(1)), cbor_move(cbor_build_string("BL"))});
-    cbor_map_add(sw, (struct cbor_pair){cbor_move(ci(2)), cbor_move(cbor_build_bytestring(z, 32))});
-    cbor_map_add(sw, (struct cbor_pair){cbor_move(ci(5)), cbor_move(cbor_build_bytestring(z, 32))});
-    cbor_item_t *swa = cbor_new_definite_array(1);
-    cbor_array_push(swa, cbor_move(sw));
-    struct {
-        uint64_t key;
-        cbor_item_t *val;
-    } base[] = {
-        {10, cbor_build_bytestring(nonce, nlen)},
-        {256, cbor_build_bytestring(ueid, sizeof(ueid))},
-        {265, cbor_build_string("tag:psacertified.org,2023:psa#tfm")},
-        {2394, cbor_build_uint32(1)},
-        {2395, ci(0x3000)},
-        {2396, cbor_build_bytestring(z, 32)},
-        {2399, swa},
-    };
-    size_t n = sizeof(base) / sizeof(base[0]);
-    cbor_item_t *map = cbor_new_definite_map(n);
-    for (size_t i = 0; i < n; i++)
-        cbor_map_add(map, (struct cbor_pair){cbor_move(ci(base[i].key)), cbor_move(base[i].val)});
-    uint8_t *c = NULL;
-    size_t cap = 0, len = cbor_serialize_alloc(map, &c, &cap);
-    cbor_decref(&map);
-    assert_true(len > 0);
-    avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(key, AVOW_SIGALG_ECDSA_SHA256, &s, NULL));
     avow_buf tok = {0};
-    OK(avow_cose_sign1(c, len, s, AVOW_COSE_TAGGED, &tok, NULL));
-    avow_signer_free(s);
-    free(c);
+    tu_psa_claims c = {nonce, nlen, NULL, 0, 0x3000};
+    OK(tu_psa_token(key, &c, &tok, NULL));
     return tok;
 }
 

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cbor.h>
 #include <openssl/pem.h>
 
 #include <avow/cose.h>
@@ -21,6 +20,7 @@
 #include <avow/psa.h>
 
 #include "core/internal.h"
+#include "psa_make.h"
 
 static const char UEID[] = "010202020202020202020202020202020202020202020202020202020202020202";
 static const uint8_t NONCE[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
@@ -87,51 +87,14 @@ static int teardown(void **state)
     return 0;
 }
 
-static cbor_item_t *ci(uint64_t v)
-{
-    return v <= 0xff ? cbor_build_uint8((uint8_t)v) : cbor_build_uint16((uint16_t)v);
-}
-
-/* A PSA token (RFC 9783 example claims) with the given nonce, signed by the IAK. */
+/* A PSA token (psa_make.h claims, secured) with the given nonce, signed by the IAK. */
 static avow_buf pat(fx *f, const uint8_t *nonce, size_t nlen)
 {
-    avow_buf ueid = {0};
+    avow_buf ueid = {0}, tok = {0};
     OK(avow__unhex(UEID, &ueid));
-    uint8_t z[32] = {0};
-    cbor_item_t *sw = cbor_new_definite_map(3);
-    cbor_map_add(sw, (struct cbor_pair){cbor_move(ci(1)), cbor_move(cbor_build_string("PRoT"))});
-    cbor_map_add(sw, (struct cbor_pair){cbor_move(ci(2)), cbor_move(cbor_build_bytestring(z, 32))});
-    cbor_map_add(sw, (struct cbor_pair){cbor_move(ci(5)), cbor_move(cbor_build_bytestring(z, 32))});
-    cbor_item_t *swa = cbor_new_definite_array(1);
-    cbor_array_push(swa, cbor_move(sw));
-    struct {
-        uint64_t key;
-        cbor_item_t *val;
-    } base[] = {
-        {10, cbor_build_bytestring(nonce, nlen)},
-        {256, cbor_build_bytestring(ueid.ptr, ueid.len)},
-        {265, cbor_build_string("tag:psacertified.org,2023:psa#tfm")},
-        {268, cbor_build_bytestring(z, 8)},
-        {2394, cbor_build_uint32(2147483647)},
-        {2395, ci(0x3000)},
-        {2396, cbor_build_bytestring(z, 32)},
-        {2399, swa},
-    };
-    size_t n = sizeof(base) / sizeof(base[0]);
-    cbor_item_t *map = cbor_new_definite_map(n);
-    for (size_t i = 0; i < n; i++)
-        cbor_map_add(map, (struct cbor_pair){cbor_move(ci(base[i].key)), cbor_move(base[i].val)});
-    uint8_t *c = NULL;
-    size_t cap = 0, len = cbor_serialize_alloc(map, &c, &cap);
-    cbor_decref(&map);
+    tu_psa_claims c = {nonce, nlen, ueid.ptr, ueid.len, 0x3000};
+    OK(tu_psa_token(f->iak, &c, &tok, NULL));
     avow_buf_free(&ueid);
-    assert_true(len > 0);
-    avow_signer *s = NULL;
-    OK(avow_signer_new_pkey(f->iak, AVOW_SIGALG_ECDSA_SHA256, &s, NULL));
-    avow_buf tok = {0};
-    OK(avow_cose_sign1(c, len, s, AVOW_COSE_TAGGED, &tok, NULL));
-    avow_signer_free(s);
-    free(c);
     return tok;
 }
 
