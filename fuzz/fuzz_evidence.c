@@ -97,10 +97,7 @@ static void through_registry(const uint8_t *data, size_t size, unsigned flags)
     const avow_profile *p = avow_verifier_get0_profile(s->v_keys);
     avow_statement_in st = {{p->evidence_arc.der, p->evidence_arc.len}, {data, size}};
     avow_statements_in in;
-    avow_statements_in_init(&in);
-    in.nstatements = 1;
-    in.statements = &st;
-    in.possession = AVOW_OK;
+    fz_statements(&in, &st, 1);
     avow_verification_opts vo;
     avow_verification_opts_init(&vo);
     vo.verify_flags = flags;

@@ -66,10 +66,7 @@ static void as_request(const kat_fx *f, const avow_buf *k, const avow_buf *p, si
     st[kat_at] = (avow_statement_in){{f->kat.der, f->kat.len}, {k->ptr, k->len}};
     st[1 - kat_at] = (avow_statement_in){{f->psa.der, f->psa.len}, {p->ptr, p->len}};
     avow_statements_in in;
-    avow_statements_in_init(&in);
-    in.nstatements = 2;
-    in.statements = st;
-    in.possession = AVOW_OK;
+    fz_statements(&in, st, 2);
     avow_verification_opts o;
     avow_verification_opts_init(&o);
     o.nonce = NONCE;
@@ -129,10 +126,7 @@ static void as_kat(const kat_fx *f, const uint8_t *data, size_t size)
     /* alone in a request, a KAT is never trusted */
     avow_statement_in st = {{f->kat.der, f->kat.len}, {data, size}};
     avow_statements_in in;
-    avow_statements_in_init(&in);
-    in.nstatements = 1;
-    in.statements = &st;
-    in.possession = AVOW_OK;
+    fz_statements(&in, &st, 1);
     avow_verification_opts vo;
     avow_verification_opts_init(&vo);
     vo.nonce = NONCE;

@@ -122,10 +122,7 @@ static void appraise(const psa_fx *f, const uint8_t *data, size_t size)
 {
     avow_statement_in st = {{f->oid.der, f->oid.len}, {data, size}};
     avow_statements_in in;
-    avow_statements_in_init(&in);
-    in.nstatements = 1;
-    in.statements = &st;
-    in.possession = AVOW_OK;
+    fz_statements(&in, &st, 1);
     avow_appraise_opts o;
     avow_appraise_opts_init(&o);
     o.policy = f->policy;

@@ -293,3 +293,11 @@ void fz_appraise(const avow_claimset *claims, avow_err verify_status, const char
         avow_policy_report_free(rep);
     }
 }
+
+void fz_statements(avow_statements_in *in, const avow_statement_in *st, size_t n)
+{
+    avow_statements_in_init(in);
+    in->nstatements = n;
+    in->statements = st;
+    in->possession = AVOW_OK;
+}

@@ -79,6 +79,9 @@ void fz_check_result(const avow_evidence *ev, const avow_evidence_result *r, avo
 void fz_appraise(const avow_claimset *claims, avow_err verify_status, const char *verify_detail,
                  avow_nonce_state nonce, int nonce_expected, int sign);
 
+/* A request's statements as the fuzzed ones: st[0..n), possession of the key proven. */
+void fz_statements(avow_statements_in *in, const avow_statement_in *st, size_t n);
+
 /* The EAR JSON round trip and the JWT sign/verify round trip of one EAR. */
 void fz_check_ear(const avow_ear *ear, int sign);
 
