@@ -106,17 +106,24 @@ static avow_buf evidence(fx *f, const uint8_t *nonce, size_t nlen, const avow_bu
     return der;
 }
 
+/* A request of one statement, the Evidence ev, for the subject key (possession proven). */
+static void request_of(fx *f, const avow_buf *ev, avow_statement_in *in, avow_statements_in *si)
+{
+    *in = (avow_statement_in){{f->pkix_oid.ptr, f->pkix_oid.len}, {ev->ptr, ev->len}};
+    avow_statements_in_init(si);
+    si->nstatements = 1;
+    si->statements = in;
+    si->key.ptr = f->subj_spki.ptr;
+    si->key.len = f->subj_spki.len;
+    si->possession = AVOW_OK;
+}
+
 static avow_verification *run_reg(fx *f, const avow_buf *ev, unsigned flags,
                                   const avow_registry *reg, avow_err want)
 {
-    avow_statement_in in = {{f->pkix_oid.ptr, f->pkix_oid.len}, {ev->ptr, ev->len}};
+    avow_statement_in in;
     avow_statements_in si;
-    avow_statements_in_init(&si);
-    si.nstatements = 1;
-    si.statements = &in;
-    si.key.ptr = f->subj_spki.ptr;
-    si.key.len = f->subj_spki.len;
-    si.possession = AVOW_OK;
+    request_of(f, ev, &in, &si);
     avow_verification_opts o;
     avow_verification_opts_init(&o);
     o.nonce = NONCE;
@@ -158,14 +165,9 @@ static const char POLICY[] =
 static avow_err appraise_with(fx *f, const avow_buf *ev, unsigned flags, const char *policy,
                               avow_buf *ear)
 {
-    avow_statement_in in = {{f->pkix_oid.ptr, f->pkix_oid.len}, {ev->ptr, ev->len}};
+    avow_statement_in in;
     avow_statements_in si;
-    avow_statements_in_init(&si);
-    si.nstatements = 1;
-    si.statements = &in;
-    si.key.ptr = f->subj_spki.ptr;
-    si.key.len = f->subj_spki.len;
-    si.possession = AVOW_OK;
+    request_of(f, ev, &in, &si);
     avow_policy *pol = NULL;
     OK(avow_policy_parse(policy, strlen(policy), &pol, NULL));
     avow_appraise_opts o;
