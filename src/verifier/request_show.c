@@ -476,7 +476,7 @@ static const char *nested_words(const nested_link *l)
     if (l->decode_rc != AVOW_OK)
         return "nested, does not decode (not bound)";
     if (l->by == NULL)
-        return "nested, bound by neither nonce nor signer (csr verify refuses it)";
+        return "nested, bound by neither nonce nor signer";
     return strcmp(l->by, "nonce") == 0 ? "nested, bound by nonce" : "nested, bound by signer";
 }
 
