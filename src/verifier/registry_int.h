@@ -31,6 +31,12 @@ struct avow_statement_result {
 
 /* pkix/row.c: PKIX Evidence (type = the profile's id-evidence arc). */
 extern const avow_statement_type avow__pkix_row;
+/*
+ * The i-th statement nested in decoded PKIX Evidence, offered whether or
+ * not a signature verified: for `avow csr show`, which checks none. The
+ * row's nested callback offers it only under a verified signature.
+ */
+int avow__pkix_nested_unchecked(const void *native, size_t i, avow_nested_stmt *out);
 /* psa/row.c: the PSA attestation token (RFC 9783). */
 extern const avow_statement_type avow__psa_row;
 /* cmw/row.c: a CMW (id-pe-cmw, and the TCG DICE wrapper), routed by its media type. */

@@ -12,17 +12,20 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <avow/cmw.h>
 #include <avow/evidence.h>
 #include <avow/kat.h>
 #include <avow/request_verify.h>
 #include <avow/sigalg.h>
 #include <avow/x509.h>
 
+#include "core/der.h"
 #include "core/escape.h"
 #include "core/internal.h"
 #include "core/json.h"
 #include "verifier/registry_int.h"
 #include "verifier/show_int.h"
+#include "verifier/verify_int.h"
 
 /* The words `openssl req -verify` prints for a PKCS#10 request. */
 static const char *pop_words(const avow_request *r, int ok)
@@ -138,6 +141,115 @@ static void print_indented(BIO *b, const char *indent, const avow_buf *text)
     }
 }
 
+/*
+ * The k-th statement nested in a decoded one (the combined form), its
+ * signatures unchecked: show displays what the verifier would check.
+ */
+static int nested_of(const avow_statement_type *row, const void *native, size_t k,
+                     avow_nested_stmt *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (row == NULL || native == NULL || row->nested == NULL || row->native_name == NULL ||
+        strcmp(row->native_name, "avow_evidence") != 0 || k >= AVOW_NESTED_MAX_PER_STATEMENT)
+        return 0;
+    return avow__pkix_nested_unchecked(native, k, out);
+}
+
+/* A nested CMW's media type (OPENSSL_free), NULL when it is no CMW or names a content-format. */
+static char *nested_media(avow_view stmt)
+{
+    uint8_t tag = 0;
+    size_t h = 0, body = 0;
+    avow_cmw *cmw = NULL;
+    char *t = NULL;
+    if (avow__der_header(stmt.ptr, stmt.len, &tag, &h, &body) == AVOW_OK && h + body == stmt.len &&
+        (tag == 0x04 || tag == 0x0c) &&
+        avow_cmw_decode(stmt.ptr + h, body, AVOW_CMW_FORM_AUTO, &cmw, NULL) == AVOW_OK &&
+        cmw->type != NULL)
+        t = OPENSSL_strdup(cmw->type);
+    avow_cmw_free(cmw);
+    avow__ossl_clear();
+    return t;
+}
+
+/* Decodes st through its row for its nested statements; *native NULL when it does not decode. */
+static const avow_statement_type *decode_outer(const avow_registry *reg, const avow_profile *p,
+                                               const avow_statement *st, void **native)
+{
+    const avow_statement_type *row = avow_registry_find(reg, p, st->type.ptr, st->type.len);
+    *native = NULL;
+    if (row == NULL || row->nested == NULL || row->decode == NULL)
+        return NULL;
+    if (row->decode(row, p, st->der.ptr, st->der.len, native, NULL) != AVOW_OK) {
+        if (row->free != NULL && *native != NULL)
+            row->free(row, *native, NULL);
+        *native = NULL;
+        return NULL;
+    }
+    return row;
+}
+
+/* The platform tokens nested in st, each through its own row's show (its decode error when bad). */
+static void nested_text(BIO *b, const avow_registry *reg, const avow_profile *p,
+                        const avow_statement *st)
+{
+    void *native = NULL;
+    const avow_statement_type *row = decode_outer(reg, p, st, &native);
+    avow_nested_stmt ns;
+    for (size_t k = 0; nested_of(row, native, k, &ns); k++) {
+        char *mt = nested_media(ns.stmt);
+        BIO_printf(b, "      nested platform token [%lu] at %s: %lu bytes, media type ",
+                   (unsigned long)k, ns.field, (unsigned long)ns.stmt.len);
+        if (mt != NULL) {
+            BIO_puts(b, "\"");
+            avow__escape_bio(b, (const uint8_t *)mt, strlen(mt), AVOW_ESCAPE_QUOTED);
+            BIO_puts(b, "\"\n");
+        } else {
+            BIO_puts(b, "(none: not a CMW with a media type)\n");
+        }
+        OPENSSL_free(mt);
+        avow_buf text = {0};
+        if (avow__statement_show_text(reg, p, ns.type.der, ns.type.len, ns.stmt.ptr, ns.stmt.len,
+                                      &text) == AVOW_OK)
+            print_indented(b, "        ", &text);
+        avow_buf_free(&text);
+    }
+    if (row != NULL && row->free != NULL && native != NULL)
+        row->free(row, native, NULL);
+}
+
+static json_t *nested_json(const avow_registry *reg, const avow_profile *p,
+                           const avow_statement *st, int *bad)
+{
+    void *native = NULL;
+    const avow_statement_type *row = decode_outer(reg, p, st, &native);
+    avow_nested_stmt ns;
+    json_t *a = NULL;
+    for (size_t k = 0; nested_of(row, native, k, &ns); k++) {
+        char *mt = nested_media(ns.stmt);
+        char oid[128];
+        avow_oid_to_text(ns.type.der, ns.type.len, oid, sizeof(oid));
+        const avow_statement_type *in = avow_registry_find(reg, p, ns.type.der, ns.type.len);
+        json_t *o = json_object();
+        if (a == NULL)
+            a = json_array();
+        avow__json_put(o, "field", json_string(ns.field), bad);
+        avow__json_put(o, "type", json_string(oid), bad);
+        avow__json_put(o, "name", json_string(in != NULL ? in->name : "unknown"), bad);
+        avow__json_put(o, "size", json_integer((json_int_t)ns.stmt.len), bad);
+        avow__json_put(o, "media_type", mt != NULL ? avow__json_text(mt) : json_null(), bad);
+        OPENSSL_free(mt);
+        if (o != NULL && avow__statement_show_json(reg, p, ns.type.der, ns.type.len, ns.stmt.ptr,
+                                                   ns.stmt.len, o) != AVOW_OK)
+            *bad = 1;
+        if (a == NULL || o == NULL || json_array_append_new(a, o) != 0)
+            *bad = 1;
+    }
+    if (row != NULL && row->free != NULL && native != NULL)
+        row->free(row, native, NULL);
+    return a;
+}
+
 static void statements_text(BIO *b, const avow_request *r, const avow_registry *reg,
                             const avow_profile *p)
 {
@@ -160,6 +272,7 @@ static void statements_text(BIO *b, const avow_request *r, const avow_registry *
                                       &text) == AVOW_OK)
             print_indented(b, "      ", &text);
         avow_buf_free(&text);
+        nested_text(b, reg, p, st);
     }
 }
 
@@ -174,14 +287,36 @@ typedef struct shown {
     const avow_statement_type *row;
     void *native;
     avow_claimset claims;
-    avow_view nonce; /* a 32/48/64-byte nonce claim, else empty */
+    avow_view nonce;     /* a 32/48/64-byte nonce claim, else empty */
+    avow_view any_nonce; /* the nonce claim whatever its length (a nested token answers it) */
 } shown;
 
 typedef struct claimed_link {
     size_t platform, binds;
     int signer; /* 1: the signer (a link); 0: a key the statement attests (the wrong key) */
     const char *form;
+    char where[48]; /* a PKIX signer's certificate: "sid.certificate", "certs[K]", ... */
 } claimed_link;
+
+/* A platform token nested in statement `outer` and how the verifier would bind it. */
+typedef struct nested_link {
+    size_t outer;
+    char field[96];
+    const char *name; /* the nested statement's row */
+    const char *by;   /* "nonce", "signer", or NULL: neither (or it does not decode) */
+    const char *hash, *form;
+    char where[48];
+    avow_err decode_rc;
+} nested_link;
+
+static avow_view nonce_of(const avow_claimset *cs)
+{
+    avow_view none = {NULL, 0};
+    const avow_nclaim *c = avow_claimset_find_role(cs, AVOW_ROLE_NONCE, NULL);
+    if (c != NULL && c->value.present && c->value.type == AVOW_CV_BYTES && c->value.bytes.len > 0)
+        return c->value.bytes;
+    return none;
+}
 
 static size_t decode_all(const avow_request *r, const avow_registry *reg, const avow_profile *p,
                          shown *s)
@@ -204,10 +339,10 @@ static size_t decode_all(const avow_request *r, const avow_registry *reg, const 
         if (row->to_claims == NULL ||
             row->to_claims(row, s[i].native, NULL, &s[i].claims) != AVOW_OK)
             continue;
-        const avow_nclaim *c = avow_claimset_find_role(&s[i].claims, AVOW_ROLE_NONCE, NULL);
-        if (c != NULL && c->value.present && c->value.type == AVOW_CV_BYTES &&
-            (c->value.bytes.len == 32 || c->value.bytes.len == 48 || c->value.bytes.len == 64))
-            s[i].nonce = c->value.bytes;
+        s[i].any_nonce = nonce_of(&s[i].claims);
+        size_t nl = s[i].any_nonce.len;
+        if (nl == 32 || nl == 48 || nl == 64)
+            s[i].nonce = s[i].any_nonce;
     }
     return n;
 }
@@ -221,11 +356,17 @@ static void free_all(shown *s, size_t n)
     }
 }
 
-/* The j-th key statement k offers before verification: its row's, then PKIX signers' certificates.
+/*
+ * The j-th key statement k offers before verification: its row's, then
+ * PKIX signers' certificates, found by their SignerIdentifier as the
+ * verifier finds them (the Evidence's own, or the request's bundle, certs).
+ * *where names a PKIX signer's certificate ("" otherwise).
  */
-static int claimed_key(const shown *k, size_t j, avow_link_key *out)
+static int claimed_key(const shown *k, STACK_OF(X509) * certs, size_t j, avow_link_key *out,
+                       char *where, size_t where_cap)
 {
     size_t m = 0;
+    where[0] = '\0';
     while (k->row->link_keys != NULL && k->row->link_keys(k->row, k->native, NULL, m, out)) {
         if (m++ == j)
             return 1;
@@ -234,7 +375,7 @@ static int claimed_key(const shown *k, size_t j, avow_link_key *out)
         return 0;
     const avow_evidence *ev = k->native;
     for (size_t i = 0; i < avow_evidence_signature_count(ev); i++) {
-        X509 *cert = avow_evidence_get0_signer_cert(ev, i);
+        X509 *cert = avow__evidence_signer_cert_in(ev, i, certs, where, where_cap);
         EVP_PKEY *pk = cert != NULL ? X509_get0_pubkey(cert) : NULL;
         if (pk == NULL || m++ != j)
             continue;
@@ -244,10 +385,12 @@ static int claimed_key(const shown *k, size_t j, avow_link_key *out)
         out->form = "spki";
         return 1;
     }
+    where[0] = '\0';
     return 0;
 }
 
-static size_t claimed_links(const shown *s, size_t n, claimed_link *out, size_t cap)
+static size_t claimed_links(const shown *s, size_t n, STACK_OF(X509) * certs, claimed_link *out,
+                            size_t cap)
 {
     size_t nl = 0;
     for (size_t pi = 0; pi < n && nl < cap; pi++) {
@@ -255,12 +398,14 @@ static size_t claimed_links(const shown *s, size_t n, claimed_link *out, size_t 
             continue;
         for (size_t ki = 0; ki < n && nl < cap; ki++) {
             avow_link_key key;
+            char where[48];
             if (ki == pi || s[ki].row == NULL)
                 continue;
-            for (size_t j = 0; claimed_key(&s[ki], j, &key); j++) {
+            for (size_t j = 0; claimed_key(&s[ki], certs, j, &key, where, sizeof(where)); j++) {
                 if (!avow__link_binds(s[pi].nonce, &key))
                     continue;
-                out[nl++] = (claimed_link){pi, ki, key.role == AVOW_LINK_SIGNER, key.form};
+                out[nl] = (claimed_link){pi, ki, key.role == AVOW_LINK_SIGNER, key.form, ""};
+                avow__strlcpy(out[nl++].where, where, sizeof(out[0].where));
                 break;
             }
         }
@@ -268,24 +413,112 @@ static size_t claimed_links(const shown *s, size_t n, claimed_link *out, size_t 
     return nl;
 }
 
+/*
+ * How a nested statement would bind its outer one (statement.c,
+ * check_nested): its nonce is the outer nonce (the default), or the hash
+ * of a signer's key (-nested-by-signer); read without checking a signature.
+ */
+static void nested_binding(const avow_registry *reg, const avow_profile *p, const shown *o,
+                           STACK_OF(X509) * certs, const avow_nested_stmt *ns, nested_link *out)
+{
+    const avow_statement_type *row = avow_registry_find(reg, p, ns->type.der, ns->type.len);
+    void *native = NULL;
+    avow_claimset cs;
+    memset(&cs, 0, sizeof(cs));
+    out->name = row != NULL ? row->name : "unknown";
+    out->decode_rc = AVOW_ERR_STATEMENT_TYPE;
+    if (row == NULL || row->decode == NULL || row->to_claims == NULL)
+        return;
+    out->decode_rc = row->decode(row, p, ns->stmt.ptr, ns->stmt.len, &native, NULL);
+    if (out->decode_rc == AVOW_OK && row->to_claims(row, native, NULL, &cs) == AVOW_OK) {
+        avow_view in = nonce_of(&cs);
+        avow_link_key key;
+        char where[48];
+        if (in.len > 0 && in.len == o->any_nonce.len &&
+            CRYPTO_memcmp(in.ptr, o->any_nonce.ptr, in.len) == 0) {
+            out->by = "nonce";
+        } else if (in.len == 32 || in.len == 48 || in.len == 64) {
+            for (size_t j = 0; claimed_key(o, certs, j, &key, where, sizeof(where)); j++)
+                if (key.role == AVOW_LINK_SIGNER && avow__link_binds(in, &key)) {
+                    out->by = "signer";
+                    out->hash = avow__link_hash_name(in.len);
+                    out->form = key.form;
+                    avow__strlcpy(out->where, where, sizeof(out->where));
+                    break;
+                }
+        }
+    }
+    avow_claimset_clear(&cs);
+    if (row->free != NULL && native != NULL)
+        row->free(row, native, NULL);
+}
+
+static size_t nested_links(const avow_registry *reg, const avow_profile *p, const shown *s,
+                           size_t n, STACK_OF(X509) * certs, nested_link *out, size_t cap)
+{
+    size_t nl = 0;
+    for (size_t i = 0; i < n && nl < cap; i++) {
+        avow_nested_stmt ns;
+        for (size_t k = 0; nl < cap && nested_of(s[i].row, s[i].native, k, &ns); k++) {
+            memset(&out[nl], 0, sizeof(out[nl]));
+            out[nl].outer = i;
+            avow__strlcpy(out[nl].field, ns.field, sizeof(out[nl].field));
+            nested_binding(reg, p, &s[i], certs, &ns, &out[nl]);
+            nl++;
+        }
+    }
+    return nl;
+}
+
+/* "nested, bound by nonce", "nested, bound by signer", or what stops it binding. */
+static const char *nested_words(const nested_link *l)
+{
+    if (l->decode_rc != AVOW_OK)
+        return "nested, does not decode (not bound)";
+    if (l->by == NULL)
+        return "nested, bound by neither nonce nor signer";
+    return strcmp(l->by, "nonce") == 0 ? "nested, bound by nonce" : "nested, bound by signer";
+}
+
 static void links_text(BIO *b, const avow_request *r, const avow_registry *reg,
                        const avow_profile *p)
 {
     shown s[AVOW_REQUEST_MAX_STATEMENTS];
     claimed_link l[AVOW_REQUEST_MAX_STATEMENTS];
+    nested_link nls[AVOW_REQUEST_MAX_STATEMENTS];
+    STACK_OF(X509) *certs = avow_request_get0_certs(r);
     size_t n = decode_all(r, reg, p, s);
-    size_t nl = claimed_links(s, n, l, AVOW_REQUEST_MAX_STATEMENTS);
-    if (nl > 0)
-        BIO_puts(b, "Links (a platform token's nonce is the hash of a key; signatures not "
-                    "checked, csr verify checks them):\n");
+    size_t nl = claimed_links(s, n, certs, l, AVOW_REQUEST_MAX_STATEMENTS);
+    size_t nn = nested_links(reg, p, s, n, certs, nls, AVOW_REQUEST_MAX_STATEMENTS);
+    if (nl + nn > 0)
+        BIO_puts(b, "Links (a platform token's nonce is the hash of a key, or a nested token's "
+                    "the nonce or signer of its statement; signatures not checked, csr verify "
+                    "checks them):\n");
+    for (size_t i = 0; i < nn; i++) {
+        const nested_link *x = &nls[i];
+        BIO_printf(b, "  [%lu] %s nests %s at %s: %s", (unsigned long)x->outer,
+                   s[x->outer].row->name, x->name, x->field, nested_words(x));
+        if (x->decode_rc != AVOW_OK)
+            BIO_printf(b, " (%s)",
+                       avow_errname(x->decode_rc) != NULL ? avow_errname(x->decode_rc) : "?");
+        else if (x->by != NULL && strcmp(x->by, "signer") == 0)
+            BIO_printf(b, ": nonce = %s(signer %s%s%s)", x->hash, x->form, x->where[0] ? ", " : "",
+                       x->where);
+        else if (x->by != NULL)
+            BIO_puts(b, ": nonce = the outer nonce");
+        BIO_puts(b, "\n");
+    }
     for (size_t i = 0; i < nl; i++) {
         const shown *pt = &s[l[i].platform], *kt = &s[l[i].binds];
         const char *h = avow__link_hash_name(pt->nonce.len);
+        /* a signer found in the request's bundle, not the Evidence, is named */
+        int bundle = strncmp(l[i].where, "certs[", 6) == 0;
         if (l[i].signer)
-            BIO_printf(b, "  [%lu] %s binds [%lu] %s: nonce = %s(%s %s)\n",
+            BIO_printf(b, "  [%lu] %s binds [%lu] %s: nonce = %s(%s %s)%s%s\n",
                        (unsigned long)l[i].platform, pt->row->name, (unsigned long)l[i].binds,
                        kt->row->name, h, strcmp(l[i].form, "cose-key") == 0 ? "kak" : "signer",
-                       l[i].form);
+                       l[i].form, bundle ? ", signer certificate: the request's " : "",
+                       bundle ? l[i].where : "");
         else
             BIO_printf(b,
                        "  [%lu] %s: nonce = %s(%s) of a key [%lu] %s attests, not of its "
@@ -301,9 +534,32 @@ static json_t *links_json(const avow_request *r, const avow_registry *reg, const
 {
     shown s[AVOW_REQUEST_MAX_STATEMENTS];
     claimed_link l[AVOW_REQUEST_MAX_STATEMENTS];
+    nested_link nls[AVOW_REQUEST_MAX_STATEMENTS];
+    STACK_OF(X509) *certs = avow_request_get0_certs(r);
     size_t n = decode_all(r, reg, p, s);
-    size_t nl = claimed_links(s, n, l, AVOW_REQUEST_MAX_STATEMENTS);
-    json_t *a = nl > 0 ? json_array() : NULL;
+    size_t nl = claimed_links(s, n, certs, l, AVOW_REQUEST_MAX_STATEMENTS);
+    size_t nn = nested_links(reg, p, s, n, certs, nls, AVOW_REQUEST_MAX_STATEMENTS);
+    json_t *a = nl + nn > 0 ? json_array() : NULL;
+    for (size_t i = 0; i < nn; i++) {
+        const nested_link *x = &nls[i];
+        json_t *j =
+            json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s}", "platform", (json_int_t)x->outer,
+                      "platform_name", x->name, "binds", (json_int_t)x->outer, "binds_name",
+                      s[x->outer].row->name, "nested", x->field, "binding", nested_words(x), "key",
+                      x->by == NULL                 ? "none"
+                      : strcmp(x->by, "nonce") == 0 ? "nonce"
+                                                    : "signer");
+        if (j != NULL && x->decode_rc != AVOW_OK)
+            avow__json_put(j, "decode_error", avow__json_errname(x->decode_rc), bad);
+        if (j != NULL && x->hash != NULL) {
+            avow__json_put(j, "hash", json_string(x->hash), bad);
+            avow__json_put(j, "form", json_string(x->form), bad);
+        }
+        if (j != NULL && x->where[0] != '\0')
+            avow__json_put(j, "signer_cert", json_string(x->where), bad);
+        if (a == NULL || j == NULL || json_array_append_new(a, j) != 0)
+            *bad = 1;
+    }
     for (size_t i = 0; i < nl; i++) {
         const shown *pt = &s[l[i].platform];
         json_t *j =
@@ -311,6 +567,8 @@ static json_t *links_json(const avow_request *r, const avow_registry *reg, const
                       "platform_name", pt->row->name, "binds", (json_int_t)l[i].binds, "binds_name",
                       s[l[i].binds].row->name, "key", l[i].signer ? "signer" : "attested", "hash",
                       avow__link_hash_name(pt->nonce.len), "form", l[i].form);
+        if (j != NULL && l[i].where[0] != '\0')
+            avow__json_put(j, "signer_cert", json_string(l[i].where), bad);
         if (a == NULL || j == NULL || json_array_append_new(a, j) != 0)
             *bad = 1;
     }
@@ -437,6 +695,9 @@ static json_t *statement_json(const avow_registry *reg, const avow_profile *p,
     if (o != NULL && avow__statement_show_json(reg, p, st->type.ptr, st->type.len, st->der.ptr,
                                                st->der.len, o) != AVOW_OK)
         *bad = 1;
+    json_t *nested = nested_json(reg, p, st, bad);
+    if (nested != NULL)
+        avow__json_put(o, "nested", nested, bad);
     return o;
 }
 

@@ -203,4 +203,19 @@ avow_err avow__verify_evidence(const avow_verifier *v, const avow_evidence *ev,
                                const avow_verify_opts *opts, int want_claims,
                                avow_evidence_result **out, avow_diag *diag);
 
+/*
+ * The certificate that would name signature block i's signer before any
+ * signature is checked (`avow csr show`): the sid's certificate; else, for a
+ * subjectPublicKeyInfo, the first of certs (a request's bundle) with that key;
+ * else, for a keyId, the first of certs, then of the Evidence's
+ * intermediateCertificates, whose SubjectKeyIdentifier it is. The order and
+ * the tests are the verifier's, without its key set. A keyId beside a
+ * subjectPublicKeyInfo must name that key (an id derived from it or the
+ * certificate's SubjectKeyIdentifier). NULL when none; *where (may be NULL)
+ * is "sid.certificate", "certs[K]" or "intermediateCertificates[K]".
+ * The certificate is borrowed from ev or certs.
+ */
+X509 *avow__evidence_signer_cert_in(const avow_evidence *ev, size_t i, STACK_OF(X509) * certs,
+                                    char *where, size_t where_cap);
+
 #endif

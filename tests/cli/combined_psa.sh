@@ -121,4 +121,52 @@ printf 'not a token' >"$T/junk.bin"
 evidence junk "$T/junk.bin"
 expect_rc 1 verify junk
 grep -q "AVOW_ERR_NESTED" "$T/out" "$T/err" || fail "junk: no AVOW_ERR_NESTED"
+
+# csr show: the nested token under its statement, through the PSA row, and how it would bind
+expect_rc 0 "$AVOW" csr show -in "$T/good.csr"
+grep -q '^      nested platform token \[0\] at tbs.reportedElements\[.\].claims\[.\] (platform-token): [0-9]* bytes, media type "application/eat+cwt; eat_profile=' \
+    "$T/out" || { cat "$T/out" >&2; fail "csr show: no nested token line"; }
+grep -q "^        PSA attestation token (RFC 9783):" "$T/out" || fail "csr show: no PSA summary"
+grep -q "^            security lifecycle: 0x3000 (secured)" "$T/out" || fail "csr show: PSA claims"
+grep -q "^  \[0\] pkix-evidence nests id-pe-cmw at .*(platform-token): nested, bound by nonce: nonce = the outer nonce$" \
+    "$T/out" || { cat "$T/out" >&2; fail "csr show: nested link by nonce"; }
+expect_rc 0 "$AVOW" csr show -in "$T/good.csr" -json
+jq -e --arg n "$N" '.statements[0].nested | length == 1 and (.[0] | .name == "id-pe-cmw" and .size > 300 and
+    (.media_type | startswith("application/eat+cwt")) and .content.psa.claims.nonce == $n and
+    .content.psa.claims.lifecycle == "secured")' "$T/out" >/dev/null ||
+    { jq .statements "$T/out" >&2; fail "csr show -json: nested"; }
+jq -e '.links == [{"platform": 0, "platform_name": "id-pe-cmw", "binds": 0, "binds_name": "pkix-evidence",
+    "nested": "tbs.reportedElements[2].claims[0] (platform-token)", "binding": "nested, bound by nonce",
+    "key": "nonce"}]' "$T/out" >/dev/null || { jq .links "$T/out" >&2; fail "csr show -json: nested link"; }
+# a stale token binds by neither
+expect_rc 0 "$AVOW" csr show -in "$T/stale.csr" -json
+jq -e '.links[0].key == "none" and (.links[0].binding | startswith("nested, bound by neither"))' "$T/out" \
+    >/dev/null || { jq .links "$T/out" >&2; fail "csr show: stale token"; }
+# bound by the signer (from the sid's certificate)
+expect_rc 0 "$AVOW" csr show -in "$T/bysigner.csr"
+grep -q "nested, bound by signer: nonce = sha-256(signer spki, sid.certificate)$" "$T/out" ||
+    { cat "$T/out" >&2; fail "csr show: nested link by signer"; }
+# the signer named by keyId only, its certificate in the request's bundle (not in the Evidence)
+"$AVOW" evidence create -nonce "$N" -claims "$T/claims.json" -key-spki "$T/subj.pub" -key-ident k1 \
+    -platform-token "$T/psa4.cbor" -signkey "$T/ak.key" -signcert "$T/ak.pem" -sid keyid -out "$T/kid.pem"
+"$AVOW" csr create -key "$T/subj.key" -subject "CN=combined" -evidence "$T/kid.pem" \
+    -chain "$T/int.pem" -chain "$T/ak.pem" -out "$T/kid.csr"
+expect_rc 0 "$AVOW" csr show -in "$T/kid.csr" -json
+jq -e '.links[0] | .key == "signer" and .hash == "sha-256" and .signer_cert == "certs[1]" and
+    .binding == "nested, bound by signer"' "$T/out" >/dev/null ||
+    { jq .links "$T/out" >&2; fail "csr show: keyId signer from the bundle"; }
+expect_rc 0 verify kid -nested-by-signer
+# without the certificate in the bundle nothing names the signer
+"$AVOW" csr create -key "$T/subj.key" -subject "CN=combined" -evidence "$T/kid.pem" -out "$T/kid0.csr"
+expect_rc 0 "$AVOW" csr show -in "$T/kid0.csr" -json
+jq -e '.links[0].key == "none"' "$T/out" >/dev/null || { jq .links "$T/out" >&2; fail "kid0: bound"; }
+# malformed nested bytes are shown as such, with the decode error, in text and JSON
+expect_rc 0 "$AVOW" csr show -in "$T/junk.csr"
+grep -q "^        does not decode: .*(AVOW_ERR_[A-Z_]*)$" "$T/out" || { cat "$T/out" >&2; fail "junk: show"; }
+grep -q "nests id-pe-cmw at .*: nested, does not decode (not bound) (AVOW_ERR_" "$T/out" ||
+    fail "junk: show link"
+expect_rc 0 "$AVOW" csr show -in "$T/junk.csr" -json
+jq -e '(.statements[0].nested[0].content_error.code | startswith("AVOW_ERR_")) and
+    (.links[0].decode_error | startswith("AVOW_ERR_"))' "$T/out" >/dev/null ||
+    { jq . "$T/out" >&2; fail "junk: show -json"; }
 echo "combined_psa: ok"

@@ -164,6 +164,24 @@ grep -q "link: statement 1 (psa-token) binds statement 0 (pkix-evidence): nonce 
 expect_rc 0 "$AVOW" csr show -in "$T/pkix.csr"
 grep -q "^  \[1\] psa-token binds \[0\] pkix-evidence: nonce = sha-256(signer spki)$" "$T/out" ||
     { cat "$T/out" >&2; fail "PKIX + PSA: csr show link"; }
+# the Evidence names its signer by SPKI only: csr show finds its certificate in the request's bundle
+expect_rc 0 "$AVOW" evidence create -claims "$T/claims.json" -nonce "$N" -signkey "$T/ak.key" \
+    -signcert "$T/ak.pem" -sid spki -out "$T/ev-spki.der"
+expect_rc 0 "$AVOW" csr create -key "$T/dev.key" -subject "CN=pkix psa device" \
+    -evidence "$T/ev-spki.der" -chain "$T/ak.pem" -chain "$T/int.pem" -pat "$T/ppat.cbor" -out "$T/pspki.csr"
+expect_rc 0 "$AVOW" csr show -in "$T/pspki.csr"
+grep -q "^  \[1\] psa-token binds \[0\] pkix-evidence: nonce = sha-256(signer spki), signer certificate: the request's certs\[0\]$" \
+    "$T/out" || { cat "$T/out" >&2; fail "PKIX by SPKI: csr show link from the bundle"; }
+expect_rc 0 "$AVOW" csr show -in "$T/pspki.csr" -json
+jq -e '.links == [{"platform": 1, "platform_name": "psa-token", "binds": 0, "binds_name": "pkix-evidence",
+    "key": "signer", "hash": "sha-256", "form": "spki", "signer_cert": "certs[0]"}]' "$T/out" >/dev/null ||
+    { jq .links "$T/out" >&2; fail "PKIX by SPKI: csr show -json link"; }
+pverify 0 "$T/pkix-policy.json" -in "$T/pspki.csr"
+# the bundle without the AK's certificate: nothing names the signer, no link is claimed
+expect_rc 0 "$AVOW" csr create -key "$T/dev.key" -evidence "$T/ev-spki.der" -chain "$T/int.pem" \
+    -pat "$T/ppat.cbor" -out "$T/pspki0.csr"
+expect_rc 0 "$AVOW" csr show -in "$T/pspki0.csr"
+grep -q "^Links" "$T/out" && { cat "$T/out" >&2; fail "PKIX by SPKI: a link without the signer's certificate"; }
 
 # the PAT hashes another key: the link is broken, on both statements
 pkix "$(spki_hash "$T/other.key")" "$T/pbroken.csr"

@@ -19,6 +19,8 @@
 #include <avow/cose.h>
 #include <avow/kat.h>
 #include <avow/psa.h>
+#include <avow/request.h>
+#include <avow/request_verify.h>
 
 #include "core/der.h"
 #include "core/internal.h"
@@ -550,6 +552,88 @@ static void test_depth(void **state)
     avow_registry_free(reg);
 }
 
+/* `avow csr show` of a request carrying ev: its text and JSON (the caller's). */
+static void show(fx *f, const avow_buf *ev, avow_buf *text, avow_buf *json)
+{
+    avow_request_builder *b = NULL;
+    avow_signer *s = NULL;
+    avow_buf der = {0};
+    avow_request *r = NULL;
+    OK(avow_request_builder_new(AVOW_REQUEST_PKCS10, &b));
+    OK(avow_request_builder_set_subject(b, "CN=combined", NULL));
+    OK(avow_request_builder_add_evidence(b, NULL, ev->ptr, ev->len, NULL));
+    OK(avow_signer_new_pkey(f->subj, AVOW_SIGALG_NONE, &s, NULL));
+    OK(avow_request_builder_sign(b, s, &der, NULL));
+    OK(avow_request_decode(der.ptr, der.len, AVOW_REQUEST_AUTO, 0, &r, NULL));
+    OK(avow_request_to_text(r, NULL, NULL, text, NULL));
+    OK(avow_request_to_json(r, NULL, NULL, json, NULL));
+    assert_int_equal(strlen((const char *)text->ptr), text->len);
+    avow_request_free(r);
+    avow_buf_free(&der);
+    avow_signer_free(s);
+    avow_request_builder_free(b);
+}
+
+static int has(const avow_buf *b, const char *s)
+{
+    return strstr((const char *)b->ptr, s) != NULL;
+}
+
+static void test_show(void **state)
+{
+    fx *f = *state;
+    avow_buf tok = psa_token(f->iak, NONCE, sizeof(NONCE)), text = {0}, json = {0};
+    avow_buf ev = evidence(f, NONCE, sizeof(NONCE), &tok, NULL);
+    show(f, &ev, &text, &json);
+    assert_true(has(&text, "      nested platform token [0] at tbs.reportedElements["));
+    assert_true(has(&text, "        PSA attestation token (RFC 9783):"));
+    assert_true(has(&text, ": nested, bound by nonce: nonce = the outer nonce\n"));
+    assert_true(has(&json, "\"binding\": \"nested, bound by nonce\""));
+    assert_true(has(&json, "\"psa\": {"));
+    avow_buf_free(&text);
+    avow_buf_free(&json);
+    avow_buf_free(&ev);
+    avow_buf_free(&tok);
+
+    /* The nonce the hash of the signer's SPKI (the Evidence names its signer by SPKI only). */
+    avow_buf ak = tu_spki(f->ak);
+    uint8_t h[32];
+    assert_int_equal(EVP_Digest(ak.ptr, ak.len, h, NULL, EVP_sha256(), NULL), 1);
+    tok = psa_token(f->iak, h, sizeof(h));
+    ev = evidence(f, NONCE, sizeof(NONCE), &tok, NULL);
+    show(f, &ev, &text, &json);
+    /* No certificate names the signer: a bare SPKI binds nothing before a key set trusts it. */
+    assert_true(has(&text, "nested, bound by neither nonce nor signer"));
+    assert_true(has(&json, "\"key\": \"none\""));
+    avow_buf_free(&text);
+    avow_buf_free(&json);
+    avow_buf_free(&ev);
+    avow_buf_free(&tok);
+    avow_buf_free(&ak);
+
+    /* Malformed nested bytes: not CBOR, every truncation, a media type no row reads. */
+    avow_buf good = psa_token(f->iak, NONCE, sizeof(NONCE));
+    for (size_t n = 1; n <= good.len; n += 5) {
+        avow_buf cut = {good.ptr, n};
+        ev = evidence(f, NONCE, sizeof(NONCE), &cut, n == good.len ? "text/plain" : NULL);
+        show(f, &ev, &text, &json);
+        assert_true(has(&text, "      nested platform token [0] at "));
+        if (n < good.len) {
+            assert_true(has(&text, "        does not decode: "));
+            assert_true(has(&text, "nested, does not decode (not bound) (AVOW_ERR_"));
+            assert_true(has(&json, "\"content_error\": {"));
+            assert_true(has(&json, "\"decode_error\": \"AVOW_ERR_"));
+        } else {
+            assert_true(has(&text, "no verifier for this media type"));
+            assert_true(has(&text, "media type \"text/plain\""));
+        }
+        avow_buf_free(&text);
+        avow_buf_free(&json);
+        avow_buf_free(&ev);
+    }
+    avow_buf_free(&good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +644,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_builder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_depth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_show, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

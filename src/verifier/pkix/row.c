@@ -128,25 +128,28 @@ static int pkix_link_keys(const avow_statement_type *row, const void *native, co
 
 /*
  * The combined form: each platform token claim (AVOW_OID_PLATFORM_TOKEN) is
- * a CMW as id-pe-cmw defines it, handed to that row as it stands. Offered
- * only under a verified signature, so the outer signature covers what is
- * nested.
+ * a CMW as id-pe-cmw defines it, handed to that row as it stands.
  */
-static int pkix_nested(const avow_statement_type *row, const void *native, const void *verified,
-                       size_t i, avow_nested_stmt *out)
+int avow__pkix_nested_unchecked(const void *native, size_t i, avow_nested_stmt *out)
 {
-    (void)row;
     /* DER content octets of id-pe-cmw (1.3.6.1.5.5.7.1.35). */
     static const uint8_t cmw_oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x01, 0x23};
-    const avow_evidence_result *res = verified;
     size_t e = 0, c = 0;
-    if (res == NULL || !avow__evidence_platform_token(native, i, &out->stmt, &e, &c))
+    if (!avow__evidence_platform_token(native, i, &out->stmt, &e, &c))
         return 0;
     out->type.len = (uint8_t)sizeof(cmw_oid);
     memcpy(out->type.der, cmw_oid, sizeof(cmw_oid));
     snprintf(out->field, sizeof(out->field),
              "tbs.reportedElements[%zu].claims[%zu] (platform-token)", e, c);
     return 1;
+}
+
+/* Offered only under a verified signature, so the outer signature covers what is nested. */
+static int pkix_nested(const avow_statement_type *row, const void *native, const void *verified,
+                       size_t i, avow_nested_stmt *out)
+{
+    (void)row;
+    return verified != NULL && avow__pkix_nested_unchecked(native, i, out);
 }
 
 const avow_statement_type avow__pkix_row = {

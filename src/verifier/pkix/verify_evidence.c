@@ -424,6 +424,53 @@ static int key_id_names(const vctx *c, avow_view id, avow_view spki, X509 *cert)
     return 0;
 }
 
+X509 *avow__evidence_signer_cert_in(const avow_evidence *ev, size_t i, STACK_OF(X509) * certs,
+                                    char *where, size_t where_cap)
+{
+    const avow_signature_block *b = avow_evidence_get0_signature(ev, i);
+    if (where != NULL && where_cap > 0)
+        where[0] = '\0';
+    if (b == NULL)
+        return NULL;
+    X509 *found = NULL;
+    if (b->sid_fields & AVOW_SID_HAS_CERT) {
+        found = avow_evidence_get0_signer_cert(ev, i);
+        if (found != NULL && where != NULL)
+            snprintf(where, where_cap, "sid.certificate");
+    } else if (b->sid_fields & AVOW_SID_HAS_SPKI) {
+        for (int k = 0; found == NULL && k < sk_X509_num(certs); k++) {
+            X509 *x = sk_X509_value(certs, k);
+            if (!spki_is(x, b->spki))
+                continue;
+            avow__key_ids ids;
+            /* the verifier's key_id_names without a key set: derived from the key, or the SKI */
+            if ((b->sid_fields & AVOW_SID_HAS_KEYID) && !ski_is(x, b->key_id) &&
+                !(avow__key_ids_of_spki(b->spki.ptr, b->spki.len, &ids) == AVOW_OK &&
+                  avow__key_ids_find(&ids, b->key_id.ptr, b->key_id.len) >= 0))
+                continue;
+            found = x;
+            if (where != NULL)
+                snprintf(where, where_cap, "certs[%d]", k);
+        }
+    } else if (b->sid_fields & AVOW_SID_HAS_KEYID) {
+        for (int k = 0; found == NULL && k < sk_X509_num(certs); k++)
+            if (ski_is(sk_X509_value(certs, k), b->key_id)) {
+                found = sk_X509_value(certs, k);
+                if (where != NULL)
+                    snprintf(where, where_cap, "certs[%d]", k);
+            }
+        STACK_OF(X509) *im = found == NULL ? avow_evidence_get0_intermediates(ev) : NULL;
+        for (int k = 0; found == NULL && k < sk_X509_num(im); k++)
+            if (ski_is(sk_X509_value(im, k), b->key_id)) {
+                found = sk_X509_value(im, k);
+                if (where != NULL)
+                    snprintf(where, where_cap, "intermediateCertificates[%d]", k);
+            }
+    }
+    avow__ossl_clear();
+    return found;
+}
+
 /*
  * The key of a signature block, taken from its SignerIdentifier in the
  * draft's order (certificate, else subjectPublicKeyInfo, else keyId). A
