@@ -136,3 +136,26 @@ int cli_group_csr(const char *prog, int argc, char **argv)
                          "(draft-ietf-lamps-csr-attestation).",
                          commands, sizeof(commands) / sizeof(commands[0]), argc, argv);
 }
+
+avow_err cli_appraisal_setup(const cli_args *a, avow_verifier **v, avow_policy **policy,
+                             avow_nonce_store **store, uint8_t nonce[AVOW_NONCE_MAX_LEN],
+                             avow_appraise_opts *o, avow_diag *d)
+{
+    avow_profile p;
+    avow_err err = cli_evidence_profile(a, &p, d);
+    if (err == AVOW_OK)
+        err = cli_verifier_from_args(a, &p, v, d);
+    if (err == AVOW_OK && cli_get(a, "policy") != NULL)
+        err = avow_policy_load(cli_get(a, "policy"), policy, d);
+    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
+        err = cli_parse_hex("nonce", cli_get(a, "nonce"), nonce, AVOW_NONCE_MAX_LEN, &o->nonce_len,
+                            d);
+        o->nonce = nonce;
+    }
+    if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
+        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, store, d);
+    o->policy = *policy;
+    o->nonces = *store;
+    o->verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
+    return err;
+}

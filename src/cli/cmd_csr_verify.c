@@ -62,17 +62,7 @@ typedef struct verify_ctx {
 
 static avow_err setup(verify_ctx *c, const cli_args *a)
 {
-    avow_profile p;
-    avow_err err = cli_evidence_profile(a, &p, &c->d);
-    if (err == AVOW_OK)
-        err = cli_verifier_from_args(a, &p, &c->v, &c->d);
-    if (err == AVOW_OK && cli_get(a, "policy") != NULL)
-        err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
-    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
-        err = cli_parse_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
-                            &c->opts.nonce_len, &c->d);
-        c->opts.nonce = c->nonce;
-    }
+    avow_err err = cli_appraisal_setup(a, &c->v, &c->policy, &c->store, c->nonce, &c->opts, &c->d);
     if (err == AVOW_OK && cli_get(a, "ttl") != NULL) {
         char *end = NULL;
         const char *t = cli_get(a, "ttl");
@@ -81,14 +71,8 @@ static avow_err setup(verify_ctx *c, const cli_args *a)
             err = cli_fail(&c->d, AVOW_ERR_USAGE, "ttl", "\"%s\" is not a number of seconds", t);
         c->opts.ear_ttl = (unsigned)ttl;
     }
-    if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
-        /* The store must exist (csr nonce made it): a fresh one would know no nonce. */
-        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
     if (err == AVOW_OK)
         err = cli_csr_load(a, &c->req, &c->d);
-    c->opts.policy = c->policy;
-    c->opts.nonces = c->store;
-    c->opts.verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
     return err;
 }
 

@@ -114,20 +114,8 @@ static avow_err evidence_possession(attest_ctx *c, const cli_args *a, avow_err *
 
 static avow_err attest_setup(attest_ctx *c, const cli_args *a)
 {
-    avow_profile p;
     unsigned ttl = 3600;
-    avow_err err = cli_evidence_profile(a, &p, &c->d);
-    if (err == AVOW_OK)
-        err = cli_verifier_from_args(a, &p, &c->v, &c->d);
-    if (err == AVOW_OK && cli_get(a, "policy") != NULL)
-        err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
-    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
-        err = cli_parse_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
-                            &c->ao.nonce_len, &c->d);
-        c->ao.nonce = c->nonce;
-    }
-    if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
-        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
+    avow_err err = cli_appraisal_setup(a, &c->v, &c->policy, &c->store, c->nonce, &c->ao, &c->d);
     if (err == AVOW_OK)
         err = cli_parse_secs(a, "ttl", 10ul * 365 * 86400, &ttl, &c->d);
     if (err == AVOW_OK)
@@ -136,10 +124,7 @@ static avow_err attest_setup(attest_ctx *c, const cli_args *a)
         err = cli_fail(&c->d, AVOW_ERR_USAGE, "ttl", "the attestation needs a lifetime");
     if (err == AVOW_OK)
         err = cli_signer_open(a, "signkey", cli_get(a, "signkey"), 0, 0, &c->signer, &c->d);
-    c->ao.policy = c->policy;
-    c->ao.nonces = c->store;
     c->ao.now = (time_t)c->o.iat;
-    c->ao.verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
     c->o.client_id = cli_get(a, "client-id");
     /* The attester's identifier names it as issuer too, for peers that still want an iss. */
     c->o.iss = cli_get(a, "iss") != NULL ? cli_get(a, "iss") : cli_get(a, "attester-id");

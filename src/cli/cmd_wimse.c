@@ -447,22 +447,10 @@ static avow_err wic_setup(issue_ctx *c, const cli_args *a)
 
 static avow_err issue_setup(issue_ctx *c, const cli_args *a)
 {
-    avow_profile p;
     int64_t now = 0;
     avow_err err = cli_get(a, "dir") != NULL ? wic_setup(c, a) : AVOW_OK;
     if (err == AVOW_OK)
-        err = cli_evidence_profile(a, &p, &c->d);
-    if (err == AVOW_OK)
-        err = cli_verifier_from_args(a, &p, &c->v, &c->d);
-    if (err == AVOW_OK && cli_get(a, "policy") != NULL)
-        err = avow_policy_load(cli_get(a, "policy"), &c->policy, &c->d);
-    if (err == AVOW_OK && cli_get(a, "nonce") != NULL) {
-        err = cli_parse_hex("nonce", cli_get(a, "nonce"), c->nonce, sizeof(c->nonce),
-                            &c->ao.nonce_len, &c->d);
-        c->ao.nonce = c->nonce;
-    }
-    if (err == AVOW_OK && cli_get(a, "nonce-db") != NULL)
-        err = avow_nonce_store_open_sqlite_ex(cli_get(a, "nonce-db"), 0, &c->store, &c->d);
+        err = cli_appraisal_setup(a, &c->v, &c->policy, &c->store, c->nonce, &c->ao, &c->d);
     if (err == AVOW_OK)
         err = cli_parse_secs(a, "ttl", AVOW_WIMSE_MAX_WIT_TTL, &c->o.ttl, &c->d);
     if (err == AVOW_OK)
@@ -485,10 +473,7 @@ static avow_err issue_setup(issue_ctx *c, const cli_args *a)
         err = cli_csr_load(a, &c->req, &c->d);
     if (err == AVOW_OK && c->cd == NULL)
         err = cli_signer_open(a, "key", cli_get(a, "key"), 0, 0, &c->signer, &c->d);
-    c->ao.policy = c->policy;
-    c->ao.nonces = c->store;
     c->ao.now = (time_t)now;
-    c->ao.verify_flags = cli_flag(a, "any") ? AVOW_VERIFY_ANY_SIGNATURE : 0;
     c->o.idmap = c->idmap;
     c->o.iss = cli_get(a, "iss");
     c->o.kid = cli_get(a, "kid");
